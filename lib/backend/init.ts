@@ -1,0 +1,102 @@
+// Initialises TF.js on the best available backend: probes the environment, then tries each planned backend,
+// checking setBackend()'s result (a failed 'webgpu' leaves tfjs unusable until another backend is set).
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { planBackends, type BackendName, type BackendPreference, type EnvironmentProbe, type GpuAdapterFacts } from './select';
+
+export interface BackendInfo {
+  backend: BackendName;
+  reason: string;
+  /** backends tried before this one, with the error each gave */
+  failed: { backend: BackendName; error: string }[];
+  adapter: GpuAdapterFacts | null;
+  crossOriginIsolated: boolean;
+  threads: number;
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<{ isFallbackAdapter?: boolean; info?: GpuAdapterFacts; requestAdapterInfo?: () => Promise<GpuAdapterFacts> } | null>;
+}
+
+export async function probeEnvironment(): Promise<EnvironmentProbe> {
+  const g = globalThis as unknown as { navigator?: { gpu?: GpuLike }; crossOriginIsolated?: boolean; WebGL2RenderingContext?: unknown; OffscreenCanvas?: unknown; document?: unknown; WebAssembly?: unknown };
+  let webgpu: GpuAdapterFacts | null = null;
+  try {
+    const adapter = await g.navigator?.gpu?.requestAdapter();
+    if (adapter) {
+      const info = adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : undefined);
+      webgpu = {
+        isFallbackAdapter: Boolean(adapter.isFallbackAdapter ?? info?.isFallbackAdapter),
+        vendor: info?.vendor,
+        architecture: info?.architecture,
+        description: info?.description,
+      };
+    }
+  } catch {
+    webgpu = null;
+  }
+  return {
+    webgpu,
+    wasm: typeof g.WebAssembly === 'object',
+    webgl: typeof g.WebGL2RenderingContext !== 'undefined' || typeof g.OffscreenCanvas !== 'undefined',
+    crossOriginIsolated: Boolean(g.crossOriginIsolated),
+  };
+}
+
+let registeredWebGpu = false;
+async function ensureWebGpuRegistered(): Promise<void> {
+  if (registeredWebGpu) return;
+  await import('@tensorflow/tfjs-backend-webgpu'); // registers 'webgpu' on import; loaded only when needed
+  registeredWebGpu = true;
+}
+
+export interface InitOptions {
+  preference?: BackendPreference;
+  /** URL prefix (browser) where the tfjs-backend-wasm .wasm files are served. Node finds them itself. */
+  wasmPath?: string;
+}
+
+export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> {
+  const env = await probeEnvironment();
+  const plan = planBackends(env, opts.preference ?? 'auto');
+  if (opts.wasmPath) setWasmPaths(opts.wasmPath);
+  if (env.crossOriginIsolated) {
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+    setThreadsCount(Math.max(1, Math.min(8, cores)));
+  }
+  const failed: BackendInfo['failed'] = [];
+  for (const backend of plan.order) {
+    try {
+      if (backend === 'webgpu') await ensureWebGpuRegistered();
+      const ok = await tf.setBackend(backend);
+      if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
+      await tf.ready();
+      // A backend can initialise yet fail on first use; run one tiny op to be sure.
+      const check = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)));
+      const v = (await check.data())[0];
+      check.dispose();
+      if (v !== 3) throw new Error(`backend self-check computed 1+2=${v}`);
+      return {
+        backend,
+        reason: plan.reasons[backend] ?? '',
+        failed,
+        adapter: env.webgpu,
+        crossOriginIsolated: env.crossOriginIsolated,
+        threads: backend === 'wasm' && env.crossOriginIsolated ? threadsInUse() : 1,
+      };
+    } catch (e) {
+      failed.push({ backend, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  throw new Error(`No TF.js backend could start: ${failed.map((f) => `${f.backend}: ${f.error}`).join('; ')}`);
+}
+
+function threadsInUse(): number {
+  const b = tf.backend() as unknown as { getThreadsCount?: () => number };
+  try {
+    return b.getThreadsCount?.() ?? 1;
+  } catch {
+    return 1;
+  }
+}
