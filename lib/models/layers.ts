@@ -1,0 +1,81 @@
+// Building blocks shared by the architectures. Linear weights keep PyTorch's [out, in] layout, so x·Wᵀ.
+import * as tf from '@tensorflow/tfjs';
+
+/** A low-rank adapter on one Linear: W' = W + scale · B·A (A: [r, in], B: [out, r]). */
+export interface LoraAdapter {
+  A: tf.Variable;
+  B: tf.Variable;
+  scale: number;
+  dropout: number;
+}
+
+export interface LayerContext {
+  params: Map<string, tf.Variable>;
+  training: boolean;
+  /** adapters keyed by the Linear's prefix, e.g. "encoder.layer.0.attention.self.query" */
+  lora?: Map<string, LoraAdapter>;
+  seed?: number;
+}
+
+export function param(ctx: LayerContext, name: string): tf.Variable {
+  const p = ctx.params.get(name);
+  if (!p) throw new Error(`missing parameter "${name}"`);
+  return p;
+}
+
+let dropoutCounter = 0;
+export function dropout(x: tf.Tensor, rate: number, ctx: LayerContext): tf.Tensor {
+  if (!ctx.training || rate <= 0) return x;
+  const seed = ctx.seed === undefined ? undefined : ctx.seed * 1009 + dropoutCounter++;
+  return tf.dropout(x, rate, undefined, seed);
+}
+/** Resets the per-forward dropout counter so seeded masks repeat exactly for the same seed. */
+export function resetDropoutCounter(): void {
+  dropoutCounter = 0;
+}
+
+/** Linear with optional LoRA: x [.., in] -> [.., out]. Weight "<prefix>.weight" is [out, in]. */
+export function linear(ctx: LayerContext, prefix: string, x: tf.Tensor): tf.Tensor {
+  const w = param(ctx, `${prefix}.weight`);
+  const b = ctx.params.get(`${prefix}.bias`);
+  const shape = x.shape;
+  const x2 = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
+  let y = tf.matMul(x2, w as tf.Tensor2D, false, true);
+  const ad = ctx.lora?.get(prefix);
+  if (ad) {
+    const xin = dropout(x2, ad.dropout, ctx) as tf.Tensor2D;
+    y = y.add(tf.matMul(tf.matMul(xin, ad.A as tf.Tensor2D, false, true), ad.B as tf.Tensor2D, false, true).mul(ad.scale));
+  }
+  if (b) y = y.add(b);
+  return y.reshape([...shape.slice(0, -1), y.shape[1]]);
+}
+
+export function layerNorm(ctx: LayerContext, prefix: string, x: tf.Tensor, eps: number, names = { weight: 'weight', bias: 'bias' }): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const norm = x.sub(mean).mul(tf.rsqrt(variance.add(eps)));
+  return norm.mul(param(ctx, `${prefix}.${names.weight}`)).add(param(ctx, `${prefix}.${names.bias}`));
+}
+
+/** GELU with the exact erf form, as Hugging Face's "gelu". */
+export function geluErf(x: tf.Tensor): tf.Tensor {
+  return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
+}
+
+/** Additive attention mask from a [B, T] 0/1 mask: [B, 1, 1, T] with 0 where attended, a large negative elsewhere. */
+export function additiveMask(mask: tf.Tensor2D): tf.Tensor4D {
+  const [b, t] = mask.shape;
+  return tf.sub(1, mask.toFloat()).mul(-1e9).reshape([b, 1, 1, t]);
+}
+
+/** Scaled dot-product attention over heads. q,k,v: [B, T, H]; returns [B, T, H]. */
+export function multiHeadAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number, mask4d: tf.Tensor4D, dropRate: number, ctx: LayerContext): tf.Tensor3D {
+  const [b, t, h] = q.shape as [number, number, number];
+  const d = h / heads;
+  const split = (x: tf.Tensor) => x.reshape([b, -1, heads, d]).transpose([0, 2, 1, 3]);
+  const qh = split(q), kh = split(k), vh = split(v);
+  let scores = tf.matMul(qh as tf.Tensor4D, kh as tf.Tensor4D, false, true).mul(1 / Math.sqrt(d)).add(mask4d);
+  scores = tf.softmax(scores, -1);
+  scores = dropout(scores, dropRate, ctx);
+  const ctxh = tf.matMul(scores as tf.Tensor4D, vh as tf.Tensor4D);
+  return ctxh.transpose([0, 2, 1, 3]).reshape([b, t, h]) as tf.Tensor3D;
+}

@@ -1,0 +1,65 @@
+// The contracts between tokenizers, encoders, heads and the training loop. Parameters are plain tf.Variables keyed by
+// the checkpoint's own names (Hugging Face names for the BERT family), so safetensors go in and out unchanged.
+import type * as tf from '@tensorflow/tfjs';
+
+export type Architecture = 'use-lite' | 'bert' | 'distilbert' | 'roberta';
+export type Task = 'classification' | 'multilabel' | 'regression' | 'token-classification';
+
+/** One tokenized example: ids with special tokens, truncated, not padded. */
+export interface Encoding {
+  ids: number[];
+  typeIds?: number[];
+  /** token-classification: index of the word each token came from (null for specials) */
+  wordIds?: (number | null)[];
+}
+
+export interface TextTokenizer {
+  readonly kind: 'sentencepiece-unigram' | 'hf';
+  readonly vocabSize: number;
+  readonly padId: number;
+  /** the model's own maximum sequence length (positions it has) */
+  readonly modelMaxLength: number;
+  encode(text: string, pair?: string, opts?: { maxLength?: number }): Encoding;
+  /** pre-split words (NER): wordIds are filled */
+  encodeWords?(words: string[], opts?: { maxLength?: number }): Encoding;
+  /** files for a Hugging Face layout export, e.g. tokenizer.json, tokenizer_config.json */
+  files(): Record<string, string | Uint8Array>;
+}
+
+/** A padded batch as tensors (int32). */
+export interface TensorBatch {
+  inputIds: tf.Tensor2D;
+  attentionMask: tf.Tensor2D;
+  tokenTypeIds?: tf.Tensor2D;
+}
+
+export interface ForwardOptions {
+  training: boolean;
+  outputHiddenStates?: boolean;
+  /** seeded dropout: same seed + step give the same masks (determinism / exact resume) */
+  seed?: number;
+}
+
+export interface EncoderOutput {
+  /** last hidden state [B, T, H] */
+  sequence: tf.Tensor3D;
+  /** sentence embedding [B, H'] (BERT: pooler output; USE-Lite: the 512-d normalised embedding) */
+  pooled: tf.Tensor2D;
+  /** embeddings output then each layer's output, when asked */
+  hiddenStates?: tf.Tensor3D[];
+}
+
+export interface Encoder {
+  readonly arch: Architecture;
+  /** Hugging Face config.json keys (hidden_size, num_hidden_layers, ...) */
+  readonly config: Record<string, unknown>;
+  readonly pooledSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  /** every parameter, by checkpoint name */
+  readonly params: Map<string, tf.Variable>;
+  /** which block a parameter belongs to, for freezing the bottom N layers */
+  blockOf(name: string): 'embeddings' | number | 'pooler' | 'other';
+  forward(batch: TensorBatch, opts: ForwardOptions): EncoderOutput;
+  dispose(): void;
+}
