@@ -38,7 +38,7 @@ export function resetDropoutCounter(): void {
 export function linear(ctx: LayerContext, prefix: string, x: tf.Tensor): tf.Tensor {
   const w = param(ctx, `${prefix}.weight`);
   const b = ctx.params.get(`${prefix}.bias`);
-  const shape = x.shape;
+  const shape = x.shape as number[];
   const x2 = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
   let y = tf.matMul(x2, w as tf.Tensor2D, false, true);
   const ad = ctx.lora?.get(prefix);
@@ -47,10 +47,10 @@ export function linear(ctx: LayerContext, prefix: string, x: tf.Tensor): tf.Tens
     y = y.add(tf.matMul(tf.matMul(xin, ad.A as tf.Tensor2D, false, true), ad.B as tf.Tensor2D, false, true).mul(ad.scale));
   }
   if (b) y = y.add(b);
-  return y.reshape([...shape.slice(0, -1), y.shape[1]]);
+  return y.reshape([...shape.slice(0, -1), y.shape[1] as number]);
 }
 
-export function layerNorm(ctx: LayerContext, prefix: string, x: tf.Tensor, eps: number, names = { weight: 'weight', bias: 'bias' }): tf.Tensor {
+export function layerNorm(ctx: LayerContext, prefix: string, x: tf.Tensor, eps: number, names: { weight: string; bias: string } = { weight: 'weight', bias: 'bias' }): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   const norm = x.sub(mean).mul(tf.rsqrt(variance.add(eps)));
   return norm.mul(param(ctx, `${prefix}.${names.weight}`)).add(param(ctx, `${prefix}.${names.bias}`));
