@@ -63,3 +63,31 @@ export interface Encoder {
   forward(batch: TensorBatch, opts: ForwardOptions): EncoderOutput;
   dispose(): void;
 }
+
+/** How much of the model trains. */
+export type FineTuneMode =
+  | { kind: 'full' }
+  | { kind: 'freeze'; layers: number } // embeddings + the bottom N layers frozen
+  | { kind: 'head' } // encoder frozen; features can be computed once and cached
+  | { kind: 'lora'; rank: number; alpha: number; dropout: number; targets: LoraTarget[] };
+export type LoraTarget = 'query' | 'key' | 'value' | 'output' | 'ffn';
+
+/** An encoder plus a task head: what the training loop trains and the playground runs. */
+export interface TaskModel {
+  readonly task: Task;
+  readonly encoder: Encoder;
+  readonly tokenizer: TextTokenizer;
+  readonly labels: string[]; // id2label in id order (empty for regression)
+  readonly mode: FineTuneMode;
+  /** logits: [B, numLabels] (sequence tasks) or [B, T, numLabels] (token classification) */
+  forward(batch: TensorBatch, opts: ForwardOptions): tf.Tensor;
+  /** head-only mode: encoder features for a batch (no gradient), and the head applied to cached features */
+  features(batch: TensorBatch): tf.Tensor;
+  headForward(features: tf.Tensor, opts: ForwardOptions): tf.Tensor;
+  /** the variables the optimizer updates in this mode, by name */
+  trainable(): Map<string, tf.Variable>;
+  /** every variable (encoder, head, adapters), by name: what a checkpoint stores */
+  variables(): Map<string, tf.Variable>;
+  paramCounts(): { trainable: number; total: number };
+  dispose(): void;
+}
