@@ -1,6 +1,7 @@
 // The contracts between tokenizers, encoders, heads and the training loop. Parameters are plain tf.Variables keyed by
 // the checkpoint's own names (Hugging Face names for the BERT family), so safetensors go in and out unchanged.
 import type * as tf from '@tensorflow/tfjs';
+import type { LoraAdapter } from './layers';
 
 export type Architecture = 'use-lite' | 'bert' | 'distilbert' | 'roberta';
 export type Task = 'classification' | 'multilabel' | 'regression' | 'token-classification';
@@ -60,6 +61,10 @@ export interface Encoder {
   readonly params: Map<string, tf.Variable>;
   /** which block a parameter belongs to, for freezing the bottom N layers */
   blockOf(name: string): 'embeddings' | number | 'pooler' | 'other';
+  /** LoRA adapters keyed by Linear prefix, read on every forward (lora.ts fills it); absent: no LoRA support */
+  readonly lora?: Map<string, LoraAdapter>;
+  /** Linear prefixes (weight "<prefix>.weight", [out, in]) a LoRA target maps to; absent: lora.ts's name patterns */
+  linearPrefixes?(target: LoraTarget): string[];
   forward(batch: TensorBatch, opts: ForwardOptions): EncoderOutput;
   dispose(): void;
 }
