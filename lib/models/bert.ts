@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { additiveMask, dropout, geluErf, layerNorm, linear, multiHeadAttention, resetDropoutCounter, type LayerContext, type LoraAdapter } from './layers';
-import type { Architecture, Encoder, EncoderOutput, ForwardOptions, TensorBatch } from './types';
+import type { Architecture, Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch } from './types';
 
 /** config.json keys of BertConfig / RobertaConfig that the computation uses. */
 export interface BertConfig {
@@ -243,6 +243,16 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
     params,
     lora,
     blockOf: blockOfBertName,
+    linearPrefixes(target: LoraTarget): string[] {
+      const per: Record<LoraTarget, string[]> = {
+        query: ['attention.self.query'],
+        key: ['attention.self.key'],
+        value: ['attention.self.value'],
+        output: ['attention.output.dense'],
+        ffn: ['intermediate.dense', 'output.dense'],
+      };
+      return Array.from({ length: L }, (_, i) => per[target].map((s) => `encoder.layer.${i}.${s}`)).flat();
+    },
     forward(batch: TensorBatch, fo: ForwardOptions): EncoderOutput {
       if (disposed) throw new Error('encoder used after dispose()');
       resetDropoutCounter();
@@ -264,11 +274,8 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
     dispose() {
       if (disposed) return;
       disposed = true;
-      for (const v of params.values()) v.dispose();
-      for (const a of lora.values()) {
-        a.A.dispose();
-        a.B.dispose();
-      }
+      for (const v of params.values()) if (!v.isDisposed) v.dispose();
+      for (const a of lora.values()) for (const v of [a.A, a.B]) if (!v.isDisposed) v.dispose();
       lora.clear();
     },
   };
