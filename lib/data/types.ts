@@ -21,3 +21,77 @@ export interface LabeledData {
   validation: Example[];
   test: Example[];
 }
+
+// ---- import, mapping, cleaning, splits (lib/data/*) ----
+
+export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'conll';
+export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'latin1';
+export type LineEnding = 'lf' | 'crlf' | 'cr' | 'none';
+
+/** A soft problem: the import goes on; `rows` lists affected rows (1-based, header counted as a spreadsheet shows). */
+export interface DataWarning {
+  code:
+    | 'latin1-fallback' | 'ragged-row' | 'empty-text' | 'missing-label' | 'invalid-quotes' | 'control-chars'
+    | 'mixed-line-endings' | 'bad-json-line' | 'conll-bad-line' | 'duplicate-header' | 'non-numeric-label'
+    | 'bad-split-value' | 'empty-file-lines' | 'extra-json-keys';
+  message: string;
+  /** affected rows (at most the first 1,000 are listed; `count` has the total) */
+  rows: number[];
+  count: number;
+  column?: string | number;
+  snippet?: string;
+}
+
+/** Error codes of hard import problems (a DataError, subclass of UserError). */
+export type DataErrorCode =
+  | 'empty-file' | 'binary-content' | 'unbalanced-quotes' | 'field-too-large' | 'file-too-large' | 'bad-json'
+  | 'no-rows' | 'no-text-column' | 'unknown-column' | 'one-class' | 'no-labels' | 'all-text-empty'
+  | 'quota-exceeded' | 'bad-option' | 'conll-empty' | 'too-many-columns';
+
+/** The parsed file: every cell a string. CoNLL files become one row per sentence, columns tokens/tags
+ *  (space-joined). */
+export interface ParsedTable {
+  format: DataFormat;
+  encoding: TextEncodingName;
+  delimiter?: string;
+  /** false when " was read as an ordinary character */
+  quoting?: boolean;
+  lineEnding: LineEnding;
+  hasHeader: boolean;
+  columns: string[];
+  rows: string[][];
+  /** 1-based spreadsheet row of rows[i] (header counted), for messages */
+  rowNumbers: number[];
+  warnings: DataWarning[];
+  bytes: number;
+}
+
+export interface ColumnMapping {
+  task: LabeledData['task'];
+  text: string;
+  textPair?: string;
+  /** classification/regression: one column; multilabel: one or more columns (with `labelSeparator` for one) */
+  label?: string[];
+  /** multilabel in one column, e.g. "|" or ";" */
+  labelSeparator?: string;
+  /** multilabel over several 0/1 columns: each column name is a label */
+  labelColumnsAreFlags?: boolean;
+  /** column with train/validation/test (also dev/val/valid/eval) */
+  split?: string;
+  /** token-classification (CoNLL): words and tags columns */
+  tags?: string;
+  caseFoldLabels?: boolean;
+}
+
+/** One mapped row. `label` null = missing. `row` is the source's spreadsheet row. */
+export interface DataRecord {
+  row: number;
+  text: string;
+  textPair?: string;
+  label: string | string[] | number | null;
+  split?: SplitName;
+  words?: string[];
+  tags?: string[];
+}
+
+export type ProgressCallback = (done: number, total: number) => void;

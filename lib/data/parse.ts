@@ -1,0 +1,305 @@
+// File bytes -> ParsedTable. Delimited files go through papaparse in chunks (progress per chunk); JSON, JSONL and
+// CoNLL are line/whole-file parsers. Hard problems throw DataError (nothing is returned, so nothing can be stored);
+// soft ones become warnings that list the affected rows.
+import Papa from 'papaparse';
+import { detectAndDecode, firstInvalidUtf8, lineColumnAt } from './encoding';
+import { detectDelimiter, detectFormat, detectHeader, detectLineEnding } from './detect';
+import { DataError, WarningSink, snippet } from './errors';
+import type { DataFormat, ParsedTable, ProgressCallback, TextEncodingName } from './types';
+
+export interface ParseOptions {
+  fileName?: string;
+  format?: DataFormat;
+  encoding?: TextEncodingName;
+  delimiter?: string;
+  hasHeader?: boolean;
+  /** longest allowed cell, in characters (default 100,000): longer usually means a broken quote */
+  maxFieldChars?: number;
+  /** largest accepted file (default 512 MiB); the store also checks the browser quota before writing */
+  maxBytes?: number;
+  /** papaparse chunk size in characters (default 1 MiB) */
+  chunkSize?: number;
+  /** treat " as a quote character (default: yes, except TSV files that only parse cleanly without) */
+  quoting?: boolean;
+  onProgress?: ProgressCallback;
+}
+
+// eslint-disable-next-line no-control-regex -- replaced by a visible mark in snippets
+const CONTROL_ALL = /[\x00-\x1F\x7F]/g;
+const DEFAULT_MAX_FIELD = 100_000;
+const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\x01-\x08\x0B\x0C\x0E-\x1F\x7F]/;
+
+export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTable {
+  const file = opts.fileName;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.length > maxBytes) {
+    throw new DataError('file-too-large', `The file is ${mb(bytes.length)}, more than the ${mb(maxBytes)} this import accepts`, { file },
+      'Split the file, or sample it down, and import the parts.');
+  }
+  if (bytes.length === 0) throw new DataError('empty-file', 'The file is empty', { file }, 'Choose a file with rows of text and labels.');
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4) {
+    throw new DataError('binary-content', 'This is a zip archive (for example an .xlsx workbook), not a text file', { file, row: 1 },
+      'Save the sheet as CSV (UTF-8) and import that.');
+  }
+  let warnings = new WarningSink();
+  const dec = detectAndDecode(bytes, opts.encoding);
+  let text = dec.text;
+  if (dec.fallback) {
+    const bad = firstInvalidUtf8(bytes);
+    const at = lineColumnAt(new TextDecoder('latin1').decode(bytes.subarray(0, Math.max(0, bad))), bad);
+    warnings.add('latin1-fallback', 'The file is not valid UTF-8; it was read as Latin-1 (Windows-1252). Check accented characters.', at.line,
+      { snippet: snippet(text.slice(Math.max(0, bad - 20), bad + 20)) });
+  }
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    const at = lineColumnAt(text, nul);
+    throw new DataError('binary-content', 'The file contains NUL bytes: it is binary, or in an encoding that was not recognised',
+      { file, row: at.line, column: at.column, snippet: snippet(text.slice(Math.max(0, nul - 30), nul).replace(/\0/g, '')) },
+      'Export the data as UTF-8 text (CSV, TSV or JSON lines).');
+  }
+  const le = detectLineEnding(text);
+  if (le.mixed) warnings.add('mixed-line-endings', 'The file mixes line endings (CRLF, LF, CR); all were read as line breaks.');
+  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  if (text.trim() === '') throw new DataError('empty-file', 'The file has no text (only whitespace)', { file }, 'Choose a file with rows of text and labels.');
+
+  const format = opts.format ?? detectFormat(text, file);
+  const base = { encoding: dec.encoding, lineEnding: le.ending, bytes: bytes.length };
+  const maxField = opts.maxFieldChars ?? DEFAULT_MAX_FIELD;
+  let table: Omit<ParsedTable, 'encoding' | 'lineEnding' | 'bytes' | 'warnings'>;
+  if (format === 'json' || format === 'jsonl') table = parseJson(text, format, opts, warnings, maxField);
+  else if (format === 'conll') table = parseConll(text, opts, warnings);
+  else {
+    table = parseDelimited(text, format, opts, warnings, maxField, bytes.length, opts.quoting ?? true);
+    // Raw TSV exports (e.g. SMS corpora) use " as an ordinary character; papaparse then glues lines together.
+    // When quoting produced malformed-quote warnings, a literal read that is at least as regular wins.
+    const w = warnings.list();
+    if (opts.quoting === undefined && table.delimiter === '\t' && w.some((x) => x.code === 'invalid-quotes')) {
+      const literal = new WarningSink();
+      if (dec.fallback) for (const x of w.filter((x) => x.code === 'latin1-fallback')) literal.add(x.code, x.message, x.rows[0], { snippet: x.snippet });
+      try {
+        const t2 = parseDelimited(text, format, opts, literal, maxField, bytes.length, false);
+        const ragged = (ws: typeof w) => ws.find((x) => x.code === 'ragged-row')?.count ?? 0;
+        if (ragged(literal.list()) <= ragged(w)) {
+          table = t2;
+          warnings = literal;
+        }
+      } catch {
+        // keep the quoted reading
+      }
+    }
+  }
+  opts.onProgress?.(bytes.length, bytes.length);
+  if (table.rows.length === 0) {
+    throw new DataError('no-rows', table.hasHeader ? 'The file has a header row but no data rows' : 'The file has no data rows', { file },
+      'Check that the file is the one you meant, with one example per row.');
+  }
+  return { ...table, ...base, warnings: warnings.list() };
+}
+
+function mb(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function checkCell(cell: string, row: number, column: string | number, maxField: number, file: string | undefined, warnings: WarningSink): void {
+  if (cell.length > maxField) {
+    throw new DataError('field-too-large', `A field has ${cell.length.toLocaleString('en')} characters, more than the limit of ${maxField.toLocaleString('en')}`,
+      { file, row, column, snippet: snippet(cell) }, 'Usually a quote that was opened and never closed: check the quotes in this row, or raise the field size limit.');
+  }
+  if (CONTROL.test(cell)) warnings.add('control-chars', 'Some fields contain control characters', row, { column, snippet: snippet(cell.replace(CONTROL_ALL, '�')) });
+}
+
+function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, warnings: WarningSink, maxField: number, totalBytes: number, quoting: boolean) {
+  const file = opts.fileName;
+  const delimiter = opts.delimiter ?? detectDelimiter(text, format === 'tsv' ? '\t' : undefined);
+  const rows: string[][] = [];
+  const rowNumbers: number[] = [];
+  let header: string[] | null = null;
+  let hasHeader = opts.hasHeader;
+  let width = 0;
+  let recordNo = 0; // 1-based spreadsheet row of the last record seen
+  const pending: string[][] = []; // first rows, held until the header is decided
+  const pendingNo: number[] = [];
+  const textLen = text.length;
+  let consumed = 0;
+
+  const accept = (r: string[], no: number) => {
+    if (r.length !== width) {
+      warnings.add('ragged-row', `Some rows have a different number of fields than the ${hasHeader ? 'header' : 'first row'} (${width}); missing fields are empty, extra fields are dropped`, no,
+        { snippet: snippet(r.join(delimiter)) });
+      if (r.length < width) r = r.concat(Array(width - r.length).fill(''));
+      else r = r.slice(0, width);
+    }
+    for (let j = 0; j < r.length; j++) checkCell(r[j], no, header ? header[j] : j + 1, maxField, file, warnings);
+    rows.push(r);
+    rowNumbers.push(no);
+  };
+  const decide = () => {
+    if (hasHeader === undefined) hasHeader = detectHeader(pending);
+    let start = 0;
+    if (hasHeader) {
+      header = pending[0].map((h, j) => h.trim() || `column ${j + 1}`);
+      const seen = new Map<string, number>();
+      header = header.map((h) => {
+        const n = seen.get(h) ?? 0;
+        seen.set(h, n + 1);
+        if (n > 0) warnings.add('duplicate-header', `Column name "${h}" appears more than once; later ones were renamed`, 1, { column: h });
+        return n > 0 ? `${h} (${n + 1})` : h;
+      });
+      start = 1;
+    }
+    width = header ? header.length : pending[0].length;
+    if (width > 10_000) throw new DataError('too-many-columns', `The first row has ${width} columns`, { file, row: 1 }, 'Check the delimiter.');
+    for (let i = start; i < pending.length; i++) accept(pending[i], pendingNo[i]);
+    pending.length = 0;
+  };
+
+  Papa.parse<string[]>(text, {
+    delimiter,
+    newline: '\n',
+    quoteChar: quoting ? '"' : '\uffff',
+    skipEmptyLines: false,
+    chunkSize: opts.chunkSize ?? 1 << 20,
+    complete: () => undefined,
+    chunk: (res: Papa.ParseResult<string[]>) => {
+      const base = recordNo;
+      for (const e of res.errors) {
+        const row = base + (e.row ?? 0) + 1;
+        const data = e.row !== undefined ? res.data[e.row] : undefined;
+        const snip = snippet((data ?? []).join(delimiter));
+        if (e.code === 'MissingQuotes') {
+          throw new DataError('unbalanced-quotes', 'A quoted field is opened but never closed', { file, row, snippet: snip },
+            'Close the quote, or double quotes inside quoted fields ("" stands for one ").');
+        }
+        if (e.code === 'InvalidQuotes') warnings.add('invalid-quotes', 'A quoted field has text after its closing quote (kept as written)', row, { snippet: snip });
+      }
+      for (const r of res.data) {
+        recordNo++;
+        if (r.length === 1 && r[0] === '') continue; // blank line
+        if (header === null && width === 0) {
+          pending.push(r);
+          pendingNo.push(recordNo);
+          if (pending.length >= 60) decide();
+        } else accept(r, recordNo);
+      }
+      consumed = res.meta.cursor;
+      opts.onProgress?.(Math.min(totalBytes, Math.round((consumed / textLen) * totalBytes)), totalBytes);
+    },
+  });
+  if (width === 0 && pending.length > 0) decide();
+  const columns = header ?? Array.from({ length: width }, (_, j) => `column ${j + 1}`);
+  return { format: (delimiter === '\t' ? 'tsv' : 'csv') as DataFormat, delimiter, quoting, hasHeader: !!hasHeader, columns, rows, rowNumbers };
+}
+
+function cellOf(v: unknown): { s: string; list: boolean } {
+  if (v === null || v === undefined) return { s: '', list: false };
+  if (typeof v === 'string') return { s: v, list: false };
+  if (typeof v === 'number' || typeof v === 'boolean') return { s: String(v), list: false };
+  if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return { s: v.map((x) => String(x ?? '')).join('|'), list: true };
+  return { s: JSON.stringify(v), list: false };
+}
+
+function parseJson(text: string, format: 'json' | 'jsonl', opts: ParseOptions, warnings: WarningSink, maxField: number) {
+  const file = opts.fileName;
+  const objects: { obj: Record<string, unknown>; no: number }[] = [];
+  if (format === 'json') {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      const m = /position (\d+)/.exec(String((e as Error).message));
+      const at = m ? lineColumnAt(text, Number(m[1])) : undefined;
+      throw new DataError('bad-json', `The file is not valid JSON: ${(e as Error).message}`,
+        { file, row: at?.line, column: at?.column, snippet: m ? snippet(text.slice(Math.max(0, Number(m[1]) - 20), Number(m[1]) + 20)) : undefined },
+        'Fix the JSON, or save one object per line (JSON lines).');
+    }
+    if (!Array.isArray(v) && v && typeof v === 'object') {
+      const arrays = Object.values(v).filter(Array.isArray);
+      if (arrays.length === 1) v = arrays[0];
+    }
+    if (!Array.isArray(v)) throw new DataError('bad-json', 'The JSON is not an array of objects', { file }, 'Use [{"text": ..., "label": ...}, ...] or JSON lines.');
+    v.forEach((o, i) => {
+      if (o && typeof o === 'object' && !Array.isArray(o)) objects.push({ obj: o as Record<string, unknown>, no: i + 1 });
+      else warnings.add('bad-json-line', 'Some array items are not objects and were skipped', i + 1, { snippet: snippet(JSON.stringify(o) ?? '') });
+    });
+  } else {
+    const lines = text.split('\n');
+    let bad = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i].trim();
+      if (!l) continue;
+      try {
+        const o = JSON.parse(l);
+        if (o && typeof o === 'object' && !Array.isArray(o)) objects.push({ obj: o, no: i + 1 });
+        else {
+          bad++;
+          warnings.add('bad-json-line', 'Some lines are not JSON objects and were skipped', i + 1, { snippet: snippet(l) });
+        }
+      } catch {
+        bad++;
+        warnings.add('bad-json-line', 'Some lines are not valid JSON and were skipped', i + 1, { snippet: snippet(l) });
+      }
+    }
+    if (bad > 0 && objects.length === 0) {
+      throw new DataError('bad-json', 'No line of the file is a JSON object', { file, row: 1, snippet: snippet(lines[0]) }, 'Use one {"text": ..., "label": ...} object per line.');
+    }
+  }
+  const colIndex = new Map<string, number>();
+  for (const { obj } of objects) for (const k of Object.keys(obj)) if (!colIndex.has(k)) colIndex.set(k, colIndex.size);
+  const columns = [...colIndex.keys()];
+  const rows: string[][] = [];
+  const rowNumbers: number[] = [];
+  for (const { obj, no } of objects) {
+    const r = Array<string>(columns.length).fill('');
+    for (const [k, v] of Object.entries(obj)) {
+      const c = cellOf(v).s;
+      checkCell(c, no, k, maxField, file, warnings);
+      r[colIndex.get(k)!] = c;
+    }
+    rows.push(r);
+    rowNumbers.push(no);
+  }
+  return { format, hasHeader: true, columns, rows, rowNumbers };
+}
+
+/** True when a JSON file had list-valued cells (joined with "|"), so the mapping can suggest that separator. */
+export function jsonHasLists(table: ParsedTable, column: string): boolean {
+  const j = table.columns.indexOf(column);
+  return (table.format === 'json' || table.format === 'jsonl') && j >= 0 && table.rows.some((r) => r[j].includes('|'));
+}
+
+function parseConll(text: string, opts: ParseOptions, warnings: WarningSink) {
+  const lines = text.split('\n');
+  const rows: string[][] = [];
+  const rowNumbers: number[] = [];
+  let words: string[] = [];
+  let tags: string[] = [];
+  let start = 0;
+  const flush = () => {
+    if (words.length) {
+      rows.push([words.join(' '), tags.join(' ')]);
+      rowNumbers.push(start);
+    }
+    words = [];
+    tags = [];
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (!l || l.startsWith('-DOCSTART-')) {
+      flush();
+      continue;
+    }
+    const parts = l.includes('\t') ? l.split('\t').map((p) => p.trim()) : l.split(/\s+/);
+    if (parts.length < 2 || !parts[0] || !parts[parts.length - 1]) {
+      warnings.add('conll-bad-line', 'Some lines have no tag (expected "token<TAB>tag"); they were skipped', i + 1, { snippet: snippet(l) });
+      continue;
+    }
+    if (!words.length) start = i + 1;
+    words.push(parts[0].replace(/\s+/g, '_'));
+    tags.push(parts[parts.length - 1]);
+  }
+  flush();
+  if (rows.length === 0) throw new DataError('conll-empty', 'No "token<TAB>tag" lines were found', { file: opts.fileName }, 'Use one token and its tag per line, a blank line between sentences.');
+  return { format: 'conll' as DataFormat, hasHeader: false, columns: ['tokens', 'tags'], rows, rowNumbers };
+}
