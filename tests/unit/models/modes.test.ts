@@ -82,7 +82,7 @@ describe('fine-tuning modes: gradients reach exactly the trainable variables', (
 
       const before = snapshot(all);
       const opt = tf.train.adam(1e-2);
-      opt.applyGradients(Object.fromEntries(Object.entries(grads).filter(([, g]) => g != null)) as tf.NamedTensorMap);
+      opt.applyGradients(Object.entries(grads).filter(([, g]) => g != null).map(([name, tensor]) => ({ name, tensor })));
       const after = snapshot(all);
       for (const n of all.keys()) {
         const same = bitIdentical(before.get(n)!, after.get(n)!);
