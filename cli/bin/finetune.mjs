@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `finetune` command: registers tsx (with the repo's tsconfig, so the engine's "@/..." paths resolve from any
+// working directory), then hands over to cli/main.ts.
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register({ tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)) });
+const { main } = await import('../main.ts');
+process.exitCode = await main(process.argv.slice(2));
