@@ -83,6 +83,20 @@ export function checkLoraMode(mode: LoraMode): void {
   }
 }
 
+/** The weight a Linear prefix names: "<prefix>.weight", else the prefix itself (encoders with TF-style names). */
+export function linearWeightName(params: Map<string, tf.Variable>, prefix: string): string {
+  if (params.has(`${prefix}.weight`)) return `${prefix}.weight`;
+  if (params.has(prefix)) return prefix;
+  throw new Error(`LoRA target "${prefix}" has no weight`);
+}
+
+/** [out, in] of a Linear weight in the encoder's layout ('in-out' kernels may carry leading 1s: [1, 1, in, out]). */
+export function linearDims(w: tf.Tensor, layout: 'out-in' | 'in-out'): [number, number] {
+  const [a, b] = w.shape.slice(-2) as [number, number];
+  if (w.rank < 2 || w.shape.slice(0, -2).some((d) => d !== 1)) throw new Error(`not a Linear weight: [${w.shape.join(', ')}]`);
+  return layout === 'out-in' ? [a, b] : [b, a];
+}
+
 /**
  * New adapters for the targeted Linears: A ~ kaiming-uniform(a=√5) = U(±1/√in) as PEFT, B = 0, so the adapted model
  * starts exactly equal to the base one. Seeded.
@@ -91,12 +105,12 @@ export function createLoraAdapters(encoder: Encoder, mode: LoraMode, seed: numbe
   checkLoraMode(mode);
   const adapters = new Map<string, LoraAdapter>();
   const scale = mode.alpha / mode.rank;
+  const layout = encoder.linearLayout ?? 'out-in';
   let i = 0;
   for (const prefix of loraTargetPrefixes(encoder, mode.targets)) {
     i++;
-    const w = encoder.params.get(`${prefix}.weight`);
-    if (!w || w.rank !== 2) throw new Error(`LoRA target "${prefix}" has no 2-D weight`);
-    const [out, inn] = w.shape as [number, number];
+    const w = encoder.params.get(linearWeightName(encoder.params, prefix))!;
+    const [out, inn] = linearDims(w, layout);
     const bound = 1 / Math.sqrt(inn);
     const a = tf.randomUniform([mode.rank, inn], -bound, bound, 'float32', seed * 15485863 + i);
     const b = tf.zeros([out, mode.rank]);
@@ -107,19 +121,23 @@ export function createLoraAdapters(encoder: Encoder, mode: LoraMode, seed: numbe
   return adapters;
 }
 
-/** W + scale·B·A as a new tensor (the caller disposes it). */
-export function mergedWeight(w: tf.Tensor, ad: LoraAdapter): tf.Tensor {
-  return tf.tidy(() => w.add(tf.matMul(ad.B as tf.Tensor2D, ad.A as tf.Tensor2D).mul(ad.scale)));
+/** W + scale·B·A as a new tensor in W's own shape and layout (the caller disposes it). */
+export function mergedWeight(w: tf.Tensor, ad: LoraAdapter, layout: 'out-in' | 'in-out' = 'out-in'): tf.Tensor {
+  return tf.tidy(() => {
+    const delta = tf.matMul(ad.B as tf.Tensor2D, ad.A as tf.Tensor2D).mul(ad.scale);
+    return w.add((layout === 'out-in' ? delta : delta.transpose()).reshape(w.shape));
+  });
 }
 
 /** Folds every adapter into its Linear's weight in place (W ← W + scale·B·A) and disposes the adapters. */
-export function mergeAdaptersInto(params: Map<string, tf.Variable>, adapters: Map<string, LoraAdapter>): void {
+export function mergeAdaptersInto(encoder: Encoder, adapters: Map<string, LoraAdapter>): void {
+  const layout = encoder.linearLayout ?? 'out-in';
   for (const [prefix, ad] of adapters) {
-    const w = params.get(`${prefix}.weight`);
-    if (!w) throw new Error(`LoRA adapter for "${prefix}" has no weight to merge into`);
-    const merged = mergedWeight(w, ad);
+    const w = encoder.params.get(linearWeightName(encoder.params, prefix))!;
+    const merged = mergedWeight(w, ad, layout);
     w.assign(merged);
     merged.dispose();
+    if (encoder.lora?.get(prefix) === ad) encoder.lora.delete(prefix);
     ad.A.dispose();
     ad.B.dispose();
   }

@@ -278,10 +278,7 @@ export function taskHeadSpec(model: TaskModel): HeadSpec {
 export function switchMode(model: TaskModel, mode: FineTuneMode, seed?: number): TaskModel {
   const m = impl(model);
   m.moveOut();
-  if (m.adapters.size > 0) {
-    for (const prefix of m.adapters.keys()) m.encoder.lora?.delete(prefix);
-    mergeAdaptersInto(m.encoder.params, m.adapters);
-  }
+  if (m.adapters.size > 0) mergeAdaptersInto(m.encoder, m.adapters);
   try {
     return new TaskModelImpl({
       encoder: m.encoder,

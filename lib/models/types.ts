@@ -63,8 +63,10 @@ export interface Encoder {
   blockOf(name: string): 'embeddings' | number | 'pooler' | 'other';
   /** LoRA adapters keyed by Linear prefix, read on every forward (lora.ts fills it); absent: no LoRA support */
   readonly lora?: Map<string, LoraAdapter>;
-  /** Linear prefixes (weight "<prefix>.weight", [out, in]) a LoRA target maps to; absent: lora.ts's name patterns */
+  /** Linear prefixes (weight "<prefix>.weight", or the weight's own name) a LoRA target maps to; absent: lora.ts's name patterns */
   linearPrefixes?(target: LoraTarget): string[];
+  /** how Linear weights are stored: 'out-in' (PyTorch, the default) or 'in-out' (TF kernels, possibly [1, 1, in, out]) */
+  readonly linearLayout?: 'out-in' | 'in-out';
   forward(batch: TensorBatch, opts: ForwardOptions): EncoderOutput;
   dispose(): void;
 }
