@@ -1,0 +1,142 @@
+// Training options (plain data: stored in checkpoints and run.json) and their defaults and checks. Every bad value
+// throws a UserError naming the option.
+import { UserError } from '@/lib/errors';
+import type { OptimizerKind } from './optimizer';
+import type { ScheduleKind } from './schedule';
+
+export interface EarlyStoppingConfig {
+  /** a scalar metric name from the eval event, e.g. "loss", "accuracy", "macroF1", "mse" */
+  metric: string;
+  patience: number;
+  minDelta?: number;
+  /** default: "min" for loss/mse/mae/hammingLoss, else "max" */
+  mode?: 'min' | 'max';
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer?: OptimizerKind; // adamw
+  weightDecay?: number; // 0.01
+  beta1?: number; // 0.9
+  beta2?: number; // 0.999
+  epsilon?: number; // 1e-8
+  schedule?: ScheduleKind; // linear
+  /** warmup in optimizer steps; or warmupRatio of the total */
+  warmupSteps?: number;
+  warmupRatio?: number;
+  /** clip gradients to this global norm; 0 turns clipping off (default 1) */
+  maxGradNorm?: number;
+  /** micro-batches per optimizer step (default 1) */
+  gradAccumSteps?: number;
+  /** 0..1 (classification only) */
+  labelSmoothing?: number;
+  /** per-class loss weights, or "balanced" (n / (classes · count)) from the training split */
+  classWeights?: number[] | 'balanced';
+  seed?: number; // 42
+  /** stop after this many optimizer steps (the schedule still spans `epochs`) */
+  maxSteps?: number;
+  /** also evaluate every N optimizer steps (besides each epoch's end) */
+  evalEverySteps?: number;
+  evalBatchSize?: number;
+  earlyStopping?: EarlyStoppingConfig;
+  /** metric that picks the best checkpoint when there is no early stopping (default "loss") */
+  bestMetric?: string;
+  /** restore the best weights at the end (default true when there is validation data) */
+  restoreBest?: boolean;
+  checkpointEverySteps?: number;
+  /** save a checkpoint at the end of each epoch (default true when a store is given) */
+  checkpointEveryEpoch?: boolean;
+  /** periodic/epoch checkpoints to keep besides the best (default 2) */
+  keepCheckpoints?: number;
+  /** padded lengths are rounded up to this multiple (default 16) to bound the number of distinct shapes */
+  padMultiple?: number;
+  /** batches are formed from length-sorted windows of this many batches (default 50; 1 = no bucketing) */
+  bucketWindow?: number;
+  /** sigmoid threshold for multi-label predictions (default 0.5) */
+  multilabelThreshold?: number;
+}
+
+export type ResolvedConfig = Required<Omit<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps'>> &
+  Pick<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps'>;
+
+const MIN_METRICS = new Set(['loss', 'mse', 'mae', 'rmse', 'hammingLoss']);
+export function metricMode(metric: string, explicit?: 'min' | 'max'): 'min' | 'max' {
+  return explicit ?? (MIN_METRICS.has(metric) ? 'min' : 'max');
+}
+
+function check(cond: boolean, option: string, what: string, fix: string): void {
+  if (!cond) throw new UserError(what, { option }, fix);
+}
+
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasValidation?: boolean } = {}): ResolvedConfig {
+  check(isInt(c.epochs) && c.epochs >= 1, 'epochs', `epochs must be a whole number ≥ 1 (got ${c.epochs})`, 'set epochs to 1 or more');
+  check(isInt(c.batchSize) && c.batchSize >= 1, 'batchSize', `batch size must be a whole number ≥ 1 (got ${c.batchSize})`, 'try 16 or 32');
+  check(isNum(c.learningRate) && c.learningRate > 0, 'learningRate', `learning rate must be a positive number (got ${c.learningRate})`, 'try 2e-5 for full fine-tuning or 1e-3 for head-only');
+  const r: ResolvedConfig = {
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    learningRate: c.learningRate,
+    optimizer: c.optimizer ?? 'adamw',
+    weightDecay: c.weightDecay ?? 0.01,
+    beta1: c.beta1 ?? 0.9,
+    beta2: c.beta2 ?? 0.999,
+    epsilon: c.epsilon ?? 1e-8,
+    schedule: c.schedule ?? 'linear',
+    warmupSteps: c.warmupSteps,
+    warmupRatio: c.warmupRatio,
+    maxGradNorm: c.maxGradNorm ?? 1,
+    gradAccumSteps: c.gradAccumSteps ?? 1,
+    labelSmoothing: c.labelSmoothing ?? 0,
+    classWeights: c.classWeights,
+    seed: c.seed ?? 42,
+    maxSteps: c.maxSteps,
+    evalEverySteps: c.evalEverySteps,
+    evalBatchSize: c.evalBatchSize ?? Math.max(c.batchSize, 32),
+    earlyStopping: c.earlyStopping,
+    bestMetric: c.bestMetric ?? c.earlyStopping?.metric ?? 'loss',
+    restoreBest: c.restoreBest ?? Boolean(opts.hasValidation),
+    checkpointEverySteps: c.checkpointEverySteps,
+    checkpointEveryEpoch: c.checkpointEveryEpoch ?? Boolean(opts.hasStore),
+    keepCheckpoints: c.keepCheckpoints ?? 2,
+    padMultiple: c.padMultiple ?? 16,
+    bucketWindow: c.bucketWindow ?? 50,
+    multilabelThreshold: c.multilabelThreshold ?? 0.5,
+  };
+  check(r.optimizer === 'adamw' || r.optimizer === 'adam', 'optimizer', `unknown optimizer "${r.optimizer}"`, 'use "adamw" or "adam"');
+  check(['constant', 'linear', 'cosine'].includes(r.schedule), 'schedule', `unknown schedule "${r.schedule}"`, 'use "constant", "linear" or "cosine"');
+  check(isNum(r.weightDecay) && r.weightDecay >= 0, 'weightDecay', `weight decay must be ≥ 0 (got ${r.weightDecay})`, 'try 0.01');
+  check(isNum(r.beta1) && r.beta1 >= 0 && r.beta1 < 1, 'beta1', `beta1 must be in [0, 1) (got ${r.beta1})`, 'try 0.9');
+  check(isNum(r.beta2) && r.beta2 >= 0 && r.beta2 < 1, 'beta2', `beta2 must be in [0, 1) (got ${r.beta2})`, 'try 0.999');
+  check(isNum(r.epsilon) && r.epsilon > 0, 'epsilon', `epsilon must be > 0 (got ${r.epsilon})`, 'try 1e-8');
+  check(r.warmupSteps === undefined || (isNum(r.warmupSteps) && r.warmupSteps >= 0), 'warmupSteps', `warmup steps must be ≥ 0 (got ${r.warmupSteps})`, 'use a step count, or warmupRatio for a fraction');
+  check(r.warmupRatio === undefined || (isNum(r.warmupRatio) && r.warmupRatio >= 0 && r.warmupRatio < 1), 'warmupRatio', `warmup ratio must be in [0, 1) (got ${r.warmupRatio})`, 'try 0.06 or 0.1');
+  check(isNum(r.maxGradNorm) && r.maxGradNorm >= 0, 'maxGradNorm', `max gradient norm must be ≥ 0 (got ${r.maxGradNorm})`, 'try 1, or 0 to turn clipping off');
+  check(isInt(r.gradAccumSteps) && r.gradAccumSteps >= 1, 'gradAccumSteps', `gradient accumulation must be a whole number ≥ 1 (got ${r.gradAccumSteps})`, 'use 1 to turn it off');
+  check(isNum(r.labelSmoothing) && r.labelSmoothing >= 0 && r.labelSmoothing < 1, 'labelSmoothing', `label smoothing must be in [0, 1) (got ${r.labelSmoothing})`, 'try 0.1, or 0 to turn it off');
+  check(isInt(r.seed), 'seed', `seed must be a whole number (got ${r.seed})`, 'e.g. 42');
+  check(r.maxSteps === undefined || (isInt(r.maxSteps) && r.maxSteps >= 1), 'maxSteps', `max steps must be a whole number ≥ 1 (got ${r.maxSteps})`, 'leave it out to train for all epochs');
+  check(r.evalEverySteps === undefined || (isInt(r.evalEverySteps) && r.evalEverySteps >= 1), 'evalEverySteps', `evaluation interval must be a whole number ≥ 1 (got ${r.evalEverySteps})`, 'leave it out to evaluate once per epoch');
+  check(isInt(r.evalBatchSize) && r.evalBatchSize >= 1, 'evalBatchSize', `evaluation batch size must be ≥ 1 (got ${r.evalBatchSize})`, 'try 64');
+  check(r.checkpointEverySteps === undefined || (isInt(r.checkpointEverySteps) && r.checkpointEverySteps >= 1), 'checkpointEverySteps', `checkpoint interval must be a whole number ≥ 1 (got ${r.checkpointEverySteps})`, 'leave it out to checkpoint once per epoch');
+  check(isInt(r.keepCheckpoints) && r.keepCheckpoints >= 0, 'keepCheckpoints', `checkpoints to keep must be ≥ 0 (got ${r.keepCheckpoints})`, 'try 2');
+  check(isInt(r.padMultiple) && r.padMultiple >= 1, 'padMultiple', `pad multiple must be ≥ 1 (got ${r.padMultiple})`, 'try 16');
+  check(isInt(r.bucketWindow) && r.bucketWindow >= 1, 'bucketWindow', `bucket window must be ≥ 1 (got ${r.bucketWindow})`, 'try 50, or 1 to turn bucketing off');
+  check(isNum(r.multilabelThreshold) && r.multilabelThreshold > 0 && r.multilabelThreshold < 1, 'multilabelThreshold', `multi-label threshold must be in (0, 1) (got ${r.multilabelThreshold})`, 'try 0.5');
+  if (Array.isArray(r.classWeights)) {
+    check(r.classWeights.every((w) => isNum(w) && w >= 0), 'classWeights', 'class weights must be numbers ≥ 0', 'give one weight per label, or "balanced"');
+  } else {
+    check(r.classWeights === undefined || r.classWeights === 'balanced', 'classWeights', `unknown class weights "${String(r.classWeights)}"`, 'give one weight per label, or "balanced"');
+  }
+  if (r.earlyStopping) {
+    const e = r.earlyStopping;
+    check(typeof e.metric === 'string' && e.metric.length > 0, 'earlyStopping.metric', 'early stopping needs a metric name', 'e.g. "loss" or "macroF1"');
+    check(isInt(e.patience) && e.patience >= 1, 'earlyStopping.patience', `patience must be a whole number ≥ 1 (got ${e.patience})`, 'try 2 or 3');
+    check(e.minDelta === undefined || (isNum(e.minDelta) && e.minDelta >= 0), 'earlyStopping.minDelta', `min delta must be ≥ 0 (got ${e.minDelta})`, 'try 0 or 0.001');
+  }
+  return r;
+}

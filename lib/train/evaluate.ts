@@ -1,0 +1,101 @@
+// Evaluation: run a model over examples in length-sorted batches (no gradient), bring the logits back as plain
+// numbers per example, and compute the task's loss and metrics from them.
+import * as tf from '@tensorflow/tfjs';
+import type { Task } from '@/lib/models/types';
+import type { EncodedExample } from './encode';
+import type { EvalResult } from './events';
+import { planEval } from './batching';
+import { argmax, classificationReport, multilabelReport, regressionReport, sigmoid } from './metrics';
+
+/** Per example: logits [C] (sequence tasks, regression: [1]) or [tokens][C] (token classification). */
+export type ExampleOutput = number[] | number[][];
+
+/** Runs `forward` (which returns [B, C] or [B, T, C] logits for the given example indices) over every example. */
+export async function collectOutputs(examples: EncodedExample[], batchSize: number, forward: (idx: number[]) => tf.Tensor): Promise<ExampleOutput[]> {
+  const out: ExampleOutput[] = new Array(examples.length);
+  for (const idx of planEval(examples.map((e) => e.ids.length), batchSize)) {
+    const logits = tf.tidy(() => forward(idx));
+    const data = await logits.data();
+    const shape = logits.shape;
+    logits.dispose();
+    if (shape.length === 2) {
+      const c = shape[1];
+      idx.forEach((ex, r) => (out[ex] = Array.from(data.subarray(r * c, (r + 1) * c))));
+    } else {
+      const [, t, c] = shape as [number, number, number];
+      idx.forEach((ex, r) => {
+        const rows: number[][] = [];
+        for (let k = 0; k < examples[ex].ids.length; k++) rows.push(Array.from(data.subarray((r * t + k) * c, (r * t + k + 1) * c)));
+        out[ex] = rows;
+      });
+    }
+  }
+  return out;
+}
+
+function logSoftmaxAt(logits: number[], k: number): number {
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  let s = 0;
+  for (const x of logits) s += Math.exp(x - max);
+  return logits[k] - max - Math.log(s);
+}
+
+/** Loss (plain: no class weights, no label smoothing) and metrics from per-example outputs. */
+export function evalFromOutputs(task: Task, outputs: ExampleOutput[], examples: EncodedExample[], labels: string[], threshold = 0.5): EvalResult {
+  const n = examples.length;
+  if (task === 'regression') {
+    const yTrue = examples.map((e) => e.label as number);
+    const yPred = outputs.map((o) => (o as number[])[0]);
+    const regression = regressionReport(yTrue, yPred);
+    return { task, count: n, loss: regression.mse, scalars: { loss: regression.mse, ...numericFields(regression) }, regression };
+  }
+  if (task === 'multilabel') {
+    const k = labels.length;
+    let loss = 0;
+    const yTrue: number[][] = [], yPred: number[][] = [];
+    examples.forEach((e, i) => {
+      const row = outputs[i] as number[];
+      const hot = new Array<number>(k).fill(0);
+      for (const c of e.label as number[]) hot[c] = 1;
+      for (let c = 0; c < k; c++) {
+        const x = row[c];
+        loss += Math.max(x, 0) - x * hot[c] + Math.log1p(Math.exp(-Math.abs(x)));
+      }
+      yTrue.push(hot);
+      yPred.push(row.map((x) => (sigmoid(x) >= threshold ? 1 : 0)));
+    });
+    loss /= Math.max(1, n * k);
+    const multilabel = multilabelReport(yTrue, yPred, labels);
+    return { task, count: n, loss, scalars: { loss, ...numericFields(multilabel) }, multilabel };
+  }
+  const yTrue: number[] = [], yPred: number[] = [];
+  let loss = 0;
+  if (task === 'classification') {
+    examples.forEach((e, i) => {
+      const row = outputs[i] as number[];
+      loss -= logSoftmaxAt(row, e.label as number);
+      yTrue.push(e.label as number);
+      yPred.push(argmax(row));
+    });
+  } else {
+    examples.forEach((e, i) => {
+      const rows = outputs[i] as number[][];
+      (e.tags ?? []).forEach((tag, t) => {
+        if (tag < 0 || !rows[t]) return;
+        loss -= logSoftmaxAt(rows[t], tag);
+        yTrue.push(tag);
+        yPred.push(argmax(rows[t]));
+      });
+    });
+  }
+  loss /= Math.max(1, yTrue.length);
+  const classification = classificationReport(yTrue, yPred, labels);
+  return { task, count: n, loss, scalars: { loss, ...numericFields(classification) }, classification };
+}
+
+function numericFields(o: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number') out[k] = v;
+  return out;
+}

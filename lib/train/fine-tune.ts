@@ -1,0 +1,380 @@
+// The fine-tuning loop as an async generator: adapters (worker, CLI) iterate it and forward the events. It owns
+// batching, the optimizer, the schedule, evaluation, early stopping and checkpoints; everything that shapes the rest of
+// a run (weights, moments, rng, data position, controls, early-stopping state) goes into a checkpoint, so a resumed
+// run reproduces an uninterrupted one exactly.
+import * as tf from '@tensorflow/tfjs';
+import { UserError, toErrorInfo } from '@/lib/errors';
+import { resetDropoutCounter } from '@/lib/models/layers';
+import type { ForwardOptions, TaskModel } from '@/lib/models/types';
+import type { Checkpoint, CheckpointMeta, CheckpointStore, DataPosition, MetricsSoFar } from '@/lib/store/types';
+import { checkpointMeta } from '@/lib/store/types';
+import { makeTargets, makeTensorBatch, planEpoch, type PadOptions } from './batching';
+import { metricMode, resolveConfig, type ResolvedConfig, type TrainConfig } from './config';
+import type { EncodedExample } from './encode';
+import { collectOutputs, evalFromOutputs } from './evaluate';
+import { RunControls, type EvalResult, type StopReason, type TrainEvent } from './events';
+import { balancedClassWeights, taskLoss } from './losses';
+import { AdamOptimizer } from './optimizer';
+import { Rng } from './rng';
+import { learningRateAt, resolveWarmup } from './schedule';
+import { assignVariables, readVariables } from './state';
+import { FeatureCache } from './features';
+
+export interface TrainData {
+  train: EncodedExample[];
+  validation: EncodedExample[];
+}
+
+export interface FineTuneOptions {
+  signal?: AbortSignal;
+  store?: CheckpointStore;
+  runId?: string;
+  resumeFrom?: Checkpoint;
+  controls?: RunControls;
+}
+
+/** Dropout seed for one micro-batch: a function of the run seed and the position only, never of process history. */
+export function dropoutSeed(seed: number, step: number, micro: number): number {
+  return (seed % 100_000) * 1_000_003 + step * 64 + micro;
+}
+
+export function numOutputs(model: TaskModel): number {
+  return model.task === 'regression' ? 1 : model.labels.length;
+}
+
+/** Checks labels against the model: class ids in range, one tag per token. A bad one is a UserError naming the example. */
+export function validateData(model: TaskModel, examples: EncodedExample[], split: string): void {
+  const k = numOutputs(model);
+  examples.forEach((e, i) => {
+    const where = { row: i + 1, column: 'label', file: split };
+    if (!e.ids.length) throw new UserError('example has no tokens', where, 'remove empty rows');
+    if (e.ids.length > model.tokenizer.modelMaxLength) throw new UserError(`example has ${e.ids.length} tokens, more than the model's ${model.tokenizer.modelMaxLength}`, where, 'encode with a smaller maxLength');
+    const bad = (c: unknown) => typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= k;
+    if (model.task === 'classification' && bad(e.label)) throw new UserError(`label id ${String(e.label)} is outside 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
+    if (model.task === 'multilabel' && (!Array.isArray(e.label) || e.label.some(bad))) throw new UserError(`multi-label ids ${JSON.stringify(e.label)} are not all in 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
+    if (model.task === 'regression' && (typeof e.label !== 'number' || !Number.isFinite(e.label))) throw new UserError(`regression target ${String(e.label)} is not a finite number`, where, 'fill the label column with numbers');
+    if (model.task === 'token-classification') {
+      if (!e.tags || e.tags.length !== e.ids.length) throw new UserError(`token classification needs one tag per token (${e.ids.length} tokens, ${e.tags?.length ?? 0} tags)`, where, 'encode with encodeExamples');
+      if (e.tags.some((t) => t >= k || (t < 0 && t !== -100))) throw new UserError(`tag id outside 0..${k - 1}`, where, 'encode the tags with the model\'s label list');
+    }
+  });
+}
+
+function classWeightsFor(model: TaskModel, cfg: ResolvedConfig, train: EncodedExample[]): number[] | undefined {
+  const k = numOutputs(model);
+  if (cfg.classWeights === undefined) return undefined;
+  if (Array.isArray(cfg.classWeights)) {
+    if (cfg.classWeights.length !== k) throw new UserError(`${cfg.classWeights.length} class weights for ${k} labels`, { option: 'classWeights' }, 'give one weight per label');
+    return cfg.classWeights;
+  }
+  const counts = new Array<number>(k).fill(0);
+  for (const e of train) {
+    if (model.task === 'classification') counts[e.label as number]++;
+    else if (model.task === 'multilabel') for (const c of e.label as number[]) counts[c]++;
+    else if (model.task === 'token-classification') for (const t of e.tags ?? []) if (t >= 0) counts[t]++;
+  }
+  if (model.task === 'regression') throw new UserError('class weights do not apply to regression', { option: 'classWeights' }, 'leave class weights out');
+  return balancedClassWeights(counts);
+}
+
+const STEP_ID = (step: number) => `step-${String(step).padStart(7, '0')}`;
+
+export async function* fineTune(model: TaskModel, data: TrainData, config: TrainConfig, opts: FineTuneOptions = {}): AsyncGenerator<TrainEvent, void, undefined> {
+  const { signal, store, resumeFrom } = opts;
+  const runId = opts.runId ?? resumeFrom?.runId ?? 'run';
+  const controls = opts.controls ?? new RunControls();
+  let step = 0;
+  let optimizer: AdamOptimizer | null = null;
+  let features: FeatureCache | null = null;
+  let lastCheckpointId: string | undefined;
+  let bestCheckpointId: string | undefined;
+  try {
+    const cfg = resolveConfig(config, { hasStore: Boolean(store), hasValidation: data.validation.length > 0 });
+    if (!data.train.length) throw new UserError('the training split is empty', { file: 'train' }, 'add training examples or change the split');
+    validateData(model, data.train, 'train');
+    validateData(model, data.validation, 'validation');
+    const task = model.task;
+    const k = numOutputs(model);
+    const lossOpts = { labelSmoothing: task === 'classification' || task === 'token-classification' ? cfg.labelSmoothing : 0, classWeights: classWeightsFor(model, cfg, data.train) };
+    const pad: PadOptions = { padId: model.tokenizer.padId, multiple: cfg.padMultiple, cap: model.tokenizer.modelMaxLength };
+    const headOnly = model.mode.kind === 'head';
+
+    const trainable = model.trainable();
+    if (!trainable.size) throw new UserError('nothing to train: the model has no trainable parameters in this mode', { option: 'mode' }, 'choose another fine-tuning mode');
+    const varList = [...trainable.values()];
+    const nameOfVar = new Map(varList.map((v, i) => [v.name, [...trainable.keys()][i]]));
+    optimizer = new AdamOptimizer(trainable, { kind: cfg.optimizer, weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon });
+
+    const lengths = data.train.map((e) => e.ids.length);
+    const batchesPerEpoch = Math.ceil(data.train.length / cfg.batchSize);
+    const stepsPerEpoch = Math.ceil(batchesPerEpoch / cfg.gradAccumSteps);
+    let rng = new Rng(cfg.seed);
+    let pos: DataPosition = { epoch: 0, cursor: 0, plan: null };
+    let history: MetricsSoFar = { evals: [], best: null, badEvals: 0 };
+    let bestSnapshot: Map<string, Float32Array> | null = null;
+    let bestResult: EvalResult | null = null;
+    let lastResult: EvalResult | null = null;
+
+    if (resumeFrom) {
+      assignVariables(model.variables(), resumeFrom.weights);
+      optimizer.setState(resumeFrom.optimizer);
+      rng = new Rng(resumeFrom.rng);
+      pos = structuredClone(resumeFrom.data);
+      history = structuredClone(resumeFrom.metricsSoFar);
+      controls.restore(resumeFrom.controls);
+      step = resumeFrom.step;
+      if (resumeFrom.best) bestCheckpointId = resumeFrom.id;
+    }
+    const totalEpochs = () => cfg.epochs + controls.extraEpochs;
+    const totalSteps = () => cfg.maxSteps ?? totalEpochs() * stepsPerEpoch;
+    const schedule = () => {
+      const total = totalSteps();
+      return { kind: cfg.schedule, baseLr: cfg.learningRate, totalSteps: total, warmupSteps: resolveWarmup({ steps: cfg.warmupSteps, ratio: cfg.warmupRatio }, total) };
+    };
+
+    let featureCacheSec: number | undefined;
+    if (headOnly) {
+      const t0 = performance.now();
+      features = await FeatureCache.build(model, [data.train, data.validation], cfg.evalBatchSize, pad, signal);
+      featureCacheSec = (performance.now() - t0) / 1000;
+    }
+    const counts = model.paramCounts();
+    yield {
+      type: 'start', runId, epochs: totalEpochs(), stepsPerEpoch, totalSteps: totalSteps(), trainExamples: data.train.length, validationExamples: data.validation.length,
+      params: counts, ...(featureCacheSec !== undefined ? { featureCacheSec } : {}), ...(resumeFrom ? { resumedFromStep: resumeFrom.step } : {}),
+    };
+
+    /** logits for a batch of example indices of one split (0 = train, 1 = validation) */
+    const forward = (split: 0 | 1, idx: number[], fopts: ForwardOptions): { logits: tf.Tensor; seqLen: number } => {
+      const examples = split === 0 ? data.train : data.validation;
+      if (features) {
+        const f = features.batch(split, idx, pad);
+        return { logits: model.headForward(f.features, fopts), seqLen: f.seqLen };
+      }
+      const batch = makeTensorBatch(examples, idx, pad);
+      resetDropoutCounter();
+      return { logits: model.forward(batch, fopts), seqLen: batch.inputIds.shape[1] };
+    };
+
+    const evaluate = async (): Promise<EvalResult> => {
+      const outputs = await collectOutputs(data.validation, cfg.evalBatchSize, (idx) => forward(1, idx, { training: false }).logits);
+      return evalFromOutputs(task, outputs, data.validation, model.labels, cfg.multilabelThreshold);
+    };
+
+    const capture = (reason: Checkpoint['reason'], id: string, best: boolean): Checkpoint => ({
+      id, runId, step, epoch: pos.epoch, best, createdAt: Date.now(), reason,
+      weights: readVariables(model.variables()),
+      optimizer: optimizer!.getState(),
+      rng: rng.state(),
+      data: structuredClone(pos),
+      config,
+      controls: controls.snapshot(),
+      metricsSoFar: structuredClone(history),
+    });
+    const saved: CheckpointMeta[] = [];
+    const save = async (reason: Checkpoint['reason']): Promise<CheckpointMeta | null> => {
+      if (!store) return null;
+      const ckpt = capture(reason, STEP_ID(step), false);
+      await store.saveCheckpoint(ckpt);
+      const meta = checkpointMeta(ckpt);
+      lastCheckpointId = meta.id;
+      const same = saved.findIndex((m) => m.id === meta.id);
+      if (same >= 0) saved.splice(same, 1);
+      saved.push(meta);
+      while (saved.length > Math.max(1, cfg.keepCheckpoints)) await store.deleteCheckpoint(runId, saved.shift()!.id);
+      return meta;
+    };
+
+    /** eval + best tracking + early stopping; returns the events and whether to stop */
+    const evalAndTrack = async (): Promise<{ events: TrainEvent[]; stop: boolean }> => {
+      const events: TrainEvent[] = [];
+      if (!data.validation.length) return { events, stop: false };
+      if (history.evals.at(-1)?.step === step) return { events, stop: false };
+      const result = await evaluate();
+      history.evals.push({ step, epoch: pos.epoch, scalars: result.scalars });
+      lastResult = result;
+      events.push({ type: 'eval', step, epoch: pos.epoch, result });
+      const metric = cfg.bestMetric;
+      const value = result.scalars[metric];
+      if (value === undefined) throw new UserError(`there is no metric "${metric}" for ${task}`, { option: cfg.earlyStopping ? 'earlyStopping.metric' : 'bestMetric' }, `use one of: ${Object.keys(result.scalars).join(', ')}`);
+      const mode = metricMode(metric, cfg.earlyStopping?.mode);
+      const minDelta = cfg.earlyStopping?.minDelta ?? 0;
+      const prev = history.best;
+      const improved = !prev || (mode === 'min' ? value < prev.value - minDelta : value > prev.value + minDelta);
+      if (improved) {
+        history.best = { metric, mode, value, step, epoch: pos.epoch };
+        history.badEvals = 0;
+        bestResult = result;
+        if (cfg.restoreBest && !store) {
+          bestSnapshot = new Map([...trainable].map(([n, v]) => [n, new Float32Array(v.dataSync() as Float32Array)]));
+        }
+        if (store) {
+          const ckpt = capture('best', 'best', true);
+          await store.saveCheckpoint(ckpt);
+          bestCheckpointId = 'best';
+          events.push({ type: 'checkpoint', checkpoint: checkpointMeta(ckpt) });
+        }
+      } else {
+        history.badEvals += 1;
+      }
+      const es = cfg.earlyStopping;
+      if (es && history.badEvals >= es.patience && history.best) {
+        events.push({ type: 'early-stop', step, epoch: pos.epoch, metric, best: history.best.value, bestStep: history.best.step, patience: es.patience });
+        return { events, stop: true };
+      }
+      return { events, stop: false };
+    };
+
+    const finish = async function* (reason: StopReason): AsyncGenerator<TrainEvent> {
+      if (reason !== 'aborted') {
+        const last = await save('final');
+        if (last) yield { type: 'checkpoint', checkpoint: last };
+      }
+      let restoredBest = false;
+      if (cfg.restoreBest && history.best && reason !== 'aborted' && history.best.step !== step) {
+        if (bestSnapshot) {
+          const snap = bestSnapshot;
+          for (const [n, v] of trainable) tf.tidy(() => v.assign(tf.tensor(snap.get(n)!, v.shape)));
+          restoredBest = true;
+        } else if (store && bestCheckpointId) {
+          const best = await store.loadCheckpoint(runId, bestCheckpointId);
+          if (best) {
+            assignVariables(trainable, best.weights);
+            restoredBest = true;
+          }
+        }
+      }
+      let final: EvalResult | null = null;
+      if (data.validation.length && reason !== 'aborted') {
+        if (restoredBest && bestResult) final = bestResult;
+        else if (!restoredBest && lastResult && history.evals.at(-1)?.step === step) final = lastResult;
+        else final = await evaluate();
+      }
+      yield { type: 'done', reason, step, epoch: pos.epoch, final, best: history.best, restoredBest, bestCheckpointId, lastCheckpointId, history: history.evals };
+    };
+
+    const t0 = performance.now();
+    const stepsAtStart = step;
+
+    while (true) {
+      if (signal?.aborted) {
+        const meta = await save('abort');
+        if (meta) yield { type: 'checkpoint', checkpoint: meta };
+        yield* finish('aborted');
+        return;
+      }
+      if (controls.paused) {
+        yield { type: 'state', state: 'paused', step };
+        await controls.waitUntilResumed(signal);
+        if (!signal?.aborted) yield { type: 'state', state: 'running', step };
+        continue;
+      }
+      if (cfg.maxSteps !== undefined && step >= cfg.maxSteps) {
+        yield* finish('max-steps');
+        return;
+      }
+      if (pos.plan === null) {
+        if (pos.epoch >= totalEpochs()) {
+          yield* finish('completed');
+          return;
+        }
+        pos.plan = planEpoch(lengths, cfg.batchSize, cfg.bucketWindow, rng);
+        pos.cursor = 0;
+      }
+
+      // one optimizer step over up to gradAccumSteps micro-batches of this epoch
+      const micro = pos.plan.slice(pos.cursor, pos.cursor + cfg.gradAccumSteps);
+      const lr = learningRateAt(schedule(), step) * controls.lrMultiplier;
+      const tStep = performance.now();
+      let acc: tf.Tensor[] | null = null;
+      let lossSum: tf.Tensor = tf.scalar(0);
+      for (let m = 0; m < micro.length; m++) {
+        const idx = micro[m];
+        const seed = dropoutSeed(cfg.seed, step, m);
+        const { value, next } = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => {
+            const { logits, seqLen } = forward(0, idx, { training: true, seed });
+            return taskLoss(task, logits, makeTargets(task, data.train, idx, k, seqLen), lossOpts);
+          }, varList);
+          // a variable the loss does not reach (e.g. an unused pooler) gets a zero gradient
+          return { value, next: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+        });
+        const prevAcc = acc as tf.Tensor[] | null;
+        acc = prevAcc ? tf.tidy(() => prevAcc.map((a, j) => a.add(next[j]))) : next;
+        if (prevAcc) {
+          prevAcc.forEach((t) => t.dispose());
+          next.forEach((t) => t.dispose());
+        }
+        const prevLoss = lossSum;
+        lossSum = tf.add(prevLoss, value);
+        prevLoss.dispose();
+        value.dispose();
+      }
+      const n = micro.length;
+      const accGrads = acc!;
+      const { grads, stats } = tf.tidy(() => {
+        const g = accGrads.map((t) => t.div(n));
+        const norm = tf.sqrt(tf.addN(g.map((t) => tf.sum(tf.square(t)))));
+        return { grads: g, stats: tf.stack([lossSum.div(n), norm]) };
+      });
+      accGrads.forEach((t) => t.dispose());
+      lossSum.dispose();
+      const [loss, gradNorm] = Array.from(await stats.data());
+      stats.dispose();
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        grads.forEach((t) => t.dispose());
+        const what = !Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`;
+        throw new UserError(`training stopped at step ${step + 1}: ${what}; the weights were left as they were after step ${step}`, { option: 'learningRate' }, `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`);
+      }
+      const scale = cfg.maxGradNorm > 0 && gradNorm > cfg.maxGradNorm ? cfg.maxGradNorm / (gradNorm + 1e-6) : 1;
+      const named: Record<string, tf.Tensor> = {};
+      const clipped = scale === 1 ? grads : tf.tidy(() => grads.map((g) => g.mul(scale)));
+      if (scale !== 1) grads.forEach((t) => t.dispose());
+      varList.forEach((v, j) => (named[nameOfVar.get(v.name)!] = clipped[j]));
+      optimizer.apply(named, lr);
+      clipped.forEach((t) => t.dispose());
+
+      step += 1;
+      pos.cursor += n;
+      const batchExamples = micro.reduce((a, b) => a + b.length, 0);
+      const now = performance.now();
+      const stepSec = Math.max(1e-9, (now - tStep) / 1000);
+      const avgStepSec = (now - t0) / 1000 / Math.max(1, step - stepsAtStart);
+      yield {
+        type: 'step', step, epoch: pos.epoch, epochProgress: pos.epoch + Math.min(1, pos.cursor / pos.plan.length), loss, lr, gradNorm,
+        samplesPerSec: batchExamples / stepSec, etaSec: Math.max(0, totalSteps() - step) * avgStepSec,
+      };
+
+      let stop = false;
+      const epochEnded = pos.cursor >= pos.plan.length;
+      if (cfg.evalEverySteps && step % cfg.evalEverySteps === 0 && !epochEnded) {
+        const r = await evalAndTrack();
+        yield* r.events;
+        stop = r.stop;
+      }
+      if (epochEnded) {
+        const r = await evalAndTrack();
+        yield* r.events;
+        stop = stop || r.stop;
+        pos = { epoch: pos.epoch + 1, cursor: 0, plan: null };
+        if (cfg.checkpointEveryEpoch && !stop) {
+          const meta = await save('epoch');
+          if (meta) yield { type: 'checkpoint', checkpoint: meta };
+        }
+      }
+      if (!stop && cfg.checkpointEverySteps && step % cfg.checkpointEverySteps === 0 && lastCheckpointId !== STEP_ID(step)) {
+        const meta = await save('periodic');
+        if (meta) yield { type: 'checkpoint', checkpoint: meta };
+      }
+      if (stop) {
+        yield* finish('early-stop');
+        return;
+      }
+    }
+  } catch (e) {
+    yield { type: 'error', error: toErrorInfo(e), step, ...(lastCheckpointId ? { lastGoodCheckpointId: lastCheckpointId } : {}) };
+  } finally {
+    optimizer?.dispose();
+    features?.dispose();
+  }
+}

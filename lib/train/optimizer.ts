@@ -1,0 +1,102 @@
+// Adam and AdamW over plain tf.Variables (tfjs core has no AdamW). Semantics follow PyTorch: AdamW decays the weights
+// directly (p -= lr·wd·p) before the Adam step; Adam adds wd·p to the gradient (L2). Biases and LayerNorm weights are
+// never decayed, decided by name. State (moments, step) round-trips through plain Float32Arrays for checkpoints.
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerState, TensorData } from '@/lib/store/types';
+
+export type OptimizerKind = 'adamw' | 'adam';
+
+export interface OptimizerOptions {
+  kind: OptimizerKind;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Whether weight decay applies to a parameter: not to biases, nor to any normalisation layer's parameters. */
+export function decays(name: string): boolean {
+  const n = name.toLowerCase();
+  if (n.endsWith('bias') || n.endsWith('.b')) return false;
+  return !/(layernorm|layer_norm|\bln_?\w*\.|norm\.(weight|gamma|beta)|\.gamma$|\.beta$)/.test(n);
+}
+
+export class AdamOptimizer {
+  readonly opts: OptimizerOptions;
+  private readonly params: Map<string, tf.Variable>;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private readonly decayed = new Set<string>();
+  /** optimizer steps taken so far */
+  step = 0;
+
+  constructor(params: Map<string, tf.Variable>, opts: OptimizerOptions) {
+    this.opts = opts;
+    this.params = params;
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false, undefined, 'float32'));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false, undefined, 'float32'));
+      if (decays(name)) this.decayed.add(name);
+    }
+  }
+
+  names(): string[] {
+    return [...this.params.keys()];
+  }
+
+  /** One update with learning rate `lr` from gradients keyed by parameter name (missing ones are skipped). */
+  apply(grads: Record<string, tf.Tensor>, lr: number): void {
+    this.step += 1;
+    const { beta1, beta2, epsilon, weightDecay, kind } = this.opts;
+    const bc1 = 1 - Math.pow(beta1, this.step);
+    const bc2 = 1 - Math.pow(beta2, this.step);
+    const stepSize = lr / bc1;
+    const sqrtBc2 = Math.sqrt(bc2);
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        let g = grads[name];
+        if (!g) continue;
+        const wd = this.decayed.has(name) ? weightDecay : 0;
+        if (kind === 'adam' && wd > 0) g = g.add(p.mul(wd));
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        const m1 = m.mul(beta1).add(g.mul(1 - beta1));
+        const v1 = v.mul(beta2).add(g.square().mul(1 - beta2));
+        m.assign(m1);
+        v.assign(v1);
+        // PyTorch's form: p -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps)
+        let base: tf.Tensor = p;
+        if (kind === 'adamw' && wd > 0) base = p.mul(1 - lr * wd);
+        const denom = v1.sqrt().div(sqrtBc2).add(epsilon);
+        p.assign(base.sub(m1.div(denom).mul(stepSize)));
+      }
+    });
+  }
+
+  getState(): OptimizerState {
+    const read = (vars: Map<string, tf.Variable>) => {
+      const out: Record<string, TensorData> = {};
+      for (const [name, t] of vars) out[name] = { shape: [...t.shape], data: new Float32Array(t.dataSync() as Float32Array) };
+      return out;
+    };
+    return { kind: this.opts.kind, step: this.step, m: read(this.m), v: read(this.v) };
+  }
+
+  setState(state: OptimizerState): void {
+    this.step = state.step;
+    for (const [which, vars] of [['m', this.m], ['v', this.v]] as const) {
+      for (const [name, t] of vars) {
+        const d = state[which][name];
+        if (!d) throw new Error(`optimizer state has no "${which}" for parameter "${name}"`);
+        tf.tidy(() => t.assign(tf.tensor(d.data, t.shape, 'float32')));
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.m.values()) t.dispose();
+    for (const t of this.v.values()) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}

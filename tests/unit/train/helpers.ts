@@ -1,0 +1,76 @@
+// Shared by the training tests: a tiny random BERT task model (real encoder, real head), a word-hash tokenizer, and a
+// small synthetic sentiment set whose labels follow from its words (so a model can learn it in a few steps).
+import { bertConfig, createBert, randomBertParams } from '@/lib/models/bert';
+import { createTaskModel } from '@/lib/models/task-model';
+import type { Encoding, FineTuneMode, Task, TaskModel, TextTokenizer } from '@/lib/models/types';
+import type { EncodedExample } from '@/lib/train/encode';
+import type { TrainEvent } from '@/lib/train/events';
+
+export const TINY = bertConfig({ vocab_size: 64, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 });
+
+export function wordTokenizer(vocab = TINY.vocab_size, maxLen = 64): TextTokenizer {
+  const id = (w: string) => 5 + ([...w].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % (vocab - 5));
+  return {
+    kind: 'hf',
+    vocabSize: vocab,
+    padId: 0,
+    modelMaxLength: maxLen,
+    encode(text: string, pair?: string, opts?: { maxLength?: number }): Encoding {
+      const ids = [1, ...text.split(/\s+/).filter(Boolean).map(id), 2];
+      if (pair !== undefined) ids.push(...pair.split(/\s+/).filter(Boolean).map(id), 2);
+      const max = opts?.maxLength ?? maxLen;
+      const cut = ids.length > max ? [...ids.slice(0, max - 1), 2] : ids;
+      return { ids: cut, typeIds: cut.map(() => 0) };
+    },
+    encodeWords(words: string[]): Encoding {
+      return { ids: [1, ...words.map(id), 2], wordIds: [null, ...words.map((_, i) => i), null] };
+    },
+    files: () => ({}),
+  };
+}
+
+export function tinyModel(task: Task = 'classification', labels = ['neg', 'pos'], mode: FineTuneMode = { kind: 'full' }, seed = 3): TaskModel {
+  const encoder = createBert(TINY, randomBertParams(TINY, seed));
+  return createTaskModel({ encoder, tokenizer: wordTokenizer(), task, labels: task === 'regression' ? [] : labels, mode, seed });
+}
+
+const POS = ['good', 'great', 'fine', 'lovely', 'superb'];
+const NEG = ['bad', 'awful', 'poor', 'dull', 'boring'];
+const FILL = ['the', 'movie', 'was', 'plot', 'and', 'a', 'really', 'quite', 'film', 'story'];
+
+/** n examples; label 1 when the sentence holds a positive word. Lengths vary (3..14 words) to exercise padding. */
+export function sentimentExamples(n: number, seed = 1): { text: string; label: number }[] {
+  let s = seed >>> 0;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const pick = <T,>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  return Array.from({ length: n }, () => {
+    const label = rnd() < 0.5 ? 0 : 1;
+    const len = 2 + Math.floor(rnd() * 12);
+    const words = Array.from({ length: len }, () => pick(FILL));
+    words.splice(Math.floor(rnd() * len), 0, pick(label ? POS : NEG));
+    return { text: words.join(' '), label };
+  });
+}
+
+export function encodedSentiment(n: number, seed = 1): EncodedExample[] {
+  const tok = wordTokenizer();
+  return sentimentExamples(n, seed).map((e) => ({ ...tok.encode(e.text), label: e.label }));
+}
+
+export async function collect(gen: AsyncGenerator<TrainEvent>, onEvent?: (e: TrainEvent) => void): Promise<TrainEvent[]> {
+  const out: TrainEvent[] = [];
+  for await (const e of gen) {
+    out.push(e);
+    onEvent?.(e);
+  }
+  return out;
+}
+
+export function stepLosses(events: TrainEvent[]): number[] {
+  return events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
+}
+
+export function errorOf(events: TrainEvent[]): string | undefined {
+  const e = events.find((x) => x.type === 'error');
+  return e && e.type === 'error' ? e.error.message : undefined;
+}
