@@ -1,0 +1,136 @@
+// Understanding a dataset: counts, label distribution, token lengths against a max length, duplicates (exact and
+// normalised), same text with conflicting labels, empty texts. One pass with Maps: O(n) for 100k rows.
+import { labelKey } from './mapping';
+import type { DataRecord } from './types';
+
+export interface LengthHistogram {
+  /** bin i counts lengths in [edges[i], edges[i+1]) ; the last bin is closed */
+  edges: number[];
+  counts: number[];
+  maxLength: number;
+  /** share of (sampled) examples longer than maxLength */
+  truncatedShare: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  max: number;
+  sampled: number;
+}
+
+export interface DataReport {
+  rowCount: number;
+  labelDistribution: { label: string; count: number }[];
+  unlabeled: number;
+  emptyTexts: number[];
+  /** rows that repeat an earlier row's exact text (and pair): what "drop duplicates" removes */
+  exactDuplicates: { count: number; groups: number[][] };
+  normalisedDuplicates: { count: number; groups: number[][] };
+  /** same (normalised) text with different labels */
+  conflicts: { count: number; groups: { rows: number[]; labels: string[] }[] };
+  lengths?: LengthHistogram;
+}
+
+export interface ReportOptions {
+  /** token count of a text (any TextTokenizer: t => tok.encode(t).ids.length) */
+  lengthOf?: (text: string, pair?: string) => number;
+  maxLength?: number;
+  bins?: number;
+  /** tokenize at most this many examples, evenly spaced (default 5,000) */
+  sample?: number;
+  /** groups listed in the report (counts are always complete) */
+  maxGroups?: number;
+}
+
+const PUNCT = /[\p{P}\p{S}]+/gu;
+const SPACE = /\s+/g;
+
+/** Case, Unicode form, punctuation and spacing removed: "Great movie!!" and "great  movie" compare equal. */
+export function normaliseText(s: string): string {
+  return s.normalize('NFKC').toLowerCase().replace(PUNCT, ' ').replace(SPACE, ' ').trim();
+}
+
+export function exactKey(r: DataRecord): string {
+  return r.textPair === undefined ? r.text : `${r.text}\u0000${r.textPair}`;
+}
+
+export function normalisedKey(r: DataRecord): string {
+  return r.textPair === undefined ? normaliseText(r.text) : `${normaliseText(r.text)}\u0000${normaliseText(r.textPair)}`;
+}
+
+function groupsOf(records: DataRecord[], key: (r: DataRecord) => string): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (let i = 0; i < records.length; i++) {
+    const k = key(records[i]);
+    const g = m.get(k);
+    if (g) g.push(i);
+    else m.set(k, [i]);
+  }
+  return m;
+}
+
+export function lengthHistogram(records: DataRecord[], lengthOf: NonNullable<ReportOptions['lengthOf']>, maxLength: number, bins = 20, sample = 5000): LengthHistogram {
+  const step = Math.max(1, Math.ceil(records.length / sample));
+  const lens: number[] = [];
+  for (let i = 0; i < records.length; i += step) lens.push(lengthOf(records[i].text, records[i].textPair));
+  lens.sort((a, b) => a - b);
+  const max = lens.length ? lens[lens.length - 1] : 0;
+  const top = Math.max(maxLength, max, 1);
+  const width = Math.max(1, Math.ceil(top / bins));
+  const edges = Array.from({ length: bins + 1 }, (_, i) => i * width);
+  const counts = Array<number>(bins).fill(0);
+  let over = 0;
+  let sum = 0;
+  for (const l of lens) {
+    counts[Math.min(bins - 1, Math.floor(l / width))]++;
+    if (l > maxLength) over++;
+    sum += l;
+  }
+  const q = (p: number) => (lens.length ? lens[Math.min(lens.length - 1, Math.floor(p * lens.length))] : 0);
+  return { edges, counts, maxLength, truncatedShare: lens.length ? over / lens.length : 0, mean: lens.length ? sum / lens.length : 0, p50: q(0.5), p95: q(0.95), max, sampled: lens.length };
+}
+
+export function analyse(records: DataRecord[], opts: ReportOptions = {}): DataReport {
+  const maxGroups = opts.maxGroups ?? 100;
+  const dist = new Map<string, number>();
+  let unlabeled = 0;
+  const emptyTexts: number[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (r.text.trim() === '') emptyTexts.push(r.row);
+    if (r.label === null) unlabeled++;
+    else if (Array.isArray(r.label)) for (const l of r.label) dist.set(l, (dist.get(l) ?? 0) + 1);
+    else if (typeof r.label === 'string') dist.set(r.label, (dist.get(r.label) ?? 0) + 1);
+  }
+  const dupes = (m: Map<string, number[]>) => {
+    let count = 0;
+    const groups: number[][] = [];
+    for (const g of m.values()) {
+      if (g.length < 2) continue;
+      count += g.length - 1;
+      if (groups.length < maxGroups) groups.push(g.map((i) => records[i].row));
+    }
+    return { count, groups };
+  };
+  const exact = groupsOf(records, exactKey);
+  const norm = groupsOf(records, normalisedKey);
+  const conflicts = { count: 0, groups: [] as { rows: number[]; labels: string[] }[] };
+  for (const g of norm.values()) {
+    if (g.length < 2) continue;
+    const labels = new Set<string>();
+    for (const i of g) if (records[i].label !== null) labels.add(labelKey(records[i].label));
+    if (labels.size < 2) continue;
+    conflicts.count += g.length;
+    if (conflicts.groups.length < maxGroups) conflicts.groups.push({ rows: g.map((i) => records[i].row), labels: [...labels] });
+  }
+  const report: DataReport = {
+    rowCount: records.length,
+    labelDistribution: [...dist].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1)),
+    unlabeled,
+    emptyTexts,
+    exactDuplicates: dupes(exact),
+    normalisedDuplicates: dupes(norm),
+    conflicts,
+  };
+  if (opts.lengthOf) report.lengths = lengthHistogram(records, opts.lengthOf, opts.maxLength ?? 128, opts.bins, opts.sample);
+  return report;
+}

@@ -1,0 +1,99 @@
+// Train/validation/test assignment: stratified by label with exact per-class quotas (each class's share within one
+// row of the ratio), seeded and reproducible; or the file's own split column; and k-fold assignment.
+import { labelKey } from './mapping';
+import { DataError } from './errors';
+import { mulberry32, shuffleInPlace } from './rng';
+import type { DataRecord, SplitName } from './types';
+
+export const SPLIT_CODES: SplitName[] = ['train', 'validation', 'test'];
+
+export type SplitSettings =
+  | { mode: 'ratio'; ratios: { train: number; validation: number; test: number }; seed: number; stratify?: boolean }
+  /** use each record's split column value; rows without one go to `fallback` (default train) */
+  | { mode: 'column'; fallback?: SplitName };
+
+/** Strata: class label (classification / label set for multi-label), 10 quantile bins (regression), one for NER. */
+function strata(records: DataRecord[], stratify: boolean): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  const add = (k: string, i: number) => {
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
+  };
+  const numeric = records.length > 0 && records.every((r) => typeof r.label === 'number' || r.label === null);
+  if (!stratify || records.some((r) => r.tags)) {
+    records.forEach((_, i) => add('', i));
+  } else if (numeric) {
+    const order = records.map((_, i) => i).sort((a, b) => ((records[a].label as number) ?? 0) - ((records[b].label as number) ?? 0));
+    order.forEach((i, rank) => add(String(Math.floor((rank * 10) / order.length)), i));
+  } else {
+    records.forEach((r, i) => add(labelKey(r.label), i));
+  }
+  return groups;
+}
+
+/** Per-class quotas that sum to round(total * ratio), each floor or ceil of its exact share (largest remainder). */
+function quotas(sizes: number[], ratio: number, cap: number[]): number[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const exact = sizes.map((n) => n * ratio);
+  const q = exact.map((e, i) => Math.min(cap[i], Math.floor(e)));
+  let deficit = Math.round(total * ratio) - q.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => i).sort((a, b) => exact[b] - Math.floor(exact[b]) - (exact[a] - Math.floor(exact[a])) || a - b);
+  for (const i of order) {
+    if (deficit <= 0) break;
+    if (q[i] < cap[i] && q[i] < Math.ceil(exact[i])) {
+      q[i]++;
+      deficit--;
+    }
+  }
+  return q;
+}
+
+/** One code per record: 0 train, 1 validation, 2 test. */
+export function assignSplits(records: DataRecord[], s: SplitSettings): Uint8Array {
+  const out = new Uint8Array(records.length);
+  if (s.mode === 'column') {
+    const fb = SPLIT_CODES.indexOf(s.fallback ?? 'train');
+    records.forEach((r, i) => (out[i] = r.split ? SPLIT_CODES.indexOf(r.split) : fb));
+    return out;
+  }
+  const { train, validation, test } = s.ratios;
+  const sum = train + validation + test;
+  if (![train, validation, test].every((x) => Number.isFinite(x) && x >= 0) || sum <= 0) {
+    throw new DataError('bad-option', 'Split ratios must be non-negative numbers with a positive sum', { option: 'ratios' }, 'For example 0.8 / 0.1 / 0.1.');
+  }
+  const rv = validation / sum;
+  const rt = test / sum;
+  const rand = mulberry32(s.seed);
+  const groups = [...strata(records, s.stratify ?? true)].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const sizes = groups.map(([, g]) => g.length);
+  const qt = quotas(sizes, rt, sizes);
+  const qv = quotas(sizes, rv, sizes.map((n, i) => n - qt[i]));
+  groups.forEach(([, g], c) => {
+    shuffleInPlace(g, rand);
+    for (let k = 0; k < g.length; k++) out[g[k]] = k < qt[c] ? 2 : k < qt[c] + qv[c] ? 1 : 0;
+  });
+  return out;
+}
+
+/** Fold index (0..k-1) per record; stratified so each fold's class counts differ by at most one. */
+export function assignFolds(records: DataRecord[], k: number, seed: number, stratify = true): Int32Array {
+  if (!Number.isInteger(k) || k < 2 || k > records.length) {
+    throw new DataError('bad-option', `k-fold needs 2 <= k <= ${records.length} (got ${k})`, { option: 'k' }, 'Choose k = 5 or 10.');
+  }
+  const rand = mulberry32(seed);
+  const out = new Int32Array(records.length);
+  const groups = [...strata(records, stratify)].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let pos = 0;
+  for (const [, g] of groups) {
+    shuffleInPlace(g, rand);
+    for (const i of g) out[i] = pos++ % k;
+  }
+  return out;
+}
+
+export function splitOf<T>(items: T[], codes: Uint8Array): Record<SplitName, T[]> {
+  const r: Record<SplitName, T[]> = { train: [], validation: [], test: [] };
+  items.forEach((x, i) => r[SPLIT_CODES[codes[i]]].push(x));
+  return r;
+}
