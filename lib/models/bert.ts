@@ -188,6 +188,8 @@ interface CoreOptions {
   arch: Architecture;
   /** [B, T] int32 position ids for a batch */
   positionIds(batch: TensorBatch): tf.Tensor2D;
+  /** the longest sequence the position table covers */
+  maxLength: number;
 }
 
 /** The BERT computation (post-LayerNorm encoder, tanh pooler when its weights exist, else the first token's state). */
@@ -210,8 +212,8 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
   const embed = (batch: TensorBatch, ctx: LayerContext): tf.Tensor3D => {
     const ids = batch.inputIds;
     const [b, t] = ids.shape;
-    if (t > c.max_position_embeddings) {
-      throw new UserError(`sequence of ${t} tokens is longer than the model's ${c.max_position_embeddings} positions`, { option: 'maxLength' }, `truncate to at most ${c.max_position_embeddings} tokens`);
+    if (t > opts.maxLength) {
+      throw new UserError(`sequence of ${t} tokens is longer than the model's ${opts.maxLength} positions`, { option: 'maxLength' }, `truncate to at most ${opts.maxLength} tokens`);
     }
     const word = embeddingLookup(params.get('embeddings.word_embeddings.weight')!, ids);
     const pos = embeddingLookup(params.get('embeddings.position_embeddings.weight')!, opts.positionIds(batch));
@@ -293,5 +295,5 @@ function bertPositionIds(batch: TensorBatch): tf.Tensor2D {
  */
 export function createBert(config: BertConfig, params?: Map<string, tf.Variable>): Encoder & EncoderExtras {
   const c = bertConfig(config);
-  return createBertCore(c, params ?? randomBertParams(c, 0), { arch: 'bert', positionIds: bertPositionIds });
+  return createBertCore(c, params ?? randomBertParams(c, 0), { arch: 'bert', positionIds: bertPositionIds, maxLength: c.max_position_embeddings });
 }
