@@ -39,10 +39,20 @@ interface Entry {
   shape: number[];
   begin: number;
   end: number;
+  /** validated but not decoded (ReadOptions.ignore) */
+  skip: boolean;
 }
 
 /** Parses and validates the header; returns entries and metadata and where the byte buffer starts. */
-export function readSafetensorsHeader(bytes: Uint8Array, file = 'model.safetensors'): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+export interface ReadOptions {
+  /**
+   * Tensors that may be dropped when their dtype is not a float one (e.g. the I64 "embeddings.position_ids" buffer
+   * older checkpoints carry). They are still validated, then left out of the result.
+   */
+  ignore?: (name: string) => boolean;
+}
+
+export function readSafetensorsHeader(bytes: Uint8Array, file = 'model.safetensors', opts: ReadOptions = {}): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
   if (!(bytes instanceof Uint8Array)) fail('expected the file bytes', file);
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -81,8 +91,12 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = 'model.safetenso
     const { dtype, shape, data_offsets: off } = v as { dtype: unknown; shape: unknown; data_offsets: unknown };
     if (typeof dtype !== 'string') fail('dtype is missing or not a string', file, name);
     let size: number;
+    let skip = false;
     if (dtype in SUPPORTED) size = SUPPORTED[dtype as SafetensorsDtype];
-    else if (dtype in KNOWN_UNSUPPORTED) fail(`dtype ${dtype} is not supported (only F32, F16 and BF16 weights can be loaded)`, file, name);
+    else if (dtype in KNOWN_UNSUPPORTED && opts.ignore?.(name)) {
+      size = KNOWN_UNSUPPORTED[dtype];
+      skip = true;
+    } else if (dtype in KNOWN_UNSUPPORTED) fail(`dtype ${dtype} is not supported (only F32, F16 and BF16 weights can be loaded)`, file, name);
     else fail(`unknown dtype ${JSON.stringify(dtype).slice(0, 40)}`, file, name);
     if (!Array.isArray(shape)) fail('shape is missing or not an array', file, name);
     let count = 1;
@@ -100,7 +114,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = 'model.safetenso
     if (end - begin !== count * size) {
       fail(`shape [${shape.join(', ')}] × ${dtype} (${size} bytes) needs ${count * size} bytes but data_offsets span ${end - begin}`, file, name);
     }
-    entries.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end });
+    entries.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end, skip });
   }
   // Sorted by begin, a non-empty tensor overlaps an earlier one exactly when it starts before the furthest end so far.
   const sorted = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
@@ -136,10 +150,10 @@ function decode(bytes: Uint8Array, e: Entry, dataStart: number): Float32Array {
 }
 
 /** Reads a whole safetensors file; every tensor comes back as F32. Throws UserError naming the file and tensor. */
-export function readSafetensors(bytes: Uint8Array, file = 'model.safetensors'): SafetensorsFile {
-  const { entries, metadata, dataStart } = readSafetensorsHeader(bytes, file);
+export function readSafetensors(bytes: Uint8Array, file = 'model.safetensors', opts: ReadOptions = {}): SafetensorsFile {
+  const { entries, metadata, dataStart } = readSafetensorsHeader(bytes, file, opts);
   const tensors = new Map<string, NamedTensor & { dtype: SafetensorsDtype }>();
-  for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decode(bytes, e, dataStart) });
+  for (const e of entries) if (!e.skip) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decode(bytes, e, dataStart) });
   return { tensors, metadata };
 }
 

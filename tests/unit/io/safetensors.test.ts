@@ -75,6 +75,20 @@ describe('safetensors', () => {
     expect(e.describe()).toContain('bert.x');
   });
 
+  it('drops an ignorable integer buffer (old checkpoints\' I64 position_ids) but still validates its span', () => {
+    const data = new Uint8Array(8 + 16);
+    new DataView(data.buffer).setFloat32(0, 1.5, true);
+    const h = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, 'bert.embeddings.position_ids': { dtype: 'I64', shape: [1, 2], data_offsets: [8, 24] } };
+    const ignore = (n: string) => n.endsWith('position_ids');
+    const f = readSafetensors(raw(h, data), 'm.safetensors', { ignore });
+    expect([...f.tensors.keys()]).toEqual(['w']);
+    expect(f.tensors.get('w')!.data[0]).toBe(1.5);
+    const bad = structuredClone(h);
+    bad['bert.embeddings.position_ids'].shape = [1, 3];
+    expect(() => readSafetensors(raw(bad, data), 'm.safetensors', { ignore })).toThrow(UserError);
+    expect(() => readSafetensors(raw(h, data), 'm.safetensors')).toThrow(/I64/);
+  });
+
   // ≥100 corruptions that are invalid by construction: each must be a UserError, never a crash or another exception.
   it('rejects 100+ structurally corrupted headers and buffers with a UserError', () => {
     const good = writeSafetensors(sample());
