@@ -1,10 +1,11 @@
 'use client';
-// Shows the backend in use and why; lets the user override it and run a correctness self-check.
+// The backend in use and why: starts the engine on the automatic choice, shows a badge everywhere (BackendBadge), and
+// on the Settings screen lets the user force a backend and run a correctness self-check (BackendPanel).
 import { useCallback, useEffect, useState } from 'react';
 import { engine } from './engine-client';
 import { useStudio } from './state/studio';
 import { BACKENDS, type BackendPreference } from '@/lib/backend/select';
-import { describeError } from '@/lib/errors';
+import { describeError, type ErrorInfo } from '@/lib/errors';
 
 const WASM_PATH = '/tfjs-wasm/';
 
@@ -13,31 +14,67 @@ const A = [1, 2, 3, 4, 5, 6];
 const B = [7, 8, 9, 10, 11, 12];
 const EXPECTED = [58, 64, 139, 154];
 
+let starting: Promise<void> | null = null;
+
+/** (Re)starts the engine on a backend; the badge shows "starting…" meanwhile. */
+export async function startEngine(preference: BackendPreference): Promise<void> {
+  const { setBackend, setEngineError } = useStudio.getState();
+  useStudio.setState({ backend: null });
+  const run = (async () => {
+    try {
+      const e = engine();
+      const ev = await e.request({ type: 'init', requestId: e.nextId('init'), preference, wasmPath: WASM_PATH }, 'ready');
+      setBackend(ev.info);
+    } catch (err) {
+      setEngineError(err as ErrorInfo);
+    }
+  })();
+  starting = run;
+  await run;
+  if (starting === run) starting = null;
+}
+
+/** Starts the engine once on the automatic backend. */
+export function useEngineStart(): void {
+  useEffect(() => {
+    if (!useStudio.getState().backend && !starting) void startEngine('auto');
+  }, []);
+}
+
+export function BackendBadge() {
+  const backend = useStudio((s) => s.backend);
+  const engineError = useStudio((s) => s.engineError);
+  return (
+    <div className="backend-badge" title={backend?.reason}>
+      <span className="muted small">Backend</span>{' '}
+      <span className={`badge ${engineError ? 'badge-err' : ''}`} data-testid="backend-badge" aria-live="polite">
+        {backend ? backend.backend : engineError ? 'failed' : 'starting…'}
+      </span>
+      {backend && (
+        <span className="backend-reason muted small" data-testid="backend-reason">
+          {backend.reason}
+          {backend.backend === 'wasm' && ` · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`}
+        </span>
+      )}
+    </div>
+  );
+}
+
 export function BackendPanel() {
-  const { backend, backendPreference, engineError, setBackend, setBackendPreference, setEngineError } = useStudio();
+  const { backend, backendPreference, engineError, setBackendPreference } = useStudio();
   const [check, setCheck] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const start = useCallback(
-    async (preference: BackendPreference) => {
+  const choose = useCallback(
+    async (p: BackendPreference) => {
       setBusy(true);
       setCheck(null);
-      try {
-        const e = engine();
-        const ev = await e.request({ type: 'init', requestId: e.nextId('init'), preference, wasmPath: WASM_PATH }, 'ready');
-        setBackend(ev.info);
-      } catch (err) {
-        setEngineError(err as never);
-      } finally {
-        setBusy(false);
-      }
+      setBackendPreference(p);
+      await startEngine(p);
+      setBusy(false);
     },
-    [setBackend, setEngineError],
+    [setBackendPreference],
   );
-
-  useEffect(() => {
-    void start('auto');
-  }, [start]);
 
   const runCheck = async () => {
     setBusy(true);
@@ -47,7 +84,7 @@ export function BackendPanel() {
       const ok = ev.values.every((v, i) => Math.abs(v - EXPECTED[i]) < 1e-3);
       setCheck({ ok, text: `${ev.backend}: [${ev.values.join(', ')}] ${ok ? 'correct' : `expected [${EXPECTED.join(', ')}]`}` });
     } catch (err) {
-      setCheck({ ok: false, text: describeError(err as never) });
+      setCheck({ ok: false, text: describeError(err as ErrorInfo) });
     } finally {
       setBusy(false);
     }
@@ -57,19 +94,18 @@ export function BackendPanel() {
     <section aria-labelledby="backend-heading" className="panel">
       <h2 id="backend-heading">Compute backend</h2>
       <p>
-        <span className="badge" data-testid="backend-badge" aria-live="polite">
-          {backend ? backend.backend : busy ? 'starting…' : 'not started'}
-        </span>{' '}
-        {backend && (
-          <span data-testid="backend-reason">
-            {backend.reason}
-            {backend.backend === 'wasm' && ` · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`}
-          </span>
-        )}
+        In use: <strong>{backend ? backend.backend : busy ? 'starting…' : 'not started'}</strong>
+        {backend && <> — {backend.reason}</>}
       </p>
       {backend && backend.failed.length > 0 && (
         <p className="muted" data-testid="backend-failed">
           Tried first: {backend.failed.map((f) => `${f.backend} (${f.error})`).join('; ')}
+        </p>
+      )}
+      {backend && (
+        <p className="muted small">
+          Cross-origin isolated: {backend.crossOriginIsolated ? 'yes (wasm threads available)' : 'no (wasm runs single-threaded)'}
+          {backend.adapter && ` · GPU adapter: ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${backend.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`}
         </p>
       )}
       {engineError && (
@@ -79,16 +115,7 @@ export function BackendPanel() {
       )}
       <div className="row">
         <label htmlFor="backend-select">Backend</label>
-        <select
-          id="backend-select"
-          value={backendPreference}
-          disabled={busy}
-          onChange={(ev) => {
-            const p = ev.target.value as BackendPreference;
-            setBackendPreference(p);
-            void start(p);
-          }}
-        >
+        <select id="backend-select" value={backendPreference} disabled={busy} onChange={(ev) => void choose(ev.target.value as BackendPreference)}>
           <option value="auto">Automatic (recommended)</option>
           {BACKENDS.map((b) => (
             <option key={b} value={b}>

@@ -1,5 +1,5 @@
 // The UI's only handle on the engine worker: sends typed commands, routes typed events to listeners.
-import type { Command, EngineEvent } from '@/lib/protocol';
+import type { Command, EngineEvent, Progress } from '@/lib/protocol';
 
 type Listener = (ev: EngineEvent) => void;
 
@@ -19,8 +19,8 @@ export class EngineClient {
     return `${prefix}${++this.seq}`;
   }
 
-  send(cmd: Command): void {
-    this.worker.postMessage(cmd);
+  send(cmd: Command, transfer: Transferable[] = []): void {
+    this.worker.postMessage(cmd, transfer);
   }
 
   on(listener: Listener): () => void {
@@ -29,9 +29,18 @@ export class EngineClient {
   }
 
   /** Sends a command and resolves with the first event for its requestId that is a result or an error. */
-  request<T extends EngineEvent['type']>(cmd: Command & { requestId: string }, resultType: T): Promise<Extract<EngineEvent, { type: T }>> {
+  request<T extends EngineEvent['type']>(
+    cmd: Command & { requestId: string },
+    resultType: T,
+    onProgress?: (p: Progress) => void,
+    transfer: Transferable[] = [],
+  ): Promise<Extract<EngineEvent, { type: T }>> {
     return new Promise((resolve, reject) => {
       const off = this.on((ev) => {
+        if (ev.type === 'progress') {
+          if (ev.progress.requestId === cmd.requestId) onProgress?.(ev.progress);
+          return;
+        }
         if (!('requestId' in ev) || ev.requestId !== cmd.requestId) return;
         if (ev.type === resultType) {
           off();
@@ -41,7 +50,7 @@ export class EngineClient {
           reject(ev.error);
         }
       });
-      this.send(cmd);
+      this.send(cmd, transfer);
     });
   }
 

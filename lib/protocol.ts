@@ -2,6 +2,23 @@
 import type { BackendInfo } from './backend/init';
 import type { BackendPreference } from './backend/select';
 import type { ErrorInfo } from './errors';
+import type { ModelSpec, RunConfig } from './session/config';
+import type { SweepSpec } from './session/sweep';
+import type {
+  CheckpointInfo,
+  ColumnMapping,
+  DatasetPreview,
+  DatasetSummary,
+  EvalPoint,
+  EvaluationResult,
+  ModelInfo,
+  Prediction,
+  RunHistory,
+  RunProgress,
+  RunStatus,
+  SplitSettings,
+  StepPoint,
+} from './session/types';
 
 /** A long task's progress; every long command reports these before its result. */
 export interface Progress {
@@ -12,15 +29,62 @@ export interface Progress {
   etaSec?: number;
 }
 
+export type RunControl =
+  | { action: 'pause' }
+  | { action: 'resume' }
+  | { action: 'stop' }
+  | { action: 'lr-multiplier'; value: number }
+  | { action: 'extend'; epochs: number };
+
 export type Command =
   | { type: 'init'; requestId: string; preference: BackendPreference; wasmPath: string }
-  | { type: 'matmul'; requestId: string; a: number[]; b: number[]; m: number; k: number; n: number };
+  | { type: 'matmul'; requestId: string; a: number[]; b: number[]; m: number; k: number; n: number }
+  // datasets
+  | { type: 'dataset-preview'; requestId: string; file: Blob; name: string }
+  | { type: 'dataset-import'; requestId: string; file: Blob; name: string; mapping: ColumnMapping; split: SplitSettings }
+  | { type: 'dataset-report'; requestId: string; datasetId: string; maxLength: number }
+  | { type: 'dataset-clean'; requestId: string; datasetId: string; actions: string[]; apply: boolean }
+  | { type: 'dataset-delete'; requestId: string; datasetId: string }
+  // models
+  | { type: 'model-load'; requestId: string; spec: ModelSpec; files?: File[] }
+  // training
+  | { type: 'train-start'; requestId: string; config: RunConfig }
+  | { type: 'run-resume'; requestId: string; runId: string }
+  | { type: 'sweep-start'; requestId: string; base: RunConfig; spec: SweepSpec }
+  | { type: 'run-control'; runId: string; control: RunControl }
+  | { type: 'run-history'; requestId: string; runId: string }
+  | { type: 'run-delete'; requestId: string; runId: string }
+  // using a trained model
+  | { type: 'predict'; requestId: string; runId: string; inputs: { text: string; pair?: string }[]; topK: number }
+  | { type: 'predict-csv'; requestId: string; runId: string; file: Blob; textColumn: string; pairColumn?: string }
+  | { type: 'evaluate'; requestId: string; runId: string; split: 'test' | 'validation'; baseline: boolean }
+  | { type: 'export-zip'; requestId: string; runId: string; checkpointId?: string }
+  | { type: 'import-zip'; requestId: string; file: Blob; name: string };
 
 export type EngineEvent =
   | { type: 'ready'; requestId: string; info: BackendInfo }
   | { type: 'progress'; progress: Progress }
   | { type: 'matmul-result'; requestId: string; backend: string; values: number[] }
-  | { type: 'error'; requestId?: string; error: ErrorInfo };
+  | { type: 'error'; requestId?: string; error: ErrorInfo }
+  | { type: 'ok'; requestId: string; message?: string }
+  | { type: 'dataset-preview-result'; requestId: string; preview: DatasetPreview }
+  | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
+  | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }
+  | { type: 'dataset-clean-result'; requestId: string; changes: { action: string; rows: number }[]; datasetId: string }
+  | { type: 'model-loaded'; requestId: string; info: ModelInfo }
+  | { type: 'run-started'; requestId: string; runId: string }
+  | { type: 'sweep-started'; requestId: string; sweepId: string; runs: number }
+  // live run events: steps are batched in the worker (a few messages per second at most)
+  | { type: 'run-status'; runId: string; status: RunStatus; message?: string; error?: ErrorInfo }
+  | { type: 'run-steps'; runId: string; points: StepPoint[]; progress: RunProgress }
+  | { type: 'run-eval'; runId: string; eval: EvalPoint }
+  | { type: 'run-checkpoint'; runId: string; checkpoint: CheckpointInfo }
+  | { type: 'run-history-result'; requestId: string; run: RunHistory }
+  | { type: 'predictions'; requestId: string; predictions: Prediction[] }
+  | { type: 'predict-csv-result'; requestId: string; csv: string; rows: number }
+  | { type: 'evaluation'; requestId: string; result: EvaluationResult }
+  | { type: 'export-result'; requestId: string; fileName: string; bytes: Uint8Array }
+  | { type: 'import-result'; requestId: string; runId: string };
 
 export type CommandType = Command['type'];
 export type EventType = EngineEvent['type'];

@@ -1,11 +1,19 @@
 /// <reference lib="webworker" />
-// The engine worker: typed commands in, engine calls, typed events out. Nothing else lives here.
+// The engine worker: typed commands in, lib/session calls, typed events out. Nothing else lives here.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { toErrorInfo } from '../lib/errors';
 import type { Command, EngineEvent } from '../lib/protocol';
+import type { SessionHost } from '../lib/session/context';
+import * as data from '../lib/session/datasets';
+import * as models from '../lib/session/models';
+import * as runs from '../lib/session/runs';
+import * as use from '../lib/session/inference';
+import * as zip from '../lib/session/zip';
 
-const post = (ev: EngineEvent) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(ev);
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const host: SessionHost = { post: (ev: EngineEvent, transfer: Transferable[] = []) => scope.postMessage(ev, transfer) };
+const post = host.post;
 
 async function handle(cmd: Command): Promise<void> {
   switch (cmd.type) {
@@ -21,10 +29,44 @@ async function handle(cmd: Command): Promise<void> {
       post({ type: 'matmul-result', requestId: cmd.requestId, backend: tf.getBackend(), values });
       return;
     }
+    case 'dataset-preview':
+      return data.preview(host, cmd);
+    case 'dataset-import':
+      return data.importDataset(host, cmd);
+    case 'dataset-report':
+      return data.report(host, cmd);
+    case 'dataset-clean':
+      return data.clean(host, cmd);
+    case 'dataset-delete':
+      return data.remove(host, cmd);
+    case 'model-load':
+      return models.load(host, cmd);
+    case 'train-start':
+      return runs.start(host, cmd);
+    case 'run-resume':
+      return runs.resume(host, cmd);
+    case 'sweep-start':
+      return runs.sweep(host, cmd);
+    case 'run-control':
+      return runs.control(host, cmd);
+    case 'run-history':
+      return runs.history(host, cmd);
+    case 'run-delete':
+      return runs.remove(host, cmd);
+    case 'predict':
+      return use.predict(host, cmd);
+    case 'predict-csv':
+      return use.predictCsv(host, cmd);
+    case 'evaluate':
+      return use.evaluate(host, cmd);
+    case 'export-zip':
+      return zip.exportZip(host, cmd);
+    case 'import-zip':
+      return zip.importZip(host, cmd);
   }
 }
 
-self.onmessage = (e: MessageEvent<Command>) => {
+scope.onmessage = (e: MessageEvent<Command>) => {
   const cmd = e.data;
   handle(cmd).catch((err) => post({ type: 'error', requestId: 'requestId' in cmd ? cmd.requestId : undefined, error: toErrorInfo(err) }));
 };

@@ -35,6 +35,7 @@ describe('studio smoke', () => {
   for (const backend of ['wasm', 'webgpu', 'webgl'] as const) {
     it(`computes a known matmul correctly with the backend forced to ${backend}`, async () => {
       const { page } = rec;
+      await page.getByRole('button', { name: 'Settings' }).click();
       await page.getByLabel('Backend', { exact: true }).selectOption(backend);
       await page.getByTestId('backend-badge').filter({ hasText: new RegExp(`^${backend}$`) }).waitFor({ timeout: 60_000 });
       await page.getByRole('button', { name: 'Run self-check' }).click();

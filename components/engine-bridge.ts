@@ -1,0 +1,62 @@
+// Feeds live run events from the worker into the store. Step points are buffered and flushed at most every 250 ms,
+// so the page re-renders a few times per second however fast training goes.
+import { engine } from './engine-client';
+import { useStudio } from './state/studio';
+import type { EngineEvent } from '@/lib/protocol';
+
+const FLUSH_MS = 250;
+type RunEvent = Extract<EngineEvent, { type: 'run-status' | 'run-steps' | 'run-eval' | 'run-checkpoint' }>;
+
+let started = false;
+let pending: RunEvent[] = [];
+let timer: ReturnType<typeof setTimeout> | null = null;
+
+function flush() {
+  timer = null;
+  const batch = pending;
+  pending = [];
+  const byRun = new Map<string, RunEvent[]>();
+  for (const ev of batch) byRun.set(ev.runId, [...(byRun.get(ev.runId) ?? []), ev]);
+  const { updateRun } = useStudio.getState();
+  for (const [runId, evs] of byRun) {
+    updateRun(runId, (r) => {
+      for (const ev of evs) {
+        switch (ev.type) {
+          case 'run-status':
+            r.status = ev.status;
+            r.message = ev.message;
+            r.error = ev.error;
+            break;
+          case 'run-steps':
+            for (const p of ev.points) r.steps.push(p);
+            r.progress = ev.progress;
+            break;
+          case 'run-eval':
+            r.evals.push(ev.eval);
+            break;
+          case 'run-checkpoint':
+            r.checkpoints = [...r.checkpoints.map((c) => (ev.checkpoint.best ? { ...c, best: false } : c)), ev.checkpoint];
+            break;
+        }
+      }
+    });
+  }
+}
+
+/** Starts routing engine events into the store (idempotent). */
+export function startBridge(): void {
+  if (started) return;
+  started = true;
+  engine().on((ev) => {
+    if (ev.type === 'run-status' || ev.type === 'run-steps' || ev.type === 'run-eval' || ev.type === 'run-checkpoint') {
+      pending.push(ev);
+      // status changes show at once; step traffic waits for the next flush
+      if (ev.type === 'run-status') {
+        if (timer) clearTimeout(timer);
+        flush();
+      } else {
+        timer ??= setTimeout(flush, FLUSH_MS);
+      }
+    }
+  });
+}

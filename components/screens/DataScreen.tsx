@@ -1,0 +1,323 @@
+'use client';
+// Data: pick or drop a file (or the sample), preview it, map columns, set the split, import with progress; then the
+// report and cleaning actions; stored datasets with size and delete.
+import { useRef, useState, type DragEvent } from 'react';
+import { engine } from '../engine-client';
+import { useStudio, type Task } from '../state/studio';
+import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, toErrorInfoUI } from '../ui';
+import { useDatasets, type StoredDataset } from '../stored';
+import { DatasetReport } from './DatasetReport';
+import type { ErrorInfo } from '@/lib/errors';
+import type { ColumnMapping } from '@/lib/session/types';
+
+const SAMPLE_URL = '/samples/spam-assassin.csv';
+
+export function DataScreen() {
+  const { preview, previewFile, mapping, split, datasetId, setPreview, setMapping, setSplit, setDataset } = useStudio();
+  const datasets = useDatasets();
+  const [task, setTask] = useState<Task | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [imported, setImported] = useState<{ rows: number; warnings: string[] } | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+
+  const open = async (file: File) => {
+    setError(null);
+    setImported(null);
+    setTask({ label: `Reading ${file.name}`, done: 0, total: 0 });
+    try {
+      const e = engine();
+      const ev = await e.request({ type: 'dataset-preview', requestId: e.nextId('pv'), file, name: file.name }, 'dataset-preview-result', (p) =>
+        setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
+      );
+      setPreview(ev.preview, file);
+    } catch (err) {
+      setPreview(null, null);
+      setError(toErrorInfoUI(err));
+    } finally {
+      setTask(null);
+    }
+  };
+
+  const trySample = async () => {
+    setError(null);
+    try {
+      const r = await fetch(SAMPLE_URL);
+      if (!r.ok) throw new Error(`The sample file is missing (${r.status}); run \`npm run assets\` to generate it.`);
+      const blob = await r.blob();
+      await open(new File([blob], 'spam-assassin.csv', { type: 'text/csv' }));
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    }
+  };
+
+  const doImport = async () => {
+    if (!previewFile || !mapping) return;
+    setError(null);
+    setTask({ label: 'Importing', done: 0, total: previewFile.size });
+    try {
+      const e = engine();
+      const ev = await e.request(
+        { type: 'dataset-import', requestId: e.nextId('imp'), file: previewFile, name: previewFile.name, mapping, split },
+        'dataset-imported',
+        (p) => setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
+      );
+      setImported({ rows: ev.rows, warnings: ev.warnings });
+      setDataset(ev.datasetId);
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    } finally {
+      setTask(null);
+    }
+  };
+
+  const onDrop = (ev: DragEvent) => {
+    ev.preventDefault();
+    setDragging(false);
+    const f = ev.dataTransfer.files[0];
+    if (f) void open(f);
+  };
+
+  return (
+    <div className="stack">
+      {datasets.length === 0 && !preview && (
+        <section className="panel welcome" aria-labelledby="welcome-h">
+          <h3 id="welcome-h">New here?</h3>
+          <p>
+            Follow the steps left to right: bring labeled text (<strong>Data</strong>), pick an encoder (<strong>Model</strong>), choose a preset (
+            <strong>Train</strong>) and watch it learn (<strong>Run</strong>). Then test it in <strong>Evaluate</strong> and <strong>Playground</strong>, and
+            download it from <strong>Export</strong>. Everything stays in this browser.
+          </p>
+          <button type="button" className="primary" onClick={() => void trySample()}>
+            Try a sample (SpamAssassin e-mails: spam vs ham)
+          </button>
+        </section>
+      )}
+
+      <section className="panel" aria-labelledby="pick-h">
+        <h3 id="pick-h">Bring a file</h3>
+        <div
+          className={`dropzone ${dragging ? 'dragging' : ''}`}
+          onDragOver={(e) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={onDrop}
+        >
+          <p>Drop a CSV, TSV, JSONL/JSON or CoNLL file here, or</p>
+          <label className="button" htmlFor="data-file">
+            Choose a file…
+          </label>
+          <input
+            id="data-file"
+            ref={inputRef}
+            className="visually-hidden-input"
+            type="file"
+            accept=".csv,.tsv,.txt,.jsonl,.json,.conll"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void open(f);
+              e.target.value = '';
+            }}
+          />
+          {datasets.length > 0 && (
+            <button type="button" onClick={() => void trySample()}>
+              Try a sample
+            </button>
+          )}
+        </div>
+        {task && <ProgressBar task={task} testId="data-progress" />}
+        <ErrorNote error={error} testId="data-error" />
+      </section>
+
+      {preview && mapping && (
+        <section className="panel" aria-labelledby="map-h">
+          <h3 id="map-h">
+            {preview.fileName} <span className="muted small">· {fmtBytes(preview.bytes)} · {preview.format} · {preview.encoding}</span>
+          </h3>
+          {preview.warnings.length > 0 && (
+            <ul className="warnings" aria-label="Warnings">
+              {preview.warnings.map((w, i) => (
+                <li key={i}>{w}</li>
+              ))}
+            </ul>
+          )}
+          <div className="table-wrap" tabIndex={0} aria-label="Preview of the first rows">
+            <table className="data-table" data-testid="preview-table">
+              <thead>
+                <tr>
+                  {preview.columns.map((c) => (
+                    <th key={c} scope="col">
+                      {c}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {preview.rows.slice(0, 8).map((r, i) => (
+                  <tr key={i}>
+                    {r.map((cell, j) => (
+                      <td key={j}>{cell.length > 120 ? `${cell.slice(0, 120)}…` : cell}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <MappingForm columns={preview.columns} mapping={mapping} onChange={setMapping} />
+          <fieldset className="grid-form">
+            <legend>Split</legend>
+            <label>
+              Validation share
+              <input type="number" min={0} max={0.5} step={0.05} value={split.validation} onChange={(e) => setSplit({ validation: Number(e.target.value) })} />
+            </label>
+            <label>
+              Test share
+              <input type="number" min={0} max={0.5} step={0.05} value={split.test} onChange={(e) => setSplit({ test: Number(e.target.value) })} />
+            </label>
+            <label>
+              Split seed
+              <input type="number" min={0} step={1} value={split.seed} onChange={(e) => setSplit({ seed: Number(e.target.value) })} />
+            </label>
+            <label className="check">
+              <input type="checkbox" checked={split.useSplitColumn} disabled={!mapping.split} onChange={(e) => setSplit({ useSplitColumn: e.target.checked })} />
+              Use the split column instead
+            </label>
+            <Help>Stratified by label and reproducible from the seed; the test split is held out until Evaluate.</Help>
+          </fieldset>
+          <div className="row">
+            <button type="button" className="primary" onClick={() => void doImport()} disabled={!!task || !mapping.text || !mapping.label?.length}>
+              Import {fmtCount(preview.rows.length)}+ rows
+            </button>
+          </div>
+          {imported && (
+            <p className="ok" role="status" data-testid="import-done">
+              Imported {fmtCount(imported.rows)} rows.{imported.warnings.length > 0 && ` ${imported.warnings.length} warning(s): ${imported.warnings.join('; ')}`}
+            </p>
+          )}
+        </section>
+      )}
+
+      {datasetId && <DatasetReport datasetId={datasetId} />}
+
+      <StoredDatasets datasets={datasets} current={datasetId} onUse={setDataset} />
+      {datasetId && <NextStep to="model" />}
+    </div>
+  );
+}
+
+function MappingForm({ columns, mapping, onChange }: { columns: string[]; mapping: ColumnMapping; onChange(m: ColumnMapping): void }) {
+  const opt = (c: string) => (
+    <option key={c} value={c}>
+      {c}
+    </option>
+  );
+  return (
+    <fieldset className="grid-form">
+      <legend>Columns</legend>
+      <label>
+        Text column
+        <select value={mapping.text} onChange={(e) => onChange({ ...mapping, text: e.target.value })}>
+          {columns.map(opt)}
+        </select>
+      </label>
+      <label>
+        Second text (pairs, optional)
+        <select value={mapping.textPair ?? ''} onChange={(e) => onChange({ ...mapping, textPair: e.target.value || undefined })}>
+          <option value="">— none —</option>
+          {columns.map(opt)}
+        </select>
+      </label>
+      <label>
+        Label column
+        <select value={mapping.label?.[0] ?? ''} onChange={(e) => onChange({ ...mapping, label: e.target.value ? [e.target.value] : [] })}>
+          <option value="">— choose —</option>
+          {columns.map(opt)}
+        </select>
+      </label>
+      <label>
+        Task
+        <select value={mapping.task} onChange={(e) => onChange({ ...mapping, task: e.target.value as ColumnMapping['task'] })}>
+          <option value="classification">Classification (one label per row)</option>
+          <option value="multilabel">Multi-label</option>
+          <option value="regression">Regression (numeric label)</option>
+        </select>
+      </label>
+      {mapping.task === 'multilabel' && (
+        <label>
+          Label separator
+          <input value={mapping.labelSeparator ?? ''} placeholder="|" onChange={(e) => onChange({ ...mapping, labelSeparator: e.target.value || undefined })} />
+        </label>
+      )}
+      <label>
+        Split column (optional)
+        <select value={mapping.split ?? ''} onChange={(e) => onChange({ ...mapping, split: e.target.value || undefined })}>
+          <option value="">— none —</option>
+          {columns.map(opt)}
+        </select>
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={!!mapping.caseFoldLabels} onChange={(e) => onChange({ ...mapping, caseFoldLabels: e.target.checked })} />
+        Ignore case in labels
+      </label>
+    </fieldset>
+  );
+}
+
+function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[]; current: string | null; onUse(id: string | null): void }) {
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const del = async (d: StoredDataset) => {
+    if (!confirm(`Delete "${d.name}" and its ${d.rows} rows from this browser?`)) return;
+    try {
+      const e = engine();
+      await e.request({ type: 'dataset-delete', requestId: e.nextId('del'), datasetId: d.id }, 'ok');
+      if (current === d.id) onUse(null);
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    }
+  };
+  return (
+    <section className="panel" aria-labelledby="stored-h">
+      <h3 id="stored-h">Stored datasets</h3>
+      {datasets.length === 0 ? (
+        <p className="muted">None yet. Imported datasets stay in this browser (IndexedDB) until you delete them.</p>
+      ) : (
+        <table className="data-table" data-testid="stored-datasets">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Rows</th>
+              <th scope="col">Labels</th>
+              <th scope="col">Size</th>
+              <th scope="col">Imported</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {datasets.map((d) => (
+              <tr key={d.id} aria-current={d.id === current ? 'true' : undefined} className={d.id === current ? 'selected' : ''}>
+                <td>{d.name}</td>
+                <td>{fmtCount(d.rows)}</td>
+                <td>{d.labels.length}</td>
+                <td>{fmtBytes(d.bytes)}</td>
+                <td>{new Date(d.createdAt).toLocaleString()}</td>
+                <td className="row">
+                  <button type="button" onClick={() => onUse(d.id)} disabled={d.id === current} aria-label={`Use ${d.name}`}>
+                    {d.id === current ? 'In use' : 'Use'}
+                  </button>
+                  <button type="button" className="danger" onClick={() => void del(d)} aria-label={`Delete ${d.name}`}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <ErrorNote error={error} />
+    </section>
+  );
+}

@@ -1,0 +1,225 @@
+'use client';
+// Evaluate: test-split metrics, confusion-matrix heat-map (counts or row-normalised), per-class table, filterable
+// misclassified examples, and the head-only baseline on the frozen pre-trained encoder next to the fine-tuned model.
+import { useState } from 'react';
+import { engine } from '../engine-client';
+import { type Task } from '../state/studio';
+import { ErrorNote, NextStep, ProgressBar, pct, toErrorInfoUI } from '../ui';
+import { RunPicker, usePickedRun } from './RunPicker';
+import type { ErrorInfo } from '@/lib/errors';
+import type { EvaluationResult } from '@/lib/session/types';
+
+export function EvaluateScreen() {
+  const { run } = usePickedRun();
+  const [result, setResult] = useState<EvaluationResult | null>(null);
+  const [task, setTask] = useState<Task | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [baseline, setBaseline] = useState(true);
+
+  const evaluate = async () => {
+    if (!run) return;
+    setError(null);
+    setTask({ label: 'Evaluating', done: 0, total: 0 });
+    try {
+      const e = engine();
+      const ev = await e.request({ type: 'evaluate', requestId: e.nextId('eval'), runId: run.id, split: 'test', baseline }, 'evaluation', (p) =>
+        setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
+      );
+      setResult(ev.result);
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    } finally {
+      setTask(null);
+    }
+  };
+
+  const shown = result && run && result.runId === run.id ? result : null;
+  return (
+    <div className="stack">
+      <RunPicker />
+      {run && (
+        <div className="row">
+          <button type="button" className="primary" onClick={() => void evaluate()} disabled={!!task}>
+            Evaluate on the test split
+          </button>
+          <label className="check">
+            <input type="checkbox" checked={baseline} onChange={(e) => setBaseline(e.target.checked)} /> Also score the head-only baseline
+          </label>
+        </div>
+      )}
+      {task && <ProgressBar task={task} />}
+      <ErrorNote error={error} testId="evaluate-error" />
+      {shown && <EvaluationView r={shown} />}
+      {shown && <NextStep to="playground" />}
+    </div>
+  );
+}
+
+function EvaluationView({ r }: { r: EvaluationResult }) {
+  const [normalised, setNormalised] = useState(false);
+  const [filter, setFilter] = useState('');
+  const [trueFilter, setTrueFilter] = useState('');
+  const mis = r.misclassified.filter((m) => (!trueFilter || m.trueLabel === trueFilter) && (!filter || m.text.toLowerCase().includes(filter.toLowerCase())));
+  return (
+    <>
+      <section className="panel" aria-labelledby="metrics-h">
+        <h3 id="metrics-h">Test metrics</h3>
+        <table className="data-table" data-testid="test-metrics">
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">Accuracy</th>
+              <th scope="col">Macro-F1</th>
+              <th scope="col">Micro-F1</th>
+              <th scope="col">Weighted F1</th>
+              <th scope="col">Loss</th>
+            </tr>
+          </thead>
+          <tbody>
+            <tr>
+              <th scope="row">Fine-tuned</th>
+              <td>{pct(r.accuracy)}</td>
+              <td>{pct(r.macroF1)}</td>
+              <td>{pct(r.microF1)}</td>
+              <td>{pct(r.weightedF1)}</td>
+              <td>{r.loss.toFixed(4)}</td>
+            </tr>
+            {r.baseline && (
+              <tr>
+                <th scope="row">Baseline (head only, frozen pre-trained encoder)</th>
+                <td>{pct(r.baseline.accuracy)}</td>
+                <td>{pct(r.baseline.macroF1)}</td>
+                <td>—</td>
+                <td>—</td>
+                <td>—</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </section>
+
+      <section className="panel" aria-labelledby="cm-h">
+        <div className="row spread">
+          <h3 id="cm-h">Confusion matrix</h3>
+          <label className="check">
+            <input type="checkbox" checked={normalised} onChange={(e) => setNormalised(e.target.checked)} /> Row-normalised
+          </label>
+        </div>
+        <ConfusionMatrix labels={r.labels} m={r.confusion} normalised={normalised} />
+      </section>
+
+      <section className="panel" aria-labelledby="pc-h">
+        <h3 id="pc-h">Per class</h3>
+        <div className="table-wrap">
+          <table className="data-table" data-testid="per-class">
+            <thead>
+              <tr>
+                <th scope="col">Label</th>
+                <th scope="col">Precision</th>
+                <th scope="col">Recall</th>
+                <th scope="col">F1</th>
+                <th scope="col">Support</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.perClass.map((c) => (
+                <tr key={c.label}>
+                  <th scope="row">{c.label}</th>
+                  <td>{pct(c.precision)}</td>
+                  <td>{pct(c.recall)}</td>
+                  <td>{pct(c.f1)}</td>
+                  <td>{c.support}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      <section className="panel" aria-labelledby="mis-h">
+        <h3 id="mis-h">Misclassified examples ({r.misclassified.length})</h3>
+        <div className="row">
+          <label>
+            Search text
+            <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+          </label>
+          <label>
+            True label
+            <select value={trueFilter} onChange={(e) => setTrueFilter(e.target.value)}>
+              <option value="">any</option>
+              {r.labels.map((l) => (
+                <option key={l} value={l}>
+                  {l}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <div className="table-wrap tall">
+          <table className="data-table" data-testid="misclassified">
+            <thead>
+              <tr>
+                <th scope="col">Text</th>
+                <th scope="col">True</th>
+                <th scope="col">Predicted</th>
+                <th scope="col">Confidence</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mis.slice(0, 200).map((m, i) => (
+                <tr key={i}>
+                  <td className="text-cell">{m.text}</td>
+                  <td>{m.trueLabel}</td>
+                  <td>{m.predicted}</td>
+                  <td>{pct(m.confidence)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {mis.length > 200 && <p className="muted small">Showing 200 of {mis.length}; narrow the filter to see others.</p>}
+      </section>
+    </>
+  );
+}
+
+/** Heat-map as a table: cell shade by row share (sequential single-hue scale, readable for colour-blind people). */
+function ConfusionMatrix({ labels, m, normalised }: { labels: string[]; m: number[][]; normalised: boolean }) {
+  return (
+    <div className="table-wrap">
+      <table className="confusion" data-testid="confusion-matrix">
+        <caption className="small muted">Rows: true label · columns: predicted label</caption>
+        <thead>
+          <tr>
+            <th scope="col">
+              <span className="sr-only">True \ predicted</span>
+            </th>
+            {labels.map((l) => (
+              <th key={l} scope="col">
+                {l}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {m.map((row, i) => {
+            const total = row.reduce((a, b) => a + b, 0) || 1;
+            return (
+              <tr key={i}>
+                <th scope="row">{labels[i]}</th>
+                {row.map((v, j) => {
+                  const share = v / total;
+                  return (
+                    <td key={j} style={{ background: `rgba(0, 114, 178, ${0.08 + 0.92 * share})`, color: share > 0.5 ? '#fff' : 'var(--fg)' }} className={i === j ? 'diag' : ''}>
+                      {normalised ? `${(share * 100).toFixed(1)}%` : v}
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

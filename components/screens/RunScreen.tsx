@@ -1,0 +1,259 @@
+'use client';
+// Run (live): loss per step with optional EMA and validation loss, accuracy/macro-F1 per evaluation, learning rate;
+// progress with epoch/step/ETA/samples per second; pause/resume/stop, LR multiplier, extend; checkpoints (best marked).
+// A run interrupted by a reload shows its stored curves and offers Resume from its last checkpoint.
+import { useEffect, useMemo, useState } from 'react';
+import { engine } from '../engine-client';
+import { useStudio, type LiveRun } from '../state/studio';
+import { useRuns } from '../stored';
+import { Curves } from '../charts/Curves';
+import { ema } from '../charts/series';
+import { ErrorNote, NextStep, fmtCount, fmtDuration, pct, toErrorInfoUI } from '../ui';
+import type { ErrorInfo } from '@/lib/errors';
+import type { RunControl } from '@/lib/protocol';
+import type { RunRecord } from '@/lib/session/types';
+
+const ACTIVE = new Set(['queued', 'preparing', 'running', 'paused', 'stopping']);
+
+/** Loads stored runs' histories into the store when they are not live here; returns them in the order given. */
+export function useRunHistories(runIds: string[]): { runs: (LiveRun | undefined)[]; error: ErrorInfo | null } {
+  const all = useStudio((s) => s.runs);
+  const loadRun = useStudio((s) => s.loadRun);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const key = runIds.join(',');
+  useEffect(() => {
+    for (const runId of key ? key.split(',') : []) {
+      if (useStudio.getState().runs[runId]) continue;
+      const e = engine();
+      e.request({ type: 'run-history', requestId: e.nextId('hist'), runId }, 'run-history-result')
+        .then((ev) => {
+          if (useStudio.getState().runs[runId]) return;
+          const r = ev.run;
+          loadRun({ runId, status: r.record.status, error: r.record.error, progress: r.record.progress, steps: r.steps, evals: r.evals, checkpoints: r.checkpoints, version: 1 });
+        })
+        .catch((err) => setError(toErrorInfoUI(err)));
+    }
+  }, [key, loadRun]);
+  return { runs: runIds.map((id) => all[id]), error };
+}
+
+export function useRunHistory(runId: string | null): { run: LiveRun | undefined; error: ErrorInfo | null } {
+  const { runs, error } = useRunHistories(runId ? [runId] : []);
+  return { run: runs[0], error };
+}
+
+export function RunScreen() {
+  const currentRunId = useStudio((s) => s.currentRunId);
+  const setCurrentRun = useStudio((s) => s.setCurrentRun);
+  const runs = useRuns();
+  const runId = currentRunId ?? runs[0]?.id ?? null;
+  const record = runs.find((r) => r.id === runId);
+  const { run, error: histError } = useRunHistory(runId);
+
+  if (!runId) {
+    return (
+      <div className="stack">
+        <p className="panel">No run yet. Choose settings on the Train screen and press Start training.</p>
+        <NextStep to="train" />
+      </div>
+    );
+  }
+  return (
+    <div className="stack">
+      {runs.length > 1 && (
+        <label className="row">
+          Run
+          <select value={runId} onChange={(e) => setCurrentRun(e.target.value)}>
+            {runs.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name} · {r.status} · {new Date(r.createdAt).toLocaleString()}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <ErrorNote error={histError} />
+      {run ? <LiveRunView run={run} record={record} /> : <p className="muted">Loading the run…</p>}
+    </div>
+  );
+}
+
+function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
+  const [smooth, setSmooth] = useState(true);
+  const [log, setLog] = useState(false);
+  const [mult, setMult] = useState(1);
+  const [extra, setExtra] = useState(1);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const status = run.status;
+  const active = ACTIVE.has(status);
+  const p = run.progress ?? record?.progress;
+
+  // run.version bumps whenever points are appended in place; the arrays are the same objects
+  const version = run.version;
+  const { lossSeries, metricSeries, lrSeries } = useMemo(() => {
+    void version;
+    const loss = run.steps.map((s) => ({ x: s.step, y: s.loss }));
+    const valLoss = run.evals.map((e) => ({ x: e.step, y: e.loss }));
+    return {
+      lossSeries: [
+        { name: smooth ? 'training loss (EMA 0.9)' : 'training loss', points: smooth ? ema(loss, 0.9) : loss },
+        { name: 'validation loss', points: valLoss },
+      ],
+      metricSeries: [
+        { name: 'accuracy', points: run.evals.map((e) => ({ x: e.step, y: e.accuracy })) },
+        { name: 'macro-F1', points: run.evals.map((e) => ({ x: e.step, y: e.macroF1 })) },
+      ],
+      lrSeries: [{ name: 'learning rate', points: run.steps.map((s) => ({ x: s.step, y: s.lr })) }],
+    };
+  }, [version, run.steps, run.evals, smooth]);
+
+  const control = (c: RunControl) => {
+    setError(null);
+    engine().send({ type: 'run-control', runId: run.runId, control: c });
+  };
+
+  const resume = async () => {
+    setError(null);
+    try {
+      const e = engine();
+      useStudio.getState().updateRun(run.runId, (r) => {
+        r.status = 'preparing';
+      });
+      await e.request({ type: 'run-resume', requestId: e.nextId('resume'), runId: run.runId }, 'run-started');
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    }
+  };
+
+  const last = run.evals[run.evals.length - 1];
+  const backendName = useStudio((st) => st.backend?.backend);
+  return (
+    <>
+      <section className="panel" aria-labelledby="progress-h">
+        <div className="row spread">
+          <h3 id="progress-h">
+            {record?.name ?? 'Run'} <span className={`status status-${status}`} data-testid="run-status">{status}</span>
+          </h3>
+          <span className="small muted">
+            on <span className="badge">{backendName ?? '…'}</span>
+          </span>
+        </div>
+        {p && (
+          <>
+            <progress value={p.step} max={Math.max(p.totalSteps, 1)} aria-label="Training progress" data-testid="run-progress" />
+            <p className="row small" data-testid="run-counters">
+              <span>
+                Epoch {p.epoch} / {p.epochs}
+              </span>
+              <span data-testid="run-step">
+                Step {fmtCount(p.step)} / {fmtCount(p.totalSteps)}
+              </span>
+              <span>{p.samplesPerSec ? `${p.samplesPerSec.toFixed(1)} samples/s` : ''}</span>
+              <span>{active && p.etaSec ? `about ${fmtDuration(p.etaSec)} left` : `elapsed ${fmtDuration(p.elapsedSec)}`}</span>
+              {p.lrMultiplier !== 1 && <span>LR × {p.lrMultiplier}</span>}
+            </p>
+          </>
+        )}
+        {run.message && <p className="muted">{run.message}</p>}
+        <ErrorNote error={run.error} testId="run-error" />
+        <ErrorNote error={error} />
+        <div className="row">
+          {status === 'running' && (
+            <button type="button" onClick={() => control({ action: 'pause' })}>
+              Pause
+            </button>
+          )}
+          {status === 'paused' && (
+            <button type="button" className="primary" onClick={() => control({ action: 'resume' })}>
+              Resume
+            </button>
+          )}
+          {(status === 'interrupted' || status === 'stopped' || status === 'failed') && run.checkpoints.length > 0 && (
+            <button type="button" className="primary" onClick={() => void resume()} data-testid="resume-checkpoint">
+              Resume from last checkpoint (step {Math.max(...run.checkpoints.map((c) => c.step))})
+            </button>
+          )}
+          {active && status !== 'stopping' && (
+            <button type="button" className="danger" onClick={() => control({ action: 'stop' })}>
+              Stop
+            </button>
+          )}
+        </div>
+        {active && (
+          <div className="row">
+            <label>
+              LR multiplier
+              <input type="number" min={0.01} max={100} step={0.1} value={mult} onChange={(e) => setMult(Number(e.target.value))} />
+            </label>
+            <button type="button" onClick={() => control({ action: 'lr-multiplier', value: mult })}>
+              Apply
+            </button>
+            <label>
+              Extra epochs
+              <input type="number" min={1} max={100} step={1} value={extra} onChange={(e) => setExtra(Number(e.target.value))} />
+            </label>
+            <button type="button" onClick={() => control({ action: 'extend', epochs: extra })}>
+              Extend
+            </button>
+          </div>
+        )}
+      </section>
+
+      <section className="panel" aria-labelledby="curves-h">
+        <div className="row spread">
+          <h3 id="curves-h">Curves</h3>
+          <div className="row">
+            <label className="check">
+              <input type="checkbox" checked={smooth} onChange={(e) => setSmooth(e.target.checked)} /> Smooth (EMA)
+            </label>
+            <label className="check">
+              <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> Log scale
+            </label>
+          </div>
+        </div>
+        <div className="chart-grid">
+          <Curves title="Loss" series={lossSeries} log={log} testId="chart-loss" />
+          <Curves title="Validation accuracy and macro-F1" series={metricSeries} percent testId="chart-metrics" />
+          <Curves title="Learning rate" series={lrSeries} log={log} height={180} testId="chart-lr" />
+        </div>
+        {last && (
+          <p className="small">
+            Last evaluation (step {last.step}): accuracy {pct(last.accuracy)}, macro-F1 {pct(last.macroF1)}, loss {last.loss.toFixed(4)}
+          </p>
+        )}
+      </section>
+
+      <section className="panel" aria-labelledby="ckpt-h">
+        <h3 id="ckpt-h">Checkpoints</h3>
+        {run.checkpoints.length === 0 ? (
+          <p className="muted">None yet: one is saved after each epoch and at every better validation score.</p>
+        ) : (
+          <table className="data-table" data-testid="checkpoints">
+            <thead>
+              <tr>
+                <th scope="col">Step</th>
+                <th scope="col">Epoch</th>
+                <th scope="col">Validation macro-F1</th>
+                <th scope="col">Saved</th>
+                <th scope="col">Best</th>
+              </tr>
+            </thead>
+            <tbody>
+              {run.checkpoints.map((c) => (
+                <tr key={c.id} className={c.best ? 'selected' : ''}>
+                  <td>{c.step}</td>
+                  <td>{c.epoch}</td>
+                  <td>{pct(c.metric)}</td>
+                  <td>{new Date(c.createdAt).toLocaleTimeString()}</td>
+                  <td>{c.best ? '★ best' : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      {(status === 'done' || status === 'stopped') && <NextStep to="evaluate" />}
+    </>
+  );
+}
+

@@ -1,0 +1,150 @@
+'use client';
+// Train: three presets, every setting explained (default and range), fine-tuning mode, save/load the config as JSON,
+// the equivalent command line, and Start.
+import { useState } from 'react';
+import { engine } from '../engine-client';
+import { emptyRun, useStudio } from '../state/studio';
+import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
+import { useDatasets } from '../stored';
+import type { ErrorInfo } from '@/lib/errors';
+import { FIELDS, MODE_HELP, PRESETS, cliCommand, matchPreset, presetConfig, validateConfig, type ModeName, type PresetName, type RunConfig } from '@/lib/session/config';
+
+export function TrainScreen() {
+  const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen, setCurrentRun, loadRun } = useStudio();
+  const datasets = useDatasets();
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [busy, setBusy] = useState(false);
+  const preset = matchPreset(config);
+  const dataset = datasets.find((d) => d.id === (config.datasetId || datasetId));
+
+  const usePreset = (p: PresetName) => replaceConfig({ ...presetConfig(p, config.datasetId || datasetId || '', model?.spec ?? config.model), name: config.name });
+
+  const start = async () => {
+    setError(null);
+    setBusy(true);
+    try {
+      const c = validateConfig({ ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model });
+      const e = engine();
+      const ev = await e.request({ type: 'train-start', requestId: e.nextId('train'), config: c }, 'run-started');
+      loadRun(emptyRun(ev.runId, 'preparing'));
+      setCurrentRun(ev.runId);
+      setScreen('run');
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const loadJson = async (f: File) => {
+    setError(null);
+    try {
+      const parsed = JSON.parse(await f.text());
+      replaceConfig(validateConfig(parsed, f.name));
+    } catch (err) {
+      setError(err instanceof SyntaxError ? { kind: 'user', message: `This file is not valid JSON: ${err.message}`, where: { file: f.name }, fix: 'Load a file saved with "Save config".' } : toErrorInfoUI(err));
+    }
+  };
+
+  const missing = !(config.datasetId || datasetId) ? 'Import or pick a dataset on the Data screen first.' : !model ? 'Load a model on the Model screen first.' : null;
+
+  return (
+    <div className="stack">
+      <section className="panel" aria-labelledby="presets-h">
+        <h3 id="presets-h">Preset</h3>
+        <div className="presets" role="radiogroup" aria-label="Preset">
+          {(Object.keys(PRESETS) as PresetName[]).map((p) => (
+            <button key={p} type="button" role="radio" aria-checked={preset === p} className={`preset ${preset === p ? 'current' : ''}`} onClick={() => usePreset(p)}>
+              <strong>{PRESETS[p].title}</strong>
+              <span className="small">{PRESETS[p].blurb}</span>
+            </button>
+          ))}
+        </div>
+        {!preset && <p className="muted small">Custom settings (no preset matches).</p>}
+      </section>
+
+      <section className="panel" aria-labelledby="settings-h">
+        <h3 id="settings-h">Settings</h3>
+        <div className="grid-form">
+          <label>
+            Run name
+            <input value={config.name} onChange={(e) => setConfig({ name: e.target.value })} />
+          </label>
+          <label>
+            Fine-tuning mode
+            <select value={config.mode} onChange={(e) => setConfig({ mode: e.target.value as ModeName, freezeLayers: e.target.value === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers })}>
+              <option value="head">Head only</option>
+              <option value="freeze">Freeze N layers</option>
+              <option value="full">Full</option>
+              <option value="lora">LoRA</option>
+            </select>
+            <span className="help muted small">{MODE_HELP[config.mode]}</span>
+          </label>
+          <label>
+            Schedule
+            <select value={config.schedule} onChange={(e) => setConfig({ schedule: e.target.value as RunConfig['schedule'] })}>
+              <option value="constant">Constant</option>
+              <option value="linear">Linear warm-up, then linear decay</option>
+              <option value="cosine">Cosine</option>
+            </select>
+            <span className="help muted small">How the learning rate changes over the run; linear decay is the usual choice (default).</span>
+          </label>
+          {FIELDS.filter((f) => !f.modes || f.modes.includes(config.mode)).map((f) => (
+            <label key={f.key}>
+              {f.label}
+              <input
+                type="number"
+                min={f.min}
+                max={f.max}
+                step={f.key === 'learningRate' ? 'any' : f.step}
+                value={config[f.key]}
+                onChange={(e) => setConfig({ [f.key]: e.target.value === '' ? 0 : Number(e.target.value) } as Partial<RunConfig>)}
+              />
+              <span className="help muted small">{f.help}</span>
+            </label>
+          ))}
+          <label className="check">
+            <input type="checkbox" checked={config.classWeights} onChange={(e) => setConfig({ classWeights: e.target.checked })} />
+            Class weights
+            <span className="help muted small">Weights the loss by inverse label frequency, for imbalanced data (default off).</span>
+          </label>
+        </div>
+      </section>
+
+      <section className="panel" aria-labelledby="cfg-h">
+        <h3 id="cfg-h">Configuration file and command line</h3>
+        <div className="row">
+          <button type="button" onClick={() => download(`${config.name.replace(/[^\w.-]+/g, '-') || 'run'}.json`, JSON.stringify(config, null, 2), 'application/json')}>
+            Save config
+          </button>
+          <label className="button" htmlFor="cfg-file">
+            Load config…
+          </label>
+          <input
+            id="cfg-file"
+            className="visually-hidden-input"
+            type="file"
+            accept=".json,application/json"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void loadJson(f);
+              e.target.value = '';
+            }}
+          />
+        </div>
+        <p className="small">The same run from a terminal (export the dataset as CSV first):</p>
+        <pre className="code" data-testid="cli-command" tabIndex={0} aria-label="Equivalent command">
+          {cliCommand(config, { file: dataset ? `${dataset.name.replace(/\.\w+$/, '')}.csv` : 'data.csv', textColumn: mapping?.text ?? 'text', pairColumn: mapping?.textPair, labelColumn: mapping?.label?.[0] ?? 'label' })}
+        </pre>
+      </section>
+
+      <ErrorNote error={error} testId="train-error" />
+      <div className="row">
+        <button type="button" className="primary big" onClick={() => void start()} disabled={busy || !!missing}>
+          Start training
+        </button>
+        {missing && <Help>{missing}</Help>}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,220 @@
+// What a person sets on the Train screen: one plain, JSON-serialisable run configuration, its presets, a one-sentence
+// explanation per field, validation, the equivalent `npx finetune train` command, and a diff between two configs.
+import { UserError } from '../errors';
+
+export type ModelSpec =
+  | { kind: 'bundled' } // USE-Lite served at /models/use-lite/
+  | { kind: 'hub'; id: string; revision?: string }
+  | { kind: 'folder'; name: string } // files picked in the browser; held by the worker for this session
+  | { kind: 'run'; runId: string }; // a studio run's checkpoint (trained or imported)
+
+export type ModeName = 'full' | 'freeze' | 'head' | 'lora';
+export type ScheduleName = 'constant' | 'linear' | 'cosine';
+
+export interface RunConfig {
+  name: string;
+  datasetId: string;
+  model: ModelSpec;
+  task: 'classification' | 'multilabel' | 'regression';
+  mode: ModeName;
+  freezeLayers: number;
+  loraRank: number;
+  loraAlpha: number;
+  loraDropout: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  schedule: ScheduleName;
+  warmupRatio: number;
+  maxLength: number;
+  dropout: number;
+  labelSmoothing: number;
+  gradClip: number;
+  gradAccumulation: number;
+  classWeights: boolean;
+  evalEverySteps: number; // 0: once per epoch
+  earlyStoppingPatience: number; // 0: off
+  seed: number;
+}
+
+export type PresetName = 'quick' | 'balanced' | 'best';
+
+const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
+  model: { kind: 'bundled' },
+  task: 'classification',
+  mode: 'head',
+  freezeLayers: 0,
+  loraRank: 8,
+  loraAlpha: 16,
+  loraDropout: 0.05,
+  epochs: 3,
+  batchSize: 32,
+  learningRate: 1e-3,
+  weightDecay: 0.01,
+  schedule: 'linear',
+  warmupRatio: 0.06,
+  maxLength: 128,
+  dropout: 0.1,
+  labelSmoothing: 0,
+  gradClip: 1,
+  gradAccumulation: 1,
+  classWeights: false,
+  evalEverySteps: 0,
+  earlyStoppingPatience: 0,
+  seed: 42,
+};
+
+export const PRESETS: Record<PresetName, { title: string; blurb: string; values: Partial<RunConfig> }> = {
+  quick: {
+    title: 'Quick (head only)',
+    blurb: 'Trains only a small classifier on frozen embeddings: seconds per epoch, a solid baseline.',
+    values: { mode: 'head', epochs: 3, batchSize: 32, learningRate: 1e-3, schedule: 'constant', warmupRatio: 0, maxLength: 64, dropout: 0 },
+  },
+  balanced: {
+    title: 'Balanced',
+    blurb: 'Fine-tunes the whole encoder for a few epochs: minutes on a laptop, usually several points better.',
+    values: { mode: 'full', epochs: 3, batchSize: 16, learningRate: 5e-5, schedule: 'linear', warmupRatio: 0.06, maxLength: 128, dropout: 0.1 },
+  },
+  best: {
+    title: 'Best quality',
+    blurb: 'Longer full fine-tuning with early stopping and evaluation twice per epoch: slowest, best scores.',
+    values: { mode: 'full', epochs: 6, batchSize: 16, learningRate: 3e-5, schedule: 'linear', warmupRatio: 0.1, maxLength: 128, dropout: 0.1, earlyStoppingPatience: 2, labelSmoothing: 0.05 },
+  },
+};
+
+export function presetConfig(preset: PresetName, datasetId = '', model: ModelSpec = { kind: 'bundled' }): RunConfig {
+  return { ...BASE, name: `${PRESETS[preset].title} run`, datasetId, model, ...PRESETS[preset].values };
+}
+
+/** Which preset a config equals, if any (so the form can show it). */
+export function matchPreset(c: RunConfig): PresetName | null {
+  for (const p of Object.keys(PRESETS) as PresetName[]) {
+    const ref = presetConfig(p, c.datasetId, c.model);
+    if (FIELDS.every((f) => c[f.key] === ref[f.key])) return p;
+  }
+  return null;
+}
+
+type NumericKey = { [K in keyof RunConfig]: RunConfig[K] extends number ? K : never }[keyof RunConfig];
+
+export interface FieldDoc {
+  key: NumericKey;
+  label: string;
+  help: string; // one sentence with the default and a sensible range
+  min: number;
+  max: number;
+  step: number;
+  cli: string;
+  integer?: boolean;
+  /** only shown for these modes */
+  modes?: ModeName[];
+}
+
+export const FIELDS: FieldDoc[] = [
+  { key: 'epochs', label: 'Epochs', help: 'Passes over the training split; 2–5 is typical, more risks over-fitting small data (default 3).', min: 1, max: 100, step: 1, cli: '--epochs', integer: true },
+  { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (default 32 head-only, 16 full).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
+  { key: 'learningRate', label: 'Learning rate', help: 'Step size of AdamW; 2e-5–1e-4 for full fine-tuning, 1e-3 for head-only or LoRA.', min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
+  { key: 'weightDecay', label: 'Weight decay', help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).', min: 0, max: 1, step: 0.001, cli: '--weight-decay' },
+  { key: 'warmupRatio', label: 'Warm-up ratio', help: 'Share of steps over which the learning rate ramps up from 0; 0–0.1 (default 0.06).', min: 0, max: 0.5, step: 0.01, cli: '--warmup' },
+  { key: 'maxLength', label: 'Max tokens', help: 'Longer texts are truncated to this many tokens; 64–128 covers most sentences (default 128).', min: 8, max: 512, step: 8, cli: '--max-length', integer: true },
+  { key: 'dropout', label: 'Dropout', help: 'Share of activations zeroed during training to regularise; 0–0.3 (default 0.1).', min: 0, max: 0.9, step: 0.05, cli: '--dropout' },
+  { key: 'labelSmoothing', label: 'Label smoothing', help: 'Softens one-hot targets so the model is less over-confident; 0–0.1 (default 0).', min: 0, max: 0.5, step: 0.01, cli: '--label-smoothing' },
+  { key: 'gradClip', label: 'Gradient clip', help: 'Caps the global gradient norm to keep steps stable; 0.5–5, 0 turns it off (default 1).', min: 0, max: 100, step: 0.1, cli: '--grad-clip' },
+  { key: 'gradAccumulation', label: 'Accumulation steps', help: 'Sums gradients over this many batches before a step, for a larger effective batch; 1–8 (default 1).', min: 1, max: 64, step: 1, cli: '--grad-accumulation', integer: true },
+  { key: 'evalEverySteps', label: 'Evaluate every N steps', help: 'Runs validation every N steps as well as after each epoch; 0 = per epoch only (default 0).', min: 0, max: 100000, step: 1, cli: '--eval-every', integer: true },
+  { key: 'earlyStoppingPatience', label: 'Early-stopping patience', help: 'Stops after this many evaluations without a better validation macro-F1; 0 = off, 2–3 is typical.', min: 0, max: 50, step: 1, cli: '--early-stopping', integer: true },
+  { key: 'seed', label: 'Seed', help: 'Fixes shuffling, dropout and initialisation so a run can be repeated exactly (default 42).', min: 0, max: 2 ** 31 - 1, step: 1, cli: '--seed', integer: true },
+  { key: 'freezeLayers', label: 'Frozen layers', help: 'Embeddings plus this many bottom layers stay fixed; 1 to (layers − 1).', min: 0, max: 48, step: 1, cli: '', integer: true, modes: ['freeze'] },
+  { key: 'loraRank', label: 'LoRA rank', help: 'Size of the low-rank adapters; 4–16 is typical (default 8).', min: 1, max: 256, step: 1, cli: '', integer: true, modes: ['lora'] },
+  { key: 'loraAlpha', label: 'LoRA alpha', help: 'Scale of the adapters (alpha / rank multiplies them); usually twice the rank (default 16).', min: 1, max: 1024, step: 1, cli: '--lora-alpha', modes: ['lora'] },
+  { key: 'loraDropout', label: 'LoRA dropout', help: 'Dropout on the adapter input; 0–0.1 (default 0.05).', min: 0, max: 0.9, step: 0.01, cli: '--lora-dropout', modes: ['lora'] },
+];
+
+export const MODE_HELP: Record<ModeName, string> = {
+  head: 'Head only: the encoder stays frozen and its features are computed once, so epochs take seconds.',
+  freeze: 'Freeze N layers: the embeddings and the bottom N layers stay fixed; the rest and the head train.',
+  full: 'Full fine-tuning: every weight trains; the best quality, the slowest and the most memory.',
+  lora: 'LoRA: small low-rank adapters on attention and feed-forward layers train with the head; merged for export.',
+};
+
+/** Checks a config, e.g. one loaded from JSON; throws a UserError naming the option. */
+export function validateConfig(raw: unknown, file = 'config'): RunConfig {
+  if (!raw || typeof raw !== 'object') throw new UserError('The configuration is not a JSON object.', { file }, 'Load a file saved with "Save config".');
+  const c = { ...BASE, name: 'run', datasetId: '', ...(raw as Partial<RunConfig>) } as RunConfig;
+  for (const f of FIELDS) {
+    const v = c[f.key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`${f.label} must be a number.`, { file, option: f.key }, `Use a value from ${f.min} to ${f.max}.`);
+    if (v < f.min || v > f.max) throw new UserError(`${f.label} is ${v}, outside ${f.min}–${f.max}.`, { file, option: f.key }, f.help);
+    if (f.integer && !Number.isInteger(v)) throw new UserError(`${f.label} must be a whole number, got ${v}.`, { file, option: f.key }, f.help);
+  }
+  if (!['full', 'freeze', 'head', 'lora'].includes(c.mode)) throw new UserError(`Unknown mode "${c.mode}".`, { file, option: 'mode' }, 'Use full, freeze, head or lora.');
+  if (!['constant', 'linear', 'cosine'].includes(c.schedule)) throw new UserError(`Unknown schedule "${c.schedule}".`, { file, option: 'schedule' }, 'Use constant, linear or cosine.');
+  if (c.mode === 'freeze' && c.freezeLayers < 1) throw new UserError('Freeze mode needs at least one frozen layer.', { file, option: 'freezeLayers' }, 'Set Frozen layers to 1 or more, or pick Full.');
+  return c;
+}
+
+function modelArg(m: ModelSpec): string {
+  switch (m.kind) {
+    case 'bundled':
+      return 'use-lite';
+    case 'hub':
+      return m.id;
+    case 'folder':
+      return `./${m.name}`;
+    case 'run':
+      return `./runs/${m.runId}`;
+  }
+}
+
+function modeArg(c: RunConfig): string {
+  switch (c.mode) {
+    case 'freeze':
+      return `freeze:${c.freezeLayers}`;
+    case 'lora':
+      return `lora:${c.loraRank}`;
+    default:
+      return c.mode;
+  }
+}
+
+const sh = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The same run from the command line (the dataset exported as CSV with the mapped columns). */
+export function cliCommand(c: RunConfig, data: { file: string; textColumn: string; pairColumn?: string; labelColumn: string }): string {
+  const parts = ['npx finetune train', `--data ${sh(data.file)}`, `--text-column ${sh(data.textColumn)}`];
+  if (data.pairColumn) parts.push(`--text-pair-column ${sh(data.pairColumn)}`);
+  parts.push(`--label-column ${sh(data.labelColumn)}`);
+  if (c.task !== 'classification') parts.push(`--task ${c.task}`);
+  parts.push(`--model ${sh(modelArg(c.model))}`, `--mode ${modeArg(c)}`);
+  const ref = { ...BASE } as Record<string, unknown>;
+  for (const f of FIELDS) {
+    if (!f.cli) continue;
+    if (f.modes && !f.modes.includes(c.mode)) continue;
+    const always = ['--epochs', '--batch-size', '--lr', '--max-length', '--seed'].includes(f.cli);
+    if (always || c[f.key] !== ref[f.key]) parts.push(`${f.cli} ${c[f.key]}`);
+  }
+  if (c.schedule !== BASE.schedule) parts.push(`--schedule ${c.schedule}`);
+  if (c.classWeights) parts.push('--class-weights');
+  parts.push('--out ./runs/' + sh(c.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'run'));
+  return parts.join(' \\\n  ');
+}
+
+export interface DiffRow {
+  key: string;
+  values: string[];
+  differs: boolean;
+}
+
+/** Config diff table: one row per setting, flagged where the runs differ. */
+export function diffConfigs(configs: RunConfig[]): DiffRow[] {
+  const keys = new Set<string>();
+  for (const c of configs) for (const k of Object.keys(c)) keys.add(k);
+  const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return [...keys]
+    .filter((k) => k !== 'name')
+    .map((k) => {
+      const values = configs.map((c) => show((c as unknown as Record<string, unknown>)[k]));
+      return { key: k, values, differs: new Set(values).size > 1 };
+    });
+}

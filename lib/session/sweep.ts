@@ -1,0 +1,62 @@
+// Sweeps: expand a grid (every combination) or draw random combinations (seeded) over learning rate, batch size,
+// epochs and mode; the session then runs the configs one after another.
+import { UserError } from '../errors';
+import type { ModeName, RunConfig } from './config';
+
+export interface SweepSpec {
+  strategy: 'grid' | 'random';
+  learningRate: number[];
+  batchSize: number[];
+  epochs: number[];
+  mode: ModeName[];
+  /** random: how many configs to draw */
+  trials: number;
+  seed: number;
+}
+
+export const MAX_SWEEP_RUNS = 64;
+
+/** mulberry32: a small seeded PRNG, enough for drawing sweep points reproducibly. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Parses "1e-5, 3e-5 5e-5" into numbers; names the option on a bad value. */
+export function parseList(text: string, option: string): number[] {
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  const out = parts.map((p) => Number(p));
+  const bad = parts.find((p, i) => !Number.isFinite(out[i]) || out[i] <= 0);
+  if (bad !== undefined) throw new UserError(`"${bad}" is not a positive number.`, { option }, 'Write numbers separated by commas, e.g. 1e-5, 3e-5.');
+  if (!out.length) throw new UserError('Give at least one value.', { option }, 'Write numbers separated by commas.');
+  return out;
+}
+
+export function expandSweep(base: RunConfig, spec: SweepSpec): RunConfig[] {
+  const axes = { learningRate: spec.learningRate, batchSize: spec.batchSize, epochs: spec.epochs, mode: spec.mode };
+  for (const [k, v] of Object.entries(axes)) if (!v.length) throw new UserError(`The sweep has no values for ${k}.`, { option: k }, 'Give at least one value.');
+  const combos: { learningRate: number; batchSize: number; epochs: number; mode: ModeName }[] = [];
+  for (const learningRate of axes.learningRate)
+    for (const batchSize of axes.batchSize) for (const epochs of axes.epochs) for (const mode of axes.mode) combos.push({ learningRate, batchSize, epochs, mode });
+  let picked = combos;
+  if (spec.strategy === 'random') {
+    const r = rng(spec.seed);
+    const pool = [...combos];
+    picked = [];
+    const n = Math.min(spec.trials, pool.length);
+    for (let i = 0; i < n; i++) picked.push(pool.splice(Math.floor(r() * pool.length), 1)[0]);
+  }
+  if (picked.length > MAX_SWEEP_RUNS) throw new UserError(`The sweep has ${picked.length} runs; at most ${MAX_SWEEP_RUNS} are allowed.`, { option: 'sweep' }, 'Use fewer values or a random sweep with fewer trials.');
+  return picked.map((c, i) => ({
+    ...base,
+    ...c,
+    freezeLayers: c.mode === 'freeze' ? Math.max(1, base.freezeLayers) : base.freezeLayers,
+    name: `${base.name} · sweep ${i + 1}: lr ${c.learningRate}, bs ${c.batchSize}, ${c.epochs} ep, ${c.mode}`,
+  }));
+}

@@ -1,0 +1,161 @@
+// Plain shapes the session layer hands to the UI (through the worker protocol): no tensors, all structured-cloneable.
+import type { ErrorInfo } from '../errors';
+import type { ColumnMapping } from '../data/types';
+import type { ModelSpec, RunConfig } from './config';
+
+export type { ColumnMapping };
+
+export type TaskKind = 'classification' | 'multilabel' | 'regression';
+
+export interface DatasetPreview {
+  fileName: string;
+  bytes: number;
+  format: string; // "CSV (comma)", "TSV", "JSONL", ...
+  encoding: string;
+  columns: string[];
+  rows: string[][]; // the first rows, as text
+  suggested: ColumnMapping;
+  warnings: string[];
+}
+
+export interface SplitSettings {
+  validation: number; // share, e.g. 0.1
+  test: number;
+  seed: number;
+  useSplitColumn: boolean;
+}
+
+/** The dataset report as the Data screen shows it. */
+export interface DatasetSummary {
+  datasetId: string;
+  name: string;
+  rows: number;
+  task: TaskKind | 'token-classification';
+  labels: { label: string; count: number }[];
+  splits: { train: number; validation: number; test: number };
+  exactDuplicates: number;
+  normalizedDuplicates: number;
+  conflicts: number;
+  empty: number;
+  tokenLengths?: { bins: { from: number; to: number; count: number }[]; maxLength: number; truncatedShare: number };
+  /** cleaning actions with how many rows each would change */
+  cleaning: { action: string; label: string; rows: number }[];
+}
+
+export interface ModelInfo {
+  spec: ModelSpec;
+  label: string; // "USE-Lite (bundled)", "google/bert_uncased_L-2_H-128_A-2"
+  arch: string;
+  params: number;
+  layers: number;
+  hiddenSize: number;
+  maxLength: number;
+  vocabSize: number;
+  cached: boolean;
+  /** rough estimates on the current backend */
+  estimate?: { memoryMB: number; samplesPerSec?: number };
+}
+
+export type RunStatus = 'queued' | 'preparing' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed' | 'interrupted';
+
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm?: number;
+}
+
+export interface EvalPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  macroF1: number;
+  [metric: string]: number;
+}
+
+export interface RunProgress {
+  epoch: number; // 1-based, current
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  samplesPerSec: number;
+  etaSec: number;
+  elapsedSec: number;
+  lrMultiplier: number;
+}
+
+export interface CheckpointInfo {
+  id: string;
+  step: number;
+  epoch: number;
+  metric?: number; // validation macro-F1 at that point
+  best: boolean;
+  bytes: number;
+  createdAt: number;
+}
+
+/** A run as the Runs and Run screens list it (stored; curves are loaded separately). */
+export interface RunRecord {
+  id: string;
+  name: string;
+  config: RunConfig;
+  datasetName: string;
+  modelLabel: string;
+  labels: string[];
+  status: RunStatus;
+  createdAt: number;
+  updatedAt: number;
+  progress?: RunProgress;
+  best?: EvalPoint;
+  error?: ErrorInfo;
+  /** the sweep this run belongs to */
+  sweepId?: string;
+}
+
+export interface Prediction {
+  label: string;
+  /** top-k, best first */
+  top: { label: string; p: number }[];
+}
+
+export interface PerClass {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface Misclassified {
+  text: string;
+  pair?: string;
+  trueLabel: string;
+  predicted: string;
+  confidence: number;
+}
+
+export interface EvaluationResult {
+  runId: string;
+  split: 'test' | 'validation';
+  labels: string[];
+  accuracy: number;
+  macroF1: number;
+  microF1: number;
+  weightedF1: number;
+  loss: number;
+  confusion: number[][]; // [true][predicted]
+  perClass: PerClass[];
+  misclassified: Misclassified[];
+  /** the same split scored by a head-only model on the frozen pre-trained encoder */
+  baseline?: { accuracy: number; macroF1: number };
+}
+
+/** Everything the Run screen draws for one run, read back from storage (after a reload, or for an old run). */
+export interface RunHistory {
+  record: RunRecord;
+  steps: StepPoint[];
+  evals: EvalPoint[];
+  checkpoints: CheckpointInfo[];
+}
