@@ -28,6 +28,18 @@ describe('LoRA targets on BERT', () => {
   });
 });
 
+describe('LoRA targets on DistilBERT', () => {
+  it("the encoder's own linearPrefixes and lora.ts's name patterns select the same q_lin/k_lin/v_lin/out_lin/ffn Linears", () => {
+    const enc = tinyEncoder('distilbert');
+    const patterned = { ...enc, linearPrefixes: undefined };
+    for (const t of ['query', 'key', 'value', 'output', 'ffn'] as LoraTarget[]) {
+      expect(loraTargetPrefixes(patterned, [t])).toEqual(loraTargetPrefixes(enc, [t]));
+    }
+    expect(loraTargetPrefixes(enc, ['output', 'ffn'])).toEqual([0, 1].flatMap((i) => ['attention.out_lin', 'ffn.lin1', 'ffn.lin2'].map((s) => `transformer.layer.${i}.${s}`)));
+    enc.dispose();
+  });
+});
+
 describe('LoRA adapters', () => {
   it('start as PEFT does: A ~ U(±1/√in), B = 0, scale alpha/rank — so the encoder output is unchanged', () => {
     const enc = tinyEncoder();

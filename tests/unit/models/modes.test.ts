@@ -34,7 +34,7 @@ function expectedTrainable(names: string[], mode: FineTuneMode, task: Task, arch
     if (mode.kind === 'head') return false;
     if (n.startsWith('pooler.')) return usesPooler;
     if (mode.kind === 'full') return true;
-    const m = /^encoder\.layer\.(\d+)\./.exec(n);
+    const m = /^(?:encoder|transformer)\.layer\.(\d+)\./.exec(n);
     return m !== null && Number(m[1]) >= (mode as { layers: number }).layers;
   }));
 }
@@ -47,8 +47,11 @@ const CASES: { name: string; mode: FineTuneMode; task: Task; arch: Architecture 
   { name: 'freeze embeddings + all layers (pooler + head train), regression', mode: { kind: 'freeze', layers: 2 }, task: 'regression', arch: 'bert' },
   { name: 'head-only', mode: { kind: 'head' }, task: 'classification', arch: 'bert' },
   { name: 'LoRA on query/value/FFN', mode: LORA, task: 'classification', arch: 'bert' },
-  { name: 'LoRA with a RoBERTa head (classifier.dense/out_proj)', mode: LORA, task: 'classification', arch: 'roberta' },
-  { name: 'freeze bottom 1 layer with a DistilBERT head (pre_classifier, pooler unused)', mode: { kind: 'freeze', layers: 1 }, task: 'classification', arch: 'distilbert' },
+  { name: 'RoBERTa, LoRA (classifier.dense/out_proj head)', mode: LORA, task: 'classification', arch: 'roberta' },
+  { name: 'RoBERTa, full (its pooler is unused by the head, so frozen)', mode: { kind: 'full' }, task: 'regression', arch: 'roberta' },
+  { name: 'DistilBERT, freeze embeddings + bottom 1 layer (pre_classifier head)', mode: { kind: 'freeze', layers: 1 }, task: 'classification', arch: 'distilbert' },
+  { name: 'DistilBERT, LoRA on q_lin/v_lin/ffn', mode: LORA, task: 'multilabel', arch: 'distilbert' },
+  { name: 'DistilBERT, token classification, head-only', mode: { kind: 'head' }, task: 'token-classification', arch: 'distilbert' },
 ];
 
 describe('fine-tuning modes: gradients reach exactly the trainable variables', () => {

@@ -1,14 +1,24 @@
 // Shared by the head / mode / LoRA / TaskModel tests: a tiny random BERT, a toy tokenizer and padded batches.
 import * as tf from '@tensorflow/tfjs';
 import { bertConfig, createBert, randomBertParams } from '@/lib/models/bert';
+import { createDistilBert, distilBertConfig, randomDistilBertParams } from '@/lib/models/distilbert';
+import { createRoberta, randomRobertaParams, robertaConfig } from '@/lib/models/roberta';
 import type { Architecture, Encoder, Encoding, TensorBatch, TextTokenizer } from '@/lib/models/types';
 
 export const TINY = bertConfig({ vocab_size: 100, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 48, max_position_embeddings: 32 });
 
-/** A tiny random BERT (seeded). `arch` relabels it to exercise another architecture's head on the same core. */
+/** A tiny random encoder of the given architecture (L2, H32, 2 heads, vocab 100), seeded. */
 export function tinyEncoder(arch: Architecture = 'bert', seed = 1): Encoder {
-  const e = createBert(TINY, randomBertParams(TINY, seed));
-  return arch === 'bert' ? e : { ...e, arch };
+  if (arch === 'distilbert') {
+    const c = distilBertConfig({ vocab_size: 100, dim: 32, n_layers: 2, n_heads: 2, hidden_dim: 48, max_position_embeddings: 32 });
+    return createDistilBert(c, randomDistilBertParams(c, seed));
+  }
+  if (arch === 'roberta') {
+    const c = robertaConfig({ vocab_size: 100, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 48, max_position_embeddings: 40 });
+    return createRoberta(c, randomRobertaParams(c, seed));
+  }
+  if (arch !== 'bert') throw new Error(`no tiny ${arch} encoder in these tests`);
+  return createBert(TINY, randomBertParams(TINY, seed));
 }
 
 /** Word-level toy tokenizer: [CLS]=1 words… [SEP]=2 (pair: … [SEP]), ids from a stable hash into 5..vocab-1. */
