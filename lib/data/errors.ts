@@ -25,6 +25,7 @@ export class WarningSink {
       w = { code, message, rows: [], count: 0, ...extra };
       this.byCode.set(code, w);
     }
+    if (row !== undefined && row === w.rows[w.rows.length - 1]) return; // one entry per row
     w.count++;
     if (row !== undefined && w.rows.length < MAX_LISTED_ROWS) w.rows.push(row);
   }

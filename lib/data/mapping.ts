@@ -52,7 +52,7 @@ export function suggestMapping(table: ParsedTable): ColumnMapping {
   if (table.format === 'conll') return { task: 'token-classification', text: 'tokens', tags: 'tags' };
   const st = stats(table);
   const rows = table.rows.length;
-  const split = st.find((c) => SPLIT_NAMES.test(c.name) && c.splitShare > 0.9) ?? st.find((c) => c.splitShare > 0.99 && c.distinct >= 2);
+  const split = st.find((c) => SPLIT_NAMES.test(c.name) && c.splitShare >= 0.5) ?? st.find((c) => c.splitShare > 0.99 && c.distinct >= 2);
   const rest = st.filter((c) => c !== split);
   const text = rest.find((c) => TEXT_NAMES.test(c.name)) ?? [...rest].sort((a, b) => b.meanLength - a.meanLength)[0];
   const pair = rest.find((c) => c !== text && PAIR_NAMES.test(c.name));

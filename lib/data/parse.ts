@@ -5,7 +5,7 @@ import Papa from 'papaparse';
 import { detectAndDecode, firstInvalidUtf8, lineColumnAt } from './encoding';
 import { detectDelimiter, detectFormat, detectHeader, detectLineEnding } from './detect';
 import { DataError, WarningSink, snippet } from './errors';
-import type { DataFormat, ParsedTable, ProgressCallback, TextEncodingName } from './types';
+import type { DataFormat, DataWarning, ParsedTable, ProgressCallback, TextEncodingName } from './types';
 
 export interface ParseOptions {
   fileName?: string;
@@ -71,23 +71,43 @@ export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTab
   if (format === 'json' || format === 'jsonl') table = parseJson(text, format, opts, warnings, maxField);
   else if (format === 'conll') table = parseConll(text, opts, warnings);
   else {
-    table = parseDelimited(text, format, opts, warnings, maxField, bytes.length, opts.quoting ?? true);
-    // Raw TSV exports (e.g. SMS corpora) use " as an ordinary character; papaparse then glues lines together.
-    // When quoting produced malformed-quote warnings, a literal read that is at least as regular wins.
-    const w = warnings.list();
-    if (opts.quoting === undefined && table.delimiter === '\t' && w.some((x) => x.code === 'invalid-quotes')) {
-      const literal = new WarningSink();
-      if (dec.fallback) for (const x of w.filter((x) => x.code === 'latin1-fallback')) literal.add(x.code, x.message, x.rows[0], { snippet: x.snippet });
+    // Raw TSV exports (e.g. SMS corpora) use " as an ordinary character; quoting then glues lines together or never
+    // closes. For TSV, when the quoted reading fails or has malformed quotes, a literal reading that is at least as
+    // regular wins.
+    const tryLiteral = opts.quoting === undefined && (opts.delimiter ?? detectDelimiter(text, format === 'tsv' ? '\t' : undefined)) === '\t';
+    let quotedError: unknown = null;
+    let quoted: ReturnType<typeof parseDelimited> | null = null;
+    const qs = new WarningSink();
+    for (const x of warnings.list()) qs.add(x.code, x.message, x.rows[0], { snippet: x.snippet });
+    try {
+      quoted = parseDelimited(text, format, opts, qs, maxField, bytes.length, opts.quoting ?? true);
+    } catch (e) {
+      if (!tryLiteral || !(e instanceof DataError) || e.code !== 'unbalanced-quotes') throw e;
+      quotedError = e;
+    }
+    const ragged = (ws: DataWarning[]) => ws.find((x) => x.code === 'ragged-row')?.count ?? 0;
+    if (tryLiteral && (quotedError || qs.list().some((x) => x.code === 'invalid-quotes'))) {
+      const ls = new WarningSink();
+      for (const x of warnings.list()) ls.add(x.code, x.message, x.rows[0], { snippet: x.snippet });
+      let literal: ReturnType<typeof parseDelimited> | null = null;
       try {
-        const t2 = parseDelimited(text, format, opts, literal, maxField, bytes.length, false);
-        const ragged = (ws: typeof w) => ws.find((x) => x.code === 'ragged-row')?.count ?? 0;
-        if (ragged(literal.list()) <= ragged(w)) {
-          table = t2;
-          warnings = literal;
-        }
-      } catch {
-        // keep the quoted reading
+        literal = parseDelimited(text, format, opts, ls, maxField, bytes.length, false);
+      } catch (e) {
+        if (quotedError) throw quotedError;
+        if (!(e instanceof DataError)) throw e;
       }
+      if (literal && (quotedError || ragged(ls.list()) <= ragged(qs.list()))) {
+        ls.add('literal-quotes', 'Quote characters were read as ordinary text (the file does not use CSV quoting)');
+        table = literal;
+        warnings = ls;
+      } else if (quotedError) throw quotedError;
+      else {
+        table = quoted!;
+        warnings = qs;
+      }
+    } else {
+      table = quoted!;
+      warnings = qs;
     }
   }
   opts.onProgress?.(bytes.length, bytes.length);
@@ -169,7 +189,7 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
         const data = e.row !== undefined ? res.data[e.row] : undefined;
         const snip = snippet((data ?? []).join(delimiter));
         if (e.code === 'MissingQuotes') {
-          throw new DataError('unbalanced-quotes', 'A quoted field is opened but never closed', { file, row, snippet: snip },
+          throw new DataError('unbalanced-quotes', 'A quoted field is opened but never closed (or a quote inside it is not doubled)', { file, row, snippet: snip },
             'Close the quote, or double quotes inside quoted fields ("" stands for one ").');
         }
         if (e.code === 'InvalidQuotes') warnings.add('invalid-quotes', 'A quoted field has text after its closing quote (kept as written)', row, { snippet: snip });

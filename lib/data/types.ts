@@ -33,7 +33,7 @@ export interface DataWarning {
   code:
     | 'latin1-fallback' | 'ragged-row' | 'empty-text' | 'missing-label' | 'invalid-quotes' | 'control-chars'
     | 'mixed-line-endings' | 'bad-json-line' | 'conll-bad-line' | 'duplicate-header' | 'non-numeric-label'
-    | 'bad-split-value' | 'empty-file-lines' | 'extra-json-keys';
+    | 'bad-split-value' | 'literal-quotes';
   message: string;
   /** affected rows (at most the first 1,000 are listed; `count` has the total) */
   rows: number[];

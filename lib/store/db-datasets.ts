@@ -3,6 +3,7 @@
 import { applyCleanAll, type CleanAction } from '@/lib/data/clean';
 import { DataError } from '@/lib/data/errors';
 import { buildLabeledData, usableRecords, type BuildOptions } from '@/lib/data/labeled';
+import { importData, type ImportOptions, type ImportResult } from '@/lib/data/import';
 import { applyMapping, type MappedData } from '@/lib/data/mapping';
 import { assignSplits, SPLIT_CODES, type SplitSettings } from '@/lib/data/split';
 import type { ColumnMapping, DataRecord, DataWarning, LabeledData, ParsedTable, ProgressCallback } from '@/lib/data/types';
@@ -178,3 +179,14 @@ export async function loadLabeledData(db: StudioDb, datasetId: string, split: st
   return buildLabeledData(records, dataset.mapping!, labels, s, opts);
 }
 
+
+/** The whole import in one call: parse -> map -> store (all or nothing). Throws DataError before writing anything. */
+export async function importDataset(db: StudioDb, bytes: Uint8Array, opts: ImportOptions & { name?: string }): Promise<{ dataset: DatasetRow; result: ImportResult }> {
+  const result = importData(bytes, opts);
+  const fileName = opts.fileName ?? 'data';
+  const dataset = await saveImport(db, {
+    name: opts.name ?? fileName.replace(/\.[^.]+$/, ''), table: result.table, fileName, mapping: result.mapping, labels: result.data.labels,
+    warnings: result.warnings,
+  });
+  return { dataset, result };
+}
