@@ -34,8 +34,9 @@ export class AdamOptimizer {
     this.opts = opts;
     this.params = params;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, undefined, 'float32'));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, undefined, 'float32'));
+      // inside tidy: the zeros a variable starts from are released; the variable itself is kept
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, 'float32')));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, 'float32')));
       if (decays(name)) this.decayed.add(name);
     }
   }

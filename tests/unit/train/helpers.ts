@@ -29,9 +29,11 @@ export function wordTokenizer(vocab = TINY.vocab_size, maxLen = 64): TextTokeniz
   };
 }
 
-export function tinyModel(task: Task = 'classification', labels = ['neg', 'pos'], mode: FineTuneMode = { kind: 'full' }, seed = 3): TaskModel {
-  const encoder = createBert(TINY, randomBertParams(TINY, seed));
-  return createTaskModel({ encoder, tokenizer: wordTokenizer(), task, labels: task === 'regression' ? [] : labels, mode, seed });
+/** A tiny random BERT + head. `dropout: false` turns every dropout off (for exact gradient comparisons). */
+export function tinyModel(task: Task = 'classification', labels = ['neg', 'pos'], mode: FineTuneMode = { kind: 'full' }, seed = 3, dropout = true): TaskModel {
+  const cfg = dropout ? TINY : { ...TINY, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+  const encoder = createBert(cfg, randomBertParams(cfg, seed));
+  return createTaskModel({ encoder, tokenizer: wordTokenizer(), task, labels: task === 'regression' ? [] : labels, mode, seed, ...(dropout ? {} : { classifierDropout: 0 }) });
 }
 
 const POS = ['good', 'great', 'fine', 'lovely', 'superb'];

@@ -1,0 +1,34 @@
+// Inference helpers for the playground and the CLI: probabilities (or values) per example, in input order.
+import type { TaskModel } from '@/lib/models/types';
+import { makeTensorBatch } from './batching';
+import type { EncodedExample } from './encode';
+import { collectOutputs, type ExampleOutput } from './evaluate';
+import { sigmoid, softmaxRow } from './metrics';
+
+export interface PredictOptions {
+  batchSize?: number;
+  padMultiple?: number;
+}
+
+/**
+ * classification: softmax probabilities [C]; multilabel: sigmoid per label [C]; regression: [value];
+ * token classification: softmax per token [tokens][C].
+ */
+export async function predict(model: TaskModel, examples: Pick<EncodedExample, 'ids' | 'typeIds'>[], opts: PredictOptions = {}): Promise<ExampleOutput[]> {
+  const enc = examples.map((e) => ({ ...e, label: 0 }));
+  const pad = { padId: model.tokenizer.padId, multiple: opts.padMultiple ?? 16, cap: model.tokenizer.modelMaxLength };
+  const logits = await collectOutputs(enc, opts.batchSize ?? 32, (idx) => model.forward(makeTensorBatch(enc, idx, pad), { training: false }));
+  return logits.map((o) => {
+    if (model.task === 'regression') return o as number[];
+    if (model.task === 'multilabel') return (o as number[]).map(sigmoid);
+    if (model.task === 'token-classification') return (o as number[][]).map((row) => softmaxRow(row));
+    return softmaxRow(o as number[]);
+  });
+}
+
+/** Convenience for one text: tokenizes with the model's tokenizer. */
+export async function predictText(model: TaskModel, text: string, pair?: string, maxLength?: number): Promise<ExampleOutput> {
+  const enc = model.tokenizer.encode(text, pair, { maxLength: maxLength ?? model.tokenizer.modelMaxLength });
+  return (await predict(model, [enc]))[0];
+}
+

@@ -1,0 +1,209 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useWasm } from '@/tests/helpers/tf';
+import { fineTune } from '@/lib/train/fine-tune';
+import { RunControls, type TrainEvent } from '@/lib/train/events';
+import type { TrainConfig } from '@/lib/train/config';
+import type { TaskModel } from '@/lib/models/types';
+import { MemoryStore } from '@/lib/store/memory-store';
+import { collect, encodedSentiment, errorOf, stepLosses, tinyModel } from './helpers';
+
+beforeAll(useWasm);
+const models: TaskModel[] = [];
+const track = (m: TaskModel) => (models.push(m), m);
+afterEach(() => models.splice(0).forEach((m) => m.dispose()));
+
+const train = encodedSentiment(32, 1);
+const validation = encodedSentiment(16, 2);
+const base: TrainConfig = { epochs: 3, batchSize: 8, learningRate: 5e-3, warmupSteps: 2, schedule: 'linear', seed: 11, maxGradNorm: 0.5 };
+
+function of<T extends TrainEvent['type']>(events: TrainEvent[], type: T): Extract<TrainEvent, { type: T }>[] {
+  return events.filter((e) => e.type === type) as Extract<TrainEvent, { type: T }>[];
+}
+
+describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () => {
+  it('the same seed, data and config give the same loss trajectory; another seed gives another', async () => {
+    const a = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, base)));
+    const b = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, base)));
+    const c = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, { ...base, seed: 12 })));
+    expect(a).toHaveLength(12);
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  it('k steps + checkpoint + a fresh model resumed from it reproduce steps k+1..N of an uninterrupted run to 1e-6', async () => {
+    const full = await collect(fineTune(track(tinyModel()), { train, validation }, base));
+    const fullLosses = stepLosses(full);
+    const N = fullLosses.length;
+    const k = 6; // mid-epoch: the data position inside the epoch must be restored too
+    const store = new MemoryStore();
+    const ctl = new AbortController();
+    const first = await collect(fineTune(track(tinyModel()), { train, validation }, base, { store, runId: 'r1', signal: ctl.signal }), (e) => {
+      if (e.type === 'step' && e.step === k) ctl.abort();
+    });
+    expect(of(first, 'done')[0].reason).toBe('aborted');
+    const saved = of(first, 'checkpoint').at(-1)!.checkpoint;
+    expect(saved).toMatchObject({ step: k, reason: 'abort' });
+    const ckpt = (await store.loadCheckpoint('r1', saved.id))!;
+    // a fresh model from another random init: everything must come from the checkpoint
+    const fresh = track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 99));
+    const rest = await collect(fineTune(fresh, { train, validation }, ckpt.config, { store, runId: 'r1', resumeFrom: ckpt }));
+    expect(errorOf(rest)).toBeUndefined();
+    const resumed = stepLosses(rest);
+    expect(resumed).toHaveLength(N - k);
+    resumed.forEach((l, i) => expect(Math.abs(l - fullLosses[k + i])).toBeLessThan(1e-6));
+    expect(of(rest, 'step')[0].step).toBe(k + 1);
+    // evaluations after the resume match too
+    const evalsFull = of(full, 'eval').filter((e) => e.step > k).map((e) => e.result.loss);
+    const evalsRest = of(rest, 'eval').map((e) => e.result.loss);
+    expect(evalsRest).toHaveLength(evalsFull.length);
+    evalsRest.forEach((l, i) => expect(Math.abs(l - evalsFull[i])).toBeLessThan(1e-6));
+  });
+
+  it('resume is exact with gradient accumulation and step-wise evaluation too', async () => {
+    const cfg: TrainConfig = { ...base, batchSize: 4, gradAccumSteps: 2, evalEverySteps: 3, schedule: 'cosine' };
+    const fullLosses = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, cfg)));
+    const store = new MemoryStore();
+    const ctl = new AbortController();
+    await collect(fineTune(track(tinyModel()), { train, validation }, cfg, { store, runId: 'r2', signal: ctl.signal }), (e) => {
+      if (e.type === 'step' && e.step === 5) ctl.abort();
+    });
+    const metas = await store.listCheckpoints('r2');
+    const last = metas.filter((m) => m.reason === 'abort')[0];
+    const ckpt = (await store.loadCheckpoint('r2', last.id))!;
+    const rest = stepLosses(await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 5)), { train, validation }, cfg, { resumeFrom: ckpt })));
+    expect(rest).toHaveLength(fullLosses.length - 5);
+    rest.forEach((l, i) => expect(Math.abs(l - fullLosses[5 + i])).toBeLessThan(1e-6));
+  });
+});
+
+describe('fineTune: memory', () => {
+  it('tf.memory().numTensors stays flat across 200 steps with per-epoch evaluation', async () => {
+    const model = track(tinyModel());
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const events = await collect(fineTune(model, { train: train.slice(0, 16), validation: validation.slice(0, 8) }, { epochs: 50, batchSize: 4, learningRate: 1e-3, seed: 1 }), (e) => {
+      if (e.type === 'step' && (e.step === 10 || e.step === 100 || e.step === 200)) counts.push(tf.memory().numTensors);
+    });
+    expect(errorOf(events)).toBeUndefined();
+    expect(of(events, 'step')).toHaveLength(200);
+    expect(counts).toHaveLength(3);
+    expect(counts[1]).toBe(counts[0]);
+    expect(counts[2]).toBe(counts[0]);
+    expect(tf.memory().numTensors).toBe(before); // optimizer moments released at the end
+  });
+});
+
+describe('fineTune: guards and live controls', () => {
+  it('a NaN loss stops the run with a clear message, leaves the last good weights, and names the last checkpoint', async () => {
+    const model = track(tinyModel());
+    let poison = false;
+    const poisoned: TaskModel = Object.create(model);
+    poisoned.forward = (b, o) => {
+      const y = model.forward(b, o);
+      return poison ? y.mul(NaN) : y;
+    };
+    const store = new MemoryStore();
+    const events = await collect(fineTune(poisoned, { train, validation }, { ...base, checkpointEverySteps: 3 }, { store, runId: 'nan' }), (e) => {
+      if (e.type === 'step' && e.step === 3) poison = true;
+    });
+    const err = of(events, 'error')[0];
+    expect(err.error.message).toMatch(/step 4: the loss became NaN/);
+    expect(err.error.kind).toBe('user');
+    expect(err.lastGoodCheckpointId).toBe('step-0000003');
+    expect(of(events, 'step')).toHaveLength(3);
+    const ckpt = (await store.loadCheckpoint('nan', 'step-0000003'))!;
+    for (const [name, v] of model.variables()) expect(Array.from(v.dataSync())).toEqual(Array.from(ckpt.weights[name].data));
+  });
+
+  it('stops cleanly on abort: no step after the abort, a done event with reason "aborted"', async () => {
+    const ctl = new AbortController();
+    const events = await collect(fineTune(track(tinyModel()), { train, validation }, base, { signal: ctl.signal }), (e) => {
+      if (e.type === 'step' && e.step === 2) ctl.abort();
+    });
+    expect(of(events, 'step')).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ type: 'done', reason: 'aborted', step: 2 });
+  });
+
+  it('pauses between steps, resumes, and applies a new learning-rate multiplier from the next step', async () => {
+    const controls = new RunControls();
+    const cfg: TrainConfig = { ...base, schedule: 'constant', warmupSteps: 0, epochs: 1 };
+    const events = await collect(fineTune(track(tinyModel()), { train, validation }, cfg, { controls }), (e) => {
+      if (e.type === 'step' && e.step === 2) {
+        controls.pause();
+        setTimeout(() => {
+          controls.setLrMultiplier(0.5);
+          controls.resume();
+        }, 30);
+      }
+    });
+    const types = events.map((e) => (e.type === 'step' ? `step${e.step}` : e.type === 'state' ? e.state : e.type));
+    expect(types.slice(types.indexOf('step2'), types.indexOf('step2') + 4)).toEqual(['step2', 'paused', 'running', 'step3']);
+    const lrs = of(events, 'step').map((e) => e.lr);
+    expect(lrs).toEqual([5e-3, 5e-3, 2.5e-3, 2.5e-3]);
+  });
+
+  it('"extend by N epochs" while running trains the extra epochs', async () => {
+    const controls = new RunControls();
+    const events = await collect(fineTune(track(tinyModel()), { train, validation }, { ...base, epochs: 1 }, { controls }), (e) => {
+      if (e.type === 'step' && e.step === 1) controls.extendEpochs(1);
+    });
+    expect(of(events, 'step')).toHaveLength(8);
+    expect(of(events, 'eval').map((e) => e.step)).toEqual([4, 8]);
+    expect(events.at(-1)).toMatchObject({ type: 'done', reason: 'completed', epoch: 2 });
+  });
+
+  it('a bad option ends the run with an error event naming the option', async () => {
+    const events = await collect(fineTune(track(tinyModel()), { train, validation }, { ...base, labelSmoothing: 1.5 }));
+    expect(events).toHaveLength(1);
+    const err = of(events, 'error')[0];
+    expect(err.error.where?.option).toBe('labelSmoothing');
+  });
+
+  it('a label id outside the model\'s labels is a UserError naming the example', async () => {
+    const events = await collect(fineTune(track(tinyModel()), { train: [...train, { ids: [1, 7, 2], label: 5 }], validation }, base));
+    const err = of(events, 'error')[0];
+    expect(err.error.where).toMatchObject({ file: 'train', row: 33 });
+  });
+});
+
+describe('fineTune: evaluation, early stopping, best checkpoint', () => {
+  it('stops after `patience` evaluations without improvement and restores the best weights', async () => {
+    const store = new MemoryStore();
+    const model = track(tinyModel());
+    // a min-delta nobody can beat: the first evaluation stays the best
+    const events = await collect(fineTune(model, { train, validation }, { ...base, epochs: 10, earlyStopping: { metric: 'loss', patience: 2, minDelta: 100 } }, { store, runId: 'es' }));
+    expect(errorOf(events)).toBeUndefined();
+    const evals = of(events, 'eval');
+    expect(evals.map((e) => e.step)).toEqual([4, 8, 12]);
+    expect(of(events, 'early-stop')[0]).toMatchObject({ metric: 'loss', bestStep: 4, patience: 2 });
+    const done = of(events, 'done')[0];
+    expect(done).toMatchObject({ reason: 'early-stop', step: 12, restoredBest: true, bestCheckpointId: 'best' });
+    expect(done.final!.loss).toBe(evals[0].result.loss);
+    const best = (await store.loadCheckpoint('es', 'best'))!;
+    expect(best).toMatchObject({ step: 4, best: true });
+    for (const [name, v] of model.trainable()) expect(Array.from(v.dataSync())).toEqual(Array.from(best.weights[name].data));
+    expect(done.history.map((h) => h.step)).toEqual([4, 8, 12]);
+  });
+
+  it('keeps the best weights in memory when there is no store', async () => {
+    const model = track(tinyModel());
+    let atBest: Float32Array | null = null;
+    const events = await collect(fineTune(model, { train, validation }, { ...base, epochs: 3, bestMetric: 'loss', earlyStopping: { metric: 'loss', patience: 5, minDelta: 100 } }), (e) => {
+      if (e.type === 'eval' && e.step === 4) atBest = new Float32Array(model.trainable().get('classifier.weight')!.dataSync());
+    });
+    const done = of(events, 'done')[0];
+    expect(done.restoredBest).toBe(true);
+    expect(Array.from(model.trainable().get('classifier.weight')!.dataSync())).toEqual(Array.from(atBest!));
+  });
+
+  it('eval events carry every metric, also every N steps', async () => {
+    const events = await collect(fineTune(track(tinyModel()), { train, validation }, { ...base, epochs: 1, evalEverySteps: 2 }));
+    const evals = of(events, 'eval');
+    expect(evals.map((e) => e.step)).toEqual([2, 4]);
+    const r = evals[0].result;
+    for (const k of ['loss', 'accuracy', 'macroF1', 'microF1', 'weightedF1']) expect(r.scalars[k]).toBeTypeOf('number');
+    expect(r.classification!.perClass).toHaveLength(2);
+    expect(r.classification!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(validation.length);
+  });
+});
