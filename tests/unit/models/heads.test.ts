@@ -150,4 +150,38 @@ describe('head computations (eval mode, against the formula on the encoder outpu
     disposeBatch(batch);
     model.dispose();
   });
+
+  for (const arch of ['bert', 'distilbert', 'roberta'] as const) {
+    it(`${arch} head gradients match central finite differences on every head parameter`, () => {
+      const model = createTaskModel({ encoder: tinyEncoder(arch), tokenizer: toyTokenizer(), task: 'classification', labels: ['x', 'y', 'z'], mode: { kind: 'head' }, seed: 8 });
+      const batch = sampleBatch();
+      const feats = model.features(batch);
+      const y = tf.oneHot(tf.tensor1d([0, 2, 1, 2], 'int32'), 3);
+      const loss = () => tf.losses.softmaxCrossEntropy(y, model.headForward(feats, { training: false })) as tf.Scalar;
+      const hv = headVariables(model);
+      const { value, grads } = tf.variableGrads(loss, [...hv.values()]);
+      for (const [name, v] of hv) {
+        const g = grads[v.name].dataSync();
+        const vals = v.dataSync() as Float32Array;
+        // probe the entry with the largest gradient and one fixed entry
+        const probes = [g.reduce((best, x, i) => (Math.abs(x) > Math.abs(g[best]) ? i : best), 0), Math.floor(vals.length / 2)];
+        for (const i of probes) {
+          const h = 1e-2;
+          const at = (d: number) => {
+            const w = vals.slice();
+            w[i] += d;
+            tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
+            const l = tf.tidy(() => loss().dataSync()[0]);
+            return l;
+          };
+          const fd = (at(h) - at(-h)) / (2 * h);
+          at(0);
+          expect(Math.abs(fd - g[i]), `${name}[${i}] fd=${fd} grad=${g[i]}`).toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(g[i]));
+        }
+      }
+      tf.dispose([value, ...Object.values(grads), feats, y]);
+      disposeBatch(batch);
+      model.dispose();
+    });
+  }
 });
