@@ -103,7 +103,7 @@ export function previewAugmentation(train: Example[], o: AugmentOptions, count =
   check({ ...o, multiplier: Math.max(2, o.multiplier) });
   const rand = mulberry32(o.seed);
   const out = [];
-  for (let k = 0; k < Math.min(count, train.length); k++) {
+  for (let k = 0; k < (train.length ? count : 0); k++) {
     const e = train[randInt(rand, train.length)];
     const t = o.transforms[k % o.transforms.length];
     out.push({ original: e.text, augmented: augmentText(e.text, t, rand, o), transform: t, label: e.label });
