@@ -161,10 +161,10 @@ describe('head computations (eval mode, against the formula on the encoder outpu
       const hv = headVariables(model);
       const { value, grads } = tf.variableGrads(loss, [...hv.values()]);
       for (const [name, v] of hv) {
-        const g = grads[v.name].dataSync();
+        const g = grads[v.name].dataSync() as Float32Array;
         const vals = v.dataSync() as Float32Array;
         // probe the entry with the largest gradient and one fixed entry
-        const probes = [g.reduce((best, x, i) => (Math.abs(x) > Math.abs(g[best]) ? i : best), 0), Math.floor(vals.length / 2)];
+        const probes = [g.reduce((best: number, x: number, i: number) => (Math.abs(x) > Math.abs(g[best]) ? i : best), 0), Math.floor(vals.length / 2)];
         for (const i of probes) {
           const h = 1e-2;
           const at = (d: number) => {
