@@ -1,0 +1,139 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useWasm } from '@/tests/helpers/tf';
+import { fineTune } from '@/lib/train/fine-tune';
+import type { TrainEvent } from '@/lib/train/events';
+import { encodeExamples, IGNORE_INDEX, type EncodedExample } from '@/lib/train/encode';
+import { predict } from '@/lib/train/predict';
+import { crossValidate, kFoldAssignments } from '@/lib/train/cross-validate';
+import type { TaskModel, TensorBatch } from '@/lib/models/types';
+import { collect, encodedSentiment, errorOf, sentimentExamples, stepLosses, tinyModel, wordTokenizer } from './helpers';
+
+beforeAll(useWasm);
+const models: TaskModel[] = [];
+const track = (m: TaskModel) => (models.push(m), m);
+afterEach(() => models.splice(0).forEach((m) => m.dispose()));
+
+const done = (events: TrainEvent[]) => events.find((e) => e.type === 'done') as Extract<TrainEvent, { type: 'done' }>;
+
+describe('head-only mode', () => {
+  it('computes encoder features once per example, trains only the head, and leaves the encoder untouched', async () => {
+    const model = track(tinyModel('classification', ['neg', 'pos'], { kind: 'head' }));
+    let featureRows = 0;
+    const counting: TaskModel = Object.create(model);
+    counting.features = (b: TensorBatch) => {
+      featureRows += b.inputIds.shape[0];
+      return model.features(b);
+    };
+    const encBefore = new Map([...model.encoder.params].map(([n, v]) => [n, Array.from(v.dataSync())]));
+    const headBefore = Array.from(model.trainable().get('classifier.weight')!.dataSync());
+    const train = encodedSentiment(16, 1), validation = encodedSentiment(8, 2);
+    const events = await collect(fineTune(counting, { train, validation }, { epochs: 30, batchSize: 8, learningRate: 5e-2, schedule: 'constant' }));
+    expect(errorOf(events)).toBeUndefined();
+    expect(featureRows).toBe(train.length + validation.length); // 60 steps + 30 evaluations, one feature pass
+    const start = events[0] as Extract<TrainEvent, { type: 'start' }>;
+    expect(start.featureCacheSec).toBeGreaterThanOrEqual(0);
+    for (const [n, v] of model.encoder.params) expect(Array.from(v.dataSync())).toEqual(encBefore.get(n));
+    expect(Array.from(model.trainable().get('classifier.weight')!.dataSync())).not.toEqual(headBefore);
+    const losses = stepLosses(events);
+    expect(losses.slice(-4).reduce((a, b) => a + b) / 4).toBeLessThan(losses.slice(0, 4).reduce((a, b) => a + b) / 4);
+  });
+});
+
+describe('gradient accumulation', () => {
+  it('two micro-batches of 4 give the same first step as one batch of 8 (no dropout)', async () => {
+    const train = encodedSentiment(16, 4);
+    const cfg = { epochs: 1, batchSize: 8, learningRate: 1e-2, bucketWindow: 1, seed: 3 };
+    const one = (await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 3, false)), { train, validation: [] }, cfg))).find((e) => e.type === 'step')!;
+    const two = (await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 3, false)), { train, validation: [] }, { ...cfg, batchSize: 4, gradAccumSteps: 2 }))).find((e) => e.type === 'step')!;
+    if (one.type !== 'step' || two.type !== 'step') throw new Error('no step');
+    expect(Math.abs(one.loss - two.loss)).toBeLessThan(1e-5);
+    expect(Math.abs(one.gradNorm - two.gradNorm)).toBeLessThan(1e-5);
+  });
+});
+
+describe('other tasks end to end', () => {
+  const texts = sentimentExamples(24, 5);
+  const tok = wordTokenizer();
+
+  it('multi-label: sigmoid BCE trains and reports per-label and micro/macro F1', async () => {
+    const labels = ['pos', 'long', 'short'];
+    const ex = encodeExamples(tok, texts.map((t) => ({ text: t.text, label: [t.label ? 'pos' : null, t.text.split(' ').length > 8 ? 'long' : 'short'].filter((x): x is string => !!x) })), labels, 64, 'multilabel');
+    expect(ex[0].label).toBeInstanceOf(Array);
+    const events = await collect(fineTune(track(tinyModel('multilabel', labels)), { train: ex.slice(0, 16), validation: ex.slice(16) }, { epochs: 2, batchSize: 8, learningRate: 1e-3 }));
+    expect(errorOf(events)).toBeUndefined();
+    const final = done(events).final!;
+    expect(final.multilabel!.perLabel.map((l) => l.label)).toEqual(labels);
+    for (const k of ['microF1', 'macroF1', 'subsetAccuracy', 'hammingLoss']) expect(final.scalars[k]).toBeTypeOf('number');
+  });
+
+  it('regression: MSE trains toward the targets and reports MSE, MAE, R², Pearson', async () => {
+    const ex = encodeExamples(tok, texts.map((t) => ({ text: t.text, label: t.label * 2 - 1 })), [], 64, 'regression');
+    const events = await collect(fineTune(track(tinyModel('regression')), { train: ex, validation: ex.slice(0, 8) }, { epochs: 15, batchSize: 8, learningRate: 1e-2, schedule: 'constant' }));
+    expect(errorOf(events)).toBeUndefined();
+    const losses = stepLosses(events);
+    expect(losses.slice(-3).reduce((a, b) => a + b)).toBeLessThan(losses.slice(0, 3).reduce((a, b) => a + b));
+    for (const k of ['mse', 'mae', 'r2', 'pearson']) expect(done(events).final!.scalars[k]).toBeTypeOf('number');
+  });
+
+  it('token classification: tags on first word pieces only, specials ignored, per-token metrics', async () => {
+    const labels = ['O', 'POS'];
+    const ex = encodeExamples(tok, texts.map((t) => {
+      const words = t.text.split(' ');
+      return { text: t.text, label: '', words, tags: words.map((w) => (['good', 'great', 'fine', 'lovely', 'superb'].includes(w) ? 'POS' : 'O')) };
+    }), labels, 64, 'token-classification');
+    expect(ex[0].tags![0]).toBe(IGNORE_INDEX);
+    expect(ex[0].tags!.at(-1)).toBe(IGNORE_INDEX);
+    const events = await collect(fineTune(track(tinyModel('token-classification', labels)), { train: ex.slice(0, 16), validation: ex.slice(16) }, { epochs: 2, batchSize: 8, learningRate: 1e-3 }));
+    expect(errorOf(events)).toBeUndefined();
+    const final = done(events).final!;
+    const tokens = ex.slice(16).reduce((a, e) => a + e.tags!.filter((t) => t >= 0).length, 0);
+    expect(final.classification!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(tokens);
+  });
+});
+
+describe('encodeExamples', () => {
+  it('maps label names to ids and rejects an unknown label with its row', () => {
+    const tok = wordTokenizer();
+    const ex = encodeExamples(tok, [{ text: 'a good film', label: 'pos' }, { text: 'bad', label: 'neg' }], ['neg', 'pos'], 64);
+    expect(ex.map((e) => e.label)).toEqual([1, 0]);
+    expect(ex[0].ids).toEqual(tok.encode('a good film').ids);
+    expect(() => encodeExamples(tok, [{ text: 'x', label: 'pos' }, { text: 'y', label: 'meh' }], ['neg', 'pos'], 64)).toThrow(/label "meh"/);
+    try {
+      encodeExamples(tok, [{ text: 'x', label: 'pos' }, { text: 'y', label: 'meh' }], ['neg', 'pos'], 64);
+    } catch (e) {
+      expect((e as { where: { row: number } }).where.row).toBe(2);
+    }
+  });
+});
+
+describe('predict', () => {
+  it('returns class probabilities in input order that match the model\'s own forward', async () => {
+    const model = track(tinyModel());
+    const ex: EncodedExample[] = encodedSentiment(10, 8);
+    const probs = (await predict(model, ex, { batchSize: 4 })) as number[][];
+    expect(probs).toHaveLength(10);
+    for (const p of probs) expect(p.reduce((a, b) => a + b)).toBeCloseTo(1, 5);
+    // one example alone gives the same probabilities as inside a padded, length-sorted batch
+    const alone = (await predict(model, [ex[7]])) as number[][];
+    alone[0].forEach((x, i) => expect(x).toBeCloseTo(probs[7][i], 5));
+  });
+});
+
+describe('k-fold cross-validation', () => {
+  it('folds partition the data with sizes differing by at most one', () => {
+    const f = kFoldAssignments(23, 5, 1);
+    const sizes = [0, 1, 2, 3, 4].map((k) => f.filter((x) => x === k).length);
+    expect(sizes.reduce((a, b) => a + b)).toBe(23);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    expect(() => kFoldAssignments(3, 5, 1)).toThrow(/2 ≤ k ≤ 3/);
+  });
+  it('trains k fresh models and reports mean ± std of the held-out metrics (3 folds × 1 epoch)', async () => {
+    const ex = encodedSentiment(24, 6);
+    let made = 0;
+    const r = await crossValidate(() => (made++, tinyModel()), ex, { epochs: 1, batchSize: 8, learningRate: 1e-3 }, { k: 3 });
+    expect(made).toBe(3);
+    expect(r.folds).toHaveLength(3);
+    expect(r.mean.accuracy).toBeCloseTo(r.folds.reduce((a, f) => a + f.accuracy, 0) / 3, 12);
+    expect(r.std.accuracy).toBeGreaterThanOrEqual(0);
+  });
+});
