@@ -3,7 +3,7 @@
 // tokenizer files -> TextTokenizer. Head weights (classifier.*, pre_classifier.*) and id2label come back for heads.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { readSafetensors, type NamedTensor } from '../io/safetensors';
+import { readSafetensors, writeSafetensors, type NamedTensor } from '../io/safetensors';
 import { readText, type FileSource } from '../io/source';
 import { loadHfTokenizer, TOKENIZER_FILES } from '../tokenize/hf';
 import { bertConfig, bertParamShapes, createBert, type BertConfig } from './bert';
@@ -128,6 +128,22 @@ function findPrefix(tensors: Map<string, NamedTensor>, arch: LoadedModel['arch']
 export async function loadPretrained(src: FileSource, options?: LoadOptions | ((p: LoadProgress) => void)): Promise<LoadedModel> {
   const opts: LoadOptions = typeof options === 'function' ? { onProgress: options } : (options ?? {});
   const progress = (file: string) => (loaded: number, total: number) => opts.onProgress?.({ file, loaded, total });
+  // every file read ends with a (size, size) event, also from sources that report nothing themselves
+  const orig = src;
+  const tracked: FileSource = {
+    label: orig.label,
+    list: orig.list?.bind(orig),
+    async read(path, onProgress) {
+      let last = -1;
+      const b = await orig.read(path, (l, t) => {
+        last = l;
+        onProgress?.(l, t);
+      });
+      if (b && last !== b.length) (onProgress ?? progress(path))(b.length, b.length);
+      return b;
+    },
+  };
+  src = tracked;
   const cfgBytes = await src.read('config.json', progress('config.json'));
   if (!cfgBytes) throw new UserError(`${src.label} has no config.json`, { file: 'config.json' }, `a model needs ${REQUIRED_FILES}`);
   let config: Record<string, unknown>;
@@ -180,4 +196,44 @@ export async function loadPretrained(src: FileSource, options?: LoadOptions | ((
     for (const v of params.values()) v.dispose();
     throw e;
   }
+}
+
+export interface HfExportInput {
+  encoder: Encoder;
+  /** config.json keys to write (the loaded config, or encoder.config); id2label/label2id are set from labels */
+  config?: Record<string, unknown>;
+  tokenizer?: TextTokenizer | null;
+  /** prefix for the encoder's names; default transformers' base_model_prefix when a head is given, else "" */
+  prefix?: string;
+  /** head / adapter variables under their HF names (classifier.*, pre_classifier.*, ...), written unprefixed */
+  head?: Map<string, tf.Tensor>;
+  labels?: string[];
+  architectures?: string[];
+  metadata?: Record<string, string>;
+}
+
+/**
+ * The Hugging Face layout of a model (config.json, model.safetensors, tokenizer files): what training writes as a
+ * checkpoint and what loadPretrained reads back. Weights are read off the device here; the caller keeps ownership.
+ */
+export async function toHfFiles(x: HfExportInput): Promise<Record<string, Uint8Array | string>> {
+  const arch = x.encoder.arch;
+  if (arch === 'use-lite') throw new Error('toHfFiles is for the BERT family');
+  const prefix = x.prefix ?? (x.head && x.head.size ? BASE_PREFIX[arch] : '');
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, v] of x.encoder.params) tensors.set(prefix + name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of x.head ?? []) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  const config: Record<string, unknown> = { ...(x.config ?? x.encoder.config) };
+  if (x.labels && x.labels.length) {
+    config.id2label = Object.fromEntries(x.labels.map((l, i) => [String(i), l]));
+    config.label2id = Object.fromEntries(x.labels.map((l, i) => [l, i]));
+  }
+  if (x.architectures) config.architectures = x.architectures;
+  config.model_type ??= arch;
+  const files: Record<string, Uint8Array | string> = {
+    'config.json': JSON.stringify(config, null, 2),
+    'model.safetensors': writeSafetensors(tensors, { format: 'pt', ...(x.metadata ?? {}) }),
+  };
+  if (x.tokenizer) Object.assign(files, x.tokenizer.files());
+  return files;
 }
