@@ -9,6 +9,7 @@ import { createDistilBert, distilBertConfig } from '@/lib/models/distilbert';
 import { loadPretrained, toHfFiles } from '@/lib/models/load';
 import { createRoberta, robertaConfig } from '@/lib/models/roberta';
 import { loadHfTokenizer } from '@/lib/tokenize/hf';
+import type { Encoder, TensorBatch } from '@/lib/models/types';
 import { useWasm } from '@/tests/helpers/tf';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', '.', 'dog', 'ran'];
@@ -22,7 +23,7 @@ function batch(ids: number[][], types?: number[][]) {
   };
 }
 
-function pooled(enc: { forward: ReturnType<typeof createBert>['forward'] }, b: ReturnType<typeof batch>): number[] {
+function pooled(enc: Encoder, b: TensorBatch): number[] {
   return tf.tidy(() => Array.from(enc.forward(b, { training: false }).pooled.dataSync()));
 }
 
