@@ -161,10 +161,10 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       return evalFromOutputs(task, outputs, data.validation, model.labels, cfg.multilabelThreshold);
     };
 
-    const capture = (reason: Checkpoint['reason'], id: string, best: boolean): Checkpoint => ({
+    const capture = async (reason: Checkpoint['reason'], id: string, best: boolean): Promise<Checkpoint> => ({
       id, runId, step, epoch: pos.epoch, best, createdAt: Date.now(), reason,
-      weights: readVariables(model.variables()),
-      optimizer: optimizer!.getState(),
+      weights: await readVariables(model.variables()),
+      optimizer: await optimizer!.getState(),
       rng: rng.state(),
       data: structuredClone(pos),
       config,
@@ -174,7 +174,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
     const saved: CheckpointMeta[] = [];
     const save = async (reason: Checkpoint['reason']): Promise<CheckpointMeta | null> => {
       if (!store) return null;
-      const ckpt = capture(reason, STEP_ID(step), false);
+      const ckpt = await capture(reason, STEP_ID(step), false);
       await store.saveCheckpoint(ckpt);
       const meta = checkpointMeta(ckpt);
       lastCheckpointId = meta.id;
@@ -206,10 +206,11 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         history.badEvals = 0;
         bestResult = result;
         if (cfg.restoreBest && !store) {
-          bestSnapshot = new Map([...trainable].map(([n, v]) => [n, new Float32Array(v.dataSync() as Float32Array)]));
+          const snap = await readVariables(trainable);
+          bestSnapshot = new Map(Object.entries(snap).map(([n, t]) => [n, t.data]));
         }
         if (store) {
-          const ckpt = capture('best', 'best', true);
+          const ckpt = await capture('best', 'best', true);
           await store.saveCheckpoint(ckpt);
           bestCheckpointId = 'best';
           events.push({ type: 'checkpoint', checkpoint: checkpointMeta(ckpt) });

@@ -74,13 +74,13 @@ export class AdamOptimizer {
     });
   }
 
-  getState(): OptimizerState {
-    const read = (vars: Map<string, tf.Variable>) => {
+  async getState(): Promise<OptimizerState> {
+    const read = async (vars: Map<string, tf.Variable>) => {
       const out: Record<string, TensorData> = {};
-      for (const [name, t] of vars) out[name] = { shape: [...t.shape], data: new Float32Array(t.dataSync() as Float32Array) };
+      for (const [name, t] of vars) out[name] = { shape: [...t.shape], data: new Float32Array((await t.data()) as Float32Array) };
       return out;
     };
-    return { kind: this.opts.kind, step: this.step, m: read(this.m), v: read(this.v) };
+    return { kind: this.opts.kind, step: this.step, m: await read(this.m), v: await read(this.v) };
   }
 
   setState(state: OptimizerState): void {

@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '@/lib/errors';
 import type { TensorData } from '@/lib/store/types';
 
-export function readVariables(vars: Map<string, tf.Variable>): Record<string, TensorData> {
+/** Copies of every variable's values (async reads: WebGPU/WebGL never block on a sync download). */
+export async function readVariables(vars: Map<string, tf.Variable>): Promise<Record<string, TensorData>> {
   const out: Record<string, TensorData> = {};
-  for (const [name, v] of vars) out[name] = { shape: [...v.shape], data: new Float32Array(v.dataSync() as Float32Array) };
+  for (const [name, v] of vars) out[name] = { shape: [...v.shape], data: new Float32Array((await v.data()) as Float32Array) };
   return out;
 }
 

@@ -69,12 +69,12 @@ describe('AdamW / Adam over tf.Variables', () => {
     w.dispose();
   });
 
-  it('state round-trips: a restored optimizer continues exactly like the original', () => {
+  it('state round-trips: a restored optimizer continues exactly like the original', async () => {
     const mk = () => tf.variable(tf.tensor1d([0.5, -0.5]));
     const a = mk();
     const optA = new AdamOptimizer(new Map([['x.weight', a]]), { kind: 'adamw', weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     optA.apply({ 'x.weight': tf.tensor1d([0.3, 0.2]) }, 0.01);
-    const state = optA.getState();
+    const state = await optA.getState();
     const b = tf.variable(a.clone());
     const optB = new AdamOptimizer(new Map([['x.weight', b]]), { kind: 'adamw', weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     optB.setState(state);
