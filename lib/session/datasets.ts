@@ -1,22 +1,164 @@
-// Dataset operations for the Data screen: preview, import with progress, report, cleaning, delete.
+// Dataset operations for the Data screen: preview (parse + suggested mapping), import with progress (all or nothing),
+// report with cleaning counts, cleaning into a derived version, delete. The split settings chosen at import are kept
+// per dataset and used when a run starts.
+import { applyCleanAll, describeAction, previewClean, type CleanAction } from '../data/clean';
+import { applyMapping, suggestMapping } from '../data/mapping';
+import { parseFile } from '../data/parse';
+import { analyse } from '../data/report';
+import { assignSplits, SPLIT_CODES, type SplitSettings as DataSplitSettings } from '../data/split';
+import { usableRecords } from '../data/labeled';
+import type { DataWarning, ParsedTable } from '../data/types';
 import type { Command } from '../protocol';
-import type { SessionHost } from './context';
-import { notReady } from './pending';
+import { getSetting, setSetting, type StudioDb } from '../store/db';
+import { deleteDataset, deriveVersion, getDataset, loadRecords, saveImport } from '../store/db-datasets';
+import { progressReporter, type SessionHost } from './context';
+import { currentTokenizer } from './models';
+import { sessionDb } from './state';
+import type { DatasetSummary, SplitSettings } from './types';
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
-export async function preview(_host: SessionHost, _cmd: Cmd<'dataset-preview'>): Promise<void> {
-  notReady('Dataset import');
+const FORMAT_NAMES: Record<string, string> = { csv: 'CSV', tsv: 'TSV', jsonl: 'JSON Lines', json: 'JSON', conll: 'CoNLL' };
+const DELIMS: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' };
+
+/** The parsed file of the last preview, so import does not parse twice. */
+let parsed: { key: string; table: ParsedTable } | null = null;
+const keyOf = (f: Blob, name: string) => `${name}\u0000${f.size}\u0000${(f as File).lastModified ?? 0}`;
+
+export function describeWarning(w: DataWarning): string {
+  const rows = w.rows.length ? ` (row${w.rows.length > 1 ? 's' : ''} ${w.rows.slice(0, 8).join(', ')}${w.count > 8 ? ` and ${w.count - 8} more` : ''})` : '';
+  return `${w.message}${rows}`;
 }
-export async function importDataset(_host: SessionHost, _cmd: Cmd<'dataset-import'>): Promise<void> {
-  notReady('Dataset import');
+
+async function parse(host: SessionHost, requestId: string, file: Blob, name: string): Promise<ParsedTable> {
+  const key = keyOf(file, name);
+  if (parsed?.key === key) return parsed.table;
+  const progress = progressReporter(host, requestId, `Reading ${name}`);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const table = parseFile(bytes, { fileName: name, onProgress: (d, t) => progress(d, t, `Parsing ${name}`) });
+  parsed = { key, table };
+  return table;
 }
-export async function report(_host: SessionHost, _cmd: Cmd<'dataset-report'>): Promise<void> {
-  notReady('The dataset report');
+
+export async function preview(host: SessionHost, cmd: Cmd<'dataset-preview'>): Promise<void> {
+  parsed = null;
+  const table = await parse(host, cmd.requestId, cmd.file, cmd.name);
+  const delim = table.delimiter && table.format === 'csv' ? ` (${DELIMS[table.delimiter] ?? JSON.stringify(table.delimiter)})` : '';
+  host.post({
+    type: 'dataset-preview-result',
+    requestId: cmd.requestId,
+    preview: {
+      fileName: cmd.name,
+      bytes: table.bytes,
+      format: `${FORMAT_NAMES[table.format] ?? table.format}${delim}`,
+      encoding: table.encoding.toUpperCase(),
+      columns: table.columns,
+      rows: table.rows.slice(0, 20),
+      rowCount: table.rows.length,
+      suggested: suggestMapping(table),
+      warnings: table.warnings.map(describeWarning),
+    },
+  });
 }
-export async function clean(_host: SessionHost, _cmd: Cmd<'dataset-clean'>): Promise<void> {
-  notReady('Dataset cleaning');
+
+export function toDataSplit(s: SplitSettings): DataSplitSettings {
+  if (s.useSplitColumn) return { mode: 'column', fallback: 'train' };
+  return { mode: 'ratio', ratios: { train: Math.max(0, 1 - s.validation - s.test), validation: s.validation, test: s.test }, seed: s.seed, stratify: true };
 }
-export async function remove(_host: SessionHost, _cmd: Cmd<'dataset-delete'>): Promise<void> {
-  notReady('Dataset storage');
+
+export const DEFAULT_SPLIT: SplitSettings = { validation: 0.1, test: 0.1, seed: 42, useSplitColumn: false };
+
+export async function splitSettingsOf(db: StudioDb, datasetId: string): Promise<SplitSettings> {
+  const d = await getDataset(db, datasetId);
+  return getSetting(db, `split:${d.id}`, await getSetting(db, `split:${d.rootId}`, DEFAULT_SPLIT));
+}
+
+export async function importDataset(host: SessionHost, cmd: Cmd<'dataset-import'>): Promise<void> {
+  const db = sessionDb();
+  const table = await parse(host, cmd.requestId, cmd.file, cmd.name);
+  const progress = progressReporter(host, cmd.requestId, 'Checking rows');
+  const mapped = applyMapping(table, cmd.mapping, { file: cmd.name });
+  // a split that cannot be made is a problem now, not when training starts
+  assignSplits(usableRecords(mapped.records), toDataSplit(cmd.split));
+  const dataset = await saveImport(db, {
+    name: cmd.name.replace(/\.[^.]+$/, ''),
+    table,
+    fileName: cmd.name,
+    mapping: cmd.mapping,
+    labels: mapped.labels,
+    warnings: [...table.warnings, ...mapped.warnings],
+    onProgress: (d, t) => progress(d, t, 'Storing rows'),
+  });
+  await setSetting(db, `split:${dataset.id}`, cmd.split);
+  parsed = null;
+  host.post({ type: 'dataset-imported', requestId: cmd.requestId, datasetId: dataset.id, rows: dataset.rowCount, warnings: dataset.warnings.map(describeWarning) });
+}
+
+const CLEAN_ACTIONS: Record<string, CleanAction> = {
+  'drop-duplicates': { type: 'drop-duplicates' },
+  'drop-near-duplicates': { type: 'drop-duplicates', normalised: true },
+  'drop-conflicts': { type: 'drop-conflicts', mode: 'drop-all' },
+  'keep-majority': { type: 'drop-conflicts', mode: 'keep-majority' },
+  'drop-empty': { type: 'drop-empty' },
+  'drop-unlabeled': { type: 'drop-unlabeled' },
+  trim: { type: 'trim' },
+};
+
+export async function summarise(db: StudioDb, datasetId: string, maxLength: number): Promise<DatasetSummary> {
+  const { records, labels, dataset } = await loadRecords(db, datasetId);
+  const tok = currentTokenizer();
+  const report = analyse(records, tok ? { lengthOf: (t, p) => tok.encode(t, p).ids.length, maxLength } : {});
+  const split = await splitSettingsOf(db, datasetId);
+  const usable = usableRecords(records);
+  const counts = { train: 0, validation: 0, test: 0 };
+  try {
+    for (const c of assignSplits(usable, toDataSplit(split))) counts[SPLIT_CODES[c]]++;
+  } catch {
+    counts.train = usable.length;
+  }
+  const h = report.lengths;
+  return {
+    datasetId,
+    name: dataset.name,
+    rows: records.length,
+    task: dataset.mapping?.task ?? 'classification',
+    labels: labels.map((l) => ({ label: l, count: report.labelDistribution.find((x) => x.label === l)?.count ?? 0 })),
+    splits: counts,
+    exactDuplicates: report.exactDuplicates.count,
+    normalizedDuplicates: report.normalisedDuplicates.count,
+    conflicts: report.conflicts.count,
+    empty: report.emptyTexts.length,
+    tokenLengths: h ? { bins: h.counts.map((count, i) => ({ from: Math.round(h.edges[i]), to: Math.round(h.edges[i + 1]), count })), maxLength: h.maxLength, truncatedShare: h.truncatedShare } : undefined,
+    cleaning: Object.entries(CLEAN_ACTIONS).map(([action, a]) => {
+      const p = previewClean(records, a);
+      return { action, label: describeAction(a), rows: p.removed + p.modified };
+    }),
+  };
+}
+
+export async function report(host: SessionHost, cmd: Cmd<'dataset-report'>): Promise<void> {
+  host.post({ type: 'dataset-report-result', requestId: cmd.requestId, report: await summarise(sessionDb(), cmd.datasetId, cmd.maxLength) });
+}
+
+export async function clean(host: SessionHost, cmd: Cmd<'dataset-clean'>): Promise<void> {
+  const db = sessionDb();
+  const actions = cmd.actions.map((a) => CLEAN_ACTIONS[a]).filter(Boolean);
+  const { records } = await loadRecords(db, cmd.datasetId);
+  const changes = actions.map((a, i) => {
+    const p = previewClean(records, a);
+    return { action: cmd.actions[i], rows: p.removed + p.modified };
+  });
+  let datasetId = cmd.datasetId;
+  if (cmd.apply && actions.length) {
+    applyCleanAll(records, actions); // throws before anything is stored if an action cannot apply
+    const v = await deriveVersion(db, cmd.datasetId, actions);
+    await setSetting(db, `split:${v.id}`, await splitSettingsOf(db, cmd.datasetId));
+    datasetId = v.id;
+  }
+  host.post({ type: 'dataset-clean-result', requestId: cmd.requestId, changes, datasetId });
+}
+
+export async function remove(host: SessionHost, cmd: Cmd<'dataset-delete'>): Promise<void> {
+  await deleteDataset(sessionDb(), cmd.datasetId);
+  host.post({ type: 'ok', requestId: cmd.requestId });
 }

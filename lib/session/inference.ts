@@ -1,16 +1,166 @@
-// Using a trained model: live prediction, batch CSV prediction, test-split evaluation.
+// Using a trained model: live prediction (top-k), batch CSV prediction, and test-split evaluation with a confusion
+// matrix, per-class scores, misclassified examples and the head-only baseline. Trained models stay warm in memory;
+// after a reload they are rebuilt from the run's best (else last) checkpoint.
+import { UserError } from '../errors';
+import { parseFile } from '../data/parse';
+import { createTaskModel } from '../models/task-model';
+import type { TaskModel } from '../models/types';
 import type { Command } from '../protocol';
-import type { SessionHost } from './context';
-import { notReady } from './pending';
+import type { StudioDb } from '../store/db';
+import { loadLabeledData } from '../store/db-datasets';
+import { DexieRunStore } from '../store/db-runs';
+import { encodeExamples } from '../train/encode';
+import { fineTune } from '../train/fine-tune';
+import { classificationReport, argmax } from '../train/metrics';
+import { predict as predictProbs } from '../train/predict';
+import { assignVariables } from '../train/state';
+import type { Example } from '../data/types';
+import type { RunConfig } from './config';
+import { progressReporter, type SessionHost } from './context';
+import { toCsv } from './csv';
+import { splitSettingsOf, toDataSplit } from './datasets';
+import { openModel } from './models';
+import { lastCheckpoint, modeOf, prepare, trainConfigOf, type RunMeta } from './runs';
+import { keepWarm, liveRuns, sessionDb, warmModel } from './state';
+import type { EvaluationResult, Prediction } from './types';
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
-export async function predict(_host: SessionHost, _cmd: Cmd<'predict'>): Promise<void> {
-  notReady('Prediction');
+/** The run's trained model: warm in memory, or rebuilt from its files / checkpoint. */
+export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> {
+  const warm = warmModel(runId);
+  if (warm) return warm;
+  if (liveRuns.has(runId)) throw new UserError('this run is still training', { option: 'run' }, 'wait until it finishes, or stop it');
+  const row = await db.runs.get(runId);
+  if (!row) throw new UserError(`there is no run "${runId}"`, { option: 'run' }, 'it may have been deleted');
+  const meta = row.config as RunMeta;
+  let model: TaskModel;
+  if (meta.imported) {
+    const m = await openModel({ kind: 'run', runId });
+    model = createTaskModel({ encoder: m.encoder, tokenizer: m.tokenizer, task: meta.run.task, labels: m.labels.length ? m.labels : meta.labels, mode: { kind: 'full' }, headParams: m.headParams });
+  } else {
+    const store = new DexieRunStore(db);
+    const metas = await store.listCheckpoints(runId);
+    const best = metas.find((m) => m.best);
+    const ckpt = best ? await store.loadCheckpoint(runId, best.id) : await lastCheckpoint(db, runId);
+    if (!ckpt) throw new UserError('this run has no saved checkpoint yet', { option: 'run' }, 'train it for at least one epoch, or pick another run');
+    const m = await openModel(meta.run.model);
+    model = createTaskModel({ encoder: m.encoder, tokenizer: m.tokenizer, task: meta.run.task, labels: meta.labels, mode: modeOf(meta.run), seed: meta.run.seed });
+    assignVariables(model.variables(), ckpt.weights);
+  }
+  keepWarm(runId, model);
+  return model;
 }
-export async function predictCsv(_host: SessionHost, _cmd: Cmd<'predict-csv'>): Promise<void> {
-  notReady('Prediction');
+
+async function probabilities(model: TaskModel, inputs: { text: string; pair?: string }[], maxLength: number): Promise<number[][]> {
+  const enc = inputs.map((x) => model.tokenizer.encode(x.text, x.pair, { maxLength: Math.min(maxLength, model.tokenizer.modelMaxLength) }));
+  return (await predictProbs(model, enc)) as number[][];
 }
-export async function evaluate(_host: SessionHost, _cmd: Cmd<'evaluate'>): Promise<void> {
-  notReady('Evaluation');
+
+function toPrediction(model: TaskModel, p: number[], topK: number): Prediction {
+  if (model.task === 'regression') return { label: p[0].toPrecision(4), top: [{ label: 'value', p: p[0] }] };
+  const order = p.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+  const top = order.slice(0, topK).map(([v, i]) => ({ label: model.labels[i], p: v }));
+  const label = model.task === 'multilabel' ? model.labels.filter((_, i) => p[i] >= 0.5).join(', ') || '(none)' : top[0].label;
+  return { label, top };
+}
+
+async function maxLengthOf(db: StudioDb, runId: string): Promise<number> {
+  const row = await db.runs.get(runId);
+  return ((row?.config as RunMeta | undefined)?.run.maxLength ?? 128) as number;
+}
+
+export async function predict(host: SessionHost, cmd: Cmd<'predict'>): Promise<void> {
+  const db = sessionDb();
+  const model = await runModel(db, cmd.runId);
+  const probs = await probabilities(model, cmd.inputs, await maxLengthOf(db, cmd.runId));
+  host.post({ type: 'predictions', requestId: cmd.requestId, predictions: probs.map((p) => toPrediction(model, p, cmd.topK)) });
+}
+
+export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Promise<void> {
+  const db = sessionDb();
+  const name = (cmd.file as File).name ?? 'data.csv';
+  const table = parseFile(new Uint8Array(await cmd.file.arrayBuffer()), { fileName: name });
+  const col = table.columns.indexOf(cmd.textColumn);
+  if (col < 0) throw new UserError(`there is no column "${cmd.textColumn}"`, { file: name, option: 'text column' }, `use one of: ${table.columns.join(', ')}`);
+  const pairCol = cmd.pairColumn ? table.columns.indexOf(cmd.pairColumn) : -1;
+  const model = await runModel(db, cmd.runId);
+  const maxLength = await maxLengthOf(db, cmd.runId);
+  const progress = progressReporter(host, cmd.requestId, 'Predicting');
+  const out: (string | number)[][] = [];
+  const BATCH = 64;
+  for (let i = 0; i < table.rows.length; i += BATCH) {
+    const rows = table.rows.slice(i, i + BATCH);
+    const probs = await probabilities(model, rows.map((r) => ({ text: r[col] ?? '', pair: pairCol >= 0 ? r[pairCol] : undefined })), maxLength);
+    rows.forEach((r, j) => out.push([...r, toPrediction(model, probs[j], 1).label, ...probs[j].map((v) => Number(v.toFixed(6)))]));
+    progress(Math.min(table.rows.length, i + BATCH), table.rows.length);
+    await new Promise((res) => setTimeout(res, 0));
+  }
+  const probCols = model.task === 'regression' ? ['value'] : model.labels.map((l) => `p_${l}`);
+  host.post({ type: 'predict-csv-result', requestId: cmd.requestId, csv: toCsv([...table.columns, 'predicted_label', ...probCols], out), rows: out.length });
+}
+
+async function scoreSplit(model: TaskModel, examples: Example[], maxLength: number) {
+  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), 'classification');
+  const probs = (await predictProbs(model, enc)) as number[][];
+  const yTrue = enc.map((e) => e.label as number);
+  const yPred = probs.map((p) => argmax(p));
+  const loss = probs.reduce((s, p, i) => s - Math.log(Math.max(p[yTrue[i]], 1e-12)), 0) / Math.max(1, probs.length);
+  return { probs, yTrue, yPred, loss, report: classificationReport(yTrue, yPred, model.labels) };
+}
+
+/** A head-only model trained on the frozen pre-trained encoder: what fine-tuning is measured against. */
+async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Example[]): Promise<{ accuracy: number; macroF1: number }> {
+  const c: RunConfig = { ...run, mode: 'head', epochs: 3, learningRate: 1e-3, schedule: 'constant', warmupRatio: 0, dropout: 0, earlyStoppingPatience: 0, evalEverySteps: 0 };
+  const p = await prepare(db, c, () => undefined, labels);
+  try {
+    const cfg = { ...trainConfigOf(c, p.data.train.length), checkpointEveryEpoch: false, checkpointEverySteps: undefined };
+    for await (const ev of fineTune(p.model, p.data, cfg)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
+    const s = await scoreSplit(p.model, test, c.maxLength);
+    return { accuracy: s.report.accuracy, macroF1: s.report.macroF1 };
+  } finally {
+    p.model.dispose();
+  }
+}
+
+export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise<void> {
+  const db = sessionDb();
+  const row = await db.runs.get(cmd.runId);
+  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
+  const meta = row.config as RunMeta;
+  if (meta.run.task !== 'classification') throw new UserError(`evaluation here covers single-label classification; this run is ${meta.run.task}`, { option: 'task' }, 'use `npx finetune eval` for other tasks');
+  if (!meta.run.datasetId) throw new UserError('this run has no dataset to test on', { option: 'dataset' }, 'train a run on a stored dataset');
+  const progress = progressReporter(host, cmd.requestId, 'Evaluating');
+  progress(0, 3, 'Reading the test split');
+  const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
+  const examples = cmd.split === 'test' ? data.test : data.validation;
+  if (!examples.length) throw new UserError(`the ${cmd.split} split is empty`, { option: 'split' }, 'give the test split a share on the Data screen and re-import');
+  progress(1, 3, 'Scoring the fine-tuned model');
+  const model = await runModel(db, cmd.runId);
+  const s = await scoreSplit(model, examples, meta.run.maxLength);
+  const result: EvaluationResult = {
+    runId: cmd.runId,
+    split: cmd.split,
+    labels: model.labels,
+    accuracy: s.report.accuracy,
+    macroF1: s.report.macroF1,
+    microF1: s.report.microF1,
+    weightedF1: s.report.weightedF1,
+    loss: s.loss,
+    confusion: s.report.confusion,
+    perClass: s.report.perClass,
+    misclassified: examples
+      .map((e, i) => ({ e, i }))
+      .filter(({ i }) => s.yPred[i] !== s.yTrue[i])
+      .map(({ e, i }) => ({ text: e.text, pair: e.textPair, trueLabel: model.labels[s.yTrue[i]], predicted: model.labels[s.yPred[i]], confidence: s.probs[i][s.yPred[i]] }))
+      .sort((a, b) => b.confidence - a.confidence),
+  };
+  if (cmd.baseline && meta.run.mode !== 'head') {
+    progress(2, 3, 'Training the head-only baseline');
+    result.baseline = await baseline(db, meta.run, model.labels, examples);
+  } else if (cmd.baseline) {
+    result.baseline = { accuracy: s.report.accuracy, macroF1: s.report.macroF1 };
+  }
+  progress(3, 3);
+  host.post({ type: 'evaluation', requestId: cmd.requestId, result });
 }

@@ -1,25 +1,337 @@
-// Training runs: start, resume from a checkpoint, live controls, sweeps, stored history.
+// Training runs: "load dataset rows from the db, split, tokenize, build the TaskModel, run fineTune, persist events and
+// checkpoints", resume from the last checkpoint (the step counter continues), live controls, sweeps, stored history.
+// Step events are batched: one message and one metrics write per FLUSH_MS, so the page updates a few times a second.
+import { UserError, toErrorInfo, type ErrorInfo } from '../errors';
+import { createTaskModel } from '../models/task-model';
+import type { FineTuneMode, TaskModel } from '../models/types';
 import type { Command } from '../protocol';
+import { newId, type RunRow, type StudioDb } from '../store/db';
+import { loadLabeledData, getDataset } from '../store/db-datasets';
+import { DexieRunStore } from '../store/db-runs';
+import type { Checkpoint, CheckpointMeta } from '../store/types';
+import { encodeExamples } from '../train/encode';
+import { RunControls, type TrainEvent } from '../train/events';
+import { fineTune } from '../train/fine-tune';
+import type { TrainConfig } from '../train/config';
+import { validateConfig, type RunConfig } from './config';
 import type { SessionHost } from './context';
-import { notReady } from './pending';
+import { splitSettingsOf, toDataSplit } from './datasets';
+import { openModel } from './models';
+import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
+import { expandSweep } from './sweep';
+import type { CheckpointInfo, EvalPoint, RunHistory, RunProgress, RunRecord, RunStatus, StepPoint } from './types';
+import { recordOfRow, type RunMeta } from './records';
+
+export type { RunMeta };
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
-export async function start(_host: SessionHost, _cmd: Cmd<'train-start'>): Promise<void> {
-  notReady('Training');
+const FLUSH_MS = 250;
+
+export function modeOf(c: RunConfig): FineTuneMode {
+  switch (c.mode) {
+    case 'full':
+      return { kind: 'full' };
+    case 'head':
+      return { kind: 'head' };
+    case 'freeze':
+      return { kind: 'freeze', layers: c.freezeLayers };
+    case 'lora':
+      return { kind: 'lora', rank: c.loraRank, alpha: c.loraAlpha, dropout: c.loraDropout, targets: ['query', 'value'] };
+  }
 }
-export async function resume(_host: SessionHost, _cmd: Cmd<'run-resume'>): Promise<void> {
-  notReady('Training');
+
+/** The training engine's config for a studio run config. */
+export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig {
+  const stepsPerEpoch = Math.ceil(Math.ceil(trainExamples / c.batchSize) / c.gradAccumulation);
+  return {
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    learningRate: c.learningRate,
+    weightDecay: c.weightDecay,
+    schedule: c.schedule,
+    warmupRatio: c.warmupRatio,
+    maxGradNorm: c.gradClip,
+    gradAccumSteps: c.gradAccumulation,
+    labelSmoothing: c.task === 'classification' ? c.labelSmoothing : 0,
+    classWeights: c.classWeights && c.task !== 'regression' ? 'balanced' : undefined,
+    seed: c.seed,
+    evalEverySteps: c.evalEverySteps || undefined,
+    earlyStopping: c.earlyStoppingPatience > 0 ? { metric: c.task === 'regression' ? 'loss' : 'macroF1', patience: c.earlyStoppingPatience } : undefined,
+    bestMetric: c.task === 'regression' ? 'loss' : 'macroF1',
+    checkpointEveryEpoch: true,
+    // a reload mid-epoch loses at most about a quarter of an epoch
+    checkpointEverySteps: Math.max(5, Math.ceil(stepsPerEpoch / 4)),
+    keepCheckpoints: 1,
+  };
 }
-export async function sweep(_host: SessionHost, _cmd: Cmd<'sweep-start'>): Promise<void> {
-  notReady('Sweeps');
+
+export function recordOf(row: RunRow): RunRecord {
+  return recordOfRow(row, (id) => liveRuns.has(id));
 }
-export async function control(_host: SessionHost, _cmd: Cmd<'run-control'>): Promise<void> {
-  notReady('Training');
+
+async function patchMeta(db: StudioDb, runId: string, patch: Partial<RunMeta>, row?: Partial<RunRow>): Promise<void> {
+  const r = await db.runs.get(runId);
+  if (!r) return;
+  await db.runs.update(runId, { ...row, config: { ...(r.config as RunMeta), ...patch }, updatedAt: Date.now() });
 }
-export async function history(_host: SessionHost, _cmd: Cmd<'run-history'>): Promise<void> {
-  notReady('Run history');
+
+function evalPoint(step: number, epoch: number, scalars: Record<string, number>): EvalPoint {
+  return { ...scalars, step, epoch: epoch + 1, loss: scalars.loss ?? NaN, accuracy: scalars.accuracy ?? NaN, macroF1: scalars.macroF1 ?? NaN };
 }
-export async function remove(_host: SessionHost, _cmd: Cmd<'run-delete'>): Promise<void> {
-  notReady('Run history');
+
+function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
+  return { id: m.id, step: m.step, epoch: m.epoch + 1, best: m.best, bytes: 0, createdAt: m.createdAt, metric: evals.find((e) => e.step === m.step)?.macroF1 };
+}
+
+/** Lets queued messages (pause, stop, predict) in between training steps. */
+const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
+
+interface Prepared {
+  model: TaskModel;
+  data: { train: ReturnType<typeof encodeExamples>; validation: ReturnType<typeof encodeExamples> };
+  labels: string[];
+  datasetName: string;
+  modelLabel: string;
+}
+
+/** Dataset rows → split → tokens; model files → encoder → TaskModel in the run's mode. */
+export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string) => void, labelsHint?: string[]): Promise<Prepared> {
+  if (!c.datasetId) throw new UserError('no dataset is selected for this run', { option: 'dataset' }, 'import or pick a dataset on the Data screen');
+  onStatus('Reading the dataset');
+  const dataset = await getDataset(db, c.datasetId);
+  const data = await loadLabeledData(db, c.datasetId, toDataSplit(await splitSettingsOf(db, c.datasetId)));
+  const labels = labelsHint?.length ? labelsHint : data.labels;
+  onStatus('Loading the model');
+  const opened = await openModel(c.model, { dropout: c.dropout });
+  try {
+    onStatus('Tokenizing');
+    const maxLength = Math.min(c.maxLength, opened.tokenizer.modelMaxLength);
+    const task = data.task === 'token-classification' ? 'token-classification' : c.task === data.task ? c.task : data.task;
+    const train = encodeExamples(opened.tokenizer, data.train, labels, maxLength, task);
+    const validation = encodeExamples(opened.tokenizer, data.validation, labels, maxLength, task);
+    const model = createTaskModel({ encoder: opened.encoder, tokenizer: opened.tokenizer, task, labels, mode: modeOf(c), seed: c.seed, classifierDropout: c.dropout });
+    return { model, data: { train, validation }, labels, datasetName: dataset.name, modelLabel: opened.label };
+  } catch (e) {
+    opened.encoder.dispose();
+    throw e;
+  }
+}
+
+/** Runs fineTune for a prepared run and forwards its events (batched) to the host and the database. */
+async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfig, p: Prepared, resumeFrom?: Checkpoint): Promise<void> {
+  const store = new DexieRunStore(db);
+  const controls = new RunControls();
+  const abort = new AbortController();
+  liveRuns.set(runId, { controls, abort });
+  const status = async (s: RunStatus, extra: { message?: string; error?: ErrorInfo } = {}) => {
+    host.post({ type: 'run-status', runId, status: s, ...extra });
+  };
+  let pending: StepPoint[] = [];
+  let pendingRecords: object[] = [];
+  let lastFlush = 0;
+  let progress: RunProgress = { epoch: 1, epochs: c.epochs, step: resumeFrom?.step ?? 0, totalSteps: 0, samplesPerSec: 0, etaSec: 0, elapsedSec: 0, lrMultiplier: 1 };
+  const evals: EvalPoint[] = resumeFrom ? resumeFrom.metricsSoFar.evals.map((e) => evalPoint(e.step, e.epoch, e.scalars)) : [];
+  let best: EvalPoint | undefined;
+  const started = performance.now();
+  const flush = async (force = false) => {
+    const now = performance.now();
+    if (!force && now - lastFlush < FLUSH_MS) return;
+    lastFlush = now;
+    progress = { ...progress, elapsedSec: (now - started) / 1000, lrMultiplier: controls.lrMultiplier };
+    if (pending.length || force) host.post({ type: 'run-steps', runId, points: pending, progress });
+    pending = [];
+    const recs = pendingRecords;
+    pendingRecords = [];
+    if (recs.length) await store.appendMetrics(runId, recs);
+    await patchMeta(db, runId, { progress, best });
+  };
+
+  try {
+    await db.runs.update(runId, { status: 'running', updatedAt: Date.now() });
+    await status('running');
+    for await (const ev of fineTune(p.model, p.data, trainConfigOf(c, p.data.train.length), { signal: abort.signal, store, runId, controls, resumeFrom }) as AsyncGenerator<TrainEvent>) {
+      switch (ev.type) {
+        case 'start':
+          progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };
+          if (ev.featureCacheSec !== undefined) await status('running', { message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s (head-only mode).` });
+          await flush(true);
+          break;
+        case 'step': {
+          const point: StepPoint = { step: ev.step, epoch: ev.epochProgress, loss: ev.loss, lr: ev.lr, gradNorm: ev.gradNorm };
+          pending.push(point);
+          pendingRecords.push({ kind: 'step', ...point });
+          progress = { ...progress, step: ev.step, epoch: ev.epoch + 1, samplesPerSec: ev.samplesPerSec, etaSec: ev.etaSec, totalSteps: Math.max(progress.totalSteps, ev.step) };
+          progress.epochs = c.epochs + controls.extraEpochs;
+          if (controls.extraEpochs) progress.totalSteps = Math.round((progress.totalSteps / Math.max(1, progress.epochs - controls.extraEpochs)) * progress.epochs);
+          await flush();
+          break;
+        }
+        case 'eval': {
+          await flush(true);
+          const e = evalPoint(ev.step, ev.epoch, ev.result.scalars);
+          evals.push(e);
+          if (!best || e.macroF1 > best.macroF1 || (Number.isNaN(e.macroF1) && e.loss < best.loss)) best = e;
+          pendingRecords.push({ kind: 'eval', ...e });
+          host.post({ type: 'run-eval', runId, eval: e });
+          break;
+        }
+        case 'checkpoint':
+          host.post({ type: 'run-checkpoint', runId, checkpoint: checkpointInfo(ev.checkpoint, evals) });
+          break;
+        case 'state':
+          await flush(true);
+          await db.runs.update(runId, { status: ev.state, updatedAt: Date.now() });
+          await status(ev.state);
+          break;
+        case 'early-stop':
+          await status('running', { message: `Stopped early: validation ${ev.metric} did not improve for ${ev.patience} evaluations (best ${ev.best.toFixed(4)} at step ${ev.bestStep}).` });
+          break;
+        case 'done': {
+          await flush(true);
+          const stopped = ev.reason === 'aborted';
+          await patchMeta(db, runId, { progress, best, stopReason: ev.reason }, { status: stopped ? 'aborted' : 'completed', finishedAt: Date.now() });
+          keepWarm(runId, p.model);
+          await status(stopped ? 'stopped' : 'done', { message: ev.restoredBest ? `Restored the best weights (step ${ev.best?.step}).` : undefined });
+          return;
+        }
+        case 'error': {
+          await flush(true);
+          await patchMeta(db, runId, { progress, best, error: ev.error }, { status: 'failed', error: ev.error.message, finishedAt: Date.now() });
+          p.model.dispose();
+          await status('failed', { error: ev.error });
+          return;
+        }
+      }
+      await breathe();
+    }
+  } catch (e) {
+    const error = toErrorInfo(e);
+    await patchMeta(db, runId, { error }, { status: 'failed', error: error.message }).catch(() => undefined);
+    p.model.dispose();
+    await status('failed', { error });
+  } finally {
+    liveRuns.delete(runId);
+  }
+}
+
+/** Creates the run row and trains it; resolves when training ends. */
+async function startRun(host: SessionHost, config: RunConfig, opts: { requestId?: string; sweepId?: string } = {}): Promise<void> {
+  const db = sessionDb();
+  const c = validateConfig(config);
+  const runId = newId('run');
+  const meta: RunMeta = { run: c, datasetName: '', modelLabel: '', labels: [], sweepId: opts.sweepId };
+  await db.runs.add({ id: runId, name: c.name, datasetId: c.datasetId, config: meta, status: 'queued', createdAt: Date.now(), updatedAt: Date.now() });
+  if (opts.requestId) host.post({ type: 'run-started', requestId: opts.requestId, runId });
+  let p: Prepared;
+  try {
+    p = await prepare(db, c, (message) => host.post({ type: 'run-status', runId, status: 'preparing', message }));
+  } catch (e) {
+    const error = toErrorInfo(e);
+    await patchMeta(db, runId, { error }, { status: 'failed', error: error.message });
+    host.post({ type: 'run-status', runId, status: 'failed', error });
+    return;
+  }
+  await patchMeta(db, runId, { datasetName: p.datasetName, modelLabel: p.modelLabel, labels: p.labels });
+  await drive(host, db, runId, c, p);
+}
+
+export async function start(host: SessionHost, cmd: Cmd<'train-start'>): Promise<void> {
+  validateConfig(cmd.config); // a bad option answers the request, before any run exists
+  void startRun(host, cmd.config, { requestId: cmd.requestId });
+}
+
+/** The newest checkpoint of a run (the one a resume continues from). */
+export async function lastCheckpoint(db: StudioDb, runId: string): Promise<Checkpoint | null> {
+  const metas = await new DexieRunStore(db).listCheckpoints(runId);
+  const last = metas.sort((a, b) => b.step - a.step || b.createdAt - a.createdAt)[0];
+  return last ? new DexieRunStore(db).loadCheckpoint(runId, last.id) : null;
+}
+
+export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise<void> {
+  const db = sessionDb();
+  if (liveRuns.has(cmd.runId)) throw new UserError('this run is already training', { option: 'run' }, 'pause or stop it first');
+  const row = await db.runs.get(cmd.runId);
+  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
+  const meta = row.config as RunMeta;
+  const ckpt = await lastCheckpoint(db, cmd.runId);
+  if (!ckpt) throw new UserError('this run has no checkpoint to resume from', { option: 'run' }, 'start it again from the Runs screen (Clone & tweak)');
+  // curves after the checkpoint are replayed by the resumed run
+  await db.metrics.where('[runId+step]').between([cmd.runId, ckpt.step + 1], [cmd.runId, Number.MAX_SAFE_INTEGER], true, true).delete();
+  dropWarm(cmd.runId);
+  host.post({ type: 'run-started', requestId: cmd.requestId, runId: cmd.runId });
+  host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message: `Resuming from step ${ckpt.step}` });
+  let p: Prepared;
+  try {
+    p = await prepare(db, meta.run, (message) => host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message }), meta.labels);
+  } catch (e) {
+    const error = toErrorInfo(e);
+    host.post({ type: 'run-status', runId: cmd.runId, status: 'failed', error });
+    return;
+  }
+  await patchMeta(db, cmd.runId, { error: undefined });
+  void drive(host, db, cmd.runId, meta.run, p, ckpt);
+}
+
+export async function sweep(host: SessionHost, cmd: Cmd<'sweep-start'>): Promise<void> {
+  const configs = expandSweep(validateConfig(cmd.base), cmd.spec);
+  const sweepId = newId('sweep');
+  host.post({ type: 'sweep-started', requestId: cmd.requestId, sweepId, runs: configs.length });
+  void (async () => {
+    for (const c of configs) await startRun(host, c, { sweepId });
+  })();
+}
+
+export async function control(_host: SessionHost, cmd: Cmd<'run-control'>): Promise<void> {
+  const live = liveRuns.get(cmd.runId);
+  if (!live) throw new UserError('this run is not training in this tab', { option: 'run' }, 'resume it from its last checkpoint first');
+  const c = cmd.control;
+  switch (c.action) {
+    case 'pause':
+      live.controls.pause();
+      return;
+    case 'resume':
+      live.controls.resume();
+      return;
+    case 'stop':
+      live.abort.abort();
+      live.controls.resume();
+      _host.post({ type: 'run-status', runId: cmd.runId, status: 'stopping' });
+      return;
+    case 'lr-multiplier':
+      live.controls.setLrMultiplier(c.value);
+      return;
+    case 'extend':
+      live.controls.extendEpochs(c.epochs);
+      return;
+  }
+}
+
+export async function readHistory(db: StudioDb, runId: string): Promise<RunHistory> {
+  const row = await db.runs.get(runId);
+  if (!row) throw new UserError(`there is no run "${runId}"`, { option: 'run' }, 'it may have been deleted');
+  const records = (await new DexieRunStore(db).readMetrics(runId)) as ({ kind: 'step' } & StepPoint | { kind: 'eval' } & EvalPoint)[];
+  const steps: StepPoint[] = [];
+  const evals: EvalPoint[] = [];
+  for (const r of records) {
+    const { kind, ...rest } = r;
+    if (kind === 'step') steps.push(rest as StepPoint);
+    else if (kind === 'eval') evals.push(rest as EvalPoint);
+  }
+  const metas = await new DexieRunStore(db).listCheckpoints(runId);
+  return { record: recordOf(row), steps, evals, checkpoints: metas.map((m) => checkpointInfo(m, evals)) };
+}
+
+export async function history(host: SessionHost, cmd: Cmd<'run-history'>): Promise<void> {
+  host.post({ type: 'run-history-result', requestId: cmd.requestId, run: await readHistory(sessionDb(), cmd.runId) });
+}
+
+export async function remove(host: SessionHost, cmd: Cmd<'run-delete'>): Promise<void> {
+  const live = liveRuns.get(cmd.runId);
+  if (live) throw new UserError('this run is still training', { option: 'run' }, 'stop it first');
+  dropWarm(cmd.runId);
+  const db = sessionDb();
+  await new DexieRunStore(db).deleteRun(cmd.runId);
+  await db.settings.delete(`model-files:${cmd.runId}`);
+  host.post({ type: 'ok', requestId: cmd.requestId });
 }

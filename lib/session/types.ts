@@ -14,6 +14,7 @@ export interface DatasetPreview {
   encoding: string;
   columns: string[];
   rows: string[][]; // the first rows, as text
+  rowCount: number;
   suggested: ColumnMapping;
   warnings: string[];
 }
