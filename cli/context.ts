@@ -15,6 +15,8 @@ export interface Cli {
 
 export interface CommandModule {
   spec: CommandSpec;
+  /** runs TF.js (the wasm backend is started before run) */
+  tensors?: boolean;
   run(opts: ParsedOptions, cli: Cli): Promise<void>;
 }
 

@@ -56,6 +56,11 @@ export async function main(argv: string[], io: MainIO = { stdout: process.stdout
       },
       log: (line: string) => progress.log(line),
     };
+    if (cmd.tensors) {
+      // the same engine as the studio's worker, on the wasm backend (tfjs-node is not used)
+      const { initBackend } = await import('../lib/backend/init');
+      await initBackend({ preference: 'wasm' });
+    }
     await cmd.run(opts, cli);
     progress.clear();
     return EXIT_OK;

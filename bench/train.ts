@@ -1,0 +1,134 @@
+// `npm run bench:train`: training and inference throughput of the engine on the wasm backend, as JSON lines.
+// Training goes through the real fineTune() loop (batching, loss, AdamW, clipping); inference through the model's
+// forward. Each line also carries analytic GFLOP/s (bench/flops.ts) and the efficiency against this run's own 512×512
+// matmul GFLOP/s. Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 2).
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend/init';
+import { createBert } from '../lib/models/bert';
+import { createTaskModel } from '../lib/models/task-model';
+import type { FineTuneMode, TaskModel, TextTokenizer } from '../lib/models/types';
+import { makeTensorBatch } from '../lib/train/batching';
+import type { EncodedExample } from '../lib/train/encode';
+import { fineTune } from '../lib/train/fine-tune';
+import { bertFlopShape, forwardFlops, trainingFlops, useLiteFlopShape, type FlopShape } from './flops';
+import { loadBundledUseLite } from './use-lite';
+
+const STEPS = Number(process.env.BENCH_STEPS ?? 6);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const BATCH = 32;
+
+function emit(o: object): void {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+/** GFLOP/s of a square matmul, the median of `reps` timed runs after a warm-up. */
+export function matmulGflops(n = 512, reps = 20): number {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const once = () => {
+    const c = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+    c.dataSync();
+    c.dispose();
+  };
+  for (let i = 0; i < 3; i++) once();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    once();
+    times.push((performance.now() - t0) / 1000);
+  }
+  a.dispose();
+  b.dispose();
+  return (2 * n ** 3) / median(times) / 1e9;
+}
+
+/** Tokenizer stand-in for a randomly initialised BERT: the benchmark feeds token ids directly. */
+function idsOnlyTokenizer(vocabSize: number, modelMaxLength: number): TextTokenizer {
+  return {
+    kind: 'hf',
+    vocabSize,
+    padId: 0,
+    modelMaxLength,
+    encode() {
+      throw new Error('the benchmark feeds token ids directly');
+    },
+    files: () => ({}),
+  };
+}
+
+function syntheticExamples(n: number, seqLen: number, vocab: number, seed: number): EncodedExample[] {
+  let s = seed >>> 0;
+  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return Array.from({ length: n }, () => ({ ids: Array.from({ length: seqLen }, () => 5 + Math.floor(rand() * (vocab - 5))), label: rand() < 0.5 ? 0 : 1 }));
+}
+
+async function trainSamplesPerSec(model: TaskModel, seqLen: number): Promise<number> {
+  const steps = WARMUP + STEPS;
+  const train = syntheticExamples(BATCH * steps, seqLen, model.tokenizer.vocabSize, seqLen);
+  const rates: number[] = [];
+  for await (const ev of fineTune(model, { train, validation: [] }, { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps, bucketWindow: 1, padMultiple: 16, seed: 1 })) {
+    if (ev.type === 'error') throw new Error(`training failed: ${ev.error.message}`);
+    if (ev.type === 'step' && ev.step > WARMUP) rates.push(ev.samplesPerSec);
+  }
+  return median(rates);
+}
+
+function inferSamplesPerSec(model: TaskModel, seqLen: number): number {
+  const ex = syntheticExamples(BATCH, seqLen, model.tokenizer.vocabSize, 7);
+  const idx = ex.map((_, i) => i);
+  const batch = makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: model.tokenizer.modelMaxLength });
+  const once = () => tf.tidy(() => model.forward(batch, { training: false }).dataSync());
+  for (let i = 0; i < WARMUP; i++) once();
+  const times: number[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    const t0 = performance.now();
+    once();
+    times.push((performance.now() - t0) / 1000);
+  }
+  tf.dispose([batch.inputIds, batch.attentionMask, batch.tokenTypeIds].filter((t): t is tf.Tensor2D => Boolean(t)));
+  return BATCH / median(times);
+}
+
+async function benchModel(name: string, make: () => Promise<TaskModel>, shape: FlopShape, matmul: number): Promise<void> {
+  for (const seqLen of [64, 128]) {
+    const model = await make();
+    try {
+      const train = await trainSamplesPerSec(model, seqLen);
+      const trainGflops = (train * trainingFlops(shape, 1, seqLen)) / 1e9;
+      emit({ bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, samplesPerSec: round(train), gflops: round(trainGflops), matmulGflops: round(matmul), efficiency: round(trainGflops / matmul, 3) });
+      const infer = inferSamplesPerSec(model, seqLen);
+      const inferGflops = (infer * forwardFlops(shape, 1, seqLen)) / 1e9;
+      emit({ bench: 'inference', model: name, batch: BATCH, seqLen, samplesPerSec: round(infer), gflops: round(inferGflops), matmulGflops: round(matmul), efficiency: round(inferGflops / matmul, 3) });
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function benchTrain(): Promise<void> {
+  const info = await initBackend({ preference: 'wasm' });
+  const matmul = matmulGflops();
+  emit({ bench: 'matmul', backend: info.backend, threads: info.threads, n: 512, gflops: round(matmul) });
+  const full: FineTuneMode = { kind: 'full' };
+
+  const tiny = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, max_position_embeddings: 512 };
+  await benchModel('bert-tiny-shape (random init)', async () => createTaskModel({ encoder: createBert(tiny), tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: full, seed: 1 }), bertFlopShape(tiny), matmul);
+
+  await benchModel('use-lite', async () => {
+    const { encoder, tokenizer } = await loadBundledUseLite();
+    return createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: full, seed: 1 });
+  }, useLiteFlopShape({ embedding_size: 256, hidden_size: 512, attention_sizes: [256, 512], intermediate_size: 1536, projection_size: 512 }), matmul);
+
+  emit({ bench: 'matmul', backend: info.backend, n: 512, gflops: round(matmulGflops()), note: 'measured again at the end (shared machine)' });
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  await benchTrain();
+}

@@ -1,0 +1,2 @@
+// The bundled USE-Lite, loaded the way the CLI loads it.
+export { loadBundledUseLite } from '../cli/models';

@@ -1,0 +1,69 @@
+// finetune eval: a trained model folder + a labeled file -> one JSON line of metrics (the engine's EvalResult).
+import { UserError } from '../../lib/errors';
+import { toExample, usableRecords } from '../../lib/data/labeled';
+import type { TaskModel } from '../../lib/models/types';
+import { makeTensorBatch } from '../../lib/train/batching';
+import { encodeExamples } from '../../lib/train/encode';
+import { collectOutputs, evalFromOutputs } from '../../lib/train/evaluate';
+import type { EvalResult } from '../../lib/train/events';
+import { num, str, type ParsedOptions } from '../args';
+import type { Cli, CommandModule } from '../context';
+import { loadTable, mapTable, mappingFor } from '../data';
+import { loadTrained } from '../models';
+import { DATA_COLUMN_OPTIONS } from '../options';
+
+/** loss, accuracy, macroF1, ... as "name value" pairs for a log line. */
+export function scalarsLine(r: EvalResult): string {
+  return Object.entries(r.scalars).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ');
+}
+
+/** Evaluates `model` on a labeled file, with the columns named in `opts`. */
+export async function evaluateOn(model: TaskModel, path: string, option: string, opts: ParsedOptions, cli: Cli, maxLength: number, batchSize = 64): Promise<EvalResult> {
+  const t = await loadTable(path, option);
+  const task = model.task === 'token-classification' ? undefined : model.task;
+  const { mapping, guessed } = mappingFor(t, { text: str(opts, 'text-column'), textPair: str(opts, 'text-pair-column'), label: str(opts, 'label-column'), labelSeparator: str(opts, 'label-separator'), task }, true);
+  if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
+  const mapped = mapTable(t, mapping);
+  const examples = usableRecords(mapped.records).map(toExample);
+  let enc;
+  try {
+    enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
+  } catch (e) {
+    if (e instanceof UserError) (e.where as { file?: string }).file = path;
+    throw e;
+  }
+  const pad = { padId: model.tokenizer.padId, multiple: 16, cap: model.tokenizer.modelMaxLength };
+  let done = 0;
+  const outputs = await collectOutputs(enc, batchSize, (idx) => {
+    done += idx.length;
+    cli.progress.update({ label: `evaluate ${path}`, done, total: enc.length });
+    return model.forward(makeTensorBatch(enc, idx, pad), { training: false });
+  });
+  return evalFromOutputs(model.task, outputs, enc, model.labels);
+}
+
+export const evaluate: CommandModule = {
+  tensors: true,
+  spec: {
+    name: 'eval',
+    summary: 'evaluate a trained model folder on a labeled file: one JSON line of metrics',
+    usage: 'finetune eval --model DIR --data test.csv [--text-column C] [--label-column L]',
+    options: [
+      { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a folder written by finetune train' },
+      { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'labeled CSV, TSV or JSONL' },
+      ...DATA_COLUMN_OPTIONS,
+      { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: '128' },
+      { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
+      { name: 'report', type: 'boolean', help: 'print the full report (per-class precision/recall/F1, confusion matrix), not just the scalars' },
+    ],
+  },
+  async run(opts, cli) {
+    const model = await loadTrained(str(opts, 'model')!);
+    try {
+      const r = await evaluateOn(model, str(opts, 'data')!, '--data', opts, cli, num(opts, 'max-length') ?? 128, num(opts, 'batch-size') ?? 64);
+      cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...r.scalars }));
+    } finally {
+      model.dispose();
+    }
+  },
+};

@@ -1,0 +1,113 @@
+// Option declarations shared by several commands, and their translation into engine values (modes, TrainConfig).
+import { UserError } from '../lib/errors';
+import type { FineTuneMode, LoraTarget } from '../lib/models/types';
+import type { TrainConfig } from '../lib/train/config';
+import { num, str, type OptionSpec, type ParsedOptions } from './args';
+
+export const DATA_COLUMN_OPTIONS: OptionSpec[] = [
+  { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed from the header' },
+  { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
+  { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed from the header' },
+  { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside one label cell', defaultText: '|' },
+];
+
+export const MODEL_HELP = 'use-lite (bundled), a Hugging Face folder (config.json, model.safetensors, tokenizer files) or a Hub id';
+
+/** --mode full | head | freeze:N | lora:R */
+export function parseMode(text: string, opts: ParsedOptions): FineTuneMode {
+  const option = '--mode';
+  const [kind, arg] = text.split(':');
+  const int = (s: string | undefined, what: string): number => {
+    const n = Number(s);
+    if (s === undefined || s === '' || !Number.isInteger(n) || n < 0) throw new UserError(`"${text}" needs a whole number of ${what} after the colon`, { option }, `e.g. --mode ${kind}:${kind === 'lora' ? 8 : 1}`);
+    return n;
+  };
+  switch (kind) {
+    case 'full':
+    case 'head':
+      if (arg !== undefined) throw new UserError(`"${text}": mode ${kind} takes no number`, { option }, `write --mode ${kind}`);
+      return { kind };
+    case 'freeze':
+      return { kind: 'freeze', layers: int(arg, 'layers to freeze') };
+    case 'lora': {
+      const rank = int(arg, 'rank');
+      if (rank < 1) throw new UserError('LoRA rank must be at least 1', { option }, 'e.g. --mode lora:8');
+      const targets = (str(opts, 'lora-targets') ?? 'query,value').split(',').map((t) => t.trim()) as LoraTarget[];
+      return { kind: 'lora', rank, alpha: num(opts, 'lora-alpha') ?? 2 * rank, dropout: num(opts, 'lora-dropout') ?? 0.05, targets };
+    }
+    default:
+      throw new UserError(`unknown mode "${text}"`, { option }, 'use full, head, freeze:N (freeze the bottom N layers) or lora:R (LoRA of rank R)');
+  }
+}
+
+/** engine TrainConfig option name -> command-line flag, so the engine's UserErrors name what the person typed */
+export const TRAIN_FLAG_OF: Record<string, string> = {
+  epochs: '--epochs', batchSize: '--batch-size', learningRate: '--lr', weightDecay: '--weight-decay', warmupRatio: '--warmup',
+  warmupSteps: '--warmup', schedule: '--schedule', maxGradNorm: '--grad-clip', gradAccumSteps: '--grad-accumulation',
+  labelSmoothing: '--label-smoothing', seed: '--seed', evalEverySteps: '--eval-every', 'earlyStopping.patience': '--early-stopping',
+  'earlyStopping.metric': '--metric', 'earlyStopping.minDelta': '--min-delta', bestMetric: '--metric', maxSteps: '--max-steps',
+  optimizer: '--optimizer', classWeights: '--class-weights', 'freeze.layers': '--mode', mode: '--mode', classifierDropout: '--dropout',
+  labels: '--label-column', maxLength: '--max-length',
+};
+
+export function relabelOption<E extends UserError>(e: E): E {
+  const o = e.where.option;
+  if (o && TRAIN_FLAG_OF[o]) (e.where as { option?: string }).option = TRAIN_FLAG_OF[o];
+  return e;
+}
+
+/** The training options as the engine's TrainConfig. --warmup below 1 is a ratio, otherwise a step count. */
+export function trainConfigFrom(opts: ParsedOptions): TrainConfig {
+  const warmup = num(opts, 'warmup');
+  const patience = num(opts, 'early-stopping') ?? 0;
+  const metric = str(opts, 'metric');
+  const cfg: TrainConfig = {
+    epochs: num(opts, 'epochs') ?? 3,
+    batchSize: num(opts, 'batch-size') ?? 32,
+    learningRate: num(opts, 'lr') ?? 1e-3,
+    weightDecay: num(opts, 'weight-decay') ?? 0.01,
+    schedule: (str(opts, 'schedule') ?? 'linear') as TrainConfig['schedule'],
+    optimizer: (str(opts, 'optimizer') ?? 'adamw') as TrainConfig['optimizer'],
+    maxGradNorm: num(opts, 'grad-clip') ?? 1,
+    gradAccumSteps: num(opts, 'grad-accumulation') ?? 1,
+    labelSmoothing: num(opts, 'label-smoothing') ?? 0,
+    seed: num(opts, 'seed') ?? 42,
+  };
+  if (warmup !== undefined) {
+    if (warmup < 1) cfg.warmupRatio = warmup;
+    else cfg.warmupSteps = warmup;
+  } else cfg.warmupRatio = 0.06;
+  const evalEvery = num(opts, 'eval-every');
+  if (evalEvery) cfg.evalEverySteps = evalEvery;
+  const maxSteps = num(opts, 'max-steps');
+  if (maxSteps !== undefined) cfg.maxSteps = maxSteps;
+  if (opts['class-weights'] === true) cfg.classWeights = 'balanced';
+  if (patience > 0) cfg.earlyStopping = { metric: metric ?? 'macroF1', patience, minDelta: num(opts, 'min-delta') ?? 0 };
+  else if (metric) cfg.bestMetric = metric;
+  return cfg;
+}
+
+export const TRAIN_OPTIONS: OptionSpec[] = [
+  { name: 'epochs', type: 'int', min: 1, help: 'passes over the training data', defaultText: '3' },
+  { name: 'batch-size', type: 'int', min: 1, help: 'examples per step', defaultText: '32' },
+  { name: 'lr', type: 'number', help: 'peak learning rate (AdamW)', defaultText: '1e-3 head/lora, 5e-5 full/freeze' },
+  { name: 'weight-decay', type: 'number', min: 0, help: 'decoupled weight decay (not on biases / LayerNorm)', defaultText: '0.01' },
+  { name: 'warmup', type: 'number', min: 0, help: 'warm-up: a ratio of all steps if < 1, else a step count', defaultText: '0.06' },
+  { name: 'schedule', type: 'string', choices: ['constant', 'linear', 'cosine'], help: 'learning-rate schedule after warm-up', defaultText: 'linear' },
+  { name: 'optimizer', type: 'string', choices: ['adamw', 'adam'], help: 'optimizer', defaultText: 'adamw' },
+  { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: '128' },
+  { name: 'seed', type: 'int', help: 'seed for shuffling, dropout, head init and the validation split', defaultText: '42' },
+  { name: 'early-stopping', type: 'int', min: 0, meta: 'PATIENCE', help: 'stop after this many evaluations without improvement (0 = off)', defaultText: '0' },
+  { name: 'metric', type: 'string', help: 'validation metric for early stopping / the best checkpoint (loss, accuracy, macroF1, mse, ...)', defaultText: 'macroF1 with early stopping, else loss' },
+  { name: 'min-delta', type: 'number', min: 0, help: 'early stopping: smallest change that counts as better', defaultText: '0' },
+  { name: 'eval-every', type: 'int', min: 0, meta: 'STEPS', help: 'also evaluate every N steps (0 = once per epoch)', defaultText: '0' },
+  { name: 'max-steps', type: 'int', min: 1, help: 'stop after this many optimizer steps' },
+  { name: 'grad-clip', type: 'number', min: 0, help: 'clip gradients to this global norm (0 = off)', defaultText: '1' },
+  { name: 'grad-accumulation', type: 'int', min: 1, help: 'micro-batches per optimizer step', defaultText: '1' },
+  { name: 'label-smoothing', type: 'number', min: 0, help: 'label smoothing for classification', defaultText: '0' },
+  { name: 'class-weights', type: 'boolean', help: 'weight the loss by inverse class frequency (imbalanced data)' },
+  { name: 'dropout', type: 'number', min: 0, help: 'classifier dropout', defaultText: "the model's" },
+  { name: 'lora-alpha', type: 'number', min: 0, help: 'LoRA scale numerator (scale = alpha / rank)', defaultText: '2 × rank' },
+  { name: 'lora-dropout', type: 'number', min: 0, help: 'dropout on the LoRA input', defaultText: '0.05' },
+  { name: 'lora-targets', type: 'string', meta: 'LIST', help: 'LoRA targets: comma list of query,key,value,output,ffn', defaultText: 'query,value' },
+];
