@@ -47,7 +47,7 @@ export function hubSource(id: string, revision = 'main', opts: HubOptions = {}):
       return null;
     }
     if (res.status === 401 || res.status === 403) {
-      throw new UserError(`${label} is private or gated (HTTP ${res.status})`, { file }, 'accept the model\'s terms on huggingface.co and give an access token, or pick another model');
+      throw new UserError(`${label} was not found, or is private or gated (HTTP ${res.status})`, { file }, 'check the model id; for a gated model accept its terms on huggingface.co and give an access token');
     }
     if (!res.ok) throw new UserError(`the Hub answered HTTP ${res.status} for ${label}/${file}`, { file }, 'try again later, or load the model from a folder');
     return res;
