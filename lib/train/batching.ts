@@ -7,9 +7,13 @@ import type { EncodedExample } from './encode';
 import { IGNORE_INDEX } from './encode';
 import type { Rng } from './rng';
 
-/** The padded length for a batch whose longest sequence is `len`: a multiple of `multiple`, never above `cap`. */
+/**
+ * The padded length for a batch whose longest sequence is `len`: a multiple of `multiple` up to 8·multiple (128 for
+ * 16), then a multiple of 4·multiple (64), never above `cap` — 14 shapes cover 1..512 tokens.
+ */
 export function paddedLength(len: number, multiple: number, cap = Infinity): number {
-  const rounded = Math.max(multiple, Math.ceil(len / multiple) * multiple);
+  const step = len > 8 * multiple ? 4 * multiple : multiple;
+  const rounded = Math.max(multiple, Math.ceil(len / step) * step);
   return Math.max(len, Math.min(rounded, cap));
 }
 

@@ -12,7 +12,8 @@ import { makeTargets, makeTensorBatch, planEpoch, type PadOptions } from './batc
 import { metricMode, resolveConfig, type ResolvedConfig, type TrainConfig } from './config';
 import type { EncodedExample } from './encode';
 import { collectOutputs, evalFromOutputs } from './evaluate';
-import { RunControls, type EvalResult, type StopReason, type TrainEvent } from './events';
+import { RunControls } from './controls';
+import type { EvalResult, StopReason, TrainEvent } from './events';
 import { balancedClassWeights, taskLoss } from './losses';
 import { AdamOptimizer } from './optimizer';
 import { Rng } from './rng';
@@ -75,6 +76,11 @@ function classWeightsFor(model: TaskModel, cfg: ResolvedConfig, train: EncodedEx
   }
   if (model.task === 'regression') throw new UserError('class weights do not apply to regression', { option: 'classWeights' }, 'leave class weights out');
   return balancedClassWeights(counts);
+}
+
+/** Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_: the factor the gradients are multiplied by. */
+export function clipScale(globalNorm: number, maxNorm: number): number {
+  return maxNorm > 0 && globalNorm > maxNorm ? maxNorm / (globalNorm + 1e-6) : 1;
 }
 
 const STEP_ID = (step: number) => `step-${String(step).padStart(7, '0')}`;
@@ -327,7 +333,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         const what = !Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`;
         throw new UserError(`training stopped at step ${step + 1}: ${what}; the weights were left as they were after step ${step}`, { option: 'learningRate' }, `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`);
       }
-      const scale = cfg.maxGradNorm > 0 && gradNorm > cfg.maxGradNorm ? cfg.maxGradNorm / (gradNorm + 1e-6) : 1;
+      const scale = clipScale(gradNorm, cfg.maxGradNorm);
       const named: Record<string, tf.Tensor> = {};
       const clipped = scale === 1 ? grads : tf.tidy(() => grads.map((g) => g.mul(scale)));
       if (scale !== 1) grads.forEach((t) => t.dispose());

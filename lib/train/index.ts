@@ -1,6 +1,7 @@
 // The training engine's public surface.
-export { fineTune, dropoutSeed, validateData, type FineTuneOptions, type TrainData } from './fine-tune';
-export { RunControls, type TrainEvent, type TrainEventType, type EvalResult, type StopReason } from './events';
+export { fineTune, dropoutSeed, validateData, clipScale, type FineTuneOptions, type TrainData } from './fine-tune';
+export { RunControls } from './controls';
+export { type TrainEvent, type TrainEventType, type EvalResult, type StopReason } from './events';
 export { resolveConfig, metricMode, type TrainConfig, type EarlyStoppingConfig, type ResolvedConfig } from './config';
 export { encodeExamples, IGNORE_INDEX, type EncodedExample } from './encode';
 export { predict, predictText, type PredictOptions } from './predict';

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
 import { makeTensorBatch, paddedLength, planEpoch } from '@/lib/train/batching';
 import { Rng } from '@/lib/train/rng';
+import { clipScale } from '@/lib/train/fine-tune';
 
 beforeAll(useWasm);
 
@@ -38,13 +39,22 @@ describe('batching', () => {
     expect(bucketed).toBeLessThan(plain * 0.5);
   });
 
-  it('padded lengths come from a bounded set: multiples of 16, capped at the model maximum', () => {
+  it('padded lengths come from a bounded set: multiples of 16 up to 128, then of 64, capped at the model maximum', () => {
     expect(paddedLength(1, 16)).toBe(16);
     expect(paddedLength(16, 16)).toBe(16);
     expect(paddedLength(17, 16)).toBe(32);
     expect(paddedLength(17, 16, 20)).toBe(20);
-    const shapes = new Set(Array.from({ length: 128 }, (_, i) => paddedLength(i + 1, 16, 128)));
-    expect(shapes.size).toBe(8);
+    expect(paddedLength(129, 16)).toBe(192);
+    expect(paddedLength(500, 16, 512)).toBe(512);
+    const shapes = new Set(Array.from({ length: 512 }, (_, i) => paddedLength(i + 1, 16, 512)));
+    expect([...shapes].sort((a, b) => a - b)).toEqual([16, 32, 48, 64, 80, 96, 112, 128, 192, 256, 320, 384, 448, 512]);
+    for (let len = 1; len <= 512; len++) expect(paddedLength(len, 16, 512)).toBeGreaterThanOrEqual(len);
+  });
+
+  it('gradient clipping scales by max/‖g‖ only when the global norm exceeds the maximum', () => {
+    expect(clipScale(5, 1)).toBeCloseTo(0.2, 6); // g = [3, 4] -> [0.6, 0.8]
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(clipScale(50, 0)).toBe(1); // 0 turns clipping off
   });
 
   it('pads right with the pad id, masks padding, keeps token type ids', () => {
