@@ -161,6 +161,16 @@ describe('fineTune: guards and live controls', () => {
     expect(err.error.where?.option).toBe('labelSmoothing');
   });
 
+  it('class weights change the loss; a weight list of the wrong length names the option', async () => {
+    const cfg = { ...base, epochs: 1 };
+    const plain = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, cfg)));
+    const weighted = await collect(fineTune(track(tinyModel()), { train, validation }, { ...cfg, classWeights: [1, 4], labelSmoothing: 0.1 }));
+    expect(errorOf(weighted)).toBeUndefined();
+    expect(stepLosses(weighted)[0]).not.toBeCloseTo(plain[0], 4);
+    const bad = await collect(fineTune(track(tinyModel()), { train, validation }, { ...cfg, classWeights: [1, 2, 3] }));
+    expect(of(bad, 'error')[0].error.where?.option).toBe('classWeights');
+  });
+
   it('a label id outside the model\'s labels is a UserError naming the example', async () => {
     const events = await collect(fineTune(track(tinyModel()), { train: [...train, { ids: [1, 7, 2], label: 5 }], validation }, base));
     const err = of(events, 'error')[0];
