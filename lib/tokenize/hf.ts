@@ -84,6 +84,8 @@ export class HfTokenizer implements TextTokenizer {
   private readonly pair: Slot[];
   private readonly added: Map<string, number>;
   private readonly unkId: number | undefined;
+  /** byte-level BPE (RoBERTa, GPT-2): pre-split words get a leading space, as add_prefix_space=True does */
+  private readonly byteLevel: boolean;
 
   constructor(
     private readonly tokenizerJson: Json,
@@ -111,6 +113,7 @@ export class HfTokenizer implements TextTokenizer {
     const max = Math.min(declared, opts.modelPositions ?? Infinity);
     this.modelMaxLength = Number.isFinite(max) ? max : 512;
     const oneType = opts.typeVocabSize !== undefined && opts.typeVocabSize <= 1;
+    this.byteLevel = JSON.stringify(tokenizerJson.pre_tokenizer ?? null).includes('"ByteLevel"');
     this.single = this.layout(false).map((x) => (oneType ? { ...x, type: 0 } : x));
     this.pair = this.layout(true).map((x) => (oneType ? { ...x, type: 0 } : x));
   }
@@ -175,7 +178,7 @@ export class HfTokenizer implements TextTokenizer {
   encodeWords(words: string[], opts?: { maxLength?: number }): Encoding {
     const toks: string[] = [], wids: number[] = [];
     words.forEach((w, i) => {
-      for (const t of this.pieces(w)) {
+      for (const t of this.pieces(this.byteLevel ? ` ${w}` : w)) {
         toks.push(t);
         wids.push(i);
       }

@@ -85,6 +85,8 @@ describe('Hugging Face tokenizer from model files', () => {
     expect(t.encode('hi hi').ids).toEqual([0, 6, 8, 2]);
     expect(t.encode('hi', 'hi').ids).toEqual([0, 6, 2, 2, 6, 2]);
     expect(t.encode('hi', 'hi').typeIds).toEqual([0, 0, 0, 0, 0, 0]);
+    // pre-split words are encoded as with add_prefix_space=True: every word starts with Ġ
+    expect(t.encodeWords(['hi', 'hi'])).toEqual({ ids: [0, 8, 8, 2], typeIds: [0, 0, 0, 0], wordIds: [null, 0, 1, null] });
   });
 
   it('bad files are UserErrors naming the file', async () => {
