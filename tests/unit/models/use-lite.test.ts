@@ -120,13 +120,16 @@ describe('USE-Lite encoder', () => {
 
   const dev = hasShared('datasets', 'sst2') ? readFileSync(sharedPath('datasets', 'sst2', 'stsa.binary.dev') as string, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(2)) : [];
 
-  it.skipIf(dev.length === 0)('matches the original GraphModel on 300 SST-2 dev sentences + 14 written ones (max |diff| ≤ 1e-4, cosine ≥ 0.99999)', async () => {
-    const sentences = [...dev.slice(0, 300), ...written];
+  it.skipIf(dev.length === 0)('matches the original GraphModel on the first 200 SST-2 dev sentences + 14 written ones (max |diff| ≤ 1e-4, cosine ≥ 0.99999)', async () => {
+    // batched by length so little padding is computed; the long written ones exceed 128 tokens (both sides truncate)
+    const encodeIds = (x: string) => (tokenizer as unknown as { encodeIds(t: string): number[] }).encodeIds(x);
+    const sentences = [...dev.slice(0, 200), ...written].sort((a, b) => encodeIds(a).length - encodeIds(b).length);
+    expect(sentences.length).toBe(214);
     let maxDiff = 0;
     let minCos = 1;
     for (let s = 0; s < sentences.length; s += 32) {
       const chunk = sentences.slice(s, s + 32);
-      const full = chunk.map((x) => (tokenizer as unknown as { encodeIds(t: string): number[] }).encodeIds(x));
+      const full = chunk.map(encodeIds);
       const want = await referenceEmbed(reference, full);
       const got = embed(encoder, chunk.map((x) => tokenizer.encode(x).ids), tokenizer.padId);
       for (let i = 0; i < chunk.length; i++) {
@@ -190,10 +193,11 @@ describe('USE-Lite encoder', () => {
     expect(tf.memory().numTensors).toBe(before);
 
     const run = (training: boolean, seed?: number) => tf.tidy(() => encoder.forward(padBatch(seqs, tokenizer.padId), { training, seed }).pooled.arraySync());
-    expect(run(false)).toEqual(run(false));
+    const e1 = run(false);
+    expect(run(false)).toEqual(e1);
     const t1 = run(true, 7);
-    expect(t1).toEqual(run(true, 7));
-    const diff = Math.max(...t1[0].map((v, k) => Math.abs(v - run(false)[0][k])));
+    expect(run(true, 7)).toEqual(t1);
+    const diff = Math.max(...t1[0].map((v, k) => Math.abs(v - e1[0][k])));
     expect(diff).toBeGreaterThan(1e-4);
   });
 
