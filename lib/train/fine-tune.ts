@@ -177,7 +177,13 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       controls: controls.snapshot(),
       metricsSoFar: structuredClone(history),
     });
+    // checkpoints this run may prune (the best one is never pruned); a resumed run continues the same rotation
     const saved: CheckpointMeta[] = [];
+    if (store && resumeFrom) {
+      const metas = await store.listCheckpoints(runId);
+      saved.push(...metas.filter((m) => !m.best && m.step <= step));
+      if (history.best && metas.some((m) => m.best)) bestCheckpointId = metas.find((m) => m.best)!.id;
+    }
     const save = async (reason: Checkpoint['reason']): Promise<CheckpointMeta | null> => {
       if (!store) return null;
       const ckpt = await capture(reason, STEP_ID(step), false);
