@@ -7,7 +7,7 @@ import { importData, type ImportOptions, type ImportResult } from '@/lib/data/im
 import { applyMapping, type MappedData } from '@/lib/data/mapping';
 import { assignSplits, SPLIT_CODES, type SplitSettings } from '@/lib/data/split';
 import type { ColumnMapping, DataRecord, DataWarning, LabeledData, ParsedTable, ProgressCallback } from '@/lib/data/types';
-import { newId, ROWS_PER_CHUNK, storageEstimate, type DatasetRow, type SplitRow, type StudioDb } from './db';
+import { chunkRows, newId, ROWS_PER_CHUNK, storageEstimate, type DatasetRow, type SplitRow, type StudioDb } from './db';
 
 /** Rough bytes a stored table takes in IndexedDB (UTF-16 strings plus structure). */
 export function storedSizeEstimate(table: ParsedTable): number {
@@ -58,7 +58,7 @@ export async function saveImport(db: StudioDb, input: SaveImportInput): Promise<
       for (let c = 0; c < chunkCount; c++) {
         const a = c * ROWS_PER_CHUNK;
         const b = Math.min(table.rows.length, a + ROWS_PER_CHUNK);
-        await db.rowChunks.add({ datasetId: id, index: c, rows: table.rows.slice(a, b), rowNumbers: table.rowNumbers.slice(a, b) });
+        await db.rowChunks.add({ datasetId: id, index: c, packed: JSON.stringify(table.rows.slice(a, b)), rowNumbers: Int32Array.from(table.rowNumbers.slice(a, b)) });
         input.onProgress?.(b, table.rows.length);
       }
     });
@@ -87,7 +87,7 @@ export async function loadTable(db: StudioDb, id: string): Promise<ParsedTable> 
   const rows: string[][] = [];
   const rowNumbers: number[] = [];
   for (const c of chunks) {
-    for (const r of c.rows) rows.push(r);
+    for (const r of chunkRows(c)) rows.push(r);
     for (const n of c.rowNumbers) rowNumbers.push(n);
   }
   const s = root.source;

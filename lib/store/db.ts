@@ -45,8 +45,22 @@ export interface DatasetRow {
 export interface RowChunk {
   datasetId: string;
   index: number;
-  rows: string[][];
-  rowNumbers: number[];
+  /** the chunk's rows as JSON (string[][]): one string clones into IndexedDB many times faster than 15,000 small ones */
+  packed: string;
+  rowNumbers: Int32Array;
+}
+
+/** v1 chunks stored rows as arrays; the v2 upgrade packs them. */
+interface RowChunkV1 {
+  datasetId: string;
+  index: number;
+  rows?: string[][];
+  rowNumbers: number[] | Int32Array;
+  packed?: string;
+}
+
+export function chunkRows(c: RowChunk): string[][] {
+  return JSON.parse(c.packed) as string[][];
 }
 
 export interface SplitRow {
@@ -104,7 +118,7 @@ export function declareV1(db: Dexie): void {
   });
 }
 
-/** Version 2: dataset versions (rootId/parentId/ops), typed split codes, runs, metrics, checkpoints, settings. */
+/** Version 2: dataset versions (rootId/parentId/ops), packed row chunks, typed split codes, runs, metrics, checkpoints, settings. */
 export function declareV2(db: Dexie): void {
   db.version(2)
     .stores({
@@ -126,6 +140,13 @@ export function declareV2(db: Dexie): void {
         d.labels ??= [];
         d.warnings ??= [];
         d.mapping ??= null;
+      });
+      await tx.table('rowChunks').toCollection().modify((c: RowChunkV1) => {
+        if (c.rows) {
+          c.packed = JSON.stringify(c.rows);
+          delete c.rows;
+        }
+        if (Array.isArray(c.rowNumbers)) c.rowNumbers = Int32Array.from(c.rowNumbers);
       });
       await tx.table('splits').toCollection().modify((s: Record<string, unknown>) => {
         if (Array.isArray(s.codes)) s.codes = Uint8Array.from(s.codes as number[]);
