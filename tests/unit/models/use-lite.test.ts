@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
 import { writeSafetensors } from '@/lib/io/safetensors';
 import { memorySource, type FileSource } from '@/lib/io/source';
-import { blockOfUseLiteName, exportUseLiteWeights, importUseLiteWeights, loadUseLite, type UseLiteEncoder } from '@/lib/models/use-lite';
+import { blockOfUseLiteName, exportUseLiteWeights, importUseLiteWeights, loadUseLite, matMulPlain, useLiteLayerNames, type UseLiteEncoder } from '@/lib/models/use-lite';
 import type { TextTokenizer } from '@/lib/models/types';
 import { useWasm } from '@/tests/helpers/tf';
 import { hasShared, sharedPath } from '../../helpers/shared';
@@ -199,6 +199,50 @@ describe('USE-Lite encoder', () => {
     expect(run(true, 7)).toEqual(t1);
     const diff = Math.max(...t1[0].map((v, k) => Math.abs(v - e1[0][k])));
     expect(diff).toBeGreaterThan(1e-4);
+  });
+
+  it('matMulPlain has the same value and gradients as tf.matMul (rank 2 and batched rank 4)', () => {
+    for (const [sa, sb] of [[[5, 7], [7, 3]], [[2, 3, 4, 6], [2, 3, 6, 5]]] as const) {
+      const a = tf.randomNormal([...sa], 0, 1, 'float32', 1);
+      const b = tf.randomNormal([...sb], 0, 1, 'float32', 2);
+      const w = tf.randomNormal([...sa.slice(0, -1), sb[sb.length - 1]], 0, 1, 'float32', 3);
+      const loss = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) => f(x, y).mul(w).sum();
+      const [ga, gb] = tf.grads(loss(matMulPlain))([a, b]);
+      const [ra, rb] = tf.grads(loss((x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D)))([a, b]);
+      const d = (x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => x.sub(y).abs().max().dataSync()[0]);
+      expect(d(matMulPlain(a, b), tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D))).toBeLessThan(1e-5);
+      expect(d(ga, ra)).toBeLessThan(1e-4);
+      expect(d(gb, rb)).toBeLessThan(1e-4);
+      tf.dispose([a, b, w, ga, gb, ra, rb]);
+    }
+  });
+
+  it('has gradients that agree with finite differences on an embedding row, an FFN weight and an attention weight', () => {
+    const seqs = ['great acting', 'dull plot here'].map((x) => tokenizer.encode(x).ids);
+    const target = tf.linspace(-1, 1, 512).reshape([1, 512]);
+    const lossOf = () => tf.tidy(() => encoder.forward(padBatch(seqs, tokenizer.padId), { training: false }).pooled.mul(target).sum().mul(100) as tf.Scalar);
+    const names = ['module/Embeddings_en', useLiteLayerNames(0).ffn1Kernel, useLiteLayerNames(1).qkvKernel];
+    const vars = names.map((n) => encoder.params.get(n)!);
+    const { grads, value } = tf.variableGrads(lossOf, vars);
+    value.dispose();
+    // the element of each variable with the largest gradient, probed with central differences in float32
+    for (const v of vars) {
+      const g = grads[v.name].dataSync();
+      let k = 0;
+      for (let i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[k])) k = i;
+      const orig = v.dataSync().slice();
+      const eps = 5e-3;
+      const at = (delta: number) => {
+        const w = orig.slice();
+        w[k] += delta;
+        tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
+        return lossOf().dataSync()[0];
+      };
+      const fd = (at(eps) - at(-eps)) / (2 * eps);
+      tf.tidy(() => v.assign(tf.tensor(orig, v.shape)));
+      expect(Math.abs(fd - g[k]) / Math.abs(g[k])).toBeLessThan(0.02);
+    }
+    tf.dispose([grads, target]);
   });
 
   it('leaves tf.memory().numTensors at its baseline after forward passes and after load + dispose', async () => {
