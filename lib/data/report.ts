@@ -70,15 +70,21 @@ export function normalisedKey(r: DataRecord): string {
   return k;
 }
 
-function groupsOf(records: DataRecord[], key: (r: DataRecord) => string): Map<string, number[]> {
-  const m = new Map<string, number[]>();
+/** Groups of 2+ records sharing a key (first-seen order). One Map of first indices; arrays only for repeats. */
+function groupsOf(records: DataRecord[], key: (r: DataRecord) => string): number[][] {
+  const first = new Map<string, number>();
+  const repeated = new Map<string, number[]>();
   for (let i = 0; i < records.length; i++) {
     const k = key(records[i]);
-    const g = m.get(k);
-    if (g) g.push(i);
-    else m.set(k, [i]);
+    const f = first.get(k);
+    if (f === undefined) first.set(k, i);
+    else {
+      const g = repeated.get(k);
+      if (g) g.push(i);
+      else repeated.set(k, [f, i]);
+    }
   }
-  return m;
+  return [...repeated.values()].sort((a, b) => a[0] - b[0]);
 }
 
 export function lengthHistogram(records: DataRecord[], lengthOf: NonNullable<ReportOptions['lengthOf']>, maxLength: number, bins = 20, sample = 5000): LengthHistogram {
@@ -114,11 +120,10 @@ export function analyse(records: DataRecord[], opts: ReportOptions = {}): DataRe
     else if (Array.isArray(r.label)) for (const l of r.label) dist.set(l, (dist.get(l) ?? 0) + 1);
     else if (typeof r.label === 'string') dist.set(r.label, (dist.get(r.label) ?? 0) + 1);
   }
-  const dupes = (m: Map<string, number[]>) => {
+  const dupes = (all: number[][]) => {
     let count = 0;
     const groups: number[][] = [];
-    for (const g of m.values()) {
-      if (g.length < 2) continue;
+    for (const g of all) {
       count += g.length - 1;
       if (groups.length < maxGroups) groups.push(g.map((i) => records[i].row));
     }
@@ -127,8 +132,7 @@ export function analyse(records: DataRecord[], opts: ReportOptions = {}): DataRe
   const exact = groupsOf(records, exactKey);
   const norm = groupsOf(records, normalisedKey);
   const conflicts = { count: 0, groups: [] as { rows: number[]; labels: string[] }[] };
-  for (const g of norm.values()) {
-    if (g.length < 2) continue;
+  for (const g of norm) {
     const labels = new Set<string>();
     for (const i of g) if (records[i].label !== null) labels.add(labelKey(records[i].label));
     if (labels.size < 2) continue;
