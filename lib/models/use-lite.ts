@@ -392,7 +392,7 @@ export async function loadUseLite(src: FileSource, opts: { config?: Partial<UseL
     weights = readSafetensors(st, file).tensors;
     const tj = await src.read('tokenizer.json');
     if (!tj) throw new UserError(`${src.label} has no tokenizer.json`, { file: 'tokenizer.json' }, 'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json');
-    tokenizer = SentencePieceTokenizer.fromTokenizerJson(tj);
+    tokenizer = SentencePieceTokenizer.fromTokenizerJson(tj, await src.read('tokenizer_config.json'));
   } else {
     file = 'model.json';
     weights = await readGraphModelWeights(src, 'model.json', opts.onProgress);

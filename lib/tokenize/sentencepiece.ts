@@ -91,20 +91,31 @@ export class SentencePieceTokenizer implements TextTokenizer {
     return new SentencePieceTokenizer(checkVocab(parsed, file), opts);
   }
 
-  /** Reads back the tokenizer.json written by files() (a Hugging Face Unigram model). */
-  static fromTokenizerJson(data: string | Uint8Array, file = 'tokenizer.json'): SentencePieceTokenizer {
-    const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
-    let parsed: { model?: { type?: string; vocab?: unknown; unk_id?: number }; use_lite?: SentencePieceOptions };
+  /**
+   * Reads back the tokenizer.json written by files() (a Hugging Face Unigram model), with the segmentation rules
+   * plain Unigram does not carry taken from tokenizer_config.json's "use_lite" entry (USE-Lite's defaults without it).
+   */
+  static fromTokenizerJson(data: string | Uint8Array, config?: string | Uint8Array | null, file = 'tokenizer.json'): SentencePieceTokenizer {
+    const text = (d: string | Uint8Array) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
+    let parsed: { model?: { type?: string; vocab?: unknown; unk_id?: number } };
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text(data));
     } catch (e) {
       throw new UserError(`not valid JSON (${(e as Error).message})`, { file }, 'Re-export the model or use its original tokenizer.json.');
     }
     if (parsed.model?.type !== 'Unigram') {
       throw new UserError(`expected a Unigram model, found "${String(parsed.model?.type)}"`, { file, option: 'model.type' }, 'This tokenizer reads SentencePiece unigram vocabularies only.');
     }
+    let extra: SentencePieceOptions = {};
+    if (config) {
+      try {
+        extra = (JSON.parse(text(config)) as { use_lite?: SentencePieceOptions }).use_lite ?? {};
+      } catch (e) {
+        throw new UserError(`not valid JSON (${(e as Error).message})`, { file: 'tokenizer_config.json' }, 'Re-export the model.');
+      }
+    }
     const vocab = checkVocab(parsed.model.vocab, file);
-    return new SentencePieceTokenizer(vocab, { ...(parsed.use_lite ?? {}), unkId: parsed.model.unk_id ?? 0 });
+    return new SentencePieceTokenizer(vocab, { ...extra, unkId: parsed.model.unk_id ?? 0 });
   }
 
   /** Token ids of one text, untruncated: the reference segmentation exactly. */
@@ -200,7 +211,10 @@ export class SentencePieceTokenizer implements TextTokenizer {
     return ids.map((id) => this.vocab[id]?.[0] ?? '');
   }
 
-  /** tokenizer.json (a Hugging Face Unigram model over the same pieces) + tokenizer_config.json. */
+  /**
+   * tokenizer.json (a Hugging Face Unigram model over the same pieces) + tokenizer_config.json. Other tools running it
+   * get the same ids except on Viterbi ties (1 in 6,920 SST-2 sentences) and on literal control names such as "</s>".
+   */
   files(): Record<string, string> {
     const special = (id: number) => ({ id, content: this.vocab[id][0], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
     const tokenizer = {
@@ -216,8 +230,6 @@ export class SentencePieceTokenizer implements TextTokenizer {
       post_processor: null,
       decoder: { type: 'Metaspace', replacement: SEP, prepend_scheme: 'always', split: false },
       model: { type: 'Unigram', unk_id: this.unkId, vocab: this.vocab, byte_fallback: false },
-      // read back by fromTokenizerJson: the reference's segmentation rules that plain Unigram does not carry
-      use_lite: { reservedCount: this.reservedCount, modelMaxLength: this.modelMaxLength, padId: this.padId, sepId: this.sepId },
     };
     const config = {
       tokenizer_class: 'PreTrainedTokenizerFast',
@@ -227,6 +239,8 @@ export class SentencePieceTokenizer implements TextTokenizer {
       pad_token: this.vocab[this.padId][0],
       padding_side: 'right',
       truncation_side: 'right',
+      // read back by fromTokenizerJson: the reference's rules that a plain Unigram tokenizer.json does not carry
+      use_lite: { reservedCount: this.reservedCount, modelMaxLength: this.modelMaxLength, padId: this.padId, sepId: this.sepId },
     };
     return { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': JSON.stringify(config, null, 2) };
   }
