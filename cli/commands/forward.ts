@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../lib/errors';
 import { createTaskModel } from '../../lib/models/task-model';
 import type { TensorBatch } from '../../lib/models/types';
-import { str } from '../args';
-import type { CommandModule } from '../context';
+import { str, type ParsedOptions } from '../args';
+import type { Cli } from '../context';
 import { loadBase } from '../models';
 
 interface Dense {
@@ -33,68 +33,55 @@ function dense(t: tf.Tensor): Dense {
   return { dims: [...t.shape], data: Array.from(t.dataSync()) };
 }
 
-export const forward: CommandModule = {
-  tensors: true,
-  spec: {
-    name: 'forward',
-    summary: 'run a model on token ids and write every hidden state, the pooler output and logits as JSON',
-    usage: 'finetune forward --model DIR --inputs inputs.json --out outputs.json',
-    options: [
-      { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a Hugging Face folder (config.json + model.safetensors; tokenizer files optional) or a finetune train output' },
-      { name: 'inputs', type: 'string', required: true, meta: 'FILE', help: 'JSON with input_ids, attention_mask (or input_mask), token_type_ids: [[...]] rows or {dims, data}, optionally under "inputs"' },
-      { name: 'out', type: 'string', required: true, meta: 'FILE', help: 'JSON to write: outputs.hidden_state_0..L, last_hidden_state, pooler_output, logits' },
-    ],
-  },
-  async run(opts, cli) {
-    const inputsPath = str(opts, 'inputs')!;
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(await readFile(inputsPath, 'utf8'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('file not found', { file: inputsPath, option: '--inputs' }, 'check the path given to --inputs');
-      if (e instanceof SyntaxError) throw new UserError(`not valid JSON (${e.message})`, { file: inputsPath, option: '--inputs' }, 'fix the JSON');
-      throw e;
-    }
-    const src = (json.inputs && typeof json.inputs === 'object' ? json.inputs : json) as Record<string, unknown>;
-    if (src.input_ids === undefined) throw new UserError('no "input_ids"', { file: inputsPath, option: '--inputs' }, 'give input_ids as a list of rows of token ids');
-    const ids = readMatrix(src.input_ids, 'input_ids', inputsPath);
-    const maskRaw = src.attention_mask ?? src.input_mask;
-    const mask = maskRaw === undefined ? { dims: ids.dims, data: ids.data.map(() => 1) } : readMatrix(maskRaw, 'attention_mask', inputsPath);
-    const types = src.token_type_ids === undefined ? null : readMatrix(src.token_type_ids, 'token_type_ids', inputsPath);
-    for (const [n, m] of [['attention_mask', mask], ['token_type_ids', types]] as const) {
-      if (m && m.dims.join() !== ids.dims.join()) throw new UserError(`"${n}" has dims [${m.dims.join(', ')}], input_ids [${ids.dims.join(', ')}]`, { file: inputsPath, tensor: n }, 'give every input the same [batch, length]');
-    }
+export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
+  const inputsPath = str(opts, 'inputs')!;
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(await readFile(inputsPath, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('file not found', { file: inputsPath, option: '--inputs' }, 'check the path given to --inputs');
+    if (e instanceof SyntaxError) throw new UserError(`not valid JSON (${e.message})`, { file: inputsPath, option: '--inputs' }, 'fix the JSON');
+    throw e;
+  }
+  const src = (json.inputs && typeof json.inputs === 'object' ? json.inputs : json) as Record<string, unknown>;
+  if (src.input_ids === undefined) throw new UserError('no "input_ids"', { file: inputsPath, option: '--inputs' }, 'give input_ids as a list of rows of token ids');
+  const ids = readMatrix(src.input_ids, 'input_ids', inputsPath);
+  const maskRaw = src.attention_mask ?? src.input_mask;
+  const mask = maskRaw === undefined ? { dims: ids.dims, data: ids.data.map(() => 1) } : readMatrix(maskRaw, 'attention_mask', inputsPath);
+  const types = src.token_type_ids === undefined ? null : readMatrix(src.token_type_ids, 'token_type_ids', inputsPath);
+  for (const [n, m] of [['attention_mask', mask], ['token_type_ids', types]] as const) {
+    if (m && m.dims.join() !== ids.dims.join()) throw new UserError(`"${n}" has dims [${m.dims.join(', ')}], input_ids [${ids.dims.join(', ')}]`, { file: inputsPath, tensor: n }, 'give every input the same [batch, length]');
+  }
 
-    const base = await loadBase(str(opts, 'model')!, { requireTokenizer: false });
-    const vocab = Number(base.encoder.config.vocab_size ?? Infinity);
-    const bad = ids.data.findIndex((x) => !Number.isInteger(x) || x < 0 || x >= vocab);
-    if (bad >= 0) {
-      base.encoder.dispose();
-      throw new UserError(`token id ${ids.data[bad]} at row ${Math.floor(bad / ids.dims[1]) + 1}, position ${(bad % ids.dims[1]) + 1} is outside the vocabulary 0..${vocab - 1}`, { file: inputsPath, tensor: 'input_ids' }, 'use ids from this model\'s tokenizer');
-    }
-    const batch: TensorBatch = {
-      inputIds: tf.tensor2d(ids.data, ids.dims as [number, number], 'int32'),
-      attentionMask: tf.tensor2d(mask.data, mask.dims as [number, number], 'int32'),
-      ...(types ? { tokenTypeIds: tf.tensor2d(types.data, types.dims as [number, number], 'int32') } : {}),
-    };
-    const outputs: Record<string, Dense> = {};
-    const headed = base.headParams.size > 0 && base.task !== undefined && base.tokenizer !== null;
-    const model = headed ? createTaskModel({ encoder: base.encoder, tokenizer: base.tokenizer!, task: base.task!, labels: base.task === 'regression' ? [] : base.labels, mode: { kind: 'full' }, headParams: base.headParams }) : null;
-    try {
-      tf.tidy(() => {
-        const r = base.encoder.forward(batch, { training: false, outputHiddenStates: true });
-        r.hiddenStates?.forEach((h, i) => (outputs[`hidden_state_${i}`] = dense(h)));
-        outputs.last_hidden_state = dense(r.sequence);
-        outputs.pooler_output = dense(r.pooled);
-        if (model) outputs.logits = dense(model.forward(batch, { training: false }));
-      });
-    } finally {
-      tf.dispose([batch.inputIds, batch.attentionMask, ...(batch.tokenTypeIds ? [batch.tokenTypeIds] : [])]);
-      if (model) model.dispose();
-      else base.encoder.dispose();
-    }
-    const outPath = str(opts, 'out')!;
-    await writeFile(outPath, JSON.stringify({ model: base.source, arch: base.encoder.arch, inputs: { input_ids: ids, attention_mask: mask, ...(types ? { token_type_ids: types } : {}) }, outputs }));
-    cli.out(JSON.stringify({ out: outPath, outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.dims])) }));
-  },
-};
+  const base = await loadBase(str(opts, 'model')!, { requireTokenizer: false });
+  const vocab = Number(base.encoder.config.vocab_size ?? Infinity);
+  const bad = ids.data.findIndex((x) => !Number.isInteger(x) || x < 0 || x >= vocab);
+  if (bad >= 0) {
+    base.encoder.dispose();
+    throw new UserError(`token id ${ids.data[bad]} at row ${Math.floor(bad / ids.dims[1]) + 1}, position ${(bad % ids.dims[1]) + 1} is outside the vocabulary 0..${vocab - 1}`, { file: inputsPath, tensor: 'input_ids' }, 'use ids from this model\'s tokenizer');
+  }
+  const batch: TensorBatch = {
+    inputIds: tf.tensor2d(ids.data, ids.dims as [number, number], 'int32'),
+    attentionMask: tf.tensor2d(mask.data, mask.dims as [number, number], 'int32'),
+    ...(types ? { tokenTypeIds: tf.tensor2d(types.data, types.dims as [number, number], 'int32') } : {}),
+  };
+  const outputs: Record<string, Dense> = {};
+  const headed = base.headParams.size > 0 && base.task !== undefined && base.tokenizer !== null;
+  const model = headed ? createTaskModel({ encoder: base.encoder, tokenizer: base.tokenizer!, task: base.task!, labels: base.task === 'regression' ? [] : base.labels, mode: { kind: 'full' }, headParams: base.headParams }) : null;
+  try {
+    tf.tidy(() => {
+      const r = base.encoder.forward(batch, { training: false, outputHiddenStates: true });
+      r.hiddenStates?.forEach((h, i) => (outputs[`hidden_state_${i}`] = dense(h)));
+      outputs.last_hidden_state = dense(r.sequence);
+      outputs.pooler_output = dense(r.pooled);
+      if (model) outputs.logits = dense(model.forward(batch, { training: false }));
+    });
+  } finally {
+    tf.dispose([batch.inputIds, batch.attentionMask, ...(batch.tokenTypeIds ? [batch.tokenTypeIds] : [])]);
+    if (model) model.dispose();
+    else base.encoder.dispose();
+  }
+  const outPath = str(opts, 'out')!;
+  await writeFile(outPath, JSON.stringify({ model: base.source, arch: base.encoder.arch, inputs: { input_ids: ids, attention_mask: mask, ...(types ? { token_type_ids: types } : {}) }, outputs }));
+  cli.out(JSON.stringify({ out: outPath, outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.dims])) }));
+}

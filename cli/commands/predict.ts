@@ -6,10 +6,10 @@ import { UserError } from '../../lib/errors';
 import type { TaskModel } from '../../lib/models/types';
 import { predict } from '../../lib/train/predict';
 import { argmax } from '../../lib/train/metrics';
-import { num, str } from '../args';
-import type { CommandModule } from '../context';
+import { num, str, type ParsedOptions } from '../args';
+import type { Cli } from '../context';
 import { loadTable, mappingFor } from '../data';
-import { loadTrained } from '../models';
+import { loadTrained, trainedMaxLength } from '../models';
 
 /** One example's output as named values: label + score (classification), labels over the threshold, or a value. */
 function describe(model: TaskModel, probs: number[], threshold: number) {
@@ -22,63 +22,42 @@ function describe(model: TaskModel, probs: number[], threshold: number) {
   return { label: model.labels[k], score: probs[k], scores: Object.fromEntries(model.labels.map((l, i) => [l, probs[i]])) };
 }
 
-export const predictCommand: CommandModule = {
-  tensors: true,
-  spec: {
-    name: 'predict',
-    summary: 'predict with a trained model folder, for a file (--data, --out) or one text (--text)',
-    usage: 'finetune predict --model DIR (--data FILE --out preds.csv | --text "...") [--text-column C]',
-    options: [
-      { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a folder written by finetune train' },
-      { name: 'data', type: 'string', meta: 'FILE', help: 'CSV, TSV or JSONL with a text column' },
-      { name: 'out', type: 'string', meta: 'FILE', help: 'CSV to write: the input columns plus prediction and score columns' },
-      { name: 'text', type: 'string', meta: 'TEXT', help: 'one text to predict (printed as JSON)' },
-      { name: 'text-pair', type: 'string', meta: 'TEXT', help: 'the second text of a pair, with --text' },
-      { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed' },
-      { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
-      { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: '128' },
-      { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
-      { name: 'threshold', type: 'number', help: 'multilabel: probability above which a label is predicted', defaultText: '0.5' },
-    ],
-    oneOf: [['data', 'text']],
-  },
-  async run(opts, cli) {
-    const dataPath = str(opts, 'data');
-    const outPath = str(opts, 'out');
-    if (dataPath && !outPath) throw new UserError('--data needs --out for the predictions file', { option: '--out' }, 'add --out preds.csv');
-    const model = await loadTrained(str(opts, 'model')!);
-    const maxLength = Math.min(num(opts, 'max-length') ?? 128, model.tokenizer.modelMaxLength);
-    const threshold = num(opts, 'threshold') ?? 0.5;
-    try {
-      if (!dataPath) {
-        const text = str(opts, 'text')!;
-        const enc = model.tokenizer.encode(text, str(opts, 'text-pair'), { maxLength });
-        const [probs] = await predict(model, [enc]);
-        cli.out(JSON.stringify({ text, ...describe(model, probs as number[], threshold) }));
-        return;
-      }
-      const t = await loadTable(dataPath, '--data');
-      const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair: str(opts, 'text-pair-column') }, false);
-      const jt = t.table.columns.indexOf(mapping.text);
-      const jp = mapping.textPair ? t.table.columns.indexOf(mapping.textPair) : -1;
-      if (jt < 0) throw new UserError(`there is no column "${mapping.text}"`, { file: dataPath, option: '--text-column', column: mapping.text }, `choose one of: ${t.table.columns.join(', ')}`);
-      if (mapping.textPair && jp < 0) throw new UserError(`there is no column "${mapping.textPair}"`, { file: dataPath, option: '--text-pair-column', column: mapping.textPair }, `choose one of: ${t.table.columns.join(', ')}`);
-      const enc = t.table.rows.map((r) => model.tokenizer.encode(r[jt] ?? '', jp >= 0 ? (r[jp] ?? '') : undefined, { maxLength }));
-      cli.progress.update({ label: 'predict', done: 0, total: enc.length });
-      const outputs = await predict(model, enc, { batchSize: num(opts, 'batch-size') ?? 64 });
-      const extra = model.task === 'regression' ? ['prediction'] : model.task === 'multilabel' ? ['prediction', ...model.labels.map((l) => `p(${l})`)] : ['prediction', 'score', ...model.labels.map((l) => `p(${l})`)];
-      const rows = t.table.rows.map((r, i) => {
-        const p = outputs[i] as number[];
-        const d = describe(model, p, threshold);
-        if ('value' in d) return [...r, String(d.value)];
-        if ('label' in d) return [...r, d.label, String(d.score), ...p.map(String)];
-        return [...r, d.labels.join('|'), ...p.map(String)];
-      });
-      await writeFile(outPath!, Papa.unparse({ fields: [...t.table.columns, ...extra], data: rows }) + '\n');
-      cli.progress.update({ label: 'predict', done: enc.length, total: enc.length });
-      cli.out(JSON.stringify({ out: outPath, rows: rows.length }));
-    } finally {
-      model.dispose();
+export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
+  const dataPath = str(opts, 'data');
+  const outPath = str(opts, 'out');
+  if (dataPath && !outPath) throw new UserError('--data needs --out for the predictions file', { option: '--out' }, 'add --out preds.csv');
+  const model = await loadTrained(str(opts, 'model')!);
+  const maxLength = Math.min(num(opts, 'max-length') ?? (await trainedMaxLength(str(opts, 'model')!)) ?? 128, model.tokenizer.modelMaxLength);
+  const threshold = num(opts, 'threshold') ?? 0.5;
+  try {
+    if (!dataPath) {
+      const text = str(opts, 'text')!;
+      const enc = model.tokenizer.encode(text, str(opts, 'text-pair'), { maxLength });
+      const [probs] = await predict(model, [enc]);
+      cli.out(JSON.stringify({ text, ...describe(model, probs as number[], threshold) }));
+      return;
     }
-  },
-};
+    const t = await loadTable(dataPath, '--data');
+    const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair: str(opts, 'text-pair-column') }, false);
+    const jt = t.table.columns.indexOf(mapping.text);
+    const jp = mapping.textPair ? t.table.columns.indexOf(mapping.textPair) : -1;
+    if (jt < 0) throw new UserError(`there is no column "${mapping.text}"`, { file: dataPath, option: '--text-column', column: mapping.text }, `choose one of: ${t.table.columns.join(', ')}`);
+    if (mapping.textPair && jp < 0) throw new UserError(`there is no column "${mapping.textPair}"`, { file: dataPath, option: '--text-pair-column', column: mapping.textPair }, `choose one of: ${t.table.columns.join(', ')}`);
+    const enc = t.table.rows.map((r) => model.tokenizer.encode(r[jt] ?? '', jp >= 0 ? (r[jp] ?? '') : undefined, { maxLength }));
+    cli.progress.update({ label: 'predict', done: 0, total: enc.length });
+    const outputs = await predict(model, enc, { batchSize: num(opts, 'batch-size') ?? 64 });
+    const extra = model.task === 'regression' ? ['prediction'] : model.task === 'multilabel' ? ['prediction', ...model.labels.map((l) => `p(${l})`)] : ['prediction', 'score', ...model.labels.map((l) => `p(${l})`)];
+    const rows = t.table.rows.map((r, i) => {
+      const p = outputs[i] as number[];
+      const d = describe(model, p, threshold);
+      if ('value' in d) return [...r, String(d.value)];
+      if ('label' in d) return [...r, d.label, String(d.score), ...p.map(String)];
+      return [...r, d.labels.join('|'), ...p.map(String)];
+    });
+    await writeFile(outPath!, Papa.unparse({ fields: [...t.table.columns, ...extra], data: rows }, { newline: '\n' }) + '\n');
+    cli.progress.update({ label: 'predict', done: enc.length, total: enc.length });
+    cli.out(JSON.stringify({ out: outPath, rows: rows.length }));
+  } finally {
+    model.dispose();
+  }
+}

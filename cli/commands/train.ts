@@ -4,8 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors';
-import { buildLabeledData } from '../../lib/data/labeled';
-import { usableRecords, toExample } from '../../lib/data/labeled';
+import { buildLabeledData, toExample, usableRecords } from '../../lib/data/labeled';
 import type { Example } from '../../lib/data/types';
 import { createTaskModel } from '../../lib/models/task-model';
 import type { TaskModel } from '../../lib/models/types';
@@ -13,39 +12,14 @@ import { encodeExamples } from '../../lib/train/encode';
 import { fineTune } from '../../lib/train/fine-tune';
 import type { EvalResult, TrainEvent } from '../../lib/train/events';
 import { num, str, type ParsedOptions } from '../args';
-import type { Cli, CommandModule } from '../context';
+import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor, withFlags } from '../data';
 import { loadBase, saveTrained } from '../models';
-import { DATA_COLUMN_OPTIONS, MODEL_HELP, TRAIN_OPTIONS, parseMode, relabelOption, trainConfigFrom } from '../options';
+import { parseMode, relabelOption, trainConfigFrom } from '../options';
 import { evaluateOn, scalarsLine } from './eval';
 
 type TaskName = 'classification' | 'multilabel' | 'regression';
 
-export const train: CommandModule = {
-  tensors: true,
-  spec: {
-    name: 'train',
-    summary: 'fine-tune a model on a labeled file and write it in Hugging Face layout',
-    usage: 'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L --model use-lite|DIR|HUB_ID --out DIR [options]',
-    options: [
-      { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'training data: CSV, TSV or JSONL (detected from the content)' },
-      { name: 'eval', type: 'string', meta: 'FILE', help: 'validation data (same columns); without it a stratified share of --data is held out' },
-      { name: 'val-split', type: 'number', min: 0, meta: 'RATIO', help: 'share of --data held out for validation when there is no --eval', defaultText: '0.1' },
-      { name: 'test', type: 'string', meta: 'FILE', help: 'test data, evaluated once with the final weights (reported as "test")' },
-      ...DATA_COLUMN_OPTIONS,
-      { name: 'task', type: 'string', choices: ['classification', 'multilabel', 'regression'], help: 'task', defaultText: 'guessed from the label column' },
-      { name: 'model', type: 'string', meta: 'MODEL', help: MODEL_HELP, defaultText: 'use-lite' },
-      { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: 'full' },
-      ...TRAIN_OPTIONS,
-      { name: 'out', type: 'string', required: true, meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json' },
-    ],
-    notes: [
-      'The last line on stdout is one JSON object: the final validation metrics (and test metrics with --test).',
-      'Example: finetune train --data sst2-train.csv --eval sst2-dev.csv --text-column text --label-column label --model use-lite --mode head --epochs 3 --out runs/sst2',
-    ],
-  },
-  run: runTrain,
-};
 
 async function loadExamples(path: string, option: string, opts: ParsedOptions, cli: Cli, fixedTask?: TaskName) {
   const t = await loadTable(path, option);
@@ -227,3 +201,5 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+export { runTrain as run };

@@ -1,0 +1,85 @@
+// Every command's declaration (options, help): kept apart from the implementations so `--help` and bad options
+// are answered without loading TF.js and the engine.
+import type { CommandSpec } from '../args';
+import { DATA_COLUMN_OPTIONS, MODEL_HELP, TRAIN_OPTIONS } from '../options';
+
+export const TRAIN: CommandSpec = {
+  name: 'train',
+  summary: 'fine-tune a model on a labeled file and write it in Hugging Face layout',
+  usage: 'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L --model use-lite|DIR|HUB_ID --out DIR [options]',
+  options: [
+    { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'training data: CSV, TSV or JSONL (detected from the content)' },
+    { name: 'eval', type: 'string', meta: 'FILE', help: 'validation data (same columns); without it a stratified share of --data is held out' },
+    { name: 'val-split', type: 'number', min: 0, meta: 'RATIO', help: 'share of --data held out for validation when there is no --eval', defaultText: '0.1' },
+    { name: 'test', type: 'string', meta: 'FILE', help: 'test data, evaluated once with the final weights (reported as "test")' },
+    ...DATA_COLUMN_OPTIONS,
+    { name: 'task', type: 'string', choices: ['classification', 'multilabel', 'regression'], help: 'task', defaultText: 'guessed from the label column' },
+    { name: 'model', type: 'string', meta: 'MODEL', help: MODEL_HELP, defaultText: 'use-lite' },
+    { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: 'full' },
+    ...TRAIN_OPTIONS,
+    { name: 'out', type: 'string', required: true, meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json' },
+  ],
+  notes: [
+    'The last line on stdout is one JSON object: the final validation metrics (and test metrics with --test).',
+    'Example: finetune train --data sst2-train.csv --eval sst2-dev.csv --text-column text --label-column label --model use-lite --mode head --epochs 3 --out runs/sst2',
+  ],
+};
+
+export const EVAL: CommandSpec = {
+  name: 'eval',
+  summary: 'evaluate a trained model folder on a labeled file: one JSON line of metrics',
+  usage: 'finetune eval --model DIR --data test.csv [--text-column C] [--label-column L]',
+  options: [
+    { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a folder written by finetune train' },
+    { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'labeled CSV, TSV or JSONL' },
+    ...DATA_COLUMN_OPTIONS,
+    { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: 'as trained, else 128' },
+    { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
+    { name: 'report', type: 'boolean', help: 'print the full report (per-class precision/recall/F1, confusion matrix), not just the scalars' },
+  ],
+};
+
+export const PREDICT: CommandSpec = {
+  name: 'predict',
+  summary: 'predict with a trained model folder, for a file (--data, --out) or one text (--text)',
+  usage: 'finetune predict --model DIR (--data FILE --out preds.csv | --text "...") [--text-column C]',
+  options: [
+    { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a folder written by finetune train' },
+    { name: 'data', type: 'string', meta: 'FILE', help: 'CSV, TSV or JSONL with a text column' },
+    { name: 'out', type: 'string', meta: 'FILE', help: 'CSV to write: the input columns plus prediction and score columns' },
+    { name: 'text', type: 'string', meta: 'TEXT', help: 'one text to predict (printed as JSON)' },
+    { name: 'text-pair', type: 'string', meta: 'TEXT', help: 'the second text of a pair, with --text' },
+    { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed' },
+    { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
+    { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: 'as trained, else 128' },
+    { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
+    { name: 'threshold', type: 'number', help: 'multilabel: probability above which a label is predicted', defaultText: '0.5' },
+  ],
+  oneOf: [['data', 'text']],
+};
+
+export const FORWARD: CommandSpec = {
+  name: 'forward',
+  summary: 'run a model on token ids and write every hidden state, the pooler output and logits as JSON',
+  usage: 'finetune forward --model DIR --inputs inputs.json --out outputs.json',
+  options: [
+    { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a Hugging Face folder (config.json + model.safetensors; tokenizer files optional) or a finetune train output' },
+    { name: 'inputs', type: 'string', required: true, meta: 'FILE', help: 'JSON with input_ids, attention_mask (or input_mask), token_type_ids: [[...]] rows or {dims, data}, optionally under "inputs"' },
+    { name: 'out', type: 'string', required: true, meta: 'FILE', help: 'JSON to write: outputs.hidden_state_0..L, last_hidden_state, pooler_output, logits' },
+  ],
+};
+
+export const INSPECT: CommandSpec = {
+  name: 'inspect',
+  summary: 'report what a data file contains (format, columns, labels, problems) as JSON',
+  usage: 'finetune inspect --data FILE [--text-column C] [--label-column L] [--task T]',
+  options: [
+    { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'CSV, TSV or JSONL file (detected from its content)' },
+    { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed' },
+    { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
+    { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed' },
+    { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside the label cell', defaultText: '|' },
+    { name: 'task', type: 'string', choices: ['classification', 'multilabel', 'regression'], meta: 'T', help: 'task', defaultText: 'guessed' },
+  ],
+  notes: ['Exit code 2 with one line naming the file, row and column when the file cannot be used.'],
+};

@@ -1,0 +1,120 @@
+// The `finetune` command as a user runs it: exit codes, messages that name the problem, and results on stdout.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { STACK_LINE, lastJson, runCli } from './run-cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'finetune-cli-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('finetune: help and bad input', () => {
+  it('--help lists every command and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['train', 'eval', 'predict', 'forward', 'inspect']) expect(r.stdout).toContain(`  ${c}`);
+  });
+
+  it('per-command help lists the options of that command', async () => {
+    const r = await runCli(['train', '--help']);
+    expect(r.code).toBe(0);
+    for (const o of ['--data', '--eval', '--text-column', '--label-column', '--model', '--mode', '--epochs', '--lr', '--max-length', '--early-stopping', '--out']) expect(r.stdout).toContain(o);
+  });
+
+  it('an unknown option exits 2 naming the option and suggesting the right one, without a stack trace', async () => {
+    const r = await runCli(['inspect', '--dta', 'x.csv']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--dta');
+    expect(r.stderr).toContain('did you mean --data');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a missing required option exits 2 naming it', async () => {
+    const r = await runCli(['train', '--data', 'x.csv']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--out');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('a non-numeric value exits 2 naming the option and the value', async () => {
+    const r = await runCli(['train', '--data', 'x.csv', '--out', dir, '--epochs', 'three']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--epochs.*"three" is not a number/);
+  });
+
+  it('an unknown command exits 2', async () => {
+    const r = await runCli(['fly']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "fly"');
+  });
+
+  it('a missing data file exits 2 naming the file and the option', async () => {
+    const r = await runCli(['inspect', '--data', join(dir, 'nope.csv')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nope.csv');
+    expect(r.stderr).toContain('--data');
+    expect(r.stderr).toContain('file not found');
+  });
+
+  it('a malformed CSV (unclosed quote) exits 2 naming the file and the row', async () => {
+    const p = file('bad.csv', 'text,label\ngood one,pos\nfine,neg\n"broken quote,neg\nlater,pos\n');
+    const r = await runCli(['inspect', '--data', p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bad.csv');
+    expect(r.stderr).toMatch(/row 4/);
+    expect(r.stderr).toMatch(/quote/i);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('a column that does not exist exits 2 naming the column and the option', async () => {
+    const p = file('cols.csv', 'text,label\na,x\nb,y\n');
+    const r = await runCli(['inspect', '--data', p, '--label-column', 'sentiment']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('column "sentiment"');
+    expect(r.stderr).toContain('--label-column');
+  });
+
+  it('an unexpected failure (not the user\'s input) exits 1 with the message and a stack trace', async () => {
+    // a preload makes reading .csv files fail the way a broken disk would: an Error the CLI did not anticipate
+    const preload = `data:text/javascript,${encodeURIComponent(
+      "import fs from 'node:fs/promises'; import { syncBuiltinESMExports } from 'node:module';" +
+        "const orig = fs.readFile; fs.readFile = (p, ...a) => String(p).endsWith('.csv') ? Promise.reject(new Error('simulated I/O failure')) : orig(p, ...a);" +
+        'syncBuiltinESMExports();',
+    )}`;
+    const p = file('ok.csv', 'text,label\na,x\nb,y\n');
+    const r = await runCli(['inspect', '--data', p], { nodeArgs: ['--import', preload] });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('internal error: simulated I/O failure');
+    expect(r.stderr).toMatch(STACK_LINE);
+  });
+});
+
+describe('finetune inspect', () => {
+  it('reports format, columns, the mapping and the label distribution of a generated CSV as one JSON line', async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => `"review number ${i}, ${i % 3 === 0 ? 'great' : 'bad'}",${i % 3 === 0 ? 'pos' : 'neg'},${i}`);
+    const p = file('reviews.csv', `review,sentiment,id\n${rows.join('\n')}\n`);
+    const r = await runCli(['inspect', '--data', p]);
+    expect(r.code).toBe(0);
+    const report = lastJson(r.stdout);
+    expect(report).toMatchObject({ format: 'csv', delimiter: ',', hasHeader: true, rows: 30, columns: ['review', 'sentiment', 'id'] });
+    expect(report.mapping).toMatchObject({ task: 'classification', text: 'review', label: ['sentiment'] });
+    expect(report.labels).toEqual(['neg', 'pos']);
+    expect(report.labelDistribution).toEqual([{ label: 'neg', count: 20 }, { label: 'pos', count: 10 }]);
+    expect(report).toMatchObject({ rowCount: 30, unlabeled: 0, emptyTexts: [] });
+  });
+
+  it('detects TSV and JSONL from the content', async () => {
+    const tsv = file('d.txt', 'text\tlabel\nhello there\ta\nbye now\tb\nagain\ta\n');
+    const jsonl = file('d.data', '{"text": "hello", "label": "a"}\n{"text": "bye", "label": "b"}\n');
+    const [a, b] = await Promise.all([runCli(['inspect', '--data', tsv]), runCli(['inspect', '--data', jsonl])]);
+    expect(a.code).toBe(0);
+    expect(lastJson(a.stdout)).toMatchObject({ format: 'tsv', rows: 3, labels: ['a', 'b'] });
+    expect(b.code).toBe(0);
+    expect(lastJson(b.stdout)).toMatchObject({ format: 'jsonl', rows: 2, labels: ['a', 'b'] });
+  });
+});

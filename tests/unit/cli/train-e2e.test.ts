@@ -1,0 +1,118 @@
+// End to end through the real `finetune` bin: train a head on the bundled USE-Lite over a few dozen generated rows,
+// then predict and eval on the folder it wrote; forward on a reference BERT fixture matches its recorded outputs.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasShared, sharedPath } from '@/tests/helpers/shared';
+import { STACK_LINE, lastJson, runCli } from './run-cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'finetune-e2e-'));
+const good = ['a wonderful, moving film', 'brilliant acting and a delightful story', 'I loved every minute of it', 'a joyful, charming comedy', 'superb and heartfelt', 'great fun from start to finish'];
+const bad = ['a boring, tedious mess', 'awful acting and a dull plot', 'I hated every minute of it', 'a tiresome, clumsy comedy', 'dreadful and lifeless', 'painful from start to finish'];
+const rows = (n: number, offset: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const pos = (i + offset) % 2 === 0;
+    const base = (pos ? good : bad)[(i + offset) % 6];
+    return `"${base}, take ${i + offset}",${pos ? 'positive' : 'negative'}`;
+  });
+const trainCsv = join(dir, 'train.csv');
+const evalCsv = join(dir, 'eval.csv');
+writeFileSync(trainCsv, `review,sentiment\n${rows(36, 0).join('\n')}\n`);
+writeFileSync(evalCsv, `review,sentiment\n${rows(12, 100).join('\n')}\n`);
+const out = join(dir, 'run');
+
+describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 epoch, max length 16)', () => {
+  let trained: Record<string, unknown>;
+  beforeAll(async () => {
+    const r = await runCli(['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--model', 'use-lite', '--mode', 'head', '--epochs', '1', '--batch-size', '8', '--lr', '0.01', '--max-length', '16', '--seed', '3', '--out', out]);
+    if (r.code !== 0) throw new Error(`train exited ${r.code}: ${r.stderr}`);
+    trained = lastJson(r.stdout);
+  }, 300_000);
+
+  it('prints the final validation metrics as the last stdout line', () => {
+    const m = trained.metrics as Record<string, number>;
+    expect(m.accuracy).toBeGreaterThanOrEqual(0);
+    expect(m.accuracy).toBeLessThanOrEqual(1);
+    expect(typeof m.macroF1).toBe('number');
+    expect(trained).toMatchObject({ reason: 'completed', steps: 5, epochs: 1 });
+  });
+
+  it('writes the model in Hugging Face layout with labels, every event in metrics.jsonl, and run.json', () => {
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.id2label).toEqual({ 0: 'negative', 1: 'positive' });
+    expect(config.label2id).toEqual({ negative: 0, positive: 1 });
+    expect(config.problem_type).toBe('single_label_classification');
+    for (const f of ['model.safetensors', 'tokenizer.json']) expect(existsSync(join(out, f))).toBe(true);
+    const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0].type).toBe('start');
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(5);
+    expect(events.some((e) => e.type === 'eval')).toBe(true);
+    expect(events.at(-1).type).toBe('done');
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run).toMatchObject({ model: 'use-lite', task: 'classification', labels: ['negative', 'positive'], maxLength: 16, config: { epochs: 1, batchSize: 8, learningRate: 0.01, seed: 3 } });
+  });
+
+  it('eval on the output folder reproduces the validation metrics of training (saved weights reload exactly)', async () => {
+    const r = await runCli(['eval', '--model', out, '--data', evalCsv, '--text-column', 'review', '--label-column', 'sentiment']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const m = JSON.parse(lines[0]);
+    const v = trained.validation as Record<string, number>;
+    expect(m.count).toBe(12);
+    expect(m.accuracy).toBe(v.accuracy);
+    expect(m.loss).toBeCloseTo(v.loss, 5);
+  });
+
+  it('predict --text gives one of the labels with probabilities that sum to 1', async () => {
+    const r = await runCli(['predict', '--model', out, '--text', 'a delightful and moving story']);
+    expect(r.code).toBe(0);
+    const p = lastJson(r.stdout) as { label: string; score: number; scores: Record<string, number> };
+    expect(['negative', 'positive']).toContain(p.label);
+    expect(p.scores.negative + p.scores.positive).toBeCloseTo(1, 5);
+    expect(p.score).toBe(Math.max(p.scores.negative, p.scores.positive));
+  });
+
+  it('predict --data --out writes one prediction per row next to the input columns', async () => {
+    const preds = join(dir, 'preds.csv');
+    const r = await runCli(['predict', '--model', out, '--data', evalCsv, '--out', preds]);
+    expect(r.code).toBe(0);
+    const lines = readFileSync(preds, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('review,sentiment,prediction,score,p(negative),p(positive)');
+    expect(lines).toHaveLength(13);
+  });
+
+  it('a validation label the training file never had exits 2 naming the file', async () => {
+    const odd = join(dir, 'odd.csv');
+    writeFileSync(odd, 'review,sentiment\nfine,neutral\ngood,positive\n');
+    const r = await runCli(['train', '--data', trainCsv, '--eval', odd, '--model', 'use-lite', '--mode', 'head', '--out', join(dir, 'odd')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('odd.csv');
+    expect(r.stderr).toContain('"neutral"');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('a malformed --mode exits 2 naming --mode', async () => {
+    const r = await runCli(['train', '--data', trainCsv, '--mode', 'lora:x', '--out', join(dir, 'm')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--mode');
+  });
+});
+
+describe.skipIf(!hasShared('fixtures', 'ort-bert-toy', 'hf'))('finetune forward on the ort-bert-toy reference BERT', () => {
+  it('writes every hidden state and the pooler output, matching onnxruntime\'s recorded values to 1e-5', async () => {
+    const fx = sharedPath('fixtures', 'ort-bert-toy')!;
+    const outFile = join(dir, 'forward.json');
+    const r = await runCli(['forward', '--model', join(fx, 'hf'), '--inputs', join(fx, 'inputs.json'), '--out', outFile]);
+    expect(r.code).toBe(0);
+    const got = JSON.parse(readFileSync(outFile, 'utf8')).outputs as Record<string, { dims: number[]; data: number[] }>;
+    const want = JSON.parse(readFileSync(join(fx, 'expected_outputs.json'), 'utf8')).outputs as Record<string, { dims: number[]; data: number[] }>;
+    const names = [...Array.from({ length: 6 }, (_, i) => `hidden_state_${i}`), 'pooler_output'];
+    for (const n of names) {
+      expect(got[n].dims, n).toEqual(want[n].dims);
+      const maxDiff = want[n].data.reduce((m, x, i) => Math.max(m, Math.abs(x - got[n].data[i])), 0);
+      expect(maxDiff, n).toBeLessThan(1e-5);
+    }
+  });
+});
