@@ -286,6 +286,11 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         yield* finish('max-steps');
         return;
       }
+      if (pos.plan !== null && pos.cursor >= pos.plan.length) {
+        // resumed from a checkpoint taken at an epoch's end (the best one is saved right after its evaluation)
+        pos = { epoch: pos.epoch + 1, cursor: 0, plan: null };
+        continue;
+      }
       if (pos.plan === null) {
         if (pos.epoch >= totalEpochs()) {
           yield* finish('completed');

@@ -78,6 +78,22 @@ describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () =>
   });
 });
 
+describe('fineTune: resume from the best checkpoint', () => {
+  it('the best checkpoint (saved right after an epoch-end evaluation) resumes exactly too', async () => {
+    const store = new MemoryStore();
+    const cfg: TrainConfig = { ...base, earlyStopping: { metric: 'loss', patience: 5, minDelta: 100 } };
+    const full = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, cfg, { store, runId: 'b' })));
+    const best = (await store.loadCheckpoint('b', 'best'))!;
+    expect(best).toMatchObject({ step: 4, best: true });
+    expect(best.data.cursor).toBe(best.data.plan!.length);
+    const rest = await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 8)), { train, validation }, best.config, { resumeFrom: best }));
+    expect(errorOf(rest)).toBeUndefined();
+    const losses = stepLosses(rest);
+    expect(losses).toHaveLength(full.length - 4);
+    losses.forEach((l, i) => expect(Math.abs(l - full[4 + i])).toBeLessThan(1e-6));
+  });
+});
+
 describe('fineTune: memory', () => {
   it('tf.memory().numTensors stays flat across 200 steps with per-epoch evaluation', async () => {
     const model = track(tinyModel());
