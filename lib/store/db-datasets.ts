@@ -7,11 +7,11 @@ import { importData, type ImportOptions, type ImportResult } from '@/lib/data/im
 import { applyMapping, type MappedData } from '@/lib/data/mapping';
 import { assignSplits, SPLIT_CODES, type SplitSettings } from '@/lib/data/split';
 import type { ColumnMapping, DataRecord, DataWarning, LabeledData, ParsedTable, ProgressCallback } from '@/lib/data/types';
-import { chunkRows, newId, ROWS_PER_CHUNK, storageEstimate, type DatasetRow, type SplitRow, type StudioDb } from './db';
+import { chunkRows, newId, packRows, ROWS_PER_CHUNK, storageEstimate, type DatasetRow, type SplitRow, type StudioDb } from './db';
 
 /** Rough bytes a stored table takes in IndexedDB (UTF-16 strings plus structure). */
 export function storedSizeEstimate(table: ParsedTable): number {
-  return table.bytes * 2 + table.rows.length * 64;
+  return table.bytes * 1.2 + table.rows.length * 16;
 }
 
 function isQuotaError(e: unknown): boolean {
@@ -58,7 +58,7 @@ export async function saveImport(db: StudioDb, input: SaveImportInput): Promise<
       for (let c = 0; c < chunkCount; c++) {
         const a = c * ROWS_PER_CHUNK;
         const b = Math.min(table.rows.length, a + ROWS_PER_CHUNK);
-        await db.rowChunks.add({ datasetId: id, index: c, packed: JSON.stringify(table.rows.slice(a, b)), rowNumbers: Int32Array.from(table.rowNumbers.slice(a, b)) });
+        await db.rowChunks.add({ datasetId: id, index: c, packed: packRows(table.rows.slice(a, b)), rowNumbers: Int32Array.from(table.rowNumbers.slice(a, b)) });
         input.onProgress?.(b, table.rows.length);
       }
     });

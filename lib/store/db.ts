@@ -45,8 +45,9 @@ export interface DatasetRow {
 export interface RowChunk {
   datasetId: string;
   index: number;
-  /** the chunk's rows as JSON (string[][]): one string clones into IndexedDB many times faster than 15,000 small ones */
-  packed: string;
+  /** the chunk's rows as UTF-8 JSON (string[][]): one byte array clones into IndexedDB many times faster than
+   *  15,000 small strings, and takes half the space of a UTF-16 string */
+  packed: Uint8Array;
   rowNumbers: Int32Array;
 }
 
@@ -56,11 +57,15 @@ interface RowChunkV1 {
   index: number;
   rows?: string[][];
   rowNumbers: number[] | Int32Array;
-  packed?: string;
+  packed?: Uint8Array;
+}
+
+export function packRows(rows: string[][]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(rows));
 }
 
 export function chunkRows(c: RowChunk): string[][] {
-  return JSON.parse(c.packed) as string[][];
+  return JSON.parse(new TextDecoder().decode(c.packed)) as string[][];
 }
 
 export interface SplitRow {
@@ -143,7 +148,7 @@ export function declareV2(db: Dexie): void {
       });
       await tx.table('rowChunks').toCollection().modify((c: RowChunkV1) => {
         if (c.rows) {
-          c.packed = JSON.stringify(c.rows);
+          c.packed = packRows(c.rows);
           delete c.rows;
         }
         if (Array.isArray(c.rowNumbers)) c.rowNumbers = Int32Array.from(c.rowNumbers);
