@@ -1,0 +1,73 @@
+// Detection (encoding, format, delimiter, header, line endings) and chunked parsing with progress in bytes.
+import { describe, expect, it } from 'vitest';
+import { detectDelimiter, detectFormat, detectHeader, detectLineEnding } from '@/lib/data/detect';
+import { detectAndDecode } from '@/lib/data/encoding';
+import { parseFile } from '@/lib/data/parse';
+import { suggestMapping } from '@/lib/data/mapping';
+
+const enc = new TextEncoder();
+
+describe('detection', () => {
+  it('finds line endings, flagging a lone CR among others', () => {
+    expect(detectLineEnding('a\r\nb\r\n')).toEqual({ ending: 'crlf', mixed: false });
+    expect(detectLineEnding('a\r\n"x\ny"\r\n')).toEqual({ ending: 'crlf', mixed: false });
+    expect(detectLineEnding('a\rb\r')).toEqual({ ending: 'cr', mixed: false });
+    expect(detectLineEnding('a\nb\rc\n').mixed).toBe(true);
+  });
+
+  it('tells formats apart by extension first, then content', () => {
+    expect(detectFormat('[{"a":1}]')).toBe('json');
+    expect(detectFormat('{"a":1}\n{"a":2}\n')).toBe('jsonl');
+    expect(detectFormat('EU\tB-ORG\nrejects\tO\n\nPeter\tB-PER\n')).toBe('conll');
+    expect(detectFormat('a,b\n1,2\n')).toBe('csv');
+    expect(detectFormat('{"a":1}\n', 'x.json')).toBe('json');
+    expect(detectFormat('a\tb\n', 'x.tsv')).toBe('tsv');
+  });
+
+  it('picks the delimiter with consistent field counts', () => {
+    expect(detectDelimiter('a;b;c\n1;2,5;3\n4;5;6\n')).toBe(';');
+    expect(detectDelimiter('text\tlabel\nhello, there\tx\nyes, no\ty\n')).toBe('\t');
+    expect(detectDelimiter('"a, b",c\n"d, e",f\n')).toBe(',');
+  });
+
+  it('recognises header rows and data rows', () => {
+    expect(detectHeader([['text', 'label'], ['hello', 'x']])).toBe(true);
+    expect(detectHeader([['review_body', 'stars'], ['it was good', '5'], ['bad', '1'], ['fine', '3']])).toBe(true);
+    expect(detectHeader([['ham', 'Go until jurong point, crazy.. Available only in bugis'], ['ham', 'Ok lar... Joking wif u oni...'],
+      ['spam', 'Free entry in 2 a wkly comp to win FA Cup final tkts'], ['ham', 'U dun say so early hor... U c already then say...']])).toBe(false);
+  });
+
+  it('decodes BOM-less UTF-16 and marks invalid UTF-8 as a Latin-1 fallback', () => {
+    const le = new Uint8Array([...'hi there'].flatMap((c) => [c.charCodeAt(0), 0]));
+    expect(detectAndDecode(le)).toMatchObject({ text: 'hi there', encoding: 'utf-16le', bom: false });
+    expect(detectAndDecode(new Uint8Array([0x63, 0x61, 0x66, 0xe9]))).toMatchObject({ text: 'café', encoding: 'latin1', fallback: true });
+    expect(detectAndDecode(enc.encode('café'))).toMatchObject({ text: 'café', encoding: 'utf-8', fallback: false });
+  });
+});
+
+describe('chunked parsing', () => {
+  it('reports progress in bytes, rising to the total, across chunks', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `"row ${i}, with a comma\nand a line break",${i % 2 ? 'odd' : 'even'}`);
+    const bytes = enc.encode(`text,label\n${rows.join('\n')}\n`);
+    const seen: [number, number][] = [];
+    const t = parseFile(bytes, { fileName: 'p.csv', chunkSize: 4096, onProgress: (d, n) => seen.push([d, n]) });
+    expect(t.rows.length).toBe(3000);
+    expect(t.rows[2999][0]).toBe('row 2999, with a comma\nand a line break');
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.every(([, n]) => n === bytes.length)).toBe(true);
+    expect(seen.every(([d], i) => i === 0 || d >= seen[i - 1][0])).toBe(true);
+    expect(seen[seen.length - 1][0]).toBe(bytes.length);
+  });
+
+  it('keeps spreadsheet row numbers through multi-line fields', () => {
+    const t = parseFile(enc.encode('text,label\n"a\nb",x\nc,y\n'), { fileName: 'r.csv' });
+    expect(t.rowNumbers).toEqual([2, 3]);
+  });
+
+  it('suggests text, label and split columns from names and values', () => {
+    const t = parseFile(enc.encode('id,sentence,intent,set\n1,book a flight to paris,travel,train\n2,play some jazz,music,dev\n3,what is the weather,weather,test\n4,fly me to rome,travel,train\n'), { fileName: 's.csv' });
+    expect(suggestMapping(t)).toEqual({ task: 'classification', text: 'sentence', label: ['intent'], split: 'set' });
+    const r = parseFile(enc.encode('text,score\na,0.25\nb,3.5\nc,1.75\n'), { fileName: 'r.csv' });
+    expect(suggestMapping(r)).toMatchObject({ task: 'regression', label: ['score'] });
+  });
+});
