@@ -296,10 +296,17 @@ export function useLiteVariables(weights: Map<string, WeightArray>, config: Part
   return out;
 }
 
-/** Every parameter's current values by name (for checkpoints / safetensors). */
+/** Every parameter's current values by name (for checkpoints / safetensors). Blocks on GPU backends: see readUseLiteWeights. */
 export function exportUseLiteWeights(encoder: Encoder): Map<string, WeightArray> {
   const out = new Map<string, WeightArray>();
   for (const [name, v] of encoder.params) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+  return out;
+}
+
+/** exportUseLiteWeights without blocking the thread (WebGPU / WebGL download asynchronously). */
+export async function readUseLiteWeights(encoder: Encoder): Promise<Map<string, WeightArray>> {
+  const out = new Map<string, WeightArray>();
+  for (const [name, v] of encoder.params) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
   return out;
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
 import { writeSafetensors } from '@/lib/io/safetensors';
 import { memorySource, type FileSource } from '@/lib/io/source';
-import { blockOfUseLiteName, exportUseLiteWeights, importUseLiteWeights, loadUseLite, matMulPlain, useLiteLayerNames, type UseLiteEncoder } from '@/lib/models/use-lite';
+import { blockOfUseLiteName, exportUseLiteWeights, importUseLiteWeights, loadUseLite, matMulPlain, readUseLiteWeights, USE_LITE_EMBEDDINGS, useLiteLayerNames, type UseLiteEncoder } from '@/lib/models/use-lite';
 import type { TextTokenizer } from '@/lib/models/types';
 import { useWasm } from '@/tests/helpers/tf';
 import { hasShared, sharedPath } from '../../helpers/shared';
@@ -258,6 +258,10 @@ describe('USE-Lite encoder', () => {
   it('round-trips its weights by name through a studio checkpoint (config.json + model.safetensors + tokenizer.json)', async () => {
     const weights = exportUseLiteWeights(encoder);
     expect([...weights.keys()]).toEqual([...encoder.params.keys()]);
+    const asyncWeights = await readUseLiteWeights(encoder);
+    const [x, y] = [asyncWeights.get(USE_LITE_EMBEDDINGS)!.data, weights.get(USE_LITE_EMBEDDINGS)!.data];
+    expect(x.length).toBe(8002 * 256);
+    expect(Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength))).toBe(0);
     const files = { 'config.json': JSON.stringify(encoder.config), 'model.safetensors': writeSafetensors(weights), ...tokenizer.files() };
     const loaded = await loadUseLite(memorySource('checkpoint', files));
     const seqs = ['checkpoint round trip', 'second sentence'].map((x) => tokenizer.encode(x).ids);
