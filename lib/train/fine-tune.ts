@@ -47,16 +47,17 @@ export function numOutputs(model: TaskModel): number {
 export function validateData(model: TaskModel, examples: EncodedExample[], split: string): void {
   const k = numOutputs(model);
   examples.forEach((e, i) => {
-    const where = { row: i + 1, column: 'label', file: split };
-    if (!e.ids.length) throw new UserError('example has no tokens', where, 'remove empty rows');
-    if (e.ids.length > model.tokenizer.modelMaxLength) throw new UserError(`example has ${e.ids.length} tokens, more than the model's ${model.tokenizer.modelMaxLength}`, where, 'encode with a smaller maxLength');
+    // rows count examples of the split (after cleaning and splitting), not lines of the uploaded file
+    const where = { row: i + 1, column: 'label' };
+    if (!e.ids.length) throw new UserError(`${split} example ${i + 1} has no tokens`, where, 'remove empty rows');
+    if (e.ids.length > model.tokenizer.modelMaxLength) throw new UserError(`${split} example ${i + 1}: example has ${e.ids.length} tokens, more than the model's ${model.tokenizer.modelMaxLength}`, where, 'encode with a smaller maxLength');
     const bad = (c: unknown) => typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= k;
-    if (model.task === 'classification' && bad(e.label)) throw new UserError(`label id ${String(e.label)} is outside 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
-    if (model.task === 'multilabel' && (!Array.isArray(e.label) || e.label.some(bad))) throw new UserError(`multi-label ids ${JSON.stringify(e.label)} are not all in 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
-    if (model.task === 'regression' && (typeof e.label !== 'number' || !Number.isFinite(e.label))) throw new UserError(`regression target ${String(e.label)} is not a finite number`, where, 'fill the label column with numbers');
+    if (model.task === 'classification' && bad(e.label)) throw new UserError(`${split} example ${i + 1}: label id ${String(e.label)} is outside 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
+    if (model.task === 'multilabel' && (!Array.isArray(e.label) || e.label.some(bad))) throw new UserError(`${split} example ${i + 1}: multi-label ids ${JSON.stringify(e.label)} are not all in 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
+    if (model.task === 'regression' && (typeof e.label !== 'number' || !Number.isFinite(e.label))) throw new UserError(`${split} example ${i + 1}: regression target ${String(e.label)} is not a finite number`, where, 'fill the label column with numbers');
     if (model.task === 'token-classification') {
-      if (!e.tags || e.tags.length !== e.ids.length) throw new UserError(`token classification needs one tag per token (${e.ids.length} tokens, ${e.tags?.length ?? 0} tags)`, where, 'encode with encodeExamples');
-      if (e.tags.some((t) => t >= k || (t < 0 && t !== -100))) throw new UserError(`tag id outside 0..${k - 1}`, where, 'encode the tags with the model\'s label list');
+      if (!e.tags || e.tags.length !== e.ids.length) throw new UserError(`${split} example ${i + 1}: token classification needs one tag per token (${e.ids.length} tokens, ${e.tags?.length ?? 0} tags)`, where, 'encode with encodeExamples');
+      if (e.tags.some((t) => t >= k || (t < 0 && t !== -100))) throw new UserError(`${split} example ${i + 1}: tag id outside 0..${k - 1}`, where, 'encode the tags with the model\'s label list');
     }
   });
 }

@@ -190,7 +190,8 @@ describe('fineTune: guards and live controls', () => {
   it('a label id outside the model\'s labels is a UserError naming the example', async () => {
     const events = await collect(fineTune(track(tinyModel()), { train: [...train, { ids: [1, 7, 2], label: 5 }], validation }, base));
     const err = of(events, 'error')[0];
-    expect(err.error.where).toMatchObject({ file: 'train', row: 33 });
+    expect(err.error.where).toMatchObject({ row: 33, column: 'label' });
+    expect(err.error.message).toMatch(/^train example 33: label id 5 is outside 0..1/);
   });
 });
 

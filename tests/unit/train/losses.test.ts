@@ -34,6 +34,22 @@ describe('training losses (hand-computed)', () => {
     const logits = tf.tensor3d([[[1, 0], [0, 5]]]);
     expect(value(taskLoss('token-classification', logits, tf.tensor2d([[0, -100]], undefined, 'int32'), none))).toBeCloseTo(Math.log1p(Math.exp(-1)), 5);
   });
+  it('the gradient of weighted, smoothed cross-entropy matches finite differences', () => {
+    const x0 = [0.3, -1.2, 0.8, 1.5, 0.1, -0.4];
+    const labels = tf.tensor1d([2, 0], 'int32');
+    const opts = { labelSmoothing: 0.2, classWeights: [1, 0.5, 2] };
+    const f = (x: tf.Tensor) => taskLoss('classification', x.reshape([2, 3]), labels, opts);
+    const g = tf.grad(f)(tf.tensor1d(x0)).dataSync();
+    const h = 1e-2;
+    x0.forEach((_, i) => {
+      const up = [...x0], dn = [...x0];
+      up[i] += h;
+      dn[i] -= h;
+      const fd = (value(f(tf.tensor1d(up))) - value(f(tf.tensor1d(dn)))) / (2 * h);
+      expect(g[i]).toBeCloseTo(fd, 3);
+    });
+  });
+
   it('balanced class weights follow scikit-learn: n / (classes · count)', () => {
     expect(balancedClassWeights([6, 2, 0])).toEqual([8 / 18, 8 / 6, 0]);
   });
