@@ -10,7 +10,9 @@ export const SPLIT_CODES: SplitName[] = ['train', 'validation', 'test'];
 export type SplitSettings =
   | { mode: 'ratio'; ratios: { train: number; validation: number; test: number }; seed: number; stratify?: boolean }
   /** use each record's split column value; rows without one go to `fallback` (default train) */
-  | { mode: 'column'; fallback?: SplitName };
+  | { mode: 'column'; fallback?: SplitName }
+  /** cross-validation: fold `fold` of `k` (assignFolds with this seed) is validation, the rest train */
+  | { mode: 'kfold'; k: number; fold: number; seed: number; stratify?: boolean };
 
 /** Strata: class label (classification / label set for multi-label), 10 quantile bins (regression), one for NER. */
 function strata(records: DataRecord[], stratify: boolean): Map<string, number[]> {
@@ -55,6 +57,14 @@ export function assignSplits(records: DataRecord[], s: SplitSettings): Uint8Arra
   if (s.mode === 'column') {
     const fb = SPLIT_CODES.indexOf(s.fallback ?? 'train');
     records.forEach((r, i) => (out[i] = r.split ? SPLIT_CODES.indexOf(r.split) : fb));
+    return out;
+  }
+  if (s.mode === 'kfold') {
+    if (!Number.isInteger(s.fold) || s.fold < 0 || s.fold >= s.k) {
+      throw new DataError('bad-option', `Fold ${s.fold} does not exist for k = ${s.k}`, { option: 'fold' }, `Use a fold from 0 to ${s.k - 1}.`);
+    }
+    const folds = assignFolds(records, s.k, s.seed, s.stratify ?? true);
+    folds.forEach((f, i) => (out[i] = f === s.fold ? 1 : 0));
     return out;
   }
   const { train, validation, test } = s.ratios;

@@ -58,6 +58,17 @@ describe('stratified split', () => {
     }
     expect(() => assignFolds(records, 1, 3)).toThrow(DataError);
   });
+
+  it('turns fold i of k into the validation split, each row validated exactly once over all folds', () => {
+    const times = new Int32Array(records.length);
+    for (let fold = 0; fold < 5; fold++) {
+      const codes = assignSplits(records, { mode: 'kfold', k: 5, fold, seed: 3 });
+      expect([...codes].filter((c) => c === 1).length).toBe(200);
+      codes.forEach((c, i) => (times[i] += c));
+    }
+    expect([...times].every((t) => t === 1)).toBe(true);
+    expect(() => assignSplits(records, { mode: 'kfold', k: 5, fold: 5, seed: 3 })).toThrow(DataError);
+  });
 });
 
 const ex = (text: string, label: string): Example => ({ text, label });
