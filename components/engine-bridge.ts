@@ -5,7 +5,7 @@ import { useStudio } from './state/studio';
 import type { EngineEvent } from '@/lib/protocol';
 
 const FLUSH_MS = 250;
-type RunEvent = Extract<EngineEvent, { type: 'run-status' | 'run-steps' | 'run-eval' | 'run-checkpoint' }>;
+type RunEvent = Extract<EngineEvent, { type: 'run-status' | 'run-steps' | 'run-eval' | 'run-checkpoints' }>;
 
 let started = false;
 let pending: RunEvent[] = [];
@@ -34,8 +34,8 @@ function flush() {
           case 'run-eval':
             r.evals.push(ev.eval);
             break;
-          case 'run-checkpoint':
-            r.checkpoints = [...r.checkpoints.map((c) => (ev.checkpoint.best ? { ...c, best: false } : c)), ev.checkpoint];
+          case 'run-checkpoints':
+            r.checkpoints = ev.checkpoints;
             break;
         }
       }
@@ -48,7 +48,7 @@ export function startBridge(): void {
   if (started) return;
   started = true;
   engine().on((ev) => {
-    if (ev.type === 'run-status' || ev.type === 'run-steps' || ev.type === 'run-eval' || ev.type === 'run-checkpoint') {
+    if (ev.type === 'run-status' || ev.type === 'run-steps' || ev.type === 'run-eval' || ev.type === 'run-checkpoints') {
       pending.push(ev);
       // status changes show at once; step traffic waits for the next flush
       if (ev.type === 'run-status') {

@@ -78,7 +78,7 @@ export type EngineEvent =
   | { type: 'run-status'; runId: string; status: RunStatus; message?: string; error?: ErrorInfo }
   | { type: 'run-steps'; runId: string; points: StepPoint[]; progress: RunProgress }
   | { type: 'run-eval'; runId: string; eval: EvalPoint }
-  | { type: 'run-checkpoint'; runId: string; checkpoint: CheckpointInfo }
+  | { type: 'run-checkpoints'; runId: string; checkpoints: CheckpointInfo[] }
   | { type: 'run-history-result'; requestId: string; run: RunHistory }
   | { type: 'predictions'; requestId: string; predictions: Prediction[] }
   | { type: 'predict-csv-result'; requestId: string; csv: string; rows: number }

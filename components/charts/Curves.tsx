@@ -22,6 +22,7 @@ export function Curves({
   yLabel,
   testId,
   percent = false,
+  zeroBased = false,
 }: {
   title: string;
   series: Series[];
@@ -30,6 +31,8 @@ export function Curves({
   yLabel?: string;
   testId?: string;
   percent?: boolean;
+  /** the y axis starts at 0 (learning rate) */
+  zeroBased?: boolean;
 }) {
   const drawn = series.map((s, i) => {
     const pts = downsample(log ? forLogScale(s.points) : s.points, MAX_POINTS);
@@ -53,7 +56,7 @@ export function Curves({
               dataKey="y"
               type="number"
               scale={log ? 'log' : 'auto'}
-              domain={log ? ['auto', 'auto'] : percent ? [0, 1] : ['auto', 'auto']}
+              domain={log ? ['auto', 'auto'] : percent ? [0, 1] : zeroBased ? [0, 'auto'] : ['auto', 'auto']}
               allowDataOverflow={log}
               stroke="var(--muted)"
               tick={{ fontSize: 12 }}

@@ -143,7 +143,7 @@ export function DataScreen() {
               ))}
             </ul>
           )}
-          <div className="table-wrap" tabIndex={0} aria-label="Preview of the first rows">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Preview of the first rows">
             <table className="data-table" data-testid="preview-table">
               <thead>
                 <tr>
@@ -283,6 +283,7 @@ function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[
       {datasets.length === 0 ? (
         <p className="muted">None yet. Imported datasets stay in this browser (IndexedDB) until you delete them.</p>
       ) : (
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Stored datasets">
         <table className="data-table" data-testid="stored-datasets">
           <thead>
             <tr>
@@ -316,6 +317,7 @@ function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[
             ))}
           </tbody>
         </table>
+        </div>
       )}
       <ErrorNote error={error} />
     </section>

@@ -110,7 +110,7 @@ function EvaluationView({ r }: { r: EvaluationResult }) {
 
       <section className="panel" aria-labelledby="pc-h">
         <h3 id="pc-h">Per class</h3>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Per-class scores">
           <table className="data-table" data-testid="per-class">
             <thead>
               <tr>
@@ -155,7 +155,7 @@ function EvaluationView({ r }: { r: EvaluationResult }) {
             </select>
           </label>
         </div>
-        <div className="table-wrap tall">
+        <div className="table-wrap tall" tabIndex={0} role="region" aria-label="Misclassified examples">
           <table className="data-table" data-testid="misclassified">
             <thead>
               <tr>
@@ -186,7 +186,7 @@ function EvaluationView({ r }: { r: EvaluationResult }) {
 /** Heat-map as a table: cell shade by row share (sequential single-hue scale, readable for colour-blind people). */
 function ConfusionMatrix({ labels, m, normalised }: { labels: string[]; m: number[][]; normalised: boolean }) {
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Confusion matrix">
       <table className="confusion" data-testid="confusion-matrix">
         <caption className="small muted">Rows: true label · columns: predicted label</caption>
         <thead>
@@ -210,7 +210,8 @@ function ConfusionMatrix({ labels, m, normalised }: { labels: string[]; m: numbe
                 {row.map((v, j) => {
                   const share = v / total;
                   return (
-                    <td key={j} style={{ background: `rgba(0, 114, 178, ${0.08 + 0.92 * share})`, color: share > 0.5 ? '#fff' : 'var(--fg)' }} className={i === j ? 'diag' : ''}>
+                    // capped shade: the theme's text colour stays readable on every cell (light and dark)
+                    <td key={j} style={{ background: `rgba(0, 114, 178, ${(0.06 + 0.54 * share).toFixed(3)})` }} className={i === j ? 'diag' : ''}>
                       {normalised ? `${(share * 100).toFixed(1)}%` : v}
                     </td>
                   );

@@ -52,18 +52,20 @@ export function PlaygroundScreen() {
       {run && (
         <section className="panel" aria-labelledby="try-h">
           <h3 id="try-h">Try it</h3>
-          <label className="block">
+          <label className="block" htmlFor="pg-text">
             Text
-            <textarea rows={4} value={text} onChange={(e) => setText(e.target.value)} placeholder="Type or paste a text to classify…" />
           </label>
+          <textarea id="pg-text" rows={4} value={text} onChange={(e) => setText(e.target.value)} placeholder="Type or paste a text to classify…" />
           <label className="check">
             <input type="checkbox" checked={usePair} onChange={(e) => setUsePair(e.target.checked)} /> Sentence pair
           </label>
           {usePair && (
-            <label className="block">
-              Second text (pair)
-              <textarea rows={2} value={pair} onChange={(e) => setPair(e.target.value)} />
-            </label>
+            <>
+              <label className="block" htmlFor="pg-pair">
+                Second text (pair)
+              </label>
+              <textarea id="pg-pair" rows={2} value={pair} onChange={(e) => setPair(e.target.value)} />
+            </>
           )}
           <ErrorNote error={error} testId="predict-error" />
           <div aria-live="polite" data-testid="prediction" aria-busy={busy}>

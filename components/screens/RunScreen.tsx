@@ -214,7 +214,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
         <div className="chart-grid">
           <Curves title="Loss" series={lossSeries} log={log} testId="chart-loss" />
           <Curves title="Validation accuracy and macro-F1" series={metricSeries} percent testId="chart-metrics" />
-          <Curves title="Learning rate" series={lrSeries} log={log} height={180} testId="chart-lr" />
+          <Curves title="Learning rate" series={lrSeries} log={log} height={180} testId="chart-lr" zeroBased />
         </div>
         {last && (
           <p className="small">
@@ -232,7 +232,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
             <thead>
               <tr>
                 <th scope="col">Step</th>
-                <th scope="col">Epoch</th>
+                <th scope="col">Epochs done</th>
                 <th scope="col">Validation macro-F1</th>
                 <th scope="col">Saved</th>
                 <th scope="col">Best</th>

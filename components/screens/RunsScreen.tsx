@@ -52,7 +52,7 @@ export function RunsScreen() {
         {runs.length === 0 ? (
           <p className="muted">No runs yet.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Run history">
             <table className="data-table" data-testid="runs-table">
               <thead>
                 <tr>
@@ -139,7 +139,7 @@ function Compare({ runs }: { runs: RunRecord[] }) {
     <section className="panel" aria-labelledby="cmp-h" data-testid="compare">
       <h3 id="cmp-h">Comparison</h3>
       <OverlayCharts runs={runs} />
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Settings comparison">
         <table className="data-table">
           <caption className="small muted">Settings; differing rows are highlighted</caption>
           <thead>

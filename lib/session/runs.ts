@@ -60,8 +60,9 @@ export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig 
     earlyStopping: c.earlyStoppingPatience > 0 ? { metric: c.task === 'regression' ? 'loss' : 'macroF1', patience: c.earlyStoppingPatience } : undefined,
     bestMetric: c.task === 'regression' ? 'loss' : 'macroF1',
     checkpointEveryEpoch: true,
-    // a reload mid-epoch loses at most about a quarter of an epoch
-    checkpointEverySteps: Math.max(5, Math.ceil(stepsPerEpoch / 4)),
+    // a reload mid-epoch loses at most about a quarter of an epoch; head-only epochs take seconds, so once per epoch
+    // is enough (and each checkpoint holds the frozen encoder too)
+    checkpointEverySteps: c.mode === 'head' ? undefined : Math.max(5, Math.ceil(stepsPerEpoch / 4)),
     keepCheckpoints: 1,
   };
 }
@@ -81,7 +82,7 @@ function evalPoint(step: number, epoch: number, scalars: Record<string, number>)
 }
 
 function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
-  return { id: m.id, step: m.step, epoch: m.epoch + 1, best: m.best, bytes: 0, createdAt: m.createdAt, metric: evals.find((e) => e.step === m.step)?.macroF1 };
+  return { id: m.id, step: m.step, epoch: m.epoch, best: m.best, bytes: 0, createdAt: m.createdAt, metric: evals.find((e) => e.step === m.step)?.macroF1 };
 }
 
 /** Lets queued messages (pause, stop, predict) in between training steps. */
@@ -176,9 +177,12 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           host.post({ type: 'run-eval', runId, eval: e });
           break;
         }
-        case 'checkpoint':
-          host.post({ type: 'run-checkpoint', runId, checkpoint: checkpointInfo(ev.checkpoint, evals) });
+        case 'checkpoint': {
+          // the loop deletes older periodic checkpoints as it goes: send the stored list, not just the new one
+          const metas = await store.listCheckpoints(runId);
+          host.post({ type: 'run-checkpoints', runId, checkpoints: metas.map((m) => checkpointInfo(m, evals)) });
           break;
+        }
         case 'state':
           await flush(true);
           await db.runs.update(runId, { status: ev.state, updatedAt: Date.now() });

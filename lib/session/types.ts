@@ -90,6 +90,7 @@ export interface RunProgress {
 export interface CheckpointInfo {
   id: string;
   step: number;
+  /** epochs completed when it was saved */
   epoch: number;
   metric?: number; // validation macro-F1 at that point
   best: boolean;

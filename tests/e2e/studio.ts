@@ -1,5 +1,7 @@
 // Helpers for driving the studio in the browser tests: screen names, navigation, axe-core checks.
 import AxeBuilder from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
+import Papa from 'papaparse';
 import type { Page } from 'playwright-core';
 
 export const SCREEN_TITLES = ['Data', 'Model', 'Train', 'Run', 'Runs', 'Evaluate', 'Playground', 'Export'];
@@ -15,4 +17,46 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} — ${n.failureSummary?.split('\n')[1] ?? ''}`));
+}
+
+/** The first `n` rows of the bundled sample (spam and ham mixed), as a CSV buffer: a few hundred rows keep the
+ *  browser tests quick on 2 cores while using the real sample data. */
+export function sampleSubset(n: number, opts: { ham?: number } = {}): Buffer {
+  const text = readFileSync('public/samples/spam-assassin.csv', 'utf8');
+  const parsed = Papa.parse<string[]>(text, { skipEmptyLines: true });
+  const [header, ...rows] = parsed.data;
+  const spam = rows.filter((r) => r[1] === 'spam');
+  const ham = rows.filter((r) => r[1] === 'ham');
+  const h = opts.ham ?? Math.round(n / 2);
+  const pick = [...ham.slice(0, h), ...spam.slice(0, n - h)].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  return Buffer.from(Papa.unparse([header, ...pick]));
+}
+
+export async function waitForBackend(page: Page): Promise<void> {
+  await page.getByTestId('backend-badge').filter({ hasText: /^(wasm|webgl|cpu|webgpu)$/ }).waitFor({ timeout: 60_000 });
+}
+
+/** Imports a CSV through the Data screen with the suggested mapping. */
+export async function importCsv(page: Page, name: string, buffer: Buffer): Promise<void> {
+  await goTo(page, 'Data');
+  await page.locator('#data-file').setInputFiles({ name, mimeType: 'text/csv', buffer });
+  await page.getByTestId('preview-table').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: /^Import/ }).click();
+  await page.getByTestId('import-done').waitFor({ timeout: 60_000 });
+}
+
+export async function loadBundledModel(page: Page): Promise<void> {
+  await goTo(page, 'Model');
+  await page.getByRole('button', { name: 'Use USE-Lite' }).click();
+  await page.getByTestId('model-info').waitFor({ timeout: 120_000 });
+}
+
+export async function runStatus(page: Page): Promise<string> {
+  return (await page.getByTestId('run-status').textContent()) ?? '';
+}
+
+/** The step counter on the Run screen ("Step 12 / 40" -> 12). */
+export async function currentStep(page: Page): Promise<number> {
+  const t = (await page.getByTestId('run-step').textContent()) ?? '';
+  return Number(/Step ([\d,]+)/.exec(t)?.[1]?.replace(/,/g, '') ?? NaN);
 }

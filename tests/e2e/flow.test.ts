@@ -1,0 +1,124 @@
+// The whole studio on the real sample data (a few hundred rows of SpamAssassin): import -> map -> bundled model ->
+// Quick preset -> train -> curves -> evaluate (confusion matrix) -> playground (label + probabilities) -> export zip ->
+// import it back -> identical predictions. Every request stays on the app's origin; each screen passes axe-core and
+// leaves a screenshot in test-results/flow/.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { artifactsDir, launch, openPage, type Recorded } from './browser';
+import { axeViolations, goTo, importCsv, loadBundledModel, runStatus, sampleSubset, waitForBackend } from './studio';
+
+const baseURL = inject('baseURL');
+let browser: Browser;
+let rec: Recorded;
+const shots = () => artifactsDir('flow');
+const axeFound: Record<string, string[]> = {};
+
+async function check(screen: string) {
+  const v = await axeViolations(rec.page);
+  if (v.length) axeFound[screen] = v;
+  await rec.page.screenshot({ path: `${shots()}/${screen}.png`, fullPage: true });
+}
+
+const PROBE = 'Congratulations! You have won a FREE prize, click here to claim your cash now';
+
+async function probabilitiesFor(text: string): Promise<{ label: string; probs: string[] }> {
+  const { page } = rec;
+  await goTo(page, 'Playground');
+  const box = page.getByLabel('Text', { exact: true });
+  await box.fill('');
+  await box.fill(text);
+  await page.getByTestId('predicted-label').waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]')?.getAttribute('aria-busy') === 'false');
+  return { label: (await page.getByTestId('predicted-label').textContent()) ?? '', probs: await page.getByTestId('prob-value').allTextContents() };
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  rec = await openPage(browser);
+  await rec.page.goto(baseURL);
+  await waitForBackend(rec.page);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('full flow on the sample data', () => {
+  it('imports the sample CSV with its columns mapped and shows the report', async () => {
+    await importCsv(rec.page, 'spam-sample.csv', sampleSubset(300));
+    await rec.page.getByTestId('dataset-report').getByText('Train / validation / test').waitFor();
+    expect(await rec.page.getByTestId('stored-datasets').getByRole('row').count()).toBe(2);
+    await check('data');
+  });
+
+  it('loads the bundled USE-Lite offline and shows its size', async () => {
+    await loadBundledModel(rec.page);
+    expect(await rec.page.getByTestId('model-info').textContent()).toMatch(/use-lite/i);
+    await check('model');
+  });
+
+  it('trains with the Quick preset and draws loss and metric curves', async () => {
+    const { page } = rec;
+    await goTo(page, 'Train');
+    await page.getByRole('radio', { name: /Quick/ }).click();
+    await check('train');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
+    await page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 240_000 });
+    const err = await page.getByTestId('run-error').textContent().catch(() => null);
+    expect(await runStatus(page), err ?? '').toBe('done');
+    expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(1);
+    expect(Number(await page.getByTestId('chart-metrics').getAttribute('data-points'))).toBeGreaterThan(0);
+    await check('run');
+  });
+
+  it('evaluates on the test split with a confusion matrix and per-class scores', async () => {
+    const { page } = rec;
+    await goTo(page, 'Evaluate');
+    await page.getByRole('button', { name: 'Evaluate on the test split' }).click();
+    await page.getByTestId('confusion-matrix').waitFor({ timeout: 120_000 });
+    const cells = await page.getByTestId('confusion-matrix').locator('tbody td').allTextContents();
+    expect(cells.length).toBe(4);
+    expect(cells.map(Number).reduce((a, b) => a + b, 0)).toBe(30); // 10% of 300 rows
+    await page.getByLabel('Row-normalised').check();
+    expect(await page.getByTestId('confusion-matrix').locator('tbody td').first().textContent()).toMatch(/%$/);
+    await check('evaluate');
+  });
+
+  it('predicts a label with probabilities in the playground', async () => {
+    const p = await probabilitiesFor(PROBE);
+    expect(['spam', 'ham']).toContain(p.label);
+    expect(p.probs.length).toBe(2);
+    const sum = p.probs.map((x) => parseFloat(x)).reduce((a, b) => a + b, 0);
+    expect(sum).toBeGreaterThan(99.8);
+    expect(sum).toBeLessThan(100.2);
+    await check('playground');
+  });
+
+  it('exports a zip that imports back with identical predictions', async () => {
+    const { page } = rec;
+    const before = await probabilitiesFor(PROBE);
+    await goTo(page, 'Export');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByRole('button', { name: 'Download zip' }).click()]);
+    const path = `${shots()}/${download.suggestedFilename()}`;
+    await download.saveAs(path);
+    const zip = readFileSync(path);
+    expect(zip.subarray(0, 2).toString()).toBe('PK');
+    await check('export');
+    await page.locator('#import-zip').setInputFiles({ name: 'exported.zip', mimeType: 'application/zip', buffer: zip });
+    await page.getByTestId('export-status').filter({ hasText: /Imported/ }).waitFor({ timeout: 120_000 });
+    const after = await probabilitiesFor(PROBE);
+    expect(await page.locator('.run-picker select option:checked').textContent()).toMatch(/imported/);
+    expect(after).toEqual(before);
+  });
+
+  it('has no serious or critical axe violations on the screens with data', () => {
+    expect(axeFound).toEqual({});
+  });
+
+  it('made requests only to its own origin and logged no page errors', () => {
+    const foreign = rec.requests.filter((u) => !u.startsWith(baseURL) && !u.startsWith('data:') && !u.startsWith('blob:'));
+    expect(foreign).toEqual([]);
+    expect(rec.pageErrors).toEqual([]);
+  });
+});
