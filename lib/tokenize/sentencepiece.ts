@@ -2,8 +2,8 @@
 // tokenizer does it: NFKC, "▁" before the text and for every space, reserved pieces never matched, unknowns merged.
 // @huggingface/tokenizers running the same pieces as a Unigram tokenizer.json breaks ties differently (1 of 6,920 SST-2
 // sentences differs), so the Viterbi pass is written here; files() still exports that tokenizer.json for other tools.
-import { UserError } from '@/lib/errors';
-import type { Encoding, TextTokenizer } from '@/lib/models/types';
+import { UserError } from '../errors';
+import type { Encoding, TextTokenizer } from '../models/types';
 
 /** vocab.json of USE-Lite: [piece, log-probability] in id order. */
 export type SentencePieceVocab = Array<[string, number]>;
