@@ -88,7 +88,7 @@ const KNOWN_HEADERS = new Set([
   'text', 'texts', 'sentence', 'sentence1', 'sentence2', 'label', 'labels', 'category', 'categories', 'class', 'intent',
   'sentiment', 'review', 'content', 'message', 'body', 'title', 'subject', 'question', 'answer', 'premise', 'hypothesis',
   'target', 'tag', 'tags', 'split', 'id', 'tweet', 'comment', 'score', 'rating', 'stars', 'text_a', 'text_b', 'document',
-  'utterance', 'query', 'tokens', 'ner_tags', 'fold', 'set', 'y', 'topic', 'emotion', 'spam',
+  'utterance', 'query', 'tokens', 'ner_tags', 'fold', 'topic', 'emotion',
 ]);
 
 const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
@@ -102,7 +102,9 @@ export function detectHeader(rows: string[][]): boolean {
   if (rows.length === 0) return false;
   const first = rows[0];
   const data = rows.slice(1, 60);
-  if (first.some((c) => KNOWN_HEADERS.has(c.trim().toLowerCase()))) return true;
+  const namesLike = first.every((c) => c.length <= 40);
+  // a known column name counts only in a row that looks like names (a data row can start with "positive" or "label")
+  if (namesLike && first.some((c) => KNOWN_HEADERS.has(c.trim().toLowerCase()))) return true;
   if (first.some((c) => c.trim() === '') || new Set(first).size !== first.length) return false;
   if (data.length === 0) return !first.some(isNumeric);
   let votes = 0;

@@ -35,6 +35,8 @@ describe('detection', () => {
     expect(detectHeader([['review_body', 'stars'], ['it was good', '5'], ['bad', '1'], ['fine', '3']])).toBe(true);
     expect(detectHeader([['ham', 'Go until jurong point, crazy.. Available only in bugis'], ['ham', 'Ok lar... Joking wif u oni...'],
       ['spam', 'Free entry in 2 a wkly comp to win FA Cup final tkts'], ['ham', 'U dun say so early hor... U c already then say...']])).toBe(false);
+    expect(detectHeader([['sentiment', 'what a wonderful, moving film about a family in crisis'], ['negative', 'a dull and lifeless remake of a great original'],
+      ['positive', 'funny, warm and sharply written throughout the film'], ['sentiment', 'i would not watch this again for any amount of money']])).toBe(false);
   });
 
   it('decodes BOM-less UTF-16 and marks invalid UTF-8 as a Latin-1 fallback', () => {
