@@ -1,0 +1,53 @@
+// `node --import tsx bench/profile.ts [use-lite|bert-tiny] [seqLen]`: which kernels dominate one full fine-tuning step
+// (forward + backward + AdamW) of the engine's models on the wasm backend. Prints a JSON line per kernel (top 15).
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend/init';
+import { createBert, type BertConfig } from '../lib/models/bert';
+import { createTaskModel } from '../lib/models/task-model';
+import type { TaskModel } from '../lib/models/types';
+import { makeTargets, makeTensorBatch } from '../lib/train/batching';
+import { taskLoss } from '../lib/train/losses';
+import { loadBundledUseLite } from './use-lite';
+
+await initBackend({ preference: 'wasm' });
+const which = process.argv[2] ?? 'use-lite';
+const seqLen = Number(process.argv[3] ?? 64);
+const B = 32;
+let model: TaskModel;
+if (which === 'use-lite') {
+  const { encoder, tokenizer } = await loadBundledUseLite();
+  model = createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: { kind: 'full' }, seed: 1 });
+} else {
+  const c = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 };
+  const tok = { kind: 'hf' as const, vocabSize: c.vocab_size, padId: 0, modelMaxLength: 512, encode: () => ({ ids: [] }), files: () => ({}) };
+  model = createTaskModel({ encoder: createBert(c as BertConfig), tokenizer: tok, task: 'classification', labels: ['0', '1'], mode: { kind: 'full' }, seed: 1 });
+}
+const ex = Array.from({ length: B }, (_, i) => ({ ids: Array.from({ length: seqLen }, (_, j) => 5 + ((i * 131 + j * 17) % 5000)), label: i % 2 }));
+const idx = ex.map((_, i) => i);
+const vars = [...model.trainable().values()];
+const step = () =>
+  tf.tidy(() => {
+    const batch = makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 });
+    const { value, grads } = tf.variableGrads(() => taskLoss('classification', model.forward(batch, { training: true, seed: 1 }), makeTargets('classification', ex, idx, 2, seqLen), { labelSmoothing: 0 }), vars);
+    Object.values(grads).forEach((g) => g.dataSync());
+    return value.dataSync()[0];
+  });
+step();
+const t0 = performance.now();
+const prof = await tf.profile(() => {
+  step();
+});
+const total = performance.now() - t0;
+const agg = new Map<string, { ms: number; n: number; shapes: Set<string> }>();
+for (const k of prof.kernels) {
+  const a = agg.get(k.name) ?? { ms: 0, n: 0, shapes: new Set<string>() };
+  a.ms += k.kernelTimeMs as number;
+  a.n++;
+  if (a.shapes.size < 6) a.shapes.add(k.inputShapes.map((s) => `[${s}]`).join('x'));
+  agg.set(k.name, a);
+}
+const sum = [...agg.values()].reduce((s, a) => s + a.ms, 0);
+console.log(JSON.stringify({ model: which, batch: B, seqLen, stepMs: Math.round(total), kernelMs: Math.round(sum) }));
+for (const [name, a] of [...agg].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) {
+  console.log(JSON.stringify({ kernel: name, ms: Math.round(a.ms), share: Math.round((1000 * a.ms) / sum) / 1000, calls: a.n, exampleShapes: [...a.shapes].slice(0, 4) }));
+}

@@ -1,0 +1,102 @@
+// `npm run bench:quality`: fine-tunes the bundled USE-Lite on the shared datasets through the real `finetune train`
+// command and prints test accuracy, macro-F1 and wall time as JSON lines.
+//   SST-2:     train on stsa.binary.train, select on .dev (early stopping / best restore), report .test
+//   Banking77: train on train.csv (10% held out, stratified, for selection), report test.csv
+// The SST-2 files are "<label> <sentence>" lines: they are converted to CSV (text,label) in a temporary folder first.
+// BENCH_QUALITY_RUNS picks runs by name (comma list; default: every run below). Datasets come from ../shared/datasets
+// (or $FINETUNE_SHARED/datasets); without them the benchmark says so and exits.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sharedPath } from '../tests/helpers/shared';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'cli/bin/finetune.mjs');
+
+interface Run {
+  name: string;
+  dataset: 'sst2' | 'banking77';
+  args: string[];
+}
+
+const RUNS: Run[] = [
+  // head only: encoder features computed once, then a linear classifier; many cheap epochs, best dev accuracy kept
+  { name: 'sst2-head', dataset: 'sst2', args: ['--mode', 'head', '--epochs', '30', '--batch-size', '32', '--lr', '3e-3', '--weight-decay', '0', '--warmup', '0', '--schedule', 'constant', '--max-length', '64', '--early-stopping', '5', '--metric', 'accuracy'] },
+  { name: 'banking77-head', dataset: 'banking77', args: ['--mode', 'head', '--epochs', '60', '--batch-size', '32', '--lr', '1e-2', '--weight-decay', '0', '--warmup', '0', '--schedule', 'constant', '--max-length', '64', '--early-stopping', '5', '--metric', 'accuracy'] },
+];
+
+function sst2Csv(src: string, dest: string): string {
+  const lines = readFileSync(src, 'utf8').split('\n').filter((l) => l.trim());
+  const rows = lines.map((l) => {
+    const sp = l.indexOf(' ');
+    const label = l.slice(0, sp) === '1' ? 'positive' : 'negative';
+    return `"${l.slice(sp + 1).replace(/"/g, '""')}",${label}`;
+  });
+  writeFileSync(dest, `text,label\n${rows.join('\n')}\n`);
+  return dest;
+}
+
+function files(dataset: Run['dataset'], tmp: string): string[] | null {
+  if (dataset === 'sst2') {
+    const d = sharedPath('datasets', 'sst2');
+    if (!d) return null;
+    return [
+      '--data', sst2Csv(join(d, 'stsa.binary.train'), join(tmp, 'sst2-train.csv')),
+      '--eval', sst2Csv(join(d, 'stsa.binary.dev'), join(tmp, 'sst2-dev.csv')),
+      '--test', sst2Csv(join(d, 'stsa.binary.test'), join(tmp, 'sst2-test.csv')),
+      '--text-column', 'text', '--label-column', 'label',
+    ];
+  }
+  const d = sharedPath('datasets', 'banking77');
+  if (!d) return null;
+  return ['--data', join(d, 'train.csv'), '--val-split', '0.1', '--test', join(d, 'test.csv'), '--text-column', 'text', '--label-column', 'category'];
+}
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      process.stderr.write(d);
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+export async function benchQuality(): Promise<void> {
+  const only = process.env.BENCH_QUALITY_RUNS?.split(',').map((s) => s.trim());
+  const tmp = mkdtempSync(join(tmpdir(), 'finetune-quality-'));
+  for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
+    const data = files(run.dataset, tmp);
+    if (!data) {
+      process.stdout.write(`${JSON.stringify({ bench: 'quality', run: run.name, skipped: `../shared/datasets/${run.dataset} not found (set FINETUNE_SHARED)` })}\n`);
+      continue;
+    }
+    const out = join(tmp, run.name);
+    const args = ['train', ...data, '--model', 'use-lite', ...run.args, '--out', out];
+    const t0 = performance.now();
+    const r = await runCli(args);
+    const wallSec = (performance.now() - t0) / 1000;
+    if (r.code !== 0) {
+      process.stdout.write(`${JSON.stringify({ bench: 'quality', run: run.name, failed: r.code, stderr: r.stderr.split('\n').slice(-5).join('\n') })}\n`);
+      continue;
+    }
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    const test = last.test ?? {};
+    process.stdout.write(`${JSON.stringify({
+      bench: 'quality', run: run.name, dataset: run.dataset, model: 'use-lite', mode: run.args[run.args.indexOf('--mode') + 1],
+      testAccuracy: test.accuracy, testMacroF1: test.macroF1, validation: last.validation ? { accuracy: last.validation.accuracy, macroF1: last.validation.macroF1 } : null,
+      steps: last.steps, epochs: last.epochs, best: last.best, trainSeconds: last.trainSeconds, wallSeconds: Math.round(wallSec * 10) / 10,
+      command: `npx finetune ${args.map((a) => (a.includes(tmp) ? a.replace(tmp, '$TMP') : a)).join(' ')}`,
+    })}\n`);
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  await benchQuality();
+}
