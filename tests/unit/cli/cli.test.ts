@@ -1,10 +1,12 @@
 // The `finetune` command as a user runs it: exit codes, messages that name the problem, and results on stdout.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STACK_LINE, lastJson, runCli } from './run-cli';
 
+const ROOT = resolve(__dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'finetune-cli-'));
 const file = (name: string, text: string) => {
   const p = join(dir, name);
@@ -17,6 +19,18 @@ describe('finetune: help and bad input', () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['train', 'eval', 'predict', 'forward', 'inspect']) expect(r.stdout).toContain(`  ${c}`);
+  });
+
+  it('runs as `npx finetune` from the repository root (npm resolves the package\'s own bin, offline)', async () => {
+    const r = await new Promise<{ code: number | null; stdout: string }>((done, fail) => {
+      const child = spawn('npx', ['--offline', 'finetune', '--help'], { cwd: ROOT, env: { ...process.env, npm_config_update_notifier: 'false' } });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('usage: finetune <command>');
   });
 
   it('per-command help lists the options of that command', async () => {
