@@ -2,6 +2,7 @@
 // <Arch>ForSequenceClassification / <Arch>ForTokenClassification in transformers.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
+import { matMulWt } from './layers';
 import type { Architecture, Encoder, EncoderOutput, ForwardOptions, Task } from './types';
 
 /**
@@ -122,7 +123,7 @@ function lin(params: Map<string, tf.Variable>, prefix: string, x: tf.Tensor): tf
   const b = params.get(`${prefix}.bias`);
   if (!w || !b) throw new Error(`missing head parameter "${prefix}"`);
   const shape = x.shape;
-  const y = tf.matMul(x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D, w as tf.Tensor2D, false, true).add(b);
+  const y = matMulWt(x.reshape([-1, shape[shape.length - 1]]), w).add(b);
   return y.reshape([...shape.slice(0, -1), w.shape[0]]);
 }
 

@@ -8,7 +8,7 @@ import { readSafetensors } from '../io/safetensors';
 import type { FileSource, ProgressFn } from '../io/source';
 import { SentencePieceTokenizer } from '../tokenize/sentencepiece';
 import { embeddingLookup } from './bert';
-import { dropout, resetDropoutCounter, type LayerContext } from './layers';
+import { dropout, matMulPlain, resetDropoutCounter, swapLast, type LayerContext } from './layers';
 import type { Encoder, EncoderOutput, ForwardOptions, TensorBatch, TextTokenizer } from './types';
 
 /** config.json of a USE-Lite checkpoint: Hugging Face key names where one exists. */
@@ -155,24 +155,8 @@ function timingSignal(t: number, width: number): Float32Array {
 }
 
 /** a with its last two axes swapped, as a real transpose (a copy), not a matMul flag */
-function swapLast(a: tf.Tensor): tf.Tensor {
-  const perm = a.shape.map((_, i) => i);
-  [perm[a.rank - 2], perm[a.rank - 1]] = [perm[a.rank - 1], perm[a.rank - 2]];
-  return a.transpose(perm);
-}
-
-/**
- * a·b (rank 2 to 4, same batch dims) whose gradients transpose explicitly instead of using matMul's transpose flags:
- * on the wasm backend a flagged matMul is 5-20x slower than a transpose plus a plain one (measured 7.8 s vs 0.37 s for
- * [512,1632]·[1632,1536]), and autodiff of tf.matMul produces flagged ones.
- */
-export const matMulPlain = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([a, b]);
-  return {
-    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as tf.Tensor3D, swapLast(saved[1]) as tf.Tensor3D), tf.matMul(swapLast(saved[0]) as tf.Tensor3D, dy as tf.Tensor3D)],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+/** Re-exported: the shared flag-free matMul (see lib/models/layers.ts). */
+export { matMulPlain };
 
 export interface UseLiteEncoder extends Encoder {
   readonly config: UseLiteConfig;
