@@ -48,8 +48,10 @@ export function loraTargetPrefixes(encoder: Encoder, targets: LoraTarget[]): str
       }
     }
   }
-  const order = [...encoder.params.keys()];
-  return out.sort((a, b) => order.indexOf(`${a}.weight`) - order.indexOf(`${b}.weight`));
+  // prefixes name "<prefix>.weight" or (TF kernels) the weight itself
+  const order = new Map([...encoder.params.keys()].map((n, i) => [n, i]));
+  const rank = (p: string) => order.get(`${p}.weight`) ?? order.get(p) ?? order.size;
+  return out.sort((a, b) => rank(a) - rank(b));
 }
 
 /** PEFT's parameter names for one adapter: "<prefix>.lora_A.weight" [r, in] and "<prefix>.lora_B.weight" [out, r]. */

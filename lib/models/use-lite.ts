@@ -8,8 +8,8 @@ import { readSafetensors } from '../io/safetensors';
 import type { FileSource, ProgressFn } from '../io/source';
 import { SentencePieceTokenizer } from '../tokenize/sentencepiece';
 import { embeddingLookup } from './bert';
-import { dropout, matMulPlain, resetDropoutCounter, swapLast, type LayerContext } from './layers';
-import type { Encoder, EncoderOutput, ForwardOptions, TensorBatch, TextTokenizer } from './types';
+import { dropout, matMulPlain, matMulWt, resetDropoutCounter, swapLast, type LayerContext, type LoraAdapter } from './layers';
+import type { Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch, TextTokenizer } from './types';
 
 /** config.json of a USE-Lite checkpoint: Hugging Face key names where one exists. */
 export interface UseLiteConfig {
@@ -154,12 +154,28 @@ function timingSignal(t: number, width: number): Float32Array {
   return out;
 }
 
-/** a with its last two axes swapped, as a real transpose (a copy), not a matMul flag */
 /** Re-exported: the shared flag-free matMul (see lib/models/layers.ts). */
 export { matMulPlain };
 
 export interface UseLiteEncoder extends Encoder {
   readonly config: UseLiteConfig;
+  readonly lora: Map<string, LoraAdapter>;
+}
+
+/**
+ * The kernels each LoRA target adapts, keyed by the kernel's own name (adapters "<kernel>.lora_A.weight"). USE-Lite
+ * projects q, k and v with one fused kernel ("qkv_transform_single", [1, 1, in, 3·d]), so query, key and value all
+ * select that kernel and its adapter spans all three projections, as PEFT does for fused qkv modules (GPT-2's
+ * c_attn): choosing any of the three adapts q, k and v together. The residual's 256 -> 512 projection and the tanh
+ * projection after pooling are never targets.
+ */
+export function useLiteLinearPrefixes(c: UseLiteConfig, target: LoraTarget): string[] {
+  return Array.from({ length: c.num_hidden_layers }, (_, i) => {
+    const n = useLiteLayerNames(i);
+    if (target === 'output') return [n.outKernel];
+    if (target === 'ffn') return [n.ffn1Kernel, n.ffn2Kernel];
+    return [n.qkvKernel];
+  }).flat();
 }
 
 /** The encoder over `params` (graph names and shapes, checked). It owns the variables: dispose() frees them. */
@@ -184,15 +200,20 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
   // the timing signal is a constant, not a parameter: built once for all positions
   const timing = tf.tensor2d(timingSignal(maxT, E), [maxT, E]);
   const P = (name: string) => params.get(name) as tf.Variable;
+  const lora = new Map<string, LoraAdapter>();
   let disposed = false;
 
-  // x·W + b with W stored [in, out] (or [1, 1, in, out]: the graph's 1x1 convolutions); x: [B, T, in]
-  const dense = (x: tf.Tensor, kernel: string, bias: string): tf.Tensor => {
+  // x·W + b with W stored [in, out] (or [1, 1, in, out]: the graph's 1x1 convolutions); x: [B, T, in]. With an adapter
+  // on the kernel: + scale · dropout(x)·Aᵀ·Bᵀ (A [r, in], B [out, r], PEFT's layout whatever the kernel's).
+  const dense = (x: tf.Tensor, kernel: string, bias: string, ctx: LayerContext): tf.Tensor => {
     const w = P(kernel);
     const [inn, out] = w.shape.slice(-2) as [number, number];
     const [b, t] = x.shape as [number, number, number];
-    const y = matMulPlain(x.reshape([b * t, inn]), w.reshape([inn, out])).add(P(bias));
-    return y.reshape([b, t, out]);
+    const x2 = x.reshape([b * t, inn]);
+    let y = matMulPlain(x2, w.reshape([inn, out]));
+    const ad = lora.get(kernel);
+    if (ad) y = y.add(matMulWt(matMulWt(dropout(x2, ad.dropout, ctx), ad.A), ad.B).mul(ad.scale));
+    return y.add(P(bias)).reshape([b, t, out]);
   };
   // mean, (x-mean)², +eps, rsqrt, ·scale, +bias: the graph's own order
   const layerNorm = (x: tf.Tensor, scale: string, bias: string): tf.Tensor => {
@@ -207,16 +228,16 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
     const d = c.attention_sizes[i];
     const dh = d / heads;
     const h = layerNorm(x, n.ln1Scale, n.ln1Bias);
-    const [q, k, v] = tf.split(dense(h, n.qkvKernel, n.qkvBias), [d, d, d], 2);
+    const [q, k, v] = tf.split(dense(h, n.qkvKernel, n.qkvBias, ctx), [d, d, d], 2);
     const split = (z: tf.Tensor) => z.reshape([b, t, heads, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
     const scores = matMulPlain(split(q).mul(1 / Math.sqrt(dh)), swapLast(split(k))).add(bias4);
     const probs = dropout(tf.softmax(scores, -1), attnDrop, ctx) as tf.Tensor4D;
     const ctxv = matMulPlain(probs, split(v)).transpose([0, 2, 1, 3]).reshape([b, t, d]);
-    const attn = dropout(dense(ctxv, n.outKernel, n.outBias), hiddenDrop, ctx);
+    const attn = dropout(dense(ctxv, n.outKernel, n.outBias, ctx), hiddenDrop, ctx);
     // the residual is x itself, or x projected to the new width (zero at padding, as the graph scatters it)
-    const residual = params.has(n.resKernel) && x.shape[2] !== H ? dense(x, n.resKernel, n.resBias).mul(m3) : x;
+    const residual = params.has(n.resKernel) && x.shape[2] !== H ? dense(x, n.resKernel, n.resBias, ctx).mul(m3) : x;
     const y = attn.add(residual);
-    const f = dense(tf.relu(dense(layerNorm(y, n.ln2Scale, n.ln2Bias), n.ffn1Kernel, n.ffn1Bias)), n.ffn2Kernel, n.ffn2Bias);
+    const f = dense(tf.relu(dense(layerNorm(y, n.ln2Scale, n.ln2Bias), n.ffn1Kernel, n.ffn1Bias, ctx)), n.ffn2Kernel, n.ffn2Bias, ctx);
     // the graph runs the FFN on real tokens only: zero at padding
     return dropout(f, hiddenDrop, ctx).mul(m3).add(y) as tf.Tensor3D;
   };
@@ -228,6 +249,9 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
     hiddenSize: H,
     numLayers: L,
     params,
+    lora,
+    linearLayout: 'in-out',
+    linearPrefixes: (target: LoraTarget) => useLiteLinearPrefixes(c, target),
     blockOf: blockOfUseLiteName,
     forward(batch: TensorBatch, fo: ForwardOptions): EncoderOutput {
       if (disposed) throw new Error('encoder used after dispose()');
@@ -262,6 +286,8 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
       disposed = true;
       timing.dispose();
       for (const v of params.values()) if (!v.isDisposed) v.dispose();
+      for (const a of lora.values()) for (const v of [a.A, a.B]) if (!v.isDisposed) v.dispose();
+      lora.clear();
     },
   };
 }

@@ -1,11 +1,11 @@
-// Heads and fine-tuning modes on USE-Lite (TF graph names, pooled = the normalised projection), on a tiny random
+// Heads, fine-tuning modes and LoRA on USE-Lite (TF graph names, pooled = the normalised projection), on a tiny random
 // USE-Lite with the real architecture's structure (2 layers, widening residual, tanh projection).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '@/lib/errors';
-import { createTaskModel, headVariables } from '@/lib/models/task-model';
-import { createUseLite, useLiteConfig, useLiteParamShapes } from '@/lib/models/use-lite';
-import type { Encoder, FineTuneMode, Task } from '@/lib/models/types';
+import { loraTargetPrefixes } from '@/lib/models/lora';
+import { createTaskModel, headVariables, mergeLora } from '@/lib/models/task-model';
+import { createUseLite, useLiteConfig, useLiteLayerNames, useLiteParamShapes } from '@/lib/models/use-lite';
+import type { Encoder, FineTuneMode, LoraTarget, Task } from '@/lib/models/types';
 import { useWasm } from '../../helpers/tf';
 import { bitIdentical, disposeBatch, maxAbsDiff, sampleBatch, snapshot, toyTokenizer } from './task-model.helpers';
 
@@ -86,22 +86,165 @@ describe('USE-Lite fine-tuning modes: gradients reach exactly the trainable vari
       model.dispose();
     });
   }
+});
 
-  it('LoRA: a UserError on option mode while USE-Lite takes no adapters (nothing leaks); adapters + head train once it does', () => {
-    const encoder = tinyUseLite();
-    const n = tf.memory().numTensors;
-    const make = () => createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: { kind: 'lora', rank: 2, alpha: 4, dropout: 0, targets: ['query', 'ffn'] } });
-    if (!encoder.lora) {
-      expect(make).toThrow(UserError);
-      expect(tf.memory().numTensors).toBe(n);
-      encoder.dispose();
-      return;
-    }
-    const model = make();
-    const names = [...model.trainable().keys()];
-    expect(names.filter((x) => x.startsWith('classifier.')).length).toBe(2);
-    expect(names.length).toBeGreaterThan(2);
-    expect(names.every((x) => x.startsWith('classifier.') || x.includes('.lora_'))).toBe(true);
+const loraMode = (targets: LoraTarget[], rank = 2, alpha = 4, dropout = 0): FineTuneMode => ({ kind: 'lora', rank, alpha, dropout, targets });
+
+/** B ← N(0, σ) for every adapter, so the adapters change the output. */
+function randomizeB(encoder: Encoder, sigma = 0.5): void {
+  let i = 0;
+  for (const ad of encoder.lora!.values()) tf.tidy(() => ad.B.assign(tf.randomNormal(ad.B.shape, 0, sigma, 'float32', 100 + i++)));
+}
+
+describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, out])', () => {
+  const c = useLiteConfig(CFG);
+  const n0 = useLiteLayerNames(0), n1 = useLiteLayerNames(1);
+
+  it('query, key and value all select the fused qkv kernel of each layer (one adapter), output the output kernel, ffn conv1 + conv2', () => {
+    const enc = tinyUseLite();
+    expect(enc.linearLayout).toBe('in-out');
+    for (const t of ['query', 'key', 'value'] as LoraTarget[]) expect(loraTargetPrefixes(enc, [t])).toEqual([n0.qkvKernel, n1.qkvKernel]);
+    expect(loraTargetPrefixes(enc, ['query', 'value'])).toEqual([n0.qkvKernel, n1.qkvKernel]);
+    expect(loraTargetPrefixes(enc, ['output'])).toEqual([n0.outKernel, n1.outKernel]);
+    expect(loraTargetPrefixes(enc, ['ffn'])).toEqual([n0.ffn1Kernel, n0.ffn2Kernel, n1.ffn1Kernel, n1.ffn2Kernel]);
+    // in parameter order, never the residual projection or the tanh projection
+    expect(loraTargetPrefixes(enc, ['ffn', 'output', 'query', 'key', 'value'])).toEqual([n0.qkvKernel, n0.outKernel, n0.ffn1Kernel, n0.ffn2Kernel, n1.qkvKernel, n1.outKernel, n1.ffn1Kernel, n1.ffn2Kernel]);
+    enc.dispose();
+  });
+
+  it('fresh adapters have PEFT shapes (A [r, in], B [out, r] = 0 over all of q, k, v) and leave the embedding bit-identical', () => {
+    const enc = tinyUseLite();
+    const batch = sampleBatch();
+    const before = tf.tidy(() => enc.forward(batch, { training: false }).pooled);
+    const model = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'value', 'output', 'ffn'], 3, 6) });
+    expect(enc.lora!.size).toBe(8);
+    const qkv0 = enc.lora!.get(n0.qkvKernel)!;
+    expect(qkv0.A.shape).toEqual([3, c.embedding_size]);
+    expect(qkv0.B.shape).toEqual([3 * c.attention_sizes[0], 3]);
+    expect(qkv0.scale).toBe(2);
+    expect(enc.lora!.get(n1.outKernel)!.B.shape).toEqual([c.hidden_size, 3]);
+    expect(enc.lora!.get(n1.ffn1Kernel)!.A.shape).toEqual([3, c.hidden_size]);
+    expect(enc.lora!.get(n1.ffn2Kernel)!.A.shape).toEqual([3, c.intermediate_size]);
+    expect(model.variables().has(`${n0.qkvKernel}.lora_A.weight`)).toBe(true);
+    const after = tf.tidy(() => enc.forward(batch, { training: false }).pooled);
+    expect(bitIdentical(before.dataSync() as Float32Array, after.dataSync() as Float32Array)).toBe(true);
+    tf.dispose([before, after]);
+    disposeBatch(batch);
     model.dispose();
+  });
+
+  it('gradients reach exactly the adapters and the head (with LoRA dropout); every other variable is bit-identical after a step', () => {
+    const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'output', 'ffn'], 2, 4, 0.1) });
+    randomizeB(model.encoder, 0.1); // with B = 0 A gets no gradient
+    const all = model.variables();
+    const expected = new Set([...all.keys()].filter((n) => n.startsWith('classifier.') || n.includes('.lora_')));
+    expect(expected.size).toBe(2 + 2 * 8);
+    expect(new Set(model.trainable().keys())).toEqual(expected);
+    const { batch, f } = lossOf(model, 'classification');
+    const byVar = new Map([...all].map(([n, v]) => [v.name, n]));
+    const { value, grads } = tf.variableGrads(f, [...all.values()]);
+    const withGrad = Object.entries(grads).filter(([, g]) => g != null);
+    expect(new Set(withGrad.map(([k]) => byVar.get(k)!))).toEqual(expected);
+    for (const [k, g] of withGrad) expect(tf.tidy(() => g!.abs().sum().dataSync()[0]), byVar.get(k)).toBeGreaterThan(0);
+    const before = snapshot(all);
+    const opt = tf.train.sgd(0.1);
+    opt.applyGradients(withGrad.map(([n, tensor]) => ({ name: n, tensor: tensor! })));
+    const after = snapshot(all);
+    for (const n of all.keys()) expect(bitIdentical(before.get(n)!, after.get(n)!), n).toBe(!expected.has(n));
+    opt.dispose();
+    tf.dispose([value, ...withGrad.map(([, g]) => g!)]);
+    disposeBatch(batch);
+    model.dispose();
+  });
+
+  it('the adapter gradient of a qkv kernel matches a finite difference (B entry in the k slice of layer 1)', () => {
+    const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['key']) });
+    randomizeB(model.encoder, 0.3);
+    const batch = sampleBatch();
+    const target = tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2);
+    const loss = () => tf.losses.softmaxCrossEntropy(target, model.forward(batch, { training: false })) as tf.Scalar;
+    const B = model.encoder.lora!.get(n1.qkvKernel)!.B;
+    const row = c.attention_sizes[1] + 5; // a k output column
+    const { grads } = tf.variableGrads(loss, [B]);
+    const analytic = grads[B.name].bufferSync().get(row, 1);
+    const orig = B.bufferSync().get(row, 1);
+    const at = (v: number) => {
+      const buf = B.bufferSync();
+      buf.set(v, row, 1);
+      tf.tidy(() => B.assign(buf.toTensor()));
+      return tf.tidy(() => loss().dataSync()[0]);
+    };
+    const h = 1e-2;
+    const numeric = (at(orig + h) - at(orig - h)) / (2 * h);
+    at(orig);
+    expect(Math.abs(analytic)).toBeGreaterThan(1e-5);
+    expect(Math.abs(analytic - numeric)).toBeLessThanOrEqual(1e-3 + 0.02 * Math.abs(numeric));
+    tf.dispose([target, ...Object.values(grads)]);
+    disposeBatch(batch);
+    model.dispose();
+  });
+
+  it('folding the adapters into the [1, 1, in, out] and [in, out] kernels gives the same logits as the unmerged model (≤ 1e-5)', () => {
+    const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'key', 'value', 'output', 'ffn'], 2, 4) });
+    randomizeB(model.encoder);
+    const batch = sampleBatch();
+    const base = tf.tidy(() => {
+      const saved = new Map(model.encoder.lora!);
+      model.encoder.lora!.clear();
+      const out = model.forward(batch, { training: false });
+      for (const [k, v] of saved) model.encoder.lora!.set(k, v);
+      return out;
+    });
+    const unmerged = model.forward(batch, { training: false });
+    expect(maxAbsDiff(base, unmerged)).toBeGreaterThan(1e-3);
+    const shapes = new Map([...model.encoder.params].map(([n, v]) => [n, v.shape.join(',')]));
+    const nBefore = tf.memory().numTensors;
+    const merged = mergeLora(model);
+    expect(tf.memory().numTensors).toBe(nBefore - 2 * 8);
+    expect(merged.encoder.lora!.size).toBe(0);
+    for (const [n, v] of merged.encoder.params) expect(v.shape.join(','), n).toBe(shapes.get(n));
+    const out = merged.forward(batch, { training: false });
+    expect(maxAbsDiff(out, unmerged)).toBeLessThanOrEqual(1e-5);
+    tf.dispose([base, unmerged, out]);
+    disposeBatch(batch);
+    merged.dispose();
+  });
+
+  it('saved adapters and head passed back as Float32Arrays restore the exact same logits', () => {
+    const enc = tinyUseLite();
+    const mode = loraMode(['query', 'value', 'ffn'], 2, 4);
+    const m1 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, seed: 1, ownsEncoder: false });
+    randomizeB(enc, 0.3);
+    const batch = sampleBatch();
+    const y1 = m1.forward(batch, { training: false });
+    const saved = new Map([...m1.trainable()].map(([n, v]) => [n, v.dataSync() as Float32Array]));
+    expect([...saved.keys()].filter((n) => n.endsWith('.lora_B.weight')).length).toBe(6);
+    m1.dispose();
+    expect(enc.lora!.size).toBe(0);
+    const m2 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, seed: 99, headParams: saved });
+    const y2 = m2.forward(batch, { training: false });
+    expect(maxAbsDiff(y1, y2)).toBe(0);
+    tf.dispose([y1, y2]);
+    disposeBatch(batch);
+    m2.dispose();
+  });
+
+  it('tf.memory().numTensors returns to its baseline after creating, training, merging and disposing LoRA models', () => {
+    const n = tf.memory().numTensors;
+    const m1 = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'ffn'], 2, 4, 0.1) });
+    const { batch, f } = lossOf(m1, 'classification');
+    const opt = tf.train.adam(1e-3);
+    for (let i = 0; i < 2; i++) opt.minimize(f, true, [...m1.trainable().values()])?.dispose();
+    opt.dispose();
+    m1.dispose();
+    // an encoder disposed while adapters are installed frees them too (the head is the model's own)
+    const enc = tinyUseLite();
+    const m2 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['output']) });
+    enc.dispose();
+    tf.dispose([...headVariables(m2).values()]);
+    const m3 = mergeLora(createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['value']) }));
+    m3.dispose();
+    disposeBatch(batch);
+    expect(tf.memory().numTensors).toBe(n);
   });
 });
