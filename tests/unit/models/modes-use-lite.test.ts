@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loraTargetPrefixes } from '@/lib/models/lora';
+import { exportTaskWeights, splitTaskCheckpoint } from '@/lib/models/param-io';
 import { createTaskModel, headVariables, mergeLora } from '@/lib/models/task-model';
 import { createUseLite, useLiteConfig, useLiteLayerNames, useLiteParamShapes } from '@/lib/models/use-lite';
 import type { Encoder, FineTuneMode, LoraTarget, Task } from '@/lib/models/types';
@@ -227,6 +228,38 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     tf.dispose([y1, y2]);
     disposeBatch(batch);
     m2.dispose();
+  });
+
+  it('a task checkpoint export folds adapters into kernels of the graph shape (= mergeLora), or keeps "<kernel>.lora_A.weight" that load back exactly', async () => {
+    const enc = tinyUseLite();
+    const mode = loraMode(['value', 'output'], 2, 4);
+    const model = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, ownsEncoder: false });
+    randomizeB(enc, 0.3);
+    const batch = sampleBatch();
+    const y1 = model.forward(batch, { training: false });
+    const merged = await exportTaskWeights(model);
+    expect([...merged.keys()].some((x) => x.includes('lora_'))).toBe(false);
+    expect(merged.get(n0.qkvKernel)!.shape).toEqual([1, 1, c.embedding_size, 3 * c.attention_sizes[0]]);
+    const kept = await exportTaskWeights(model, { mergeLora: false });
+    expect(kept.get(`${n1.outKernel}.lora_B.weight`)!.shape).toEqual([c.hidden_size, 2]);
+    const { head } = splitTaskCheckpoint('use-lite', kept);
+    expect([...head.keys()].filter((x) => x.includes('.lora_')).length).toBe(2 * 4);
+    const folded = mergeLora(model);
+    for (const name of [n0.qkvKernel, n1.qkvKernel, n0.outKernel, n1.outKernel]) {
+      const e = merged.get(name)!;
+      expect(tf.tidy(() => maxAbsDiff(tf.tensor(e.data, e.shape), folded.encoder.params.get(name)!)), name).toBeLessThanOrEqual(1e-6);
+    }
+    folded.dispose();
+    // the kept adapters on the unmerged base weights restore the same model
+    const enc2 = tinyUseLite(2);
+    for (const [x, e] of kept) if (enc2.params.has(x)) tf.tidy(() => enc2.params.get(x)!.assign(tf.tensor(e.data, e.shape)));
+    const m2 = createTaskModel({ encoder: enc2, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, headParams: new Map([...head].map(([x, e]) => [x, e.data])) });
+    const y2 = m2.forward(batch, { training: false });
+    expect(maxAbsDiff(y1, y2)).toBe(0);
+    tf.dispose([y1, y2]);
+    disposeBatch(batch);
+    m2.dispose();
+    enc.dispose();
   });
 
   it('tf.memory().numTensors returns to its baseline after creating, training, merging and disposing LoRA models', () => {
