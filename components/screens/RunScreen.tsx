@@ -116,8 +116,13 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
     setError(null);
     try {
       const e = engine();
+      // the resumed run replays everything after its checkpoint: drop those points here too
+      const from = Math.max(...run.checkpoints.map((c) => c.step));
       useStudio.getState().updateRun(run.runId, (r) => {
         r.status = 'preparing';
+        r.steps = r.steps.filter((p) => p.step <= from);
+        r.evals = r.evals.filter((p) => p.step <= from);
+        if (r.progress) r.progress = { ...r.progress, step: from };
       });
       await e.request({ type: 'run-resume', requestId: e.nextId('resume'), runId: run.runId }, 'run-started');
     } catch (err) {

@@ -1,7 +1,7 @@
 'use client';
 // Train: three presets, every setting explained (default and range), fine-tuning mode, save/load the config as JSON,
 // the equivalent command line, and Start.
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { engine } from '../engine-client';
 import { emptyRun, useStudio } from '../state/studio';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
@@ -66,33 +66,34 @@ export function TrainScreen() {
       <section className="panel" aria-labelledby="settings-h">
         <h3 id="settings-h">Settings</h3>
         <div className="grid-form">
-          <label>
-            Run name
-            <input value={config.name} onChange={(e) => setConfig({ name: e.target.value })} />
-          </label>
-          <label>
-            Fine-tuning mode
-            <select value={config.mode} onChange={(e) => setConfig({ mode: e.target.value as ModeName, freezeLayers: e.target.value === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers })}>
+          <Field id="f-name" label="Run name">
+            <input id="f-name" value={config.name} onChange={(e) => setConfig({ name: e.target.value })} />
+          </Field>
+          <Field id="f-mode" label="Fine-tuning mode" help={MODE_HELP[config.mode]}>
+            <select
+              id="f-mode"
+              aria-describedby="f-mode-help"
+              value={config.mode}
+              onChange={(e) => setConfig({ mode: e.target.value as ModeName, freezeLayers: e.target.value === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers })}
+            >
               <option value="head">Head only</option>
               <option value="freeze">Freeze N layers</option>
               <option value="full">Full</option>
               <option value="lora">LoRA</option>
             </select>
-            <span className="help muted small">{MODE_HELP[config.mode]}</span>
-          </label>
-          <label>
-            Schedule
-            <select value={config.schedule} onChange={(e) => setConfig({ schedule: e.target.value as RunConfig['schedule'] })}>
+          </Field>
+          <Field id="f-schedule" label="Schedule" help="How the learning rate changes over the run; linear decay is the usual choice (default).">
+            <select id="f-schedule" aria-describedby="f-schedule-help" value={config.schedule} onChange={(e) => setConfig({ schedule: e.target.value as RunConfig['schedule'] })}>
               <option value="constant">Constant</option>
               <option value="linear">Linear warm-up, then linear decay</option>
               <option value="cosine">Cosine</option>
             </select>
-            <span className="help muted small">How the learning rate changes over the run; linear decay is the usual choice (default).</span>
-          </label>
+          </Field>
           {FIELDS.filter((f) => !f.modes || f.modes.includes(config.mode)).map((f) => (
-            <label key={f.key}>
-              {f.label}
+            <Field key={f.key} id={`f-${f.key}`} label={f.label} help={f.help}>
               <input
+                id={`f-${f.key}`}
+                aria-describedby={`f-${f.key}-help`}
                 type="number"
                 min={f.min}
                 max={f.max}
@@ -100,14 +101,17 @@ export function TrainScreen() {
                 value={config[f.key]}
                 onChange={(e) => setConfig({ [f.key]: e.target.value === '' ? 0 : Number(e.target.value) } as Partial<RunConfig>)}
               />
-              <span className="help muted small">{f.help}</span>
-            </label>
+            </Field>
           ))}
-          <label className="check">
-            <input type="checkbox" checked={config.classWeights} onChange={(e) => setConfig({ classWeights: e.target.checked })} />
-            Class weights
-            <span className="help muted small">Weights the loss by inverse label frequency, for imbalanced data (default off).</span>
-          </label>
+          <div className="field">
+            <label className="check">
+              <input type="checkbox" aria-describedby="f-cw-help" checked={config.classWeights} onChange={(e) => setConfig({ classWeights: e.target.checked })} />
+              Class weights
+            </label>
+            <span id="f-cw-help" className="help muted small">
+              Weights the loss by inverse label frequency, for imbalanced data (default off).
+            </span>
+          </div>
         </div>
       </section>
 
@@ -145,6 +149,20 @@ export function TrainScreen() {
         </button>
         {missing && <Help>{missing}</Help>}
       </div>
+    </div>
+  );
+}
+
+function Field({ id, label, help, children }: { id: string; label: string; help?: string; children: ReactNode }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {help && (
+        <span id={`${id}-help`} className="help muted small">
+          {help}
+        </span>
+      )}
     </div>
   );
 }

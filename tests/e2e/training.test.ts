@@ -1,0 +1,114 @@
+// Live training controls in the browser: a short full fine-tuning run with curves, pause and resume, a reload in the
+// middle (the run and its curves are still there; Resume continues the step counter from the last checkpoint), stop.
+// Also: a malformed CSV shows its row-numbered error and leaves the stored datasets unchanged.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { artifactsDir, launch, openPage, type Recorded } from './browser';
+import { currentStep, goTo, importCsv, loadBundledModel, runStatus, sampleSubset, waitForBackend } from './studio';
+
+const baseURL = inject('baseURL');
+let browser: Browser;
+let rec: Recorded;
+const shots = () => artifactsDir('training');
+
+async function waitStatus(re: RegExp, timeout = 120_000) {
+  await rec.page.getByTestId('run-status').filter({ hasText: re }).waitFor({ timeout });
+}
+
+async function waitStep(atLeast: number, timeout = 180_000) {
+  await rec.page.waitForFunction(
+    (n) => Number(/Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1) >= n,
+    atLeast,
+    { timeout },
+  );
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  rec = await openPage(browser);
+  await rec.page.goto(baseURL);
+  await waitForBackend(rec.page);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('datasets', () => {
+  it('shows a malformed CSV error with its row number and leaves the stored datasets unchanged', async () => {
+    const { page } = rec;
+    await importCsv(page, 'train-small.csv', sampleSubset(120));
+    const before = await page.getByTestId('stored-datasets').getByRole('row').count();
+    const bad = 'text,label\n"fine row",ham\n"another fine row",spam\n"this quote never closes,ham\nlast,spam\n';
+    await page.locator('#data-file').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    const err = page.getByTestId('data-error');
+    await err.waitFor({ timeout: 30_000 });
+    expect(await err.textContent()).toMatch(/broken\.csv, row 4/);
+    await page.screenshot({ path: `${shots()}/malformed.png`, fullPage: true });
+    expect(await page.getByTestId('stored-datasets').getByRole('row').count()).toBe(before);
+  });
+});
+
+describe('a short full fine-tuning run', () => {
+  let resumeStep = 0;
+
+  it('starts, draws curves, pauses and resumes', async () => {
+    const { page } = rec;
+    await loadBundledModel(page);
+    await goTo(page, 'Train');
+    await page.getByRole('radio', { name: /Balanced/ }).click();
+    expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('full');
+    await page.getByLabel('Epochs', { exact: true }).fill('3');
+    await page.getByLabel('Max tokens').fill('32');
+    await page.getByLabel('Batch size').fill('16');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await waitStatus(/^running$/, 180_000);
+    await waitStep(2);
+    expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await waitStatus(/^paused$/);
+    const paused = await currentStep(page);
+    await page.waitForTimeout(1500);
+    expect(await currentStep(page)).toBe(paused);
+    await page.screenshot({ path: `${shots()}/paused.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await waitStatus(/^running$/);
+    await waitStep(paused + 1);
+  });
+
+  it('survives a reload: the run and its curves are still there, and Resume continues the step counter', async () => {
+    const { page } = rec;
+    // wait until a checkpoint exists and training has gone past it
+    await page.getByTestId('checkpoints').waitFor({ timeout: 180_000 });
+    const ckptSteps = (await page.getByTestId('checkpoints').locator('tbody tr td:first-child').allTextContents()).map(Number);
+    await waitStep(Math.max(...ckptSteps) + 1);
+    await page.reload();
+    await waitForBackend(page);
+    await goTo(page, 'Run');
+    await waitStatus(/^interrupted$/, 30_000);
+    expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(0);
+    const button = page.getByTestId('resume-checkpoint');
+    resumeStep = Number(/step (\d+)/.exec((await button.textContent()) ?? '')?.[1]);
+    expect(resumeStep).toBeGreaterThan(0);
+    await page.screenshot({ path: `${shots()}/interrupted.png`, fullPage: true });
+    await button.click();
+    await waitStatus(/^running$/, 180_000);
+    await waitStep(resumeStep + 1);
+    const points = await page.evaluate(() => document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points'));
+    expect(Number(points)).toBeGreaterThan(resumeStep);
+  });
+
+  it('stops on request and keeps its checkpoint', async () => {
+    const { page } = rec;
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await waitStatus(/^(stopped|done)$/, 180_000);
+    expect(await currentStep(page)).toBeGreaterThan(resumeStep);
+    expect(await runStatus(page)).toMatch(/stopped|done/);
+    await page.screenshot({ path: `${shots()}/stopped.png`, fullPage: true });
+  });
+
+  it('logged no page errors and requested only its own origin', () => {
+    expect(rec.pageErrors).toEqual([]);
+    const foreign = rec.requests.filter((u) => !u.startsWith(baseURL) && !u.startsWith('data:') && !u.startsWith('blob:'));
+    expect(foreign).toEqual([]);
+  });
+});
