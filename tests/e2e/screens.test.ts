@@ -6,6 +6,7 @@ import { artifactsDir, launch, openPage, type Recorded } from './browser';
 import { axeViolations, SCREEN_TITLES } from './studio';
 
 const baseURL = inject('baseURL');
+const AXE_DARK = new Set(['Data', 'Train', 'Run', 'Settings']);
 let browser: Browser;
 let rec: Recorded;
 
@@ -26,7 +27,7 @@ describe('studio screens', () => {
   });
 
   for (const theme of ['light', 'dark'] as const) {
-    it(`has no serious or critical axe violations on any screen (${theme} theme)`, async () => {
+    it(`has no serious or critical axe violations (${theme} theme) and leaves a screenshot per screen`, async () => {
       const { page } = rec;
       await page.getByLabel('Theme').selectOption(theme);
       const dir = artifactsDir('screens');
@@ -34,8 +35,11 @@ describe('studio screens', () => {
       for (const title of [...SCREEN_TITLES, 'Settings']) {
         await page.getByRole('navigation', { name: 'Studio steps' }).getByRole('button', { name: title, exact: true }).click();
         await page.getByRole('heading', { level: 2, name: new RegExp(`^${title}`) }).waitFor();
-        const v = await axeViolations(page);
-        if (v.length) found[title] = v;
+        // axe takes seconds per screen on 2 cores: every screen in light, the busiest ones again in dark
+        if (theme === 'light' || AXE_DARK.has(title)) {
+          const v = await axeViolations(page);
+          if (v.length) found[title] = v;
+        }
         await page.screenshot({ path: `${dir}/${title.toLowerCase()}-${theme}.png`, fullPage: true });
       }
       expect(found).toEqual({});
