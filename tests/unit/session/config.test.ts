@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '@/lib/errors';
+import { FIELDS, PRESETS, cliCommand, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/session/config';
+import { expandSweep, parseList } from '@/lib/session/sweep';
+import { csvCell, neutralise, toCsv } from '@/lib/session/csv';
+
+describe('run configuration', () => {
+  it('recognises each preset it produces, and no preset once a field changes', () => {
+    for (const p of Object.keys(PRESETS) as PresetName[]) expect(matchPreset(presetConfig(p, 'ds-1'))).toBe(p);
+    expect(matchPreset({ ...presetConfig('quick', 'ds-1'), epochs: 7 })).toBeNull();
+  });
+
+  it('Quick trains the head only; Balanced and Best quality fine-tune the whole encoder', () => {
+    expect(presetConfig('quick').mode).toBe('head');
+    expect(presetConfig('balanced').mode).toBe('full');
+    expect(presetConfig('best').mode).toBe('full');
+    expect(presetConfig('best').earlyStoppingPatience).toBeGreaterThan(0);
+  });
+
+  it('explains every numeric field in one sentence with a range, and every preset value lies in it', () => {
+    for (const f of FIELDS) {
+      expect(f.help.length).toBeGreaterThan(20);
+      for (const p of Object.keys(PRESETS) as PresetName[]) {
+        const v = presetConfig(p)[f.key];
+        expect(v, `${p}.${f.key}`).toBeGreaterThanOrEqual(f.min);
+        expect(v, `${p}.${f.key}`).toBeLessThanOrEqual(f.max);
+      }
+    }
+  });
+
+  it('round-trips through JSON and rejects out-of-range values naming the option', () => {
+    const c = presetConfig('balanced', 'ds-1');
+    expect(validateConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    const bad = () => validateConfig({ ...c, batchSize: 0 }, 'cfg.json');
+    expect(bad).toThrow(UserError);
+    try {
+      bad();
+    } catch (e) {
+      expect((e as UserError).where).toEqual({ file: 'cfg.json', option: 'batchSize' });
+    }
+    expect(() => validateConfig({ ...c, epochs: 2.5 })).toThrow(/whole number/);
+    expect(() => validateConfig({ ...c, mode: 'freeze', freezeLayers: 0 })).toThrow(/at least one frozen layer/);
+    expect(() => validateConfig('nope')).toThrow(/not a JSON object/);
+  });
+
+  it('writes the equivalent finetune command with the mode, model and changed options', () => {
+    const c = { ...presetConfig('balanced', 'ds-1', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }), name: 'My run', mode: 'lora' as const, loraRank: 4 };
+    const cmd = cliCommand(c, { file: 'reviews.csv', textColumn: 'review text', labelColumn: 'label' });
+    expect(cmd).toContain("--text-column 'review text'");
+    expect(cmd).toContain('--model google/bert_uncased_L-2_H-128_A-2');
+    expect(cmd).toContain('--mode lora:4');
+    expect(cmd).toContain('--lr 0.00005');
+    expect(cmd).toContain('--out ./runs/my-run');
+    expect(cliCommand(presetConfig('quick'), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--model use-lite');
+  });
+
+  it('diffs configs row by row and flags only the settings that differ', () => {
+    const a = presetConfig('quick', 'ds');
+    const rows = diffConfigs([a, { ...a, learningRate: 0.01 }]);
+    expect(rows.filter((r) => r.differs).map((r) => r.key)).toEqual(['learningRate']);
+    expect(rows.find((r) => r.key === 'learningRate')?.values).toEqual(['0.001', '0.01']);
+  });
+});
+
+describe('sweeps', () => {
+  const base = presetConfig('quick', 'ds');
+  const spec = { strategy: 'grid' as const, learningRate: [1e-3, 3e-3], batchSize: [16, 32], epochs: [2], mode: ['head' as const, 'full' as const], trials: 3, seed: 1 };
+
+  it('expands a grid into every combination', () => {
+    const runs = expandSweep(base, spec);
+    expect(runs).toHaveLength(8);
+    expect(new Set(runs.map((r) => `${r.learningRate}/${r.batchSize}/${r.mode}`)).size).toBe(8);
+  });
+
+  it('draws a reproducible random subset of distinct combinations', () => {
+    const a = expandSweep(base, { ...spec, strategy: 'random' });
+    const b = expandSweep(base, { ...spec, strategy: 'random' });
+    expect(a).toHaveLength(3);
+    expect(a).toEqual(b);
+    expect(new Set(a.map((r) => r.name)).size).toBe(3);
+  });
+
+  it('parses value lists and names the option of a bad value', () => {
+    expect(parseList('1e-5, 3e-5 5e-5', 'learning rates')).toEqual([1e-5, 3e-5, 5e-5]);
+    expect(() => parseList('1e-5, fast', 'learning rates')).toThrow(/"fast" is not a positive number/);
+  });
+});
+
+describe('CSV downloads', () => {
+  it('neutralises cells a spreadsheet would run as formulas', () => {
+    for (const s of ['=SUM(A1)', '+1', '-2', '@cmd', '\t=x']) expect(neutralise(s).startsWith("'")).toBe(true);
+    expect(neutralise('plain text')).toBe('plain text');
+  });
+
+  it('quotes commas, quotes and newlines, and leaves numbers alone', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell(-0.5)).toBe('-0.5');
+    expect(toCsv(['text', 'p'], [['=1+1', 0.25]])).toBe("text,p\r\n'=1+1,0.25\r\n");
+  });
+});
