@@ -95,7 +95,7 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     expect(Object.keys(files).sort()).toEqual(['config.json', 'metrics.jsonl', 'model.safetensors', 'run.json', 'tokenizer.json', 'tokenizer_config.json']);
     const cfg = JSON.parse(new TextDecoder().decode(files['config.json']));
     expect(cfg.id2label).toEqual({ 0: 'neg', 1: 'pos' });
-    await zip.importZip(host, { type: 'import-zip', requestId: 'im', file: new File([out.bytes], out.fileName), name: out.fileName });
+    await zip.importZip(host, { type: 'import-zip', requestId: 'im', file: new File([out.bytes as Uint8Array<ArrayBuffer>], out.fileName), name: out.fileName });
     const imported = (events.find((e) => e.type === 'import-result') as Extract<EngineEvent, { type: 'import-result' }>).runId;
     const inputs = [{ text: 'great acting' }, { text: 'ugly and dull' }, { text: 'an ordinary afternoon' }];
     await use.predict(host, { type: 'predict', requestId: 'a', runId, inputs, topK: 2 });
