@@ -69,7 +69,7 @@ export const PRESETS: Record<PresetName, { title: string; blurb: string; values:
   quick: {
     title: 'Quick (head only)',
     blurb: 'Trains only a small classifier on frozen embeddings: seconds per epoch, a solid baseline.',
-    values: { mode: 'head', epochs: 3, batchSize: 32, learningRate: 1e-3, schedule: 'constant', warmupRatio: 0, maxLength: 64, dropout: 0 },
+    values: { mode: 'head', epochs: 5, batchSize: 32, learningRate: 5e-3, schedule: 'constant', warmupRatio: 0, maxLength: 64, dropout: 0 },
   },
   balanced: {
     title: 'Balanced',
@@ -114,7 +114,7 @@ export interface FieldDoc {
 export const FIELDS: FieldDoc[] = [
   { key: 'epochs', label: 'Epochs', help: 'Passes over the training split; 2–5 is typical, more risks over-fitting small data (default 3).', min: 1, max: 100, step: 1, cli: '--epochs', integer: true },
   { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (default 32 head-only, 16 full).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
-  { key: 'learningRate', label: 'Learning rate', help: 'Step size of AdamW; 2e-5–1e-4 for full fine-tuning, 1e-3 for head-only or LoRA.', min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
+  { key: 'learningRate', label: 'Learning rate', help: 'Step size of AdamW; 2e-5–1e-4 for full fine-tuning, 1e-3–1e-2 for head-only or LoRA.', min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
   { key: 'weightDecay', label: 'Weight decay', help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).', min: 0, max: 1, step: 0.001, cli: '--weight-decay' },
   { key: 'warmupRatio', label: 'Warm-up ratio', help: 'Share of steps over which the learning rate ramps up from 0; 0–0.1 (default 0.06).', min: 0, max: 0.5, step: 0.01, cli: '--warmup' },
   { key: 'maxLength', label: 'Max tokens', help: 'Longer texts are truncated to this many tokens; 64–128 covers most sentences (default 128).', min: 8, max: 512, step: 8, cli: '--max-length', integer: true },

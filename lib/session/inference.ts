@@ -111,7 +111,7 @@ async function scoreSplit(model: TaskModel, examples: Example[], maxLength: numb
 
 /** A head-only model trained on the frozen pre-trained encoder: what fine-tuning is measured against. */
 async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Example[]): Promise<{ accuracy: number; macroF1: number }> {
-  const c: RunConfig = { ...run, mode: 'head', epochs: 3, learningRate: 1e-3, schedule: 'constant', warmupRatio: 0, dropout: 0, earlyStoppingPatience: 0, evalEverySteps: 0 };
+  const c: RunConfig = { ...run, mode: 'head', epochs: 5, learningRate: 5e-3, schedule: 'constant', warmupRatio: 0, dropout: 0, earlyStoppingPatience: 0, evalEverySteps: 0 };
   const p = await prepare(db, c, () => undefined, labels);
   try {
     const cfg = { ...trainConfigOf(c, p.data.train.length), checkpointEveryEpoch: false, checkpointEverySteps: undefined };

@@ -59,7 +59,8 @@ export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig 
     evalEverySteps: c.evalEverySteps || undefined,
     earlyStopping: c.earlyStoppingPatience > 0 ? { metric: c.task === 'regression' ? 'loss' : 'macroF1', patience: c.earlyStoppingPatience } : undefined,
     bestMetric: c.task === 'regression' ? 'loss' : 'macroF1',
-    checkpointEveryEpoch: true,
+    // head-only: the best and the final checkpoint suffice (each also stores the frozen encoder, seconds to write)
+    checkpointEveryEpoch: c.mode !== 'head',
     // a reload mid-epoch loses at most about a quarter of an epoch; head-only epochs take seconds, so once per epoch
     // is enough (and each checkpoint holds the frozen encoder too)
     checkpointEverySteps: c.mode === 'head' ? undefined : Math.max(5, Math.ceil(stepsPerEpoch / 4)),

@@ -112,6 +112,16 @@ describe('full flow on the sample data', () => {
     expect(after).toEqual(before);
   });
 
+  it('lists both runs and compares them with overlaid curves and a config diff', async () => {
+    const { page } = rec;
+    await goTo(page, 'Runs');
+    const table = page.getByTestId('runs-table');
+    expect(await table.locator('tbody tr').count()).toBe(2);
+    for (const box of await table.getByRole('checkbox').all()) await box.check();
+    await page.getByTestId('compare').waitFor();
+    await check('runs');
+  });
+
   it('has no serious or critical axe violations on the screens with data', () => {
     expect(axeFound).toEqual({});
   });

@@ -58,7 +58,7 @@ describe('run configuration', () => {
     const a = presetConfig('quick', 'ds');
     const rows = diffConfigs([a, { ...a, learningRate: 0.01 }]);
     expect(rows.filter((r) => r.differs).map((r) => r.key)).toEqual(['learningRate']);
-    expect(rows.find((r) => r.key === 'learningRate')?.values).toEqual(['0.001', '0.01']);
+    expect(rows.find((r) => r.key === 'learningRate')?.values).toEqual([String(a.learningRate), '0.01']);
   });
 });
 
