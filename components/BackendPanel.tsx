@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { engine } from './engine-client';
 import { useStudio } from './state/studio';
+import { useShallow } from 'zustand/react/shallow';
 import { BACKENDS, type BackendPreference } from '@/lib/backend/select';
 import { describeError, type ErrorInfo } from '@/lib/errors';
 
@@ -61,7 +62,7 @@ export function BackendBadge() {
 }
 
 export function BackendPanel() {
-  const { backend, backendPreference, engineError, setBackendPreference } = useStudio();
+  const { backend, backendPreference, engineError, setBackendPreference } = useStudio(useShallow((s) => ({ backend: s.backend, backendPreference: s.backendPreference, engineError: s.engineError, setBackendPreference: s.setBackendPreference })));
   const [check, setCheck] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 

@@ -50,15 +50,19 @@ function useTheme() {
 
 /** Which steps are done, for the guided order. */
 function useDoneSteps(): Set<ScreenId> {
-  const s = useStudio();
+  // narrow selectors: the shell must not re-render on every batch of training steps
+  const hasData = useStudio((s) => !!s.datasetId);
+  const hasModel = useStudio((s) => !!s.model);
+  const hasRun = useStudio((s) => !!s.currentRunId);
+  const runDone = useStudio((s) => {
+    const st = s.currentRunId ? s.runs[s.currentRunId]?.status : undefined;
+    return st === 'done' || st === 'stopped';
+  });
   const done = new Set<ScreenId>();
-  if (s.datasetId) done.add('data');
-  if (s.model) done.add('model');
-  if (s.currentRunId) {
-    done.add('train');
-    const st = s.runs[s.currentRunId]?.status;
-    if (st === 'done' || st === 'stopped') done.add('run');
-  }
+  if (hasData) done.add('data');
+  if (hasModel) done.add('model');
+  if (hasRun) done.add('train');
+  if (runDone) done.add('run');
   return done;
 }
 

@@ -1,6 +1,7 @@
 'use client';
 // One line chart for several series over steps (loss, validation loss, metrics, learning rate, overlaid runs).
 // Long series are downsampled before drawing; animation is off so updates stay cheap.
+import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DASHES, PALETTE } from './palette';
 import { downsample, forLogScale, type XY } from './series';
@@ -14,7 +15,8 @@ export interface Series {
 
 const MAX_POINTS = 1500;
 
-export function Curves({
+// memo: the Run screen re-renders its counters several times a second; charts only when their series change
+export const Curves = memo(function Curves({
   title,
   series,
   log = false,
@@ -88,4 +90,4 @@ export function Curves({
       )}
     </figure>
   );
-}
+});

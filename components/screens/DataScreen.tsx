@@ -4,6 +4,7 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { engine } from '../engine-client';
 import { useStudio, type Task } from '../state/studio';
+import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, toErrorInfoUI } from '../ui';
 import { useDatasets, type StoredDataset } from '../stored';
 import { DatasetReport } from './DatasetReport';
@@ -13,7 +14,7 @@ import type { ColumnMapping } from '@/lib/session/types';
 const SAMPLE_URL = '/samples/spam-assassin.csv';
 
 export function DataScreen() {
-  const { preview, previewFile, mapping, split, datasetId, setPreview, setMapping, setSplit, setDataset } = useStudio();
+  const { preview, previewFile, mapping, split, datasetId, setPreview, setMapping, setSplit, setDataset } = useStudio(useShallow((s) => ({ preview: s.preview, previewFile: s.previewFile, mapping: s.mapping, split: s.split, datasetId: s.datasetId, setPreview: s.setPreview, setMapping: s.setMapping, setSplit: s.setSplit, setDataset: s.setDataset })));
   const datasets = useDatasets();
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);

@@ -4,6 +4,7 @@
 import { useState } from 'react';
 import { engine } from '../engine-client';
 import { useStudio, type Task } from '../state/studio';
+import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, fmtDuration, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
 import type { ModelSpec } from '@/lib/session/config';
@@ -17,7 +18,7 @@ const SUGGESTIONS = [
 ];
 
 export function ModelScreen() {
-  const { model, setModel, config } = useStudio();
+  const { model, setModel, config } = useStudio(useShallow((s) => ({ model: s.model, setModel: s.setModel, config: s.config })));
   const [hubId, setHubId] = useState('');
   const [revision, setRevision] = useState('main');
   const [task, setTask] = useState<Task | null>(null);

@@ -2,7 +2,7 @@
 // Run (live): loss per step with optional EMA and validation loss, accuracy/macro-F1 per evaluation, learning rate;
 // progress with epoch/step/ETA/samples per second; pause/resume/stop, LR multiplier, extend; checkpoints (best marked).
 // A run interrupted by a reload shows its stored curves and offers Resume from its last checkpoint.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { engine } from '../engine-client';
 import { useStudio, type LiveRun } from '../state/studio';
 import { useRuns } from '../stored';
@@ -12,6 +12,28 @@ import { ErrorNote, NextStep, fmtCount, fmtDuration, pct, toErrorInfoUI } from '
 import type { ErrorInfo } from '@/lib/errors';
 import type { RunControl } from '@/lib/protocol';
 import type { RunRecord } from '@/lib/session/types';
+
+const CHART_MS = 1000;
+
+/** `value`, but changing at most once per `ms` (the last change always lands). */
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      last.current = Date.now();
+      setShown(value);
+      return;
+    }
+    const t = setTimeout(() => {
+      last.current = Date.now();
+      setShown(value);
+    }, wait);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return shown;
+}
 
 const ACTIVE = new Set(['queued', 'preparing', 'running', 'paused', 'stopping']);
 
@@ -88,24 +110,30 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
   const active = ACTIVE.has(status);
   const p = run.progress ?? record?.progress;
 
-  // run.version bumps whenever points are appended in place; the arrays are the same objects
-  const version = run.version;
-  const { lossSeries, metricSeries, lrSeries } = useMemo(() => {
+  // run.version bumps whenever points are appended in place (the arrays are the same objects); charts follow it at
+  // most once a second, the counters above them at every batch
+  const version = useThrottled(run.version, CHART_MS);
+  const evalCount = run.evals.length;
+  const lossSeries = useMemo(() => {
     void version;
     const loss = run.steps.map((s) => ({ x: s.step, y: s.loss }));
-    const valLoss = run.evals.map((e) => ({ x: e.step, y: e.loss }));
-    return {
-      lossSeries: [
-        { name: smooth ? 'training loss (EMA 0.9)' : 'training loss', points: smooth ? ema(loss, 0.9) : loss },
-        { name: 'validation loss', points: valLoss },
-      ],
-      metricSeries: [
-        { name: 'accuracy', points: run.evals.map((e) => ({ x: e.step, y: e.accuracy })) },
-        { name: 'macro-F1', points: run.evals.map((e) => ({ x: e.step, y: e.macroF1 })) },
-      ],
-      lrSeries: [{ name: 'learning rate', points: run.steps.map((s) => ({ x: s.step, y: s.lr })) }],
-    };
+    return [
+      { name: smooth ? 'training loss (EMA 0.9)' : 'training loss', points: smooth ? ema(loss, 0.9) : loss },
+      { name: 'validation loss', points: run.evals.map((e) => ({ x: e.step, y: e.loss })) },
+    ];
   }, [version, run.steps, run.evals, smooth]);
+  // metrics change only at evaluations: that chart re-renders then, not with every batch of steps
+  const metricSeries = useMemo(() => {
+    void evalCount;
+    return [
+      { name: 'accuracy', points: run.evals.map((e) => ({ x: e.step, y: e.accuracy })) },
+      { name: 'macro-F1', points: run.evals.map((e) => ({ x: e.step, y: e.macroF1 })) },
+    ];
+  }, [evalCount, run.evals]);
+  const lrSeries = useMemo(() => {
+    void version;
+    return [{ name: 'learning rate', points: run.steps.map((s) => ({ x: s.step, y: s.lr })) }];
+  }, [version, run.steps]);
 
   const control = (c: RunControl) => {
     setError(null);

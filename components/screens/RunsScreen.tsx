@@ -4,6 +4,7 @@
 import { useMemo, useState } from 'react';
 import { engine } from '../engine-client';
 import { useStudio } from '../state/studio';
+import { useShallow } from 'zustand/react/shallow';
 import { useRuns } from '../stored';
 import { Curves } from '../charts/Curves';
 import { ErrorNote, Help, fmtDuration, pct, toErrorInfoUI } from '../ui';
@@ -17,7 +18,7 @@ type SortKey = 'createdAt' | 'accuracy' | 'macroF1' | 'loss';
 
 export function RunsScreen() {
   const runs = useRuns();
-  const { replaceConfig, setScreen, setCurrentRun } = useStudio();
+  const { replaceConfig, setScreen, setCurrentRun } = useStudio(useShallow((s) => ({ replaceConfig: s.replaceConfig, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun })));
   const [selected, setSelected] = useState<string[]>([]);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'createdAt', desc: true });
   const [error, setError] = useState<ErrorInfo | null>(null);

@@ -4,13 +4,14 @@
 import { useState, type ReactNode } from 'react';
 import { engine } from '../engine-client';
 import { emptyRun, useStudio } from '../state/studio';
+import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
 import { FIELDS, MODE_HELP, PRESETS, cliCommand, matchPreset, presetConfig, validateConfig, type ModeName, type PresetName, type RunConfig } from '@/lib/session/config';
 
 export function TrainScreen() {
-  const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen, setCurrentRun, loadRun } = useStudio();
+  const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen, setCurrentRun, loadRun } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun, loadRun: s.loadRun })));
   const datasets = useDatasets();
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);

@@ -27,6 +27,7 @@ export type { RunMeta };
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
 const FLUSH_MS = 250;
+const META_MS = 3000;
 
 export function modeOf(c: RunConfig): FineTuneMode {
   switch (c.mode) {
@@ -132,6 +133,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
   let pending: StepPoint[] = [];
   let pendingRecords: object[] = [];
   let lastFlush = 0;
+  let lastMeta = 0;
   let progress: RunProgress = { epoch: 1, epochs: c.epochs, step: resumeFrom?.step ?? 0, totalSteps: 0, samplesPerSec: 0, etaSec: 0, elapsedSec: 0, lrMultiplier: 1 };
   const evals: EvalPoint[] = resumeFrom ? resumeFrom.metricsSoFar.evals.map((e) => evalPoint(e.step, e.epoch, e.scalars)) : [];
   let best: EvalPoint | undefined;
@@ -146,7 +148,11 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
     const recs = pendingRecords;
     pendingRecords = [];
     if (recs.length) await store.appendMetrics(runId, recs);
-    await patchMeta(db, runId, { progress, best });
+    // the runs table feeds live queries on the page: touch it every few seconds, not on every flush
+    if (force || now - lastMeta > META_MS) {
+      lastMeta = now;
+      await patchMeta(db, runId, { progress, best });
+    }
   };
 
   try {

@@ -64,6 +64,20 @@ describe('a short full fine-tuning run', () => {
     await waitStatus(/^running$/, 180_000);
     await waitStep(2);
     expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(0);
+    // the page stays responsive while training: long main-thread tasks over 3 s of steady training
+    const longTasks = await page.evaluate(
+      () =>
+        new Promise<number[]>((resolve) => {
+          const seen: number[] = [];
+          const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => seen.push(Math.round(e.duration))));
+          obs.observe({ type: 'longtask' });
+          setTimeout(() => {
+            obs.disconnect();
+            resolve(seen);
+          }, 3000);
+        }),
+    );
+    console.log(`long main-thread tasks during 3 s of training: ${JSON.stringify(longTasks)}`);
     await page.getByRole('button', { name: 'Pause' }).click();
     await waitStatus(/^paused$/);
     const paused = await currentStep(page);
