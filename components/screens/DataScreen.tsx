@@ -189,7 +189,7 @@ export function DataScreen() {
           </fieldset>
           <div className="row">
             <button type="button" className="primary" onClick={() => void doImport()} disabled={!!task || !mapping.text || !mapping.label?.length}>
-              Import {fmtCount(preview.rows.length)}+ rows
+              Import {fmtCount(preview.rowCount)} rows
             </button>
           </div>
           {imported && (

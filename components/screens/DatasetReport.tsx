@@ -119,6 +119,7 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
               </figure>
             )}
           </div>
+          {!report.tokenLengths && <p className="muted small">Load a model on the Model screen to see token lengths and how many texts get truncated.</p>}
           {report.cleaning.length > 0 && (
             <fieldset>
               <legend>Cleaning (a new version is stored; the original stays)</legend>
