@@ -2,7 +2,7 @@
 // checking setBackend()'s result (a failed 'webgpu' leaves tfjs unusable until another backend is set).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { planBackends, type BackendName, type BackendPreference, type EnvironmentProbe, type GpuAdapterFacts } from './select';
 
 export interface BackendInfo {
@@ -61,10 +61,9 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
   const env = await probeEnvironment();
   const plan = planBackends(env, opts.preference ?? 'auto');
   if (opts.wasmPath) setWasmPaths(opts.wasmPath);
-  if (env.crossOriginIsolated) {
-    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
-    setThreadsCount(Math.max(1, Math.min(8, cores)));
-  }
+  // XNNPACK sizes its pool from the core count itself; only cap it on big machines.
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0;
+  if (env.crossOriginIsolated && cores > 8) setThreadsCount(8);
   const failed: BackendInfo['failed'] = [];
   for (const backend of plan.order) {
     try {
@@ -92,10 +91,10 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
   throw new Error(`No TF.js backend could start: ${failed.map((f) => `${f.backend}: ${f.error}`).join('; ')}`);
 }
 
+/** XNNPACK's actual pool size, read from the wasm module after initialisation. */
 function threadsInUse(): number {
-  const b = tf.backend() as unknown as { getThreadsCount?: () => number };
   try {
-    return b.getThreadsCount?.() ?? 1;
+    return getThreadsCount();
   } catch {
     return 1;
   }
