@@ -20,6 +20,8 @@ const csp = [
 
 /** @type {import('next').NextConfig} */
 const config = {
+  // Parallel builds (e.g. two engineers' browser tests) can each use their own output folder.
+  distDir: process.env.NEXT_DIST_DIR || '.next',
   reactStrictMode: true,
   poweredByHeader: false,
   // `npm test` type-checks the whole tree with `tsc --noEmit` before building; checking again here only costs time.
