@@ -1,13 +1,16 @@
 'use client';
 // Model: the bundled USE-Lite (ready offline), a Hugging Face Hub id (downloaded in this browser, cached), or a local
 // folder in Hugging Face layout. Shows architecture, parameter count, cache state and rough memory/time estimates.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { engine } from '../engine-client';
 import { useStudio, type Task } from '../state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, fmtDuration, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
 import type { ModelSpec } from '@/lib/session/config';
+
+const DEFAULT_ENDPOINT = 'https://huggingface.co';
+const ENDPOINT_KEY = 'finetune.hubEndpoint';
 
 const SUGGESTIONS = [
   'google/bert_uncased_L-2_H-128_A-2',
@@ -21,6 +24,13 @@ export function ModelScreen() {
   const { model, setModel, config } = useStudio(useShallow((s) => ({ model: s.model, setModel: s.setModel, config: s.config })));
   const [hubId, setHubId] = useState('');
   const [revision, setRevision] = useState('main');
+  const [endpoint, setEndpointState] = useState(DEFAULT_ENDPOINT);
+  // the endpoint is a per-browser setting, read after mount so the server-rendered HTML matches
+  useEffect(() => setEndpointState(localStorage.getItem(ENDPOINT_KEY) || DEFAULT_ENDPOINT), []);
+  const setEndpoint = (v: string) => {
+    setEndpointState(v);
+    localStorage.setItem(ENDPOINT_KEY, v);
+  };
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
 
@@ -59,7 +69,8 @@ export function ModelScreen() {
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              if (hubId.trim()) void load({ kind: 'hub', id: hubId.trim(), revision: revision.trim() || 'main' });
+              const ep = endpoint.trim().replace(/\/+$/, '');
+              if (hubId.trim()) void load({ kind: 'hub', id: hubId.trim(), revision: revision.trim() || 'main', ...(ep && ep !== DEFAULT_ENDPOINT ? { endpoint: ep } : {}) });
             }}
           >
             <label>
@@ -75,6 +86,14 @@ export function ModelScreen() {
               Revision
               <input value={revision} onChange={(e) => setRevision(e.target.value)} spellCheck={false} />
             </label>
+            <details>
+              <summary>Advanced: Hub endpoint</summary>
+              <label>
+                Hub endpoint
+                <input value={endpoint} onChange={(e) => setEndpoint(e.target.value)} placeholder={DEFAULT_ENDPOINT} spellCheck={false} />
+              </label>
+              <Help>Where files are downloaded from (a Hub mirror serving /&lt;id&gt;/resolve/&lt;revision&gt;/&lt;file&gt;); the page may only reach origins its Content-Security-Policy allows.</Help>
+            </details>
             <Help>BERT, DistilBERT and RoBERTa checkpoints with model.safetensors. Files download once into this browser and are cached.</Help>
             <button type="submit" disabled={!!task || !hubId.trim()}>
               Download and load
@@ -116,11 +135,13 @@ export function ModelScreen() {
           <dl className="stats">
             <div>
               <dt>Architecture</dt>
-              <dd>{model.arch}</dd>
+              <dd data-testid="model-arch">{model.arch}</dd>
             </div>
             <div>
               <dt>Parameters</dt>
-              <dd>{fmtCount(model.params)}</dd>
+              <dd data-testid="model-params" data-value={model.params}>
+                {fmtCount(model.params)}
+              </dd>
             </div>
             <div>
               <dt>Layers · hidden size</dt>

@@ -4,7 +4,7 @@ import { UserError } from '../errors';
 
 export type ModelSpec =
   | { kind: 'bundled' } // USE-Lite served at /models/use-lite/
-  | { kind: 'hub'; id: string; revision?: string }
+  | { kind: 'hub'; id: string; revision?: string; endpoint?: string } // endpoint: a Hub mirror; default https://huggingface.co
   | { kind: 'folder'; name: string } // files picked in the browser; held by the worker for this session
   | { kind: 'run'; runId: string }; // a studio run's checkpoint (trained or imported)
 

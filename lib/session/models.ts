@@ -68,7 +68,7 @@ export async function sourceOf(spec: ModelSpec, onFile?: (file: string, loaded: 
       return bundled ?? urlSource(BUNDLED_URL, 'USE-Lite (bundled)');
     case 'hub':
       hubCache ??= dexieHubCache();
-      return hubSource(spec.id, spec.revision ?? 'main', { cache: hubCache, onProgress: onFile });
+      return hubSource(spec.id, spec.revision ?? 'main', { endpoint: spec.endpoint, cache: hubCache, onProgress: onFile });
     case 'folder': {
       const files = pickedFolders.get(spec.name);
       if (!files) throw new UserError(`the folder "${spec.name}" was picked before the page was reloaded, so its files are gone`, { option: 'model' }, 'pick the folder again on the Model screen');
