@@ -1,5 +1,6 @@
-// `node --import tsx bench/profile.ts [use-lite|bert-tiny] [seqLen]`: which kernels dominate one full fine-tuning step
-// (forward + backward + AdamW) of the engine's models on the wasm backend. Prints a JSON line per kernel (top 15).
+// `node --import tsx bench/profile.ts [use-lite|bert-tiny] [seqLen] [train|infer]`: which kernels dominate one full
+// fine-tuning step (forward + backward, no optimizer) or one inference forward of the engine's models on the wasm
+// backend. Prints a JSON line per kernel (top 15).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { createBert, type BertConfig } from '../lib/models/bert';
@@ -12,6 +13,7 @@ import { loadBundledUseLite } from './use-lite';
 await initBackend({ preference: 'wasm' });
 const which = process.argv[2] ?? 'use-lite';
 const seqLen = Number(process.argv[3] ?? 64);
+const infer = process.argv[4] === 'infer';
 const B = 32;
 let model: TaskModel;
 if (which === 'use-lite') {
@@ -27,6 +29,7 @@ const idx = ex.map((_, i) => i);
 const vars = [...model.trainable().values()];
 const step = () =>
   tf.tidy(() => {
+    if (infer) return model.forward(makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 }), { training: false }).dataSync()[0];
     const batch = makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 });
     const { value, grads } = tf.variableGrads(() => taskLoss('classification', model.forward(batch, { training: true, seed: 1 }), makeTargets('classification', ex, idx, 2, seqLen), { labelSmoothing: 0 }), vars);
     Object.values(grads).forEach((g) => g.dataSync());
@@ -47,7 +50,7 @@ for (const k of prof.kernels) {
   agg.set(k.name, a);
 }
 const sum = [...agg.values()].reduce((s, a) => s + a.ms, 0);
-console.log(JSON.stringify({ model: which, batch: B, seqLen, stepMs: Math.round(total), kernelMs: Math.round(sum) }));
+console.log(JSON.stringify({ model: which, what: infer ? 'inference' : 'training step', batch: B, seqLen, stepMs: Math.round(total), kernelMs: Math.round(sum) }));
 for (const [name, a] of [...agg].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) {
   console.log(JSON.stringify({ kernel: name, ms: Math.round(a.ms), share: Math.round((1000 * a.ms) / sum) / 1000, calls: a.n, exampleShapes: [...a.shapes].slice(0, 4) }));
 }

@@ -3,7 +3,7 @@
 //   SST-2:     train on stsa.binary.train, select on .dev (early stopping / best restore), report .test
 //   Banking77: train on train.csv (10% held out, stratified, for selection), report test.csv
 // The SST-2 files are "<label> <sentence>" lines: they are converted to CSV (text,label) in a temporary folder first.
-// BENCH_QUALITY_RUNS picks runs by name (comma list; default: every run below). Datasets come from ../shared/datasets
+// BENCH_QUALITY_RUNS picks runs by name (comma list; default: every run below, about an hour on 2 cores). Datasets come from ../shared/datasets
 // (or $FINETUNE_SHARED/datasets); without them the benchmark says so and exits.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,9 @@ const RUNS: Run[] = [
   // head only: encoder features computed once, then a linear classifier; many cheap epochs, best dev accuracy kept
   { name: 'sst2-head', dataset: 'sst2', args: ['--mode', 'head', '--epochs', '30', '--batch-size', '32', '--lr', '3e-3', '--weight-decay', '0', '--warmup', '0', '--schedule', 'constant', '--max-length', '64', '--early-stopping', '5', '--metric', 'accuracy'] },
   { name: 'banking77-head', dataset: 'banking77', args: ['--mode', 'head', '--epochs', '60', '--batch-size', '32', '--lr', '1e-2', '--weight-decay', '0', '--warmup', '0', '--schedule', 'constant', '--max-length', '64', '--early-stopping', '5', '--metric', 'accuracy'] },
+  // full fine-tuning of every USE-Lite weight: slower (backward through the encoder), the quality reference
+  { name: 'sst2-full', dataset: 'sst2', args: ['--mode', 'full', '--epochs', '2', '--batch-size', '32', '--lr', '1e-4', '--warmup', '0.06', '--schedule', 'linear', '--max-length', '64', '--metric', 'accuracy'] },
+  { name: 'banking77-full', dataset: 'banking77', args: ['--mode', 'full', '--epochs', '3', '--batch-size', '32', '--lr', '2e-4', '--warmup', '0.06', '--schedule', 'linear', '--max-length', '64', '--metric', 'accuracy'] },
 ];
 
 function sst2Csv(src: string, dest: string): string {

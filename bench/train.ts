@@ -1,7 +1,8 @@
 // `npm run bench:train`: training and inference throughput of the engine on the wasm backend, as JSON lines.
 // Training goes through the real fineTune() loop (batching, loss, AdamW, clipping); inference through the model's
 // forward. Each line also carries analytic GFLOP/s (bench/flops.ts) and the efficiency against this run's own 512×512
-// matmul GFLOP/s. Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 2).
+// matmul GFLOP/s, measured just before each line (the machine may be shared).
+// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 2).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { createBert } from '../lib/models/bert';
@@ -94,13 +95,16 @@ function inferSamplesPerSec(model: TaskModel, seqLen: number): number {
   return BATCH / median(times);
 }
 
-async function benchModel(name: string, make: () => Promise<TaskModel>, shape: FlopShape, matmul: number): Promise<void> {
+/** The machine is shared: the matmul reference is measured right before each model measurement, not once. */
+async function benchModel(name: string, make: () => Promise<TaskModel>, shape: FlopShape): Promise<void> {
   for (const seqLen of [64, 128]) {
     const model = await make();
     try {
+      let matmul = matmulGflops();
       const train = await trainSamplesPerSec(model, seqLen);
       const trainGflops = (train * trainingFlops(shape, 1, seqLen)) / 1e9;
       emit({ bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, samplesPerSec: round(train), gflops: round(trainGflops), matmulGflops: round(matmul), efficiency: round(trainGflops / matmul, 3) });
+      matmul = matmulGflops();
       const infer = inferSamplesPerSec(model, seqLen);
       const inferGflops = (infer * forwardFlops(shape, 1, seqLen)) / 1e9;
       emit({ bench: 'inference', model: name, batch: BATCH, seqLen, samplesPerSec: round(infer), gflops: round(inferGflops), matmulGflops: round(matmul), efficiency: round(inferGflops / matmul, 3) });
@@ -114,17 +118,16 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function benchTrain(): Promise<void> {
   const info = await initBackend({ preference: 'wasm' });
-  const matmul = matmulGflops();
-  emit({ bench: 'matmul', backend: info.backend, threads: info.threads, n: 512, gflops: round(matmul) });
+  emit({ bench: 'matmul', backend: info.backend, threads: info.threads, n: 512, gflops: round(matmulGflops()) });
   const full: FineTuneMode = { kind: 'full' };
 
   const tiny = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, max_position_embeddings: 512 };
-  await benchModel('bert-tiny-shape (random init)', async () => createTaskModel({ encoder: createBert(tiny), tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: full, seed: 1 }), bertFlopShape(tiny), matmul);
+  await benchModel('bert-tiny-shape (random init)', async () => createTaskModel({ encoder: createBert(tiny), tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: full, seed: 1 }), bertFlopShape(tiny));
 
   await benchModel('use-lite', async () => {
     const { encoder, tokenizer } = await loadBundledUseLite();
     return createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: full, seed: 1 });
-  }, useLiteFlopShape({ embedding_size: 256, hidden_size: 512, attention_sizes: [256, 512], intermediate_size: 1536, projection_size: 512 }), matmul);
+  }, useLiteFlopShape({ embedding_size: 256, hidden_size: 512, attention_sizes: [256, 512], intermediate_size: 1536, projection_size: 512 }));
 
   emit({ bench: 'matmul', backend: info.backend, n: 512, gflops: round(matmulGflops()), note: 'measured again at the end (shared machine)' });
 }
