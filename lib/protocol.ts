@@ -4,6 +4,7 @@ import type { BackendPreference } from './backend/select';
 import type { ErrorInfo } from './errors';
 import type { ModelSpec, RunConfig } from './session/config';
 import type { SweepSpec } from './session/sweep';
+import type { TrainingDataOptions, TrainingDataSummary } from './session/datasets';
 import type {
   CheckpointInfo,
   ColumnMapping,
@@ -45,6 +46,9 @@ export type Command =
   | { type: 'dataset-report'; requestId: string; datasetId: string; maxLength: number }
   | { type: 'dataset-clean'; requestId: string; datasetId: string; actions: string[]; apply: boolean }
   | { type: 'dataset-delete'; requestId: string; datasetId: string }
+  | { type: 'dataset-rename'; requestId: string; datasetId: string; name: string }
+  /** summary of the training data under `options` (the stored ones when absent); `save` keeps them for runs */
+  | { type: 'dataset-training-data'; requestId: string; datasetId: string; options?: TrainingDataOptions; save?: boolean }
   // models
   | { type: 'model-load'; requestId: string; spec: ModelSpec; files?: File[] }
   // training
@@ -70,6 +74,7 @@ export type EngineEvent =
   | { type: 'dataset-preview-result'; requestId: string; preview: DatasetPreview }
   | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
   | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }
+  | { type: 'dataset-training-data-result'; requestId: string; summary: TrainingDataSummary }
   | { type: 'dataset-clean-result'; requestId: string; changes: { action: string; rows: number }[]; datasetId: string }
   | { type: 'model-loaded'; requestId: string; info: ModelInfo }
   | { type: 'run-started'; requestId: string; runId: string }

@@ -39,6 +39,10 @@ async function handle(cmd: Command): Promise<void> {
       return data.clean(host, cmd);
     case 'dataset-delete':
       return data.remove(host, cmd);
+    case 'dataset-rename':
+      return data.rename(host, cmd);
+    case 'dataset-training-data':
+      return data.trainingDataCommand(host, cmd);
     case 'model-load':
       return models.load(host, cmd);
     case 'train-start':

@@ -9,8 +9,14 @@ import { assignSplits, SPLIT_CODES, type SplitSettings as DataSplitSettings } fr
 import { usableRecords } from '../data/labeled';
 import type { DataWarning, ParsedTable } from '../data/types';
 import type { Command } from '../protocol';
+import { UserError } from '../errors';
 import { getSetting, setSetting, type StudioDb } from '../store/db';
-import { deleteDataset, deriveVersion, getDataset, loadRecords, saveImport } from '../store/db-datasets';
+import { deleteDataset, deriveVersion, getDataset, loadRecords, renameDataset, saveImport } from '../store/db-datasets';
+import { augmentExamples, previewAugmentation, vocabularyOf, type AugmentOptions, type AugmentTransform } from '../data/augment';
+import { classWeights as inverseFrequencyWeights } from '../data/balance';
+import { assignFolds } from '../data/split';
+import { buildLabeledData, type BuildOptions } from '../data/labeled';
+import type { LabeledData } from '../data/types';
 import { progressReporter, type SessionHost } from './context';
 import { currentTokenizer } from './models';
 import { sessionDb } from './state';
@@ -161,4 +167,119 @@ export async function clean(host: SessionHost, cmd: Cmd<'dataset-clean'>): Promi
 export async function remove(host: SessionHost, cmd: Cmd<'dataset-delete'>): Promise<void> {
   await deleteDataset(sessionDb(), cmd.datasetId);
   host.post({ type: 'ok', requestId: cmd.requestId });
+}
+
+export async function rename(host: SessionHost, cmd: Cmd<'dataset-rename'>): Promise<void> {
+  await renameDataset(sessionDb(), cmd.datasetId, cmd.name);
+  host.post({ type: 'ok', requestId: cmd.requestId });
+}
+
+// ---- training-data options: imbalance, augmentation, k-fold (kept per dataset, used when a run starts) ----
+
+/** The transforms the Data screen offers (synonym replacement needs a loaded model's embeddings, so not here). */
+export const UI_TRANSFORMS: AugmentTransform[] = ['swap', 'delete', 'insert'];
+
+export interface TrainingDataOptions {
+  /** inverse-frequency loss weights per class (classification only) */
+  classWeights: boolean;
+  /** added to every class count before inverting (0 = plain inverse frequency) */
+  smoothing: number;
+  /** random over-/under-sampling of the training split only */
+  balance: 'none' | 'oversample' | 'undersample';
+  /** the training split grows to `multiplier` times its size with transformed copies (1 = off) */
+  augment: { transforms: AugmentTransform[]; multiplier: number; seed: number };
+  /** k for a stratified k-fold assignment shown for cross-validation (0 = off) */
+  folds: number;
+}
+
+export const DEFAULT_TRAINING_DATA: TrainingDataOptions = { classWeights: false, smoothing: 0, balance: 'none', augment: { transforms: ['swap', 'delete', 'insert'], multiplier: 1, seed: 7 }, folds: 0 };
+
+export interface TrainingDataSummary {
+  options: TrainingDataOptions;
+  /** train before balancing/augmentation, train as training will see it, validation, test */
+  counts: { trainOriginal: number; train: number; validation: number; test: number };
+  /** one weight per label (null when off or not a classification task) */
+  classWeights: { label: string; weight: number }[] | null;
+  preview: { original: string; augmented: string; transform: AugmentTransform; label: string }[];
+  /** rows per fold (null when k-fold is off) */
+  folds: number[] | null;
+}
+
+export async function trainingDataOf(db: StudioDb, datasetId: string): Promise<TrainingDataOptions> {
+  const d = await getDataset(db, datasetId);
+  const o = await getSetting<Partial<TrainingDataOptions>>(db, `train-data:${d.id}`, await getSetting(db, `train-data:${d.rootId}`, DEFAULT_TRAINING_DATA));
+  return { ...DEFAULT_TRAINING_DATA, ...o, augment: { ...DEFAULT_TRAINING_DATA.augment, ...o.augment } };
+}
+
+/** What buildLabeledData needs for these options and this dataset's training texts. */
+export function buildOptionsFor(o: TrainingDataOptions, trainTexts: string[], seed: number): BuildOptions {
+  const out: BuildOptions = { balance: o.balance, seed };
+  if (o.augment.multiplier > 1) {
+    const a: AugmentOptions = { transforms: o.augment.transforms, multiplier: o.augment.multiplier, seed: o.augment.seed };
+    if (a.transforms.includes('insert')) a.vocabulary = vocabularyOf(trainTexts);
+    out.augment = a;
+  }
+  return out;
+}
+
+function weightsFor(o: TrainingDataOptions, data: LabeledData): number[] | undefined {
+  if (!o.classWeights || data.task !== 'classification' || !data.labels.length) return undefined;
+  return inverseFrequencyWeights(data.train, data.labels, o.smoothing);
+}
+
+/** The dataset's labeled data with its stored split and training-data options applied, plus class weights for the loss. */
+export async function trainingData(db: StudioDb, datasetId: string): Promise<{ data: LabeledData; classWeights?: number[]; options: TrainingDataOptions }> {
+  const options = await trainingDataOf(db, datasetId);
+  const split = await splitSettingsOf(db, datasetId);
+  const { records, labels, dataset } = await loadRecords(db, datasetId);
+  const plain = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split));
+  const data = options.balance === 'none' && options.augment.multiplier <= 1 ? plain
+    : buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), buildOptionsFor(options, plain.train.map((e) => e.text), split.seed));
+  return { data, classWeights: weightsFor(options, plain), options };
+}
+
+function checkOptions(o: TrainingDataOptions): void {
+  if (!(o.smoothing >= 0 && o.smoothing <= 1000)) throw new UserError(`smoothing must be a number from 0 to 1000 (got ${o.smoothing})`, { option: 'smoothing' }, 'use 0 for plain inverse frequency, or 1 to soften the weights of rare classes');
+  if (o.folds !== 0 && !(Number.isInteger(o.folds) && o.folds >= 2 && o.folds <= 20)) throw new UserError(`k-fold needs a whole k from 2 to 20 (got ${o.folds})`, { option: 'folds' }, 'choose k = 5, or 0 to turn k-fold off');
+  if (o.augment.transforms.some((t) => !UI_TRANSFORMS.includes(t))) throw new UserError('unknown augmentation transform', { option: 'transforms' }, `choose from ${UI_TRANSFORMS.join(', ')}`);
+}
+
+export async function summariseTrainingData(db: StudioDb, datasetId: string, options?: TrainingDataOptions): Promise<TrainingDataSummary> {
+  const o = options ?? (await trainingDataOf(db, datasetId));
+  checkOptions(o);
+  const split = await splitSettingsOf(db, datasetId);
+  const { records, labels, dataset } = await loadRecords(db, datasetId);
+  const plain = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split));
+  const texts = plain.train.map((e) => e.text);
+  const build = buildOptionsFor(o, texts, split.seed);
+  let train = plain.train;
+  if (o.balance === 'oversample') train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'oversample', seed: split.seed }).train;
+  else if (o.balance === 'undersample') train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'undersample', seed: split.seed }).train;
+  const trainCount = build.augment ? train.length * build.augment.multiplier : train.length;
+  const previewOpts: AugmentOptions = { transforms: o.augment.transforms, multiplier: Math.max(2, o.augment.multiplier), seed: o.augment.seed, vocabulary: vocabularyOf(texts) };
+  const preview = o.augment.transforms.length && previewOpts.vocabulary!.length && !plain.train.some((e) => e.words)
+    ? previewAugmentation(plain.train, previewOpts, 5).map((p) => ({ ...p, label: Array.isArray(p.label) ? p.label.join(', ') : String(p.label) }))
+    : [];
+  if (build.augment) augmentExamples(train.slice(0, 1), build.augment); // the same checks training will make, now
+  const w = weightsFor(o, plain);
+  let folds: number[] | null = null;
+  if (o.folds >= 2) {
+    const codes = assignFolds(usableRecords(records), o.folds, split.seed);
+    folds = new Array<number>(o.folds).fill(0);
+    for (const f of codes) folds[f]++;
+  }
+  return {
+    options: o,
+    counts: { trainOriginal: plain.train.length, train: trainCount, validation: plain.validation.length, test: plain.test.length },
+    classWeights: w ? plain.labels.map((label, i) => ({ label, weight: w[i] })) : null,
+    preview,
+    folds,
+  };
+}
+
+export async function trainingDataCommand(host: SessionHost, cmd: Cmd<'dataset-training-data'>): Promise<void> {
+  const db = sessionDb();
+  const summary = await summariseTrainingData(db, cmd.datasetId, cmd.options);
+  if (cmd.options && cmd.save) await setSetting(db, `train-data:${cmd.datasetId}`, cmd.options);
+  host.post({ type: 'dataset-training-data-result', requestId: cmd.requestId, summary });
 }

@@ -6,7 +6,7 @@ import { createTaskModel } from '../models/task-model';
 import type { FineTuneMode, TaskModel } from '../models/types';
 import type { Command } from '../protocol';
 import { newId, type RunRow, type StudioDb } from '../store/db';
-import { loadLabeledData, getDataset } from '../store/db-datasets';
+import { getDataset } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { encodeExamples } from '../train/encode';
@@ -15,7 +15,7 @@ import { fineTune } from '../train/fine-tune';
 import type { TrainConfig } from '../train/config';
 import { validateConfig, type RunConfig } from './config';
 import type { SessionHost } from './context';
-import { splitSettingsOf, toDataSplit } from './datasets';
+import { trainingData } from './datasets';
 import { openModel } from './models';
 import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
 import { expandSweep } from './sweep';
@@ -96,6 +96,8 @@ interface Prepared {
   labels: string[];
   datasetName: string;
   modelLabel: string;
+  /** inverse-frequency weights from the Data screen (override the run config's 'balanced') */
+  classWeights?: number[];
 }
 
 /** Dataset rows → split → tokens; model files → encoder → TaskModel in the run's mode. */
@@ -103,7 +105,8 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
   if (!c.datasetId) throw new UserError('no dataset is selected for this run', { option: 'dataset' }, 'import or pick a dataset on the Data screen');
   onStatus('Reading the dataset');
   const dataset = await getDataset(db, c.datasetId);
-  const data = await loadLabeledData(db, c.datasetId, toDataSplit(await splitSettingsOf(db, c.datasetId)));
+  // the Data screen's training-data options (balancing, augmentation, class weights) apply here
+  const { data, classWeights } = await trainingData(db, c.datasetId);
   const labels = labelsHint?.length ? labelsHint : data.labels;
   onStatus('Loading the model');
   const opened = await openModel(c.model, { dropout: c.dropout });
@@ -114,7 +117,7 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
     const train = encodeExamples(opened.tokenizer, data.train, labels, maxLength, task);
     const validation = encodeExamples(opened.tokenizer, data.validation, labels, maxLength, task);
     const model = createTaskModel({ encoder: opened.encoder, tokenizer: opened.tokenizer, task, labels, mode: modeOf(c), seed: c.seed, classifierDropout: c.dropout });
-    return { model, data: { train, validation }, labels, datasetName: dataset.name, modelLabel: opened.label };
+    return { model, data: { train, validation }, labels, datasetName: dataset.name, modelLabel: opened.label, classWeights: classWeights && labels.length === classWeights.length ? classWeights : undefined };
   } catch (e) {
     opened.encoder.dispose();
     throw e;
@@ -158,7 +161,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
   try {
     await db.runs.update(runId, { status: 'running', updatedAt: Date.now() });
     await status('running');
-    for await (const ev of fineTune(p.model, p.data, trainConfigOf(c, p.data.train.length), { signal: abort.signal, store, runId, controls, resumeFrom }) as AsyncGenerator<TrainEvent>) {
+    for await (const ev of fineTune(p.model, p.data, { ...trainConfigOf(c, p.data.train.length), ...(p.classWeights ? { classWeights: p.classWeights } : {}) }, { signal: abort.signal, store, runId, controls, resumeFrom }) as AsyncGenerator<TrainEvent>) {
       switch (ev.type) {
         case 'start':
           progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };
