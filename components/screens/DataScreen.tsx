@@ -1,6 +1,7 @@
 'use client';
 // Data: pick or drop a file (or the sample), preview it, map columns, set the split, import with progress; then the
-// report and cleaning actions; stored datasets with size and delete.
+// report and cleaning actions; training-data options (imbalance, augmentation, k-fold); stored datasets with size,
+// rename and delete; storage use and quota.
 import { useRef, useState, type DragEvent } from 'react';
 import { engine } from '../engine-client';
 import { useStudio, type Task } from '../state/studio';
@@ -8,6 +9,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, toErrorInfoUI } from '../ui';
 import { useDatasets, type StoredDataset } from '../stored';
 import { DatasetReport } from './DatasetReport';
+import { StoragePanel } from '../data/StoragePanel';
+import { TrainingDataPanel } from '../data/TrainingDataPanel';
 import type { ErrorInfo } from '@/lib/errors';
 import type { ColumnMapping } from '@/lib/session/types';
 
@@ -201,8 +204,10 @@ export function DataScreen() {
       )}
 
       {datasetId && <DatasetReport datasetId={datasetId} />}
+      {datasetId && <TrainingDataPanel datasetId={datasetId} />}
 
       <StoredDatasets datasets={datasets} current={datasetId} onUse={setDataset} />
+      <StoragePanel revision={datasets.map((d) => `${d.id}:${d.rows}`).join(',')} />
       {datasetId && <NextStep to="model" />}
     </div>
   );
@@ -268,6 +273,18 @@ function MappingForm({ columns, mapping, onChange }: { columns: string[]; mappin
 
 function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[]; current: string | null; onUse(id: string | null): void }) {
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [draft, setDraft] = useState('');
+  const rename = async (d: StoredDataset) => {
+    try {
+      const e = engine();
+      await e.request({ type: 'dataset-rename', requestId: e.nextId('ren'), datasetId: d.id, name: draft }, 'ok');
+      setRenaming(null);
+      setError(null);
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    }
+  };
   const del = async (d: StoredDataset) => {
     if (!confirm(`Delete "${d.name}" and its ${d.rows} rows from this browser?`)) return;
     try {
@@ -301,7 +318,36 @@ function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[
           <tbody>
             {datasets.map((d) => (
               <tr key={d.id} aria-current={d.id === current ? 'true' : undefined} className={d.id === current ? 'selected' : ''}>
-                <td>{d.name}</td>
+                <td>
+                  {renaming === d.id ? (
+                    <form
+                      className="row"
+                      onSubmit={(e) => {
+                        e.preventDefault();
+                        void rename(d);
+                      }}
+                    >
+                      <label className="sr-only" htmlFor={`rename-${d.id}`}>
+                        New name for {d.name}
+                      </label>
+                      <input
+                        id={`rename-${d.id}`}
+                        value={draft}
+                        autoFocus
+                        onChange={(e) => setDraft(e.target.value)}
+                        onKeyDown={(e) => {
+                          if (e.key === 'Escape') setRenaming(null);
+                        }}
+                      />
+                      <button type="submit">Save name</button>
+                      <button type="button" onClick={() => setRenaming(null)}>
+                        Cancel
+                      </button>
+                    </form>
+                  ) : (
+                    d.name
+                  )}
+                </td>
                 <td>{fmtCount(d.rows)}</td>
                 <td>{d.labels.length}</td>
                 <td>{fmtBytes(d.bytes)}</td>
@@ -309,6 +355,16 @@ function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[
                 <td className="row">
                   <button type="button" onClick={() => onUse(d.id)} disabled={d.id === current} aria-label={`Use ${d.name}`}>
                     {d.id === current ? 'In use' : 'Use'}
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() => {
+                      setDraft(d.name);
+                      setRenaming(d.id);
+                    }}
+                    aria-label={`Rename ${d.name}`}
+                  >
+                    Rename
                   </button>
                   <button type="button" className="danger" onClick={() => void del(d)} aria-label={`Delete ${d.name}`}>
                     Delete
@@ -320,7 +376,7 @@ function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[
         </table>
         </div>
       )}
-      <ErrorNote error={error} />
+      <ErrorNote error={error} testId="stored-error" />
     </section>
   );
 }
