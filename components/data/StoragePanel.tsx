@@ -34,7 +34,7 @@ export function StoragePanel({ revision }: { revision: string }) {
       ) : (
         <>
           <p data-testid="storage-figure">
-            Using <strong>{fmtBytes(info.usage)}</strong> of <strong>{fmtBytes(info.quota)}</strong> available to this site ({((share ?? 0) * 100).toFixed(share !== null && share < 0.01 ? 2 : 1)}%).
+            Using <strong>{fmtBytes(info.usage)}</strong> of <strong>{fmtBytes(info.quota)}</strong> available to this site ({share !== null && share > 0 && share < 0.0001 ? 'under 0.01' : ((share ?? 0) * 100).toFixed(share !== null && share < 0.01 ? 2 : 1)}%).
           </p>
           <progress max={1} value={share ?? 0} aria-label="Share of the storage quota in use" />
         </>

@@ -1,0 +1,123 @@
+// The Data screen's storage, rename and training-data controls with real clicks on the built studio: storage use and
+// quota shown, a rename that survives a reload, a seeded augmentation preview, over-sampling that grows the train
+// count, no serious/critical axe violations, and a screenshot in test-results/data/.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { artifactsDir, launch, openPage, type Recorded } from './browser';
+import { axeViolations, goTo, importCsv, sampleSubset, waitForBackend } from './studio';
+
+const baseURL = inject('baseURL');
+let browser: Browser;
+let rec: Recorded;
+
+const trainCount = async () => Number(/Training rows: ([\d,]+)/.exec((await rec.page.getByTestId('train-count').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? NaN);
+
+beforeAll(async () => {
+  browser = await launch();
+  rec = await openPage(browser);
+  await rec.page.goto(baseURL);
+  await waitForBackend(rec.page);
+  // 200 real sample rows, 150 ham and 50 spam: imbalanced on purpose
+  await importCsv(rec.page, 'imbalanced.csv', sampleSubset(200, { ham: 150 }));
+  await rec.page.getByTestId('train-count').waitFor({ timeout: 60_000 });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('Data screen: storage, rename, imbalance and augmentation', () => {
+  it('shows storage use and quota and the persistence result', async () => {
+    const fig = rec.page.getByTestId('storage-figure');
+    await fig.filter({ hasText: /Using .+ of .+ available/ }).waitFor({ timeout: 30_000 });
+    await rec.page.getByTestId('storage-persist').filter({ hasText: /Persistent storage (granted|not granted)/ }).waitFor({ timeout: 30_000 });
+    expect(await fig.textContent()).toMatch(/Using [\d.]+ [KMG]?B of [\d.]+ [KMG]?B/);
+  });
+
+  it('over-sampling the train split grows the train count shown; validation and test stay', async () => {
+    const { page } = rec;
+    const before = await trainCount();
+    expect(before).toBeGreaterThan(100);
+    const rest = (await page.getByTestId('train-count').textContent())!.split('·').slice(1).join('·');
+    await page.getByLabel('Resampling (training split only)').selectOption('oversample');
+    await page.getByTestId('train-count').filter({ hasText: /\(from / }).waitFor({ timeout: 30_000 });
+    const after = await trainCount();
+    // ham is three quarters of train: over-sampling spam to ham's count gives 2 × 3/4 × before (± a row per class)
+    expect(after).toBeGreaterThan(before);
+    expect(Math.abs(after - 1.5 * before)).toBeLessThanOrEqual(3);
+    expect((await page.getByTestId('train-count').textContent())!.split('·').slice(1).join('·')).toBe(rest);
+    await page.getByLabel('Resampling (training split only)').selectOption('none');
+    await page.waitForFunction((n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`), String(before));
+  });
+
+  it('class weights show a larger weight for the rare class', async () => {
+    const { page } = rec;
+    await page.getByLabel('Class weights (inverse frequency)').check();
+    const w = page.getByTestId('class-weights');
+    await w.waitFor({ timeout: 30_000 });
+    const text = (await w.textContent())!;
+    const weight = (l: string) => Number(new RegExp(`${l} ([\\d.]+)`).exec(text)?.[1]);
+    expect(weight('spam')).toBeGreaterThan(2 * weight('ham'));
+  });
+
+  it('previews augmented examples that differ from their originals, and the multiplier multiplies the train count', async () => {
+    const { page } = rec;
+    const before = await trainCount();
+    const table = page.getByTestId('augment-preview');
+    await table.waitFor({ timeout: 30_000 });
+    const rows = table.locator('tbody tr');
+    expect(await rows.count()).toBe(5);
+    let changed = 0;
+    for (let i = 0; i < 5; i++) {
+      const cells = await rows.nth(i).locator('td').allTextContents();
+      if (cells[1] !== cells[2]) changed++;
+    }
+    expect(changed).toBeGreaterThanOrEqual(3);
+    await page.getByLabel('Multiplier').fill('3');
+    await page.waitForFunction((n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`), (before * 3).toLocaleString('en-US'));
+  });
+
+  it('has no serious or critical axe violations with these controls, and leaves a screenshot', async () => {
+    const v = await axeViolations(rec.page);
+    await rec.page.screenshot({ path: `${artifactsDir('data')}/data-screen.png`, fullPage: true });
+    expect(v).toEqual([]);
+  });
+
+  it('renames a stored dataset from the keyboard, and the name survives a reload', async () => {
+    const { page } = rec;
+    const stored = page.getByTestId('stored-datasets');
+    await page.getByRole('button', { name: 'Rename imbalanced' }).focus();
+    await page.keyboard.press('Enter');
+    const box = page.getByLabel('New name for imbalanced');
+    await box.fill('Spam vs ham, imbalanced');
+    await box.press('Enter');
+    await stored.getByText('Spam vs ham, imbalanced').waitFor({ timeout: 30_000 });
+    await page.reload();
+    await waitForBackend(page);
+    await goTo(page, 'Data');
+    await page.getByTestId('stored-datasets').getByText('Spam vs ham, imbalanced').waitFor({ timeout: 30_000 });
+  });
+
+  it('deleting the dataset frees space: the storage figure drops', async () => {
+    const { page } = rec;
+    const used = async () => {
+      const m = /Using ([\d.]+) ([KMG]?)B/.exec((await page.getByTestId('storage-figure').textContent()) ?? '');
+      return m ? Number(m[1]) * 1024 ** ' KMG'.indexOf(m[2] || ' ') : NaN;
+    };
+    await page.getByTestId('storage-figure').filter({ hasText: /Using .+ of/ }).waitFor({ timeout: 30_000 });
+    const before = await used();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete Spam vs ham, imbalanced' }).click();
+    await page.getByText('None yet. Imported datasets stay in this browser').waitFor({ timeout: 30_000 });
+    // the browser may account the freed space a moment later: ask again (the Refresh button) for up to 20 s
+    let after = await used();
+    for (let i = 0; i < 20 && !(after < before); i++) {
+      await page.waitForTimeout(1000);
+      await page.getByRole('button', { name: 'Refresh storage figure' }).click();
+      await page.waitForTimeout(100);
+      after = await used();
+    }
+    console.log(`storage use before delete ${before} B, after ${after} B`);
+    expect(after).toBeLessThan(before);
+    expect(rec.pageErrors).toEqual([]);
+  });
+});
