@@ -68,10 +68,17 @@ export async function serveHub(repos: Record<string, string>, opts: { delayMs?: 
     const body = readFileSync(file);
     const wait = opts.delayMs?.(path) ?? 0;
     if (wait > 0) {
-      // headers first, then the body after a pause: the page sees a download in progress
+      // headers first, then the body in 5 parts spread over `wait` ms: the page sees a download in progress
       res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
-      res.write(body.subarray(0, 64));
-      setTimeout(() => res.end(body.subarray(64)), wait);
+      const parts = 5;
+      const size = Math.ceil(body.length / parts);
+      for (let i = 0; i < parts; i++) {
+        setTimeout(() => {
+          const chunk = body.subarray(i * size, (i + 1) * size);
+          if (i === parts - 1) res.end(chunk);
+          else res.write(chunk);
+        }, (wait / parts) * (i + 1));
+      }
       return;
     }
     res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': String(body.length) }).end(body);
