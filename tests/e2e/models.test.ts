@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { artifactsDir, launch, openPage, type Recorded } from './browser';
 import { serveHub, writeTinyBert, type HubServer } from './hf-fixture';
-import { waitForBackend } from './studio';
+import { axeViolations, goTo, importCsv, sampleSubset, waitForBackend } from './studio';
 
 const baseURL = inject('baseURL');
 const HUB_ID = 'test-org/tiny-bert';
@@ -21,6 +21,10 @@ let tmp: string;
 let params: number;
 
 beforeAll(async () => {
+  const csp = (await fetch(baseURL)).headers.get('content-security-policy') ?? '';
+  if (!/connect-src[^;]*http:\/\/127\.0\.0\.1:\*/.test(csp)) {
+    throw new Error(`the build's CSP does not let the page reach the local Hub server (${csp}): build with FINETUNE_EXTRA_CONNECT_SRC='http://127.0.0.1:*' (npm run test:e2e does)`);
+  }
   tmp = mkdtempSync(join(tmpdir(), 'finetune-hf-'));
   params = writeTinyBert(join(tmp, 'tiny-bert'));
   // the same model without safetensors: a PyTorch pickle only (its bytes do not matter, the studio must not read it)
@@ -95,6 +99,8 @@ describe('BERT from a local folder and from a (locally served) Hugging Face Hub'
     expect(hub.log).toContain(`GET /${HUB_ID}/resolve/main/config.json`);
     expect(hub.log).toContain(`GET /${HUB_ID}/resolve/main/model.safetensors`);
     expect(hub.log).toContain(`GET /${HUB_ID}/resolve/main/vocab.txt`);
+    // the Model screen with the Advanced endpoint field open stays accessible
+    expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: `${artifactsDir('models')}/hub.png`, fullPage: true });
   });
 
@@ -123,6 +129,26 @@ describe('BERT from a local folder and from a (locally served) Hugging Face Hub'
     expect(hub.log).toContain(`GET /${PT_ID}/resolve/main/model.safetensors`);
     expect(hub.log).not.toContain(`GET /${PT_ID}/resolve/main/pytorch_model.bin`);
     await page.screenshot({ path: `${artifactsDir('models')}/pytorch-only.png`, fullPage: true });
+  });
+
+  it('trains the Hub BERT head-only for 1 epoch on 60 sample rows, reading its files from the cache', async () => {
+    const { page } = rec;
+    const before = hub.log.length;
+    await importCsv(page, 'spam-60.csv', sampleSubset(60));
+    await goTo(page, 'Train');
+    await page.getByLabel('Fine-tuning mode').selectOption('head');
+    await page.getByLabel('Epochs', { exact: true }).fill('1');
+    await page.getByLabel('Max tokens').fill('16');
+    await page.getByLabel('Batch size').fill('16');
+    // the run's model is the Hub BERT loaded above
+    expect(await page.getByTestId('cli-command').textContent()).toContain(`--model ${HUB_ID}`);
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 180_000 });
+    const err = await page.getByTestId('run-error').textContent({ timeout: 1000 }).catch(() => null);
+    expect(await page.getByTestId('run-status').textContent(), err ?? '').toBe('done');
+    expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(hub.log.slice(before)).toEqual([]);
+    await page.screenshot({ path: `${artifactsDir('models')}/run.png`, fullPage: true });
   });
 
   it('made requests only to its own origin and the local Hub server, with no page errors', () => {
