@@ -1,10 +1,10 @@
 'use client';
 // One line chart for several series over steps (loss, validation loss, metrics, learning rate, overlaid runs).
 // Long series are downsampled before drawing; animation is off so updates stay cheap.
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DASHES, PALETTE } from './palette';
-import { downsample, forLogScale, type XY } from './series';
+import { MAX_DRAWN_POINTS, downsample, forLogScale, type XY } from './series';
 
 export interface Series {
   name: string;
@@ -13,7 +13,6 @@ export interface Series {
   dash?: string;
 }
 
-const MAX_POINTS = 1500;
 
 // memo: the Run screen re-renders its counters several times a second; charts only when their series change
 export const Curves = memo(function Curves({
@@ -36,10 +35,15 @@ export const Curves = memo(function Curves({
   /** the y axis starts at 0 (learning rate) */
   zeroBased?: boolean;
 }) {
-  const drawn = series.map((s, i) => {
-    const pts = downsample(log ? forLogScale(s.points) : s.points, MAX_POINTS);
-    return { ...s, points: pts, color: s.color ?? PALETTE[i % PALETTE.length], dash: s.dash ?? DASHES[i % DASHES.length] };
-  });
+  // recomputed only when the series or the scale change (the parent re-renders for other reasons too)
+  const drawn = useMemo(
+    () =>
+      series.map((s, i) => {
+        const pts = downsample(log ? forLogScale(s.points) : s.points, MAX_DRAWN_POINTS);
+        return { ...s, points: pts, color: s.color ?? PALETTE[i % PALETTE.length], dash: s.dash ?? DASHES[i % DASHES.length] };
+      }),
+    [series, log],
+  );
   const total = drawn.reduce((n, s) => n + s.points.length, 0);
   return (
     <figure className="chart" data-testid={testId} data-points={total}>
@@ -50,16 +54,19 @@ export const Curves = memo(function Curves({
       {total === 0 ? (
         <p className="muted chart-empty">No points yet.</p>
       ) : (
+        // interval={0}: show the axis' few nice ticks as they are; the default ('preserveEnd') measures every tick
+        // label in the DOM on every redraw to drop overlapping ones, a forced layout per label
         <ResponsiveContainer width="100%" height={height}>
           <LineChart margin={{ top: 8, right: 16, left: 4, bottom: 4 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke="var(--muted)" tick={{ fontSize: 12 }} label={{ value: 'step', position: 'insideBottomRight', offset: -2, fill: 'var(--muted)', fontSize: 12 }} />
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} interval={0} stroke="var(--muted)" tick={{ fontSize: 12 }} label={{ value: 'step', position: 'insideBottomRight', offset: -2, fill: 'var(--muted)', fontSize: 12 }} />
             <YAxis
               dataKey="y"
               type="number"
               scale={log ? 'log' : 'auto'}
               domain={log ? ['auto', 'auto'] : percent ? [0, 1] : zeroBased ? [0, 'auto'] : ['auto', 'auto']}
               allowDataOverflow={log}
+              interval={0}
               stroke="var(--muted)"
               tick={{ fontSize: 12 }}
               width={56}

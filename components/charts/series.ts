@@ -1,10 +1,14 @@
 // Chart series helpers: EMA smoothing and downsampling that keeps a long curve's shape (min and max per bucket), so
-// 100,000 steps draw as at most a few thousand points.
+// 100,000 steps draw as at most a few hundred points.
 
 export interface XY {
   x: number;
   y: number;
 }
+
+/** Points drawn per series at most: a few hundred keep a curve's shape (min and max per bucket) while a redraw stays
+ *  cheap; the chart library's cost grows with the points handed to it, not with the pixels drawn. */
+export const MAX_DRAWN_POINTS = 400;
 
 /** Exponential moving average with bias correction (as TensorBoard draws it), so early points are not pulled to 0. */
 export function ema(points: XY[], weight: number): XY[] {

@@ -2,7 +2,7 @@
 // Run (live): loss per step with optional EMA and validation loss, accuracy/macro-F1 per evaluation, learning rate;
 // progress with epoch/step/ETA/samples per second; pause/resume/stop, LR multiplier, extend; checkpoints (best marked).
 // A run interrupted by a reload shows its stored curves and offers Resume from its last checkpoint.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { startTransition, useEffect, useMemo, useRef, useState } from 'react';
 import { engine } from '../engine-client';
 import { useStudio, type LiveRun } from '../state/studio';
 import { useRuns } from '../stored';
@@ -15,21 +15,22 @@ import type { RunRecord } from '@/lib/session/types';
 
 const CHART_MS = 1000;
 
-/** `value`, but changing at most once per `ms` (the last change always lands). */
+/** `value`, but changing at most once per `ms` (the last change always lands). The change renders as a transition:
+ *  React renders it in slices between other work and yields to input, so a chart redraw is not one long task. */
 function useThrottled<T>(value: T, ms: number): T {
   const [shown, setShown] = useState(value);
   const last = useRef(0);
   useEffect(() => {
+    const show = () => {
+      last.current = Date.now();
+      startTransition(() => setShown(value));
+    };
     const wait = last.current + ms - Date.now();
     if (wait <= 0) {
-      last.current = Date.now();
-      setShown(value);
+      show();
       return;
     }
-    const t = setTimeout(() => {
-      last.current = Date.now();
-      setShown(value);
-    }, wait);
+    const t = setTimeout(show, wait);
     return () => clearTimeout(t);
   }, [value, ms]);
   return shown;
@@ -111,8 +112,10 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
   const p = run.progress ?? record?.progress;
 
   // run.version bumps whenever points are appended in place (the arrays are the same objects); charts follow it at
-  // most once a second, the counters above them at every batch
+  // most once a second, the counters above them at every batch. The learning-rate chart follows the loss chart's
+  // version, so it redraws in the task after the loss chart's, never in the same one.
   const version = useThrottled(run.version, CHART_MS);
+  const lrVersion = useThrottled(version, CHART_MS);
   const evalCount = run.evals.length;
   const lossSeries = useMemo(() => {
     void version;
@@ -131,9 +134,9 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
     ];
   }, [evalCount, run.evals]);
   const lrSeries = useMemo(() => {
-    void version;
+    void lrVersion;
     return [{ name: 'learning rate', points: run.steps.map((s) => ({ x: s.step, y: s.lr })) }];
-  }, [version, run.steps]);
+  }, [lrVersion, run.steps]);
 
   const control = (c: RunControl) => {
     setError(null);

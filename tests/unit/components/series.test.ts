@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downsample, ema, forLogScale } from '@/components/charts/series';
+import { MAX_DRAWN_POINTS, downsample, ema, forLogScale } from '@/components/charts/series';
 
 describe('chart series', () => {
   it('draws 100,000 points as at most the budget while keeping the extremes', () => {
@@ -11,6 +11,16 @@ describe('chart series', () => {
     expect(d[0]).toBe(pts[0]);
     expect(d[d.length - 1]).toBe(pts[pts.length - 1]);
     for (let i = 1; i < d.length; i++) expect(d[i].x).toBeGreaterThan(d[i - 1].x);
+  });
+
+  it('draws a 100,000-step loss curve as at most a few hundred points, keeping its spike and its last point', () => {
+    const pts = Array.from({ length: 100_000 }, (_, i) => ({ x: i + 1, y: 2 / Math.sqrt(i + 1) + (i === 54_321 ? 5 : 0) }));
+    expect(MAX_DRAWN_POINTS).toBeLessThanOrEqual(400);
+    const d = downsample(pts, MAX_DRAWN_POINTS);
+    expect(d.length).toBeLessThanOrEqual(MAX_DRAWN_POINTS);
+    expect(d.length).toBeGreaterThan(MAX_DRAWN_POINTS / 2);
+    expect(d).toContain(pts[54_321]);
+    expect(d[d.length - 1]).toBe(pts[pts.length - 1]);
   });
 
   it('keeps a single point and short series unchanged', () => {
