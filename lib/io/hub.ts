@@ -55,33 +55,14 @@ export function hubSource(id: string, revision = 'main', opts: HubOptions = {}):
 
   async function body(res: Response, file: string, onProgress?: ProgressFn): Promise<Uint8Array> {
     const total = Number(res.headers.get('content-length') ?? 0) || 0;
-    const report = (n: number) => {
-      onProgress?.(n, total || n);
-      opts.onProgress?.(file, n, total || n);
+    const report = (n: number, t: number) => {
+      onProgress?.(n, t);
+      opts.onProgress?.(file, n, t);
     };
-    if (!res.body) {
-      const b = new Uint8Array(await res.arrayBuffer());
-      report(b.length);
-      return b;
-    }
-    const reader = res.body.getReader();
-    let out = new Uint8Array(total > 0 ? total : 1 << 16);
-    let n = 0;
-    report(0);
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (n + value.length > out.length) {
-        const grown = new Uint8Array(Math.max(out.length * 2, n + value.length));
-        grown.set(out.subarray(0, n));
-        out = grown;
-      }
-      out.set(value, n);
-      n += value.length;
-      report(n);
-    }
-    if (total > 0 && n !== total) throw new UserError(`download of ${file} stopped at ${n} of ${total} bytes`, { file }, 'try again');
-    return n === out.length ? out : out.slice(0, n);
+    if (res.body) report(0, total);
+    const bytes = await readBody(res, report);
+    if (total > 0 && bytes.length !== total) throw new UserError(`download of ${file} stopped at ${bytes.length} of ${total} bytes`, { file }, 'try again');
+    return bytes;
   }
 
   return {
@@ -123,4 +104,30 @@ export function hubSource(id: string, revision = 'main', opts: HubOptions = {}):
       }
     },
   };
+}
+
+/** A response's body read chunk by chunk into one array, reporting (loaded, content-length or loaded) per chunk. */
+export async function readBody(res: Response, onProgress?: ProgressFn): Promise<Uint8Array> {
+  const total = Number(res.headers.get('content-length') ?? 0) || 0;
+  if (!res.body) {
+    const b = new Uint8Array(await res.arrayBuffer());
+    onProgress?.(b.length, total || b.length);
+    return b;
+  }
+  const reader = res.body.getReader();
+  let out = new Uint8Array(total > 0 ? total : 1 << 16);
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (n + value.length > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, n + value.length));
+      grown.set(out.subarray(0, n));
+      out = grown;
+    }
+    out.set(value, n);
+    n += value.length;
+    onProgress?.(n, total || n);
+  }
+  return n === out.length ? out : out.slice(0, n);
 }

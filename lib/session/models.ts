@@ -5,11 +5,9 @@ import { UserError } from '../errors';
 import { dexieHubCache } from '../io/hub-cache';
 import { hubSource } from '../io/hub';
 import { filesSource } from '../io/source-files';
-import { memorySource, type FileSource, type ProgressFn } from '../io/source';
-import { loadPretrained } from '../models/load';
-import { splitTaskCheckpoint } from '../models/param-io';
-import { readSafetensors, writeSafetensors } from '../io/safetensors';
-import { loadUseLite } from '../models/use-lite';
+import { memorySource, type FileSource } from '../io/source';
+import { urlSource } from '../io/url-source';
+import { openModelFiles } from '../models/open';
 import type { Encoder, TextTokenizer } from '../models/types';
 import type { Command } from '../protocol';
 import type { ModelSpec } from './config';
@@ -20,37 +18,6 @@ import type { ModelInfo } from './types';
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
 export const BUNDLED_URL = '/models/use-lite/';
-
-/** Files under a URL prefix of this app (the bundled model), fetched with progress. */
-export function urlSource(base: string, label: string): FileSource {
-  return {
-    label,
-    async read(path: string, onProgress?: ProgressFn) {
-      const res = await fetch(new URL(base + path, (globalThis as { location?: { href: string } }).location?.href ?? 'http://localhost/'));
-      if (res.status === 404) return null;
-      if (!res.ok) throw new UserError(`could not read ${path} (HTTP ${res.status})`, { file: path }, 'reload the page; if it persists, rebuild the studio (npm run build)');
-      const total = Number(res.headers.get('content-length') ?? 0);
-      if (!res.body) return new Uint8Array(await res.arrayBuffer());
-      const reader = res.body.getReader();
-      const parts: Uint8Array[] = [];
-      let loaded = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parts.push(value);
-        loaded += value.length;
-        onProgress?.(loaded, total || loaded);
-      }
-      const out = new Uint8Array(loaded);
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
-    },
-  };
-}
 
 let hubCache: ReturnType<typeof dexieHubCache> | null = null;
 let bundled: FileSource | null = null;
@@ -92,45 +59,17 @@ export interface OpenedModel {
   cached: boolean;
 }
 
-async function isUseLite(src: FileSource): Promise<boolean> {
-  const cfg = await src.read('config.json');
-  if (!cfg) return (await src.read('vocab.json')) !== null;
-  try {
-    return JSON.parse(new TextDecoder().decode(cfg)).model_type === 'use-lite';
-  } catch {
-    return false;
-  }
-}
-
 /** A fresh encoder + tokenizer for a spec (and the head the files carry, if any). */
 export async function openModel(spec: ModelSpec, opts: { onProgress?: (file: string, loaded: number, total: number) => void; dropout?: number } = {}): Promise<OpenedModel> {
   const src = await sourceOf(spec, opts.onProgress);
   const label = spec.kind === 'bundled' ? 'USE-Lite (bundled)' : spec.kind === 'hub' ? spec.id : spec.kind === 'folder' ? spec.name : src.label;
-  if (spec.kind === 'bundled' || (spec.kind !== 'hub' && (await isUseLite(src)))) {
-    const cfg = await src.read('config.json');
-    if (cfg) return openUseLiteCheckpoint(src, cfg, label, opts.dropout);
-    const { encoder, tokenizer } = await loadUseLite(src, { onProgress: (l, t) => opts.onProgress?.('model weights', l, t), config: opts.dropout !== undefined ? { hidden_dropout_prob: opts.dropout } : undefined });
-    return { encoder, tokenizer, labels: [], label, cached: spec.kind !== 'folder' };
+  const m = await openModelFiles(src, { dropout: opts.dropout, onProgress: opts.onProgress });
+  if (!m.tokenizer) {
+    m.encoder.dispose();
+    throw new UserError(`${src.label} has no tokenizer files`, { file: 'tokenizer.json' }, 'add tokenizer.json, or vocab.txt with tokenizer_config.json');
   }
-  const m = await loadPretrained(src, { onProgress: (p) => opts.onProgress?.(p.file, p.loaded, p.total) });
-  if (!m.tokenizer) throw new UserError(`${src.label} has no tokenizer files`, { file: 'tokenizer.json' }, 'add tokenizer.json, or vocab.txt with tokenizer_config.json');
-  return { encoder: m.encoder, tokenizer: m.tokenizer, headParams: m.headParams, labels: m.labels, label, cached: spec.kind === 'hub' || spec.kind === 'run' };
-}
-
-/** A studio USE-Lite checkpoint (config.json + model.safetensors + tokenizer.json): encoder and head split apart. */
-async function openUseLiteCheckpoint(src: FileSource, cfgBytes: Uint8Array, label: string, dropout?: number): Promise<OpenedModel> {
-  const config = JSON.parse(new TextDecoder().decode(cfgBytes)) as { id2label?: Record<string, string> };
-  const st = await src.read('model.safetensors');
-  if (!st) throw new UserError(`${src.label} has no model.safetensors`, { file: 'model.safetensors' }, 'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json');
-  const { encoder: enc, head } = splitTaskCheckpoint('use-lite', readSafetensors(st).tensors);
-  const encoderOnly = memorySource(src.label, {
-    'config.json': cfgBytes,
-    'model.safetensors': writeSafetensors(enc),
-    'tokenizer.json': (await src.read('tokenizer.json')) ?? new Uint8Array(),
-  });
-  const { encoder, tokenizer } = await loadUseLite(encoderOnly, { config: dropout !== undefined ? { hidden_dropout_prob: dropout } : undefined });
-  const labels = config.id2label ? Object.keys(config.id2label).sort((a, b) => Number(a) - Number(b)).map((k) => config.id2label![k]) : [];
-  return { encoder, tokenizer, headParams: new Map([...head].map(([n, t]) => [n, t.data])), labels, label, cached: true };
+  const cached = m.format === 'use-lite-checkpoint' || (m.format === 'use-lite' ? spec.kind !== 'folder' : spec.kind === 'hub' || spec.kind === 'run');
+  return { encoder: m.encoder, tokenizer: m.tokenizer, headParams: m.headParams, labels: m.labels, label, cached };
 }
 
 export function countParams(encoder: Encoder): number {

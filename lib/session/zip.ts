@@ -3,11 +3,10 @@
 // that can be evaluated, tried in the playground, exported again or trained further.
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { UserError } from '../errors';
-import { exportTaskWeights, hfTaskConfig } from '../models/param-io';
+import { taskModelFiles } from '../models/open';
 import type { Command } from '../protocol';
 import { newId } from '../store/db';
 import { DexieRunStore } from '../store/db-runs';
-import { writeSafetensors } from '../io/safetensors';
 import { presetConfig, type RunConfig } from './config';
 import { progressReporter, type SessionHost } from './context';
 import { runModel } from './inference';
@@ -30,12 +29,10 @@ export async function exportZip(host: SessionHost, cmd: Cmd<'export-zip'>): Prom
   progress(0, 4, 'Loading the trained weights');
   const model = await runModel(db, cmd.runId);
   progress(1, 4, 'Writing model.safetensors');
-  const weights = writeSafetensors(await exportTaskWeights(model, { mergeLora: true }), { format: 'pt' });
-  const files: Zippable = {
-    'config.json': strToU8(JSON.stringify(hfTaskConfig(model), null, 2)),
-    'model.safetensors': [weights, { level: 0 }],
-  };
-  for (const [name, content] of Object.entries(model.tokenizer.files())) files[name] = typeof content === 'string' ? strToU8(content) : content;
+  const files: Zippable = {};
+  for (const [name, content] of Object.entries(await taskModelFiles(model))) {
+    files[name] = name === 'model.safetensors' ? [content as Uint8Array, { level: 0 }] : typeof content === 'string' ? strToU8(content) : content;
+  }
   progress(2, 4, 'Adding the run settings and metrics');
   files['run.json'] = strToU8(JSON.stringify({ id: row.id, name: row.name, config: meta.run, labels: model.labels, best: meta.best, exportedAt: new Date().toISOString() }, null, 2));
   const metrics = await new DexieRunStore(db).readMetrics(cmd.runId);
