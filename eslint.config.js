@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.next/', 'public/', 'test-results/', 'next-env.d.ts'] },
+  { ignores: ['node_modules/', '.next/', '.next-*/', 'public/', 'test-results/', 'next-env.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
