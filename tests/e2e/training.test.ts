@@ -64,20 +64,43 @@ describe('a short full fine-tuning run', () => {
     await waitStatus(/^running$/, 180_000);
     await waitStep(2);
     expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(0);
-    // the page stays responsive while training: long main-thread tasks over 3 s of steady training
-    const longTasks = await page.evaluate(
+    // the page stays responsive while training: long main-thread tasks (over 50 ms, as Chrome reports them) during
+    // 5 s of steady training, from 1 s after the first chart has drawn (its first mount is not steady state), with
+    // a timeline of which part of the screen changed when, so a long task can be traced to the redraw inside it.
+    // Logged, not asserted: on 2 shared cores (the engine worker training on one) each recharts redraw still
+    // measures 50-110 ms of wall time, see README "Known gaps".
+    await page.waitForTimeout(1000);
+    const steady = await page.evaluate(
       () =>
-        new Promise<number[]>((resolve) => {
-          const seen: number[] = [];
-          const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => seen.push(Math.round(e.duration))));
+        new Promise<{ longTasks: number[]; timeline: string[]; steps: [number, number] }>((resolve) => {
+          const step = () => Number(/Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1);
+          const t0 = performance.now();
+          const at = () => Math.round(performance.now() - t0);
+          const first = step();
+          const longTasks: number[] = [];
+          const timeline: string[] = [];
+          const obs = new PerformanceObserver((list) =>
+            list.getEntries().forEach((e) => {
+              longTasks.push(Math.round(e.duration));
+              timeline.push(`long task ${Math.round(e.startTime - t0)}+${Math.round(e.duration)}ms`);
+            }),
+          );
           obs.observe({ type: 'longtask' });
+          const watched = ['run-step', 'chart-loss', 'chart-metrics', 'chart-lr'].map((id) => {
+            const m = new MutationObserver(() => timeline.push(`${id} ${at()}`));
+            const el = document.querySelector(`[data-testid="${id}"]`);
+            if (el) m.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
+            return m;
+          });
           setTimeout(() => {
             obs.disconnect();
-            resolve(seen);
-          }, 3000);
+            watched.forEach((m) => m.disconnect());
+            resolve({ longTasks, timeline, steps: [first, step()] });
+          }, 5000);
         }),
     );
-    console.log(`long main-thread tasks during 3 s of training: ${JSON.stringify(longTasks)}`);
+    console.log(`long main-thread tasks during 5 s of training (steps ${steady.steps.join(' -> ')}): ${JSON.stringify(steady.longTasks)}`);
+    console.log(`  timeline (ms): ${steady.timeline.join(' | ')}`);
     await page.getByRole('button', { name: 'Pause' }).click();
     await waitStatus(/^paused$/);
     const paused = await currentStep(page);
