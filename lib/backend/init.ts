@@ -61,9 +61,10 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
   const env = await probeEnvironment();
   const plan = planBackends(env, opts.preference ?? 'auto');
   if (opts.wasmPath) setWasmPaths(opts.wasmPath);
-  // XNNPACK sizes its pool from the core count itself; only cap it on big machines.
+  // tfjs-wasm's default pool is half the logical cores (it assumes 2 hyper-threads per core), i.e. ONE thread on a
+  // 2-core machine; use every logical core instead, capped at the 8 pre-spawned pthread workers.
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0;
-  if (env.crossOriginIsolated && cores > 8) setThreadsCount(8);
+  if (env.crossOriginIsolated && cores > 0) setThreadsCount(Math.min(8, cores));
   const failed: BackendInfo['failed'] = [];
   for (const backend of plan.order) {
     try {
