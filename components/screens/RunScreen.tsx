@@ -186,6 +186,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
               </span>
               <span>{p.samplesPerSec ? `${p.samplesPerSec.toFixed(1)} samples/s` : ''}</span>
               <span>{active && p.etaSec ? `about ${fmtDuration(p.etaSec)} left` : `elapsed ${fmtDuration(p.elapsedSec)}`}</span>
+              {run.steps.length > 0 && <span data-testid="run-lr">LR {run.steps[run.steps.length - 1].lr.toPrecision(3)}</span>}
               {p.lrMultiplier !== 1 && <span>LR × {p.lrMultiplier}</span>}
             </p>
           </>

@@ -140,6 +140,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
   let progress: RunProgress = { epoch: 1, epochs: c.epochs, step: resumeFrom?.step ?? 0, totalSteps: 0, samplesPerSec: 0, etaSec: 0, elapsedSec: 0, lrMultiplier: 1 };
   const evals: EvalPoint[] = resumeFrom ? resumeFrom.metricsSoFar.evals.map((e) => evalPoint(e.step, e.epoch, e.scalars)) : [];
   let best: EvalPoint | undefined;
+  let plan = { epochs: 0, totalSteps: 0 };
   const started = performance.now();
   const flush = async (force = false) => {
     const now = performance.now();
@@ -165,6 +166,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
       switch (ev.type) {
         case 'start':
           progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };
+          plan = { epochs: ev.epochs, totalSteps: ev.totalSteps };
           if (ev.featureCacheSec !== undefined) await status('running', { message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s (head-only mode).` });
           await flush(true);
           break;
@@ -172,9 +174,11 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           const point: StepPoint = { step: ev.step, epoch: ev.epochProgress, loss: ev.loss, lr: ev.lr, gradNorm: ev.gradNorm };
           pending.push(point);
           pendingRecords.push({ kind: 'step', ...point });
-          progress = { ...progress, step: ev.step, epoch: ev.epoch + 1, samplesPerSec: ev.samplesPerSec, etaSec: ev.etaSec, totalSteps: Math.max(progress.totalSteps, ev.step) };
-          progress.epochs = c.epochs + controls.extraEpochs;
-          if (controls.extraEpochs) progress.totalSteps = Math.round((progress.totalSteps / Math.max(1, progress.epochs - controls.extraEpochs)) * progress.epochs);
+          // the total follows extended epochs: scale the planned total by the epochs now asked for (computed from the
+          // start event's figures each time, so it does not compound from step to step)
+          const epochs = c.epochs + controls.extraEpochs;
+          const totalSteps = Math.max(ev.step, plan.epochs ? Math.round((plan.totalSteps / plan.epochs) * epochs) : progress.totalSteps);
+          progress = { ...progress, step: ev.step, epoch: ev.epoch + 1, epochs, samplesPerSec: ev.samplesPerSec, etaSec: ev.etaSec, totalSteps };
           await flush();
           break;
         }
