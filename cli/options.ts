@@ -11,6 +11,20 @@ export const DATA_COLUMN_OPTIONS: OptionSpec[] = [
   { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside one label cell', defaultText: '|' },
 ];
 
+/** --hub-endpoint URL: an http(s) address of the Hub or a mirror, or undefined when not given. */
+export function hubEndpointFrom(opts: ParsedOptions): string | undefined {
+  const url = str(opts, 'hub-endpoint');
+  if (url === undefined) return undefined;
+  let ok = false;
+  try {
+    ok = ['http:', 'https:'].includes(new URL(url).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UserError(`"${url}" is not an http(s) address`, { option: '--hub-endpoint' }, 'give the address of the Hub or a mirror, e.g. https://hf-mirror.example.org');
+  return url;
+}
+
 export const MODEL_HELP = 'use-lite (bundled), a Hugging Face folder (config.json, model.safetensors, tokenizer files) or a Hub id';
 
 /** --mode full | head | freeze:N | lora:R */

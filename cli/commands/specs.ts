@@ -15,6 +15,7 @@ export const TRAIN: CommandSpec = {
     ...DATA_COLUMN_OPTIONS,
     { name: 'task', type: 'string', choices: ['classification', 'multilabel', 'regression'], help: 'task', defaultText: 'guessed from the label column' },
     { name: 'model', type: 'string', meta: 'MODEL', help: MODEL_HELP, defaultText: 'use-lite' },
+    { name: 'hub-endpoint', type: 'string', meta: 'URL', help: 'Hugging Face Hub mirror to download a Hub id --model from', defaultText: 'https://huggingface.co' },
     { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: 'full' },
     ...TRAIN_OPTIONS,
     { name: 'out', type: 'string', required: true, meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json' },

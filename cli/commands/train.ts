@@ -15,7 +15,7 @@ import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor, withFlags } from '../data';
 import { loadBase, saveTrained } from '../models';
-import { parseMode, relabelOption, trainConfigFrom } from '../options';
+import { hubEndpointFrom, parseMode, relabelOption, trainConfigFrom } from '../options';
 import { evaluateOn, scalarsLine } from './eval';
 
 type TaskName = 'classification' | 'multilabel' | 'regression';
@@ -39,6 +39,7 @@ async function loadExamples(path: string, option: string, opts: ParsedOptions, c
 async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
   const out = resolve(str(opts, 'out')!);
   const modelSpec = str(opts, 'model') ?? 'use-lite';
+  const hubEndpoint = hubEndpointFrom(opts);
   const mode = parseMode(str(opts, 'mode') ?? 'full', opts);
   const seed = num(opts, 'seed') ?? 42;
   const maxLength = num(opts, 'max-length') ?? 128;
@@ -74,7 +75,7 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
 
   // model
   cli.log(`loading model ${modelSpec}`);
-  const base = await loadBase(modelSpec, { dropout: num(opts, 'dropout'), onProgress: (file, loaded, total) => cli.progress.update({ label: `download ${file}`, done: loaded, total }) });
+  const base = await loadBase(modelSpec, { dropout: num(opts, 'dropout'), hubEndpoint, onProgress: (file, loaded, total) => cli.progress.update({ label: `download ${file}`, done: loaded, total }) });
   if (!base.tokenizer) {
     base.encoder.dispose();
     throw new UserError('the model has no tokenizer files', { file: modelSpec, option: '--model' }, 'use a model folder with tokenizer.json (or vocab.txt + tokenizer_config.json)');

@@ -186,7 +186,9 @@ export function cliCommand(c: RunConfig, data: { file: string; textColumn: strin
   if (data.pairColumn) parts.push(`--text-pair-column ${sh(data.pairColumn)}`);
   parts.push(`--label-column ${sh(data.labelColumn)}`);
   if (c.task !== 'classification') parts.push(`--task ${c.task}`);
-  parts.push(`--model ${sh(modelArg(c.model))}`, `--mode ${modeArg(c)}`);
+  parts.push(`--model ${sh(modelArg(c.model))}`);
+  if (c.model.kind === 'hub' && c.model.endpoint) parts.push(`--hub-endpoint ${sh(c.model.endpoint)}`);
+  parts.push(`--mode ${modeArg(c)}`);
   const ref = { ...BASE } as Record<string, unknown>;
   for (const f of FIELDS) {
     if (!f.cli) continue;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
 import { parseArgs, type CommandSpec } from '@/cli/args';
-import { parseMode, trainConfigFrom } from '@/cli/options';
+import { hubEndpointFrom, parseMode, trainConfigFrom } from '@/cli/options';
 import { TRAIN } from '@/cli/commands/specs';
 import { FIELDS } from '@/lib/session/config';
 
@@ -66,9 +66,19 @@ describe('training options → engine', () => {
     expect(trainConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']))).toMatchObject({ warmupSteps: 100 });
   });
 
+  it('reads --hub-endpoint as an http(s) address and rejects anything else naming the option', () => {
+    expect(hubEndpointFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--hub-endpoint', 'https://hf-mirror.example.org']))).toBe('https://hf-mirror.example.org');
+    expect(hubEndpointFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o']))).toBeUndefined();
+    for (const bad of ['hf-mirror.example.org', 'ftp://mirror.example.org']) {
+      const e = userError(() => hubEndpointFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--hub-endpoint', bad])));
+      expect(e.where.option).toBe('--hub-endpoint');
+      expect(e.message).toContain(bad);
+    }
+  });
+
   it('accepts every flag the studio writes in its "same run from the command line" text', () => {
     const names = new Set(TRAIN.options.map((o) => `--${o.name}`));
-    const emitted = [...FIELDS.map((f) => f.cli).filter(Boolean), '--data', '--text-column', '--text-pair-column', '--label-column', '--task', '--model', '--mode', '--schedule', '--class-weights', '--out'];
+    const emitted = [...FIELDS.map((f) => f.cli).filter(Boolean), '--data', '--text-column', '--text-pair-column', '--label-column', '--task', '--model', '--hub-endpoint', '--mode', '--schedule', '--class-weights', '--out'];
     expect(emitted.filter((f) => !names.has(f))).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
 // The `finetune` command as a user runs it: exit codes, messages that name the problem, and results on stdout.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -91,6 +93,25 @@ describe('finetune: help and bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('column "sentiment"');
     expect(r.stderr).toContain('--label-column');
+  });
+
+  it('train --hub-endpoint downloads a Hub id from that endpoint (a local server here), not huggingface.co', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const p = file('hub.csv', 'text,label\ngood film,pos\nbad film,neg\nfine film,pos\nawful film,neg\n');
+      const r = await runCli(['train', '--data', p, '--model', 'someone/tiny-bert', '--hub-endpoint', endpoint, '--mode', 'head', '--out', join(dir, 'hub-out')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toMatch(STACK_LINE);
+      expect(seen).toContain('/someone/tiny-bert/resolve/main/config.json');
+    } finally {
+      server.close();
+    }
   });
 
   it('an unexpected failure (not the user\'s input) exits 1 with the message and a stack trace', async () => {

@@ -52,6 +52,13 @@ describe('run configuration', () => {
     expect(cmd).toContain('--lr 0.00005');
     expect(cmd).toContain('--out ./runs/my-run');
     expect(cliCommand(presetConfig('quick'), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--model use-lite');
+    expect(cmd).not.toContain('--hub-endpoint');
+  });
+
+  it('writes --hub-endpoint after --model when the Hub model comes from a custom endpoint', () => {
+    const model = { kind: 'hub' as const, id: 'google/bert_uncased_L-2_H-128_A-2', endpoint: 'https://hf-mirror.example.org/base path' };
+    const cmd = cliCommand(presetConfig('balanced', 'ds-1', model), { file: 'd.csv', textColumn: 't', labelColumn: 'l' });
+    expect(cmd).toContain("--model google/bert_uncased_L-2_H-128_A-2 \\\n  --hub-endpoint 'https://hf-mirror.example.org/base path' \\\n  --mode full");
   });
 
   it('diffs configs row by row and flags only the settings that differ', () => {
