@@ -17,9 +17,53 @@ import type {
   RunHistory,
   RunProgress,
   RunStatus,
+  PerClass,
   SplitSettings,
   StepPoint,
 } from './session/types';
+
+/** Multi-label test metrics: a label is predicted where its sigmoid probability reaches `threshold`. */
+export interface MultilabelEvaluation {
+  task: 'multilabel';
+  runId: string;
+  split: 'test' | 'validation';
+  labels: string[];
+  count: number;
+  threshold: number;
+  /** mean binary cross-entropy over (example, label) pairs */
+  loss: number;
+  microPrecision: number;
+  microRecall: number;
+  microF1: number;
+  macroF1: number;
+  subsetAccuracy: number;
+  hammingLoss: number;
+  perLabel: PerClass[];
+  /** examples with at least one wrong label, most wrong labels first */
+  misclassified: { text: string; pair?: string; trueLabels: string[]; predicted: string[]; wrong: number }[];
+  baseline?: { microF1: number; macroF1: number };
+}
+
+/** Regression test metrics, and the examples the model is furthest off on. */
+export interface RegressionEvaluation {
+  task: 'regression';
+  runId: string;
+  split: 'test' | 'validation';
+  count: number;
+  /** = mse */
+  loss: number;
+  mse: number;
+  rmse: number;
+  mae: number;
+  r2: number;
+  pearson: number;
+  /** largest |error| first (at most 200) */
+  largestErrors: { text: string; pair?: string; trueValue: number; predicted: number; error: number }[];
+  baseline?: { mse: number; mae: number; r2: number; pearson: number };
+}
+
+/** What the 'evaluate' command returns, per task (single-label classification unchanged, tagged with its task). */
+export type EvaluationReport = (EvaluationResult & { task: 'classification' }) | MultilabelEvaluation | RegressionEvaluation;
 
 /** A long task's progress; every long command reports these before its result. */
 export interface Progress {
@@ -87,7 +131,7 @@ export type EngineEvent =
   | { type: 'run-history-result'; requestId: string; run: RunHistory }
   | { type: 'predictions'; requestId: string; predictions: Prediction[] }
   | { type: 'predict-csv-result'; requestId: string; csv: string; rows: number }
-  | { type: 'evaluation'; requestId: string; result: EvaluationResult }
+  | { type: 'evaluation'; requestId: string; result: EvaluationReport }
   | { type: 'export-result'; requestId: string; fileName: string; bytes: Uint8Array }
   | { type: 'import-result'; requestId: string; runId: string };
 

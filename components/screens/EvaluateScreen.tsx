@@ -1,17 +1,21 @@
 'use client';
-// Evaluate: test-split metrics, confusion-matrix heat-map (counts or row-normalised), per-class table, filterable
-// misclassified examples, and the head-only baseline on the frozen pre-trained encoder next to the fine-tuned model.
+// Evaluate: test-split metrics per task, with the head-only baseline on the frozen pre-trained encoder next to the
+// fine-tuned model. Single-label: confusion-matrix heat-map (counts or row-normalised), per-class table, filterable
+// misclassified examples. Multi-label and regression: components/evaluate/.
 import { useState } from 'react';
 import { engine } from '../engine-client';
 import { type Task } from '../state/studio';
 import { ErrorNote, NextStep, ProgressBar, pct, toErrorInfoUI } from '../ui';
 import { RunPicker, usePickedRun } from './RunPicker';
 import type { ErrorInfo } from '@/lib/errors';
+import type { EvaluationReport } from '@/lib/protocol';
 import type { EvaluationResult } from '@/lib/session/types';
+import { MultilabelView } from '../evaluate/MultilabelView';
+import { RegressionView } from '../evaluate/RegressionView';
 
 export function EvaluateScreen() {
   const { run } = usePickedRun();
-  const [result, setResult] = useState<EvaluationResult | null>(null);
+  const [result, setResult] = useState<EvaluationReport | null>(null);
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [baseline, setBaseline] = useState(true);
@@ -49,7 +53,9 @@ export function EvaluateScreen() {
       )}
       {task && <ProgressBar task={task} />}
       <ErrorNote error={error} testId="evaluate-error" />
-      {shown && <EvaluationView r={shown} />}
+      {shown?.task === 'classification' && <EvaluationView r={shown} />}
+      {shown?.task === 'multilabel' && <MultilabelView r={shown} />}
+      {shown?.task === 'regression' && <RegressionView r={shown} />}
       {shown && <NextStep to="playground" />}
     </div>
   );

@@ -1,17 +1,18 @@
-// Using a trained model: live prediction (top-k), batch CSV prediction, and test-split evaluation with a confusion
-// matrix, per-class scores, misclassified examples and the head-only baseline. Trained models stay warm in memory;
+// Using a trained model: live prediction (top-k), batch CSV prediction, and test-split evaluation per task
+// (single-label: confusion matrix, per-class scores, misclassified examples; multi-label: per-label scores, micro/macro
+// F1, examples with any wrong label; regression: MSE/MAE/R²/Pearson and the largest errors) with the head-only baseline. Trained models stay warm in memory;
 // after a reload they are rebuilt from the run's best (else last) checkpoint.
 import { UserError } from '../errors';
 import { parseFile } from '../data/parse';
 import { createTaskModel } from '../models/task-model';
 import type { TaskModel } from '../models/types';
-import type { Command } from '../protocol';
+import type { Command, EvaluationReport } from '../protocol';
 import type { StudioDb } from '../store/db';
 import { loadLabeledData } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
 import { encodeExamples } from '../train/encode';
 import { fineTune } from '../train/fine-tune';
-import { classificationReport, argmax } from '../train/metrics';
+import { classificationReport, argmax, multilabelReport, regressionReport } from '../train/metrics';
 import { predict as predictProbs } from '../train/predict';
 import { assignVariables } from '../train/state';
 import type { Example } from '../data/types';
@@ -22,7 +23,7 @@ import { splitSettingsOf, toDataSplit } from './datasets';
 import { openModel } from './models';
 import { lastCheckpoint, modeOf, prepare, trainConfigOf, type RunMeta } from './runs';
 import { keepWarm, liveRuns, sessionDb, warmModel } from './state';
-import type { EvaluationResult, Prediction } from './types';
+import type { Prediction } from './types';
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
@@ -109,38 +110,110 @@ async function scoreSplit(model: TaskModel, examples: Example[], maxLength: numb
   return { probs, yTrue, yPred, loss, report: classificationReport(yTrue, yPred, model.labels) };
 }
 
+const THRESHOLD = 0.5;
+const MAX_ROWS = 200;
+
+/** Multi-label: sigmoid probabilities thresholded at 0.5, scored with `multilabelReport`. */
+async function scoreMultilabel(model: TaskModel, examples: Example[], maxLength: number) {
+  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), 'multilabel');
+  const probs = (await predictProbs(model, enc)) as number[][];
+  const k = model.labels.length;
+  const yTrue = enc.map((e) => {
+    const hot = new Array<number>(k).fill(0);
+    for (const c of e.label as number[]) hot[c] = 1;
+    return hot;
+  });
+  const yPred = probs.map((p) => p.map((v) => (v >= THRESHOLD ? 1 : 0)));
+  let loss = 0;
+  probs.forEach((p, i) => p.forEach((v, c) => (loss -= Math.log(Math.max(yTrue[i][c] ? v : 1 - v, 1e-12)))));
+  loss /= Math.max(1, probs.length * k);
+  return { probs, yTrue, yPred, loss, report: multilabelReport(yTrue, yPred, model.labels) };
+}
+
+/** Regression: the head's single output against the numeric target, scored with `regressionReport`. */
+async function scoreRegression(model: TaskModel, examples: Example[], maxLength: number) {
+  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), 'regression');
+  const out = (await predictProbs(model, enc)) as number[][];
+  const yTrue = enc.map((e) => e.label as number);
+  const yPred = out.map((o) => o[0]);
+  return { yTrue, yPred, report: regressionReport(yTrue, yPred) };
+}
+
+type Baseline = NonNullable<EvaluationReport['baseline']>;
+
+/** The scores a baseline row shows, per task. */
+async function baselineScores(model: TaskModel, test: Example[], maxLength: number): Promise<Baseline> {
+  if (model.task === 'multilabel') {
+    const r = (await scoreMultilabel(model, test, maxLength)).report;
+    return { microF1: r.microF1, macroF1: r.macroF1 };
+  }
+  if (model.task === 'regression') {
+    const r = (await scoreRegression(model, test, maxLength)).report;
+    return { mse: r.mse, mae: r.mae, r2: r.r2, pearson: r.pearson };
+  }
+  const r = (await scoreSplit(model, test, maxLength)).report;
+  return { accuracy: r.accuracy, macroF1: r.macroF1 };
+}
+
 /** A head-only model trained on the frozen pre-trained encoder: what fine-tuning is measured against. */
-async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Example[]): Promise<{ accuracy: number; macroF1: number }> {
+async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Example[]): Promise<Baseline> {
   const c: RunConfig = { ...run, mode: 'head', epochs: 5, learningRate: 5e-3, schedule: 'constant', warmupRatio: 0, dropout: 0, earlyStoppingPatience: 0, evalEverySteps: 0 };
   const p = await prepare(db, c, () => undefined, labels);
   try {
     const cfg = { ...trainConfigOf(c, p.data.train.length), checkpointEveryEpoch: false, checkpointEverySteps: undefined };
     for await (const ev of fineTune(p.model, p.data, cfg)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
-    const s = await scoreSplit(p.model, test, c.maxLength);
-    return { accuracy: s.report.accuracy, macroF1: s.report.macroF1 };
+    return await baselineScores(p.model, test, c.maxLength);
   } finally {
     p.model.dispose();
   }
 }
 
-export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise<void> {
-  const db = sessionDb();
-  const row = await db.runs.get(cmd.runId);
-  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
-  const meta = row.config as RunMeta;
-  if (meta.run.task !== 'classification') throw new UserError(`evaluation here covers single-label classification; this run is ${meta.run.task}`, { option: 'task' }, 'use `npx finetune eval` for other tasks');
-  if (!meta.run.datasetId) throw new UserError('this run has no dataset to test on', { option: 'dataset' }, 'train a run on a stored dataset');
-  const progress = progressReporter(host, cmd.requestId, 'Evaluating');
-  progress(0, 3, 'Reading the test split');
-  const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
-  const examples = cmd.split === 'test' ? data.test : data.validation;
-  if (!examples.length) throw new UserError(`the ${cmd.split} split is empty`, { option: 'split' }, 'give the test split a share on the Data screen and re-import');
-  progress(1, 3, 'Scoring the fine-tuned model');
-  const model = await runModel(db, cmd.runId);
-  const s = await scoreSplit(model, examples, meta.run.maxLength);
-  const result: EvaluationResult = {
-    runId: cmd.runId,
-    split: cmd.split,
+/** The fine-tuned model's report on `examples`, for the model's task. */
+async function report(model: TaskModel, runId: string, split: 'test' | 'validation', examples: Example[], maxLength: number): Promise<EvaluationReport> {
+  if (model.task === 'multilabel') {
+    const s = await scoreMultilabel(model, examples, maxLength);
+    const names = (row: number[]) => model.labels.filter((_, c) => row[c] > 0);
+    return {
+      task: 'multilabel',
+      runId,
+      split,
+      labels: model.labels,
+      count: examples.length,
+      threshold: THRESHOLD,
+      loss: s.loss,
+      microPrecision: s.report.microPrecision,
+      microRecall: s.report.microRecall,
+      microF1: s.report.microF1,
+      macroF1: s.report.macroF1,
+      subsetAccuracy: s.report.subsetAccuracy,
+      hammingLoss: s.report.hammingLoss,
+      perLabel: s.report.perLabel,
+      misclassified: examples
+        .map((e, i) => ({ text: e.text, pair: e.textPair, trueLabels: names(s.yTrue[i]), predicted: names(s.yPred[i]), wrong: s.yTrue[i].filter((t, c) => t !== s.yPred[i][c]).length }))
+        .filter((m) => m.wrong > 0)
+        .sort((a, b) => b.wrong - a.wrong),
+    };
+  }
+  if (model.task === 'regression') {
+    const s = await scoreRegression(model, examples, maxLength);
+    return {
+      task: 'regression',
+      runId,
+      split,
+      count: examples.length,
+      loss: s.report.mse,
+      ...s.report,
+      largestErrors: examples
+        .map((e, i) => ({ text: e.text, pair: e.textPair, trueValue: s.yTrue[i], predicted: s.yPred[i], error: Math.abs(s.yPred[i] - s.yTrue[i]) }))
+        .sort((a, b) => b.error - a.error)
+        .slice(0, MAX_ROWS),
+    };
+  }
+  const s = await scoreSplit(model, examples, maxLength);
+  return {
+    task: 'classification',
+    runId,
+    split,
     labels: model.labels,
     accuracy: s.report.accuracy,
     macroF1: s.report.macroF1,
@@ -155,11 +228,29 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
       .map(({ e, i }) => ({ text: e.text, pair: e.textPair, trueLabel: model.labels[s.yTrue[i]], predicted: model.labels[s.yPred[i]], confidence: s.probs[i][s.yPred[i]] }))
       .sort((a, b) => b.confidence - a.confidence),
   };
+}
+
+/** Scores a run on its dataset's test (or validation) split: classification, multi-label or regression report. */
+export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise<void> {
+  const db = sessionDb();
+  const row = await db.runs.get(cmd.runId);
+  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
+  const meta = row.config as RunMeta;
+  if (!meta.run.datasetId) throw new UserError('this run has no dataset to test on', { option: 'dataset' }, 'train a run on a stored dataset');
+  const progress = progressReporter(host, cmd.requestId, 'Evaluating');
+  progress(0, 3, 'Reading the test split');
+  const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
+  const examples = cmd.split === 'test' ? data.test : data.validation;
+  if (!examples.length) throw new UserError(`the ${cmd.split} split is empty`, { option: 'split' }, 'give the test split a share on the Data screen and re-import');
+  progress(1, 3, 'Scoring the fine-tuned model');
+  const model = await runModel(db, cmd.runId);
+  if (model.task === 'token-classification') throw new UserError('evaluation here covers classification, multi-label and regression runs', { option: 'task' }, 'use `npx finetune eval` for token classification');
+  const result = await report(model, cmd.runId, cmd.split, examples, meta.run.maxLength);
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');
     result.baseline = await baseline(db, meta.run, model.labels, examples);
   } else if (cmd.baseline) {
-    result.baseline = { accuracy: s.report.accuracy, macroF1: s.report.macroF1 };
+    result.baseline = await baselineScores(model, examples, meta.run.maxLength);
   }
   progress(3, 3);
   host.post({ type: 'evaluation', requestId: cmd.requestId, result });
