@@ -27,6 +27,12 @@ import type { Prediction } from './types';
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
+/** The task a run was trained for: as in `prepare`, the dataset's mapped task wins over the run config's. */
+async function trainedTask(db: StudioDb, meta: RunMeta): Promise<TaskModel['task']> {
+  const ds = meta.run.datasetId ? await db.datasets.get(meta.run.datasetId) : undefined;
+  return ds?.mapping?.task ?? meta.run.task;
+}
+
 /** The run's trained model: warm in memory, or rebuilt from its files / checkpoint. */
 export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> {
   const warm = warmModel(runId);
@@ -46,7 +52,7 @@ export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> 
     const ckpt = best ? await store.loadCheckpoint(runId, best.id) : await lastCheckpoint(db, runId);
     if (!ckpt) throw new UserError('this run has no saved checkpoint yet', { option: 'run' }, 'train it for at least one epoch, or pick another run');
     const m = await openModel(meta.run.model);
-    model = createTaskModel({ encoder: m.encoder, tokenizer: m.tokenizer, task: meta.run.task, labels: meta.labels, mode: modeOf(meta.run), seed: meta.run.seed });
+    model = createTaskModel({ encoder: m.encoder, tokenizer: m.tokenizer, task: await trainedTask(db, meta), labels: meta.labels, mode: modeOf(meta.run), seed: meta.run.seed });
     assignVariables(model.variables(), ckpt.weights);
   }
   keepWarm(runId, model);

@@ -15,7 +15,7 @@ import * as data from '@/lib/session/datasets';
 import * as runs from '@/lib/session/runs';
 import * as use from '@/lib/session/inference';
 import { setBundledSource } from '@/lib/session/models';
-import { useDatabase } from '@/lib/session/state';
+import { dropWarm, useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
 import { loadLabeledData } from '@/lib/store/db-datasets';
 import { splitSettingsOf, toDataSplit } from '@/lib/session/datasets';
@@ -110,6 +110,7 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     const { test, labels, out } = await testOutputs(runId, datasetId);
     expect(labels).toEqual(['food', 'money', 'sport']);
     expect(r.count).toBe(test.length);
+    expect(test.length).toBe(12); // 25% of 48
     const yTrue = test.map((e) => labels.map((l) => ((e.label as string[]).includes(l) ? 1 : 0)));
     const yPred = out.map((p) => p.map((v) => (v >= 0.5 ? 1 : 0)));
     const want = multilabelReport(yTrue, yPred, labels);
@@ -143,6 +144,18 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     const b = await evaluate(runId, true);
     if (b.task !== 'multilabel') throw new Error('not a multi-label report');
     expect(b.baseline).toEqual({ microF1: b.microF1, macroF1: b.macroF1 });
+  });
+
+  it('rebuilds a run whose config says classification as multi-label from its checkpoint (the dataset’s task wins) with the same report', async () => {
+    const id = await train({ ...presetConfig('quick', datasetId), task: 'classification', name: 'ml-as-cls', epochs: 1, batchSize: 8, learningRate: 5e-3 });
+    const warm = await evaluate(id);
+    dropWarm(id);
+    const rebuilt = await evaluate(id);
+    expect(warm.task).toBe('multilabel');
+    expect(rebuilt.task).toBe('multilabel');
+    if (rebuilt.task !== 'multilabel' || warm.task !== 'multilabel') return;
+    expect(rebuilt.microF1).toBeCloseTo(warm.microF1, 10);
+    expect(rebuilt.loss).toBeCloseTo(warm.loss, 5);
   });
 });
 
