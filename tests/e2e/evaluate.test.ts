@@ -1,0 +1,87 @@
+// The Evaluate screen for a multi-label run: a small CSV is imported with the suggested mapping (a "|"-separated label
+// column → multi-label), trained with the Quick preset on the bundled USE-Lite, and evaluated: per-label table and
+// micro/macro F1 without a confusion matrix, and the examples with a wrong label. The screen passes axe-core.
+// (Regression is covered in tests/unit/session/evaluate.test.ts: the Train screen cannot start a regression run yet.)
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openPage, type Recorded } from './browser';
+import { axeViolations, loadBundledModel, runStatus, waitForBackend } from './studio';
+
+const baseURL = inject('baseURL');
+let browser: Browser;
+let rec: Recorded;
+
+const TOPICS: Record<string, string[]> = {
+  sport: ['the match', 'a late goal', 'the team won'],
+  money: ['the bank', 'stock prices', 'a tax rise'],
+  food: ['a spicy curry', 'fresh bread', 'the dinner menu'],
+};
+
+function multilabelCsv(): Buffer {
+  const names = Object.keys(TOPICS);
+  const rows = Array.from({ length: 60 }, (_, i) => {
+    const a = names[i % 3];
+    const b = i % 4 === 0 ? names[(i + 1) % 3] : null;
+    return `"${TOPICS[a][i % 3]}${b ? ` and ${TOPICS[b][(i + 1) % 3]}` : ''} (${i})",${b ? `${a}|${b}` : a}`;
+  });
+  return Buffer.from('text,labels\n' + rows.join('\n'));
+}
+
+/** Like studio.ts goTo, also once a step is marked done (its button then reads "Data (done)"). */
+async function goTo(page: Page, title: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Studio steps' }).getByRole('button', { name: new RegExp(`^${title}( \\(done\\))?$`) }).click();
+  await page.getByRole('heading', { level: 2, name: new RegExp(`^${title}`) }).waitFor();
+}
+
+async function importCsv(page: Page, name: string, buffer: Buffer): Promise<void> {
+  await goTo(page, 'Data');
+  await page.locator('#data-file').setInputFiles({ name, mimeType: 'text/csv', buffer });
+  await page.getByTestId('preview-table').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: /^Import/ }).click();
+  await page.getByTestId('import-done').waitFor({ timeout: 60_000 });
+}
+
+async function trainQuick(page: Page): Promise<void> {
+  await goTo(page, 'Train');
+  await page.getByRole('radio', { name: /Quick/ }).click();
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
+  await page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 240_000 });
+  const err = await page.getByTestId('run-error').textContent().catch(() => null);
+  expect(await runStatus(page), err ?? '').toBe('done');
+}
+
+async function evaluate(page: Page): Promise<void> {
+  await goTo(page, 'Evaluate');
+  await page.getByLabel('Also score the head-only baseline').uncheck();
+  await page.getByRole('button', { name: 'Evaluate on the test split' }).click();
+  await page.getByTestId('test-metrics').waitFor({ timeout: 120_000 });
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  rec = await openPage(browser);
+  await rec.page.goto(baseURL);
+  await waitForBackend(rec.page);
+  await loadBundledModel(rec.page);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('Evaluate screen for a multi-label run', () => {
+  it('shows a multi-label run as a per-label table with micro/macro F1 and label sets, without a confusion matrix', async () => {
+    const { page } = rec;
+    await importCsv(page, 'topics.csv', multilabelCsv());
+    await trainQuick(page);
+    await evaluate(page);
+    const heads = await page.getByTestId('test-metrics').locator('thead th').allTextContents();
+    expect(heads).toEqual(expect.arrayContaining(['Micro-F1', 'Macro-F1']));
+    expect(await page.getByTestId('test-metrics').locator('tbody td').first().textContent()).toMatch(/%$/);
+    expect(await page.getByTestId('per-label').locator('tbody th').allTextContents()).toEqual(['food', 'money', 'sport']);
+    expect(await page.getByTestId('confusion-matrix').count()).toBe(0);
+    const mis = await page.getByTestId('misclassified').locator('thead th').allTextContents();
+    expect(mis).toEqual(['Text', 'True labels', 'Predicted labels', 'Wrong']);
+    expect(await axeViolations(page)).toEqual([]);
+  });
+});
