@@ -21,7 +21,7 @@ import { progressReporter, type SessionHost } from './context';
 import { toCsv } from './csv';
 import { splitSettingsOf, toDataSplit } from './datasets';
 import { openModel } from './models';
-import { lastCheckpoint, modeOf, prepare, trainConfigOf, type RunMeta } from './runs';
+import { lastCheckpoint, modeOf, prepare, trainConfigOf, withModelTask, type RunMeta } from './runs';
 import { keepWarm, liveRuns, sessionDb, warmModel } from './state';
 import type { Prediction } from './types';
 
@@ -166,7 +166,7 @@ async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Ex
   const c: RunConfig = { ...run, mode: 'head', epochs: 5, learningRate: 5e-3, schedule: 'constant', warmupRatio: 0, dropout: 0, earlyStoppingPatience: 0, evalEverySteps: 0 };
   const p = await prepare(db, c, () => undefined, labels);
   try {
-    const cfg = { ...trainConfigOf(c, p.data.train.length), checkpointEveryEpoch: false, checkpointEverySteps: undefined };
+    const cfg = { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), checkpointEveryEpoch: false, checkpointEverySteps: undefined };
     for await (const ev of fineTune(p.model, p.data, cfg)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
     return await baselineScores(p.model, test, c.maxLength);
   } finally {

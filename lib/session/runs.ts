@@ -42,6 +42,11 @@ export function modeOf(c: RunConfig): FineTuneMode {
   }
 }
 
+/** The run config with the task the model was built for (the dataset's mapping decides it, not the form). */
+export function withModelTask(c: RunConfig, model: TaskModel): RunConfig {
+  return model.task === 'token-classification' || model.task === c.task ? c : { ...c, task: model.task };
+}
+
 /** The training engine's config for a studio run config. */
 export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig {
   const stepsPerEpoch = Math.ceil(Math.ceil(trainExamples / c.batchSize) / c.gradAccumulation);
@@ -162,7 +167,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
   try {
     await db.runs.update(runId, { status: 'running', updatedAt: Date.now() });
     await status('running');
-    for await (const ev of fineTune(p.model, p.data, { ...trainConfigOf(c, p.data.train.length), ...(p.classWeights ? { classWeights: p.classWeights } : {}) }, { signal: abort.signal, store, runId, controls, resumeFrom }) as AsyncGenerator<TrainEvent>) {
+    for await (const ev of fineTune(p.model, p.data, { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(p.classWeights ? { classWeights: p.classWeights } : {}) }, { signal: abort.signal, store, runId, controls, resumeFrom }) as AsyncGenerator<TrainEvent>) {
       switch (ev.type) {
         case 'start':
           progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { presetConfig } from '@/lib/session/config';
+import { trainConfigOf, withModelTask } from '@/lib/session/runs';
+import type { TaskModel } from '@/lib/models/types';
+
+describe('run config task follows the model built from the dataset mapping', () => {
+  const form = presetConfig('quick');
+  it('a regression dataset trains on loss, not macro-F1, even when the form still says classification', () => {
+    expect(form.task).toBe('classification');
+    const cfg = trainConfigOf(withModelTask(form, { task: 'regression' } as TaskModel), 100);
+    expect(cfg.bestMetric).toBe('loss');
+    expect(cfg.labelSmoothing).toBe(0);
+  });
+  it('keeps the config unchanged when the tasks agree', () => {
+    const same = withModelTask(form, { task: 'classification' } as TaskModel);
+    expect(same).toBe(form);
+    expect(trainConfigOf(same, 100).bestMetric).toBe('macroF1');
+  });
+});
