@@ -4,6 +4,7 @@
 import { useState } from 'react';
 import { pct } from '../ui';
 import type { MultilabelEvaluation } from '@/lib/protocol';
+import { ScoreTable } from './ScoreTable';
 
 const setText = (labels: string[]) => (labels.length ? labels.join(', ') : '(none)');
 
@@ -58,33 +59,7 @@ export function MultilabelView({ r }: { r: MultilabelEvaluation }) {
         <p className="muted small">{r.count} test examples. Exact match: every label right for an example.</p>
       </section>
 
-      <section className="panel" aria-labelledby="pl-h">
-        <h3 id="pl-h">Per label</h3>
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Per-label scores">
-          <table className="data-table" data-testid="per-label">
-            <thead>
-              <tr>
-                <th scope="col">Label</th>
-                <th scope="col">Precision</th>
-                <th scope="col">Recall</th>
-                <th scope="col">F1</th>
-                <th scope="col">Support</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.perLabel.map((c) => (
-                <tr key={c.label}>
-                  <th scope="row">{c.label}</th>
-                  <td>{pct(c.precision)}</td>
-                  <td>{pct(c.recall)}</td>
-                  <td>{pct(c.f1)}</td>
-                  <td>{c.support}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </section>
+      <ScoreTable id="pl-h" title="Per label" regionLabel="Per-label scores" testId="per-label" rows={r.perLabel} />
 
       <section className="panel" aria-labelledby="mis-h">
         <h3 id="mis-h">Examples with a wrong label ({r.misclassified.length})</h3>

@@ -12,6 +12,7 @@ import type { EvaluationReport } from '@/lib/protocol';
 import type { EvaluationResult } from '@/lib/session/types';
 import { MultilabelView } from '../evaluate/MultilabelView';
 import { RegressionView } from '../evaluate/RegressionView';
+import { ScoreTable } from '../evaluate/ScoreTable';
 
 export function EvaluateScreen() {
   const { run } = usePickedRun();
@@ -114,33 +115,7 @@ function EvaluationView({ r }: { r: EvaluationResult }) {
         <ConfusionMatrix labels={r.labels} m={r.confusion} normalised={normalised} />
       </section>
 
-      <section className="panel" aria-labelledby="pc-h">
-        <h3 id="pc-h">Per class</h3>
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Per-class scores">
-          <table className="data-table" data-testid="per-class">
-            <thead>
-              <tr>
-                <th scope="col">Label</th>
-                <th scope="col">Precision</th>
-                <th scope="col">Recall</th>
-                <th scope="col">F1</th>
-                <th scope="col">Support</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.perClass.map((c) => (
-                <tr key={c.label}>
-                  <th scope="row">{c.label}</th>
-                  <td>{pct(c.precision)}</td>
-                  <td>{pct(c.recall)}</td>
-                  <td>{pct(c.f1)}</td>
-                  <td>{c.support}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </section>
+      <ScoreTable id="pc-h" title="Per class" regionLabel="Per-class scores" testId="per-class" rows={r.perClass} />
 
       <section className="panel" aria-labelledby="mis-h">
         <h3 id="mis-h">Misclassified examples ({r.misclassified.length})</h3>
