@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { pct } from '../ui';
 import type { MultilabelEvaluation } from '@/lib/protocol';
 import { ScoreTable } from './ScoreTable';
+import { MetricsTable } from './MetricsTable';
 
 const setText = (labels: string[]) => (labels.length ? labels.join(', ') : '(none)');
 
@@ -18,44 +19,7 @@ export function MultilabelView({ r }: { r: MultilabelEvaluation }) {
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics (multi-label, threshold {r.threshold})</h3>
-        <table className="data-table" data-testid="test-metrics">
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">Micro-F1</th>
-              <th scope="col">Macro-F1</th>
-              <th scope="col">Micro precision</th>
-              <th scope="col">Micro recall</th>
-              <th scope="col">Exact match</th>
-              <th scope="col">Hamming loss</th>
-              <th scope="col">Loss</th>
-            </tr>
-          </thead>
-          <tbody>
-            <tr>
-              <th scope="row">Fine-tuned</th>
-              <td>{pct(r.microF1)}</td>
-              <td>{pct(r.macroF1)}</td>
-              <td>{pct(r.microPrecision)}</td>
-              <td>{pct(r.microRecall)}</td>
-              <td>{pct(r.subsetAccuracy)}</td>
-              <td>{r.hammingLoss.toFixed(4)}</td>
-              <td>{r.loss.toFixed(4)}</td>
-            </tr>
-            {r.baseline && (
-              <tr>
-                <th scope="row">Baseline (head only, frozen pre-trained encoder)</th>
-                <td>{pct(r.baseline.microF1)}</td>
-                <td>{pct(r.baseline.macroF1)}</td>
-                <td>—</td>
-                <td>—</td>
-                <td>—</td>
-                <td>—</td>
-                <td>—</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+        <MetricsTable columns={['Micro-F1', 'Macro-F1', 'Micro precision', 'Micro recall', 'Exact match', 'Hamming loss', 'Loss']} fineTuned={[pct(r.microF1), pct(r.macroF1), pct(r.microPrecision), pct(r.microRecall), pct(r.subsetAccuracy), r.hammingLoss.toFixed(4), r.loss.toFixed(4)]} baseline={r.baseline && [pct(r.baseline.microF1), pct(r.baseline.macroF1)]} />
         <p className="muted small">{r.count} test examples. Exact match: every label right for an example.</p>
       </section>
 

@@ -3,6 +3,7 @@
 // absolute errors (true value, prediction, |error|).
 import { useState } from 'react';
 import type { RegressionEvaluation } from '@/lib/protocol';
+import { MetricsTable } from './MetricsTable';
 
 const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(4));
 
@@ -13,38 +14,7 @@ export function RegressionView({ r }: { r: RegressionEvaluation }) {
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics (regression)</h3>
-        <table className="data-table" data-testid="test-metrics">
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">MSE</th>
-              <th scope="col">RMSE</th>
-              <th scope="col">MAE</th>
-              <th scope="col">R²</th>
-              <th scope="col">Pearson r</th>
-            </tr>
-          </thead>
-          <tbody>
-            <tr>
-              <th scope="row">Fine-tuned</th>
-              <td>{num(r.mse)}</td>
-              <td>{num(r.rmse)}</td>
-              <td>{num(r.mae)}</td>
-              <td>{num(r.r2)}</td>
-              <td>{num(r.pearson)}</td>
-            </tr>
-            {r.baseline && (
-              <tr>
-                <th scope="row">Baseline (head only, frozen pre-trained encoder)</th>
-                <td>{num(r.baseline.mse)}</td>
-                <td>{num(Math.sqrt(r.baseline.mse))}</td>
-                <td>{num(r.baseline.mae)}</td>
-                <td>{num(r.baseline.r2)}</td>
-                <td>{num(r.baseline.pearson)}</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+        <MetricsTable columns={['MSE', 'RMSE', 'MAE', 'R²', 'Pearson r']} fineTuned={[num(r.mse), num(r.rmse), num(r.mae), num(r.r2), num(r.pearson)]} baseline={r.baseline && [num(r.baseline.mse), num(Math.sqrt(r.baseline.mse)), num(r.baseline.mae), num(r.baseline.r2), num(r.baseline.pearson)]} />
         <p className="muted small">{r.count} test examples. Lower MSE/MAE is better; R² of 1 is a perfect fit, 0 is no better than predicting the mean.</p>
       </section>
 

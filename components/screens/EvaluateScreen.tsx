@@ -13,6 +13,7 @@ import type { EvaluationResult } from '@/lib/session/types';
 import { MultilabelView } from '../evaluate/MultilabelView';
 import { RegressionView } from '../evaluate/RegressionView';
 import { ScoreTable } from '../evaluate/ScoreTable';
+import { MetricsTable } from '../evaluate/MetricsTable';
 
 export function EvaluateScreen() {
   const { run } = usePickedRun();
@@ -71,38 +72,7 @@ function EvaluationView({ r }: { r: EvaluationResult }) {
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics</h3>
-        <table className="data-table" data-testid="test-metrics">
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">Accuracy</th>
-              <th scope="col">Macro-F1</th>
-              <th scope="col">Micro-F1</th>
-              <th scope="col">Weighted F1</th>
-              <th scope="col">Loss</th>
-            </tr>
-          </thead>
-          <tbody>
-            <tr>
-              <th scope="row">Fine-tuned</th>
-              <td>{pct(r.accuracy)}</td>
-              <td>{pct(r.macroF1)}</td>
-              <td>{pct(r.microF1)}</td>
-              <td>{pct(r.weightedF1)}</td>
-              <td>{r.loss.toFixed(4)}</td>
-            </tr>
-            {r.baseline && (
-              <tr>
-                <th scope="row">Baseline (head only, frozen pre-trained encoder)</th>
-                <td>{pct(r.baseline.accuracy)}</td>
-                <td>{pct(r.baseline.macroF1)}</td>
-                <td>—</td>
-                <td>—</td>
-                <td>—</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+        <MetricsTable columns={['Accuracy', 'Macro-F1', 'Micro-F1', 'Weighted F1', 'Loss']} fineTuned={[pct(r.accuracy), pct(r.macroF1), pct(r.microF1), pct(r.weightedF1), r.loss.toFixed(4)]} baseline={r.baseline && [pct(r.baseline.accuracy), pct(r.baseline.macroF1)]} />
       </section>
 
       <section className="panel" aria-labelledby="cm-h">
