@@ -1,6 +1,7 @@
 // `node --import tsx bench/profile.ts [use-lite|bert-tiny] [seqLen] [train|infer]`: which kernels dominate one full
 // fine-tuning step (forward + backward, no optimizer) or one inference forward of the engine's models on the wasm
-// backend. Prints a JSON line per kernel (top 15).
+// backend, after 8 warm-up steps (the first steps are slower while the heap grows). Prints a JSON line per kernel
+// (top 15), then the top matmul/transpose/sum calls by shape. PROFILE_STOCK_KERNELS=1 profiles tfjs's own kernels.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { createBert, type BertConfig } from '../lib/models/bert';
@@ -10,7 +11,8 @@ import { makeTargets, makeTensorBatch } from '../lib/train/batching';
 import { taskLoss } from '../lib/train/losses';
 import { loadBundledUseLite } from './use-lite';
 
-await initBackend({ preference: 'wasm' });
+const info = await initBackend({ preference: 'wasm', fastWasmKernels: process.env.PROFILE_STOCK_KERNELS !== '1' });
+
 const which = process.argv[2] ?? 'use-lite';
 const seqLen = Number(process.argv[3] ?? 64);
 const infer = process.argv[4] === 'infer';
@@ -32,10 +34,10 @@ const step = () =>
     if (infer) return model.forward(makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 }), { training: false }).dataSync()[0];
     const batch = makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 });
     const { value, grads } = tf.variableGrads(() => taskLoss('classification', model.forward(batch, { training: true, seed: 1 }), makeTargets('classification', ex, idx, 2, seqLen), { labelSmoothing: 0 }), vars);
-    Object.values(grads).forEach((g) => g.dataSync());
+    Object.values(grads).forEach((g) => g.slice(0, 1).dataSync()); // wait for every gradient without copying it out
     return value.dataSync()[0];
   });
-step();
+for (let i = 0; i < 8; i++) step();
 const t0 = performance.now();
 const prof = await tf.profile(() => {
   step();
@@ -50,7 +52,18 @@ for (const k of prof.kernels) {
   agg.set(k.name, a);
 }
 const sum = [...agg.values()].reduce((s, a) => s + a.ms, 0);
-console.log(JSON.stringify({ model: which, what: infer ? 'inference' : 'training step', batch: B, seqLen, stepMs: Math.round(total), kernelMs: Math.round(sum) }));
+console.log(JSON.stringify({ model: which, what: infer ? 'inference' : 'training step', kernels: info.fastKernels ? 'engine' : 'stock', batch: B, seqLen, stepMs: Math.round(total), kernelMs: Math.round(sum) }));
 for (const [name, a] of [...agg].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) {
   console.log(JSON.stringify({ kernel: name, ms: Math.round(a.ms), share: Math.round((1000 * a.ms) / sum) / 1000, calls: a.n, exampleShapes: [...a.shapes].slice(0, 4) }));
 }
+// the products, transposes and reductions by shape: where the matmul time goes
+const byShape = new Map<string, { ms: number; n: number }>();
+for (const k of prof.kernels) {
+  if (!['BatchMatMul', 'Transpose', 'Sum'].includes(k.name)) continue;
+  const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('x')}`;
+  const a = byShape.get(key) ?? { ms: 0, n: 0 };
+  a.ms += k.kernelTimeMs as number;
+  a.n++;
+  byShape.set(key, a);
+}
+for (const [key, a] of [...byShape].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) console.log(JSON.stringify({ op: key, calls: a.n, ms: Math.round(a.ms * 10) / 10 }));

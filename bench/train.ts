@@ -2,7 +2,8 @@
 // Training goes through the real fineTune() loop (batching, loss, AdamW, clipping); inference through the model's
 // forward. Each line also carries analytic GFLOP/s (bench/flops.ts) and the efficiency against this run's own 512×512
 // matmul GFLOP/s, measured just before each line (the machine may be shared).
-// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 2).
+// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 2), BENCH_MODELS (comma list of
+// bert-tiny,use-lite; default both), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { createBert } from '../lib/models/bert';
@@ -117,14 +118,15 @@ async function benchModel(name: string, make: () => Promise<TaskModel>, shape: F
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function benchTrain(): Promise<void> {
-  const info = await initBackend({ preference: 'wasm' });
-  emit({ bench: 'matmul', backend: info.backend, threads: info.threads, n: 512, gflops: round(matmulGflops()) });
+  const info = await initBackend({ preference: 'wasm', fastWasmKernels: process.env.BENCH_STOCK_KERNELS !== '1' });
+  const models = (process.env.BENCH_MODELS ?? 'bert-tiny,use-lite').split(',');
+  emit({ bench: 'matmul', backend: info.backend, threads: info.threads, kernels: info.fastKernels ? 'engine' : 'stock', n: 512, gflops: round(matmulGflops()) });
   const full: FineTuneMode = { kind: 'full' };
 
   const tiny = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, max_position_embeddings: 512 };
-  await benchModel('bert-tiny-shape (random init)', async () => createTaskModel({ encoder: createBert(tiny), tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: full, seed: 1 }), bertFlopShape(tiny));
+  if (models.includes('bert-tiny')) await benchModel('bert-tiny-shape (random init)', async () => createTaskModel({ encoder: createBert(tiny), tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: full, seed: 1 }), bertFlopShape(tiny));
 
-  await benchModel('use-lite', async () => {
+  if (models.includes('use-lite')) await benchModel('use-lite', async () => {
     const { encoder, tokenizer } = await loadBundledUseLite();
     return createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: full, seed: 1 });
   }, useLiteFlopShape({ embedding_size: 256, hidden_size: 512, attention_sizes: [256, 512], intermediate_size: 1536, projection_size: 512 }));

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount, setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { installWasmKernels } from './wasm-kernels';
 import { planBackends, type BackendName, type BackendPreference, type EnvironmentProbe, type GpuAdapterFacts } from './select';
 
 export interface BackendInfo {
@@ -13,6 +14,8 @@ export interface BackendInfo {
   adapter: GpuAdapterFacts | null;
   crossOriginIsolated: boolean;
   threads: number;
+  /** true when the engine's own wasm kernels (BatchMatMul on XNNPACK for every case, row-copy GatherV2) are in use */
+  fastKernels: boolean;
 }
 
 interface GpuLike {
@@ -55,6 +58,9 @@ export interface InitOptions {
   preference?: BackendPreference;
   /** URL prefix (browser) where the tfjs-backend-wasm .wasm files are served. Node finds them itself. */
   wasmPath?: string;
+  /** On wasm, use the engine's BatchMatMul/GatherV2 kernels (lib/backend/wasm-kernels.ts). Default true; false keeps
+   *  tfjs's stock kernels (benchmarks compare the two). */
+  fastWasmKernels?: boolean;
 }
 
 export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> {
@@ -77,7 +83,9 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
       const v = (await check.data())[0];
       check.dispose();
       if (v !== 3) throw new Error(`backend self-check computed 1+2=${v}`);
+      const fastKernels = backend === 'wasm' && opts.fastWasmKernels !== false && installWasmKernels();
       return {
+        fastKernels,
         backend,
         reason: plan.reasons[backend] ?? '',
         failed,

@@ -52,6 +52,51 @@ export function matMulWt(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   return matMulPlain(x, w.transpose());
 }
 
+/**
+ * x·W + b for a 2-D x [M, in], with W in PyTorch's [out, in] layout (`layout: 'out-in'`) or TF's [in, out]
+ * (`'in-out'`). Its backward is written out so that every product is a plain 2-D matmul and the one large transpose
+ * (of dy) also gives the bias gradient as a last-axis sum: autodiff of `add(y, b)` would reduce dy over its first
+ * axis, which the wasm backend does by transposing all of dy again (2.4 ms for [2048, 128] against 0.2 ms).
+ */
+export function affine(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor | undefined, layout: 'out-in' | 'in-out'): tf.Tensor2D {
+  const outIn = layout === 'out-in';
+  const backward = (dy: tf.Tensor2D, xs: tf.Tensor2D, ws: tf.Tensor2D) => {
+    const dyT = dy.transpose(); // [out, M]
+    const dWoi = tf.matMul(dyT, xs); // [out, in]
+    return {
+      dx: tf.matMul(dy, outIn ? ws : ws.transpose()), // [M, out]·[out, in]
+      dW: outIn ? dWoi : dWoi.transpose(),
+      db: () => dyT.sum(-1),
+    };
+  };
+  const w2 = w as tf.Tensor2D;
+  const forward = (xi: tf.Tensor2D, wi: tf.Tensor2D) => tf.matMul(xi, outIn ? wi.transpose() : wi);
+  if (!b) {
+    const f = tf.customGrad(((xi: tf.Tensor2D, wi: tf.Tensor2D, save: tf.GradSaveFunc) => {
+      save([xi, wi]);
+      return {
+        value: forward(xi, wi),
+        gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => {
+          const g = backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
+          return [g.dx, g.dW];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(x, w2) as tf.Tensor2D;
+  }
+  const f = tf.customGrad(((xi: tf.Tensor2D, wi: tf.Tensor2D, bi: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    save([xi, wi]);
+    return {
+      value: forward(xi, wi).add(bi),
+      gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => {
+        const g = backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
+        return [g.dx, g.dW, g.db().reshape(bi.shape)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, w2, b) as tf.Tensor2D;
+}
+
 let dropoutCounter = 0;
 export function dropout(x: tf.Tensor, rate: number, ctx: LayerContext): tf.Tensor {
   if (!ctx.training || rate <= 0) return x;
@@ -69,13 +114,12 @@ export function linear(ctx: LayerContext, prefix: string, x: tf.Tensor): tf.Tens
   const b = ctx.params.get(`${prefix}.bias`);
   const shape = x.shape as number[];
   const x2 = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
-  let y = matMulWt(x2, w);
+  let y = affine(x2, w, b, 'out-in');
   const ad = ctx.lora?.get(prefix);
   if (ad) {
     const xin = dropout(x2, ad.dropout, ctx) as tf.Tensor2D;
     y = y.add(matMulWt(matMulWt(xin, ad.A), ad.B).mul(ad.scale));
   }
-  if (b) y = y.add(b);
   return y.reshape([...shape.slice(0, -1), y.shape[1] as number]);
 }
 

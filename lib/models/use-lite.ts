@@ -8,7 +8,7 @@ import { readSafetensors } from '../io/safetensors';
 import type { FileSource, ProgressFn } from '../io/source';
 import { SentencePieceTokenizer } from '../tokenize/sentencepiece';
 import { embeddingLookup } from './bert';
-import { dropout, matMulPlain, matMulWt, resetDropoutCounter, swapLast, type LayerContext, type LoraAdapter } from './layers';
+import { affine, dropout, matMulPlain, matMulWt, resetDropoutCounter, swapLast, type LayerContext, type LoraAdapter } from './layers';
 import type { Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch, TextTokenizer } from './types';
 
 /** config.json of a USE-Lite checkpoint: Hugging Face key names where one exists. */
@@ -210,10 +210,10 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
     const [inn, out] = w.shape.slice(-2) as [number, number];
     const [b, t] = x.shape as [number, number, number];
     const x2 = x.reshape([b * t, inn]);
-    let y = matMulPlain(x2, w.reshape([inn, out]));
+    let y: tf.Tensor = affine(x2 as tf.Tensor2D, w.reshape([inn, out]), P(bias), 'in-out');
     const ad = lora.get(kernel);
     if (ad) y = y.add(matMulWt(matMulWt(dropout(x2, ad.dropout, ctx), ad.A), ad.B).mul(ad.scale));
-    return y.add(P(bias)).reshape([b, t, out]);
+    return y.reshape([b, t, out]);
   };
   // mean, (x-mean)², +eps, rsqrt, ·scale, +bias: the graph's own order
   const layerNorm = (x: tf.Tensor, scale: string, bias: string): tf.Tensor => {

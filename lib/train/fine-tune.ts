@@ -330,13 +330,12 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         value.dispose();
       }
       const n = micro.length;
-      const accGrads = acc!;
-      const { grads, stats } = tf.tidy(() => {
-        const g = accGrads.map((t) => t.div(n));
-        const norm = tf.sqrt(tf.addN(g.map((t) => tf.sum(tf.square(t)))));
-        return { grads: g, stats: tf.stack([lossSum.div(n), norm]) };
+      const grads = acc!;
+      // the global norm of the averaged gradient (sum over micro-batches ÷ n), and the loss averaged the same way
+      const stats = tf.tidy(() => {
+        const norm = tf.sqrt(tf.addN(grads.map((t) => tf.sum(tf.square(t))))).div(n);
+        return tf.stack([lossSum.div(n), norm]);
       });
-      accGrads.forEach((t) => t.dispose());
       lossSum.dispose();
       const [loss, gradNorm] = Array.from(await stats.data());
       stats.dispose();
@@ -345,13 +344,11 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         const what = !Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`;
         throw new UserError(`training stopped at step ${step + 1}: ${what}; the weights were left as they were after step ${step}`, { option: 'learningRate' }, `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`);
       }
-      const scale = clipScale(gradNorm, cfg.maxGradNorm);
+      // averaging and clipping are one factor, applied inside the optimizer's update
       const named: Record<string, tf.Tensor> = {};
-      const clipped = scale === 1 ? grads : tf.tidy(() => grads.map((g) => g.mul(scale)));
-      if (scale !== 1) grads.forEach((t) => t.dispose());
-      varList.forEach((v, j) => (named[nameOfVar.get(v.name)!] = clipped[j]));
-      optimizer.apply(named, lr);
-      clipped.forEach((t) => t.dispose());
+      varList.forEach((v, j) => (named[nameOfVar.get(v.name)!] = grads[j]));
+      optimizer.apply(named, lr, clipScale(gradNorm, cfg.maxGradNorm) / n);
+      grads.forEach((t) => t.dispose());
 
       step += 1;
       pos.cursor += n;

@@ -102,4 +102,52 @@ describe('AdamW / Adam over tf.Variables', () => {
     opt.dispose();
     [w, g].forEach((x) => x.dispose());
   });
+
+  it.each([
+    { kind: 'adamw' as const, scale: 1 },
+    { kind: 'adamw' as const, scale: 0.37 },
+    { kind: 'adam' as const, scale: 0.5 },
+  ])('the fused in-place step ($kind, gradient scale $scale) is bit-identical to the tensor-op step over 6 steps', ({ kind, scale }) => {
+    const init = Array.from({ length: 96 }, (_, i) => Math.sin(i * 1.7) * 2);
+    const make = () => new Map<string, tf.Variable>([
+      ['enc.weight', tf.tidy(() => tf.variable(tf.tensor2d(init.slice(0, 64), [8, 8])))],
+      ['enc.bias', tf.tidy(() => tf.variable(tf.tensor1d(init.slice(64))))],
+    ]);
+    const fusedParams = make(), opParams = make();
+    const opts = { kind, weightDecay: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+    const fused = new AdamOptimizer(fusedParams, { ...opts, fused: true });
+    const ops = new AdamOptimizer(opParams, { ...opts, fused: false });
+    for (let step = 0; step < 6; step++) {
+      const gw = tf.tensor2d(init.slice(0, 64).map((x, i) => Math.cos(x * (step + 1) + i)), [8, 8]);
+      const gb = tf.tensor1d(init.slice(64).map((x) => x * 0.1 - step * 0.05));
+      const id = fusedParams.get('enc.weight')!.dataId;
+      fused.apply({ 'enc.weight': gw, 'enc.bias': gb }, 3e-3, scale);
+      ops.apply({ 'enc.weight': gw, 'enc.bias': gb }, 3e-3, scale);
+      // the fused step really ran in place (the op path assigns new tensors)
+      expect(fusedParams.get('enc.weight')!.dataId).toBe(id);
+      tf.dispose([gw, gb]);
+    }
+    for (const name of ['enc.weight', 'enc.bias']) {
+      expect(Array.from(fusedParams.get(name)!.dataSync()), name).toEqual(Array.from(opParams.get(name)!.dataSync()));
+    }
+    const [sf, so] = [fused, ops].map((o) => (o as unknown as { m: Map<string, tf.Variable>; v: Map<string, tf.Variable> }));
+    expect(Array.from(sf.m.get('enc.weight')!.dataSync())).toEqual(Array.from(so.m.get('enc.weight')!.dataSync()));
+    expect(Array.from(sf.v.get('enc.weight')!.dataSync())).toEqual(Array.from(so.v.get('enc.weight')!.dataSync()));
+    [fused, ops].forEach((o) => o.dispose());
+    [...fusedParams.values(), ...opParams.values()].forEach((v) => v.dispose());
+  });
+
+  it('updates a parameter whose memory another live tensor shares through tensor ops, leaving that tensor intact', () => {
+    const w = tf.tidy(() => tf.variable(tf.tensor1d([1, 2, 3, 4])));
+    const alias = w.reshape([2, 2]); // shares w's memory
+    const opt = new AdamOptimizer(new Map([['w.weight', w]]), { kind: 'adamw', weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    const id = w.dataId;
+    const g = tf.tensor1d([1, 1, 1, 1]);
+    opt.apply({ 'w.weight': g }, 0.5);
+    expect(w.dataId).not.toBe(id);
+    expect(Array.from(alias.dataSync())).toEqual([1, 2, 3, 4]);
+    expect(Array.from(w.dataSync()).map((x) => Math.round(x * 1e5) / 1e5)).toEqual([0.5, 1.5, 2.5, 3.5]);
+    opt.dispose();
+    tf.dispose([w, alias, g]);
+  });
 });

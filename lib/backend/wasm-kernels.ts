@@ -1,0 +1,174 @@
+// Faster wasm-backend kernels for the two ops that dominate a training step after the matmuls themselves.
+//
+// BatchMatMul: // tfjs-backend-wasm 4.22 hands a matmul to XNNPACK's fully-connected operator only when both operands have batch
+// size 1 and neither transpose flag is set; every other case (attention's [batch·heads, T, d] products, and every
+// gradient of a matmul, which tfjs-core expresses with transpose flags) runs a scalar triple loop 10–40× slower.
+// This kernel keeps XNNPACK for all of them: a transposed operand is materialised once with the backend's own
+// Transpose kernel, and a batched product is split into per-matrix calls on zero-copy views of the operands'
+// wasm memory (each view is registered with the backend's tensor table for the duration of the call, then
+// disposed, which also frees the XNNPACK operator cached for it).
+//
+// GatherV2: the stock kernel computes every element's address in a generic strided loop (~8 ms for 2,048 rows of
+// 128 floats, the same for a 512-row and a 30,522-row table); the common embedding case — axis 0, no batch dims —
+// is a row copy per index, done here with one memory copy per row.
+//
+// It relies on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
+// `_BatchMatMul`), pinned by package.json to 4.22.0; `installWasmMatMul` checks they exist and leaves the stock
+// kernel in place otherwise.
+import * as tf from '@tensorflow/tfjs';
+
+interface WasmModule {
+  _BatchMatMul: (aId: number, aShape: number, aLen: number, bId: number, bShape: number, bLen: number, tA: number, tB: number, outId: number) => void;
+  _malloc: (bytes: number) => number;
+  _free: (ptr: number) => void;
+  HEAP32: Int32Array;
+  HEAPU8: Uint8Array;
+  tfjs: { registerTensor: (id: number, size: number, offset: number) => void; disposeData: (id: number) => void };
+}
+interface TensorData {
+  id: number;
+  memoryOffset: number;
+}
+interface WasmBackend {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: unknown): TensorData };
+  readSync(dataId: unknown): tf.TypedArray;
+  refCount(dataId: unknown): number;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: unknown): boolean;
+}
+
+type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
+
+let stock: KernelFn | null = null;
+let stockGather: KernelFn | null = null;
+let transposeKernel: KernelFn | null = null;
+
+function materialiseTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
+  const rank = x.shape.length;
+  const perm = [...Array(rank).keys()];
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return transposeKernel!({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+}
+
+const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+const sameDims = (x: number[], y: number[]) => x.length === y.length && x.every((d, i) => d === y[i]);
+
+function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  let a = args.inputs.a as tf.TensorInfo;
+  let b = args.inputs.b as tf.TensorInfo;
+  const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock!(args) as tf.TensorInfo;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = size(outerA);
+  const batchB = size(outerB);
+  // Broadcasting other than "same outer dims" or "one side has none" stays with the stock kernel.
+  if (!(sameDims(outerA, outerB) || batchA === 1 || batchB === 1)) return stock!(args) as tf.TensorInfo;
+  const temps: tf.TensorInfo[] = [];
+  if (transposeA) temps.push((a = materialiseTranspose(a, backend)));
+  if (transposeB) temps.push((b = materialiseTranspose(b, backend)));
+  const M = a.shape[a.shape.length - 2];
+  const K = a.shape[a.shape.length - 1];
+  const N = b.shape[b.shape.length - 1];
+  if (b.shape[b.shape.length - 2] !== K) {
+    temps.forEach((t) => backend.disposeData(t.dataId));
+    throw new Error(`Error in matMul: inner shapes (${K}) and (${b.shape[b.shape.length - 2]}) of Tensors with shapes ${args.inputs.a!.shape} and ${args.inputs.b!.shape} and transposeA=${Boolean(transposeA)} and transposeB=${Boolean(transposeB)} must match.`);
+  }
+  const outOuter = batchA >= batchB ? outerA : outerB;
+  const out = backend.makeOutput([...outOuter, M, N], 'float32');
+  const wasm = backend.wasm;
+  const aData = backend.dataIdMap.get(a.dataId);
+  const bData = backend.dataIdMap.get(b.dataId);
+  const oData = backend.dataIdMap.get(out.dataId);
+  const shapes = wasm._malloc(24);
+  const h = shapes >> 2;
+  const call = (aId: number, rowsA: number, bId: number, outId: number) => {
+    wasm.HEAP32.set([1, rowsA, K, 1, K, N], h);
+    wasm._BatchMatMul(aId, shapes, 3, bId, shapes + 12, 3, 0, 0, outId);
+  };
+  // XNNPACK caches a packed copy of the right operand per tensor id; every call here gets fresh view ids, so a
+  // tensor whose memory is updated in place (see ownedHeapF32) is never multiplied with a stale packed copy.
+  const views: number[] = [];
+  const view = (offset: number, n: number) => {
+    const id = backend.dataIdNextNumber++;
+    wasm.tfjs.registerTensor(id, n, offset);
+    views.push(id);
+    return id;
+  };
+  if (batchB === 1) {
+    // a shared right operand (weights): one product over all of a's rows
+    call(aData.id, batchA * M, view(bData.memoryOffset, K * N), oData.id);
+  } else {
+    const batch = Math.max(batchA, batchB);
+    for (let g = 0; g < batch; g++) {
+      const aId = batchA === 1 ? aData.id : view(aData.memoryOffset + g * M * K * 4, M * K);
+      const bId = view(bData.memoryOffset + g * K * N * 4, K * N);
+      const oId = view(oData.memoryOffset + g * M * N * 4, M * N);
+      call(aId, M, bId, oId);
+    }
+  }
+  views.forEach((id) => wasm.tfjs.disposeData(id));
+  wasm._free(shapes);
+  temps.forEach((t) => backend.disposeData(t.dataId));
+  return out;
+}
+
+function gatherV2(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const x = args.inputs.x as tf.TensorInfo;
+  const indices = args.inputs.indices as tf.TensorInfo;
+  const { axis, batchDims } = (args.attrs ?? {}) as { axis: number; batchDims: number };
+  const parsedAxis = axis < 0 ? axis + x.shape.length : axis;
+  if (parsedAxis !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length < 1) return stockGather!(args) as tf.TensorInfo;
+  const ids = backend.readSync(indices.dataId);
+  const rows = x.shape[0];
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i];
+    if (!(v >= 0 && v <= rows - 1)) throw new Error(`GatherV2: the index value ${v} is not in [0, ${rows - 1}]`);
+  }
+  const rowBytes = size(x.shape.slice(1)) * 4;
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const heap = backend.wasm.HEAPU8; // read after makeOutput: an allocation may grow (and replace) the heap
+  const src = backend.dataIdMap.get(x.dataId).memoryOffset;
+  const dst = backend.dataIdMap.get(out.dataId).memoryOffset;
+  for (let i = 0; i < ids.length; i++) heap.copyWithin(dst + i * rowBytes, src + ids[i] * rowBytes, src + (ids[i] + 1) * rowBytes);
+  return out;
+}
+
+/** Replaces the wasm backend's BatchMatMul and GatherV2 kernels with the ones above. Returns false (and changes
+ *  nothing) when the backend's internals are not what these kernels expect. Idempotent. */
+export function installWasmKernels(): boolean {
+  if (stock) return true;
+  const config = tf.getKernel('BatchMatMul', 'wasm');
+  const gather = tf.getKernel('GatherV2', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
+  const wasm = backend?.wasm;
+  if (!config || !transpose || !gather || !backend || !wasm || typeof wasm._BatchMatMul !== 'function' || typeof wasm.tfjs?.registerTensor !== 'function' || typeof backend.dataIdNextNumber !== 'number' || !backend.dataIdMap) return false;
+  stock = config.kernelFunc as unknown as KernelFn;
+  transposeKernel = transpose.kernelFunc as unknown as KernelFn;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ ...config, kernelFunc: batchMatMul as unknown as tf.KernelFunc });
+  stockGather = gather.kernelFunc as unknown as KernelFn;
+  tf.unregisterKernel('GatherV2', 'wasm');
+  tf.registerKernel({ ...gather, kernelFunc: gatherV2 as unknown as tf.KernelFunc });
+  return true;
+}
+
+/**
+ * A Float32Array over a float32 tensor's memory on the wasm heap, or null where that is not available or (with
+ * `owned`, for updating it in place, as the fused optimizer step does) not safe: another backend, the engine kernels
+ * not installed (the stock BatchMatMul caches a packed copy of each weight tensor and would go on using the old
+ * values), another dtype, or memory shared with another live tensor (e.g. a reshape of it). The view is valid until
+ * the next allocation on the heap.
+ */
+export function heapF32(t: tf.Tensor, opts: { owned: boolean }): Float32Array | null {
+  if (!stock || t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
+  const backend = tf.backend() as unknown as WasmBackend;
+  if (opts.owned && backend.refCount(t.dataId) !== 1) return null;
+  const off = backend.dataIdMap.get(t.dataId).memoryOffset;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, off, t.size);
+}

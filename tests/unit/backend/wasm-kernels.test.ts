@@ -1,0 +1,146 @@
+// The engine's wasm BatchMatMul / GatherV2 kernels (lib/backend/wasm-kernels.ts) against plain double-precision
+// references, including every transpose/batch-broadcast combination the stock kernel sends to its slow loop.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useWasm } from '@/tests/helpers/tf';
+import { heapF32 } from '@/lib/backend/wasm-kernels';
+
+beforeAll(useWasm);
+
+/** Deterministic pseudo-random floats in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** a·b in float64 for [..batch, M, K]·[..batch, K, N] with flags and a batch of 1 broadcast. */
+function referenceMatMul(a: number[], aShape: number[], b: number[], bShape: number[], tA: boolean, tB: boolean): { data: number[]; shape: number[] } {
+  const ra = aShape.length, rb = bShape.length;
+  const M = tA ? aShape[ra - 1] : aShape[ra - 2];
+  const K = tA ? aShape[ra - 2] : aShape[ra - 1];
+  const N = tB ? bShape[rb - 2] : bShape[rb - 1];
+  const outerA = aShape.slice(0, -2), outerB = bShape.slice(0, -2);
+  const batchA = outerA.reduce((p, d) => p * d, 1), batchB = outerB.reduce((p, d) => p * d, 1);
+  const batch = Math.max(batchA, batchB);
+  const data: number[] = [];
+  for (let g = 0; g < batch; g++) {
+    const ga = batchA === 1 ? 0 : g, gb = batchB === 1 ? 0 : g;
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const av = a[ga * M * K + (tA ? k * M + i : i * K + k)];
+          const bv = b[gb * K * N + (tB ? j * K + k : k * N + j)];
+          s += av * bv;
+        }
+        data.push(s);
+      }
+  }
+  return { data, shape: [...(batchA >= batchB ? outerA : outerB), M, N] };
+}
+
+const cases: { a: number[]; b: number[]; tA?: boolean; tB?: boolean; note: string }[] = [
+  { a: [5, 7], b: [7, 3], note: '2-D, no flags (stock XNNPACK path)' },
+  { a: [7, 5], b: [7, 3], tA: true, note: '2-D, transposeA' },
+  { a: [5, 7], b: [3, 7], tB: true, note: '2-D, transposeB' },
+  { a: [7, 5], b: [3, 7], tA: true, tB: true, note: '2-D, both flags' },
+  { a: [4, 6, 8], b: [4, 8, 5], note: 'batched 3-D' },
+  { a: [2, 3, 6, 8], b: [2, 3, 5, 8], tB: true, note: 'batched 4-D, transposeB (attention scores)' },
+  { a: [2, 3, 8, 6], b: [2, 3, 8, 5], tA: true, note: 'batched 4-D, transposeA (attention gradient)' },
+  { a: [3, 6, 8], b: [8, 5], note: 'batch on the left only: one product over all rows' },
+  { a: [6, 8], b: [3, 8, 5], note: 'batch on the right only' },
+  { a: [3, 1, 8], b: [3, 8, 1], note: 'one row, one column' },
+  { a: [2, 4, 1], b: [2, 1, 3], note: 'inner size 1' },
+];
+
+describe('wasm BatchMatMul on XNNPACK for every case', () => {
+  it.each(cases)('$note: $a · $b', ({ a, b, tA = false, tB = false }) => {
+    const av = values(a.reduce((p, d) => p * d, 1), 1), bv = values(b.reduce((p, d) => p * d, 1), 2);
+    const want = referenceMatMul(Array.from(av), a, Array.from(bv), b, tA, tB);
+    const got = tf.tidy(() => tf.matMul(tf.tensor(av, a), tf.tensor(bv, b), tA, tB));
+    expect(got.shape).toEqual(want.shape);
+    const g = got.dataSync();
+    got.dispose();
+    let worst = 0;
+    want.data.forEach((w, i) => (worst = Math.max(worst, Math.abs(g[i] - w))));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('reports mismatched inner sizes with both shapes, as tfjs does', () => {
+    expect(() => tf.tidy(() => tf.matMul(tf.zeros([2, 3, 4]), tf.zeros([2, 5, 6])))).toThrow(/inner shapes \(4\) and \(5\)/);
+  });
+
+  it('gives matMul the right gradients through the flagged products autodiff creates', () => {
+    const av = values(2 * 5 * 6, 3), bv = values(2 * 4 * 6, 4), rv = values(2 * 5 * 4, 5);
+    const [da, db] = tf.tidy(() => {
+      const r = tf.tensor(rv, [2, 5, 4]);
+      return tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, false, true).mul(r).sum())([tf.tensor(av, [2, 5, 6]), tf.tensor(bv, [2, 4, 6])]);
+    });
+    // d/da = r·b, d/db = rᵀ·a per batch
+    const wantA = referenceMatMul(Array.from(rv), [2, 5, 4], Array.from(bv), [2, 4, 6], false, false).data;
+    const wantB = referenceMatMul(Array.from(rv), [2, 5, 4], Array.from(av), [2, 5, 6], true, false).data;
+    const ga = da.dataSync(), gb = db.dataSync();
+    wantA.forEach((w, i) => expect(Math.abs(ga[i] - w)).toBeLessThan(1e-5));
+    wantB.forEach((w, i) => expect(Math.abs(gb[i] - w)).toBeLessThan(1e-5));
+    tf.dispose([da, db]);
+  });
+
+  it('sees in-place changes to a weight: no stale packed copy is reused', () => {
+    const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    const w = tf.tidy(() => tf.variable(tf.tensor2d([1, 0, 0, 1], [2, 2])));
+    const before = tf.matMul(x, w);
+    expect(Array.from(before.dataSync())).toEqual([1, 2, 3, 4]);
+    const view = heapF32(w, { owned: true });
+    expect(view).not.toBeNull();
+    view!.set([2, 0, 0, 2]); // what the fused optimizer step does
+    const after = tf.matMul(x, w);
+    expect(Array.from(after.dataSync())).toEqual([2, 4, 6, 8]);
+    tf.dispose([x, w, before, after]);
+  });
+
+  it('leaves no tensors or memory behind', () => {
+    const a = tf.tensor(values(2 * 3 * 8 * 6, 6), [2, 3, 8, 6]);
+    const b = tf.tensor(values(2 * 3 * 5 * 6, 7), [2, 3, 5, 6]);
+    tf.matMul(a, b, false, true).dispose();
+    const before = tf.memory();
+    for (let i = 0; i < 50; i++) tf.matMul(a, b, false, true).dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    tf.dispose([a, b]);
+  });
+});
+
+describe('wasm GatherV2 row copies', () => {
+  it('gathers rows of float32 and int32 tables (embedding lookups), any index shape', () => {
+    const table = values(6 * 4, 8);
+    const ids = [[5, 0], [2, 2], [0, 5]];
+    const got = tf.tidy(() => tf.gather(tf.tensor2d(table, [6, 4]), tf.tensor2d(ids, [3, 2], 'int32')));
+    expect(got.shape).toEqual([3, 2, 4]);
+    const want = ids.flat().flatMap((r) => Array.from(table.slice(r * 4, r * 4 + 4)));
+    expect(Array.from(got.dataSync())).toEqual(want);
+    const ints = tf.tidy(() => tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32')));
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual([5, 6, 1, 2]);
+    tf.dispose([got, ints]);
+  });
+
+  it('gathers from a 3-D table and along another axis (the stock kernel) alike', () => {
+    const t = tf.tensor3d(values(3 * 2 * 2, 9), [3, 2, 2]);
+    const rows = tf.gather(t, tf.tensor1d([2, 1], 'int32'));
+    expect(Array.from(rows.dataSync())).toEqual(Array.from(t.dataSync().slice(8, 12)).concat(Array.from(t.dataSync().slice(4, 8))));
+    const cols = tf.gather(t, tf.tensor1d([1], 'int32'), 1);
+    const td = t.dataSync();
+    expect(Array.from(cols.dataSync())).toEqual([td[2], td[3], td[6], td[7], td[10], td[11]]);
+    tf.dispose([t, rows, cols]);
+  });
+
+  it('rejects an index outside the table with the index and the valid range', () => {
+    const t = tf.zeros([4, 3]);
+    expect(() => tf.gather(t, tf.tensor1d([1, 4], 'int32'))).toThrow('GatherV2: the index value 4 is not in [0, 3]');
+    expect(() => tf.gather(t, tf.tensor1d([-1], 'int32'))).toThrow('GatherV2: the index value -1 is not in [0, 3]');
+    t.dispose();
+  });
+});
