@@ -22,7 +22,7 @@ if (which === 'use-lite') {
   const { encoder, tokenizer } = await loadBundledUseLite();
   model = createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: { kind: 'full' }, seed: 1 });
 } else {
-  const c = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 };
+  const c = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, ...(process.env.PROFILE_NO_DROPOUT ? { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } : {}) };
   const tok = { kind: 'hf' as const, vocabSize: c.vocab_size, padId: 0, modelMaxLength: 512, encode: () => ({ ids: [] }), files: () => ({}) };
   model = createTaskModel({ encoder: createBert(c as BertConfig), tokenizer: tok, task: 'classification', labels: ['0', '1'], mode: { kind: 'full' }, seed: 1 });
 }
