@@ -249,9 +249,9 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
           </div>
         </div>
         <div className="chart-grid">
-          <Curves title="Loss" series={lossSeries} log={log} testId="chart-loss" />
-          <Curves title="Validation accuracy and macro-F1" series={metricSeries} percent testId="chart-metrics" />
-          <Curves title="Learning rate" series={lrSeries} log={log} height={180} testId="chart-lr" zeroBased />
+          <Curves title="Loss" series={lossSeries} log={log} testId="chart-loss" live={active} />
+          <Curves title="Validation accuracy and macro-F1" series={metricSeries} percent testId="chart-metrics" live={active} />
+          <Curves title="Learning rate" series={lrSeries} log={log} height={180} testId="chart-lr" zeroBased live={active} />
         </div>
         {last && (
           <p className="small">
