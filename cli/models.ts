@@ -29,22 +29,30 @@ export type BaseModel = OpenedFiles;
 
 const BUNDLED_LABEL = 'use-lite (bundled)';
 
-function sourceFor(spec: string, option: string, hubEndpoint?: string): FileSource {
-  if (spec === 'use-lite') return { ...fsSource(useLiteDir()), label: BUNDLED_LABEL };
+function sourceFor(spec: string, option: string, hubEndpoint?: string, revision?: string): FileSource {
+  const notHub = (what: string) => {
+    if (revision !== undefined) throw new UserError(`--revision applies to a Hub id, and "${spec}" is ${what}`, { option: '--revision' }, 'drop --revision, or give a Hub id such as google/bert_uncased_L-2_H-128_A-2');
+  };
+  if (spec === 'use-lite') {
+    notHub('the bundled model');
+    return { ...fsSource(useLiteDir()), label: BUNDLED_LABEL };
+  }
   if (existsSync(spec)) {
+    notHub('a folder');
     if (!statSync(spec).isDirectory()) throw new UserError(`"${spec}" is a file; a model is a folder`, { file: spec, option }, 'give the folder that holds config.json and model.safetensors');
     return fsSource(spec);
   }
   if (spec.startsWith('.') || spec.startsWith('/') || spec.split('/').length > 2) {
     throw new UserError(`folder "${spec}" not found`, { file: spec, option }, 'give an existing model folder, use-lite, or a Hugging Face id such as google/bert_uncased_L-2_H-128_A-2');
   }
-  return hubSource(spec, 'main', hubEndpoint ? { endpoint: hubEndpoint } : {});
+  return hubSource(spec, revision ?? 'main', hubEndpoint ? { endpoint: hubEndpoint } : {});
 }
 
 /** Loads what `--model` names. `requireTokenizer: false` admits reference folders that hold weights only (forward).
- *  `hubEndpoint`: the Hub (or a mirror) a Hub id downloads from; default https://huggingface.co. */
-export async function loadBase(spec: string, opts: OpenOptions & { option?: string; hubEndpoint?: string } = {}): Promise<BaseModel> {
-  return openModelFiles(sourceFor(spec, opts.option ?? '--model', opts.hubEndpoint), opts);
+ *  `hubEndpoint`: the Hub (or a mirror) a Hub id downloads from; default https://huggingface.co. `revision`: the
+ *  branch, tag or commit of a Hub id; default main. */
+export async function loadBase(spec: string, opts: OpenOptions & { option?: string; hubEndpoint?: string; revision?: string } = {}): Promise<BaseModel> {
+  return openModelFiles(sourceFor(spec, opts.option ?? '--model', opts.hubEndpoint, opts.revision), opts);
 }
 
 /** The max length a `finetune train` output was trained with (its run.json), so eval/predict truncate the same way. */

@@ -16,6 +16,7 @@ export const TRAIN: CommandSpec = {
     { name: 'task', type: 'string', choices: ['classification', 'multilabel', 'regression'], help: 'task', defaultText: 'guessed from the label column' },
     { name: 'model', type: 'string', meta: 'MODEL', help: MODEL_HELP, defaultText: 'use-lite' },
     { name: 'hub-endpoint', type: 'string', meta: 'URL', help: 'Hugging Face Hub mirror to download a Hub id --model from', defaultText: 'https://huggingface.co' },
+    { name: 'revision', type: 'string', meta: 'REV', help: 'branch, tag or commit hash of a Hub id --model', defaultText: 'main' },
     { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: 'full' },
     ...TRAIN_OPTIONS,
     { name: 'out', type: 'string', required: true, meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json' },

@@ -75,7 +75,7 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
 
   // model
   cli.log(`loading model ${modelSpec}`);
-  const base = await loadBase(modelSpec, { dropout: num(opts, 'dropout'), hubEndpoint, onProgress: (file, loaded, total) => cli.progress.update({ label: `download ${file}`, done: loaded, total }) });
+  const base = await loadBase(modelSpec, { dropout: num(opts, 'dropout'), hubEndpoint, revision: str(opts, 'revision'), onProgress: (file, loaded, total) => cli.progress.update({ label: `download ${file}`, done: loaded, total }) });
   if (!base.tokenizer) {
     base.encoder.dispose();
     throw new UserError('the model has no tokenizer files', { file: modelSpec, option: '--model' }, 'use a model folder with tokenizer.json (or vocab.txt + tokenizer_config.json)');

@@ -188,6 +188,7 @@ export function cliCommand(c: RunConfig, data: { file: string; textColumn: strin
   if (c.task !== 'classification') parts.push(`--task ${c.task}`);
   parts.push(`--model ${sh(modelArg(c.model))}`);
   if (c.model.kind === 'hub' && c.model.endpoint) parts.push(`--hub-endpoint ${sh(c.model.endpoint)}`);
+  if (c.model.kind === 'hub' && c.model.revision && c.model.revision !== 'main') parts.push(`--revision ${sh(c.model.revision)}`);
   parts.push(`--mode ${modeArg(c)}`);
   const ref = { ...BASE } as Record<string, unknown>;
   for (const f of FIELDS) {

@@ -78,7 +78,7 @@ describe('training options → engine', () => {
 
   it('accepts every flag the studio writes in its "same run from the command line" text', () => {
     const names = new Set(TRAIN.options.map((o) => `--${o.name}`));
-    const emitted = [...FIELDS.map((f) => f.cli).filter(Boolean), '--data', '--text-column', '--text-pair-column', '--label-column', '--task', '--model', '--hub-endpoint', '--mode', '--schedule', '--class-weights', '--out'];
+    const emitted = [...FIELDS.map((f) => f.cli).filter(Boolean), '--data', '--text-column', '--text-pair-column', '--label-column', '--task', '--model', '--hub-endpoint', '--revision', '--mode', '--schedule', '--class-weights', '--out'];
     expect(emitted.filter((f) => !names.has(f))).toEqual([]);
   });
 });

@@ -114,6 +114,28 @@ describe('finetune: help and bad input', () => {
     }
   });
 
+  it('train --revision downloads that revision of a Hub id; with a folder or use-lite it is refused naming the option', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const p = file('rev.csv', 'text,label\ngood film,pos\nbad film,neg\nfine film,pos\nawful film,neg\n');
+      const r = await runCli(['train', '--data', p, '--model', 'someone/tiny-bert', '--revision', 'v1.0', '--hub-endpoint', endpoint, '--mode', 'head', '--out', join(dir, 'rev-out')]);
+      expect(r.code).toBe(2);
+      expect(seen).toContain('/someone/tiny-bert/resolve/v1.0/config.json');
+      const bundled = await runCli(['train', '--data', p, '--model', 'use-lite', '--revision', 'v1.0', '--mode', 'head', '--out', join(dir, 'rev-out2')]);
+      expect(bundled.code).toBe(2);
+      expect(bundled.stderr).toContain('--revision applies to a Hub id');
+      expect(bundled.stderr).not.toMatch(STACK_LINE);
+    } finally {
+      server.close();
+    }
+  });
+
   it('an unexpected failure (not the user\'s input) exits 1 with the message and a stack trace', async () => {
     // a preload makes reading .csv files fail the way a broken disk would: an Error the CLI did not anticipate
     const preload = `data:text/javascript,${encodeURIComponent(

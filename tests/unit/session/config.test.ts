@@ -61,6 +61,13 @@ describe('run configuration', () => {
     expect(cmd).toContain("--model google/bert_uncased_L-2_H-128_A-2 \\\n  --hub-endpoint 'https://hf-mirror.example.org/base path' \\\n  --mode full");
   });
 
+  it('writes --revision for a Hub model pinned to another branch, tag or commit (not for main)', () => {
+    const pinned = { kind: 'hub' as const, id: 'google/bert_uncased_L-2_H-128_A-2', revision: '8e4c1d1' };
+    expect(cliCommand(presetConfig('balanced', 'ds-1', pinned), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--model google/bert_uncased_L-2_H-128_A-2 \\\n  --revision 8e4c1d1 \\\n  --mode full');
+    const main = { kind: 'hub' as const, id: 'google/bert_uncased_L-2_H-128_A-2', revision: 'main' };
+    expect(cliCommand(presetConfig('balanced', 'ds-1', main), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).not.toContain('--revision');
+  });
+
   it('diffs configs row by row and flags only the settings that differ', () => {
     const a = presetConfig('quick', 'ds');
     const rows = diffConfigs([a, { ...a, learningRate: 0.01 }]);
