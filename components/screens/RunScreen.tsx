@@ -11,7 +11,7 @@ import { ema } from '../charts/series';
 import { ErrorNote, NextStep, fmtCount, fmtDuration, pct, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
 import type { RunControl } from '@/lib/protocol';
-import type { RunRecord } from '@/lib/session/types';
+import type { CheckpointInfo, RunRecord } from '@/lib/session/types';
 
 const CHART_MS = 1000;
 
@@ -34,6 +34,23 @@ function useThrottled<T>(value: T, ms: number): T {
     return () => clearTimeout(t);
   }, [value, ms]);
   return shown;
+}
+
+/** Why a checkpoint was written, in words. `epoch` counts finished epochs for an end-of-epoch save and is the
+ *  0-based epoch in progress for the others (the best checkpoint at an epoch's end is saved before the count moves). */
+function savedFor(c: CheckpointInfo): string {
+  switch (c.reason) {
+    case 'epoch':
+      return `end of epoch ${c.epoch}`;
+    case 'best':
+      return `better validation score (epoch ${c.epoch + 1})`;
+    case 'periodic':
+      return `regular save (epoch ${c.epoch + 1})`;
+    case 'abort':
+      return `stop (epoch ${c.epoch + 1})`;
+    default:
+      return 'end of run';
+  }
 }
 
 const ACTIVE = new Set(['queued', 'preparing', 'running', 'paused', 'stopping']);
@@ -269,7 +286,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
             <thead>
               <tr>
                 <th scope="col">Step</th>
-                <th scope="col">Epochs done</th>
+                <th scope="col">Saved for</th>
                 <th scope="col">Validation macro-F1</th>
                 <th scope="col">Saved</th>
                 <th scope="col">Best</th>
@@ -279,7 +296,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
               {run.checkpoints.map((c) => (
                 <tr key={c.id} className={c.best ? 'selected' : ''}>
                   <td>{c.step}</td>
-                  <td>{c.epoch}</td>
+                  <td>{savedFor(c)}</td>
                   <td>{pct(c.metric)}</td>
                   <td>{new Date(c.createdAt).toLocaleTimeString()}</td>
                   <td>{c.best ? '★ best' : ''}</td>

@@ -89,7 +89,7 @@ function evalPoint(step: number, epoch: number, scalars: Record<string, number>)
 }
 
 function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
-  return { id: m.id, step: m.step, epoch: m.epoch, best: m.best, bytes: 0, createdAt: m.createdAt, metric: evals.find((e) => e.step === m.step)?.macroF1 };
+  return { id: m.id, step: m.step, epoch: m.epoch, reason: m.reason, best: m.best, bytes: 0, createdAt: m.createdAt, metric: evals.find((e) => e.step === m.step)?.macroF1 };
 }
 
 /** Lets queued messages (pause, stop, predict) in between training steps. */

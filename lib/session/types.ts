@@ -90,8 +90,10 @@ export interface RunProgress {
 export interface CheckpointInfo {
   id: string;
   step: number;
-  /** epochs completed when it was saved */
+  /** finished epochs for an end-of-epoch save; the 0-based epoch in progress for the others */
   epoch: number;
+  /** why it was written (CheckpointMeta's reason) */
+  reason: 'periodic' | 'epoch' | 'best' | 'abort' | 'final';
   metric?: number; // validation macro-F1 at that point
   best: boolean;
   bytes: number;
