@@ -2,7 +2,7 @@
 // Training goes through the real fineTune() loop (batching, loss, AdamW, clipping); inference through the model's
 // forward. Each line also carries analytic GFLOP/s (bench/flops.ts) and the efficiency against this run's own 512×512
 // matmul GFLOP/s, measured just before each line (the machine may be shared).
-// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 2), BENCH_MODELS (comma list of
+// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 3: the first steps are slower while the wasm heap grows), BENCH_MODELS (comma list of
 // bert-tiny,use-lite; default both), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
@@ -16,7 +16,7 @@ import { bertFlopShape, forwardFlops, trainingFlops, useLiteFlopShape, type Flop
 import { loadBundledUseLite } from './use-lite';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const BATCH = 32;
 
 function emit(o: object): void {
@@ -96,19 +96,26 @@ function inferSamplesPerSec(model: TaskModel, seqLen: number): number {
   return BATCH / median(times);
 }
 
-/** The machine is shared: the matmul reference is measured right before each model measurement, not once. */
+/** The machine is shared: the matmul reference is measured around each model measurement, not once. */
 async function benchModel(name: string, make: () => Promise<TaskModel>, shape: FlopShape): Promise<void> {
   for (const seqLen of [64, 128]) {
     const model = await make();
     try {
-      let matmul = matmulGflops();
-      const train = await trainSamplesPerSec(model, seqLen);
+      // the reference is the mean of a matmul measured just before and just after, so a change in the machine's load
+      // during the measurement shows in both figures
+      const around = async <T,>(f: () => T | Promise<T>): Promise<{ value: T; matmul: number; spread: number }> => {
+        const before = matmulGflops();
+        const value = await f();
+        const after = matmulGflops();
+        return { value, matmul: (before + after) / 2, spread: Math.abs(before - after) / Math.max(before, after) };
+      };
+      const tr = await around(() => trainSamplesPerSec(model, seqLen));
+      const train = tr.value;
       const trainGflops = (train * trainingFlops(shape, 1, seqLen)) / 1e9;
-      emit({ bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, samplesPerSec: round(train), gflops: round(trainGflops), matmulGflops: round(matmul), efficiency: round(trainGflops / matmul, 3) });
-      matmul = matmulGflops();
-      const infer = inferSamplesPerSec(model, seqLen);
-      const inferGflops = (infer * forwardFlops(shape, 1, seqLen)) / 1e9;
-      emit({ bench: 'inference', model: name, batch: BATCH, seqLen, samplesPerSec: round(infer), gflops: round(inferGflops), matmulGflops: round(matmul), efficiency: round(inferGflops / matmul, 3) });
+      emit({ bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, samplesPerSec: round(train), gflops: round(trainGflops), matmulGflops: round(tr.matmul), matmulSpread: round(tr.spread), efficiency: round(trainGflops / tr.matmul, 3) });
+      const inf = await around(() => inferSamplesPerSec(model, seqLen));
+      const inferGflops = (inf.value * forwardFlops(shape, 1, seqLen)) / 1e9;
+      emit({ bench: 'inference', model: name, batch: BATCH, seqLen, samplesPerSec: round(inf.value), gflops: round(inferGflops), matmulGflops: round(inf.matmul), matmulSpread: round(inf.spread), efficiency: round(inferGflops / inf.matmul, 3) });
     } finally {
       model.dispose();
     }

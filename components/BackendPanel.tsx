@@ -55,6 +55,7 @@ export function BackendBadge() {
         <span className="backend-reason muted small" data-testid="backend-reason">
           {backend.reason}
           {backend.backend === 'wasm' && ` · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`}
+          {backend.backend === 'wasm' && (backend.fastKernels ? ' · engine matmul kernels' : " · tfjs's stock kernels")}
         </span>
       )}
     </div>
