@@ -58,43 +58,40 @@ export function matMulWt(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
  * (of dy) also gives the bias gradient as a last-axis sum: autodiff of `add(y, b)` would reduce dy over its first
  * axis, which the wasm backend does by transposing all of dy again (2.4 ms for [2048, 128] against 0.2 ms).
  */
-export function affine(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor | undefined, layout: 'out-in' | 'in-out'): tf.Tensor2D {
+type AffineLayout = 'out-in' | 'in-out';
+type CustomGradBody = Parameters<typeof tf.customGrad>[0];
+
+/** The two custom-gradient ops (with and without bias) for one weight layout, built once at module load. */
+function affineOps(layout: AffineLayout) {
   const outIn = layout === 'out-in';
-  const backward = (dy: tf.Tensor2D, xs: tf.Tensor2D, ws: tf.Tensor2D) => {
+  const forward = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.matMul(x, outIn ? w.transpose() : w);
+  /** dx, dW (in W's layout) and dyᵀ, whose last-axis sum is the bias gradient */
+  const backward = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor, tf.Tensor, tf.Tensor] => {
     const dyT = dy.transpose(); // [out, M]
-    const dWoi = tf.matMul(dyT, xs); // [out, in]
-    return {
-      dx: tf.matMul(dy, outIn ? ws : ws.transpose()), // [M, out]·[out, in]
-      dW: outIn ? dWoi : dWoi.transpose(),
-      db: () => dyT.sum(-1),
-    };
+    const dWoi = tf.matMul(dyT, x); // [out, in]
+    return [tf.matMul(dy, outIn ? w : w.transpose()), outIn ? dWoi : dWoi.transpose(), dyT];
   };
-  const w2 = w as tf.Tensor2D;
-  const forward = (xi: tf.Tensor2D, wi: tf.Tensor2D) => tf.matMul(xi, outIn ? wi.transpose() : wi);
-  if (!b) {
-    const f = tf.customGrad(((xi: tf.Tensor2D, wi: tf.Tensor2D, save: tf.GradSaveFunc) => {
-      save([xi, wi]);
-      return {
-        value: forward(xi, wi),
-        gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => {
-          const g = backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
-          return [g.dx, g.dW];
-        },
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return f(x, w2) as tf.Tensor2D;
-  }
-  const f = tf.customGrad(((xi: tf.Tensor2D, wi: tf.Tensor2D, bi: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    save([xi, wi]);
+  const plain = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return { value: forward(x, w), gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D).slice(0, 2) };
+  }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
+  const biased = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    save([x, w]);
     return {
-      value: forward(xi, wi).add(bi),
+      value: forward(x, w).add(b),
       gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => {
-        const g = backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
-        return [g.dx, g.dW, g.db().reshape(bi.shape)];
+        const [dx, dW, dyT] = backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
+        return [dx, dW, dyT.sum(-1).reshape(b.shape)];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(x, w2, b) as tf.Tensor2D;
+  }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+  return { plain, biased };
+}
+const AFFINE = { 'out-in': affineOps('out-in'), 'in-out': affineOps('in-out') };
+
+export function affine(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor | undefined, layout: AffineLayout): tf.Tensor2D {
+  const ops = AFFINE[layout];
+  return b ? ops.biased(x, w, b) : ops.plain(x, w);
 }
 
 let dropoutCounter = 0;
