@@ -95,35 +95,34 @@ describe('finetune: help and bad input', () => {
     expect(r.stderr).toContain('--label-column');
   });
 
-  it('train --hub-endpoint downloads a Hub id from that endpoint (a local server here), not huggingface.co', async () => {
+  /** Runs `fn` against a local "Hub" that answers 404 to everything and records the paths asked for. */
+  async function withEmptyHub(fn: (endpoint: string, seen: string[]) => Promise<void>): Promise<void> {
     const seen: string[] = [];
     const server = createServer((req, res) => {
       seen.push(req.url ?? '');
       res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const p = file('hub.csv', 'text,label\ngood film,pos\nbad film,neg\nfine film,pos\nawful film,neg\n');
+      await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen);
+    } finally {
+      server.close();
+    }
+  }
+  const TINY_CSV = 'text,label\ngood film,pos\nbad film,neg\nfine film,pos\nawful film,neg\n';
+
+  it('train --hub-endpoint downloads a Hub id from that endpoint (a local server here), not huggingface.co', () =>
+    withEmptyHub(async (endpoint, seen) => {
+      const p = file('hub.csv', TINY_CSV);
       const r = await runCli(['train', '--data', p, '--model', 'someone/tiny-bert', '--hub-endpoint', endpoint, '--mode', 'head', '--out', join(dir, 'hub-out')]);
       expect(r.code).toBe(2);
       expect(r.stderr).not.toMatch(STACK_LINE);
       expect(seen).toContain('/someone/tiny-bert/resolve/main/config.json');
-    } finally {
-      server.close();
-    }
-  });
+    }));
 
-  it('train --revision downloads that revision of a Hub id; with a folder or use-lite it is refused naming the option', async () => {
-    const seen: string[] = [];
-    const server = createServer((req, res) => {
-      seen.push(req.url ?? '');
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const p = file('rev.csv', 'text,label\ngood film,pos\nbad film,neg\nfine film,pos\nawful film,neg\n');
+  it('train --revision downloads that revision of a Hub id; with a folder or use-lite it is refused naming the option', () =>
+    withEmptyHub(async (endpoint, seen) => {
+      const p = file('rev.csv', TINY_CSV);
       const r = await runCli(['train', '--data', p, '--model', 'someone/tiny-bert', '--revision', 'v1.0', '--hub-endpoint', endpoint, '--mode', 'head', '--out', join(dir, 'rev-out')]);
       expect(r.code).toBe(2);
       expect(seen).toContain('/someone/tiny-bert/resolve/v1.0/config.json');
@@ -131,10 +130,7 @@ describe('finetune: help and bad input', () => {
       expect(bundled.code).toBe(2);
       expect(bundled.stderr).toContain('--revision applies to a Hub id');
       expect(bundled.stderr).not.toMatch(STACK_LINE);
-    } finally {
-      server.close();
-    }
-  });
+    }));
 
   it('an unexpected failure (not the user\'s input) exits 1 with the message and a stack trace', async () => {
     // a preload makes reading .csv files fail the way a broken disk would: an Error the CLI did not anticipate
