@@ -14,6 +14,7 @@ import { MultilabelView } from '../evaluate/MultilabelView';
 import { RegressionView } from '../evaluate/RegressionView';
 import { ScoreTable } from '../evaluate/ScoreTable';
 import { MetricsTable } from '../evaluate/MetricsTable';
+import { ExamplesPanel } from '../evaluate/ExamplesPanel';
 
 export function EvaluateScreen() {
   const { run } = usePickedRun();
@@ -65,9 +66,6 @@ export function EvaluateScreen() {
 
 function EvaluationView({ r }: { r: EvaluationResult }) {
   const [normalised, setNormalised] = useState(false);
-  const [filter, setFilter] = useState('');
-  const [trueFilter, setTrueFilter] = useState('');
-  const mis = r.misclassified.filter((m) => (!trueFilter || m.trueLabel === trueFilter) && (!filter || m.text.toLowerCase().includes(filter.toLowerCase())));
   return (
     <>
       <section className="panel" aria-labelledby="metrics-h">
@@ -87,49 +85,15 @@ function EvaluationView({ r }: { r: EvaluationResult }) {
 
       <ScoreTable id="pc-h" title="Per class" regionLabel="Per-class scores" testId="per-class" rows={r.perClass} />
 
-      <section className="panel" aria-labelledby="mis-h">
-        <h3 id="mis-h">Misclassified examples ({r.misclassified.length})</h3>
-        <div className="row">
-          <label>
-            Search text
-            <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
-          </label>
-          <label>
-            True label
-            <select value={trueFilter} onChange={(e) => setTrueFilter(e.target.value)}>
-              <option value="">any</option>
-              {r.labels.map((l) => (
-                <option key={l} value={l}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-        <div className="table-wrap tall" tabIndex={0} role="region" aria-label="Misclassified examples">
-          <table className="data-table" data-testid="misclassified">
-            <thead>
-              <tr>
-                <th scope="col">Text</th>
-                <th scope="col">True</th>
-                <th scope="col">Predicted</th>
-                <th scope="col">Confidence</th>
-              </tr>
-            </thead>
-            <tbody>
-              {mis.slice(0, 200).map((m, i) => (
-                <tr key={i}>
-                  <td className="text-cell">{m.text}</td>
-                  <td>{m.trueLabel}</td>
-                  <td>{m.predicted}</td>
-                  <td>{pct(m.confidence)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        {mis.length > 200 && <p className="muted small">Showing 200 of {mis.length}; narrow the filter to see others.</p>}
-      </section>
+      <ExamplesPanel
+        id="mis-h"
+        title={`Misclassified examples (${r.misclassified.length})`}
+        testId="misclassified"
+        columns={['True', 'Predicted', 'Confidence']}
+        rows={r.misclassified}
+        cells={(m) => [m.trueLabel, m.predicted, pct(m.confidence)]}
+        labelFilter={{ name: 'True label', labels: r.labels, matches: (m, l) => m.trueLabel === l }}
+      />
     </>
   );
 }
