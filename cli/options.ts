@@ -61,7 +61,7 @@ export const TRAIN_FLAG_OF: Record<string, string> = {
   labelSmoothing: '--label-smoothing', seed: '--seed', evalEverySteps: '--eval-every', 'earlyStopping.patience': '--early-stopping',
   'earlyStopping.metric': '--metric', 'earlyStopping.minDelta': '--min-delta', bestMetric: '--metric', maxSteps: '--max-steps',
   optimizer: '--optimizer', classWeights: '--class-weights', 'freeze.layers': '--mode', mode: '--mode', classifierDropout: '--dropout',
-  labels: '--label-column', maxLength: '--max-length',
+  labels: '--label-column', maxLength: '--max-length', headLrMultiplier: '--head-lr-multiplier',
 };
 
 export function relabelOption<E extends UserError>(e: E): E {
@@ -79,6 +79,7 @@ export function trainConfigFrom(opts: ParsedOptions): TrainConfig {
     epochs: num(opts, 'epochs') ?? 3,
     batchSize: num(opts, 'batch-size') ?? 32,
     learningRate: num(opts, 'lr') ?? 1e-3,
+    headLrMultiplier: num(opts, 'head-lr-multiplier') ?? 1,
     weightDecay: num(opts, 'weight-decay') ?? 0.01,
     schedule: (str(opts, 'schedule') ?? 'linear') as TrainConfig['schedule'],
     optimizer: (str(opts, 'optimizer') ?? 'adamw') as TrainConfig['optimizer'],
@@ -105,6 +106,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'epochs', type: 'int', min: 1, help: 'passes over the training data', defaultText: '3' },
   { name: 'batch-size', type: 'int', min: 1, help: 'examples per step', defaultText: '32' },
   { name: 'lr', type: 'number', help: 'peak learning rate (AdamW)', defaultText: '1e-3 head/lora, 5e-5 full/freeze' },
+  { name: 'head-lr-multiplier', type: 'number', min: 0, meta: 'X', help: "the classifier head's learning rate as a multiple of --lr, when the encoder trains too (full, freeze, lora)", defaultText: '1' },
   { name: 'weight-decay', type: 'number', min: 0, help: 'decoupled weight decay (not on biases / LayerNorm)', defaultText: '0.01' },
   { name: 'warmup', type: 'number', min: 0, help: 'warm-up: a ratio of all steps if < 1, else a step count', defaultText: '0.06' },
   { name: 'schedule', type: 'string', choices: ['constant', 'linear', 'cosine'], help: 'learning-rate schedule after warm-up', defaultText: 'linear' },

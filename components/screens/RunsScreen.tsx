@@ -10,7 +10,7 @@ import { Curves } from '../charts/Curves';
 import { ErrorNote, Help, fmtDuration, pct, toErrorInfoUI } from '../ui';
 import { useRunHistories } from './RunScreen';
 import type { ErrorInfo } from '@/lib/errors';
-import { diffConfigs, type ModeName } from '@/lib/session/config';
+import { completeConfig, diffConfigs, type ModeName } from '@/lib/session/config';
 import { parseList, type SweepSpec } from '@/lib/session/sweep';
 import type { RunRecord } from '@/lib/session/types';
 
@@ -110,7 +110,7 @@ export function RunsScreen() {
                       <button
                         type="button"
                         onClick={() => {
-                          replaceConfig({ ...r.config, name: `${r.name} (copy)` });
+                          replaceConfig(completeConfig({ ...r.config, name: `${r.name} (copy)` }));
                           setScreen('train');
                         }}
                         aria-label={`Clone and tweak ${r.name}`}

@@ -24,6 +24,7 @@ export interface RunConfig {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  headLrMultiplier: number;
   weightDecay: number;
   schedule: ScheduleName;
   warmupRatio: number;
@@ -51,6 +52,7 @@ const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
   epochs: 3,
   batchSize: 32,
   learningRate: 1e-3,
+  headLrMultiplier: 1,
   weightDecay: 0.01,
   schedule: 'linear',
   warmupRatio: 0.06,
@@ -115,6 +117,7 @@ export const FIELDS: FieldDoc[] = [
   { key: 'epochs', label: 'Epochs', help: 'Passes over the training split; 2–5 is typical, more risks over-fitting small data (default 3).', min: 1, max: 100, step: 1, cli: '--epochs', integer: true },
   { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (default 32 head-only, 16 full).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
   { key: 'learningRate', label: 'Learning rate', help: 'Step size of AdamW; 2e-5–1e-4 for full fine-tuning, 1e-3–1e-2 for head-only or LoRA.', min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
+  { key: 'headLrMultiplier', label: 'Head LR multiplier', help: "The new classifier head's learning rate as a multiple of the encoder's; 1–30, larger helps with many labels (default 1).", min: 0.01, max: 1000, step: 0.5, cli: '--head-lr-multiplier', modes: ['full', 'freeze', 'lora'] },
   { key: 'weightDecay', label: 'Weight decay', help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).', min: 0, max: 1, step: 0.001, cli: '--weight-decay' },
   { key: 'warmupRatio', label: 'Warm-up ratio', help: 'Share of steps over which the learning rate ramps up from 0; 0–0.1 (default 0.06).', min: 0, max: 0.5, step: 0.01, cli: '--warmup' },
   { key: 'maxLength', label: 'Max tokens', help: 'Longer texts are truncated to this many tokens; 64–128 covers most sentences (default 128).', min: 8, max: 512, step: 8, cli: '--max-length', integer: true },
@@ -138,10 +141,15 @@ export const MODE_HELP: Record<ModeName, string> = {
   lora: 'LoRA: small low-rank adapters on attention and feed-forward layers train with the head; merged for export.',
 };
 
+/** A config saved by an older version, with the settings added since at their defaults. */
+export function completeConfig(c: Partial<RunConfig>): RunConfig {
+  return { ...BASE, name: 'run', datasetId: '', ...c } as RunConfig;
+}
+
 /** Checks a config, e.g. one loaded from JSON; throws a UserError naming the option. */
 export function validateConfig(raw: unknown, file = 'config'): RunConfig {
   if (!raw || typeof raw !== 'object') throw new UserError('The configuration is not a JSON object.', { file }, 'Load a file saved with "Save config".');
-  const c = { ...BASE, name: 'run', datasetId: '', ...(raw as Partial<RunConfig>) } as RunConfig;
+  const c = completeConfig(raw as Partial<RunConfig>);
   for (const f of FIELDS) {
     const v = c[f.key];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`${f.label} must be a number.`, { file, option: f.key }, `Use a value from ${f.min} to ${f.max}.`);

@@ -54,6 +54,7 @@ export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig 
     epochs: c.epochs,
     batchSize: c.batchSize,
     learningRate: c.learningRate,
+    headLrMultiplier: c.headLrMultiplier,
     weightDecay: c.weightDecay,
     schedule: c.schedule,
     warmupRatio: c.warmupRatio,

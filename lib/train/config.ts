@@ -17,6 +17,9 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** the classifier head's learning rate ÷ the encoder's when the encoder trains too (full, freeze, LoRA); a freshly
+   *  initialised head often wants a larger rate than pre-trained weights (default 1; ignored in head-only mode) */
+  headLrMultiplier?: number;
   optimizer?: OptimizerKind; // adamw
   weightDecay?: number; // 0.01
   beta1?: number; // 0.9
@@ -81,6 +84,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     epochs: c.epochs,
     batchSize: c.batchSize,
     learningRate: c.learningRate,
+    headLrMultiplier: c.headLrMultiplier ?? 1,
     optimizer: c.optimizer ?? 'adamw',
     weightDecay: c.weightDecay ?? 0.01,
     beta1: c.beta1 ?? 0.9,
@@ -109,6 +113,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
   };
   check(r.optimizer === 'adamw' || r.optimizer === 'adam', 'optimizer', `unknown optimizer "${r.optimizer}"`, 'use "adamw" or "adam"');
   check(['constant', 'linear', 'cosine'].includes(r.schedule), 'schedule', `unknown schedule "${r.schedule}"`, 'use "constant", "linear" or "cosine"');
+  check(isNum(r.headLrMultiplier) && r.headLrMultiplier > 0, 'headLrMultiplier', `head learning-rate multiplier must be a positive number (got ${r.headLrMultiplier})`, 'use 1 for one rate everywhere, or e.g. 10–30 for a new head over a pre-trained encoder');
   check(isNum(r.weightDecay) && r.weightDecay >= 0, 'weightDecay', `weight decay must be ≥ 0 (got ${r.weightDecay})`, 'try 0.01');
   check(isNum(r.beta1) && r.beta1 >= 0 && r.beta1 < 1, 'beta1', `beta1 must be in [0, 1) (got ${r.beta1})`, 'try 0.9');
   check(isNum(r.beta2) && r.beta2 >= 0 && r.beta2 < 1, 'beta2', `beta2 must be in [0, 1) (got ${r.beta2})`, 'try 0.999');

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError, toErrorInfo } from '@/lib/errors';
 import { resetDropoutCounter } from '@/lib/models/layers';
+import { isHeadParamName } from '@/lib/models/heads';
 import type { ForwardOptions, TaskModel } from '@/lib/models/types';
 import type { Checkpoint, CheckpointMeta, CheckpointStore, DataPosition, MetricsSoFar } from '@/lib/store/types';
 import { checkpointMeta } from '@/lib/store/types';
@@ -110,7 +111,8 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
     if (!trainable.size) throw new UserError('nothing to train: the model has no trainable parameters in this mode', { option: 'mode' }, 'choose another fine-tuning mode');
     const varList = [...trainable.values()];
     const nameOfVar = new Map(varList.map((v, i) => [v.name, [...trainable.keys()][i]]));
-    optimizer = new AdamOptimizer(trainable, { kind: cfg.optimizer, weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon });
+    const lrScales = headOnly || cfg.headLrMultiplier === 1 ? undefined : Object.fromEntries([...trainable.keys()].filter(isHeadParamName).map((n) => [n, cfg.headLrMultiplier]));
+    optimizer = new AdamOptimizer(trainable, { kind: cfg.optimizer, weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon, lrScales });
 
     const lengths = data.train.map((e) => e.ids.length);
     const batchesPerEpoch = Math.ceil(data.train.length / cfg.batchSize);

@@ -16,6 +16,8 @@ export interface OptimizerOptions {
   /** On the wasm backend, update each parameter and its moments in place in one pass (default true); false always
    *  uses tensor ops (about 14 kernel calls per parameter). Both compute the same update. */
   fused?: boolean;
+  /** per-parameter learning-rate multipliers by name (default 1), e.g. a larger rate for a freshly initialised head */
+  lrScales?: Record<string, number>;
 }
 
 /** Whether weight decay applies to a parameter: not to biases, nor to any normalisation layer's parameters. */
@@ -56,19 +58,20 @@ export class AdamOptimizer {
     const { beta1, beta2, epsilon, weightDecay, kind } = this.opts;
     const bc1 = 1 - Math.pow(beta1, this.step);
     const bc2 = 1 - Math.pow(beta2, this.step);
-    const stepSize = lr / bc1;
     const sqrtBc2 = Math.sqrt(bc2);
+    const lrOf = (name: string) => lr * (this.opts.lrScales?.[name] ?? 1);
     const rest: string[] = [];
     for (const [name, p] of this.params) {
       const g = grads[name];
       if (!g) continue;
       const wd = this.decayed.has(name) ? weightDecay : 0;
+      const lrP = lrOf(name);
       const done =
         this.opts.fused !== false &&
         fusedAdamStep(p, this.m.get(name)!, this.v.get(name)!, g, {
-          beta1, beta2, epsilon, stepSize, sqrtBc2, gradScale,
+          beta1, beta2, epsilon, stepSize: lrP / bc1, sqrtBc2, gradScale,
           l2: kind === 'adam' ? wd : 0,
-          decay: kind === 'adamw' ? 1 - lr * wd : 1,
+          decay: kind === 'adamw' ? 1 - lrP * wd : 1,
         });
       if (!done) rest.push(name);
     }
@@ -76,6 +79,7 @@ export class AdamOptimizer {
     tf.tidy(() => {
       for (const name of rest) {
         const p = this.params.get(name)!;
+        const lrP = lrOf(name);
         let g = grads[name];
         if (gradScale !== 1) g = g.mul(gradScale);
         const wd = this.decayed.has(name) ? weightDecay : 0;
@@ -88,9 +92,9 @@ export class AdamOptimizer {
         v.assign(v1);
         // PyTorch's form: p -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps)
         let base: tf.Tensor = p;
-        if (kind === 'adamw' && wd > 0) base = p.mul(1 - lr * wd);
+        if (kind === 'adamw' && wd > 0) base = p.mul(1 - lrP * wd);
         const denom = v1.sqrt().div(sqrtBc2).add(epsilon);
-        p.assign(base.sub(m1.div(denom).mul(stepSize)));
+        p.assign(base.sub(m1.div(denom).mul(lrP / bc1)));
       }
     });
   }

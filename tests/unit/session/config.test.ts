@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
-import { FIELDS, PRESETS, cliCommand, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/session/config';
+import { FIELDS, PRESETS, cliCommand, completeConfig, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/session/config';
 import { expandSweep, parseList } from '@/lib/session/sweep';
 import { csvCell, neutralise, toCsv } from '@/lib/session/csv';
 
@@ -53,6 +53,17 @@ describe('run configuration', () => {
     expect(cmd).toContain('--out ./runs/my-run');
     expect(cliCommand(presetConfig('quick'), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--model use-lite');
     expect(cmd).not.toContain('--hub-endpoint');
+    expect(cmd).not.toContain('--head-lr-multiplier');
+    expect(cliCommand({ ...c, headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--head-lr-multiplier 20');
+    // head-only mode has no encoder rate to multiply: the option is not shown nor written
+    expect(cliCommand({ ...presetConfig('quick'), headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).not.toContain('--head-lr-multiplier');
+  });
+
+  it('fills settings added since a config was saved with their defaults', () => {
+    const old = { ...presetConfig('balanced', 'ds') } as Partial<ReturnType<typeof presetConfig>>;
+    delete old.headLrMultiplier;
+    expect(validateConfig(old).headLrMultiplier).toBe(1);
+    expect(completeConfig(old).headLrMultiplier).toBe(1);
   });
 
   it('writes --hub-endpoint after --model when the Hub model comes from a custom endpoint', () => {

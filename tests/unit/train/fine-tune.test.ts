@@ -170,6 +170,27 @@ describe('fineTune: guards and live controls', () => {
     expect(events.at(-1)).toMatchObject({ type: 'done', reason: 'completed', epoch: 2 });
   });
 
+  it('headLrMultiplier scales only the head\'s step: after one step the encoder matches a run without it', async () => {
+    const one = { ...base, maxSteps: 1, warmupSteps: 0, schedule: 'constant' as const, maxGradNorm: 0, weightDecay: 0 };
+    const start = new Map([...track(tinyModel()).variables()].map(([n, v]) => [n, v.dataSync().slice()]));
+    const after = async (cfg: TrainConfig) => {
+      const m = track(tinyModel());
+      expect(errorOf(await collect(fineTune(m, { train, validation: [] }, cfg)))).toBeUndefined();
+      return new Map([...m.variables()].map(([n, v]) => [n, v.dataSync().slice()]));
+    };
+    const plain = await after(one);
+    const scaled = await after({ ...one, headLrMultiplier: 10 });
+    const moved = (w: Map<string, Float32Array>, n: string) => Math.max(...w.get(n)!.map((x, i) => Math.abs(x - start.get(n)![i])));
+    const q = 'encoder.layer.0.attention.self.query.weight';
+    expect(moved(plain, q)).toBeGreaterThan(0);
+    expect(scaled.get(q)).toEqual(plain.get(q));
+    // Adam's first step moves each weight by about lr (|m̂ / √v̂| = 1): 10 × lr for the head
+    expect(moved(plain, 'classifier.weight')).toBeCloseTo(base.learningRate, 4);
+    expect(moved(scaled, 'classifier.weight')).toBeCloseTo(10 * base.learningRate, 3);
+    const err = of(await collect(fineTune(track(tinyModel()), { train, validation }, { ...base, headLrMultiplier: 0 })), 'error')[0];
+    expect(err.error.where?.option).toBe('headLrMultiplier');
+  });
+
   it('a bad option ends the run with an error event naming the option', async () => {
     const events = await collect(fineTune(track(tinyModel()), { train, validation }, { ...base, labelSmoothing: 1.5 }));
     expect(events).toHaveLength(1);

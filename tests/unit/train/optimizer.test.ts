@@ -69,6 +69,24 @@ describe('AdamW / Adam over tf.Variables', () => {
     w.dispose();
   });
 
+  it('scales the learning rate per parameter (lrScales), decay included, on the fused and the op path alike', () => {
+    const grads = [[0.5, -0.3], [0.1, 0.4], [-0.2, 0.6]];
+    const o = { lr: 0.01, wd: 0.1, b1: 0.9, b2: 0.999, eps: 1e-8 };
+    for (const fused of [true, false]) {
+      const enc = tf.variable(tf.tensor1d([1, -1]));
+      const head = tf.variable(tf.tensor1d([1, -1]));
+      const opt = new AdamOptimizer(new Map([['encoder.dense.weight', enc], ['classifier.weight', head]]), { kind: 'adamw', weightDecay: o.wd, beta1: o.b1, beta2: o.b2, epsilon: o.eps, fused, lrScales: { 'classifier.weight': 20 } });
+      for (const g of grads) opt.apply({ 'encoder.dense.weight': tf.tensor1d(g), 'classifier.weight': tf.tensor1d(g) }, o.lr);
+      const wantEnc = reference([1, -1], grads, { ...o, decoupled: true, decay: true });
+      const wantHead = reference([1, -1], grads, { ...o, lr: o.lr * 20, decoupled: true, decay: true });
+      Array.from(enc.dataSync()).forEach((x, i) => expect(x, `encoder, fused=${fused}`).toBeCloseTo(wantEnc[i], 6));
+      Array.from(head.dataSync()).forEach((x, i) => expect(x, `head, fused=${fused}`).toBeCloseTo(wantHead[i], 5));
+      expect(Math.abs(wantHead[0] - wantEnc[0])).toBeGreaterThan(0.1);
+      opt.dispose();
+      [enc, head].forEach((x) => x.dispose());
+    }
+  });
+
   it('state round-trips: a restored optimizer continues exactly like the original', async () => {
     const mk = () => tf.variable(tf.tensor1d([0.5, -0.5]));
     const a = mk();
