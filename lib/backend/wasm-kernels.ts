@@ -1,4 +1,4 @@
-// Faster wasm-backend kernels for the two ops that dominate a training step after the matmuls themselves.
+// Faster wasm-backend kernels for the three ops that dominate a training step after the matmuls themselves.
 //
 // BatchMatMul: // tfjs-backend-wasm 4.22 hands a matmul to XNNPACK's fully-connected operator only when both operands have batch
 // size 1 and neither transpose flag is set; every other case (attention's [batch·heads, T, d] products, and every
@@ -11,6 +11,10 @@
 // GatherV2: the stock kernel computes every element's address in a generic strided loop (~8 ms for 2,048 rows of
 // 128 floats, the same for a 512-row and a 30,522-row table); the common embedding case — axis 0, no batch dims —
 // is a row copy per index, done here with one memory copy per row.
+//
+// ScatterNd: the gradient of an embedding lookup scatters [tokens, H] rows into a zero [V, H] table (duplicates add).
+// The stock kernel takes ~80 ms for 2,048 rows into bert's 30,522 × 128 table; with one index per row (index depth
+// 1, the only case the engine emits) it is a fill and one add loop per row here.
 //
 // It relies on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
 // `_BatchMatMul`), pinned by package.json to 4.22.0; `installWasmMatMul` checks they exist and leaves the stock
@@ -44,6 +48,7 @@ type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?
 let stock: KernelFn | null = null;
 let stockGather: KernelFn | null = null;
 let transposeKernel: KernelFn | null = null;
+let stockScatter: KernelFn | null = null;
 
 function materialiseTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   const rank = x.shape.length;
@@ -138,16 +143,44 @@ function gatherV2(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs
   return out;
 }
 
-/** Replaces the wasm backend's BatchMatMul and GatherV2 kernels with the ones above. Returns false (and changes
+function scatterNd(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const indices = args.inputs.indices as tf.TensorInfo;
+  const updates = args.inputs.updates as tf.TensorInfo;
+  const { shape } = (args.attrs ?? {}) as { shape: number[] };
+  const n = indices.shape[0];
+  const row = size(shape.slice(1));
+  if (indices.shape.length !== 2 || indices.shape[1] !== 1 || updates.dtype !== 'float32' || updates.shape[0] !== n || size(updates.shape) !== n * row) return stockScatter!(args) as tf.TensorInfo;
+  const ids = backend.readSync(indices.dataId);
+  const rows = shape[0];
+  for (let i = 0; i < n; i++) {
+    const v = ids[i];
+    if (!(v >= 0 && v <= rows - 1)) throw new Error(`ScatterNd: the index value ${v} is not in [0, ${rows - 1}]`);
+  }
+  const out = backend.makeOutput(shape, 'float32');
+  const buf = backend.wasm.HEAPU8.buffer; // after makeOutput: an allocation may grow (and replace) the heap
+  const dst = new Float32Array(buf, backend.dataIdMap.get(out.dataId).memoryOffset, rows * row);
+  const src = new Float32Array(buf, backend.dataIdMap.get(updates.dataId).memoryOffset, n * row);
+  dst.fill(0);
+  for (let i = 0; i < n; i++) {
+    const o = ids[i] * row;
+    const u = i * row;
+    for (let j = 0; j < row; j++) dst[o + j] += src[u + j];
+  }
+  return out;
+}
+
+/** Replaces the wasm backend's BatchMatMul, GatherV2 and ScatterNd kernels with the ones above. Returns false (and changes
  *  nothing) when the backend's internals are not what these kernels expect. Idempotent. */
 export function installWasmKernels(): boolean {
   if (stock) return true;
   const config = tf.getKernel('BatchMatMul', 'wasm');
   const gather = tf.getKernel('GatherV2', 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm');
+  const scatter = tf.getKernel('ScatterNd', 'wasm');
   const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
   const wasm = backend?.wasm;
-  if (!config || !transpose || !gather || !backend || !wasm || typeof wasm._BatchMatMul !== 'function' || typeof wasm.tfjs?.registerTensor !== 'function' || typeof backend.dataIdNextNumber !== 'number' || !backend.dataIdMap) return false;
+  if (!config || !transpose || !gather || !scatter || !backend || !wasm || typeof wasm._BatchMatMul !== 'function' || typeof wasm.tfjs?.registerTensor !== 'function' || typeof backend.dataIdNextNumber !== 'number' || !backend.dataIdMap) return false;
   stock = config.kernelFunc as unknown as KernelFn;
   transposeKernel = transpose.kernelFunc as unknown as KernelFn;
   tf.unregisterKernel('BatchMatMul', 'wasm');
@@ -155,6 +188,9 @@ export function installWasmKernels(): boolean {
   stockGather = gather.kernelFunc as unknown as KernelFn;
   tf.unregisterKernel('GatherV2', 'wasm');
   tf.registerKernel({ ...gather, kernelFunc: gatherV2 as unknown as tf.KernelFunc });
+  stockScatter = scatter.kernelFunc as unknown as KernelFn;
+  tf.unregisterKernel('ScatterNd', 'wasm');
+  tf.registerKernel({ ...scatter, kernelFunc: scatterNd as unknown as tf.KernelFunc });
   return true;
 }
 

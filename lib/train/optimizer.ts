@@ -143,7 +143,9 @@ interface StepConstants {
 /**
  * The same update as the tensor-op path, element by element in one pass over the parameter, its moments and its
  * gradient, writing in place on the wasm heap. Returns false (nothing done) where in-place is not possible (see
- * ownedHeapF32). Each intermediate is rounded to float32 as the op path's tensors are.
+ * ownedHeapF32). Each element is computed in double precision and stored as float32 (the op path rounds every
+ * intermediate to float32, so the two differ by float32 rounding only); rounding each intermediate with
+ * Math.fround made this loop 3.6× slower, and bert's 3.9 M-entry word-embedding table is updated every step.
  */
 function fusedAdamStep(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, c: StepConstants): boolean {
   const owned = { owned: true };
@@ -153,21 +155,19 @@ function fusedAdamStep(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Ten
   const pv = heapF32(p, owned)!;
   const mv = heapF32(m, owned)!;
   const vv = heapF32(v, owned)!;
-  const f = Math.fround;
-  // the op path multiplies by float32 scalars: round the constants the same way
-  const [beta1, beta2, epsilon, stepSize, sqrtBc2, gradScale, l2, decay] = [c.beta1, c.beta2, c.epsilon, c.stepSize, c.sqrtBc2, c.gradScale, c.l2, c.decay].map(f);
-  const a1 = f(1 - c.beta1);
-  const a2 = f(1 - c.beta2);
-  for (let i = 0; i < pv.length; i++) {
-    let gi = gradScale === 1 ? gv[i] : f(gv[i] * gradScale);
-    if (l2 !== 0) gi = f(gi + f(pv[i] * l2));
-    const mi = f(f(mv[i] * beta1) + f(gi * a1));
-    const vi = f(f(vv[i] * beta2) + f(f(gi * gi) * a2));
+  const { beta1, beta2, epsilon, stepSize, gradScale, l2, decay } = c;
+  const a1 = 1 - beta1;
+  const a2 = 1 - beta2;
+  const invSqrtBc2 = 1 / c.sqrtBc2;
+  const n = pv.length;
+  for (let i = 0; i < n; i++) {
+    const pi = pv[i];
+    const gi = gv[i] * gradScale + pi * l2;
+    const mi = mv[i] * beta1 + gi * a1;
+    const vi = vv[i] * beta2 + gi * gi * a2;
     mv[i] = mi;
     vv[i] = vi;
-    const base = decay === 1 ? pv[i] : f(pv[i] * decay);
-    const denom = f(f(f(Math.sqrt(vi)) / sqrtBc2) + epsilon);
-    pv[i] = f(base - f(f(mi / denom) * stepSize));
+    pv[i] = pi * decay - (mi / (Math.sqrt(vi) * invSqrtBc2 + epsilon)) * stepSize;
   }
   return true;
 }

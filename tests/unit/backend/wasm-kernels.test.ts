@@ -1,4 +1,4 @@
-// The engine's wasm BatchMatMul / GatherV2 kernels (lib/backend/wasm-kernels.ts) against plain double-precision
+// The engine's wasm BatchMatMul / GatherV2 / ScatterNd kernels (lib/backend/wasm-kernels.ts) against plain double-precision
 // references, including every transpose/batch-broadcast combination the stock kernel sends to its slow loop.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -142,5 +142,36 @@ describe('wasm GatherV2 row copies', () => {
     expect(() => tf.gather(t, tf.tensor1d([1, 4], 'int32'))).toThrow('GatherV2: the index value 4 is not in [0, 3]');
     expect(() => tf.gather(t, tf.tensor1d([-1], 'int32'))).toThrow('GatherV2: the index value -1 is not in [0, 3]');
     t.dispose();
+  });
+});
+
+describe('wasm ScatterNd row scatter-add (embedding gradients)', () => {
+  it('adds each update row into its table row, duplicates summed, every other row zero', () => {
+    const upd = values(5 * 3, 10);
+    const ids = [4, 1, 4, 0, 4];
+    const got = tf.tidy(() => tf.scatterND(tf.tensor2d(ids, [5, 1], 'int32'), tf.tensor2d(upd, [5, 3]), [6, 3]));
+    const want = new Array(6 * 3).fill(0);
+    ids.forEach((r, i) => { for (let j = 0; j < 3; j++) want[r * 3 + j] += upd[i * 3 + j]; });
+    Array.from(got.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(want[i], 6));
+    expect(Array.from(got.dataSync().slice(2 * 3, 4 * 3))).toEqual(new Array(6).fill(0));
+    got.dispose();
+  });
+
+  it('leaves a deeper index (the stock kernel) working, and rejects a row outside the table', () => {
+    const deep = tf.tidy(() => tf.scatterND(tf.tensor2d([[1, 0], [0, 1]], [2, 2], 'int32'), tf.tensor1d([3, 5]), [2, 2]));
+    expect(Array.from(deep.dataSync())).toEqual([0, 5, 3, 0]);
+    deep.dispose();
+    expect(() => tf.tidy(() => tf.scatterND(tf.tensor2d([0, 6], [2, 1], 'int32'), tf.ones([2, 3]), [6, 3]))).toThrow('ScatterNd: the index value 6 is not in [0, 5]');
+  });
+
+  it('gives an embedding lookup the same gradient as a one-hot matmul', async () => {
+    const { embeddingLookup } = await import('@/lib/models/bert');
+    const table = tf.variable(tf.tensor2d(values(7 * 4, 11), [7, 4]));
+    const ids = tf.tensor2d([[3, 3], [6, 0]], [2, 2], 'int32');
+    const dy = tf.tensor3d(values(2 * 2 * 4, 12), [2, 2, 4]);
+    const g = tf.tidy(() => tf.variableGrads(() => embeddingLookup(table, ids).mul(dy).sum(), [table]).grads[table.name]);
+    const want = tf.tidy(() => tf.matMul(tf.oneHot(ids.flatten(), 7).toFloat(), dy.reshape([4, 4]), true, false));
+    Array.from(g.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(want.dataSync()[i], 6));
+    tf.dispose([table, ids, dy, g, want]);
   });
 });

@@ -88,12 +88,12 @@ describe('AdamW / Adam over tf.Variables', () => {
   });
 
   it('state round-trips: a restored optimizer continues exactly like the original', async () => {
-    const mk = () => tf.variable(tf.tensor1d([0.5, -0.5]));
+    const mk = () => tf.tidy(() => tf.variable(tf.tensor1d([0.5, -0.5])));
     const a = mk();
     const optA = new AdamOptimizer(new Map([['x.weight', a]]), { kind: 'adamw', weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     optA.apply({ 'x.weight': tf.tensor1d([0.3, 0.2]) }, 0.01);
     const state = await optA.getState();
-    const b = tf.variable(a.clone());
+    const b = tf.tidy(() => tf.variable(tf.tensor1d(a.dataSync()))); // its own memory (a clone shares a's), updated in place as a is
     const optB = new AdamOptimizer(new Map([['x.weight', b]]), { kind: 'adamw', weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     optB.setState(state);
     optA.apply({ 'x.weight': tf.tensor1d([-0.1, 0.7]) }, 0.01);
@@ -125,7 +125,7 @@ describe('AdamW / Adam over tf.Variables', () => {
     { kind: 'adamw' as const, scale: 1 },
     { kind: 'adamw' as const, scale: 0.37 },
     { kind: 'adam' as const, scale: 0.5 },
-  ])('the fused in-place step ($kind, gradient scale $scale) is bit-identical to the tensor-op step over 6 steps', ({ kind, scale }) => {
+  ])('the fused in-place step ($kind, gradient scale $scale) agrees with the tensor-op step to float32 rounding over 6 steps', ({ kind, scale }) => {
     const init = Array.from({ length: 96 }, (_, i) => Math.sin(i * 1.7) * 2);
     const make = () => new Map<string, tf.Variable>([
       ['enc.weight', tf.tidy(() => tf.variable(tf.tensor2d(init.slice(0, 64), [8, 8])))],
@@ -145,12 +145,17 @@ describe('AdamW / Adam over tf.Variables', () => {
       expect(fusedParams.get('enc.weight')!.dataId).toBe(id);
       tf.dispose([gw, gb]);
     }
-    for (const name of ['enc.weight', 'enc.bias']) {
-      expect(Array.from(fusedParams.get(name)!.dataSync()), name).toEqual(Array.from(opParams.get(name)!.dataSync()));
-    }
+    // the op path rounds each intermediate to float32, the fused step only its results: a few float32 ulps apart
+    const close = (a: tf.Tensor, b: tf.Tensor, what: string) => {
+      const [x, y] = [a.dataSync(), b.dataSync()];
+      const scale = Math.max(...Array.from(y, Math.abs));
+      x.forEach((xi, i) => expect(Math.abs(xi - y[i]), `${what}[${i}]: ${xi} vs ${y[i]}`).toBeLessThanOrEqual(1e-6 * scale));
+      expect(Array.from(x)).not.toEqual(Array.from(init.slice(0, x.length))); // it moved
+    };
+    for (const name of ['enc.weight', 'enc.bias']) close(fusedParams.get(name)!, opParams.get(name)!, name);
     const [sf, so] = [fused, ops].map((o) => (o as unknown as { m: Map<string, tf.Variable>; v: Map<string, tf.Variable> }));
-    expect(Array.from(sf.m.get('enc.weight')!.dataSync())).toEqual(Array.from(so.m.get('enc.weight')!.dataSync()));
-    expect(Array.from(sf.v.get('enc.weight')!.dataSync())).toEqual(Array.from(so.v.get('enc.weight')!.dataSync()));
+    close(sf.m.get('enc.weight')!, so.m.get('enc.weight')!, 'm');
+    close(sf.v.get('enc.weight')!, so.v.get('enc.weight')!, 'v');
     [fused, ops].forEach((o) => o.dispose());
     [...fusedParams.values(), ...opParams.values()].forEach((v) => v.dispose());
   });
