@@ -172,11 +172,11 @@ describe('fineTune: guards and live controls', () => {
 
   it('headLrMultiplier scales only the head\'s step: after one step the encoder matches a run without it', async () => {
     const one = { ...base, maxSteps: 1, warmupSteps: 0, schedule: 'constant' as const, maxGradNorm: 0, weightDecay: 0 };
-    const start = new Map([...track(tinyModel()).variables()].map(([n, v]) => [n, v.dataSync().slice()]));
+    const start = new Map([...track(tinyModel()).variables()].map(([n, v]) => [n, v.dataSync().slice() as Float32Array]));
     const after = async (cfg: TrainConfig) => {
       const m = track(tinyModel());
       expect(errorOf(await collect(fineTune(m, { train, validation: [] }, cfg)))).toBeUndefined();
-      return new Map([...m.variables()].map(([n, v]) => [n, v.dataSync().slice()]));
+      return new Map([...m.variables()].map(([n, v]) => [n, v.dataSync().slice() as Float32Array]));
     };
     const plain = await after(one);
     const scaled = await after({ ...one, headLrMultiplier: 10 });
