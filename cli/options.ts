@@ -123,6 +123,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'label-smoothing', type: 'number', min: 0, help: 'label smoothing for classification', defaultText: '0' },
   { name: 'class-weights', type: 'boolean', help: 'weight the loss by inverse class frequency (imbalanced data)' },
   { name: 'dropout', type: 'number', min: 0, help: "dropout in training: the classifier's, and USE-Lite's hidden dropout", defaultText: "the model's" },
+  { name: 'threads', type: 'int', min: 1, help: "head-only mode: threads that compute the frozen encoder's features (worker threads, each with a copy of the model)", defaultText: 'every core, at most 8' },
   { name: 'lora-alpha', type: 'number', min: 0, help: 'LoRA scale numerator (scale = alpha / rank)', defaultText: '2 × rank' },
   { name: 'lora-dropout', type: 'number', min: 0, help: 'dropout on the LoRA input', defaultText: '0.05' },
   { name: 'lora-targets', type: 'string', meta: 'LIST', help: 'LoRA targets: comma list of query,key,value,output,ffn', defaultText: 'query,value' },

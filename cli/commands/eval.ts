@@ -6,6 +6,7 @@ import { makeTensorBatch } from '../../lib/train/batching';
 import { encodeExamples } from '../../lib/train/encode';
 import { collectOutputs, evalFromOutputs } from '../../lib/train/evaluate';
 import type { EvalResult } from '../../lib/train/events';
+import { FeatureCache, type FeatureExtractor } from '../../lib/train/features';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor } from '../data';
@@ -16,8 +17,9 @@ export function scalarsLine(r: EvalResult): string {
   return Object.entries(r.scalars).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ');
 }
 
-/** Evaluates `model` on a labeled file, with the columns named in `opts`. */
-export async function evaluateOn(model: TaskModel, path: string, option: string, opts: ParsedOptions, cli: Cli, maxLength: number, batchSize = 64): Promise<EvalResult> {
+/** Evaluates `model` on a labeled file, with the columns named in `opts`. With `extract` (head-only mode's feature
+ *  pool), the frozen encoder's features come from it and only the head runs here. */
+export async function evaluateOn(model: TaskModel, path: string, option: string, opts: ParsedOptions, cli: Cli, maxLength: number, batchSize = 64, extract?: FeatureExtractor): Promise<EvalResult> {
   const t = await loadTable(path, option);
   const task = model.task === 'token-classification' ? undefined : model.task;
   const { mapping, guessed } = mappingFor(t, { text: str(opts, 'text-column'), textPair: str(opts, 'text-pair-column'), label: str(opts, 'label-column'), labelSeparator: str(opts, 'label-separator'), task }, true);
@@ -33,11 +35,14 @@ export async function evaluateOn(model: TaskModel, path: string, option: string,
   }
   const pad = { padId: model.tokenizer.padId, multiple: 16, cap: model.tokenizer.modelMaxLength };
   let done = 0;
+  const cache = extract ? await FeatureCache.build(model, [enc], batchSize, pad, undefined, extract) : null;
   const outputs = await collectOutputs(enc, batchSize, (idx) => {
     done += idx.length;
     cli.progress.update({ label: `evaluate ${path}`, done, total: enc.length });
+    if (cache) return model.headForward(cache.batch(0, idx, pad).features, { training: false });
     return model.forward(makeTensorBatch(enc, idx, pad), { training: false });
   });
+  cache?.dispose();
   return evalFromOutputs(model.task, outputs, enc, model.labels);
 }
 

@@ -16,6 +16,7 @@ import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor, withFlags } from '../data';
 import { loadBase, saveTrained } from '../models';
 import { hubEndpointFrom, parseMode, relabelOption, trainConfigFrom } from '../options';
+import { createFeaturePool, defaultThreads, type FeaturePool } from '../feature-pool';
 import { evaluateOn, scalarsLine } from './eval';
 
 type TaskName = 'classification' | 'multilabel' | 'regression';
@@ -82,6 +83,7 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
   }
   const tokenizer = base.tokenizer;
   let model: TaskModel;
+  let pool: FeaturePool | null = null;
   try {
     model = createTaskModel({ encoder: base.encoder, tokenizer, task, labels, mode, seed, classifierDropout: num(opts, 'dropout') });
   } catch (e) {
@@ -129,12 +131,13 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
       process.once('SIGINT', () => process.exit(130));
     };
     process.once('SIGINT', onSigint);
+    pool = mode.kind === 'head' ? await startFeaturePool(model, num(opts, 'threads') ?? defaultThreads(), cli) : null;
     const t0 = performance.now();
     let done: Extract<TrainEvent, { type: 'done' }> | null = null;
     let totalSteps = 0;
     let epochs = config.epochs;
     try {
-      for await (const ev of fineTune(model, data, config, { signal: abort.signal, runId: 'run' })) {
+      for await (const ev of fineTune(model, data, config, { signal: abort.signal, runId: 'run', featureExtractor: pool?.extract })) {
         metrics.write(`${JSON.stringify(ev)}\n`);
         switch (ev.type) {
           case 'start':
@@ -177,7 +180,7 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
 
     let test: EvalResult | null = null;
     const testPath = str(opts, 'test');
-    if (testPath) test = await evaluateOn(model, testPath, '--test', opts, cli, maxLen);
+    if (testPath) test = await evaluateOn(model, testPath, '--test', opts, cli, maxLen, 64, pool?.extract);
 
     const result = {
       out,
@@ -197,7 +200,22 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
     if (e instanceof UserError) throw relabelOption(e);
     throw e;
   } finally {
+    await pool?.close();
     model.dispose();
+  }
+}
+
+/** Head-only mode: the pool of threads that compute the encoder's features, or null to compute them in this thread
+ *  (one thread asked for, or the workers could not start: said on stderr, the run goes on). */
+async function startFeaturePool(model: TaskModel, threads: number, cli: Cli): Promise<FeaturePool | null> {
+  if (threads <= 1) return null;
+  try {
+    const pool = await createFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'encoder features', done, total }));
+    cli.log(`computing encoder features on ${pool.threads} threads`);
+    return pool;
+  } catch (e) {
+    cli.log(`computing encoder features in one thread: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
   }
 }
 

@@ -1,35 +1,74 @@
 // Head-only mode: the encoder is frozen, so its features are computed once per example (no gradient) and kept as
-// plain Float32Arrays; each step then runs only the head on a batch of cached features.
+// plain Float32Arrays; each step then runs only the head on a batch of cached features. Computing them is the long
+// part of a head-only run, so it goes through one seam, a FeatureExtractor: in this thread by default, or spread over
+// worker threads by a runtime that has them (the CLI's pool: cli/feature-pool.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { TaskModel } from '@/lib/models/types';
 import { makeTensorBatch, paddedLength, planEval, type PadOptions } from './batching';
 import type { EncodedExample } from './encode';
 
+export interface FeatureRows {
+  /** per example, in the examples' order: [F] for sequence features or [tokens · H] for token features */
+  rows: Float32Array[];
+  width: number;
+  perToken: boolean;
+}
+
+/** Encoder features of examples, computed in evaluation batches (length-sorted `planEval` batches of `batchSize`). */
+export type FeatureExtractor = (examples: EncodedExample[], batchSize: number, pad: PadOptions, signal?: AbortSignal) => Promise<FeatureRows>;
+
+/** The rows of one batch's feature tensor data ([B, F] or [B, T, H]), cut to each example's own length. */
+export function rowsOfBatch(data: Float32Array, shape: number[], idx: number[], examples: EncodedExample[]): { rows: Float32Array[]; width: number; perToken: boolean } {
+  const perToken = shape.length === 3;
+  const width = shape[shape.length - 1];
+  const t = perToken ? shape[1] : 1;
+  const rows = idx.map((ex, r) => data.slice(r * t * width, (r * t + (perToken ? examples[ex].ids.length : 1)) * width));
+  return { rows, width, perToken };
+}
+
+/** Features of the given batches (indices into `examples`), computed in this thread; rows keyed by example index. */
+export async function featuresOfBatches(model: TaskModel, examples: EncodedExample[], batches: number[][], pad: PadOptions, signal?: AbortSignal, onBatch?: (done: number) => void): Promise<{ rows: Map<number, Float32Array>; width: number; perToken: boolean }> {
+  const rows = new Map<number, Float32Array>();
+  let width = 0;
+  let perToken = false;
+  let done = 0;
+  for (const idx of batches) {
+    if (signal?.aborted) break;
+    const f = tf.tidy(() => model.features(makeTensorBatch(examples, idx, pad)));
+    const data = (await f.data()) as Float32Array;
+    const shape = f.shape;
+    f.dispose();
+    const r = rowsOfBatch(data, shape, idx, examples);
+    ({ width, perToken } = r);
+    idx.forEach((ex, i) => rows.set(ex, r.rows[i]));
+    onBatch?.((done += idx.length));
+  }
+  return { rows, width, perToken };
+}
+
+/** The in-thread extractor. */
+export function localFeatureExtractor(model: TaskModel): FeatureExtractor {
+  return async (examples, batchSize, pad, signal) => {
+    const r = await featuresOfBatches(model, examples, planEval(examples.map((e) => e.ids.length), batchSize), pad, signal);
+    return { rows: examples.map((_, i) => r.rows.get(i)!), width: r.width, perToken: r.perToken };
+  };
+}
+
 export class FeatureCache {
-  /** per split, per example: [F] for sequence features or [tokens · H] for token features */
   private constructor(private readonly rows: Float32Array[][], private readonly width: number, private readonly perToken: boolean) {}
 
-  static async build(model: TaskModel, splits: EncodedExample[][], batchSize: number, pad: PadOptions, signal?: AbortSignal): Promise<FeatureCache> {
+  static async build(model: TaskModel, splits: EncodedExample[][], batchSize: number, pad: PadOptions, signal?: AbortSignal, extract: FeatureExtractor = localFeatureExtractor(model)): Promise<FeatureCache> {
     let width = 0;
     let perToken = false;
     const rows: Float32Array[][] = [];
     for (const examples of splits) {
-      const out: Float32Array[] = new Array(examples.length);
-      for (const idx of planEval(examples.map((e) => e.ids.length), batchSize)) {
-        if (signal?.aborted) break;
-        const f = tf.tidy(() => model.features(makeTensorBatch(examples, idx, pad)));
-        const data = (await f.data()) as Float32Array;
-        const shape = f.shape;
-        f.dispose();
-        perToken = shape.length === 3;
-        width = shape[shape.length - 1];
-        const t = perToken ? (shape[1] as number) : 1;
-        idx.forEach((ex, r) => {
-          const len = perToken ? examples[ex].ids.length : 1;
-          out[ex] = data.slice(r * t * width, (r * t + len) * width);
-        });
+      if (!examples.length || signal?.aborted) {
+        rows.push([]);
+        continue;
       }
-      rows.push(out);
+      const r = await extract(examples, batchSize, pad, signal);
+      ({ width, perToken } = r);
+      rows.push(r.rows);
     }
     return new FeatureCache(rows, width, perToken);
   }

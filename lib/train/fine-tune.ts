@@ -20,7 +20,7 @@ import { AdamOptimizer } from './optimizer';
 import { Rng } from './rng';
 import { learningRateAt, resolveWarmup } from './schedule';
 import { assignVariables, readVariables } from './state';
-import { FeatureCache } from './features';
+import { FeatureCache, type FeatureExtractor } from './features';
 
 export interface TrainData {
   train: EncodedExample[];
@@ -33,6 +33,9 @@ export interface FineTuneOptions {
   runId?: string;
   resumeFrom?: Checkpoint;
   controls?: RunControls;
+  /** head-only mode: computes the frozen encoder's features (default: in this thread; the CLI spreads it over
+   *  worker threads) */
+  featureExtractor?: FeatureExtractor;
 }
 
 /** Dropout seed for one micro-batch: a function of the run seed and the position only, never of process history. */
@@ -144,7 +147,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
     let featureCacheSec: number | undefined;
     if (headOnly) {
       const t0 = performance.now();
-      features = await FeatureCache.build(model, [data.train, data.validation], cfg.evalBatchSize, pad, signal);
+      features = await FeatureCache.build(model, [data.train, data.validation], cfg.evalBatchSize, pad, signal, opts.featureExtractor);
       featureCacheSec = (performance.now() - t0) / 1000;
     }
     const counts = model.paramCounts();

@@ -24,10 +24,23 @@ const out = join(dir, 'run');
 
 describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 epoch, max length 16)', () => {
   let trained: Record<string, unknown>;
+  let stderr = '';
+  const trainArgs = ['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--model', 'use-lite', '--mode', 'head', '--epochs', '1', '--batch-size', '8', '--lr', '0.01', '--max-length', '16', '--seed', '3'];
   beforeAll(async () => {
-    const r = await runCli(['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--model', 'use-lite', '--mode', 'head', '--epochs', '1', '--batch-size', '8', '--lr', '0.01', '--max-length', '16', '--seed', '3', '--out', out]);
+    const r = await runCli([...trainArgs, '--threads', '2', '--out', out]);
     if (r.code !== 0) throw new Error(`train exited ${r.code}: ${r.stderr}`);
     trained = lastJson(r.stdout);
+    stderr = r.stderr;
+  }, 300_000);
+
+  it('computes the encoder features on worker threads, with the same result as in one thread', async () => {
+    expect(stderr).toContain('computing encoder features on 2 threads');
+    const r = await runCli([...trainArgs, '--threads', '1', '--out', join(dir, 'one-thread')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('computing encoder features on');
+    const one = lastJson(r.stdout);
+    expect(one.validation).toEqual(trained.validation);
+    expect(one.best).toEqual(trained.best);
   }, 300_000);
 
   it('prints the final validation metrics as the last stdout line', () => {
