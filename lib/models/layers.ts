@@ -54,9 +54,9 @@ export function matMulWt(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
 
 /**
  * x·W + b for a 2-D x [M, in], with W in PyTorch's [out, in] layout (`layout: 'out-in'`) or TF's [in, out]
- * (`'in-out'`). Its backward is written out so that every product is a plain 2-D matmul and the one large transpose
- * (of dy) also gives the bias gradient as a last-axis sum: autodiff of `add(y, b)` would reduce dy over its first
- * axis, which the wasm backend does by transposing all of dy again (2.4 ms for [2048, 128] against 0.2 ms).
+ * (`'in-out'`). Its backward is written out so that every product is a plain 2-D matmul with one large transpose,
+ * of the smaller of dy and x, which also serves the bias gradient: autodiff of `add(y, b)` would reduce dy over its
+ * first axis, which the wasm backend does by transposing all of dy again (2.4 ms for [2048, 128] against 0.2 ms).
  */
 type AffineLayout = 'out-in' | 'in-out';
 type CustomGradBody = Parameters<typeof tf.customGrad>[0];
@@ -65,11 +65,22 @@ type CustomGradBody = Parameters<typeof tf.customGrad>[0];
 function affineOps(layout: AffineLayout) {
   const outIn = layout === 'out-in';
   const forward = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.matMul(x, outIn ? w.transpose() : w);
-  /** dx, dW (in W's layout) and dyᵀ, whose last-axis sum is the bias gradient */
-  const backward = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor, tf.Tensor, tf.Tensor] => {
-    const dyT = dy.transpose(); // [out, M]
-    const dWoi = tf.matMul(dyT, x); // [out, in]
-    return [tf.matMul(dy, outIn ? w : w.transpose()), outIn ? dWoi : dWoi.transpose(), dyT];
+  /**
+   * dx, dW (in W's layout) and the bias gradient (a function: only the biased op asks for it). dW needs one of the
+   * two [M, ·] operands transposed: dy [M, out] or x [M, in], whichever is smaller (a feed-forward layer's dy is 3–4×
+   * its x); with dyᵀ the bias gradient is its last-axis sum, with xᵀ a [1, M]·dy product.
+   */
+  const backward = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor, tf.Tensor, () => tf.Tensor] => {
+    const dx = tf.matMul(dy, outIn ? w : w.transpose());
+    const [m, nIn] = x.shape;
+    const nOut = dy.shape[1];
+    if (nOut <= nIn) {
+      const dyT = dy.transpose(); // [out, M]
+      const dWoi = tf.matMul(dyT, x); // [out, in]
+      return [dx, outIn ? dWoi : dWoi.transpose(), () => dyT.sum(-1)];
+    }
+    const dWio = tf.matMul(x.transpose(), dy); // [in, out]
+    return [dx, outIn ? dWio.transpose() : dWio, () => tf.matMul(tf.ones([1, m]), dy).reshape([nOut])];
   };
   const plain = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([x, w]);
@@ -80,8 +91,8 @@ function affineOps(layout: AffineLayout) {
     return {
       value: forward(x, w).add(b),
       gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => {
-        const [dx, dW, dyT] = backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
-        return [dx, dW, dyT.sum(-1).reshape(b.shape)];
+        const [dx, dW, db] = backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
+        return [dx, dW, db().reshape(b.shape)];
       },
     };
   }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;

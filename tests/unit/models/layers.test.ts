@@ -31,11 +31,17 @@ describe('dropout', () => {
 });
 
 describe('affine', () => {
-  it.each(['out-in', 'in-out'] as const)('x·W + b (%s layout) and its gradients match autodiff of the plain ops', (layout) => {
-    const x = tf.randomNormal([6, 4], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const w = tf.randomNormal(layout === 'out-in' ? [3, 4] : [4, 3], 0, 1, 'float32', 2);
-    const b = tf.randomNormal([3], 0, 1, 'float32', 3);
-    const r = tf.randomNormal([6, 3], 0, 1, 'float32', 4);
+  // out < in transposes dy for the weight gradient, out > in transposes x: both backward forms
+  it.each([
+    { layout: 'out-in' as const, nIn: 4, nOut: 3 },
+    { layout: 'in-out' as const, nIn: 4, nOut: 3 },
+    { layout: 'out-in' as const, nIn: 3, nOut: 5 },
+    { layout: 'in-out' as const, nIn: 3, nOut: 5 },
+  ])('x·W + b ($layout layout, in $nIn, out $nOut) and its gradients match autodiff of the plain ops', ({ layout, nIn, nOut }) => {
+    const x = tf.randomNormal([6, nIn], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const w = tf.randomNormal(layout === 'out-in' ? [nOut, nIn] : [nIn, nOut], 0, 1, 'float32', 2);
+    const b = tf.randomNormal([nOut], 0, 1, 'float32', 3);
+    const r = tf.randomNormal([6, nOut], 0, 1, 'float32', 4);
     const plain = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.matMul(xi as tf.Tensor2D, (layout === 'out-in' ? wi.transpose() : wi) as tf.Tensor2D).add(bi);
     const loss = (f: (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => f(a, c, d).mul(r).sum();
     const want = tf.grads(loss(plain))([x, w, b]);
