@@ -16,6 +16,11 @@
 // The stock kernel takes ~80 ms for 2,048 rows into bert's 30,522 × 128 table; with one index per row (index depth
 // 1, the only case the engine emits) it is a fill and one add loop per row here.
 //
+// FinetuneLayerNorm / FinetuneLayerNormGrad: LayerNorm over the last axis and its backward, one pass per row each.
+// As tensor ops the backward reduces the scale and shift gradients over every row, which the wasm Sum does by
+// transposing the whole [rows, H] gradient first (a bert-tiny LayerNorm took ~8.6 ms forward + backward at
+// [2048, 128]). layers.ts calls them where they are registered.
+//
 // It relies on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
 // `_BatchMatMul`), pinned by package.json to 4.22.0; `installWasmMatMul` checks they exist and leaves the stock
 // kernel in place otherwise.
@@ -170,8 +175,81 @@ function scatterNd(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
   return out;
 }
 
-/** Replaces the wasm backend's BatchMatMul, GatherV2 and ScatterNd kernels with the ones above. Returns false (and changes
- *  nothing) when the backend's internals are not what these kernels expect. Idempotent. */
+export const LAYER_NORM_KERNEL = 'FinetuneLayerNorm';
+export const LAYER_NORM_GRAD_KERNEL = 'FinetuneLayerNormGrad';
+
+/** Float32Array views of float32 tensors on the heap (take them after the last allocation). */
+function heapViews(backend: WasmBackend, ...ts: tf.TensorInfo[]): Float32Array[] {
+  const buf = backend.wasm.HEAPU8.buffer;
+  return ts.map((t) => new Float32Array(buf, backend.dataIdMap.get(t.dataId).memoryOffset, size(t.shape)));
+}
+
+/** x [N, H], gamma [H], beta [H] -> y [N, H], mean [N], rstd [N] (1/sqrt(var + eps), the biased variance) */
+function layerNorm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
+  const backend = args.backend as WasmBackend;
+  const { x, gamma, beta } = args.inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+  const eps = (args.attrs as { eps: number }).eps;
+  const [n, h] = x.shape;
+  const y = backend.makeOutput([n, h], 'float32');
+  const mean = backend.makeOutput([n], 'float32');
+  const rstd = backend.makeOutput([n], 'float32');
+  const [xv, gv, bv, yv, mv, rv] = heapViews(backend, x, gamma, beta, y, mean, rstd);
+  for (let r = 0, o = 0; r < n; r++, o += h) {
+    let sum = 0;
+    for (let j = 0; j < h; j++) sum += xv[o + j];
+    const mu = sum / h;
+    let sq = 0;
+    for (let j = 0; j < h; j++) {
+      const d = xv[o + j] - mu;
+      sq += d * d;
+    }
+    const rs = 1 / Math.sqrt(sq / h + eps);
+    for (let j = 0; j < h; j++) yv[o + j] = (xv[o + j] - mu) * rs * gv[j] + bv[j];
+    mv[r] = mu;
+    rv[r] = rs;
+  }
+  return [y, mean, rstd];
+}
+
+/** dy, x [N, H], gamma [H], mean, rstd [N] -> dx [N, H], dgamma [H], dbeta [H] */
+function layerNormGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
+  const backend = args.backend as WasmBackend;
+  const { dy, x, gamma, mean, rstd } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'rstd', tf.TensorInfo>;
+  const [n, h] = x.shape;
+  const dx = backend.makeOutput([n, h], 'float32');
+  const dgamma = backend.makeOutput([h], 'float32');
+  const dbeta = backend.makeOutput([h], 'float32');
+  const [dyv, xv, gv, mv, rv, dxv, dgv, dbv] = heapViews(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
+  const accG = new Float64Array(h);
+  const accB = new Float64Array(h);
+  const xhat = new Float64Array(h);
+  for (let r = 0, o = 0; r < n; r++, o += h) {
+    const mu = mv[r];
+    const rs = rv[r];
+    let sumG = 0;
+    let sumGX = 0;
+    for (let j = 0; j < h; j++) {
+      const xh = (xv[o + j] - mu) * rs;
+      const d = dyv[o + j];
+      const g = d * gv[j];
+      xhat[j] = xh;
+      sumG += g;
+      sumGX += g * xh;
+      accG[j] += d * xh;
+      accB[j] += d;
+    }
+    const mG = sumG / h;
+    const mGX = sumGX / h;
+    for (let j = 0; j < h; j++) dxv[o + j] = rs * (dyv[o + j] * gv[j] - mG - xhat[j] * mGX);
+  }
+  dgv.set(accG);
+  dbv.set(accB);
+  return [dx, dgamma, dbeta];
+}
+
+/** Replaces the wasm backend's BatchMatMul, GatherV2 and ScatterNd kernels with the ones above and adds the
+ *  LayerNorm ones. Returns false (and changes nothing) when the backend's internals are not what these kernels
+ *  expect. Idempotent. */
 export function installWasmKernels(): boolean {
   if (stock) return true;
   const config = tf.getKernel('BatchMatMul', 'wasm');
@@ -191,6 +269,8 @@ export function installWasmKernels(): boolean {
   stockScatter = scatter.kernelFunc as unknown as KernelFn;
   tf.unregisterKernel('ScatterNd', 'wasm');
   tf.registerKernel({ ...scatter, kernelFunc: scatterNd as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: LAYER_NORM_KERNEL, backendName: 'wasm', kernelFunc: layerNorm as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: LAYER_NORM_GRAD_KERNEL, backendName: 'wasm', kernelFunc: layerNormGrad as unknown as tf.KernelFunc });
   return true;
 }
 

@@ -8,7 +8,7 @@ import { readSafetensors } from '../io/safetensors';
 import type { FileSource, ProgressFn } from '../io/source';
 import { SentencePieceTokenizer } from '../tokenize/sentencepiece';
 import { embeddingLookup } from './bert';
-import { affine, dropout, matMulPlain, matMulWt, resetDropoutCounter, swapLast, type LayerContext, type LoraAdapter } from './layers';
+import { affine, dropout, layerNormOp, matMulPlain, matMulWt, resetDropoutCounter, swapLast, type LayerContext, type LoraAdapter } from './layers';
 import type { Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch, TextTokenizer } from './types';
 
 /** config.json of a USE-Lite checkpoint: Hugging Face key names where one exists. */
@@ -216,11 +216,7 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
     return y.reshape([b, t, out]);
   };
   // mean, (x-mean)², +eps, rsqrt, ·scale, +bias: the graph's own order
-  const layerNorm = (x: tf.Tensor, scale: string, bias: string): tf.Tensor => {
-    const centered = x.sub(x.mean(-1, true));
-    const rs = tf.rsqrt(centered.square().mean(-1, true).add(eps));
-    return rs.mul(P(scale)).mul(centered).add(P(bias));
-  };
+  const layerNorm = (x: tf.Tensor, scale: string, bias: string): tf.Tensor => layerNormOp(x, P(scale), P(bias), eps);
 
   const layer = (i: number, x: tf.Tensor3D, m3: tf.Tensor, bias4: tf.Tensor, ctx: LayerContext): tf.Tensor3D => {
     const n = useLiteLayerNames(i);

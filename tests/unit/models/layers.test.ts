@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
-import { affine, dropout, dropoutMask } from '@/lib/models/layers';
+import { affine, dropout, dropoutMask, layerNormOp } from '@/lib/models/layers';
+import { LAYER_NORM_KERNEL } from '@/lib/backend/wasm-kernels';
 
 beforeAll(useWasm);
 
@@ -51,5 +52,59 @@ describe('affine', () => {
     got.forEach((g, i) => expect(diff(g, want[i]), `gradient ${i}`).toBeLessThan(1e-5));
     const noBias = tf.grads((a: tf.Tensor, c: tf.Tensor) => affine(a as tf.Tensor2D, c, undefined, layout).mul(r).sum())([x, w]);
     noBias.forEach((g, i) => expect(diff(g, want[i])).toBeLessThan(1e-5));
+  });
+});
+
+describe('layerNormOp (fused wasm kernels)', () => {
+  /** LayerNorm over the last axis in double precision, and its gradients for loss = Σ y·r. */
+  function reference(x: number[][], g: number[], b: number[], r: number[][], eps: number) {
+    const h = g.length;
+    const dg = new Array(h).fill(0), db = new Array(h).fill(0);
+    const y: number[][] = [], dx: number[][] = [];
+    for (let i = 0; i < x.length; i++) {
+      const mu = x[i].reduce((a, v) => a + v, 0) / h;
+      const rs = 1 / Math.sqrt(x[i].reduce((a, v) => a + (v - mu) ** 2, 0) / h + eps);
+      const xh = x[i].map((v) => (v - mu) * rs);
+      y.push(xh.map((v, j) => v * g[j] + b[j]));
+      const gg = r[i].map((v, j) => v * g[j]);
+      const mG = gg.reduce((a, v) => a + v, 0) / h;
+      const mGX = gg.reduce((a, v, j) => a + v * xh[j], 0) / h;
+      dx.push(gg.map((v, j) => rs * (v - mG - xh[j] * mGX)));
+      for (let j = 0; j < h; j++) {
+        dg[j] += r[i][j] * xh[j];
+        db[j] += r[i][j];
+      }
+    }
+    return { y, dx, dg, db };
+  }
+
+  it('runs as one kernel each way on wasm and matches LayerNorm and its three gradients in double precision', () => {
+    expect(tf.getKernel(LAYER_NORM_KERNEL, 'wasm')).toBeDefined();
+    const rows = 2 * 5, h = 7, eps = 1e-5;
+    const xs = Array.from({ length: rows }, (_, i) => Array.from({ length: h }, (_, j) => Math.sin(i * 3.1 + j * 1.3) * (1 + i) + i * 0.5));
+    const g = Array.from({ length: h }, (_, j) => 0.5 + j * 0.2), b = Array.from({ length: h }, (_, j) => j * 0.1 - 0.3);
+    const r = Array.from({ length: rows }, (_, i) => Array.from({ length: h }, (_, j) => Math.cos(i + j * 0.7)));
+    const want = reference(xs, g, b, r, eps);
+    const x = tf.tensor3d(xs.flat(), [2, 5, h]);
+    const [gt, bt, rt] = [tf.tensor1d(g), tf.tensor1d(b), tf.tensor3d(r.flat(), [2, 5, h])];
+    const y = tf.tidy(() => layerNormOp(x, gt, bt, eps));
+    expect(y.shape).toEqual([2, 5, h]);
+    y.dataSync().forEach((v, i) => expect(v).toBeCloseTo(want.y.flat()[i], 5));
+    const [dx, dg, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => layerNormOp(a, c, d, eps).mul(rt).sum())([x, gt, bt]);
+    dx.dataSync().forEach((v, i) => expect(v, `dx[${i}]`).toBeCloseTo(want.dx.flat()[i], 5));
+    dg.dataSync().forEach((v, i) => expect(v, `dgamma[${i}]`).toBeCloseTo(want.dg[i], 5));
+    db.dataSync().forEach((v, i) => expect(v, `dbeta[${i}]`).toBeCloseTo(want.db[i], 5));
+    tf.dispose([x, gt, bt, rt, y, dx, dg, db]);
+  });
+
+  it('keeps the tensor count flat over forward + backward', () => {
+    const x = tf.randomNormal([4, 6, 8]);
+    const [g, b] = [tf.variable(tf.ones([8])), tf.variable(tf.zeros([8]))];
+    const step = () => tf.tidy(() => { tf.variableGrads(() => layerNormOp(x, g, b, 1e-12).square().sum(), [g, b]); });
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, g, b]);
   });
 });
