@@ -16,7 +16,7 @@ import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor, withFlags } from '../data';
 import { loadBase, saveTrained } from '../models';
 import { hubEndpointFrom, parseMode, relabelOption, trainConfigFrom } from '../options';
-import { createFeaturePool, defaultThreads, type FeaturePool } from '../feature-pool';
+import { createNodeFeaturePool, defaultThreads, type FeaturePool } from '../feature-pool';
 import { evaluateOn, scalarsLine } from './eval';
 
 type TaskName = 'classification' | 'multilabel' | 'regression';
@@ -210,7 +210,7 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
 async function startFeaturePool(model: TaskModel, threads: number, cli: Cli): Promise<FeaturePool | null> {
   if (threads <= 1) return null;
   try {
-    const pool = await createFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'encoder features', done, total }));
+    const pool = await createNodeFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'encoder features', done, total }));
     cli.log(`computing encoder features on ${pool.threads} threads`);
     return pool;
   } catch (e) {
