@@ -11,7 +11,7 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
-function startNodeWorker(setup: WorkerSetup): PoolPort {
+export function startNodeWorker(setup: WorkerSetup): PoolPort {
   const w = new Worker(new URL('./bin/feature-worker.mjs', import.meta.url), { workerData: setup });
   return {
     post: (m) => w.postMessage(m),

@@ -1,4 +1,4 @@
-// Bundles the engine worker with esbuild into public/engine/ (git-ignored). The worker is bundled outside Next on
+// Bundles the engine worker (and its feature threads) with esbuild into public/engine/ (git-ignored). The worker is bundled outside Next on
 // purpose: tfjs-backend-wasm starts its pthreads from its own factory's source text (Function.toString), which
 // survives esbuild but not Turbopack's module rewriting, so wasm threads only work in a bundle built this way.
 import { build, context } from 'esbuild';
@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
 const options = {
-  entryPoints: [join(root, 'workers/engine.worker.ts')],
-  outfile: join(root, 'public/engine/engine.worker.js'),
+  // the engine worker, and the feature threads it starts for head-only runs (workers/feature.worker.ts)
+  entryPoints: { 'engine.worker': join(root, 'workers/engine.worker.ts'), 'feature.worker': join(root, 'workers/feature.worker.ts') },
+  outdir: join(root, 'public/engine'),
   bundle: true,
   format: 'esm',
   platform: 'browser',

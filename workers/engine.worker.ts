@@ -10,15 +10,39 @@ import * as models from '../lib/session/models';
 import * as runs from '../lib/session/runs';
 import * as use from '../lib/session/inference';
 import * as zip from '../lib/session/zip';
+import type { FromWorker, StartWorker } from '../lib/train/feature-pool';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const host: SessionHost = { post: (ev: EngineEvent, transfer: Transferable[] = []) => scope.postMessage(ev, transfer) };
 const post = host.post;
 
+/** A feature thread (workers/feature.worker.ts, bundled next to this file) for head-only runs' pool. */
+const startFeatureWorker: StartWorker = (setup) => {
+  const w = new Worker(new URL('./feature.worker.js', import.meta.url), { type: 'module' });
+  w.postMessage({ setup });
+  return {
+    post: (m) => w.postMessage(m),
+    listen(onMessage, onError) {
+      const m = (e: MessageEvent<FromWorker>) => onMessage(e.data);
+      const err = (e: ErrorEvent) => onError(new Error(e.message || 'the feature worker failed to load'));
+      w.addEventListener('message', m);
+      w.addEventListener('error', err);
+      return () => {
+        w.removeEventListener('message', m);
+        w.removeEventListener('error', err);
+      };
+    },
+    terminate: () => w.terminate(),
+  };
+};
+
 async function handle(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'init': {
       const info = await initBackend({ preference: cmd.preference, wasmPath: cmd.wasmPath });
+      // head-only runs on wasm spread the encoder's features over the cores (one thread per core, at most 4)
+      const cores = Math.min(4, navigator.hardwareConcurrency || 1);
+      host.featureWorkers = { start: startFeatureWorker, threads: cores, backend: { preference: 'wasm', wasmPath: cmd.wasmPath, wasmThreads: false } };
       post({ type: 'ready', requestId: cmd.requestId, info });
       return;
     }

@@ -61,6 +61,9 @@ export interface InitOptions {
   /** On wasm, use the engine's BatchMatMul/GatherV2 kernels (lib/backend/wasm-kernels.ts). Default true; false keeps
    *  tfjs's stock kernels (benchmarks compare the two). */
   fastWasmKernels?: boolean;
+  /** false: the single-threaded wasm build even where threads are available (a feature-pool thread is itself one of
+   *  the parallel threads; the threaded build would start its own pool of workers). Default true. */
+  wasmThreads?: boolean;
 }
 
 export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> {
@@ -70,7 +73,9 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
   // tfjs-wasm's default pool is half the logical cores (it assumes 2 hyper-threads per core), i.e. ONE thread on a
   // 2-core machine; use every logical core instead, capped at the 8 pre-spawned pthread workers.
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0;
-  if (env.crossOriginIsolated && cores > 0) setThreadsCount(Math.min(8, cores));
+  const threaded = env.crossOriginIsolated && opts.wasmThreads !== false;
+  if (opts.wasmThreads === false) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  if (threaded && cores > 0) setThreadsCount(Math.min(8, cores));
   const failed: BackendInfo['failed'] = [];
   for (const backend of plan.order) {
     try {
@@ -91,7 +96,7 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
         failed,
         adapter: env.webgpu,
         crossOriginIsolated: env.crossOriginIsolated,
-        threads: backend === 'wasm' && env.crossOriginIsolated ? threadsInUse() : 1,
+        threads: backend === 'wasm' && threaded ? threadsInUse() : 1,
       };
     } catch (e) {
       failed.push({ backend, error: e instanceof Error ? e.message : String(e) });

@@ -1,6 +1,7 @@
 // Training runs: "load dataset rows from the db, split, tokenize, build the TaskModel, run fineTune, persist events and
 // checkpoints", resume from the last checkpoint (the step counter continues), live controls, sweeps, stored history.
 // Step events are batched: one message and one metrics write per FLUSH_MS, so the page updates a few times a second.
+import * as tf from '@tensorflow/tfjs';
 import { UserError, toErrorInfo, type ErrorInfo } from '../errors';
 import { createTaskModel } from '../models/task-model';
 import type { FineTuneMode, TaskModel } from '../models/types';
@@ -11,6 +12,8 @@ import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { encodeExamples } from '../train/encode';
 import { RunControls, type TrainEvent } from '../train/events';
+import { createFeaturePool, type FeaturePool } from '../train/feature-pool';
+import { localFeatureExtractor, type FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
 import type { TrainConfig } from '../train/config';
 import { validateConfig, type RunConfig } from './config';
@@ -165,15 +168,29 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
     }
   };
 
+  let pool: FeaturePool | null = null;
   try {
     await db.runs.update(runId, { status: 'running', updatedAt: Date.now() });
     await status('running');
-    for await (const ev of fineTune(p.model, p.data, { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(p.classWeights ? { classWeights: p.classWeights } : {}) }, { signal: abort.signal, store, runId, controls, resumeFrom }) as AsyncGenerator<TrainEvent>) {
+    let featureExtractor: FeatureExtractor | undefined;
+    if (c.mode === 'head') {
+      let threads = 1;
+      let last = 0;
+      const onProgress = (done: number, total: number) => {
+        if (Date.now() - last < 250 && done < total) return;
+        last = Date.now();
+        void status('running', { message: `Encoding the data once (head-only mode${threads > 1 ? `, ${threads} threads` : ''}): ${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.` });
+      };
+      pool = await startFeaturePool(host, p.model, onProgress, (m) => status('running', { message: m }));
+      threads = pool?.threads ?? 1;
+      featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
+    }
+    for await (const ev of fineTune(p.model, p.data, { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(p.classWeights ? { classWeights: p.classWeights } : {}) }, { signal: abort.signal, store, runId, controls, resumeFrom, featureExtractor }) as AsyncGenerator<TrainEvent>) {
       switch (ev.type) {
         case 'start':
           progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };
           plan = { epochs: ev.epochs, totalSteps: ev.totalSteps };
-          if (ev.featureCacheSec !== undefined) await status('running', { message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s (head-only mode).` });
+          if (ev.featureCacheSec !== undefined) await status('running', { message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s${pool ? ` on ${pool.threads} threads` : ''} (head-only mode).` });
           await flush(true);
           break;
         case 'step': {
@@ -236,6 +253,19 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
     await status('failed', { error });
   } finally {
     liveRuns.delete(runId);
+    await pool?.close();
+  }
+}
+
+/** Head-only mode on wasm: a pool of feature threads where the host can start them, else null (one thread). */
+async function startFeaturePool(host: SessionHost, model: TaskModel, onProgress: (done: number, total: number) => void, say: (message: string) => Promise<void>): Promise<FeaturePool | null> {
+  const w = host.featureWorkers;
+  if (!w || w.threads <= 1 || tf.getBackend() !== 'wasm') return null;
+  try {
+    return await createFeaturePool(model, w.threads, w.start, w.backend, onProgress);
+  } catch (e) {
+    await say(`Encoding the data in one thread: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
   }
 }
 

@@ -47,9 +47,9 @@ export async function featuresOfBatches(model: TaskModel, examples: EncodedExamp
 }
 
 /** The in-thread extractor. */
-export function localFeatureExtractor(model: TaskModel): FeatureExtractor {
+export function localFeatureExtractor(model: TaskModel, onProgress?: (done: number, total: number) => void): FeatureExtractor {
   return async (examples, batchSize, pad, signal) => {
-    const r = await featuresOfBatches(model, examples, planEval(examples.map((e) => e.ids.length), batchSize), pad, signal);
+    const r = await featuresOfBatches(model, examples, planEval(examples.map((e) => e.ids.length), batchSize), pad, signal, onProgress && ((done) => onProgress(done, examples.length)));
     return { rows: examples.map((_, i) => r.rows.get(i)!), width: r.width, perToken: r.perToken };
   };
 }

@@ -64,6 +64,8 @@ describe('full flow on the sample data', () => {
     await check('train');
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
+    // head-only on wasm: the encoder's features are computed on one feature thread per core (this machine has 2+)
+    await page.getByText(/Encoded the data once in [\d.]+ s on \d threads/).waitFor({ timeout: 240_000 });
     await page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 240_000 });
     const err = await page.getByTestId('run-error').textContent().catch(() => null);
     expect(await runStatus(page), err ?? '').toBe('done');

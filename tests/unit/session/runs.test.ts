@@ -18,6 +18,7 @@ import * as zip from '@/lib/session/zip';
 import { setBundledSource } from '@/lib/session/models';
 import { useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
+import { startNodeWorker } from '@/cli/feature-pool';
 
 const require = createRequire(import.meta.url);
 let db: StudioDb;
@@ -77,6 +78,20 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     expect(hist.evals).toHaveLength(3);
     expect(hist.record.status).toBe('done');
     expect(hist.checkpoints.some((c) => c.best)).toBe(true);
+  });
+
+  it('with feature threads from the host, encodes the data on them and trains to the same evaluations', async () => {
+    const threaded: SessionHost = { post: host.post, featureWorkers: { start: startNodeWorker, threads: 2, backend: { preference: 'wasm' } } };
+    const config = { ...presetConfig('quick', datasetId), name: 'quick', epochs: 3, batchSize: 8, learningRate: 3e-3 };
+    await runs.start(threaded, { type: 'train-start', requestId: 't-threads', config });
+    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't-threads'))).runId;
+    const end = await until(statusOf(id, /^(done|failed)$/));
+    expect(end.error).toBeUndefined();
+    const messages = events.flatMap((e) => (e.type === 'run-status' && e.runId === id && e.message ? [e.message] : []));
+    expect(messages.some((m) => /^Encoded the data once in [\d.]+ s on 2 threads/.test(m)), messages.join(' | ')).toBe(true);
+    expect(messages.some((m) => /Encoding the data once \(head-only mode, 2 threads\): 36 of 36 examples/.test(m)), messages.join(' | ')).toBe(true);
+    const evalsOf = (run: string) => events.flatMap((e) => (e.type === 'run-eval' && e.runId === run ? [e.eval] : []));
+    expect(evalsOf(id)).toEqual(evalsOf(runId));
   });
 
   it('predicts labels with probabilities that sum to 1', async () => {
