@@ -1,4 +1,4 @@
-// Faster wasm-backend kernels for the three ops that dominate a training step after the matmuls themselves.
+// Faster wasm-backend kernels for the ops that dominate a training step after the matmuls themselves.
 //
 // BatchMatMul: // tfjs-backend-wasm 4.22 hands a matmul to XNNPACK's fully-connected operator only when both operands have batch
 // size 1 and neither transpose flag is set; every other case (attention's [batch·heads, T, d] products, and every
@@ -64,6 +64,20 @@ function materialiseTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.Tensor
 
 const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 const sameDims = (x: number[], y: number[]) => x.length === y.length && x.every((d, i) => d === y[i]);
+
+/** Float32Array views of float32 tensors on the heap (take them after the last allocation). */
+function heapViews(backend: WasmBackend, ...ts: tf.TensorInfo[]): Float32Array[] {
+  const buf = backend.wasm.HEAPU8.buffer;
+  return ts.map((t) => new Float32Array(buf, backend.dataIdMap.get(t.dataId).memoryOffset, size(t.shape)));
+}
+
+/** Throws a clear error where an index is not a row of a table with `rows` rows. */
+function checkRows(ids: ArrayLike<number>, rows: number, kernel: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i];
+    if (!(v >= 0 && v <= rows - 1)) throw new Error(`${kernel}: the index value ${v} is not in [0, ${rows - 1}]`);
+  }
+}
 
 function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
@@ -134,11 +148,7 @@ function gatherV2(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs
   const parsedAxis = axis < 0 ? axis + x.shape.length : axis;
   if (parsedAxis !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length < 1) return stockGather!(args) as tf.TensorInfo;
   const ids = backend.readSync(indices.dataId);
-  const rows = x.shape[0];
-  for (let i = 0; i < ids.length; i++) {
-    const v = ids[i];
-    if (!(v >= 0 && v <= rows - 1)) throw new Error(`GatherV2: the index value ${v} is not in [0, ${rows - 1}]`);
-  }
+  checkRows(ids, x.shape[0], 'GatherV2');
   const rowBytes = size(x.shape.slice(1)) * 4;
   const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
   const heap = backend.wasm.HEAPU8; // read after makeOutput: an allocation may grow (and replace) the heap
@@ -157,15 +167,9 @@ function scatterNd(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
   const row = size(shape.slice(1));
   if (indices.shape.length !== 2 || indices.shape[1] !== 1 || updates.dtype !== 'float32' || updates.shape[0] !== n || size(updates.shape) !== n * row) return stockScatter!(args) as tf.TensorInfo;
   const ids = backend.readSync(indices.dataId);
-  const rows = shape[0];
-  for (let i = 0; i < n; i++) {
-    const v = ids[i];
-    if (!(v >= 0 && v <= rows - 1)) throw new Error(`ScatterNd: the index value ${v} is not in [0, ${rows - 1}]`);
-  }
+  checkRows(ids, shape[0], 'ScatterNd');
   const out = backend.makeOutput(shape, 'float32');
-  const buf = backend.wasm.HEAPU8.buffer; // after makeOutput: an allocation may grow (and replace) the heap
-  const dst = new Float32Array(buf, backend.dataIdMap.get(out.dataId).memoryOffset, rows * row);
-  const src = new Float32Array(buf, backend.dataIdMap.get(updates.dataId).memoryOffset, n * row);
+  const [dst, src] = heapViews(backend, out, updates); // after makeOutput: an allocation may grow (and replace) the heap
   dst.fill(0);
   for (let i = 0; i < n; i++) {
     const o = ids[i] * row;
@@ -178,11 +182,6 @@ function scatterNd(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 export const LAYER_NORM_KERNEL = 'FinetuneLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'FinetuneLayerNormGrad';
 
-/** Float32Array views of float32 tensors on the heap (take them after the last allocation). */
-function heapViews(backend: WasmBackend, ...ts: tf.TensorInfo[]): Float32Array[] {
-  const buf = backend.wasm.HEAPU8.buffer;
-  return ts.map((t) => new Float32Array(buf, backend.dataIdMap.get(t.dataId).memoryOffset, size(t.shape)));
-}
 
 /** x [N, H], gamma [H], beta [H] -> y [N, H], mean [N], rstd [N] (1/sqrt(var + eps), the biased variance) */
 function layerNorm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
