@@ -18,7 +18,7 @@ export interface FeatureRows {
 export type FeatureExtractor = (examples: EncodedExample[], batchSize: number, pad: PadOptions, signal?: AbortSignal) => Promise<FeatureRows>;
 
 /** The rows of one batch's feature tensor data ([B, F] or [B, T, H]), cut to each example's own length. */
-export function rowsOfBatch(data: Float32Array, shape: number[], idx: number[], examples: EncodedExample[]): { rows: Float32Array[]; width: number; perToken: boolean } {
+function rowsOfBatch(data: Float32Array, shape: number[], idx: number[], examples: EncodedExample[]): { rows: Float32Array[]; width: number; perToken: boolean } {
   const perToken = shape.length === 3;
   const width = shape[shape.length - 1];
   const t = perToken ? shape[1] : 1;
