@@ -69,11 +69,11 @@ function affineOps(layout: AffineLayout) {
   /**
    * dx, dW (in W's layout) and the bias gradient (a function: only the biased op asks for it). dW needs one of the
    * two [M, ·] operands transposed: dy [M, out] or x [M, in], whichever is smaller (a feed-forward layer's dy is 3–4×
-   * its x); with dyᵀ the bias gradient is its last-axis sum, with xᵀ a [1, M]·dy product.
+   * its x); with dyᵀ the bias gradient is its last-axis sum, else dy's first-axis sum (a one-pass kernel on wasm).
    */
   const backward = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor, tf.Tensor, () => tf.Tensor] => {
     const dx = tf.matMul(dy, outIn ? w : w.transpose());
-    const [m, nIn] = x.shape;
+    const nIn = x.shape[1];
     const nOut = dy.shape[1];
     if (nOut <= nIn) {
       const dyT = dy.transpose(); // [out, M]
@@ -81,7 +81,7 @@ function affineOps(layout: AffineLayout) {
       return [dx, outIn ? dWoi : dWoi.transpose(), () => dyT.sum(-1)];
     }
     const dWio = tf.matMul(x.transpose(), dy); // [in, out]
-    return [dx, outIn ? dWio.transpose() : dWio, () => tf.matMul(tf.ones([1, m]), dy).reshape([nOut])];
+    return [dx, outIn ? dWio.transpose() : dWio, () => dy.sum(0)];
   };
   const plain = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([x, w]);

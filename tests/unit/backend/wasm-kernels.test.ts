@@ -175,3 +175,43 @@ describe('wasm ScatterNd row scatter-add (embedding gradients)', () => {
     tf.dispose([table, ids, dy, g, want]);
   });
 });
+
+describe('wasm Transpose in tiles (2-D float32)', () => {
+  it('transposes matrices of any size (tile edges included) exactly; other ranks and dtypes still work', () => {
+    for (const [r, c] of [[1, 1], [3, 70], [33, 31], [65, 129]]) {
+      const v = values(r * c, r + c);
+      const t = tf.tidy(() => tf.transpose(tf.tensor2d(v, [r, c])));
+      expect(t.shape).toEqual([c, r]);
+      const d = t.dataSync();
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) expect(d[j * r + i]).toBe(v[i * c + j]);
+      t.dispose();
+    }
+    const ints = tf.tidy(() => tf.transpose(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32')));
+    expect(Array.from(ints.dataSync())).toEqual([1, 4, 2, 5, 3, 6]);
+    const cube = tf.tidy(() => tf.transpose(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]), [0, 2, 1]));
+    expect(Array.from(cube.dataSync())).toEqual([1, 3, 2, 4, 5, 7, 6, 8]);
+    tf.dispose([ints, cube]);
+  });
+});
+
+describe('wasm Sum over the first axis of a matrix', () => {
+  it('sums columns (keepDims or not, axis 0 or -2); other reductions still work', () => {
+    const [r, c] = [37, 5];
+    const v = values(r * c, 21);
+    const want = Array.from({ length: c }, (_, j) => Array.from({ length: r }, (_, i) => v[i * c + j]).reduce((a, b) => a + b, 0));
+    const x = tf.tensor2d(v, [r, c]);
+    for (const [axis, keep] of [[0, false], [-2, true]] as const) {
+      const s = tf.sum(x, axis, keep);
+      expect(s.shape).toEqual(keep ? [1, c] : [c]);
+      s.dataSync().forEach((y, j) => expect(y).toBeCloseTo(want[j], 5));
+      s.dispose();
+    }
+    const rows = tf.sum(x, 1);
+    rows.dataSync().forEach((y, i) => expect(y).toBeCloseTo(Array.from(v.slice(i * c, (i + 1) * c)).reduce((a, b) => a + b, 0), 5));
+    const all = tf.sum(x);
+    expect(all.dataSync()[0]).toBeCloseTo(want.reduce((a, b) => a + b, 0), 4);
+    const ints = tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0);
+    expect(Array.from(ints.dataSync())).toEqual([4, 6]);
+    tf.dispose([x, rows, all, ints]);
+  });
+});
