@@ -3,7 +3,7 @@
 // this core with its own position ids (roberta.ts).
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { additiveMask, dropout, geluErf, layerNorm, linear, multiHeadAttention, resetDropoutCounter, type LayerContext, type LoraAdapter } from './layers';
+import { additiveMask, dropout, geluErf, layerNorm, linear, linears, multiHeadAttention, resetDropoutCounter, type LayerContext, type LoraAdapter } from './layers';
 import type { Architecture, Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch } from './types';
 
 /** config.json keys of BertConfig / RobertaConfig that the computation uses. */
@@ -225,9 +225,7 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
 
   const layer = (i: number, x: tf.Tensor3D, mask4d: tf.Tensor4D, ctx: LayerContext): tf.Tensor3D => {
     const p = `encoder.layer.${i}`;
-    const q = linear(ctx, `${p}.attention.self.query`, x);
-    const k = linear(ctx, `${p}.attention.self.key`, x);
-    const v = linear(ctx, `${p}.attention.self.value`, x);
+    const [q, k, v] = linears(ctx, ['query', 'key', 'value'].map((n) => `${p}.attention.self.${n}`), x);
     const attn = multiHeadAttention(q, k, v, heads, mask4d, attnDrop, ctx);
     const ao = dropout(linear(ctx, `${p}.attention.output.dense`, attn), hiddenDrop, ctx);
     const h1 = layerNorm(ctx, `${p}.attention.output.LayerNorm`, ao.add(x), eps);

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { activation, blockOfBertName, checkParams, embeddingLookup, initParams } from './bert';
-import { additiveMask, dropout, layerNorm, linear, multiHeadAttention, resetDropoutCounter, type LayerContext, type LoraAdapter } from './layers';
+import { additiveMask, dropout, layerNorm, linear, linears, multiHeadAttention, resetDropoutCounter, type LayerContext, type LoraAdapter } from './layers';
 import type { Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch } from './types';
 
 export interface DistilBertConfig {
@@ -115,9 +115,7 @@ export function createDistilBert(config: DistilBertConfig, params?: Map<string, 
       const mask4d = additiveMask(batch.attentionMask);
       for (let i = 0; i < L; i++) {
         const p = `transformer.layer.${i}`;
-        const q = linear(ctx, `${p}.attention.q_lin`, x);
-        const k = linear(ctx, `${p}.attention.k_lin`, x);
-        const v = linear(ctx, `${p}.attention.v_lin`, x);
+        const [q, k, v] = linears(ctx, ['q_lin', 'k_lin', 'v_lin'].map((n) => `${p}.attention.${n}`), x);
         const sa = linear(ctx, `${p}.attention.out_lin`, multiHeadAttention(q, k, v, heads, mask4d, attnDrop, ctx));
         const h1 = layerNorm(ctx, `${p}.sa_layer_norm`, sa.add(x), EPS);
         const f = dropout(linear(ctx, `${p}.ffn.lin2`, act(linear(ctx, `${p}.ffn.lin1`, h1))), drop, ctx);

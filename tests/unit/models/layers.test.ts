@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
-import { affine, dropout, dropoutMask, layerNormOp } from '@/lib/models/layers';
+import { affine, dropout, dropoutMask, layerNormOp, linear, linears, type LayerContext } from '@/lib/models/layers';
 import { LAYER_NORM_KERNEL } from '@/lib/backend/wasm-kernels';
 
 beforeAll(useWasm);
@@ -106,5 +106,31 @@ describe('layerNormOp (fused wasm kernels)', () => {
     for (let i = 0; i < 5; i++) step();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, g, b]);
+  });
+});
+
+describe('linears (query, key and value as one product)', () => {
+  it('gives each Linear\'s output and every gradient, with a LoRA adapter on one of them, as separate Linears do', () => {
+    const names = ['q', 'k', 'v'];
+    const params = new Map<string, tf.Variable>();
+    names.forEach((n, i) => {
+      params.set(`${n}.weight`, tf.variable(tf.randomNormal([5, 4], 0, 1, 'float32', 10 + i)));
+      params.set(`${n}.bias`, tf.variable(tf.randomNormal([5], 0, 1, 'float32', 20 + i)));
+    });
+    const lora = new Map([['k', { A: tf.variable(tf.randomNormal([2, 4], 0, 1, 'float32', 30)), B: tf.variable(tf.randomNormal([5, 2], 0, 1, 'float32', 31)), scale: 0.5, dropout: 0 }]]);
+    const ctx: LayerContext = { params, training: true, lora };
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 40);
+    const r = names.map((_, i) => tf.randomNormal([2, 3, 5], 0, 1, 'float32', 50 + i));
+    const vars = [...params.values(), lora.get('k')!.A, lora.get('k')!.B];
+    const run = (f: () => tf.Tensor[]) => tf.variableGrads(() => f().map((y, i) => y.mul(r[i]).sum()).reduce((a, b) => a.add(b)) as tf.Scalar, vars);
+    const fused = run(() => linears(ctx, names, x));
+    const separate = run(() => names.map((n) => linear(ctx, n, x)));
+    expect(fused.value.dataSync()[0]).toBeCloseTo(separate.value.dataSync()[0], 4);
+    for (const v of vars) {
+      const [a, b] = [fused.grads[v.name].dataSync(), separate.grads[v.name].dataSync()];
+      a.forEach((g, i) => expect(g).toBeCloseTo(b[i], 4));
+    }
+    const outs = tf.tidy(() => linears(ctx, names, x).map((y) => y.shape));
+    expect(outs).toEqual([[2, 3, 5], [2, 3, 5], [2, 3, 5]]);
   });
 });
