@@ -32,6 +32,7 @@ const RUNS: Run[] = [
   // Banking77's 77-class head from random init needs about the head-only rate (1e-2) while the encoder wants ~3e-4:
   // one rate for both underfits (2e-4: 55.2 %, 6e-4: 71.5 %), so the head's rate is 30 × the encoder's
   { name: 'banking77-full', dataset: 'banking77', args: ['--mode', 'full', '--epochs', '5', '--batch-size', '32', '--lr', '3e-4', '--head-lr-multiplier', '30', '--warmup', '0.06', '--schedule', 'linear', '--label-smoothing', '0.1', '--max-length', '64', '--metric', 'accuracy'] },
+  // (5 epochs: 91.4 %; 10 epochs at lr 4e-4, head × 25 by hand: 92.2 %)
 ];
 
 function sst2Csv(src: string, dest: string): string {
