@@ -53,7 +53,8 @@ export interface TrainConfig {
   checkpointEveryEpoch?: boolean;
   /** periodic/epoch checkpoints to keep besides the best (default 2) */
   keepCheckpoints?: number;
-  /** padded lengths are rounded up to this multiple (default 16) to bound the number of distinct shapes */
+  /** padded lengths are rounded up to this multiple to bound the number of distinct shapes (default: 16 on the GPU
+   *  backends, which compile a shader per shape; 1 on wasm and cpu, where a shape costs nothing and padding is waste) */
   padMultiple?: number;
   /** batches are formed from length-sorted windows of this many batches (default 50; 1 = no bucketing) */
   bucketWindow?: number;
@@ -61,8 +62,8 @@ export interface TrainConfig {
   multilabelThreshold?: number;
 }
 
-export type ResolvedConfig = Required<Omit<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps'>> &
-  Pick<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps'>;
+export type ResolvedConfig = Required<Omit<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps' | 'padMultiple'>> &
+  Pick<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps' | 'padMultiple'>;
 
 const MIN_METRICS = new Set(['loss', 'mse', 'mae', 'rmse', 'hammingLoss']);
 export function metricMode(metric: string, explicit?: 'min' | 'max'): 'min' | 'max' {
@@ -107,7 +108,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     checkpointEverySteps: c.checkpointEverySteps,
     checkpointEveryEpoch: c.checkpointEveryEpoch ?? Boolean(opts.hasStore),
     keepCheckpoints: c.keepCheckpoints ?? 2,
-    padMultiple: c.padMultiple ?? 16,
+    padMultiple: c.padMultiple,
     bucketWindow: c.bucketWindow ?? 50,
     multilabelThreshold: c.multilabelThreshold ?? 0.5,
   };
@@ -129,7 +130,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
   check(isInt(r.evalBatchSize) && r.evalBatchSize >= 1, 'evalBatchSize', `evaluation batch size must be ≥ 1 (got ${r.evalBatchSize})`, 'try 64');
   check(r.checkpointEverySteps === undefined || (isInt(r.checkpointEverySteps) && r.checkpointEverySteps >= 1), 'checkpointEverySteps', `checkpoint interval must be a whole number ≥ 1 (got ${r.checkpointEverySteps})`, 'leave it out to checkpoint once per epoch');
   check(isInt(r.keepCheckpoints) && r.keepCheckpoints >= 0, 'keepCheckpoints', `checkpoints to keep must be ≥ 0 (got ${r.keepCheckpoints})`, 'try 2');
-  check(isInt(r.padMultiple) && r.padMultiple >= 1, 'padMultiple', `pad multiple must be ≥ 1 (got ${r.padMultiple})`, 'try 16');
+  check(r.padMultiple === undefined || (isInt(r.padMultiple) && r.padMultiple >= 1), 'padMultiple', `pad multiple must be ≥ 1 (got ${r.padMultiple})`, 'try 16, or leave it out for the backend\'s default');
   check(isInt(r.bucketWindow) && r.bucketWindow >= 1, 'bucketWindow', `bucket window must be ≥ 1 (got ${r.bucketWindow})`, 'try 50, or 1 to turn bucketing off');
   check(isNum(r.multilabelThreshold) && r.multilabelThreshold > 0 && r.multilabelThreshold < 1, 'multilabelThreshold', `multi-label threshold must be in (0, 1) (got ${r.multilabelThreshold})`, 'try 0.5');
   if (Array.isArray(r.classWeights)) {

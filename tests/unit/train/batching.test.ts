@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
-import { makeTensorBatch, paddedLength, planEpoch } from '@/lib/train/batching';
+import { defaultPadMultiple, makeTensorBatch, paddedLength, planEpoch } from '@/lib/train/batching';
 import { Rng } from '@/lib/train/rng';
 import { clipScale } from '@/lib/train/fine-tune';
 
@@ -49,6 +49,14 @@ describe('batching', () => {
     const shapes = new Set(Array.from({ length: 512 }, (_, i) => paddedLength(i + 1, 16, 512)));
     expect([...shapes].sort((a, b) => a - b)).toEqual([16, 32, 48, 64, 80, 96, 112, 128, 192, 256, 320, 384, 448, 512]);
     for (let len = 1; len <= 512; len++) expect(paddedLength(len, 16, 512)).toBeGreaterThanOrEqual(len);
+  });
+
+  it('pads to multiples of 16 on GPU backends only; wasm and cpu pad to the longest sequence (multiples of 4 above 8)', () => {
+    expect(defaultPadMultiple('webgpu')).toBe(16);
+    expect(defaultPadMultiple('webgl')).toBe(16);
+    expect(defaultPadMultiple('wasm')).toBe(1);
+    expect(defaultPadMultiple('cpu')).toBe(1);
+    expect([1, 5, 8, 9, 23, 24, 25, 64].map((n) => paddedLength(n, 1, 512))).toEqual([1, 5, 8, 12, 24, 24, 28, 64]);
   });
 
   it('gradient clipping scales by max/‖g‖ only when the global norm exceeds the maximum', () => {

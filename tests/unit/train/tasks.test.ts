@@ -141,6 +141,10 @@ describe('predict', () => {
     // one example alone gives the same probabilities as inside a padded, length-sorted batch
     const alone = (await predict(model, [ex[7]])) as number[][];
     alone[0].forEach((x, i) => expect(x).toBeCloseTo(probs[7][i], 5));
+    // padding is masked out: GPU-style padding (multiples of 16) and none give the same probabilities
+    const padded = (await predict(model, ex, { batchSize: 4, padMultiple: 16 })) as number[][];
+    const exact = (await predict(model, ex, { batchSize: 4, padMultiple: 1 })) as number[][];
+    padded.forEach((p, r) => p.forEach((x, i) => expect(x).toBeCloseTo(exact[r][i], 5)));
   });
 });
 
