@@ -61,7 +61,7 @@ export const TRAIN_FLAG_OF: Record<string, string> = {
   labelSmoothing: '--label-smoothing', seed: '--seed', evalEverySteps: '--eval-every', 'earlyStopping.patience': '--early-stopping',
   'earlyStopping.metric': '--metric', 'earlyStopping.minDelta': '--min-delta', bestMetric: '--metric', maxSteps: '--max-steps',
   optimizer: '--optimizer', classWeights: '--class-weights', 'freeze.layers': '--mode', mode: '--mode', classifierDropout: '--dropout',
-  labels: '--label-column', maxLength: '--max-length', headLrMultiplier: '--head-lr-multiplier',
+  labels: '--label-column', maxLength: '--max-length', headLrMultiplier: '--head-lr-multiplier', emaDecay: '--ema-decay',
 };
 
 export function relabelOption<E extends UserError>(e: E): E {
@@ -80,6 +80,7 @@ export function trainConfigFrom(opts: ParsedOptions): TrainConfig {
     batchSize: num(opts, 'batch-size') ?? 32,
     learningRate: num(opts, 'lr') ?? 1e-3,
     headLrMultiplier: num(opts, 'head-lr-multiplier') ?? 1,
+    emaDecay: num(opts, 'ema-decay') ?? 0,
     weightDecay: num(opts, 'weight-decay') ?? 0.01,
     schedule: (str(opts, 'schedule') ?? 'linear') as TrainConfig['schedule'],
     optimizer: (str(opts, 'optimizer') ?? 'adamw') as TrainConfig['optimizer'],
@@ -107,6 +108,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'batch-size', type: 'int', min: 1, help: 'examples per step', defaultText: '32' },
   { name: 'lr', type: 'number', help: 'peak learning rate (AdamW)', defaultText: '1e-3 head/lora, 5e-5 full/freeze' },
   { name: 'head-lr-multiplier', type: 'number', min: 0, meta: 'X', help: "the classifier head's learning rate as a multiple of --lr, when the encoder trains too (full, freeze, lora)", defaultText: '1' },
+  { name: 'ema-decay', type: 'number', min: 0, meta: 'D', help: 'evaluate, keep and export an exponential moving average of the weights with this decay, e.g. 0.999 (0 = off)', defaultText: '0' },
   { name: 'weight-decay', type: 'number', min: 0, help: 'decoupled weight decay (not on biases / LayerNorm)', defaultText: '0.01' },
   { name: 'warmup', type: 'number', min: 0, help: 'warm-up: a ratio of all steps if < 1, else a step count', defaultText: '0.06' },
   { name: 'schedule', type: 'string', choices: ['constant', 'linear', 'cosine'], help: 'learning-rate schedule after warm-up', defaultText: 'linear' },

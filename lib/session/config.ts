@@ -25,6 +25,8 @@ export interface RunConfig {
   batchSize: number;
   learningRate: number;
   headLrMultiplier: number;
+  /** weight average's decay (0 = off) */
+  emaDecay: number;
   weightDecay: number;
   schedule: ScheduleName;
   warmupRatio: number;
@@ -53,6 +55,7 @@ const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
   batchSize: 32,
   learningRate: 1e-3,
   headLrMultiplier: 1,
+  emaDecay: 0,
   weightDecay: 0.01,
   schedule: 'linear',
   warmupRatio: 0.06,
@@ -118,6 +121,7 @@ export const FIELDS: FieldDoc[] = [
   { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (default 32 head-only, 16 full).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
   { key: 'learningRate', label: 'Learning rate', help: 'Step size of AdamW; 2e-5–1e-4 for full fine-tuning, 1e-3–1e-2 for head-only or LoRA.', min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
   { key: 'headLrMultiplier', label: 'Head LR multiplier', help: "The new classifier head's learning rate as a multiple of the encoder's; 1–30, larger helps with many labels (default 1).", min: 0.01, max: 1000, step: 0.5, cli: '--head-lr-multiplier', modes: ['full', 'freeze', 'lora'] },
+  { key: 'emaDecay', label: 'Weight average (EMA)', help: 'Evaluates and keeps a moving average of the weights, smoother than the last step; 0 = off, 0.99–0.999 (default 0).', min: 0, max: 0.9999, step: 0.001, cli: '--ema-decay' },
   { key: 'weightDecay', label: 'Weight decay', help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).', min: 0, max: 1, step: 0.001, cli: '--weight-decay' },
   { key: 'warmupRatio', label: 'Warm-up ratio', help: 'Share of steps over which the learning rate ramps up from 0; 0–0.1 (default 0.06).', min: 0, max: 0.5, step: 0.01, cli: '--warmup' },
   { key: 'maxLength', label: 'Max tokens', help: 'Longer texts are truncated to this many tokens; 64–128 covers most sentences (default 128).', min: 8, max: 512, step: 8, cli: '--max-length', integer: true },

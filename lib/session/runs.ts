@@ -58,6 +58,7 @@ export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig 
     batchSize: c.batchSize,
     learningRate: c.learningRate,
     headLrMultiplier: c.headLrMultiplier,
+    emaDecay: c.emaDecay,
     weightDecay: c.weightDecay,
     schedule: c.schedule,
     warmupRatio: c.warmupRatio,

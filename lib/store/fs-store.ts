@@ -1,6 +1,6 @@
 // CheckpointStore + MetricsStore on the file system (Node / CLI). Layout under the root folder:
 //   <runId>/checkpoints/<id>/checkpoint.json   everything but the tensors, plus a manifest of tensors.bin
-//   <runId>/checkpoints/<id>/tensors.bin       weights and optimizer moments, little-endian float32, back to back
+//   <runId>/checkpoints/<id>/tensors.bin       weights, optimizer moments and the weight average, little-endian float32, back to back
 //   <runId>/metrics.jsonl                      one record per line
 // A checkpoint is written to a temporary folder and renamed into place, so a crash never leaves a half-written one.
 import { mkdir, readFile, readdir, rename, rm, writeFile, appendFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { UserError } from '@/lib/errors';
 import { checkpointMeta, type Checkpoint, type CheckpointMeta, type CheckpointStore, type MetricsStore, type TensorData } from './types';
 
 interface ManifestEntry {
-  group: 'weights' | 'm' | 'v';
+  group: 'weights' | 'm' | 'v' | 'ema';
   name: string;
   shape: number[];
   offset: number; // in float32 elements
@@ -54,14 +54,16 @@ export class FsStore implements CheckpointStore, MetricsStore {
     add('weights', ckpt.weights);
     add('m', ckpt.optimizer.m);
     add('v', ckpt.optimizer.v);
+    if (ckpt.ema) add('ema', ckpt.ema);
     const all = new Float32Array(offset);
     let o = 0;
     for (const p of parts) {
       all.set(p, o);
       o += p.length;
     }
-    const { weights: _w, optimizer, ...rest } = ckpt;
+    const { weights: _w, optimizer, ema: _e, ...rest } = ckpt;
     void _w;
+    void _e;
     const json: JsonCheckpoint = { ...rest, optimizer: { kind: optimizer.kind, step: optimizer.step }, tensors: entries };
     await mkdir(tmp, { recursive: true });
     await writeFile(join(tmp, 'tensors.bin'), new Uint8Array(all.buffer, all.byteOffset, all.byteLength));
@@ -83,14 +85,15 @@ export class FsStore implements CheckpointStore, MetricsStore {
     const aligned = new Uint8Array(bin.byteLength);
     aligned.set(bin);
     const all = new Float32Array(aligned.buffer);
-    const groups: Record<ManifestEntry['group'], Record<string, TensorData>> = { weights: {}, m: {}, v: {} };
+    const groups: Record<ManifestEntry['group'], Record<string, TensorData>> = { weights: {}, m: {}, v: {}, ema: {} };
     for (const e of json.tensors) {
       if (e.offset + e.length > all.length) throw new UserError(`checkpoint tensor "${e.name}" lies beyond the end of tensors.bin`, { file: join(dir, 'tensors.bin'), tensor: e.name }, 'the checkpoint is damaged: resume from another one');
       groups[e.group][e.name] = { shape: e.shape, data: all.slice(e.offset, e.offset + e.length) };
     }
     const { tensors: _t, optimizer, ...rest } = json;
     void _t;
-    return { ...rest, weights: groups.weights, optimizer: { ...optimizer, m: groups.m, v: groups.v } };
+    const hasEma = json.tensors.some((e) => e.group === 'ema');
+    return { ...rest, weights: groups.weights, optimizer: { ...optimizer, m: groups.m, v: groups.v }, ...(hasEma ? { ema: groups.ema } : {}) };
   }
 
   async listCheckpoints(runId: string): Promise<CheckpointMeta[]> {

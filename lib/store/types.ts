@@ -57,6 +57,8 @@ export interface Checkpoint extends CheckpointMeta {
   /** every model variable by name (encoder, head, adapters) */
   weights: Record<string, TensorData>;
   optimizer: OptimizerState;
+  /** the exponential moving average of the trainable weights, by name, when the run keeps one (TrainConfig.emaDecay) */
+  ema?: Record<string, TensorData>;
   /** the data-order PRNG state after drawing `data.plan` */
   rng: [number, number, number, number];
   data: DataPosition;

@@ -21,6 +21,9 @@ export interface TrainConfig {
    *  initialised head often wants a larger rate than pre-trained weights (default 1; ignored in head-only mode) */
   headLrMultiplier?: number;
   optimizer?: OptimizerKind; // adamw
+  /** keep an exponential moving average of the weights with this decay (e.g. 0.999) and evaluate, keep and export
+   *  the average (lib/train/ema.ts); 0 = off (default) */
+  emaDecay?: number;
   weightDecay?: number; // 0.01
   beta1?: number; // 0.9
   beta2?: number; // 0.999
@@ -87,6 +90,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     learningRate: c.learningRate,
     headLrMultiplier: c.headLrMultiplier ?? 1,
     optimizer: c.optimizer ?? 'adamw',
+    emaDecay: c.emaDecay ?? 0,
     weightDecay: c.weightDecay ?? 0.01,
     beta1: c.beta1 ?? 0.9,
     beta2: c.beta2 ?? 0.999,
@@ -115,6 +119,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
   check(r.optimizer === 'adamw' || r.optimizer === 'adam', 'optimizer', `unknown optimizer "${r.optimizer}"`, 'use "adamw" or "adam"');
   check(['constant', 'linear', 'cosine'].includes(r.schedule), 'schedule', `unknown schedule "${r.schedule}"`, 'use "constant", "linear" or "cosine"');
   check(isNum(r.headLrMultiplier) && r.headLrMultiplier > 0, 'headLrMultiplier', `head learning-rate multiplier must be a positive number (got ${r.headLrMultiplier})`, 'use 1 for one rate everywhere, or e.g. 10–30 for a new head over a pre-trained encoder');
+  check(isNum(r.emaDecay) && r.emaDecay >= 0 && r.emaDecay < 1, 'emaDecay', `weight-average decay must be in [0, 1) (got ${r.emaDecay})`, 'try 0.999, or 0 to turn the average off');
   check(isNum(r.weightDecay) && r.weightDecay >= 0, 'weightDecay', `weight decay must be ≥ 0 (got ${r.weightDecay})`, 'try 0.01');
   check(isNum(r.beta1) && r.beta1 >= 0 && r.beta1 < 1, 'beta1', `beta1 must be in [0, 1) (got ${r.beta1})`, 'try 0.9');
   check(isNum(r.beta2) && r.beta2 >= 0 && r.beta2 < 1, 'beta2', `beta2 must be in [0, 1) (got ${r.beta2})`, 'try 0.999');

@@ -16,6 +16,7 @@ import { collectOutputs, evalFromOutputs } from './evaluate';
 import { RunControls } from './controls';
 import type { EvalResult, StopReason, TrainEvent } from './events';
 import { balancedClassWeights, taskLoss } from './losses';
+import { WeightAverage } from './ema';
 import { AdamOptimizer } from './optimizer';
 import { Rng } from './rng';
 import { learningRateAt, resolveWarmup } from './schedule';
@@ -96,6 +97,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
   const controls = opts.controls ?? new RunControls();
   let step = 0;
   let optimizer: AdamOptimizer | null = null;
+  let ema: WeightAverage | null = null;
   let features: FeatureCache | null = null;
   let lastCheckpointId: string | undefined;
   let bestCheckpointId: string | undefined;
@@ -137,6 +139,10 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       step = resumeFrom.step;
       if (resumeFrom.best) bestCheckpointId = resumeFrom.id;
     }
+    if (cfg.emaDecay > 0) {
+      ema = new WeightAverage(trainable, cfg.emaDecay);
+      if (resumeFrom?.ema) ema.setState(resumeFrom.ema);
+    }
     const totalEpochs = () => cfg.epochs + controls.extraEpochs;
     const totalSteps = () => cfg.maxSteps ?? totalEpochs() * stepsPerEpoch;
     const schedule = () => {
@@ -168,15 +174,22 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       return { logits: model.forward(batch, fopts), seqLen: batch.inputIds.shape[1] };
     };
 
+    /** validation metrics, of the weight average when the run keeps one */
     const evaluate = async (): Promise<EvalResult> => {
-      const outputs = await collectOutputs(data.validation, cfg.evalBatchSize, (idx) => forward(1, idx, { training: false }).logits);
-      return evalFromOutputs(task, outputs, data.validation, model.labels, cfg.multilabelThreshold);
+      ema?.swap();
+      try {
+        const outputs = await collectOutputs(data.validation, cfg.evalBatchSize, (idx) => forward(1, idx, { training: false }).logits);
+        return evalFromOutputs(task, outputs, data.validation, model.labels, cfg.multilabelThreshold);
+      } finally {
+        ema?.swap();
+      }
     };
 
     const capture = async (reason: Checkpoint['reason'], id: string, best: boolean): Promise<Checkpoint> => ({
       id, runId, step, epoch: pos.epoch, best, createdAt: Date.now(), reason,
       weights: await readVariables(model.variables()),
       optimizer: await optimizer!.getState(),
+      ...(ema ? { ema: await ema.getState() } : {}),
       rng: rng.state(),
       data: structuredClone(pos),
       config,
@@ -224,7 +237,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         history.badEvals = 0;
         bestResult = result;
         if (cfg.restoreBest && !store) {
-          const snap = await readVariables(trainable);
+          const snap = ema ? await ema.getState() : await readVariables(trainable);
           bestSnapshot = new Map(Object.entries(snap).map(([n, t]) => [n, t.data]));
         }
         if (store) {
@@ -258,11 +271,17 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         } else if (store && bestCheckpointId) {
           const best = await store.loadCheckpoint(runId, bestCheckpointId);
           if (best) {
-            assignVariables(trainable, best.weights);
+            assignVariables(trainable, best.ema ?? best.weights);
             restoredBest = true;
           }
         }
       }
+      if (ema && !restoredBest) {
+        // the model keeps the average (what every evaluation measured); the raw weights end with the run
+        ema.swap();
+      }
+      ema?.dispose();
+      ema = null;
       let final: EvalResult | null = null;
       if (data.validation.length && reason !== 'aborted') {
         if (restoredBest && bestResult) final = bestResult;
@@ -354,6 +373,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       varList.forEach((v, j) => (named[nameOfVar.get(v.name)!] = grads[j]));
       optimizer.apply(named, lr, clipScale(gradNorm, cfg.maxGradNorm) / n);
       grads.forEach((t) => t.dispose());
+      ema?.update(optimizer.step);
 
       step += 1;
       pos.cursor += n;
@@ -396,6 +416,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
     yield { type: 'error', error: toErrorInfo(e), step, ...(lastCheckpointId ? { lastGoodCheckpointId: lastCheckpointId } : {}) };
   } finally {
     optimizer?.dispose();
+    ema?.dispose();
     features?.dispose();
   }
 }

@@ -58,9 +58,9 @@ describe('training options → engine', () => {
   });
 
   it('maps the flags the studio\'s "copy as command" emits onto TrainConfig; --warmup < 1 is a ratio, else steps', () => {
-    const o = parseArgs(TRAIN, ['--data', 'd.csv', '--out', 'o', '--epochs', '4', '--batch-size', '16', '--lr', '3e-5', '--head-lr-multiplier', '20', '--weight-decay', '0.1', '--warmup', '0.1', '--grad-clip', '0.5', '--grad-accumulation', '2', '--label-smoothing', '0.05', '--early-stopping', '2', '--eval-every', '50', '--seed', '7', '--schedule', 'cosine', '--class-weights']);
+    const o = parseArgs(TRAIN, ['--data', 'd.csv', '--out', 'o', '--epochs', '4', '--batch-size', '16', '--lr', '3e-5', '--head-lr-multiplier', '20', '--ema-decay', '0.999', '--weight-decay', '0.1', '--warmup', '0.1', '--grad-clip', '0.5', '--grad-accumulation', '2', '--label-smoothing', '0.05', '--early-stopping', '2', '--eval-every', '50', '--seed', '7', '--schedule', 'cosine', '--class-weights']);
     expect(trainConfigFrom(o)).toEqual({
-      epochs: 4, batchSize: 16, learningRate: 3e-5, headLrMultiplier: 20, weightDecay: 0.1, schedule: 'cosine', optimizer: 'adamw', maxGradNorm: 0.5, gradAccumSteps: 2,
+      epochs: 4, batchSize: 16, learningRate: 3e-5, headLrMultiplier: 20, emaDecay: 0.999, weightDecay: 0.1, schedule: 'cosine', optimizer: 'adamw', maxGradNorm: 0.5, gradAccumSteps: 2,
       labelSmoothing: 0.05, seed: 7, warmupRatio: 0.1, evalEverySteps: 50, classWeights: 'balanced', earlyStopping: { metric: 'macroF1', patience: 2, minDelta: 0 },
     });
     expect(trainConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']))).toMatchObject({ warmupSteps: 100 });

@@ -54,6 +54,8 @@ describe('run configuration', () => {
     expect(cliCommand(presetConfig('quick'), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--model use-lite');
     expect(cmd).not.toContain('--hub-endpoint');
     expect(cmd).not.toContain('--head-lr-multiplier');
+    expect(cmd).not.toContain('--ema-decay');
+    expect(cliCommand({ ...c, emaDecay: 0.999 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--ema-decay 0.999');
     expect(cliCommand({ ...c, headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--head-lr-multiplier 20');
     // head-only mode has no encoder rate to multiply: the option is not shown nor written
     expect(cliCommand({ ...presetConfig('quick'), headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).not.toContain('--head-lr-multiplier');
@@ -62,8 +64,10 @@ describe('run configuration', () => {
   it('fills settings added since a config was saved with their defaults', () => {
     const old = { ...presetConfig('balanced', 'ds') } as Partial<ReturnType<typeof presetConfig>>;
     delete old.headLrMultiplier;
+    delete old.emaDecay;
     expect(validateConfig(old).headLrMultiplier).toBe(1);
     expect(completeConfig(old).headLrMultiplier).toBe(1);
+    expect(validateConfig(old).emaDecay).toBe(0);
   });
 
   it('writes --hub-endpoint after --model when the Hub model comes from a custom endpoint', () => {

@@ -49,6 +49,14 @@ describe.each([
     expect(await store.loadCheckpoint('run-1', 'nope')).toBeNull();
     expect(await store.listCheckpoints('other')).toEqual([]);
   });
+  it('round-trips the weight average of a run that keeps one', async () => {
+    const store = make();
+    const c = { ...sample('step-0000009', 9), ema: { 'classifier.weight': { shape: [2, 3], data: new Float32Array([0.5, -1, 3, 3.1, 0, 2]) } } };
+    await store.saveCheckpoint(c);
+    const back = (await store.loadCheckpoint('run-1', 'step-0000009'))!;
+    expect(back.ema).toEqual(c.ema);
+    expect(back.weights).toEqual(c.weights);
+  });
   it('appends and reads metric records in order', async () => {
     const store = make();
     await store.appendMetrics('run-m', [{ type: 'step', step: 1 }]);
