@@ -21,6 +21,10 @@
 // transposing the whole [rows, H] gradient first (a bert-tiny LayerNorm took ~8.6 ms forward + backward at
 // [2048, 128]). layers.ts calls them where they are registered.
 //
+// Slice / SplitV: the stock Slice copies its whole input out of wasm memory (readSync) before cutting a block from the
+// copy, ~10 ms to take one [2048, 128] third of a fused query/key/value product; SplitV is three such slices. Here
+// the block is copied inside wasm memory, one contiguous run per innermost row (0.3 ms).
+//
 // It relies on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
 // `_BatchMatMul`), pinned by package.json to 4.22.0; `installWasmMatMul` checks they exist and leaves the stock
 // kernel in place otherwise.
@@ -54,6 +58,7 @@ let stock: KernelFn | null = null;
 let stockGather: KernelFn | null = null;
 let transposeKernel: KernelFn | null = null;
 let stockScatter: KernelFn | null = null;
+let stockSlice: KernelFn | null = null;
 
 function materialiseTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   const rank = x.shape.length;
@@ -120,6 +125,58 @@ function checkRows(ids: ArrayLike<number>, rows: number, kernel: string): void {
     const v = ids[i];
     if (!(v >= 0 && v <= rows - 1)) throw new Error(`${kernel}: the index value ${v} is not in [0, ${rows - 1}]`);
   }
+}
+
+/** Copies the block at `begin` of size `sz` of a float32 or int32 tensor into a new tensor, inside wasm memory: one
+ *  copyWithin per contiguous innermost run (bit-exact, NaN payloads included). */
+function sliceOnHeap(backend: WasmBackend, x: tf.TensorInfo, begin: number[], sz: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(sz, x.dtype);
+  const n = size(sz);
+  if (!n) return out;
+  const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
+  const src = backend.dataIdMap.get(x.dataId).memoryOffset >> 2;
+  let dst = backend.dataIdMap.get(out.dataId).memoryOffset >> 2;
+  const rank = x.shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1] * x.shape[d + 1];
+  const run = sz[rank - 1];
+  const idx = new Array<number>(Math.max(0, rank - 1)).fill(0); // odometer over every axis but the last
+  for (let copied = 0; copied < n; copied += run) {
+    let off = begin[rank - 1];
+    for (let d = 0; d < rank - 1; d++) off += (begin[d] + idx[d]) * strides[d];
+    heap.copyWithin(dst, src + off, src + off + run);
+    dst += run;
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d] < sz[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+const fourByte = (t: tf.TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';
+
+function slice(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (!fourByte(x) || x.shape.length === 0) return stockSlice!(args) as tf.TensorInfo;
+  const { begin, size: sz } = args.attrs as { begin: number | number[]; size: number | number[] };
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sz);
+  return sliceOnHeap(args.backend as WasmBackend, x, b, s);
+}
+
+function splitV(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const sz = [...x.shape];
+    sz[ax] = s;
+    const part = fourByte(x) ? sliceOnHeap(args.backend as WasmBackend, x, begin, sz) : (stockSlice!({ inputs: { x }, backend: args.backend, attrs: { begin: [...begin], size: sz } }) as tf.TensorInfo);
+    begin[ax] += s;
+    return part;
+  });
 }
 
 function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
@@ -289,7 +346,7 @@ function layerNormGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }
   return [dx, dgamma, dbeta];
 }
 
-/** Replaces the wasm backend's BatchMatMul, GatherV2 and ScatterNd kernels with the ones above and adds the
+/** Replaces the wasm backend's BatchMatMul, GatherV2, ScatterNd, Sum, Transpose, Slice and SplitV kernels with the ones above and adds the
  *  LayerNorm ones. Returns false (and changes nothing) when the backend's internals are not what these kernels
  *  expect. Idempotent. */
 export function installWasmKernels(): boolean {
@@ -298,9 +355,11 @@ export function installWasmKernels(): boolean {
   const gather = tf.getKernel('GatherV2', 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm');
   const scatter = tf.getKernel('ScatterNd', 'wasm');
+  const sliceK = tf.getKernel('Slice', 'wasm');
+  const splitK = tf.getKernel('SplitV', 'wasm');
   const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
   const wasm = backend?.wasm;
-  if (!config || !transpose || !gather || !scatter || !backend || !wasm || typeof wasm._BatchMatMul !== 'function' || typeof wasm.tfjs?.registerTensor !== 'function' || typeof backend.dataIdNextNumber !== 'number' || !backend.dataIdMap) return false;
+  if (!config || !transpose || !gather || !scatter || !sliceK || !splitK || !backend || !wasm || typeof wasm._BatchMatMul !== 'function' || typeof wasm.tfjs?.registerTensor !== 'function' || typeof backend.dataIdNextNumber !== 'number' || !backend.dataIdMap) return false;
   stock = config.kernelFunc as unknown as KernelFn;
   transposeKernel = transpose.kernelFunc as unknown as KernelFn;
   const sum = tf.getKernel('Sum', 'wasm')!;
@@ -317,6 +376,11 @@ export function installWasmKernels(): boolean {
   stockScatter = scatter.kernelFunc as unknown as KernelFn;
   tf.unregisterKernel('ScatterNd', 'wasm');
   tf.registerKernel({ ...scatter, kernelFunc: scatterNd as unknown as tf.KernelFunc });
+  stockSlice = sliceK.kernelFunc as unknown as KernelFn;
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({ ...sliceK, kernelFunc: slice as unknown as tf.KernelFunc });
+  tf.unregisterKernel('SplitV', 'wasm');
+  tf.registerKernel({ ...splitK, kernelFunc: splitV as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: LAYER_NORM_KERNEL, backendName: 'wasm', kernelFunc: layerNorm as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: LAYER_NORM_GRAD_KERNEL, backendName: 'wasm', kernelFunc: layerNormGrad as unknown as tf.KernelFunc });
   return true;

@@ -215,3 +215,62 @@ describe('wasm Sum over the first axis of a matrix', () => {
     tf.dispose([x, rows, all, ints]);
   });
 });
+
+/** The block at `begin` of size `sz` of a row-major array of `shape`, in plain JS. */
+function referenceSlice(v: ArrayLike<number>, shape: number[], begin: number[], sz: number[]): number[] {
+  const out: number[] = [];
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((p, x) => p * x, 1));
+  const walk = (d: number, off: number) => {
+    if (d === shape.length) return void out.push(v[off]);
+    for (let i = 0; i < sz[d]; i++) walk(d + 1, off + (begin[d] + i) * strides[d]);
+  };
+  walk(0, 0);
+  return out;
+}
+
+describe('wasm Slice and SplitV inside wasm memory', () => {
+  it('slices float32 and int32 tensors of rank 1–5 at any offset exactly, size -1 included', () => {
+    const cases: { shape: number[]; begin: number[]; size: number[] }[] = [
+      { shape: [10], begin: [3], size: [4] },
+      { shape: [6, 9], begin: [1, 3], size: [4, 3] },
+      { shape: [6, 9], begin: [2, 0], size: [3, 9] }, // contiguous rows
+      { shape: [3, 4, 5], begin: [1, 1, 2], size: [2, 3, -1] },
+      { shape: [2, 3, 4, 5], begin: [0, 1, 0, 1], size: [2, 2, 4, 3] },
+      { shape: [2, 2, 3, 2, 3], begin: [1, 0, 1, 1, 0], size: [1, 2, 2, 1, 2] },
+      { shape: [4, 4], begin: [1, 1], size: [0, 2] }, // empty
+    ];
+    for (const c of cases) {
+      const n = c.shape.reduce((p, d) => p * d, 1);
+      const sz = c.size.map((s, d) => (s === -1 ? c.shape[d] - c.begin[d] : s));
+      const f = values(n, n + 7);
+      const got = tf.tidy(() => tf.slice(tf.tensor(f, c.shape), c.begin, c.size));
+      expect(got.shape).toEqual(sz);
+      expect(Array.from(got.dataSync())).toEqual(referenceSlice(f, c.shape, c.begin, sz).map(Math.fround));
+      const ints = Int32Array.from({ length: n }, (_, i) => i * 7 - 50);
+      const gotInt = tf.tidy(() => tf.slice(tf.tensor(ints, c.shape, 'int32'), c.begin, c.size));
+      expect(gotInt.dtype).toBe('int32');
+      expect(Array.from(gotInt.dataSync())).toEqual(referenceSlice(ints, c.shape, c.begin, sz));
+      tf.dispose([got, gotInt]);
+    }
+    const bools = tf.tidy(() => tf.slice(tf.tensor1d([true, false, true, true], 'bool'), [1], [2])); // the stock kernel
+    expect(Array.from(bools.dataSync())).toEqual([0, 1]);
+    bools.dispose();
+  });
+
+  it('splits a fused query/key/value product into equal or given sizes on any axis, with the gradient of a split', () => {
+    const v = values(6 * 12, 5);
+    const x = tf.tensor2d(v, [6, 12]);
+    const parts = tf.split(x, 3, 1);
+    parts.forEach((p, k) => expect(Array.from(p.dataSync())).toEqual(referenceSlice(v, [6, 12], [0, 4 * k], [6, 4])));
+    const uneven = tf.split(x, [1, 2, 3], 0);
+    expect(uneven.map((p) => p.shape)).toEqual([[1, 12], [2, 12], [3, 12]]);
+    expect(Array.from(uneven[2].dataSync())).toEqual(referenceSlice(v, [6, 12], [3, 0], [3, 12]));
+    // d/dx of sum(split(x)[1] · w) is w in the middle block and zero elsewhere
+    const w = tf.tensor2d(values(24, 9), [6, 4]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.split(t, 3, 1)[1], w)))(x);
+    const gd = g.dataSync();
+    const wd = w.dataSync();
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 12; j++) expect(gd[i * 12 + j]).toBe(j >= 4 && j < 8 ? wd[i * 4 + j - 4] : 0);
+    tf.dispose([x, ...parts, ...uneven, w, g]);
+  });
+});
