@@ -14,7 +14,7 @@ import { encodeExamples } from '../train/encode';
 import { fineTune } from '../train/fine-tune';
 import { classificationReport, argmax, multilabelReport, regressionReport } from '../train/metrics';
 import { predict as predictProbs } from '../train/predict';
-import { assignVariables } from '../train/state';
+import { assignVariables, evaluatedWeights } from '../train/state';
 import type { Example } from '../data/types';
 import type { RunConfig } from './config';
 import { progressReporter, type SessionHost } from './context';
@@ -53,7 +53,7 @@ export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> 
     if (!ckpt) throw new UserError('this run has no saved checkpoint yet', { option: 'run' }, 'train it for at least one epoch, or pick another run');
     const m = await openModel(meta.run.model);
     model = createTaskModel({ encoder: m.encoder, tokenizer: m.tokenizer, task: await trainedTask(db, meta), labels: meta.labels, mode: modeOf(meta.run), seed: meta.run.seed });
-    assignVariables(model.variables(), ckpt.weights);
+    assignVariables(model.variables(), evaluatedWeights(ckpt));
   }
   keepWarm(runId, model);
   return model;

@@ -20,7 +20,7 @@ import { WeightAverage } from './ema';
 import { AdamOptimizer } from './optimizer';
 import { Rng } from './rng';
 import { learningRateAt, resolveWarmup } from './schedule';
-import { assignVariables, readVariables } from './state';
+import { assignVariables, evaluatedWeights, readVariables } from './state';
 import { FeatureCache, type FeatureExtractor } from './features';
 
 export interface TrainData {
@@ -271,7 +271,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         } else if (store && bestCheckpointId) {
           const best = await store.loadCheckpoint(runId, bestCheckpointId);
           if (best) {
-            assignVariables(trainable, best.ema ?? best.weights);
+            assignVariables(trainable, evaluatedWeights(best));
             restoredBest = true;
           }
         }

@@ -16,7 +16,7 @@ import * as runs from '@/lib/session/runs';
 import * as use from '@/lib/session/inference';
 import * as zip from '@/lib/session/zip';
 import { setBundledSource } from '@/lib/session/models';
-import { useDatabase } from '@/lib/session/state';
+import { dropWarm, useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
 import { startNodeWorker } from '@/cli/feature-pool';
 
@@ -118,6 +118,19 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     const [a, b] = ['a', 'b'].map((id) => (events.find((e) => e.type === 'predictions' && e.requestId === id) as Extract<EngineEvent, { type: 'predictions' }>).predictions);
     expect(b.map((p) => p.label)).toEqual(a.map((p) => p.label));
     b.forEach((p, i) => p.top.forEach((t, j) => expect(t.p).toBeCloseTo(a[i].top[j].p, 6)));
+  });
+
+  it('with a weight average, the model rebuilt from its stored checkpoint predicts as the trained one', async () => {
+    const config = { ...presetConfig('quick', datasetId), name: 'ema', epochs: 3, batchSize: 8, learningRate: 3e-2, emaDecay: 0.9 };
+    await runs.start(host, { type: 'train-start', requestId: 't-ema', config });
+    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't-ema'))).runId;
+    expect((await until(statusOf(id, /^(done|failed)$/))).error).toBeUndefined();
+    const inputs = [{ text: 'great acting' }, { text: 'ugly and dull' }, { text: 'an ordinary afternoon' }];
+    await use.predict(host, { type: 'predict', requestId: 'warm', runId: id, inputs, topK: 2 });
+    dropWarm(id); // the next request rebuilds the model from IndexedDB
+    await use.predict(host, { type: 'predict', requestId: 'cold', runId: id, inputs, topK: 2 });
+    const [warm, cold] = ['warm', 'cold'].map((r) => (events.find((e) => e.type === 'predictions' && e.requestId === r) as Extract<EngineEvent, { type: 'predictions' }>).predictions);
+    cold.forEach((p, i) => p.top.forEach((t, j) => expect(t.p).toBeCloseTo(warm[i].top[j].p, 6)));
   });
 
   it('stops on request, then resumes from its checkpoint with the step counter continuing', async () => {
