@@ -78,6 +78,22 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(m.loss).toBeCloseTo(v.loss, 5);
   });
 
+  it('--val-split 0 trains on every row; with --ema-decay the saved model reloads to the --test metrics', async () => {
+    const all = join(dir, 'all-rows');
+    const r = await runCli(['train', '--data', trainCsv, '--val-split', '0', '--test', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--model', 'use-lite', '--mode', 'head', '--epochs', '2', '--batch-size', '8', '--lr', '0.05', '--max-length', '16', '--ema-decay', '0.9', '--threads', '1', '--out', all]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('held out 0 of 36 rows');
+    const res = lastJson(r.stdout);
+    expect(res.validation).toBeUndefined();
+    const test = res.test as Record<string, number>;
+    expect(JSON.parse(readFileSync(join(all, 'run.json'), 'utf8'))).toMatchObject({ trainExamples: 36, validationExamples: 0, config: { emaDecay: 0.9 } });
+    const ev = await runCli(['eval', '--model', all, '--data', evalCsv, '--text-column', 'review', '--label-column', 'sentiment']);
+    expect(ev.code).toBe(0);
+    const m = JSON.parse(ev.stdout.trim());
+    expect(m.accuracy).toBe(test.accuracy);
+    expect(m.loss).toBeCloseTo(test.loss, 5);
+  });
+
   it('predict --text gives one of the labels with probabilities that sum to 1', async () => {
     const r = await runCli(['predict', '--model', out, '--text', 'a delightful and moving story']);
     expect(r.code).toBe(0);
