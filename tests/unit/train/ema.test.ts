@@ -1,28 +1,17 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
 import { emaDecayAt, WeightAverage } from '@/lib/train/ema';
 import { fineTune } from '@/lib/train/fine-tune';
 import { collectOutputs, evalFromOutputs } from '@/lib/train/evaluate';
 import { makeTensorBatch } from '@/lib/train/batching';
-import type { TrainEvent } from '@/lib/train/events';
 import type { TrainConfig } from '@/lib/train/config';
-import type { TaskModel } from '@/lib/models/types';
 import { MemoryStore } from '@/lib/store/memory-store';
-import { collect, encodedSentiment, errorOf, stepLosses, tinyModel } from './helpers';
+import { collect, errorOf, loopConfig as base, loopTrain as train, loopValidation as validation, modelTracker, of, stepLosses, tinyModel } from './helpers';
 
 beforeAll(useWasm);
-const models: TaskModel[] = [];
-const track = (m: TaskModel) => (models.push(m), m);
-afterEach(() => models.splice(0).forEach((m) => m.dispose()));
+const track = modelTracker();
 
-const train = encodedSentiment(32, 1);
-const validation = encodedSentiment(16, 2);
-const base: TrainConfig = { epochs: 3, batchSize: 8, learningRate: 5e-3, warmupSteps: 2, schedule: 'linear', seed: 11, maxGradNorm: 0.5 };
-
-function of<T extends TrainEvent['type']>(events: TrainEvent[], type: T): Extract<TrainEvent, { type: T }>[] {
-  return events.filter((e) => e.type === type) as Extract<TrainEvent, { type: T }>[];
-}
 
 describe('WeightAverage', () => {
   it('warms its decay up as TF does with num_updates: min(decay, (1 + t) / (10 + t))', () => {

@@ -5,6 +5,8 @@ import { createTaskModel } from '@/lib/models/task-model';
 import type { Encoding, FineTuneMode, Task, TaskModel, TextTokenizer } from '@/lib/models/types';
 import type { EncodedExample } from '@/lib/train/encode';
 import type { TrainEvent } from '@/lib/train/events';
+import type { TrainConfig } from '@/lib/train/config';
+import { afterEach } from 'vitest';
 
 export const TINY = bertConfig({ vocab_size: 64, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 });
 
@@ -71,6 +73,23 @@ export async function collect(gen: AsyncGenerator<TrainEvent>, onEvent?: (e: Tra
 export function stepLosses(events: TrainEvent[]): number[] {
   return events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
 }
+
+/** The events of one type, typed. */
+export function of<T extends TrainEvent['type']>(events: TrainEvent[], type: T): Extract<TrainEvent, { type: T }>[] {
+  return events.filter((e) => e.type === type) as Extract<TrainEvent, { type: T }>[];
+}
+
+/** A `track(model)` that disposes every tracked model after each test of the calling file. */
+export function modelTracker(): (m: TaskModel) => TaskModel {
+  const models: TaskModel[] = [];
+  afterEach(() => models.splice(0).forEach((m) => m.dispose()));
+  return (m) => (models.push(m), m);
+}
+
+/** The loop tests' data and config: 32 training and 16 validation sentences, 3 epochs of 4 steps. */
+export const loopTrain = encodedSentiment(32, 1);
+export const loopValidation = encodedSentiment(16, 2);
+export const loopConfig: TrainConfig = { epochs: 3, batchSize: 8, learningRate: 5e-3, warmupSteps: 2, schedule: 'linear', seed: 11, maxGradNorm: 0.5 };
 
 export function errorOf(events: TrainEvent[]): string | undefined {
   const e = events.find((x) => x.type === 'error');
