@@ -2,8 +2,7 @@
 import { UserError } from '../../lib/errors';
 import { toExample, usableRecords } from '../../lib/data/labeled';
 import type { TaskModel } from '../../lib/models/types';
-import * as tf from '@tensorflow/tfjs';
-import { defaultPadMultiple, makeTensorBatch } from '../../lib/train/batching';
+import { makeTensorBatch, padOptionsFor } from '../../lib/train/batching';
 import { encodeExamples } from '../../lib/train/encode';
 import { collectOutputs, evalFromOutputs } from '../../lib/train/evaluate';
 import type { EvalResult } from '../../lib/train/events';
@@ -34,7 +33,7 @@ export async function evaluateOn(model: TaskModel, path: string, option: string,
     if (e instanceof UserError) (e.where as { file?: string }).file = path;
     throw e;
   }
-  const pad = { padId: model.tokenizer.padId, multiple: defaultPadMultiple(tf.getBackend()), cap: model.tokenizer.modelMaxLength };
+  const pad = padOptionsFor(model);
   let done = 0;
   const cache = extract ? await FeatureCache.build(model, [enc], batchSize, pad, undefined, extract) : null;
   const outputs = await collectOutputs(enc, batchSize, (idx) => {

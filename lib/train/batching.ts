@@ -24,6 +24,11 @@ export function defaultPadMultiple(backend: string): number {
   return backend === 'webgpu' || backend === 'webgl' ? 16 : 1;
 }
 
+/** A model's padding: its pad id and maximum length, and `multiple` or the current backend's default. */
+export function padOptionsFor(model: { tokenizer: { padId: number; modelMaxLength: number } }, multiple?: number): PadOptions {
+  return { padId: model.tokenizer.padId, multiple: multiple ?? defaultPadMultiple(tf.getBackend()), cap: model.tokenizer.modelMaxLength };
+}
+
 /** One epoch's batches (example indices). Every example appears exactly once. */
 export function planEpoch(lengths: number[], batchSize: number, window: number, rng: Rng): number[][] {
   const order = rng.shuffle(lengths.map((_, i) => i));

@@ -9,7 +9,7 @@ import { isHeadParamName } from '@/lib/models/heads';
 import type { ForwardOptions, TaskModel } from '@/lib/models/types';
 import type { Checkpoint, CheckpointMeta, CheckpointStore, DataPosition, MetricsSoFar } from '@/lib/store/types';
 import { checkpointMeta } from '@/lib/store/types';
-import { defaultPadMultiple, makeTargets, makeTensorBatch, planEpoch, type PadOptions } from './batching';
+import { makeTargets, makeTensorBatch, padOptionsFor, planEpoch } from './batching';
 import { metricMode, resolveConfig, type ResolvedConfig, type TrainConfig } from './config';
 import type { EncodedExample } from './encode';
 import { collectOutputs, evalFromOutputs } from './evaluate';
@@ -109,7 +109,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
     const task = model.task;
     const k = numOutputs(model);
     const lossOpts = { labelSmoothing: task === 'classification' || task === 'token-classification' ? cfg.labelSmoothing : 0, classWeights: classWeightsFor(model, cfg, data.train) };
-    const pad: PadOptions = { padId: model.tokenizer.padId, multiple: cfg.padMultiple ?? defaultPadMultiple(tf.getBackend()), cap: model.tokenizer.modelMaxLength };
+    const pad = padOptionsFor(model, cfg.padMultiple);
     const headOnly = model.mode.kind === 'head';
 
     const trainable = model.trainable();

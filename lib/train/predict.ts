@@ -1,7 +1,6 @@
 // Inference helpers for the playground and the CLI: probabilities (or values) per example, in input order.
 import type { TaskModel } from '@/lib/models/types';
-import * as tf from '@tensorflow/tfjs';
-import { defaultPadMultiple, makeTensorBatch } from './batching';
+import { makeTensorBatch, padOptionsFor } from './batching';
 import type { EncodedExample } from './encode';
 import { collectOutputs, type ExampleOutput } from './evaluate';
 import { sigmoid, softmaxRow } from './metrics';
@@ -18,7 +17,7 @@ export interface PredictOptions {
  */
 export async function predict(model: TaskModel, examples: Pick<EncodedExample, 'ids' | 'typeIds'>[], opts: PredictOptions = {}): Promise<ExampleOutput[]> {
   const enc = examples.map((e) => ({ ...e, label: 0 }));
-  const pad = { padId: model.tokenizer.padId, multiple: opts.padMultiple ?? defaultPadMultiple(tf.getBackend()), cap: model.tokenizer.modelMaxLength };
+  const pad = padOptionsFor(model, opts.padMultiple);
   const logits = await collectOutputs(enc, opts.batchSize ?? 32, (idx) => model.forward(makeTensorBatch(enc, idx, pad), { training: false }));
   return logits.map((o) => {
     if (model.task === 'regression') return o as number[];
