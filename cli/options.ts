@@ -1,7 +1,7 @@
 // Option declarations shared by several commands, and their translation into engine values (modes, TrainConfig).
 import { UserError } from '../lib/errors';
 import type { FineTuneMode, LoraTarget } from '../lib/models/types';
-import type { TrainConfig } from '../lib/train/config';
+import { FIELDS, PRESET_NAMES, presetConfig, type PresetName, type RecipeFacts, type RunConfig } from '../lib/run/config';
 import { num, str, type OptionSpec, type ParsedOptions } from './args';
 
 export const DATA_COLUMN_OPTIONS: OptionSpec[] = [
@@ -70,61 +70,69 @@ export function relabelOption<E extends UserError>(e: E): E {
   return e;
 }
 
-/** The training options as the engine's TrainConfig. --warmup below 1 is a ratio, otherwise a step count. */
-export function trainConfigFrom(opts: ParsedOptions): TrainConfig {
+/** The run's settings: the preset's recipe for this model and data (--preset, default balanced; --mode picks that mode's
+ *  recipe), then every option given on the command line, one field each. --warmup below 1 is a ratio, else steps. */
+export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfig {
+  const modeText = str(opts, 'mode');
+  const mode = modeText !== undefined ? parseMode(modeText, opts) : undefined;
+  const preset = (str(opts, 'preset') ?? 'balanced') as PresetName;
+  const task = facts.task === 'multilabel' || facts.task === 'regression' ? facts.task : 'classification';
+  const c: RunConfig = { ...presetConfig(preset, '', { kind: 'bundled' }, facts, mode?.kind), name: 'run', task };
+  if (mode?.kind === 'freeze') c.freezeLayers = mode.layers;
+  if (mode?.kind === 'lora') Object.assign(c, { loraRank: mode.rank, loraAlpha: mode.alpha, loraDropout: mode.dropout, loraTargets: mode.targets });
+  const overridden: string[] = [];
+  for (const f of FIELDS) {
+    if (!f.cli || f.cli === '--warmup') continue;
+    const v = num(opts, f.cli.slice(2));
+    if (v === undefined) continue;
+    (c as unknown as Record<string, number>)[f.key] = v;
+    overridden.push(f.cli);
+  }
   const warmup = num(opts, 'warmup');
-  const patience = num(opts, 'early-stopping') ?? 0;
-  const metric = str(opts, 'metric');
-  const cfg: TrainConfig = {
-    epochs: num(opts, 'epochs') ?? 3,
-    batchSize: num(opts, 'batch-size') ?? 32,
-    learningRate: num(opts, 'lr') ?? 1e-3,
-    headLrMultiplier: num(opts, 'head-lr-multiplier') ?? 1,
-    emaDecay: num(opts, 'ema-decay') ?? 0,
-    weightDecay: num(opts, 'weight-decay') ?? 0.01,
-    schedule: (str(opts, 'schedule') ?? 'linear') as TrainConfig['schedule'],
-    optimizer: (str(opts, 'optimizer') ?? 'adamw') as TrainConfig['optimizer'],
-    maxGradNorm: num(opts, 'grad-clip') ?? 1,
-    gradAccumSteps: num(opts, 'grad-accumulation') ?? 1,
-    labelSmoothing: num(opts, 'label-smoothing') ?? 0,
-    seed: num(opts, 'seed') ?? 42,
-  };
   if (warmup !== undefined) {
-    if (warmup < 1) cfg.warmupRatio = warmup;
-    else cfg.warmupSteps = warmup;
-  } else cfg.warmupRatio = 0.06;
-  const evalEvery = num(opts, 'eval-every');
-  if (evalEvery) cfg.evalEverySteps = evalEvery;
+    if (warmup < 1) c.warmupRatio = warmup;
+    else c.warmupSteps = warmup;
+    overridden.push('--warmup');
+  }
+  const schedule = str(opts, 'schedule');
+  if (schedule) c.schedule = schedule as RunConfig['schedule'];
+  const cw = opts['class-weights'];
+  if (typeof cw === 'boolean') c.classWeights = cw;
+  const optimizer = str(opts, 'optimizer');
+  if (optimizer) c.optimizer = optimizer as RunConfig['optimizer'];
+  const metric = str(opts, 'metric');
+  if (metric) c.metric = metric;
+  const minDelta = num(opts, 'min-delta');
+  if (minDelta !== undefined) c.minDelta = minDelta;
   const maxSteps = num(opts, 'max-steps');
-  if (maxSteps !== undefined) cfg.maxSteps = maxSteps;
-  if (opts['class-weights'] === true) cfg.classWeights = 'balanced';
-  if (patience > 0) cfg.earlyStopping = { metric: metric ?? 'macroF1', patience, minDelta: num(opts, 'min-delta') ?? 0 };
-  else if (metric) cfg.bestMetric = metric;
-  return cfg;
+  if (maxSteps !== undefined) c.maxSteps = maxSteps;
+  if (schedule || typeof cw === 'boolean' || optimizer || overridden.length) c.preset = undefined;
+  return c;
 }
 
 export const TRAIN_OPTIONS: OptionSpec[] = [
-  { name: 'epochs', type: 'int', min: 1, help: 'passes over the training data', defaultText: '3' },
-  { name: 'batch-size', type: 'int', min: 1, help: 'examples per step', defaultText: '32' },
-  { name: 'lr', type: 'number', help: 'peak learning rate (AdamW)', defaultText: '1e-3 head/lora, 5e-5 full/freeze' },
-  { name: 'head-lr-multiplier', type: 'number', min: 0, meta: 'X', help: "the classifier head's learning rate as a multiple of --lr, when the encoder trains too (full, freeze, lora)", defaultText: '1' },
-  { name: 'ema-decay', type: 'number', min: 0, meta: 'D', help: 'evaluate, keep and export an exponential moving average of the weights with this decay, e.g. 0.999 (0 = off)', defaultText: '0' },
-  { name: 'weight-decay', type: 'number', min: 0, help: 'decoupled weight decay (not on biases / LayerNorm)', defaultText: '0.01' },
-  { name: 'warmup', type: 'number', min: 0, help: 'warm-up: a ratio of all steps if < 1, else a step count', defaultText: '0.06' },
-  { name: 'schedule', type: 'string', choices: ['constant', 'linear', 'cosine'], help: 'learning-rate schedule after warm-up', defaultText: 'linear' },
+  { name: 'preset', type: 'string', choices: PRESET_NAMES, help: "the model's recipe at a budget: quick (head only), balanced, best; every option below overrides one of its values", defaultText: 'balanced' },
+  { name: 'epochs', type: 'int', min: 1, help: 'passes over the training data', defaultText: "the recipe's, fitted to the data size" },
+  { name: 'batch-size', type: 'int', min: 1, help: 'examples per step', defaultText: "the recipe's (32)" },
+  { name: 'lr', type: 'number', help: 'peak learning rate (AdamW)', defaultText: "the recipe's for the model and mode" },
+  { name: 'head-lr-multiplier', type: 'number', min: 0, meta: 'X', help: "the classifier head's learning rate as a multiple of --lr, when the encoder trains too (full, freeze, lora)", defaultText: "the recipe's" },
+  { name: 'ema-decay', type: 'number', min: 0, meta: 'D', help: 'evaluate, keep and export an exponential moving average of the weights with this decay, e.g. 0.999 (0 = off)', defaultText: "the recipe's: about one epoch" },
+  { name: 'weight-decay', type: 'number', min: 0, help: 'decoupled weight decay (not on biases / LayerNorm)', defaultText: "the recipe's" },
+  { name: 'warmup', type: 'number', min: 0, help: 'warm-up: a ratio of all steps if < 1, else a step count', defaultText: "the recipe's" },
+  { name: 'schedule', type: 'string', choices: ['constant', 'linear', 'cosine'], help: 'learning-rate schedule after warm-up', defaultText: "the recipe's" },
   { name: 'optimizer', type: 'string', choices: ['adamw', 'adam'], help: 'optimizer', defaultText: 'adamw' },
-  { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: '128' },
+  { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: "fitted to the training texts' token lengths" },
   { name: 'seed', type: 'int', help: 'seed for shuffling, dropout, head init and the validation split', defaultText: '42' },
-  { name: 'early-stopping', type: 'int', min: 0, meta: 'PATIENCE', help: 'stop after this many evaluations without improvement (0 = off)', defaultText: '0' },
-  { name: 'metric', type: 'string', help: 'validation metric for early stopping / the best checkpoint (loss, accuracy, macroF1, mse, ...)', defaultText: 'macroF1 with early stopping, else loss' },
+  { name: 'early-stopping', type: 'int', min: 0, meta: 'PATIENCE', help: 'stop after this many evaluations without improvement (0 = off)', defaultText: "the recipe's" },
+  { name: 'metric', type: 'string', help: 'validation metric for early stopping / the best checkpoint (loss, accuracy, macroF1, mse, ...)', defaultText: 'macroF1; loss for regression' },
   { name: 'min-delta', type: 'number', min: 0, help: 'early stopping: smallest change that counts as better', defaultText: '0' },
   { name: 'eval-every', type: 'int', min: 0, meta: 'STEPS', help: 'also evaluate every N steps (0 = once per epoch)', defaultText: '0' },
   { name: 'max-steps', type: 'int', min: 1, help: 'stop after this many optimizer steps' },
   { name: 'grad-clip', type: 'number', min: 0, help: 'clip gradients to this global norm (0 = off)', defaultText: '1' },
   { name: 'grad-accumulation', type: 'int', min: 1, help: 'micro-batches per optimizer step', defaultText: '1' },
-  { name: 'label-smoothing', type: 'number', min: 0, help: 'label smoothing for classification', defaultText: '0' },
-  { name: 'class-weights', type: 'boolean', help: 'weight the loss by inverse class frequency (imbalanced data)' },
-  { name: 'dropout', type: 'number', min: 0, help: "dropout in training: the classifier's, and USE-Lite's hidden dropout", defaultText: "the model's" },
+  { name: 'label-smoothing', type: 'number', min: 0, help: 'label smoothing for classification', defaultText: "the recipe's" },
+  { name: 'class-weights', type: 'boolean', help: 'weight the loss by inverse class frequency (--class-weights=false turns it off)', defaultText: 'on when the commonest label has 10× the rarest' },
+  { name: 'dropout', type: 'number', min: 0, help: "dropout in training: the classifier's and the encoder's hidden dropout", defaultText: '0.1' },
   { name: 'threads', type: 'int', min: 1, help: "head-only mode: threads that compute the frozen encoder's features (worker threads, each with a copy of the model)", defaultText: 'every core, at most 8' },
   { name: 'lora-alpha', type: 'number', min: 0, help: 'LoRA scale numerator (scale = alpha / rank)', defaultText: '2 × rank' },
   { name: 'lora-dropout', type: 'number', min: 0, help: 'dropout on the LoRA input', defaultText: '0.05' },

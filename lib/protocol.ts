@@ -2,7 +2,7 @@
 import type { BackendInfo } from './backend/init';
 import type { BackendPreference } from './backend/select';
 import type { ErrorInfo } from './errors';
-import type { ModelSpec, RunConfig } from './session/config';
+import type { ModelSpec, RunConfig } from './run/config';
 import type { SweepSpec } from './session/sweep';
 import type { TrainingDataOptions, TrainingDataSummary } from './session/datasets';
 import type {

@@ -5,18 +5,19 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors';
 import { buildLabeledData, toExample, usableRecords } from '../../lib/data/labeled';
-import type { Example } from '../../lib/data/types';
-import { createTaskModel } from '../../lib/models/task-model';
+import type { ColumnMapping } from '../../lib/data/types';
 import type { TaskModel } from '../../lib/models/types';
-import { encodeExamples } from '../../lib/train/encode';
-import { fineTune } from '../../lib/train/fine-tune';
+import type { RunConfig } from '../../lib/run/config';
+import { modeOf, trainConfigOf } from '../../lib/run/engine-config';
+import { dataFacts, modelFacts } from '../../lib/run/facts';
+import { prepareRun, trainRun, type PreparedRun, type RunData } from '../../lib/run/train-run';
 import type { EvalResult, TrainEvent } from '../../lib/train/events';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor, withFlags } from '../data';
 import { loadBase, saveTrained } from '../models';
-import { hubEndpointFrom, parseMode, relabelOption, trainConfigFrom } from '../options';
-import { createNodeFeaturePool, defaultThreads, type FeaturePool } from '../feature-pool';
+import { hubEndpointFrom, parseMode, relabelOption, runConfigFrom } from '../options';
+import { createNodeFeaturePool, defaultThreads, startNodeWorker, type FeaturePool } from '../feature-pool';
 import { evaluateOn, scalarsLine } from './eval';
 
 type TaskName = 'classification' | 'multilabel' | 'regression';
@@ -41,84 +42,47 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
   const out = resolve(str(opts, 'out')!);
   const modelSpec = str(opts, 'model') ?? 'use-lite';
   const hubEndpoint = hubEndpointFrom(opts);
-  const mode = parseMode(str(opts, 'mode') ?? 'full', opts);
+  if (str(opts, 'mode') !== undefined) parseMode(str(opts, 'mode')!, opts); // a bad --mode fails before any loading
   const seed = num(opts, 'seed') ?? 42;
-  const maxLength = num(opts, 'max-length') ?? 128;
-  const config = trainConfigFrom(opts);
-  if (num(opts, 'lr') === undefined) config.learningRate = mode.kind === 'head' || mode.kind === 'lora' ? 1e-3 : 5e-5;
   const valSplit = num(opts, 'val-split') ?? 0.1;
   if (valSplit >= 1) throw new UserError(`--val-split ${valSplit} leaves nothing to train on`, { option: '--val-split' }, 'use a share below 1, e.g. 0.1');
+  const data = await loadRunData(opts, cli, seed, valSplit);
 
-  // data
-  const trainData = await loadExamples(str(opts, 'data')!, '--data', opts, cli);
-  const task = trainData.mapping.task as TaskName;
-  let labels = trainData.mapped.labels;
-  let trainExamples: Example[];
-  let valExamples: Example[];
-  const evalPath = str(opts, 'eval');
-  if (evalPath) {
-    trainExamples = usableRecords(trainData.mapped.records).map(toExample);
-    const ev = await loadExamples(evalPath, '--eval', opts, cli, task);
-    valExamples = usableRecords(ev.mapped.records).map(toExample);
-    const unknown = ev.mapped.labels.filter((l) => !labels.includes(l));
-    if (task !== 'regression' && unknown.length) {
-      throw new UserError(`label${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((l) => JSON.stringify(l)).join(', ')} of the validation file never occur in the training file`, { file: evalPath, column: trainData.mapping.label?.join(',') }, 'train and validation files must use the same label names');
-    }
-  } else {
-    const split = trainData.mapping.split ? { mode: 'column' as const } : { mode: 'ratio' as const, ratios: { train: 1 - valSplit, validation: valSplit, test: 0 }, seed, stratify: true };
-    const ld = withFlags(() => buildLabeledData(trainData.mapped.records, trainData.mapping, labels, split, { seed }));
-    trainExamples = ld.train;
-    valExamples = ld.validation;
-    labels = ld.labels;
-    cli.log(`held out ${valExamples.length} of ${trainExamples.length + valExamples.length} rows of ${str(opts, 'data')} for validation (--val-split ${valSplit}, seed ${seed})`);
-  }
-  if (task === 'regression') labels = [];
-
-  // model
   cli.log(`loading model ${modelSpec}`);
-  const base = await loadBase(modelSpec, { dropout: num(opts, 'dropout'), hubEndpoint, revision: str(opts, 'revision'), onProgress: (file, loaded, total) => cli.progress.update({ label: `download ${file}`, done: loaded, total }) });
+  const base = await loadBase(modelSpec, { dropout: num(opts, 'dropout') ?? 0.1, hubEndpoint, revision: str(opts, 'revision'), onProgress: (file, loaded, total) => cli.progress.update({ label: `download ${file}`, done: loaded, total }) });
   if (!base.tokenizer) {
     base.encoder.dispose();
     throw new UserError('the model has no tokenizer files', { file: modelSpec, option: '--model' }, 'use a model folder with tokenizer.json (or vocab.txt + tokenizer_config.json)');
   }
-  const tokenizer = base.tokenizer;
-  let model: TaskModel;
-  let pool: FeaturePool | null = null;
+  let config: RunConfig;
+  let p: PreparedRun;
   try {
-    model = createTaskModel({ encoder: base.encoder, tokenizer, task, labels, mode, seed, classifierDropout: num(opts, 'dropout') });
+    config = runConfigFrom(opts, { ...modelFacts(base.encoder, base.tokenizer), ...dataFacts(data.train, data.labels, data.task, base.tokenizer) });
+    if (config.recipe) cli.log(`recipe ${config.recipe.title}${config.preset ? '' : ' with your options'} (${config.recipe.source}):${config.recipe.why.map((w) => `\n  ${w}`).join('')}`);
+    p = prepareRun(config, data, { encoder: base.encoder, tokenizer: base.tokenizer });
   } catch (e) {
     base.encoder.dispose();
     throw e instanceof UserError ? relabelOption(e) : e;
   }
-  const counts = model.paramCounts();
-  cli.log(`model ${base.source}: ${model.encoder.arch}, mode ${mode.kind}, ${counts.trainable.toLocaleString('en')} of ${counts.total.toLocaleString('en')} parameters train`);
+  const counts = p.model.paramCounts();
+  cli.log(`model ${base.source}: ${p.model.encoder.arch}, mode ${config.mode}, ${counts.trainable.toLocaleString('en')} of ${counts.total.toLocaleString('en')} parameters train`);
 
   try {
-    const maxLen = Math.min(maxLength, tokenizer.modelMaxLength);
-    const encode = (ex: Example[], file: string) => {
-      try {
-        return encodeExamples(tokenizer, ex, labels, maxLen, task);
-      } catch (e) {
-        if (e instanceof UserError) (e.where as { file?: string }).file = file;
-        throw e;
-      }
-    };
-    const data = { train: encode(trainExamples, str(opts, 'data')!), validation: encode(valExamples, evalPath ?? `${str(opts, 'data')} (held out)`) };
-
     await mkdir(out, { recursive: true });
     const runJson = {
       command: 'finetune train',
       args: Object.fromEntries(Object.entries(opts).filter(([k]) => k !== 'help')),
       model: modelSpec,
-      arch: model.encoder.arch,
-      mode,
-      task,
-      labels,
-      mapping: trainData.mapping,
-      maxLength: maxLen,
-      trainExamples: data.train.length,
-      validationExamples: data.validation.length,
-      config,
+      arch: p.model.encoder.arch,
+      mode: modeOf(config),
+      task: p.model.task,
+      labels: p.labels,
+      mapping: data.mapping,
+      maxLength: p.maxLength,
+      trainExamples: p.data.train.length,
+      validationExamples: p.data.validation.length,
+      run: config,
+      config: trainConfigOf(config, p.data.train.length),
       startedAt: new Date().toISOString(),
     };
     await writeFile(join(out, 'run.json'), JSON.stringify(runJson, null, 2));
@@ -131,13 +95,23 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
       process.once('SIGINT', () => process.exit(130));
     };
     process.once('SIGINT', onSigint);
-    pool = mode.kind === 'head' ? await startFeaturePool(model, num(opts, 'threads') ?? defaultThreads(), cli) : null;
+    const threads = num(opts, 'threads') ?? defaultThreads();
+    const ports = {
+      signal: abort.signal,
+      runId: 'run',
+      threads: { threads, start: startNodeWorker, backend: { preference: 'wasm' as const } },
+      onFeatureProgress: (done: number, total: number) => cli.progress.update({ label: 'encoder features', done, total }),
+    };
     const t0 = performance.now();
     let done: Extract<TrainEvent, { type: 'done' }> | null = null;
     let totalSteps = 0;
     let epochs = config.epochs;
     try {
-      for await (const ev of fineTune(model, data, config, { signal: abort.signal, runId: 'run', featureExtractor: pool?.extract })) {
+      for await (const ev of trainRun(config, p, ports)) {
+        if (ev.type === 'status') {
+          cli.log(ev.message);
+          continue;
+        }
         metrics.write(`${JSON.stringify(ev)}\n`);
         switch (ev.type) {
           case 'start':
@@ -175,12 +149,19 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
     const trainSec = (performance.now() - t0) / 1000;
     if (finished.restoredBest) cli.log(`restored the best weights (${finished.best?.metric} ${finished.best?.value.toFixed(4)} at step ${finished.best?.step})`);
 
-    const files = await saveTrained(model, out);
+    const files = await saveTrained(p.model, out);
     cli.log(`wrote ${files.join(', ')}, metrics.jsonl and run.json to ${out}`);
 
     let test: EvalResult | null = null;
     const testPath = str(opts, 'test');
-    if (testPath) test = await evaluateOn(model, testPath, '--test', opts, cli, maxLen, 64, pool?.extract);
+    if (testPath) {
+      const pool = config.mode === 'head' && threads > 1 ? await testPool(p.model, threads, cli) : null;
+      try {
+        test = await evaluateOn(p.model, testPath, '--test', opts, cli, p.maxLength, 64, pool?.extract);
+      } finally {
+        await pool?.close();
+      }
+    }
 
     const result = {
       out,
@@ -200,21 +181,39 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
     if (e instanceof UserError) throw relabelOption(e);
     throw e;
   } finally {
-    await pool?.close();
-    model.dispose();
+    p.model.dispose();
   }
 }
 
-/** Head-only mode: the pool of threads that compute the encoder's features, or null to compute them in this thread
- *  (one thread asked for, or the workers could not start: said on stderr, the run goes on). */
-async function startFeaturePool(model: TaskModel, threads: number, cli: Cli): Promise<FeaturePool | null> {
-  if (threads <= 1) return null;
+/** The training and validation examples: --data, and --eval or a stratified --val-split share of --data. */
+async function loadRunData(opts: ParsedOptions, cli: Cli, seed: number, valSplit: number): Promise<RunData & { mapping: ColumnMapping }> {
+  const dataPath = str(opts, 'data')!;
+  const trainData = await loadExamples(dataPath, '--data', opts, cli);
+  const task = trainData.mapping.task as TaskName;
+  const evalPath = str(opts, 'eval');
+  const labels = trainData.mapped.labels;
+  if (evalPath) {
+    const ev = await loadExamples(evalPath, '--eval', opts, cli, task);
+    const unknown = ev.mapped.labels.filter((l) => !labels.includes(l));
+    if (task !== 'regression' && unknown.length) {
+      throw new UserError(`label${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((l) => JSON.stringify(l)).join(', ')} of the validation file never occur in the training file`, { file: evalPath, column: trainData.mapping.label?.join(',') }, 'train and validation files must use the same label names');
+    }
+    const train = usableRecords(trainData.mapped.records).map(toExample);
+    const validation = usableRecords(ev.mapped.records).map(toExample);
+    return { train, validation, labels: task === 'regression' ? [] : labels, task, mapping: trainData.mapping, source: { train: dataPath, validation: evalPath } };
+  }
+  const split = trainData.mapping.split ? { mode: 'column' as const } : { mode: 'ratio' as const, ratios: { train: 1 - valSplit, validation: valSplit, test: 0 }, seed, stratify: true };
+  const ld = withFlags(() => buildLabeledData(trainData.mapped.records, trainData.mapping, labels, split, { seed }));
+  cli.log(`held out ${ld.validation.length} of ${ld.train.length + ld.validation.length} rows of ${dataPath} for validation (--val-split ${valSplit}, seed ${seed})`);
+  return { train: ld.train, validation: ld.validation, labels: task === 'regression' ? [] : ld.labels, task, mapping: trainData.mapping, source: { train: dataPath, validation: `${dataPath} (held out)` } };
+}
+
+/** Head-only mode: threads that compute the encoder's features for the test pass, or undefined for one thread. */
+async function testPool(model: TaskModel, threads: number, cli: Cli): Promise<FeaturePool | null> {
   try {
-    const pool = await createNodeFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'encoder features', done, total }));
-    cli.log(`computing encoder features on ${pool.threads} threads`);
-    return pool;
+    return await createNodeFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'test features', done, total }));
   } catch (e) {
-    cli.log(`computing encoder features in one thread: ${e instanceof Error ? e.message : String(e)}`);
+    cli.log(`computing test features in one thread: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   }
 }

@@ -7,7 +7,7 @@ import { useStudio, type Task } from '../state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, fmtDuration, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
-import type { ModelSpec } from '@/lib/session/config';
+import type { ModelSpec } from '@/lib/run/config';
 
 const DEFAULT_ENDPOINT = 'https://huggingface.co';
 const ENDPOINT_KEY = 'finetune.hubEndpoint';

@@ -10,7 +10,7 @@ import { Curves } from '../charts/Curves';
 import { ErrorNote, Help, fmtDuration, pct, toErrorInfoUI } from '../ui';
 import { useRunHistories } from './RunScreen';
 import type { ErrorInfo } from '@/lib/errors';
-import { completeConfig, diffConfigs, type ModeName } from '@/lib/session/config';
+import { completeConfig, diffConfigs, type ModeName } from '@/lib/run/config';
 import { parseList, type SweepSpec } from '@/lib/session/sweep';
 import type { RunRecord } from '@/lib/session/types';
 

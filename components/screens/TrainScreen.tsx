@@ -8,7 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
-import { FIELDS, MODE_HELP, PRESETS, cliCommand, matchPreset, presetConfig, validateConfig, type ModeName, type PresetName, type RunConfig } from '@/lib/session/config';
+import { FIELDS, MODE_HELP, PRESETS, cliCommand, matchPreset, presetConfig, validateConfig, type ModeName, type PresetName, type RunConfig } from '@/lib/run/config';
 
 export function TrainScreen() {
   const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen, setCurrentRun, loadRun } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun, loadRun: s.loadRun })));

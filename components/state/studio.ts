@@ -5,7 +5,7 @@ import { create } from 'zustand';
 import type { BackendInfo } from '@/lib/backend/init';
 import type { BackendPreference } from '@/lib/backend/select';
 import type { ErrorInfo } from '@/lib/errors';
-import { presetConfig, type RunConfig } from '@/lib/session/config';
+import { presetConfig, type RunConfig } from '@/lib/run/config';
 import type { CheckpointInfo, ColumnMapping, DatasetPreview, EvalPoint, ModelInfo, RunProgress, RunStatus, SplitSettings, StepPoint } from '@/lib/session/types';
 
 export const SCREENS = [

@@ -11,17 +11,20 @@ import type { StudioDb } from '../store/db';
 import { loadLabeledData } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
 import { encodeExamples } from '../train/encode';
-import { fineTune } from '../train/fine-tune';
 import { classificationReport, argmax, multilabelReport, regressionReport } from '../train/metrics';
 import { predict as predictProbs } from '../train/predict';
 import { assignVariables, evaluatedWeights } from '../train/state';
 import type { Example } from '../data/types';
-import type { RunConfig } from './config';
+import type { RunConfig } from '../run/config';
 import { progressReporter, type SessionHost } from './context';
 import { toCsv } from './csv';
 import { splitSettingsOf, toDataSplit } from './datasets';
 import { openModel } from './models';
-import { lastCheckpoint, modeOf, prepare, trainConfigOf, withModelTask, type RunMeta } from './runs';
+import { recipeSettings } from '../run/config';
+import { modeOf } from '../run/engine-config';
+import { trainRun } from '../run/train-run';
+import { recipeFor } from '../train/recipes';
+import { lastCheckpoint, prepare, type RunMeta } from './runs';
 import { keepWarm, liveRuns, sessionDb, warmModel } from './state';
 import type { Prediction } from './types';
 
@@ -163,11 +166,11 @@ async function baselineScores(model: TaskModel, test: Example[], maxLength: numb
 
 /** A head-only model trained on the frozen pre-trained encoder: what fine-tuning is measured against. */
 async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Example[]): Promise<Baseline> {
-  const c: RunConfig = { ...run, mode: 'head', epochs: 5, learningRate: 5e-3, schedule: 'constant', warmupRatio: 0, dropout: 0, earlyStoppingPatience: 0, evalEverySteps: 0 };
+  // the Quick recipe (head only) for this task, at the run's max length and seed
+  const c: RunConfig = { ...run, ...recipeSettings(recipeFor({ task: run.task, labelCounts: labels.map(() => 1) }, 'quick')), maxLength: run.maxLength };
   const p = await prepare(db, c, () => undefined, labels);
   try {
-    const cfg = { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), checkpointEveryEpoch: false, checkpointEverySteps: undefined };
-    for await (const ev of fineTune(p.model, p.data, cfg)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
+    for await (const ev of trainRun(c, p)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
     return await baselineScores(p.model, test, c.maxLength);
   } finally {
     p.model.dispose();

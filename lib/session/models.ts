@@ -10,7 +10,7 @@ import { urlSource } from '../io/url-source';
 import { openModelFiles } from '../models/open';
 import type { Encoder, TextTokenizer } from '../models/types';
 import type { Command } from '../protocol';
-import type { ModelSpec } from './config';
+import type { ModelSpec } from '../run/config';
 import { progressReporter, type SessionHost } from './context';
 import { pickedFolders, sessionDb } from './state';
 import type { ModelInfo } from './types';

@@ -2,7 +2,7 @@
 // database calls active that no worker is training was interrupted). Light on purpose: the page imports it.
 import type { ErrorInfo } from '../errors';
 import type { RunRow } from '../store/db';
-import type { RunConfig } from './config';
+import type { RunConfig } from '../run/config';
 import type { EvalPoint, RunProgress, RunRecord, RunStatus } from './types';
 
 /** What the studio keeps in RunRow.config. */

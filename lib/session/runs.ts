@@ -1,22 +1,15 @@
 // Training runs: "load dataset rows from the db, split, tokenize, build the TaskModel, run fineTune, persist events and
 // checkpoints", resume from the last checkpoint (the step counter continues), live controls, sweeps, stored history.
 // Step events are batched: one message and one metrics write per FLUSH_MS, so the page updates a few times a second.
-import * as tf from '@tensorflow/tfjs';
 import { UserError, toErrorInfo, type ErrorInfo } from '../errors';
-import { createTaskModel } from '../models/task-model';
-import type { FineTuneMode, TaskModel } from '../models/types';
 import type { Command } from '../protocol';
 import { newId, type RunRow, type StudioDb } from '../store/db';
 import { getDataset } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
-import { encodeExamples } from '../train/encode';
-import { RunControls, type TrainEvent } from '../train/events';
-import { createFeaturePool, type FeaturePool } from '../train/feature-pool';
-import { localFeatureExtractor, type FeatureExtractor } from '../train/features';
-import { fineTune } from '../train/fine-tune';
-import type { TrainConfig } from '../train/config';
-import { validateConfig, type RunConfig } from './config';
+import { RunControls } from '../train/events';
+import { validateConfig, type RunConfig } from '../run/config';
+import { prepareRun, trainRun, type PreparedRun } from '../run/train-run';
 import type { SessionHost } from './context';
 import { trainingData } from './datasets';
 import { openModel } from './models';
@@ -31,53 +24,6 @@ type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
 const FLUSH_MS = 250;
 const META_MS = 3000;
-
-export function modeOf(c: RunConfig): FineTuneMode {
-  switch (c.mode) {
-    case 'full':
-      return { kind: 'full' };
-    case 'head':
-      return { kind: 'head' };
-    case 'freeze':
-      return { kind: 'freeze', layers: c.freezeLayers };
-    case 'lora':
-      return { kind: 'lora', rank: c.loraRank, alpha: c.loraAlpha, dropout: c.loraDropout, targets: ['query', 'value'] };
-  }
-}
-
-/** The run config with the task the model was built for (the dataset's mapping decides it, not the form). */
-export function withModelTask(c: RunConfig, model: TaskModel): RunConfig {
-  return model.task === 'token-classification' || model.task === c.task ? c : { ...c, task: model.task };
-}
-
-/** The training engine's config for a studio run config. */
-export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig {
-  const stepsPerEpoch = Math.ceil(Math.ceil(trainExamples / c.batchSize) / c.gradAccumulation);
-  return {
-    epochs: c.epochs,
-    batchSize: c.batchSize,
-    learningRate: c.learningRate,
-    headLrMultiplier: c.headLrMultiplier,
-    emaDecay: c.emaDecay,
-    weightDecay: c.weightDecay,
-    schedule: c.schedule,
-    warmupRatio: c.warmupRatio,
-    maxGradNorm: c.gradClip,
-    gradAccumSteps: c.gradAccumulation,
-    labelSmoothing: c.task === 'classification' ? c.labelSmoothing : 0,
-    classWeights: c.classWeights && c.task !== 'regression' ? 'balanced' : undefined,
-    seed: c.seed,
-    evalEverySteps: c.evalEverySteps || undefined,
-    earlyStopping: c.earlyStoppingPatience > 0 ? { metric: c.task === 'regression' ? 'loss' : 'macroF1', patience: c.earlyStoppingPatience } : undefined,
-    bestMetric: c.task === 'regression' ? 'loss' : 'macroF1',
-    // head-only: the best and the final checkpoint suffice (each also stores the frozen encoder, seconds to write)
-    checkpointEveryEpoch: c.mode !== 'head',
-    // a reload mid-epoch loses at most about a quarter of an epoch; head-only epochs take seconds, so once per epoch
-    // is enough (and each checkpoint holds the frozen encoder too)
-    checkpointEverySteps: c.mode === 'head' ? undefined : Math.max(5, Math.ceil(stepsPerEpoch / 4)),
-    keepCheckpoints: 1,
-  };
-}
 
 export function recordOf(row: RunRow): RunRecord {
   return recordOfRow(row, (id) => liveRuns.has(id));
@@ -100,10 +46,7 @@ function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
 /** Lets queued messages (pause, stop, predict) in between training steps. */
 const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
 
-interface Prepared {
-  model: TaskModel;
-  data: { train: ReturnType<typeof encodeExamples>; validation: ReturnType<typeof encodeExamples> };
-  labels: string[];
+interface Prepared extends PreparedRun {
   datasetName: string;
   modelLabel: string;
   /** inverse-frequency weights from the Data screen (override the run config's 'balanced') */
@@ -120,18 +63,9 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
   const labels = labelsHint?.length ? labelsHint : data.labels;
   onStatus('Loading the model');
   const opened = await openModel(c.model, { dropout: c.dropout });
-  try {
-    onStatus('Tokenizing');
-    const maxLength = Math.min(c.maxLength, opened.tokenizer.modelMaxLength);
-    const task = data.task === 'token-classification' ? 'token-classification' : c.task === data.task ? c.task : data.task;
-    const train = encodeExamples(opened.tokenizer, data.train, labels, maxLength, task);
-    const validation = encodeExamples(opened.tokenizer, data.validation, labels, maxLength, task);
-    const model = createTaskModel({ encoder: opened.encoder, tokenizer: opened.tokenizer, task, labels, mode: modeOf(c), seed: c.seed, classifierDropout: c.dropout });
-    return { model, data: { train, validation }, labels, datasetName: dataset.name, modelLabel: opened.label, classWeights: classWeights && labels.length === classWeights.length ? classWeights : undefined };
-  } catch (e) {
-    opened.encoder.dispose();
-    throw e;
-  }
+  onStatus('Tokenizing');
+  const prepared = prepareRun(c, { train: data.train, validation: data.validation, labels, task: data.task }, opened);
+  return { ...prepared, datasetName: dataset.name, modelLabel: opened.label, classWeights: classWeights && labels.length === classWeights.length ? classWeights : undefined };
 }
 
 /** Runs fineTune for a prepared run and forwards its events (batched) to the host and the database. */
@@ -169,29 +103,27 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
     }
   };
 
-  let pool: FeaturePool | null = null;
+  let threads = 1;
   try {
     await db.runs.update(runId, { status: 'running', updatedAt: Date.now() });
     await status('running');
-    let featureExtractor: FeatureExtractor | undefined;
-    if (c.mode === 'head') {
-      let threads = 1;
-      let last = 0;
-      const onProgress = (done: number, total: number) => {
-        if (Date.now() - last < 250 && done < total) return;
-        last = Date.now();
-        void status('running', { message: `Encoding the data once (head-only mode${threads > 1 ? `, ${threads} threads` : ''}): ${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.` });
-      };
-      pool = await startFeaturePool(host, p.model, onProgress, (m) => status('running', { message: m }));
-      threads = pool?.threads ?? 1;
-      featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
-    }
-    for await (const ev of fineTune(p.model, p.data, { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(p.classWeights ? { classWeights: p.classWeights } : {}) }, { signal: abort.signal, store, runId, controls, resumeFrom, featureExtractor }) as AsyncGenerator<TrainEvent>) {
+    let last = 0;
+    const onFeatureProgress = (done: number, total: number, n: number) => {
+      threads = n;
+      if (Date.now() - last < 250 && done < total) return;
+      last = Date.now();
+      void status('running', { message: `Encoding the data once (head-only mode${n > 1 ? `, ${n} threads` : ''}): ${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.` });
+    };
+    const ports = { signal: abort.signal, store, runId, controls, resumeFrom, threads: host.featureWorkers, classWeights: p.classWeights, onFeatureProgress };
+    for await (const ev of trainRun(c, p, ports)) {
       switch (ev.type) {
+        case 'status':
+          await status('running', { message: ev.message.charAt(0).toUpperCase() + ev.message.slice(1) + '.' });
+          break;
         case 'start':
           progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };
           plan = { epochs: ev.epochs, totalSteps: ev.totalSteps };
-          if (ev.featureCacheSec !== undefined) await status('running', { message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s${pool ? ` on ${pool.threads} threads` : ''} (head-only mode).` });
+          if (ev.featureCacheSec !== undefined) await status('running', { message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s${threads > 1 ? ` on ${threads} threads` : ''} (head-only mode).` });
           await flush(true);
           break;
         case 'step': {
@@ -254,19 +186,6 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
     await status('failed', { error });
   } finally {
     liveRuns.delete(runId);
-    await pool?.close();
-  }
-}
-
-/** Head-only mode on wasm: a pool of feature threads where the host can start them, else null (one thread). */
-async function startFeaturePool(host: SessionHost, model: TaskModel, onProgress: (done: number, total: number) => void, say: (message: string) => Promise<void>): Promise<FeaturePool | null> {
-  const w = host.featureWorkers;
-  if (!w || w.threads <= 1 || tf.getBackend() !== 'wasm') return null;
-  try {
-    return await createFeaturePool(model, w.threads, w.start, w.backend, onProgress);
-  } catch (e) {
-    await say(`Encoding the data in one thread: ${e instanceof Error ? e.message : String(e)}`);
-    return null;
   }
 }
 

@@ -1,7 +1,7 @@
 // Sweeps: expand a grid (every combination) or draw random combinations (seeded) over learning rate, batch size,
 // epochs and mode; the session then runs the configs one after another.
 import { UserError } from '../errors';
-import type { ModeName, RunConfig } from './config';
+import type { ModeName, RunConfig } from '../run/config';
 
 export interface SweepSpec {
   strategy: 'grid' | 'random';

@@ -1,7 +1,7 @@
 // Plain shapes the session layer hands to the UI (through the worker protocol): no tensors, all structured-cloneable.
 import type { ErrorInfo } from '../errors';
 import type { ColumnMapping } from '../data/types';
-import type { ModelSpec, RunConfig } from './config';
+import type { ModelSpec, RunConfig } from '../run/config';
 
 export type { ColumnMapping };
 

@@ -7,7 +7,7 @@ import { taskModelFiles } from '../models/open';
 import type { Command } from '../protocol';
 import { newId } from '../store/db';
 import { DexieRunStore } from '../store/db-runs';
-import { presetConfig, type RunConfig } from './config';
+import { presetConfig, type RunConfig } from '../run/config';
 import { progressReporter, type SessionHost } from './context';
 import { runModel } from './inference';
 import type { RunMeta } from './runs';

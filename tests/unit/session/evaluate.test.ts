@@ -10,7 +10,7 @@ import type { EngineEvent, EvaluationReport } from '@/lib/protocol';
 import type { ColumnMapping } from '@/lib/data/types';
 import { openStudioDb, type StudioDb } from '@/lib/store/db';
 import { fsSource } from '@/lib/io/fs-source';
-import { presetConfig, type RunConfig } from '@/lib/session/config';
+import { presetConfig, type RunConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';
 import * as runs from '@/lib/session/runs';
 import * as use from '@/lib/session/inference';

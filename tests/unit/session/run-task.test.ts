@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { presetConfig } from '@/lib/session/config';
-import { trainConfigOf, withModelTask } from '@/lib/session/runs';
+import { presetConfig } from '@/lib/run/config';
+import { trainConfigOf } from '@/lib/run/engine-config';
+import { withModelTask } from '@/lib/run/train-run';
 import type { TaskModel } from '@/lib/models/types';
 
 describe('run config task follows the model built from the dataset mapping', () => {

@@ -10,7 +10,7 @@ import { useWasm } from '../../helpers/tf';
 import type { EngineEvent } from '@/lib/protocol';
 import { openStudioDb, type StudioDb } from '@/lib/store/db';
 import { fsSource } from '@/lib/io/fs-source';
-import { presetConfig } from '@/lib/session/config';
+import { presetConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';
 import * as runs from '@/lib/session/runs';
 import * as use from '@/lib/session/inference';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
-import { FIELDS, PRESETS, cliCommand, completeConfig, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/session/config';
+import { FIELDS, PRESETS, cliCommand, completeConfig, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/run/config';
 import { expandSweep, parseList } from '@/lib/session/sweep';
 import { csvCell, neutralise, toCsv } from '@/lib/session/csv';
 

@@ -1,6 +1,11 @@
-// What a person sets on the Train screen: one plain, JSON-serialisable run configuration, its presets, a one-sentence
-// explanation per field, validation, the equivalent `npx finetune train` command, and a diff between two configs.
+// What a run is, for the studio and the CLI alike: one plain, JSON-serialisable run configuration, its presets (the
+// picked model's recipe at three budgets, lib/train/recipes.ts), a one-sentence explanation per field, validation, the
+// equivalent `npx finetune train` command, and a diff between two configs.
 import { UserError } from '../errors';
+import type { LoraTarget } from '../models/types';
+import { BUDGETS, recipeFor, type Budget, type Recipe, type RecipeFacts, type RecipeMode } from '../train/recipes';
+
+export type { RecipeFacts };
 
 export type ModelSpec =
   | { kind: 'bundled' } // USE-Lite served at /models/use-lite/
@@ -39,9 +44,22 @@ export interface RunConfig {
   evalEverySteps: number; // 0: once per epoch
   earlyStoppingPatience: number; // 0: off
   seed: number;
+  /** the preset this config was made from, while no field has been changed by hand */
+  preset?: PresetName;
+  /** the recipe the values come from ("USE-Lite · Balanced") and why each data-derived value is what it is */
+  recipe?: { title: string; source: string; why: string[] };
+  // settings the command line exposes beyond the studio's form (absent: the engine's default)
+  optimizer?: 'adamw' | 'adam';
+  /** validation metric for early stopping and the best checkpoint (default: macroF1, loss for regression) */
+  metric?: string;
+  minDelta?: number;
+  maxSteps?: number;
+  /** warm-up as a step count instead of warmupRatio */
+  warmupSteps?: number;
+  loraTargets?: LoraTarget[];
 }
 
-export type PresetName = 'quick' | 'balanced' | 'best';
+export type PresetName = Budget;
 
 const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
   model: { kind: 'bundled' },
@@ -70,38 +88,64 @@ const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
   seed: 42,
 };
 
-export const PRESETS: Record<PresetName, { title: string; blurb: string; values: Partial<RunConfig> }> = {
+export const PRESETS: Record<PresetName, { title: string; blurb: string }> = {
   quick: {
     title: 'Quick (head only)',
-    blurb: 'Trains only a small classifier on frozen embeddings: seconds per epoch, a solid baseline.',
-    values: { mode: 'head', epochs: 5, batchSize: 32, learningRate: 5e-3, schedule: 'constant', warmupRatio: 0, maxLength: 64, dropout: 0 },
+    blurb: "Trains only a small classifier on the frozen encoder's features: a minute or two, a solid baseline.",
   },
   balanced: {
     title: 'Balanced',
-    blurb: 'Fine-tunes the whole encoder for a few epochs: minutes on a laptop, usually several points better.',
-    values: { mode: 'full', epochs: 3, batchSize: 16, learningRate: 5e-5, schedule: 'linear', warmupRatio: 0.06, maxLength: 128, dropout: 0.1 },
+    blurb: "Fine-tunes the whole encoder with the model's recipe, epochs fitted to the data size: the best use of time.",
   },
   best: {
     title: 'Best quality',
-    blurb: 'Longer full fine-tuning with early stopping and evaluation twice per epoch: slowest, best scores.',
-    values: { mode: 'full', epochs: 6, batchSize: 16, learningRate: 3e-5, schedule: 'linear', warmupRatio: 0.1, maxLength: 128, dropout: 0.1, earlyStoppingPatience: 2, labelSmoothing: 0.05 },
+    blurb: 'The same recipe with about 20 % more steps and longer texts kept whole; slowest, best scores.',
   },
 };
 
-export function presetConfig(preset: PresetName, datasetId = '', model: ModelSpec = { kind: 'bundled' }): RunConfig {
-  return { ...BASE, name: `${PRESETS[preset].title} run`, datasetId, model, ...PRESETS[preset].values };
+export const PRESET_NAMES: PresetName[] = BUDGETS;
+
+/** A recipe's values as run settings. */
+export function recipeSettings(r: Recipe): Partial<RunConfig> {
+  const v = r.values;
+  return {
+    mode: v.mode,
+    epochs: v.epochs,
+    batchSize: v.batchSize,
+    learningRate: v.learningRate,
+    headLrMultiplier: v.headLrMultiplier,
+    emaDecay: v.emaDecay,
+    weightDecay: v.weightDecay,
+    schedule: v.schedule,
+    warmupRatio: v.warmupRatio,
+    maxLength: v.maxLength,
+    dropout: v.dropout,
+    labelSmoothing: v.labelSmoothing,
+    classWeights: v.classWeights,
+    evalEverySteps: v.evalEverySteps,
+    earlyStoppingPatience: v.earlyStoppingPatience,
+    ...(v.loraRank ? { loraRank: v.loraRank, loraAlpha: v.loraAlpha ?? 2 * v.loraRank } : {}),
+    recipe: { title: r.title, source: r.source, why: r.why },
+  };
 }
 
-/** Which preset a config equals, if any (so the form can show it). */
-export function matchPreset(c: RunConfig): PresetName | null {
-  for (const p of Object.keys(PRESETS) as PresetName[]) {
-    const ref = presetConfig(p, c.datasetId, c.model);
-    if (FIELDS.every((f) => c[f.key] === ref[f.key])) return p;
+/** A preset: the model's recipe at that budget, fitted to the data the facts describe. `mode` picks that mode's
+ *  recipe instead (e.g. LoRA at the Balanced budget). */
+export function presetConfig(preset: PresetName, datasetId = '', model: ModelSpec = { kind: 'bundled' }, facts: RecipeFacts = {}, mode?: RecipeMode): RunConfig {
+  const r = recipeFor(facts, preset, mode);
+  return { ...BASE, name: `${PRESETS[preset].title} run`, datasetId, model, ...recipeSettings(r), preset };
+}
+
+/** Which preset a config equals for these facts, if any (so the form can show it). */
+export function matchPreset(c: RunConfig, facts: RecipeFacts = {}): PresetName | null {
+  for (const p of PRESET_NAMES) {
+    const ref = presetConfig(p, c.datasetId, c.model, facts);
+    if (FIELDS.every((f) => c[f.key] === ref[f.key]) && c.mode === ref.mode && c.schedule === ref.schedule && c.classWeights === ref.classWeights) return p;
   }
   return null;
 }
 
-type NumericKey = { [K in keyof RunConfig]: RunConfig[K] extends number ? K : never }[keyof RunConfig];
+type NumericKey = { [K in keyof RunConfig]-?: RunConfig[K] extends number ? K : never }[keyof RunConfig];
 
 export interface FieldDoc {
   key: NumericKey;
@@ -202,15 +246,14 @@ export function cliCommand(c: RunConfig, data: { file: string; textColumn: strin
   if (c.model.kind === 'hub' && c.model.endpoint) parts.push(`--hub-endpoint ${sh(c.model.endpoint)}`);
   if (c.model.kind === 'hub' && c.model.revision && c.model.revision !== 'main') parts.push(`--revision ${sh(c.model.revision)}`);
   parts.push(`--mode ${modeArg(c)}`);
-  const ref = { ...BASE } as Record<string, unknown>;
+  // every setting written out: the CLI's defaults are fitted to the data it reads, so only explicit values are exact
   for (const f of FIELDS) {
     if (!f.cli) continue;
     if (f.modes && !f.modes.includes(c.mode)) continue;
-    const always = ['--epochs', '--batch-size', '--lr', '--max-length', '--seed'].includes(f.cli);
-    if (always || c[f.key] !== ref[f.key]) parts.push(`${f.cli} ${c[f.key]}`);
+    parts.push(`${f.cli} ${c[f.key]}`);
   }
-  if (c.schedule !== BASE.schedule) parts.push(`--schedule ${c.schedule}`);
-  if (c.classWeights) parts.push('--class-weights');
+  parts.push(`--schedule ${c.schedule}`);
+  parts.push(c.classWeights ? '--class-weights' : '--class-weights=false');
   parts.push('--out ./runs/' + sh(c.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'run'));
   return parts.join(' \\\n  ');
 }

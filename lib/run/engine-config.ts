@@ -1,0 +1,57 @@
+// A run's settings (RunConfig, the same for the studio and the CLI) as the engine's inputs: the fine-tuning mode and
+// the TrainConfig. Per-task defaults (selection metric, LoRA targets, label smoothing and class weights only where
+// they mean something) are decided here, once.
+import type { FineTuneMode, LoraTarget, Task } from '../models/types';
+import type { TrainConfig } from '../train/config';
+import type { RunConfig } from './config';
+
+export const DEFAULT_LORA_TARGETS: LoraTarget[] = ['query', 'value'];
+
+/** The validation metric that picks the best checkpoint and drives early stopping when none is named. */
+export function defaultMetric(task: Task | RunConfig['task']): string {
+  return task === 'regression' ? 'loss' : 'macroF1';
+}
+
+export function modeOf(c: RunConfig): FineTuneMode {
+  switch (c.mode) {
+    case 'full':
+      return { kind: 'full' };
+    case 'head':
+      return { kind: 'head' };
+    case 'freeze':
+      return { kind: 'freeze', layers: c.freezeLayers };
+    case 'lora':
+      return { kind: 'lora', rank: c.loraRank, alpha: c.loraAlpha, dropout: c.loraDropout, targets: c.loraTargets ?? DEFAULT_LORA_TARGETS };
+  }
+}
+
+/** The engine's TrainConfig for a run (the checkpoint cadence applies where a checkpoint store is given). */
+export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig {
+  const stepsPerEpoch = Math.ceil(Math.ceil(trainExamples / c.batchSize) / c.gradAccumulation);
+  const metric = c.metric ?? defaultMetric(c.task);
+  return {
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    learningRate: c.learningRate,
+    headLrMultiplier: c.headLrMultiplier,
+    emaDecay: c.emaDecay,
+    weightDecay: c.weightDecay,
+    schedule: c.schedule,
+    ...(c.warmupSteps !== undefined ? { warmupSteps: c.warmupSteps } : { warmupRatio: c.warmupRatio }),
+    ...(c.optimizer ? { optimizer: c.optimizer } : {}),
+    ...(c.maxSteps !== undefined ? { maxSteps: c.maxSteps } : {}),
+    maxGradNorm: c.gradClip,
+    gradAccumSteps: c.gradAccumulation,
+    labelSmoothing: c.task === 'classification' ? c.labelSmoothing : 0,
+    classWeights: c.classWeights && c.task !== 'regression' ? 'balanced' : undefined,
+    seed: c.seed,
+    evalEverySteps: c.evalEverySteps || undefined,
+    earlyStopping: c.earlyStoppingPatience > 0 ? { metric, patience: c.earlyStoppingPatience, minDelta: c.minDelta ?? 0 } : undefined,
+    bestMetric: metric,
+    // head-only: the best and the final checkpoint suffice (each also stores the frozen encoder, seconds to write)
+    checkpointEveryEpoch: c.mode !== 'head',
+    // a reload or kill mid-epoch loses at most about a quarter of an epoch; head-only epochs take seconds
+    checkpointEverySteps: c.mode === 'head' ? undefined : Math.max(5, Math.ceil(stepsPerEpoch / 4)),
+    keepCheckpoints: 1,
+  };
+}

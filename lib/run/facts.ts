@@ -1,0 +1,36 @@
+// What a recipe needs to know about a run's model and data (lib/train/recipes.ts), computed the same way for the
+// studio (the dataset report) and the CLI (the files it reads).
+import type { Example } from '../data/types';
+import type { Encoder, Task, TextTokenizer } from '../models/types';
+import type { RecipeFacts } from '../train/recipes';
+
+/** Token lengths are measured on at most this many training texts, evenly spaced. */
+const LENGTH_SAMPLE = 5000;
+
+export function modelFacts(encoder: Pick<Encoder, 'arch' | 'hiddenSize' | 'numLayers'>, tokenizer?: Pick<TextTokenizer, 'modelMaxLength'>): RecipeFacts {
+  return { arch: encoder.arch, hiddenSize: encoder.hiddenSize, numLayers: encoder.numLayers, modelMaxLength: tokenizer?.modelMaxLength };
+}
+
+/** Rows, examples per label and token lengths of a training split. */
+export function dataFacts(train: Pick<Example, 'text' | 'textPair' | 'label'>[], labels: string[], task: Task, tokenizer?: Pick<TextTokenizer, 'encode'>): RecipeFacts {
+  const facts: RecipeFacts = { task, trainRows: train.length };
+  if (task === 'classification' || task === 'multilabel') {
+    const index = new Map(labels.map((l, i) => [l, i]));
+    const counts = new Array<number>(labels.length).fill(0);
+    for (const ex of train) {
+      for (const l of Array.isArray(ex.label) ? ex.label : [ex.label]) {
+        const i = index.get(String(l));
+        if (i !== undefined) counts[i]++;
+      }
+    }
+    facts.labelCounts = counts;
+  }
+  if (tokenizer && train.length) {
+    const step = Math.max(1, Math.ceil(train.length / LENGTH_SAMPLE));
+    const lens: number[] = [];
+    for (let i = 0; i < train.length; i += step) lens.push(tokenizer.encode(train[i].text, train[i].textPair).ids.length);
+    lens.sort((a, b) => a - b);
+    facts.tokenLengths = { p95: lens[Math.min(lens.length - 1, Math.floor(0.95 * lens.length))], max: lens[lens.length - 1] };
+  }
+  return facts;
+}

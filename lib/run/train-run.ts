@@ -1,0 +1,120 @@
+// One training run, the same for the studio's worker and the CLI: examples -> tokens -> TaskModel in the run's mode ->
+// (head-only: the encoder's features on a pool of threads) -> fineTune() events. What differs between the two lives in
+// ports: where checkpoints go, how threads start, how progress is shown. lib/session (studio) and cli/commands/train.ts
+// only read their inputs and forward the events.
+import * as tf from '@tensorflow/tfjs';
+import type { InitOptions } from '../backend/init';
+import type { Example } from '../data/types';
+import { UserError } from '../errors';
+import { createTaskModel } from '../models/task-model';
+import type { Encoder, Task, TaskModel, TextTokenizer } from '../models/types';
+import type { Checkpoint, CheckpointStore } from '../store/types';
+import { encodeExamples, type EncodedExample } from '../train/encode';
+import type { RunControls, TrainEvent } from '../train/events';
+import { createFeaturePool, type FeaturePool, type StartWorker } from '../train/feature-pool';
+import { localFeatureExtractor, type FeatureExtractor } from '../train/features';
+import { fineTune } from '../train/fine-tune';
+import type { RunConfig } from './config';
+import { modeOf, trainConfigOf } from './engine-config';
+
+/** A run's examples after mapping and splitting. */
+export interface RunData {
+  train: Example[];
+  validation: Example[];
+  labels: string[];
+  task: Task;
+  /** where the examples come from, for error messages ("sst2-train.csv") */
+  source?: { train?: string; validation?: string };
+}
+
+export interface PreparedRun {
+  model: TaskModel;
+  data: { train: EncodedExample[]; validation: EncodedExample[] };
+  labels: string[];
+  /** the max length used: the run's, at most the tokenizer's */
+  maxLength: number;
+}
+
+/** The task the model is built for: the data's mapping decides, not the form. */
+export function taskOf(c: RunConfig, dataTask: Task): Task {
+  return dataTask === 'token-classification' ? 'token-classification' : c.task === dataTask ? c.task : dataTask;
+}
+
+/** Tokens and the TaskModel for a run. Disposes the encoder if it fails. */
+export function prepareRun(c: RunConfig, data: RunData, opened: { encoder: Encoder; tokenizer: TextTokenizer }): PreparedRun {
+  try {
+    const maxLength = Math.min(c.maxLength, opened.tokenizer.modelMaxLength);
+    const task = taskOf(c, data.task);
+    const labels = task === 'regression' ? [] : data.labels;
+    const encode = (ex: Example[], file?: string) => {
+      try {
+        return encodeExamples(opened.tokenizer, ex, labels, maxLength, task);
+      } catch (e) {
+        if (e instanceof UserError && file) (e.where as { file?: string }).file = file;
+        throw e;
+      }
+    };
+    const encoded = { train: encode(data.train, data.source?.train), validation: encode(data.validation, data.source?.validation) };
+    const model = createTaskModel({ encoder: opened.encoder, tokenizer: opened.tokenizer, task, labels, mode: modeOf(c), seed: c.seed, classifierDropout: c.dropout });
+    return { model, data: encoded, labels, maxLength };
+  } catch (e) {
+    opened.encoder.dispose();
+    throw e;
+  }
+}
+
+/** How a runtime starts feature threads (Web Workers in the studio, worker threads in Node). */
+export interface ThreadsPort {
+  threads: number;
+  start: StartWorker;
+  backend: InitOptions;
+}
+
+export interface RunPorts {
+  runId?: string;
+  store?: CheckpointStore;
+  signal?: AbortSignal;
+  controls?: RunControls;
+  resumeFrom?: Checkpoint;
+  threads?: ThreadsPort;
+  /** per-class loss weights decided outside the config (the Data screen's) */
+  classWeights?: number[];
+  /** encoder-feature progress in head-only mode */
+  onFeatureProgress?: (done: number, total: number, threads: number) => void;
+}
+
+/** A status line for the person watching (threads started, or why not). */
+export type RunEvent = TrainEvent | { type: 'status'; message: string };
+
+/** The run config with the task the model was built for (the dataset's mapping decides it, not the form). */
+export function withModelTask(c: RunConfig, model: Pick<TaskModel, 'task'>): RunConfig {
+  return model.task === 'token-classification' || model.task === c.task ? c : { ...c, task: model.task };
+}
+
+/** Trains a prepared run and yields its events; the feature threads are closed when it ends. */
+export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = {}): AsyncGenerator<RunEvent> {
+  let pool: FeaturePool | null = null;
+  try {
+    let featureExtractor: FeatureExtractor | undefined;
+    if (c.mode === 'head') {
+      let threads = 1;
+      const onProgress = (done: number, total: number) => ports.onFeatureProgress?.(done, total, threads);
+      const t = ports.threads;
+      if (t && t.threads > 1 && tf.getBackend() === 'wasm') {
+        try {
+          pool = await createFeaturePool(p.model, t.threads, t.start, t.backend, onProgress);
+          threads = pool.threads;
+          yield { type: 'status', message: `computing encoder features on ${pool.threads} threads` };
+        } catch (e) {
+          yield { type: 'status', message: `computing encoder features in one thread: ${e instanceof Error ? e.message : String(e)}` };
+        }
+      }
+      featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
+    }
+    const config = { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(ports.classWeights ? { classWeights: ports.classWeights } : {}) };
+    yield* fineTune(p.model, p.data, config, { signal: ports.signal, store: ports.store, runId: ports.runId, controls: ports.controls, resumeFrom: ports.resumeFrom, featureExtractor });
+  } finally {
+    await pool?.close();
+  }
+}
+

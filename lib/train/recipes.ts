@@ -1,0 +1,212 @@
+// Defaults as data: one training recipe per model family and budget, and the rules that fit it to a dataset (epochs
+// from its size, max length from its token lengths, class weights on imbalance, the weight average's horizon). The
+// studio's presets, the CLI's defaults and the benchmarks read this one table, so a setting found in a benchmark
+// reaches every user. Every derived value comes with a sentence saying why.
+import type { Architecture } from '../models/types';
+
+export type Budget = 'quick' | 'balanced' | 'best';
+export const BUDGETS: Budget[] = ['quick', 'balanced', 'best'];
+export type RecipeMode = 'head' | 'full' | 'freeze' | 'lora';
+
+/** Size classes of a model: USE-Lite on its own, the BERT family by hidden size (Turc et al.'s tiny/mini/small/base). */
+export type RecipeFamily = 'use-lite' | 'bert-tiny' | 'bert-mini' | 'bert-small' | 'bert-base' | 'bert-large';
+
+/** What a recipe needs to know about the model and the data; everything but the model is optional (no dataset yet). */
+export interface RecipeFacts {
+  arch?: Architecture | string;
+  hiddenSize?: number;
+  numLayers?: number;
+  /** the model's own limit on tokens */
+  modelMaxLength?: number;
+  task?: 'classification' | 'multilabel' | 'regression' | 'token-classification';
+  /** examples in the training split */
+  trainRows?: number;
+  /** examples per label in the training split (classification), for imbalance */
+  labelCounts?: number[];
+  /** token lengths of the training texts under this model's tokenizer */
+  tokenLengths?: { p95: number; max: number };
+}
+
+/** The settings a recipe fixes for one mode (the rest of a run's settings keep the engine's defaults). */
+export interface RecipeValues {
+  mode: RecipeMode;
+  learningRate: number;
+  headLrMultiplier: number;
+  batchSize: number;
+  schedule: 'constant' | 'linear' | 'cosine';
+  warmupRatio: number;
+  weightDecay: number;
+  labelSmoothing: number;
+  dropout: number;
+  /** optimizer steps the run aims at: epochs = this ÷ steps per epoch, within [minEpochs, maxEpochs] */
+  targetSteps: number;
+  minEpochs: number;
+  maxEpochs: number;
+  /** the largest max length the data may ask for (long texts are truncated there) */
+  maxLengthCap: number;
+  /** weight average: on when the run is long enough (decay from its steps per epoch) */
+  ema: boolean;
+  earlyStoppingPatience: number;
+  /** validation passes per epoch (1 = at each epoch's end) */
+  evalsPerEpoch: number;
+  loraRank?: number;
+  loraAlpha?: number;
+}
+
+interface Entry {
+  /** where the values come from, in a few words */
+  source: string;
+  few: RecipeValues;
+  /** overrides when the task has many labels (> MANY_LABELS): a new head over many classes wants a larger rate */
+  many?: Partial<RecipeValues>;
+}
+
+const MANY_LABELS = 8;
+
+const HEAD: Entry = {
+  source: 'head-only bench runs (SST-2 80.1 %, Banking77 87.9 %)',
+  few: { mode: 'head', learningRate: 3e-3, headLrMultiplier: 1, batchSize: 32, schedule: 'constant', warmupRatio: 0, weightDecay: 0, labelSmoothing: 0, dropout: 0.1, targetSteps: 6000, minEpochs: 10, maxEpochs: 30, maxLengthCap: 128, ema: false, earlyStoppingPatience: 5, evalsPerEpoch: 1 },
+  many: { learningRate: 1e-2, maxEpochs: 60 },
+};
+
+/** USE-Lite: measured with `npm run bench:quality` (bench/RESULTS.md), settings chosen on dev / held-out data. */
+const USE_LITE_FULL: Entry = {
+  source: 'USE-Lite full fine-tuning bench runs (SST-2 85.0 %, Banking77 92.3 % held out)',
+  few: { mode: 'full', learningRate: 3e-4, headLrMultiplier: 10, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1100, minEpochs: 3, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
+  many: { learningRate: 4e-4, headLrMultiplier: 25, targetSteps: 2800 },
+};
+
+/** BERT-family sizes: learning rates from the literature on fine-tuning compact BERTs (smaller models take larger
+ *  rates: Turc et al. 2019, Devlin et al. 2019's 2e-5–5e-5 for base), not measured here (no pre-trained weights
+ *  offline); the head multiplier follows what USE-Lite showed for many labels. */
+function bertFull(lr: number, targetSteps: number): Entry {
+  return {
+    source: 'BERT fine-tuning literature (not yet measured here)',
+    few: { mode: 'full', learningRate: lr, headLrMultiplier: 1, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps, minEpochs: 3, maxEpochs: 10, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
+    many: { headLrMultiplier: 10 },
+  };
+}
+
+const FULL: Record<RecipeFamily, Entry> = {
+  'use-lite': USE_LITE_FULL,
+  'bert-tiny': bertFull(3e-4, 1500),
+  'bert-mini': bertFull(1e-4, 1500),
+  'bert-small': bertFull(5e-5, 1200),
+  'bert-base': bertFull(3e-5, 1000),
+  'bert-large': bertFull(2e-5, 1000),
+};
+
+/** LoRA: adapters start at zero and want a rate ~10× full fine-tuning's (Hu et al. 2021 use 2e-4–5e-4 on RoBERTa). */
+const LORA: Entry = {
+  source: 'LoRA literature (rank 8, alpha 16; not yet measured here)',
+  few: { mode: 'lora', learningRate: 5e-4, headLrMultiplier: 4, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1500, minEpochs: 3, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1, loraRank: 8, loraAlpha: 16 },
+  many: { headLrMultiplier: 10, targetSteps: 2800 },
+};
+
+/** What each budget changes on the model's recipe. Quick: head only. Best: ~20 % more steps, longer texts kept. */
+const BUDGET_CHANGES: Record<Budget, { title: string; scaleSteps: number; maxLengthCap?: number }> = {
+  quick: { title: 'Quick', scaleSteps: 1 },
+  balanced: { title: 'Balanced', scaleSteps: 1 },
+  best: { title: 'Best quality', scaleSteps: 1.2, maxLengthCap: 256 },
+};
+
+export function familyOf(f: Pick<RecipeFacts, 'arch' | 'hiddenSize'>): RecipeFamily {
+  if (!f.arch || f.arch === 'use-lite') return 'use-lite';
+  const h = f.hiddenSize ?? 768;
+  if (h <= 128) return 'bert-tiny';
+  if (h <= 256) return 'bert-mini';
+  if (h <= 512) return 'bert-small';
+  if (h <= 768) return 'bert-base';
+  return 'bert-large';
+}
+
+export interface Recipe {
+  family: RecipeFamily;
+  budget: Budget;
+  /** "USE-Lite · Balanced", for the Train screen and the CLI */
+  title: string;
+  source: string;
+  /** the values to train with, data-derived ones included */
+  values: RecipeValues & { epochs: number; maxLength: number; emaDecay: number; classWeights: boolean; evalEverySteps: number };
+  /** one sentence per derived value */
+  why: string[];
+}
+
+const FAMILY_TITLE: Record<RecipeFamily, string> = { 'use-lite': 'USE-Lite', 'bert-tiny': 'BERT tiny', 'bert-mini': 'BERT mini', 'bert-small': 'BERT small', 'bert-base': 'BERT base', 'bert-large': 'BERT large' };
+
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+
+/** The recipe for a model at a budget, fitted to the data. `mode` picks another mode's recipe (e.g. LoRA) at that
+ *  budget; quick is always head-only unless a mode is given. */
+export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode): Recipe {
+  const family = familyOf(facts);
+  const m: RecipeMode = mode ?? (budget === 'quick' ? 'head' : 'full');
+  const entry = m === 'head' ? HEAD : m === 'lora' ? LORA : FULL[family];
+  const labels = facts.labelCounts?.length ?? 0;
+  const many = facts.task !== 'regression' && labels > MANY_LABELS;
+  const v: RecipeValues = { ...entry.few, ...(many ? entry.many : {}), mode: m };
+  const b = BUDGET_CHANGES[budget];
+  const why: string[] = [];
+  if (many && entry.many) why.push(`${labels} labels (more than ${MANY_LABELS}): the many-label settings (learning rate ${v.learningRate}${m !== 'head' ? `, head × ${v.headLrMultiplier}` : ''}), since a new head over many classes needs a larger rate.`);
+
+  // epochs: about targetSteps optimizer steps, whatever the dataset's size
+  const targetSteps = Math.round(v.targetSteps * b.scaleSteps);
+  let epochs = 3;
+  let stepsPerEpoch = 0;
+  if (facts.trainRows && facts.trainRows > 0) {
+    stepsPerEpoch = Math.ceil(facts.trainRows / v.batchSize);
+    epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
+    why.push(`${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ${facts.trainRows.toLocaleString('en')} training rows make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} (kept within ${v.minEpochs}–${v.maxEpochs} epochs).`);
+  } else {
+    epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, 3));
+  }
+
+  // max length: every training text whole where that stays cheap, else 95 % of them
+  const cap = Math.min(b.maxLengthCap ?? v.maxLengthCap, facts.modelMaxLength ?? Infinity);
+  let maxLength = Math.min(128, cap);
+  if (facts.tokenLengths && facts.tokenLengths.max > 0) {
+    const { p95, max } = facts.tokenLengths;
+    if (facts.modelMaxLength && max >= facts.modelMaxLength && cap >= facts.modelMaxLength && p95 >= facts.modelMaxLength) {
+      maxLength = cap;
+      why.push(`max length ${maxLength}: most training texts reach the model's limit of ${facts.modelMaxLength} tokens.`);
+    } else if (roundUp(max, 32) <= cap && max < (facts.modelMaxLength ?? Infinity)) {
+      maxLength = Math.max(32, roundUp(max, 32));
+      why.push(`max length ${maxLength}: the longest training text has ${max} tokens, so none is truncated.`);
+    } else {
+      maxLength = Math.min(cap, Math.max(32, roundUp(p95, 32), Math.min(cap, 128)));
+      why.push(`max length ${maxLength}: 95 % of training texts have at most ${p95} tokens (the longest ${max}); longer ones are truncated, the cap is ${cap} at this budget.`);
+    }
+  }
+
+  // weight average: a horizon of about one epoch, when the run is long enough for one to form
+  let emaDecay = 0;
+  const totalSteps = stepsPerEpoch * epochs;
+  if (v.ema) {
+    if (!stepsPerEpoch || totalSteps >= 300) {
+      emaDecay = stepsPerEpoch ? Math.min(0.995, Math.max(0.99, 1 - 1 / stepsPerEpoch)) : 0.995;
+      emaDecay = Math.round(emaDecay * 1000) / 1000;
+      if (stepsPerEpoch) why.push(`weight average ${emaDecay}: averages over about ${Math.round(1 / (1 - emaDecay))} steps, near one epoch.`);
+    } else why.push(`no weight average: ${totalSteps} steps in all are too few for one to settle.`);
+  }
+
+  // class weights when the rarest label is under a fifth of the commonest
+  let classWeights = false;
+  const counts = facts.labelCounts?.filter((c) => c > 0) ?? [];
+  if (facts.task !== 'regression' && counts.length >= 2) {
+    const ratio = Math.max(...counts) / Math.min(...counts);
+    if (ratio >= 10) {
+      classWeights = true;
+      why.push(`class weights on: the commonest label has ${ratio.toFixed(1)}× the examples of the rarest.`);
+    }
+  }
+
+  const evalEverySteps = v.evalsPerEpoch > 1 && stepsPerEpoch ? Math.max(1, Math.floor(stepsPerEpoch / v.evalsPerEpoch)) : 0;
+  return {
+    family,
+    budget,
+    title: `${FAMILY_TITLE[family]} · ${b.title}`,
+    source: entry.source,
+    values: { ...v, epochs, maxLength, emaDecay, classWeights, evalEverySteps, targetSteps },
+    why,
+  };
+}
