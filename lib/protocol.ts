@@ -2,7 +2,7 @@
 import type { BackendInfo } from './backend/init';
 import type { BackendPreference } from './backend/select';
 import type { ErrorInfo } from './errors';
-import type { ModelSpec, RunConfig } from './run/config';
+import type { ModelSpec, RecipeFacts, RunConfig } from './run/config';
 import type { SweepSpec } from './session/sweep';
 import type { TrainingDataOptions, TrainingDataSummary } from './session/datasets';
 import type {
@@ -88,6 +88,8 @@ export type Command =
   | { type: 'dataset-preview'; requestId: string; file: Blob; name: string }
   | { type: 'dataset-import'; requestId: string; file: Blob; name: string; mapping: ColumnMapping; split: SplitSettings }
   | { type: 'dataset-report'; requestId: string; datasetId: string; maxLength: number }
+  /** what the presets' recipes need to know about the training split (rows, labels, token lengths) */
+  | { type: 'recipe-facts'; requestId: string; datasetId: string }
   | { type: 'dataset-clean'; requestId: string; datasetId: string; actions: string[]; apply: boolean }
   | { type: 'dataset-delete'; requestId: string; datasetId: string }
   | { type: 'dataset-rename'; requestId: string; datasetId: string; name: string }
@@ -118,6 +120,7 @@ export type EngineEvent =
   | { type: 'dataset-preview-result'; requestId: string; preview: DatasetPreview }
   | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
   | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }
+  | { type: 'recipe-facts-result'; requestId: string; facts: RecipeFacts }
   | { type: 'dataset-training-data-result'; requestId: string; summary: TrainingDataSummary }
   | { type: 'dataset-clean-result'; requestId: string; changes: { action: string; rows: number }[]; datasetId: string }
   | { type: 'model-loaded'; requestId: string; info: ModelInfo }

@@ -1,24 +1,49 @@
 'use client';
 // Train: three presets, every setting explained (default and range), fine-tuning mode, save/load the config as JSON,
 // the equivalent command line, and Start.
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { engine } from '../engine-client';
 import { emptyRun, useStudio } from '../state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
-import { FIELDS, MODE_HELP, PRESETS, cliCommand, matchPreset, presetConfig, validateConfig, type ModeName, type PresetName, type RunConfig } from '@/lib/run/config';
+import { FIELDS, MODE_HELP, PRESETS, cliCommand, fieldHelp, presetConfig, validateConfig, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
 
 export function TrainScreen() {
   const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen, setCurrentRun, loadRun } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun, loadRun: s.loadRun })));
   const datasets = useDatasets();
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
-  const preset = matchPreset(config);
+  const preset = config.preset ?? null;
   const dataset = datasets.find((d) => d.id === (config.datasetId || datasetId));
+  const dsId = config.datasetId || datasetId || '';
 
-  const usePreset = (p: PresetName) => replaceConfig({ ...presetConfig(p, config.datasetId || datasetId || '', model?.spec ?? config.model), name: config.name });
+  // what the recipes are fitted to: the loaded model, and the training split as the run will see it
+  const [dataFacts, setDataFacts] = useState<RecipeFacts>({});
+  useEffect(() => {
+    let live = true;
+    if (!dsId) return;
+    const e = engine();
+    e.request({ type: 'recipe-facts', requestId: e.nextId('facts'), datasetId: dsId }, 'recipe-facts-result')
+      .then((ev) => live && setDataFacts(ev.facts))
+      .catch(() => live && setDataFacts({}));
+    return () => {
+      live = false;
+    };
+  }, [dsId, model]);
+  const facts: RecipeFacts = { ...(model ? { arch: model.arch, hiddenSize: model.hiddenSize, numLayers: model.layers, modelMaxLength: model.maxLength } : {}), ...(dsId ? dataFacts : {}) };
+  const factsKey = JSON.stringify(facts);
+
+  const usePreset = (p: PresetName) => replaceConfig({ ...presetConfig(p, dsId, model?.spec ?? config.model, facts), name: config.name });
+  // a preset follows the data and model it is fitted to until a setting is changed by hand
+  useEffect(() => {
+    if (!config.preset) return;
+    const fitted = presetConfig(config.preset, dsId, model?.spec ?? config.model, JSON.parse(factsKey) as RecipeFacts);
+    if (FIELDS.some((f) => fitted[f.key] !== config[f.key]) || fitted.mode !== config.mode || fitted.classWeights !== config.classWeights || JSON.stringify(fitted.recipe) !== JSON.stringify(config.recipe)) {
+      replaceConfig({ ...fitted, name: config.name });
+    }
+  }, [factsKey, config, dsId, model, replaceConfig]);
 
   const start = async () => {
     setError(null);
@@ -61,7 +86,23 @@ export function TrainScreen() {
             </button>
           ))}
         </div>
-        {!preset && <p className="muted small">Custom settings (no preset matches).</p>}
+        {!preset && <p className="muted small">Custom settings: a setting was changed by hand (pick a preset to start from its recipe again).</p>}
+        {preset && config.recipe && (
+          <div className="small" data-testid="recipe">
+            <p>
+              From the recipe <strong>{config.recipe.title}</strong> ({config.recipe.source}), fitted to this data:
+            </p>
+            {config.recipe.why.length > 0 ? (
+              <ul>
+                {config.recipe.why.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            ) : (
+              <p className="muted">Pick a dataset and load a model to fit epochs and max length to them.</p>
+            )}
+          </div>
+        )}
       </section>
 
       <section className="panel" aria-labelledby="settings-h">
@@ -91,7 +132,7 @@ export function TrainScreen() {
             </select>
           </Field>
           {FIELDS.filter((f) => !f.modes || f.modes.includes(config.mode)).map((f) => (
-            <Field key={f.key} id={`f-${f.key}`} label={f.label} help={f.help}>
+            <Field key={f.key} id={`f-${f.key}`} label={f.label} help={fieldHelp(f, config, facts)}>
               <input
                 id={`f-${f.key}`}
                 aria-describedby={`f-${f.key}-help`}

@@ -92,7 +92,7 @@ export const useStudio = create<StudioState>((set) => ({
   mapping: null,
   split: { validation: 0.1, test: 0.1, seed: 42, useSplitColumn: false },
   model: null,
-  config: presetConfig('quick'),
+  config: presetConfig('balanced'),
   runs: {},
   currentRunId: null,
 
@@ -106,7 +106,8 @@ export const useStudio = create<StudioState>((set) => ({
   setMapping: (mapping) => set({ mapping }),
   setSplit: (split) => set((s) => ({ split: { ...s.split, ...split } })),
   setModel: (model) => set((s) => ({ model, config: model ? { ...s.config, model: model.spec } : s.config })),
-  setConfig: (c) => set((s) => ({ config: { ...s.config, ...c } })),
+  // a change to any training setting makes the config custom (the preset no longer describes it)
+  setConfig: (c) => set((s) => ({ config: { ...s.config, ...c, ...(Object.keys(c).some((k) => k !== 'name') ? { preset: undefined, recipe: undefined } : {}) } })),
   replaceConfig: (config) => set({ config }),
   setCurrentRun: (currentRunId) => set({ currentRunId }),
   updateRun: (runId, f) =>

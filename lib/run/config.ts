@@ -163,7 +163,7 @@ export interface FieldDoc {
 export const FIELDS: FieldDoc[] = [
   { key: 'epochs', label: 'Epochs', help: 'Passes over the training split; 2–5 is typical, more risks over-fitting small data (default 3).', min: 1, max: 100, step: 1, cli: '--epochs', integer: true },
   { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (default 32 head-only, 16 full).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
-  { key: 'learningRate', label: 'Learning rate', help: 'Step size of AdamW; 2e-5–1e-4 for full fine-tuning, 1e-3–1e-2 for head-only or LoRA.', min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
+  { key: 'learningRate', label: 'Learning rate', help: "Step size of AdamW; it depends on the model and mode (small models and new weights take larger steps): from half to twice the recipe's value is the useful range.", min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
   { key: 'headLrMultiplier', label: 'Head LR multiplier', help: "The new classifier head's learning rate as a multiple of the encoder's; 1–30, larger helps with many labels (default 1).", min: 0.01, max: 1000, step: 0.5, cli: '--head-lr-multiplier', modes: ['full', 'freeze', 'lora'] },
   { key: 'emaDecay', label: 'Weight average (EMA)', help: 'Evaluates and keeps a moving average of the weights, smoother than the last step; 0 = off, 0.99–0.999 (default 0).', min: 0, max: 0.9999, step: 0.001, cli: '--ema-decay' },
   { key: 'weightDecay', label: 'Weight decay', help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).', min: 0, max: 1, step: 0.001, cli: '--weight-decay' },
@@ -181,6 +181,23 @@ export const FIELDS: FieldDoc[] = [
   { key: 'loraAlpha', label: 'LoRA alpha', help: 'Scale of the adapters (alpha / rank multiplies them); usually twice the rank (default 16).', min: 1, max: 1024, step: 1, cli: '--lora-alpha', modes: ['lora'] },
   { key: 'loraDropout', label: 'LoRA dropout', help: 'Dropout on the adapter input; 0–0.1 (default 0.05).', min: 0, max: 0.9, step: 0.01, cli: '--lora-dropout', modes: ['lora'] },
 ];
+
+const RECIPE_KEYS: Partial<Record<NumericKey, (r: Recipe) => string>> = {
+  learningRate: (r) => String(r.values.learningRate),
+  headLrMultiplier: (r) => `× ${r.values.headLrMultiplier}`,
+  epochs: (r) => String(r.values.epochs),
+  emaDecay: (r) => String(r.values.emaDecay),
+  maxLength: (r) => String(r.values.maxLength),
+  labelSmoothing: (r) => String(r.values.labelSmoothing),
+};
+
+/** A field's help with the value the picked model's recipe uses for this mode (so the suggested range fits it). */
+export function fieldHelp(f: FieldDoc, c: RunConfig, facts: RecipeFacts): string {
+  const value = RECIPE_KEYS[f.key];
+  if (!value || (c.mode !== 'full' && c.mode !== 'head' && c.mode !== 'lora')) return f.help;
+  const r = recipeFor(facts, c.preset ?? (c.mode === 'head' ? 'quick' : 'balanced'), c.mode);
+  return `${f.help} Recipe ${r.title}${c.mode === 'lora' ? ' (LoRA)' : ''}: ${value(r)}.`;
+}
 
 export const MODE_HELP: Record<ModeName, string> = {
   head: 'Head only: the encoder stays frozen and its features are computed once, so epochs take seconds.',

@@ -19,6 +19,7 @@ import { buildLabeledData, type BuildOptions } from '../data/labeled';
 import type { LabeledData } from '../data/types';
 import { progressReporter, type SessionHost } from './context';
 import { currentTokenizer } from './models';
+import { dataFacts } from '../run/facts';
 import { sessionDb } from './state';
 import type { DatasetSummary, SplitSettings } from './types';
 
@@ -140,6 +141,14 @@ export async function summarise(db: StudioDb, datasetId: string, maxLength: numb
       return { action, label: describeAction(a), rows: p.removed + p.modified };
     }),
   };
+}
+
+/** The training split as the run will see it (the Data screen's balancing and augmentation applied), under the
+ *  loaded model's tokenizer: what the presets' recipes are fitted to. */
+export async function recipeFacts(host: SessionHost, cmd: Cmd<'recipe-facts'>): Promise<void> {
+  const { data } = await trainingData(sessionDb(), cmd.datasetId);
+  const facts = dataFacts(data.train, data.labels, data.task, currentTokenizer() ?? undefined);
+  host.post({ type: 'recipe-facts-result', requestId: cmd.requestId, facts });
 }
 
 export async function report(host: SessionHost, cmd: Cmd<'dataset-report'>): Promise<void> {

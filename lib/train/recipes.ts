@@ -158,7 +158,7 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
     why.push(`${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ${facts.trainRows.toLocaleString('en')} training rows make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} (kept within ${v.minEpochs}–${v.maxEpochs} epochs).`);
   } else {
-    epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, 3));
+    epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(3 * b.scaleSteps)));
   }
 
   // max length: every training text whole where that stays cheap, else 95 % of them

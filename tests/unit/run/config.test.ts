@@ -5,8 +5,13 @@ import { expandSweep, parseList } from '@/lib/session/sweep';
 import { csvCell, neutralise, toCsv } from '@/lib/session/csv';
 
 describe('run configuration', () => {
-  it('recognises each preset it produces, and no preset once a field changes', () => {
-    for (const p of Object.keys(PRESETS) as PresetName[]) expect(matchPreset(presetConfig(p, 'ds-1'))).toBe(p);
+  it('recognises each preset it produces (with and without data facts), and no preset once a field changes', () => {
+    const facts = { arch: 'use-lite', task: 'classification' as const, trainRows: 3000, labelCounts: [1500, 1500], tokenLengths: { p95: 20, max: 40 } };
+    for (const p of Object.keys(PRESETS) as PresetName[]) {
+      expect(matchPreset(presetConfig(p, 'ds-1'))).toBe(p);
+      expect(matchPreset(presetConfig(p, 'ds-1', { kind: 'bundled' }, facts), facts)).toBe(p);
+      expect(presetConfig(p).preset).toBe(p);
+    }
     expect(matchPreset({ ...presetConfig('quick', 'ds-1'), epochs: 7 })).toBeNull();
   });
 
@@ -43,18 +48,17 @@ describe('run configuration', () => {
     expect(() => validateConfig('nope')).toThrow(/not a JSON object/);
   });
 
-  it('writes the equivalent finetune command with the mode, model and changed options', () => {
-    const c = { ...presetConfig('balanced', 'ds-1', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }), name: 'My run', mode: 'lora' as const, loraRank: 4 };
+  it('writes the equivalent finetune command with the mode, model and every setting', () => {
+    const c = { ...presetConfig('balanced', 'ds-1', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }, { arch: 'bert', hiddenSize: 128 }), name: 'My run', mode: 'lora' as const, loraRank: 4 };
     const cmd = cliCommand(c, { file: 'reviews.csv', textColumn: 'review text', labelColumn: 'label' });
     expect(cmd).toContain("--text-column 'review text'");
     expect(cmd).toContain('--model google/bert_uncased_L-2_H-128_A-2');
     expect(cmd).toContain('--mode lora:4');
-    expect(cmd).toContain('--lr 0.00005');
+    expect(cmd).toContain('--lr 0.0003');
     expect(cmd).toContain('--out ./runs/my-run');
     expect(cliCommand(presetConfig('quick'), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--model use-lite');
     expect(cmd).not.toContain('--hub-endpoint');
-    expect(cmd).not.toContain('--head-lr-multiplier');
-    expect(cmd).not.toContain('--ema-decay');
+    expect(cmd).toContain('--class-weights=false');
     expect(cliCommand({ ...c, emaDecay: 0.999 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--ema-decay 0.999');
     expect(cliCommand({ ...c, headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--head-lr-multiplier 20');
     // head-only mode has no encoder rate to multiply: the option is not shown nor written
