@@ -122,6 +122,26 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(r.stderr).not.toMatch(STACK_LINE);
   });
 
+  it('with only data and columns trains the Balanced recipe of the model, and says why on stderr', async () => {
+    const r = await runCli(['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--max-steps', '2', '--threads', '1', '--out', join(dir, 'defaults')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('recipe USE-Lite · Balanced');
+    expect(r.stderr).toMatch(/20 epochs: about 1,100 steps are wanted and 36 training rows make 2 steps/);
+    const run = JSON.parse(readFileSync(join(dir, 'defaults', 'run.json'), 'utf8'));
+    expect(run.run).toMatchObject({ preset: 'balanced', mode: 'full', learningRate: 3e-4, headLrMultiplier: 10, epochs: 20, maxLength: 32, labelSmoothing: 0.1 });
+    expect(run.config).toMatchObject({ bestMetric: 'macroF1', headLrMultiplier: 10 });
+  }, 300_000);
+
+  it('regression with early stopping selects on the validation loss (no classification metric to wait for)', async () => {
+    const reg = join(dir, 'reg.csv');
+    writeFileSync(reg, `review,score\n${rows(36, 0).map((r, i) => `${r.slice(0, r.lastIndexOf(','))},${(i % 2) + (i % 5) / 10}`).join('\n')}\n`);
+    const r = await runCli(['train', '--data', reg, '--text-column', 'review', '--label-column', 'score', '--task', 'regression', '--mode', 'head', '--epochs', '3', '--early-stopping', '1', '--threads', '1', '--out', join(dir, 'reg')]);
+    expect(r.code, r.stderr).toBe(0);
+    const res = lastJson(r.stdout) as { best: { metric: string }; validation: { mse: number } };
+    expect(res.best.metric).toBe('loss');
+    expect(Number.isFinite(res.validation.mse)).toBe(true);
+  }, 300_000);
+
   it('a malformed --mode exits 2 naming --mode', async () => {
     const r = await runCli(['train', '--data', trainCsv, '--mode', 'lora:x', '--out', join(dir, 'm')]);
     expect(r.code).toBe(2);
