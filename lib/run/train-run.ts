@@ -16,6 +16,7 @@ import { localFeatureExtractor, type FeatureExtractor } from '../train/features'
 import { fineTune } from '../train/fine-tune';
 import type { RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
+import { checkFingerprint, fingerprintOf } from './fingerprint';
 
 /** A run's examples after mapping and splitting. */
 export interface RunData {
@@ -93,6 +94,8 @@ export function withModelTask(c: RunConfig, model: Pick<TaskModel, 'task'>): Run
 
 /** Trains a prepared run and yields its events; the feature threads are closed when it ends. */
 export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = {}): AsyncGenerator<RunEvent> {
+  const fingerprint = fingerprintOf(p);
+  if (ports.resumeFrom) checkFingerprint(ports.resumeFrom.fingerprint, fingerprint);
   let pool: FeaturePool | null = null;
   try {
     let featureExtractor: FeatureExtractor | undefined;
@@ -112,7 +115,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
     }
     const config = { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(ports.classWeights ? { classWeights: ports.classWeights } : {}) };
-    yield* fineTune(p.model, p.data, config, { signal: ports.signal, store: ports.store, runId: ports.runId, controls: ports.controls, resumeFrom: ports.resumeFrom, featureExtractor });
+    yield* fineTune(p.model, p.data, config, { signal: ports.signal, store: ports.store, runId: ports.runId, controls: ports.controls, resumeFrom: ports.resumeFrom, featureExtractor, fingerprint });
   } finally {
     await pool?.close();
   }

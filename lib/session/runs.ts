@@ -10,6 +10,7 @@ import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { RunControls } from '../train/events';
 import { validateConfig, type RunConfig } from '../run/config';
 import { prepareRun, trainRun, type PreparedRun } from '../run/train-run';
+import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
 import type { SessionHost } from './context';
 import { trainingData } from './datasets';
 import { openModel } from './models';
@@ -217,9 +218,7 @@ export async function start(host: SessionHost, cmd: Cmd<'train-start'>): Promise
 
 /** The newest checkpoint of a run (the one a resume continues from). */
 export async function lastCheckpoint(db: StudioDb, runId: string): Promise<Checkpoint | null> {
-  const metas = await new DexieRunStore(db).listCheckpoints(runId);
-  const last = metas.sort((a, b) => b.step - a.step || b.createdAt - a.createdAt)[0];
-  return last ? new DexieRunStore(db).loadCheckpoint(runId, last.id) : null;
+  return lastStoredCheckpoint(new DexieRunStore(db), runId);
 }
 
 export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise<void> {
@@ -238,6 +237,12 @@ export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise
   let p: Prepared;
   try {
     p = await prepare(db, meta.run, (message) => host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message }), meta.labels);
+    try {
+      checkFingerprint(ckpt.fingerprint, fingerprintOf(p));
+    } catch (e) {
+      p.model.dispose();
+      throw e;
+    }
   } catch (e) {
     const error = toErrorInfo(e);
     host.post({ type: 'run-status', runId: cmd.runId, status: 'failed', error });

@@ -66,6 +66,16 @@ export interface Checkpoint extends CheckpointMeta {
   /** live controls at the time (they shape the rest of the run) */
   controls: { lrMultiplier: number; extraEpochs: number };
   metricsSoFar: MetricsSoFar;
+  /** the training data the run was on (rows, content hashes, labels, max length): a resume against other data is
+   *  refused (lib/run/fingerprint.ts) */
+  fingerprint?: DataFingerprint;
+}
+
+export interface DataFingerprint {
+  train: { rows: number; hash: string };
+  validation: { rows: number; hash: string };
+  labels: string[];
+  maxLength: number;
 }
 
 export interface CheckpointStore {

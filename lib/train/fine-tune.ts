@@ -37,6 +37,9 @@ export interface FineTuneOptions {
   /** head-only mode: computes the frozen encoder's features (default: in this thread; the CLI spreads it over
    *  worker threads) */
   featureExtractor?: FeatureExtractor;
+  /** what the training data was (lib/run/fingerprint.ts): written into every checkpoint, so a resume can refuse data
+   *  that changed */
+  fingerprint?: Checkpoint['fingerprint'];
 }
 
 /** Dropout seed for one micro-batch: a function of the run seed and the position only, never of process history. */
@@ -195,6 +198,7 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       config,
       controls: controls.snapshot(),
       metricsSoFar: structuredClone(history),
+      ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
     });
     // checkpoints this run may prune (the best one is never pruned); a resumed run continues the same rotation
     const saved: CheckpointMeta[] = [];

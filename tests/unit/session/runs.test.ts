@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import { useWasm } from '../../helpers/tf';
 import type { EngineEvent } from '@/lib/protocol';
-import { openStudioDb, type StudioDb } from '@/lib/store/db';
+import { getSetting, openStudioDb, setSetting, type StudioDb } from '@/lib/store/db';
+import type { SplitSettings } from '@/lib/session/types';
 import { fsSource } from '@/lib/io/fs-source';
 import { presetConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';
@@ -152,5 +153,28 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     expect(resumed.at(-1)).toBe(36); // 9 steps x 4 epochs
     const hist = await runs.readHistory(db, id);
     expect(hist.steps.map((s) => s.step)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+  });
+
+  it('refuses to resume when the training data changed since the checkpoint, saying what changed', async () => {
+    events.length = 0;
+    const config = { ...presetConfig('quick', datasetId), name: 'changed-data', epochs: 3, batchSize: 4, learningRate: 3e-3 };
+    await runs.start(host, { type: 'train-start', requestId: 't3', config });
+    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't3'))).runId;
+    await until(() => (stepsOf(id).some((s) => s >= 11) ? true : undefined));
+    await runs.control(host, { type: 'run-control', runId: id, control: { action: 'stop' } });
+    await until(statusOf(id, /^stopped$/));
+    expect((await runs.lastCheckpoint(db, id))?.fingerprint?.train.rows).toBe(36);
+    const split = await getSetting<SplitSettings>(db, `split:${datasetId}`, { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false });
+    await setSetting(db, `split:${datasetId}`, { ...split, validation: 0.3 });
+    const mark = events.length;
+    await runs.resume(host, { type: 'run-resume', requestId: 'r3', runId: id });
+    const failed = (await until(() => events.slice(mark).find((e) => e.type === 'run-status' && e.runId === id && e.status === 'failed'))) as Extract<EngineEvent, { type: 'run-status' }>;
+    expect(failed.error?.message).toMatch(/training data changed since the checkpoint — the train split has \d+ rows, 36 when the checkpoint was written/);
+    // with the data it started on, the same run resumes and finishes
+    await setSetting(db, `split:${datasetId}`, split);
+    const mark2 = events.length;
+    await runs.resume(host, { type: 'run-resume', requestId: 'r4', runId: id });
+    const end = await until(() => events.slice(mark2).find((e) => e.type === 'run-status' && e.runId === id && /^(done|failed)$/.test(e.status)));
+    expect(end.type === 'run-status' && end.status).toBe('done');
   });
 });
