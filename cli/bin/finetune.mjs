@@ -6,4 +6,6 @@ import { register } from 'tsx/esm/api';
 
 register({ tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)) });
 const { main } = await import('../main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// a command may have set its own code (train interrupted by Ctrl-C: 130)
+process.exitCode = code || process.exitCode;

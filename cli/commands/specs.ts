@@ -6,9 +6,10 @@ import { DATA_COLUMN_OPTIONS, MODEL_HELP, TRAIN_OPTIONS } from '../options';
 export const TRAIN: CommandSpec = {
   name: 'train',
   summary: 'fine-tune a model on a labeled file and write it in Hugging Face layout',
-  usage: 'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L --model use-lite|DIR|HUB_ID --out DIR [options]',
+  usage: 'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L [--model use-lite|DIR|HUB_ID] --out DIR [options]\n       finetune train --resume DIR [--threads N]',
   options: [
-    { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'training data: CSV, TSV or JSONL (detected from the content)' },
+    { name: 'data', type: 'string', meta: 'FILE', help: 'training data: CSV, TSV or JSONL (detected from the content)' },
+    { name: 'resume', type: 'string', meta: 'DIR', help: "continue an interrupted run (Ctrl-C, kill) from the last checkpoint in its --out folder, with the data and settings of its run.json" },
     { name: 'eval', type: 'string', meta: 'FILE', help: 'validation data (same columns); without it a stratified share of --data is held out' },
     { name: 'val-split', type: 'number', min: 0, meta: 'RATIO', help: 'share of --data held out for validation when there is no --eval', defaultText: '0.1' },
     { name: 'test', type: 'string', meta: 'FILE', help: 'test data, evaluated once with the final weights (reported as "test")' },
@@ -19,8 +20,9 @@ export const TRAIN: CommandSpec = {
     { name: 'revision', type: 'string', meta: 'REV', help: 'branch, tag or commit hash of a Hub id --model', defaultText: 'main' },
     { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: 'full' },
     ...TRAIN_OPTIONS,
-    { name: 'out', type: 'string', required: true, meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json' },
+    { name: 'out', type: 'string', meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json; checkpoints in DIR/run/checkpoints while the run trains' },
   ],
+  oneOf: [['data', 'resume']],
   notes: [
     'The last line on stdout is one JSON object: the final validation metrics (and test metrics with --test).',
     'Example: finetune train --data sst2-train.csv --eval sst2-dev.csv --text-column text --label-column label --model use-lite --mode head --epochs 3 --out runs/sst2',

@@ -1,7 +1,7 @@
 // finetune train: data files -> engine data pipeline -> model -> fineTune() events -> progress on stderr, every event
 // in OUT/metrics.jsonl, the trained model in Hugging Face layout in OUT, and the final metrics as the last stdout line.
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors';
 import { buildLabeledData, toExample, usableRecords } from '../../lib/data/labeled';
@@ -10,6 +10,8 @@ import type { TaskModel } from '../../lib/models/types';
 import type { RunConfig } from '../../lib/run/config';
 import { modeOf, trainConfigOf } from '../../lib/run/engine-config';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
+import { lastCheckpoint } from '../../lib/run/fingerprint';
+import { FsStore } from '../../lib/store/fs-store';
 import { prepareRun, trainRun, type PreparedRun, type RunData } from '../../lib/run/train-run';
 import type { EvalResult, TrainEvent } from '../../lib/train/events';
 import { num, str, type ParsedOptions } from '../args';
@@ -38,8 +40,44 @@ async function loadExamples(path: string, option: string, opts: ParsedOptions, c
   return { table: t, mapping, mapped };
 }
 
-async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
+/** What `--resume DIR` needs from DIR/run.json: the arguments (paths made absolute) and the settings it ran with. */
+interface SavedRun {
+  args: ParsedOptions;
+  run: RunConfig;
+  result?: unknown;
+}
+
+async function readSavedRun(dir: string): Promise<SavedRun> {
+  let saved: Partial<SavedRun>;
+  try {
+    saved = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as Partial<SavedRun>;
+  } catch {
+    throw new UserError(`"${dir}" has no readable run.json`, { file: join(dir, 'run.json'), option: '--resume' }, 'give --resume the --out folder of a finetune train run');
+  }
+  if (!saved.args || !saved.run) throw new UserError('run.json has no arguments or settings to resume with', { file: join(dir, 'run.json'), option: '--resume' }, 'it was written by an older finetune version: start the run again');
+  if (saved.result) throw new UserError('this run already finished; there is nothing to resume', { file: join(dir, 'run.json'), option: '--resume' }, 'start a new run with --out');
+  return saved as SavedRun;
+}
+
+/** --resume DIR takes everything from DIR/run.json; only --threads may differ. */
+async function resolveArgs(opts: ParsedOptions): Promise<{ opts: ParsedOptions; saved: SavedRun | null }> {
+  const dir = str(opts, 'resume');
+  if (!dir) {
+    if (!str(opts, 'out')) throw new UserError('missing required option --out', { option: '--out' }, 'give the output folder; see finetune train --help');
+    return { opts, saved: null };
+  }
+  const extra = Object.keys(opts).filter((k) => !['resume', 'threads', 'help'].includes(k) && opts[k] !== undefined);
+  if (extra.length) throw new UserError(`--resume continues the run as it was started, so --${extra[0]} cannot be given with it`, { option: `--${extra[0]}` }, 'leave it out (the data and settings come from run.json), or start a new run with --out');
+  const saved = await readSavedRun(resolve(dir));
+  return { opts: { ...saved.args, out: resolve(dir), ...(opts.threads !== undefined ? { threads: opts.threads } : {}) }, saved };
+}
+
+async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
+  const { opts, saved } = await resolveArgs(given);
   const out = resolve(str(opts, 'out')!);
+  const store = new FsStore(out);
+  const resumeFrom = saved ? await lastCheckpoint(store, RUN_ID) : undefined;
+  if (saved && !resumeFrom) throw new UserError(`no checkpoint in ${join(out, RUN_ID, 'checkpoints')} to resume from`, { option: '--resume' }, 'start the run again: full, freeze and LoRA runs write one every quarter epoch, head-only runs on Ctrl-C');
   const modelSpec = str(opts, 'model') ?? 'use-lite';
   const hubEndpoint = hubEndpointFrom(opts);
   if (str(opts, 'mode') !== undefined) parseMode(str(opts, 'mode')!, opts); // a bad --mode fails before any loading
@@ -57,8 +95,9 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
   let config: RunConfig;
   let p: PreparedRun;
   try {
-    config = runConfigFrom(opts, { ...modelFacts(base.encoder, base.tokenizer), ...dataFacts(data.train, data.labels, data.task, base.tokenizer) });
-    if (config.recipe) cli.log(`recipe ${config.recipe.title}${config.preset ? '' : ' with your options'} (${config.recipe.source}):${config.recipe.why.map((w) => `\n  ${w}`).join('')}`);
+    config = saved ? saved.run : runConfigFrom(opts, { ...modelFacts(base.encoder, base.tokenizer), ...dataFacts(data.train, data.labels, data.task, base.tokenizer) });
+    if (resumeFrom) cli.log(`resuming ${out} from its checkpoint at step ${resumeFrom.step} (epoch ${resumeFrom.epoch + 1})`);
+    else if (config.recipe) cli.log(`recipe ${config.recipe.title}${config.preset ? '' : ' with your options'} (${config.recipe.source}):${config.recipe.why.map((w) => `\n  ${w}`).join('')}`);
     p = prepareRun(config, data, { encoder: base.encoder, tokenizer: base.tokenizer });
   } catch (e) {
     base.encoder.dispose();
@@ -71,7 +110,8 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
     await mkdir(out, { recursive: true });
     const runJson = {
       command: 'finetune train',
-      args: Object.fromEntries(Object.entries(opts).filter(([k]) => k !== 'help')),
+      // file paths made absolute, so --resume works from any folder
+      args: Object.fromEntries(Object.entries(opts).filter(([k]) => k !== 'help' && k !== 'resume' && k !== 'threads').map(([k, v]) => [k, ['data', 'eval', 'test', 'out'].includes(k) && typeof v === 'string' ? resolve(v) : v])),
       model: modelSpec,
       arch: p.model.encoder.arch,
       mode: modeOf(config),
@@ -86,7 +126,8 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
       startedAt: new Date().toISOString(),
     };
     await writeFile(join(out, 'run.json'), JSON.stringify(runJson, null, 2));
-    const metrics = createWriteStream(join(out, 'metrics.jsonl'));
+    if (resumeFrom) await keepMetricsUpTo(join(out, 'metrics.jsonl'), resumeFrom.step);
+    const metrics = createWriteStream(join(out, 'metrics.jsonl'), { flags: resumeFrom ? 'a' : 'w' });
 
     const abort = new AbortController();
     const onSigint = () => {
@@ -98,7 +139,9 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
     const threads = num(opts, 'threads') ?? defaultThreads();
     const ports = {
       signal: abort.signal,
-      runId: 'run',
+      runId: RUN_ID,
+      store,
+      resumeFrom: resumeFrom ?? undefined,
       threads: { threads, start: startNodeWorker, backend: { preference: 'wasm' as const } },
       onFeatureProgress: (done: number, total: number) => cli.progress.update({ label: 'encoder features', done, total }),
     };
@@ -147,9 +190,16 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
     const finished = done as Extract<TrainEvent, { type: 'done' }> | null;
     if (!finished) throw new Error('fineTune() ended without a done event');
     const trainSec = (performance.now() - t0) / 1000;
+    if (finished.reason === 'aborted') {
+      cli.log(`stopped at step ${finished.step}; the checkpoint is in ${join(out, RUN_ID, 'checkpoints')}. Continue with: npx finetune train --resume ${out}`);
+      process.exitCode = 130;
+      return;
+    }
     if (finished.restoredBest) cli.log(`restored the best weights (${finished.best?.metric} ${finished.best?.value.toFixed(4)} at step ${finished.best?.step})`);
 
     const files = await saveTrained(p.model, out);
+    // the run is complete: its checkpoints (weights, optimizer moments and average, 4× the model each) are not needed
+    await rm(join(out, RUN_ID), { recursive: true, force: true });
     cli.log(`wrote ${files.join(', ')}, metrics.jsonl and run.json to ${out}`);
 
     let test: EvalResult | null = null;
@@ -183,6 +233,28 @@ async function runTrain(opts: ParsedOptions, cli: Cli): Promise<void> {
   } finally {
     p.model.dispose();
   }
+}
+
+const RUN_ID = 'run';
+
+/** On resume, the events the interrupted process logged after its last checkpoint are dropped (they are replayed). */
+async function keepMetricsUpTo(path: string, step: number): Promise<void> {
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return;
+  }
+  const kept = text.split('\n').filter((l) => {
+    if (!l.trim()) return false;
+    try {
+      const ev = JSON.parse(l) as { type?: string; step?: number };
+      return ev.type !== 'done' && (ev.step === undefined || ev.step <= step);
+    } catch {
+      return false; // a line cut by the kill
+    }
+  });
+  await writeFile(path, kept.map((l) => `${l}\n`).join(''));
 }
 
 /** The training and validation examples: --data, and --eval or a stratified --val-split share of --data. */

@@ -44,7 +44,7 @@ export function checkFingerprint(saved: DataFingerprint | undefined, now: DataFi
     const a = saved[split];
     const b = now[split];
     if (a.rows !== b.rows) changes.push(`the ${split} split has ${b.rows.toLocaleString('en')} rows, ${a.rows.toLocaleString('en')} when the checkpoint was written`);
-    else if (a.hash !== b.hash) changes.push(`the ${split} split has the same ${a.rows.toLocaleString('en')} rows count but other texts, labels or order`);
+    else if (a.hash !== b.hash) changes.push(`the ${split} split has other texts, labels or order (${a.rows.toLocaleString('en')} rows, as before)`);
   }
   if (saved.labels.join('\u0000') !== now.labels.join('\u0000')) {
     const added = now.labels.filter((l) => !saved.labels.includes(l));

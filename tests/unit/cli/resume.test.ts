@@ -1,0 +1,115 @@
+// `finetune train` writes checkpoints to its --out folder while it trains, and `finetune train --resume DIR` continues
+// a run that was killed (SIGKILL) or interrupted (SIGINT, Ctrl-C) to the same final weights and metrics as a run that
+// never stopped; resuming against changed data is refused naming what changed. Full fine-tuning of the bundled
+// USE-Lite on a few dozen rows (checkpoints every 5 steps).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '@/lib/io/safetensors';
+import { BIN, lastJson, runCli } from './run-cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'finetune-resume-'));
+const words = ['good', 'great', 'fine', 'bad', 'awful', 'poor'];
+const rows = (n: number, offset: number) => Array.from({ length: n }, (_, i) => `"${words[(i + offset) % 6]} film number ${i + offset}",${(i + offset) % 6 < 3 ? 'pos' : 'neg'}`);
+const trainCsv = join(dir, 'train.csv');
+const evalCsv = join(dir, 'eval.csv');
+writeFileSync(trainCsv, `text,label\n${rows(40, 0).join('\n')}\n`);
+writeFileSync(evalCsv, `text,label\n${rows(12, 50).join('\n')}\n`);
+const args = (out: string) => ['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'text', '--label-column', 'label', '--mode', 'full', '--epochs', '6', '--batch-size', '8', '--max-length', '16', '--lr', '2e-4', '--threads', '1', '--out', out];
+
+/** Starts training and sends `signal` once the checkpoint of step 10 is on disk; resolves with the exit code. */
+function trainUntilCheckpoint(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args(out)], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const ckpts = join(out, 'run', 'checkpoints');
+    const timer = setInterval(() => {
+      if (existsSync(ckpts) && readdirSync(ckpts).some((n) => n === 'step-0000010')) {
+        clearInterval(timer);
+        child.kill(signal);
+      }
+    }, 20);
+    child.on('error', fail);
+    child.on('close', (code, sig) => {
+      clearInterval(timer);
+      done({ code, signal: sig, stderr });
+    });
+  });
+}
+
+const weights = (out: string) => readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors')))).tensors;
+function maxDiff(a: string, b: string): number {
+  const wa = weights(a);
+  const wb = weights(b);
+  let d = 0;
+  expect([...wb.keys()].sort()).toEqual([...wa.keys()].sort());
+  for (const [name, t] of wa) {
+    const u = wb.get(name)!.data as Float32Array;
+    const x = t.data as Float32Array;
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - u[i]));
+  }
+  return d;
+}
+
+describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 steps)', () => {
+  let reference: Record<string, unknown>;
+  const straight = join(dir, 'straight');
+  beforeAll(async () => {
+    const r = await runCli(args(straight));
+    if (r.code !== 0) throw new Error(`train exited ${r.code}: ${r.stderr}`);
+    reference = lastJson(r.stdout);
+  }, 300_000);
+
+  it('removes its checkpoints once the run is complete', () => {
+    expect(reference.steps).toBe(30);
+    expect(existsSync(join(straight, 'run'))).toBe(false);
+  });
+
+  it('a run killed with SIGKILL resumes from its last checkpoint to the same weights and metrics (1e-6)', async () => {
+    const out = join(dir, 'killed');
+    const k = await trainUntilCheckpoint(out, 'SIGKILL');
+    expect(k.signal).toBe('SIGKILL');
+    const r = await runCli(['train', '--resume', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resuming .* from its checkpoint at step (10|15|20|25)/);
+    const res = lastJson(r.stdout) as { steps: number; validation: Record<string, number> };
+    expect(res.steps).toBe(30);
+    for (const [k2, v] of Object.entries((reference as { validation: Record<string, number> }).validation)) expect(Math.abs(res.validation[k2] - v), k2).toBeLessThanOrEqual(1e-6);
+    expect(maxDiff(straight, out)).toBeLessThanOrEqual(1e-6);
+    const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: number });
+    const steps = events.filter((e) => e.type === 'step').map((e) => e.step);
+    expect(steps).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  }, 300_000);
+
+  it('Ctrl-C (SIGINT) stops after the step with a checkpoint and exit code 130; --resume finishes the same run', async () => {
+    const out = join(dir, 'interrupted');
+    const k = await trainUntilCheckpoint(out, 'SIGINT');
+    expect(k.code).toBe(130);
+    expect(k.stderr).toContain(`npx finetune train --resume ${out}`);
+    const r = await runCli(['train', '--resume', out, '--threads', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(maxDiff(straight, out)).toBeLessThanOrEqual(1e-6);
+    expect((await runCli(['train', '--resume', out])).stderr).toMatch(/already finished/);
+  }, 300_000);
+
+  it('refuses to resume when the training file changed, saying what changed; options cannot be changed on resume', async () => {
+    const out = join(dir, 'changed');
+    await trainUntilCheckpoint(out, 'SIGKILL');
+    const r1 = await runCli(['train', '--resume', out, '--lr', '1e-3']);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('--lr');
+    const original = readFileSync(trainCsv, 'utf8');
+    try {
+      writeFileSync(trainCsv, original.replace('good film number 0', 'good film number zero'));
+      const r = await runCli(['train', '--resume', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/training data changed since the checkpoint — the train split has other texts, labels or order \(40 rows, as before\)/);
+    } finally {
+      writeFileSync(trainCsv, original);
+    }
+    expect((await runCli(['train', '--resume', join(dir, 'nowhere')])).stderr).toMatch(/no readable run\.json/);
+  }, 300_000);
+});
