@@ -129,6 +129,9 @@ export async function benchQuality(): Promise<void> {
     }
     const out = join(tmp, run.name);
     const args = ['train', ...data, '--model', 'use-lite', ...run.args, '--out', out];
+    // the estimate a user sees before the run (--dry-run), recorded next to the measured time
+    const dry = await runCli([...args, '--dry-run']);
+    const estimate = dry.code === 0 ? (JSON.parse(dry.stdout.trim().split('\n').at(-1)!) as { estimate: { seconds: number } }).estimate.seconds : null;
     const t0 = performance.now();
     const r = await runCli(args);
     const wallSec = (performance.now() - t0) / 1000;
@@ -142,6 +145,7 @@ export async function benchQuality(): Promise<void> {
       bench: 'quality', run: run.name, dataset: run.dataset, model: 'use-lite', mode: run.args.includes('--mode') ? run.args[run.args.indexOf('--mode') + 1] : run.args.includes('--preset') ? `preset ${run.args[run.args.indexOf('--preset') + 1]}` : 'defaults (balanced)',
       testAccuracy: test.accuracy, testMacroF1: test.macroF1, validation: last.validation ? { accuracy: last.validation.accuracy, macroF1: last.validation.macroF1 } : null,
       steps: last.steps, epochs: last.epochs, best: last.best, trainSeconds: last.trainSeconds, wallSeconds: Math.round(wallSec * 10) / 10,
+      estimateSeconds: estimate === null ? null : Math.round(estimate), estimateError: estimate === null ? null : Math.round((estimate / last.trainSeconds - 1) * 1000) / 1000,
       command: `npx finetune ${args.map((a) => (a.includes(tmp) ? a.replace(tmp, '$TMP') : a)).join(' ')}`,
     })}\n`);
   }

@@ -3,6 +3,7 @@ import type { BackendInfo } from './backend/init';
 import type { BackendPreference } from './backend/select';
 import type { ErrorInfo } from './errors';
 import type { ModelSpec, RecipeFacts, RunConfig } from './run/config';
+import type { RunEstimate } from './run/estimate';
 import type { SweepSpec } from './session/sweep';
 import type { TrainingDataOptions, TrainingDataSummary } from './session/datasets';
 import type {
@@ -88,6 +89,8 @@ export type Command =
   | { type: 'dataset-preview'; requestId: string; file: Blob; name: string }
   | { type: 'dataset-import'; requestId: string; file: Blob; name: string; mapping: ColumnMapping; split: SplitSettings }
   | { type: 'dataset-report'; requestId: string; datasetId: string; maxLength: number }
+  /** times a few steps of this run on a fresh copy of its model and scales them to the whole run */
+  | { type: 'run-estimate'; requestId: string; config: RunConfig }
   /** what the presets' recipes need to know about the training split (rows, labels, token lengths) */
   | { type: 'recipe-facts'; requestId: string; datasetId: string }
   | { type: 'dataset-clean'; requestId: string; datasetId: string; actions: string[]; apply: boolean }
@@ -121,6 +124,7 @@ export type EngineEvent =
   | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
   | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }
   | { type: 'recipe-facts-result'; requestId: string; facts: RecipeFacts }
+  | { type: 'run-estimate-result'; requestId: string; estimate: RunEstimate }
   | { type: 'dataset-training-data-result'; requestId: string; summary: TrainingDataSummary }
   | { type: 'dataset-clean-result'; requestId: string; changes: { action: string; rows: number }[]; datasetId: string }
   | { type: 'model-loaded'; requestId: string; info: ModelInfo }

@@ -75,6 +75,8 @@ async function handle(cmd: Command): Promise<void> {
       return runs.start(host, cmd);
     case 'run-resume':
       return runs.resume(host, cmd);
+    case 'run-estimate':
+      return runs.estimate(host, cmd);
     case 'sweep-start':
       return runs.sweep(host, cmd);
     case 'run-control':

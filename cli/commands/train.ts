@@ -9,6 +9,8 @@ import type { ColumnMapping } from '../../lib/data/types';
 import type { TaskModel } from '../../lib/models/types';
 import type { RunConfig } from '../../lib/run/config';
 import { modeOf, trainConfigOf } from '../../lib/run/engine-config';
+import { formatDuration } from '../../lib/run/duration';
+import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
 import { lastCheckpoint } from '../../lib/run/fingerprint';
 import { FsStore } from '../../lib/store/fs-store';
@@ -63,7 +65,7 @@ async function readSavedRun(dir: string): Promise<SavedRun> {
 async function resolveArgs(opts: ParsedOptions): Promise<{ opts: ParsedOptions; saved: SavedRun | null }> {
   const dir = str(opts, 'resume');
   if (!dir) {
-    if (!str(opts, 'out')) throw new UserError('missing required option --out', { option: '--out' }, 'give the output folder; see finetune train --help');
+    if (!str(opts, 'out') && opts['dry-run'] !== true) throw new UserError('missing required option --out', { option: '--out' }, 'give the output folder; see finetune train --help');
     return { opts, saved: null };
   }
   const extra = Object.keys(opts).filter((k) => !['resume', 'threads', 'help'].includes(k) && opts[k] !== undefined);
@@ -74,7 +76,7 @@ async function resolveArgs(opts: ParsedOptions): Promise<{ opts: ParsedOptions; 
 
 async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   const { opts, saved } = await resolveArgs(given);
-  const out = resolve(str(opts, 'out')!);
+  const out = resolve(str(opts, 'out') ?? '.');
   const store = new FsStore(out);
   const resumeFrom = saved ? await lastCheckpoint(store, RUN_ID) : undefined;
   if (saved && !resumeFrom) throw new UserError(`no checkpoint in ${join(out, RUN_ID, 'checkpoints')} to resume from`, { option: '--resume' }, 'start the run again: full, freeze and LoRA runs write one every quarter epoch, head-only runs on Ctrl-C');
@@ -105,6 +107,18 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   }
   const counts = p.model.paramCounts();
   cli.log(`model ${base.source}: ${p.model.encoder.arch}, mode ${config.mode}, ${counts.trainable.toLocaleString('en')} of ${counts.total.toLocaleString('en')} parameters train`);
+  const threads = num(opts, 'threads') ?? defaultThreads();
+  const threadsPort = { threads, start: startNodeWorker, backend: { preference: 'wasm' as const } };
+  if (opts['dry-run'] === true) {
+    try {
+      const est = await estimateRun(config, p, threadsPort);
+      cli.log(`estimated training time: about ${formatDuration(est.seconds)} (${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${est.featureSec !== undefined ? `, encoder features ${formatDuration(est.featureSec)} on ${est.threads} thread${est.threads > 1 ? 's' : ''}` : ''}${est.evalSec ? `, ${est.evals} validation passes ${formatDuration(est.evalSec)}` : ''}; ${est.basis}); early stopping can end it sooner`);
+      cli.out(JSON.stringify({ dryRun: true, estimate: est, run: config }));
+    } finally {
+      p.model.dispose();
+    }
+    return;
+  }
 
   try {
     await mkdir(out, { recursive: true });
@@ -136,13 +150,12 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
       process.once('SIGINT', () => process.exit(130));
     };
     process.once('SIGINT', onSigint);
-    const threads = num(opts, 'threads') ?? defaultThreads();
     const ports = {
       signal: abort.signal,
       runId: RUN_ID,
       store,
       resumeFrom: resumeFrom ?? undefined,
-      threads: { threads, start: startNodeWorker, backend: { preference: 'wasm' as const } },
+      threads: threadsPort,
       onFeatureProgress: (done: number, total: number) => cli.progress.update({ label: 'encoder features', done, total }),
     };
     const t0 = performance.now();

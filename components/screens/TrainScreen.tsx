@@ -6,6 +6,7 @@ import { engine } from '../engine-client';
 import { emptyRun, useStudio } from '../state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
+import { formatDuration } from '@/lib/run/duration';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
 import { FIELDS, MODE_HELP, PRESETS, cliCommand, fieldHelp, presetConfig, validateConfig, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
@@ -15,6 +16,7 @@ export function TrainScreen() {
   const datasets = useDatasets();
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
+  const [estimate, setEstimate] = useState<{ text: string; key: string } | 'measuring' | null>(null);
   const preset = config.preset ?? null;
   const dataset = datasets.find((d) => d.id === (config.datasetId || datasetId));
   const dsId = config.datasetId || datasetId || '';
@@ -59,6 +61,24 @@ export function TrainScreen() {
       setError(toErrorInfoUI(err));
     } finally {
       setBusy(false);
+    }
+  };
+
+  const estimateKey = JSON.stringify({ ...config, name: '' });
+  const measure = async () => {
+    setError(null);
+    setEstimate('measuring');
+    try {
+      const c = validateConfig({ ...config, datasetId: dsId, model: model?.spec ?? config.model });
+      const e = engine();
+      const { estimate: est } = await e.request({ type: 'run-estimate', requestId: e.nextId('est'), config: c }, 'run-estimate-result');
+      const parts = [`${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s`];
+      if (est.featureSec !== undefined) parts.unshift(`encoding the texts once ${formatDuration(est.featureSec)}${est.threads > 1 ? ` on ${est.threads} threads` : ''}`);
+      if (est.evalSec) parts.push(`${est.evals} validation passes ${formatDuration(est.evalSec)}`);
+      setEstimate({ key: estimateKey, text: `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}. Early stopping can end the run sooner.` });
+    } catch (err) {
+      setEstimate(null);
+      setError(toErrorInfoUI(err));
     }
   };
 
@@ -189,8 +209,18 @@ export function TrainScreen() {
         <button type="button" className="primary big" onClick={() => void start()} disabled={busy || !!missing}>
           Start training
         </button>
+        <button type="button" onClick={() => void measure()} disabled={busy || !!missing || estimate === 'measuring'}>
+          Estimate time
+        </button>
         {missing && <Help>{missing}</Help>}
       </div>
+      <p className="small" data-testid="run-estimate" aria-live="polite">
+        {estimate === 'measuring'
+          ? 'Timing a few training steps on this device…'
+          : estimate && estimate.key === estimateKey
+            ? estimate.text
+            : !missing && 'Estimate time times a few real training steps of this run here (seconds) and scales them to the whole run.'}
+      </p>
     </div>
   );
 }

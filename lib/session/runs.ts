@@ -10,6 +10,7 @@ import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { RunControls } from '../train/events';
 import { validateConfig, type RunConfig } from '../run/config';
 import { prepareRun, trainRun, type PreparedRun } from '../run/train-run';
+import { estimateRun } from '../run/estimate';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
 import type { SessionHost } from './context';
 import { trainingData } from './datasets';
@@ -250,6 +251,17 @@ export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise
   }
   await patchMeta(db, cmd.runId, { error: undefined });
   void drive(host, db, cmd.runId, meta.run, p, ckpt);
+}
+
+/** The estimated time of a run: a few steps timed on a model prepared for the purpose (then disposed). */
+export async function estimate(host: SessionHost, cmd: Cmd<'run-estimate'>): Promise<void> {
+  const c = validateConfig(cmd.config);
+  const p = await prepare(sessionDb(), c, () => undefined);
+  try {
+    host.post({ type: 'run-estimate-result', requestId: cmd.requestId, estimate: await estimateRun(c, p, host.featureWorkers) });
+  } finally {
+    p.model.dispose();
+  }
 }
 
 export async function sweep(host: SessionHost, cmd: Cmd<'sweep-start'>): Promise<void> {

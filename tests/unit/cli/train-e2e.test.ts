@@ -142,6 +142,25 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(Number.isFinite(res.validation.mse)).toBe(true);
   }, 300_000);
 
+  it('--dry-run times a few steps and prints the estimated time without training or writing anything', async () => {
+    const dry = join(dir, 'dry');
+    const r = await runCli(['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--epochs', '3', '--batch-size', '8', '--threads', '1', '--dry-run', '--out', dry]);
+    expect(r.code, r.stderr).toBe(0);
+    const { estimate, run } = lastJson(r.stdout) as { estimate: { seconds: number; steps: number; perStepSec: number; evals: number; evalSec: number }; run: { epochs: number } };
+    expect(run.epochs).toBe(3);
+    expect(estimate.steps).toBe(15); // 36 rows / 8 = 5 steps × 3 epochs
+    expect(estimate.evals).toBe(3);
+    expect(estimate.perStepSec).toBeGreaterThan(0);
+    expect(estimate.seconds).toBeCloseTo(estimate.steps * estimate.perStepSec + estimate.evalSec, 6);
+    expect(r.stderr).toMatch(/estimated training time: about \d+ (s|min)/);
+    expect(existsSync(dry)).toBe(false);
+    const head = await runCli(['train', '--data', trainCsv, '--text-column', 'review', '--label-column', 'sentiment', '--preset', 'quick', '--threads', '2', '--dry-run']);
+    expect(head.code, head.stderr).toBe(0);
+    const h = (lastJson(head.stdout) as { estimate: { featureSec: number; threads: number } }).estimate;
+    expect(h.featureSec).toBeGreaterThan(0);
+    expect(h.threads).toBe(2);
+  }, 300_000);
+
   it('a malformed --mode exits 2 naming --mode', async () => {
     const r = await runCli(['train', '--data', trainCsv, '--mode', 'lora:x', '--out', join(dir, 'm')]);
     expect(r.code).toBe(2);

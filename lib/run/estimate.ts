@@ -1,0 +1,84 @@
+// How long a run will take, measured rather than guessed: a few real optimizer steps (or, head-only, the encoder's
+// features for a few batches) on batches drawn at the quartiles of the training texts' lengths, timed after a
+// warm-up, scaled to the run's steps, evaluations and threads. The run's own model is used and changed by the
+// measurement: estimate on a model prepared for that purpose (the CLI's --dry-run, the studio's Estimate button).
+import type { EncodedExample } from '../train/encode';
+import type { RunConfig } from './config';
+import { trainRun, type PreparedRun, type ThreadsPort } from './train-run';
+
+export interface RunEstimate {
+  /** the whole run: training steps + validation passes (+ head-only: the encoder's features) */
+  seconds: number;
+  steps: number;
+  perStepSec: number;
+  evals: number;
+  evalSec: number;
+  /** head-only: encoding the training and validation texts once */
+  featureSec?: number;
+  threads: number;
+  /** steps or batches timed, after the warm-up */
+  measured: number;
+  /** one sentence saying how the figure was made */
+  basis: string;
+}
+
+const WARMUP = 2;
+const MEASURE = 4;
+
+/** Batches of examples at evenly spaced quantiles of the training lengths (each batch of similar lengths, as the
+ *  length-bucketed batches of the real run are). */
+function sampleByLength(train: EncodedExample[], batch: number, batches: number): EncodedExample[] {
+  const sorted = [...train].sort((a, b) => a.ids.length - b.ids.length);
+  const out: EncodedExample[] = [];
+  for (let k = 0; k < batches; k++) {
+    const q = (k + 0.5) / batches;
+    const start = Math.max(0, Math.min(sorted.length - batch, Math.round(q * sorted.length - batch / 2)));
+    for (let i = 0; i < batch; i++) out.push(sorted[(start + i) % sorted.length]);
+  }
+  return out;
+}
+
+export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: ThreadsPort, signal?: AbortSignal): Promise<RunEstimate> {
+  const train = p.data.train;
+  const B = c.batchSize;
+  const stepsPerEpoch = Math.ceil(Math.ceil(train.length / B) / c.gradAccumulation);
+  const steps = c.maxSteps !== undefined ? Math.min(c.maxSteps, stepsPerEpoch * c.epochs) : stepsPerEpoch * c.epochs;
+  const evalPasses = c.evalEverySteps > 0 ? Math.floor(steps / c.evalEverySteps) + c.epochs : c.epochs;
+  const valRows = p.data.validation.length;
+  const n = WARMUP + MEASURE;
+  const sample = sampleByLength(train, B * c.gradAccumulation, n);
+  // time each step of a short run over the sample: no validation, no checkpoints, constant rate
+  const probe: RunConfig = { ...c, epochs: 1, maxSteps: n, evalEverySteps: 0, earlyStoppingPatience: 0, emaDecay: c.emaDecay, schedule: 'constant', warmupRatio: 0, warmupSteps: undefined };
+  const stamps: number[] = [];
+  let featureSec: number | undefined;
+  // head-only features are timed in this thread (starting a pool costs seconds that a sample cannot amortise) and
+  // divided over the run's threads at 90 % efficiency (what the feature pool reaches: README, head-only SST-2)
+  const threadCount = c.mode === 'head' && threads && threads.threads > 1 ? threads.threads : 1;
+  for await (const ev of trainRun(probe, { ...p, data: { train: sample, validation: [] } }, { signal })) {
+    if (ev.type === 'start') {
+      stamps.push(performance.now());
+      if (ev.featureCacheSec !== undefined) featureSec = ev.featureCacheSec;
+    } else if (ev.type === 'step') stamps.push(performance.now());
+    else if (ev.type === 'error') throw new Error(ev.error.message);
+  }
+  const timed = stamps.slice(WARMUP); // stamps[i] = end of step i (stamps[0]: start)
+  const perStepSec = timed.length > 1 ? (timed[timed.length - 1] - timed[0]) / 1000 / (timed.length - 1) : 0;
+  let seconds: number;
+  let evalSec: number;
+  let basis: string;
+  if (c.mode === 'head') {
+    // the features: timed for the sample on threadCount threads, scaled to train + validation
+    const perExample = (featureSec ?? 0) / sample.length;
+    const fSec = (perExample * (train.length + valRows)) / (threadCount > 1 ? threadCount * 0.9 : 1);
+    evalSec = 0; // validation features are cached with the training ones; a pass over them is a matrix product
+    seconds = fSec + steps * perStepSec;
+    featureSec = fSec;
+    basis = `features timed on ${sample.length} texts (${threadCount} thread${threadCount > 1 ? 's' : ''}), ${MEASURE} head steps timed after ${WARMUP} of warm-up`;
+  } else {
+    // a validation pass is a forward pass: about a third of a training step's work per example
+    evalSec = evalPasses * (valRows / B) * (perStepSec / c.gradAccumulation / 3);
+    seconds = steps * perStepSec + evalSec;
+    basis = `${MEASURE} training steps on texts at the length quartiles, timed after ${WARMUP} of warm-up; validation as a third of a step per batch`;
+  }
+  return { seconds, steps, perStepSec, evals: evalPasses, evalSec, ...(featureSec !== undefined ? { featureSec } : {}), threads: threadCount, measured: MEASURE, basis };
+}
