@@ -9,7 +9,7 @@ import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { formatDuration } from '@/lib/run/duration';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
-import { FIELDS, MODE_HELP, PRESETS, cliCommand, fieldHelp, presetConfig, validateConfig, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
+import { FIELDS, MODE_HELP, PRESETS, autoRunName, cliCommand, fieldHelp, presetConfig, validateConfig, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
 
 export function TrainScreen() {
   const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen, setCurrentRun, loadRun } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun, loadRun: s.loadRun })));
@@ -129,7 +129,7 @@ export function TrainScreen() {
         <h3 id="settings-h">Settings</h3>
         <div className="grid-form">
           <Field id="f-name" label="Run name">
-            <input id="f-name" value={config.name} onChange={(e) => setConfig({ name: e.target.value })} />
+            <input id="f-name" value={config.name} placeholder={`Automatic: ${autoRunName(config, [])}`} onChange={(e) => setConfig({ name: e.target.value })} />
           </Field>
           <Field id="f-mode" label="Fine-tuning mode" help={MODE_HELP[config.mode]}>
             <select

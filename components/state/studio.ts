@@ -92,7 +92,7 @@ export const useStudio = create<StudioState>((set) => ({
   mapping: null,
   split: { validation: 0.1, test: 0.1, seed: 42, useSplitColumn: false },
   model: null,
-  config: presetConfig('balanced'),
+  config: presetConfig('quick'),
   runs: {},
   currentRunId: null,
 

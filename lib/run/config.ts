@@ -133,7 +133,33 @@ export function recipeSettings(r: Recipe): Partial<RunConfig> {
  *  recipe instead (e.g. LoRA at the Balanced budget). */
 export function presetConfig(preset: PresetName, datasetId = '', model: ModelSpec = { kind: 'bundled' }, facts: RecipeFacts = {}, mode?: RecipeMode): RunConfig {
   const r = recipeFor(facts, preset, mode);
-  return { ...BASE, name: `${PRESETS[preset].title} run`, datasetId, model, ...recipeSettings(r), preset };
+  // a blank name is filled when the run starts (autoRunName), from the settings it actually has
+  return { ...BASE, name: '', datasetId, model, ...recipeSettings(r), preset };
+}
+
+const MODE_WORD: Record<ModeName, string> = { head: 'head only', full: 'full', freeze: 'frozen layers', lora: 'LoRA' };
+
+function modelWord(m: ModelSpec): string {
+  switch (m.kind) {
+    case 'bundled':
+      return 'USE-Lite';
+    case 'hub':
+      return m.id.split('/').pop() ?? m.id;
+    case 'folder':
+      return m.name;
+    case 'run':
+      return 'trained model';
+  }
+}
+
+/** A run's default name from its settings ("Balanced · full · USE-Lite"), with " #n" when runs so named exist. */
+export function autoRunName(c: RunConfig, existing: string[]): string {
+  const base = `${c.preset ? PRESETS[c.preset].title.replace(/ \(.*\)$/, '') : 'Custom'} · ${MODE_WORD[c.mode]} · ${modelWord(c.model)}`;
+  const taken = new Set(existing);
+  if (!taken.has(base)) return base;
+  let n = 2;
+  while (taken.has(`${base} #${n}`)) n++;
+  return `${base} #${n}`;
 }
 
 /** Which preset a config equals for these facts, if any (so the form can show it). */

@@ -8,7 +8,7 @@ import { getDataset } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { RunControls } from '../train/events';
-import { validateConfig, type RunConfig } from '../run/config';
+import { autoRunName, validateConfig, type RunConfig } from '../run/config';
 import { prepareRun, trainRun, type PreparedRun } from '../run/train-run';
 import { estimateRun } from '../run/estimate';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
@@ -194,7 +194,8 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
 /** Creates the run row and trains it; resolves when training ends. */
 async function startRun(host: SessionHost, config: RunConfig, opts: { requestId?: string; sweepId?: string } = {}): Promise<void> {
   const db = sessionDb();
-  const c = validateConfig(config);
+  const v = validateConfig(config);
+  const c = v.name.trim() ? v : { ...v, name: autoRunName(v, (await db.runs.toArray()).map((r) => r.name)) };
   const runId = newId('run');
   const meta: RunMeta = { run: c, datasetName: '', modelLabel: '', labels: [], sweepId: opts.sweepId };
   await db.runs.add({ id: runId, name: c.name, datasetId: c.datasetId, config: meta, status: 'queued', createdAt: Date.now(), updatedAt: Date.now() });

@@ -72,7 +72,7 @@ const HEAD: Entry = {
 /** USE-Lite: measured with `npm run bench:quality` (bench/RESULTS.md), settings chosen on dev / held-out data. */
 const USE_LITE_FULL: Entry = {
   source: 'USE-Lite full fine-tuning bench runs (SST-2 85.0 %, Banking77 92.3 % held out)',
-  few: { mode: 'full', learningRate: 3e-4, headLrMultiplier: 10, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1100, minEpochs: 3, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
+  few: { mode: 'full', learningRate: 3e-4, headLrMultiplier: 10, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1100, minEpochs: 1, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
   many: { learningRate: 4e-4, headLrMultiplier: 25, targetSteps: 2800 },
 };
 
@@ -82,7 +82,7 @@ const USE_LITE_FULL: Entry = {
 function bertFull(lr: number, targetSteps: number): Entry {
   return {
     source: 'BERT fine-tuning literature (not yet measured here)',
-    few: { mode: 'full', learningRate: lr, headLrMultiplier: 1, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps, minEpochs: 3, maxEpochs: 10, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
+    few: { mode: 'full', learningRate: lr, headLrMultiplier: 1, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps, minEpochs: 1, maxEpochs: 10, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
     many: { headLrMultiplier: 10 },
   };
 }
@@ -99,7 +99,7 @@ const FULL: Record<RecipeFamily, Entry> = {
 /** LoRA: adapters start at zero and want a rate ~10× full fine-tuning's (Hu et al. 2021 use 2e-4–5e-4 on RoBERTa). */
 const LORA: Entry = {
   source: 'LoRA literature (rank 8, alpha 16; not yet measured here)',
-  few: { mode: 'lora', learningRate: 5e-4, headLrMultiplier: 4, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1500, minEpochs: 3, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1, loraRank: 8, loraAlpha: 16 },
+  few: { mode: 'lora', learningRate: 5e-4, headLrMultiplier: 4, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1500, minEpochs: 1, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1, loraRank: 8, loraAlpha: 16 },
   many: { headLrMultiplier: 10, targetSteps: 2800 },
 };
 

@@ -51,9 +51,30 @@ describe('datasets', () => {
 describe('a short full fine-tuning run', () => {
   let resumeStep = 0;
 
-  it('starts, draws curves, pauses and resumes', async () => {
+  it("fits the presets to the data with reasons, and times a few steps to estimate the run before it starts", async () => {
     const { page } = rec;
     await loadBundledModel(page);
+    await goTo(page, 'Train');
+    await page.getByRole('radio', { name: /Balanced/ }).click();
+    const recipe = page.getByTestId('recipe');
+    await recipe.filter({ hasText: /USE-Lite · Balanced/ }).waitFor({ timeout: 30_000 });
+    // the reasons name this dataset's rows and token lengths (they arrive from the worker)
+    await recipe.filter({ hasText: /\d+ epochs: about 1,100 steps are wanted and [\d,]+ training rows/ }).waitFor({ timeout: 30_000 });
+    expect(await recipe.textContent()).toMatch(/max length \d+/);
+    expect(await page.getByTestId('cli-command').textContent()).toContain('--head-lr-multiplier 10');
+    expect(await page.locator('#f-learningRate-help').textContent()).toContain('Recipe USE-Lite · Balanced: 0.0003');
+    // a hand edit makes the settings custom
+    await page.getByLabel('Label smoothing').fill('0.05');
+    await page.getByText(/Custom settings/).waitFor();
+    await page.getByRole('radio', { name: /Balanced/ }).click();
+    await page.getByLabel('Epochs', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Estimate time' }).click();
+    await page.getByTestId('run-estimate').filter({ hasText: /About [\d.]+ (s|min) on this device: \d+ steps × [\d.]+ s/ }).waitFor({ timeout: 120_000 });
+    await page.screenshot({ path: `${shots()}/train-recipe-estimate.png`, fullPage: true });
+  });
+
+  it('starts, draws curves, pauses and resumes', async () => {
+    const { page } = rec;
     await goTo(page, 'Train');
     await page.getByRole('radio', { name: /Balanced/ }).click();
     expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('full');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
-import { FIELDS, PRESETS, cliCommand, completeConfig, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/run/config';
+import { FIELDS, PRESETS, autoRunName, cliCommand, completeConfig, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/run/config';
 import { expandSweep, parseList } from '@/lib/session/sweep';
 import { csvCell, neutralise, toCsv } from '@/lib/session/csv';
 
@@ -13,6 +13,16 @@ describe('run configuration', () => {
       expect(presetConfig(p).preset).toBe(p);
     }
     expect(matchPreset({ ...presetConfig('quick', 'ds-1'), epochs: 7 })).toBeNull();
+  });
+
+  it('names a run after its settings, with a number when a run of that name exists', () => {
+    const q = presetConfig('quick', 'ds');
+    expect(q.name).toBe('');
+    expect(autoRunName(q, [])).toBe('Quick · head only · USE-Lite');
+    expect(autoRunName(q, ['Quick · head only · USE-Lite'])).toBe('Quick · head only · USE-Lite #2');
+    expect(autoRunName(q, ['Quick · head only · USE-Lite', 'Quick · head only · USE-Lite #2'])).toBe('Quick · head only · USE-Lite #3');
+    const custom = { ...presetConfig('balanced', 'ds', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }), preset: undefined, mode: 'lora' as const };
+    expect(autoRunName(custom, [])).toBe('Custom · LoRA · bert_uncased_L-2_H-128_A-2');
   });
 
   it('Quick trains the head only; Balanced and Best quality fine-tune the whole encoder', () => {

@@ -31,6 +31,8 @@ describe('recipes', () => {
     expect(long.values.maxLength).toBe(128);
     expect(recipeFor({ ...sst2, tokenLengths: { p95: 180, max: 400 }, modelMaxLength: 512 }, 'best').values.maxLength).toBe(192);
     expect(recipeFor({ ...sst2, tokenLengths: { p95: 128, max: 128 } }, 'balanced').values.maxLength).toBe(128);
+    // a large dataset is not made to run for days: one epoch already makes the steps wanted
+    expect(recipeFor({ ...sst2, trainRows: 60_000 }, 'balanced').values.epochs).toBe(1);
   });
 
   it('sizes BERT-family models by hidden size, and picks mode recipes (LoRA) on request', () => {
