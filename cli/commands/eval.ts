@@ -13,7 +13,7 @@ import { loadTable, mapTable, mappingFor } from '../data';
 import { loadTrained, trainedMaxLength } from '../models';
 
 /** loss, accuracy, macroF1, ... as "name value" pairs for a log line. */
-export function scalarsLine(r: EvalResult): string {
+export function scalarsLine(r: Pick<EvalResult, 'scalars'>): string {
   return Object.entries(r.scalars).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ');
 }
 

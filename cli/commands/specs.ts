@@ -20,6 +20,7 @@ export const TRAIN: CommandSpec = {
     { name: 'revision', type: 'string', meta: 'REV', help: 'branch, tag or commit hash of a Hub id --model', defaultText: 'main' },
     { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: 'full' },
     ...TRAIN_OPTIONS,
+    { name: 'folds', type: 'int', min: 2, meta: 'K', help: 'stratified k-fold cross-validation over --data (and its held-out share): K models, each validated on one fold; prints per-fold and mean ± std metrics, keeps no model' },
     { name: 'dry-run', type: 'boolean', help: 'load the data and model, time a few training steps and print the estimated training time (JSON on stdout), without training' },
     { name: 'out', type: 'string', meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json; checkpoints in DIR/run/checkpoints while the run trains' },
   ],

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors';
 import { buildLabeledData, toExample, usableRecords } from '../../lib/data/labeled';
 import type { ColumnMapping } from '../../lib/data/types';
-import type { TaskModel } from '../../lib/models/types';
+import type { Encoder, TaskModel, TextTokenizer } from '../../lib/models/types';
 import type { RunConfig } from '../../lib/run/config';
 import { modeOf, trainConfigOf } from '../../lib/run/engine-config';
 import { formatDuration } from '../../lib/run/duration';
@@ -23,6 +23,7 @@ import { loadBase, saveTrained } from '../models';
 import { hubEndpointFrom, parseMode, relabelOption, runConfigFrom } from '../options';
 import { createNodeFeaturePool, defaultThreads, startNodeWorker, type FeaturePool } from '../feature-pool';
 import { evaluateOn, scalarsLine } from './eval';
+import { crossValidateCli } from './train-folds';
 
 type TaskName = 'classification' | 'multilabel' | 'regression';
 
@@ -84,6 +85,9 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   const hubEndpoint = hubEndpointFrom(opts);
   if (str(opts, 'mode') !== undefined) parseMode(str(opts, 'mode')!, opts); // a bad --mode fails before any loading
   const seed = num(opts, 'seed') ?? 42;
+  if (num(opts, 'folds') !== undefined) {
+    for (const o of ['eval', 'test', 'dry-run']) if (opts[o] !== undefined) throw new UserError(`--folds validates on each fold in turn, so --${o} does not apply`, { option: `--${o}` }, `leave out --${o}, or train without --folds`);
+  }
   const valSplit = num(opts, 'val-split') ?? 0.1;
   if (valSplit >= 1) throw new UserError(`--val-split ${valSplit} leaves nothing to train on`, { option: '--val-split' }, 'use a share below 1, e.g. 0.1');
   const data = await loadRunData(opts, cli, seed, valSplit);
@@ -94,12 +98,20 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
     base.encoder.dispose();
     throw new UserError('the model has no tokenizer files', { file: modelSpec, option: '--model' }, 'use a model folder with tokenizer.json (or vocab.txt + tokenizer_config.json)');
   }
+  const threads = num(opts, 'threads') ?? defaultThreads();
+  const threadsPort = { threads, start: startNodeWorker, backend: { preference: 'wasm' as const } };
   let config: RunConfig;
   let p: PreparedRun;
   try {
     config = saved ? saved.run : runConfigFrom(opts, { ...modelFacts(base.encoder, base.tokenizer), ...dataFacts(data.train, data.labels, data.task, base.tokenizer) });
     if (resumeFrom) cli.log(`resuming ${out} from its checkpoint at step ${resumeFrom.step} (epoch ${resumeFrom.epoch + 1})`);
     else if (config.recipe) cli.log(`recipe ${config.recipe.title}${config.preset ? '' : ' with your options'} (${config.recipe.source}):${config.recipe.why.map((w) => `\n  ${w}`).join('')}`);
+    const folds = num(opts, 'folds');
+    if (folds !== undefined) {
+      const open = async (fold: number) => (fold === 0 ? { encoder: base.encoder, tokenizer: base.tokenizer! } : loadTokenized(modelSpec, opts, hubEndpoint));
+      await crossValidateCli(config, data, folds, open, { out, threads: threadsPort, cli });
+      return;
+    }
     p = prepareRun(config, data, { encoder: base.encoder, tokenizer: base.tokenizer });
   } catch (e) {
     base.encoder.dispose();
@@ -107,8 +119,6 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   }
   const counts = p.model.paramCounts();
   cli.log(`model ${base.source}: ${p.model.encoder.arch}, mode ${config.mode}, ${counts.trainable.toLocaleString('en')} of ${counts.total.toLocaleString('en')} parameters train`);
-  const threads = num(opts, 'threads') ?? defaultThreads();
-  const threadsPort = { threads, start: startNodeWorker, backend: { preference: 'wasm' as const } };
   if (opts['dry-run'] === true) {
     try {
       const est = await estimateRun(config, p, threadsPort);
@@ -249,6 +259,12 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
 }
 
 const RUN_ID = 'run';
+
+/** The model once more (a fold of cross-validation starts from the pre-trained weights). */
+async function loadTokenized(spec: string, opts: ParsedOptions, hubEndpoint: string | undefined): Promise<{ encoder: Encoder; tokenizer: TextTokenizer }> {
+  const m = await loadBase(spec, { dropout: num(opts, 'dropout') ?? 0.1, hubEndpoint, revision: str(opts, 'revision') });
+  return { encoder: m.encoder, tokenizer: m.tokenizer! };
+}
 
 /** On resume, the events the interrupted process logged after its last checkpoint are dropped (they are replayed). */
 async function keepMetricsUpTo(path: string, step: number): Promise<void> {

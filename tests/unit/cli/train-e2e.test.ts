@@ -161,6 +161,22 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(h.threads).toBe(2);
   }, 300_000);
 
+  it('--folds 3 trains three models on stratified folds and prints each fold and mean ± std', async () => {
+    const cv = join(dir, 'cv');
+    const r = await runCli(['train', '--data', trainCsv, '--text-column', 'review', '--label-column', 'sentiment', '--mode', 'head', '--epochs', '2', '--batch-size', '8', '--max-length', '16', '--folds', '3', '--threads', '1', '--out', cv]);
+    expect(r.code, r.stderr).toBe(0);
+    const res = lastJson(r.stdout) as { folds: { fold: number; validationRows: number; accuracy: number }[]; mean: { accuracy: number }; std: { accuracy: number } };
+    expect(res.folds.map((f) => f.fold)).toEqual([1, 2, 3]);
+    expect(res.folds.reduce((a, f) => a + f.validationRows, 0)).toBe(36); // every row validated once (36 rows, no held-out share)
+    expect(res.mean.accuracy).toBeCloseTo(res.folds.reduce((a, f) => a + f.accuracy, 0) / 3, 10);
+    expect(res.std.accuracy).toBeGreaterThanOrEqual(0);
+    expect(r.stderr).toMatch(/cross-validation over 3 fold\(s\): accuracy [\d.]+ ± [\d.]+/);
+    expect(JSON.parse(readFileSync(join(cv, 'cv.json'), 'utf8')).k).toBe(3);
+    const bad = await runCli(['train', '--data', trainCsv, '--eval', evalCsv, '--folds', '3', '--out', join(dir, 'cv-bad')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--eval');
+  }, 300_000);
+
   it('a malformed --mode exits 2 naming --mode', async () => {
     const r = await runCli(['train', '--data', trainCsv, '--mode', 'lora:x', '--out', join(dir, 'm')]);
     expect(r.code).toBe(2);

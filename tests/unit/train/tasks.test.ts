@@ -4,7 +4,6 @@ import { fineTune } from '@/lib/train/fine-tune';
 import type { TrainEvent } from '@/lib/train/events';
 import { encodeExamples, IGNORE_INDEX, type EncodedExample } from '@/lib/train/encode';
 import { predict } from '@/lib/train/predict';
-import { crossValidate, kFoldAssignments } from '@/lib/train/cross-validate';
 import type { TaskModel, TensorBatch } from '@/lib/models/types';
 import { collect, encodedSentiment, errorOf, sentimentExamples, stepLosses, tinyModel, wordTokenizer } from './helpers';
 
@@ -148,21 +147,3 @@ describe('predict', () => {
   });
 });
 
-describe('k-fold cross-validation', () => {
-  it('folds partition the data with sizes differing by at most one', () => {
-    const f = kFoldAssignments(23, 5, 1);
-    const sizes = [0, 1, 2, 3, 4].map((k) => f.filter((x) => x === k).length);
-    expect(sizes.reduce((a, b) => a + b)).toBe(23);
-    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
-    expect(() => kFoldAssignments(3, 5, 1)).toThrow(/2 ≤ k ≤ 3/);
-  });
-  it('trains k fresh models and reports mean ± std of the held-out metrics (3 folds × 1 epoch)', async () => {
-    const ex = encodedSentiment(24, 6);
-    let made = 0;
-    const r = await crossValidate(() => (made++, tinyModel()), ex, { epochs: 1, batchSize: 8, learningRate: 1e-3 }, { k: 3 });
-    expect(made).toBe(3);
-    expect(r.folds).toHaveLength(3);
-    expect(r.mean.accuracy).toBeCloseTo(r.folds.reduce((a, f) => a + f.accuracy, 0) / 3, 12);
-    expect(r.std.accuracy).toBeGreaterThanOrEqual(0);
-  });
-});
