@@ -104,6 +104,8 @@ export type Command =
   | { type: 'train-start'; requestId: string; config: RunConfig }
   | { type: 'run-resume'; requestId: string; runId: string }
   | { type: 'sweep-start'; requestId: string; base: RunConfig; spec: SweepSpec }
+  /** k-fold cross-validation of this config: one run per fold, k from the dataset's k-fold setting */
+  | { type: 'cv-start'; requestId: string; base: RunConfig }
   | { type: 'run-control'; runId: string; control: RunControl }
   | { type: 'run-history'; requestId: string; runId: string }
   | { type: 'run-delete'; requestId: string; runId: string }
@@ -123,7 +125,7 @@ export type EngineEvent =
   | { type: 'dataset-preview-result'; requestId: string; preview: DatasetPreview }
   | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
   | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }
-  | { type: 'recipe-facts-result'; requestId: string; facts: RecipeFacts }
+  | { type: 'recipe-facts-result'; requestId: string; facts: RecipeFacts; folds: number }
   | { type: 'run-estimate-result'; requestId: string; estimate: RunEstimate }
   | { type: 'dataset-training-data-result'; requestId: string; summary: TrainingDataSummary }
   | { type: 'dataset-clean-result'; requestId: string; changes: { action: string; rows: number }[]; datasetId: string }

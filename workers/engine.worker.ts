@@ -79,6 +79,8 @@ async function handle(cmd: Command): Promise<void> {
       return runs.estimate(host, cmd);
     case 'sweep-start':
       return runs.sweep(host, cmd);
+    case 'cv-start':
+      return runs.crossValidate(host, cmd);
     case 'run-control':
       return runs.control(host, cmd);
     case 'run-history':

@@ -9,6 +9,7 @@ import { useRuns } from '../stored';
 import { Curves } from '../charts/Curves';
 import { ErrorNote, Help, fmtDuration, pct, toErrorInfoUI } from '../ui';
 import { useRunHistories } from './RunScreen';
+import { CrossValidations } from './CrossValidations';
 import type { ErrorInfo } from '@/lib/errors';
 import { completeConfig, diffConfigs, type ModeName } from '@/lib/run/config';
 import { parseList, type SweepSpec } from '@/lib/session/sweep';
@@ -129,6 +130,7 @@ export function RunsScreen() {
         )}
         <Help>Tick 2 to 6 runs to overlay their curves and compare their settings.</Help>
       </section>
+      <CrossValidations runs={runs} onOverlay={setSelected} />
       {selected.length >= 2 && <Compare runs={selected.map((id) => runs.find((r) => r.id === id)).filter((r): r is RunRecord => !!r)} />}
       <SweepLauncher />
     </div>

@@ -23,12 +23,17 @@ export function TrainScreen() {
 
   // what the recipes are fitted to: the loaded model, and the training split as the run will see it
   const [dataFacts, setDataFacts] = useState<RecipeFacts>({});
+  const [folds, setFolds] = useState(0);
   useEffect(() => {
     let live = true;
     if (!dsId) return;
     const e = engine();
     e.request({ type: 'recipe-facts', requestId: e.nextId('facts'), datasetId: dsId }, 'recipe-facts-result')
-      .then((ev) => live && setDataFacts(ev.facts))
+      .then((ev) => {
+        if (!live) return;
+        setDataFacts(ev.facts);
+        setFolds(ev.folds);
+      })
       .catch(() => live && setDataFacts({}));
     return () => {
       live = false;
@@ -57,6 +62,21 @@ export function TrainScreen() {
       loadRun(emptyRun(ev.runId, 'preparing'));
       setCurrentRun(ev.runId);
       setScreen('run');
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const crossValidate = async () => {
+    setError(null);
+    setBusy(true);
+    try {
+      const c = validateConfig({ ...config, datasetId: dsId, model: model?.spec ?? config.model });
+      const e = engine();
+      await e.request({ type: 'cv-start', requestId: e.nextId('cv'), base: c }, 'sweep-started');
+      setScreen('runs');
     } catch (err) {
       setError(toErrorInfoUI(err));
     } finally {
@@ -212,6 +232,13 @@ export function TrainScreen() {
         <button type="button" onClick={() => void measure()} disabled={busy || !!missing || estimate === 'measuring'}>
           Estimate time
         </button>
+        {folds >= 2 ? (
+          <button type="button" onClick={() => void crossValidate()} disabled={busy || !!missing}>
+            Cross-validate ({folds} folds)
+          </button>
+        ) : (
+          !missing && <Help>To cross-validate these settings, set k-fold on the Data screen (Training data).</Help>
+        )}
         {missing && <Help>{missing}</Help>}
       </div>
       <p className="small" data-testid="run-estimate" aria-live="polite">

@@ -57,6 +57,8 @@ export interface RunConfig {
   /** warm-up as a step count instead of warmupRatio */
   warmupSteps?: number;
   loraTargets?: LoraTarget[];
+  /** cross-validation: this run trains on every fold of the training rows but `index` and validates on it */
+  fold?: { k: number; index: number };
 }
 
 export type PresetName = Budget;

@@ -14,12 +14,12 @@ import { getSetting, setSetting, type StudioDb } from '../store/db';
 import { deleteDataset, deriveVersion, getDataset, loadRecords, renameDataset, saveImport } from '../store/db-datasets';
 import { augmentExamples, previewAugmentation, vocabularyOf, type AugmentOptions, type AugmentTransform } from '../data/augment';
 import { classWeights as inverseFrequencyWeights } from '../data/balance';
-import { assignFolds } from '../data/split';
 import { buildLabeledData, type BuildOptions } from '../data/labeled';
 import type { LabeledData } from '../data/types';
 import { progressReporter, type SessionHost } from './context';
 import { currentTokenizer } from './models';
 import { dataFacts } from '../run/facts';
+import { foldSplit } from '../run/cross-validate';
 import { sessionDb } from './state';
 import type { DatasetSummary, SplitSettings } from './types';
 
@@ -146,9 +146,9 @@ export async function summarise(db: StudioDb, datasetId: string, maxLength: numb
 /** The training split as the run will see it (the Data screen's balancing and augmentation applied), under the
  *  loaded model's tokenizer: what the presets' recipes are fitted to. */
 export async function recipeFacts(host: SessionHost, cmd: Cmd<'recipe-facts'>): Promise<void> {
-  const { data } = await trainingData(sessionDb(), cmd.datasetId);
+  const { data, options } = await trainingData(sessionDb(), cmd.datasetId);
   const facts = dataFacts(data.train, data.labels, data.task, currentTokenizer() ?? undefined);
-  host.post({ type: 'recipe-facts-result', requestId: cmd.requestId, facts });
+  host.post({ type: 'recipe-facts-result', requestId: cmd.requestId, facts, folds: options.folds });
 }
 
 export async function report(host: SessionHost, cmd: Cmd<'dataset-report'>): Promise<void> {
@@ -237,11 +237,14 @@ function weightsFor(o: TrainingDataOptions, data: LabeledData): number[] | undef
 }
 
 /** The dataset's labeled data with its stored split and training-data options applied, plus class weights for the loss. */
-export async function trainingData(db: StudioDb, datasetId: string): Promise<{ data: LabeledData; classWeights?: number[]; options: TrainingDataOptions }> {
+export async function trainingData(db: StudioDb, datasetId: string, fold?: { k: number; index: number }): Promise<{ data: LabeledData; classWeights?: number[]; options: TrainingDataOptions }> {
   const options = await trainingDataOf(db, datasetId);
   const split = await splitSettingsOf(db, datasetId);
   const { records, labels, dataset } = await loadRecords(db, datasetId);
   const plain = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split));
+  // cross-validation: the training and validation rows are folded (seeded by the split), the test rows stay apart;
+  // balancing and augmentation do not apply (copies of a row would sit in several folds)
+  if (fold) return { data: { ...plain, ...foldSplit([...plain.train, ...plain.validation], fold.k, fold.index, split.seed) }, classWeights: weightsFor(options, plain), options };
   const data = options.balance === 'none' && options.augment.multiplier <= 1 ? plain
     : buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), buildOptionsFor(options, plain.train.map((e) => e.text), split.seed));
   return { data, classWeights: weightsFor(options, plain), options };
@@ -273,9 +276,9 @@ export async function summariseTrainingData(db: StudioDb, datasetId: string, opt
   const w = weightsFor(o, plain);
   let folds: number[] | null = null;
   if (o.folds >= 2) {
-    const codes = assignFolds(usableRecords(records), o.folds, split.seed);
-    folds = new Array<number>(o.folds).fill(0);
-    for (const f of codes) folds[f]++;
+    // the folds a cross-validation trains on: the training and validation rows (test rows stay apart)
+    const rows = [...plain.train, ...plain.validation];
+    folds = Array.from({ length: o.folds }, (_, f) => foldSplit(rows, o.folds, f, split.seed).validation.length);
   }
   return {
     options: o,

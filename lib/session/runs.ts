@@ -13,7 +13,7 @@ import { prepareRun, trainRun, type PreparedRun } from '../run/train-run';
 import { estimateRun } from '../run/estimate';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
 import type { SessionHost } from './context';
-import { trainingData } from './datasets';
+import { trainingData, trainingDataOf } from './datasets';
 import { openModel } from './models';
 import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
 import { expandSweep } from './sweep';
@@ -61,7 +61,7 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
   onStatus('Reading the dataset');
   const dataset = await getDataset(db, c.datasetId);
   // the Data screen's training-data options (balancing, augmentation, class weights) apply here
-  const { data, classWeights } = await trainingData(db, c.datasetId);
+  const { data, classWeights } = await trainingData(db, c.datasetId, c.fold);
   const labels = labelsHint?.length ? labelsHint : data.labels;
   onStatus('Loading the model');
   const opened = await openModel(c.model, { dropout: c.dropout });
@@ -263,6 +263,20 @@ export async function estimate(host: SessionHost, cmd: Cmd<'run-estimate'>): Pro
   } finally {
     p.model.dispose();
   }
+}
+
+/** Cross-validation: one run per fold (k from the Data screen's k-fold setting), grouped like a sweep. */
+export async function crossValidate(host: SessionHost, cmd: Cmd<'cv-start'>): Promise<void> {
+  const base = validateConfig(cmd.base);
+  const k = (await trainingDataOf(sessionDb(), base.datasetId)).folds;
+  if (k < 2) throw new UserError('k-fold is off for this dataset', { option: 'folds' }, 'set "k-fold assignment" to 2 or more on the Data screen (5 is usual)');
+  const sweepId = newId('cv');
+  const name = base.name.trim() || autoRunName(base, []);
+  const configs = Array.from({ length: k }, (_, index) => ({ ...base, fold: { k, index }, name: `${name} · fold ${index + 1} of ${k}` }));
+  host.post({ type: 'sweep-started', requestId: cmd.requestId, sweepId, runs: k });
+  void (async () => {
+    for (const c of configs) await startRun(host, c, { sweepId });
+  })();
 }
 
 export async function sweep(host: SessionHost, cmd: Cmd<'sweep-start'>): Promise<void> {
