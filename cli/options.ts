@@ -76,6 +76,9 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
   const modeText = str(opts, 'mode');
   const mode = modeText !== undefined ? parseMode(modeText, opts) : undefined;
   const preset = (str(opts, 'preset') ?? 'balanced') as PresetName;
+  if (str(opts, 'preset') && mode && (preset === 'quick') !== (mode.kind === 'head')) {
+    throw new UserError(`--mode ${modeText} conflicts with --preset ${preset}: ${preset === 'quick' ? 'Quick trains the head only' : `${preset} fine-tunes the encoder`}`, { option: '--mode' }, preset === 'quick' ? 'leave out --mode, or use --preset balanced with it' : 'leave out --mode, or use --preset quick for head only');
+  }
   const task = facts.task === 'multilabel' || facts.task === 'regression' ? facts.task : 'classification';
   const c: RunConfig = { ...presetConfig(preset, '', { kind: 'bundled' }, facts, mode?.kind), name: 'run', task };
   if (mode?.kind === 'freeze') c.freezeLayers = mode.layers;

@@ -78,6 +78,12 @@ describe('training options → engine', () => {
     const lora = runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--mode', 'lora:4']), facts);
     expect(lora).toMatchObject({ mode: 'lora', loraRank: 4, loraAlpha: 8, learningRate: 5e-4 });
     expect(userError(() => parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'fast'])).where.option).toBe('--preset');
+    // a mode that contradicts the preset named on the command line is a one-line error naming --mode
+    const conflict = userError(() => runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'quick', '--mode', 'full']), facts));
+    expect(conflict.where.option).toBe('--mode');
+    expect(conflict.message).toMatch(/conflicts with --preset quick/);
+    expect(userError(() => runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'best', '--mode', 'head']), facts)).where.option).toBe('--mode');
+    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--mode', 'head']), facts)).toMatchObject({ mode: 'head', learningRate: 3e-3 });
   });
 
   it("the studio's command line trains exactly what the studio trains (every preset, mode and task)", () => {
