@@ -109,6 +109,11 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
   if (minDelta !== undefined) c.minDelta = minDelta;
   const maxSteps = num(opts, 'max-steps');
   if (maxSteps !== undefined) c.maxSteps = maxSteps;
+  const threshold = num(opts, 'threshold');
+  if (threshold !== undefined) {
+    if (!(threshold > 0 && threshold < 1)) throw new UserError(`--threshold ${threshold} is not a probability between 0 and 1`, { option: '--threshold' }, 'e.g. --threshold 0.5');
+    c.multilabelThreshold = threshold;
+  }
   if (schedule || typeof cw === 'boolean' || optimizer || overridden.length) c.preset = undefined;
   return c;
 }
@@ -134,6 +139,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'grad-clip', type: 'number', min: 0, help: 'clip gradients to this global norm (0 = off)', defaultText: '1' },
   { name: 'grad-accumulation', type: 'int', min: 1, help: 'micro-batches per optimizer step', defaultText: '1' },
   { name: 'label-smoothing', type: 'number', min: 0, help: 'label smoothing for classification', defaultText: "the recipe's" },
+  { name: 'threshold', type: 'number', help: 'multilabel: probability above which a label is predicted, in validation and --test', defaultText: '0.5' },
   { name: 'class-weights', type: 'boolean', help: 'weight the loss by inverse class frequency (--class-weights=false turns it off)', defaultText: 'on when the commonest label has 10× the rarest' },
   { name: 'dropout', type: 'number', min: 0, help: "dropout in training: the classifier's and the encoder's hidden dropout", defaultText: '0.1' },
   { name: 'threads', type: 'int', min: 1, help: "head-only mode: threads that compute the frozen encoder's features (worker threads, each with a copy of the model)", defaultText: 'every core, at most 8' },

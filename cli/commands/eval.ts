@@ -2,11 +2,10 @@
 import { UserError } from '../../lib/errors';
 import { toExample, usableRecords } from '../../lib/data/labeled';
 import type { TaskModel } from '../../lib/models/types';
-import { makeTensorBatch, padOptionsFor } from '../../lib/train/batching';
 import { encodeExamples } from '../../lib/train/encode';
-import { collectOutputs, evalFromOutputs } from '../../lib/train/evaluate';
+import { evaluateModel } from '../../lib/train/evaluate';
 import type { EvalResult } from '../../lib/train/events';
-import { FeatureCache, type FeatureExtractor } from '../../lib/train/features';
+import type { FeatureExtractor } from '../../lib/train/features';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor } from '../data';
@@ -19,7 +18,7 @@ export function scalarsLine(r: Pick<EvalResult, 'scalars'>): string {
 
 /** Evaluates `model` on a labeled file, with the columns named in `opts`. With `extract` (head-only mode's feature
  *  pool), the frozen encoder's features come from it and only the head runs here. */
-export async function evaluateOn(model: TaskModel, path: string, option: string, opts: ParsedOptions, cli: Cli, maxLength: number, batchSize = 64, extract?: FeatureExtractor): Promise<EvalResult> {
+export async function evaluateOn(model: TaskModel, path: string, option: string, opts: ParsedOptions, cli: Cli, maxLength: number, batchSize = 64, extract?: FeatureExtractor, threshold = 0.5): Promise<EvalResult> {
   const t = await loadTable(path, option);
   const task = model.task === 'token-classification' ? undefined : model.task;
   const { mapping, guessed } = mappingFor(t, { text: str(opts, 'text-column'), textPair: str(opts, 'text-pair-column'), label: str(opts, 'label-column'), labelSeparator: str(opts, 'label-separator'), task }, true);
@@ -33,17 +32,8 @@ export async function evaluateOn(model: TaskModel, path: string, option: string,
     if (e instanceof UserError) (e.where as { file?: string }).file = path;
     throw e;
   }
-  const pad = padOptionsFor(model);
-  let done = 0;
-  const cache = extract ? await FeatureCache.build(model, [enc], batchSize, pad, undefined, extract) : null;
-  const outputs = await collectOutputs(enc, batchSize, (idx) => {
-    done += idx.length;
-    cli.progress.update({ label: `evaluate ${path}`, done, total: enc.length });
-    if (cache) return model.headForward(cache.batch(0, idx, pad).features, { training: false });
-    return model.forward(makeTensorBatch(enc, idx, pad), { training: false });
-  });
-  cache?.dispose();
-  return evalFromOutputs(model.task, outputs, enc, model.labels);
+  const onProgress = (done: number, total: number) => cli.progress.update({ label: `evaluate ${path}`, done, total });
+  return (await evaluateModel(model, enc, { batchSize, extract, onProgress, threshold })).result;
 }
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {

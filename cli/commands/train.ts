@@ -230,7 +230,7 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
     if (testPath) {
       const pool = config.mode === 'head' && threads > 1 ? await testPool(p.model, threads, cli) : null;
       try {
-        test = await evaluateOn(p.model, testPath, '--test', opts, cli, p.maxLength, 64, pool?.extract);
+        test = await evaluateOn(p.model, testPath, '--test', opts, cli, p.maxLength, 64, pool?.extract, config.multilabelThreshold);
       } finally {
         await pool?.close();
       }

@@ -57,6 +57,8 @@ export interface RunConfig {
   /** warm-up as a step count instead of warmupRatio */
   warmupSteps?: number;
   loraTargets?: LoraTarget[];
+  /** multi-label: probability above which a label is predicted (validation, Evaluate; default 0.5) */
+  multilabelThreshold?: number;
   /** cross-validation: this run trains on every fold of the training rows but `index` and validates on it */
   fold?: { k: number; index: number };
 }
@@ -299,6 +301,7 @@ export function cliCommand(c: RunConfig, data: { file: string; textColumn: strin
   }
   parts.push(`--schedule ${c.schedule}`);
   parts.push(c.classWeights ? '--class-weights' : '--class-weights=false');
+  if (c.multilabelThreshold !== undefined) parts.push(`--threshold ${c.multilabelThreshold}`);
   parts.push('--out ./runs/' + sh(c.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'run'));
   return parts.join(' \\\n  ');
 }

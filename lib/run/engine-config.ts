@@ -40,6 +40,7 @@ export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig 
     ...(c.warmupSteps !== undefined ? { warmupSteps: c.warmupSteps } : { warmupRatio: c.warmupRatio }),
     ...(c.optimizer ? { optimizer: c.optimizer } : {}),
     ...(c.maxSteps !== undefined ? { maxSteps: c.maxSteps } : {}),
+    ...(c.multilabelThreshold !== undefined ? { multilabelThreshold: c.multilabelThreshold } : {}),
     maxGradNorm: c.gradClip,
     gradAccumSteps: c.gradAccumulation,
     labelSmoothing: c.task === 'classification' ? c.labelSmoothing : 0,

@@ -11,7 +11,8 @@ import type { StudioDb } from '../store/db';
 import { loadLabeledData } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
 import { encodeExamples } from '../train/encode';
-import { classificationReport, argmax, multilabelReport, regressionReport } from '../train/metrics';
+import { argmax } from '../train/metrics';
+import { evaluateModel } from '../train/evaluate';
 import { predict as predictProbs } from '../train/predict';
 import { assignVariables, evaluatedWeights } from '../train/state';
 import type { Example } from '../data/types';
@@ -110,58 +111,24 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
   host.post({ type: 'predict-csv-result', requestId: cmd.requestId, csv: toCsv([...table.columns, 'predicted_label', ...probCols], out), rows: out.length });
 }
 
-async function scoreSplit(model: TaskModel, examples: Example[], maxLength: number) {
-  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), 'classification');
-  const probs = (await predictProbs(model, enc)) as number[][];
-  const yTrue = enc.map((e) => e.label as number);
-  const yPred = probs.map((p) => argmax(p));
-  const loss = probs.reduce((s, p, i) => s - Math.log(Math.max(p[yTrue[i]], 1e-12)), 0) / Math.max(1, probs.length);
-  return { probs, yTrue, yPred, loss, report: classificationReport(yTrue, yPred, model.labels) };
+/** The run's model on examples with the one evaluator (lib/train/evaluate.ts): the report, the labels as ids and the
+ *  per-example probabilities (classification: softmax, multi-label: sigmoid, regression: the value). */
+async function score(model: TaskModel, examples: Example[], maxLength: number, threshold: number) {
+  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
+  const { result, probabilities } = await evaluateModel(model, enc, { threshold });
+  return { result, enc, probs: probabilities as number[][] };
 }
 
-const THRESHOLD = 0.5;
 const MAX_ROWS = 200;
-
-/** Multi-label: sigmoid probabilities thresholded at 0.5, scored with `multilabelReport`. */
-async function scoreMultilabel(model: TaskModel, examples: Example[], maxLength: number) {
-  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), 'multilabel');
-  const probs = (await predictProbs(model, enc)) as number[][];
-  const k = model.labels.length;
-  const yTrue = enc.map((e) => {
-    const hot = new Array<number>(k).fill(0);
-    for (const c of e.label as number[]) hot[c] = 1;
-    return hot;
-  });
-  const yPred = probs.map((p) => p.map((v) => (v >= THRESHOLD ? 1 : 0)));
-  let loss = 0;
-  probs.forEach((p, i) => p.forEach((v, c) => (loss -= Math.log(Math.max(yTrue[i][c] ? v : 1 - v, 1e-12)))));
-  loss /= Math.max(1, probs.length * k);
-  return { probs, yTrue, yPred, loss, report: multilabelReport(yTrue, yPred, model.labels) };
-}
-
-/** Regression: the head's single output against the numeric target, scored with `regressionReport`. */
-async function scoreRegression(model: TaskModel, examples: Example[], maxLength: number) {
-  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), 'regression');
-  const out = (await predictProbs(model, enc)) as number[][];
-  const yTrue = enc.map((e) => e.label as number);
-  const yPred = out.map((o) => o[0]);
-  return { yTrue, yPred, report: regressionReport(yTrue, yPred) };
-}
 
 type Baseline = NonNullable<EvaluationReport['baseline']>;
 
 /** The scores a baseline row shows, per task. */
-async function baselineScores(model: TaskModel, test: Example[], maxLength: number): Promise<Baseline> {
-  if (model.task === 'multilabel') {
-    const r = (await scoreMultilabel(model, test, maxLength)).report;
-    return { microF1: r.microF1, macroF1: r.macroF1 };
-  }
-  if (model.task === 'regression') {
-    const r = (await scoreRegression(model, test, maxLength)).report;
-    return { mse: r.mse, mae: r.mae, r2: r.r2, pearson: r.pearson };
-  }
-  const r = (await scoreSplit(model, test, maxLength)).report;
-  return { accuracy: r.accuracy, macroF1: r.macroF1 };
+async function baselineScores(model: TaskModel, test: Example[], maxLength: number, threshold: number): Promise<Baseline> {
+  const { result } = await score(model, test, maxLength, threshold);
+  if (result.multilabel) return { microF1: result.multilabel.microF1, macroF1: result.multilabel.macroF1 };
+  if (result.regression) return { mse: result.regression.mse, mae: result.regression.mae, r2: result.regression.r2, pearson: result.regression.pearson };
+  return { accuracy: result.classification!.accuracy, macroF1: result.classification!.macroF1 };
 }
 
 /** A head-only model trained on the frozen pre-trained encoder: what fine-tuning is measured against. */
@@ -171,16 +138,20 @@ async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Ex
   const p = await prepare(db, c, () => undefined, labels);
   try {
     for await (const ev of trainRun(c, p)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
-    return await baselineScores(p.model, test, c.maxLength);
+    return await baselineScores(p.model, test, c.maxLength, run.multilabelThreshold ?? 0.5);
   } finally {
     p.model.dispose();
   }
 }
 
 /** The fine-tuned model's report on `examples`, for the model's task. */
-async function report(model: TaskModel, runId: string, split: 'test' | 'validation', examples: Example[], maxLength: number): Promise<EvaluationReport> {
-  if (model.task === 'multilabel') {
-    const s = await scoreMultilabel(model, examples, maxLength);
+async function report(model: TaskModel, runId: string, split: 'test' | 'validation', examples: Example[], maxLength: number, threshold: number): Promise<EvaluationReport> {
+  const { result, enc, probs } = await score(model, examples, maxLength, threshold);
+  if (result.multilabel) {
+    const r = result.multilabel;
+    const hot = (ids: number[]) => model.labels.map((_, c) => (ids.includes(c) ? 1 : 0));
+    const yTrue = enc.map((e) => hot(e.label as number[]));
+    const yPred = probs.map((p) => p.map((v) => (v >= threshold ? 1 : 0)));
     const names = (row: number[]) => model.labels.filter((_, c) => row[c] > 0);
     return {
       task: 'multilabel',
@@ -188,53 +159,56 @@ async function report(model: TaskModel, runId: string, split: 'test' | 'validati
       split,
       labels: model.labels,
       count: examples.length,
-      threshold: THRESHOLD,
-      loss: s.loss,
-      microPrecision: s.report.microPrecision,
-      microRecall: s.report.microRecall,
-      microF1: s.report.microF1,
-      macroF1: s.report.macroF1,
-      subsetAccuracy: s.report.subsetAccuracy,
-      hammingLoss: s.report.hammingLoss,
-      perLabel: s.report.perLabel,
+      threshold,
+      loss: result.loss,
+      microPrecision: r.microPrecision,
+      microRecall: r.microRecall,
+      microF1: r.microF1,
+      macroF1: r.macroF1,
+      subsetAccuracy: r.subsetAccuracy,
+      hammingLoss: r.hammingLoss,
+      perLabel: r.perLabel,
       misclassified: examples
-        .map((e, i) => ({ text: e.text, pair: e.textPair, trueLabels: names(s.yTrue[i]), predicted: names(s.yPred[i]), wrong: s.yTrue[i].filter((t, c) => t !== s.yPred[i][c]).length }))
+        .map((e, i) => ({ text: e.text, pair: e.textPair, trueLabels: names(yTrue[i]), predicted: names(yPred[i]), wrong: yTrue[i].filter((t, c) => t !== yPred[i][c]).length }))
         .filter((m) => m.wrong > 0)
         .sort((a, b) => b.wrong - a.wrong),
     };
   }
-  if (model.task === 'regression') {
-    const s = await scoreRegression(model, examples, maxLength);
+  if (result.regression) {
+    const yTrue = enc.map((e) => e.label as number);
+    const yPred = probs.map((o) => o[0]);
     return {
       task: 'regression',
       runId,
       split,
       count: examples.length,
-      loss: s.report.mse,
-      ...s.report,
+      ...result.regression,
+      loss: result.regression.mse,
       largestErrors: examples
-        .map((e, i) => ({ text: e.text, pair: e.textPair, trueValue: s.yTrue[i], predicted: s.yPred[i], error: Math.abs(s.yPred[i] - s.yTrue[i]) }))
+        .map((e, i) => ({ text: e.text, pair: e.textPair, trueValue: yTrue[i], predicted: yPred[i], error: Math.abs(yPred[i] - yTrue[i]) }))
         .sort((a, b) => b.error - a.error)
         .slice(0, MAX_ROWS),
     };
   }
-  const s = await scoreSplit(model, examples, maxLength);
+  const r = result.classification!;
+  const yTrue = enc.map((e) => e.label as number);
+  const yPred = probs.map((p) => argmax(p));
   return {
     task: 'classification',
     runId,
     split,
     labels: model.labels,
-    accuracy: s.report.accuracy,
-    macroF1: s.report.macroF1,
-    microF1: s.report.microF1,
-    weightedF1: s.report.weightedF1,
-    loss: s.loss,
-    confusion: s.report.confusion,
-    perClass: s.report.perClass,
+    accuracy: r.accuracy,
+    macroF1: r.macroF1,
+    microF1: r.microF1,
+    weightedF1: r.weightedF1,
+    loss: result.loss,
+    confusion: r.confusion,
+    perClass: r.perClass,
     misclassified: examples
       .map((e, i) => ({ e, i }))
-      .filter(({ i }) => s.yPred[i] !== s.yTrue[i])
-      .map(({ e, i }) => ({ text: e.text, pair: e.textPair, trueLabel: model.labels[s.yTrue[i]], predicted: model.labels[s.yPred[i]], confidence: s.probs[i][s.yPred[i]] }))
+      .filter(({ i }) => yPred[i] !== yTrue[i])
+      .map(({ e, i }) => ({ text: e.text, pair: e.textPair, trueLabel: model.labels[yTrue[i]], predicted: model.labels[yPred[i]], confidence: probs[i][yPred[i]] }))
       .sort((a, b) => b.confidence - a.confidence),
   };
 }
@@ -254,12 +228,12 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
   progress(1, 3, 'Scoring the fine-tuned model');
   const model = await runModel(db, cmd.runId);
   if (model.task === 'token-classification') throw new UserError('evaluation here covers classification, multi-label and regression runs', { option: 'task' }, 'use `npx finetune eval` for token classification');
-  const result = await report(model, cmd.runId, cmd.split, examples, meta.run.maxLength);
+  const result = await report(model, cmd.runId, cmd.split, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5);
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');
     result.baseline = await baseline(db, meta.run, model.labels, examples);
   } else if (cmd.baseline) {
-    result.baseline = await baselineScores(model, examples, meta.run.maxLength);
+    result.baseline = await baselineScores(model, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5);
   }
   progress(3, 3);
   host.post({ type: 'evaluation', requestId: cmd.requestId, result });

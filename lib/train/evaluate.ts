@@ -1,11 +1,12 @@
 // Evaluation: run a model over examples in length-sorted batches (no gradient), bring the logits back as plain
 // numbers per example, and compute the task's loss and metrics from them.
 import * as tf from '@tensorflow/tfjs';
-import type { Task } from '@/lib/models/types';
+import type { Task, TaskModel } from '@/lib/models/types';
 import type { EncodedExample } from './encode';
 import type { EvalResult } from './events';
-import { planEval } from './batching';
-import { argmax, classificationReport, multilabelReport, regressionReport, sigmoid } from './metrics';
+import { makeTensorBatch, padOptionsFor, planEval } from './batching';
+import { FeatureCache, type FeatureExtractor } from './features';
+import { argmax, classificationReport, multilabelReport, regressionReport, sigmoid, softmaxRow } from './metrics';
 
 /** Per example: logits [C] (sequence tasks, regression: [1]) or [tokens][C] (token classification). */
 export type ExampleOutput = number[] | number[][];
@@ -98,4 +99,42 @@ function numericFields(o: object): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(o)) if (typeof v === 'number') out[k] = v;
   return out;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  /** multi-label: probability above which a label is predicted (the run's TrainConfig.multilabelThreshold) */
+  threshold?: number;
+  /** head-only models: the frozen encoder's features from this extractor (a thread pool), the head runs here */
+  extract?: FeatureExtractor;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The one evaluator (studio Evaluate, CLI eval/--test; the training loop's validation uses the same two steps):
+ *  the model's outputs for every example, then the task's loss and report from them. `probabilities` per example:
+ *  softmax (classification), sigmoid (multi-label), the value (regression), softmax per token (token tasks). */
+export async function evaluateModel(model: TaskModel, examples: EncodedExample[], opts: EvaluateOptions = {}): Promise<{ result: EvalResult; outputs: ExampleOutput[]; probabilities: ExampleOutput[] }> {
+  const batchSize = opts.batchSize ?? 64;
+  const pad = padOptionsFor(model);
+  const cache = opts.extract ? await FeatureCache.build(model, [examples], batchSize, pad, undefined, opts.extract) : null;
+  let done = 0;
+  try {
+    const outputs = await collectOutputs(examples, batchSize, (idx) => {
+      done += idx.length;
+      opts.onProgress?.(done, examples.length);
+      if (cache) return model.headForward(cache.batch(0, idx, pad).features, { training: false });
+      return model.forward(makeTensorBatch(examples, idx, pad), { training: false });
+    });
+    const result = evalFromOutputs(model.task, outputs, examples, model.labels, opts.threshold ?? 0.5);
+    return { result, outputs, probabilities: outputs.map((o) => probabilitiesOf(model.task, o)) };
+  } finally {
+    cache?.dispose();
+  }
+}
+
+export function probabilitiesOf(task: Task, o: ExampleOutput): ExampleOutput {
+  if (task === 'regression') return o as number[];
+  if (task === 'multilabel') return (o as number[]).map(sigmoid);
+  if (task === 'token-classification') return (o as number[][]).map((row) => softmaxRow(row));
+  return softmaxRow(o as number[]);
 }

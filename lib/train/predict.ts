@@ -2,8 +2,7 @@
 import type { TaskModel } from '@/lib/models/types';
 import { makeTensorBatch, padOptionsFor } from './batching';
 import type { EncodedExample } from './encode';
-import { collectOutputs, type ExampleOutput } from './evaluate';
-import { sigmoid, softmaxRow } from './metrics';
+import { collectOutputs, probabilitiesOf, type ExampleOutput } from './evaluate';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -19,12 +18,7 @@ export async function predict(model: TaskModel, examples: Pick<EncodedExample, '
   const enc = examples.map((e) => ({ ...e, label: 0 }));
   const pad = padOptionsFor(model, opts.padMultiple);
   const logits = await collectOutputs(enc, opts.batchSize ?? 32, (idx) => model.forward(makeTensorBatch(enc, idx, pad), { training: false }));
-  return logits.map((o) => {
-    if (model.task === 'regression') return o as number[];
-    if (model.task === 'multilabel') return (o as number[]).map(sigmoid);
-    if (model.task === 'token-classification') return (o as number[][]).map((row) => softmaxRow(row));
-    return softmaxRow(o as number[]);
-  });
+  return logits.map((o) => probabilitiesOf(model.task, o));
 }
 
 /** Convenience for one text: tokenizes with the model's tokenizer. */
