@@ -1,6 +1,6 @@
 // A synthetic CSV for the data benchmark: ~200 bytes a row, 5 labels (uneven), 5% exact duplicates, some
 // near-duplicates with another label (conflicts), quoted fields with commas, quotes and line breaks, some padding.
-import { mulberry32 } from '@/lib/data/rng';
+import { mulberry32 } from '@/lib/rng';
 
 const WORDS = ('the a movie film plot actor actress story scene great terrible boring brilliant slow fast funny sad ' +
   'music score camera light dialogue ending twist character director budget effect audience critic review cinema ' +

@@ -11,6 +11,7 @@ import { createTaskModel } from '../lib/models/task-model';
 import type { FineTuneMode, TaskModel, TextTokenizer } from '../lib/models/types';
 import { makeTensorBatch } from '../lib/train/batching';
 import type { EncodedExample } from '../lib/train/encode';
+import { lcg32 } from '../lib/rng';
 import { fineTune } from '../lib/train/fine-tune';
 import { bertFlopShape, forwardFlops, trainingFlops, useLiteFlopShape, type FlopShape } from './flops';
 import { loadBundledUseLite } from './use-lite';
@@ -64,8 +65,7 @@ function idsOnlyTokenizer(vocabSize: number, modelMaxLength: number): TextTokeni
 }
 
 function syntheticExamples(n: number, seqLen: number, vocab: number, seed: number): EncodedExample[] {
-  let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = lcg32(seed);
   return Array.from({ length: n }, () => ({ ids: Array.from({ length: seqLen }, () => 5 + Math.floor(rand() * (vocab - 5))), label: rand() < 0.5 ? 0 : 1 }));
 }
 

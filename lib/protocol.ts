@@ -4,8 +4,6 @@ import type { BackendPreference } from './backend/select';
 import type { ErrorInfo } from './errors';
 import type { ModelSpec, RecipeFacts, RunConfig } from './run/config';
 import type { RunEstimate } from './run/estimate';
-import type { SweepSpec } from './session/sweep';
-import type { TrainingDataOptions, TrainingDataSummary } from './session/datasets';
 import type {
   CheckpointInfo,
   ColumnMapping,
@@ -21,6 +19,9 @@ import type {
   PerClass,
   SplitSettings,
   StepPoint,
+  SweepSpec,
+  TrainingDataOptions,
+  TrainingDataSummary,
 } from './session/types';
 
 /** Multi-label test metrics: a label is predicted where its sigmoid probability reaches `threshold`. */

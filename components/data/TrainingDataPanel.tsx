@@ -6,7 +6,7 @@ import { engine } from '../engine-client';
 import { ErrorNote, Help, fmtCount, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
 import type { AugmentTransform } from '@/lib/data/augment';
-import type { TrainingDataOptions, TrainingDataSummary } from '@/lib/session/datasets';
+import type { TrainingDataOptions, TrainingDataSummary } from '@/lib/session/types';
 
 const TRANSFORMS: { id: AugmentTransform; label: string; help: string }[] = [
   { id: 'swap', label: 'Random swap', help: 'swaps two words' },

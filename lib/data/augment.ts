@@ -2,7 +2,7 @@
 // deletion, random insertion of in-vocabulary words, synonym replacement from a nearest-neighbour function (e.g. the
 // model's embedding table). Seeded, so a run's augmented set is reproducible.
 import { DataError } from './errors';
-import { mulberry32, randInt } from './rng';
+import { mulberry32, randInt } from '../rng';
 import type { Example } from './types';
 
 export type AugmentTransform = 'swap' | 'delete' | 'insert' | 'synonym';

@@ -1,7 +1,7 @@
 // Class imbalance: loss weights (inverse frequency, optional additive smoothing) and seeded random over-/under-
 // sampling. Sampling is for the training split only: evaluation must see the real distribution.
 import { DataError } from './errors';
-import { mulberry32, randInt, shuffleInPlace } from './rng';
+import { mulberry32, randInt, shuffleInPlace } from '../rng';
 import type { Example } from './types';
 
 /** w_c = N / (K * (n_c + smoothing)), rescaled so the weighted example count equals N. Order follows `labels`. */

@@ -2,7 +2,7 @@
 // row of the ratio), seeded and reproducible; or the file's own split column; and k-fold assignment.
 import { labelKey } from './mapping';
 import { DataError } from './errors';
-import { mulberry32, shuffleInPlace } from './rng';
+import { mulberry32, shuffleInPlace } from '../rng';
 import type { DataRecord, SplitName } from './types';
 
 export const SPLIT_CODES: SplitName[] = ['train', 'validation', 'test'];

@@ -1,6 +1,10 @@
 // Building blocks shared by the architectures. Linear weights keep PyTorch's [out, in] layout, so x·Wᵀ.
 import * as tf from '@tensorflow/tfjs';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '@/lib/backend/wasm-kernels';
+import { dropoutMask } from '@/lib/rng';
+
+/** The mask `dropout` multiplies by (mulberry32, one pass; see lib/rng.ts). */
+export { dropoutMask };
 
 /** A low-rank adapter on one Linear: W' = W + scale · B·A (A: [r, in], B: [out, r]). */
 export interface LoraAdapter {
@@ -114,23 +118,6 @@ export function dropout(x: tf.Tensor, rate: number, ctx: LayerContext): tf.Tenso
   return x.mul(tf.tensor(dropoutMask(x.size, rate, seed), x.shape, 'float32'));
 }
 
-/**
- * The mask for `dropout`, drawn in one pass with mulberry32 (a 32-bit PRNG): tf.dropout draws through
- * tf.randomUniform's seedrandom generator and four more kernels, ~7 % of a bert-tiny training step on wasm.
- */
-export function dropoutMask(n: number, rate: number, seed: number): Float32Array {
-  const mask = new Float32Array(n);
-  const keep = 1 / (1 - rate);
-  const threshold = Math.min(2 ** 32 - 1, Math.floor(rate * 2 ** 32));
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    if ((t ^ (t >>> 14)) >>> 0 >= threshold) mask[i] = keep;
-  }
-  return mask;
-}
 /** Resets the per-forward dropout counter so seeded masks repeat exactly for the same seed. */
 export function resetDropoutCounter(): void {
   dropoutCounter = 0;

@@ -1,31 +1,14 @@
 // The contracts between tokenizers, encoders, heads and the training loop. Parameters are plain tf.Variables keyed by
 // the checkpoint's own names (Hugging Face names for the BERT family), so safetensors go in and out unchanged.
 import type * as tf from '@tensorflow/tfjs';
+import type { Encoding, TextTokenizer } from '../tokenize/types';
 import type { LoraAdapter } from './layers';
+
+/** The tokenizer contract lives with the tokenizers (lib/tokenize/types.ts); re-exported for the model side. */
+export type { Encoding, TextTokenizer };
 
 export type Architecture = 'use-lite' | 'bert' | 'distilbert' | 'roberta';
 export type Task = 'classification' | 'multilabel' | 'regression' | 'token-classification';
-
-/** One tokenized example: ids with special tokens, truncated, not padded. */
-export interface Encoding {
-  ids: number[];
-  typeIds?: number[];
-  /** token-classification: index of the word each token came from (null for specials) */
-  wordIds?: (number | null)[];
-}
-
-export interface TextTokenizer {
-  readonly kind: 'sentencepiece-unigram' | 'hf';
-  readonly vocabSize: number;
-  readonly padId: number;
-  /** the model's own maximum sequence length (positions it has) */
-  readonly modelMaxLength: number;
-  encode(text: string, pair?: string, opts?: { maxLength?: number }): Encoding;
-  /** pre-split words (NER): wordIds are filled */
-  encodeWords?(words: string[], opts?: { maxLength?: number }): Encoding;
-  /** files for a Hugging Face layout export, e.g. tokenizer.json, tokenizer_config.json */
-  files(): Record<string, string | Uint8Array>;
-}
 
 /** A padded batch as tensors (int32). */
 export interface TensorBatch {

@@ -3,7 +3,14 @@
 import { UserError } from '../errors';
 import type { CheckpointStore, Checkpoint, DataFingerprint } from '../store/types';
 import type { EncodedExample } from '../train/encode';
-import type { PreparedRun } from './train-run';
+
+/** What a fingerprint is taken of: a prepared run's encoded splits, labels and max length (PreparedRun in
+ *  train-run.ts has them; spelled out here so that this module does not import train-run, which imports it). */
+export interface FingerprintSource {
+  data: { train: EncodedExample[]; validation: EncodedExample[] };
+  labels: string[];
+  maxLength: number;
+}
 
 /** FNV-1a (32 bit) over each example's token ids, pair ids and label: order-sensitive, like the run itself. */
 function hashSplit(examples: EncodedExample[]): string {
@@ -27,7 +34,7 @@ function hashSplit(examples: EncodedExample[]): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-export function fingerprintOf(p: Pick<PreparedRun, 'data' | 'labels' | 'maxLength'>): DataFingerprint {
+export function fingerprintOf(p: FingerprintSource): DataFingerprint {
   return {
     train: { rows: p.data.train.length, hash: hashSplit(p.data.train) },
     validation: { rows: p.data.validation.length, hash: hashSplit(p.data.validation) },

@@ -1,32 +1,13 @@
 // Sweeps: expand a grid (every combination) or draw random combinations (seeded) over learning rate, batch size,
 // epochs and mode; the session then runs the configs one after another.
 import { UserError } from '../errors';
+import { mulberry32 } from '../rng';
 import type { ModeName, RunConfig } from '../run/config';
+import type { SweepSpec } from './types';
 
-export interface SweepSpec {
-  strategy: 'grid' | 'random';
-  learningRate: number[];
-  batchSize: number[];
-  epochs: number[];
-  mode: ModeName[];
-  /** random: how many configs to draw */
-  trials: number;
-  seed: number;
-}
+export type { SweepSpec };
 
 export const MAX_SWEEP_RUNS = 64;
-
-/** mulberry32: a small seeded PRNG, enough for drawing sweep points reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Parses "1e-5, 3e-5 5e-5" into numbers; names the option on a bad value. */
 export function parseList(text: string, option: string): number[] {
@@ -46,7 +27,7 @@ export function expandSweep(base: RunConfig, spec: SweepSpec): RunConfig[] {
     for (const batchSize of axes.batchSize) for (const epochs of axes.epochs) for (const mode of axes.mode) combos.push({ learningRate, batchSize, epochs, mode });
   let picked = combos;
   if (spec.strategy === 'random') {
-    const r = rng(spec.seed);
+    const r = mulberry32(spec.seed);
     const pool = [...combos];
     picked = [];
     const n = Math.min(spec.trials, pool.length);

@@ -1,7 +1,8 @@
 // Plain shapes the session layer hands to the UI (through the worker protocol): no tensors, all structured-cloneable.
 import type { ErrorInfo } from '../errors';
+import type { AugmentTransform } from '../data/augment';
 import type { ColumnMapping } from '../data/types';
-import type { ModelSpec, RunConfig } from '../run/config';
+import type { ModeName, ModelSpec, RunConfig } from '../run/config';
 
 export type { ColumnMapping };
 
@@ -162,4 +163,41 @@ export interface RunHistory {
   steps: StepPoint[];
   evals: EvalPoint[];
   checkpoints: CheckpointInfo[];
+}
+
+/** How a dataset's training split is prepared for runs (the Data screen's training-data panel). */
+export interface TrainingDataOptions {
+  /** inverse-frequency loss weights per class (classification only) */
+  classWeights: boolean;
+  /** added to every class count before inverting (0 = plain inverse frequency) */
+  smoothing: number;
+  /** random over-/under-sampling of the training split only */
+  balance: 'none' | 'oversample' | 'undersample';
+  /** the training split grows to `multiplier` times its size with transformed copies (1 = off) */
+  augment: { transforms: AugmentTransform[]; multiplier: number; seed: number };
+  /** k for a stratified k-fold assignment shown for cross-validation (0 = off) */
+  folds: number;
+}
+
+export interface TrainingDataSummary {
+  options: TrainingDataOptions;
+  /** train before balancing/augmentation, train as training will see it, validation, test */
+  counts: { trainOriginal: number; train: number; validation: number; test: number };
+  /** one weight per label (null when off or not a classification task) */
+  classWeights: { label: string; weight: number }[] | null;
+  preview: { original: string; augmented: string; transform: AugmentTransform; label: string }[];
+  /** rows per fold (null when k-fold is off) */
+  folds: number[] | null;
+}
+
+/** A sweep over learning rate, batch size, epochs and mode (lib/session/sweep.ts expands it into runs). */
+export interface SweepSpec {
+  strategy: 'grid' | 'random';
+  learningRate: number[];
+  batchSize: number[];
+  epochs: number[];
+  mode: ModeName[];
+  /** random: how many configs to draw */
+  trials: number;
+  seed: number;
 }

@@ -10,7 +10,7 @@ import type { ColumnMapping, DataRecord, DataWarning, LabeledData, ParsedTable, 
 import { chunkRows, newId, packRows, ROWS_PER_CHUNK, storageEstimate, type DatasetRow, type SplitRow, type StudioDb } from './db';
 
 /** Rough bytes a stored table takes in IndexedDB (UTF-16 strings plus structure). */
-export function storedSizeEstimate(table: ParsedTable): number {
+function storedSizeEstimate(table: ParsedTable): number {
   return table.bytes * 1.2 + table.rows.length * 16;
 }
 

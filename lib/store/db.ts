@@ -8,7 +8,6 @@ import type { ColumnMapping, DataFormat, DataWarning, LineEnding, TextEncodingNa
 import type { Checkpoint, CheckpointMeta } from './types';
 
 export const DB_NAME = 'finetune-studio';
-export const DB_VERSION = 2;
 /** rows per stored chunk: small enough for one structured clone to stay cheap, large enough to keep rows few */
 export const ROWS_PER_CHUNK = 5000;
 

@@ -1,7 +1,7 @@
 // The storage interface for training runs: checkpoints (everything needed to continue a run exactly) and metric
 // records. Implemented in memory (tests), on files (Node/CLI: fs-store.ts) and in IndexedDB (browser: db*.ts).
 // Everything here is plain data (Float32Arrays, numbers, strings): structured-clonable and JSON-able apart from the arrays.
-import type { TrainConfig } from '@/lib/train/config';
+import type { OptimizerKind, TrainConfig } from '@/lib/train/config';
 
 export interface TensorData {
   shape: number[];
@@ -9,7 +9,7 @@ export interface TensorData {
 }
 
 export interface OptimizerState {
-  kind: 'adamw' | 'adam';
+  kind: OptimizerKind;
   /** optimizer steps taken (drives Adam's bias correction) */
   step: number;
   /** first and second moments, by parameter name */

@@ -5,7 +5,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../errors';
 import { readText, type FileSource } from '../io/source';
-import type { Encoding, TextTokenizer } from '../models/types';
+import type { Encoding, TextTokenizer } from './types';
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
 // @huggingface/tokenizers running the same pieces as a Unigram tokenizer.json breaks ties differently (1 of 6,920 SST-2
 // sentences differs), so the Viterbi pass is written here; files() still exports that tokenizer.json for other tools.
 import { UserError } from '../errors';
-import type { Encoding, TextTokenizer } from '../models/types';
+import type { Encoding, TextTokenizer } from './types';
 
 /** vocab.json of USE-Lite: [piece, log-probability] in id order. */
 export type SentencePieceVocab = Array<[string, number]>;

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Task, TensorBatch } from '@/lib/models/types';
 import type { EncodedExample } from './encode';
 import { IGNORE_INDEX } from './encode';
-import type { Rng } from './rng';
+import type { Rng } from '../rng';
 
 /**
  * The padded length for a batch whose longest sequence is `len`: a multiple of `multiple` up to 8·multiple (128 for

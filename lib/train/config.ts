@@ -1,8 +1,11 @@
 // Training options (plain data: stored in checkpoints and run.json) and their defaults and checks. Every bad value
 // throws a UserError naming the option.
 import { UserError } from '@/lib/errors';
-import type { OptimizerKind } from './optimizer';
 import type { ScheduleKind } from './schedule';
+
+/** Adam with decoupled weight decay (PyTorch's AdamW) or with L2 added to the gradient (lib/train/optimizer.ts). Kept
+ *  here, below the optimizer, so that the stored checkpoint format (lib/store/types.ts) needs nothing above it. */
+export type OptimizerKind = 'adamw' | 'adam';
 
 export interface EarlyStoppingConfig {
   /** a scalar metric name from the eval event, e.g. "loss", "accuracy", "macroF1", "mse" */

@@ -18,7 +18,7 @@ import type { EvalResult, StopReason, TrainEvent } from './events';
 import { balancedClassWeights, taskLoss } from './losses';
 import { WeightAverage } from './ema';
 import { AdamOptimizer } from './optimizer';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import { learningRateAt, resolveWarmup } from './schedule';
 import { assignVariables, evaluatedWeights, readVariables } from './state';
 import { FeatureCache, type FeatureExtractor } from './features';

@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapF32 } from '@/lib/backend/wasm-kernels';
 import type { OptimizerState, TensorData } from '@/lib/store/types';
+import type { OptimizerKind } from './config';
 
-export type OptimizerKind = 'adamw' | 'adam';
+export type { OptimizerKind };
 
 export interface OptimizerOptions {
   kind: OptimizerKind;

@@ -5,7 +5,7 @@ import { augmentExamples, previewAugmentation, randomDeletion, randomInsertion, 
 import { classWeights, oversample, undersample } from '@/lib/data/balance';
 import { DataError } from '@/lib/data/errors';
 import { buildLabeledData } from '@/lib/data/labeled';
-import { mulberry32 } from '@/lib/data/rng';
+import { mulberry32 } from '@/lib/rng';
 import { assignFolds, assignSplits } from '@/lib/data/split';
 import type { DataRecord, Example } from '@/lib/data/types';
 

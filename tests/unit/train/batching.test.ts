@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
 import { defaultPadMultiple, makeTensorBatch, paddedLength, planEpoch } from '@/lib/train/batching';
-import { Rng } from '@/lib/train/rng';
+import { Rng } from '@/lib/rng';
 import { clipScale } from '@/lib/train/fine-tune';
 
 beforeAll(useWasm);

@@ -1,0 +1,23 @@
+// The contract every tokenizer meets (SentencePiece unigram for USE-Lite, Hugging Face tokenizers for the BERT
+// family): text in, ids out. Below lib/models, which builds encoders on it and re-exports these types.
+
+/** One tokenized example: ids with special tokens, truncated, not padded. */
+export interface Encoding {
+  ids: number[];
+  typeIds?: number[];
+  /** token-classification: index of the word each token came from (null for specials) */
+  wordIds?: (number | null)[];
+}
+
+export interface TextTokenizer {
+  readonly kind: 'sentencepiece-unigram' | 'hf';
+  readonly vocabSize: number;
+  readonly padId: number;
+  /** the model's own maximum sequence length (positions it has) */
+  readonly modelMaxLength: number;
+  encode(text: string, pair?: string, opts?: { maxLength?: number }): Encoding;
+  /** pre-split words (NER): wordIds are filled */
+  encodeWords?(words: string[], opts?: { maxLength?: number }): Encoding;
+  /** files for a Hugging Face layout export, e.g. tokenizer.json, tokenizer_config.json */
+  files(): Record<string, string | Uint8Array>;
+}
