@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { UserError } from '../lib/errors';
 import { applyMapping, suggestMapping, type MappedData } from '../lib/data/mapping';
 import { parseFile } from '../lib/data/parse';
-import type { ColumnMapping, Example, ParsedTable } from '../lib/data/types';
+import type { ColumnMapping, DataWarning, Example, ParsedTable } from '../lib/data/types';
 import { readUserFile } from './context';
 
 /** engine option name (applyMapping's ErrorLocation.option) -> command-line flag */
@@ -25,12 +25,19 @@ export function withFlags<T>(f: () => T): T {
 export interface LoadedTable {
   path: string;
   table: ParsedTable;
+  /** the parse's warnings about rows left out or read short, moved out of `table.warnings`: `mapTable` reports them
+   *  with the mapping's own (the ones `train` prints), so no row is dropped without a word */
+  rowWarnings?: DataWarning[];
 }
+
+const ROW_WARNINGS: DataWarning['code'][] = ['extra-fields', 'ragged-row'];
 
 export async function loadTable(path: string, option: string): Promise<LoadedTable> {
   const bytes = await readUserFile(path, option);
-  const table = withFlags(() => parseFile(bytes, { fileName: path }));
-  return { path, table };
+  const parsed = withFlags(() => parseFile(bytes, { fileName: path }));
+  const rowWarnings = parsed.warnings.filter((w) => ROW_WARNINGS.includes(w.code));
+  if (rowWarnings.length === 0) return { path, table: parsed };
+  return { path, table: { ...parsed, warnings: parsed.warnings.filter((w) => !ROW_WARNINGS.includes(w.code)) }, rowWarnings };
 }
 
 export interface ColumnFlags {
@@ -64,7 +71,8 @@ export function mappingFor(t: LoadedTable, flags: ColumnFlags, needLabel: boolea
 }
 
 export function mapTable(t: LoadedTable, mapping: ColumnMapping): MappedData {
-  return withFlags(() => applyMapping(t.table, mapping, { file: t.path }));
+  const mapped = withFlags(() => applyMapping(t.table, mapping, { file: t.path }));
+  return t.rowWarnings?.length ? { ...mapped, warnings: [...t.rowWarnings, ...mapped.warnings] } : mapped;
 }
 
 /** Rows with a label (or all rows when labels are not needed) as engine examples, with their spreadsheet rows. */

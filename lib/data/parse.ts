@@ -85,7 +85,7 @@ export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTab
       if (!tryLiteral || !(e instanceof DataError) || e.code !== 'unbalanced-quotes') throw e;
       quotedError = e;
     }
-    const ragged = (ws: DataWarning[]) => ws.find((x) => x.code === 'ragged-row')?.count ?? 0;
+    const ragged = (ws: DataWarning[]) => ws.reduce((n, x) => n + (x.code === 'ragged-row' || x.code === 'extra-fields' ? x.count : 0), 0);
     if (tryLiteral && (quotedError || qs.list().some((x) => x.code === 'invalid-quotes'))) {
       const ls = new WarningSink();
       for (const x of warnings.list()) ls.add(x.code, x.message, x.rows[0], { snippet: x.snippet });
@@ -111,6 +111,13 @@ export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTab
     }
   }
   opts.onProgress?.(bytes.length, bytes.length);
+  const extra = warnings.list().find((x) => x.code === 'extra-fields');
+  if (table.rows.length === 0 && extra) {
+    const what = `Every data row has more fields than the header has columns (${table.columns.length}), so none could be read`;
+    throw new DataError('too-many-fields', what,
+      { file, row: extra.rows[0], snippet: extra.snippet },
+      `Give every column a name in the header, or quote fields that contain ${delimiterName(table.delimiter ?? ',')}.`);
+  }
   if (table.rows.length === 0) {
     throw new DataError('no-rows', table.hasHeader ? 'The file has a header row but no data rows' : 'The file has no data rows', { file },
       'Check that the file is the one you meant, with one example per row.');
@@ -144,17 +151,26 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
   const textLen = text.length;
   let consumed = 0;
 
+  // A row with more fields than the header cannot be read: which comma (tab, ...) is part of the text is a guess, and a
+  // wrong guess makes a label nobody has. It is left out and reported. A shorter row is read with the missing fields
+  // empty (the mapping then reports an empty text or a missing label by column, and leaves that row out of training).
   const accept = (r: string[], no: number) => {
-    if (r.length !== width) {
-      warnings.add('ragged-row', `Some rows have a different number of fields than the ${hasHeader ? 'header' : 'first row'} (${width}); missing fields are empty, extra fields are dropped`, no,
-        { snippet: snippet(r.join(delimiter)) });
-      if (r.length < width) r = r.concat(Array(width - r.length).fill(''));
-      else r = r.slice(0, width);
+    if (r.length > width) {
+      warnings.add('extra-fields', `Row ${no} has ${r.length} fields where ${widthOf()}; rows with more fields than that were left out, ` +
+        `not split at a guess (is there ${delimiterName(delimiter)} in a field that is not quoted?)`, no,
+      { snippet: snippet(r.join(delimiter)) });
+      return;
+    }
+    if (r.length < width) {
+      warnings.add('ragged-row', `Row ${no} has ${r.length} field${r.length === 1 ? '' : 's'} where ${widthOf()}; ` +
+        'the missing fields were read as empty', no, { snippet: snippet(r.join(delimiter)) });
+      r = r.concat(Array(width - r.length).fill(''));
     }
     for (let j = 0; j < r.length; j++) checkCell(r[j], no, header ? header[j] : j + 1, maxField, file, warnings);
     rows.push(r);
     rowNumbers.push(no);
   };
+  const widthOf = () => (hasHeader ? `the header has ${width}` : `most rows have ${width}`);
   const decide = () => {
     if (hasHeader === undefined) hasHeader = detectHeader(pending);
     let start = 0;
@@ -169,7 +185,9 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
       });
       start = 1;
     }
-    width = header ? header.length : pending[0].length;
+    // without a header, the commonest field count among the first rows (ties: the first row's), so that one odd
+    // first row does not make every other row ragged
+    width = header ? header.length : commonestLength(pending);
     if (width > 10_000) throw new DataError('too-many-columns', `The first row has ${width} columns`, { file, row: 1 }, 'Check the delimiter.');
     for (let i = start; i < pending.length; i++) accept(pending[i], pendingNo[i]);
     pending.length = 0;
@@ -210,6 +228,18 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
   if (width === 0 && pending.length > 0) decide();
   const columns = header ?? Array.from({ length: width }, (_, j) => `column ${j + 1}`);
   return { format: (delimiter === '\t' ? 'tsv' : 'csv') as DataFormat, delimiter, quoting, hasHeader: !!hasHeader, columns, rows, rowNumbers };
+}
+
+function commonestLength(rows: string[][]): number {
+  const counts = new Map<number, number>();
+  for (const r of rows) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  let best = rows[0].length;
+  for (const [n, c] of counts) if (c > counts.get(best)!) best = n;
+  return best;
+}
+
+function delimiterName(d: string): string {
+  return d === '\t' ? 'a tab' : `a "${d}"`;
 }
 
 function cellOf(v: unknown): { s: string; list: boolean } {

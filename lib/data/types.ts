@@ -33,7 +33,7 @@ export interface DataWarning {
   code:
     | 'latin1-fallback' | 'ragged-row' | 'empty-text' | 'missing-label' | 'invalid-quotes' | 'control-chars'
     | 'mixed-line-endings' | 'bad-json-line' | 'conll-bad-line' | 'duplicate-header' | 'non-numeric-label'
-    | 'bad-split-value' | 'literal-quotes';
+    | 'bad-split-value' | 'literal-quotes' | 'extra-fields';
   message: string;
   /** affected rows (at most the first 1,000 are listed; `count` has the total) */
   rows: number[];
@@ -46,7 +46,7 @@ export interface DataWarning {
 export type DataErrorCode =
   | 'empty-file' | 'binary-content' | 'unbalanced-quotes' | 'field-too-large' | 'file-too-large' | 'bad-json'
   | 'no-rows' | 'no-text-column' | 'unknown-column' | 'one-class' | 'no-labels' | 'all-text-empty'
-  | 'quota-exceeded' | 'bad-option' | 'conll-empty' | 'too-many-columns';
+  | 'quota-exceeded' | 'bad-option' | 'conll-empty' | 'too-many-columns' | 'too-many-fields';
 
 /** The parsed file: every cell a string. CoNLL files become one row per sentence, columns tokens/tags
  *  (space-joined). */

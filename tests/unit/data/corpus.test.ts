@@ -1,13 +1,20 @@
 // A corpus of malformed and unusual files, generated here. Each must give its specific error (DataError code, with
-// row/column where one exists) or warning, never crash, and never leave partial data in the database.
+// row/column where one exists) or warning, never crash, and never leave partial data in the database. Every file goes
+// through the engine's import (lib/data + lib/store) and through the studio's (lib/session/datasets: preview, then
+// import with the previewed mapping, as the Data screen's worker runs them), on fake-indexeddb.
 import { describe, expect, it } from 'vitest';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { DataError } from '@/lib/data/errors';
-import type { ImportResult } from '@/lib/data/import';
+import { UserError } from '@/lib/errors';
+import { importData, type ImportResult } from '@/lib/data/import';
 import type { ColumnMapping, DataErrorCode, DataWarning } from '@/lib/data/types';
-import { chunkRows, openStudioDb } from '@/lib/store/db';
-import { importDataset } from '@/lib/store/db-datasets';
+import type { EngineEvent } from '@/lib/protocol';
+import { chunkRows, openStudioDb, type StudioDb } from '@/lib/store/db';
+import { importDataset, loadRecords } from '@/lib/store/db-datasets';
 import type { ImportOptions } from '@/lib/data/import';
+import * as studio from '@/lib/session/datasets';
+import { useDatabase } from '@/lib/session/state';
+import type { SessionHost } from '@/lib/session/context';
 
 const enc = new TextEncoder();
 const u8 = (...parts: (string | number[])[]) => {
@@ -56,6 +63,8 @@ const cases: Case[] = [
   { name: 'an unbalanced quote in the middle', bytes: u8('text,label\ngood,a\n"never closed,b\nmore,a\n'), error: 'unbalanced-quotes', where: { row: 3 } },
   { name: 'an unbalanced quote on the last row', bytes: u8('text,label\ngood,a\nfine,b\n"open at the end,a'), error: 'unbalanced-quotes', where: { row: 4 } },
   { name: 'a field over the size limit', bytes: u8(`text,label\nshort,a\n${'x'.repeat(500)},b\n`), opts: { maxFieldChars: 100 }, error: 'field-too-large', where: { row: 3, column: 'text' } },
+  { name: 'a field over the default limit of 100,000 characters', bytes: u8(`text,label\nshort,a\n${'x'.repeat(100_001)},b\n`),
+    error: 'field-too-large', where: { row: 3, column: 'text' } },
   { name: 'a file over the size limit', bytes: u8(good), opts: { maxBytes: 10 }, error: 'file-too-large' },
   { name: 'a header and no rows', bytes: u8('text,label\n'), error: 'no-rows' },
   { name: 'invalid JSON', bytes: u8('[{"text": "a", "label": "x"},\n {"text": "b" "label": "y"}]'), opts: { fileName: 'd.json' }, error: 'bad-json', where: { row: 2 } },
@@ -87,8 +96,73 @@ const cases: Case[] = [
   { name: 'mixed CR and LF line endings', bytes: u8('text,label\nx,a\ry,b\nz,a\n'), warning: 'mixed-line-endings', check: (r) => expect(r.data.records.length).toBe(3) },
   { name: 'a quoted field spanning lines (CRLF)', bytes: u8('text,label\r\n"line one\r\nline two",a\r\nnext,b\r\n'), check: (r) => { expect(r.data.records[0].text).toBe('line one\nline two'); expect(r.data.records[1].row).toBe(3); } },
   { name: 'escaped double quotes', bytes: u8('text,label\n"she said ""hi"", then left",a\nx,b\n'), check: (r) => expect(r.data.records[0].text).toBe('she said "hi", then left') },
-  { name: 'a row with too few fields', bytes: u8('text,label,extra\na,x,1\nb,y\nc,x,2\n'), warning: 'ragged-row', warningRows: [3] },
-  { name: 'a row with too many fields', bytes: u8('text,label\na,x\nb,y,surplus\nc,x\n'), warning: 'ragged-row', warningRows: [3], check: (r) => expect(r.data.records[1].label).toBe('y') },
+  { name: 'a row with too few fields (an unmapped column missing)', bytes: u8('text,label,extra\na,x,1\nb,y\nc,x,2\n'),
+    warning: 'ragged-row', warningRows: [3],
+    check: (r) => {
+      expect(r.data.records.map((x) => [x.row, x.text, x.label])).toEqual([[2, 'a', 'x'], [3, 'b', 'y'], [4, 'c', 'x']]);
+      const w = r.warnings.find((x) => x.code === 'ragged-row');
+      expect(w).toMatchObject({ message: expect.stringMatching(/^Row 3 has 2 fields where the header has 3/), snippet: 'b,y' });
+    } },
+
+  // ---- ragged rows: a row with more fields than the header is reported and left out, never split at a guess ----
+  { name: 'a row with more fields than the header (a,b,c,d under text,label)',
+    bytes: u8('text,label\ngreat movie,pos\na,b,c,d\nawful film,neg\n'),
+    warning: 'extra-fields', warningRows: [3],
+    check: (r) => {
+      expect(r.data.labels).toEqual(['neg', 'pos']);
+      expect(r.data.records.map((x) => x.row)).toEqual([2, 4]);
+      expect(r.table.rows).toEqual([['great movie', 'pos'], ['awful film', 'neg']]);
+      const w = r.warnings.find((x) => x.code === 'extra-fields')!;
+      expect(w).toMatchObject({ count: 1, snippet: 'a,b,c,d' });
+      expect(w.message).toMatch(/^Row 3 has 4 fields where the header has 2; .*left out/);
+    } },
+  { name: 'a row with one surplus field', bytes: u8('text,label\na,x\nb,y,surplus\nc,y\n'), warning: 'extra-fields', warningRows: [3],
+    check: (r) => expect(r.data.records.map((x) => [x.text, x.label])).toEqual([['a', 'x'], ['c', 'y']]) },
+  { name: 'unquoted commas in several texts',
+    bytes: u8('text,label\ngreat movie,pos\nhello, world,neg\nfine,pos\nwell, well, well,neg\nbad,neg\n'),
+    warning: 'extra-fields', warningRows: [3, 5],
+    check: (r) => {
+      expect(r.data.labels).toEqual(['neg', 'pos']);
+      expect(r.data.records.map((x) => x.text)).toEqual(['great movie', 'fine', 'bad']);
+      expect(r.warnings.find((x) => x.code === 'extra-fields')).toMatchObject({ count: 2, message: expect.stringContaining('a ","') });
+    } },
+  { name: 'quoted commas are not extra fields', bytes: u8('text,label\n"hello, world, again",pos\n"a, b",neg\nplain,pos\n'),
+    check: (r) => {
+      expect(r.data.records.map((x) => [x.text, x.label])).toEqual([['hello, world, again', 'pos'], ['a, b', 'neg'], ['plain', 'pos']]);
+    } },
+  { name: 'a TSV row with an extra tab', bytes: u8('text\tlabel\nfine\tpos\nsplit\there\tneg\nbad\tneg\n'), opts: { fileName: 'x.tsv' },
+    warning: 'extra-fields', warningRows: [3],
+    check: (r) => {
+      expect(r.data.records.map((x) => x.text)).toEqual(['fine', 'bad']);
+      expect(r.warnings.find((x) => x.code === 'extra-fields')!.message).toContain('a tab');
+    } },
+  { name: 'an odd first row in a file without a header',
+    bytes: u8('pos,this film was a delight, from start to finish\nneg,i walked out after twenty minutes of this\n' +
+      'pos,a warm and funny story with a great cast\nneg,dull and far too long for what it has to say\n'),
+    warning: 'extra-fields', warningRows: [1],
+    check: (r) => {
+      expect(r.table.hasHeader).toBe(false);
+      expect(r.table.columns).toEqual(['column 1', 'column 2']);
+      expect(r.data.records.map((x) => x.row)).toEqual([2, 3, 4]);
+      expect(r.warnings.find((x) => x.code === 'extra-fields')!.message).toMatch(/^Row 1 has 3 fields where most rows have 2/);
+    } },
+  { name: 'a short row without its label', bytes: u8('text,label\ngreat movie,pos\njust some text\nawful film,neg\n'),
+    warning: 'ragged-row', warningRows: [3],
+    check: (r) => {
+      const w = r.warnings.find((x) => x.code === 'ragged-row');
+      expect(w).toMatchObject({ message: expect.stringMatching(/^Row 3 has 1 field where the header has 2/), snippet: 'just some text' });
+      expect(r.warnings.find((x) => x.code === 'missing-label')).toMatchObject({ rows: [3], column: 'label' });
+      expect(r.data.records[1]).toMatchObject({ row: 3, label: null });
+    } },
+  { name: 'a short row in a text-pair file',
+    bytes: u8('premise,hypothesis,label\nA man eats,Someone eats,entailment\nA dog runs,contradiction\nA cat naps,A dog barks,neutral\n'),
+    mapping: { task: 'classification', text: 'premise', textPair: 'hypothesis', label: ['label'] }, warning: 'ragged-row', warningRows: [3],
+    check: (r) => {
+      expect(r.data.labels).toEqual(['entailment', 'neutral']);
+      expect(r.warnings.find((x) => x.code === 'missing-label')).toMatchObject({ rows: [3], column: 'label' });
+      expect(r.data.records[1]).toMatchObject({ row: 3, label: null });
+    } },
+  { name: 'every data row longer than the header', bytes: u8('text,label\na,x,1\nb,y,2\n'), error: 'too-many-fields', where: { row: 2 } },
   { name: 'empty texts', bytes: u8('text,label\na,x\n,y\n   ,x\nd,y\n'), warning: 'empty-text', warningRows: [3, 4] },
   { name: 'missing labels', bytes: u8('text,label\na,x\nb,\nc,y\n'), warning: 'missing-label', warningRows: [3], check: (r) => expect(r.data.records[1].label).toBeNull() },
   { name: 'text after a closing quote', bytes: u8('text,label\n"a "b" c",x\nb,y\n'), warning: 'invalid-quotes', warningRows: [2], check: (r) => expect(r.data.records[0].text).toBe('a "b" c') },
@@ -160,6 +234,90 @@ describe('malformed and unusual files', () => {
         expect(dataset.rowCount).toBe(result.table.rows.length);
         const chunks = await db.rowChunks.toArray();
         expect(chunks.reduce((a, ch) => a + chunkRows(ch).length, 0)).toBe(result.table.rows.length);
+      } finally {
+        db.close();
+      }
+    });
+  }
+});
+
+/** What the engine's own import makes of a file: its result, or the UserError it throws (anything else is a crash). */
+function engineImport(c: Case, fileName: string): { result?: ImportResult; error?: UserError } {
+  try {
+    return { result: importData(c.bytes, { fileName, mapping: c.mapping }) };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { error: e };
+  }
+}
+
+async function storedNothing(db: StudioDb): Promise<void> {
+  for (const t of db.tables) expect(await t.count(), `rows in table ${t.name}`).toBe(0);
+}
+
+describe("the same files through the studio's import (lib/session/datasets: preview, then import)", () => {
+  for (const c of cases) {
+    it(`${c.error ? `rejects ${c.error}` : c.warning ? `warns ${c.warning}` : 'imports'}: ${c.name}`, async () => {
+      const db = openStudioDb({ name: 'studio-corpus', indexedDB: new IDBFactory(), IDBKeyRange });
+      useDatabase(db);
+      const events: EngineEvent[] = [];
+      const host: SessionHost = { post: (ev) => void events.push(ev) };
+      const got = <T extends EngineEvent['type']>(type: T) =>
+        events.find((e) => e.type === type) as Extract<EngineEvent, { type: T }> | undefined;
+      const name = c.opts?.fileName ?? 'data.csv';
+      const file = new File([new Uint8Array(c.bytes)], name);
+      // The Data screen passes the file and its name only; cases that set other parse options (size limits) get the
+      // engine's defaults here, and must then come out as the engine's import does with those defaults.
+      const reproducible = Object.keys(c.opts ?? {}).every((k) => k === 'fileName');
+      const engine = engineImport(c, name);
+      let err: unknown;
+      try {
+        await studio.preview(host, { type: 'dataset-preview', requestId: 'p', file, name });
+        const mapping = c.mapping ?? got('dataset-preview-result')!.preview.suggested;
+        await studio.importDataset(host, { type: 'dataset-import', requestId: 'i', file, name, mapping, split: studio.DEFAULT_SPLIT });
+      } catch (e) {
+        err = e;
+      }
+      try {
+        const preview = got('dataset-preview-result')?.preview;
+        if (preview && engine.result) {
+          expect(preview.rowCount).toBe(engine.result.table.rows.length);
+          expect(preview.warnings).toEqual(engine.result.table.warnings.map(studio.describeWarning));
+        }
+        if (err !== undefined) {
+          expect(err, `a UserError, not a crash: ${String(err)}`).toBeInstanceOf(UserError);
+          const e = err as UserError;
+          expect(e.where.file).toBe(name);
+          expect(e.describe()).toContain(name);
+          if (reproducible) {
+            expect(c.error, `the studio rejected a file the engine imports: ${e.describe()}`).toBeDefined();
+            expect((e as DataError).code).toBe(c.error);
+            if (c.where?.row !== undefined) expect(e.where.row).toBe(c.where.row);
+            if (c.where?.column !== undefined) expect(e.where.column).toBe(c.where.column);
+          }
+          expect(engine.error?.describe()).toBe(e.describe());
+          expect(got('dataset-imported')).toBeUndefined();
+          await storedNothing(db);
+          return;
+        }
+        if (reproducible) expect(c.error, 'the studio imported a file the case expects to be rejected').toBeUndefined();
+        expect(engine.error?.describe(), 'the studio imported a file the engine rejects').toBeUndefined();
+        const expected = engine.result!;
+        const imported = got('dataset-imported')!;
+        expect(imported.rows).toBe(expected.table.rows.length);
+        expect(imported.warnings).toEqual(expected.warnings.map(studio.describeWarning));
+        const stored = (await db.datasets.get(imported.datasetId))!;
+        expect(stored.warnings).toEqual(expected.warnings);
+        if (reproducible && c.warning) {
+          const w = stored.warnings.find((x) => x.code === c.warning);
+          expect(w, `warning ${c.warning} in ${JSON.stringify(stored.warnings)}`).toBeDefined();
+          if (c.warningRows) expect(w!.rows).toEqual(c.warningRows);
+        }
+        // what a run will train on is what the import reported: the stored rows map to the same records and labels
+        const back = await loadRecords(db, imported.datasetId);
+        expect(back.records).toEqual(expected.data.records);
+        expect(back.labels).toEqual(expected.data.labels);
+        expect(stored.rowCount).toBe(expected.table.rows.length);
       } finally {
         db.close();
       }
