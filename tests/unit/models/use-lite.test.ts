@@ -120,7 +120,7 @@ describe('USE-Lite encoder', () => {
 
   const dev = hasShared('datasets', 'sst2') ? readFileSync(sharedPath('datasets', 'sst2', 'stsa.binary.dev') as string, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(2)) : [];
 
-  it.skipIf(dev.length === 0)('matches the original GraphModel on the first 200 SST-2 dev sentences + 14 written ones (max |diff| ≤ 1e-4, cosine ≥ 0.99999)', async () => {
+  it.skipIf(dev.length === 0)('matches the original GraphModel on the first 200 SST-2 dev sentences + 14 written ones (max |diff| ≤ 1e-6, cosine ≥ 0.99999)', async () => {
     // batched by length so little padding is computed; the long written ones exceed 128 tokens (both sides truncate)
     const encodeIds = (x: string) => (tokenizer as unknown as { encodeIds(t: string): number[] }).encodeIds(x);
     const sentences = [...dev.slice(0, 200), ...written].sort((a, b) => encodeIds(a).length - encodeIds(b).length);
@@ -144,7 +144,8 @@ describe('USE-Lite encoder', () => {
       }
     }
     console.log(`[use-lite] ${sentences.length} sentences: max |diff| ${maxDiff.toExponential(2)}, min cosine ${minCos.toFixed(8)}`);
-    expect(maxDiff).toBeLessThanOrEqual(1e-4);
+    // README claims max |diff| 5.0e-7 here; measured 7.68e-7 (same every run). Held to 1e-6, float32 rounding only
+    expect(maxDiff).toBeLessThanOrEqual(1e-6);
     expect(minCos).toBeGreaterThanOrEqual(0.99999);
   });
 

@@ -21,6 +21,7 @@ import { loadLabeledData } from '@/lib/store/db-datasets';
 import { splitSettingsOf, toDataSplit } from '@/lib/session/datasets';
 import { predict as predictProbs } from '@/lib/train/predict';
 import { multilabelReport, regressionReport } from '@/lib/train/metrics';
+import { bestConstantMicroF1, lastEpochMeanLoss, microF1 } from '../train/multilabel-baselines';
 
 const require = createRequire(import.meta.url);
 let db: StudioDb;
@@ -100,7 +101,7 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
       return `"${text}",${b ? `${a}|${b}` : a}`;
     });
     datasetId = await importCsv('topics.csv', 'text,labels\n' + rows.join('\n'), { task: 'multilabel', text: 'text', label: ['labels'], labelSeparator: '|' });
-    runId = await train({ ...presetConfig('quick', datasetId), task: 'multilabel', name: 'ml', epochs: 2, batchSize: 8, learningRate: 5e-3 });
+    runId = await train({ ...presetConfig('quick', datasetId), task: 'multilabel', name: 'ml', epochs: 2, batchSize: 8, learningRate: 5e-2 });
     r = await evaluate(runId);
   }, 300_000);
 
@@ -122,6 +123,24 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     expect(r.perLabel.map((l) => l.support)).toEqual(labels.map((_, c) => yTrue.filter((t) => t[c]).length));
     const bce = -out.reduce((s, p, i) => s + p.reduce((a, v, c) => a + Math.log(yTrue[i][c] ? v : 1 - v), 0), 0) / (out.length * labels.length);
     expect(r.loss).toBeCloseTo(bce, 6);
+  });
+
+  it('learned: the training loss falls and micro-F1 on its own training rows beats any constant label set', async () => {
+    const points = events.flatMap((e) => (e.type === 'run-steps' && e.runId === runId ? e.points : []));
+    // StepPoint.epoch is fractional progress (1.25 = a quarter into the second epoch): epoch index = ceil - 1
+    const steps = points.map((p) => ({ epoch: Math.ceil(p.epoch) - 1, loss: p.loss }));
+    expect(new Set(steps.map((p) => p.epoch))).toEqual(new Set([0, 1]));
+    const first = steps[0].loss, last = lastEpochMeanLoss(steps);
+    console.log(`[multilabel] first step loss ${first.toFixed(4)}, last epoch mean ${last.toFixed(4)}`);
+    expect(last, `first step loss ${first.toFixed(4)}, last epoch mean ${last.toFixed(4)}`).toBeLessThan(0.6 * first);
+    const d = await loadLabeledData(db, datasetId, toDataSplit(await splitSettingsOf(db, datasetId)));
+    const model = await use.runModel(db, runId);
+    const enc = d.train.map((e) => model.tokenizer.encode(e.text, e.textPair, { maxLength: 128 }));
+    const out = (await predictProbs(model, enc)) as number[][];
+    const yTrue = d.train.map((e) => model.labels.map((l) => ((e.label as string[]).includes(l) ? 1 : 0)));
+    const f1 = microF1(yTrue, out.map((p) => p.map((v) => (v >= 0.5 ? 1 : 0)))), chance = bestConstantMicroF1(yTrue);
+    console.log(`[multilabel] ${d.train.length} training rows: micro-F1 ${f1.toFixed(3)}, best constant label set ${chance.toFixed(3)}`);
+    expect(f1, `train micro-F1 ${f1.toFixed(3)} vs best constant guess ${chance.toFixed(3)}`).toBeGreaterThan(chance + 0.1);
   });
 
   it('lists exactly the test examples with any wrong label, with their true and predicted label sets', async () => {
