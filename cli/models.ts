@@ -65,6 +65,17 @@ export async function trainedMaxLength(dir: string): Promise<number | undefined>
   }
 }
 
+/** The second-text column a `finetune train` output was trained with (its run.json mapping), if it took pairs: eval
+ *  and predict read the same column unless told otherwise, so a pair model is never scored on its first text alone. */
+export async function trainedPairColumn(dir: string): Promise<string | undefined> {
+  try {
+    const run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as { mapping?: { textPair?: unknown } };
+    return typeof run.mapping?.textPair === 'string' ? run.mapping.textPair : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A trained folder as a TaskModel (head and labels from the folder). */
 export async function loadTrained(dir: string, option = '--model'): Promise<TaskModel> {
   return openTaskModel(sourceFor(dir, option), { option, file: join(dir, 'config.json') });

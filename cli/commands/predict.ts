@@ -9,7 +9,7 @@ import { argmax } from '../../lib/train/metrics';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mappingFor } from '../data';
-import { loadTrained, trainedMaxLength } from '../models';
+import { loadTrained, trainedMaxLength, trainedPairColumn } from '../models';
 
 /** One example's output as named values: label + score (classification), labels over the threshold, or a value. */
 function describe(model: TaskModel, probs: number[], threshold: number) {
@@ -30,15 +30,21 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const maxLength = Math.min(num(opts, 'max-length') ?? (await trainedMaxLength(str(opts, 'model')!)) ?? 128, model.tokenizer.modelMaxLength);
   const threshold = num(opts, 'threshold') ?? 0.5;
   try {
+    const pairColumn = await trainedPairColumn(str(opts, 'model')!);
     if (!dataPath) {
       const text = str(opts, 'text')!;
+      if (pairColumn && str(opts, 'text-pair') === undefined) cli.log(`warning: this model was trained on text pairs (second column "${pairColumn}"); give the second text with --text-pair`);
       const enc = model.tokenizer.encode(text, str(opts, 'text-pair'), { maxLength });
       const [probs] = await predict(model, [enc]);
       cli.out(JSON.stringify({ text, ...describe(model, probs as number[], threshold) }));
       return;
     }
     const t = await loadTable(dataPath, '--data');
-    const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair: str(opts, 'text-pair-column') }, false);
+    const pairGiven = str(opts, 'text-pair-column');
+    const pairDefault = pairGiven === undefined && pairColumn && t.table.columns.includes(pairColumn) ? pairColumn : undefined;
+    if (pairDefault) cli.log(`${dataPath}: using --text-pair-column ${pairDefault} (the model was trained on text pairs)`);
+    else if (pairGiven === undefined && pairColumn) cli.log(`warning: this model was trained on text pairs (second column "${pairColumn}"), which ${dataPath} lacks; give --text-pair-column`);
+    const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair: pairGiven ?? pairDefault }, false);
     const jt = t.table.columns.indexOf(mapping.text);
     const jp = mapping.textPair ? t.table.columns.indexOf(mapping.textPair) : -1;
     if (jt < 0) throw new UserError(`there is no column "${mapping.text}"`, { file: dataPath, option: '--text-column', column: mapping.text }, `choose one of: ${t.table.columns.join(', ')}`);

@@ -191,16 +191,16 @@ export interface FieldDoc {
 }
 
 export const FIELDS: FieldDoc[] = [
-  { key: 'epochs', label: 'Epochs', help: 'Passes over the training split; 2–5 is typical, more risks over-fitting small data (default 3).', min: 1, max: 100, step: 1, cli: '--epochs', integer: true },
-  { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (default 32 head-only, 16 full).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
+  { key: 'epochs', label: 'Epochs', help: 'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size); more risks over-fitting small data.', min: 1, max: 100, step: 1, cli: '--epochs', integer: true },
+  { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (the recipes use 32).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
   { key: 'learningRate', label: 'Learning rate', help: "Step size of AdamW; it depends on the model and mode (small models and new weights take larger steps): from half to twice the recipe's value is the useful range.", min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
-  { key: 'headLrMultiplier', label: 'Head LR multiplier', help: "The new classifier head's learning rate as a multiple of the encoder's; 1–30, larger helps with many labels (default 1).", min: 0.01, max: 1000, step: 0.5, cli: '--head-lr-multiplier', modes: ['full', 'freeze', 'lora'] },
-  { key: 'emaDecay', label: 'Weight average (EMA)', help: 'Evaluates and keeps a moving average of the weights, smoother than the last step; 0 = off, 0.99–0.999 (default 0).', min: 0, max: 0.9999, step: 0.001, cli: '--ema-decay' },
+  { key: 'headLrMultiplier', label: 'Head LR multiplier', help: "The new classifier head's learning rate as a multiple of the encoder's; 1–30, larger helps with many labels.", min: 0.01, max: 1000, step: 0.5, cli: '--head-lr-multiplier', modes: ['full', 'freeze', 'lora'] },
+  { key: 'emaDecay', label: 'Weight average (EMA)', help: 'Evaluates and keeps a moving average of the weights, smoother than the last step; 0 = off, 0.99–0.999 (the recipes average over about one epoch).', min: 0, max: 0.9999, step: 0.001, cli: '--ema-decay' },
   { key: 'weightDecay', label: 'Weight decay', help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).', min: 0, max: 1, step: 0.001, cli: '--weight-decay' },
   { key: 'warmupRatio', label: 'Warm-up ratio', help: 'Share of steps over which the learning rate ramps up from 0; 0–0.1 (default 0.06).', min: 0, max: 0.5, step: 0.01, cli: '--warmup' },
-  { key: 'maxLength', label: 'Max tokens', help: 'Longer texts are truncated to this many tokens; 64–128 covers most sentences (default 128).', min: 8, max: 512, step: 8, cli: '--max-length', integer: true },
+  { key: 'maxLength', label: 'Max tokens', help: "Longer texts are truncated to this many tokens; the presets fit it to the training texts' lengths.", min: 8, max: 512, step: 8, cli: '--max-length', integer: true },
   { key: 'dropout', label: 'Dropout', help: 'Share of activations zeroed during training to regularise; 0–0.3 (default 0.1).', min: 0, max: 0.9, step: 0.05, cli: '--dropout' },
-  { key: 'labelSmoothing', label: 'Label smoothing', help: 'Softens one-hot targets so the model is less over-confident; 0–0.1 (default 0).', min: 0, max: 0.5, step: 0.01, cli: '--label-smoothing' },
+  { key: 'labelSmoothing', label: 'Label smoothing', help: 'Softens one-hot targets so the model is less over-confident; 0–0.1.', min: 0, max: 0.5, step: 0.01, cli: '--label-smoothing' },
   { key: 'gradClip', label: 'Gradient clip', help: 'Caps the global gradient norm to keep steps stable; 0.5–5, 0 turns it off (default 1).', min: 0, max: 100, step: 0.1, cli: '--grad-clip' },
   { key: 'gradAccumulation', label: 'Accumulation steps', help: 'Sums gradients over this many batches before a step, for a larger effective batch; 1–8 (default 1).', min: 1, max: 64, step: 1, cli: '--grad-accumulation', integer: true },
   { key: 'evalEverySteps', label: 'Evaluate every N steps', help: 'Runs validation every N steps as well as after each epoch; 0 = per epoch only (default 0).', min: 0, max: 100000, step: 1, cli: '--eval-every', integer: true },

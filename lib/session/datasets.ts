@@ -21,7 +21,9 @@ import { currentTokenizer } from './models';
 import { dataFacts } from '../run/facts';
 import { foldSplit } from '../run/cross-validate';
 import { sessionDb } from './state';
-import type { DatasetSummary, SplitSettings } from './types';
+import type { DatasetSummary, SplitSettings, TrainingDataOptions, TrainingDataSummary } from './types';
+
+export type { TrainingDataOptions, TrainingDataSummary };
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
@@ -188,31 +190,7 @@ export async function rename(host: SessionHost, cmd: Cmd<'dataset-rename'>): Pro
 /** The transforms the Data screen offers (synonym replacement needs a loaded model's embeddings, so not here). */
 export const UI_TRANSFORMS: AugmentTransform[] = ['swap', 'delete', 'insert'];
 
-export interface TrainingDataOptions {
-  /** inverse-frequency loss weights per class (classification only) */
-  classWeights: boolean;
-  /** added to every class count before inverting (0 = plain inverse frequency) */
-  smoothing: number;
-  /** random over-/under-sampling of the training split only */
-  balance: 'none' | 'oversample' | 'undersample';
-  /** the training split grows to `multiplier` times its size with transformed copies (1 = off) */
-  augment: { transforms: AugmentTransform[]; multiplier: number; seed: number };
-  /** k for a stratified k-fold assignment shown for cross-validation (0 = off) */
-  folds: number;
-}
-
 export const DEFAULT_TRAINING_DATA: TrainingDataOptions = { classWeights: false, smoothing: 0, balance: 'none', augment: { transforms: ['swap', 'delete', 'insert'], multiplier: 1, seed: 7 }, folds: 0 };
-
-export interface TrainingDataSummary {
-  options: TrainingDataOptions;
-  /** train before balancing/augmentation, train as training will see it, validation, test */
-  counts: { trainOriginal: number; train: number; validation: number; test: number };
-  /** one weight per label (null when off or not a classification task) */
-  classWeights: { label: string; weight: number }[] | null;
-  preview: { original: string; augmented: string; transform: AugmentTransform; label: string }[];
-  /** rows per fold (null when k-fold is off) */
-  folds: number[] | null;
-}
 
 export async function trainingDataOf(db: StudioDb, datasetId: string): Promise<TrainingDataOptions> {
   const d = await getDataset(db, datasetId);

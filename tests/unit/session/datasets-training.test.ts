@@ -81,10 +81,13 @@ describe('training-data options', () => {
     expect(t.classWeights).toHaveLength(2);
   });
 
-  it('k-fold assignment splits the usable rows into k stratified folds', async () => {
+  it('k-fold assignment splits the training and validation rows (the test rows stay apart) into k folds', async () => {
     const id = await imported();
     const s = await data.summariseTrainingData(db, id, opts({ folds: 5 }));
-    expect(s.folds).toEqual([16, 16, 16, 16, 16]);
+    expect(s.folds).toHaveLength(5);
+    expect(s.folds!.reduce((a, b) => a + b, 0)).toBe(s.counts.trainOriginal + s.counts.validation);
+    expect(s.counts.test).toBeGreaterThan(0);
+    expect(Math.max(...s.folds!) - Math.min(...s.folds!)).toBeLessThanOrEqual(1);
     await expect(data.summariseTrainingData(db, id, opts({ folds: 1 }))).rejects.toThrow(/k-fold/);
   });
 
