@@ -12,6 +12,7 @@ import type { RunData, ThreadsPort } from '../../lib/run/train-run';
 import type { Cli } from '../context';
 import { relabelOption } from '../options';
 import { scalarsLine } from './eval';
+import { interruptible } from '../train/follow';
 
 export async function crossValidateCli(
   config: RunConfig,
@@ -23,18 +24,12 @@ export async function crossValidateCli(
   const { out, cli } = ports;
   await mkdir(out, { recursive: true });
   const metrics = createWriteStream(join(out, 'metrics.jsonl'));
-  const abort = new AbortController();
-  const onSigint = () => {
-    cli.log('stopping after this step (Ctrl-C again to quit at once)');
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
+  const stop = interruptible(cli);
   let fold = 0;
   const opened = () => open(fold++);
   let totalSteps = 0;
   try {
-    for await (const ev of crossValidateRun(config, data, k, opened, { signal: abort.signal, threads: ports.threads })) {
+    for await (const ev of crossValidateRun(config, data, k, opened, { signal: stop.signal, threads: ports.threads })) {
       switch (ev.type) {
         case 'fold-start':
           cli.log(`fold ${ev.fold + 1} of ${ev.k}: training on ${ev.trainRows} rows, validating on ${ev.validationRows}`);
@@ -63,7 +58,7 @@ export async function crossValidateCli(
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.release();
     await new Promise<void>((r) => metrics.end(() => r()));
   }
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, runCli } from './run-cli';
+import { lastJson, runCli, expectEvalEqualsValidation } from './run-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-pair-'));
 const SCENES: [premise: string, same: string, other: string][] = [
@@ -61,14 +61,7 @@ describe('finetune on premise/hypothesis pairs (USE-Lite, head mode, 36 + 12 row
   it('eval on the output folder with the same columns reproduces the validation metrics', async () => {
     const r = await runCli(['eval', '--model', out, '--data', evalCsv, ...columns]);
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    const m = JSON.parse(lines[0]);
-    const v = trained.validation as Record<string, number>;
-    expect(m.count).toBe(12);
-    expect(m.accuracy).toBe(v.accuracy);
-    expect(m.macroF1).toBe(v.macroF1);
-    expect(m.loss).toBeCloseTo(v.loss, 5);
+    expectEvalEqualsValidation(r, trained.validation as Record<string, number>, 12, expect);
   });
 
   it('eval and predict without --text-pair-column read the pair column the model was trained with (run.json)', async () => {

@@ -30,3 +30,14 @@ export function lastJson(stdout: string): Record<string, unknown> {
 
 /** A stack trace line ("    at fn (file:1:2)"). */
 export const STACK_LINE = /\n\s+at .+:\d+/;
+
+/** `finetune eval` printed exactly one JSON line, and it equals the validation metrics training reported. */
+export function expectEvalEqualsValidation(r: CliResult, validation: Record<string, number>, rows: number, expect: (v: unknown) => { toBe(x: unknown): void; toBeCloseTo(x: number, d: number): void; toHaveLength(n: number): void }): void {
+  const lines = r.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  const m = JSON.parse(lines[0]) as Record<string, number>;
+  expect(m.count).toBe(rows);
+  expect(m.accuracy).toBe(validation.accuracy);
+  expect(m.macroF1).toBe(validation.macroF1);
+  expect(m.loss).toBeCloseTo(validation.loss, 5);
+}

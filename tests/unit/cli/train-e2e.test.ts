@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasShared, sharedPath } from '@/tests/helpers/shared';
-import { STACK_LINE, lastJson, runCli } from './run-cli';
+import { STACK_LINE, lastJson, runCli, expectEvalEqualsValidation } from './run-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-e2e-'));
 const good = ['a wonderful, moving film', 'brilliant acting and a delightful story', 'I loved every minute of it', 'a joyful, charming comedy', 'superb and heartfelt', 'great fun from start to finish'];
@@ -69,13 +69,7 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
   it('eval on the output folder reproduces the validation metrics of training (saved weights reload exactly)', async () => {
     const r = await runCli(['eval', '--model', out, '--data', evalCsv, '--text-column', 'review', '--label-column', 'sentiment']);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    const m = JSON.parse(lines[0]);
-    const v = trained.validation as Record<string, number>;
-    expect(m.count).toBe(12);
-    expect(m.accuracy).toBe(v.accuracy);
-    expect(m.loss).toBeCloseTo(v.loss, 5);
+    expectEvalEqualsValidation(r, trained.validation as Record<string, number>, 12, expect);
   });
 
   it('--val-split 0 trains on every row; with --ema-decay the saved model reloads to the --test metrics', async () => {

@@ -21,6 +21,7 @@ import { setBundledSource } from '@/lib/session/models';
 import { useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
 import { lastJson, runCli } from '../cli/run-cli';
+import { until } from './helpers';
 
 const require = createRequire(import.meta.url);
 let db: StudioDb;
@@ -28,18 +29,6 @@ const events: EngineEvent[] = [];
 const host: SessionHost = { post: (ev) => void events.push(ev) };
 let datasetId = '';
 
-function until<T>(find: () => T | undefined, ms = 120_000): Promise<T> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const v = find();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error('timed out waiting for an engine event'));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 const POS = ['a wonderful, moving film', 'great acting and a clever plot', 'I loved every minute', 'a delight from start to end'];
 const NEG = ['a dull, lifeless film', 'terrible acting and a silly plot', 'I hated every minute', 'a bore from start to end'];

@@ -22,24 +22,13 @@ import { splitSettingsOf, toDataSplit } from '@/lib/session/datasets';
 import { predict as predictProbs } from '@/lib/train/predict';
 import { multilabelReport, regressionReport } from '@/lib/train/metrics';
 import { bestConstantMicroF1, lastEpochMeanLoss, microF1 } from '../train/multilabel-baselines';
+import { until } from './helpers';
 
 const require = createRequire(import.meta.url);
 let db: StudioDb;
 const events: EngineEvent[] = [];
 const host: SessionHost = { post: (ev) => void events.push(ev) };
 
-function until<T>(find: () => T | undefined, ms = 120_000): Promise<T> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const v = find();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error('timed out waiting for an engine event'));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 async function importCsv(name: string, csv: string, mapping: ColumnMapping): Promise<string> {
   const f = new File([csv], name);
