@@ -28,11 +28,18 @@ export function setBundledSource(src: FileSource | null): void {
   bundled = src;
 }
 
+/** The bundled USE-Lite as the app serves it (the TF.js graph files and the vocabulary): a file it does not have is
+ *  answered here, so loading never sends a request that is known to fail (e.g. config.json). */
+export function bundledFiles(src: FileSource): FileSource {
+  const served = /^(model\.json|vocab\.json|group\d+-shard\d+of\d+)$/;
+  return { label: src.label, read: (path, onProgress) => (served.test(path) ? src.read(path, onProgress) : Promise.resolve(null)) };
+}
+
 /** Where a model spec's files come from. */
 export async function sourceOf(spec: ModelSpec, onFile?: (file: string, loaded: number, total: number) => void): Promise<FileSource> {
   switch (spec.kind) {
     case 'bundled':
-      return bundled ?? urlSource(BUNDLED_URL, 'USE-Lite (bundled)');
+      return bundled ?? bundledFiles(urlSource(BUNDLED_URL, 'USE-Lite (bundled)'));
     case 'hub':
       hubCache ??= dexieHubCache();
       return hubSource(spec.id, spec.revision ?? 'main', { endpoint: spec.endpoint, cache: hubCache, onProgress: onFile });

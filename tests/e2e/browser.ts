@@ -33,14 +33,19 @@ export interface Recorded {
   requests: string[];
   consoleErrors: string[];
   pageErrors: string[];
+  /** "404 /path" for every response of 400 or more (page and workers) */
+  failedResponses: string[];
 }
 
 /** A fresh context and page that records every request URL (page and workers), console errors and page errors. */
 export async function openPage(browser: Browser, opts: { acceptDownloads?: boolean; viewport?: { width: number; height: number } } = {}): Promise<Recorded> {
   const context = await browser.newContext({ acceptDownloads: opts.acceptDownloads ?? true, viewport: opts.viewport ?? { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const rec: Recorded = { page, context, requests: [], consoleErrors: [], pageErrors: [] };
+  const rec: Recorded = { page, context, requests: [], consoleErrors: [], pageErrors: [], failedResponses: [] };
   context.on('request', (r) => rec.requests.push(r.url()));
+  context.on('response', (r) => {
+    if (r.status() >= 400) rec.failedResponses.push(`${r.status()} ${new URL(r.url()).pathname}`);
+  });
   page.on('console', (m) => {
     if (m.type() === 'error') rec.consoleErrors.push(m.text());
   });
