@@ -65,10 +65,10 @@ export function RunsScreen() {
                   <th scope="col">Status</th>
                   <th scope="col">Data · model</th>
                   <th scope="col" aria-sort={sort.key === 'accuracy' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
-                    {sortBtn('accuracy', 'Accuracy')}
+                    {sortBtn('accuracy', 'Validation accuracy')}
                   </th>
                   <th scope="col" aria-sort={sort.key === 'macroF1' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
-                    {sortBtn('macroF1', 'Macro-F1')}
+                    {sortBtn('macroF1', 'Validation macro-F1')}
                   </th>
                   <th scope="col" aria-sort={sort.key === 'createdAt' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
                     {sortBtn('createdAt', 'Started')}
@@ -159,7 +159,7 @@ function Compare({ runs }: { runs: RunRecord[] }) {
             {diffConfigs(runs.map((r) => r.config)).map((d) => (
               <tr key={d.key} className={d.differs ? 'differs' : ''}>
                 <th scope="row">
-                  {d.key}
+                  {d.label}
                   {d.differs && <span className="sr-only"> (differs)</span>}
                 </th>
                 {d.values.map((v, i) => (

@@ -308,19 +308,37 @@ export function cliCommand(c: RunConfig, data: { file: string; textColumn: strin
 
 export interface DiffRow {
   key: string;
+  /** the setting's name as the Train screen shows it */
+  label: string;
   values: string[];
   differs: boolean;
 }
 
-/** Config diff table: one row per setting, flagged where the runs differ. */
+const DIFF_HIDDEN = new Set(['name', 'datasetId', 'recipe', 'fold']);
+const LORA_KEYS = new Set(['loraRank', 'loraAlpha', 'loraDropout', 'loraTargets']);
+
+function readable(key: string, v: unknown): string {
+  if (v === undefined) return '—';
+  if (key === 'model') return modelWord(v as ModelSpec) + ((v as ModelSpec).kind === 'bundled' ? ' (bundled)' : '');
+  if (key === 'preset') return PRESETS[v as PresetName]?.title ?? String(v);
+  if (key === 'mode') return MODE_WORD[v as ModeName] ?? String(v);
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  if (Array.isArray(v)) return v.join(', ');
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** Config diff table: readable values, only the settings that apply to these runs' modes, differing rows first. */
 export function diffConfigs(configs: RunConfig[]): DiffRow[] {
   const keys = new Set<string>();
   for (const c of configs) for (const k of Object.keys(c)) keys.add(k);
-  const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return [...keys]
-    .filter((k) => k !== 'name')
+  const modes = new Set(configs.map((c) => c.mode));
+  const labels = new Map<string, string>(FIELDS.map((f) => [f.key, f.label]));
+  const rows = [...keys]
+    .filter((k) => !DIFF_HIDDEN.has(k))
+    .filter((k) => (LORA_KEYS.has(k) ? modes.has('lora') : k === 'freezeLayers' ? modes.has('freeze') : k === 'headLrMultiplier' ? [...modes].some((m) => m !== 'head') : true))
     .map((k) => {
-      const values = configs.map((c) => show((c as unknown as Record<string, unknown>)[k]));
-      return { key: k, values, differs: new Set(values).size > 1 };
+      const values = configs.map((c) => readable(k, (c as unknown as Record<string, unknown>)[k]));
+      return { key: k, label: labels.get(k) ?? (k === 'preset' ? 'Preset' : k === 'model' ? 'Model' : k === 'mode' ? 'Mode' : k === 'schedule' ? 'Schedule' : k === 'classWeights' ? 'Class weights' : k), values, differs: new Set(values).size > 1 };
     });
+  return [...rows.filter((r) => r.differs), ...rows.filter((r) => !r.differs)];
 }

@@ -13,6 +13,7 @@ import { makeTargets, makeTensorBatch, padOptionsFor, planEpoch } from './batchi
 import { metricMode, resolveConfig, type ResolvedConfig, type TrainConfig } from './config';
 import type { EncodedExample } from './encode';
 import { collectOutputs, evalFromOutputs } from './evaluate';
+import { EtaTracker } from './eta';
 import { RunControls } from './controls';
 import type { EvalResult, StopReason, TrainEvent } from './events';
 import { balancedClassWeights, taskLoss } from './losses';
@@ -40,6 +41,8 @@ export interface FineTuneOptions {
   /** what the training data was (lib/run/fingerprint.ts): written into every checkpoint, so a resume can refuse data
    *  that changed */
   fingerprint?: Checkpoint['fingerprint'];
+  /** the clock for the ETA, in ms (tests pass a simulated one; default performance.now) */
+  now?: () => number;
 }
 
 /** Dropout seed for one micro-batch: a function of the run seed and the position only, never of process history. */
@@ -295,8 +298,8 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       yield { type: 'done', reason, step, epoch: pos.epoch, final, best: history.best, restoredBest, bestCheckpointId, lastCheckpointId, history: history.evals };
     };
 
-    const t0 = performance.now();
-    const stepsAtStart = step;
+    const eta = new EtaTracker(50, opts.now);
+    eta.start();
 
     while (true) {
       if (signal?.aborted) {
@@ -306,8 +309,10 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         return;
       }
       if (controls.paused) {
+        eta.pause();
         yield { type: 'state', state: 'paused', step };
         await controls.waitUntilResumed(signal);
+        eta.resume();
         if (!signal?.aborted) yield { type: 'state', state: 'running', step };
         continue;
       }
@@ -384,10 +389,10 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       const batchExamples = micro.reduce((a, b) => a + b.length, 0);
       const now = performance.now();
       const stepSec = Math.max(1e-9, (now - tStep) / 1000);
-      const avgStepSec = (now - t0) / 1000 / Math.max(1, step - stepsAtStart);
+      eta.step();
       yield {
         type: 'step', step, epoch: pos.epoch, epochProgress: pos.epoch + Math.min(1, pos.cursor / pos.plan.length), loss, lr, gradNorm,
-        samplesPerSec: batchExamples / stepSec, etaSec: Math.max(0, totalSteps() - step) * avgStepSec,
+        samplesPerSec: batchExamples / stepSec, etaSec: eta.etaSec(totalSteps() - step),
       };
 
       let stop = false;

@@ -101,15 +101,15 @@ describe('sweeps', () => {
       { timeout: 240_000 },
     );
     const f1 = async () => (await table.locator('tbody tr td:nth-child(6)').allTextContents()).map((t) => parseFloat(t));
-    await page.getByRole('button', { name: 'Sort by Macro-F1' }).click();
+    await page.getByRole('button', { name: 'Sort by Validation macro-F1' }).click();
     const desc = await f1();
     expect(desc.every((v) => Number.isFinite(v))).toBe(true);
     expect(desc).toEqual([...desc].sort((a, b) => b - a));
-    expect(await page.locator('th[aria-sort="descending"]').textContent()).toMatch(/Macro-F1/);
-    await page.getByRole('button', { name: 'Sort by Macro-F1' }).click();
+    expect(await page.locator('th[aria-sort="descending"]').textContent()).toMatch(/Validation macro-F1/);
+    await page.getByRole('button', { name: 'Sort by Validation macro-F1' }).click();
     const asc = await f1();
     expect(asc).toEqual([...desc].reverse());
-    expect(await page.locator('th[aria-sort="ascending"]').textContent()).toMatch(/Macro-F1/);
+    expect(await page.locator('th[aria-sort="ascending"]').textContent()).toMatch(/Validation macro-F1/);
     await page.screenshot({ path: `${shots()}/sweep.png`, fullPage: true });
   });
 

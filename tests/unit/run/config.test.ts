@@ -102,6 +102,13 @@ describe('run configuration', () => {
     const rows = diffConfigs([a, { ...a, learningRate: 0.01 }]);
     expect(rows.filter((r) => r.differs).map((r) => r.key)).toEqual(['learningRate']);
     expect(rows.find((r) => r.key === 'learningRate')?.values).toEqual([String(a.learningRate), '0.01']);
+    expect(rows[0].key).toBe('learningRate'); // differences first
+    expect(rows[0].label).toBe('Learning rate');
+    expect(rows.find((r) => r.key === 'model')?.values).toEqual(['USE-Lite (bundled)', 'USE-Lite (bundled)']);
+    expect(rows.some((r) => r.key.startsWith('lora') || r.key === 'datasetId' || r.key === 'recipe')).toBe(false); // no LoRA run, no ids
+    const lora = diffConfigs([a, { ...a, mode: 'lora' }]);
+    expect(lora.find((r) => r.key === 'mode')?.values).toEqual(['head only', 'LoRA']);
+    expect(lora.some((r) => r.key === 'loraRank')).toBe(true);
   });
 });
 
