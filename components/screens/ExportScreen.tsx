@@ -57,8 +57,13 @@ export function ExportScreen() {
         <section className="panel" aria-labelledby="hf-h">
           <h3 id="hf-h">Hugging Face layout (zip)</h3>
           <p className="small">
-            config.json (with id2label and label2id), model.safetensors, the tokenizer files, plus run.json (settings) and metrics.jsonl. Loads in transformers
-            (for BERT-family models) and back into this studio. LoRA adapters are merged into the weights.
+            config.json (with id2label and label2id), model.safetensors, the tokenizer files, plus run.json (settings, and the test scores when you ran
+            Evaluate on the test split), evaluation.json (that Evaluate report) and metrics.jsonl. LoRA adapters are merged into the weights.
+          </p>
+          <p className="small" data-testid="export-loaders">
+            {run.config.model.kind === 'bundled' || run.modelLabel?.toLowerCase().includes('use-lite')
+              ? 'This run fine-tuned USE-Lite, which is not a transformers architecture: the zip loads back into this studio (Import a zip, below) and into the finetune command line (npx finetune predict --model FOLDER, eval, train --model FOLDER). Its folder holds config.json (model_type use-lite), model.safetensors under the original graph\'s weight names, and tokenizer.json.'
+              : 'This run fine-tuned a BERT-family model: the zip loads in Python transformers (AutoModelForSequenceClassification.from_pretrained on the unzipped folder), back into this studio, and into the finetune command line (npx finetune predict --model FOLDER).'}
           </p>
           <button type="button" className="primary" onClick={() => void exportZip()} disabled={!!task}>
             Download zip

@@ -7,7 +7,7 @@ import { parseFile } from '../data/parse';
 import { createTaskModel } from '../models/task-model';
 import type { TaskModel } from '../models/types';
 import type { Command, EvaluationReport } from '../protocol';
-import type { StudioDb } from '../store/db';
+import { setSetting, type StudioDb } from '../store/db';
 import { loadLabeledData } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
 import { encodeExamples } from '../train/encode';
@@ -213,6 +213,9 @@ async function report(model: TaskModel, runId: string, split: 'test' | 'validati
   };
 }
 
+/** Where a run's latest evaluation on a split is kept. */
+export const evaluationKey = (runId: string, split: 'test' | 'validation') => `evaluation:${runId}:${split}`;
+
 /** Scores a run on its dataset's test (or validation) split: classification, multi-label or regression report. */
 export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise<void> {
   const db = sessionDb();
@@ -236,5 +239,7 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
     result.baseline = await baselineScores(model, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5);
   }
   progress(3, 3);
+  // kept with the run: the Export zip carries it (evaluation.json, and the scores in run.json)
+  await setSetting(db, evaluationKey(cmd.runId, cmd.split), result);
   host.post({ type: 'evaluation', requestId: cmd.requestId, result });
 }

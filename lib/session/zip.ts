@@ -4,12 +4,12 @@
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { UserError } from '../errors';
 import { taskModelFiles } from '../models/open';
-import type { Command } from '../protocol';
-import { newId } from '../store/db';
+import type { Command, EvaluationReport } from '../protocol';
+import { getSetting, newId } from '../store/db';
 import { DexieRunStore } from '../store/db-runs';
 import { presetConfig, type RunConfig } from '../run/config';
 import { progressReporter, type SessionHost } from './context';
-import { runModel } from './inference';
+import { evaluationKey, runModel } from './inference';
 import type { RunMeta } from './runs';
 import { dropWarm, sessionDb } from './state';
 
@@ -34,7 +34,11 @@ export async function exportZip(host: SessionHost, cmd: Cmd<'export-zip'>): Prom
     files[name] = name === 'model.safetensors' ? [content as Uint8Array, { level: 0 }] : typeof content === 'string' ? strToU8(content) : content;
   }
   progress(2, 4, 'Adding the run settings and metrics');
-  files['run.json'] = strToU8(JSON.stringify({ id: row.id, name: row.name, config: meta.run, labels: model.labels, best: meta.best, exportedAt: new Date().toISOString() }, null, 2));
+  // the latest Evaluate result on the test split, where the person ran one
+  const test = await getSetting<EvaluationReport | null>(db, evaluationKey(cmd.runId, 'test'), null);
+  if (test) files['evaluation.json'] = strToU8(JSON.stringify(test, null, 2));
+  const testScores = test ? Object.fromEntries(Object.entries(test).filter(([, v]) => typeof v === 'number')) : undefined;
+  files['run.json'] = strToU8(JSON.stringify({ id: row.id, name: row.name, config: meta.run, labels: model.labels, best: meta.best, ...(testScores ? { test: testScores } : {}), exportedAt: new Date().toISOString() }, null, 2));
   const metrics = await new DexieRunStore(db).readMetrics(cmd.runId);
   files['metrics.jsonl'] = strToU8(metrics.map((m) => JSON.stringify(m)).join('\n') + (metrics.length ? '\n' : ''));
   progress(3, 4, 'Compressing');

@@ -101,6 +101,7 @@ describe('full flow on the sample data', () => {
     const { page } = rec;
     const before = await probabilitiesFor(PROBE);
     await goTo(page, 'Export');
+    expect(await page.getByTestId('export-loaders').textContent()).toMatch(/USE-Lite, which is not a transformers architecture: the zip loads back into this studio/);
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByRole('button', { name: 'Download zip' }).click()]);
     const path = `${shots()}/${download.suggestedFilename()}`;
     await download.saveAs(path);

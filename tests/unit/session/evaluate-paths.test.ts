@@ -59,6 +59,10 @@ describe('the studio and the CLI evaluate with the same code', () => {
 
     await zip.exportZip(host, { type: 'export-zip', requestId: 'x', runId });
     const out = events.find((e) => e.type === 'export-result' && e.requestId === 'x') as Extract<EngineEvent, { type: 'export-result' }>;
+    // the export carries the test evaluation: evaluation.json and the scores in run.json
+    const exported = unzipSync(out.bytes);
+    expect(JSON.parse(new TextDecoder().decode(exported['evaluation.json'])).accuracy).toBe(studio.accuracy);
+    expect(JSON.parse(new TextDecoder().decode(exported['run.json'])).test).toMatchObject({ accuracy: studio.accuracy, macroF1: studio.macroF1 });
     const dir = mkdtempSync(join(tmpdir(), 'eval-paths-'));
     const model = join(dir, 'model');
     mkdirSync(model);
