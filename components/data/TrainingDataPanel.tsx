@@ -90,11 +90,17 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
 
       <fieldset className="grid-form">
         <legend>Augmentation (training split only)</legend>
+        {options.augment.multiplier <= 1 && (
+          <p className="small" data-testid="augment-off">
+            Augmentation is off (multiplier 1): set the multiplier above 1 to train on transformed copies.
+          </p>
+        )}
         {TRANSFORMS.map((t) => (
           <label className="check" key={t.id}>
             <input
               type="checkbox"
-              checked={options.augment.transforms.includes(t.id)}
+              disabled={options.augment.multiplier <= 1}
+              checked={options.augment.multiplier > 1 && options.augment.transforms.includes(t.id)}
               onChange={(e) => {
                 const set = new Set(options.augment.transforms);
                 if (e.target.checked) set.add(t.id);
@@ -138,7 +144,7 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
         </p>
       )}
       {summary?.folds && <p data-testid="folds">Rows per fold: {summary.folds.map(fmtCount).join(' · ')}</p>}
-      {summary && summary.preview.length > 0 && (
+      {summary && options.augment.multiplier > 1 && summary.preview.length > 0 && (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Augmented examples (preview)">
           <table className="data-table" data-testid="augment-preview">
             <caption className="muted small">Preview: what the chosen transforms do to random training rows (seed {options.augment.seed})</caption>

@@ -59,9 +59,15 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
     expect(weight('spam')).toBeGreaterThan(2 * weight('ham'));
   });
 
-  it('previews augmented examples that differ from their originals, and the multiplier multiplies the train count', async () => {
+  it('shows augmentation off at multiplier 1 (no preview, transforms disabled); previews copies that differ from their originals above 1, and the multiplier multiplies the train count', async () => {
     const { page } = rec;
     const before = await trainCount();
+    await page.getByTestId('augment-off').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('augment-preview').count()).toBe(0);
+    expect(await page.getByRole('checkbox', { name: /Random swap/ }).isDisabled()).toBe(true);
+    await page.getByLabel('Multiplier').fill('2');
+    await page.waitForFunction((n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`), (before * 2).toLocaleString('en-US'));
+    expect(await page.getByRole('checkbox', { name: /Random swap/ }).isChecked()).toBe(true);
     const table = page.getByTestId('augment-preview');
     await table.waitFor({ timeout: 30_000 });
     const rows = table.locator('tbody tr');
