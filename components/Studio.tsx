@@ -3,6 +3,7 @@
 // and the current screen. The URL hash names the screen, so reload keeps your place.
 import { useEffect, type ReactNode } from 'react';
 import { BackendBadge, BackendPanel, useEngineStart } from './BackendPanel';
+import { EngineBanner } from './EngineBanner';
 import { startBridge } from './engine-bridge';
 import { SCREENS, useStudio, type ScreenId } from './state/studio';
 import { DataScreen } from './screens/DataScreen';
@@ -143,6 +144,7 @@ export function Studio() {
         </button>
       </nav>
       <main className="screen">
+        <EngineBanner />
         <h2 id="screen-heading" tabIndex={-1}>
           {current.title}
           <span className="muted small screen-hint"> — {current.hint}</span>

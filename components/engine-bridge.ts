@@ -1,7 +1,9 @@
 // Feeds live run events from the worker into the store. Step points are buffered and flushed at most every 250 ms,
-// so the page re-renders a few times per second however fast training goes.
+// so the page re-renders a few times per second however fast training goes. Also: a stopped worker marks its live runs
+// interrupted and raises the "engine stopped" banner; errors no request awaits become notices.
 import { engine } from './engine-client';
 import { useStudio } from './state/studio';
+import type { ErrorInfo } from '@/lib/errors';
 import type { EngineEvent } from '@/lib/protocol';
 
 const FLUSH_MS = 250;
@@ -43,11 +45,32 @@ function flush() {
   }
 }
 
+const ACTIVE = new Set(['queued', 'preparing', 'running', 'paused', 'stopping']);
+
+/** The worker stopped: the runs it was training are cut off (their last checkpoints stay in IndexedDB). */
+function engineStopped(reason: string, error: ErrorInfo) {
+  if (timer) clearTimeout(timer);
+  flush();
+  const { runs, updateRun, setEngineStopped, setEngineError } = useStudio.getState();
+  for (const r of Object.values(runs)) {
+    if (!ACTIVE.has(r.status)) continue;
+    updateRun(r.runId, (run) => {
+      run.status = 'interrupted';
+      run.message = `The engine stopped while this run was ${r.status === 'paused' ? 'paused' : 'training'}: ${reason}.`;
+    });
+  }
+  setEngineError(error);
+  setEngineStopped({ reason, at: Date.now() });
+}
+
 /** Starts routing engine events into the store (idempotent). */
 export function startBridge(): void {
   if (started) return;
   started = true;
-  engine().on((ev) => {
+  const client = engine();
+  client.onStop(({ reason, error }) => engineStopped(reason, error));
+  client.onUnclaimedError((error) => useStudio.getState().addEngineNotice(error));
+  client.on((ev) => {
     if (ev.type === 'run-status' || ev.type === 'run-steps' || ev.type === 'run-eval' || ev.type === 'run-checkpoints') {
       pending.push(ev);
       // status changes show at once; step traffic waits for the next flush
@@ -57,6 +80,9 @@ export function startBridge(): void {
       } else {
         timer ??= setTimeout(flush, FLUSH_MS);
       }
+    } else if (ev.type === 'ready') {
+      // also the backend of a fresh worker started after the last one stopped
+      useStudio.getState().setBackend(ev.info);
     }
   });
 }

@@ -107,7 +107,8 @@ export type Command =
   | { type: 'sweep-start'; requestId: string; base: RunConfig; spec: SweepSpec }
   /** k-fold cross-validation of this config: one run per fold, k from the dataset's k-fold setting */
   | { type: 'cv-start'; requestId: string; base: RunConfig }
-  | { type: 'run-control'; runId: string; control: RunControl }
+  /** answered with 'ok' once applied, or with an error (the run is not training in this worker, a bad value) */
+  | { type: 'run-control'; requestId: string; runId: string; control: RunControl }
   | { type: 'run-history'; requestId: string; runId: string }
   | { type: 'run-delete'; requestId: string; runId: string }
   // using a trained model

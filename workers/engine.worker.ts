@@ -100,7 +100,24 @@ async function handle(cmd: Command): Promise<void> {
   }
 }
 
+/** Posts an error for `requestId`; if even that cannot be posted (an error that does not clone), a plain one. */
+function postError(requestId: string | undefined, err: unknown): void {
+  try {
+    post({ type: 'error', requestId, error: toErrorInfo(err) });
+  } catch (e) {
+    post({ type: 'error', requestId, error: { kind: 'internal', message: `${String(err)} (and it could not be sent: ${String(e)})` } });
+  }
+}
+
+// every command that throws answers its request with the error
 scope.onmessage = (e: MessageEvent<Command>) => {
   const cmd = e.data;
-  handle(cmd).catch((err) => post({ type: 'error', requestId: 'requestId' in cmd ? cmd.requestId : undefined, error: toErrorInfo(err) }));
+  const requestId = 'requestId' in cmd ? cmd.requestId : undefined;
+  handle(cmd).catch((err) => postError(requestId, err));
 };
+// a command that could not be read, or a promise that failed with nobody awaiting it: the page shows these as notices
+scope.onmessageerror = () => postError(undefined, new Error('the engine could not read a command from the page'));
+scope.addEventListener('unhandledrejection', (e: PromiseRejectionEvent) => {
+  e.preventDefault();
+  postError(undefined, e.reason);
+});

@@ -155,9 +155,16 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
     return [{ name: 'learning rate', points: run.steps.map((s) => ({ x: s.step, y: s.lr })) }];
   }, [lrVersion, run.steps]);
 
-  const control = (c: RunControl) => {
+  // every control waits for the engine's answer: a refusal (the run is not training here, a bad value) or a stopped
+  // engine shows next to the buttons
+  const control = async (c: RunControl) => {
     setError(null);
-    engine().send({ type: 'run-control', runId: run.runId, control: c });
+    try {
+      const e = engine();
+      await e.request({ type: 'run-control', requestId: e.nextId('ctl'), runId: run.runId, control: c }, 'ok');
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    }
   };
 
   const resume = async () => {
@@ -201,8 +208,12 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
               <span data-testid="run-step">
                 Step {fmtCount(p.step)} / {fmtCount(p.totalSteps)}
               </span>
-              <span>{p.samplesPerSec ? `${p.samplesPerSec.toFixed(1)} samples/s` : ''}</span>
-              <span>{active && p.etaSec ? `about ${fmtDuration(p.etaSec)} left` : `elapsed ${fmtDuration(p.elapsedSec)}`}</span>
+              <span data-testid="run-speed">
+                {p.samplesPerSec ? `${p.samplesPerSec.toFixed(1)} samples/s${record?.config.mode === 'head' ? ' training the head on cached features' : ''}` : ''}
+              </span>
+              <span data-testid="run-eta">
+                {status === 'paused' ? 'paused (no estimate while paused)' : active && p.etaSec ? `about ${fmtDuration(p.etaSec)} left` : `elapsed ${fmtDuration(p.elapsedSec)}`}
+              </span>
               {run.steps.length > 0 && <span data-testid="run-lr">LR {run.steps[run.steps.length - 1].lr.toPrecision(3)}</span>}
               {p.lrMultiplier !== 1 && <span>LR × {p.lrMultiplier}</span>}
             </p>
@@ -210,15 +221,15 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
         )}
         {run.message && <p className="muted">{run.message}</p>}
         <ErrorNote error={run.error} testId="run-error" />
-        <ErrorNote error={error} />
+        <ErrorNote error={error} testId="run-control-error" />
         <div className="row">
           {status === 'running' && (
-            <button type="button" onClick={() => control({ action: 'pause' })}>
+            <button type="button" onClick={() => void control({ action: 'pause' })}>
               Pause
             </button>
           )}
           {status === 'paused' && (
-            <button type="button" className="primary" onClick={() => control({ action: 'resume' })}>
+            <button type="button" className="primary" onClick={() => void control({ action: 'resume' })}>
               Resume
             </button>
           )}
@@ -228,7 +239,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
             </button>
           )}
           {active && status !== 'stopping' && (
-            <button type="button" className="danger" onClick={() => control({ action: 'stop' })}>
+            <button type="button" className="danger" onClick={() => void control({ action: 'stop' })}>
               Stop
             </button>
           )}
@@ -239,14 +250,14 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
               LR multiplier
               <input type="number" min={0.01} max={100} step={0.1} value={mult} onChange={(e) => setMult(Number(e.target.value))} />
             </label>
-            <button type="button" onClick={() => control({ action: 'lr-multiplier', value: mult })}>
+            <button type="button" onClick={() => void control({ action: 'lr-multiplier', value: mult })}>
               Apply
             </button>
             <label>
               Extra epochs
               <input type="number" min={1} max={100} step={1} value={extra} onChange={(e) => setExtra(Number(e.target.value))} />
             </label>
-            <button type="button" onClick={() => control({ action: 'extend', epochs: extra })}>
+            <button type="button" onClick={() => void control({ action: 'extend', epochs: extra })}>
               Extend
             </button>
           </div>

@@ -45,6 +45,10 @@ export interface StudioState {
   backend: BackendInfo | null;
   backendPreference: BackendPreference;
   engineError: ErrorInfo | null;
+  /** the engine worker stopped (crash, terminate): why, until the page reloads or the person dismisses it */
+  engineStopped: { reason: string; at: number } | null;
+  /** errors the engine reported that no request was waiting for, newest last */
+  engineNotices: { id: number; error: ErrorInfo }[];
 
   datasetId: string | null;
   preview: DatasetPreview | null;
@@ -63,6 +67,9 @@ export interface StudioState {
   setBackend(info: BackendInfo): void;
   setBackendPreference(p: BackendPreference): void;
   setEngineError(e: ErrorInfo | null): void;
+  setEngineStopped(s: { reason: string; at: number } | null): void;
+  addEngineNotice(e: ErrorInfo): void;
+  dismissEngineNotice(id: number): void;
   setDataset(id: string | null): void;
   setPreview(p: DatasetPreview | null, file: File | null): void;
   setMapping(m: ColumnMapping | null): void;
@@ -80,12 +87,16 @@ export function emptyRun(runId: string, status: RunStatus = 'queued'): LiveRun {
   return { runId, status, steps: [], evals: [], checkpoints: [], version: 0 };
 }
 
+let noticeSeq = 0;
+
 export const useStudio = create<StudioState>((set) => ({
   screen: 'data',
   theme: 'system',
   backend: null,
   backendPreference: 'auto',
   engineError: null,
+  engineStopped: null,
+  engineNotices: [],
   datasetId: null,
   preview: null,
   previewFile: null,
@@ -101,6 +112,10 @@ export const useStudio = create<StudioState>((set) => ({
   setBackend: (backend) => set({ backend, engineError: null }),
   setBackendPreference: (backendPreference) => set({ backendPreference }),
   setEngineError: (engineError) => set({ engineError }),
+  setEngineStopped: (engineStopped) => set({ engineStopped }),
+  // at most the last 5 notices, so a failing loop cannot fill the page
+  addEngineNotice: (error) => set((s) => ({ engineNotices: [...s.engineNotices, { id: ++noticeSeq, error }].slice(-5) })),
+  dismissEngineNotice: (id) => set((s) => ({ engineNotices: s.engineNotices.filter((n) => n.id !== id) })),
   setDataset: (datasetId) => set((s) => ({ datasetId, config: { ...s.config, datasetId: datasetId ?? '' } })),
   setPreview: (preview, previewFile) => set({ preview, previewFile, mapping: preview?.suggested ?? null }),
   setMapping: (mapping) => set({ mapping }),

@@ -45,6 +45,10 @@ function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
   return { id: m.id, step: m.step, epoch: m.epoch, reason: m.reason, best: m.best, bytes: 0, createdAt: m.createdAt, metric: evals.find((e) => e.step === m.step)?.macroF1 };
 }
 
+/** Posts an error that escaped work left running after its request was answered (a run, a sweep), tagged with that
+ *  request: the page shows it to whoever still awaits the request, or else as a notice. */
+const reportTo = (host: SessionHost, requestId: string) => (e: unknown) => host.post({ type: 'error', requestId, error: toErrorInfo(e) });
+
 /** Lets queued messages (pause, stop, predict) in between training steps. */
 const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
 
@@ -215,7 +219,7 @@ async function startRun(host: SessionHost, config: RunConfig, opts: { requestId?
 
 export async function start(host: SessionHost, cmd: Cmd<'train-start'>): Promise<void> {
   validateConfig(cmd.config); // a bad option answers the request, before any run exists
-  void startRun(host, cmd.config, { requestId: cmd.requestId });
+  void startRun(host, cmd.config, { requestId: cmd.requestId }).catch(reportTo(host, cmd.requestId));
 }
 
 /** The newest checkpoint of a run (the one a resume continues from). */
@@ -251,7 +255,7 @@ export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise
     return;
   }
   await patchMeta(db, cmd.runId, { error: undefined });
-  void drive(host, db, cmd.runId, meta.run, p, ckpt);
+  void drive(host, db, cmd.runId, meta.run, p, ckpt).catch(reportTo(host, cmd.requestId));
 }
 
 /** The estimated time of a run: a few steps timed on a model prepared for the purpose (then disposed). */
@@ -276,7 +280,7 @@ export async function crossValidate(host: SessionHost, cmd: Cmd<'cv-start'>): Pr
   host.post({ type: 'sweep-started', requestId: cmd.requestId, sweepId, runs: k });
   void (async () => {
     for (const c of configs) await startRun(host, c, { sweepId });
-  })();
+  })().catch(reportTo(host, cmd.requestId));
 }
 
 export async function sweep(host: SessionHost, cmd: Cmd<'sweep-start'>): Promise<void> {
@@ -285,32 +289,39 @@ export async function sweep(host: SessionHost, cmd: Cmd<'sweep-start'>): Promise
   host.post({ type: 'sweep-started', requestId: cmd.requestId, sweepId, runs: configs.length });
   void (async () => {
     for (const c of configs) await startRun(host, c, { sweepId });
-  })();
+  })().catch(reportTo(host, cmd.requestId));
 }
 
-export async function control(_host: SessionHost, cmd: Cmd<'run-control'>): Promise<void> {
+export async function control(host: SessionHost, cmd: Cmd<'run-control'>): Promise<void> {
   const live = liveRuns.get(cmd.runId);
   if (!live) throw new UserError('this run is not training in this tab', { option: 'run' }, 'resume it from its last checkpoint first');
   const c = cmd.control;
   switch (c.action) {
     case 'pause':
       live.controls.pause();
-      return;
+      break;
     case 'resume':
       live.controls.resume();
-      return;
+      break;
     case 'stop':
       live.abort.abort();
       live.controls.resume();
-      _host.post({ type: 'run-status', runId: cmd.runId, status: 'stopping' });
-      return;
+      host.post({ type: 'run-status', runId: cmd.runId, status: 'stopping' });
+      break;
     case 'lr-multiplier':
+      if (!Number.isFinite(c.value) || c.value < 0) {
+        throw new UserError(`the learning-rate multiplier must be a number ≥ 0 (got ${c.value})`, { option: 'LR multiplier' }, 'enter a value such as 0.5 or 2');
+      }
       live.controls.setLrMultiplier(c.value);
-      return;
+      break;
     case 'extend':
+      if (!Number.isInteger(c.epochs)) {
+        throw new UserError(`the epochs to add must be a whole number (got ${c.epochs})`, { option: 'Extra epochs' }, 'enter a whole number such as 1 or 2');
+      }
       live.controls.extendEpochs(c.epochs);
-      return;
+      break;
   }
+  host.post({ type: 'ok', requestId: cmd.requestId });
 }
 
 export async function readHistory(db: StudioDb, runId: string): Promise<RunHistory> {

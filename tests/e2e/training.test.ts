@@ -125,6 +125,8 @@ describe('a short full fine-tuning run', () => {
     const paused = await currentStep(page);
     await page.waitForTimeout(1500);
     expect(await currentStep(page)).toBe(paused);
+    // no time-left estimate while paused (it would count down while nothing happens)
+    expect(await page.getByTestId('run-eta').textContent()).toMatch(/^paused/);
     await page.screenshot({ path: `${shots()}/paused.png`, fullPage: true });
     await page.getByRole('button', { name: 'Resume' }).click();
     await waitStatus(/^running$/);

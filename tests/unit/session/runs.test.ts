@@ -20,6 +20,7 @@ import { setBundledSource } from '@/lib/session/models';
 import { dropWarm, useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
 import { startNodeWorker } from '@/cli/feature-pool';
+import { until } from './helpers';
 
 const require = createRequire(import.meta.url);
 let db: StudioDb;
@@ -27,18 +28,6 @@ const events: EngineEvent[] = [];
 const host: SessionHost = { post: (ev) => void events.push(ev) };
 let datasetId = '';
 
-function until<T>(find: () => T | undefined, ms = 120_000): Promise<T> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const v = find();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error('timed out waiting for an engine event'));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 const statusOf = (runId: string, re: RegExp) => () =>
   events.find((e): e is Extract<EngineEvent, { type: 'run-status' }> => e.type === 'run-status' && e.runId === runId && re.test(e.status));
 const stepsOf = (runId: string, from = 0) =>
@@ -140,7 +129,7 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     await runs.start(host, { type: 'train-start', requestId: 't2', config });
     const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't2'))).runId;
     await until(() => (stepsOf(id).some((s) => s >= 12) ? true : undefined)); // past the first epoch's checkpoint (9 steps)
-    await runs.control(host, { type: 'run-control', runId: id, control: { action: 'stop' } });
+    await runs.control(host, { type: 'run-control', requestId: 'stop', runId: id, control: { action: 'stop' } });
     await until(statusOf(id, /^stopped$/));
     const last = await runs.lastCheckpoint(db, id);
     expect(last).not.toBeNull();
@@ -161,7 +150,7 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     await runs.start(host, { type: 'train-start', requestId: 't3', config });
     const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't3'))).runId;
     await until(() => (stepsOf(id).some((s) => s >= 11) ? true : undefined));
-    await runs.control(host, { type: 'run-control', runId: id, control: { action: 'stop' } });
+    await runs.control(host, { type: 'run-control', requestId: 'stop', runId: id, control: { action: 'stop' } });
     await until(statusOf(id, /^stopped$/));
     expect((await runs.lastCheckpoint(db, id))?.fingerprint?.train.rows).toBe(36);
     const split = await getSetting<SplitSettings>(db, `split:${datasetId}`, { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false });
