@@ -1,7 +1,18 @@
 // Lint: typescript-eslint's recommended rules, plus the architecture rule that lib/ (the engine) stays free of
-// React, Next and the UI so it runs the same in Node and in the worker.
+// React, Next and the UI so it runs the same in Node and in the worker; and the rule that only lib/backend's seam
+// (fast-paths.ts) and init.ts import the wasm kernels.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const ENGINE_PATTERNS = [
+  {
+    group: ['react', 'react-dom', 'react/*', 'next', 'next/*', 'zustand', 'recharts'],
+    message: 'lib/ is the engine: no React/Next/UI imports.',
+  },
+  { group: ['**/components/**', '**/app/**', '**/workers/**'], message: 'lib/ must not import from the app, components or workers.' },
+];
+// Backend fast paths go through one seam: lib/backend/fast-paths.ts answers "is there one for this backend?".
+const WASM_KERNELS = { group: ['**/wasm-kernels', '**/wasm-kernels.ts'], message: 'ask lib/backend/fast-paths.ts, not wasm-kernels.ts.' };
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.next/', '.next-*/', 'public/', 'test-results/', 'next-env.d.ts'] },
@@ -17,13 +28,18 @@ export default tseslint.config(
   {
     files: ['lib/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['react', 'react-dom', 'react/*', 'next', 'next/*', 'zustand', 'recharts'], message: 'lib/ is the engine: no React/Next/UI imports.' },
-          { group: ['**/components/**', '**/app/**', '**/workers/**'], message: 'lib/ must not import from the app, components or workers.' },
-        ],
-      }],
+      'no-restricted-imports': ['error', { patterns: [...ENGINE_PATTERNS, WASM_KERNELS] }],
       'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'sessionStorage'],
     },
+  },
+  {
+    // the seam and the backend's initialisation are the only importers of the wasm kernels
+    files: ['lib/backend/fast-paths.ts', 'lib/backend/init.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ENGINE_PATTERNS }] },
+  },
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['lib/**', 'tests/unit/backend/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [WASM_KERNELS] }] },
   },
 );

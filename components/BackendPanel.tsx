@@ -6,6 +6,8 @@ import { engine } from './engine-client';
 import { useStudio } from './state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { BACKENDS, type BackendPreference } from '@/lib/backend/select';
+import { describeKernels } from '@/lib/backend/kernel-status';
+import type { BackendInfo } from '@/lib/backend/init';
 import { describeError, type ErrorInfo } from '@/lib/errors';
 
 const WASM_PATH = '/tfjs-wasm/';
@@ -55,11 +57,23 @@ export function BackendBadge() {
         <span className="backend-reason muted small" data-testid="backend-reason">
           {backend.reason}
           {backend.backend === 'wasm' && ` · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`}
-          {backend.backend === 'wasm' && (backend.fastKernels ? ' · engine matmul kernels' : " · tfjs's stock kernels")}
+          {backend.backend === 'wasm' && ` · ${kernelsShort(backend)}`}
         </span>
       )}
     </div>
   );
+}
+
+/** The badge's word on the wasm kernels: the engine's (all, or how many) or tfjs's stock ones. */
+function kernelsShort(b: BackendInfo): string {
+  const k = b.kernels;
+  if (!k?.installed.length) return "tfjs's stock kernels";
+  return k.skipped.length ? `engine kernels: ${k.installed.length} of ${k.total} (see Settings)` : 'engine matmul kernels';
+}
+
+/** Settings' line on the wasm kernels: how many of the engine's are installed, the self-test's time, what failed. */
+function kernelsLine(b: BackendInfo): string {
+  return b.kernels ? describeKernels(b.kernels) : "engine kernels: off (tfjs's stock kernels)";
 }
 
 export function BackendPanel() {
@@ -108,6 +122,11 @@ export function BackendPanel() {
         <p className="muted small">
           Cross-origin isolated: {backend.crossOriginIsolated ? 'yes (wasm threads available)' : 'no (wasm runs single-threaded)'}
           {backend.adapter && ` · GPU adapter: ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${backend.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`}
+        </p>
+      )}
+      {backend?.backend === 'wasm' && (
+        <p className="muted small" data-testid="backend-kernels">
+          {kernelsLine(backend)}
         </p>
       )}
       {engineError && (

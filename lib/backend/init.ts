@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount, setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { installWasmKernels } from './wasm-kernels';
+import type { KernelStatus } from './kernel-status';
+import { installWasmKernels, uninstallWasmKernels, wasmKernelStatus } from './wasm-kernels';
 import { planBackends, type BackendName, type BackendPreference, type EnvironmentProbe, type GpuAdapterFacts } from './select';
 
 export interface BackendInfo {
@@ -14,8 +15,11 @@ export interface BackendInfo {
   adapter: GpuAdapterFacts | null;
   crossOriginIsolated: boolean;
   threads: number;
-  /** true when the engine's own wasm kernels (BatchMatMul on XNNPACK for every case, row-copy GatherV2) are in use */
+  /** true when any of the engine's own wasm kernels (lib/backend/wasm-kernels.ts) is in use */
   fastKernels: boolean;
+  /** on wasm with the engine kernels asked for: which are installed and, for each one left out, why (its
+   *  self-test failed, or a tfjs internal it uses is missing); null otherwise */
+  kernels: KernelStatus | null;
 }
 
 interface GpuLike {
@@ -58,8 +62,8 @@ export interface InitOptions {
   preference?: BackendPreference;
   /** URL prefix (browser) where the tfjs-backend-wasm .wasm files are served. Node finds them itself. */
   wasmPath?: string;
-  /** On wasm, use the engine's BatchMatMul/GatherV2 kernels (lib/backend/wasm-kernels.ts). Default true; false keeps
-   *  tfjs's stock kernels (benchmarks compare the two). */
+  /** On wasm, use the engine's own kernels (lib/backend/wasm-kernels.ts), each after its self-test. Default true;
+   *  false keeps (or puts back) tfjs's stock kernels (benchmarks compare the two). */
   fastWasmKernels?: boolean;
   /** false: the single-threaded wasm build even where threads are available (a feature-pool thread is itself one of
    *  the parallel threads; the threaded build would start its own pool of workers). Default true. */
@@ -88,9 +92,10 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
       const v = (await check.data())[0];
       check.dispose();
       if (v !== 3) throw new Error(`backend self-check computed 1+2=${v}`);
-      const fastKernels = backend === 'wasm' && opts.fastWasmKernels !== false && installWasmKernels();
+      const kernels = backend === 'wasm' ? wasmKernels(opts.fastWasmKernels !== false) : null;
       return {
-        fastKernels,
+        fastKernels: Boolean(kernels?.installed.length),
+        kernels,
         backend,
         reason: plan.reasons[backend] ?? '',
         failed,
@@ -103,6 +108,13 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
     }
   }
   throw new Error(`No TF.js backend could start: ${failed.map((f) => `${f.backend}: ${f.error}`).join('; ')}`);
+}
+
+/** Installs the engine's wasm kernels (once; a later call reports the same status), or puts the stock ones back. */
+function wasmKernels(wanted: boolean): KernelStatus | null {
+  if (wanted) return installWasmKernels();
+  if (wasmKernelStatus()) uninstallWasmKernels();
+  return null;
 }
 
 /** XNNPACK's actual pool size, read from the wasm module after initialisation. */

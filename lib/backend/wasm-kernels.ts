@@ -1,6 +1,6 @@
 // Faster wasm-backend kernels for the ops that dominate a training step after the matmuls themselves.
 //
-// BatchMatMul: // tfjs-backend-wasm 4.22 hands a matmul to XNNPACK's fully-connected operator only when both operands have batch
+// BatchMatMul: tfjs-backend-wasm 4.22 hands a matmul to XNNPACK's fully-connected operator only when both operands have batch
 // size 1 and neither transpose flag is set; every other case (attention's [batch·heads, T, d] products, and every
 // gradient of a matmul, which tfjs-core expresses with transpose flags) runs a scalar triple loop 10–40× slower.
 // This kernel keeps XNNPACK for all of them: a transposed operand is materialised once with the backend's own
@@ -25,58 +25,47 @@
 // copy, ~10 ms to take one [2048, 128] third of a fused query/key/value product; SplitV is three such slices. Here
 // the block is copied inside wasm memory, one contiguous run per innermost row (0.3 ms).
 //
-// It relies on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
-// `_BatchMatMul`), pinned by package.json to 4.22.0; `installWasmMatMul` checks they exist and leaves the stock
-// kernel in place otherwise.
+// InPlaceAdamStep / InPlaceWeightAverage: the optimizer step and the weight average element by element on the wasm
+// heap, in place (lib/train/optimizer.ts and ema.ts ask for them through lib/backend/fast-paths.ts).
+//
+// They rely on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
+// `_BatchMatMul`, the heap), pinned by package.json to 4.22.0. `installWasmKernels` checks each internal a kernel uses
+// and runs the kernel's self-test (lib/backend/wasm-checks.ts) before installing it; a kernel that fails either is
+// left out, the stock kernel (or the plain tensor ops) stays, and the status says why. Nothing outside lib/backend
+// imports this file: the engine asks lib/backend/fast-paths.ts.
 import * as tf from '@tensorflow/tfjs';
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { ENGINE_KERNELS, type EngineKernel, type KernelStatus } from './kernel-status';
+import {
+  missingInternals, Scratch, testAdamStep, testAverage, testBatchMatMul, testGatherV2, testLayerNorm, testLayerNormGrad, testScatterNd,
+  testSlice, testSplitV, testSum, testTranspose,
+  type AdamStepConstants, type AdamStepFn, type AverageFn, type Internal, type KernelArgs, type KernelFn, type WasmBackend,
+} from './wasm-checks';
 
-interface WasmModule {
-  _BatchMatMul: (aId: number, aShape: number, aLen: number, bId: number, bShape: number, bLen: number, tA: number, tB: number, outId: number) => void;
-  _malloc: (bytes: number) => number;
-  _free: (ptr: number) => void;
-  HEAP32: Int32Array;
-  HEAPU8: Uint8Array;
-  tfjs: { registerTensor: (id: number, size: number, offset: number) => void; disposeData: (id: number) => void };
-}
-interface TensorData {
-  id: number;
-  memoryOffset: number;
-}
-interface WasmBackend {
-  wasm: WasmModule;
-  dataIdNextNumber: number;
-  dataIdMap: { get(dataId: unknown): TensorData };
-  readSync(dataId: unknown): tf.TypedArray;
-  refCount(dataId: unknown): number;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: unknown): boolean;
-}
+export type { AdamStepConstants, AdamStepFn, AverageFn };
 
-type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
-
-let stock: KernelFn | null = null;
-let stockGather: KernelFn | null = null;
-let transposeKernel: KernelFn | null = null;
-let stockScatter: KernelFn | null = null;
-let stockSlice: KernelFn | null = null;
+/** The stock tfjs kernels as registered before the engine's (the engine's fall back to them outside their cases). */
+const stockKernels = new Map<string, tf.KernelConfig>();
+const stockFn = (name: string) => stockKernels.get(name)!.kernelFunc as unknown as KernelFn;
+/** the engine kernels in use */
+const installed = new Set<EngineKernel>();
 
 function materialiseTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   const rank = x.shape.length;
   const perm = [...Array(rank).keys()];
   [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-  return transposeFast({ inputs: { x }, backend, attrs: { perm } });
+  const transpose = installed.has('Transpose') ? transposeFast : stockFn('Transpose');
+  return transpose({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
 }
-
-let stockSum: KernelFn | null = null;
 
 /** Sum over the first axis of a 2-D float32 matrix (a bias gradient: dy summed over tokens) as one pass over its rows;
  *  the stock kernel transposes the whole matrix first. Every other reduction by the stock kernel. */
-function sumRows(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function sumRows(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const x = args.inputs.x as tf.TensorInfo;
   const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
   const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + x.shape.length : a));
-  if (x.shape.length !== 2 || axes.length !== 1 || axes[0] !== 0 || x.dtype !== 'float32') return stockSum!(args) as tf.TensorInfo;
+  if (x.shape.length !== 2 || axes.length !== 1 || axes[0] !== 0 || x.dtype !== 'float32') return stockFn('Sum')(args) as tf.TensorInfo;
   const [r, c] = x.shape;
   const out = backend.makeOutput(keepDims ? [1, c] : [c], 'float32');
   const [src, dst] = heapViews(backend, x, out);
@@ -88,11 +77,11 @@ function sumRows(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?
 
 /** Transpose: a 2-D float32 matrix (a weight gradient's [tokens, features] operand) in 32 × 32 tiles here, every
  *  other case by the stock kernel (2.3 ms for [2048, 128] in its generic strided loop). */
-function transposeFast(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function transposeFast(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const x = args.inputs.x as tf.TensorInfo;
   const perm = (args.attrs as { perm: number[] }).perm;
-  if (x.shape.length !== 2 || perm[0] !== 1 || x.dtype !== 'float32') return transposeKernel!(args) as tf.TensorInfo;
+  if (x.shape.length !== 2 || perm[0] !== 1 || x.dtype !== 'float32') return stockFn('Transpose')(args) as tf.TensorInfo;
   const [r, c] = x.shape;
   const out = backend.makeOutput([c, r], 'float32');
   const [src, dst] = heapViews(backend, x, out);
@@ -156,15 +145,15 @@ function sliceOnHeap(backend: WasmBackend, x: tf.TensorInfo, begin: number[], sz
 
 const fourByte = (t: tf.TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';
 
-function slice(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function slice(args: KernelArgs): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
-  if (!fourByte(x) || x.shape.length === 0) return stockSlice!(args) as tf.TensorInfo;
+  if (!fourByte(x) || x.shape.length === 0) return stockFn('Slice')(args) as tf.TensorInfo;
   const { begin, size: sz } = args.attrs as { begin: number | number[]; size: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sz);
   return sliceOnHeap(args.backend as WasmBackend, x, b, s);
 }
 
-function splitV(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
+function splitV(args: KernelArgs): tf.TensorInfo[] {
   const x = args.inputs.x as tf.TensorInfo;
   const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
   const ax = tf.util.parseAxisParam(axis, x.shape)[0];
@@ -173,24 +162,26 @@ function splitV(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return sizes.map((s) => {
     const sz = [...x.shape];
     sz[ax] = s;
-    const part = fourByte(x) ? sliceOnHeap(args.backend as WasmBackend, x, begin, sz) : (stockSlice!({ inputs: { x }, backend: args.backend, attrs: { begin: [...begin], size: sz } }) as tf.TensorInfo);
+    const part = fourByte(x)
+      ? sliceOnHeap(args.backend as WasmBackend, x, begin, sz)
+      : (stockFn('Slice')({ inputs: { x }, backend: args.backend, attrs: { begin: [...begin], size: sz } }) as tf.TensorInfo);
     begin[ax] += s;
     return part;
   });
 }
 
-function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   let a = args.inputs.a as tf.TensorInfo;
   let b = args.inputs.b as tf.TensorInfo;
   const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock!(args) as tf.TensorInfo;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return stockFn('BatchMatMul')(args) as tf.TensorInfo;
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const batchA = size(outerA);
   const batchB = size(outerB);
   // Broadcasting other than "same outer dims" or "one side has none" stays with the stock kernel.
-  if (!(sameDims(outerA, outerB) || batchA === 1 || batchB === 1)) return stock!(args) as tf.TensorInfo;
+  if (!(sameDims(outerA, outerB) || batchA === 1 || batchB === 1)) return stockFn('BatchMatMul')(args) as tf.TensorInfo;
   const temps: tf.TensorInfo[] = [];
   if (transposeA) temps.push((a = materialiseTranspose(a, backend)));
   if (transposeB) temps.push((b = materialiseTranspose(b, backend)));
@@ -240,13 +231,14 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   return out;
 }
 
-function gatherV2(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function gatherV2(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const x = args.inputs.x as tf.TensorInfo;
   const indices = args.inputs.indices as tf.TensorInfo;
   const { axis, batchDims } = (args.attrs ?? {}) as { axis: number; batchDims: number };
   const parsedAxis = axis < 0 ? axis + x.shape.length : axis;
-  if (parsedAxis !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length < 1) return stockGather!(args) as tf.TensorInfo;
+  const rowCopy = parsedAxis === 0 && (batchDims ?? 0) === 0 && (x.dtype === 'float32' || x.dtype === 'int32') && x.shape.length >= 1;
+  if (!rowCopy) return stockFn('GatherV2')(args) as tf.TensorInfo;
   const ids = backend.readSync(indices.dataId);
   checkRows(ids, x.shape[0], 'GatherV2');
   const rowBytes = size(x.shape.slice(1)) * 4;
@@ -258,14 +250,15 @@ function gatherV2(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs
   return out;
 }
 
-function scatterNd(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function scatterNd(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const indices = args.inputs.indices as tf.TensorInfo;
   const updates = args.inputs.updates as tf.TensorInfo;
   const { shape } = (args.attrs ?? {}) as { shape: number[] };
   const n = indices.shape[0];
   const row = size(shape.slice(1));
-  if (indices.shape.length !== 2 || indices.shape[1] !== 1 || updates.dtype !== 'float32' || updates.shape[0] !== n || size(updates.shape) !== n * row) return stockScatter!(args) as tf.TensorInfo;
+  const rowScatter = indices.shape.length === 2 && indices.shape[1] === 1 && updates.dtype === 'float32' && updates.shape[0] === n;
+  if (!rowScatter || size(updates.shape) !== n * row) return stockFn('ScatterNd')(args) as tf.TensorInfo;
   const ids = backend.readSync(indices.dataId);
   checkRows(ids, shape[0], 'ScatterNd');
   const out = backend.makeOutput(shape, 'float32');
@@ -284,7 +277,7 @@ export const LAYER_NORM_GRAD_KERNEL = 'FinetuneLayerNormGrad';
 
 
 /** x [N, H], gamma [H], beta [H] -> y [N, H], mean [N], rstd [N] (1/sqrt(var + eps), the biased variance) */
-function layerNorm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
+function layerNorm(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x, gamma, beta } = args.inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
   const eps = (args.attrs as { eps: number }).eps;
@@ -311,7 +304,7 @@ function layerNorm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 }
 
 /** dy, x [N, H], gamma [H], mean, rstd [N] -> dx [N, H], dgamma [H], dbeta [H] */
-function layerNormGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
+function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { dy, x, gamma, mean, rstd } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'rstd', tf.TensorInfo>;
   const [n, h] = x.shape;
@@ -346,57 +339,218 @@ function layerNormGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }
   return [dx, dgamma, dbeta];
 }
 
-/** Replaces the wasm backend's BatchMatMul, GatherV2, ScatterNd, Sum, Transpose, Slice and SplitV kernels with the ones above and adds the
- *  LayerNorm ones. Returns false (and changes nothing) when the backend's internals are not what these kernels
- *  expect. Idempotent. */
-export function installWasmKernels(): boolean {
-  if (stock) return true;
-  const config = tf.getKernel('BatchMatMul', 'wasm');
-  const gather = tf.getKernel('GatherV2', 'wasm');
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  const scatter = tf.getKernel('ScatterNd', 'wasm');
-  const sliceK = tf.getKernel('Slice', 'wasm');
-  const splitK = tf.getKernel('SplitV', 'wasm');
-  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
-  const wasm = backend?.wasm;
-  if (!config || !transpose || !gather || !scatter || !sliceK || !splitK || !backend || !wasm || typeof wasm._BatchMatMul !== 'function' || typeof wasm.tfjs?.registerTensor !== 'function' || typeof backend.dataIdNextNumber !== 'number' || !backend.dataIdMap) return false;
-  stock = config.kernelFunc as unknown as KernelFn;
-  transposeKernel = transpose.kernelFunc as unknown as KernelFn;
-  const sum = tf.getKernel('Sum', 'wasm')!;
-  stockSum = sum.kernelFunc as unknown as KernelFn;
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel({ ...sum, kernelFunc: sumRows as unknown as tf.KernelFunc });
-  tf.unregisterKernel('Transpose', 'wasm');
-  tf.registerKernel({ ...transpose, kernelFunc: transposeFast as unknown as tf.KernelFunc });
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...config, kernelFunc: batchMatMul as unknown as tf.KernelFunc });
-  stockGather = gather.kernelFunc as unknown as KernelFn;
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({ ...gather, kernelFunc: gatherV2 as unknown as tf.KernelFunc });
-  stockScatter = scatter.kernelFunc as unknown as KernelFn;
-  tf.unregisterKernel('ScatterNd', 'wasm');
-  tf.registerKernel({ ...scatter, kernelFunc: scatterNd as unknown as tf.KernelFunc });
-  stockSlice = sliceK.kernelFunc as unknown as KernelFn;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({ ...sliceK, kernelFunc: slice as unknown as tf.KernelFunc });
-  tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({ ...splitK, kernelFunc: splitV as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: LAYER_NORM_KERNEL, backendName: 'wasm', kernelFunc: layerNorm as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: LAYER_NORM_GRAD_KERNEL, backendName: 'wasm', kernelFunc: layerNormGrad as unknown as tf.KernelFunc });
-  return true;
-}
-
 /**
  * A Float32Array over a float32 tensor's memory on the wasm heap, or null where that is not available or (with
- * `owned`, for updating it in place, as the fused optimizer step does) not safe: another backend, the engine kernels
- * not installed (the stock BatchMatMul caches a packed copy of each weight tensor and would go on using the old
+ * `owned`, for updating it in place, as the fused optimizer step does) not safe: another backend, the engine's
+ * BatchMatMul not installed (the stock one caches a packed copy of each weight tensor and would go on using the old
  * values), another dtype, or memory shared with another live tensor (e.g. a reshape of it). The view is valid until
  * the next allocation on the heap.
  */
 export function heapF32(t: tf.Tensor, opts: { owned: boolean }): Float32Array | null {
-  if (!stock || t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
+  if (!installed.has('BatchMatMul') || t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
   const backend = tf.backend() as unknown as WasmBackend;
   if (opts.owned && backend.refCount(t.dataId) !== 1) return null;
   const off = backend.dataIdMap.get(t.dataId).memoryOffset;
   return new Float32Array(backend.wasm.HEAPU8.buffer, off, t.size);
 }
+
+/**
+ * One Adam/AdamW step element by element in one pass over the parameter, its moments and its gradient, writing in
+ * place on the wasm heap (lib/train/optimizer.ts has the same update as tensor ops). Returns false (nothing done)
+ * where in-place is not possible (see heapF32). Each element is computed in double precision and stored as float32
+ * (the op path rounds every intermediate to float32, so the two differ by float32 rounding only); rounding each
+ * intermediate with Math.fround made this loop 3.6× slower, and bert's 3.9 M-entry word-embedding table is updated
+ * every step.
+ */
+function adamStepInPlace(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, c: AdamStepConstants): boolean {
+  const owned = { owned: true };
+  if (!heapF32(p, owned) || !heapF32(m, owned) || !heapF32(v, owned) || g.dtype !== 'float32' || g.size !== p.size) return false;
+  // views last: no heap allocation happens between taking them and the end of the loop
+  const gv = heapF32(g, { owned: false }) ?? (g.dataSync() as Float32Array);
+  const pv = heapF32(p, owned)!;
+  const mv = heapF32(m, owned)!;
+  const vv = heapF32(v, owned)!;
+  const { beta1, beta2, epsilon, stepSize, gradScale, l2, decay } = c;
+  const a1 = 1 - beta1;
+  const a2 = 1 - beta2;
+  const invSqrtBc2 = 1 / c.sqrtBc2;
+  const n = pv.length;
+  for (let i = 0; i < n; i++) {
+    const pi = pv[i];
+    const gi = gv[i] * gradScale + pi * l2;
+    const mi = mv[i] * beta1 + gi * a1;
+    const vi = vv[i] * beta2 + gi * gi * a2;
+    mv[i] = mi;
+    vv[i] = vi;
+    pv[i] = pi * decay - (mi / (Math.sqrt(vi) * invSqrtBc2 + epsilon)) * stepSize;
+  }
+  return true;
+}
+
+/** avg = d·avg + (1 − d)·p in place on the wasm heap, in double precision per element; false where not possible. */
+function averageInPlace(avg: tf.Tensor, p: tf.Tensor, d: number): boolean {
+  if (!heapF32(avg, { owned: true }) || !heapF32(p, { owned: false })) return false;
+  const av = heapF32(avg, { owned: true })!;
+  const pv = heapF32(p, { owned: false })!;
+  const e = 1 - d;
+  for (let i = 0; i < av.length; i++) av[i] = av[i] * d + pv[i] * e;
+  return true;
+}
+
+// ---- installation: internals checked, each kernel self-tested, only those that pass installed ----
+
+const HEAP: Internal[] = [
+  'wasm.HEAPU8', 'backend.dataIdMap', 'backend.makeOutput', 'backend.readSync', 'backend.disposeData', 'tensor memory layout',
+];
+
+interface KernelSpec<F> {
+  kernel: EngineKernel;
+  impl: F;
+  /** tfjs-backend-wasm internals and tfjs-core helpers the kernel uses */
+  internals: Internal[];
+  /** stock kernels it replaces or falls back to (they must be registered on wasm) */
+  stock: string[];
+  /** engine kernels that must be installed first */
+  after?: EngineKernel[];
+  /** null when the kernel agrees with its reference, else what went wrong */
+  test(impl: F, scratch: Scratch): string | null;
+  install(impl: F): void;
+}
+
+/** Replaces a stock kernel with the engine's (same config otherwise). */
+const replace = (name: string) => (impl: KernelFn) => {
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...stockKernels.get(name)!, kernelFunc: impl as unknown as tf.KernelFunc });
+};
+/** Adds a kernel that tfjs does not have. */
+const add = (name: string) => (impl: KernelFn) =>
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: impl as unknown as tf.KernelFunc });
+type Test = KernelSpec<KernelFn>['test'];
+const stockSpec = (kernel: EngineKernel, impl: KernelFn, internals: Internal[], test: Test, stock: string[] = [kernel]) =>
+  ({ kernel, impl, internals, stock, test, install: replace(kernel) }) as KernelSpec<KernelFn>;
+const addSpec = (kernel: EngineKernel, impl: KernelFn, test: Test, after?: EngineKernel[]) =>
+  ({ kernel, impl, internals: HEAP, stock: [], after, test, install: add(kernel) }) as KernelSpec<KernelFn>;
+
+/** In the order they are tested and installed: a kernel comes after those it uses. */
+const SPECS = (): KernelSpec<unknown>[] => [
+  stockSpec('Transpose', transposeFast, HEAP, testTranspose),
+  stockSpec('Sum', sumRows, HEAP, testSum),
+  stockSpec('Slice', slice, [...HEAP, 'tf.slice_util.parseSliceParams'], testSlice),
+  stockSpec('SplitV', splitV, [...HEAP, 'tf.util.parseAxisParam', 'tf.backend_util.prepareSplitSize'], testSplitV, ['SplitV', 'Slice']),
+  stockSpec('GatherV2', gatherV2, HEAP, testGatherV2),
+  stockSpec('ScatterNd', scatterNd, HEAP, testScatterNd),
+  stockSpec('BatchMatMul', batchMatMul, [
+    ...HEAP, 'wasm.HEAP32', 'wasm._malloc', 'wasm._free', 'wasm._BatchMatMul', 'wasm.tfjs.registerTensor', 'wasm.tfjs.disposeData',
+    'backend.dataIdNextNumber',
+  ], testBatchMatMul, ['BatchMatMul', 'Transpose']),
+  addSpec(LAYER_NORM_GRAD_KERNEL, layerNormGrad, testLayerNormGrad),
+  addSpec(LAYER_NORM_KERNEL, layerNorm, testLayerNorm, [LAYER_NORM_GRAD_KERNEL]), // the fused op needs both directions
+  // in place is safe only where no stale packed copy of a weight can be used (see heapF32)
+  { kernel: 'InPlaceAdamStep', impl: adamStepInPlace, internals: [...HEAP, 'backend.refCount'], stock: [], after: ['BatchMatMul'],
+    test: (f: AdamStepFn) => testAdamStep(f), install: (f: AdamStepFn) => (inPlace.adam = f) },
+  { kernel: 'InPlaceWeightAverage', impl: averageInPlace, internals: [...HEAP, 'backend.refCount'], stock: [], after: ['BatchMatMul'],
+    test: (f: AverageFn) => testAverage(f), install: (f: AverageFn) => (inPlace.average = f) },
+] as KernelSpec<unknown>[];
+
+const inPlace: { adam: AdamStepFn | null; average: AverageFn | null } = { adam: null, average: null };
+let status: KernelStatus | null = null;
+
+export interface InstallOptions {
+  /** Test hook: implementations to self-test (and install if they pass) instead of the engine's own. */
+  replace?: Partial<Record<EngineKernel, KernelFn | AdamStepFn | AverageFn>>;
+  /** Test hook: internals (names from wasm-checks.ts INTERNALS) to treat as missing. */
+  hide?: string[];
+}
+
+/**
+ * Checks the internals each engine kernel uses, runs each one's self-test (lib/backend/wasm-checks.ts), and installs
+ * on the wasm backend those that pass: BatchMatMul, GatherV2, ScatterNd, Sum, Transpose, Slice and SplitV replace the
+ * stock kernels, the LayerNorm ones are added, and the in-place optimizer step and weight average become available
+ * (wasmInPlace). Every other kernel stays stock; the status says which and why. Needs the wasm backend to be the
+ * active one. Idempotent: a second call returns the first call's status (uninstallWasmKernels to start over).
+ */
+export function installWasmKernels(opts: InstallOptions = {}): KernelStatus {
+  if (status) return status;
+  if (installed.size) uninstallWasmKernels(); // a call that threw half-way: start from the stock kernels
+  const t0 = performance.now();
+  const skipped: KernelStatus['skipped'] = [];
+  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
+  const notRunning = !backend || tf.getBackend() !== 'wasm';
+  const specs = SPECS();
+  stockKernels.clear();
+  for (const name of new Set(specs.flatMap((s) => s.stock))) {
+    const k = tf.getKernel(name, 'wasm'); // every one before any is replaced
+    if (k) stockKernels.set(name, k);
+  }
+  for (const spec of specs) {
+    const impl = opts.replace?.[spec.kernel] ?? spec.impl;
+    const why = notRunning ? 'the wasm backend is not the active backend' : whyNot(spec, impl, backend, opts.hide);
+    if (why) skipped.push({ kernel: spec.kernel, reason: why });
+    else {
+      try {
+        spec.install(impl);
+        installed.add(spec.kernel);
+      } catch (e) {
+        const [stockKernel, now] = [stockKernels.get(spec.kernel), tf.getKernel(spec.kernel, 'wasm')];
+        if (stockKernel && now?.kernelFunc !== stockKernel.kernelFunc) {
+          if (now) tf.unregisterKernel(spec.kernel, 'wasm');
+          tf.registerKernel(stockKernel); // the stock kernel stays
+        }
+        skipped.push({ kernel: spec.kernel, reason: `registering it failed: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+  }
+  skipped.sort((a, b) => ENGINE_KERNELS.indexOf(a.kernel) - ENGINE_KERNELS.indexOf(b.kernel));
+  status = {
+    installed: ENGINE_KERNELS.filter((k) => installed.has(k)),
+    skipped,
+    total: ENGINE_KERNELS.length,
+    selfTestMs: performance.now() - t0,
+  };
+  return status;
+}
+
+/** Why a kernel cannot be installed (null: it can): a missing internal or stock kernel, a prerequisite not
+ *  installed, or its self-test. */
+function whyNot(spec: KernelSpec<unknown>, impl: unknown, backend: WasmBackend, hide?: string[]): string | null {
+  const missing = missingInternals(backend, spec.internals, hide);
+  if (missing.length) return `tfjs-backend-wasm ${version_wasm}: ${missing.join(', ')} missing or changed`;
+  const noStock = spec.stock.filter((k) => !stockKernels.has(k));
+  if (noStock.length) return `tfjs has no wasm ${noStock.join(', ')} kernel`;
+  const before = (spec.after ?? []).filter((k) => !installed.has(k));
+  if (before.length) return `needs ${before.join(', ')}, which is not installed`;
+  const scratch = new Scratch(backend, stockFn);
+  try {
+    const failed = spec.test(impl, scratch);
+    if (failed) return `self-test: ${failed}`;
+  } catch (e) {
+    return `self-test threw: ${e instanceof Error ? e.message : String(e)}`;
+  } finally {
+    scratch.dispose();
+  }
+  return null;
+}
+
+/** Puts every stock kernel back and forgets the status (benchmarks and tests compare the two). */
+export function uninstallWasmKernels(): void {
+  for (const k of installed) {
+    if (stockKernels.has(k)) {
+      tf.unregisterKernel(k, 'wasm');
+      tf.registerKernel(stockKernels.get(k)!);
+    } else if (k === LAYER_NORM_KERNEL || k === LAYER_NORM_GRAD_KERNEL) tf.unregisterKernel(k, 'wasm');
+  }
+  installed.clear();
+  inPlace.adam = inPlace.average = null;
+  status = null;
+}
+
+/** What installWasmKernels did, or null before it ran (or after uninstallWasmKernels). */
+export function wasmKernelStatus(): KernelStatus | null {
+  return status;
+}
+
+/** The in-place optimizer step and weight average where installed (and wasm is the active backend), else null. */
+export function wasmInPlace(): { adam: AdamStepFn | null; average: AverageFn | null } {
+  return tf.getBackend() === 'wasm' ? inPlace : NONE;
+}
+const NONE = { adam: null, average: null };

@@ -1,6 +1,6 @@
 // Building blocks shared by the architectures. Linear weights keep PyTorch's [out, in] layout, so x·Wᵀ.
 import * as tf from '@tensorflow/tfjs';
-import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '@/lib/backend/wasm-kernels';
+import { fusedLayerNorm } from '@/lib/backend/fast-paths';
 import { dropoutMask } from '@/lib/rng';
 
 /** The mask `dropout` multiplies by (mulberry32, one pass; see lib/rng.ts). */
@@ -162,35 +162,15 @@ export function layerNorm(ctx: LayerContext, prefix: string, x: tf.Tensor, eps: 
 }
 
 /** (x − mean) / sqrt(var + eps) · gamma + beta over the last axis (biased variance, as PyTorch and TF): one fused
- *  kernel each way where the backend has one (wasm: lib/backend/wasm-kernels.ts), else tensor ops. */
+ *  kernel each way where the backend has one (lib/backend/fast-paths.ts), else tensor ops. */
 export function layerNormOp(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
-  if (x.dtype === 'float32' && tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) {
+  const fused = x.dtype === 'float32' ? fusedLayerNorm() : null;
+  if (fused) {
     const h = x.shape[x.rank - 1];
-    return layerNormFused(x.reshape([-1, h]), gamma, beta, eps).reshape(x.shape);
+    return fused(x.reshape([-1, h]), gamma, beta, eps).reshape(x.shape);
   }
   const { mean, variance } = tf.moments(x, -1, true);
   return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
-}
-
-function layerNormFused(x2: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
-  return LAYER_NORM_OPS(eps)(x2, gamma, beta);
-}
-/** One custom-gradient op per epsilon (models use one or two), built on first use. */
-const layerNormOps = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
-function LAYER_NORM_OPS(eps: number) {
-  let op = layerNormOps.get(eps);
-  if (!op) {
-    op = tf.customGrad(((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
-      const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      save([x, gamma, mean, rstd]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x: s[0], gamma: s[1], mean: s[2], rstd: s[3] }) as tf.Tensor[],
-      };
-    }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-    layerNormOps.set(eps, op);
-  }
-  return op;
 }
 
 /** GELU with the exact erf form, as Hugging Face's "gelu". */

@@ -5,7 +5,7 @@
 // the average, which is smoother than any single step's weights. The average travels in checkpoints (`Checkpoint.ema`)
 // so a resumed run continues it exactly.
 import * as tf from '@tensorflow/tfjs';
-import { heapF32 } from '@/lib/backend/wasm-kernels';
+import { inPlaceAverage } from '@/lib/backend/fast-paths';
 import type { TensorData } from '@/lib/store/types';
 import { readVariables } from './state';
 
@@ -27,7 +27,8 @@ export class WeightAverage {
   update(step: number): void {
     const d = emaDecayAt(this.decay, step);
     const rest: string[] = [];
-    for (const [name, p] of this.params) if (!fusedUpdate(this.avg.get(name)!, p, d)) rest.push(name);
+    const inPlace = inPlaceAverage(); // wasm: one pass per parameter on the heap, in double precision per element
+    for (const [name, p] of this.params) if (!inPlace?.(this.avg.get(name)!, p, d)) rest.push(name);
     if (!rest.length) return;
     tf.tidy(() => {
       for (const name of rest) {
@@ -67,14 +68,4 @@ export class WeightAverage {
     for (const a of this.avg.values()) a.dispose();
     this.avg.clear();
   }
-}
-
-/** avg = d·avg + (1 − d)·p in place on the wasm heap, in double precision per element; false where not possible. */
-function fusedUpdate(avg: tf.Variable, p: tf.Variable, d: number): boolean {
-  if (!heapF32(avg, { owned: true }) || !heapF32(p, { owned: false })) return false;
-  const av = heapF32(avg, { owned: true })!;
-  const pv = heapF32(p, { owned: false })!;
-  const e = 1 - d;
-  for (let i = 0; i < av.length; i++) av[i] = av[i] * d + pv[i] * e;
-  return true;
 }

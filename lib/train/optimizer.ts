@@ -2,7 +2,7 @@
 // directly (p -= lr·wd·p) before the Adam step; Adam adds wd·p to the gradient (L2). Biases and LayerNorm weights are
 // never decayed, decided by name. State (moments, step) round-trips through plain Float32Arrays for checkpoints.
 import * as tf from '@tensorflow/tfjs';
-import { heapF32 } from '@/lib/backend/wasm-kernels';
+import { inPlaceAdamStep } from '@/lib/backend/fast-paths';
 import type { OptimizerState, TensorData } from '@/lib/store/types';
 import type { OptimizerKind } from './config';
 
@@ -14,8 +14,9 @@ export interface OptimizerOptions {
   beta1: number;
   beta2: number;
   epsilon: number;
-  /** On the wasm backend, update each parameter and its moments in place in one pass (default true); false always
-   *  uses tensor ops (about 14 kernel calls per parameter). Both compute the same update. */
+  /** Where the backend has an in-place step (wasm: lib/backend/fast-paths.ts), update each parameter and its moments
+   *  in place in one pass (default true); false always uses tensor ops (about 14 kernel calls per parameter). Both
+   *  compute the same update. */
   fused?: boolean;
   /** per-parameter learning-rate multipliers by name (default 1), e.g. a larger rate for a freshly initialised head */
   lrScales?: Record<string, number>;
@@ -62,14 +63,15 @@ export class AdamOptimizer {
     const sqrtBc2 = Math.sqrt(bc2);
     const lrOf = (name: string) => lr * (this.opts.lrScales?.[name] ?? 1);
     const rest: string[] = [];
+    const inPlace = this.opts.fused !== false ? inPlaceAdamStep() : null;
     for (const [name, p] of this.params) {
       const g = grads[name];
       if (!g) continue;
       const wd = this.decayed.has(name) ? weightDecay : 0;
       const lrP = lrOf(name);
       const done =
-        this.opts.fused !== false &&
-        fusedAdamStep(p, this.m.get(name)!, this.v.get(name)!, g, {
+        inPlace !== null &&
+        inPlace(p, this.m.get(name)!, this.v.get(name)!, g, {
           beta1, beta2, epsilon, stepSize: lrP / bc1, sqrtBc2, gradScale,
           l2: kind === 'adam' ? wd : 0,
           decay: kind === 'adamw' ? 1 - lrP * wd : 1,
@@ -126,49 +128,4 @@ export class AdamOptimizer {
     this.m.clear();
     this.v.clear();
   }
-}
-
-interface StepConstants {
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  stepSize: number;
-  sqrtBc2: number;
-  gradScale: number;
-  /** Adam's L2 term added to the gradient (0 for AdamW) */
-  l2: number;
-  /** AdamW's decoupled decay factor 1 - lr·wd (1 for Adam) */
-  decay: number;
-}
-
-/**
- * The same update as the tensor-op path, element by element in one pass over the parameter, its moments and its
- * gradient, writing in place on the wasm heap. Returns false (nothing done) where in-place is not possible (see
- * ownedHeapF32). Each element is computed in double precision and stored as float32 (the op path rounds every
- * intermediate to float32, so the two differ by float32 rounding only); rounding each intermediate with
- * Math.fround made this loop 3.6× slower, and bert's 3.9 M-entry word-embedding table is updated every step.
- */
-function fusedAdamStep(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, c: StepConstants): boolean {
-  const owned = { owned: true };
-  if (!heapF32(p, owned) || !heapF32(m, owned) || !heapF32(v, owned) || g.dtype !== 'float32' || g.size !== p.size) return false;
-  // views last: no heap allocation happens between taking them and the end of the loop
-  const gv = heapF32(g, { owned: false }) ?? (g.dataSync() as Float32Array);
-  const pv = heapF32(p, owned)!;
-  const mv = heapF32(m, owned)!;
-  const vv = heapF32(v, owned)!;
-  const { beta1, beta2, epsilon, stepSize, gradScale, l2, decay } = c;
-  const a1 = 1 - beta1;
-  const a2 = 1 - beta2;
-  const invSqrtBc2 = 1 / c.sqrtBc2;
-  const n = pv.length;
-  for (let i = 0; i < n; i++) {
-    const pi = pv[i];
-    const gi = gv[i] * gradScale + pi * l2;
-    const mi = mv[i] * beta1 + gi * a1;
-    const vi = vv[i] * beta2 + gi * gi * a2;
-    mv[i] = mi;
-    vv[i] = vi;
-    pv[i] = pi * decay - (mi / (Math.sqrt(vi) * invSqrtBc2 + epsilon)) * stepSize;
-  }
-  return true;
 }

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
-import { heapF32 } from '@/lib/backend/wasm-kernels';
+import { heapView } from '@/lib/backend/fast-paths';
 
 beforeAll(useWasm);
 
@@ -93,7 +93,7 @@ describe('wasm BatchMatMul on XNNPACK for every case', () => {
     const w = tf.tidy(() => tf.variable(tf.tensor2d([1, 0, 0, 1], [2, 2])));
     const before = tf.matMul(x, w);
     expect(Array.from(before.dataSync())).toEqual([1, 2, 3, 4]);
-    const view = heapF32(w, { owned: true });
+    const view = heapView(w, { owned: true });
     expect(view).not.toBeNull();
     view!.set([2, 0, 0, 2]); // what the fused optimizer step does
     const after = tf.matMul(x, w);

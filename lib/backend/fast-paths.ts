@@ -1,0 +1,63 @@
+// The one seam between the engine (models, optimizer, weight average) and a backend's fast paths. Callers ask "is
+// there an in-place Adam step / heap view / fused LayerNorm for the backend in use?" and get the implementation, or
+// null: then they use the plain TF.js ops, which compute the same values on every backend. Today only the wasm
+// backend has fast paths (lib/backend/wasm-kernels.ts, installed by lib/backend/init.ts after each one's self-test);
+// nothing else imports wasm-kernels.ts (eslint enforces it).
+import * as tf from '@tensorflow/tfjs';
+import {
+  heapF32, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, wasmInPlace, type AdamStepConstants, type AdamStepFn, type AverageFn,
+} from './wasm-kernels';
+
+export type { AdamStepConstants, AdamStepFn, AverageFn };
+
+/**
+ * A Float32Array over a float32 tensor's memory, or null where the backend has none or (with `owned`, for updating it
+ * in place) it is not safe: see heapF32 in wasm-kernels.ts. Valid until the next allocation on the backend.
+ */
+export function heapView(t: tf.Tensor, opts: { owned: boolean }): Float32Array | null {
+  return heapF32(t, opts);
+}
+
+/** The in-place Adam/AdamW step for the backend in use (it updates parameter and moments in one pass), or null. */
+export function inPlaceAdamStep(): AdamStepFn | null {
+  return wasmInPlace().adam;
+}
+
+/** The in-place weight-average update (avg = d·avg + (1 − d)·p) for the backend in use, or null. */
+export function inPlaceAverage(): AverageFn | null {
+  return wasmInPlace().average;
+}
+
+/** LayerNorm of x [N, H] over its last axis with gamma, beta [H], with a gradient. */
+export type LayerNormFn = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number) => tf.Tensor;
+
+/** LayerNorm as one fused kernel each way (forward, backward) where the backend in use has both, else null. */
+export function fusedLayerNorm(): LayerNormFn | null {
+  const backend = tf.getBackend();
+  return tf.getKernel(LAYER_NORM_KERNEL, backend) && tf.getKernel(LAYER_NORM_GRAD_KERNEL, backend) ? layerNormFused : null;
+}
+
+function layerNormFused(x2: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  return layerNormOp(eps)(x2, gamma, beta);
+}
+
+type CustomGradBody = Parameters<typeof tf.customGrad>[0];
+/** One custom-gradient op per epsilon (models use one or two), built on first use. */
+const layerNormOps = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+function layerNormOp(eps: number) {
+  let op = layerNormOps.get(eps);
+  if (!op) {
+    op = tf.customGrad(((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+      const attrs = { eps } as unknown as tf.NamedAttrMap;
+      const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, attrs) as tf.Tensor[];
+      save([x, gamma, mean, rstd]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
+          tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x: s[0], gamma: s[1], mean: s[2], rstd: s[3] }) as tf.Tensor[],
+      };
+    }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    layerNormOps.set(eps, op);
+  }
+  return op;
+}
