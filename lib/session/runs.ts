@@ -284,7 +284,9 @@ export async function crossValidate(host: SessionHost, cmd: Cmd<'cv-start'>): Pr
 }
 
 export async function sweep(host: SessionHost, cmd: Cmd<'sweep-start'>): Promise<void> {
-  const configs = expandSweep(validateConfig(cmd.base), cmd.spec);
+  const base = validateConfig(cmd.base);
+  // a blank name (the presets' automatic one) becomes "Sweep · <mode> · <model>"; each run adds its settings
+  const configs = expandSweep({ ...base, name: base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Sweep') }, cmd.spec);
   const sweepId = newId('sweep');
   host.post({ type: 'sweep-started', requestId: cmd.requestId, sweepId, runs: configs.length });
   void (async () => {

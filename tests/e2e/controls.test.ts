@@ -100,6 +100,9 @@ describe('sweeps', () => {
       rowsBefore + 2,
       { timeout: 240_000 },
     );
+    // every run has a readable name, the sweep's ones with their settings
+    const names = await table.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(names.filter((n) => /^Sweep · head only · USE-Lite · sweep \d: lr /.test(n))).toHaveLength(2);
     const f1 = async () => (await table.locator('tbody tr td:nth-child(6)').allTextContents()).map((t) => parseFloat(t));
     await page.getByRole('button', { name: 'Sort by Validation macro-F1' }).click();
     const desc = await f1();
