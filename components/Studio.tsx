@@ -14,6 +14,7 @@ import { RunsScreen } from './screens/RunsScreen';
 import { EvaluateScreen } from './screens/EvaluateScreen';
 import { PlaygroundScreen } from './screens/PlaygroundScreen';
 import { ExportScreen } from './screens/ExportScreen';
+import { useWorkingContext } from './state/working-context';
 
 const ALL: ScreenId[] = [...SCREENS.map((s) => s.id), 'settings'];
 
@@ -98,6 +99,7 @@ export function Studio() {
   useEngineStart();
   useHashScreen();
   useTheme();
+  useWorkingContext();
   useEffect(() => startBridge(), []);
   const screen = useStudio((s) => s.screen);
   const setScreen = useStudio((s) => s.setScreen);

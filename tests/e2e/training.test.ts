@@ -164,6 +164,24 @@ describe('a short full fine-tuning run', () => {
     await page.screenshot({ path: `${shots()}/stopped.png`, fullPage: true });
   });
 
+  it('a reload forgets nothing: on the Train screen the dataset, model and form are back and Start training works with no other click', async () => {
+    const { page } = rec;
+    await goTo(page, 'Train');
+    await page.getByRole('radio', { name: /Quick/ }).click();
+    await page.getByLabel('Epochs', { exact: true }).fill('1');
+    await page.reload();
+    await waitForBackend(page);
+    await page.getByRole('heading', { level: 2, name: /^Train/ }).waitFor();
+    expect(await page.getByLabel('Epochs', { exact: true }).inputValue()).toBe('1');
+    expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('head');
+    const start = page.getByRole('button', { name: 'Start training' });
+    await page.waitForFunction(() => !(document.querySelector('button.primary.big') as HTMLButtonElement | null)?.disabled, undefined, { timeout: 120_000 });
+    await start.click();
+    await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
+    await waitStatus(/^(done|failed)$/, 240_000);
+    expect(await runStatus(page), (await page.getByTestId('run-error').textContent().catch(() => null)) ?? '').toBe('done');
+  });
+
   it('logged no page errors and requested only its own origin', () => {
     expect(rec.pageErrors).toEqual([]);
     const foreign = rec.requests.filter((u) => !u.startsWith(baseURL) && !u.startsWith('data:') && !u.startsWith('blob:'));
