@@ -2,6 +2,7 @@
 // The studio shell: header with the backend badge and theme switch, the eight screens in guided order (free to jump),
 // and the current screen. The URL hash names the screen, so reload keeps your place.
 import { useEffect, type ReactNode } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { BackendBadge, BackendPanel, useEngineStart } from './BackendPanel';
 import { EngineBanner } from './EngineBanner';
 import { startBridge } from './engine-bridge';
@@ -60,7 +61,9 @@ function useDoneSteps(): Set<ScreenId> {
     const st = s.currentRunId ? s.runs[s.currentRunId]?.status : undefined;
     return st === 'done' || st === 'stopped';
   });
-  const done = new Set<ScreenId>();
+  // the screens that show results count as done once looked at, when there is a run to look at
+  const visited = useStudio(useShallow((s) => (s.currentRunId ? s.visited.filter((v) => ['runs', 'evaluate', 'playground', 'export'].includes(v)) : [])));
+  const done = new Set<ScreenId>(visited);
   if (hasData) done.add('data');
   if (hasModel) done.add('model');
   if (hasRun) done.add('train');

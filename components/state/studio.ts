@@ -41,6 +41,8 @@ export interface Task {
 
 export interface StudioState {
   screen: ScreenId;
+  /** the screens after Run that the person has opened (the sidebar marks them as visited) */
+  visited: ScreenId[];
   theme: 'system' | 'light' | 'dark';
   backend: BackendInfo | null;
   backendPreference: BackendPreference;
@@ -91,6 +93,7 @@ let noticeSeq = 0;
 
 export const useStudio = create<StudioState>((set) => ({
   screen: 'data',
+  visited: [],
   theme: 'system',
   backend: null,
   backendPreference: 'auto',
@@ -107,7 +110,7 @@ export const useStudio = create<StudioState>((set) => ({
   runs: {},
   currentRunId: null,
 
-  setScreen: (screen) => set({ screen }),
+  setScreen: (screen) => set((s) => ({ screen, visited: s.visited.includes(screen) ? s.visited : [...s.visited, screen] })),
   setTheme: (theme) => set({ theme }),
   setBackend: (backend) => set({ backend, engineError: null }),
   setBackendPreference: (backendPreference) => set({ backendPreference }),

@@ -122,6 +122,9 @@ describe('full flow on the sample data', () => {
     expect(await table.locator('tbody tr').count()).toBe(2);
     for (const box of await table.getByRole('checkbox').all()) await box.check();
     await page.getByTestId('compare').waitFor();
+    // every screen looked at after a run is marked in the sidebar
+    const nav = page.getByRole('navigation', { name: 'Studio steps' });
+    for (const title of ['Runs', 'Evaluate', 'Playground', 'Export']) expect(await nav.getByRole('button', { name: `${title} (done)` }).count(), title).toBe(1);
     await check('runs');
   });
 
