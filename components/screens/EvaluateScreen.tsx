@@ -22,6 +22,7 @@ export function EvaluateScreen() {
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [baseline, setBaseline] = useState(true);
+  const headOnly = run?.config.mode === 'head';
 
   const evaluate = async () => {
     if (!run) return;
@@ -29,7 +30,7 @@ export function EvaluateScreen() {
     setTask({ label: 'Evaluating', done: 0, total: 0 });
     try {
       const e = engine();
-      const ev = await e.request({ type: 'evaluate', requestId: e.nextId('eval'), runId: run.id, split: 'test', baseline }, 'evaluation', (p) =>
+      const ev = await e.request({ type: 'evaluate', requestId: e.nextId('eval'), runId: run.id, split: 'test', baseline: baseline && !headOnly }, 'evaluation', (p) =>
         setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
       );
       setResult(ev.result);
@@ -45,14 +46,26 @@ export function EvaluateScreen() {
     <div className="stack">
       <RunPicker />
       {run && (
-        <div className="row">
-          <button type="button" className="primary" onClick={() => void evaluate()} disabled={!!task}>
-            Evaluate on the test split
-          </button>
-          <label className="check">
-            <input type="checkbox" checked={baseline} onChange={(e) => setBaseline(e.target.checked)} /> Also score the head-only baseline
-          </label>
-        </div>
+        <>
+          <p className="small" data-testid="evaluate-explain">
+            Scores this model on the dataset&apos;s test split, which no run trains or selects on: the test metrics, a confusion matrix (or per-label /
+            regression tables) and the examples it gets wrong, to review and fix labels. It is one forward pass over the test rows: seconds for hundreds
+            of rows, a minute or two for several thousand on a laptop.
+            {headOnly
+              ? ' This run trained only a head on the frozen encoder, so it is itself the head-only baseline that fine-tuning is measured against.'
+              : ' With the baseline, a head-only model on the frozen pre-trained encoder is trained first (the Quick preset, about a minute), so you can see what fine-tuning gained.'}
+          </p>
+          <div className="row">
+            <button type="button" className="primary" onClick={() => void evaluate()} disabled={!!task}>
+              Evaluate on the test split
+            </button>
+            {!headOnly && (
+              <label className="check">
+                <input type="checkbox" checked={baseline} onChange={(e) => setBaseline(e.target.checked)} /> Also score the head-only baseline
+              </label>
+            )}
+          </div>
+        </>
       )}
       {task && <ProgressBar task={task} />}
       <ErrorNote error={error} testId="evaluate-error" />

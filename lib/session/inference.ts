@@ -235,9 +235,8 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');
     result.baseline = await baseline(db, meta.run, model.labels, examples);
-  } else if (cmd.baseline) {
-    result.baseline = await baselineScores(model, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5);
   }
+  // a head-only run is itself the baseline: no row that repeats its numbers
   progress(3, 3);
   // kept with the run: the Export zip carries it (evaluation.json, and the scores in run.json)
   await setSetting(db, evaluationKey(cmd.runId, cmd.split), result);

@@ -53,7 +53,9 @@ async function trainQuick(page: Page): Promise<void> {
 
 async function evaluate(page: Page): Promise<void> {
   await goTo(page, 'Evaluate');
-  await page.getByLabel('Also score the head-only baseline').uncheck();
+  // these runs train the head only: the screen says the run is the baseline and offers no baseline to add
+  expect(await page.getByTestId('evaluate-explain').textContent()).toMatch(/it is itself the head-only baseline/);
+  expect(await page.getByLabel('Also score the head-only baseline').count()).toBe(0);
   await page.getByRole('button', { name: 'Evaluate on the test split' }).click();
   await page.getByTestId('test-metrics').waitFor({ timeout: 120_000 });
 }
