@@ -56,7 +56,8 @@ export function BackendBadge() {
       {backend && (
         <span className="backend-reason muted small" data-testid="backend-reason">
           {backend.reason}
-          {backend.backend === 'wasm' && ` · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`}
+          {backend.backend === 'wasm' && ` · matrix products on ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per worker`}
+          {typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 1 && ` · ${navigator.hardwareConcurrency} cores: head-only encoding runs a worker on each`}
           {backend.backend === 'wasm' && ` · ${kernelsShort(backend)}`}
         </span>
       )}
@@ -96,9 +97,12 @@ export function BackendPanel() {
     setBusy(true);
     try {
       const e = engine();
+      const t0 = performance.now();
       const ev = await e.request({ type: 'matmul', requestId: e.nextId('mm'), a: A, b: B, m: 2, k: 3, n: 2 }, 'matmul-result');
+      const ms = Math.max(1, Math.round(performance.now() - t0));
       const ok = ev.values.every((v, i) => Math.abs(v - EXPECTED[i]) < 1e-3);
-      setCheck({ ok, text: `${ev.backend}: [${ev.values.join(', ')}] ${ok ? 'correct' : `expected [${EXPECTED.join(', ')}]`}` });
+      const got = `[${ev.values.join(', ')}]`;
+      setCheck({ ok, text: `${ev.backend}: a 2×3 · 3×2 matrix product on the engine gave ${got}, ${ok ? 'as expected' : `expected [${EXPECTED.join(', ')}]`} (${ms} ms round trip)` });
     } catch (err) {
       setCheck({ ok: false, text: describeError(err as ErrorInfo) });
     } finally {
