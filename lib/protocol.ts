@@ -92,6 +92,8 @@ export type Command =
   | { type: 'dataset-report'; requestId: string; datasetId: string; maxLength: number }
   /** times a few steps of this run on a fresh copy of its model and scales them to the whole run */
   | { type: 'run-estimate'; requestId: string; config: RunConfig }
+  /** label fixes from Evaluate: a new dataset version with these rows relabelled or left out (the original stays) */
+  | { type: 'dataset-fix'; requestId: string; datasetId: string; fixes: { row: number; label?: string; drop?: boolean }[] }
   /** what the presets' recipes need to know about the training split (rows, labels, token lengths) */
   | { type: 'recipe-facts'; requestId: string; datasetId: string }
   | { type: 'dataset-clean'; requestId: string; datasetId: string; actions: string[]; apply: boolean }
@@ -127,6 +129,7 @@ export type EngineEvent =
   | { type: 'dataset-preview-result'; requestId: string; preview: DatasetPreview }
   | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
   | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }
+  | { type: 'dataset-fixed'; requestId: string; datasetId: string; name: string; relabelled: number; dropped: number }
   | { type: 'recipe-facts-result'; requestId: string; facts: RecipeFacts; folds: number }
   | { type: 'run-estimate-result'; requestId: string; estimate: RunEstimate }
   | { type: 'dataset-training-data-result'; requestId: string; summary: TrainingDataSummary }

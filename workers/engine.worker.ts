@@ -59,6 +59,8 @@ async function handle(cmd: Command): Promise<void> {
       return data.importDataset(host, cmd);
     case 'dataset-report':
       return data.report(host, cmd);
+    case 'dataset-fix':
+      return data.fix(host, cmd);
     case 'recipe-facts':
       return data.recipeFacts(host, cmd);
     case 'dataset-clean':

@@ -14,7 +14,8 @@ import { MultilabelView } from '../evaluate/MultilabelView';
 import { RegressionView } from '../evaluate/RegressionView';
 import { ScoreTable } from '../evaluate/ScoreTable';
 import { MetricsTable } from '../evaluate/MetricsTable';
-import { ExamplesPanel } from '../evaluate/ExamplesPanel';
+import { LabelFixes } from '../evaluate/LabelFixes';
+import type { RunRecord } from '@/lib/session/types';
 
 export function EvaluateScreen() {
   const { run } = usePickedRun();
@@ -69,7 +70,7 @@ export function EvaluateScreen() {
       )}
       {task && <ProgressBar task={task} />}
       <ErrorNote error={error} testId="evaluate-error" />
-      {shown?.task === 'classification' && <EvaluationView r={shown} />}
+      {shown?.task === 'classification' && run && <EvaluationView r={shown} run={run} />}
       {shown?.task === 'multilabel' && <MultilabelView r={shown} />}
       {shown?.task === 'regression' && <RegressionView r={shown} />}
       {shown && <NextStep to="playground" />}
@@ -77,7 +78,7 @@ export function EvaluateScreen() {
   );
 }
 
-function EvaluationView({ r }: { r: EvaluationResult }) {
+function EvaluationView({ r, run }: { r: EvaluationResult; run: RunRecord }) {
   const [normalised, setNormalised] = useState(false);
   return (
     <>
@@ -98,15 +99,7 @@ function EvaluationView({ r }: { r: EvaluationResult }) {
 
       <ScoreTable id="pc-h" title="Per class" regionLabel="Per-class scores" testId="per-class" rows={r.perClass} />
 
-      <ExamplesPanel
-        id="mis-h"
-        title={`Misclassified examples (${r.misclassified.length})`}
-        testId="misclassified"
-        columns={['True', 'Predicted', 'Confidence']}
-        rows={r.misclassified}
-        cells={(m) => [m.trueLabel, m.predicted, pct(m.confidence)]}
-        labelFilter={{ name: 'True label', labels: r.labels, matches: (m, l) => m.trueLabel === l }}
-      />
+      <LabelFixes r={r} run={run} />
     </>
   );
 }

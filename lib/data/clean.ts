@@ -10,7 +10,11 @@ export type CleanAction =
   | { type: 'drop-conflicts'; mode: 'drop-all' | 'keep-majority' }
   | { type: 'drop-empty' }
   | { type: 'drop-unlabeled' }
-  | { type: 'trim' };
+  | { type: 'trim' }
+  /** fixes from Evaluate: these file rows get this (single) label */
+  | { type: 'relabel'; rows: number[]; label: string }
+  /** fixes from Evaluate: these file rows are left out */
+  | { type: 'drop-rows'; rows: number[] };
 
 export interface CleanResult {
   records: DataRecord[];
@@ -25,6 +29,8 @@ export function describeAction(a: CleanAction): string {
     case 'drop-empty': return 'Drop rows with empty text';
     case 'drop-unlabeled': return 'Drop rows without a label';
     case 'trim': return 'Trim whitespace at both ends of texts';
+    case 'relabel': return `Relabel ${a.rows.length} row${a.rows.length === 1 ? '' : 's'} as "${a.label}"`;
+    case 'drop-rows': return `Drop ${a.rows.length} row${a.rows.length === 1 ? '' : 's'} marked on Evaluate`;
   }
 }
 
@@ -84,6 +90,21 @@ export function applyClean(records: DataRecord[], action: CleanAction): CleanRes
     }
     case 'drop-unlabeled': {
       const out = records.filter((r) => r.label !== null);
+      return { records: out, removed: records.length - out.length, modified: 0 };
+    }
+    case 'relabel': {
+      const rows = new Set(action.rows);
+      let modified = 0;
+      const out = records.map((r) => {
+        if (!rows.has(r.row) || r.label === action.label) return r;
+        modified++;
+        return { ...r, label: action.label };
+      });
+      return { records: out, removed: 0, modified };
+    }
+    case 'drop-rows': {
+      const rows = new Set(action.rows);
+      const out = records.filter((r) => !rows.has(r.row));
       return { records: out, removed: records.length - out.length, modified: 0 };
     }
     case 'trim': {

@@ -14,7 +14,7 @@ export interface BuildOptions {
 }
 
 export function toExample(r: DataRecord): Example {
-  const e: Example = { text: r.text, label: r.label as Example['label'] };
+  const e: Example = { row: r.row, text: r.text, label: r.label as Example['label'] };
   if (r.textPair !== undefined) e.textPair = r.textPair;
   if (r.words) {
     e.words = r.words;

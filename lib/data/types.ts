@@ -2,6 +2,8 @@
 
 /** One labeled example after column mapping. */
 export interface Example {
+  /** the row of the file it came from (to fix its label in a new dataset version) */
+  row?: number;
   text: string;
   textPair?: string;
   /** classification: a label name; multilabel: names; regression: a number */

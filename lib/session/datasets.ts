@@ -175,6 +175,29 @@ export async function clean(host: SessionHost, cmd: Cmd<'dataset-clean'>): Promi
   host.post({ type: 'dataset-clean-result', requestId: cmd.requestId, changes, datasetId });
 }
 
+/** Fixes marked on Evaluate as a new version of the dataset (relabelled rows, dropped rows); the original stays. */
+export async function fix(host: SessionHost, cmd: Cmd<'dataset-fix'>): Promise<void> {
+  const db = sessionDb();
+  if (!cmd.fixes.length) throw new UserError('no fixes to save', { option: 'fixes' }, 'mark an example as "label is wrong" or "drop" first');
+  const { labels } = await loadRecords(db, cmd.datasetId);
+  const byLabel = new Map<string, number[]>();
+  const dropped: number[] = [];
+  for (const f of cmd.fixes) {
+    if (f.drop) dropped.push(f.row);
+    else if (f.label !== undefined) {
+      if (!labels.includes(f.label)) throw new UserError(`"${f.label}" is not a label of this dataset`, { option: 'label', row: f.row }, `choose one of ${labels.slice(0, 10).join(', ')}`);
+      byLabel.set(f.label, [...(byLabel.get(f.label) ?? []), f.row]);
+    }
+  }
+  const actions: CleanAction[] = [...[...byLabel].map(([label, rows]) => ({ type: 'relabel' as const, rows, label })), ...(dropped.length ? [{ type: 'drop-rows' as const, rows: dropped }] : [])];
+  const parent = await getDataset(db, cmd.datasetId);
+  const relabelled = cmd.fixes.length - dropped.length;
+  const name = `${parent.name} (${[relabelled ? `${relabelled} label fix${relabelled === 1 ? '' : 'es'}` : '', dropped.length ? `${dropped.length} dropped` : ''].filter(Boolean).join(', ')})`;
+  const v = await deriveVersion(db, cmd.datasetId, actions, name);
+  await setSetting(db, `split:${v.id}`, await splitSettingsOf(db, cmd.datasetId));
+  host.post({ type: 'dataset-fixed', requestId: cmd.requestId, datasetId: v.id, name, relabelled, dropped: dropped.length });
+}
+
 export async function remove(host: SessionHost, cmd: Cmd<'dataset-delete'>): Promise<void> {
   await deleteDataset(sessionDb(), cmd.datasetId);
   host.post({ type: 'ok', requestId: cmd.requestId });

@@ -208,7 +208,7 @@ async function report(model: TaskModel, runId: string, split: 'test' | 'validati
     misclassified: examples
       .map((e, i) => ({ e, i }))
       .filter(({ i }) => yPred[i] !== yTrue[i])
-      .map(({ e, i }) => ({ text: e.text, pair: e.textPair, trueLabel: model.labels[yTrue[i]], predicted: model.labels[yPred[i]], confidence: probs[i][yPred[i]] }))
+      .map(({ e, i }) => ({ row: e.row, text: e.text, pair: e.textPair, trueLabel: model.labels[yTrue[i]], predicted: model.labels[yPred[i]], confidence: probs[i][yPred[i]] }))
       .sort((a, b) => b.confidence - a.confidence),
   };
 }

@@ -134,6 +134,8 @@ export interface PerClass {
 }
 
 export interface Misclassified {
+  /** the dataset row, for fixing its label */
+  row?: number;
   text: string;
   pair?: string;
   trueLabel: string;
