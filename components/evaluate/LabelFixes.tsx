@@ -4,7 +4,8 @@
 // stays, as cleaning does), and retraining with the same settings on the fixed data as a new run beside the old one.
 import { useState } from 'react';
 import { engine } from '../engine-client';
-import { emptyRun, useStudio } from '../state/studio';
+import { useStudio } from '../state/studio';
+import { startRunAndShow } from '../start-run';
 import { ErrorNote, pct, toErrorInfoUI } from '../ui';
 import { ExamplesPanel } from './ExamplesPanel';
 import type { ErrorInfo } from '@/lib/errors';
@@ -17,7 +18,7 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
   const [saved, setSaved] = useState<{ datasetId: string; name: string } | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
-  const { setDataset, setCurrentRun, setScreen, loadRun } = useStudio.getState();
+  const { setDataset } = useStudio.getState();
 
   const choose = (m: Misclassified, value: string) => {
     if (m.row === undefined) return;
@@ -50,12 +51,7 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
     setBusy(true);
     setError(null);
     try {
-      const e = engine();
-      const config = { ...run.config, datasetId: saved.datasetId, name: `${run.name} · fixed data` };
-      const ev = await e.request({ type: 'train-start', requestId: e.nextId('train'), config }, 'run-started');
-      loadRun(emptyRun(ev.runId, 'preparing'));
-      setCurrentRun(ev.runId);
-      setScreen('run');
+      await startRunAndShow({ ...run.config, datasetId: saved.datasetId, name: `${run.name} · fixed data` });
     } catch (err) {
       setError(toErrorInfoUI(err));
     } finally {

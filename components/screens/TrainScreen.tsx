@@ -3,7 +3,8 @@
 // the equivalent command line, and Start.
 import { useEffect, useState, type ReactNode } from 'react';
 import { engine } from '../engine-client';
-import { emptyRun, useStudio } from '../state/studio';
+import { useStudio } from '../state/studio';
+import { startRunAndShow } from '../start-run';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { formatDuration } from '@/lib/run/duration';
@@ -12,7 +13,7 @@ import type { ErrorInfo } from '@/lib/errors';
 import { FIELDS, MODE_HELP, PRESETS, autoRunName, cliCommand, fieldHelp, presetConfig, validateConfig, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
 
 export function TrainScreen() {
-  const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen, setCurrentRun, loadRun } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun, loadRun: s.loadRun })));
+  const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen })));
   const datasets = useDatasets();
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
@@ -56,12 +57,7 @@ export function TrainScreen() {
     setError(null);
     setBusy(true);
     try {
-      const c = validateConfig({ ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model });
-      const e = engine();
-      const ev = await e.request({ type: 'train-start', requestId: e.nextId('train'), config: c }, 'run-started');
-      loadRun(emptyRun(ev.runId, 'preparing'));
-      setCurrentRun(ev.runId);
-      setScreen('run');
+      await startRunAndShow(validateConfig({ ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model }));
     } catch (err) {
       setError(toErrorInfoUI(err));
     } finally {

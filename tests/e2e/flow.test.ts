@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { artifactsDir, launch, openPage, type Recorded } from './browser';
-import { axeViolations, goTo, importCsv, loadBundledModel, runStatus, sampleSubset, waitForBackend } from './studio';
+import { artifactsDir, type Recorded } from './browser';
+import { axeViolations, goTo, importCsv, loadBundledModel, openStudio, runStatus, sampleSubset } from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -34,10 +34,7 @@ async function probabilitiesFor(text: string): Promise<{ label: string; probs: s
 }
 
 beforeAll(async () => {
-  browser = await launch();
-  rec = await openPage(browser);
-  await rec.page.goto(baseURL);
-  await waitForBackend(rec.page);
+  ({ browser, rec } = await openStudio(baseURL));
 });
 afterAll(async () => {
   await browser?.close();

@@ -3,8 +3,8 @@
 // same settings on the fixed data, beside the first run.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { artifactsDir, launch, openPage, type Recorded } from './browser';
-import { goTo, importCsv, loadBundledModel, runStatus, waitForBackend } from './studio';
+import { artifactsDir, type Recorded } from './browser';
+import { goTo, importCsv, loadBundledModel, openStudio, runStatus } from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -16,10 +16,7 @@ const coin = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 < 0
 const csv = Buffer.from('text,label\n' + Array.from({ length: 200 }, (_, i) => `"note number ${i} about item ${(i * 37) % 101}",${coin()}`).join('\n') + '\n');
 
 beforeAll(async () => {
-  browser = await launch();
-  rec = await openPage(browser);
-  await rec.page.goto(baseURL);
-  await waitForBackend(rec.page);
+  ({ browser, rec } = await openStudio(baseURL));
 });
 afterAll(async () => {
   await browser?.close();

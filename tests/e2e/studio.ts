@@ -2,7 +2,8 @@
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync } from 'node:fs';
 import Papa from 'papaparse';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openPage, type Recorded } from './browser';
 
 export const SCREEN_TITLES = ['Data', 'Model', 'Train', 'Run', 'Runs', 'Evaluate', 'Playground', 'Export'];
 
@@ -60,4 +61,24 @@ export async function runStatus(page: Page): Promise<string> {
 export async function currentStep(page: Page): Promise<number> {
   const t = (await page.getByTestId('run-step').textContent()) ?? '';
   return Number(/Step ([\d,]+)/.exec(t)?.[1]?.replace(/,/g, '') ?? NaN);
+}
+
+/** Chromium with a fresh recorded page on the studio, its engine started. */
+export async function openStudio(baseURL: string, opts?: Parameters<typeof openPage>[1]): Promise<{ browser: Browser; rec: Recorded }> {
+  const browser = await launch();
+  const rec = await openPage(browser, opts);
+  await rec.page.goto(baseURL);
+  await waitForBackend(rec.page);
+  return { browser, rec };
+}
+
+/** On the Train screen: a short full fine-tuning run (Balanced, 3 epochs of up to 32 tokens, batch 16), started. */
+export async function startShortFullRun(page: Page): Promise<void> {
+  await goTo(page, 'Train');
+  await page.getByRole('radio', { name: /Balanced/ }).click();
+  if ((await page.getByLabel('Fine-tuning mode').inputValue()) !== 'full') throw new Error('the Balanced preset should fine-tune the whole encoder');
+  await page.getByLabel('Epochs', { exact: true }).fill('3');
+  await page.getByLabel('Max tokens').fill('32');
+  await page.getByLabel('Batch size').fill('16');
+  await page.getByRole('button', { name: 'Start training' }).click();
 }

@@ -3,8 +3,8 @@
 // Also: a malformed CSV shows its row-numbered error and leaves the stored datasets unchanged.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { artifactsDir, launch, openPage, type Recorded } from './browser';
-import { currentStep, goTo, importCsv, loadBundledModel, runStatus, sampleSubset, waitForBackend } from './studio';
+import { artifactsDir, type Recorded } from './browser';
+import { currentStep, goTo, importCsv, loadBundledModel, openStudio, runStatus, sampleSubset, waitForBackend, startShortFullRun } from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -24,10 +24,7 @@ async function waitStep(atLeast: number, timeout = 180_000) {
 }
 
 beforeAll(async () => {
-  browser = await launch();
-  rec = await openPage(browser);
-  await rec.page.goto(baseURL);
-  await waitForBackend(rec.page);
+  ({ browser, rec } = await openStudio(baseURL));
 });
 afterAll(async () => {
   await browser?.close();
@@ -75,13 +72,7 @@ describe('a short full fine-tuning run', () => {
 
   it('starts, draws curves, pauses and resumes', async () => {
     const { page } = rec;
-    await goTo(page, 'Train');
-    await page.getByRole('radio', { name: /Balanced/ }).click();
-    expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('full');
-    await page.getByLabel('Epochs', { exact: true }).fill('3');
-    await page.getByLabel('Max tokens').fill('32');
-    await page.getByLabel('Batch size').fill('16');
-    await page.getByRole('button', { name: 'Start training' }).click();
+    await startShortFullRun(page);
     await waitStatus(/^running$/, 180_000);
     await waitStep(2);
     expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(0);

@@ -5,8 +5,8 @@
 // from its last checkpoint to the end. An uncaught error inside the worker stops it the same way.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { artifactsDir, launch, openPage, type Recorded } from './browser';
-import { currentStep, goTo, importCsv, loadBundledModel, runStatus, sampleSubset, waitForBackend } from './studio';
+import { artifactsDir, type Recorded } from './browser';
+import { currentStep, goTo, importCsv, loadBundledModel, openStudio, runStatus, sampleSubset, waitForBackend, startShortFullRun } from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -47,10 +47,7 @@ async function checkpointSteps(): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  browser = await launch();
-  rec = await openPage(browser);
-  await rec.page.goto(baseURL);
-  await waitForBackend(rec.page);
+  ({ browser, rec } = await openStudio(baseURL));
 });
 afterAll(async () => {
   await browser?.close();
@@ -65,13 +62,7 @@ describe('the worker protocol delivers every error', () => {
     // checkpoint (end of epoch 1)
     await importCsv(page, 'crash-sample.csv', sampleSubset(300));
     await loadBundledModel(page);
-    await goTo(page, 'Train');
-    await page.getByRole('radio', { name: /Balanced/ }).click();
-    expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('full');
-    await page.getByLabel('Epochs', { exact: true }).fill('3');
-    await page.getByLabel('Max tokens').fill('32');
-    await page.getByLabel('Batch size').fill('16');
-    await page.getByRole('button', { name: 'Start training' }).click();
+    await startShortFullRun(page);
     await waitStatus(/^running$/, 180_000);
     await waitStep(1);
     await page.getByLabel('LR multiplier').fill('-1');
