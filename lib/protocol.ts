@@ -99,6 +99,7 @@ export type Command =
   | { type: 'dataset-clean'; requestId: string; datasetId: string; actions: string[]; apply: boolean }
   | { type: 'dataset-delete'; requestId: string; datasetId: string }
   | { type: 'dataset-rename'; requestId: string; datasetId: string; name: string }
+  | { type: 'run-rename'; requestId: string; runId: string; name: string }
   /** summary of the training data under `options` (the stored ones when absent); `save` keeps them for runs */
   | { type: 'dataset-training-data'; requestId: string; datasetId: string; options?: TrainingDataOptions; save?: boolean }
   // models

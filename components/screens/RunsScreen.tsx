@@ -10,6 +10,7 @@ import { Curves } from '../charts/Curves';
 import { ErrorNote, Help, fmtDuration, pct, toErrorInfoUI } from '../ui';
 import { useRunHistories } from './RunScreen';
 import { CrossValidations } from './CrossValidations';
+import { RunNameForm } from './RunName';
 import type { ErrorInfo } from '@/lib/errors';
 import { completeConfig, diffConfigs, type ModeName } from '@/lib/run/config';
 import { parseList, type SweepSpec } from '@/lib/session/sweep';
@@ -23,6 +24,7 @@ export function RunsScreen() {
   const [selected, setSelected] = useState<string[]>([]);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'createdAt', desc: true });
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
 
   const sorted = useMemo(() => {
     const v = (r: RunRecord) => (sort.key === 'createdAt' ? r.createdAt : (r.best?.[sort.key] ?? Number.NEGATIVE_INFINITY));
@@ -84,7 +86,7 @@ export function RunsScreen() {
                     <td>
                       <input type="checkbox" checked={selected.includes(r.id)} onChange={() => toggle(r.id)} aria-label={`Compare ${r.name}`} disabled={!selected.includes(r.id) && selected.length >= 6} />
                     </td>
-                    <td>{r.name}</td>
+                    <td>{renaming === r.id ? <RunNameForm run={r} onDone={() => setRenaming(null)} onError={setError} /> : r.name}</td>
                     <td>
                       <span className={`status status-${r.status}`}>{r.status}</span>
                     </td>
@@ -117,6 +119,9 @@ export function RunsScreen() {
                         aria-label={`Clone and tweak ${r.name}`}
                       >
                         Clone &amp; tweak
+                      </button>
+                      <button type="button" onClick={() => setRenaming(r.id)} aria-label={`Rename ${r.name}`}>
+                        Rename
                       </button>
                       <button type="button" className="danger" onClick={() => void del(r)} aria-label={`Delete ${r.name}`}>
                         Delete

@@ -345,6 +345,16 @@ export async function history(host: SessionHost, cmd: Cmd<'run-history'>): Promi
   host.post({ type: 'run-history-result', requestId: cmd.requestId, run: await readHistory(sessionDb(), cmd.runId) });
 }
 
+export async function rename(host: SessionHost, cmd: Cmd<'run-rename'>): Promise<void> {
+  const name = cmd.name.trim();
+  if (!name) throw new UserError('a run needs a name', { option: 'name' }, 'type a name');
+  const db = sessionDb();
+  const row = await db.runs.get(cmd.runId);
+  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
+  await db.runs.update(cmd.runId, { name, config: { ...(row.config as RunMeta), run: { ...(row.config as RunMeta).run, name } }, updatedAt: Date.now() });
+  host.post({ type: 'ok', requestId: cmd.requestId });
+}
+
 export async function remove(host: SessionHost, cmd: Cmd<'run-delete'>): Promise<void> {
   const live = liveRuns.get(cmd.runId);
   if (live) throw new UserError('this run is still training', { option: 'run' }, 'stop it first');

@@ -122,6 +122,20 @@ describe('full flow on the sample data', () => {
     // every screen looked at after a run is marked in the sidebar
     const nav = page.getByRole('navigation', { name: 'Studio steps' });
     for (const title of ['Runs', 'Evaluate', 'Playground', 'Export']) expect(await nav.getByRole('button', { name: `${title} (done)` }).count(), title).toBe(1);
+    // a run can be renamed in place, and every picker tells the runs apart (name, status, date, validation score)
+    const first = (await table.locator('tbody tr td:nth-child(2)').first().textContent())!;
+    await page.getByRole('button', { name: `Rename ${first}` }).click();
+    await page.getByLabel(`New name for ${first}`).fill('My spam filter');
+    await page.getByLabel(`New name for ${first}`).press('Enter');
+    await table.getByText('My spam filter').waitFor();
+    for (const screen of ['Evaluate', 'Playground', 'Export']) {
+      await goTo(page, screen);
+      const options = await page.locator('.run-picker select option').allTextContents();
+      expect(options.length, screen).toBe(2);
+      expect(new Set(options).size, screen).toBe(2);
+      expect(options.some((o) => o.startsWith('My spam filter · done · ')), options.join(' | ')).toBe(true);
+    }
+    await goTo(page, 'Runs');
     await check('runs');
   });
 
