@@ -11,6 +11,7 @@ import type {
   DatasetSummary,
   EvalPoint,
   EvaluationResult,
+  Misclassified,
   ModelInfo,
   Prediction,
   RunHistory,
@@ -100,6 +101,8 @@ export type Command =
   | { type: 'dataset-delete'; requestId: string; datasetId: string }
   | { type: 'dataset-rename'; requestId: string; datasetId: string; name: string }
   | { type: 'run-rename'; requestId: string; runId: string; name: string }
+  /** the training rows whose label the trained model finds least likely (candidates for a label review) */
+  | { type: 'suspicious-rows'; requestId: string; runId: string; limit: number }
   /** summary of the training data under `options` (the stored ones when absent); `save` keeps them for runs */
   | { type: 'dataset-training-data'; requestId: string; datasetId: string; options?: TrainingDataOptions; save?: boolean }
   // models
@@ -130,6 +133,7 @@ export type EngineEvent =
   | { type: 'dataset-preview-result'; requestId: string; preview: DatasetPreview }
   | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
   | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }
+  | { type: 'suspicious-rows-result'; requestId: string; rows: Misclassified[]; scored: number }
   | { type: 'dataset-fixed'; requestId: string; datasetId: string; name: string; relabelled: number; dropped: number }
   | { type: 'recipe-facts-result'; requestId: string; facts: RecipeFacts; folds: number }
   | { type: 'run-estimate-result'; requestId: string; estimate: RunEstimate }

@@ -75,6 +75,8 @@ async function handle(cmd: Command): Promise<void> {
       return models.load(host, cmd);
     case 'train-start':
       return runs.start(host, cmd);
+    case 'suspicious-rows':
+      return use.suspiciousRows(host, cmd);
     case 'run-rename':
       return runs.rename(host, cmd);
     case 'run-resume':

@@ -59,6 +59,35 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
     }
   };
 
+  const [suspicious, setSuspicious] = useState<{ rows: Misclassified[]; scored: number } | null>(null);
+  const rank = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const e = engine();
+      const ev = await e.request({ type: 'suspicious-rows', requestId: e.nextId('sus'), runId: run.id, limit: 50 }, 'suspicious-rows-result');
+      setSuspicious({ rows: ev.rows, scored: ev.scored });
+    } catch (err) {
+      setError(toErrorInfoUI(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fixCell = (m: Misclassified) => (
+    <select key="fix" aria-label={`Fix the label of: ${m.text.slice(0, 60)}`} value={valueOf(m)} disabled={m.row === undefined} onChange={(e) => choose(m, e.target.value)}>
+      <option value="">Label is right</option>
+      {r.labels
+        .filter((l) => l !== m.trueLabel)
+        .map((l) => (
+          <option key={l} value={l}>
+            Label is wrong → {l}
+          </option>
+        ))}
+      <option value={'\u0000drop'}>Drop this row</option>
+    </select>
+  );
+
   const valueOf = (m: Misclassified) => {
     const f = m.row === undefined ? undefined : fixes.get(m.row);
     return !f ? '' : 'drop' in f ? '\u0000drop' : f.label;
@@ -72,24 +101,29 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
         testId="misclassified"
         columns={['True', 'Predicted', 'Confidence', 'Fix']}
         rows={r.misclassified}
-        cells={(m) => [
-          m.trueLabel,
-          m.predicted,
-          pct(m.confidence),
-          <select key="fix" aria-label={`Fix the label of: ${m.text.slice(0, 60)}`} value={valueOf(m)} disabled={m.row === undefined} onChange={(e) => choose(m, e.target.value)}>
-            <option value="">Label is right</option>
-            {r.labels
-              .filter((l) => l !== m.trueLabel)
-              .map((l) => (
-                <option key={l} value={l}>
-                  Label is wrong → {l}
-                </option>
-              ))}
-            <option value={'\u0000drop'}>Drop this row</option>
-          </select>,
-        ]}
+        cells={(m) => [m.trueLabel, m.predicted, pct(m.confidence), fixCell(m)]}
         labelFilter={{ name: 'True label', labels: r.labels, matches: (m, l) => m.trueLabel === l }}
       />
+      <section className="panel" aria-labelledby="sus-h">
+        <h3 id="sus-h">Suspicious training rows</h3>
+        <p className="small">
+          Label mistakes in the training data teach the model wrong things. This ranks the training rows by how unlikely the trained model finds their
+          label (the highest loss first): the top of the list is where wrong labels usually are.
+        </p>
+        <button type="button" onClick={() => void rank()} disabled={busy}>
+          Rank the training rows
+        </button>
+      </section>
+      {suspicious && (
+        <ExamplesPanel
+          id="sus-list-h"
+          title={`The ${suspicious.rows.length} most suspicious of ${suspicious.scored.toLocaleString('en')} training rows`}
+          testId="suspicious-rows"
+          columns={['Label', 'Model says', 'Confidence', 'Fix']}
+          rows={suspicious.rows}
+          cells={(m) => [m.trueLabel, m.predicted, pct(m.confidence), fixCell(m)]}
+        />
+      )}
       <section className="panel" aria-labelledby="fixes-h" data-testid="label-fixes">
         <h3 id="fixes-h">Fix the data</h3>
         {fixes.size > 0 ? (

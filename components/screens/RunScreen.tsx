@@ -209,7 +209,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
                 Step {fmtCount(p.step)} / {fmtCount(p.totalSteps)}
               </span>
               <span data-testid="run-speed">
-                {p.samplesPerSec ? `${p.samplesPerSec.toFixed(1)} samples/s${record?.config.mode === 'head' ? ' training the head on cached features' : ''}` : ''}
+                {p.samplesPerSec ? `${p.samplesPerSec.toFixed(1)} samples/s ${record?.config.mode === 'head' ? 'training the head on cached features' : 'in fine-tuning steps'}` : ''}
               </span>
               <span data-testid="run-eta">
                 {status === 'paused' ? 'paused (no estimate while paused)' : active && p.etaSec ? `about ${fmtDuration(p.etaSec)} left` : `elapsed ${fmtDuration(p.elapsedSec)}`}

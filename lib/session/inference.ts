@@ -213,6 +213,32 @@ async function report(model: TaskModel, runId: string, split: 'test' | 'validati
   };
 }
 
+/** The training rows whose given label the trained model finds least likely (highest loss), for a label review: the
+ *  run's training split as stored (no balancing or augmentation copies). Single-label classification only. */
+export async function suspiciousRows(host: SessionHost, cmd: Cmd<'suspicious-rows'>): Promise<void> {
+  const db = sessionDb();
+  const row = await db.runs.get(cmd.runId);
+  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
+  const meta = row.config as RunMeta;
+  const model = await runModel(db, cmd.runId);
+  if (model.task !== 'classification') throw new UserError('suspicious rows are ranked for single-label classification', { option: 'task' }, 'use the per-label tables on Evaluate');
+  const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
+  const enc = encodeExamples(model.tokenizer, data.train, model.labels, Math.min(meta.run.maxLength, model.tokenizer.modelMaxLength), 'classification');
+  const { probabilities } = await evaluateModel(model, enc, { onProgress: progressReporter(host, cmd.requestId, 'Scoring the training rows') });
+  const probs = probabilities as number[][];
+  const ranked = enc
+    .map((e, i) => ({ i, loss: -Math.log(Math.max(probs[i][e.label as number], 1e-12)) }))
+    .sort((a, b) => b.loss - a.loss)
+    .slice(0, Math.max(1, Math.min(500, cmd.limit)));
+  const rows = ranked.map(({ i }) => {
+    const p = probs[i];
+    const predicted = argmax(p);
+    const e = data.train[i];
+    return { row: e.row, text: e.text, pair: e.textPair, trueLabel: String(e.label), predicted: model.labels[predicted], confidence: p[predicted] };
+  });
+  host.post({ type: 'suspicious-rows-result', requestId: cmd.requestId, rows, scored: enc.length });
+}
+
 /** Where a run's latest evaluation on a split is kept. */
 export const evaluationKey = (runId: string, split: 'test' | 'validation') => `evaluation:${runId}:${split}`;
 

@@ -42,6 +42,11 @@ describe('fixing labels from Evaluate', () => {
     await page.getByRole('button', { name: 'Evaluate on the test split' }).click();
     const table = page.getByTestId('misclassified');
     await table.waitFor({ timeout: 120_000 });
+    // the training rows the model finds least likely, with the same fix choice
+    await page.getByRole('button', { name: 'Rank the training rows' }).click();
+    const suspicious = page.getByTestId('suspicious-rows');
+    await suspicious.waitFor({ timeout: 120_000 });
+    expect(await suspicious.getByRole('combobox', { name: /^Fix the label of/ }).count()).toBeGreaterThan(10);
     const fixes = table.getByRole('combobox', { name: /^Fix the label of/ });
     expect(await fixes.count()).toBeGreaterThanOrEqual(2);
     for (const i of [0, 1]) await fixes.nth(i).selectOption({ index: 1 }); // "Label is wrong → <the other label>"

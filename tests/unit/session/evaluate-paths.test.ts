@@ -57,6 +57,15 @@ describe('the studio and the CLI evaluate with the same code', () => {
     const studio = (events.find((e) => e.type === 'evaluation' && e.requestId === 'ev') as Extract<EngineEvent, { type: 'evaluation' }>).result;
     if (studio.task !== 'classification') throw new Error('expected a classification report');
 
+    // the training rows ranked by how unlikely the model finds their label: highest loss first, with their file rows
+    await use.suspiciousRows(host, { type: 'suspicious-rows', requestId: 'sus', runId, limit: 5 });
+    const sus = events.find((e) => e.type === 'suspicious-rows-result') as Extract<EngineEvent, { type: 'suspicious-rows-result' }>;
+    expect(sus.rows).toHaveLength(5);
+    expect(sus.scored).toBeGreaterThan(30);
+    expect(sus.rows.every((r) => typeof r.row === 'number')).toBe(true);
+    const trueProb = sus.rows.map((r) => (r.predicted === r.trueLabel ? r.confidence : 1 - r.confidence)); // two labels
+    expect(trueProb).toEqual([...trueProb].sort((a, b) => a - b));
+
     await zip.exportZip(host, { type: 'export-zip', requestId: 'x', runId });
     const out = events.find((e) => e.type === 'export-result' && e.requestId === 'x') as Extract<EngineEvent, { type: 'export-result' }>;
     // the export carries the test evaluation: evaluation.json and the scores in run.json
