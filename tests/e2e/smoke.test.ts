@@ -30,7 +30,7 @@ describe('studio smoke', () => {
     expect(reason).toMatch(/threads/);
     // the worker loaded the multi-threaded SIMD build (its pthread workers start from a blob; see README)
     expect(rec.requests.some((u) => u.endsWith('/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm'))).toBe(true);
-    expect(reason).toMatch(/· \d+ threads?/);
+    expect(reason).toMatch(/· matrix products on \d+ threads? per worker/);
     // the engine's own BatchMatMul/GatherV2 kernels (lib/backend/wasm-kernels.ts) installed on the threaded build too
     expect(reason).toContain('engine matmul kernels');
     await rec.page.screenshot({ path: `${artifactsDir('smoke')}/home.png`, fullPage: true });
