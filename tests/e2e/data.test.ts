@@ -51,7 +51,12 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
 
   it('class weights show a larger weight for the rare class', async () => {
     const { page } = rec;
-    await page.getByLabel('Class weights (inverse frequency)').check();
+    const box = page.getByLabel('Class weights (inverse frequency)');
+    // the label's text starts on the checkbox's line, beside it (it used to wrap below the box)
+    const [b, t] = [await box.boundingBox(), await page.getByText('Class weights (inverse frequency)').boundingBox()];
+    expect(t!.y).toBeLessThan(b!.y + b!.height);
+    expect(t!.x).toBeGreaterThan(b!.x);
+    await box.check();
     const w = page.getByTestId('class-weights');
     await w.waitFor({ timeout: 30_000 });
     const text = (await w.textContent())!;

@@ -68,6 +68,8 @@ describe('full flow on the sample data', () => {
     expect(await runStatus(page), err ?? '').toBe('done');
     expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(1);
     expect(Number(await page.getByTestId('chart-metrics').getAttribute('data-points'))).toBeGreaterThan(0);
+    // the speed says which phase it measures (cached-feature head steps are not comparable to full steps)
+    expect(await page.getByTestId('run-speed').textContent()).toMatch(/samples\/s training the head on cached features$/);
     await check('run');
   });
 

@@ -80,6 +80,7 @@ describe('a short full fine-tuning run', () => {
     await startShortFullRun(page);
     await waitStatus(/^running$/, 180_000);
     await waitStep(2);
+    expect(await page.getByTestId('run-speed').textContent()).toMatch(/^[\d.]+ samples\/s in fine-tuning steps$/);
     // the curves redraw at most once a second, so they may trail the step counter by up to a second
     await chartPointsAbove(0);
     // the page stays responsive while training: no main-thread task over 50 ms (Chrome's long tasks) during 5 s of
