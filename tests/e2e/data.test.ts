@@ -52,10 +52,17 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
   it('class weights show a larger weight for the rare class', async () => {
     const { page } = rec;
     const box = page.getByLabel('Class weights (inverse frequency)');
-    // the label's text starts on the checkbox's line, beside it (it used to wrap below the box)
-    const [b, t] = [await box.boundingBox(), await page.getByText('Class weights (inverse frequency)').boundingBox()];
-    expect(t!.y).toBeLessThan(b!.y + b!.height);
-    expect(t!.x).toBeGreaterThan(b!.x);
+    // the label's text starts on the checkbox's line, to its right (it used to wrap below the box)
+    const place = await box.evaluate((input) => {
+      const text = [...(input.parentElement?.childNodes ?? [])].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim());
+      const range = document.createRange();
+      range.selectNodeContents(text!);
+      const first = range.getClientRects()[0];
+      const b = input.getBoundingClientRect();
+      return { textLeft: first.left, textTop: first.top, boxRight: b.right, boxBottom: b.bottom };
+    });
+    expect(place.textLeft).toBeGreaterThanOrEqual(place.boxRight);
+    expect(place.textTop).toBeLessThan(place.boxBottom);
     await box.check();
     const w = page.getByTestId('class-weights');
     await w.waitFor({ timeout: 30_000 });
