@@ -51,6 +51,32 @@ describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () =>
     evalsRest.forEach((l, i) => expect(Math.abs(l - evalsFull[i])).toBeLessThan(1e-6));
   });
 
+  it.each([
+    ['LoRA (with a weight average and a head multiplier)', { kind: 'lora' as const, rank: 4, alpha: 8, dropout: 0.1, targets: ['query' as const, 'value' as const] }, { emaDecay: 0.9, headLrMultiplier: 5 }],
+    ['head-only (cached encoder features)', { kind: 'head' as const }, { emaDecay: 0.9 }],
+  ])('%s resumes exactly too: a fresh model from the checkpoint reproduces the rest to 1e-6', async (_name, mode, extra) => {
+    const cfg: TrainConfig = { ...base, ...extra };
+    const full = await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], mode)), { train, validation }, cfg));
+    const fullLosses = stepLosses(full);
+    const k = 5;
+    const store = new MemoryStore();
+    const ctl = new AbortController();
+    await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], mode)), { train, validation }, cfg, { store, runId: 'lora', signal: ctl.signal }), (e) => {
+      if (e.type === 'step' && e.step === k) ctl.abort();
+    });
+    const metas = await store.listCheckpoints('lora');
+    const ckpt = (await store.loadCheckpoint('lora', metas.find((m) => m.step === k)!.id))!;
+    expect(ckpt.ema).toBeDefined();
+    const fresh = track(tinyModel('classification', ['neg', 'pos'], mode, 99));
+    const rest = await collect(fineTune(fresh, { train, validation }, ckpt.config, { store, runId: 'lora', resumeFrom: ckpt }));
+    expect(errorOf(rest)).toBeUndefined();
+    const resumed = stepLosses(rest);
+    expect(resumed).toHaveLength(fullLosses.length - k);
+    resumed.forEach((l, i) => expect(Math.abs(l - fullLosses[k + i])).toBeLessThan(1e-6));
+    const evalsFull = of(full, 'eval').filter((e) => e.step > k).map((e) => e.result.loss);
+    of(rest, 'eval').forEach((e, i) => expect(Math.abs(e.result.loss - evalsFull[i])).toBeLessThan(1e-6));
+  });
+
   it('resume is exact with gradient accumulation and step-wise evaluation too', async () => {
     const cfg: TrainConfig = { ...base, batchSize: 4, gradAccumSteps: 2, evalEverySteps: 3, schedule: 'cosine' };
     const fullLosses = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, cfg)));
