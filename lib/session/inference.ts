@@ -113,9 +113,9 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
 
 /** The run's model on examples with the one evaluator (lib/train/evaluate.ts): the report, the labels as ids and the
  *  per-example probabilities (classification: softmax, multi-label: sigmoid, regression: the value). */
-async function score(model: TaskModel, examples: Example[], maxLength: number, threshold: number) {
+async function score(model: TaskModel, examples: Example[], maxLength: number, threshold: number, onProgress?: (done: number, total: number) => void) {
   const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
-  const { result, probabilities } = await evaluateModel(model, enc, { threshold });
+  const { result, probabilities } = await evaluateModel(model, enc, { threshold, onProgress });
   return { result, enc, probs: probabilities as number[][] };
 }
 
@@ -223,9 +223,8 @@ export async function suspiciousRows(host: SessionHost, cmd: Cmd<'suspicious-row
   const model = await runModel(db, cmd.runId);
   if (model.task !== 'classification') throw new UserError('suspicious rows are ranked for single-label classification', { option: 'task' }, 'use the per-label tables on Evaluate');
   const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
-  const enc = encodeExamples(model.tokenizer, data.train, model.labels, Math.min(meta.run.maxLength, model.tokenizer.modelMaxLength), 'classification');
-  const { probabilities } = await evaluateModel(model, enc, { onProgress: progressReporter(host, cmd.requestId, 'Scoring the training rows') });
-  const probs = probabilities as number[][];
+  const progress = progressReporter(host, cmd.requestId, 'Scoring the training rows');
+  const { enc, probs } = await score(model, data.train, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, progress);
   const ranked = enc
     .map((e, i) => ({ i, loss: -Math.log(Math.max(probs[i][e.label as number], 1e-12)) }))
     .sort((a, b) => b.loss - a.loss)
