@@ -55,25 +55,31 @@ export async function loadBase(spec: string, opts: OpenOptions & { option?: stri
   return openModelFiles(sourceFor(spec, opts.option ?? '--model', opts.hubEndpoint, opts.revision), opts);
 }
 
-/** The max length a `finetune train` output was trained with (its run.json), so eval/predict truncate the same way. */
-export async function trainedMaxLength(dir: string): Promise<number | undefined> {
+/** What eval and predict reuse from a `finetune train` output's run.json: the max length it was trained with (so
+ *  texts are truncated the same way) and the second-text column if it took pairs (so a pair model is never scored on
+ *  its first text alone). Empty for a folder without run.json. */
+export async function trainedRun(dir: string): Promise<{ maxLength?: number; pairColumn?: string }> {
   try {
-    const run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as { maxLength?: unknown };
-    return typeof run.maxLength === 'number' ? run.maxLength : undefined;
+    const run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as { maxLength?: unknown; mapping?: { textPair?: unknown } };
+    return {
+      ...(typeof run.maxLength === 'number' ? { maxLength: run.maxLength } : {}),
+      ...(typeof run.mapping?.textPair === 'string' ? { pairColumn: run.mapping.textPair } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
-/** The second-text column a `finetune train` output was trained with (its run.json mapping), if it took pairs: eval
- *  and predict read the same column unless told otherwise, so a pair model is never scored on its first text alone. */
-export async function trainedPairColumn(dir: string): Promise<string | undefined> {
-  try {
-    const run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as { mapping?: { textPair?: unknown } };
-    return typeof run.mapping?.textPair === 'string' ? run.mapping.textPair : undefined;
-  } catch {
-    return undefined;
+/** The pair column to read from a table: the one named on the command line, else the one the model was trained with
+ *  when the table has it (said on stderr); a missing one is warned about. */
+export function pairColumnFor(columns: string[], given: string | undefined, trained: string | undefined, file: string, log: (line: string) => void): string | undefined {
+  if (given !== undefined || !trained) return given;
+  if (columns.includes(trained)) {
+    log(`${file}: using --text-pair-column ${trained} (the model was trained on text pairs)`);
+    return trained;
   }
+  log(`warning: the model was trained on text pairs (second column "${trained}"), which ${file} lacks; give --text-pair-column`);
+  return undefined;
 }
 
 /** A trained folder as a TaskModel (head and labels from the folder). */

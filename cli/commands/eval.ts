@@ -9,7 +9,7 @@ import type { FeatureExtractor } from '../../lib/train/features';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor } from '../data';
-import { loadTrained, trainedMaxLength, trainedPairColumn } from '../models';
+import { loadTrained, pairColumnFor, trainedRun } from '../models';
 
 /** loss, accuracy, macroF1, ... as "name value" pairs for a log line. */
 export function scalarsLine(r: Pick<EvalResult, 'scalars'>): string {
@@ -22,9 +22,7 @@ export function scalarsLine(r: Pick<EvalResult, 'scalars'>): string {
 export async function evaluateOn(model: TaskModel, path: string, option: string, opts: ParsedOptions, cli: Cli, maxLength: number, batchSize = 64, extract?: FeatureExtractor, threshold = 0.5, pairColumn?: string): Promise<EvalResult> {
   const t = await loadTable(path, option);
   const task = model.task === 'token-classification' ? undefined : model.task;
-  const pairGiven = str(opts, 'text-pair-column');
-  const textPair = pairGiven ?? (pairColumn && t.table.columns.includes(pairColumn) ? pairColumn : undefined);
-  if (pairGiven === undefined && pairColumn && !textPair) cli.log(`warning: the model was trained on text pairs (second column "${pairColumn}"), which ${path} lacks; give --text-pair-column`);
+  const textPair = pairColumnFor(t.table.columns, str(opts, 'text-pair-column'), pairColumn, path, cli.log);
   const { mapping, guessed } = mappingFor(t, { text: str(opts, 'text-column'), textPair, label: str(opts, 'label-column'), labelSeparator: str(opts, 'label-separator'), task }, true);
   if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
   const mapped = mapTable(t, mapping);
@@ -44,7 +42,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const model = await loadTrained(str(opts, 'model')!);
   try {
     const dir = str(opts, 'model')!;
-    const r = await evaluateOn(model, str(opts, 'data')!, '--data', opts, cli, num(opts, 'max-length') ?? (await trainedMaxLength(dir)) ?? 128, num(opts, 'batch-size') ?? 64, undefined, 0.5, await trainedPairColumn(dir));
+    const trained = await trainedRun(dir);
+    const r = await evaluateOn(model, str(opts, 'data')!, '--data', opts, cli, num(opts, 'max-length') ?? trained.maxLength ?? 128, num(opts, 'batch-size') ?? 64, undefined, 0.5, trained.pairColumn);
     cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...r.scalars }));
   } finally {
     model.dispose();

@@ -9,7 +9,7 @@ import { argmax } from '../../lib/train/metrics';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mappingFor } from '../data';
-import { loadTrained, trainedMaxLength, trainedPairColumn } from '../models';
+import { loadTrained, pairColumnFor, trainedRun } from '../models';
 
 /** One example's output as named values: label + score (classification), labels over the threshold, or a value. */
 function describe(model: TaskModel, probs: number[], threshold: number) {
@@ -27,10 +27,11 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const outPath = str(opts, 'out');
   if (dataPath && !outPath) throw new UserError('--data needs --out for the predictions file', { option: '--out' }, 'add --out preds.csv');
   const model = await loadTrained(str(opts, 'model')!);
-  const maxLength = Math.min(num(opts, 'max-length') ?? (await trainedMaxLength(str(opts, 'model')!)) ?? 128, model.tokenizer.modelMaxLength);
+  const trained = await trainedRun(str(opts, 'model')!);
+  const maxLength = Math.min(num(opts, 'max-length') ?? trained.maxLength ?? 128, model.tokenizer.modelMaxLength);
+  const pairColumn = trained.pairColumn;
   const threshold = num(opts, 'threshold') ?? 0.5;
   try {
-    const pairColumn = await trainedPairColumn(str(opts, 'model')!);
     if (!dataPath) {
       const text = str(opts, 'text')!;
       if (pairColumn && str(opts, 'text-pair') === undefined) cli.log(`warning: this model was trained on text pairs (second column "${pairColumn}"); give the second text with --text-pair`);
@@ -40,11 +41,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
       return;
     }
     const t = await loadTable(dataPath, '--data');
-    const pairGiven = str(opts, 'text-pair-column');
-    const pairDefault = pairGiven === undefined && pairColumn && t.table.columns.includes(pairColumn) ? pairColumn : undefined;
-    if (pairDefault) cli.log(`${dataPath}: using --text-pair-column ${pairDefault} (the model was trained on text pairs)`);
-    else if (pairGiven === undefined && pairColumn) cli.log(`warning: this model was trained on text pairs (second column "${pairColumn}"), which ${dataPath} lacks; give --text-pair-column`);
-    const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair: pairGiven ?? pairDefault }, false);
+    const textPair = pairColumnFor(t.table.columns, str(opts, 'text-pair-column'), pairColumn, dataPath, cli.log);
+    const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair }, false);
     const jt = t.table.columns.indexOf(mapping.text);
     const jp = mapping.textPair ? t.table.columns.indexOf(mapping.textPair) : -1;
     if (jt < 0) throw new UserError(`there is no column "${mapping.text}"`, { file: dataPath, option: '--text-column', column: mapping.text }, `choose one of: ${t.table.columns.join(', ')}`);
