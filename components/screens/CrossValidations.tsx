@@ -2,16 +2,10 @@
 // Cross-validations on the Runs screen: the fold runs of each k-fold cross-validation (grouped by their sweep id),
 // each fold's best validation scores, their mean ± standard deviation, and the folds' curves overlaid on request.
 import { pct } from '../ui';
+import { meanStd } from '@/lib/train/metrics';
 import type { RunRecord } from '@/lib/session/types';
 
-function meanStd(xs: number[]): { mean: number; std: number } | null {
-  if (!xs.length) return null;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std };
-}
-
-const pm = (v: { mean: number; std: number } | null) => (v ? `${pct(v.mean)} ± ${pct(v.std)}` : '—');
+const pm = (s: ReturnType<typeof meanStd>, key: string) => (key in s.mean ? `${pct(s.mean[key])} ± ${pct(s.std[key])}` : '—');
 
 export function CrossValidations({ runs, onOverlay }: { runs: RunRecord[]; onOverlay: (ids: string[]) => void }) {
   const groups = new Map<string, RunRecord[]>();
@@ -27,8 +21,8 @@ export function CrossValidations({ runs, onOverlay }: { runs: RunRecord[]; onOve
         const sorted = [...folds].sort((a, b) => a.config.fold!.index - b.config.fold!.index);
         const k = sorted[0].config.fold!.k;
         const done = sorted.filter((r) => r.best);
-        const acc = meanStd(done.map((r) => r.best!.accuracy).filter(Number.isFinite));
-        const f1 = meanStd(done.map((r) => r.best!.macroF1).filter(Number.isFinite));
+        // the same mean ± sample standard deviation as the CLI's --folds (lib/train/metrics.ts)
+        const summary = meanStd(done.map((r) => ({ accuracy: r.best!.accuracy, macroF1: r.best!.macroF1 })));
         return (
           <div key={id} className="stack">
             <div className="table-wrap" tabIndex={0} role="region" aria-label={`Cross-validation ${sorted[0].name.replace(/ · fold.*$/, '')}`}>
@@ -58,8 +52,8 @@ export function CrossValidations({ runs, onOverlay }: { runs: RunRecord[]; onOve
                   <tr data-testid="cv-mean">
                     <th scope="row">Mean ± std</th>
                     <td />
-                    <td>{pm(acc)}</td>
-                    <td>{pm(f1)}</td>
+                    <td>{pm(summary, 'accuracy')}</td>
+                    <td>{pm(summary, 'macroF1')}</td>
                   </tr>
                 </tbody>
               </table>

@@ -314,6 +314,7 @@ export interface DiffRow {
   differs: boolean;
 }
 
+const OTHER_LABELS: Record<string, string> = { preset: 'Preset', model: 'Model', mode: 'Mode', schedule: 'Schedule', classWeights: 'Class weights' };
 const DIFF_HIDDEN = new Set(['name', 'datasetId', 'recipe', 'fold']);
 const LORA_KEYS = new Set(['loraRank', 'loraAlpha', 'loraDropout', 'loraTargets']);
 
@@ -338,7 +339,7 @@ export function diffConfigs(configs: RunConfig[]): DiffRow[] {
     .filter((k) => (LORA_KEYS.has(k) ? modes.has('lora') : k === 'freezeLayers' ? modes.has('freeze') : k === 'headLrMultiplier' ? [...modes].some((m) => m !== 'head') : true))
     .map((k) => {
       const values = configs.map((c) => readable(k, (c as unknown as Record<string, unknown>)[k]));
-      return { key: k, label: labels.get(k) ?? (k === 'preset' ? 'Preset' : k === 'model' ? 'Model' : k === 'mode' ? 'Mode' : k === 'schedule' ? 'Schedule' : k === 'classWeights' ? 'Class weights' : k), values, differs: new Set(values).size > 1 };
+      return { key: k, label: labels.get(k) ?? OTHER_LABELS[k] ?? k, values, differs: new Set(values).size > 1 };
     });
   return [...rows.filter((r) => r.differs), ...rows.filter((r) => !r.differs)];
 }

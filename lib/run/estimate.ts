@@ -48,7 +48,7 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
   const n = WARMUP + MEASURE;
   const sample = sampleByLength(train, B * c.gradAccumulation, n);
   // time each step of a short run over the sample: no validation, no checkpoints, constant rate
-  const probe: RunConfig = { ...c, epochs: 1, maxSteps: n, evalEverySteps: 0, earlyStoppingPatience: 0, emaDecay: c.emaDecay, schedule: 'constant', warmupRatio: 0, warmupSteps: undefined };
+  const probe: RunConfig = { ...c, epochs: 1, maxSteps: n, evalEverySteps: 0, earlyStoppingPatience: 0, schedule: 'constant', warmupRatio: 0, warmupSteps: undefined };
   const stamps: number[] = [];
   let featureSec: number | undefined;
   // head-only features are timed in this thread (starting a pool costs seconds that a sample cannot amortise) and
