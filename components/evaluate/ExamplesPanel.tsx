@@ -55,7 +55,7 @@ export function ExamplesPanel<T extends { text: string }>({
         )}
       </div>
       <div className="table-wrap tall" tabIndex={0} role="region" aria-label={title.replace(/ \(\d+\)$/, '')}>
-        <table className="data-table" data-testid={testId}>
+        <table className="data-table examples-table" data-testid={testId}>
           <thead>
             <tr>
               <th scope="col">Text</th>

@@ -75,7 +75,7 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
   };
 
   const fixCell = (m: Misclassified) => (
-    <select key="fix" aria-label={`Fix the label of: ${m.text.slice(0, 60)}`} value={valueOf(m)} disabled={m.row === undefined} onChange={(e) => choose(m, e.target.value)}>
+    <select key="fix" className="fix-select" aria-label={`Fix the label of: ${m.text.slice(0, 60)}`} value={valueOf(m)} disabled={m.row === undefined} onChange={(e) => choose(m, e.target.value)}>
       <option value="">Label is right</option>
       {r.labels
         .filter((l) => l !== m.trueLabel)
