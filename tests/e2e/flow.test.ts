@@ -132,6 +132,8 @@ describe('full flow on the sample data', () => {
     await table.getByText('My spam filter').waitFor();
     for (const screen of ['Evaluate', 'Playground', 'Export']) {
       await goTo(page, screen);
+      // the run list arrives from IndexedDB a moment after the screen mounts
+      await page.locator('.run-picker select option').nth(1).waitFor({ state: 'attached', timeout: 10_000 });
       const options = await page.locator('.run-picker select option').allTextContents();
       expect(options.length, screen).toBe(2);
       expect(new Set(options).size, screen).toBe(2);
