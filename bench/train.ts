@@ -3,7 +3,8 @@
 // forward. Each line also carries analytic GFLOP/s (bench/flops.ts) and the efficiency against this run's own 512×512
 // matmul GFLOP/s, measured just before each line (the machine may be shared).
 // Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 3: the first steps are slower while the wasm heap grows), BENCH_MODELS (comma list of
-// bert-tiny,use-lite; default both), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
+// bert-tiny,use-lite; default both), BENCH_THREADS (training thread counts, default 1 and every core), BENCH_SEQ (sequence
+// lengths, default 64,128), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { createBert } from '../lib/models/bert';
@@ -13,12 +14,16 @@ import { makeTensorBatch } from '../lib/train/batching';
 import type { EncodedExample } from '../lib/train/encode';
 import { lcg32 } from '../lib/rng';
 import { fineTune } from '../lib/train/fine-tune';
+import { createTrainPool } from '../lib/train/train-pool';
+import { defaultThreads, startNodeWorker } from '../cli/threads';
 import { bertFlopShape, forwardFlops, trainingFlops, useLiteFlopShape, type FlopShape } from './flops';
 import { loadBundledUseLite } from './use-lite';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const BATCH = 32;
+/** thread counts to train with: 1 and every core (BENCH_THREADS overrides, e.g. "1,2,4") */
+const THREADS = process.env.BENCH_THREADS ? process.env.BENCH_THREADS.split(',').map(Number) : [...new Set([1, defaultThreads()])];
 
 function emit(o: object): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -69,13 +74,18 @@ function syntheticExamples(n: number, seqLen: number, vocab: number, seed: numbe
   return Array.from({ length: n }, () => ({ ids: Array.from({ length: seqLen }, () => 5 + Math.floor(rand() * (vocab - 5))), label: rand() < 0.5 ? 0 : 1 }));
 }
 
-async function trainSamplesPerSec(model: TaskModel, seqLen: number): Promise<number> {
+async function trainSamplesPerSec(model: TaskModel, seqLen: number, threads: number): Promise<number> {
   const steps = WARMUP + STEPS;
   const train = syntheticExamples(BATCH * steps, seqLen, model.tokenizer.vocabSize, seqLen);
   const rates: number[] = [];
-  for await (const ev of fineTune(model, { train, validation: [] }, { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps, bucketWindow: 1, padMultiple: 16, seed: 1 })) {
-    if (ev.type === 'error') throw new Error(`training failed: ${ev.error.message}`);
-    if (ev.type === 'step' && ev.step > WARMUP) rates.push(ev.samplesPerSec);
+  const pool = threads > 1 ? await createTrainPool(model, threads, startNodeWorker, { preference: 'wasm' }) : undefined;
+  try {
+    for await (const ev of fineTune(model, { train, validation: [] }, { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps, bucketWindow: 1, padMultiple: 16, seed: 1 }, { pool })) {
+      if (ev.type === 'error') throw new Error(`training failed: ${ev.error.message}`);
+      if (ev.type === 'step' && ev.step > WARMUP) rates.push(ev.samplesPerSec);
+    }
+  } finally {
+    await pool?.close();
   }
   return median(rates);
 }
@@ -98,7 +108,7 @@ function inferSamplesPerSec(model: TaskModel, seqLen: number): number {
 
 /** The machine is shared: the matmul reference is measured around each model measurement, not once. */
 async function benchModel(name: string, make: () => Promise<TaskModel>, shape: FlopShape): Promise<void> {
-  for (const seqLen of [64, 128]) {
+  for (const seqLen of (process.env.BENCH_SEQ ?? '64,128').split(',').map(Number)) {
     const model = await make();
     try {
       // the reference is the mean of a matmul measured just before and just after, so a change in the machine's load
@@ -109,10 +119,18 @@ async function benchModel(name: string, make: () => Promise<TaskModel>, shape: F
         const after = matmulGflops();
         return { value, matmul: (before + after) / 2, spread: Math.abs(before - after) / Math.max(before, after) };
       };
-      const tr = await around(() => trainSamplesPerSec(model, seqLen));
-      const train = tr.value;
-      const trainGflops = (train * trainingFlops(shape, 1, seqLen)) / 1e9;
-      emit({ bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, samplesPerSec: round(train), gflops: round(trainGflops), matmulGflops: round(tr.matmul), matmulSpread: round(tr.spread), efficiency: round(trainGflops / tr.matmul, 3) });
+      let single = 0;
+      for (const threads of THREADS) {
+        const tr = await around(() => trainSamplesPerSec(model, seqLen, threads));
+        const train = tr.value;
+        if (threads === 1) single = train;
+        const trainGflops = (train * trainingFlops(shape, 1, seqLen)) / 1e9;
+        // efficiency: achieved GFLOP/s over what `threads` single-thread matmuls would reach
+        emit({
+          bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, threads, samplesPerSec: round(train), ...(threads > 1 && single ? { speedup: round(train / single) } : {}),
+          gflops: round(trainGflops), matmulGflops: round(tr.matmul), matmulSpread: round(tr.spread), efficiency: round(trainGflops / (tr.matmul * threads), 3),
+        });
+      }
       const inf = await around(() => inferSamplesPerSec(model, seqLen));
       const inferGflops = (inf.value * forwardFlops(shape, 1, seqLen)) / 1e9;
       emit({ bench: 'inference', model: name, batch: BATCH, seqLen, samplesPerSec: round(inf.value), gflops: round(inferGflops), matmulGflops: round(inf.matmul), matmulSpread: round(inf.spread), efficiency: round(inferGflops / inf.matmul, 3) });

@@ -114,6 +114,8 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
     if (!(threshold > 0 && threshold < 1)) throw new UserError(`--threshold ${threshold} is not a probability between 0 and 1`, { option: '--threshold' }, 'e.g. --threshold 0.5');
     c.multilabelThreshold = threshold;
   }
+  const threads = num(opts, 'threads');
+  if (threads !== undefined) c.threads = threads; // a machine setting: the preset stays
   if (schedule || typeof cw === 'boolean' || optimizer || overridden.length) c.preset = undefined;
   return c;
 }
@@ -142,7 +144,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'threshold', type: 'number', help: 'multilabel: probability above which a label is predicted, in validation and --test', defaultText: '0.5' },
   { name: 'class-weights', type: 'boolean', help: 'weight the loss by inverse class frequency (--class-weights=false turns it off)', defaultText: 'on when the commonest label has 10× the rarest' },
   { name: 'dropout', type: 'number', min: 0, help: "dropout in training: the classifier's and the encoder's hidden dropout", defaultText: '0.1' },
-  { name: 'threads', type: 'int', min: 1, help: "head-only mode: threads that compute the frozen encoder's features (worker threads, each with a copy of the model)", defaultText: 'every core, at most 8' },
+  { name: 'threads', type: 'int', min: 1, help: "threads that train (full, freeze, LoRA: each batch split over them, each with a replica of the model) or compute the frozen encoder's features (head-only); 1 to 4 per core", defaultText: 'every core (fewer where memory says so)' },
   { name: 'lora-alpha', type: 'number', min: 0, help: 'LoRA scale numerator (scale = alpha / rank)', defaultText: '2 × rank' },
   { name: 'lora-dropout', type: 'number', min: 0, help: 'dropout on the LoRA input', defaultText: '0.05' },
   { name: 'lora-targets', type: 'string', meta: 'LIST', help: 'LoRA targets: comma list of query,key,value,output,ffn', defaultText: 'query,value' },

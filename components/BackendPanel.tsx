@@ -57,7 +57,7 @@ export function BackendBadge() {
         <span className="backend-reason muted small" data-testid="backend-reason">
           {backend.reason}
           {backend.backend === 'wasm' && ` · matrix products on ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per worker`}
-          {typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 1 && ` · ${navigator.hardwareConcurrency} cores: head-only encoding runs a worker on each`}
+          {typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 1 && backend.backend === 'wasm' && ` · ${navigator.hardwareConcurrency} cores: runs train on a worker per core`}
           {backend.backend === 'wasm' && ` · ${kernelsShort(backend)}`}
         </span>
       )}
@@ -75,6 +75,16 @@ function kernelsShort(b: BackendInfo): string {
 /** Settings' line on the wasm kernels: how many of the engine's are installed, the self-test's time, what failed. */
 function kernelsLine(b: BackendInfo): string {
   return b.kernels ? describeKernels(b.kernels) : "engine kernels: off (tfjs's stock kernels)";
+}
+
+/** Settings' line on how many threads a run uses, and why. */
+function threadsLine(b: BackendInfo): string {
+  const cores = (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1;
+  if (b.backend !== 'wasm') return `Threads: one — the ${b.backend} backend computes each batch on its device.`;
+  const why = `this browser reports ${cores} core${cores === 1 ? '' : 's'} (navigator.hardwareConcurrency)`;
+  return cores === 1
+    ? `Threads: one — ${why}.`
+    : `Threads: runs use ${cores}, one per core, because ${why}: full, freeze and LoRA runs split each batch over them (each worker holds a copy of the model; fewer when memory is short), head-only runs encode the texts on them. A run's Threads setting on the Train screen overrides it.`;
 }
 
 export function BackendPanel() {
@@ -126,6 +136,11 @@ export function BackendPanel() {
         <p className="muted small">
           Cross-origin isolated: {backend.crossOriginIsolated ? 'yes (wasm threads available)' : 'no (wasm runs single-threaded)'}
           {backend.adapter && ` · GPU adapter: ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${backend.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`}
+        </p>
+      )}
+      {backend && (
+        <p className="muted small" data-testid="backend-threads">
+          {threadsLine(backend)}
         </p>
       )}
       {backend?.backend === 'wasm' && (

@@ -117,6 +117,25 @@ export function dropoutMask(n: number, rate: number, seed: number): Float32Array
   return mask;
 }
 
+/**
+ * A dropout mask for a batch-major tensor of `n` entries whose batch rows are `rows` (their positions in the whole
+ * batch): each row's n / rows.length entries are `dropoutMask` of a seed mixed from `seed` and the row's position. A
+ * row's mask depends only on the seed and where the row sits in the batch, not on which rows share the tensor, so a
+ * batch split into shards across threads (lib/train/data-parallel.ts) draws the same masks as the whole batch.
+ */
+export function rowDropoutMask(n: number, rows: readonly number[], rate: number, seed: number): Float32Array {
+  const per = n / rows.length;
+  if (!Number.isInteger(per)) throw new Error(`a dropout mask of ${n} entries does not split into ${rows.length} rows`);
+  const mask = new Float32Array(n);
+  rows.forEach((row, r) => {
+    let z = (seed ^ Math.imul(row + 1, 0x9e3779b9)) >>> 0;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    mask.set(dropoutMask(per, rate, (z ^ (z >>> 16)) >>> 0), r * per);
+  });
+  return mask;
+}
+
 // ---- lcg32 ----
 
 /** Numerical Recipes' LCG (s = 1664525·s + 1013904223 mod 2^32); returns floats in [0, 1). Synthetic data only. */

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
 const options = {
-  // the engine worker, and the feature threads it starts for head-only runs (workers/feature.worker.ts)
-  entryPoints: { 'engine.worker': join(root, 'workers/engine.worker.ts'), 'feature.worker': join(root, 'workers/feature.worker.ts') },
+  // the engine worker, and the pool threads it starts (workers/pool.worker.ts): data-parallel training, head-only features
+  entryPoints: { 'engine.worker': join(root, 'workers/engine.worker.ts'), 'pool.worker': join(root, 'workers/pool.worker.ts') },
   outdir: join(root, 'public/engine'),
   bundle: true,
   format: 'esm',

@@ -10,21 +10,21 @@ import * as models from '../lib/session/models';
 import * as runs from '../lib/session/runs';
 import * as use from '../lib/session/inference';
 import * as zip from '../lib/session/zip';
-import type { FromWorker, StartWorker } from '../lib/train/feature-pool';
+import type { StartWorker } from '../lib/train/pool-port';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const host: SessionHost = { post: (ev: EngineEvent, transfer: Transferable[] = []) => scope.postMessage(ev, transfer) };
 const post = host.post;
 
-/** A feature thread (workers/feature.worker.ts, bundled next to this file) for head-only runs' pool. */
-const startFeatureWorker: StartWorker = (setup) => {
-  const w = new Worker(new URL('./feature.worker.js', import.meta.url), { type: 'module' });
+/** A pool thread (workers/pool.worker.ts, bundled next to this file): head-only features or training gradients. */
+const startPoolWorker: StartWorker = (setup) => {
+  const w = new Worker(new URL('./pool.worker.js', import.meta.url), { type: 'module' });
   w.postMessage({ setup });
   return {
-    post: (m) => w.postMessage(m),
+    post: (m, transfer = []) => w.postMessage(m, transfer),
     listen(onMessage, onError) {
-      const m = (e: MessageEvent<FromWorker>) => onMessage(e.data);
-      const err = (e: ErrorEvent) => onError(new Error(e.message || 'the feature worker failed to load'));
+      const m = (e: MessageEvent<unknown>) => onMessage(e.data);
+      const err = (e: ErrorEvent) => onError(new Error(e.message || 'a pool thread failed to load'));
       w.addEventListener('message', m);
       w.addEventListener('error', err);
       return () => {
@@ -40,9 +40,13 @@ async function handle(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'init': {
       const info = await initBackend({ preference: cmd.preference, wasmPath: cmd.wasmPath });
-      // head-only runs on wasm spread the encoder's features over the cores (one thread per core, at most 4)
-      const cores = Math.min(4, navigator.hardwareConcurrency || 1);
-      host.featureWorkers = { start: startFeatureWorker, threads: cores, backend: { preference: 'wasm', wasmPath: cmd.wasmPath, wasmThreads: false } };
+      // runs on wasm train data-parallel (head-only: encode) on one thread per core; the memory a browser reports
+      // (navigator.deviceMemory, in GB, at most 8) caps how many replicas of a large model run at once
+      const nav = navigator as Navigator & { deviceMemory?: number };
+      host.threads = {
+        threads: Math.max(1, nav.hardwareConcurrency || 1), memoryBytes: nav.deviceMemory ? nav.deviceMemory * 1024 ** 3 : undefined,
+        start: startPoolWorker, backend: { preference: 'wasm', wasmPath: cmd.wasmPath, wasmThreads: false },
+      };
       post({ type: 'ready', requestId: cmd.requestId, info });
       return;
     }

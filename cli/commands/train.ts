@@ -15,7 +15,7 @@ import { FsStore } from '../../lib/store/fs-store';
 import type { EvalResult } from '../../lib/train/events';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { createNodeFeaturePool, defaultThreads, startNodeWorker, type FeaturePool } from '../feature-pool';
+import { createNodeFeaturePool, threadsPort, type FeaturePool } from '../threads';
 import { loadBase, saveTrained } from '../models';
 import { hubEndpointFrom, parseMode, relabelOption, runConfigFrom } from '../options';
 import { estimateLine, follow, interruptible } from '../train/follow';
@@ -32,6 +32,7 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   const modelSpec = str(opts, 'model') ?? 'use-lite';
   const hubEndpoint = hubEndpointFrom(opts);
   if (str(opts, 'mode') !== undefined) parseMode(str(opts, 'mode')!, opts); // a bad --mode fails before any loading
+  const threads = threadsPort(num(opts, 'threads'));
   if (num(opts, 'folds') !== undefined) {
     for (const o of ['eval', 'test', 'dry-run']) if (opts[o] !== undefined) throw new UserError(`--folds validates on each fold in turn, so --${o} does not apply`, { option: `--${o}` }, `leave out --${o}, or train without --folds`);
   }
@@ -47,7 +48,6 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
     base.encoder.dispose();
     throw new UserError('the model has no tokenizer files', { file: modelSpec, option: '--model' }, 'use a model folder with tokenizer.json (or vocab.txt + tokenizer_config.json)');
   }
-  const threads = { threads: num(opts, 'threads') ?? defaultThreads(), start: startNodeWorker, backend: { preference: 'wasm' as const } };
   let config: RunConfig;
   let p: PreparedRun;
   try {
@@ -118,10 +118,11 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   }
 }
 
-/** --test: the trained model on the test file (head-only: the encoder's features on the feature threads). */
+/** --test: the trained model on the test file, the encoder's features computed on the pool threads (each opens the
+ *  trained weights; the head runs here), in every mode. */
 async function testOn(model: TaskModel, path: string, config: RunConfig, opts: ParsedOptions, cli: Cli, maxLength: number, threads: number): Promise<EvalResult> {
   let pool: FeaturePool | null = null;
-  if (config.mode === 'head' && threads > 1) {
+  if (threads > 1) {
     try {
       pool = await createNodeFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'test features', done, total }));
     } catch (e) {

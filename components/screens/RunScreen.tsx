@@ -219,7 +219,11 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
             </p>
           </>
         )}
-        {run.message && <p className="muted">{run.message}</p>}
+        {run.message && (
+          <p className="muted" data-testid="run-message">
+            {run.message}
+          </p>
+        )}
         <ErrorNote error={run.error} testId="run-error" />
         <ErrorNote error={error} testId="run-control-error" />
         <div className="row">

@@ -12,6 +12,13 @@ import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
 import { FIELDS, MODE_HELP, PRESETS, autoRunName, cliCommand, fieldHelp, presetConfig, validateConfig, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
 
+const cores = () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1;
+
+function threadsHelp(mode: ModeName): string {
+  const what = mode === 'head' ? 'encode the texts' : 'split each batch (each holds a copy of the model; results match across thread counts)';
+  return `Workers that ${what}; 0 = every core (${cores()} here), fewer when memory is short. 1 to ${cores() * 4}.`;
+}
+
 export function TrainScreen() {
   const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen })));
   const datasets = useDatasets();
@@ -190,6 +197,18 @@ export function TrainScreen() {
               Weights the loss by inverse label frequency, for imbalanced data (default off).
             </span>
           </div>
+          <Field id="f-threads" label="Threads" help={threadsHelp(config.mode)}>
+            <input
+              id="f-threads"
+              aria-describedby="f-threads-help"
+              type="number"
+              min={0}
+              max={cores() * 4}
+              step={1}
+              value={config.threads ?? 0}
+              onChange={(e) => setConfig({ threads: e.target.value === '' ? 0 : Number(e.target.value) })}
+            />
+          </Field>
         </div>
       </section>
 

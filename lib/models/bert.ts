@@ -256,7 +256,7 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
     forward(batch: TensorBatch, fo: ForwardOptions): EncoderOutput {
       if (disposed) throw new Error('encoder used after dispose()');
       resetDropoutCounter();
-      const ctx: LayerContext = { params, training: fo.training, lora, seed: fo.seed };
+      const ctx: LayerContext = { params, training: fo.training, lora, seed: fo.seed, rows: fo.rows };
       // Not in tidy: the caller owns the outputs (and may need gradients through them); intermediates are freed by the
       // caller's tidy / variableGrads.
       const mask4d = additiveMask(batch.attentionMask);

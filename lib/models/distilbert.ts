@@ -104,7 +104,7 @@ export function createDistilBert(config: DistilBertConfig, params?: Map<string, 
     forward(batch: TensorBatch, fo: ForwardOptions): EncoderOutput {
       if (disposed) throw new Error('encoder used after dispose()');
       resetDropoutCounter();
-      const ctx: LayerContext = { params: ps, training: fo.training, lora, seed: fo.seed };
+      const ctx: LayerContext = { params: ps, training: fo.training, lora, seed: fo.seed, rows: fo.rows };
       const [b, t] = batch.inputIds.shape;
       if (t > c.max_position_embeddings) throw new UserError(`sequence of ${t} tokens is longer than the model's ${c.max_position_embeddings} positions`, { option: 'maxLength' }, `truncate to at most ${c.max_position_embeddings} tokens`);
       const word = embeddingLookup(ps.get('embeddings.word_embeddings.weight')!, batch.inputIds);

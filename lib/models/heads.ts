@@ -2,6 +2,7 @@
 // <Arch>ForSequenceClassification / <Arch>ForTokenClassification in transformers.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
+import { rowDropoutMask } from '../rng';
 import { matMulWt } from './layers';
 import type { Architecture, Encoder, EncoderOutput, ForwardOptions, Task } from './types';
 
@@ -136,7 +137,9 @@ export function applyHead(spec: HeadSpec, params: Map<string, tf.Variable>, feat
   const drop = (x: tf.Tensor): tf.Tensor => {
     k++;
     if (!opts.training || spec.dropout <= 0) return x;
-    return tf.dropout(x, spec.dropout, undefined, opts.seed === undefined ? undefined : opts.seed * 7717 + 90001 + k);
+    const seed = opts.seed === undefined ? undefined : opts.seed * 7717 + 90001 + k;
+    if (seed !== undefined && opts.rows) return x.mul(tf.tensor(rowDropoutMask(x.size, opts.rows, spec.dropout, seed), x.shape, 'float32'));
+    return tf.dropout(x, spec.dropout, undefined, seed);
   };
   const f = features;
   if (f.shape[f.shape.length - 1] !== spec.featureSize) {

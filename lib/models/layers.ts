@@ -1,7 +1,7 @@
 // Building blocks shared by the architectures. Linear weights keep PyTorch's [out, in] layout, so x·Wᵀ.
 import * as tf from '@tensorflow/tfjs';
 import { fusedLayerNorm } from '@/lib/backend/fast-paths';
-import { dropoutMask } from '@/lib/rng';
+import { dropoutMask, rowDropoutMask } from '@/lib/rng';
 
 /** The mask `dropout` multiplies by (mulberry32, one pass; see lib/rng.ts). */
 export { dropoutMask };
@@ -20,6 +20,8 @@ export interface LayerContext {
   /** adapters keyed by the Linear's prefix, e.g. "encoder.layer.0.attention.self.query" */
   lora?: Map<string, LoraAdapter>;
   seed?: number;
+  /** where each batch row sits in the whole batch (ForwardOptions.rows) */
+  rows?: readonly number[];
 }
 
 export function param(ctx: LayerContext, name: string): tf.Variable {
@@ -115,7 +117,8 @@ let dropoutCounter = 0;
 export function dropout(x: tf.Tensor, rate: number, ctx: LayerContext): tf.Tensor {
   if (!ctx.training || rate <= 0) return x;
   const seed = ctx.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : ctx.seed * 1009 + dropoutCounter++;
-  return x.mul(tf.tensor(dropoutMask(x.size, rate, seed), x.shape, 'float32'));
+  const mask = ctx.rows ? rowDropoutMask(x.size, ctx.rows, rate, seed) : dropoutMask(x.size, rate, seed);
+  return x.mul(tf.tensor(mask, x.shape, 'float32'));
 }
 
 /** Resets the per-forward dropout counter so seeded masks repeat exactly for the same seed. */

@@ -128,11 +128,12 @@ export async function openTaskModel(src: FileSource, opts: Omit<OpenOptions, 're
   });
 }
 
-/** A TaskModel in Hugging Face layout: config.json (id2label/label2id), model.safetensors (LoRA merged), tokenizer files. */
-export async function taskModelFiles(model: TaskModel): Promise<Record<string, string | Uint8Array>> {
+/** A TaskModel in Hugging Face layout: config.json (id2label/label2id), model.safetensors (LoRA merged unless
+ *  `mergeLora: false`, which keeps the adapters as "<linear>.lora_A.weight"/".lora_B.weight"), tokenizer files. */
+export async function taskModelFiles(model: TaskModel, opts: { mergeLora?: boolean } = {}): Promise<Record<string, string | Uint8Array>> {
   return {
     'config.json': JSON.stringify(hfTaskConfig(model), null, 2),
-    'model.safetensors': writeSafetensors(await exportTaskWeights(model), { format: 'pt' }),
+    'model.safetensors': writeSafetensors(await exportTaskWeights(model, opts), { format: 'pt' }),
     ...model.tokenizer.files(),
   };
 }

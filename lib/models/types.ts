@@ -22,6 +22,9 @@ export interface ForwardOptions {
   outputHiddenStates?: boolean;
   /** seeded dropout: same seed + step give the same masks (determinism / exact resume) */
   seed?: number;
+  /** each batch row's position in the whole batch: with a seed, a row's dropout masks depend on its position only,
+   *  so a batch split over threads trains as the whole batch does (lib/rng.ts rowDropoutMask) */
+  rows?: readonly number[];
 }
 
 export interface EncoderOutput {

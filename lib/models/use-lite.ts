@@ -256,7 +256,7 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
         throw new UserError(`sequence of ${t} tokens is longer than the model's ${maxT} positions`, { option: 'maxLength' }, `truncate to at most ${maxT} tokens`);
       }
       resetDropoutCounter();
-      const ctx: LayerContext = { params, training: fo.training, seed: fo.seed };
+      const ctx: LayerContext = { params, training: fo.training, seed: fo.seed, rows: fo.rows };
       const maskF = batch.attentionMask.toFloat();
       const m3 = maskF.reshape([b, t, 1]);
       const bias4 = tf.sub(1, maskF).mul(-1e9).reshape([b, 1, 1, t]);

@@ -59,6 +59,9 @@ export interface RunConfig {
   loraTargets?: LoraTarget[];
   /** multi-label: probability above which a label is predicted (validation, Evaluate; default 0.5) */
   multilabelThreshold?: number;
+  /** threads the run trains on (data-parallel) or, head-only, encodes on; 0 or absent: every core, fewer where
+   *  memory says so (lib/run/threads.ts). A machine setting: results match across thread counts to float rounding. */
+  threads?: number;
   /** cross-validation: this run trains on every fold of the training rows but `index` and validates on it */
   fold?: { k: number; index: number };
 }
@@ -253,6 +256,7 @@ export function validateConfig(raw: unknown, file = 'config'): RunConfig {
   }
   if (!['full', 'freeze', 'head', 'lora'].includes(c.mode)) throw new UserError(`Unknown mode "${c.mode}".`, { file, option: 'mode' }, 'Use full, freeze, head or lora.');
   if (!['constant', 'linear', 'cosine'].includes(c.schedule)) throw new UserError(`Unknown schedule "${c.schedule}".`, { file, option: 'schedule' }, 'Use constant, linear or cosine.');
+  if (c.threads !== undefined && !(Number.isInteger(c.threads) && c.threads >= 0 && c.threads <= 1024)) throw new UserError(`Threads must be a whole number from 0 (every core) up, got ${c.threads}.`, { file, option: 'threads' }, 'Use 0 for every core, or the number of threads to train on.');
   if (c.mode === 'freeze' && c.freezeLayers < 1) throw new UserError('Freeze mode needs at least one frozen layer.', { file, option: 'freezeLayers' }, 'Set Frozen layers to 1 or more, or pick Full.');
   return c;
 }
@@ -302,6 +306,7 @@ export function cliCommand(c: RunConfig, data: { file: string; textColumn: strin
   parts.push(`--schedule ${c.schedule}`);
   parts.push(c.classWeights ? '--class-weights' : '--class-weights=false');
   if (c.multilabelThreshold !== undefined) parts.push(`--threshold ${c.multilabelThreshold}`);
+  if (c.threads) parts.push(`--threads ${c.threads}`);
   parts.push('--out ./runs/' + sh(c.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'run'));
   return parts.join(' \\\n  ');
 }
@@ -314,7 +319,7 @@ export interface DiffRow {
   differs: boolean;
 }
 
-const OTHER_LABELS: Record<string, string> = { preset: 'Preset', model: 'Model', mode: 'Mode', schedule: 'Schedule', classWeights: 'Class weights' };
+const OTHER_LABELS: Record<string, string> = { preset: 'Preset', model: 'Model', mode: 'Mode', schedule: 'Schedule', classWeights: 'Class weights', threads: 'Threads' };
 const DIFF_HIDDEN = new Set(['name', 'datasetId', 'recipe', 'fold']);
 const LORA_KEYS = new Set(['loraRank', 'loraAlpha', 'loraDropout', 'loraTargets']);
 

@@ -53,10 +53,12 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
   let featureSec: number | undefined;
   // head-only features are timed in this thread (starting a pool costs seconds that a sample cannot amortise) and
   // divided over the run's threads at 90 % efficiency (what the feature pool reaches: README, head-only SST-2)
-  const threadCount = c.mode === 'head' && threads && threads.threads > 1 ? threads.threads : 1;
-  for await (const ev of trainRun(probe, { ...p, data: { train: sample, validation: [] } }, { signal })) {
+  let threadCount = c.mode === 'head' && threads && threads.threads > 1 ? threads.threads : 1;
+  // full, freeze and LoRA steps are timed on the run's threads (data-parallel), as the run will take them
+  for await (const ev of trainRun(probe, { ...p, data: { train: sample, validation: [] } }, { signal, threads: c.mode === 'head' ? undefined : threads })) {
     if (ev.type === 'start') {
       stamps.push(performance.now());
+      if (c.mode !== 'head') threadCount = ev.threads;
       if (ev.featureCacheSec !== undefined) featureSec = ev.featureCacheSec;
     } else if (ev.type === 'step') stamps.push(performance.now());
     else if (ev.type === 'error') throw new Error(ev.error.message);
@@ -78,7 +80,7 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     // a validation pass is a forward pass: about a third of a training step's work per example
     evalSec = evalPasses * (valRows / B) * (perStepSec / c.gradAccumulation / 3);
     seconds = steps * perStepSec + evalSec;
-    basis = `${MEASURE} training steps on texts at the length quartiles, timed after ${WARMUP} of warm-up; validation as a third of a step per batch`;
+    basis = `${MEASURE} training steps on texts at the length quartiles (${threadCount} thread${threadCount > 1 ? 's' : ''}), timed after ${WARMUP} of warm-up; validation as a third of a step per batch`;
   }
   return { seconds, steps, perStepSec, evals: evalPasses, evalSec, ...(featureSec !== undefined ? { featureSec } : {}), threads: threadCount, measured: MEASURE, basis };
 }

@@ -14,6 +14,8 @@ import type { RunControls, TrainEvent } from '../train/events';
 import { createFeaturePool, type FeaturePool, type StartWorker } from '../train/feature-pool';
 import { localFeatureExtractor, type FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
+import { createTrainPool, type TrainPool } from '../train/train-pool';
+import { planThreads } from './threads';
 import type { RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
@@ -64,9 +66,15 @@ export function prepareRun(c: RunConfig, data: RunData, opened: { encoder: Encod
   }
 }
 
-/** How a runtime starts feature threads (Web Workers in the studio, worker threads in Node). */
+/** How a runtime starts pool threads (Web Workers in the studio, worker threads in Node): head-only runs compute the
+ *  encoder's features on them, every other mode trains data-parallel on them. */
 export interface ThreadsPort {
+  /** threads to use: the run's setting, or every core */
   threads: number;
+  /** whether `threads` was asked for (else it is every core, and said so) */
+  requested?: boolean;
+  /** the machine's memory in bytes, where known: caps how many replicas of a large model run at once */
+  memoryBytes?: number;
   start: StartWorker;
   backend: InitOptions;
 }
@@ -97,8 +105,23 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
   const fingerprint = fingerprintOf(p);
   if (ports.resumeFrom) checkFingerprint(ports.resumeFrom.fingerprint, fingerprint);
   let pool: FeaturePool | null = null;
+  let trainPool: TrainPool | null = null;
   try {
     let featureExtractor: FeatureExtractor | undefined;
+    if (c.mode !== 'head') {
+      const t = ports.threads;
+      const plan = planThreads({ threads: t?.threads ?? 1, requested: t?.requested, memoryBytes: t?.memoryBytes, params: p.model.paramCounts().total, backend: tf.getBackend() });
+      if (t && plan.threads > 1) {
+        try {
+          trainPool = await createTrainPool(p.model, plan.threads, t.start, t.backend);
+          yield { type: 'status', message: `training on ${trainPool.threads} threads: ${plan.why}` };
+        } catch (e) {
+          yield { type: 'status', message: `training in one thread: ${e instanceof Error ? e.message : String(e)}` };
+        }
+      } else if (t) {
+        yield { type: 'status', message: `training in one thread: ${plan.why}` };
+      }
+    }
     if (c.mode === 'head') {
       let threads = 1;
       const onProgress = (done: number, total: number) => ports.onFeatureProgress?.(done, total, threads);
@@ -115,9 +138,10 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
     }
     const config = { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(ports.classWeights ? { classWeights: ports.classWeights } : {}) };
-    yield* fineTune(p.model, p.data, config, { signal: ports.signal, store: ports.store, runId: ports.runId, controls: ports.controls, resumeFrom: ports.resumeFrom, featureExtractor, fingerprint });
+    yield* fineTune(p.model, p.data, config, { signal: ports.signal, store: ports.store, runId: ports.runId, controls: ports.controls, resumeFrom: ports.resumeFrom, featureExtractor, fingerprint, pool: trainPool ?? undefined });
   } finally {
     await pool?.close();
+    await trainPool?.close();
   }
 }
 

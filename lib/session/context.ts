@@ -1,14 +1,13 @@
 // What every session operation gets from its adapter (the worker, or a Node host): a way to post events and to
 // report progress with an ETA. Keeps lib/session free of worker globals.
-import type { InitOptions } from '../backend/init';
 import type { EngineEvent, Progress } from '../protocol';
-import type { StartWorker } from '../train/feature-pool';
+import type { ThreadsPort } from '../run/train-run';
 
 export interface SessionHost {
   post(ev: EngineEvent, transfer?: Transferable[]): void;
-  /** Where the runtime can start threads: head-only runs on wasm spread the encoder's features over `threads`
-   *  (lib/train/feature-pool.ts), each set up with `backend`. */
-  featureWorkers?: { start: StartWorker; threads: number; backend: InitOptions };
+  /** Where the runtime can start threads: runs on wasm train data-parallel on them (lib/train/train-pool.ts), or in
+   *  head-only mode compute the encoder's features on them (lib/train/feature-pool.ts). */
+  threads?: ThreadsPort;
 }
 
 /** Progress reporter for one request: throttled to ~5 messages per second, with an ETA from the rate so far. */

@@ -9,8 +9,9 @@ import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { RunControls } from '../train/events';
 import { autoRunName, validateConfig, type RunConfig } from '../run/config';
-import { prepareRun, trainRun, type PreparedRun } from '../run/train-run';
+import { prepareRun, trainRun, type PreparedRun, type ThreadsPort } from '../run/train-run';
 import { estimateRun } from '../run/estimate';
+import { maxThreads } from '../run/threads';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
 import type { SessionHost } from './context';
 import { trainingData, trainingDataOf } from './datasets';
@@ -35,6 +36,14 @@ async function patchMeta(db: StudioDb, runId: string, patch: Partial<RunMeta>, r
   const r = await db.runs.get(runId);
   if (!r) return;
   await db.runs.update(runId, { ...row, config: { ...(r.config as RunMeta), ...patch }, updatedAt: Date.now() });
+}
+
+/** The host's threads with the run's own setting, where it has one (0 or absent: every core). */
+function threadsFor(c: RunConfig, host: SessionHost): ThreadsPort | undefined {
+  if (!host.threads || !c.threads) return host.threads;
+  const most = maxThreads(host.threads.threads);
+  if (c.threads > most) throw new UserError(`${c.threads} threads is more than this machine can use (${most}: 4 per core, ${host.threads.threads} cores)`, { option: 'threads' }, 'set Threads to 0 to use every core');
+  return { ...host.threads, threads: c.threads, requested: true };
 }
 
 function evalPoint(step: number, epoch: number, scalars: Record<string, number>): EvalPoint {
@@ -120,7 +129,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
       last = Date.now();
       void status('running', { message: `Encoding the data once (head-only mode${n > 1 ? `, ${n} threads` : ''}): ${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.` });
     };
-    const ports = { signal: abort.signal, store, runId, controls, resumeFrom, threads: host.featureWorkers, classWeights: p.classWeights, onFeatureProgress };
+    const ports = { signal: abort.signal, store, runId, controls, resumeFrom, threads: threadsFor(c, host), classWeights: p.classWeights, onFeatureProgress };
     for await (const ev of trainRun(c, p, ports)) {
       switch (ev.type) {
         case 'status':
@@ -263,7 +272,7 @@ export async function estimate(host: SessionHost, cmd: Cmd<'run-estimate'>): Pro
   const c = validateConfig(cmd.config);
   const p = await prepare(sessionDb(), c, () => undefined);
   try {
-    host.post({ type: 'run-estimate-result', requestId: cmd.requestId, estimate: await estimateRun(c, p, host.featureWorkers) });
+    host.post({ type: 'run-estimate-result', requestId: cmd.requestId, estimate: await estimateRun(c, p, threadsFor(c, host)) });
   } finally {
     p.model.dispose();
   }

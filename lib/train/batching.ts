@@ -57,10 +57,15 @@ export interface PadOptions {
   cap?: number;
 }
 
-/** Token ids, attention mask and (when the examples have them) token type ids, padded on the right. */
-export function makeTensorBatch(examples: EncodedExample[], idx: number[], opts: PadOptions): TensorBatch {
-  const longest = Math.max(1, ...idx.map((i) => examples[i].ids.length));
-  const t = paddedLength(longest, opts.multiple, opts.cap);
+/** The padded length of a batch of examples (its longest, rounded as `paddedLength`). */
+export function batchLength(examples: EncodedExample[], idx: number[], opts: PadOptions): number {
+  return paddedLength(Math.max(1, ...idx.map((i) => examples[i].ids.length)), opts.multiple, opts.cap);
+}
+
+/** Token ids, attention mask and (when the examples have them) token type ids, padded on the right to the batch's
+ *  length, or to `length` (a shard of a larger batch pads as the whole batch). */
+export function makeTensorBatch(examples: EncodedExample[], idx: number[], opts: PadOptions, length?: number): TensorBatch {
+  const t = Math.max(length ?? 0, batchLength(examples, idx, opts));
   const b = idx.length;
   const ids = new Int32Array(b * t).fill(opts.padId);
   const mask = new Int32Array(b * t);

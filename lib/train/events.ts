@@ -30,6 +30,8 @@ export type TrainEvent =
       trainExamples: number;
       validationExamples: number;
       params: { trainable: number; total: number };
+      /** threads that compute each step's gradients (data-parallel; 1 in head-only mode) */
+      threads: number;
       /** head-only mode: encoder features were computed once, in this many seconds */
       featureCacheSec?: number;
       resumedFromStep?: number;

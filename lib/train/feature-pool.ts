@@ -12,15 +12,7 @@ import type { TaskModel, TextTokenizer } from '@/lib/models/types';
 import { planEval, type PadOptions } from './batching';
 import type { EncodedExample } from './encode';
 import { featuresOfBatches, type FeatureExtractor } from './features';
-
-/** What a worker starts from: the model as Hugging Face files, the task and labels its head was built for, and how
- *  to set up its backend. */
-export interface WorkerSetup {
-  files: Record<string, string | Uint8Array>;
-  task: TaskModel['task'];
-  labels: string[];
-  backend: InitOptions;
-}
+import type { PoolPort, StartWorker, WorkerSetup } from './pool-port';
 
 export type ToWorker = { id: number; examples: EncodedExample[]; batches: number[][]; pad: PadOptions };
 export type FromWorker =
@@ -29,14 +21,9 @@ export type FromWorker =
   | { type: 'progress'; id: number; done: number }
   | { type: 'error'; message: string };
 
-/** The pool's end of one worker thread. */
-export interface PoolPort {
-  post(m: ToWorker): void;
-  /** subscribes to the worker's messages and failures; returns the unsubscribe */
-  listen(onMessage: (m: FromWorker) => void, onError: (e: Error) => void): () => void;
-  terminate(): void | Promise<unknown>;
-}
-export type StartWorker = (setup: WorkerSetup) => PoolPort;
+/** A feature thread's end of the pool. */
+export type FeaturePort = PoolPort<ToWorker, FromWorker>;
+export type { StartWorker, WorkerSetup };
 
 export interface FeaturePool {
   extract: FeatureExtractor;
@@ -48,13 +35,13 @@ export interface FeaturePool {
 /** Starts `threads - 1` workers, each holding a copy of the model. Rejects (and stops them) if one fails to start. */
 export async function createFeaturePool(model: TaskModel, threads: number, start: StartWorker, backend: InitOptions, onProgress?: (done: number, total: number) => void): Promise<FeaturePool> {
   const setup: WorkerSetup = { files: await taskModelFiles(model), task: model.task, labels: model.labels, backend };
-  const ports: PoolPort[] = [];
+  const ports: FeaturePort[] = [];
   const close = async () => {
     await Promise.all(ports.map((p) => p.terminate()));
   };
   const ready = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const port = start(setup);
+      const port = start(setup) as FeaturePort;
       ports.push(port);
       const stop = port.listen(
         (m) => {
@@ -77,7 +64,7 @@ export async function createFeaturePool(model: TaskModel, threads: number, start
 
   let nextId = 0;
   /** one worker's share: its batches' examples go over, their rows come back into `rows` */
-  const remote = (port: PoolPort, part: number[][], examples: EncodedExample[], pad: PadOptions, rows: Float32Array[], progress: (done: number) => void) =>
+  const remote = (port: FeaturePort, part: number[][], examples: EncodedExample[], pad: PadOptions, rows: Float32Array[], progress: (done: number) => void) =>
     new Promise<{ width: number; perToken: boolean }>((resolve, reject) => {
       const ids = part.flat();
       let next = 0;

@@ -1,7 +1,7 @@
 // Head-only mode: the encoder is frozen, so its features are computed once per example (no gradient) and kept as
 // plain Float32Arrays; each step then runs only the head on a batch of cached features. Computing them is the long
 // part of a head-only run, so it goes through one seam, a FeatureExtractor: in this thread by default, or spread over
-// worker threads by a runtime that has them (the CLI's pool: cli/feature-pool.ts).
+// worker threads by a runtime that has them (the CLI's pool: cli/threads.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { TaskModel } from '@/lib/models/types';
 import { makeTensorBatch, paddedLength, planEval, type PadOptions } from './batching';

@@ -9,14 +9,16 @@ import { isHeadParamName } from '@/lib/models/heads';
 import type { ForwardOptions, TaskModel } from '@/lib/models/types';
 import type { Checkpoint, CheckpointMeta, CheckpointStore, DataPosition, MetricsSoFar } from '@/lib/store/types';
 import { checkpointMeta } from '@/lib/store/types';
-import { makeTargets, makeTensorBatch, padOptionsFor, planEpoch } from './batching';
+import { batchLength, makeTensorBatch, padOptionsFor, planEpoch } from './batching';
 import { metricMode, resolveConfig, type ResolvedConfig, type TrainConfig } from './config';
 import type { EncodedExample } from './encode';
 import { collectOutputs, evalFromOutputs } from './evaluate';
 import { EtaTracker } from './eta';
 import { RunControls } from './controls';
 import type { EvalResult, StopReason, TrainEvent } from './events';
-import { balancedClassWeights, taskLoss } from './losses';
+import { balancedClassWeights } from './losses';
+import { batchDenominator, shardGradients, splitShards, type Shard } from './shards';
+import type { TrainPool } from './train-pool';
 import { WeightAverage } from './ema';
 import { AdamOptimizer } from './optimizer';
 import { Rng } from '../rng';
@@ -43,6 +45,9 @@ export interface FineTuneOptions {
   fingerprint?: Checkpoint['fingerprint'];
   /** the clock for the ETA, in ms (tests pass a simulated one; default performance.now) */
   now?: () => number;
+  /** data-parallel threads (lib/train/train-pool.ts): each micro-batch is split over them; ignored in head-only mode,
+   *  whose steps train only the head. The caller closes it. */
+  pool?: TrainPool;
 }
 
 /** Dropout seed for one micro-batch: a function of the run seed and the position only, never of process history. */
@@ -99,6 +104,7 @@ const STEP_ID = (step: number) => `step-${String(step).padStart(7, '0')}`;
 
 export async function* fineTune(model: TaskModel, data: TrainData, config: TrainConfig, opts: FineTuneOptions = {}): AsyncGenerator<TrainEvent, void, undefined> {
   const { signal, store, resumeFrom } = opts;
+  const pool = opts.pool && model.mode.kind !== 'head' && opts.pool.threads > 1 ? opts.pool : undefined;
   const runId = opts.runId ?? resumeFrom?.runId ?? 'run';
   const controls = opts.controls ?? new RunControls();
   let step = 0;
@@ -162,10 +168,11 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       features = await FeatureCache.build(model, [data.train, data.validation], cfg.evalBatchSize, pad, signal, opts.featureExtractor);
       featureCacheSec = (performance.now() - t0) / 1000;
     }
+    await pool?.begin(data.train, trainable, { numLabels: k, lossOpts, pad, optimizer, vocabSize: Number(model.encoder.config.vocab_size ?? 0) });
     const counts = model.paramCounts();
     yield {
       type: 'start', runId, epochs: totalEpochs(), stepsPerEpoch, totalSteps: totalSteps(), trainExamples: data.train.length, validationExamples: data.validation.length,
-      params: counts, ...(featureCacheSec !== undefined ? { featureCacheSec } : {}), ...(resumeFrom ? { resumedFromStep: resumeFrom.step } : {}),
+      params: counts, threads: pool?.threads ?? 1, ...(featureCacheSec !== undefined ? { featureCacheSec } : {}), ...(resumeFrom ? { resumedFromStep: resumeFrom.step } : {}),
     };
 
     /** logits for a batch of example indices of one split (0 = train, 1 = validation) */
@@ -342,15 +349,11 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       let lossSum: tf.Tensor = tf.scalar(0);
       for (let m = 0; m < micro.length; m++) {
         const idx = micro[m];
-        const seed = dropoutSeed(cfg.seed, step, m);
-        const { value, next } = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => {
-            const { logits, seqLen } = forward(0, idx, { training: true, seed });
-            return taskLoss(task, logits, makeTargets(task, data.train, idx, k, seqLen), lossOpts);
-          }, varList);
-          // a variable the loss does not reach (e.g. an unused pooler) gets a zero gradient
-          return { value, next: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
-        });
+        // the micro-batch as shards (one per thread; one shard without a pool): every shard pads to the batch's length,
+        // divides by the batch's loss denominator and draws dropout by row position, so the sum is the whole batch's
+        const sctx = { seed: dropoutSeed(cfg.seed, step, m), length: features ? 0 : batchLength(data.train, idx, pad), denominator: batchDenominator(model, data.train, idx, k, lossOpts) };
+        const local = (s: Shard) => shardGradients(model, data.train, s, sctx, varList, { numLabels: k, lossOpts, pad, features });
+        const { value, grads: next } = pool ? await pool.gradients(splitShards(idx, pool.threads), sctx, local) : local(splitShards(idx, 1)[0]);
         const prevAcc = acc as tf.Tensor[] | null;
         acc = prevAcc ? tf.tidy(() => prevAcc.map((a, j) => a.add(next[j]))) : next;
         if (prevAcc) {
@@ -380,8 +383,14 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       // averaging and clipping are one factor, applied inside the optimizer's update
       const named: Record<string, tf.Tensor> = {};
       varList.forEach((v, j) => (named[nameOfVar.get(v.name)!] = grads[j]));
-      optimizer.apply(named, lr, clipScale(gradNorm, cfg.maxGradNorm) / n);
-      grads.forEach((t) => t.dispose());
+      const scale = clipScale(gradNorm, cfg.maxGradNorm) / n;
+      try {
+        // the replicas get the step first and take it while this thread takes its own
+        await pool?.applied(grads, lr, scale, micro.flat());
+        optimizer.apply(named, lr, scale);
+      } finally {
+        grads.forEach((t) => t.dispose());
+      }
       ema?.update(optimizer.step);
 
       step += 1;

@@ -79,6 +79,9 @@ describe('a short full fine-tuning run', () => {
     const { page } = rec;
     await startShortFullRun(page);
     await waitStatus(/^running$/, 180_000);
+    // data-parallel: a worker per core, each with a copy of the model (one core: one thread, and it says so)
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.getByTestId('run-message').filter({ hasText: cores > 1 ? new RegExp(`^Training on ${cores} threads: one per core`) : /^Training in one thread/ }).waitFor({ timeout: 60_000 });
     await waitStep(2);
     expect(await page.getByTestId('run-speed').textContent()).toMatch(/^[\d.]+ samples\/s in fine-tuning steps$/);
     // the curves redraw at most once a second, so they may trail the step counter by up to a second

@@ -2,7 +2,7 @@
 // in-thread extraction: the same rows, in the examples' order, for sequence and per-token features.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWasm } from '@/tests/helpers/tf';
-import { createNodeFeaturePool as createFeaturePool, type FeaturePool } from '@/cli/feature-pool';
+import { createNodeFeaturePool as createFeaturePool, type FeaturePool } from '@/cli/threads';
 import { localFeatureExtractor } from '@/lib/train/features';
 import type { TaskModel } from '@/lib/models/types';
 import { encodedSentiment, tinyModel } from '../train/helpers';

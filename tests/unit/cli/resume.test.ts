@@ -72,7 +72,8 @@ describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 s
     const out = join(dir, 'killed');
     const k = await trainUntilCheckpoint(out, 'SIGKILL');
     expect(k.signal).toBe('SIGKILL');
-    const r = await runCli(['train', '--resume', out]);
+    // the same thread count as the run it continues: exact (another count matches to float rounding, below)
+    const r = await runCli(['train', '--resume', out, '--threads', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/resuming .* from its checkpoint at step (10|15|20|25)/);
     const res = lastJson(r.stdout) as { steps: number; validation: Record<string, number> };
@@ -84,14 +85,16 @@ describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 s
     expect(steps).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   }, 300_000);
 
-  it('Ctrl-C (SIGINT) stops after the step with a checkpoint and exit code 130; --resume finishes the same run', async () => {
+  it('Ctrl-C (SIGINT) stops after the step with a checkpoint and exit code 130; --resume on 2 threads finishes the same run', async () => {
     const out = join(dir, 'interrupted');
     const k = await trainUntilCheckpoint(out, 'SIGINT');
     expect(k.code).toBe(130);
     expect(k.stderr).toContain(`npx finetune train --resume ${out}`);
     const r = await runCli(['train', '--resume', out, '--threads', '2']);
     expect(r.code, r.stderr).toBe(0);
-    expect(maxDiff(straight, out)).toBeLessThanOrEqual(1e-6);
+    expect(r.stderr).toContain('training on 2 threads');
+    // data-parallel sums the shards' gradients: the same run to float rounding (tests/unit/train/data-parallel.test.ts)
+    expect(maxDiff(straight, out)).toBeLessThanOrEqual(1e-5);
     expect((await runCli(['train', '--resume', out])).stderr).toMatch(/already finished/);
   }, 300_000);
 

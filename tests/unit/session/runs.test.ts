@@ -19,7 +19,7 @@ import * as zip from '@/lib/session/zip';
 import { setBundledSource } from '@/lib/session/models';
 import { dropWarm, useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
-import { startNodeWorker } from '@/cli/feature-pool';
+import { startNodeWorker } from '@/cli/threads';
 import { until } from './helpers';
 
 const require = createRequire(import.meta.url);
@@ -71,7 +71,7 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
   });
 
   it('with feature threads from the host, encodes the data on them and trains to the same evaluations', async () => {
-    const threaded: SessionHost = { post: host.post, featureWorkers: { start: startNodeWorker, threads: 2, backend: { preference: 'wasm' } } };
+    const threaded: SessionHost = { post: host.post, threads: { start: startNodeWorker, threads: 2, backend: { preference: 'wasm' } } };
     const config = { ...presetConfig('quick', datasetId), name: 'quick', epochs: 3, batchSize: 8, learningRate: 3e-3 };
     await runs.start(threaded, { type: 'train-start', requestId: 't-threads', config });
     const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't-threads'))).runId;

@@ -1,0 +1,208 @@
+// Data-parallel training on real worker threads (cli/threads.ts's startNodeWorker, each thread with its own wasm
+// backend and a replica): a run on N threads matches the same run in one thread — same global batch, same seed, dropout
+// on — to 1e-5 in every step's loss and in the final weights after 20 steps, for full fine-tuning and LoRA on BERT and
+// for the bundled USE-Lite; a checkpoint written on 2 threads resumes on 1 to the same weights.
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNodeWorker } from '@/cli/threads';
+import { loadBundledUseLite } from '@/cli/models';
+import { createTaskModel } from '@/lib/models/task-model';
+import type { FineTuneMode, TaskModel } from '@/lib/models/types';
+import { MemoryStore } from '@/lib/store/memory-store';
+import type { TrainConfig } from '@/lib/train/config';
+import type { EncodedExample } from '@/lib/train/encode';
+import { fineTune } from '@/lib/train/fine-tune';
+import type { StartWorker } from '@/lib/train/pool-port';
+import { splitShards } from '@/lib/train/shards';
+import { createTrainPool, type TrainPool } from '@/lib/train/train-pool';
+import { useWasm } from '../../helpers/tf';
+import { collect, encodedSentiment, of, sentimentExamples, stepLosses, tinyModel } from './helpers';
+
+beforeAll(useWasm);
+
+const CONFIG: TrainConfig = { epochs: 3, batchSize: 8, learningRate: 5e-3, maxSteps: 20, seed: 11, gradAccumSteps: 1, bucketWindow: 4, evalEverySteps: 10 };
+
+async function weightsOf(model: TaskModel): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [n, v] of model.variables()) out.set(n, (await v.data()) as Float32Array);
+  return out;
+}
+
+function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  let worst = 0;
+  for (const [n, x] of a) {
+    const y = b.get(n)!;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+  }
+  return worst;
+}
+
+/** Trains a fresh model from `make` with `threads` threads; returns the step losses, validation losses and weights. */
+async function train(make: () => TaskModel | Promise<TaskModel>, data: { train: EncodedExample[]; validation: EncodedExample[] }, threads: number, config = CONFIG) {
+  const model = await make();
+  let pool: TrainPool | undefined;
+  try {
+    if (threads > 1) pool = await createTrainPool(model, threads, startNodeWorker, { preference: 'wasm' });
+    const events = await collect(fineTune(model, data, config, { pool }));
+    const error = of(events, 'error')[0];
+    if (error) throw new Error(error.error.message);
+    return { events, losses: stepLosses(events), evals: of(events, 'eval').map((e) => e.result.scalars.loss), weights: await weightsOf(model), threads: of(events, 'start')[0].threads };
+  } finally {
+    await pool?.close();
+    model.dispose();
+  }
+}
+
+describe('splitShards', () => {
+  it('splits a batch into contiguous shards of near-equal size that keep each row\'s position', () => {
+    expect(splitShards([5, 9, 2, 7, 1], 2)).toEqual([{ idx: [5, 9, 2], rows: [0, 1, 2] }, { idx: [7, 1], rows: [3, 4] }]);
+    expect(splitShards([4, 3], 4)).toEqual([{ idx: [4], rows: [0] }, { idx: [3], rows: [1] }]);
+    expect(splitShards([1, 2, 3], 1)).toEqual([{ idx: [1, 2, 3], rows: [0, 1, 2] }]);
+  });
+});
+
+describe('data-parallel training (worker threads)', () => {
+  const data = { train: encodedSentiment(96, 3), validation: encodedSentiment(16, 4) };
+
+  for (const [name, mode] of [['full', { kind: 'full' }], ['LoRA', { kind: 'lora', rank: 4, alpha: 8, dropout: 0.1, targets: ['query', 'value'] }]] as [string, FineTuneMode][]) {
+    it(`BERT ${name}: 2 and 3 threads match 1 thread to 1e-5 over 20 steps (dropout on)`, async () => {
+      const make = () => tinyModel('classification', ['neg', 'pos'], mode, 5);
+      const one = await train(make, data, 1);
+      expect(one.losses).toHaveLength(20);
+      for (const threads of [2, 3]) {
+        const many = await train(make, data, threads);
+        expect(many.threads).toBe(threads);
+        many.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i]), `${threads} threads, step ${i + 1}`).toBeLessThan(1e-5));
+        many.evals.forEach((l, i) => expect(Math.abs(l - one.evals[i])).toBeLessThan(1e-5));
+        expect(maxDiff(many.weights, one.weights), `${threads} threads`).toBeLessThan(1e-5);
+      }
+      // the weights moved, so equal weights are not equal because nothing trained
+      const fresh = make();
+      expect(maxDiff(one.weights, await weightsOf(fresh))).toBeGreaterThan(1e-3);
+      fresh.dispose();
+    }, 180_000);
+  }
+
+  it('BERT full with gradient accumulation, class weights and label smoothing: 2 threads match 1', async () => {
+    const config: TrainConfig = { ...CONFIG, gradAccumSteps: 2, batchSize: 5, classWeights: 'balanced', labelSmoothing: 0.1 };
+    const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 6);
+    const one = await train(make, data, 1, config);
+    const two = await train(make, data, 2, config);
+    two.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i])).toBeLessThan(1e-5));
+    expect(maxDiff(two.weights, one.weights)).toBeLessThan(1e-5);
+  }, 180_000);
+
+  it('exact resume on 2 threads: stopped after a checkpoint and resumed on 2 threads, the run ends where an uninterrupted 2-thread run ends (1e-6)', async () => {
+    const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 8);
+    const config: TrainConfig = { ...CONFIG, maxSteps: undefined, epochs: 2, checkpointEverySteps: 5 };
+    const whole = await train(make, data, 2, config);
+    const store = new MemoryStore();
+    const first = make();
+    let pool = await createTrainPool(first, 2, startNodeWorker, { preference: 'wasm' });
+    const abort = new AbortController();
+    for await (const ev of fineTune(first, data, config, { pool, store, runId: 'r', signal: abort.signal })) if (ev.type === 'checkpoint' && ev.checkpoint.step === 5) abort.abort();
+    await pool.close();
+    first.dispose();
+    const ckpt = (await store.listCheckpoints('r')).filter((m) => !m.best).sort((a, b) => b.step - a.step)[0];
+    const resumed = make();
+    pool = await createTrainPool(resumed, 2, startNodeWorker, { preference: 'wasm' });
+    const events = await collect(fineTune(resumed, data, config, { pool, store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', ckpt.id))! }));
+    await pool.close();
+    expect(of(events, 'error')).toEqual([]);
+    expect(of(events, 'start')[0].threads).toBe(2);
+    expect(maxDiff(await weightsOf(resumed), whole.weights)).toBeLessThanOrEqual(1e-6);
+    resumed.dispose();
+  }, 180_000);
+
+  it('a checkpoint written on 2 threads resumes on 1 thread to the weights of an uninterrupted run', async () => {
+    const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 7);
+    const config: TrainConfig = { ...CONFIG, maxSteps: undefined, epochs: 2, checkpointEverySteps: 6 };
+    const whole = await train(make, data, 1, config);
+    // 2 threads, stopped after its step-6 checkpoint
+    const store = new MemoryStore();
+    const model = make();
+    const pool = await createTrainPool(model, 2, startNodeWorker, { preference: 'wasm' });
+    const abort = new AbortController();
+    for await (const ev of fineTune(model, data, config, { pool, store, runId: 'r', signal: abort.signal })) if (ev.type === 'checkpoint' && ev.checkpoint.step === 6) abort.abort();
+    await pool.close();
+    model.dispose();
+    const ckpt = (await store.listCheckpoints('r')).filter((m) => !m.best).sort((a, b) => b.step - a.step)[0];
+    expect(ckpt.step).toBeGreaterThanOrEqual(6);
+    const resumed = make();
+    const events = await collect(fineTune(resumed, data, config, { store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', ckpt.id))! }));
+    expect(of(events, 'error')).toEqual([]);
+    expect(maxDiff(await weightsOf(resumed), whole.weights)).toBeLessThan(1e-5);
+    resumed.dispose();
+  }, 180_000);
+});
+
+describe('a training thread that dies', () => {
+  it('stops the run with a message naming the failure, keeps the last checkpoint, and the run resumes on fewer threads', async () => {
+    const data = { train: encodedSentiment(96, 3), validation: encodedSentiment(16, 4) };
+    const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 9);
+    const config: TrainConfig = { ...CONFIG, maxSteps: undefined, epochs: 2, checkpointEverySteps: 4, evalEverySteps: undefined };
+    const whole = await train(make, data, 1, config);
+    // real worker threads; the 7th shard request's thread is terminated from outside while it computes
+    let shards = 0;
+    const dying: StartWorker = (setup) => {
+      const w = new Worker(new URL('../../../cli/bin/pool-worker.mjs', import.meta.url), { workerData: setup });
+      return {
+        post: (m, transfer = []) => {
+          w.postMessage(m, transfer);
+          if ((m as { type: string }).type === 'grads' && ++shards === 7) void w.terminate();
+        },
+        listen(onMessage, onError) {
+          const exit = (code: number) => onError(new Error(`the thread exited (code ${code})`));
+          w.on('message', onMessage);
+          w.on('exit', exit);
+          return () => {
+            w.off('message', onMessage);
+            w.off('exit', exit);
+          };
+        },
+        terminate: () => w.terminate(),
+      };
+    };
+    const store = new MemoryStore();
+    const model = make();
+    const pool = await createTrainPool(model, 2, dying, { preference: 'wasm' });
+    const events = await collect(fineTune(model, data, config, { pool, store, runId: 'r' }));
+    await pool.close();
+    model.dispose();
+    const error = of(events, 'error')[0];
+    expect(error.error.message).toMatch(/a training thread failed: the thread exited/);
+    expect(error.step).toBe(6);
+    expect(error.lastGoodCheckpointId).toBe('step-0000004');
+    // the checkpoint is intact: resumed in one thread, the run ends where an uninterrupted one does
+    const resumed = make();
+    const rest = await collect(fineTune(resumed, data, config, { store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', 'step-0000004'))! }));
+    expect(of(rest, 'error')).toEqual([]);
+    expect(maxDiff(await weightsOf(resumed), whole.weights)).toBeLessThan(1e-5);
+    resumed.dispose();
+  }, 180_000);
+});
+
+describe('data-parallel training on the bundled USE-Lite', () => {
+  let base: Awaited<ReturnType<typeof loadBundledUseLite>>;
+  let data: { train: EncodedExample[]; validation: EncodedExample[] };
+  beforeAll(async () => {
+    base = await loadBundledUseLite();
+    const enc = (n: number, seed: number) => sentimentExamples(n, seed).map((e) => ({ ...base.tokenizer.encode(e.text, undefined, { maxLength: 24 }), label: e.label }));
+    data = { train: enc(48, 3), validation: enc(8, 4) };
+  }, 60_000);
+  afterAll(() => base?.encoder.dispose());
+
+  it('full fine-tuning on 2 threads matches 1 thread to 1e-5 over 20 steps (dropout on)', async () => {
+    // every run starts from the bundled weights: each loads its own copy
+    const make = async () => {
+      const { encoder, tokenizer } = await loadBundledUseLite();
+      return createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['neg', 'pos'], mode: { kind: 'full' }, seed: 2 });
+    };
+    const config: TrainConfig = { ...CONFIG, batchSize: 4, learningRate: 1e-4, evalEverySteps: undefined };
+    const one = await train(make, data, 1, config);
+    const two = await train(make, data, 2, config);
+    expect(two.threads).toBe(2);
+    two.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i]), `step ${i + 1}`).toBeLessThan(1e-5));
+    expect(maxDiff(two.weights, one.weights)).toBeLessThan(1e-5);
+  }, 300_000);
+});
