@@ -4,20 +4,20 @@
 // matmul GFLOP/s, measured just before each line (the machine may be shared).
 // Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 3: the first steps are slower while the wasm heap grows), BENCH_MODELS (comma list of
 // bert-tiny,use-lite; default both), BENCH_THREADS (training thread counts, default 1 and every core), BENCH_SEQ (sequence
-// lengths, default 64,128), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
+// lengths, default 64,128), BENCH_BROWSER=0 (skip the Chromium half, bench/train-browser.ts), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { createBert } from '../lib/models/bert';
 import { createTaskModel } from '../lib/models/task-model';
-import type { FineTuneMode, TaskModel, TextTokenizer } from '../lib/models/types';
+import type { FineTuneMode, TaskModel } from '../lib/models/types';
 import { makeTensorBatch } from '../lib/train/batching';
-import type { EncodedExample } from '../lib/train/encode';
-import { lcg32 } from '../lib/rng';
+import { BERT_TINY, idsOnlyTokenizer, median, syntheticExamples } from './train-shapes';
 import { fineTune } from '../lib/train/fine-tune';
 import { createTrainPool } from '../lib/train/train-pool';
 import { defaultThreads, startNodeWorker } from '../cli/threads';
 import { bertFlopShape, forwardFlops, trainingFlops, useLiteFlopShape, type FlopShape } from './flops';
 import { loadBundledUseLite } from './use-lite';
+import { benchTrainBrowser } from './train-browser';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -28,11 +28,6 @@ const THREADS = process.env.BENCH_THREADS ? process.env.BENCH_THREADS.split(',')
 function emit(o: object): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 
 /** GFLOP/s of a square matmul, the median of `reps` timed runs after a warm-up. */
 export function matmulGflops(n = 512, reps = 20): number {
@@ -53,25 +48,6 @@ export function matmulGflops(n = 512, reps = 20): number {
   a.dispose();
   b.dispose();
   return (2 * n ** 3) / median(times) / 1e9;
-}
-
-/** Tokenizer stand-in for a randomly initialised BERT: the benchmark feeds token ids directly. */
-function idsOnlyTokenizer(vocabSize: number, modelMaxLength: number): TextTokenizer {
-  return {
-    kind: 'hf',
-    vocabSize,
-    padId: 0,
-    modelMaxLength,
-    encode() {
-      throw new Error('the benchmark feeds token ids directly');
-    },
-    files: () => ({}),
-  };
-}
-
-function syntheticExamples(n: number, seqLen: number, vocab: number, seed: number): EncodedExample[] {
-  const rand = lcg32(seed);
-  return Array.from({ length: n }, () => ({ ids: Array.from({ length: seqLen }, () => 5 + Math.floor(rand() * (vocab - 5))), label: rand() < 0.5 ? 0 : 1 }));
 }
 
 async function trainSamplesPerSec(model: TaskModel, seqLen: number, threads: number): Promise<number> {
@@ -148,7 +124,7 @@ export async function benchTrain(): Promise<void> {
   emit({ bench: 'matmul', backend: info.backend, threads: info.threads, kernels: info.fastKernels ? 'engine' : 'stock', n: 512, gflops: round(matmulGflops()) });
   const full: FineTuneMode = { kind: 'full' };
 
-  const tiny = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, max_position_embeddings: 512 };
+  const tiny = BERT_TINY;
   if (models.includes('bert-tiny')) await benchModel('bert-tiny-shape (random init)', async () => createTaskModel({ encoder: createBert(tiny), tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: full, seed: 1 }), bertFlopShape(tiny));
 
   if (models.includes('use-lite')) await benchModel('use-lite', async () => {
@@ -157,6 +133,7 @@ export async function benchTrain(): Promise<void> {
   }, useLiteFlopShape({ embedding_size: 256, hidden_size: 512, attention_sizes: [256, 512], intermediate_size: 1536, projection_size: 512 }));
 
   emit({ bench: 'matmul', backend: info.backend, n: 512, gflops: round(matmulGflops()), note: 'measured again at the end (shared machine)' });
+  if (process.env.BENCH_BROWSER !== '0') await benchTrainBrowser();
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

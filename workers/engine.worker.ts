@@ -10,31 +10,14 @@ import * as models from '../lib/session/models';
 import * as runs from '../lib/session/runs';
 import * as use from '../lib/session/inference';
 import * as zip from '../lib/session/zip';
-import type { StartWorker } from '../lib/train/pool-port';
+import { webWorkerStarter } from './start-pool-worker';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const host: SessionHost = { post: (ev: EngineEvent, transfer: Transferable[] = []) => scope.postMessage(ev, transfer) };
 const post = host.post;
 
-/** A pool thread (workers/pool.worker.ts, bundled next to this file): head-only features or training gradients. */
-const startPoolWorker: StartWorker = (setup) => {
-  const w = new Worker(new URL('./pool.worker.js', import.meta.url), { type: 'module' });
-  w.postMessage({ setup });
-  return {
-    post: (m, transfer = []) => w.postMessage(m, transfer),
-    listen(onMessage, onError) {
-      const m = (e: MessageEvent<unknown>) => onMessage(e.data);
-      const err = (e: ErrorEvent) => onError(new Error(e.message || 'a pool thread failed to load'));
-      w.addEventListener('message', m);
-      w.addEventListener('error', err);
-      return () => {
-        w.removeEventListener('message', m);
-        w.removeEventListener('error', err);
-      };
-    },
-    terminate: () => w.terminate(),
-  };
-};
+/** Pool threads (workers/pool.worker.ts, bundled next to this file): data-parallel training, head-only features. */
+const startPoolWorker = webWorkerStarter(new URL('./pool.worker.js', import.meta.url));
 
 async function handle(cmd: Command): Promise<void> {
   switch (cmd.type) {
