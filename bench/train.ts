@@ -6,6 +6,7 @@
 // bert-tiny,use-lite; default both), BENCH_THREADS (training thread counts, default 1 and every core), BENCH_SEQ (sequence
 // lengths, default 64,128), BENCH_BROWSER=0 (skip the Chromium half, bench/train-browser.ts), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
+import { backendMemoryBytes } from '../lib/backend/fast-paths';
 import { initBackend } from '../lib/backend/init';
 import { createBert } from '../lib/models/bert';
 import { createTaskModel } from '../lib/models/task-model';
@@ -50,6 +51,9 @@ export function matmulGflops(n = 512, reps = 20): number {
   return (2 * n ** 3) / median(times) / 1e9;
 }
 
+/** Peak backend memory of the last measurement: the calling thread's and each worker's (wasm: heap bytes). */
+let lastMemory: number[] = [];
+
 async function trainSamplesPerSec(model: TaskModel, seqLen: number, threads: number): Promise<number> {
   const steps = WARMUP + STEPS;
   const train = syntheticExamples(BATCH * steps, seqLen, model.tokenizer.vocabSize, seqLen);
@@ -60,6 +64,7 @@ async function trainSamplesPerSec(model: TaskModel, seqLen: number, threads: num
       if (ev.type === 'error') throw new Error(`training failed: ${ev.error.message}`);
       if (ev.type === 'step' && ev.step > WARMUP) rates.push(ev.samplesPerSec);
     }
+    lastMemory = [backendMemoryBytes(), ...(pool?.memory() ?? [])];
   } finally {
     await pool?.close();
   }
@@ -105,6 +110,8 @@ async function benchModel(name: string, make: () => Promise<TaskModel>, shape: F
         emit({
           bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, threads, samplesPerSec: round(train), ...(threads > 1 && single ? { speedup: round(train / single) } : {}),
           gflops: round(trainGflops), matmulGflops: round(tr.matmul), matmulSpread: round(tr.spread), efficiency: round(trainGflops / (tr.matmul * threads), 3),
+          // wasm heaps never shrink: the calling thread's includes the models measured before this line
+          heapMBPerThread: lastMemory.map((b) => Math.round(b / 2 ** 20)), heapMBTotal: Math.round(lastMemory.reduce((a, b) => a + b, 0) / 2 ** 20),
         });
       }
       const inf = await around(() => inferSamplesPerSec(model, seqLen));

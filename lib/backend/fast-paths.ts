@@ -5,7 +5,7 @@
 // nothing else imports wasm-kernels.ts (eslint enforces it).
 import * as tf from '@tensorflow/tfjs';
 import {
-  heapF32, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, wasmInPlace, type AdamStepConstants, type AdamStepFn, type AverageFn,
+  heapF32, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, wasmHeapBytes, wasmInPlace, type AdamStepConstants, type AdamStepFn, type AverageFn,
 } from './wasm-kernels';
 
 export type { AdamStepConstants, AdamStepFn, AverageFn };
@@ -16,6 +16,12 @@ export type { AdamStepConstants, AdamStepFn, AverageFn };
  */
 export function heapView(t: tf.Tensor, opts: { owned: boolean }): Float32Array | null {
   return heapF32(t, opts);
+}
+
+/** The memory this thread's backend holds: on wasm the heap's size (its peak: the heap never shrinks), elsewhere the
+ *  bytes of the live tensors. */
+export function backendMemoryBytes(): number {
+  return wasmHeapBytes() ?? tf.memory().numBytes;
 }
 
 /** The in-place Adam/AdamW step for the backend in use (it updates parameter and moments in one pass), or null. */

@@ -339,6 +339,12 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   return [dx, dgamma, dbeta];
 }
 
+/** The wasm heap's size in bytes (it grows and never shrinks, so this is the thread's peak), or null off wasm. */
+export function wasmHeapBytes(): number | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  return (tf.backend() as unknown as WasmBackend).wasm?.HEAPU8?.length ?? null;
+}
+
 /**
  * A Float32Array over a float32 tensor's memory on the wasm heap, or null where that is not available or (with
  * `owned`, for updating it in place, as the fused optimizer step does) not safe: another backend, the engine's

@@ -8,6 +8,7 @@
 // 30k-token vocabulary is most of a small model. Runtime-agnostic like feature-pool.ts: a runtime supplies
 // `StartWorker` (Node worker_threads in the CLI, Web Workers in the studio) and runs lib/train/threads.ts in each.
 import * as tf from '@tensorflow/tfjs';
+import { backendMemoryBytes } from '@/lib/backend/fast-paths';
 import { initBackend, type InitOptions } from '@/lib/backend/init';
 import { memorySource } from '@/lib/io/source';
 import { openModelFiles, taskModelFiles } from '@/lib/models/open';
@@ -32,7 +33,7 @@ export type ToTrainWorker =
   | { type: 'apply'; grads: WireGrad[]; lr: number; scale: number };
 export type FromTrainWorker =
   | { type: 'ready' }
-  | { type: 'grads'; id: number; loss: number; grads: WireGrad[] }
+  | { type: 'grads'; id: number; loss: number; grads: WireGrad[]; memoryBytes: number }
   | { type: 'error'; message: string };
 
 /** The shards' summed loss and gradients, in `vars` order, as tensors the caller disposes. */
@@ -52,6 +53,8 @@ export interface TrainPool {
   /** the calling thread took an optimizer step with these summed gradients (in `vars` order) over the examples `idx`:
    *  every replica takes the same one */
   applied(grads: tf.Tensor[], lr: number, scale: number, idx: number[]): Promise<void>;
+  /** each worker's backend memory at its last shard (wasm: the heap, which never shrinks: its peak) */
+  memory(): number[];
   close(): Promise<void>;
 }
 
@@ -128,13 +131,16 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
   let sparse: boolean[] = [];
   const padId = model.tokenizer.padId;
   let nextId = 0;
+  const memory = ports.map(() => 0);
   const remote = (port: PoolPort<ToTrainWorker, FromTrainWorker>, shard: Shard, ctx: ShardContext) =>
     new Promise<{ loss: number; grads: WireGrad[] }>((resolve, reject) => {
       const id = nextId++;
+      const k = ports.indexOf(port);
       const stop = port.listen(
         (m) => {
           if (m.type === 'grads' && m.id === id) {
             stop();
+            memory[k] = m.memoryBytes;
             resolve(m);
           } else if (m.type === 'error') {
             stop();
@@ -198,6 +204,7 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
         port.post({ type: 'apply', grads: mine, lr, scale }, buffers(mine));
       });
     },
+    memory: () => [...memory],
     close,
   };
 }
@@ -243,7 +250,7 @@ export async function serveTrainWorker(setup: TrainWorkerSetup, port: { post(m: 
         const [loss] = (await value.data()) as Float32Array;
         const wire = await toWire(grads, run.sparse, rows);
         tf.dispose([value, ...grads]);
-        port.post({ type: 'grads', id: m.id, loss, grads: wire }, buffers(wire));
+        port.post({ type: 'grads', id: m.id, loss, grads: wire, memoryBytes: backendMemoryBytes() }, buffers(wire));
       }
     };
     let queue = Promise.resolve();
