@@ -2,9 +2,11 @@
 // near-duplicates with another label (conflicts), quoted fields with commas, quotes and line breaks, some padding.
 import { mulberry32 } from '@/lib/rng';
 
-const WORDS = ('the a movie film plot actor actress story scene great terrible boring brilliant slow fast funny sad ' +
+const WORDS = (
+  'the a movie film plot actor actress story scene great terrible boring brilliant slow fast funny sad ' +
   'music score camera light dialogue ending twist character director budget effect audience critic review cinema ' +
-  'watch again never always perhaps quite very really somewhat hardly entirely wonderful awful decent solid weak').split(' ');
+  'watch again never always perhaps quite very really somewhat hardly entirely wonderful awful decent solid weak'
+).split(' ');
 const LABELS = ['positive', 'negative', 'neutral', 'mixed', 'spam'];
 const LABEL_CUM = [0.4, 0.7, 0.85, 0.97, 1];
 

@@ -25,14 +25,28 @@ export function runPipeline(bytes: Uint8Array, onProgress?: (done: number, total
   const t1 = performance.now();
   const report = analyse(imp.data.records, { lengthOf: (t) => t.split(' ').length, maxLength: 32, sample: 5000 });
   const t2 = performance.now();
-  const cleaned = applyCleanAll(imp.data.records, [{ type: 'trim' }, { type: 'drop-empty' }, { type: 'drop-duplicates' }, { type: 'drop-conflicts', mode: 'keep-majority' }]).records;
+  const cleaned = applyCleanAll(imp.data.records, [
+    { type: 'trim' },
+    { type: 'drop-empty' },
+    { type: 'drop-duplicates' },
+    { type: 'drop-conflicts', mode: 'keep-majority' },
+  ]).records;
   const t3 = performance.now();
   const codes = assignSplits(usableRecords(cleaned), { mode: 'ratio', ratios: { train: 0.8, validation: 0.1, test: 0.1 }, seed: 1 });
   const t4 = performance.now();
   const split: [number, number, number] = [0, 0, 0];
   for (const c of codes) split[c]++;
   return {
-    importMs: t1 - t0, reportMs: t2 - t1, cleanMs: t3 - t2, splitMs: t4 - t3, totalMs: t4 - t0,
-    table: imp.table, rows: imp.data.records.length, kept: cleaned.length, duplicates: report.exactDuplicates.count, conflicts: report.conflicts.count, split,
+    importMs: t1 - t0,
+    reportMs: t2 - t1,
+    cleanMs: t3 - t2,
+    splitMs: t4 - t3,
+    totalMs: t4 - t0,
+    table: imp.table,
+    rows: imp.data.records.length,
+    kept: cleaned.length,
+    duplicates: report.exactDuplicates.count,
+    conflicts: report.conflicts.count,
+    split,
   };
 }

@@ -28,13 +28,21 @@ export function trainingFlops(s: FlopShape, batch: number, seqLen: number): numb
 
 /** BERT: per layer Q, K, V, attention output (4·H²) and the FFN (2·H·I); the pooler (H²) once per sequence. */
 export function bertFlopShape(c: { hidden_size: number; num_hidden_layers: number; intermediate_size: number }): FlopShape {
-  const H = c.hidden_size, I = c.intermediate_size, L = c.num_hidden_layers;
+  const H = c.hidden_size,
+    I = c.intermediate_size,
+    L = c.num_hidden_layers;
   return { perTokenParams: L * (4 * H * H + 2 * H * I), attentionWidths: new Array(L).fill(H), perSequenceParams: H * H };
 }
 
 /** USE-Lite: per layer the fused QKV (in·3d), the output (d·H), layer 0's residual projection (in·H), the FFN (2·H·I);
  *  the tanh projection once per sequence. */
-export function useLiteFlopShape(c: { embedding_size: number; hidden_size: number; attention_sizes: number[]; intermediate_size: number; projection_size: number }): FlopShape {
+export function useLiteFlopShape(c: {
+  embedding_size: number;
+  hidden_size: number;
+  attention_sizes: number[];
+  intermediate_size: number;
+  projection_size: number;
+}): FlopShape {
   let width = c.embedding_size;
   let perToken = 0;
   for (const d of c.attention_sizes) {

@@ -22,18 +22,51 @@ if (which === 'use-lite') {
   const { encoder, tokenizer } = await loadBundledUseLite();
   model = createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: { kind: 'full' }, seed: 1 });
 } else {
-  const c = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, ...(process.env.PROFILE_NO_DROPOUT ? { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } : {}) };
-  const tok = { kind: 'hf' as const, vocabSize: c.vocab_size, padId: 0, modelMaxLength: 512, encode: () => ({ ids: [] }), files: () => ({}) };
-  model = createTaskModel({ encoder: createBert(c as BertConfig), tokenizer: tok, task: 'classification', labels: ['0', '1'], mode: { kind: 'full' }, seed: 1 });
+  const c = {
+    vocab_size: 30522,
+    hidden_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 512,
+    ...(process.env.PROFILE_NO_DROPOUT ? { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } : {}),
+  };
+  const tok = {
+    kind: 'hf' as const,
+    vocabSize: c.vocab_size,
+    padId: 0,
+    modelMaxLength: 512,
+    encode: () => ({ ids: [] }),
+    files: () => ({}),
+  };
+  model = createTaskModel({
+    encoder: createBert(c as BertConfig),
+    tokenizer: tok,
+    task: 'classification',
+    labels: ['0', '1'],
+    mode: { kind: 'full' },
+    seed: 1,
+  });
 }
-const ex = Array.from({ length: B }, (_, i) => ({ ids: Array.from({ length: seqLen }, (_, j) => 5 + ((i * 131 + j * 17) % 5000)), label: i % 2 }));
+const ex = Array.from({ length: B }, (_, i) => ({
+  ids: Array.from({ length: seqLen }, (_, j) => 5 + ((i * 131 + j * 17) % 5000)),
+  label: i % 2,
+}));
 const idx = ex.map((_, i) => i);
 const vars = [...model.trainable().values()];
 const step = () =>
   tf.tidy(() => {
-    if (infer) return model.forward(makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 }), { training: false }).dataSync()[0];
+    if (infer)
+      return model
+        .forward(makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 }), { training: false })
+        .dataSync()[0];
     const batch = makeTensorBatch(ex, idx, { padId: model.tokenizer.padId, multiple: 16, cap: 512 });
-    const { value, grads } = tf.variableGrads(() => taskLoss('classification', model.forward(batch, { training: true, seed: 1 }), makeTargets('classification', ex, idx, 2, seqLen), { labelSmoothing: 0 }), vars);
+    const { value, grads } = tf.variableGrads(
+      () =>
+        taskLoss('classification', model.forward(batch, { training: true, seed: 1 }), makeTargets('classification', ex, idx, 2, seqLen), {
+          labelSmoothing: 0,
+        }),
+      vars,
+    );
     Object.values(grads).forEach((g) => g.slice(0, 1).dataSync()); // wait for every gradient without copying it out
     return value.dataSync()[0];
   });
@@ -52,9 +85,27 @@ for (const k of prof.kernels) {
   agg.set(k.name, a);
 }
 const sum = [...agg.values()].reduce((s, a) => s + a.ms, 0);
-console.log(JSON.stringify({ model: which, what: infer ? 'inference' : 'training step', kernels: info.fastKernels ? 'engine' : 'stock', batch: B, seqLen, stepMs: Math.round(total), kernelMs: Math.round(sum) }));
+console.log(
+  JSON.stringify({
+    model: which,
+    what: infer ? 'inference' : 'training step',
+    kernels: info.fastKernels ? 'engine' : 'stock',
+    batch: B,
+    seqLen,
+    stepMs: Math.round(total),
+    kernelMs: Math.round(sum),
+  }),
+);
 for (const [name, a] of [...agg].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) {
-  console.log(JSON.stringify({ kernel: name, ms: Math.round(a.ms), share: Math.round((1000 * a.ms) / sum) / 1000, calls: a.n, exampleShapes: [...a.shapes].slice(0, 4) }));
+  console.log(
+    JSON.stringify({
+      kernel: name,
+      ms: Math.round(a.ms),
+      share: Math.round((1000 * a.ms) / sum) / 1000,
+      calls: a.n,
+      exampleShapes: [...a.shapes].slice(0, 4),
+    }),
+  );
 }
 // the products, transposes and reductions by shape: where the matmul time goes
 const byShape = new Map<string, { ms: number; n: number }>();
@@ -66,4 +117,5 @@ for (const k of prof.kernels) {
   a.n++;
   byShape.set(key, a);
 }
-for (const [key, a] of [...byShape].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) console.log(JSON.stringify({ op: key, calls: a.n, ms: Math.round(a.ms * 10) / 10 }));
+for (const [key, a] of [...byShape].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15))
+  console.log(JSON.stringify({ op: key, calls: a.n, ms: Math.round(a.ms * 10) / 10 }));

@@ -33,23 +33,132 @@ const RUNS: Run[] = [
   { name: 'sms-balanced', dataset: 'sms', args: [] },
   // hand-written recipes of earlier sessions, kept for comparison
   // head only: encoder features computed once, then a linear classifier; many cheap epochs, best dev accuracy kept
-  { name: 'sst2-head', dataset: 'sst2', args: ['--mode', 'head', '--epochs', '30', '--batch-size', '32', '--lr', '3e-3', '--weight-decay', '0', '--warmup', '0', '--schedule', 'constant', '--max-length', '64', '--early-stopping', '5', '--metric', 'accuracy'] },
-  { name: 'banking77-head', dataset: 'banking77', args: ['--mode', 'head', '--epochs', '60', '--batch-size', '32', '--lr', '1e-2', '--weight-decay', '0', '--warmup', '0', '--schedule', 'constant', '--max-length', '64', '--early-stopping', '5', '--metric', 'accuracy'] },
+  {
+    name: 'sst2-head',
+    dataset: 'sst2',
+    args: [
+      '--mode',
+      'head',
+      '--epochs',
+      '30',
+      '--batch-size',
+      '32',
+      '--lr',
+      '3e-3',
+      '--weight-decay',
+      '0',
+      '--warmup',
+      '0',
+      '--schedule',
+      'constant',
+      '--max-length',
+      '64',
+      '--early-stopping',
+      '5',
+      '--metric',
+      'accuracy',
+    ],
+  },
+  {
+    name: 'banking77-head',
+    dataset: 'banking77',
+    args: [
+      '--mode',
+      'head',
+      '--epochs',
+      '60',
+      '--batch-size',
+      '32',
+      '--lr',
+      '1e-2',
+      '--weight-decay',
+      '0',
+      '--warmup',
+      '0',
+      '--schedule',
+      'constant',
+      '--max-length',
+      '64',
+      '--early-stopping',
+      '5',
+      '--metric',
+      'accuracy',
+    ],
+  },
   // full fine-tuning of every USE-Lite weight: slower (backward through the encoder), the quality reference
   // (lr 1e-4 for 2 epochs gave 80.9 % test; 3e-4 with label smoothing 0.1 for 3 epochs 84.3 %, still rising on dev)
   // (5 epochs: 84.95 %; 6 epochs with the head's rate × 10: 84.7 %, dev best at epoch 3 then early stop. Max length
   // 96: 1.7 % of SST-2's training sentences and 25 test sentences are longer than 64 USE-Lite tokens, none than 91:
   // 84.95 % again. A moving average of the weights, decay 0.995 (about one epoch of 217 steps): dev 84.6 %, test 85.0 %)
-  { name: 'sst2-full', dataset: 'sst2', args: ['--mode', 'full', '--epochs', '6', '--batch-size', '32', '--lr', '3e-4', '--head-lr-multiplier', '10', '--warmup', '0.06', '--schedule', 'linear', '--label-smoothing', '0.1', '--max-length', '96', '--early-stopping', '3', '--metric', 'accuracy', '--ema-decay', '0.995'] },
+  {
+    name: 'sst2-full',
+    dataset: 'sst2',
+    args: [
+      '--mode',
+      'full',
+      '--epochs',
+      '6',
+      '--batch-size',
+      '32',
+      '--lr',
+      '3e-4',
+      '--head-lr-multiplier',
+      '10',
+      '--warmup',
+      '0.06',
+      '--schedule',
+      'linear',
+      '--label-smoothing',
+      '0.1',
+      '--max-length',
+      '96',
+      '--early-stopping',
+      '3',
+      '--metric',
+      'accuracy',
+      '--ema-decay',
+      '0.995',
+    ],
+  },
   // Banking77's 77-class head from random init needs about the head-only rate (1e-2) while the encoder wants ~3e-4:
   // one rate for both underfits (2e-4: 55.2 %, 6e-4: 71.5 %), so the head's rate is 30 × the encoder's
   // (5 epochs, lr 3e-4, head × 30: 91.4 %; 10 epochs at lr 4e-4, head × 25: 92.2 %, with a weight average (0.995)
   // 92.3 % and held-out accuracy flat at 91.5–91.9 % from epoch 5 on; the same settings on all 10,003 rows: 92.7 %)
-  { name: 'banking77-full', dataset: 'banking77', valSplit: 0, args: ['--mode', 'full', '--epochs', '10', '--batch-size', '32', '--lr', '4e-4', '--head-lr-multiplier', '25', '--warmup', '0.06', '--schedule', 'linear', '--label-smoothing', '0.1', '--max-length', '64', '--metric', 'accuracy', '--ema-decay', '0.995'] },
+  {
+    name: 'banking77-full',
+    dataset: 'banking77',
+    valSplit: 0,
+    args: [
+      '--mode',
+      'full',
+      '--epochs',
+      '10',
+      '--batch-size',
+      '32',
+      '--lr',
+      '4e-4',
+      '--head-lr-multiplier',
+      '25',
+      '--warmup',
+      '0.06',
+      '--schedule',
+      'linear',
+      '--label-smoothing',
+      '0.1',
+      '--max-length',
+      '64',
+      '--metric',
+      'accuracy',
+      '--ema-decay',
+      '0.995',
+    ],
+  },
 ];
 
 function sst2Csv(src: string, dest: string): string {
-  const lines = readFileSync(src, 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readFileSync(src, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   const rows = lines.map((l) => {
     const sp = l.indexOf(' ');
     const label = l.slice(0, sp) === '1' ? 'positive' : 'negative';
@@ -61,12 +170,15 @@ function sst2Csv(src: string, dest: string): string {
 
 /** SMS Spam has one file without a header: a seeded 80/20 split per label into train and test CSVs. */
 function smsCsv(src: string, tmp: string): [string, string] {
-  const rows = readFileSync(src, 'utf8').split('\n').filter((l) => l.trim()).map((l) => {
-    const tab = l.indexOf('\t');
-    return { label: l.slice(0, tab), text: l.slice(tab + 1) };
-  });
+  const rows = readFileSync(src, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const tab = l.indexOf('\t');
+      return { label: l.slice(0, tab), text: l.slice(tab + 1) };
+    });
   let seed = 42;
-  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const keyed = rows.map((r) => ({ r, k: rand() }));
   const train: string[] = [];
   const test: string[] = [];
@@ -92,15 +204,31 @@ function files(dataset: Run['dataset'], tmp: string, valSplit = 0.1): string[] |
     const d = sharedPath('datasets', 'sst2');
     if (!d) return null;
     return [
-      '--data', sst2Csv(join(d, 'stsa.binary.train'), join(tmp, 'sst2-train.csv')),
-      '--eval', sst2Csv(join(d, 'stsa.binary.dev'), join(tmp, 'sst2-dev.csv')),
-      '--test', sst2Csv(join(d, 'stsa.binary.test'), join(tmp, 'sst2-test.csv')),
-      '--text-column', 'text', '--label-column', 'label',
+      '--data',
+      sst2Csv(join(d, 'stsa.binary.train'), join(tmp, 'sst2-train.csv')),
+      '--eval',
+      sst2Csv(join(d, 'stsa.binary.dev'), join(tmp, 'sst2-dev.csv')),
+      '--test',
+      sst2Csv(join(d, 'stsa.binary.test'), join(tmp, 'sst2-test.csv')),
+      '--text-column',
+      'text',
+      '--label-column',
+      'label',
     ];
   }
   const d = sharedPath('datasets', 'banking77');
   if (!d) return null;
-  return ['--data', join(d, 'train.csv'), ...(valSplit !== 0.1 ? ['--val-split', String(valSplit)] : []), '--test', join(d, 'test.csv'), '--text-column', 'text', '--label-column', 'category'];
+  return [
+    '--data',
+    join(d, 'train.csv'),
+    ...(valSplit !== 0.1 ? ['--val-split', String(valSplit)] : []),
+    '--test',
+    join(d, 'test.csv'),
+    '--text-column',
+    'text',
+    '--label-column',
+    'category',
+  ];
 }
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -124,30 +252,52 @@ export async function benchQuality(): Promise<void> {
   for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
     const data = files(run.dataset, tmp, run.valSplit);
     if (!data) {
-      process.stdout.write(`${JSON.stringify({ bench: 'quality', run: run.name, skipped: `../shared/datasets/${run.dataset} not found (set FINETUNE_SHARED)` })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ bench: 'quality', run: run.name, skipped: `../shared/datasets/${run.dataset} not found (set FINETUNE_SHARED)` })}\n`,
+      );
       continue;
     }
     const out = join(tmp, run.name);
     const args = ['train', ...data, '--model', 'use-lite', ...run.args, '--out', out];
     // the estimate a user sees before the run (--dry-run), recorded next to the measured time
     const dry = await runCli([...args, '--dry-run']);
-    const estimate = dry.code === 0 ? (JSON.parse(dry.stdout.trim().split('\n').at(-1)!) as { estimate: { seconds: number } }).estimate.seconds : null;
+    const estimate =
+      dry.code === 0 ? (JSON.parse(dry.stdout.trim().split('\n').at(-1)!) as { estimate: { seconds: number } }).estimate.seconds : null;
     const t0 = performance.now();
     const r = await runCli(args);
     const wallSec = (performance.now() - t0) / 1000;
     if (r.code !== 0) {
-      process.stdout.write(`${JSON.stringify({ bench: 'quality', run: run.name, failed: r.code, stderr: r.stderr.split('\n').slice(-5).join('\n') })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ bench: 'quality', run: run.name, failed: r.code, stderr: r.stderr.split('\n').slice(-5).join('\n') })}\n`,
+      );
       continue;
     }
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     const test = last.test ?? {};
-    process.stdout.write(`${JSON.stringify({
-      bench: 'quality', run: run.name, dataset: run.dataset, model: 'use-lite', mode: run.args.includes('--mode') ? run.args[run.args.indexOf('--mode') + 1] : run.args.includes('--preset') ? `preset ${run.args[run.args.indexOf('--preset') + 1]}` : 'defaults (balanced)',
-      testAccuracy: test.accuracy, testMacroF1: test.macroF1, validation: last.validation ? { accuracy: last.validation.accuracy, macroF1: last.validation.macroF1 } : null,
-      steps: last.steps, epochs: last.epochs, best: last.best, trainSeconds: last.trainSeconds, wallSeconds: Math.round(wallSec * 10) / 10,
-      estimateSeconds: estimate === null ? null : Math.round(estimate), estimateError: estimate === null ? null : Math.round((estimate / last.trainSeconds - 1) * 1000) / 1000,
-      command: `npx finetune ${args.map((a) => (a.includes(tmp) ? a.replace(tmp, '$TMP') : a)).join(' ')}`,
-    })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'quality',
+        run: run.name,
+        dataset: run.dataset,
+        model: 'use-lite',
+        mode: run.args.includes('--mode')
+          ? run.args[run.args.indexOf('--mode') + 1]
+          : run.args.includes('--preset')
+            ? `preset ${run.args[run.args.indexOf('--preset') + 1]}`
+            : 'defaults (balanced)',
+        testAccuracy: test.accuracy,
+        testMacroF1: test.macroF1,
+        validation: last.validation ? { accuracy: last.validation.accuracy, macroF1: last.validation.macroF1 } : null,
+        steps: last.steps,
+        epochs: last.epochs,
+        best: last.best,
+        trainSeconds: last.trainSeconds,
+        wallSeconds: Math.round(wallSec * 10) / 10,
+        estimateSeconds: estimate === null ? null : Math.round(estimate),
+        estimateError: estimate === null ? null : Math.round((estimate / last.trainSeconds - 1) * 1000) / 1000,
+        command: `npx finetune ${args.map((a) => (a.includes(tmp) ? a.replace(tmp, '$TMP') : a)).join(' ')}`,
+      })}\n`,
+    );
   }
 }
 

@@ -17,11 +17,23 @@ scope.onmessage = async (e: MessageEvent<{ threads: number; seqLen: number; step
   try {
     const backend = { preference: 'wasm' as const, wasmPath: '/wasm/', wasmThreads: false };
     await initBackend(backend);
-    const model = createTaskModel({ encoder: createBert(BERT_TINY), tokenizer: idsOnlyTokenizer(BERT_TINY.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: { kind: 'full' }, seed: 1 });
+    const model = createTaskModel({
+      encoder: createBert(BERT_TINY),
+      tokenizer: idsOnlyTokenizer(BERT_TINY.vocab_size, 512),
+      task: 'classification',
+      labels: ['0', '1'],
+      mode: { kind: 'full' },
+      seed: 1,
+    });
     const pool = threads > 1 ? await createTrainPool(model, threads, webWorkerStarter('/pool.worker.js'), backend) : undefined;
     const train = syntheticExamples(BATCH * (steps + warmup), seqLen, BERT_TINY.vocab_size, seqLen);
     const rates: number[] = [];
-    for await (const ev of fineTune(model, { train, validation: [] }, { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps + warmup, bucketWindow: 1, padMultiple: 16, seed: 1 }, { pool })) {
+    for await (const ev of fineTune(
+      model,
+      { train, validation: [] },
+      { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps + warmup, bucketWindow: 1, padMultiple: 16, seed: 1 },
+      { pool },
+    )) {
       if (ev.type === 'error') throw new Error(ev.error.message);
       if (ev.type === 'step' && ev.step > warmup) rates.push(ev.samplesPerSec);
     }

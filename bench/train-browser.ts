@@ -26,8 +26,17 @@ export async function benchTrainBrowser(): Promise<void> {
     return;
   }
   const bundle = await build({
-    entryPoints: { bench: 'bench/train-browser-worker.ts', pool: 'workers/pool.worker.ts' }, outdir: 'out', bundle: true, write: false, format: 'esm', platform: 'browser', target: 'es2022', alias: { '@': '.' },
-    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'url', 'module', 'node:*'], define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'error',
+    entryPoints: { bench: 'bench/train-browser-worker.ts', pool: 'workers/pool.worker.ts' },
+    outdir: 'out',
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    alias: { '@': '.' },
+    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'url', 'module', 'node:*'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'error',
   });
   const js = (name: string) => bundle.outputFiles.find((f) => f.path.endsWith(`/${name}.js`))!.text;
   const files: Record<string, [string, string | Buffer]> = {
@@ -39,13 +48,18 @@ export async function benchTrainBrowser(): Promise<void> {
     const url = req.url ?? '/';
     const file = files[url];
     if (file) res.writeHead(200, { 'content-type': file[0] }).end(file[1]);
-    else if (url.startsWith('/wasm/') && url.endsWith('.wasm')) res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasmDir, url.slice(6).replace(/[^\w.-]/g, ''))));
+    else if (url.startsWith('/wasm/') && url.endsWith('.wasm'))
+      res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasmDir, url.slice(6).replace(/[^\w.-]/g, ''))));
     else res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: exe, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: exe,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
@@ -54,10 +68,25 @@ export async function benchTrainBrowser(): Promise<void> {
     for (const seqLen of (process.env.BENCH_SEQ ?? '64').split(',').map(Number)) {
       let single = 0;
       for (const threads of threadCounts) {
-        const r = (await page.evaluate((o) => (window as unknown as { runBench(o: object): Promise<{ samplesPerSec: number }> }).runBench(o), { threads, seqLen, steps: STEPS, warmup: WARMUP })) as { samplesPerSec: number };
+        const r = (await page.evaluate(
+          (o) => (window as unknown as { runBench(o: object): Promise<{ samplesPerSec: number }> }).runBench(o),
+          { threads, seqLen, steps: STEPS, warmup: WARMUP },
+        )) as { samplesPerSec: number };
         if (threads === 1) single = r.samplesPerSec;
         const round = (x: number) => Math.round(x * 100) / 100;
-        console.log(JSON.stringify({ bench: 'train-browser', model: 'bert-tiny-shape (random init)', mode: 'full', batch: 32, seqLen, threads, cores, samplesPerSec: round(r.samplesPerSec), ...(threads > 1 && single ? { speedup: round(r.samplesPerSec / single) } : {}) }));
+        console.log(
+          JSON.stringify({
+            bench: 'train-browser',
+            model: 'bert-tiny-shape (random init)',
+            mode: 'full',
+            batch: 32,
+            seqLen,
+            threads,
+            cores,
+            samplesPerSec: round(r.samplesPerSec),
+            ...(threads > 1 && single ? { speedup: round(r.samplesPerSec / single) } : {}),
+          }),
+        );
       }
     }
   } finally {

@@ -4,7 +4,14 @@ import type { TextTokenizer } from '../lib/models/types';
 import { lcg32 } from '../lib/rng';
 import type { EncodedExample } from '../lib/train/encode';
 
-export const BERT_TINY = { vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, max_position_embeddings: 512 };
+export const BERT_TINY = {
+  vocab_size: 30522,
+  hidden_size: 128,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 512,
+  max_position_embeddings: 512,
+};
 
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -27,5 +34,8 @@ export function idsOnlyTokenizer(vocabSize: number, modelMaxLength: number): Tex
 
 export function syntheticExamples(n: number, seqLen: number, vocab: number, seed: number): EncodedExample[] {
   const rand = lcg32(seed);
-  return Array.from({ length: n }, () => ({ ids: Array.from({ length: seqLen }, () => 5 + Math.floor(rand() * (vocab - 5))), label: rand() < 0.5 ? 0 : 1 }));
+  return Array.from({ length: n }, () => ({
+    ids: Array.from({ length: seqLen }, () => 5 + Math.floor(rand() * (vocab - 5))),
+    label: rand() < 0.5 ? 0 : 1,
+  }));
 }

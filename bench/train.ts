@@ -60,7 +60,12 @@ async function trainSamplesPerSec(model: TaskModel, seqLen: number, threads: num
   const rates: number[] = [];
   const pool = threads > 1 ? await createTrainPool(model, threads, startNodeWorker, { preference: 'wasm' }) : undefined;
   try {
-    for await (const ev of fineTune(model, { train, validation: [] }, { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps, bucketWindow: 1, padMultiple: 16, seed: 1 }, { pool })) {
+    for await (const ev of fineTune(
+      model,
+      { train, validation: [] },
+      { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps, bucketWindow: 1, padMultiple: 16, seed: 1 },
+      { pool },
+    )) {
       if (ev.type === 'error') throw new Error(`training failed: ${ev.error.message}`);
       if (ev.type === 'step' && ev.step > WARMUP) rates.push(ev.samplesPerSec);
     }
@@ -94,7 +99,7 @@ async function benchModel(name: string, make: () => Promise<TaskModel>, shape: F
     try {
       // the reference is the mean of a matmul measured just before and just after, so a change in the machine's load
       // during the measurement shows in both figures
-      const around = async <T,>(f: () => T | Promise<T>): Promise<{ value: T; matmul: number; spread: number }> => {
+      const around = async <T>(f: () => T | Promise<T>): Promise<{ value: T; matmul: number; spread: number }> => {
         const before = matmulGflops();
         const value = await f();
         const after = matmulGflops();
@@ -108,15 +113,36 @@ async function benchModel(name: string, make: () => Promise<TaskModel>, shape: F
         const trainGflops = (train * trainingFlops(shape, 1, seqLen)) / 1e9;
         // efficiency: achieved GFLOP/s over what `threads` single-thread matmuls would reach
         emit({
-          bench: 'train', model: name, mode: model.mode.kind, batch: BATCH, seqLen, threads, samplesPerSec: round(train), ...(threads > 1 && single ? { speedup: round(train / single) } : {}),
-          gflops: round(trainGflops), matmulGflops: round(tr.matmul), matmulSpread: round(tr.spread), efficiency: round(trainGflops / (tr.matmul * threads), 3),
+          bench: 'train',
+          model: name,
+          mode: model.mode.kind,
+          batch: BATCH,
+          seqLen,
+          threads,
+          samplesPerSec: round(train),
+          ...(threads > 1 && single ? { speedup: round(train / single) } : {}),
+          gflops: round(trainGflops),
+          matmulGflops: round(tr.matmul),
+          matmulSpread: round(tr.spread),
+          efficiency: round(trainGflops / (tr.matmul * threads), 3),
           // wasm heaps never shrink: the calling thread's includes the models measured before this line
-          heapMBPerThread: lastMemory.map((b) => Math.round(b / 2 ** 20)), heapMBTotal: Math.round(lastMemory.reduce((a, b) => a + b, 0) / 2 ** 20),
+          heapMBPerThread: lastMemory.map((b) => Math.round(b / 2 ** 20)),
+          heapMBTotal: Math.round(lastMemory.reduce((a, b) => a + b, 0) / 2 ** 20),
         });
       }
       const inf = await around(() => inferSamplesPerSec(model, seqLen));
       const inferGflops = (inf.value * forwardFlops(shape, 1, seqLen)) / 1e9;
-      emit({ bench: 'inference', model: name, batch: BATCH, seqLen, samplesPerSec: round(inf.value), gflops: round(inferGflops), matmulGflops: round(inf.matmul), matmulSpread: round(inf.spread), efficiency: round(inferGflops / inf.matmul, 3) });
+      emit({
+        bench: 'inference',
+        model: name,
+        batch: BATCH,
+        seqLen,
+        samplesPerSec: round(inf.value),
+        gflops: round(inferGflops),
+        matmulGflops: round(inf.matmul),
+        matmulSpread: round(inf.spread),
+        efficiency: round(inferGflops / inf.matmul, 3),
+      });
     } finally {
       model.dispose();
     }
@@ -128,18 +154,55 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 export async function benchTrain(): Promise<void> {
   const info = await initBackend({ preference: 'wasm', fastWasmKernels: process.env.BENCH_STOCK_KERNELS !== '1' });
   const models = (process.env.BENCH_MODELS ?? 'bert-tiny,use-lite').split(',');
-  emit({ bench: 'matmul', backend: info.backend, threads: info.threads, kernels: info.fastKernels ? 'engine' : 'stock', n: 512, gflops: round(matmulGflops()) });
+  emit({
+    bench: 'matmul',
+    backend: info.backend,
+    threads: info.threads,
+    kernels: info.fastKernels ? 'engine' : 'stock',
+    n: 512,
+    gflops: round(matmulGflops()),
+  });
   const full: FineTuneMode = { kind: 'full' };
 
   const tiny = BERT_TINY;
-  if (models.includes('bert-tiny')) await benchModel('bert-tiny-shape (random init)', async () => createTaskModel({ encoder: createBert(tiny), tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512), task: 'classification', labels: ['0', '1'], mode: full, seed: 1 }), bertFlopShape(tiny));
+  if (models.includes('bert-tiny'))
+    await benchModel(
+      'bert-tiny-shape (random init)',
+      async () =>
+        createTaskModel({
+          encoder: createBert(tiny),
+          tokenizer: idsOnlyTokenizer(tiny.vocab_size, 512),
+          task: 'classification',
+          labels: ['0', '1'],
+          mode: full,
+          seed: 1,
+        }),
+      bertFlopShape(tiny),
+    );
 
-  if (models.includes('use-lite')) await benchModel('use-lite', async () => {
-    const { encoder, tokenizer } = await loadBundledUseLite();
-    return createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: full, seed: 1 });
-  }, useLiteFlopShape({ embedding_size: 256, hidden_size: 512, attention_sizes: [256, 512], intermediate_size: 1536, projection_size: 512 }));
+  if (models.includes('use-lite'))
+    await benchModel(
+      'use-lite',
+      async () => {
+        const { encoder, tokenizer } = await loadBundledUseLite();
+        return createTaskModel({ encoder, tokenizer, task: 'classification', labels: ['0', '1'], mode: full, seed: 1 });
+      },
+      useLiteFlopShape({
+        embedding_size: 256,
+        hidden_size: 512,
+        attention_sizes: [256, 512],
+        intermediate_size: 1536,
+        projection_size: 512,
+      }),
+    );
 
-  emit({ bench: 'matmul', backend: info.backend, n: 512, gflops: round(matmulGflops()), note: 'measured again at the end (shared machine)' });
+  emit({
+    bench: 'matmul',
+    backend: info.backend,
+    n: 512,
+    gflops: round(matmulGflops()),
+    note: 'measured again at the end (shared machine)',
+  });
   if (process.env.BENCH_BROWSER !== '0') await benchTrainBrowser();
 }
 

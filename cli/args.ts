@@ -76,7 +76,11 @@ export function parseArgs(cmd: CommandSpec, argv: string[]): ParsedOptions {
     const spec = byName.get(name);
     if (!spec) {
       const near = closest(name, [...byName.keys()]);
-      throw new UserError(`unknown option --${name} for "finetune ${cmd.name}"`, { option: `--${name}` }, near ? `did you mean --${near}? (see finetune ${cmd.name} --help)` : `see finetune ${cmd.name} --help`);
+      throw new UserError(
+        `unknown option --${name} for "finetune ${cmd.name}"`,
+        { option: `--${name}` },
+        near ? `did you mean --${near}? (see finetune ${cmd.name} --help)` : `see finetune ${cmd.name} --help`,
+      );
     }
     let raw: string;
     if (eq > 0) raw = a.slice(eq + 1);
@@ -95,16 +99,28 @@ export function parseArgs(cmd: CommandSpec, argv: string[]): ParsedOptions {
   if (out.help) return out;
   for (const spec of cmd.options) {
     if (spec.required && out[spec.name] === undefined) {
-      throw new UserError(`missing required option --${spec.name}`, { option: `--${spec.name}` }, `${spec.help}; see finetune ${cmd.name} --help`);
+      throw new UserError(
+        `missing required option --${spec.name}`,
+        { option: `--${spec.name}` },
+        `${spec.help}; see finetune ${cmd.name} --help`,
+      );
     }
   }
   for (const group of cmd.oneOf ?? []) {
     const given = group.filter((g) => out[g] !== undefined);
     if (given.length === 0) {
-      throw new UserError(`one of ${group.map((g) => `--${g}`).join(' or ')} is needed`, { option: `--${group[0]}` }, `see finetune ${cmd.name} --help`);
+      throw new UserError(
+        `one of ${group.map((g) => `--${g}`).join(' or ')} is needed`,
+        { option: `--${group[0]}` },
+        `see finetune ${cmd.name} --help`,
+      );
     }
     if (given.length > 1) {
-      throw new UserError(`give only one of ${given.map((g) => `--${g}`).join(', ')}`, { option: `--${given[1]}` }, `see finetune ${cmd.name} --help`);
+      throw new UserError(
+        `give only one of ${given.map((g) => `--${g}`).join(', ')}`,
+        { option: `--${given[1]}` },
+        `see finetune ${cmd.name} --help`,
+      );
     }
   }
   return out;

@@ -30,7 +30,8 @@ export async function readUserFile(path: string, option: string): Promise<Uint8A
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError('file not found', { file: path, option }, `check the path given to ${option}`);
-    if (code === 'EACCES' || code === 'EPERM') throw new UserError('permission denied', { file: path, option }, 'check the file permissions');
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new UserError('permission denied', { file: path, option }, 'check the file permissions');
     throw e;
   }
 }

@@ -8,7 +8,13 @@ import type { ColumnMapping, DataWarning, Example, ParsedTable } from '../lib/da
 import { readUserFile } from './context';
 
 /** engine option name (applyMapping's ErrorLocation.option) -> command-line flag */
-const FLAG_OF: Record<string, string> = { text: '--text-column', textPair: '--text-pair-column', label: '--label-column', split: '--split-column', tags: '--tags-column' };
+const FLAG_OF: Record<string, string> = {
+  text: '--text-column',
+  textPair: '--text-pair-column',
+  label: '--label-column',
+  split: '--split-column',
+  tags: '--tags-column',
+};
 
 /** Re-labels a UserError's option with the flag the person typed. */
 export function withFlags<T>(f: () => T): T {
@@ -59,12 +65,17 @@ export function mappingFor(t: LoadedTable, flags: ColumnFlags, needLabel: boolea
   if (needLabel) {
     const label = flags.label ? [flags.label] : s.label;
     if (!label?.length) {
-      throw new UserError('no label column was given and none could be guessed', { file: t.path, option: '--label-column' }, `name it with --label-column (columns: ${t.table.columns.join(', ')})`);
+      throw new UserError(
+        'no label column was given and none could be guessed',
+        { file: t.path, option: '--label-column' },
+        `name it with --label-column (columns: ${t.table.columns.join(', ')})`,
+      );
     }
     if (!flags.label) guessed.push(`--label-column ${JSON.stringify(label.join(','))}`);
     mapping.label = label;
     if (!flags.task && !flags.label && s.labelColumnsAreFlags) mapping.labelColumnsAreFlags = true;
-    if (mapping.task === 'multilabel' && !mapping.labelColumnsAreFlags) mapping.labelSeparator = flags.labelSeparator ?? s.labelSeparator ?? '|';
+    if (mapping.task === 'multilabel' && !mapping.labelColumnsAreFlags)
+      mapping.labelSeparator = flags.labelSeparator ?? s.labelSeparator ?? '|';
     if (!flags.task && mapping.task !== 'classification') guessed.push(`--task ${mapping.task}`);
   }
   return { mapping, guessed };

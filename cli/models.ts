@@ -31,7 +31,12 @@ const BUNDLED_LABEL = 'use-lite (bundled)';
 
 function sourceFor(spec: string, option: string, hubEndpoint?: string, revision?: string): FileSource {
   const notHub = (what: string) => {
-    if (revision !== undefined) throw new UserError(`--revision applies to a Hub id, and "${spec}" is ${what}`, { option: '--revision' }, 'drop --revision, or give a Hub id such as google/bert_uncased_L-2_H-128_A-2');
+    if (revision !== undefined)
+      throw new UserError(
+        `--revision applies to a Hub id, and "${spec}" is ${what}`,
+        { option: '--revision' },
+        'drop --revision, or give a Hub id such as google/bert_uncased_L-2_H-128_A-2',
+      );
   };
   if (spec === 'use-lite') {
     notHub('the bundled model');
@@ -39,11 +44,20 @@ function sourceFor(spec: string, option: string, hubEndpoint?: string, revision?
   }
   if (existsSync(spec)) {
     notHub('a folder');
-    if (!statSync(spec).isDirectory()) throw new UserError(`"${spec}" is a file; a model is a folder`, { file: spec, option }, 'give the folder that holds config.json and model.safetensors');
+    if (!statSync(spec).isDirectory())
+      throw new UserError(
+        `"${spec}" is a file; a model is a folder`,
+        { file: spec, option },
+        'give the folder that holds config.json and model.safetensors',
+      );
     return fsSource(spec);
   }
   if (spec.startsWith('.') || spec.startsWith('/') || spec.split('/').length > 2) {
-    throw new UserError(`folder "${spec}" not found`, { file: spec, option }, 'give an existing model folder, use-lite, or a Hugging Face id such as google/bert_uncased_L-2_H-128_A-2');
+    throw new UserError(
+      `folder "${spec}" not found`,
+      { file: spec, option },
+      'give an existing model folder, use-lite, or a Hugging Face id such as google/bert_uncased_L-2_H-128_A-2',
+    );
   }
   return hubSource(spec, revision ?? 'main', hubEndpoint ? { endpoint: hubEndpoint } : {});
 }
@@ -51,7 +65,10 @@ function sourceFor(spec: string, option: string, hubEndpoint?: string, revision?
 /** Loads what `--model` names. `requireTokenizer: false` admits reference folders that hold weights only (forward).
  *  `hubEndpoint`: the Hub (or a mirror) a Hub id downloads from; default https://huggingface.co. `revision`: the
  *  branch, tag or commit of a Hub id; default main. */
-export async function loadBase(spec: string, opts: OpenOptions & { option?: string; hubEndpoint?: string; revision?: string } = {}): Promise<BaseModel> {
+export async function loadBase(
+  spec: string,
+  opts: OpenOptions & { option?: string; hubEndpoint?: string; revision?: string } = {},
+): Promise<BaseModel> {
   return openModelFiles(sourceFor(spec, opts.option ?? '--model', opts.hubEndpoint, opts.revision), opts);
 }
 
@@ -72,7 +89,13 @@ export async function trainedRun(dir: string): Promise<{ maxLength?: number; pai
 
 /** The pair column to read from a table: the one named on the command line, else the one the model was trained with
  *  when the table has it (said on stderr); a missing one is warned about. */
-export function pairColumnFor(columns: string[], given: string | undefined, trained: string | undefined, file: string, log: (line: string) => void): string | undefined {
+export function pairColumnFor(
+  columns: string[],
+  given: string | undefined,
+  trained: string | undefined,
+  file: string,
+  log: (line: string) => void,
+): string | undefined {
   if (given !== undefined || !trained) return given;
   if (columns.includes(trained)) {
     log(`${file}: using --text-pair-column ${trained} (the model was trained on text pairs)`);

@@ -21,7 +21,12 @@ export function hubEndpointFrom(opts: ParsedOptions): string | undefined {
   } catch {
     ok = false;
   }
-  if (!ok) throw new UserError(`"${url}" is not an http(s) address`, { option: '--hub-endpoint' }, 'give the address of the Hub or a mirror, e.g. https://hf-mirror.example.org');
+  if (!ok)
+    throw new UserError(
+      `"${url}" is not an http(s) address`,
+      { option: '--hub-endpoint' },
+      'give the address of the Hub or a mirror, e.g. https://hf-mirror.example.org',
+    );
   return url;
 }
 
@@ -33,7 +38,12 @@ export function parseMode(text: string, opts: ParsedOptions): FineTuneMode {
   const [kind, arg] = text.split(':');
   const int = (s: string | undefined, what: string): number => {
     const n = Number(s);
-    if (s === undefined || s === '' || !Number.isInteger(n) || n < 0) throw new UserError(`"${text}" needs a whole number of ${what} after the colon`, { option }, `e.g. --mode ${kind}:${kind === 'lora' ? 8 : 1}`);
+    if (s === undefined || s === '' || !Number.isInteger(n) || n < 0)
+      throw new UserError(
+        `"${text}" needs a whole number of ${what} after the colon`,
+        { option },
+        `e.g. --mode ${kind}:${kind === 'lora' ? 8 : 1}`,
+      );
     return n;
   };
   switch (kind) {
@@ -50,18 +60,42 @@ export function parseMode(text: string, opts: ParsedOptions): FineTuneMode {
       return { kind: 'lora', rank, alpha: num(opts, 'lora-alpha') ?? 2 * rank, dropout: num(opts, 'lora-dropout') ?? 0.05, targets };
     }
     default:
-      throw new UserError(`unknown mode "${text}"`, { option }, 'use full, head, freeze:N (freeze the bottom N layers) or lora:R (LoRA of rank R)');
+      throw new UserError(
+        `unknown mode "${text}"`,
+        { option },
+        'use full, head, freeze:N (freeze the bottom N layers) or lora:R (LoRA of rank R)',
+      );
   }
 }
 
 /** engine TrainConfig option name -> command-line flag, so the engine's UserErrors name what the person typed */
 export const TRAIN_FLAG_OF: Record<string, string> = {
-  epochs: '--epochs', batchSize: '--batch-size', learningRate: '--lr', weightDecay: '--weight-decay', warmupRatio: '--warmup',
-  warmupSteps: '--warmup', schedule: '--schedule', maxGradNorm: '--grad-clip', gradAccumSteps: '--grad-accumulation',
-  labelSmoothing: '--label-smoothing', seed: '--seed', evalEverySteps: '--eval-every', 'earlyStopping.patience': '--early-stopping',
-  'earlyStopping.metric': '--metric', 'earlyStopping.minDelta': '--min-delta', bestMetric: '--metric', maxSteps: '--max-steps',
-  optimizer: '--optimizer', classWeights: '--class-weights', 'freeze.layers': '--mode', mode: '--mode', classifierDropout: '--dropout',
-  labels: '--label-column', maxLength: '--max-length', headLrMultiplier: '--head-lr-multiplier', emaDecay: '--ema-decay',
+  epochs: '--epochs',
+  batchSize: '--batch-size',
+  learningRate: '--lr',
+  weightDecay: '--weight-decay',
+  warmupRatio: '--warmup',
+  warmupSteps: '--warmup',
+  schedule: '--schedule',
+  maxGradNorm: '--grad-clip',
+  gradAccumSteps: '--grad-accumulation',
+  labelSmoothing: '--label-smoothing',
+  seed: '--seed',
+  evalEverySteps: '--eval-every',
+  'earlyStopping.patience': '--early-stopping',
+  'earlyStopping.metric': '--metric',
+  'earlyStopping.minDelta': '--min-delta',
+  bestMetric: '--metric',
+  maxSteps: '--max-steps',
+  optimizer: '--optimizer',
+  classWeights: '--class-weights',
+  'freeze.layers': '--mode',
+  mode: '--mode',
+  classifierDropout: '--dropout',
+  labels: '--label-column',
+  maxLength: '--max-length',
+  headLrMultiplier: '--head-lr-multiplier',
+  emaDecay: '--ema-decay',
 };
 
 export function relabelOption<E extends UserError>(e: E): E {
@@ -77,12 +111,17 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
   const mode = modeText !== undefined ? parseMode(modeText, opts) : undefined;
   const preset = (str(opts, 'preset') ?? 'balanced') as PresetName;
   if (str(opts, 'preset') && mode && (preset === 'quick') !== (mode.kind === 'head')) {
-    throw new UserError(`--mode ${modeText} conflicts with --preset ${preset}: ${preset === 'quick' ? 'Quick trains the head only' : `${preset} fine-tunes the encoder`}`, { option: '--mode' }, preset === 'quick' ? 'leave out --mode, or use --preset balanced with it' : 'leave out --mode, or use --preset quick for head only');
+    throw new UserError(
+      `--mode ${modeText} conflicts with --preset ${preset}: ${preset === 'quick' ? 'Quick trains the head only' : `${preset} fine-tunes the encoder`}`,
+      { option: '--mode' },
+      preset === 'quick' ? 'leave out --mode, or use --preset balanced with it' : 'leave out --mode, or use --preset quick for head only',
+    );
   }
   const task = facts.task === 'multilabel' || facts.task === 'regression' ? facts.task : 'classification';
   const c: RunConfig = { ...presetConfig(preset, '', { kind: 'bundled' }, facts, mode?.kind), name: 'run', task };
   if (mode?.kind === 'freeze') c.freezeLayers = mode.layers;
-  if (mode?.kind === 'lora') Object.assign(c, { loraRank: mode.rank, loraAlpha: mode.alpha, loraDropout: mode.dropout, loraTargets: mode.targets });
+  if (mode?.kind === 'lora')
+    Object.assign(c, { loraRank: mode.rank, loraAlpha: mode.alpha, loraDropout: mode.dropout, loraTargets: mode.targets });
   const overridden: string[] = [];
   for (const f of FIELDS) {
     if (!f.cli || f.cli === '--warmup') continue;
@@ -111,7 +150,12 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
   if (maxSteps !== undefined) c.maxSteps = maxSteps;
   const threshold = num(opts, 'threshold');
   if (threshold !== undefined) {
-    if (!(threshold > 0 && threshold < 1)) throw new UserError(`--threshold ${threshold} is not a probability between 0 and 1`, { option: '--threshold' }, 'e.g. --threshold 0.5');
+    if (!(threshold > 0 && threshold < 1))
+      throw new UserError(
+        `--threshold ${threshold} is not a probability between 0 and 1`,
+        { option: '--threshold' },
+        'e.g. --threshold 0.5',
+      );
     c.multilabelThreshold = threshold;
   }
   const threads = num(opts, 'threads');
@@ -121,31 +165,103 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
 }
 
 export const TRAIN_OPTIONS: OptionSpec[] = [
-  { name: 'preset', type: 'string', choices: PRESET_NAMES, help: "the model's recipe at a budget: quick (head only), balanced, best; every option below overrides one of its values", defaultText: 'balanced' },
+  {
+    name: 'preset',
+    type: 'string',
+    choices: PRESET_NAMES,
+    help: "the model's recipe at a budget: quick (head only), balanced, best; every option below overrides one of its values",
+    defaultText: 'balanced',
+  },
   { name: 'epochs', type: 'int', min: 1, help: 'passes over the training data', defaultText: "the recipe's, fitted to the data size" },
   { name: 'batch-size', type: 'int', min: 1, help: 'examples per step', defaultText: "the recipe's (32)" },
   { name: 'lr', type: 'number', help: 'peak learning rate (AdamW)', defaultText: "the recipe's for the model and mode" },
-  { name: 'head-lr-multiplier', type: 'number', min: 0, meta: 'X', help: "the classifier head's learning rate as a multiple of --lr, when the encoder trains too (full, freeze, lora)", defaultText: "the recipe's" },
-  { name: 'ema-decay', type: 'number', min: 0, meta: 'D', help: 'evaluate, keep and export an exponential moving average of the weights with this decay, e.g. 0.999 (0 = off)', defaultText: "the recipe's: about one epoch" },
+  {
+    name: 'head-lr-multiplier',
+    type: 'number',
+    min: 0,
+    meta: 'X',
+    help: "the classifier head's learning rate as a multiple of --lr, when the encoder trains too (full, freeze, lora)",
+    defaultText: "the recipe's",
+  },
+  {
+    name: 'ema-decay',
+    type: 'number',
+    min: 0,
+    meta: 'D',
+    help: 'evaluate, keep and export an exponential moving average of the weights with this decay, e.g. 0.999 (0 = off)',
+    defaultText: "the recipe's: about one epoch",
+  },
   { name: 'weight-decay', type: 'number', min: 0, help: 'decoupled weight decay (not on biases / LayerNorm)', defaultText: "the recipe's" },
   { name: 'warmup', type: 'number', min: 0, help: 'warm-up: a ratio of all steps if < 1, else a step count', defaultText: "the recipe's" },
-  { name: 'schedule', type: 'string', choices: ['constant', 'linear', 'cosine'], help: 'learning-rate schedule after warm-up', defaultText: "the recipe's" },
+  {
+    name: 'schedule',
+    type: 'string',
+    choices: ['constant', 'linear', 'cosine'],
+    help: 'learning-rate schedule after warm-up',
+    defaultText: "the recipe's",
+  },
   { name: 'optimizer', type: 'string', choices: ['adamw', 'adam'], help: 'optimizer', defaultText: 'adamw' },
-  { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: "fitted to the training texts' token lengths" },
+  {
+    name: 'max-length',
+    type: 'int',
+    min: 2,
+    help: 'truncate texts to this many tokens',
+    defaultText: "fitted to the training texts' token lengths",
+  },
   { name: 'seed', type: 'int', help: 'seed for shuffling, dropout, head init and the validation split', defaultText: '42' },
-  { name: 'early-stopping', type: 'int', min: 0, meta: 'PATIENCE', help: 'stop after this many evaluations without improvement (0 = off)', defaultText: "the recipe's" },
-  { name: 'metric', type: 'string', help: 'validation metric for early stopping / the best checkpoint (loss, accuracy, macroF1, mse, ...)', defaultText: 'macroF1; loss for regression' },
+  {
+    name: 'early-stopping',
+    type: 'int',
+    min: 0,
+    meta: 'PATIENCE',
+    help: 'stop after this many evaluations without improvement (0 = off)',
+    defaultText: "the recipe's",
+  },
+  {
+    name: 'metric',
+    type: 'string',
+    help: 'validation metric for early stopping / the best checkpoint (loss, accuracy, macroF1, mse, ...)',
+    defaultText: 'macroF1; loss for regression',
+  },
   { name: 'min-delta', type: 'number', min: 0, help: 'early stopping: smallest change that counts as better', defaultText: '0' },
   { name: 'eval-every', type: 'int', min: 0, meta: 'STEPS', help: 'also evaluate every N steps (0 = once per epoch)', defaultText: '0' },
   { name: 'max-steps', type: 'int', min: 1, help: 'stop after this many optimizer steps' },
   { name: 'grad-clip', type: 'number', min: 0, help: 'clip gradients to this global norm (0 = off)', defaultText: '1' },
   { name: 'grad-accumulation', type: 'int', min: 1, help: 'micro-batches per optimizer step', defaultText: '1' },
   { name: 'label-smoothing', type: 'number', min: 0, help: 'label smoothing for classification', defaultText: "the recipe's" },
-  { name: 'threshold', type: 'number', help: 'multilabel: probability above which a label is predicted, in validation and --test', defaultText: '0.5' },
-  { name: 'class-weights', type: 'boolean', help: 'weight the loss by inverse class frequency (--class-weights=false turns it off)', defaultText: 'on when the commonest label has 10× the rarest' },
-  { name: 'dropout', type: 'number', min: 0, help: "dropout in training: the classifier's and the encoder's hidden dropout", defaultText: '0.1' },
-  { name: 'threads', type: 'int', min: 1, help: "threads that train (full, freeze, LoRA: each batch split over them, each with a replica of the model) or compute the frozen encoder's features (head-only); 1 to 4 per core", defaultText: 'every core (fewer where memory says so)' },
+  {
+    name: 'threshold',
+    type: 'number',
+    help: 'multilabel: probability above which a label is predicted, in validation and --test',
+    defaultText: '0.5',
+  },
+  {
+    name: 'class-weights',
+    type: 'boolean',
+    help: 'weight the loss by inverse class frequency (--class-weights=false turns it off)',
+    defaultText: 'on when the commonest label has 10× the rarest',
+  },
+  {
+    name: 'dropout',
+    type: 'number',
+    min: 0,
+    help: "dropout in training: the classifier's and the encoder's hidden dropout",
+    defaultText: '0.1',
+  },
+  {
+    name: 'threads',
+    type: 'int',
+    min: 1,
+    help: "threads that train (full, freeze, LoRA: each batch split over them, each with a replica of the model) or compute the frozen encoder's features (head-only); 1 to 4 per core",
+    defaultText: 'every core (fewer where memory says so)',
+  },
   { name: 'lora-alpha', type: 'number', min: 0, help: 'LoRA scale numerator (scale = alpha / rank)', defaultText: '2 × rank' },
   { name: 'lora-dropout', type: 'number', min: 0, help: 'dropout on the LoRA input', defaultText: '0.05' },
-  { name: 'lora-targets', type: 'string', meta: 'LIST', help: 'LoRA targets: comma list of query,key,value,output,ffn', defaultText: 'query,value' },
+  {
+    name: 'lora-targets',
+    type: 'string',
+    meta: 'LIST',
+    help: 'LoRA targets: comma list of query,key,value,output,ffn',
+    defaultText: 'query,value',
+  },
 ];

@@ -20,9 +20,19 @@ export function defaultThreads(): number {
 export function threadsPort(requested: number | undefined): ThreadsPort {
   const cores = defaultThreads();
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1 || requested > maxThreads(cores))) {
-    throw new UserError(`--threads ${requested} is not a thread count this machine can use (1 to ${maxThreads(cores)}: 4 per core, ${cores} core${cores > 1 ? 's' : ''})`, { option: '--threads' }, `leave it out to use every core (${cores})`);
+    throw new UserError(
+      `--threads ${requested} is not a thread count this machine can use (1 to ${maxThreads(cores)}: 4 per core, ${cores} core${cores > 1 ? 's' : ''})`,
+      { option: '--threads' },
+      `leave it out to use every core (${cores})`,
+    );
   }
-  return { threads: requested ?? cores, requested: requested !== undefined, memoryBytes: totalmem(), start: startNodeWorker, backend: { preference: 'wasm' } };
+  return {
+    threads: requested ?? cores,
+    requested: requested !== undefined,
+    memoryBytes: totalmem(),
+    start: startNodeWorker,
+    backend: { preference: 'wasm' },
+  };
 }
 
 export const startNodeWorker: StartWorker = (setup) => {
@@ -50,6 +60,10 @@ export const startNodeWorker: StartWorker = (setup) => {
   };
 };
 
-export function createNodeFeaturePool(model: TaskModel, threads: number, onProgress?: (done: number, total: number) => void): Promise<FeaturePool> {
+export function createNodeFeaturePool(
+  model: TaskModel,
+  threads: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<FeaturePool> {
   return createFeaturePool(model, threads, startNodeWorker, { preference: 'wasm' }, onProgress);
 }

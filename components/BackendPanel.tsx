@@ -57,7 +57,10 @@ export function BackendBadge() {
         <span className="backend-reason muted small" data-testid="backend-reason">
           {backend.reason}
           {backend.backend === 'wasm' && ` · matrix products on ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per worker`}
-          {typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 1 && backend.backend === 'wasm' && ` · ${navigator.hardwareConcurrency} cores: runs train on a worker per core`}
+          {typeof navigator !== 'undefined' &&
+            navigator.hardwareConcurrency > 1 &&
+            backend.backend === 'wasm' &&
+            ` · ${navigator.hardwareConcurrency} cores: runs train on a worker per core`}
           {backend.backend === 'wasm' && ` · ${kernelsShort(backend)}`}
         </span>
       )}
@@ -88,7 +91,14 @@ function threadsLine(b: BackendInfo): string {
 }
 
 export function BackendPanel() {
-  const { backend, backendPreference, engineError, setBackendPreference } = useStudio(useShallow((s) => ({ backend: s.backend, backendPreference: s.backendPreference, engineError: s.engineError, setBackendPreference: s.setBackendPreference })));
+  const { backend, backendPreference, engineError, setBackendPreference } = useStudio(
+    useShallow((s) => ({
+      backend: s.backend,
+      backendPreference: s.backendPreference,
+      engineError: s.engineError,
+      setBackendPreference: s.setBackendPreference,
+    })),
+  );
   const [check, setCheck] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -112,7 +122,10 @@ export function BackendPanel() {
       const ms = Math.max(1, Math.round(performance.now() - t0));
       const ok = ev.values.every((v, i) => Math.abs(v - EXPECTED[i]) < 1e-3);
       const got = `[${ev.values.join(', ')}]`;
-      setCheck({ ok, text: `${ev.backend}: a 2×3 · 3×2 matrix product on the engine gave ${got}, ${ok ? 'as expected' : `expected [${EXPECTED.join(', ')}]`} (${ms} ms round trip)` });
+      setCheck({
+        ok,
+        text: `${ev.backend}: a 2×3 · 3×2 matrix product on the engine gave ${got}, ${ok ? 'as expected' : `expected [${EXPECTED.join(', ')}]`} (${ms} ms round trip)`,
+      });
     } catch (err) {
       setCheck({ ok: false, text: describeError(err as ErrorInfo) });
     } finally {
@@ -135,7 +148,8 @@ export function BackendPanel() {
       {backend && (
         <p className="muted small">
           Cross-origin isolated: {backend.crossOriginIsolated ? 'yes (wasm threads available)' : 'no (wasm runs single-threaded)'}
-          {backend.adapter && ` · GPU adapter: ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${backend.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`}
+          {backend.adapter &&
+            ` · GPU adapter: ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${backend.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`}
         </p>
       )}
       {backend && (
@@ -155,7 +169,12 @@ export function BackendPanel() {
       )}
       <div className="row">
         <label htmlFor="backend-select">Backend</label>
-        <select id="backend-select" value={backendPreference} disabled={busy} onChange={(ev) => void choose(ev.target.value as BackendPreference)}>
+        <select
+          id="backend-select"
+          value={backendPreference}
+          disabled={busy}
+          onChange={(ev) => void choose(ev.target.value as BackendPreference)}
+        >
           <option value="auto">Automatic (recommended)</option>
           {BACKENDS.map((b) => (
             <option key={b} value={b}>

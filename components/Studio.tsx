@@ -62,7 +62,9 @@ function useDoneSteps(): Set<ScreenId> {
     return st === 'done' || st === 'stopped';
   });
   // the screens that show results count as done once looked at, when there is a run to look at
-  const visited = useStudio(useShallow((s) => (s.currentRunId ? s.visited.filter((v) => ['runs', 'evaluate', 'playground', 'export'].includes(v)) : [])));
+  const visited = useStudio(
+    useShallow((s) => (s.currentRunId ? s.visited.filter((v) => ['runs', 'evaluate', 'playground', 'export'].includes(v)) : [])),
+  );
   const done = new Set<ScreenId>(visited);
   if (hasData) done.add('data');
   if (hasModel) done.add('model');
@@ -107,7 +109,10 @@ export function Studio() {
   const screen = useStudio((s) => s.screen);
   const setScreen = useStudio((s) => s.setScreen);
   const done = useDoneSteps();
-  const current = screen === 'settings' ? { id: 'settings', title: 'Settings', hint: 'Compute backend and diagnostics' } : SCREENS.find((s) => s.id === screen)!;
+  const current =
+    screen === 'settings'
+      ? { id: 'settings', title: 'Settings', hint: 'Compute backend and diagnostics' }
+      : SCREENS.find((s) => s.id === screen)!;
 
   return (
     <div className="shell">
@@ -117,7 +122,9 @@ export function Studio() {
       <header className="top">
         <div className="brand">
           <h1>Finetune Studio</h1>
-          <p className="muted small tagline">Fine-tune a text encoder on your labeled data, entirely in this tab. No data leaves your browser.</p>
+          <p className="muted small tagline">
+            Fine-tune a text encoder on your labeled data, entirely in this tab. No data leaves your browser.
+          </p>
         </div>
         <div className="top-tools">
           <BackendBadge />
@@ -143,8 +150,15 @@ export function Studio() {
             </li>
           ))}
         </ol>
-        <button type="button" className={`step settings ${screen === 'settings' ? 'current' : ''}`} aria-current={screen === 'settings' ? 'page' : undefined} onClick={() => setScreen('settings')}>
-          <span className="step-num" aria-hidden="true">⚙</span>
+        <button
+          type="button"
+          className={`step settings ${screen === 'settings' ? 'current' : ''}`}
+          aria-current={screen === 'settings' ? 'page' : undefined}
+          onClick={() => setScreen('settings')}
+        >
+          <span className="step-num" aria-hidden="true">
+            ⚙
+          </span>
           <span className="step-title">Settings</span>
         </button>
       </nav>

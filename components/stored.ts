@@ -36,7 +36,15 @@ export function useLive<T>(query: () => Promise<T>, initial: T, deps: unknown[] 
 
 async function listDatasets(): Promise<StoredDataset[]> {
   const rows = await pageDb().datasets.orderBy('createdAt').reverse().toArray();
-  return rows.map((d) => ({ id: d.id, name: d.name, rows: d.rowCount, labels: d.labels, bytes: d.parentId ? 0 : d.source.bytes, createdAt: d.createdAt, derived: d.parentId !== null }));
+  return rows.map((d) => ({
+    id: d.id,
+    name: d.name,
+    rows: d.rowCount,
+    labels: d.labels,
+    bytes: d.parentId ? 0 : d.source.bytes,
+    createdAt: d.createdAt,
+    derived: d.parentId !== null,
+  }));
 }
 
 export function useDatasets(): StoredDataset[] {

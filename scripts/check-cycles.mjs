@@ -33,7 +33,22 @@ function sourceFiles(root) {
 
 // ---- lexer: just enough TypeScript to find import specifiers ----
 
-const KEYWORDS_BEFORE_EXPR = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
+const KEYWORDS_BEFORE_EXPR = new Set([
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
+]);
 
 /** Tokens: { t: 'id' | 'str' | 'punct', v }. Comments dropped; template literals and regexes read past. */
 function tokenize(src) {
@@ -55,7 +70,8 @@ function tokenize(src) {
       if (src[i] === '\\') {
         s += src[i + 1] ?? '';
         i += 2;
-      } else if (src[i] === '\n') break; // unterminated: stop at the line's end
+      } else if (src[i] === '\n')
+        break; // unterminated: stop at the line's end
       else s += src[i++];
     }
     i++;
@@ -141,7 +157,21 @@ function tokenize(src) {
   return tokens;
 }
 
-const DECLARATION = new Set(['function', 'class', 'const', 'let', 'var', 'interface', 'type', 'enum', 'default', 'abstract', 'async', 'declare', 'namespace']);
+const DECLARATION = new Set([
+  'function',
+  'class',
+  'const',
+  'let',
+  'var',
+  'interface',
+  'type',
+  'enum',
+  'default',
+  'abstract',
+  'async',
+  'declare',
+  'namespace',
+]);
 
 /**
  * The module specifiers a file imports: { spec, kind } with kind 'static', 'type' (import type / export type, or
@@ -180,7 +210,8 @@ export function importsOf(src) {
           expectName = true;
         } else if (t.v === '}') braces--;
         else if (t.v === ',') expectName = braces > 0;
-        else if (braces === 0 && t.v !== '*') break; // `;`, `=`, `(`, `.`, `:`, `<`: not an import clause
+        else if (braces === 0 && t.v !== '*')
+          break; // `;`, `=`, `(`, `.`, `:`, `<`: not an import clause
         else if (braces === 0) outside++;
         continue;
       }
@@ -216,8 +247,7 @@ function resolveSpec(root, from, spec, files) {
   else if (spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..') base = resolve(dirname(from), spec);
   else return null;
   const stripped = base.replace(/\.(m?js|jsx)$/, ''); // "./x.js" written for "./x.ts"
-  for (const b of stripped === base ? [base] : [base, stripped])
-    for (const ext of EXTENSIONS) if (files.has(b + ext)) return b + ext;
+  for (const b of stripped === base ? [base] : [base, stripped]) for (const ext of EXTENSIONS) if (files.has(b + ext)) return b + ext;
   return null;
 }
 

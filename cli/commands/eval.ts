@@ -13,17 +13,34 @@ import { loadTrained, pairColumnFor, trainedRun } from '../models';
 
 /** loss, accuracy, macroF1, ... as "name value" pairs for a log line. */
 export function scalarsLine(r: Pick<EvalResult, 'scalars'>): string {
-  return Object.entries(r.scalars).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ');
+  return Object.entries(r.scalars)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(', ');
 }
 
 /** Evaluates `model` on a labeled file, with the columns named in `opts`. With `extract` (head-only mode's feature
  *  pool), the frozen encoder's features come from it and only the head runs here. */
 /** `pairColumn`: the second-text column the model was trained with, read when --text-pair-column is not given. */
-export async function evaluateOn(model: TaskModel, path: string, option: string, opts: ParsedOptions, cli: Cli, maxLength: number, batchSize = 64, extract?: FeatureExtractor, threshold = 0.5, pairColumn?: string): Promise<EvalResult> {
+export async function evaluateOn(
+  model: TaskModel,
+  path: string,
+  option: string,
+  opts: ParsedOptions,
+  cli: Cli,
+  maxLength: number,
+  batchSize = 64,
+  extract?: FeatureExtractor,
+  threshold = 0.5,
+  pairColumn?: string,
+): Promise<EvalResult> {
   const t = await loadTable(path, option);
   const task = model.task === 'token-classification' ? undefined : model.task;
   const textPair = pairColumnFor(t.table.columns, str(opts, 'text-pair-column'), pairColumn, path, cli.log);
-  const { mapping, guessed } = mappingFor(t, { text: str(opts, 'text-column'), textPair, label: str(opts, 'label-column'), labelSeparator: str(opts, 'label-separator'), task }, true);
+  const { mapping, guessed } = mappingFor(
+    t,
+    { text: str(opts, 'text-column'), textPair, label: str(opts, 'label-column'), labelSeparator: str(opts, 'label-separator'), task },
+    true,
+  );
   if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
   const mapped = mapTable(t, mapping);
   const examples = usableRecords(mapped.records).map(toExample);
@@ -43,7 +60,18 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   try {
     const dir = str(opts, 'model')!;
     const trained = await trainedRun(dir);
-    const r = await evaluateOn(model, str(opts, 'data')!, '--data', opts, cli, num(opts, 'max-length') ?? trained.maxLength ?? 128, num(opts, 'batch-size') ?? 64, undefined, 0.5, trained.pairColumn);
+    const r = await evaluateOn(
+      model,
+      str(opts, 'data')!,
+      '--data',
+      opts,
+      cli,
+      num(opts, 'max-length') ?? trained.maxLength ?? 128,
+      num(opts, 'batch-size') ?? 64,
+      undefined,
+      0.5,
+      trained.pairColumn,
+    );
     cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...r.scalars }));
   } finally {
     model.dispose();

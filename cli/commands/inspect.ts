@@ -7,13 +7,17 @@ import { loadTable, mapTable, mappingFor } from '../data';
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const t = await loadTable(str(opts, 'data')!, '--data');
-  const { mapping, guessed } = mappingFor(t, {
-    text: str(opts, 'text-column'),
-    textPair: str(opts, 'text-pair-column'),
-    label: str(opts, 'label-column'),
-    labelSeparator: str(opts, 'label-separator'),
-    task: str(opts, 'task') as 'classification' | 'multilabel' | 'regression' | undefined,
-  }, true);
+  const { mapping, guessed } = mappingFor(
+    t,
+    {
+      text: str(opts, 'text-column'),
+      textPair: str(opts, 'text-pair-column'),
+      label: str(opts, 'label-column'),
+      labelSeparator: str(opts, 'label-separator'),
+      task: str(opts, 'task') as 'classification' | 'multilabel' | 'regression' | undefined,
+    },
+    true,
+  );
   const mapped = mapTable(t, mapping);
   const { table } = t;
   const report = {

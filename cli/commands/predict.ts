@@ -34,7 +34,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   try {
     if (!dataPath) {
       const text = str(opts, 'text')!;
-      if (pairColumn && str(opts, 'text-pair') === undefined) cli.log(`warning: this model was trained on text pairs (second column "${pairColumn}"); give the second text with --text-pair`);
+      if (pairColumn && str(opts, 'text-pair') === undefined)
+        cli.log(`warning: this model was trained on text pairs (second column "${pairColumn}"); give the second text with --text-pair`);
       const enc = model.tokenizer.encode(text, str(opts, 'text-pair'), { maxLength });
       const [probs] = await predict(model, [enc]);
       cli.out(JSON.stringify({ text, ...describe(model, probs as number[], threshold) }));
@@ -45,12 +46,27 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair }, false);
     const jt = t.table.columns.indexOf(mapping.text);
     const jp = mapping.textPair ? t.table.columns.indexOf(mapping.textPair) : -1;
-    if (jt < 0) throw new UserError(`there is no column "${mapping.text}"`, { file: dataPath, option: '--text-column', column: mapping.text }, `choose one of: ${t.table.columns.join(', ')}`);
-    if (mapping.textPair && jp < 0) throw new UserError(`there is no column "${mapping.textPair}"`, { file: dataPath, option: '--text-pair-column', column: mapping.textPair }, `choose one of: ${t.table.columns.join(', ')}`);
+    if (jt < 0)
+      throw new UserError(
+        `there is no column "${mapping.text}"`,
+        { file: dataPath, option: '--text-column', column: mapping.text },
+        `choose one of: ${t.table.columns.join(', ')}`,
+      );
+    if (mapping.textPair && jp < 0)
+      throw new UserError(
+        `there is no column "${mapping.textPair}"`,
+        { file: dataPath, option: '--text-pair-column', column: mapping.textPair },
+        `choose one of: ${t.table.columns.join(', ')}`,
+      );
     const enc = t.table.rows.map((r) => model.tokenizer.encode(r[jt] ?? '', jp >= 0 ? (r[jp] ?? '') : undefined, { maxLength }));
     cli.progress.update({ label: 'predict', done: 0, total: enc.length });
     const outputs = await predict(model, enc, { batchSize: num(opts, 'batch-size') ?? 64 });
-    const extra = model.task === 'regression' ? ['prediction'] : model.task === 'multilabel' ? ['prediction', ...model.labels.map((l) => `p(${l})`)] : ['prediction', 'score', ...model.labels.map((l) => `p(${l})`)];
+    const extra =
+      model.task === 'regression'
+        ? ['prediction']
+        : model.task === 'multilabel'
+          ? ['prediction', ...model.labels.map((l) => `p(${l})`)]
+          : ['prediction', 'score', ...model.labels.map((l) => `p(${l})`)];
     const rows = t.table.rows.map((r, i) => {
       const p = outputs[i] as number[];
       const d = describe(model, p, threshold);

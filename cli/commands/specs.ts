@@ -6,23 +6,68 @@ import { DATA_COLUMN_OPTIONS, MODEL_HELP, TRAIN_OPTIONS } from '../options';
 export const TRAIN: CommandSpec = {
   name: 'train',
   summary: 'fine-tune a model on a labeled file and write it in Hugging Face layout',
-  usage: 'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L [--model use-lite|DIR|HUB_ID] --out DIR [options]\n       finetune train --resume DIR [--threads N]',
+  usage:
+    'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L [--model use-lite|DIR|HUB_ID] --out DIR [options]\n       finetune train --resume DIR [--threads N]',
   options: [
     { name: 'data', type: 'string', meta: 'FILE', help: 'training data: CSV, TSV or JSONL (detected from the content)' },
-    { name: 'resume', type: 'string', meta: 'DIR', help: "continue an interrupted run (Ctrl-C, kill) from the last checkpoint in its --out folder, with the data and settings of its run.json" },
-    { name: 'eval', type: 'string', meta: 'FILE', help: 'validation data (same columns); without it a stratified share of --data is held out' },
-    { name: 'val-split', type: 'number', min: 0, meta: 'RATIO', help: 'share of --data held out for validation when there is no --eval', defaultText: '0.1' },
+    {
+      name: 'resume',
+      type: 'string',
+      meta: 'DIR',
+      help: 'continue an interrupted run (Ctrl-C, kill) from the last checkpoint in its --out folder, with the data and settings of its run.json',
+    },
+    {
+      name: 'eval',
+      type: 'string',
+      meta: 'FILE',
+      help: 'validation data (same columns); without it a stratified share of --data is held out',
+    },
+    {
+      name: 'val-split',
+      type: 'number',
+      min: 0,
+      meta: 'RATIO',
+      help: 'share of --data held out for validation when there is no --eval',
+      defaultText: '0.1',
+    },
     { name: 'test', type: 'string', meta: 'FILE', help: 'test data, evaluated once with the final weights (reported as "test")' },
     ...DATA_COLUMN_OPTIONS,
-    { name: 'task', type: 'string', choices: ['classification', 'multilabel', 'regression'], help: 'task', defaultText: 'guessed from the label column' },
+    {
+      name: 'task',
+      type: 'string',
+      choices: ['classification', 'multilabel', 'regression'],
+      help: 'task',
+      defaultText: 'guessed from the label column',
+    },
     { name: 'model', type: 'string', meta: 'MODEL', help: MODEL_HELP, defaultText: 'use-lite' },
-    { name: 'hub-endpoint', type: 'string', meta: 'URL', help: 'Hugging Face Hub mirror to download a Hub id --model from', defaultText: 'https://huggingface.co' },
+    {
+      name: 'hub-endpoint',
+      type: 'string',
+      meta: 'URL',
+      help: 'Hugging Face Hub mirror to download a Hub id --model from',
+      defaultText: 'https://huggingface.co',
+    },
     { name: 'revision', type: 'string', meta: 'REV', help: 'branch, tag or commit hash of a Hub id --model', defaultText: 'main' },
     { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: 'full' },
     ...TRAIN_OPTIONS,
-    { name: 'folds', type: 'int', min: 2, meta: 'K', help: 'stratified k-fold cross-validation over --data (and its held-out share): K models, each validated on one fold; prints per-fold and mean ± std metrics, keeps no model' },
-    { name: 'dry-run', type: 'boolean', help: 'load the data and model, time a few training steps and print the estimated training time (JSON on stdout), without training' },
-    { name: 'out', type: 'string', meta: 'DIR', help: 'output folder: model files, metrics.jsonl, run.json; checkpoints in DIR/run/checkpoints while the run trains' },
+    {
+      name: 'folds',
+      type: 'int',
+      min: 2,
+      meta: 'K',
+      help: 'stratified k-fold cross-validation over --data (and its held-out share): K models, each validated on one fold; prints per-fold and mean ± std metrics, keeps no model',
+    },
+    {
+      name: 'dry-run',
+      type: 'boolean',
+      help: 'load the data and model, time a few training steps and print the estimated training time (JSON on stdout), without training',
+    },
+    {
+      name: 'out',
+      type: 'string',
+      meta: 'DIR',
+      help: 'output folder: model files, metrics.jsonl, run.json; checkpoints in DIR/run/checkpoints while the run trains',
+    },
   ],
   oneOf: [['data', 'resume']],
   notes: [
@@ -41,7 +86,11 @@ export const EVAL: CommandSpec = {
     ...DATA_COLUMN_OPTIONS,
     { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: 'as trained, else 128' },
     { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
-    { name: 'report', type: 'boolean', help: 'print the full report (per-class precision/recall/F1, confusion matrix), not just the scalars' },
+    {
+      name: 'report',
+      type: 'boolean',
+      help: 'print the full report (per-class precision/recall/F1, confusion matrix), not just the scalars',
+    },
   ],
 };
 
@@ -69,9 +118,27 @@ export const FORWARD: CommandSpec = {
   summary: 'run a model on token ids and write every hidden state, the pooler output and logits as JSON',
   usage: 'finetune forward --model DIR --inputs inputs.json --out outputs.json',
   options: [
-    { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a Hugging Face folder (config.json + model.safetensors; tokenizer files optional) or a finetune train output' },
-    { name: 'inputs', type: 'string', required: true, meta: 'FILE', help: 'JSON with input_ids, attention_mask (or input_mask), token_type_ids: [[...]] rows or {dims, data}, optionally under "inputs"' },
-    { name: 'out', type: 'string', required: true, meta: 'FILE', help: 'JSON to write: outputs.hidden_state_0..L, last_hidden_state, pooler_output, logits' },
+    {
+      name: 'model',
+      type: 'string',
+      required: true,
+      meta: 'DIR',
+      help: 'a Hugging Face folder (config.json + model.safetensors; tokenizer files optional) or a finetune train output',
+    },
+    {
+      name: 'inputs',
+      type: 'string',
+      required: true,
+      meta: 'FILE',
+      help: 'JSON with input_ids, attention_mask (or input_mask), token_type_ids: [[...]] rows or {dims, data}, optionally under "inputs"',
+    },
+    {
+      name: 'out',
+      type: 'string',
+      required: true,
+      meta: 'FILE',
+      help: 'JSON to write: outputs.hidden_state_0..L, last_hidden_state, pooler_output, logits',
+    },
   ],
 };
 
@@ -85,7 +152,14 @@ export const INSPECT: CommandSpec = {
     { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
     { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed' },
     { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside the label cell', defaultText: '|' },
-    { name: 'task', type: 'string', choices: ['classification', 'multilabel', 'regression'], meta: 'T', help: 'task', defaultText: 'guessed' },
+    {
+      name: 'task',
+      type: 'string',
+      choices: ['classification', 'multilabel', 'regression'],
+      meta: 'T',
+      help: 'task',
+      defaultText: 'guessed',
+    },
   ],
   notes: ['Exit code 2 with one line naming the file, row and column when the file cannot be used.'],
 };

@@ -39,18 +39,36 @@ export async function crossValidateCli(
           if (e.type === 'status') break;
           metrics.write(`${JSON.stringify({ fold: ev.fold + 1, ...e })}\n`);
           if (e.type === 'start') totalSteps = e.totalSteps;
-          else if (e.type === 'step') cli.progress.update({ label: `fold ${ev.fold + 1}/${k} epoch ${e.epoch + 1}`, done: e.step, total: totalSteps, samplesPerSec: e.samplesPerSec, detail: `loss ${e.loss.toFixed(4)}` });
-          else if (e.type === 'error') throw e.error.kind === 'user' ? relabelOption(new UserError(e.error.message, e.error.where, e.error.fix)) : new Error(e.error.message);
+          else if (e.type === 'step')
+            cli.progress.update({
+              label: `fold ${ev.fold + 1}/${k} epoch ${e.epoch + 1}`,
+              done: e.step,
+              total: totalSteps,
+              samplesPerSec: e.samplesPerSec,
+              detail: `loss ${e.loss.toFixed(4)}`,
+            });
+          else if (e.type === 'error')
+            throw e.error.kind === 'user'
+              ? relabelOption(new UserError(e.error.message, e.error.where, e.error.fix))
+              : new Error(e.error.message);
           break;
         }
         case 'fold-done':
           cli.log(`fold ${ev.fold + 1}: ${scalarsLine(ev.result)}`);
           break;
         case 'cv-done': {
-          const result = { out, folds: ev.folds.map((f) => ({ fold: f.fold + 1, trainRows: f.trainRows, validationRows: f.validationRows, ...f.scalars })), mean: ev.mean, std: ev.std, aborted: ev.aborted };
+          const result = {
+            out,
+            folds: ev.folds.map((f) => ({ fold: f.fold + 1, trainRows: f.trainRows, validationRows: f.validationRows, ...f.scalars })),
+            mean: ev.mean,
+            std: ev.std,
+            aborted: ev.aborted,
+          };
           await writeFile(join(out, 'cv.json'), JSON.stringify({ command: 'finetune train --folds', k, run: config, ...result }, null, 2));
           const show = (m: string) => (ev.mean[m] !== undefined ? `${m} ${ev.mean[m].toFixed(4)} ± ${ev.std[m].toFixed(4)}` : '');
-          cli.log(`cross-validation over ${ev.folds.length} fold(s): ${['accuracy', 'macroF1', 'loss', 'mse'].map(show).filter(Boolean).join(', ')}`);
+          cli.log(
+            `cross-validation over ${ev.folds.length} fold(s): ${['accuracy', 'macroF1', 'loss', 'mse'].map(show).filter(Boolean).join(', ')}`,
+          );
           cli.out(JSON.stringify(result));
           if (ev.aborted) process.exitCode = 130;
           break;

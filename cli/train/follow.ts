@@ -39,16 +39,26 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
       case 'start':
         totalSteps = ev.totalSteps;
         epochs = ev.epochs;
-        cli.log(`training on ${ev.trainExamples} examples, validating on ${ev.validationExamples}: ${ev.epochs} epoch(s) × ${ev.stepsPerEpoch} steps${ev.featureCacheSec !== undefined ? ` (encoder features cached in ${ev.featureCacheSec.toFixed(1)} s)` : ''}`);
+        cli.log(
+          `training on ${ev.trainExamples} examples, validating on ${ev.validationExamples}: ${ev.epochs} epoch(s) × ${ev.stepsPerEpoch} steps${ev.featureCacheSec !== undefined ? ` (encoder features cached in ${ev.featureCacheSec.toFixed(1)} s)` : ''}`,
+        );
         break;
       case 'step':
-        cli.progress.update({ label: `epoch ${ev.epoch + 1}/${epochs}`, done: ev.step, total: totalSteps, samplesPerSec: ev.samplesPerSec, detail: `loss ${ev.loss.toFixed(4)} lr ${ev.lr.toExponential(1)}` });
+        cli.progress.update({
+          label: `epoch ${ev.epoch + 1}/${epochs}`,
+          done: ev.step,
+          total: totalSteps,
+          samplesPerSec: ev.samplesPerSec,
+          detail: `loss ${ev.loss.toFixed(4)} lr ${ev.lr.toExponential(1)}`,
+        });
         break;
       case 'eval':
         cli.log(`eval at step ${ev.step} (epoch ${ev.epoch + 1}): ${scalarsLine(ev.result)}`);
         break;
       case 'early-stop':
-        cli.log(`early stop: ${ev.metric} did not improve for ${ev.patience} evaluations (best ${ev.best.toFixed(4)} at step ${ev.bestStep})`);
+        cli.log(
+          `early stop: ${ev.metric} did not improve for ${ev.patience} evaluations (best ${ev.best.toFixed(4)} at step ${ev.bestStep})`,
+        );
         break;
       case 'error': {
         const e = ev.error;
@@ -67,7 +77,10 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
 }
 
 export function estimateLine(est: RunEstimate): string {
-  const features = est.featureSec !== undefined ? `, encoder features ${formatDuration(est.featureSec)} on ${est.threads} thread${est.threads > 1 ? 's' : ''}` : '';
+  const features =
+    est.featureSec !== undefined
+      ? `, encoder features ${formatDuration(est.featureSec)} on ${est.threads} thread${est.threads > 1 ? 's' : ''}`
+      : '';
   const evals = est.evalSec ? `, ${est.evals} validation passes ${formatDuration(est.evalSec)}` : '';
   return `estimated training time: about ${formatDuration(est.seconds)} (${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis}); early stopping can end it sooner`;
 }

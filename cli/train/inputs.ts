@@ -17,16 +17,23 @@ type TaskName = 'classification' | 'multilabel' | 'regression';
 
 async function loadExamples(path: string, option: string, opts: ParsedOptions, cli: Cli, fixedTask?: TaskName) {
   const t = await loadTable(path, option);
-  const { mapping, guessed } = mappingFor(t, {
-    text: str(opts, 'text-column'),
-    textPair: str(opts, 'text-pair-column'),
-    label: str(opts, 'label-column'),
-    labelSeparator: str(opts, 'label-separator'),
-    task: (str(opts, 'task') as TaskName | undefined) ?? fixedTask,
-  }, true);
+  const { mapping, guessed } = mappingFor(
+    t,
+    {
+      text: str(opts, 'text-column'),
+      textPair: str(opts, 'text-pair-column'),
+      label: str(opts, 'label-column'),
+      labelSeparator: str(opts, 'label-separator'),
+      task: (str(opts, 'task') as TaskName | undefined) ?? fixedTask,
+    },
+    true,
+  );
   if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
   const mapped = mapTable(t, mapping);
-  for (const w of mapped.warnings) cli.log(`${path}: warning: ${w.message} (${w.count} row${w.count === 1 ? '' : 's'}${w.rows.length ? `, e.g. row ${w.rows.slice(0, 5).join(', ')}` : ''})`);
+  for (const w of mapped.warnings)
+    cli.log(
+      `${path}: warning: ${w.message} (${w.count} row${w.count === 1 ? '' : 's'}${w.rows.length ? `, e.g. row ${w.rows.slice(0, 5).join(', ')}` : ''})`,
+    );
   return { table: t, mapping, mapped };
 }
 
@@ -42,10 +49,24 @@ async function readSavedRun(dir: string): Promise<SavedRun> {
   try {
     saved = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as Partial<SavedRun>;
   } catch {
-    throw new UserError(`"${dir}" has no readable run.json`, { file: join(dir, 'run.json'), option: '--resume' }, 'give --resume the --out folder of a finetune train run');
+    throw new UserError(
+      `"${dir}" has no readable run.json`,
+      { file: join(dir, 'run.json'), option: '--resume' },
+      'give --resume the --out folder of a finetune train run',
+    );
   }
-  if (!saved.args || !saved.run) throw new UserError('run.json has no arguments or settings to resume with', { file: join(dir, 'run.json'), option: '--resume' }, 'it was written by an older finetune version: start the run again');
-  if (saved.result) throw new UserError('this run already finished; there is nothing to resume', { file: join(dir, 'run.json'), option: '--resume' }, 'start a new run with --out');
+  if (!saved.args || !saved.run)
+    throw new UserError(
+      'run.json has no arguments or settings to resume with',
+      { file: join(dir, 'run.json'), option: '--resume' },
+      'it was written by an older finetune version: start the run again',
+    );
+  if (saved.result)
+    throw new UserError(
+      'this run already finished; there is nothing to resume',
+      { file: join(dir, 'run.json'), option: '--resume' },
+      'start a new run with --out',
+    );
   return saved as SavedRun;
 }
 
@@ -53,11 +74,17 @@ async function readSavedRun(dir: string): Promise<SavedRun> {
 export async function resolveArgs(opts: ParsedOptions): Promise<{ opts: ParsedOptions; saved: SavedRun | null }> {
   const dir = str(opts, 'resume');
   if (!dir) {
-    if (!str(opts, 'out') && opts['dry-run'] !== true) throw new UserError('missing required option --out', { option: '--out' }, 'give the output folder; see finetune train --help');
+    if (!str(opts, 'out') && opts['dry-run'] !== true)
+      throw new UserError('missing required option --out', { option: '--out' }, 'give the output folder; see finetune train --help');
     return { opts, saved: null };
   }
   const extra = Object.keys(opts).filter((k) => !['resume', 'threads', 'help'].includes(k) && opts[k] !== undefined);
-  if (extra.length) throw new UserError(`--resume continues the run as it was started, so --${extra[0]} cannot be given with it`, { option: `--${extra[0]}` }, 'leave it out (the data and settings come from run.json), or start a new run with --out');
+  if (extra.length)
+    throw new UserError(
+      `--resume continues the run as it was started, so --${extra[0]} cannot be given with it`,
+      { option: `--${extra[0]}` },
+      'leave it out (the data and settings come from run.json), or start a new run with --out',
+    );
   const saved = await readSavedRun(resolve(dir));
   return { opts: { ...saved.args, out: resolve(dir), ...(opts.threads !== undefined ? { threads: opts.threads } : {}) }, saved };
 }
@@ -66,7 +93,11 @@ export async function resolveArgs(opts: ParsedOptions): Promise<{ opts: ParsedOp
 export const RUN_ID = 'run';
 
 /** The model once more (a fold of cross-validation starts from the pre-trained weights). */
-export async function loadTokenized(spec: string, opts: ParsedOptions, hubEndpoint: string | undefined): Promise<{ encoder: Encoder; tokenizer: TextTokenizer }> {
+export async function loadTokenized(
+  spec: string,
+  opts: ParsedOptions,
+  hubEndpoint: string | undefined,
+): Promise<{ encoder: Encoder; tokenizer: TextTokenizer }> {
   const m = await loadBase(spec, { dropout: num(opts, 'dropout') ?? 0.1, hubEndpoint, revision: str(opts, 'revision') });
   return { encoder: m.encoder, tokenizer: m.tokenizer! };
 }
@@ -92,7 +123,12 @@ export async function keepMetricsUpTo(path: string, step: number): Promise<void>
 }
 
 /** The training and validation examples: --data, and --eval or a stratified --val-split share of --data. */
-export async function loadRunData(opts: ParsedOptions, cli: Cli, seed: number, valSplit: number): Promise<RunData & { mapping: ColumnMapping }> {
+export async function loadRunData(
+  opts: ParsedOptions,
+  cli: Cli,
+  seed: number,
+  valSplit: number,
+): Promise<RunData & { mapping: ColumnMapping }> {
   const dataPath = str(opts, 'data')!;
   const trainData = await loadExamples(dataPath, '--data', opts, cli);
   const task = trainData.mapping.task as TaskName;
@@ -102,18 +138,42 @@ export async function loadRunData(opts: ParsedOptions, cli: Cli, seed: number, v
     const ev = await loadExamples(evalPath, '--eval', opts, cli, task);
     const unknown = ev.mapped.labels.filter((l) => !labels.includes(l));
     if (task !== 'regression' && unknown.length) {
-      throw new UserError(`label${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((l) => JSON.stringify(l)).join(', ')} of the validation file never occur in the training file`, { file: evalPath, column: trainData.mapping.label?.join(',') }, 'train and validation files must use the same label names');
+      throw new UserError(
+        `label${unknown.length > 1 ? 's' : ''} ${unknown
+          .slice(0, 5)
+          .map((l) => JSON.stringify(l))
+          .join(', ')} of the validation file never occur in the training file`,
+        { file: evalPath, column: trainData.mapping.label?.join(',') },
+        'train and validation files must use the same label names',
+      );
     }
     const train = usableRecords(trainData.mapped.records).map(toExample);
     const validation = usableRecords(ev.mapped.records).map(toExample);
-    return { train, validation, labels: task === 'regression' ? [] : labels, task, mapping: trainData.mapping, source: { train: dataPath, validation: evalPath } };
+    return {
+      train,
+      validation,
+      labels: task === 'regression' ? [] : labels,
+      task,
+      mapping: trainData.mapping,
+      source: { train: dataPath, validation: evalPath },
+    };
   }
-  const split = trainData.mapping.split ? { mode: 'column' as const } : { mode: 'ratio' as const, ratios: { train: 1 - valSplit, validation: valSplit, test: 0 }, seed, stratify: true };
+  const split = trainData.mapping.split
+    ? { mode: 'column' as const }
+    : { mode: 'ratio' as const, ratios: { train: 1 - valSplit, validation: valSplit, test: 0 }, seed, stratify: true };
   const ld = withFlags(() => buildLabeledData(trainData.mapped.records, trainData.mapping, labels, split, { seed }));
-  cli.log(`held out ${ld.validation.length} of ${ld.train.length + ld.validation.length} rows of ${dataPath} for validation (--val-split ${valSplit}, seed ${seed})`);
-  return { train: ld.train, validation: ld.validation, labels: task === 'regression' ? [] : ld.labels, task, mapping: trainData.mapping, source: { train: dataPath, validation: `${dataPath} (held out)` } };
+  cli.log(
+    `held out ${ld.validation.length} of ${ld.train.length + ld.validation.length} rows of ${dataPath} for validation (--val-split ${valSplit}, seed ${seed})`,
+  );
+  return {
+    train: ld.train,
+    validation: ld.validation,
+    labels: task === 'regression' ? [] : ld.labels,
+    task,
+    mapping: trainData.mapping,
+    source: { train: dataPath, validation: `${dataPath} (held out)` },
+  };
 }
-
 
 /** OUT/run.json: what --resume, eval and predict read back (file paths made absolute, so --resume works anywhere). */
 export async function writeRunJson(out: string, body: Record<string, unknown>): Promise<void> {

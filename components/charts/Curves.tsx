@@ -15,7 +15,6 @@ export interface Series {
   dash?: string;
 }
 
-
 // Every prop handed to recharts below is a module constant or memoised: recharts 3 keeps axis/tooltip settings in an
 // internal store and re-dispatches them (a second render pass of the whole chart) whenever a prop object's identity
 // changes, so inline objects would double the cost of every live redraw.
@@ -26,8 +25,10 @@ const X_DOMAIN = ['dataMin', 'dataMax'] as const;
 const TOOLTIP_STYLE = { background: 'var(--panel)', color: 'var(--fg)', border: '1px solid var(--border)' };
 const DOT = { r: 3 };
 const stepLabel = (l: unknown) => `step ${l}`;
-const formatTick = (percent: boolean) => (v: number) => (percent ? `${Math.round(v * 100)}%` : Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(0) : String(+v.toPrecision(3)));
-const formatValue = (percent: boolean) => (v: unknown) => (typeof v === 'number' ? (percent ? `${(v * 100).toFixed(1)}%` : v.toPrecision(4)) : String(v));
+const formatTick = (percent: boolean) => (v: number) =>
+  percent ? `${Math.round(v * 100)}%` : Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(0) : String(+v.toPrecision(3));
+const formatValue = (percent: boolean) => (v: unknown) =>
+  typeof v === 'number' ? (percent ? `${(v * 100).toFixed(1)}%` : v.toPrecision(4)) : String(v);
 const TICK_FORMAT = { plain: formatTick(false), percent: formatTick(true) };
 const VALUE_FORMAT = { plain: formatValue(false), percent: formatValue(true) };
 
@@ -68,7 +69,10 @@ export const Curves = memo(function Curves({
   const total = drawn.reduce((n, s) => n + s.points.length, 0);
   // both axes get explicit ticks and domains (see niceTicks)
   const axes = useMemo(() => {
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    let x0 = Infinity,
+      x1 = -Infinity,
+      y0 = Infinity,
+      y1 = -Infinity;
     for (const s of drawn)
       for (const p of s.points) {
         if (p.x < x0) x0 = p.x;
@@ -80,7 +84,12 @@ export const Curves = memo(function Curves({
       }
     const xTicks = niceTicks(x0, x1, 6).filter((t) => t >= Math.floor(x0) && t <= Math.ceil(x1) && Number.isInteger(t));
     const yTicks = log ? logTicks(y0, y1) : percent ? [0, 0.25, 0.5, 0.75, 1] : niceTicks(zeroBased ? Math.min(0, y0) : y0, y1, 5);
-    return { xDomain: [x0, x1] as [number, number], xTicks: xTicks.length ? xTicks : [x0], yTicks, yDomain: [yTicks[0], yTicks[yTicks.length - 1]] as [number, number] };
+    return {
+      xDomain: [x0, x1] as [number, number],
+      xTicks: xTicks.length ? xTicks : [x0],
+      yTicks,
+      yDomain: [yTicks[0], yTicks[yTicks.length - 1]] as [number, number],
+    };
   }, [drawn, log, percent, zeroBased]);
   return (
     <figure className="chart" data-testid={testId} data-points={total}>
@@ -107,7 +116,17 @@ export const Curves = memo(function Curves({
         <ResponsiveContainer width="100%" height={height}>
           <LineChart margin={MARGIN}>
             <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-            <XAxis dataKey="x" type="number" domain={X_DOMAIN as unknown as [string, string]} ticks={axes.xTicks} allowDecimals={false} interval={0} stroke="var(--muted)" tick={TICK} label={X_LABEL} />
+            <XAxis
+              dataKey="x"
+              type="number"
+              domain={X_DOMAIN as unknown as [string, string]}
+              ticks={axes.xTicks}
+              allowDecimals={false}
+              interval={0}
+              stroke="var(--muted)"
+              tick={TICK}
+              label={X_LABEL}
+            />
             <YAxis
               dataKey="y"
               type="number"
@@ -121,7 +140,11 @@ export const Curves = memo(function Curves({
               width={56}
               tickFormatter={percent ? TICK_FORMAT.percent : TICK_FORMAT.plain}
             />
-            <Tooltip contentStyle={TOOLTIP_STYLE} formatter={percent ? VALUE_FORMAT.percent : VALUE_FORMAT.plain} labelFormatter={stepLabel} />
+            <Tooltip
+              contentStyle={TOOLTIP_STYLE}
+              formatter={percent ? VALUE_FORMAT.percent : VALUE_FORMAT.plain}
+              labelFormatter={stepLabel}
+            />
             {drawn.map((s) => (
               <Line
                 key={s.name}

@@ -97,7 +97,9 @@ export function StreamingPlot({
           <g key={s.name}>
             <path d={path(s.points)} fill="none" stroke={s.color} strokeWidth={2} strokeDasharray={s.dash || undefined} />
             {s.points.length <= 30 &&
-              s.points.map((p) => (Number.isFinite(p.y) && (!log || p.y > 0) ? <circle key={p.x} cx={fx(p.x)} cy={fy(p.y)} r={3} fill={s.color} /> : null))}
+              s.points.map((p) =>
+                Number.isFinite(p.y) && (!log || p.y > 0) ? <circle key={p.x} cx={fx(p.x)} cy={fy(p.y)} r={3} fill={s.color} /> : null,
+              )}
           </g>
         ))}
       </svg>

@@ -30,11 +30,17 @@ export function StoragePanel({ revision }: { revision: string }) {
       {info === null ? (
         <p className="muted">Asking the browser…</p>
       ) : info.usage === null || info.quota === null ? (
-        <p className="muted" data-testid="storage-figure">This browser does not report its storage use.</p>
+        <p className="muted" data-testid="storage-figure">
+          This browser does not report its storage use.
+        </p>
       ) : (
         <>
           <p data-testid="storage-figure">
-            Using <strong>{fmtBytes(info.usage)}</strong> of <strong>{fmtBytes(info.quota)}</strong> available to this site ({share !== null && share > 0 && share < 0.0001 ? 'under 0.01' : ((share ?? 0) * 100).toFixed(share !== null && share < 0.01 ? 2 : 1)}%).
+            Using <strong>{fmtBytes(info.usage)}</strong> of <strong>{fmtBytes(info.quota)}</strong> available to this site (
+            {share !== null && share > 0 && share < 0.0001
+              ? 'under 0.01'
+              : ((share ?? 0) * 100).toFixed(share !== null && share < 0.01 ? 2 : 1)}
+            %).
           </p>
           <progress max={1} value={share ?? 0} aria-label="Share of the storage quota in use" />
         </>

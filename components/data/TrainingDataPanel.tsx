@@ -26,7 +26,10 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
     setBusy(true);
     try {
       const e = engine();
-      const ev = await e.request({ type: 'dataset-training-data', requestId: e.nextId('td'), datasetId, options: o, save }, 'dataset-training-data-result');
+      const ev = await e.request(
+        { type: 'dataset-training-data', requestId: e.nextId('td'), datasetId, options: o, save },
+        'dataset-training-data-result',
+      );
       if (mine !== seq.current) return;
       setSummary(ev.summary);
       setError(null);
@@ -64,7 +67,10 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
   return (
     <section className="panel" aria-labelledby="td-h" data-testid="training-data" aria-busy={busy}>
       <h3 id="td-h">Training data: imbalance and augmentation</h3>
-      <p className="muted small">These settings are kept with the dataset and apply to every run that trains on it; validation and test rows are never resampled or augmented.</p>
+      <p className="muted small">
+        These settings are kept with the dataset and apply to every run that trains on it; validation and test rows are never resampled or
+        augmented.
+      </p>
 
       <fieldset className="grid-form">
         <legend>Class imbalance</legend>
@@ -74,9 +80,19 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
         </label>
         <label>
           Weight smoothing
-          <input type="number" min={0} step={1} value={options.smoothing} disabled={!options.classWeights} onChange={(e) => change({ smoothing: Number(e.target.value) })} />
+          <input
+            type="number"
+            min={0}
+            step={1}
+            value={options.smoothing}
+            disabled={!options.classWeights}
+            onChange={(e) => change({ smoothing: Number(e.target.value) })}
+          />
         </label>
-        <Help>Class weights make each mistake on a rare class cost more in the loss (weight ∝ 1 / (count + smoothing)); smoothing above 0 softens the weights of very rare classes.</Help>
+        <Help>
+          Class weights make each mistake on a rare class cost more in the loss (weight ∝ 1 / (count + smoothing)); smoothing above 0
+          softens the weights of very rare classes.
+        </Help>
         <label>
           Resampling (training split only)
           <select value={options.balance} onChange={(e) => change({ balance: e.target.value as TrainingDataOptions['balance'] })}>
@@ -85,7 +101,10 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
             <option value="undersample">Random under-sampling</option>
           </select>
         </label>
-        <Help>Over-sampling repeats random rows of smaller classes until every class matches the largest; under-sampling drops random rows of larger classes down to the smallest.</Help>
+        <Help>
+          Over-sampling repeats random rows of smaller classes until every class matches the largest; under-sampling drops random rows of
+          larger classes down to the smallest.
+        </Help>
       </fieldset>
 
       <fieldset className="grid-form">
@@ -113,41 +132,68 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
         ))}
         <label>
           Multiplier
-          <input type="number" min={1} max={20} step={1} value={options.augment.multiplier} onChange={(e) => change({ augment: { ...options.augment, multiplier: Number(e.target.value) } })} />
+          <input
+            type="number"
+            min={1}
+            max={20}
+            step={1}
+            value={options.augment.multiplier}
+            onChange={(e) => change({ augment: { ...options.augment, multiplier: Number(e.target.value) } })}
+          />
         </label>
         <label>
           Augmentation seed
-          <input type="number" min={0} step={1} value={options.augment.seed} onChange={(e) => change({ augment: { ...options.augment, seed: Number(e.target.value) } })} />
+          <input
+            type="number"
+            min={0}
+            step={1}
+            value={options.augment.seed}
+            onChange={(e) => change({ augment: { ...options.augment, seed: Number(e.target.value) } })}
+          />
         </label>
-        <Help>A multiplier of 3 adds two transformed copies of every training row (labels unchanged); 1 turns augmentation off, and the same seed always gives the same copies.</Help>
+        <Help>
+          A multiplier of 3 adds two transformed copies of every training row (labels unchanged); 1 turns augmentation off, and the same
+          seed always gives the same copies.
+        </Help>
       </fieldset>
 
       <fieldset className="grid-form">
         <legend>Cross-validation</legend>
         <label>
           k-fold assignment (0 = off)
-          <input type="number" min={0} max={20} step={1} value={options.folds} onChange={(e) => change({ folds: Number(e.target.value) })} />
+          <input
+            type="number"
+            min={0}
+            max={20}
+            step={1}
+            value={options.folds}
+            onChange={(e) => change({ folds: Number(e.target.value) })}
+          />
         </label>
-        <Help>Assigns every row to one of k stratified folds (same label mix in each, from the split seed), so each fold can serve once as validation data.</Help>
+        <Help>
+          Assigns every row to one of k stratified folds (same label mix in each, from the split seed), so each fold can serve once as
+          validation data.
+        </Help>
       </fieldset>
 
       <ErrorNote error={error} testId="training-data-error" />
       {c && (
         <p role="status" data-testid="train-count">
           Training rows: <strong>{fmtCount(c.train)}</strong>
-          {c.train !== c.trainOriginal && <> (from {fmtCount(c.trainOriginal)})</>} · validation {fmtCount(c.validation)} · test {fmtCount(c.test)}
+          {c.train !== c.trainOriginal && <> (from {fmtCount(c.trainOriginal)})</>} · validation {fmtCount(c.validation)} · test{' '}
+          {fmtCount(c.test)}
         </p>
       )}
       {summary?.classWeights && (
-        <p data-testid="class-weights">
-          Loss weights: {summary.classWeights.map((w) => `${w.label} ${w.weight.toFixed(2)}`).join(' · ')}
-        </p>
+        <p data-testid="class-weights">Loss weights: {summary.classWeights.map((w) => `${w.label} ${w.weight.toFixed(2)}`).join(' · ')}</p>
       )}
       {summary?.folds && <p data-testid="folds">Rows per fold: {summary.folds.map(fmtCount).join(' · ')}</p>}
       {summary && options.augment.multiplier > 1 && summary.preview.length > 0 && (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Augmented examples (preview)">
           <table className="data-table" data-testid="augment-preview">
-            <caption className="muted small">Preview: what the chosen transforms do to random training rows (seed {options.augment.seed})</caption>
+            <caption className="muted small">
+              Preview: what the chosen transforms do to random training rows (seed {options.augment.seed})
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Transform</th>

@@ -31,7 +31,9 @@ export function ExamplesPanel<T extends { text: string }>({
   const [text, setText] = useState('');
   const [label, setLabel] = useState('');
   const needle = text.toLowerCase();
-  const shown = rows.filter((r) => (!label || !labelFilter || labelFilter.matches(r, label)) && (!needle || r.text.toLowerCase().includes(needle)));
+  const shown = rows.filter(
+    (r) => (!label || !labelFilter || labelFilter.matches(r, label)) && (!needle || r.text.toLowerCase().includes(needle)),
+  );
   return (
     <section className="panel" aria-labelledby={id}>
       <h3 id={id}>{title}</h3>
@@ -78,7 +80,12 @@ export function ExamplesPanel<T extends { text: string }>({
           </tbody>
         </table>
       </div>
-      {footer ?? (shown.length > limit && <p className="muted small">Showing {limit} of {shown.length}; narrow the filter to see others.</p>)}
+      {footer ??
+        (shown.length > limit && (
+          <p className="muted small">
+            Showing {limit} of {shown.length}; narrow the filter to see others.
+          </p>
+        ))}
     </section>
   );
 }

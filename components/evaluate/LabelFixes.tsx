@@ -35,7 +35,10 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
     try {
       const e = engine();
       const list = [...fixes].map(([row, f]) => ({ row, ...('drop' in f ? { drop: true } : { label: f.label }) }));
-      const ev = await e.request({ type: 'dataset-fix', requestId: e.nextId('fix'), datasetId: run.config.datasetId, fixes: list }, 'dataset-fixed');
+      const ev = await e.request(
+        { type: 'dataset-fix', requestId: e.nextId('fix'), datasetId: run.config.datasetId, fixes: list },
+        'dataset-fixed',
+      );
       setSaved({ datasetId: ev.datasetId, name: ev.name });
       setFixes(new Map());
       setDataset(ev.datasetId);
@@ -65,7 +68,10 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
     setError(null);
     try {
       const e = engine();
-      const ev = await e.request({ type: 'suspicious-rows', requestId: e.nextId('sus'), runId: run.id, limit: 50 }, 'suspicious-rows-result');
+      const ev = await e.request(
+        { type: 'suspicious-rows', requestId: e.nextId('sus'), runId: run.id, limit: 50 },
+        'suspicious-rows-result',
+      );
       setSuspicious({ rows: ev.rows, scored: ev.scored });
     } catch (err) {
       setError(toErrorInfoUI(err));
@@ -75,7 +81,14 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
   };
 
   const fixCell = (m: Misclassified) => (
-    <select key="fix" className="fix-select" aria-label={`Fix the label of: ${m.text.slice(0, 60)}`} value={valueOf(m)} disabled={m.row === undefined} onChange={(e) => choose(m, e.target.value)}>
+    <select
+      key="fix"
+      className="fix-select"
+      aria-label={`Fix the label of: ${m.text.slice(0, 60)}`}
+      value={valueOf(m)}
+      disabled={m.row === undefined}
+      onChange={(e) => choose(m, e.target.value)}
+    >
       <option value="">Label is right</option>
       {r.labels
         .filter((l) => l !== m.trueLabel)
@@ -107,8 +120,8 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
       <section className="panel" aria-labelledby="sus-h">
         <h3 id="sus-h">Suspicious training rows</h3>
         <p className="small">
-          Label mistakes in the training data teach the model wrong things. This ranks the training rows by how unlikely the trained model finds their
-          label (the highest loss first): the top of the list is where wrong labels usually are.
+          Label mistakes in the training data teach the model wrong things. This ranks the training rows by how unlikely the trained model
+          finds their label (the highest loss first): the top of the list is where wrong labels usually are.
         </p>
         <button type="button" onClick={() => void rank()} disabled={busy}>
           Rank the training rows
@@ -136,7 +149,12 @@ export function LabelFixes({ r, run }: { r: EvaluationResult; run: RunRecord }) 
             </button>
           </div>
         ) : (
-          !saved && <p className="small muted">Mark misclassified examples whose label is wrong (or that should go); the fixes become a new version of the dataset and the original stays.</p>
+          !saved && (
+            <p className="small muted">
+              Mark misclassified examples whose label is wrong (or that should go); the fixes become a new version of the dataset and the
+              original stays.
+            </p>
+          )
         )}
         {saved && (
           <div className="row">

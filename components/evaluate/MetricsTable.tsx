@@ -1,6 +1,14 @@
 // The test-metrics table: the fine-tuned model, and the head-only baseline where it was scored ("—" where a metric
 // was not computed for it).
-export function MetricsTable({ columns, fineTuned, baseline }: { columns: string[]; fineTuned: string[]; baseline?: (string | undefined)[] }) {
+export function MetricsTable({
+  columns,
+  fineTuned,
+  baseline,
+}: {
+  columns: string[];
+  fineTuned: string[];
+  baseline?: (string | undefined)[];
+}) {
   return (
     <table className="data-table" data-testid="test-metrics">
       <thead>

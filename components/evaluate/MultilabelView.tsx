@@ -14,7 +14,19 @@ export function MultilabelView({ r }: { r: MultilabelEvaluation }) {
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics (multi-label, threshold {r.threshold})</h3>
-        <MetricsTable columns={['Micro-F1', 'Macro-F1', 'Micro precision', 'Micro recall', 'Exact match', 'Hamming loss', 'Loss']} fineTuned={[pct(r.microF1), pct(r.macroF1), pct(r.microPrecision), pct(r.microRecall), pct(r.subsetAccuracy), r.hammingLoss.toFixed(4), r.loss.toFixed(4)]} baseline={r.baseline && [pct(r.baseline.microF1), pct(r.baseline.macroF1)]} />
+        <MetricsTable
+          columns={['Micro-F1', 'Macro-F1', 'Micro precision', 'Micro recall', 'Exact match', 'Hamming loss', 'Loss']}
+          fineTuned={[
+            pct(r.microF1),
+            pct(r.macroF1),
+            pct(r.microPrecision),
+            pct(r.microRecall),
+            pct(r.subsetAccuracy),
+            r.hammingLoss.toFixed(4),
+            r.loss.toFixed(4),
+          ]}
+          baseline={r.baseline && [pct(r.baseline.microF1), pct(r.baseline.macroF1)]}
+        />
         <p className="muted small">{r.count} test examples. Exact match: every label right for an example.</p>
       </section>
 
@@ -27,7 +39,11 @@ export function MultilabelView({ r }: { r: MultilabelEvaluation }) {
         columns={['True labels', 'Predicted labels', 'Wrong']}
         rows={r.misclassified}
         cells={(m) => [setText(m.trueLabels), setText(m.predicted), m.wrong]}
-        labelFilter={{ name: 'Label (true or predicted)', labels: r.labels, matches: (m, l) => m.trueLabels.includes(l) || m.predicted.includes(l) }}
+        labelFilter={{
+          name: 'Label (true or predicted)',
+          labels: r.labels,
+          matches: (m, l) => m.trueLabels.includes(l) || m.predicted.includes(l),
+        }}
       />
     </>
   );

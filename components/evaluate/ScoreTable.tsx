@@ -9,7 +9,19 @@ export interface ClassScores {
   support: number;
 }
 
-export function ScoreTable({ id, title, regionLabel, testId, rows }: { id: string; title: string; regionLabel: string; testId: string; rows: ClassScores[] }) {
+export function ScoreTable({
+  id,
+  title,
+  regionLabel,
+  testId,
+  rows,
+}: {
+  id: string;
+  title: string;
+  regionLabel: string;
+  testId: string;
+  rows: ClassScores[];
+}) {
   return (
     <section className="panel" aria-labelledby={id}>
       <h3 id={id}>{title}</h3>

@@ -25,7 +25,12 @@ export function CrossValidations({ runs, onOverlay }: { runs: RunRecord[]; onOve
         const summary = meanStd(done.map((r) => ({ accuracy: r.best!.accuracy, macroF1: r.best!.macroF1 })));
         return (
           <div key={id} className="stack">
-            <div className="table-wrap" tabIndex={0} role="region" aria-label={`Cross-validation ${sorted[0].name.replace(/ · fold.*$/, '')}`}>
+            <div
+              className="table-wrap"
+              tabIndex={0}
+              role="region"
+              aria-label={`Cross-validation ${sorted[0].name.replace(/ · fold.*$/, '')}`}
+            >
               <table className="data-table" data-testid="cv-table">
                 <caption className="small muted">
                   {sorted[0].name.replace(/ · fold.*$/, '')}: {k} folds, best validation score of each fold ({done.length} of {k} evaluated)

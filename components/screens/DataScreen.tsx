@@ -17,7 +17,19 @@ import type { ColumnMapping } from '@/lib/session/types';
 const SAMPLE_URL = '/samples/spam-assassin.csv';
 
 export function DataScreen() {
-  const { preview, previewFile, mapping, split, datasetId, setPreview, setMapping, setSplit, setDataset } = useStudio(useShallow((s) => ({ preview: s.preview, previewFile: s.previewFile, mapping: s.mapping, split: s.split, datasetId: s.datasetId, setPreview: s.setPreview, setMapping: s.setMapping, setSplit: s.setSplit, setDataset: s.setDataset })));
+  const { preview, previewFile, mapping, split, datasetId, setPreview, setMapping, setSplit, setDataset } = useStudio(
+    useShallow((s) => ({
+      preview: s.preview,
+      previewFile: s.previewFile,
+      mapping: s.mapping,
+      split: s.split,
+      datasetId: s.datasetId,
+      setPreview: s.setPreview,
+      setMapping: s.setMapping,
+      setSplit: s.setSplit,
+      setDataset: s.setDataset,
+    })),
+  );
   const datasets = useDatasets();
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -31,8 +43,10 @@ export function DataScreen() {
     setTask({ label: `Reading ${file.name}`, done: 0, total: 0 });
     try {
       const e = engine();
-      const ev = await e.request({ type: 'dataset-preview', requestId: e.nextId('pv'), file, name: file.name }, 'dataset-preview-result', (p) =>
-        setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
+      const ev = await e.request(
+        { type: 'dataset-preview', requestId: e.nextId('pv'), file, name: file.name },
+        'dataset-preview-result',
+        (p) => setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
       );
       setPreview(ev.preview, file);
     } catch (err) {
@@ -88,9 +102,9 @@ export function DataScreen() {
         <section className="panel welcome" aria-labelledby="welcome-h">
           <h3 id="welcome-h">New here?</h3>
           <p>
-            Follow the steps left to right: bring labeled text (<strong>Data</strong>), pick an encoder (<strong>Model</strong>), choose a preset (
-            <strong>Train</strong>) and watch it learn (<strong>Run</strong>). Then test it in <strong>Evaluate</strong> and <strong>Playground</strong>, and
-            download it from <strong>Export</strong>. Everything stays in this browser.
+            Follow the steps left to right: bring labeled text (<strong>Data</strong>), pick an encoder (<strong>Model</strong>), choose a
+            preset (<strong>Train</strong>) and watch it learn (<strong>Run</strong>). Then test it in <strong>Evaluate</strong> and{' '}
+            <strong>Playground</strong>, and download it from <strong>Export</strong>. Everything stays in this browser.
           </p>
           <button type="button" className="primary" onClick={() => void trySample()}>
             Try a sample (SpamAssassin e-mails: spam vs ham)
@@ -138,7 +152,10 @@ export function DataScreen() {
       {preview && mapping && (
         <section className="panel" aria-labelledby="map-h">
           <h3 id="map-h">
-            {preview.fileName} <span className="muted small">· {fmtBytes(preview.bytes)} · {preview.format} · {preview.encoding}</span>
+            {preview.fileName}{' '}
+            <span className="muted small">
+              · {fmtBytes(preview.bytes)} · {preview.format} · {preview.encoding}
+            </span>
           </h3>
           {preview.warnings.length > 0 && (
             <ul className="warnings" aria-label="Warnings">
@@ -174,30 +191,55 @@ export function DataScreen() {
             <legend>Split</legend>
             <label>
               Validation share
-              <input type="number" min={0} max={0.5} step={0.05} value={split.validation} onChange={(e) => setSplit({ validation: Number(e.target.value) })} />
+              <input
+                type="number"
+                min={0}
+                max={0.5}
+                step={0.05}
+                value={split.validation}
+                onChange={(e) => setSplit({ validation: Number(e.target.value) })}
+              />
             </label>
             <label>
               Test share
-              <input type="number" min={0} max={0.5} step={0.05} value={split.test} onChange={(e) => setSplit({ test: Number(e.target.value) })} />
+              <input
+                type="number"
+                min={0}
+                max={0.5}
+                step={0.05}
+                value={split.test}
+                onChange={(e) => setSplit({ test: Number(e.target.value) })}
+              />
             </label>
             <label>
               Split seed
               <input type="number" min={0} step={1} value={split.seed} onChange={(e) => setSplit({ seed: Number(e.target.value) })} />
             </label>
             <label className="check">
-              <input type="checkbox" checked={split.useSplitColumn} disabled={!mapping.split} onChange={(e) => setSplit({ useSplitColumn: e.target.checked })} />
+              <input
+                type="checkbox"
+                checked={split.useSplitColumn}
+                disabled={!mapping.split}
+                onChange={(e) => setSplit({ useSplitColumn: e.target.checked })}
+              />
               Use the split column instead
             </label>
             <Help>Stratified by label and reproducible from the seed; the test split is held out until Evaluate.</Help>
           </fieldset>
           <div className="row">
-            <button type="button" className="primary" onClick={() => void doImport()} disabled={!!task || !mapping.text || !mapping.label?.length}>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => void doImport()}
+              disabled={!!task || !mapping.text || !mapping.label?.length}
+            >
               Import {fmtCount(preview.rowCount)} rows
             </button>
           </div>
           {imported && (
             <p className="ok" role="status" data-testid="import-done">
-              Imported {fmtCount(imported.rows)} rows.{imported.warnings.length > 0 && ` ${imported.warnings.length} warning(s): ${imported.warnings.join('; ')}`}
+              Imported {fmtCount(imported.rows)} rows.
+              {imported.warnings.length > 0 && ` ${imported.warnings.length} warning(s): ${imported.warnings.join('; ')}`}
             </p>
           )}
         </section>
@@ -253,7 +295,11 @@ function MappingForm({ columns, mapping, onChange }: { columns: string[]; mappin
       {mapping.task === 'multilabel' && (
         <label>
           Label separator
-          <input value={mapping.labelSeparator ?? ''} placeholder="|" onChange={(e) => onChange({ ...mapping, labelSeparator: e.target.value || undefined })} />
+          <input
+            value={mapping.labelSeparator ?? ''}
+            placeholder="|"
+            onChange={(e) => onChange({ ...mapping, labelSeparator: e.target.value || undefined })}
+          />
         </label>
       )}
       <label>
@@ -264,14 +310,26 @@ function MappingForm({ columns, mapping, onChange }: { columns: string[]; mappin
         </select>
       </label>
       <label className="check">
-        <input type="checkbox" checked={!!mapping.caseFoldLabels} onChange={(e) => onChange({ ...mapping, caseFoldLabels: e.target.checked })} />
+        <input
+          type="checkbox"
+          checked={!!mapping.caseFoldLabels}
+          onChange={(e) => onChange({ ...mapping, caseFoldLabels: e.target.checked })}
+        />
         Ignore case in labels
       </label>
     </fieldset>
   );
 }
 
-function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[]; current: string | null; onUse(id: string | null): void }) {
+function StoredDatasets({
+  datasets,
+  current,
+  onUse,
+}: {
+  datasets: StoredDataset[];
+  current: string | null;
+  onUse(id: string | null): void;
+}) {
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [renaming, setRenaming] = useState<string | null>(null);
   const [draft, setDraft] = useState('');
@@ -302,78 +360,78 @@ function StoredDatasets({ datasets, current, onUse }: { datasets: StoredDataset[
         <p className="muted">None yet. Imported datasets stay in this browser (IndexedDB) until you delete them.</p>
       ) : (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Stored datasets">
-        <table className="data-table" data-testid="stored-datasets">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Rows</th>
-              <th scope="col">Labels</th>
-              <th scope="col">Size</th>
-              <th scope="col">Imported</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {datasets.map((d) => (
-              <tr key={d.id} aria-current={d.id === current ? 'true' : undefined} className={d.id === current ? 'selected' : ''}>
-                <td>
-                  {renaming === d.id ? (
-                    <form
-                      className="row"
-                      onSubmit={(e) => {
-                        e.preventDefault();
-                        void rename(d);
-                      }}
-                    >
-                      <label className="sr-only" htmlFor={`rename-${d.id}`}>
-                        New name for {d.name}
-                      </label>
-                      <input
-                        id={`rename-${d.id}`}
-                        value={draft}
-                        autoFocus
-                        onChange={(e) => setDraft(e.target.value)}
-                        onKeyDown={(e) => {
-                          if (e.key === 'Escape') setRenaming(null);
-                        }}
-                      />
-                      <button type="submit">Save name</button>
-                      <button type="button" onClick={() => setRenaming(null)}>
-                        Cancel
-                      </button>
-                    </form>
-                  ) : (
-                    d.name
-                  )}
-                </td>
-                <td>{fmtCount(d.rows)}</td>
-                <td>{d.labels.length}</td>
-                <td>{fmtBytes(d.bytes)}</td>
-                <td>{new Date(d.createdAt).toLocaleString()}</td>
-                <td className="row">
-                  <button type="button" onClick={() => onUse(d.id)} disabled={d.id === current} aria-label={`Use ${d.name}`}>
-                    {d.id === current ? 'In use' : 'Use'}
-                  </button>
-                  <button
-                    type="button"
-                    onClick={() => {
-                      setDraft(d.name);
-                      setRenaming(d.id);
-                    }}
-                    aria-label={`Rename ${d.name}`}
-                  >
-                    Rename
-                  </button>
-                  <button type="button" className="danger" onClick={() => void del(d)} aria-label={`Delete ${d.name}`}>
-                    Delete
-                  </button>
-                </td>
+          <table className="data-table" data-testid="stored-datasets">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Rows</th>
+                <th scope="col">Labels</th>
+                <th scope="col">Size</th>
+                <th scope="col">Imported</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {datasets.map((d) => (
+                <tr key={d.id} aria-current={d.id === current ? 'true' : undefined} className={d.id === current ? 'selected' : ''}>
+                  <td>
+                    {renaming === d.id ? (
+                      <form
+                        className="row"
+                        onSubmit={(e) => {
+                          e.preventDefault();
+                          void rename(d);
+                        }}
+                      >
+                        <label className="sr-only" htmlFor={`rename-${d.id}`}>
+                          New name for {d.name}
+                        </label>
+                        <input
+                          id={`rename-${d.id}`}
+                          value={draft}
+                          autoFocus
+                          onChange={(e) => setDraft(e.target.value)}
+                          onKeyDown={(e) => {
+                            if (e.key === 'Escape') setRenaming(null);
+                          }}
+                        />
+                        <button type="submit">Save name</button>
+                        <button type="button" onClick={() => setRenaming(null)}>
+                          Cancel
+                        </button>
+                      </form>
+                    ) : (
+                      d.name
+                    )}
+                  </td>
+                  <td>{fmtCount(d.rows)}</td>
+                  <td>{d.labels.length}</td>
+                  <td>{fmtBytes(d.bytes)}</td>
+                  <td>{new Date(d.createdAt).toLocaleString()}</td>
+                  <td className="row">
+                    <button type="button" onClick={() => onUse(d.id)} disabled={d.id === current} aria-label={`Use ${d.name}`}>
+                      {d.id === current ? 'In use' : 'Use'}
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setDraft(d.name);
+                        setRenaming(d.id);
+                      }}
+                      aria-label={`Rename ${d.name}`}
+                    >
+                      Rename
+                    </button>
+                    <button type="button" className="danger" onClick={() => void del(d)} aria-label={`Delete ${d.name}`}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
       <ErrorNote error={error} testId="stored-error" />

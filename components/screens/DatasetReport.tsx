@@ -37,7 +37,10 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
     setError(null);
     try {
       const e = engine();
-      const ev = await e.request({ type: 'dataset-clean', requestId: e.nextId('clean'), datasetId, actions: [...picked], apply: true }, 'dataset-clean-result');
+      const ev = await e.request(
+        { type: 'dataset-clean', requestId: e.nextId('clean'), datasetId, actions: [...picked], apply: true },
+        'dataset-clean-result',
+      );
       setApplied(`Cleaned: ${ev.changes.map((c) => `${c.action} (${c.rows} rows)`).join(', ')}. The original stays stored.`);
       setPicked(new Set());
       setDataset(ev.datasetId);
@@ -108,7 +111,10 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
               <figure>
                 <figcaption>Token lengths (this model&apos;s tokenizer)</figcaption>
                 <ResponsiveContainer width="100%" height={180}>
-                  <BarChart data={report.tokenLengths.bins.map((b) => ({ range: `${b.from}–${b.to}`, count: b.count }))} margin={{ left: 8, right: 8 }}>
+                  <BarChart
+                    data={report.tokenLengths.bins.map((b) => ({ range: `${b.from}–${b.to}`, count: b.count }))}
+                    margin={{ left: 8, right: 8 }}
+                  >
                     <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
                     <XAxis dataKey="range" stroke="var(--muted)" tick={{ fontSize: 12 }} />
                     <YAxis stroke="var(--muted)" tick={{ fontSize: 12 }} />
@@ -119,7 +125,9 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
               </figure>
             )}
           </div>
-          {!report.tokenLengths && <p className="muted small">Load a model on the Model screen to see token lengths and how many texts get truncated.</p>}
+          {!report.tokenLengths && (
+            <p className="muted small">Load a model on the Model screen to see token lengths and how many texts get truncated.</p>
+          )}
           {report.cleaning.length > 0 && (
             <fieldset>
               <legend>Cleaning (a new version is stored; the original stays)</legend>

@@ -31,8 +31,10 @@ export function EvaluateScreen() {
     setTask({ label: 'Evaluating', done: 0, total: 0 });
     try {
       const e = engine();
-      const ev = await e.request({ type: 'evaluate', requestId: e.nextId('eval'), runId: run.id, split: 'test', baseline: baseline && !headOnly }, 'evaluation', (p) =>
-        setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
+      const ev = await e.request(
+        { type: 'evaluate', requestId: e.nextId('eval'), runId: run.id, split: 'test', baseline: baseline && !headOnly },
+        'evaluation',
+        (p) => setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
       );
       setResult(ev.result);
     } catch (err) {
@@ -49,9 +51,9 @@ export function EvaluateScreen() {
       {run && (
         <>
           <p className="small" data-testid="evaluate-explain">
-            Scores this model on the dataset&apos;s test split, which no run trains or selects on: the test metrics, a confusion matrix (or per-label /
-            regression tables) and the examples it gets wrong, to review and fix labels. It is one forward pass over the test rows: seconds for hundreds
-            of rows, a minute or two for several thousand on a laptop.
+            Scores this model on the dataset&apos;s test split, which no run trains or selects on: the test metrics, a confusion matrix (or
+            per-label / regression tables) and the examples it gets wrong, to review and fix labels. It is one forward pass over the test
+            rows: seconds for hundreds of rows, a minute or two for several thousand on a laptop.
             {headOnly
               ? ' This run trained only a head on the frozen encoder, so it is itself the head-only baseline that fine-tuning is measured against.'
               : ' With the baseline, a head-only model on the frozen pre-trained encoder is trained first (the Quick preset, about a minute), so you can see what fine-tuning gained.'}
@@ -62,7 +64,8 @@ export function EvaluateScreen() {
             </button>
             {!headOnly && (
               <label className="check">
-                <input type="checkbox" checked={baseline} onChange={(e) => setBaseline(e.target.checked)} /> Also score the head-only baseline
+                <input type="checkbox" checked={baseline} onChange={(e) => setBaseline(e.target.checked)} /> Also score the head-only
+                baseline
               </label>
             )}
           </div>
@@ -84,7 +87,11 @@ function EvaluationView({ r, run }: { r: EvaluationResult; run: RunRecord }) {
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics</h3>
-        <MetricsTable columns={['Accuracy', 'Macro-F1', 'Micro-F1', 'Weighted F1', 'Loss']} fineTuned={[pct(r.accuracy), pct(r.macroF1), pct(r.microF1), pct(r.weightedF1), r.loss.toFixed(4)]} baseline={r.baseline && [pct(r.baseline.accuracy), pct(r.baseline.macroF1)]} />
+        <MetricsTable
+          columns={['Accuracy', 'Macro-F1', 'Micro-F1', 'Weighted F1', 'Loss']}
+          fineTuned={[pct(r.accuracy), pct(r.macroF1), pct(r.microF1), pct(r.weightedF1), r.loss.toFixed(4)]}
+          baseline={r.baseline && [pct(r.baseline.accuracy), pct(r.baseline.macroF1)]}
+        />
       </section>
 
       <section className="panel" aria-labelledby="cm-h">
@@ -132,7 +139,11 @@ function ConfusionMatrix({ labels, m, normalised }: { labels: string[]; m: numbe
                   const share = v / total;
                   return (
                     // capped shade: the theme's text colour stays readable on every cell (light and dark)
-                    <td key={j} style={{ background: `rgba(0, 114, 178, ${(0.06 + 0.54 * share).toFixed(3)})` }} className={i === j ? 'diag' : ''}>
+                    <td
+                      key={j}
+                      style={{ background: `rgba(0, 114, 178, ${(0.06 + 0.54 * share).toFixed(3)})` }}
+                      className={i === j ? 'diag' : ''}
+                    >
                       {normalised ? `${(share * 100).toFixed(1)}%` : v}
                     </td>
                   );

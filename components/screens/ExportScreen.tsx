@@ -24,7 +24,9 @@ export function ExportScreen() {
     setTask({ label: 'Packing the zip', done: 0, total: 0 });
     try {
       const e = engine();
-      const ev = await e.request({ type: 'export-zip', requestId: e.nextId('exp'), runId: run.id }, 'export-result', (p) => setTask({ label: p.task, done: p.done, total: p.total }));
+      const ev = await e.request({ type: 'export-zip', requestId: e.nextId('exp'), runId: run.id }, 'export-result', (p) =>
+        setTask({ label: p.task, done: p.done, total: p.total }),
+      );
       download(ev.fileName, ev.bytes as Uint8Array<ArrayBuffer>, 'application/zip');
       setMsg(`Downloaded ${ev.fileName} (${fmtBytes(ev.bytes.byteLength)}).`);
     } catch (err) {
@@ -40,7 +42,9 @@ export function ExportScreen() {
     setTask({ label: `Reading ${file.name}`, done: 0, total: file.size });
     try {
       const e = engine();
-      const ev = await e.request({ type: 'import-zip', requestId: e.nextId('imp'), file, name: file.name }, 'import-result', (p) => setTask({ label: p.task, done: p.done, total: p.total }));
+      const ev = await e.request({ type: 'import-zip', requestId: e.nextId('imp'), file, name: file.name }, 'import-result', (p) =>
+        setTask({ label: p.task, done: p.done, total: p.total }),
+      );
       setCurrentRun(ev.runId);
       setMsg(`Imported ${file.name}. It is now selected on Evaluate and Playground, and listed under Runs.`);
     } catch (err) {
@@ -57,12 +61,13 @@ export function ExportScreen() {
         <section className="panel" aria-labelledby="hf-h">
           <h3 id="hf-h">Hugging Face layout (zip)</h3>
           <p className="small">
-            config.json (with id2label and label2id), model.safetensors, the tokenizer files, plus run.json (settings, and the test scores when you ran
-            Evaluate on the test split), evaluation.json (that Evaluate report) and metrics.jsonl. LoRA adapters are merged into the weights.
+            config.json (with id2label and label2id), model.safetensors, the tokenizer files, plus run.json (settings, and the test scores
+            when you ran Evaluate on the test split), evaluation.json (that Evaluate report) and metrics.jsonl. LoRA adapters are merged
+            into the weights.
           </p>
           <p className="small" data-testid="export-loaders">
             {run.config.model.kind === 'bundled' || run.modelLabel?.toLowerCase().includes('use-lite')
-              ? 'This run fine-tuned USE-Lite, which is not a transformers architecture: the zip loads back into this studio (Import a zip, below) and into the finetune command line (npx finetune predict --model FOLDER, eval, train --model FOLDER). Its folder holds config.json (model_type use-lite), model.safetensors under the original graph\'s weight names, and tokenizer.json.'
+              ? "This run fine-tuned USE-Lite, which is not a transformers architecture: the zip loads back into this studio (Import a zip, below) and into the finetune command line (npx finetune predict --model FOLDER, eval, train --model FOLDER). Its folder holds config.json (model_type use-lite), model.safetensors under the original graph's weight names, and tokenizer.json."
               : 'This run fine-tuned a BERT-family model: the zip loads in Python transformers (AutoModelForSequenceClassification.from_pretrained on the unzipped folder), back into this studio, and into the finetune command line (npx finetune predict --model FOLDER).'}
           </p>
           <button type="button" className="primary" onClick={() => void exportZip()} disabled={!!task}>
@@ -87,7 +92,9 @@ export function ExportScreen() {
             e.target.value = '';
           }}
         />
-        <Help>A zip exported here (or any folder in Hugging Face layout, zipped) becomes a run you can evaluate, try, or keep training.</Help>
+        <Help>
+          A zip exported here (or any folder in Hugging Face layout, zipped) becomes a run you can evaluate, try, or keep training.
+        </Help>
         <ErrorNote error={importError} testId="import-error" />
       </section>
       {task && <ProgressBar task={task} />}

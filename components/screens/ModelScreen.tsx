@@ -56,8 +56,8 @@ export function ModelScreen() {
         <section className="panel card" aria-labelledby="bundled-h">
           <h3 id="bundled-h">USE-Lite (bundled)</h3>
           <p>
-            Universal Sentence Encoder Lite: 2 transformer layers, 8,000-piece SentencePiece vocabulary, 512-d sentence embeddings. Ships with the studio:{' '}
-            <strong className="ok">ready offline</strong>.
+            Universal Sentence Encoder Lite: 2 transformer layers, 8,000-piece SentencePiece vocabulary, 512-d sentence embeddings. Ships
+            with the studio: <strong className="ok">ready offline</strong>.
           </p>
           <button type="button" className="primary" onClick={() => void load({ kind: 'bundled' })} disabled={!!task}>
             Use USE-Lite
@@ -70,12 +70,24 @@ export function ModelScreen() {
             onSubmit={(e) => {
               e.preventDefault();
               const ep = endpoint.trim().replace(/\/+$/, '');
-              if (hubId.trim()) void load({ kind: 'hub', id: hubId.trim(), revision: revision.trim() || 'main', ...(ep && ep !== DEFAULT_ENDPOINT ? { endpoint: ep } : {}) });
+              if (hubId.trim())
+                void load({
+                  kind: 'hub',
+                  id: hubId.trim(),
+                  revision: revision.trim() || 'main',
+                  ...(ep && ep !== DEFAULT_ENDPOINT ? { endpoint: ep } : {}),
+                });
             }}
           >
             <label>
               Model id
-              <input list="hub-suggestions" value={hubId} onChange={(e) => setHubId(e.target.value)} placeholder="google/bert_uncased_L-2_H-128_A-2" spellCheck={false} />
+              <input
+                list="hub-suggestions"
+                value={hubId}
+                onChange={(e) => setHubId(e.target.value)}
+                placeholder="google/bert_uncased_L-2_H-128_A-2"
+                spellCheck={false}
+              />
             </label>
             <datalist id="hub-suggestions">
               {SUGGESTIONS.map((s) => (
@@ -92,9 +104,14 @@ export function ModelScreen() {
                 Hub endpoint
                 <input value={endpoint} onChange={(e) => setEndpoint(e.target.value)} placeholder={DEFAULT_ENDPOINT} spellCheck={false} />
               </label>
-              <Help>Where files are downloaded from (a Hub mirror serving /&lt;id&gt;/resolve/&lt;revision&gt;/&lt;file&gt;); the page may only reach origins its Content-Security-Policy allows.</Help>
+              <Help>
+                Where files are downloaded from (a Hub mirror serving /&lt;id&gt;/resolve/&lt;revision&gt;/&lt;file&gt;); the page may only
+                reach origins its Content-Security-Policy allows.
+              </Help>
             </details>
-            <Help>BERT, DistilBERT and RoBERTa checkpoints with model.safetensors. Files download once into this browser and are cached.</Help>
+            <Help>
+              BERT, DistilBERT and RoBERTa checkpoints with model.safetensors. Files download once into this browser and are cached.
+            </Help>
             <button type="submit" disabled={!!task || !hubId.trim()}>
               Download and load
             </button>
@@ -157,7 +174,9 @@ export function ModelScreen() {
             </div>
             <div>
               <dt>Stored</dt>
-              <dd>{model.spec.kind === 'bundled' ? 'bundled with the studio' : model.cached ? 'cached in this browser' : 'in memory only'}</dd>
+              <dd>
+                {model.spec.kind === 'bundled' ? 'bundled with the studio' : model.cached ? 'cached in this browser' : 'in memory only'}
+              </dd>
             </div>
             <div>
               <dt>Memory for full fine-tuning</dt>
@@ -170,7 +189,10 @@ export function ModelScreen() {
               </div>
             )}
           </dl>
-          <Help>Memory counts weights, gradients and the two Adam moments (4 × parameters × 4 bytes) plus activations for batch {config.batchSize}.</Help>
+          <Help>
+            Memory counts weights, gradients and the two Adam moments (4 × parameters × 4 bytes) plus activations for batch{' '}
+            {config.batchSize}.
+          </Help>
         </section>
       )}
       {model && <NextStep to="train" />}

@@ -32,7 +32,16 @@ export function PlaygroundScreen() {
       setBusy(true);
       try {
         const e = engine();
-        const ev = await e.request({ type: 'predict', requestId: e.nextId('pred'), runId: run.id, inputs: [{ text, pair: usePair && pair ? pair : undefined }], topK: 5 }, 'predictions');
+        const ev = await e.request(
+          {
+            type: 'predict',
+            requestId: e.nextId('pred'),
+            runId: run.id,
+            inputs: [{ text, pair: usePair && pair ? pair : undefined }],
+            topK: 5,
+          },
+          'predictions',
+        );
         if (id === latest.current) {
           setPred(ev.predictions[0]);
           setError(null);
@@ -55,7 +64,13 @@ export function PlaygroundScreen() {
           <label className="block" htmlFor="pg-text">
             Text
           </label>
-          <textarea id="pg-text" rows={4} value={text} onChange={(e) => setText(e.target.value)} placeholder="Type or paste a text to classify…" />
+          <textarea
+            id="pg-text"
+            rows={4}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="Type or paste a text to classify…"
+          />
           <label className="check">
             <input type="checkbox" checked={usePair} onChange={(e) => setUsePair(e.target.checked)} /> Sentence pair
           </label>
@@ -131,7 +146,13 @@ function BatchPredict({ runId }: { runId: string }) {
         <label className="button" htmlFor="batch-file">
           Choose a CSV…
         </label>
-        <input id="batch-file" className="visually-hidden-input" type="file" accept=".csv,.tsv,.txt,.jsonl" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+        <input
+          id="batch-file"
+          className="visually-hidden-input"
+          type="file"
+          accept=".csv,.tsv,.txt,.jsonl"
+          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+        />
         {file && <span className="small">{file.name}</span>}
         <label>
           Text column
@@ -141,7 +162,10 @@ function BatchPredict({ runId }: { runId: string }) {
           Predict and download
         </button>
       </div>
-      <Help>Adds predicted_label and one probability column per label. Cells starting with = + - @ are prefixed with &apos; so spreadsheets do not run them as formulas.</Help>
+      <Help>
+        Adds predicted_label and one probability column per label. Cells starting with = + - @ are prefixed with &apos; so spreadsheets do
+        not run them as formulas.
+      </Help>
       {task && <ProgressBar task={task} />}
       <ErrorNote error={error} />
       {done && (

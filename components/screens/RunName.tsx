@@ -30,7 +30,13 @@ export function RunNameForm({ run, onDone, onError }: { run: RunRecord; onDone: 
       <label className="sr-only" htmlFor={`run-name-${run.id}`}>
         New name for {run.name}
       </label>
-      <input id={`run-name-${run.id}`} value={draft} autoFocus onChange={(e) => setDraft(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && onDone()} />
+      <input
+        id={`run-name-${run.id}`}
+        value={draft}
+        autoFocus
+        onChange={(e) => setDraft(e.target.value)}
+        onKeyDown={(e) => e.key === 'Escape' && onDone()}
+      />
       <button type="submit">Save name</button>
     </form>
   );

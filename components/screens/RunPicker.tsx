@@ -51,7 +51,9 @@ export function RunPicker({ label = 'Model' }: { label?: string }) {
           ))}
         </select>
       </label>
-      {run && best && run.id === best.id && runs.length > 1 && <p className="small muted">The finished run with the best validation score.</p>}
+      {run && best && run.id === best.id && runs.length > 1 && (
+        <p className="small muted">The finished run with the best validation score.</p>
+      )}
     </div>
   );
 }

@@ -69,7 +69,16 @@ export function useRunHistories(runIds: string[]): { runs: (LiveRun | undefined)
         .then((ev) => {
           if (useStudio.getState().runs[runId]) return;
           const r = ev.run;
-          loadRun({ runId, status: r.record.status, error: r.record.error, progress: r.record.progress, steps: r.steps, evals: r.evals, checkpoints: r.checkpoints, version: 1 });
+          loadRun({
+            runId,
+            status: r.record.status,
+            error: r.record.error,
+            progress: r.record.progress,
+            steps: r.steps,
+            evals: r.evals,
+            checkpoints: r.checkpoints,
+            version: 1,
+          });
         })
         .catch((err) => setError(toErrorInfoUI(err)));
     }
@@ -192,7 +201,10 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
       <section className="panel" aria-labelledby="progress-h">
         <div className="row spread">
           <h3 id="progress-h">
-            {record?.name ?? 'Run'} <span className={`status status-${status}`} data-testid="run-status">{status}</span>
+            {record?.name ?? 'Run'}{' '}
+            <span className={`status status-${status}`} data-testid="run-status">
+              {status}
+            </span>
           </h3>
           <span className="small muted">
             on <span className="badge">{backendName ?? '…'}</span>
@@ -209,10 +221,16 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
                 Step {fmtCount(p.step)} / {fmtCount(p.totalSteps)}
               </span>
               <span data-testid="run-speed">
-                {p.samplesPerSec ? `${p.samplesPerSec.toFixed(1)} samples/s ${record?.config.mode === 'head' ? 'training the head on cached features' : 'in fine-tuning steps'}` : ''}
+                {p.samplesPerSec
+                  ? `${p.samplesPerSec.toFixed(1)} samples/s ${record?.config.mode === 'head' ? 'training the head on cached features' : 'in fine-tuning steps'}`
+                  : ''}
               </span>
               <span data-testid="run-eta">
-                {status === 'paused' ? 'paused (no estimate while paused)' : active && p.etaSec ? `about ${fmtDuration(p.etaSec)} left` : `elapsed ${fmtDuration(p.elapsedSec)}`}
+                {status === 'paused'
+                  ? 'paused (no estimate while paused)'
+                  : active && p.etaSec
+                    ? `about ${fmtDuration(p.etaSec)} left`
+                    : `elapsed ${fmtDuration(p.elapsedSec)}`}
               </span>
               {run.steps.length > 0 && <span data-testid="run-lr">LR {run.steps[run.steps.length - 1].lr.toPrecision(3)}</span>}
               {p.lrMultiplier !== 1 && <span>LR × {p.lrMultiplier}</span>}
@@ -325,4 +343,3 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
     </>
   );
 }
-

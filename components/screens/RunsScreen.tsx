@@ -20,7 +20,9 @@ type SortKey = 'createdAt' | 'accuracy' | 'macroF1' | 'loss';
 
 export function RunsScreen() {
   const runs = useRuns();
-  const { replaceConfig, setScreen, setCurrentRun } = useStudio(useShallow((s) => ({ replaceConfig: s.replaceConfig, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun })));
+  const { replaceConfig, setScreen, setCurrentRun } = useStudio(
+    useShallow((s) => ({ replaceConfig: s.replaceConfig, setScreen: s.setScreen, setCurrentRun: s.setCurrentRun })),
+  );
   const [selected, setSelected] = useState<string[]>([]);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'createdAt', desc: true });
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -33,7 +35,12 @@ export function RunsScreen() {
 
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : s.length >= 6 ? s : [...s, id]));
   const sortBtn = (key: SortKey, label: string) => (
-    <button type="button" className="link" onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : true }))} aria-label={`Sort by ${label}`}>
+    <button
+      type="button"
+      className="link"
+      onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : true }))}
+      aria-label={`Sort by ${label}`}
+    >
       {label} {sort.key === key ? (sort.desc ? '▼' : '▲') : ''}
     </button>
   );
@@ -84,7 +91,13 @@ export function RunsScreen() {
                 {sorted.map((r) => (
                   <tr key={r.id}>
                     <td>
-                      <input type="checkbox" checked={selected.includes(r.id)} onChange={() => toggle(r.id)} aria-label={`Compare ${r.name}`} disabled={!selected.includes(r.id) && selected.length >= 6} />
+                      <input
+                        type="checkbox"
+                        checked={selected.includes(r.id)}
+                        onChange={() => toggle(r.id)}
+                        aria-label={`Compare ${r.name}`}
+                        disabled={!selected.includes(r.id) && selected.length >= 6}
+                      />
                     </td>
                     <td>{renaming === r.id ? <RunNameForm run={r} onDone={() => setRenaming(null)} onError={setError} /> : r.name}</td>
                     <td>
@@ -184,8 +197,15 @@ function OverlayCharts({ runs }: { runs: RunRecord[] }) {
   const histories = runs.map((r, i) => ({ r, h: live[i] }));
   return (
     <div className="chart-grid">
-      <Curves title="Training loss" series={histories.map(({ r, h }) => ({ name: r.name, points: (h?.steps ?? []).map((s) => ({ x: s.step, y: s.loss })) }))} />
-      <Curves title="Validation macro-F1" percent series={histories.map(({ r, h }) => ({ name: r.name, points: (h?.evals ?? []).map((e) => ({ x: e.step, y: e.macroF1 })) }))} />
+      <Curves
+        title="Training loss"
+        series={histories.map(({ r, h }) => ({ name: r.name, points: (h?.steps ?? []).map((s) => ({ x: s.step, y: s.loss })) }))}
+      />
+      <Curves
+        title="Validation macro-F1"
+        percent
+        series={histories.map(({ r, h }) => ({ name: r.name, points: (h?.evals ?? []).map((e) => ({ x: e.step, y: e.macroF1 })) }))}
+      />
     </div>
   );
 }
@@ -217,7 +237,15 @@ function SweepLauncher() {
         seed: config.seed,
       };
       const e = engine();
-      const ev = await e.request({ type: 'sweep-start', requestId: e.nextId('sweep'), base: { ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model }, spec }, 'sweep-started');
+      const ev = await e.request(
+        {
+          type: 'sweep-start',
+          requestId: e.nextId('sweep'),
+          base: { ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model },
+          spec,
+        },
+        'sweep-started',
+      );
       setStarted(`Sweep started: ${ev.runs} runs, one after another. Results appear in the table above.`);
     } catch (err) {
       setError(toErrorInfoUI(err));
@@ -258,7 +286,11 @@ function SweepLauncher() {
           <legend>Modes</legend>
           {(['head', 'freeze', 'full', 'lora'] as ModeName[]).map((m) => (
             <label key={m} className="check">
-              <input type="checkbox" checked={modes.includes(m)} onChange={(e) => setModes((s) => (e.target.checked ? [...s, m] : s.filter((x) => x !== m)))} />
+              <input
+                type="checkbox"
+                checked={modes.includes(m)}
+                onChange={(e) => setModes((s) => (e.target.checked ? [...s, m] : s.filter((x) => x !== m)))}
+              />
               {m}
             </label>
           ))}

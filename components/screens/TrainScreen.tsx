@@ -10,17 +10,41 @@ import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { formatDuration } from '@/lib/run/duration';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
-import { FIELDS, MODE_HELP, PRESETS, autoRunName, cliCommand, fieldHelp, presetConfig, validateConfig, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
+import {
+  FIELDS,
+  MODE_HELP,
+  PRESETS,
+  autoRunName,
+  cliCommand,
+  fieldHelp,
+  presetConfig,
+  validateConfig,
+  type ModeName,
+  type PresetName,
+  type RecipeFacts,
+  type RunConfig,
+} from '@/lib/run/config';
 
 const cores = () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1;
 
 function threadsHelp(mode: ModeName): string {
-  const what = mode === 'head' ? 'encode the texts' : 'split each batch (each holds a copy of the model; results match across thread counts)';
+  const what =
+    mode === 'head' ? 'encode the texts' : 'split each batch (each holds a copy of the model; results match across thread counts)';
   return `Workers that ${what}; 0 = every core (${cores()} here), fewer when memory is short. 1 to ${cores() * 4}.`;
 }
 
 export function TrainScreen() {
-  const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen } = useStudio(useShallow((s) => ({ config: s.config, setConfig: s.setConfig, replaceConfig: s.replaceConfig, datasetId: s.datasetId, model: s.model, mapping: s.mapping, setScreen: s.setScreen })));
+  const { config, setConfig, replaceConfig, datasetId, model, mapping, setScreen } = useStudio(
+    useShallow((s) => ({
+      config: s.config,
+      setConfig: s.setConfig,
+      replaceConfig: s.replaceConfig,
+      datasetId: s.datasetId,
+      model: s.model,
+      mapping: s.mapping,
+      setScreen: s.setScreen,
+    })),
+  );
   const datasets = useDatasets();
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
@@ -47,7 +71,10 @@ export function TrainScreen() {
       live = false;
     };
   }, [dsId, model]);
-  const facts: RecipeFacts = { ...(model ? { arch: model.arch, hiddenSize: model.hiddenSize, numLayers: model.layers, modelMaxLength: model.maxLength } : {}), ...(dsId ? dataFacts : {}) };
+  const facts: RecipeFacts = {
+    ...(model ? { arch: model.arch, hiddenSize: model.hiddenSize, numLayers: model.layers, modelMaxLength: model.maxLength } : {}),
+    ...(dsId ? dataFacts : {}),
+  };
   const factsKey = JSON.stringify(facts);
 
   const usePreset = (p: PresetName) => replaceConfig({ ...presetConfig(p, dsId, model?.spec ?? config.model, facts), name: config.name });
@@ -55,7 +82,12 @@ export function TrainScreen() {
   useEffect(() => {
     if (!config.preset) return;
     const fitted = presetConfig(config.preset, dsId, model?.spec ?? config.model, JSON.parse(factsKey) as RecipeFacts);
-    if (FIELDS.some((f) => fitted[f.key] !== config[f.key]) || fitted.mode !== config.mode || fitted.classWeights !== config.classWeights || JSON.stringify(fitted.recipe) !== JSON.stringify(config.recipe)) {
+    if (
+      FIELDS.some((f) => fitted[f.key] !== config[f.key]) ||
+      fitted.mode !== config.mode ||
+      fitted.classWeights !== config.classWeights ||
+      JSON.stringify(fitted.recipe) !== JSON.stringify(config.recipe)
+    ) {
       replaceConfig({ ...fitted, name: config.name });
     }
   }, [factsKey, config, dsId, model, replaceConfig]);
@@ -64,7 +96,9 @@ export function TrainScreen() {
     setError(null);
     setBusy(true);
     try {
-      await startRunAndShow(validateConfig({ ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model }));
+      await startRunAndShow(
+        validateConfig({ ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model }),
+      );
     } catch (err) {
       setError(toErrorInfoUI(err));
     } finally {
@@ -96,9 +130,13 @@ export function TrainScreen() {
       const e = engine();
       const { estimate: est } = await e.request({ type: 'run-estimate', requestId: e.nextId('est'), config: c }, 'run-estimate-result');
       const parts = [`${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s`];
-      if (est.featureSec !== undefined) parts.unshift(`encoding the texts once ${formatDuration(est.featureSec)}${est.threads > 1 ? ` on ${est.threads} threads` : ''}`);
+      if (est.featureSec !== undefined)
+        parts.unshift(`encoding the texts once ${formatDuration(est.featureSec)}${est.threads > 1 ? ` on ${est.threads} threads` : ''}`);
       if (est.evalSec) parts.push(`${est.evals} validation passes ${formatDuration(est.evalSec)}`);
-      setEstimate({ key: estimateKey, text: `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}. Early stopping can end the run sooner.` });
+      setEstimate({
+        key: estimateKey,
+        text: `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}. Early stopping can end the run sooner.`,
+      });
     } catch (err) {
       setEstimate(null);
       setError(toErrorInfoUI(err));
@@ -111,11 +149,24 @@ export function TrainScreen() {
       const parsed = JSON.parse(await f.text());
       replaceConfig(validateConfig(parsed, f.name));
     } catch (err) {
-      setError(err instanceof SyntaxError ? { kind: 'user', message: `This file is not valid JSON: ${err.message}`, where: { file: f.name }, fix: 'Load a file saved with "Save config".' } : toErrorInfoUI(err));
+      setError(
+        err instanceof SyntaxError
+          ? {
+              kind: 'user',
+              message: `This file is not valid JSON: ${err.message}`,
+              where: { file: f.name },
+              fix: 'Load a file saved with "Save config".',
+            }
+          : toErrorInfoUI(err),
+      );
     }
   };
 
-  const missing = !(config.datasetId || datasetId) ? 'Import or pick a dataset on the Data screen first.' : !model ? 'Load a model on the Model screen first.' : null;
+  const missing = !(config.datasetId || datasetId)
+    ? 'Import or pick a dataset on the Data screen first.'
+    : !model
+      ? 'Load a model on the Model screen first.'
+      : null;
 
   return (
     <div className="stack">
@@ -123,13 +174,22 @@ export function TrainScreen() {
         <h3 id="presets-h">Preset</h3>
         <div className="presets" role="radiogroup" aria-label="Preset">
           {(Object.keys(PRESETS) as PresetName[]).map((p) => (
-            <button key={p} type="button" role="radio" aria-checked={preset === p} className={`preset ${preset === p ? 'current' : ''}`} onClick={() => usePreset(p)}>
+            <button
+              key={p}
+              type="button"
+              role="radio"
+              aria-checked={preset === p}
+              className={`preset ${preset === p ? 'current' : ''}`}
+              onClick={() => usePreset(p)}
+            >
               <strong>{PRESETS[p].title}</strong>
               <span className="small">{PRESETS[p].blurb}</span>
             </button>
           ))}
         </div>
-        {!preset && <p className="muted small">Custom settings: a setting was changed by hand (pick a preset to start from its recipe again).</p>}
+        {!preset && (
+          <p className="muted small">Custom settings: a setting was changed by hand (pick a preset to start from its recipe again).</p>
+        )}
         {preset && config.recipe && (
           <div className="small" data-testid="recipe">
             <p>
@@ -152,14 +212,24 @@ export function TrainScreen() {
         <h3 id="settings-h">Settings</h3>
         <div className="grid-form">
           <Field id="f-name" label="Run name">
-            <input id="f-name" value={config.name} placeholder={`Automatic: ${autoRunName(config, [])}`} onChange={(e) => setConfig({ name: e.target.value })} />
+            <input
+              id="f-name"
+              value={config.name}
+              placeholder={`Automatic: ${autoRunName(config, [])}`}
+              onChange={(e) => setConfig({ name: e.target.value })}
+            />
           </Field>
           <Field id="f-mode" label="Fine-tuning mode" help={MODE_HELP[config.mode]}>
             <select
               id="f-mode"
               aria-describedby="f-mode-help"
               value={config.mode}
-              onChange={(e) => setConfig({ mode: e.target.value as ModeName, freezeLayers: e.target.value === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers })}
+              onChange={(e) =>
+                setConfig({
+                  mode: e.target.value as ModeName,
+                  freezeLayers: e.target.value === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers,
+                })
+              }
             >
               <option value="head">Head only</option>
               <option value="freeze">Freeze N layers</option>
@@ -167,8 +237,17 @@ export function TrainScreen() {
               <option value="lora">LoRA</option>
             </select>
           </Field>
-          <Field id="f-schedule" label="Schedule" help="How the learning rate changes over the run; linear decay is the usual choice (default).">
-            <select id="f-schedule" aria-describedby="f-schedule-help" value={config.schedule} onChange={(e) => setConfig({ schedule: e.target.value as RunConfig['schedule'] })}>
+          <Field
+            id="f-schedule"
+            label="Schedule"
+            help="How the learning rate changes over the run; linear decay is the usual choice (default)."
+          >
+            <select
+              id="f-schedule"
+              aria-describedby="f-schedule-help"
+              value={config.schedule}
+              onChange={(e) => setConfig({ schedule: e.target.value as RunConfig['schedule'] })}
+            >
               <option value="constant">Constant</option>
               <option value="linear">Linear warm-up, then linear decay</option>
               <option value="cosine">Cosine</option>
@@ -190,7 +269,12 @@ export function TrainScreen() {
           ))}
           <div className="field">
             <label className="check">
-              <input type="checkbox" aria-describedby="f-cw-help" checked={config.classWeights} onChange={(e) => setConfig({ classWeights: e.target.checked })} />
+              <input
+                type="checkbox"
+                aria-describedby="f-cw-help"
+                checked={config.classWeights}
+                onChange={(e) => setConfig({ classWeights: e.target.checked })}
+              />
               Class weights
             </label>
             <span id="f-cw-help" className="help muted small">
@@ -215,7 +299,12 @@ export function TrainScreen() {
       <section className="panel" aria-labelledby="cfg-h">
         <h3 id="cfg-h">Configuration file and command line</h3>
         <div className="row">
-          <button type="button" onClick={() => download(`${config.name.replace(/[^\w.-]+/g, '-') || 'run'}.json`, JSON.stringify(config, null, 2), 'application/json')}>
+          <button
+            type="button"
+            onClick={() =>
+              download(`${config.name.replace(/[^\w.-]+/g, '-') || 'run'}.json`, JSON.stringify(config, null, 2), 'application/json')
+            }
+          >
             Save config
           </button>
           <label className="button" htmlFor="cfg-file">
@@ -235,7 +324,12 @@ export function TrainScreen() {
         </div>
         <p className="small">The same run from a terminal (export the dataset as CSV first):</p>
         <pre className="code" data-testid="cli-command" tabIndex={0} aria-label="Equivalent command">
-          {cliCommand(config, { file: dataset ? `${dataset.name.replace(/\.\w+$/, '')}.csv` : 'data.csv', textColumn: mapping?.text ?? 'text', pairColumn: mapping?.textPair, labelColumn: mapping?.label?.[0] ?? 'label' })}
+          {cliCommand(config, {
+            file: dataset ? `${dataset.name.replace(/\.\w+$/, '')}.csv` : 'data.csv',
+            textColumn: mapping?.text ?? 'text',
+            pairColumn: mapping?.textPair,
+            labelColumn: mapping?.label?.[0] ?? 'label',
+          })}
         </pre>
       </section>
 

@@ -6,7 +6,17 @@ import type { BackendInfo } from '@/lib/backend/init';
 import type { BackendPreference } from '@/lib/backend/select';
 import type { ErrorInfo } from '@/lib/errors';
 import { presetConfig, type RunConfig } from '@/lib/run/config';
-import type { CheckpointInfo, ColumnMapping, DatasetPreview, EvalPoint, ModelInfo, RunProgress, RunStatus, SplitSettings, StepPoint } from '@/lib/session/types';
+import type {
+  CheckpointInfo,
+  ColumnMapping,
+  DatasetPreview,
+  EvalPoint,
+  ModelInfo,
+  RunProgress,
+  RunStatus,
+  SplitSettings,
+  StepPoint,
+} from '@/lib/session/types';
 
 export const SCREENS = [
   { id: 'data', title: 'Data', hint: 'Bring a labeled file or try the sample' },
@@ -125,7 +135,10 @@ export const useStudio = create<StudioState>((set) => ({
   setSplit: (split) => set((s) => ({ split: { ...s.split, ...split } })),
   setModel: (model) => set((s) => ({ model, config: model ? { ...s.config, model: model.spec } : s.config })),
   // a change to any training setting makes the config custom (the preset no longer describes it)
-  setConfig: (c) => set((s) => ({ config: { ...s.config, ...c, ...(Object.keys(c).some((k) => k !== 'name') ? { preset: undefined, recipe: undefined } : {}) } })),
+  setConfig: (c) =>
+    set((s) => ({
+      config: { ...s.config, ...c, ...(Object.keys(c).some((k) => k !== 'name') ? { preset: undefined, recipe: undefined } : {}) },
+    })),
   replaceConfig: (config) => set({ config }),
   setCurrentRun: (currentRunId) => set({ currentRunId }),
   updateRun: (runId, f) =>

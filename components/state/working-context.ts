@@ -41,8 +41,21 @@ export function useWorkingContext(): void {
       if (saved.currentRunId) s.setCurrentRun(saved.currentRunId);
     }
     return useStudio.subscribe((st, prev) => {
-      if (st.datasetId === prev.datasetId && st.mapping === prev.mapping && st.config === prev.config && st.model === prev.model && st.currentRunId === prev.currentRunId) return;
-      const next: Saved = { datasetId: st.datasetId, mapping: st.mapping, config: st.config, model: st.model?.spec ?? read()?.model ?? null, currentRunId: st.currentRunId };
+      if (
+        st.datasetId === prev.datasetId &&
+        st.mapping === prev.mapping &&
+        st.config === prev.config &&
+        st.model === prev.model &&
+        st.currentRunId === prev.currentRunId
+      )
+        return;
+      const next: Saved = {
+        datasetId: st.datasetId,
+        mapping: st.mapping,
+        config: st.config,
+        model: st.model?.spec ?? read()?.model ?? null,
+        currentRunId: st.currentRunId,
+      };
       try {
         localStorage.setItem(KEY, JSON.stringify(next));
       } catch {

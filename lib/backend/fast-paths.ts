@@ -5,7 +5,14 @@
 // nothing else imports wasm-kernels.ts (eslint enforces it).
 import * as tf from '@tensorflow/tfjs';
 import {
-  heapF32, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, wasmHeapBytes, wasmInPlace, type AdamStepConstants, type AdamStepFn, type AverageFn,
+  heapF32,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  wasmHeapBytes,
+  wasmInPlace,
+  type AdamStepConstants,
+  type AdamStepFn,
+  type AverageFn,
 } from './wasm-kernels';
 
 export type { AdamStepConstants, AdamStepFn, AverageFn };

@@ -23,11 +23,22 @@ export interface BackendInfo {
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<{ isFallbackAdapter?: boolean; info?: GpuAdapterFacts; requestAdapterInfo?: () => Promise<GpuAdapterFacts> } | null>;
+  requestAdapter(): Promise<{
+    isFallbackAdapter?: boolean;
+    info?: GpuAdapterFacts;
+    requestAdapterInfo?: () => Promise<GpuAdapterFacts>;
+  } | null>;
 }
 
 export async function probeEnvironment(): Promise<EnvironmentProbe> {
-  const g = globalThis as unknown as { navigator?: { gpu?: GpuLike }; crossOriginIsolated?: boolean; WebGL2RenderingContext?: unknown; OffscreenCanvas?: unknown; document?: unknown; WebAssembly?: unknown };
+  const g = globalThis as unknown as {
+    navigator?: { gpu?: GpuLike };
+    crossOriginIsolated?: boolean;
+    WebGL2RenderingContext?: unknown;
+    OffscreenCanvas?: unknown;
+    document?: unknown;
+    WebAssembly?: unknown;
+  };
   let webgpu: GpuAdapterFacts | null = null;
   try {
     const adapter = await g.navigator?.gpu?.requestAdapter();

@@ -12,7 +12,15 @@ import * as tf from '@tensorflow/tfjs';
 
 export interface WasmModule {
   _BatchMatMul: (
-    aId: number, aShape: number, aLen: number, bId: number, bShape: number, bLen: number, tA: number, tB: number, outId: number,
+    aId: number,
+    aShape: number,
+    aLen: number,
+    bId: number,
+    bShape: number,
+    bLen: number,
+    tA: number,
+    tB: number,
+    outId: number,
   ) => void;
   _malloc: (bytes: number) => number;
   _free: (ptr: number) => void;
@@ -149,7 +157,10 @@ function differs(what: string, got: Out, want: Out, tol: number): string | null 
 export class Scratch {
   private readonly made: tf.TensorInfo[] = [];
 
-  constructor(readonly backend: WasmBackend, private readonly stock: (kernel: string) => KernelFn) {}
+  constructor(
+    readonly backend: WasmBackend,
+    private readonly stock: (kernel: string) => KernelFn,
+  ) {}
 
   input(shape: number[], values: Float32Array | Int32Array, dtype: 'float32' | 'int32' = 'float32'): tf.TensorInfo {
     const t = this.backend.makeOutput(shape, dtype, undefined, values);
@@ -209,11 +220,13 @@ const MATMUL_CASES: [number[], number[], boolean, boolean][] = [
 ];
 
 export function testBatchMatMul(impl: KernelFn, sc: Scratch): string | null {
-  return first(...MATMUL_CASES.map(([sa, sb, tA, tB], i) => () => {
-    const [a, b] = [f32(sa, 10 + i, sc), f32(sb, 20 + i, sc)];
-    const what = `[${sa}]·[${sb}]${tA ? ' transposeA' : ''}${tB ? ' transposeB' : ''}`;
-    return sc.vsStock(what, impl, 'BatchMatMul', { a, b }, { transposeA: tA, transposeB: tB }, TOL);
-  }));
+  return first(
+    ...MATMUL_CASES.map(([sa, sb, tA, tB], i) => () => {
+      const [a, b] = [f32(sa, 10 + i, sc), f32(sb, 20 + i, sc)];
+      const what = `[${sa}]·[${sb}]${tA ? ' transposeA' : ''}${tB ? ' transposeB' : ''}`;
+      return sc.vsStock(what, impl, 'BatchMatMul', { a, b }, { transposeA: tA, transposeB: tB }, TOL);
+    }),
+  );
 }
 
 export function testGatherV2(impl: KernelFn, sc: Scratch): string | null {
@@ -274,7 +287,9 @@ export function testSplitV(impl: KernelFn, sc: Scratch): string | null {
 
 /** LayerNorm of x [n, h] in double precision: y, mean, rstd (1 / sqrt(biased variance + eps)). */
 function layerNormRef(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>, n: number, h: number, eps: number) {
-  const y = new Float32Array(n * h), mean = new Float32Array(n), rstd = new Float32Array(n);
+  const y = new Float32Array(n * h),
+    mean = new Float32Array(n),
+    rstd = new Float32Array(n);
   for (let r = 0; r < n; r++) {
     const row = Array.from({ length: h }, (_, j) => x[r * h + j]);
     const mu = row.reduce((s, v) => s + v, 0) / h;
@@ -292,7 +307,9 @@ const lnInput = () => rand(LN.n * LN.h, 12).map((v, i) => v * (1 + (i % 3)) + Ma
 
 export function testLayerNorm(impl: KernelFn, sc: Scratch): string | null {
   const { n, h, eps } = LN;
-  const xv = lnInput(), gv = rand(h, 13), bv = rand(h, 14);
+  const xv = lnInput(),
+    gv = rand(h, 13),
+    bv = rand(h, 14);
   const got = sc.run(impl, { x: sc.input([n, h], xv), gamma: sc.input([h], gv), beta: sc.input([h], bv) }, { eps });
   const want = layerNormRef(xv, gv, bv, n, h, eps);
   const out = (shape: number[], values: Float32Array): Out => ({ shape, dtype: 'float32', values });
@@ -306,9 +323,13 @@ export function testLayerNorm(impl: KernelFn, sc: Scratch): string | null {
 
 export function testLayerNormGrad(impl: KernelFn, sc: Scratch): string | null {
   const { n, h, eps } = LN;
-  const xv = lnInput(), gv = rand(h, 15), dyv = rand(n * h, 16);
+  const xv = lnInput(),
+    gv = rand(h, 15),
+    dyv = rand(n * h, 16);
   const { mean, rstd } = layerNormRef(xv, gv, new Float32Array(h), n, h, eps);
-  const dx = new Float32Array(n * h), dg = new Float64Array(h), db = new Float64Array(h);
+  const dx = new Float32Array(n * h),
+    dg = new Float64Array(h),
+    db = new Float64Array(h);
   for (let r = 0; r < n; r++) {
     const xh = Array.from({ length: h }, (_, j) => (xv[r * h + j] - mean[r]) * rstd[r]);
     const gg = xh.map((_, j) => dyv[r * h + j] * gv[j]);
@@ -318,7 +339,11 @@ export function testLayerNormGrad(impl: KernelFn, sc: Scratch): string | null {
     xh.forEach((v, j) => ((dg[j] += dyv[r * h + j] * v), (db[j] += dyv[r * h + j])));
   }
   const inputs = {
-    dy: sc.input([n, h], dyv), x: sc.input([n, h], xv), gamma: sc.input([h], gv), mean: sc.input([n], mean), rstd: sc.input([n], rstd),
+    dy: sc.input([n, h], dyv),
+    x: sc.input([n, h], xv),
+    gamma: sc.input([h], gv),
+    mean: sc.input([n], mean),
+    rstd: sc.input([n], rstd),
   };
   const got = sc.run(impl, inputs);
   const out = (shape: number[], values: ArrayLike<number>): Out => ({ shape, dtype: 'float32', values });
@@ -340,10 +365,16 @@ const ownedVariable = (v: Float32Array, shape: number[]) => tf.tidy(() => tf.var
  */
 export function testAdamStep(step: AdamStepFn): string | null {
   const [r, c] = [4, 6];
-  const p0 = rand(r * c, 21), m0 = rand(r * c, 22).map((v) => v * 0.1), v0 = rand(r * c, 23).map((v) => v * v * 0.01);
-  const g0 = rand(r * c, 24), x0 = rand(3 * r, 25);
-  const p = ownedVariable(p0, [r, c]), m = ownedVariable(m0, [r, c]), v = ownedVariable(v0, [r, c]);
-  const g = tf.tensor(g0, [r, c]), x = tf.tensor(x0, [3, r]);
+  const p0 = rand(r * c, 21),
+    m0 = rand(r * c, 22).map((v) => v * 0.1),
+    v0 = rand(r * c, 23).map((v) => v * v * 0.01);
+  const g0 = rand(r * c, 24),
+    x0 = rand(3 * r, 25);
+  const p = ownedVariable(p0, [r, c]),
+    m = ownedVariable(m0, [r, c]),
+    v = ownedVariable(v0, [r, c]);
+  const g = tf.tensor(g0, [r, c]),
+    x = tf.tensor(x0, [3, r]);
   try {
     tf.matMul(x, p).dispose();
     const [pw, mw, vw] = [Float32Array.from(p0), Float32Array.from(m0), Float32Array.from(v0)];
@@ -385,8 +416,10 @@ export function testAdamStep(step: AdamStepFn): string | null {
 /** Two updates against the formula in double precision. */
 export function testAverage(average: AverageFn): string | null {
   const shape = [3, 5];
-  const a0 = rand(15, 31), p0 = rand(15, 32);
-  const avg = ownedVariable(a0, shape), p = ownedVariable(p0, shape);
+  const a0 = rand(15, 31),
+    p0 = rand(15, 32);
+  const avg = ownedVariable(a0, shape),
+    p = ownedVariable(p0, shape);
   try {
     const want = Float32Array.from(a0);
     for (const [k, d] of [0.5, 0.9].entries()) {

@@ -37,9 +37,26 @@ import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { ENGINE_KERNELS, type EngineKernel, type KernelStatus } from './kernel-status';
 import {
-  missingInternals, Scratch, testAdamStep, testAverage, testBatchMatMul, testGatherV2, testLayerNorm, testLayerNormGrad, testScatterNd,
-  testSlice, testSplitV, testSum, testTranspose,
-  type AdamStepConstants, type AdamStepFn, type AverageFn, type Internal, type KernelArgs, type KernelFn, type WasmBackend,
+  missingInternals,
+  Scratch,
+  testAdamStep,
+  testAverage,
+  testBatchMatMul,
+  testGatherV2,
+  testLayerNorm,
+  testLayerNormGrad,
+  testScatterNd,
+  testSlice,
+  testSplitV,
+  testSum,
+  testTranspose,
+  type AdamStepConstants,
+  type AdamStepFn,
+  type AverageFn,
+  type Internal,
+  type KernelArgs,
+  type KernelFn,
+  type WasmBackend,
 } from './wasm-checks';
 
 export type { AdamStepConstants, AdamStepFn, AverageFn };
@@ -190,7 +207,9 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const N = b.shape[b.shape.length - 1];
   if (b.shape[b.shape.length - 2] !== K) {
     temps.forEach((t) => backend.disposeData(t.dataId));
-    throw new Error(`Error in matMul: inner shapes (${K}) and (${b.shape[b.shape.length - 2]}) of Tensors with shapes ${args.inputs.a!.shape} and ${args.inputs.b!.shape} and transposeA=${Boolean(transposeA)} and transposeB=${Boolean(transposeB)} must match.`);
+    throw new Error(
+      `Error in matMul: inner shapes (${K}) and (${b.shape[b.shape.length - 2]}) of Tensors with shapes ${args.inputs.a!.shape} and ${args.inputs.b!.shape} and transposeA=${Boolean(transposeA)} and transposeB=${Boolean(transposeB)} must match.`,
+    );
   }
   const outOuter = batchA >= batchB ? outerA : outerB;
   const out = backend.makeOutput([...outOuter, M, N], 'float32');
@@ -274,7 +293,6 @@ function scatterNd(args: KernelArgs): tf.TensorInfo {
 
 export const LAYER_NORM_KERNEL = 'FinetuneLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'FinetuneLayerNormGrad';
-
 
 /** x [N, H], gamma [H], beta [H] -> y [N, H], mean [N], rstd [N] (1/sqrt(var + eps), the biased variance) */
 function layerNorm(args: KernelArgs): tf.TensorInfo[] {
@@ -406,7 +424,12 @@ function averageInPlace(avg: tf.Tensor, p: tf.Tensor, d: number): boolean {
 // ---- installation: internals checked, each kernel self-tested, only those that pass installed ----
 
 const HEAP: Internal[] = [
-  'wasm.HEAPU8', 'backend.dataIdMap', 'backend.makeOutput', 'backend.readSync', 'backend.disposeData', 'tensor memory layout',
+  'wasm.HEAPU8',
+  'backend.dataIdMap',
+  'backend.makeOutput',
+  'backend.readSync',
+  'backend.disposeData',
+  'tensor memory layout',
 ];
 
 interface KernelSpec<F> {
@@ -438,25 +461,52 @@ const addSpec = (kernel: EngineKernel, impl: KernelFn, test: Test, after?: Engin
   ({ kernel, impl, internals: HEAP, stock: [], after, test, install: add(kernel) }) as KernelSpec<KernelFn>;
 
 /** In the order they are tested and installed: a kernel comes after those it uses. */
-const SPECS = (): KernelSpec<unknown>[] => [
-  stockSpec('Transpose', transposeFast, HEAP, testTranspose),
-  stockSpec('Sum', sumRows, HEAP, testSum),
-  stockSpec('Slice', slice, [...HEAP, 'tf.slice_util.parseSliceParams'], testSlice),
-  stockSpec('SplitV', splitV, [...HEAP, 'tf.util.parseAxisParam', 'tf.backend_util.prepareSplitSize'], testSplitV, ['SplitV', 'Slice']),
-  stockSpec('GatherV2', gatherV2, HEAP, testGatherV2),
-  stockSpec('ScatterNd', scatterNd, HEAP, testScatterNd),
-  stockSpec('BatchMatMul', batchMatMul, [
-    ...HEAP, 'wasm.HEAP32', 'wasm._malloc', 'wasm._free', 'wasm._BatchMatMul', 'wasm.tfjs.registerTensor', 'wasm.tfjs.disposeData',
-    'backend.dataIdNextNumber',
-  ], testBatchMatMul, ['BatchMatMul', 'Transpose']),
-  addSpec(LAYER_NORM_GRAD_KERNEL, layerNormGrad, testLayerNormGrad),
-  addSpec(LAYER_NORM_KERNEL, layerNorm, testLayerNorm, [LAYER_NORM_GRAD_KERNEL]), // the fused op needs both directions
-  // in place is safe only where no stale packed copy of a weight can be used (see heapF32)
-  { kernel: 'InPlaceAdamStep', impl: adamStepInPlace, internals: [...HEAP, 'backend.refCount'], stock: [], after: ['BatchMatMul'],
-    test: (f: AdamStepFn) => testAdamStep(f), install: (f: AdamStepFn) => (inPlace.adam = f) },
-  { kernel: 'InPlaceWeightAverage', impl: averageInPlace, internals: [...HEAP, 'backend.refCount'], stock: [], after: ['BatchMatMul'],
-    test: (f: AverageFn) => testAverage(f), install: (f: AverageFn) => (inPlace.average = f) },
-] as KernelSpec<unknown>[];
+const SPECS = (): KernelSpec<unknown>[] =>
+  [
+    stockSpec('Transpose', transposeFast, HEAP, testTranspose),
+    stockSpec('Sum', sumRows, HEAP, testSum),
+    stockSpec('Slice', slice, [...HEAP, 'tf.slice_util.parseSliceParams'], testSlice),
+    stockSpec('SplitV', splitV, [...HEAP, 'tf.util.parseAxisParam', 'tf.backend_util.prepareSplitSize'], testSplitV, ['SplitV', 'Slice']),
+    stockSpec('GatherV2', gatherV2, HEAP, testGatherV2),
+    stockSpec('ScatterNd', scatterNd, HEAP, testScatterNd),
+    stockSpec(
+      'BatchMatMul',
+      batchMatMul,
+      [
+        ...HEAP,
+        'wasm.HEAP32',
+        'wasm._malloc',
+        'wasm._free',
+        'wasm._BatchMatMul',
+        'wasm.tfjs.registerTensor',
+        'wasm.tfjs.disposeData',
+        'backend.dataIdNextNumber',
+      ],
+      testBatchMatMul,
+      ['BatchMatMul', 'Transpose'],
+    ),
+    addSpec(LAYER_NORM_GRAD_KERNEL, layerNormGrad, testLayerNormGrad),
+    addSpec(LAYER_NORM_KERNEL, layerNorm, testLayerNorm, [LAYER_NORM_GRAD_KERNEL]), // the fused op needs both directions
+    // in place is safe only where no stale packed copy of a weight can be used (see heapF32)
+    {
+      kernel: 'InPlaceAdamStep',
+      impl: adamStepInPlace,
+      internals: [...HEAP, 'backend.refCount'],
+      stock: [],
+      after: ['BatchMatMul'],
+      test: (f: AdamStepFn) => testAdamStep(f),
+      install: (f: AdamStepFn) => (inPlace.adam = f),
+    },
+    {
+      kernel: 'InPlaceWeightAverage',
+      impl: averageInPlace,
+      internals: [...HEAP, 'backend.refCount'],
+      stock: [],
+      after: ['BatchMatMul'],
+      test: (f: AverageFn) => testAverage(f),
+      install: (f: AverageFn) => (inPlace.average = f),
+    },
+  ] as KernelSpec<unknown>[];
 
 const inPlace: { adam: AdamStepFn | null; average: AverageFn | null } = { adam: null, average: null };
 let status: KernelStatus | null = null;

@@ -47,7 +47,11 @@ export function randomInsertion(words: string[], n: number, rand: Rand, vocabula
   return w;
 }
 
-const STOP = new Set('a an the and or but of to in on at for with is are was were be been it this that i you he she we they my your his her our their not no'.split(' '));
+const STOP = new Set(
+  'a an the and or but of to in on at for with is are was were be been it this that i you he she we they my your his her our their not no'.split(
+    ' ',
+  ),
+);
 
 export function synonymReplacement(words: string[], n: number, rand: Rand, neighbours: (w: string) => string[]): string[] {
   const w = words.slice();
@@ -55,7 +59,9 @@ export function synonymReplacement(words: string[], n: number, rand: Rand, neigh
   let done = 0;
   while (done < n && candidates.length) {
     const i = candidates.splice(randInt(rand, candidates.length), 1)[0];
-    const options = neighbours(w[i]).filter((s) => s.toLowerCase() !== w[i].toLowerCase()).slice(0, 5);
+    const options = neighbours(w[i])
+      .filter((s) => s.toLowerCase() !== w[i].toLowerCase())
+      .slice(0, 5);
     if (!options.length) continue;
     w[i] = options[randInt(rand, options.length)];
     done++;
@@ -65,20 +71,42 @@ export function synonymReplacement(words: string[], n: number, rand: Rand, neigh
 
 function check(o: AugmentOptions): void {
   if (!Number.isInteger(o.multiplier) || o.multiplier < 1 || o.multiplier > 20) {
-    throw new DataError('bad-option', `The augmentation multiplier must be a whole number from 1 to 20 (got ${o.multiplier})`, { option: 'multiplier' }, 'Use 2 to double the training set.');
+    throw new DataError(
+      'bad-option',
+      `The augmentation multiplier must be a whole number from 1 to 20 (got ${o.multiplier})`,
+      { option: 'multiplier' },
+      'Use 2 to double the training set.',
+    );
   }
-  if (o.transforms.includes('insert') && !o.vocabulary?.length) throw new DataError('bad-option', 'Random insertion needs a vocabulary', { option: 'vocabulary' }, 'Pass words from the training texts (vocabularyOf).');
-  if (o.transforms.includes('synonym') && !o.neighbours) throw new DataError('bad-option', 'Synonym replacement needs a nearest-neighbour function', { option: 'neighbours' }, 'Pass the model embedding neighbours, or drop "synonym".');
-  if (!o.transforms.length && o.multiplier > 1) throw new DataError('bad-option', 'Choose at least one augmentation transform', { option: 'transforms' });
+  if (o.transforms.includes('insert') && !o.vocabulary?.length)
+    throw new DataError(
+      'bad-option',
+      'Random insertion needs a vocabulary',
+      { option: 'vocabulary' },
+      'Pass words from the training texts (vocabularyOf).',
+    );
+  if (o.transforms.includes('synonym') && !o.neighbours)
+    throw new DataError(
+      'bad-option',
+      'Synonym replacement needs a nearest-neighbour function',
+      { option: 'neighbours' },
+      'Pass the model embedding neighbours, or drop "synonym".',
+    );
+  if (!o.transforms.length && o.multiplier > 1)
+    throw new DataError('bad-option', 'Choose at least one augmentation transform', { option: 'transforms' });
 }
 
 export function augmentText(text: string, t: AugmentTransform, rand: Rand, o: AugmentOptions): string {
   const words = text.split(/\s+/).filter(Boolean);
   const n = Math.max(1, Math.round((o.alpha ?? 0.1) * words.length));
-  const out = t === 'swap' ? randomSwap(words, n, rand)
-    : t === 'delete' ? randomDeletion(words, o.alpha ?? 0.1, rand)
-    : t === 'insert' ? randomInsertion(words, n, rand, o.vocabulary ?? [])
-    : synonymReplacement(words, n, rand, o.neighbours!);
+  const out =
+    t === 'swap'
+      ? randomSwap(words, n, rand)
+      : t === 'delete'
+        ? randomDeletion(words, o.alpha ?? 0.1, rand)
+        : t === 'insert'
+          ? randomInsertion(words, n, rand, o.vocabulary ?? [])
+          : synonymReplacement(words, n, rand, o.neighbours!);
   return out.join(' ');
 }
 
@@ -86,7 +114,13 @@ export function augmentText(text: string, t: AugmentTransform, rand: Rand, o: Au
 export function augmentExamples(train: Example[], o: AugmentOptions): Example[] {
   check(o);
   if (o.multiplier === 1) return train.slice();
-  if (train.some((e) => e.words)) throw new DataError('bad-option', 'Augmentation would break word-tag alignment in token classification', { option: 'augment' }, 'Turn augmentation off for NER.');
+  if (train.some((e) => e.words))
+    throw new DataError(
+      'bad-option',
+      'Augmentation would break word-tag alignment in token classification',
+      { option: 'augment' },
+      'Turn augmentation off for NER.',
+    );
   const rand = mulberry32(o.seed);
   const out = train.slice();
   for (let m = 1; m < o.multiplier; m++) {
@@ -99,7 +133,11 @@ export function augmentExamples(train: Example[], o: AugmentOptions): Example[] 
 }
 
 /** A few augmented examples to show before training. */
-export function previewAugmentation(train: Example[], o: AugmentOptions, count = 5): { original: string; augmented: string; transform: AugmentTransform; label: Example['label'] }[] {
+export function previewAugmentation(
+  train: Example[],
+  o: AugmentOptions,
+  count = 5,
+): { original: string; augmented: string; transform: AugmentTransform; label: Example['label'] }[] {
   check({ ...o, multiplier: Math.max(2, o.multiplier) });
   const rand = mulberry32(o.seed);
   const out = [];
@@ -115,5 +153,9 @@ export function previewAugmentation(train: Example[], o: AugmentOptions, count =
 export function vocabularyOf(texts: string[], minCount = 2, max = 20_000): string[] {
   const counts = new Map<string, number>();
   for (const t of texts) for (const w of t.split(/\s+/)) if (w && /\p{L}/u.test(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return [...counts].filter(([w, c]) => c >= minCount && !STOP.has(w.toLowerCase())).sort((a, b) => b[1] - a[1]).slice(0, max).map(([w]) => w);
+  return [...counts]
+    .filter(([w, c]) => c >= minCount && !STOP.has(w.toLowerCase()))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, max)
+    .map(([w]) => w);
 }

@@ -20,7 +20,12 @@ function byClass(examples: Example[]): Map<string, Example[]> {
   const m = new Map<string, Example[]>();
   for (const e of examples) {
     if (typeof e.label !== 'string') {
-      throw new DataError('bad-option', 'Over- and under-sampling apply to single-label classification only', { option: 'balance' }, 'Use class weights, or no balancing.');
+      throw new DataError(
+        'bad-option',
+        'Over- and under-sampling apply to single-label classification only',
+        { option: 'balance' },
+        'Use class weights, or no balancing.',
+      );
     }
     const g = m.get(e.label);
     if (g) g.push(e);

@@ -24,13 +24,24 @@ export interface CleanResult {
 
 export function describeAction(a: CleanAction): string {
   switch (a.type) {
-    case 'drop-duplicates': return a.normalised ? 'Drop near-duplicates (ignoring case, spacing, punctuation), keep the first' : 'Drop exact duplicates, keep the first';
-    case 'drop-conflicts': return a.mode === 'drop-all' ? 'Drop every row whose text has conflicting labels' : 'Keep only the majority label of conflicting texts';
-    case 'drop-empty': return 'Drop rows with empty text';
-    case 'drop-unlabeled': return 'Drop rows without a label';
-    case 'trim': return 'Trim whitespace at both ends of texts';
-    case 'relabel': return `Relabel ${a.rows.length} row${a.rows.length === 1 ? '' : 's'} as "${a.label}"`;
-    case 'drop-rows': return `Drop ${a.rows.length} row${a.rows.length === 1 ? '' : 's'} marked on Evaluate`;
+    case 'drop-duplicates':
+      return a.normalised
+        ? 'Drop near-duplicates (ignoring case, spacing, punctuation), keep the first'
+        : 'Drop exact duplicates, keep the first';
+    case 'drop-conflicts':
+      return a.mode === 'drop-all'
+        ? 'Drop every row whose text has conflicting labels'
+        : 'Keep only the majority label of conflicting texts';
+    case 'drop-empty':
+      return 'Drop rows with empty text';
+    case 'drop-unlabeled':
+      return 'Drop rows without a label';
+    case 'trim':
+      return 'Trim whitespace at both ends of texts';
+    case 'relabel':
+      return `Relabel ${a.rows.length} row${a.rows.length === 1 ? '' : 's'} as "${a.label}"`;
+    case 'drop-rows':
+      return `Drop ${a.rows.length} row${a.rows.length === 1 ? '' : 's'} marked on Evaluate`;
   }
 }
 

@@ -27,7 +27,12 @@ const TAG = /^(O|[BIESLU]-\S+)$/;
 export function detectFormat(text: string, fileName = ''): DataFormat {
   const ext = fileName.toLowerCase().split('.').pop() ?? '';
   if (ext === 'jsonl' || ext === 'ndjson') return 'jsonl';
-  if (ext === 'json') return text.trimStart().startsWith('[') || text.trimStart().startsWith('{"') && !text.trim().includes('\n') ? 'json' : looksJsonl(text) ? 'jsonl' : 'json';
+  if (ext === 'json')
+    return text.trimStart().startsWith('[') || (text.trimStart().startsWith('{"') && !text.trim().includes('\n'))
+      ? 'json'
+      : looksJsonl(text)
+        ? 'jsonl'
+        : 'json';
   if (ext === 'conll' || ext === 'bio' || ext === 'iob') return 'conll';
   if (ext === 'tsv' || ext === 'tab') return 'tsv';
   if (ext === 'csv') return 'csv';
@@ -49,7 +54,11 @@ function looksJsonl(text: string): boolean {
 }
 
 function looksConll(text: string): boolean {
-  const lines = text.slice(0, 64 * 1024).split('\n').slice(0, 300).map((l) => l.trim());
+  const lines = text
+    .slice(0, 64 * 1024)
+    .split('\n')
+    .slice(0, 300)
+    .map((l) => l.trim());
   const nonBlank = lines.filter((l) => l.length > 0 && !l.startsWith('-DOCSTART-'));
   if (nonBlank.length < 2) return false;
   let tagged = 0;
@@ -85,10 +94,48 @@ export function detectDelimiter(text: string, preferred?: string): string {
 }
 
 const KNOWN_HEADERS = new Set([
-  'text', 'texts', 'sentence', 'sentence1', 'sentence2', 'label', 'labels', 'category', 'categories', 'class', 'intent',
-  'sentiment', 'review', 'content', 'message', 'body', 'title', 'subject', 'question', 'answer', 'premise', 'hypothesis',
-  'target', 'tag', 'tags', 'split', 'id', 'tweet', 'comment', 'score', 'rating', 'stars', 'text_a', 'text_b', 'document',
-  'utterance', 'query', 'tokens', 'ner_tags', 'fold', 'topic', 'emotion',
+  'text',
+  'texts',
+  'sentence',
+  'sentence1',
+  'sentence2',
+  'label',
+  'labels',
+  'category',
+  'categories',
+  'class',
+  'intent',
+  'sentiment',
+  'review',
+  'content',
+  'message',
+  'body',
+  'title',
+  'subject',
+  'question',
+  'answer',
+  'premise',
+  'hypothesis',
+  'target',
+  'tag',
+  'tags',
+  'split',
+  'id',
+  'tweet',
+  'comment',
+  'score',
+  'rating',
+  'stars',
+  'text_a',
+  'text_b',
+  'document',
+  'utterance',
+  'query',
+  'tokens',
+  'ner_tags',
+  'fold',
+  'topic',
+  'emotion',
 ]);
 
 const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;

@@ -27,9 +27,18 @@ function utf16WithoutBom(b: Uint8Array): 'utf-16le' | 'utf-16be' | null {
 
 export function detectAndDecode(bytes: Uint8Array, force?: TextEncodingName): Decoded {
   if (force) {
-    const skip = force === 'utf-8' && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3
-      : force.startsWith('utf-16') && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) ? 2 : 0;
-    return { text: new TextDecoder(force === 'latin1' ? 'latin1' : force).decode(bytes.subarray(skip)), encoding: force, bom: skip > 0, fallback: false };
+    const skip =
+      force === 'utf-8' && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+        ? 3
+        : force.startsWith('utf-16') && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+          ? 2
+          : 0;
+    return {
+      text: new TextDecoder(force === 'latin1' ? 'latin1' : force).decode(bytes.subarray(skip)),
+      encoding: force,
+      bom: skip > 0,
+      fallback: false,
+    };
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     return decodeUtf8(bytes.subarray(3), true);

@@ -29,16 +29,29 @@ export function usableRecords(records: DataRecord[]): DataRecord[] {
 }
 
 /** `split`: settings, or stored codes aligned with usableRecords(records). */
-export function buildLabeledData(records: DataRecord[], mapping: ColumnMapping, labels: string[], split: SplitSettings | Uint8Array, opts: BuildOptions = {}): LabeledData {
+export function buildLabeledData(
+  records: DataRecord[],
+  mapping: ColumnMapping,
+  labels: string[],
+  split: SplitSettings | Uint8Array,
+  opts: BuildOptions = {},
+): LabeledData {
   const usable = usableRecords(records);
-  if (usable.length === 0) throw new DataError('no-rows', 'No row has both a text and a label', { option: 'mapping' }, 'Check the column mapping.');
+  if (usable.length === 0)
+    throw new DataError('no-rows', 'No row has both a text and a label', { option: 'mapping' }, 'Check the column mapping.');
   const codes = split instanceof Uint8Array ? split : assignSplits(usable, split);
   if (codes.length !== usable.length) {
-    throw new DataError('bad-option', `The stored split has ${codes.length} rows but the dataset has ${usable.length} usable rows`, { option: 'split' }, 'Make a new split for this dataset version.');
+    throw new DataError(
+      'bad-option',
+      `The stored split has ${codes.length} rows but the dataset has ${usable.length} usable rows`,
+      { option: 'split' },
+      'Make a new split for this dataset version.',
+    );
   }
   const out: LabeledData = { task: mapping.task, labels: mapping.task === 'regression' ? [] : labels, train: [], validation: [], test: [] };
   usable.forEach((r, i) => out[SPLIT_CODES[codes[i]]].push(toExample(r)));
-  if (out.train.length === 0) throw new DataError('no-rows', 'The training split is empty', { option: 'ratios' }, 'Give the training split a larger share.');
+  if (out.train.length === 0)
+    throw new DataError('no-rows', 'The training split is empty', { option: 'ratios' }, 'Give the training split a larger share.');
   const seed = opts.seed ?? 0;
   if (opts.balance === 'oversample') out.train = oversample(out.train, seed);
   else if (opts.balance === 'undersample') out.train = undersample(out.train, seed);

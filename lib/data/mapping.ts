@@ -4,9 +4,11 @@ import { isNumeric } from './detect';
 import { DataError, WarningSink, snippet } from './errors';
 import type { ColumnMapping, DataRecord, DataWarning, ParsedTable, SplitName } from './types';
 
-const TEXT_NAMES = /^(text|texts|sentence|sentence1|text_a|review|content|message|body|utterance|question|tweet|sms|document|comment|query|premise|title|subject|tokens)$/i;
+const TEXT_NAMES =
+  /^(text|texts|sentence|sentence1|text_a|review|content|message|body|utterance|question|tweet|sms|document|comment|query|premise|title|subject|tokens)$/i;
 const PAIR_NAMES = /^(sentence2|text_b|text2|hypothesis|question2|pair|answer|context)$/i;
-const LABEL_NAMES = /^(label|labels|category|categories|class|intent|sentiment|target|y|stars|rating|score|topic|emotion|spam|tags|ner_tags)$/i;
+const LABEL_NAMES =
+  /^(label|labels|category|categories|class|intent|sentiment|target|y|stars|rating|score|topic|emotion|spam|tags|ner_tags)$/i;
 const SPLIT_NAMES = /^(split|set|subset|partition|fold|dataset)$/i;
 
 export function normaliseSplit(v: string): SplitName | null {
@@ -34,7 +36,8 @@ function stats(table: ParsedTable): ColumnStats[] {
     const nonEmpty = vals.filter((v) => v.trim() !== '');
     const n = Math.max(1, nonEmpty.length);
     let sep: string | null = null;
-    for (const s of ['|', ';']) if (nonEmpty.length && nonEmpty.filter((v) => v.includes(s)).length >= n * 0.1 && nonEmpty.every((v) => v.length < 200)) sep = s;
+    for (const s of ['|', ';'])
+      if (nonEmpty.length && nonEmpty.filter((v) => v.includes(s)).length >= n * 0.1 && nonEmpty.every((v) => v.length < 200)) sep = s;
     return {
       name,
       meanLength: vals.reduce((a, v) => a + v.length, 0) / Math.max(1, vals.length),
@@ -64,13 +67,21 @@ export function suggestMapping(table: ParsedTable): ColumnMapping {
   if (flags.length >= 2 && !others.some((c) => LABEL_NAMES.test(c.name) && c.binaryShare < 1)) {
     return { ...mapping, task: 'multilabel', label: flags.map((c) => c.name), labelColumnsAreFlags: true };
   }
-  const label = others.find((c) => LABEL_NAMES.test(c.name)) ??
-    [...others].filter((c) => c.distinct <= Math.max(2, rows * 0.5)).sort((a, b) => a.distinct - b.distinct)[0] ?? others[0];
+  const label =
+    others.find((c) => LABEL_NAMES.test(c.name)) ??
+    [...others].filter((c) => c.distinct <= Math.max(2, rows * 0.5)).sort((a, b) => a.distinct - b.distinct)[0] ??
+    others[0];
   if (!label) return mapping;
   mapping.label = [label.name];
-  const integerish = table.rows.slice(0, 2000).every((r) => { const v = r[table.columns.indexOf(label.name)]; return !v || /^\s*-?\d+\s*$/.test(v); });
+  const integerish = table.rows.slice(0, 2000).every((r) => {
+    const v = r[table.columns.indexOf(label.name)];
+    return !v || /^\s*-?\d+\s*$/.test(v);
+  });
   if (label.numericShare > 0.98 && (!integerish || label.distinct > 20)) mapping.task = 'regression';
-  else if (label.hasSeparator || ((table.format === 'json' || table.format === 'jsonl') && table.rows.some((r) => r[table.columns.indexOf(label.name)].includes('|')))) {
+  else if (
+    label.hasSeparator ||
+    ((table.format === 'json' || table.format === 'jsonl') && table.rows.some((r) => r[table.columns.indexOf(label.name)].includes('|')))
+  ) {
     mapping.task = 'multilabel';
     mapping.labelSeparator = label.hasSeparator ?? '|';
   }
@@ -92,8 +103,12 @@ function col(table: ParsedTable, name: string | undefined, option: string, file?
   if (name === undefined) return -1;
   const j = table.columns.indexOf(name);
   if (j < 0) {
-    throw new DataError('unknown-column', `There is no column "${name}"`, { file, option, column: name },
-      `Choose one of: ${table.columns.map((c) => JSON.stringify(c)).join(', ')}.`);
+    throw new DataError(
+      'unknown-column',
+      `There is no column "${name}"`,
+      { file, option, column: name },
+      `Choose one of: ${table.columns.map((c) => JSON.stringify(c)).join(', ')}.`,
+    );
   }
   return j;
 }
@@ -113,8 +128,12 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
     throw new DataError('no-labels', 'No label column was chosen', { file, option: 'label' }, 'Pick the column that holds the labels.');
   }
   if ((m.task === 'classification' || m.task === 'regression') && jl.length > 1) {
-    throw new DataError('bad-option', `A ${m.task} task takes one label column, ${jl.length} were chosen`, { file, option: 'label' },
-      'Choose one column, or switch to multi-label.');
+    throw new DataError(
+      'bad-option',
+      `A ${m.task} task takes one label column, ${jl.length} were chosen`,
+      { file, option: 'label' },
+      'Choose one column, or switch to multi-label.',
+    );
   }
   const fold = (s: string) => (m.caseFoldLabels ? s.trim().toLowerCase() : s.trim());
   const records: DataRecord[] = new Array(table.rows.length);
@@ -134,8 +153,13 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
     if (js >= 0) {
       const s = normaliseSplit(r[js] ?? '');
       if (s) rec.split = s;
-      else w.add('bad-split-value', 'Some split values are not train/validation/test (or dev/val/test); those rows go to the split you choose', row,
-        { column: m.split, snippet: snippet(r[js] ?? '') });
+      else
+        w.add(
+          'bad-split-value',
+          'Some split values are not train/validation/test (or dev/val/test); those rows go to the split you choose',
+          row,
+          { column: m.split, snippet: snippet(r[js] ?? '') },
+        );
     }
     if (m.task === 'token-classification') {
       rec.words = text.split(' ').filter((x) => x !== '');
@@ -145,14 +169,27 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
     } else if (m.task === 'regression') {
       const v = (r[jl[0]] ?? '').trim();
       if (v === '') w.add('missing-label', 'Some rows have no label; they are left out of training', row, { column: m.label![0] });
-      else if (!isNumeric(v)) w.add('non-numeric-label', 'Some regression labels are not numbers; those rows are left out', row, { column: m.label![0], snippet: snippet(v) });
+      else if (!isNumeric(v))
+        w.add('non-numeric-label', 'Some regression labels are not numbers; those rows are left out', row, {
+          column: m.label![0],
+          snippet: snippet(v),
+        });
       else rec.label = Number(v);
     } else if (m.task === 'multilabel') {
       let names: string[];
-      if (m.labelColumnsAreFlags) names = jl.filter((j) => { const v = (r[j] ?? '').trim().toLowerCase(); return v === '1' || v === 'true' || v === 'yes'; }).map((j) => table.columns[j]);
+      if (m.labelColumnsAreFlags)
+        names = jl
+          .filter((j) => {
+            const v = (r[j] ?? '').trim().toLowerCase();
+            return v === '1' || v === 'true' || v === 'yes';
+          })
+          .map((j) => table.columns[j]);
       else {
         const sep = m.labelSeparator;
-        names = jl.flatMap((j) => (sep ? (r[j] ?? '').split(sep) : [r[j] ?? ''])).map(fold).filter((x) => x !== '');
+        names = jl
+          .flatMap((j) => (sep ? (r[j] ?? '').split(sep) : [r[j] ?? '']))
+          .map(fold)
+          .filter((x) => x !== '');
       }
       const allBlank = !m.labelColumnsAreFlags && jl.every((j) => (r[j] ?? '').trim() === '');
       if (allBlank) w.add('missing-label', 'Some rows have no label; they are left out of training', row, { column: m.label!.join(', ') });
@@ -170,21 +207,40 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
     }
     records[i] = rec;
   }
-  if (nonEmpty === 0) throw new DataError('all-text-empty', `Every row's text is empty in column "${m.text}"`, { file, column: m.text, option: 'text' }, 'Choose the column that holds the text.');
+  if (nonEmpty === 0)
+    throw new DataError(
+      'all-text-empty',
+      `Every row's text is empty in column "${m.text}"`,
+      { file, column: m.text, option: 'text' },
+      'Choose the column that holds the text.',
+    );
   let labels: string[] = [];
   if (m.task !== 'regression') {
     labels = [...counts.keys()].sort(labelCollator.compare);
     if (m.labelColumnsAreFlags) labels = (m.label ?? []).filter((l) => counts.has(l));
     if (labels.length === 0) {
-      throw new DataError('no-labels', `The label column${jl.length > 1 ? 's have' : ' has'} no values`, { file, column: m.label?.join(', '), option: 'label' },
-        'Choose the column that holds the labels.');
+      throw new DataError(
+        'no-labels',
+        `The label column${jl.length > 1 ? 's have' : ' has'} no values`,
+        { file, column: m.label?.join(', '), option: 'label' },
+        'Choose the column that holds the labels.',
+      );
     }
     if (labels.length === 1 && m.task !== 'token-classification') {
-      throw new DataError('one-class', `The label column has only one class ("${labels[0]}"); a classifier needs at least two`,
-        { file, column: m.label?.join(', '), option: 'label', snippet: labels[0] }, 'Choose another label column, or add examples of other classes.');
+      throw new DataError(
+        'one-class',
+        `The label column has only one class ("${labels[0]}"); a classifier needs at least two`,
+        { file, column: m.label?.join(', '), option: 'label', snippet: labels[0] },
+        'Choose another label column, or add examples of other classes.',
+      );
     }
   } else if (!records.some((r) => typeof r.label === 'number')) {
-    throw new DataError('no-labels', 'No regression label is a number', { file, column: m.label?.[0], option: 'label' }, 'Choose a numeric column, or switch to classification.');
+    throw new DataError(
+      'no-labels',
+      'No regression label is a number',
+      { file, column: m.label?.[0], option: 'label' },
+      'Choose a numeric column, or switch to classification.',
+    );
   }
   return { records, labels, warnings: w.list() };
 }

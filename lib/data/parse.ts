@@ -35,13 +35,21 @@ export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTab
   const file = opts.fileName;
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes.length > maxBytes) {
-    throw new DataError('file-too-large', `The file is ${mb(bytes.length)}, more than the ${mb(maxBytes)} this import accepts`, { file },
-      'Split the file, or sample it down, and import the parts.');
+    throw new DataError(
+      'file-too-large',
+      `The file is ${mb(bytes.length)}, more than the ${mb(maxBytes)} this import accepts`,
+      { file },
+      'Split the file, or sample it down, and import the parts.',
+    );
   }
   if (bytes.length === 0) throw new DataError('empty-file', 'The file is empty', { file }, 'Choose a file with rows of text and labels.');
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4) {
-    throw new DataError('binary-content', 'This is a zip archive (for example an .xlsx workbook), not a text file', { file, row: 1 },
-      'Save the sheet as CSV (UTF-8) and import that.');
+    throw new DataError(
+      'binary-content',
+      'This is a zip archive (for example an .xlsx workbook), not a text file',
+      { file, row: 1 },
+      'Save the sheet as CSV (UTF-8) and import that.',
+    );
   }
   let warnings = new WarningSink();
   const dec = detectAndDecode(bytes, opts.encoding);
@@ -49,20 +57,28 @@ export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTab
   if (dec.fallback) {
     const bad = firstInvalidUtf8(bytes);
     const at = lineColumnAt(new TextDecoder('latin1').decode(bytes.subarray(0, Math.max(0, bad))), bad);
-    warnings.add('latin1-fallback', 'The file is not valid UTF-8; it was read as Latin-1 (Windows-1252). Check accented characters.', at.line,
-      { snippet: snippet(text.slice(Math.max(0, bad - 20), bad + 20)) });
+    warnings.add(
+      'latin1-fallback',
+      'The file is not valid UTF-8; it was read as Latin-1 (Windows-1252). Check accented characters.',
+      at.line,
+      { snippet: snippet(text.slice(Math.max(0, bad - 20), bad + 20)) },
+    );
   }
   const nul = text.indexOf('\0');
   if (nul !== -1) {
     const at = lineColumnAt(text, nul);
-    throw new DataError('binary-content', 'The file contains NUL bytes: it is binary, or in an encoding that was not recognised',
+    throw new DataError(
+      'binary-content',
+      'The file contains NUL bytes: it is binary, or in an encoding that was not recognised',
       { file, row: at.line, column: at.column, snippet: snippet(text.slice(Math.max(0, nul - 30), nul).replace(/\0/g, '')) },
-      'Export the data as UTF-8 text (CSV, TSV or JSON lines).');
+      'Export the data as UTF-8 text (CSV, TSV or JSON lines).',
+    );
   }
   const le = detectLineEnding(text);
   if (le.mixed) warnings.add('mixed-line-endings', 'The file mixes line endings (CRLF, LF, CR); all were read as line breaks.');
   if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
-  if (text.trim() === '') throw new DataError('empty-file', 'The file has no text (only whitespace)', { file }, 'Choose a file with rows of text and labels.');
+  if (text.trim() === '')
+    throw new DataError('empty-file', 'The file has no text (only whitespace)', { file }, 'Choose a file with rows of text and labels.');
 
   const format = opts.format ?? detectFormat(text, file);
   const base = { encoding: dec.encoding, lineEnding: le.ending, bytes: bytes.length };
@@ -74,7 +90,8 @@ export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTab
     // Raw TSV exports (e.g. SMS corpora) use " as an ordinary character; quoting then glues lines together or never
     // closes. For TSV, when the quoted reading fails or has malformed quotes, a literal reading that is at least as
     // regular wins.
-    const tryLiteral = opts.quoting === undefined && (opts.delimiter ?? detectDelimiter(text, format === 'tsv' ? '\t' : undefined)) === '\t';
+    const tryLiteral =
+      opts.quoting === undefined && (opts.delimiter ?? detectDelimiter(text, format === 'tsv' ? '\t' : undefined)) === '\t';
     let quotedError: unknown = null;
     let quoted: ReturnType<typeof parseDelimited> | null = null;
     const qs = new WarningSink();
@@ -114,13 +131,20 @@ export function parseFile(bytes: Uint8Array, opts: ParseOptions = {}): ParsedTab
   const extra = warnings.list().find((x) => x.code === 'extra-fields');
   if (table.rows.length === 0 && extra) {
     const what = `Every data row has more fields than the header has columns (${table.columns.length}), so none could be read`;
-    throw new DataError('too-many-fields', what,
+    throw new DataError(
+      'too-many-fields',
+      what,
       { file, row: extra.rows[0], snippet: extra.snippet },
-      `Give every column a name in the header, or quote fields that contain ${delimiterName(table.delimiter ?? ',')}.`);
+      `Give every column a name in the header, or quote fields that contain ${delimiterName(table.delimiter ?? ',')}.`,
+    );
   }
   if (table.rows.length === 0) {
-    throw new DataError('no-rows', table.hasHeader ? 'The file has a header row but no data rows' : 'The file has no data rows', { file },
-      'Check that the file is the one you meant, with one example per row.');
+    throw new DataError(
+      'no-rows',
+      table.hasHeader ? 'The file has a header row but no data rows' : 'The file has no data rows',
+      { file },
+      'Check that the file is the one you meant, with one example per row.',
+    );
   }
   return { ...table, ...base, warnings: warnings.list() };
 }
@@ -129,15 +153,38 @@ function mb(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function checkCell(cell: string, row: number, column: string | number, maxField: number, file: string | undefined, warnings: WarningSink): void {
+function checkCell(
+  cell: string,
+  row: number,
+  column: string | number,
+  maxField: number,
+  file: string | undefined,
+  warnings: WarningSink,
+): void {
   if (cell.length > maxField) {
-    throw new DataError('field-too-large', `A field has ${cell.length.toLocaleString('en')} characters, more than the limit of ${maxField.toLocaleString('en')}`,
-      { file, row, column, snippet: snippet(cell) }, 'Usually a quote that was opened and never closed: check the quotes in this row, or raise the field size limit.');
+    throw new DataError(
+      'field-too-large',
+      `A field has ${cell.length.toLocaleString('en')} characters, more than the limit of ${maxField.toLocaleString('en')}`,
+      { file, row, column, snippet: snippet(cell) },
+      'Usually a quote that was opened and never closed: check the quotes in this row, or raise the field size limit.',
+    );
   }
-  if (CONTROL.test(cell)) warnings.add('control-chars', 'Some fields contain control characters', row, { column, snippet: snippet(cell.replace(CONTROL_ALL, '�')) });
+  if (CONTROL.test(cell))
+    warnings.add('control-chars', 'Some fields contain control characters', row, {
+      column,
+      snippet: snippet(cell.replace(CONTROL_ALL, '�')),
+    });
 }
 
-function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, warnings: WarningSink, maxField: number, totalBytes: number, quoting: boolean) {
+function parseDelimited(
+  text: string,
+  format: DataFormat,
+  opts: ParseOptions,
+  warnings: WarningSink,
+  maxField: number,
+  totalBytes: number,
+  quoting: boolean,
+) {
   const file = opts.fileName;
   const delimiter = opts.delimiter ?? detectDelimiter(text, format === 'tsv' ? '\t' : undefined);
   const rows: string[][] = [];
@@ -156,14 +203,22 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
   // empty (the mapping then reports an empty text or a missing label by column, and leaves that row out of training).
   const accept = (r: string[], no: number) => {
     if (r.length > width) {
-      warnings.add('extra-fields', `Row ${no} has ${r.length} fields where ${widthOf()}; rows with more fields than that were left out, ` +
-        `not split at a guess (is there ${delimiterName(delimiter)} in a field that is not quoted?)`, no,
-      { snippet: snippet(r.join(delimiter)) });
+      warnings.add(
+        'extra-fields',
+        `Row ${no} has ${r.length} fields where ${widthOf()}; rows with more fields than that were left out, ` +
+          `not split at a guess (is there ${delimiterName(delimiter)} in a field that is not quoted?)`,
+        no,
+        { snippet: snippet(r.join(delimiter)) },
+      );
       return;
     }
     if (r.length < width) {
-      warnings.add('ragged-row', `Row ${no} has ${r.length} field${r.length === 1 ? '' : 's'} where ${widthOf()}; ` +
-        'the missing fields were read as empty', no, { snippet: snippet(r.join(delimiter)) });
+      warnings.add(
+        'ragged-row',
+        `Row ${no} has ${r.length} field${r.length === 1 ? '' : 's'} where ${widthOf()}; ` + 'the missing fields were read as empty',
+        no,
+        { snippet: snippet(r.join(delimiter)) },
+      );
       r = r.concat(Array(width - r.length).fill(''));
     }
     for (let j = 0; j < r.length; j++) checkCell(r[j], no, header ? header[j] : j + 1, maxField, file, warnings);
@@ -188,7 +243,8 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
     // without a header, the commonest field count among the first rows (ties: the first row's), so that one odd
     // first row does not make every other row ragged
     width = header ? header.length : commonestLength(pending);
-    if (width > 10_000) throw new DataError('too-many-columns', `The first row has ${width} columns`, { file, row: 1 }, 'Check the delimiter.');
+    if (width > 10_000)
+      throw new DataError('too-many-columns', `The first row has ${width} columns`, { file, row: 1 }, 'Check the delimiter.');
     for (let i = start; i < pending.length; i++) accept(pending[i], pendingNo[i]);
     pending.length = 0;
   };
@@ -207,10 +263,15 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
         const data = e.row !== undefined ? res.data[e.row] : undefined;
         const snip = snippet((data ?? []).join(delimiter));
         if (e.code === 'MissingQuotes') {
-          throw new DataError('unbalanced-quotes', 'A quoted field is opened but never closed (or a quote inside it is not doubled)', { file, row, snippet: snip },
-            'Close the quote, or double quotes inside quoted fields ("" stands for one ").');
+          throw new DataError(
+            'unbalanced-quotes',
+            'A quoted field is opened but never closed (or a quote inside it is not doubled)',
+            { file, row, snippet: snip },
+            'Close the quote, or double quotes inside quoted fields ("" stands for one ").',
+          );
         }
-        if (e.code === 'InvalidQuotes') warnings.add('invalid-quotes', 'A quoted field has text after its closing quote (kept as written)', row, { snippet: snip });
+        if (e.code === 'InvalidQuotes')
+          warnings.add('invalid-quotes', 'A quoted field has text after its closing quote (kept as written)', row, { snippet: snip });
       }
       for (const r of res.data) {
         recordNo++;
@@ -227,7 +288,15 @@ function parseDelimited(text: string, format: DataFormat, opts: ParseOptions, wa
   });
   if (width === 0 && pending.length > 0) decide();
   const columns = header ?? Array.from({ length: width }, (_, j) => `column ${j + 1}`);
-  return { format: (delimiter === '\t' ? 'tsv' : 'csv') as DataFormat, delimiter, quoting, hasHeader: !!hasHeader, columns, rows, rowNumbers };
+  return {
+    format: (delimiter === '\t' ? 'tsv' : 'csv') as DataFormat,
+    delimiter,
+    quoting,
+    hasHeader: !!hasHeader,
+    columns,
+    rows,
+    rowNumbers,
+  };
 }
 
 function commonestLength(rows: string[][]): number {
@@ -246,7 +315,8 @@ function cellOf(v: unknown): { s: string; list: boolean } {
   if (v === null || v === undefined) return { s: '', list: false };
   if (typeof v === 'string') return { s: v, list: false };
   if (typeof v === 'number' || typeof v === 'boolean') return { s: String(v), list: false };
-  if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return { s: v.map((x) => String(x ?? '')).join('|'), list: true };
+  if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null))
+    return { s: v.map((x) => String(x ?? '')).join('|'), list: true };
   return { s: JSON.stringify(v), list: false };
 }
 
@@ -260,18 +330,35 @@ function parseJson(text: string, format: 'json' | 'jsonl', opts: ParseOptions, w
     } catch (e) {
       const m = /position (\d+)/.exec(String((e as Error).message));
       const at = m ? lineColumnAt(text, Number(m[1])) : undefined;
-      throw new DataError('bad-json', `The file is not valid JSON: ${(e as Error).message}`,
-        { file, row: at?.line, column: at?.column, snippet: m ? snippet(text.slice(Math.max(0, Number(m[1]) - 20), Number(m[1]) + 20)) : undefined },
-        'Fix the JSON, or save one object per line (JSON lines).');
+      throw new DataError(
+        'bad-json',
+        `The file is not valid JSON: ${(e as Error).message}`,
+        {
+          file,
+          row: at?.line,
+          column: at?.column,
+          snippet: m ? snippet(text.slice(Math.max(0, Number(m[1]) - 20), Number(m[1]) + 20)) : undefined,
+        },
+        'Fix the JSON, or save one object per line (JSON lines).',
+      );
     }
     if (!Array.isArray(v) && v && typeof v === 'object') {
       const arrays = Object.values(v).filter(Array.isArray);
       if (arrays.length === 1) v = arrays[0];
     }
-    if (!Array.isArray(v)) throw new DataError('bad-json', 'The JSON is not an array of objects', { file }, 'Use [{"text": ..., "label": ...}, ...] or JSON lines.');
+    if (!Array.isArray(v))
+      throw new DataError(
+        'bad-json',
+        'The JSON is not an array of objects',
+        { file },
+        'Use [{"text": ..., "label": ...}, ...] or JSON lines.',
+      );
     v.forEach((o, i) => {
       if (o && typeof o === 'object' && !Array.isArray(o)) objects.push({ obj: o as Record<string, unknown>, no: i + 1 });
-      else warnings.add('bad-json-line', 'Some array items are not objects and were skipped', i + 1, { snippet: snippet(JSON.stringify(o) ?? '') });
+      else
+        warnings.add('bad-json-line', 'Some array items are not objects and were skipped', i + 1, {
+          snippet: snippet(JSON.stringify(o) ?? ''),
+        });
     });
   } else {
     const lines = text.split('\n');
@@ -292,7 +379,12 @@ function parseJson(text: string, format: 'json' | 'jsonl', opts: ParseOptions, w
       }
     }
     if (bad > 0 && objects.length === 0) {
-      throw new DataError('bad-json', 'No line of the file is a JSON object', { file, row: 1, snippet: snippet(lines[0]) }, 'Use one {"text": ..., "label": ...} object per line.');
+      throw new DataError(
+        'bad-json',
+        'No line of the file is a JSON object',
+        { file, row: 1, snippet: snippet(lines[0]) },
+        'Use one {"text": ..., "label": ...} object per line.',
+      );
     }
   }
   const colIndex = new Map<string, number>();
@@ -342,7 +434,9 @@ function parseConll(text: string, opts: ParseOptions, warnings: WarningSink) {
     }
     const parts = l.includes('\t') ? l.split('\t').map((p) => p.trim()) : l.split(/\s+/);
     if (parts.length < 2 || !parts[0] || !parts[parts.length - 1]) {
-      warnings.add('conll-bad-line', 'Some lines have no tag (expected "token<TAB>tag"); they were skipped', i + 1, { snippet: snippet(l) });
+      warnings.add('conll-bad-line', 'Some lines have no tag (expected "token<TAB>tag"); they were skipped', i + 1, {
+        snippet: snippet(l),
+      });
       continue;
     }
     if (!words.length) start = i + 1;
@@ -350,6 +444,12 @@ function parseConll(text: string, opts: ParseOptions, warnings: WarningSink) {
     tags.push(parts[parts.length - 1]);
   }
   flush();
-  if (rows.length === 0) throw new DataError('conll-empty', 'No "token<TAB>tag" lines were found', { file: opts.fileName }, 'Use one token and its tag per line, a blank line between sentences.');
+  if (rows.length === 0)
+    throw new DataError(
+      'conll-empty',
+      'No "token<TAB>tag" lines were found',
+      { file: opts.fileName },
+      'Use one token and its tag per line, a blank line between sentences.',
+    );
   return { format: 'conll' as DataFormat, hasHeader: false, columns: ['tokens', 'tags'], rows, rowNumbers };
 }

@@ -87,7 +87,13 @@ function groupsOf(records: DataRecord[], key: (r: DataRecord) => string): number
   return [...repeated.values()].sort((a, b) => a[0] - b[0]);
 }
 
-export function lengthHistogram(records: DataRecord[], lengthOf: NonNullable<ReportOptions['lengthOf']>, maxLength: number, bins = 20, sample = 5000): LengthHistogram {
+export function lengthHistogram(
+  records: DataRecord[],
+  lengthOf: NonNullable<ReportOptions['lengthOf']>,
+  maxLength: number,
+  bins = 20,
+  sample = 5000,
+): LengthHistogram {
   const step = Math.max(1, Math.ceil(records.length / sample));
   const lens: number[] = [];
   for (let i = 0; i < records.length; i += step) lens.push(lengthOf(records[i].text, records[i].textPair));
@@ -105,7 +111,17 @@ export function lengthHistogram(records: DataRecord[], lengthOf: NonNullable<Rep
     sum += l;
   }
   const q = (p: number) => (lens.length ? lens[Math.min(lens.length - 1, Math.floor(p * lens.length))] : 0);
-  return { edges, counts, maxLength, truncatedShare: lens.length ? over / lens.length : 0, mean: lens.length ? sum / lens.length : 0, p50: q(0.5), p95: q(0.95), max, sampled: lens.length };
+  return {
+    edges,
+    counts,
+    maxLength,
+    truncatedShare: lens.length ? over / lens.length : 0,
+    mean: lens.length ? sum / lens.length : 0,
+    p50: q(0.5),
+    p95: q(0.95),
+    max,
+    sampled: lens.length,
+  };
 }
 
 export function analyse(records: DataRecord[], opts: ReportOptions = {}): DataReport {
@@ -141,7 +157,9 @@ export function analyse(records: DataRecord[], opts: ReportOptions = {}): DataRe
   }
   const report: DataReport = {
     rowCount: records.length,
-    labelDistribution: [...dist].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1)),
+    labelDistribution: [...dist]
+      .map(([label, count]) => ({ label, count }))
+      .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1)),
     unlabeled,
     emptyTexts,
     exactDuplicates: dupes(exact),

@@ -61,7 +61,12 @@ export function assignSplits(records: DataRecord[], s: SplitSettings): Uint8Arra
   }
   if (s.mode === 'kfold') {
     if (!Number.isInteger(s.fold) || s.fold < 0 || s.fold >= s.k) {
-      throw new DataError('bad-option', `Fold ${s.fold} does not exist for k = ${s.k}`, { option: 'fold' }, `Use a fold from 0 to ${s.k - 1}.`);
+      throw new DataError(
+        'bad-option',
+        `Fold ${s.fold} does not exist for k = ${s.k}`,
+        { option: 'fold' },
+        `Use a fold from 0 to ${s.k - 1}.`,
+      );
     }
     const folds = assignFolds(records, s.k, s.seed, s.stratify ?? true);
     folds.forEach((f, i) => (out[i] = f === s.fold ? 1 : 0));
@@ -70,7 +75,12 @@ export function assignSplits(records: DataRecord[], s: SplitSettings): Uint8Arra
   const { train, validation, test } = s.ratios;
   const sum = train + validation + test;
   if (![train, validation, test].every((x) => Number.isFinite(x) && x >= 0) || sum <= 0) {
-    throw new DataError('bad-option', 'Split ratios must be non-negative numbers with a positive sum', { option: 'ratios' }, 'For example 0.8 / 0.1 / 0.1.');
+    throw new DataError(
+      'bad-option',
+      'Split ratios must be non-negative numbers with a positive sum',
+      { option: 'ratios' },
+      'For example 0.8 / 0.1 / 0.1.',
+    );
   }
   const rv = validation / sum;
   const rt = test / sum;
@@ -78,7 +88,11 @@ export function assignSplits(records: DataRecord[], s: SplitSettings): Uint8Arra
   const groups = [...strata(records, s.stratify ?? true)].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const sizes = groups.map(([, g]) => g.length);
   const qt = quotas(sizes, rt, sizes);
-  const qv = quotas(sizes, rv, sizes.map((n, i) => n - qt[i]));
+  const qv = quotas(
+    sizes,
+    rv,
+    sizes.map((n, i) => n - qt[i]),
+  );
   groups.forEach(([, g], c) => {
     shuffleInPlace(g, rand);
     for (let k = 0; k < g.length; k++) out[g[k]] = k < qt[c] ? 2 : k < qt[c] + qv[c] ? 1 : 0;

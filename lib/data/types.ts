@@ -33,9 +33,20 @@ export type LineEnding = 'lf' | 'crlf' | 'cr' | 'none';
 /** A soft problem: the import goes on; `rows` lists affected rows (1-based, header counted as a spreadsheet shows). */
 export interface DataWarning {
   code:
-    | 'latin1-fallback' | 'ragged-row' | 'empty-text' | 'missing-label' | 'invalid-quotes' | 'control-chars'
-    | 'mixed-line-endings' | 'bad-json-line' | 'conll-bad-line' | 'duplicate-header' | 'non-numeric-label'
-    | 'bad-split-value' | 'literal-quotes' | 'extra-fields';
+    | 'latin1-fallback'
+    | 'ragged-row'
+    | 'empty-text'
+    | 'missing-label'
+    | 'invalid-quotes'
+    | 'control-chars'
+    | 'mixed-line-endings'
+    | 'bad-json-line'
+    | 'conll-bad-line'
+    | 'duplicate-header'
+    | 'non-numeric-label'
+    | 'bad-split-value'
+    | 'literal-quotes'
+    | 'extra-fields';
   message: string;
   /** affected rows (at most the first 1,000 are listed; `count` has the total) */
   rows: number[];
@@ -46,9 +57,23 @@ export interface DataWarning {
 
 /** Error codes of hard import problems (a DataError, subclass of UserError). */
 export type DataErrorCode =
-  | 'empty-file' | 'binary-content' | 'unbalanced-quotes' | 'field-too-large' | 'file-too-large' | 'bad-json'
-  | 'no-rows' | 'no-text-column' | 'unknown-column' | 'one-class' | 'no-labels' | 'all-text-empty'
-  | 'quota-exceeded' | 'bad-option' | 'conll-empty' | 'too-many-columns' | 'too-many-fields';
+  | 'empty-file'
+  | 'binary-content'
+  | 'unbalanced-quotes'
+  | 'field-too-large'
+  | 'file-too-large'
+  | 'bad-json'
+  | 'no-rows'
+  | 'no-text-column'
+  | 'unknown-column'
+  | 'one-class'
+  | 'no-labels'
+  | 'all-text-empty'
+  | 'quota-exceeded'
+  | 'bad-option'
+  | 'conll-empty'
+  | 'too-many-columns'
+  | 'too-many-fields';
 
 /** The parsed file: every cell a string. CoNLL files become one row per sentence, columns tokens/tags
  *  (space-joined). */

@@ -60,7 +60,10 @@ export interface DexieHubCacheOptions {
 }
 
 export function dexieHubCache(opts: DexieHubCacheOptions = {}): HubCache & { close(): void } {
-  const db = new HubCacheDb(opts.name ?? HUB_CACHE_DB, opts.indexedDB && opts.IDBKeyRange ? { indexedDB: opts.indexedDB, IDBKeyRange: opts.IDBKeyRange } : undefined);
+  const db = new HubCacheDb(
+    opts.name ?? HUB_CACHE_DB,
+    opts.indexedDB && opts.IDBKeyRange ? { indexedDB: opts.indexedDB, IDBKeyRange: opts.IDBKeyRange } : undefined,
+  );
   return {
     async get(key) {
       const r = await db.files.get(key);

@@ -21,13 +21,18 @@ const ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 
 export function checkHubId(id: string): void {
   if (!ID.test(id) || id.includes('..') || id.length > 96) {
-    throw new UserError(`"${id}" is not a Hugging Face model id`, { option: 'model id' }, 'use the form owner/name, e.g. google/bert_uncased_L-2_H-128_A-2');
+    throw new UserError(
+      `"${id}" is not a Hugging Face model id`,
+      { option: 'model id' },
+      'use the form owner/name, e.g. google/bert_uncased_L-2_H-128_A-2',
+    );
   }
 }
 
 export function hubSource(id: string, revision = 'main', opts: HubOptions = {}): FileSource {
   checkHubId(id);
-  if (!revision || /[\s?#]/.test(revision)) throw new UserError(`"${revision}" is not a revision`, { option: 'revision' }, 'use a branch, tag or commit hash, e.g. main');
+  if (!revision || /[\s?#]/.test(revision))
+    throw new UserError(`"${revision}" is not a revision`, { option: 'revision' }, 'use a branch, tag or commit hash, e.g. main');
   const endpoint = (opts.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
   const label = `${id}@${revision}`;
@@ -40,16 +45,29 @@ export function hubSource(id: string, revision = 'main', opts: HubOptions = {}):
       res = await doFetch(url, { headers, signal: opts.signal });
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
-      throw new UserError(`could not reach ${endpoint} for ${label} (${(e as Error).message})`, { file }, 'check the network connection, or load the model from a folder');
+      throw new UserError(
+        `could not reach ${endpoint} for ${label} (${(e as Error).message})`,
+        { file },
+        'check the network connection, or load the model from a folder',
+      );
     }
     if (res.status === 404) {
       await res.body?.cancel().catch(() => undefined);
       return null;
     }
     if (res.status === 401 || res.status === 403) {
-      throw new UserError(`${label} was not found, or is private or gated (HTTP ${res.status})`, { file }, 'check the model id; for a gated model accept its terms on huggingface.co and give an access token');
+      throw new UserError(
+        `${label} was not found, or is private or gated (HTTP ${res.status})`,
+        { file },
+        'check the model id; for a gated model accept its terms on huggingface.co and give an access token',
+      );
     }
-    if (!res.ok) throw new UserError(`the Hub answered HTTP ${res.status} for ${label}/${file}`, { file }, 'try again later, or load the model from a folder');
+    if (!res.ok)
+      throw new UserError(
+        `the Hub answered HTTP ${res.status} for ${label}/${file}`,
+        { file },
+        'try again later, or load the model from a folder',
+      );
     return res;
   }
 
@@ -61,7 +79,8 @@ export function hubSource(id: string, revision = 'main', opts: HubOptions = {}):
     };
     if (res.body) report(0, total);
     const bytes = await readBody(res, report);
-    if (total > 0 && bytes.length !== total) throw new UserError(`download of ${file} stopped at ${bytes.length} of ${total} bytes`, { file }, 'try again');
+    if (total > 0 && bytes.length !== total)
+      throw new UserError(`download of ${file} stopped at ${bytes.length} of ${total} bytes`, { file }, 'try again');
     return bytes;
   }
 

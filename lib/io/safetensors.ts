@@ -9,7 +9,23 @@ export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 const SUPPORTED: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 /** dtypes the format defines that this reader does not take (rejected by name) */
 const KNOWN_UNSUPPORTED: Record<string, number> = {
-  F64: 8, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1, F8_E8M0: 1, F4: 1, F6_E2M3: 1, F6_E3M2: 1, C64: 8,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+  I32: 4,
+  U32: 4,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  F8_E8M0: 1,
+  F4: 1,
+  F6_E2M3: 1,
+  F6_E3M2: 1,
+  C64: 8,
 };
 
 export interface NamedTensor {
@@ -52,7 +68,11 @@ export interface ReadOptions {
   ignore?: (name: string) => boolean;
 }
 
-export function readSafetensorsHeader(bytes: Uint8Array, file = 'model.safetensors', opts: ReadOptions = {}): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+export function readSafetensorsHeader(
+  bytes: Uint8Array,
+  file = 'model.safetensors',
+  opts: ReadOptions = {},
+): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
   if (!(bytes instanceof Uint8Array)) fail('expected the file bytes', file);
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -96,23 +116,36 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = 'model.safetenso
     else if (dtype in KNOWN_UNSUPPORTED && opts.ignore?.(name)) {
       size = KNOWN_UNSUPPORTED[dtype];
       skip = true;
-    } else if (dtype in KNOWN_UNSUPPORTED) fail(`dtype ${dtype} is not supported (only F32, F16 and BF16 weights can be loaded)`, file, name);
+    } else if (dtype in KNOWN_UNSUPPORTED)
+      fail(`dtype ${dtype} is not supported (only F32, F16 and BF16 weights can be loaded)`, file, name);
     else fail(`unknown dtype ${JSON.stringify(dtype).slice(0, 40)}`, file, name);
     if (!Array.isArray(shape)) fail('shape is missing or not an array', file, name);
     let count = 1;
     for (const d of shape) {
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) fail(`shape ${JSON.stringify(shape).slice(0, 60)} has a dimension that is not a non-negative integer`, file, name);
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+        fail(`shape ${JSON.stringify(shape).slice(0, 60)} has a dimension that is not a non-negative integer`, file, name);
       count *= d;
       if (!Number.isSafeInteger(count * size)) fail(`shape ${JSON.stringify(shape).slice(0, 60)} is too large`, file, name);
     }
     if (!Array.isArray(off) || off.length !== 2) fail('data_offsets is not a [begin, end] pair', file, name);
     const [begin, end] = off as unknown[];
-    if (typeof begin !== 'number' || typeof end !== 'number' || !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
+    if (
+      typeof begin !== 'number' ||
+      typeof end !== 'number' ||
+      !Number.isSafeInteger(begin) ||
+      !Number.isSafeInteger(end) ||
+      begin < 0 ||
+      end < begin
+    ) {
       fail(`data_offsets ${JSON.stringify(off).slice(0, 60)} are not integers with 0 ≤ begin ≤ end`, file, name);
     }
     if (end > bufLen) fail(`data_offsets end ${end} is past the ${bufLen}-byte data section`, file, name);
     if (end - begin !== count * size) {
-      fail(`shape [${shape.join(', ')}] × ${dtype} (${size} bytes) needs ${count * size} bytes but data_offsets span ${end - begin}`, file, name);
+      fail(
+        `shape [${shape.join(', ')}] × ${dtype} (${size} bytes) needs ${count * size} bytes but data_offsets span ${end - begin}`,
+        file,
+        name,
+      );
     }
     entries.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end, skip });
   }
@@ -120,7 +153,8 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = 'model.safetenso
   const sorted = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
   let far: Entry | null = null;
   for (const cur of sorted) {
-    if (far && cur.begin < far.end) fail(`bytes [${cur.begin}, ${cur.end}) overlap tensor "${far.name}" [${far.begin}, ${far.end})`, file, cur.name);
+    if (far && cur.begin < far.end)
+      fail(`bytes [${cur.begin}, ${cur.end}) overlap tensor "${far.name}" [${far.begin}, ${far.end})`, file, cur.name);
     if (!far || cur.end > far.end) far = cur;
   }
   return { entries, metadata, dataStart: 8 + n };
@@ -162,15 +196,24 @@ export function readSafetensors(bytes: Uint8Array, file = 'model.safetensors', o
 }
 
 /** Writes F32 tensors (in the given order) with an 8-byte aligned, space-padded header, as the reference library does. */
-export function writeSafetensors(tensors: Map<string, NamedTensor> | Record<string, NamedTensor>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: Map<string, NamedTensor> | Record<string, NamedTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of list) {
-    if (name === '__metadata__' || name.length === 0) throw new UserError(`cannot write a tensor named ${JSON.stringify(name)}`, { tensor: name }, 'rename the tensor');
+    if (name === '__metadata__' || name.length === 0)
+      throw new UserError(`cannot write a tensor named ${JSON.stringify(name)}`, { tensor: name }, 'rename the tensor');
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new UserError(`tensor has ${t.data.length} values but shape [${t.shape.join(', ')}]`, { tensor: name }, 'this is a bug in the caller');
+    if (count !== t.data.length)
+      throw new UserError(
+        `tensor has ${t.data.length} values but shape [${t.shape.join(', ')}]`,
+        { tensor: name },
+        'this is a bug in the caller',
+      );
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + count * 4] };
     offset += count * 4;
   }

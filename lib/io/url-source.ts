@@ -10,7 +10,12 @@ export function urlSource(base: string, label: string): FileSource {
     async read(path, onProgress) {
       const res = await fetch(new URL(base + path, (globalThis as { location?: { href: string } }).location?.href ?? 'http://localhost/'));
       if (res.status === 404) return null;
-      if (!res.ok) throw new UserError(`could not read ${path} (HTTP ${res.status})`, { file: path }, 'reload the page; if it persists, rebuild the studio (npm run build)');
+      if (!res.ok)
+        throw new UserError(
+          `could not read ${path} (HTTP ${res.status})`,
+          { file: path },
+          'reload the page; if it persists, rebuild the studio (npm run build)',
+        );
       return readBody(res, onProgress);
     },
   };

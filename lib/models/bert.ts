@@ -3,7 +3,18 @@
 // this core with its own position ids (roberta.ts).
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { additiveMask, dropout, geluErf, layerNorm, linear, linears, multiHeadAttention, resetDropoutCounter, type LayerContext, type LoraAdapter } from './layers';
+import {
+  additiveMask,
+  dropout,
+  geluErf,
+  layerNorm,
+  linear,
+  linears,
+  multiHeadAttention,
+  resetDropoutCounter,
+  type LayerContext,
+  type LoraAdapter,
+} from './layers';
 import type { Architecture, Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch } from './types';
 
 /** config.json keys of BertConfig / RobertaConfig that the computation uses. */
@@ -66,28 +77,52 @@ export function activation(name: string | undefined, where: string): (x: tf.Tens
     case 'swish':
       return (x) => x.mul(tf.sigmoid(x));
     default:
-      throw new UserError(`unsupported activation "${name}"`, { file: where, option: 'hidden_act' }, 'use a model whose hidden_act is gelu, gelu_new, relu or silu');
+      throw new UserError(
+        `unsupported activation "${name}"`,
+        { file: where, option: 'hidden_act' },
+        'use a model whose hidden_act is gelu, gelu_new, relu or silu',
+      );
   }
 }
 
 function checkConfig(c: BertConfig, file: string): void {
-  for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings'] as const) {
+  for (const k of [
+    'vocab_size',
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'intermediate_size',
+    'max_position_embeddings',
+  ] as const) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      throw new UserError(`config key "${k}" must be a positive integer (got ${JSON.stringify(v)})`, { file, option: k }, 'check config.json');
+      throw new UserError(
+        `config key "${k}" must be a positive integer (got ${JSON.stringify(v)})`,
+        { file, option: k },
+        'check config.json',
+      );
     }
   }
   if (c.hidden_size % c.num_attention_heads !== 0) {
-    throw new UserError(`hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`, { file, option: 'num_attention_heads' }, 'check config.json');
+    throw new UserError(
+      `hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`,
+      { file, option: 'num_attention_heads' },
+      'check config.json',
+    );
   }
   if ((c.position_embedding_type ?? 'absolute') !== 'absolute') {
-    throw new UserError(`position_embedding_type "${c.position_embedding_type}" is not supported`, { file, option: 'position_embedding_type' }, 'use a model with absolute position embeddings');
+    throw new UserError(
+      `position_embedding_type "${c.position_embedding_type}" is not supported`,
+      { file, option: 'position_embedding_type' },
+      'use a model with absolute position embeddings',
+    );
   }
 }
 
 /** Every parameter BertModel has, with its shape (pooler included). */
 export function bertParamShapes(c: BertConfig): Map<string, number[]> {
-  const H = c.hidden_size, I = c.intermediate_size;
+  const H = c.hidden_size,
+    I = c.intermediate_size;
   const m = new Map<string, number[]>();
   m.set('embeddings.word_embeddings.weight', [c.vocab_size, H]);
   m.set('embeddings.position_embeddings.weight', [c.max_position_embeddings, H]);
@@ -117,7 +152,12 @@ export function bertParamShapes(c: BertConfig): Map<string, number[]> {
 }
 
 /** Hugging Face's _init_weights: weights and embeddings ~ N(0, initializer_range), biases 0, LayerNorm 1/0. Seeded. */
-export function initParams(shapes: Map<string, number[]>, std: number, seed: number, isLayerNorm: (name: string) => boolean): Map<string, tf.Variable> {
+export function initParams(
+  shapes: Map<string, number[]>,
+  std: number,
+  seed: number,
+  isLayerNorm: (name: string) => boolean,
+): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>();
   let i = 0;
   for (const [name, shape] of shapes) {
@@ -158,15 +198,28 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   return (f(table) as tf.Tensor).reshape([...idsShape, H]);
 }
 
-export function checkParams(expected: Map<string, number[]>, params: Map<string, tf.Variable>, file: string, optional: (name: string) => boolean = () => false): void {
+export function checkParams(
+  expected: Map<string, number[]>,
+  params: Map<string, tf.Variable>,
+  file: string,
+  optional: (name: string) => boolean = () => false,
+): void {
   for (const [name, shape] of expected) {
     const p = params.get(name);
     if (!p) {
       if (optional(name)) continue;
-      throw new UserError(`missing parameter "${name}"`, { file, tensor: name }, 'the weights do not match config.json: use the model.safetensors that came with this config');
+      throw new UserError(
+        `missing parameter "${name}"`,
+        { file, tensor: name },
+        'the weights do not match config.json: use the model.safetensors that came with this config',
+      );
     }
     if (p.shape.length !== shape.length || p.shape.some((d, k) => d !== shape[k])) {
-      throw new UserError(`parameter "${name}" has shape [${p.shape.join(', ')}], config.json implies [${shape.join(', ')}]`, { file, tensor: name }, 'the weights do not match config.json: use the model.safetensors that came with this config');
+      throw new UserError(
+        `parameter "${name}" has shape [${p.shape.join(', ')}], config.json implies [${shape.join(', ')}]`,
+        { file, tensor: name },
+        'the weights do not match config.json: use the model.safetensors that came with this config',
+      );
     }
   }
 }
@@ -213,7 +266,11 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
     const ids = batch.inputIds;
     const [b, t] = ids.shape;
     if (t > opts.maxLength) {
-      throw new UserError(`sequence of ${t} tokens is longer than the model's ${opts.maxLength} positions`, { option: 'maxLength' }, `truncate to at most ${opts.maxLength} tokens`);
+      throw new UserError(
+        `sequence of ${t} tokens is longer than the model's ${opts.maxLength} positions`,
+        { option: 'maxLength' },
+        `truncate to at most ${opts.maxLength} tokens`,
+      );
     }
     const word = embeddingLookup(params.get('embeddings.word_embeddings.weight')!, ids);
     const pos = embeddingLookup(params.get('embeddings.position_embeddings.weight')!, opts.positionIds(batch));
@@ -225,7 +282,11 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
 
   const layer = (i: number, x: tf.Tensor3D, mask4d: tf.Tensor4D, ctx: LayerContext): tf.Tensor3D => {
     const p = `encoder.layer.${i}`;
-    const [q, k, v] = linears(ctx, ['query', 'key', 'value'].map((n) => `${p}.attention.self.${n}`), x);
+    const [q, k, v] = linears(
+      ctx,
+      ['query', 'key', 'value'].map((n) => `${p}.attention.self.${n}`),
+      x,
+    );
     const attn = multiHeadAttention(q, k, v, heads, mask4d, attnDrop, ctx);
     const ao = dropout(linear(ctx, `${p}.attention.output.dense`, attn), hiddenDrop, ctx);
     const h1 = layerNorm(ctx, `${p}.attention.output.LayerNorm`, ao.add(x), eps);
@@ -293,5 +354,9 @@ function bertPositionIds(batch: TensorBatch): tf.Tensor2D {
  */
 export function createBert(config: BertConfig, params?: Map<string, tf.Variable>): Encoder & EncoderExtras {
   const c = bertConfig(config);
-  return createBertCore(c, params ?? randomBertParams(c, 0), { arch: 'bert', positionIds: bertPositionIds, maxLength: c.max_position_embeddings });
+  return createBertCore(c, params ?? randomBertParams(c, 0), {
+    arch: 'bert',
+    positionIds: bertPositionIds,
+    maxLength: c.max_position_embeddings,
+  });
 }

@@ -34,7 +34,10 @@ function num(v: unknown): number | undefined {
 
 /** transformers' default head dropout per architecture, from config.json keys. */
 function defaultDropout(arch: Architecture, task: Task, config: Record<string, unknown>): number {
-  if (arch === 'distilbert') return num(task === 'token-classification' ? config.dropout : config.seq_classif_dropout) ?? (task === 'token-classification' ? 0.1 : 0.2);
+  if (arch === 'distilbert')
+    return (
+      num(task === 'token-classification' ? config.dropout : config.seq_classif_dropout) ?? (task === 'token-classification' ? 0.1 : 0.2)
+    );
   return num(config.classifier_dropout) ?? num(config.hidden_dropout_prob) ?? 0.1;
 }
 
@@ -43,11 +46,16 @@ export function numLabelsFor(task: Task, labels: string[]): number {
   if (task === 'regression') return 1;
   const min = task === 'classification' ? 2 : 1;
   if (labels.length < min) {
-    throw new UserError(`a ${task} task needs at least ${min} label${min > 1 ? 's' : ''}, got ${labels.length}`, { option: 'labels' }, 'check the label column of the dataset');
+    throw new UserError(
+      `a ${task} task needs at least ${min} label${min > 1 ? 's' : ''}, got ${labels.length}`,
+      { option: 'labels' },
+      'check the label column of the dataset',
+    );
   }
   const seen = new Set<string>();
   for (const l of labels) {
-    if (seen.has(l)) throw new UserError(`label "${l}" appears twice in the label list`, { option: 'labels' }, 'give each label a distinct name');
+    if (seen.has(l))
+      throw new UserError(`label "${l}" appears twice in the label list`, { option: 'labels' }, 'give each label a distinct name');
     seen.add(l);
   }
   return labels.length;

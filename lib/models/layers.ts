@@ -91,7 +91,10 @@ function affineOps(layout: AffineLayout) {
   };
   const plain = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([x, w]);
-    return { value: forward(x, w), gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D).slice(0, 2) };
+    return {
+      value: forward(x, w),
+      gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => backward(dy, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D).slice(0, 2),
+    };
   }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
   const biased = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([x, w]);
@@ -149,7 +152,9 @@ export function linears(ctx: LayerContext, prefixes: string[], x: tf.Tensor): tf
   const x2 = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
   const outs = ws.map((w) => w.shape[0]);
   const y = affine(x2, tf.concat(ws, 0), tf.concat(bs as tf.Tensor[], 0), 'out-in');
-  return tf.split(y, outs, 1).map((part, i) => withLora(ctx, prefixes[i], x2, part as tf.Tensor2D).reshape([...shape.slice(0, -1), outs[i]]));
+  return tf
+    .split(y, outs, 1)
+    .map((part, i) => withLora(ctx, prefixes[i], x2, part as tf.Tensor2D).reshape([...shape.slice(0, -1), outs[i]]));
 }
 
 /** y plus the Linear's LoRA term scale · B·A·dropout(x), where it has an adapter. */
@@ -160,7 +165,13 @@ function withLora(ctx: LayerContext, prefix: string, x2: tf.Tensor2D, y: tf.Tens
   return y.add(matMulWt(matMulWt(xin, ad.A), ad.B).mul(ad.scale));
 }
 
-export function layerNorm(ctx: LayerContext, prefix: string, x: tf.Tensor, eps: number, names: { weight: string; bias: string } = { weight: 'weight', bias: 'bias' }): tf.Tensor {
+export function layerNorm(
+  ctx: LayerContext,
+  prefix: string,
+  x: tf.Tensor,
+  eps: number,
+  names: { weight: string; bias: string } = { weight: 'weight', bias: 'bias' },
+): tf.Tensor {
   return layerNormOp(x, param(ctx, `${prefix}.${names.weight}`), param(ctx, `${prefix}.${names.bias}`), eps);
 }
 
@@ -173,7 +184,11 @@ export function layerNormOp(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps
     return fused(x.reshape([-1, h]), gamma, beta, eps).reshape(x.shape);
   }
   const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
+  return x
+    .sub(mean)
+    .mul(tf.rsqrt(variance.add(eps)))
+    .mul(gamma)
+    .add(beta);
 }
 
 /** GELU with the exact erf form, as Hugging Face's "gelu". */
@@ -188,12 +203,24 @@ export function additiveMask(mask: tf.Tensor2D): tf.Tensor4D {
 }
 
 /** Scaled dot-product attention over heads. q,k,v: [B, T, H]; returns [B, T, H]. */
-export function multiHeadAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number, mask4d: tf.Tensor4D, dropRate: number, ctx: LayerContext): tf.Tensor3D {
+export function multiHeadAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  heads: number,
+  mask4d: tf.Tensor4D,
+  dropRate: number,
+  ctx: LayerContext,
+): tf.Tensor3D {
   const [b, t, h] = q.shape as [number, number, number];
   const d = h / heads;
   const split = (x: tf.Tensor) => x.reshape([b, -1, heads, d]).transpose([0, 2, 1, 3]);
-  const qh = split(q), kh = split(k), vh = split(v);
-  let scores = matMulPlain(qh, swapLast(kh)).mul(1 / Math.sqrt(d)).add(mask4d);
+  const qh = split(q),
+    kh = split(k),
+    vh = split(v);
+  let scores = matMulPlain(qh, swapLast(kh))
+    .mul(1 / Math.sqrt(d))
+    .add(mask4d);
   scores = tf.softmax(scores, -1);
   scores = dropout(scores, dropRate, ctx);
   const ctxh = matMulPlain(scores, vh);

@@ -46,7 +46,13 @@ export interface LoadedModel {
 /** The files a model folder / Hub repo needs, for messages. */
 export const REQUIRED_FILES = 'config.json, model.safetensors and a tokenizer (tokenizer.json, or vocab.txt + tokenizer_config.json)';
 
-const MODEL_TYPES: Record<string, LoadedModel['arch']> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', 'xlm-roberta': 'roberta', camembert: 'roberta' };
+const MODEL_TYPES: Record<string, LoadedModel['arch']> = {
+  bert: 'bert',
+  distilbert: 'distilbert',
+  roberta: 'roberta',
+  'xlm-roberta': 'roberta',
+  camembert: 'roberta',
+};
 
 /** transformers' base_model_prefix per architecture. */
 export const BASE_PREFIX: Record<LoadedModel['arch'], string> = { bert: 'bert.', distilbert: 'distilbert.', roberta: 'roberta.' };
@@ -55,28 +61,49 @@ function archOf(config: Record<string, unknown>, file: string): LoadedModel['arc
   const mt = config.model_type;
   if (typeof mt === 'string') {
     const a = MODEL_TYPES[mt];
-    if (!a) throw new UserError(`model type "${mt}" is not supported`, { file, option: 'model_type' }, `pick a BERT, DistilBERT or RoBERTa model (model_type ${Object.keys(MODEL_TYPES).join(', ')})`);
+    if (!a)
+      throw new UserError(
+        `model type "${mt}" is not supported`,
+        { file, option: 'model_type' },
+        `pick a BERT, DistilBERT or RoBERTa model (model_type ${Object.keys(MODEL_TYPES).join(', ')})`,
+      );
     return a;
   }
   const archs = Array.isArray(config.architectures) ? (config.architectures as unknown[]).map(String) : [];
   for (const name of archs) {
     const m = /^(Bert|DistilBert|Roberta|XLMRoberta|Camembert)(Model|For)/.exec(name);
-    if (m) return ({ Bert: 'bert', DistilBert: 'distilbert', Roberta: 'roberta', XLMRoberta: 'roberta', Camembert: 'roberta' } as const)[m[1] as 'Bert'];
+    if (m)
+      return ({ Bert: 'bert', DistilBert: 'distilbert', Roberta: 'roberta', XLMRoberta: 'roberta', Camembert: 'roberta' } as const)[
+        m[1] as 'Bert'
+      ];
   }
-  throw new UserError('config.json has no model_type', { file, option: 'model_type' }, 'use the config.json that came with a BERT, DistilBERT or RoBERTa model');
+  throw new UserError(
+    'config.json has no model_type',
+    { file, option: 'model_type' },
+    'use the config.json that came with a BERT, DistilBERT or RoBERTa model',
+  );
 }
 
 function labelsOf(config: Record<string, unknown>): string[] {
   const m = config.id2label;
   if (!m || typeof m !== 'object') return [];
   const entries = Object.entries(m as Record<string, unknown>).map(([k, v]) => [Number(k), String(v)] as const);
-  if (entries.some(([k]) => !Number.isInteger(k) || k < 0)) throw new UserError('id2label has a key that is not a label id', { file: 'config.json', option: 'id2label' }, 'keys of id2label must be 0, 1, 2, …');
+  if (entries.some(([k]) => !Number.isInteger(k) || k < 0))
+    throw new UserError(
+      'id2label has a key that is not a label id',
+      { file: 'config.json', option: 'id2label' },
+      'keys of id2label must be 0, 1, 2, …',
+    );
   entries.sort((a, b) => a[0] - b[0]);
-  if (entries.some(([k], i) => k !== i)) throw new UserError('id2label ids are not 0…N-1', { file: 'config.json', option: 'id2label' }, 'keys of id2label must be 0, 1, 2, …');
+  if (entries.some(([k], i) => k !== i))
+    throw new UserError('id2label ids are not 0…N-1', { file: 'config.json', option: 'id2label' }, 'keys of id2label must be 0, 1, 2, …');
   return entries.map(([, v]) => v);
 }
 
-async function readWeights(src: FileSource, progress: (file: string) => (l: number, t: number) => void): Promise<{ tensors: Map<string, NamedTensor>; metadata: Record<string, string> }> {
+async function readWeights(
+  src: FileSource,
+  progress: (file: string) => (l: number, t: number) => void,
+): Promise<{ tensors: Map<string, NamedTensor>; metadata: Record<string, string> }> {
   const ignore = (n: string) => /(^|\.)(position_ids|token_type_ids)$/.test(n);
   const single = await src.read('model.safetensors', progress('model.safetensors'));
   if (single) {
@@ -90,13 +117,22 @@ async function readWeights(src: FileSource, progress: (file: string) => (l: numb
       map = JSON.parse(indexText).weight_map;
       if (!map || typeof map !== 'object') throw new Error('no weight_map');
     } catch (e) {
-      throw new UserError(`model.safetensors.index.json is not valid (${(e as Error).message})`, { file: 'model.safetensors.index.json' }, 're-download it');
+      throw new UserError(
+        `model.safetensors.index.json is not valid (${(e as Error).message})`,
+        { file: 'model.safetensors.index.json' },
+        're-download it',
+      );
     }
     const tensors = new Map<string, NamedTensor>();
     let metadata: Record<string, string> = {};
     for (const shard of [...new Set(Object.values(map))]) {
       const b = await src.read(shard, progress(shard));
-      if (!b) throw new UserError(`shard ${shard} named in model.safetensors.index.json is missing`, { file: shard }, 'download every model-*.safetensors shard');
+      if (!b)
+        throw new UserError(
+          `shard ${shard} named in model.safetensors.index.json is missing`,
+          { file: shard },
+          'download every model-*.safetensors shard',
+        );
       const f = readSafetensors(b, shard, { ignore });
       for (const [k, v] of f.tensors) tensors.set(k, v);
       metadata = { ...metadata, ...f.metadata };
@@ -118,7 +154,11 @@ function findPrefix(tensors: Map<string, NamedTensor>, arch: LoadedModel['arch']
   if (tensors.has(BASE_PREFIX[arch] + suffix)) return BASE_PREFIX[arch];
   if (tensors.has(suffix)) return '';
   for (const k of tensors.keys()) if (k.endsWith('.' + suffix)) return k.slice(0, -suffix.length);
-  throw new UserError(`no "${BASE_PREFIX[arch]}${suffix}" in the weights`, { file: 'model.safetensors', tensor: BASE_PREFIX[arch] + suffix }, `the weights are not a ${arch} model: use the model.safetensors that matches config.json`);
+  throw new UserError(
+    `no "${BASE_PREFIX[arch]}${suffix}" in the weights`,
+    { file: 'model.safetensors', tensor: BASE_PREFIX[arch] + suffix },
+    `the weights are not a ${arch} model: use the model.safetensors that matches config.json`,
+  );
 }
 
 /**
@@ -152,20 +192,30 @@ export async function loadPretrained(src: FileSource, options?: LoadOptions | ((
   } catch (e) {
     throw new UserError(`config.json is not valid JSON (${(e as Error).message})`, { file: 'config.json' }, 're-download config.json');
   }
-  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new UserError('config.json is not a JSON object', { file: 'config.json' }, 're-download config.json');
+  if (!config || typeof config !== 'object' || Array.isArray(config))
+    throw new UserError('config.json is not a JSON object', { file: 'config.json' }, 're-download config.json');
   const arch = archOf(config, 'config.json');
   const labels = labelsOf(config);
 
   // Tokenizer before weights: a missing tokenizer fails before a large download.
   const bc = arch === 'roberta' ? robertaConfig(config as Partial<BertConfig>) : bertConfig(config as Partial<BertConfig>);
-  const positions = arch === 'distilbert' ? distilBertConfig(config as Partial<DistilBertConfig>).max_position_embeddings : arch === 'roberta' ? bc.max_position_embeddings - (bc.pad_token_id ?? 1) - 1 : bc.max_position_embeddings;
+  const positions =
+    arch === 'distilbert'
+      ? distilBertConfig(config as Partial<DistilBertConfig>).max_position_embeddings
+      : arch === 'roberta'
+        ? bc.max_position_embeddings - (bc.pad_token_id ?? 1) - 1
+        : bc.max_position_embeddings;
   const tokenizer = await loadHfTokenizer(src, {
     modelPositions: positions,
     padTokenId: typeof config.pad_token_id === 'number' ? config.pad_token_id : undefined,
     typeVocabSize: arch === 'distilbert' ? 1 : bc.type_vocab_size,
   });
   if (!tokenizer && opts.requireTokenizer !== false) {
-    throw new UserError(`${src.label} has no tokenizer files`, { file: 'tokenizer.json' }, `a model needs ${REQUIRED_FILES}; found none of ${TOKENIZER_FILES.slice(0, 2).join(', ')}`);
+    throw new UserError(
+      `${src.label} has no tokenizer files`,
+      { file: 'tokenizer.json' },
+      `a model needs ${REQUIRED_FILES}; found none of ${TOKENIZER_FILES.slice(0, 2).join(', ')}`,
+    );
   }
 
   const { tensors, metadata } = await readWeights(src, progress);
@@ -180,9 +230,16 @@ export async function loadPretrained(src: FileSource, options?: LoadOptions | ((
       if (local !== null && shapes.has(local)) {
         const want = shapes.get(local)!;
         if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i])) {
-          throw new UserError(`"${name}" has shape [${t.shape.join(', ')}], config.json implies [${want.join(', ')}]`, { file: 'model.safetensors', tensor: name }, 'use the model.safetensors that came with this config.json');
+          throw new UserError(
+            `"${name}" has shape [${t.shape.join(', ')}], config.json implies [${want.join(', ')}]`,
+            { file: 'model.safetensors', tensor: name },
+            'use the model.safetensors that came with this config.json',
+          );
         }
-        params.set(local, tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true)));
+        params.set(
+          local,
+          tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true)),
+        );
         continue;
       }
       extraTensors.set(name, t);
@@ -190,7 +247,11 @@ export async function loadPretrained(src: FileSource, options?: LoadOptions | ((
       else if (/^(classifier|pre_classifier)\./.test(name)) headParams.set(name, t.data);
     }
     const encoder =
-      arch === 'distilbert' ? createDistilBert(distilBertConfig(config as Partial<DistilBertConfig>), params) : arch === 'roberta' ? createRoberta(bc, params) : createBert(bc, params);
+      arch === 'distilbert'
+        ? createDistilBert(distilBertConfig(config as Partial<DistilBertConfig>), params)
+        : arch === 'roberta'
+          ? createRoberta(bc, params)
+          : createBert(bc, params);
     return { arch, encoder, tokenizer, config, prefix, headParams, extraTensors, labels, metadata, source: src.label };
   } catch (e) {
     for (const v of params.values()) v.dispose();

@@ -39,7 +39,11 @@ export function loraTargetPrefixes(encoder: Encoder, targets: LoraTarget[]): str
       }
     }
     if (prefixes.length === 0) {
-      throw new UserError(`LoRA target "${t}" matches no layer of this ${encoder.arch} model`, { option: 'lora.targets' }, `choose among targets that this model has (${LORA_TARGETS.join(', ')})`);
+      throw new UserError(
+        `LoRA target "${t}" matches no layer of this ${encoder.arch} model`,
+        { option: 'lora.targets' },
+        `choose among targets that this model has (${LORA_TARGETS.join(', ')})`,
+      );
     }
     for (const p of prefixes) {
       if (!seen.has(p)) {
@@ -70,7 +74,11 @@ export function checkLoraMode(mode: LoraMode): void {
     throw new UserError(`LoRA rank must be a positive integer, got ${mode.rank}`, { option: 'lora.rank' }, 'use a rank such as 8');
   }
   if (!(typeof mode.alpha === 'number' && Number.isFinite(mode.alpha) && mode.alpha > 0)) {
-    throw new UserError(`LoRA alpha must be a positive number, got ${mode.alpha}`, { option: 'lora.alpha' }, 'use alpha = 2 × rank, e.g. 16 for rank 8');
+    throw new UserError(
+      `LoRA alpha must be a positive number, got ${mode.alpha}`,
+      { option: 'lora.alpha' },
+      'use alpha = 2 × rank, e.g. 16 for rank 8',
+    );
   }
   if (!(mode.dropout >= 0 && mode.dropout < 1)) {
     throw new UserError(`LoRA dropout must be in [0, 1), got ${mode.dropout}`, { option: 'lora.dropout' }, 'use a value such as 0.05');

@@ -37,12 +37,18 @@ export interface OpenedFiles {
   source: string;
 }
 
-const TASK_OF_PROBLEM: Record<string, Task> = { single_label_classification: 'classification', multi_label_classification: 'multilabel', regression: 'regression' };
+const TASK_OF_PROBLEM: Record<string, Task> = {
+  single_label_classification: 'classification',
+  multi_label_classification: 'multilabel',
+  regression: 'regression',
+};
 
 export function labelsOfConfig(config: Record<string, unknown>): string[] {
   const id2label = config.id2label as Record<string, string> | undefined;
   if (!id2label || typeof id2label !== 'object') return [];
-  return Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => String(id2label[k]));
+  return Object.keys(id2label)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => String(id2label[k]));
 }
 
 export function taskOfConfig(config: Record<string, unknown>): Task | undefined {
@@ -83,7 +89,12 @@ export async function openModelFiles(source: FileSource, opts: OpenOptions = {})
   }
   if (config?.model_type === 'use-lite') {
     const bytes = await src.read('model.safetensors', (l, t) => opts.onProgress?.('model.safetensors', l, t));
-    if (!bytes) throw new UserError(`${src.label} has no model.safetensors`, { file: 'model.safetensors' }, 'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json');
+    if (!bytes)
+      throw new UserError(
+        `${src.label} has no model.safetensors`,
+        { file: 'model.safetensors' },
+        'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json',
+      );
     const { head } = splitTaskCheckpoint('use-lite', readSafetensors(bytes, 'model.safetensors').tensors);
     const { encoder, tokenizer } = await loadUseLite(src, { config: useLiteConfig });
     return {
@@ -99,15 +110,34 @@ export async function openModelFiles(source: FileSource, opts: OpenOptions = {})
     };
   }
   if (!cfgBytes && (await src.read('vocab.json')) !== null) {
-    const { encoder, tokenizer } = await loadUseLite(src, { onProgress: (l, t) => opts.onProgress?.('model weights', l, t), config: useLiteConfig });
+    const { encoder, tokenizer } = await loadUseLite(src, {
+      onProgress: (l, t) => opts.onProgress?.('model weights', l, t),
+      config: useLiteConfig,
+    });
     return { arch: encoder.arch, format: 'use-lite', encoder, tokenizer, config: {}, headParams: new Map(), labels: [], source: src.label };
   }
-  const m = await loadPretrained(src, { requireTokenizer: opts.requireTokenizer, onProgress: opts.onProgress ? (p) => opts.onProgress!(p.file, p.loaded, p.total) : undefined });
-  return { arch: m.encoder.arch, format: 'hf', encoder: m.encoder, tokenizer: m.tokenizer, config: m.config, headParams: m.headParams, labels: m.labels, task: taskOfConfig(m.config), source: m.source };
+  const m = await loadPretrained(src, {
+    requireTokenizer: opts.requireTokenizer,
+    onProgress: opts.onProgress ? (p) => opts.onProgress!(p.file, p.loaded, p.total) : undefined,
+  });
+  return {
+    arch: m.encoder.arch,
+    format: 'hf',
+    encoder: m.encoder,
+    tokenizer: m.tokenizer,
+    config: m.config,
+    headParams: m.headParams,
+    labels: m.labels,
+    task: taskOfConfig(m.config),
+    source: m.source,
+  };
 }
 
 /** A trained model's files (its head, labels and task from the files) as a TaskModel ready to predict or evaluate. */
-export async function openTaskModel(src: FileSource, opts: Omit<OpenOptions, 'requireTokenizer'> & { option?: string; file?: string } = {}): Promise<TaskModel> {
+export async function openTaskModel(
+  src: FileSource,
+  opts: Omit<OpenOptions, 'requireTokenizer'> & { option?: string; file?: string } = {},
+): Promise<TaskModel> {
   const base = await openModelFiles(src, { dropout: opts.dropout, onProgress: opts.onProgress });
   const where = { file: opts.file ?? `${src.label.replace(/\/+$/, '')}/config.json`, option: opts.option ?? '--model' };
   if (!base.tokenizer) {
@@ -116,7 +146,11 @@ export async function openTaskModel(src: FileSource, opts: Omit<OpenOptions, 're
   }
   if (!base.headParams.size || !base.task) {
     base.encoder.dispose();
-    throw new UserError('this folder holds a pre-trained encoder without a trained task head (no classifier weights or problem_type)', where, 'give a folder written by `finetune train --out`');
+    throw new UserError(
+      'this folder holds a pre-trained encoder without a trained task head (no classifier weights or problem_type)',
+      where,
+      'give a folder written by `finetune train --out`',
+    );
   }
   return createTaskModel({
     encoder: base.encoder,

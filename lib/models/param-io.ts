@@ -96,7 +96,12 @@ export function hfTaskConfig(model: TaskModel): Record<string, unknown> {
   const names = model.task === 'regression' ? ['LABEL_0'] : model.labels;
   cfg.id2label = Object.fromEntries(names.map((l, i) => [String(i), l]));
   cfg.label2id = Object.fromEntries(names.map((l, i) => [l, i]));
-  const problem = { classification: 'single_label_classification', multilabel: 'multi_label_classification', regression: 'regression', 'token-classification': null }[model.task];
+  const problem = {
+    classification: 'single_label_classification',
+    multilabel: 'multi_label_classification',
+    regression: 'regression',
+    'token-classification': null,
+  }[model.task];
   if (problem) cfg.problem_type = problem;
   else delete cfg.problem_type;
   const dropout = taskHeadSpec(model).dropout;

@@ -6,7 +6,15 @@ import type { Encoder } from './types';
 
 /** RobertaConfig's defaults over BertConfig's (as transformers' roberta-base config.json). */
 export function robertaConfig(c: Partial<BertConfig>): BertConfig {
-  return bertConfig({ model_type: 'roberta', vocab_size: 50265, max_position_embeddings: 514, type_vocab_size: 1, layer_norm_eps: 1e-5, pad_token_id: 1, ...c });
+  return bertConfig({
+    model_type: 'roberta',
+    vocab_size: 50265,
+    max_position_embeddings: 514,
+    type_vocab_size: 1,
+    layer_norm_eps: 1e-5,
+    pad_token_id: 1,
+    ...c,
+  });
 }
 
 /** position = cumsum(ids != pad) · (ids != pad) + pad: pads keep position pad, real tokens count from pad + 1. */

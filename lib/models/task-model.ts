@@ -34,17 +34,29 @@ function checkMode(mode: FineTuneMode, encoder: Encoder): void {
       return;
     case 'freeze':
       if (!Number.isInteger(mode.layers) || mode.layers < 0 || mode.layers > encoder.numLayers) {
-        throw new UserError(`can freeze 0 to ${encoder.numLayers} layers of this model, got ${mode.layers}`, { option: 'freeze.layers' }, `pick a whole number from 0 to ${encoder.numLayers}`);
+        throw new UserError(
+          `can freeze 0 to ${encoder.numLayers} layers of this model, got ${mode.layers}`,
+          { option: 'freeze.layers' },
+          `pick a whole number from 0 to ${encoder.numLayers}`,
+        );
       }
       return;
     case 'lora':
       checkLoraMode(mode);
       if (!encoder.lora) {
-        throw new UserError(`this ${encoder.arch} model does not support LoRA`, { option: 'mode' }, 'choose full, freeze or head-only fine-tuning');
+        throw new UserError(
+          `this ${encoder.arch} model does not support LoRA`,
+          { option: 'mode' },
+          'choose full, freeze or head-only fine-tuning',
+        );
       }
       return;
     default:
-      throw new UserError(`unknown fine-tuning mode "${(mode as { kind: string }).kind}"`, { option: 'mode' }, 'choose full, freeze, head or lora');
+      throw new UserError(
+        `unknown fine-tuning mode "${(mode as { kind: string }).kind}"`,
+        { option: 'mode' },
+        'choose full, freeze, head or lora',
+      );
   }
 }
 
@@ -111,21 +123,39 @@ class TaskModelImpl implements TaskModel {
     const headGiven = [...this.spec.shapes.keys()].filter((n) => given.has(n));
     if (headGiven.length > 0 && headGiven.length < this.spec.shapes.size) {
       const missing = [...this.spec.shapes.keys()].find((n) => !given.has(n))!;
-      throw new UserError(`the saved head lacks "${missing}"`, { tensor: missing }, 'use the checkpoint the head came from, or start a new head');
+      throw new UserError(
+        `the saved head lacks "${missing}"`,
+        { tensor: missing },
+        'use the checkpoint the head came from, or start a new head',
+      );
     }
     for (const n of headGiven) {
       const want = this.spec.shapes.get(n)!;
       const got = shapeOf(given.get(n)!, want);
       if (!got || !sameShape(got, want)) {
-        throw new UserError(`the saved head's "${n}" does not fit: expected [${want.join(', ')}]${got ? `, got [${got.join(', ')}]` : ''} (${numLabels} label${numLabels === 1 ? '' : 's'}, width ${this.spec.featureSize})`, { tensor: n }, 'use the same labels and base model as the checkpoint, or start a new head');
+        throw new UserError(
+          `the saved head's "${n}" does not fit: expected [${want.join(', ')}]${got ? `, got [${got.join(', ')}]` : ''} (${numLabels} label${numLabels === 1 ? '' : 's'}, width ${this.spec.featureSize})`,
+          { tensor: n },
+          'use the same labels and base model as the checkpoint, or start a new head',
+        );
       }
     }
     const adapterGiven = new Map<string, { A?: tf.Variable | Float32Array; B?: tf.Variable | Float32Array }>();
     for (const [name, v] of given) {
       if (this.spec.shapes.has(name)) continue;
       const p = parseLoraParamName(name);
-      if (!p) throw new UserError(`unexpected head parameter "${name}"`, { tensor: name }, 'pass only classifier/pre_classifier weights and LoRA adapters');
-      if (o.mode.kind !== 'lora') throw new UserError(`the saved weights hold LoRA adapters ("${name}") but the mode is ${o.mode.kind}`, { tensor: name, option: 'mode' }, 'choose LoRA mode, or export the merged model first');
+      if (!p)
+        throw new UserError(
+          `unexpected head parameter "${name}"`,
+          { tensor: name },
+          'pass only classifier/pre_classifier weights and LoRA adapters',
+        );
+      if (o.mode.kind !== 'lora')
+        throw new UserError(
+          `the saved weights hold LoRA adapters ("${name}") but the mode is ${o.mode.kind}`,
+          { tensor: name, option: 'mode' },
+          'choose LoRA mode, or export the merged model first',
+        );
       const e = adapterGiven.get(p.prefix) ?? {};
       e[p.which] = v;
       adapterGiven.set(p.prefix, e);
@@ -133,23 +163,34 @@ class TaskModelImpl implements TaskModel {
 
     const owned: tf.Variable[] = [];
     try {
-      this.head = headGiven.length > 0
-        ? new Map([...this.spec.shapes].map(([n, shape]) => [n, toVariable(given.get(n)!, shape)]))
-        : initHeadParams(this.spec, Number(o.encoder.config.initializer_range ?? 0.02), this.seed);
+      this.head =
+        headGiven.length > 0
+          ? new Map([...this.spec.shapes].map(([n, shape]) => [n, toVariable(given.get(n)!, shape)]))
+          : initHeadParams(this.spec, Number(o.encoder.config.initializer_range ?? 0.02), this.seed);
       owned.push(...this.head.values());
       this.adapters = o.mode.kind === 'lora' ? createLoraAdapters(o.encoder, o.mode, this.seed) : new Map();
       for (const a of this.adapters.values()) owned.push(a.A, a.B);
       for (const [prefix, e] of adapterGiven) {
         const ad = this.adapters.get(prefix);
         const names = loraParamNames(prefix);
-        if (!ad) throw new UserError(`the saved adapter "${names.A}" is not among this mode's LoRA targets`, { tensor: names.A, option: 'lora.targets' }, 'use the targets the adapters were trained with');
+        if (!ad)
+          throw new UserError(
+            `the saved adapter "${names.A}" is not among this mode's LoRA targets`,
+            { tensor: names.A, option: 'lora.targets' },
+            'use the targets the adapters were trained with',
+          );
         for (const which of ['A', 'B'] as const) {
           const v = e[which];
           const name = names[which];
           if (!v) throw new UserError(`the saved adapters lack "${name}"`, { tensor: name }, 'use the checkpoint the adapters came from');
           const want = ad[which].shape as number[];
           const got = shapeOf(v, want);
-          if (!got || !sameShape(got, want)) throw new UserError(`the saved adapter "${name}" does not fit: expected [${want.join(', ')}]`, { tensor: name, option: 'lora.rank' }, 'use the rank the adapters were trained with');
+          if (!got || !sameShape(got, want))
+            throw new UserError(
+              `the saved adapter "${name}" does not fit: expected [${want.join(', ')}]`,
+              { tensor: name, option: 'lora.rank' },
+              'use the rank the adapters were trained with',
+            );
           const t = v instanceof Float32Array ? tf.tensor(v, want, 'float32') : v;
           ad[which].assign(t);
           t.dispose(); // a given Variable is taken over: its values now live in the adapter

@@ -8,7 +8,17 @@ import { readSafetensors } from '../io/safetensors';
 import type { FileSource, ProgressFn } from '../io/source';
 import { SentencePieceTokenizer } from '../tokenize/sentencepiece';
 import { embeddingLookup } from './bert';
-import { affine, dropout, layerNormOp, matMulPlain, matMulWt, resetDropoutCounter, swapLast, type LayerContext, type LoraAdapter } from './layers';
+import {
+  affine,
+  dropout,
+  layerNormOp,
+  matMulPlain,
+  matMulWt,
+  resetDropoutCounter,
+  swapLast,
+  type LayerContext,
+  type LoraAdapter,
+} from './layers';
 import type { Encoder, EncoderOutput, ForwardOptions, LoraTarget, TensorBatch, TextTokenizer } from './types';
 
 /** config.json of a USE-Lite checkpoint: Hugging Face key names where one exists. */
@@ -62,7 +72,10 @@ export function useLiteConfig(c: Partial<UseLiteConfig> = {}): UseLiteConfig {
 // Weight names as the graph has them (TF-Hub module "module/...", constant-folded ones "module_apply_default/...").
 const KT = 'Encoder_en/KonaTransformer/Encode';
 export const USE_LITE_EMBEDDINGS = 'module/Embeddings_en';
-export const USE_LITE_PROJECTION = { kernel: 'module/Encoder_en/hidden_layers/tanh_layer_0/weights', bias: 'module/Encoder_en/hidden_layers/tanh_layer_0/bias' };
+export const USE_LITE_PROJECTION = {
+  kernel: 'module/Encoder_en/hidden_layers/tanh_layer_0/weights',
+  bias: 'module/Encoder_en/hidden_layers/tanh_layer_0/bias',
+};
 
 /** The parameter names of layer i. */
 export function useLiteLayerNames(i: number) {
@@ -184,9 +197,18 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
   const shapes = useLiteParamShapes(c);
   for (const [name, shape] of shapes) {
     const p = params.get(name);
-    if (!p) throw new UserError(`missing weight "${name}"`, { file, tensor: name }, 'use the USE-Lite model files as published (model.json, its shards and vocab.json) or a checkpoint exported by the studio');
+    if (!p)
+      throw new UserError(
+        `missing weight "${name}"`,
+        { file, tensor: name },
+        'use the USE-Lite model files as published (model.json, its shards and vocab.json) or a checkpoint exported by the studio',
+      );
     if (p.shape.length !== shape.length || p.shape.some((d, k) => d !== shape[k])) {
-      throw new UserError(`weight "${name}" has shape [${p.shape.join(', ')}], expected [${shape.join(', ')}]`, { file, tensor: name }, 'the weights do not belong to USE-Lite: use its original files');
+      throw new UserError(
+        `weight "${name}" has shape [${p.shape.join(', ')}], expected [${shape.join(', ')}]`,
+        { file, tensor: name },
+        'the weights do not belong to USE-Lite: use its original files',
+      );
     }
   }
   const H = c.hidden_size;
@@ -253,7 +275,11 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
       if (disposed) throw new Error('encoder used after dispose()');
       const [b, t] = batch.inputIds.shape;
       if (t > maxT) {
-        throw new UserError(`sequence of ${t} tokens is longer than the model's ${maxT} positions`, { option: 'maxLength' }, `truncate to at most ${maxT} tokens`);
+        throw new UserError(
+          `sequence of ${t} tokens is longer than the model's ${maxT} positions`,
+          { option: 'maxLength' },
+          `truncate to at most ${maxT} tokens`,
+        );
       }
       resetDropoutCounter();
       const ctx: LayerContext = { params, training: fo.training, seed: fo.seed, rows: fo.rows };
@@ -262,7 +288,9 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
       const bias4 = tf.sub(1, maskF).mul(-1e9).reshape([b, 1, 1, t]);
       // the graph adds the timing signal to the embeddings and then adds that sum to the embeddings again
       // ("Layer_0/add" = embeddings + AddTimingSignal(embeddings)): 2·embedding + timing
-      const emb = embeddingLookup(P(USE_LITE_EMBEDDINGS), batch.inputIds).mul(2).add(timing.slice([0, 0], [t, E]));
+      const emb = embeddingLookup(P(USE_LITE_EMBEDDINGS), batch.inputIds)
+        .mul(2)
+        .add(timing.slice([0, 0], [t, E]));
       let x = dropout(emb.mul(m3), hiddenDrop, ctx) as tf.Tensor3D;
       const hidden: tf.Tensor3D[] = fo.outputHiddenStates ? [x] : [];
       for (let i = 0; i < L; i++) {
@@ -320,10 +348,19 @@ export async function readUseLiteWeights(encoder: Encoder): Promise<Map<string, 
 export function importUseLiteWeights(encoder: Encoder, weights: Map<string, WeightArray | Float32Array>, file = 'checkpoint'): void {
   for (const [name, w] of weights) {
     const v = encoder.params.get(name);
-    if (!v) throw new UserError(`weight "${name}" is not a USE-Lite parameter`, { file, tensor: name }, 'load a checkpoint of the USE-Lite model');
+    if (!v)
+      throw new UserError(
+        `weight "${name}" is not a USE-Lite parameter`,
+        { file, tensor: name },
+        'load a checkpoint of the USE-Lite model',
+      );
     const data = w instanceof Float32Array ? w : w.data;
     if (data.length !== v.size || (!(w instanceof Float32Array) && w.shape.join(',') !== v.shape.join(','))) {
-      throw new UserError(`weight "${name}" has ${data.length} values, the model needs shape [${v.shape.join(', ')}]`, { file, tensor: name }, 'load a checkpoint of the USE-Lite model');
+      throw new UserError(
+        `weight "${name}" has ${data.length} values, the model needs shape [${v.shape.join(', ')}]`,
+        { file, tensor: name },
+        'load a checkpoint of the USE-Lite model',
+      );
     }
     const t = tf.tensor(data, v.shape, 'float32');
     v.assign(t);
@@ -337,17 +374,31 @@ interface GraphManifestGroup {
 }
 
 /** Decodes every float32 weight of a TF.js GraphModel (model.json + shards read through `src`). */
-export async function readGraphModelWeights(src: FileSource, modelJsonPath = 'model.json', onProgress?: ProgressFn): Promise<Map<string, WeightArray>> {
+export async function readGraphModelWeights(
+  src: FileSource,
+  modelJsonPath = 'model.json',
+  onProgress?: ProgressFn,
+): Promise<Map<string, WeightArray>> {
   const raw = await src.read(modelJsonPath);
-  if (!raw) throw new UserError(`${src.label} has no ${modelJsonPath}`, { file: modelJsonPath }, 'the bundled model files are missing: reinstall or rebuild the app (scripts/copy-assets.mjs copies them)');
+  if (!raw)
+    throw new UserError(
+      `${src.label} has no ${modelJsonPath}`,
+      { file: modelJsonPath },
+      'the bundled model files are missing: reinstall or rebuild the app (scripts/copy-assets.mjs copies them)',
+    );
   let json: { weightsManifest?: GraphManifestGroup[] };
   try {
     json = JSON.parse(new TextDecoder().decode(raw));
   } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message})`, { file: modelJsonPath }, 'the model file is damaged: reinstall the model');
+    throw new UserError(
+      `not valid JSON (${(e as Error).message})`,
+      { file: modelJsonPath },
+      'the model file is damaged: reinstall the model',
+    );
   }
   const groups = json.weightsManifest;
-  if (!Array.isArray(groups)) throw new UserError('no weightsManifest', { file: modelJsonPath }, 'this is not a TF.js GraphModel model.json');
+  if (!Array.isArray(groups))
+    throw new UserError('no weightsManifest', { file: modelJsonPath }, 'this is not a TF.js GraphModel model.json');
   const dir = modelJsonPath.includes('/') ? modelJsonPath.slice(0, modelJsonPath.lastIndexOf('/') + 1) : '';
   const total = groups.reduce((n, g) => n + g.paths.length, 0);
   let done = 0;
@@ -356,7 +407,8 @@ export async function readGraphModelWeights(src: FileSource, modelJsonPath = 'mo
     const parts: Uint8Array[] = [];
     for (const p of g.paths) {
       const bytes = await src.read(dir + p);
-      if (!bytes) throw new UserError(`weight shard "${p}" is missing`, { file: dir + p }, 'the model files are incomplete: reinstall the model');
+      if (!bytes)
+        throw new UserError(`weight shard "${p}" is missing`, { file: dir + p }, 'the model files are incomplete: reinstall the model');
       parts.push(bytes);
       onProgress?.(++done, total);
     }
@@ -370,9 +422,20 @@ export async function readGraphModelWeights(src: FileSource, modelJsonPath = 'mo
     off = 0;
     for (const w of g.weights) {
       const n = w.shape.reduce((a, b) => a * b, 1);
-      if (w.quantization) throw new UserError(`weight "${w.name}" is quantized`, { file: modelJsonPath, tensor: w.name }, 'use the float32 model files');
-      if (w.dtype !== 'float32' && w.dtype !== 'int32') throw new UserError(`weight "${w.name}" has dtype ${w.dtype}`, { file: modelJsonPath, tensor: w.name }, 'use the float32 model files');
-      if (off + n * 4 > size) throw new UserError(`weight "${w.name}" runs past the end of the shards`, { file: modelJsonPath, tensor: w.name }, 'the model files are incomplete: reinstall the model');
+      if (w.quantization)
+        throw new UserError(`weight "${w.name}" is quantized`, { file: modelJsonPath, tensor: w.name }, 'use the float32 model files');
+      if (w.dtype !== 'float32' && w.dtype !== 'int32')
+        throw new UserError(
+          `weight "${w.name}" has dtype ${w.dtype}`,
+          { file: modelJsonPath, tensor: w.name },
+          'use the float32 model files',
+        );
+      if (off + n * 4 > size)
+        throw new UserError(
+          `weight "${w.name}" runs past the end of the shards`,
+          { file: modelJsonPath, tensor: w.name },
+          'the model files are incomplete: reinstall the model',
+        );
       // float32 weights only (int32 ones are shape constants of the graph); copied so the shard buffer can go
       if (w.dtype === 'float32') out.set(w.name, { shape: w.shape, data: new Float32Array(buf.slice(off, off + n * 4).buffer) });
       off += n * 4;
@@ -386,7 +449,10 @@ export async function readGraphModelWeights(src: FileSource, modelJsonPath = 'mo
  * bundled /models/use-lite/) or a studio checkpoint (config.json with model_type "use-lite" + model.safetensors +
  * tokenizer.json). `config` overrides training-only keys such as hidden_dropout_prob.
  */
-export async function loadUseLite(src: FileSource, opts: { config?: Partial<UseLiteConfig>; onProgress?: ProgressFn } = {}): Promise<{ encoder: UseLiteEncoder; tokenizer: TextTokenizer }> {
+export async function loadUseLite(
+  src: FileSource,
+  opts: { config?: Partial<UseLiteConfig>; onProgress?: ProgressFn } = {},
+): Promise<{ encoder: UseLiteEncoder; tokenizer: TextTokenizer }> {
   const configBytes = await src.read('config.json');
   let weights: Map<string, WeightArray>;
   let tokenizer: SentencePieceTokenizer;
@@ -397,20 +463,44 @@ export async function loadUseLite(src: FileSource, opts: { config?: Partial<UseL
     try {
       config = JSON.parse(new TextDecoder().decode(configBytes));
     } catch (e) {
-      throw new UserError(`not valid JSON (${(e as Error).message})`, { file: 'config.json' }, 'the checkpoint is damaged: export it again');
+      throw new UserError(
+        `not valid JSON (${(e as Error).message})`,
+        { file: 'config.json' },
+        'the checkpoint is damaged: export it again',
+      );
     }
-    if (config.model_type !== 'use-lite') throw new UserError(`model_type is "${String(config.model_type)}", not "use-lite"`, { file: 'config.json', option: 'model_type' }, 'load this folder as a Hugging Face model instead');
+    if (config.model_type !== 'use-lite')
+      throw new UserError(
+        `model_type is "${String(config.model_type)}", not "use-lite"`,
+        { file: 'config.json', option: 'model_type' },
+        'load this folder as a Hugging Face model instead',
+      );
     const st = await src.read(file, opts.onProgress);
-    if (!st) throw new UserError(`${src.label} has no model.safetensors`, { file }, 'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json');
+    if (!st)
+      throw new UserError(
+        `${src.label} has no model.safetensors`,
+        { file },
+        'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json',
+      );
     weights = readSafetensors(st, file).tensors;
     const tj = await src.read('tokenizer.json');
-    if (!tj) throw new UserError(`${src.label} has no tokenizer.json`, { file: 'tokenizer.json' }, 'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json');
+    if (!tj)
+      throw new UserError(
+        `${src.label} has no tokenizer.json`,
+        { file: 'tokenizer.json' },
+        'a USE-Lite checkpoint needs config.json, model.safetensors and tokenizer.json',
+      );
     tokenizer = SentencePieceTokenizer.fromTokenizerJson(tj, await src.read('tokenizer_config.json'));
   } else {
     file = 'model.json';
     weights = await readGraphModelWeights(src, 'model.json', opts.onProgress);
     const vocab = await src.read('vocab.json');
-    if (!vocab) throw new UserError(`${src.label} has no vocab.json`, { file: 'vocab.json' }, 'the USE-Lite files are incomplete: model.json, its shards and vocab.json are needed');
+    if (!vocab)
+      throw new UserError(
+        `${src.label} has no vocab.json`,
+        { file: 'vocab.json' },
+        'the USE-Lite files are incomplete: model.json, its shards and vocab.json are needed',
+      );
     const emb = weights.get(USE_LITE_EMBEDDINGS);
     config = emb ? { vocab_size: emb.shape[0], embedding_size: emb.shape[1] } : {};
     tokenizer = SentencePieceTokenizer.fromVocabJson(vocab, 'vocab.json');

@@ -138,7 +138,13 @@ export function recipeSettings(r: Recipe): Partial<RunConfig> {
 
 /** A preset: the model's recipe at that budget, fitted to the data the facts describe. `mode` picks that mode's
  *  recipe instead (e.g. LoRA at the Balanced budget). */
-export function presetConfig(preset: PresetName, datasetId = '', model: ModelSpec = { kind: 'bundled' }, facts: RecipeFacts = {}, mode?: RecipeMode): RunConfig {
+export function presetConfig(
+  preset: PresetName,
+  datasetId = '',
+  model: ModelSpec = { kind: 'bundled' },
+  facts: RecipeFacts = {},
+  mode?: RecipeMode,
+): RunConfig {
   const r = recipeFor(facts, preset, mode);
   // a blank name is filled when the run starts (autoRunName), from the settings it actually has
   return { ...BASE, name: '', datasetId, model, ...recipeSettings(r), preset };
@@ -173,7 +179,13 @@ export function autoRunName(c: RunConfig, existing: string[]): string {
 export function matchPreset(c: RunConfig, facts: RecipeFacts = {}): PresetName | null {
   for (const p of PRESET_NAMES) {
     const ref = presetConfig(p, c.datasetId, c.model, facts);
-    if (FIELDS.every((f) => c[f.key] === ref[f.key]) && c.mode === ref.mode && c.schedule === ref.schedule && c.classWeights === ref.classWeights) return p;
+    if (
+      FIELDS.every((f) => c[f.key] === ref[f.key]) &&
+      c.mode === ref.mode &&
+      c.schedule === ref.schedule &&
+      c.classWeights === ref.classWeights
+    )
+      return p;
   }
   return null;
 }
@@ -194,25 +206,191 @@ export interface FieldDoc {
 }
 
 export const FIELDS: FieldDoc[] = [
-  { key: 'epochs', label: 'Epochs', help: 'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size); more risks over-fitting small data.', min: 1, max: 100, step: 1, cli: '--epochs', integer: true },
-  { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (the recipes use 32).', min: 1, max: 512, step: 1, cli: '--batch-size', integer: true },
-  { key: 'learningRate', label: 'Learning rate', help: "Step size of AdamW; it depends on the model and mode (small models and new weights take larger steps): from half to twice the recipe's value is the useful range.", min: 1e-7, max: 1, step: 1e-6, cli: '--lr' },
-  { key: 'headLrMultiplier', label: 'Head LR multiplier', help: "The new classifier head's learning rate as a multiple of the encoder's; 1–30, larger helps with many labels.", min: 0.01, max: 1000, step: 0.5, cli: '--head-lr-multiplier', modes: ['full', 'freeze', 'lora'] },
-  { key: 'emaDecay', label: 'Weight average (EMA)', help: 'Evaluates and keeps a moving average of the weights, smoother than the last step; 0 = off, 0.99–0.999 (the recipes average over about one epoch).', min: 0, max: 0.9999, step: 0.001, cli: '--ema-decay' },
-  { key: 'weightDecay', label: 'Weight decay', help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).', min: 0, max: 1, step: 0.001, cli: '--weight-decay' },
-  { key: 'warmupRatio', label: 'Warm-up ratio', help: 'Share of steps over which the learning rate ramps up from 0; 0–0.1 (default 0.06).', min: 0, max: 0.5, step: 0.01, cli: '--warmup' },
-  { key: 'maxLength', label: 'Max tokens', help: "Longer texts are truncated to this many tokens; the presets fit it to the training texts' lengths.", min: 8, max: 512, step: 8, cli: '--max-length', integer: true },
-  { key: 'dropout', label: 'Dropout', help: 'Share of activations zeroed during training to regularise; 0–0.3 (default 0.1).', min: 0, max: 0.9, step: 0.05, cli: '--dropout' },
-  { key: 'labelSmoothing', label: 'Label smoothing', help: 'Softens one-hot targets so the model is less over-confident; 0–0.1.', min: 0, max: 0.5, step: 0.01, cli: '--label-smoothing' },
-  { key: 'gradClip', label: 'Gradient clip', help: 'Caps the global gradient norm to keep steps stable; 0.5–5, 0 turns it off (default 1).', min: 0, max: 100, step: 0.1, cli: '--grad-clip' },
-  { key: 'gradAccumulation', label: 'Accumulation steps', help: 'Sums gradients over this many batches before a step, for a larger effective batch; 1–8 (default 1).', min: 1, max: 64, step: 1, cli: '--grad-accumulation', integer: true },
-  { key: 'evalEverySteps', label: 'Evaluate every N steps', help: 'Runs validation every N steps as well as after each epoch; 0 = per epoch only (default 0).', min: 0, max: 100000, step: 1, cli: '--eval-every', integer: true },
-  { key: 'earlyStoppingPatience', label: 'Early-stopping patience', help: 'Stops after this many evaluations without a better validation macro-F1; 0 = off, 2–3 is typical.', min: 0, max: 50, step: 1, cli: '--early-stopping', integer: true },
-  { key: 'seed', label: 'Seed', help: 'Fixes shuffling, dropout and initialisation so a run can be repeated exactly (default 42).', min: 0, max: 2 ** 31 - 1, step: 1, cli: '--seed', integer: true },
-  { key: 'freezeLayers', label: 'Frozen layers', help: 'Embeddings plus this many bottom layers stay fixed; 1 to (layers − 1).', min: 0, max: 48, step: 1, cli: '', integer: true, modes: ['freeze'] },
-  { key: 'loraRank', label: 'LoRA rank', help: 'Size of the low-rank adapters; 4–16 is typical (default 8).', min: 1, max: 256, step: 1, cli: '', integer: true, modes: ['lora'] },
-  { key: 'loraAlpha', label: 'LoRA alpha', help: 'Scale of the adapters (alpha / rank multiplies them); usually twice the rank (default 16).', min: 1, max: 1024, step: 1, cli: '--lora-alpha', modes: ['lora'] },
-  { key: 'loraDropout', label: 'LoRA dropout', help: 'Dropout on the adapter input; 0–0.1 (default 0.05).', min: 0, max: 0.9, step: 0.01, cli: '--lora-dropout', modes: ['lora'] },
+  {
+    key: 'epochs',
+    label: 'Epochs',
+    help: 'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size); more risks over-fitting small data.',
+    min: 1,
+    max: 100,
+    step: 1,
+    cli: '--epochs',
+    integer: true,
+  },
+  {
+    key: 'batchSize',
+    label: 'Batch size',
+    help: 'Examples per step; larger is faster per example but needs more memory, 8–64 (the recipes use 32).',
+    min: 1,
+    max: 512,
+    step: 1,
+    cli: '--batch-size',
+    integer: true,
+  },
+  {
+    key: 'learningRate',
+    label: 'Learning rate',
+    help: "Step size of AdamW; it depends on the model and mode (small models and new weights take larger steps): from half to twice the recipe's value is the useful range.",
+    min: 1e-7,
+    max: 1,
+    step: 1e-6,
+    cli: '--lr',
+  },
+  {
+    key: 'headLrMultiplier',
+    label: 'Head LR multiplier',
+    help: "The new classifier head's learning rate as a multiple of the encoder's; 1–30, larger helps with many labels.",
+    min: 0.01,
+    max: 1000,
+    step: 0.5,
+    cli: '--head-lr-multiplier',
+    modes: ['full', 'freeze', 'lora'],
+  },
+  {
+    key: 'emaDecay',
+    label: 'Weight average (EMA)',
+    help: 'Evaluates and keeps a moving average of the weights, smoother than the last step; 0 = off, 0.99–0.999 (the recipes average over about one epoch).',
+    min: 0,
+    max: 0.9999,
+    step: 0.001,
+    cli: '--ema-decay',
+  },
+  {
+    key: 'weightDecay',
+    label: 'Weight decay',
+    help: 'Decoupled L2 shrinkage on weights (not biases or LayerNorm); 0–0.1 (default 0.01).',
+    min: 0,
+    max: 1,
+    step: 0.001,
+    cli: '--weight-decay',
+  },
+  {
+    key: 'warmupRatio',
+    label: 'Warm-up ratio',
+    help: 'Share of steps over which the learning rate ramps up from 0; 0–0.1 (default 0.06).',
+    min: 0,
+    max: 0.5,
+    step: 0.01,
+    cli: '--warmup',
+  },
+  {
+    key: 'maxLength',
+    label: 'Max tokens',
+    help: "Longer texts are truncated to this many tokens; the presets fit it to the training texts' lengths.",
+    min: 8,
+    max: 512,
+    step: 8,
+    cli: '--max-length',
+    integer: true,
+  },
+  {
+    key: 'dropout',
+    label: 'Dropout',
+    help: 'Share of activations zeroed during training to regularise; 0–0.3 (default 0.1).',
+    min: 0,
+    max: 0.9,
+    step: 0.05,
+    cli: '--dropout',
+  },
+  {
+    key: 'labelSmoothing',
+    label: 'Label smoothing',
+    help: 'Softens one-hot targets so the model is less over-confident; 0–0.1.',
+    min: 0,
+    max: 0.5,
+    step: 0.01,
+    cli: '--label-smoothing',
+  },
+  {
+    key: 'gradClip',
+    label: 'Gradient clip',
+    help: 'Caps the global gradient norm to keep steps stable; 0.5–5, 0 turns it off (default 1).',
+    min: 0,
+    max: 100,
+    step: 0.1,
+    cli: '--grad-clip',
+  },
+  {
+    key: 'gradAccumulation',
+    label: 'Accumulation steps',
+    help: 'Sums gradients over this many batches before a step, for a larger effective batch; 1–8 (default 1).',
+    min: 1,
+    max: 64,
+    step: 1,
+    cli: '--grad-accumulation',
+    integer: true,
+  },
+  {
+    key: 'evalEverySteps',
+    label: 'Evaluate every N steps',
+    help: 'Runs validation every N steps as well as after each epoch; 0 = per epoch only (default 0).',
+    min: 0,
+    max: 100000,
+    step: 1,
+    cli: '--eval-every',
+    integer: true,
+  },
+  {
+    key: 'earlyStoppingPatience',
+    label: 'Early-stopping patience',
+    help: 'Stops after this many evaluations without a better validation macro-F1; 0 = off, 2–3 is typical.',
+    min: 0,
+    max: 50,
+    step: 1,
+    cli: '--early-stopping',
+    integer: true,
+  },
+  {
+    key: 'seed',
+    label: 'Seed',
+    help: 'Fixes shuffling, dropout and initialisation so a run can be repeated exactly (default 42).',
+    min: 0,
+    max: 2 ** 31 - 1,
+    step: 1,
+    cli: '--seed',
+    integer: true,
+  },
+  {
+    key: 'freezeLayers',
+    label: 'Frozen layers',
+    help: 'Embeddings plus this many bottom layers stay fixed; 1 to (layers − 1).',
+    min: 0,
+    max: 48,
+    step: 1,
+    cli: '',
+    integer: true,
+    modes: ['freeze'],
+  },
+  {
+    key: 'loraRank',
+    label: 'LoRA rank',
+    help: 'Size of the low-rank adapters; 4–16 is typical (default 8).',
+    min: 1,
+    max: 256,
+    step: 1,
+    cli: '',
+    integer: true,
+    modes: ['lora'],
+  },
+  {
+    key: 'loraAlpha',
+    label: 'LoRA alpha',
+    help: 'Scale of the adapters (alpha / rank multiplies them); usually twice the rank (default 16).',
+    min: 1,
+    max: 1024,
+    step: 1,
+    cli: '--lora-alpha',
+    modes: ['lora'],
+  },
+  {
+    key: 'loraDropout',
+    label: 'LoRA dropout',
+    help: 'Dropout on the adapter input; 0–0.1 (default 0.05).',
+    min: 0,
+    max: 0.9,
+    step: 0.01,
+    cli: '--lora-dropout',
+    modes: ['lora'],
+  },
 ];
 
 const RECIPE_KEYS: Partial<Record<NumericKey, (r: Recipe) => string>> = {
@@ -246,18 +424,33 @@ export function completeConfig(c: Partial<RunConfig>): RunConfig {
 
 /** Checks a config, e.g. one loaded from JSON; throws a UserError naming the option. */
 export function validateConfig(raw: unknown, file = 'config'): RunConfig {
-  if (!raw || typeof raw !== 'object') throw new UserError('The configuration is not a JSON object.', { file }, 'Load a file saved with "Save config".');
+  if (!raw || typeof raw !== 'object')
+    throw new UserError('The configuration is not a JSON object.', { file }, 'Load a file saved with "Save config".');
   const c = completeConfig(raw as Partial<RunConfig>);
   for (const f of FIELDS) {
     const v = c[f.key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`${f.label} must be a number.`, { file, option: f.key }, `Use a value from ${f.min} to ${f.max}.`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new UserError(`${f.label} must be a number.`, { file, option: f.key }, `Use a value from ${f.min} to ${f.max}.`);
     if (v < f.min || v > f.max) throw new UserError(`${f.label} is ${v}, outside ${f.min}–${f.max}.`, { file, option: f.key }, f.help);
-    if (f.integer && !Number.isInteger(v)) throw new UserError(`${f.label} must be a whole number, got ${v}.`, { file, option: f.key }, f.help);
+    if (f.integer && !Number.isInteger(v))
+      throw new UserError(`${f.label} must be a whole number, got ${v}.`, { file, option: f.key }, f.help);
   }
-  if (!['full', 'freeze', 'head', 'lora'].includes(c.mode)) throw new UserError(`Unknown mode "${c.mode}".`, { file, option: 'mode' }, 'Use full, freeze, head or lora.');
-  if (!['constant', 'linear', 'cosine'].includes(c.schedule)) throw new UserError(`Unknown schedule "${c.schedule}".`, { file, option: 'schedule' }, 'Use constant, linear or cosine.');
-  if (c.threads !== undefined && !(Number.isInteger(c.threads) && c.threads >= 0 && c.threads <= 1024)) throw new UserError(`Threads must be a whole number from 0 (every core) up, got ${c.threads}.`, { file, option: 'threads' }, 'Use 0 for every core, or the number of threads to train on.');
-  if (c.mode === 'freeze' && c.freezeLayers < 1) throw new UserError('Freeze mode needs at least one frozen layer.', { file, option: 'freezeLayers' }, 'Set Frozen layers to 1 or more, or pick Full.');
+  if (!['full', 'freeze', 'head', 'lora'].includes(c.mode))
+    throw new UserError(`Unknown mode "${c.mode}".`, { file, option: 'mode' }, 'Use full, freeze, head or lora.');
+  if (!['constant', 'linear', 'cosine'].includes(c.schedule))
+    throw new UserError(`Unknown schedule "${c.schedule}".`, { file, option: 'schedule' }, 'Use constant, linear or cosine.');
+  if (c.threads !== undefined && !(Number.isInteger(c.threads) && c.threads >= 0 && c.threads <= 1024))
+    throw new UserError(
+      `Threads must be a whole number from 0 (every core) up, got ${c.threads}.`,
+      { file, option: 'threads' },
+      'Use 0 for every core, or the number of threads to train on.',
+    );
+  if (c.mode === 'freeze' && c.freezeLayers < 1)
+    throw new UserError(
+      'Freeze mode needs at least one frozen layer.',
+      { file, option: 'freezeLayers' },
+      'Set Frozen layers to 1 or more, or pick Full.',
+    );
   return c;
 }
 
@@ -319,7 +512,14 @@ export interface DiffRow {
   differs: boolean;
 }
 
-const OTHER_LABELS: Record<string, string> = { preset: 'Preset', model: 'Model', mode: 'Mode', schedule: 'Schedule', classWeights: 'Class weights', threads: 'Threads' };
+const OTHER_LABELS: Record<string, string> = {
+  preset: 'Preset',
+  model: 'Model',
+  mode: 'Mode',
+  schedule: 'Schedule',
+  classWeights: 'Class weights',
+  threads: 'Threads',
+};
 const DIFF_HIDDEN = new Set(['name', 'datasetId', 'recipe', 'fold']);
 const LORA_KEYS = new Set(['loraRank', 'loraAlpha', 'loraDropout', 'loraTargets']);
 
@@ -341,7 +541,15 @@ export function diffConfigs(configs: RunConfig[]): DiffRow[] {
   const labels = new Map<string, string>(FIELDS.map((f) => [f.key, f.label]));
   const rows = [...keys]
     .filter((k) => !DIFF_HIDDEN.has(k))
-    .filter((k) => (LORA_KEYS.has(k) ? modes.has('lora') : k === 'freezeLayers' ? modes.has('freeze') : k === 'headLrMultiplier' ? [...modes].some((m) => m !== 'head') : true))
+    .filter((k) =>
+      LORA_KEYS.has(k)
+        ? modes.has('lora')
+        : k === 'freezeLayers'
+          ? modes.has('freeze')
+          : k === 'headLrMultiplier'
+            ? [...modes].some((m) => m !== 'head')
+            : true,
+    )
     .map((k) => {
       const values = configs.map((c) => readable(k, (c as unknown as Record<string, unknown>)[k]));
       return { key: k, label: labels.get(k) ?? OTHER_LABELS[k] ?? k, values, differs: new Set(values).size > 1 };

@@ -11,9 +11,16 @@ import type { RunConfig } from './config';
 import { prepareRun, trainRun, type RunData, type RunEvent, type RunPorts } from './train-run';
 
 /** Fold `index` of `k` (stratified by label, seeded) as validation, the other folds as training data. */
-export function foldSplit<E extends Pick<Example, 'text' | 'label' | 'tags'>>(examples: E[], k: number, index: number, seed: number): { train: E[]; validation: E[] } {
-  if (!Number.isInteger(k) || k < 2 || k > examples.length) throw new UserError(`k-fold needs a whole k from 2 to ${examples.length} (the number of rows), got ${k}`, { option: 'folds' }, 'try 5');
-  if (!Number.isInteger(index) || index < 0 || index >= k) throw new UserError(`fold ${index + 1} does not exist for k = ${k}`, { option: 'fold' }, `use a fold from 1 to ${k}`);
+export function foldSplit<E extends Pick<Example, 'text' | 'label' | 'tags'>>(
+  examples: E[],
+  k: number,
+  index: number,
+  seed: number,
+): { train: E[]; validation: E[] } {
+  if (!Number.isInteger(k) || k < 2 || k > examples.length)
+    throw new UserError(`k-fold needs a whole k from 2 to ${examples.length} (the number of rows), got ${k}`, { option: 'folds' }, 'try 5');
+  if (!Number.isInteger(index) || index < 0 || index >= k)
+    throw new UserError(`fold ${index + 1} does not exist for k = ${k}`, { option: 'fold' }, `use a fold from 1 to ${k}`);
   const records = examples.map((e, row) => ({ row, text: e.text, label: e.label, tags: e.tags }) as DataRecord);
   const folds = assignFolds(records, k, seed);
   const train: E[] = [];
@@ -48,7 +55,11 @@ export async function* crossValidateRun(
   for (let f = 0; f < k; f++) {
     const split = foldSplit(all, k, f, c.seed);
     yield { type: 'fold-start', fold: f, k, trainRows: split.train.length, validationRows: split.validation.length };
-    const p = prepareRun(c, { ...data, ...split, source: { train: data.source?.train, validation: `${data.source?.train ?? 'data'} (fold ${f + 1} of ${k})` } }, await openModel());
+    const p = prepareRun(
+      c,
+      { ...data, ...split, source: { train: data.source?.train, validation: `${data.source?.train ?? 'data'} (fold ${f + 1} of ${k})` } },
+      await openModel(),
+    );
     try {
       let final: Record<string, number> | null = null;
       for await (const ev of trainRun(c, p, { ...ports, runId: `fold-${f + 1}` })) {

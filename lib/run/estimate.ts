@@ -48,14 +48,27 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
   const n = WARMUP + MEASURE;
   const sample = sampleByLength(train, B * c.gradAccumulation, n);
   // time each step of a short run over the sample: no validation, no checkpoints, constant rate
-  const probe: RunConfig = { ...c, epochs: 1, maxSteps: n, evalEverySteps: 0, earlyStoppingPatience: 0, schedule: 'constant', warmupRatio: 0, warmupSteps: undefined };
+  const probe: RunConfig = {
+    ...c,
+    epochs: 1,
+    maxSteps: n,
+    evalEverySteps: 0,
+    earlyStoppingPatience: 0,
+    schedule: 'constant',
+    warmupRatio: 0,
+    warmupSteps: undefined,
+  };
   const stamps: number[] = [];
   let featureSec: number | undefined;
   // head-only features are timed in this thread (starting a pool costs seconds that a sample cannot amortise) and
   // divided over the run's threads at 90 % efficiency (what the feature pool reaches: README, head-only SST-2)
   let threadCount = c.mode === 'head' && threads && threads.threads > 1 ? threads.threads : 1;
   // full, freeze and LoRA steps are timed on the run's threads (data-parallel), as the run will take them
-  for await (const ev of trainRun(probe, { ...p, data: { train: sample, validation: [] } }, { signal, threads: c.mode === 'head' ? undefined : threads })) {
+  for await (const ev of trainRun(
+    probe,
+    { ...p, data: { train: sample, validation: [] } },
+    { signal, threads: c.mode === 'head' ? undefined : threads },
+  )) {
     if (ev.type === 'start') {
       stamps.push(performance.now());
       if (c.mode !== 'head') threadCount = ev.threads;
@@ -82,5 +95,15 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     seconds = steps * perStepSec + evalSec;
     basis = `${MEASURE} training steps on texts at the length quartiles (${threadCount} thread${threadCount > 1 ? 's' : ''}), timed after ${WARMUP} of warm-up; validation as a third of a step per batch`;
   }
-  return { seconds, steps, perStepSec, evals: evalPasses, evalSec, ...(featureSec !== undefined ? { featureSec } : {}), threads: threadCount, measured: MEASURE, basis };
+  return {
+    seconds,
+    steps,
+    perStepSec,
+    evals: evalPasses,
+    evalSec,
+    ...(featureSec !== undefined ? { featureSec } : {}),
+    threads: threadCount,
+    measured: MEASURE,
+    basis,
+  };
 }

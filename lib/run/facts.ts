@@ -7,12 +7,20 @@ import type { RecipeFacts } from '../train/recipes';
 /** Token lengths are measured on at most this many training texts, evenly spaced. */
 const LENGTH_SAMPLE = 5000;
 
-export function modelFacts(encoder: Pick<Encoder, 'arch' | 'hiddenSize' | 'numLayers'>, tokenizer?: Pick<TextTokenizer, 'modelMaxLength'>): RecipeFacts {
+export function modelFacts(
+  encoder: Pick<Encoder, 'arch' | 'hiddenSize' | 'numLayers'>,
+  tokenizer?: Pick<TextTokenizer, 'modelMaxLength'>,
+): RecipeFacts {
   return { arch: encoder.arch, hiddenSize: encoder.hiddenSize, numLayers: encoder.numLayers, modelMaxLength: tokenizer?.modelMaxLength };
 }
 
 /** Rows, examples per label and token lengths of a training split. */
-export function dataFacts(train: Pick<Example, 'text' | 'textPair' | 'label'>[], labels: string[], task: Task, tokenizer?: Pick<TextTokenizer, 'encode'>): RecipeFacts {
+export function dataFacts(
+  train: Pick<Example, 'text' | 'textPair' | 'label'>[],
+  labels: string[],
+  task: Task,
+  tokenizer?: Pick<TextTokenizer, 'encode'>,
+): RecipeFacts {
   const facts: RecipeFacts = { task, trainRows: train.length };
   if (task === 'classification' || task === 'multilabel') {
     const index = new Map(labels.map((l, i) => [l, i]));

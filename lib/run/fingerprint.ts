@@ -50,17 +50,27 @@ export function checkFingerprint(saved: DataFingerprint | undefined, now: DataFi
   for (const split of ['train', 'validation'] as const) {
     const a = saved[split];
     const b = now[split];
-    if (a.rows !== b.rows) changes.push(`the ${split} split has ${b.rows.toLocaleString('en')} rows, ${a.rows.toLocaleString('en')} when the checkpoint was written`);
-    else if (a.hash !== b.hash) changes.push(`the ${split} split has other texts, labels or order (${a.rows.toLocaleString('en')} rows, as before)`);
+    if (a.rows !== b.rows)
+      changes.push(
+        `the ${split} split has ${b.rows.toLocaleString('en')} rows, ${a.rows.toLocaleString('en')} when the checkpoint was written`,
+      );
+    else if (a.hash !== b.hash)
+      changes.push(`the ${split} split has other texts, labels or order (${a.rows.toLocaleString('en')} rows, as before)`);
   }
   if (saved.labels.join('\u0000') !== now.labels.join('\u0000')) {
     const added = now.labels.filter((l) => !saved.labels.includes(l));
     const gone = saved.labels.filter((l) => !now.labels.includes(l));
-    changes.push(`the labels differ${added.length ? ` (new: ${added.slice(0, 5).join(', ')})` : ''}${gone.length ? ` (missing: ${gone.slice(0, 5).join(', ')})` : ''}${!added.length && !gone.length ? ' in order' : ''}`);
+    changes.push(
+      `the labels differ${added.length ? ` (new: ${added.slice(0, 5).join(', ')})` : ''}${gone.length ? ` (missing: ${gone.slice(0, 5).join(', ')})` : ''}${!added.length && !gone.length ? ' in order' : ''}`,
+    );
   }
   if (saved.maxLength !== now.maxLength) changes.push(`max length is ${now.maxLength}, ${saved.maxLength} when the checkpoint was written`);
   if (changes.length) {
-    throw new UserError(`cannot resume: the training data changed since the checkpoint — ${changes.join('; ')}`, { ...where, option: 'resume' }, 'resume with the data the run started on, or start a new run');
+    throw new UserError(
+      `cannot resume: the training data changed since the checkpoint — ${changes.join('; ')}`,
+      { ...where, option: 'resume' },
+      'resume with the data the run started on, or start a new run',
+    );
   }
 }
 

@@ -22,7 +22,13 @@ export function maxThreads(cores: number): number {
   return Math.max(1, cores) * 4;
 }
 
-export function planThreads(o: { threads: number; requested?: boolean; memoryBytes?: number; params: number; backend: string }): ThreadPlan {
+export function planThreads(o: {
+  threads: number;
+  requested?: boolean;
+  memoryBytes?: number;
+  params: number;
+  backend: string;
+}): ThreadPlan {
   const asked = Math.max(1, Math.floor(o.threads));
   const source = o.requested ? 'as set' : 'one per core';
   if (o.backend !== 'wasm') return { threads: 1, why: `the ${o.backend} backend computes each batch on its own device` };
@@ -31,7 +37,11 @@ export function planThreads(o: { threads: number; requested?: boolean; memoryByt
     // half of the machine's memory for the replicas; the browser, the data and the rest keep the other half
     const each = replicaBytes(o.params);
     const fit = Math.max(1, Math.floor(o.memoryBytes / 2 / each));
-    if (fit < asked) return { threads: fit, why: `${asked} asked (${source}), but ${fit === 1 ? 'one replica' : `${fit} replicas`} of this model (about ${gb(each)} each) fit in half of the machine's ${gb(o.memoryBytes)}` };
+    if (fit < asked)
+      return {
+        threads: fit,
+        why: `${asked} asked (${source}), but ${fit === 1 ? 'one replica' : `${fit} replicas`} of this model (about ${gb(each)} each) fit in half of the machine's ${gb(o.memoryBytes)}`,
+      };
   }
   return { threads: asked, why: source };
 }

@@ -58,7 +58,15 @@ export function prepareRun(c: RunConfig, data: RunData, opened: { encoder: Encod
       }
     };
     const encoded = { train: encode(data.train, data.source?.train), validation: encode(data.validation, data.source?.validation) };
-    const model = createTaskModel({ encoder: opened.encoder, tokenizer: opened.tokenizer, task, labels, mode: modeOf(c), seed: c.seed, classifierDropout: c.dropout });
+    const model = createTaskModel({
+      encoder: opened.encoder,
+      tokenizer: opened.tokenizer,
+      task,
+      labels,
+      mode: modeOf(c),
+      seed: c.seed,
+      classifierDropout: c.dropout,
+    });
     return { model, data: encoded, labels, maxLength };
   } catch (e) {
     opened.encoder.dispose();
@@ -110,7 +118,13 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     let featureExtractor: FeatureExtractor | undefined;
     if (c.mode !== 'head') {
       const t = ports.threads;
-      const plan = planThreads({ threads: t?.threads ?? 1, requested: t?.requested, memoryBytes: t?.memoryBytes, params: p.model.paramCounts().total, backend: tf.getBackend() });
+      const plan = planThreads({
+        threads: t?.threads ?? 1,
+        requested: t?.requested,
+        memoryBytes: t?.memoryBytes,
+        params: p.model.paramCounts().total,
+        backend: tf.getBackend(),
+      });
       if (t && plan.threads > 1) {
         try {
           trainPool = await createTrainPool(p.model, plan.threads, t.start, t.backend);
@@ -137,11 +151,22 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       }
       featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
     }
-    const config = { ...trainConfigOf(withModelTask(c, p.model), p.data.train.length), ...(ports.classWeights ? { classWeights: ports.classWeights } : {}) };
-    yield* fineTune(p.model, p.data, config, { signal: ports.signal, store: ports.store, runId: ports.runId, controls: ports.controls, resumeFrom: ports.resumeFrom, featureExtractor, fingerprint, pool: trainPool ?? undefined });
+    const config = {
+      ...trainConfigOf(withModelTask(c, p.model), p.data.train.length),
+      ...(ports.classWeights ? { classWeights: ports.classWeights } : {}),
+    };
+    yield* fineTune(p.model, p.data, config, {
+      signal: ports.signal,
+      store: ports.store,
+      runId: ports.runId,
+      controls: ports.controls,
+      resumeFrom: ports.resumeFrom,
+      featureExtractor,
+      fingerprint,
+      pool: trainPool ?? undefined,
+    });
   } finally {
     await pool?.close();
     await trainPool?.close();
   }
 }
-

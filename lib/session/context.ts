@@ -11,7 +11,11 @@ export interface SessionHost {
 }
 
 /** Progress reporter for one request: throttled to ~5 messages per second, with an ETA from the rate so far. */
-export function progressReporter(host: SessionHost, requestId: string, task: string): (done: number, total: number, taskOverride?: string) => void {
+export function progressReporter(
+  host: SessionHost,
+  requestId: string,
+  task: string,
+): (done: number, total: number, taskOverride?: string) => void {
   const started = Date.now();
   let last = 0;
   return (done, total, taskOverride) => {

@@ -35,7 +35,9 @@ let parsed: { key: string; table: ParsedTable } | null = null;
 const keyOf = (f: Blob, name: string) => `${name}\u0000${f.size}\u0000${(f as File).lastModified ?? 0}`;
 
 export function describeWarning(w: DataWarning): string {
-  const rows = w.rows.length ? ` (row${w.rows.length > 1 ? 's' : ''} ${w.rows.slice(0, 8).join(', ')}${w.count > 8 ? ` and ${w.count - 8} more` : ''})` : '';
+  const rows = w.rows.length
+    ? ` (row${w.rows.length > 1 ? 's' : ''} ${w.rows.slice(0, 8).join(', ')}${w.count > 8 ? ` and ${w.count - 8} more` : ''})`
+    : '';
   return `${w.message}${rows}`;
 }
 
@@ -72,7 +74,12 @@ export async function preview(host: SessionHost, cmd: Cmd<'dataset-preview'>): P
 
 export function toDataSplit(s: SplitSettings): DataSplitSettings {
   if (s.useSplitColumn) return { mode: 'column', fallback: 'train' };
-  return { mode: 'ratio', ratios: { train: Math.max(0, 1 - s.validation - s.test), validation: s.validation, test: s.test }, seed: s.seed, stratify: true };
+  return {
+    mode: 'ratio',
+    ratios: { train: Math.max(0, 1 - s.validation - s.test), validation: s.validation, test: s.test },
+    seed: s.seed,
+    stratify: true,
+  };
 }
 
 export const DEFAULT_SPLIT: SplitSettings = { validation: 0.1, test: 0.1, seed: 42, useSplitColumn: false };
@@ -100,7 +107,13 @@ export async function importDataset(host: SessionHost, cmd: Cmd<'dataset-import'
   });
   await setSetting(db, `split:${dataset.id}`, cmd.split);
   parsed = null;
-  host.post({ type: 'dataset-imported', requestId: cmd.requestId, datasetId: dataset.id, rows: dataset.rowCount, warnings: dataset.warnings.map(describeWarning) });
+  host.post({
+    type: 'dataset-imported',
+    requestId: cmd.requestId,
+    datasetId: dataset.id,
+    rows: dataset.rowCount,
+    warnings: dataset.warnings.map(describeWarning),
+  });
 }
 
 const CLEAN_ACTIONS: Record<string, CleanAction> = {
@@ -137,7 +150,13 @@ export async function summarise(db: StudioDb, datasetId: string, maxLength: numb
     normalizedDuplicates: report.normalisedDuplicates.count,
     conflicts: report.conflicts.count,
     empty: report.emptyTexts.length,
-    tokenLengths: h ? { bins: h.counts.map((count, i) => ({ from: Math.round(h.edges[i]), to: Math.round(h.edges[i + 1]), count })), maxLength: h.maxLength, truncatedShare: h.truncatedShare } : undefined,
+    tokenLengths: h
+      ? {
+          bins: h.counts.map((count, i) => ({ from: Math.round(h.edges[i]), to: Math.round(h.edges[i + 1]), count })),
+          maxLength: h.maxLength,
+          truncatedShare: h.truncatedShare,
+        }
+      : undefined,
     cleaning: Object.entries(CLEAN_ACTIONS).map(([action, a]) => {
       const p = previewClean(records, a);
       return { action, label: describeAction(a), rows: p.removed + p.modified };
@@ -154,7 +173,11 @@ export async function recipeFacts(host: SessionHost, cmd: Cmd<'recipe-facts'>): 
 }
 
 export async function report(host: SessionHost, cmd: Cmd<'dataset-report'>): Promise<void> {
-  host.post({ type: 'dataset-report-result', requestId: cmd.requestId, report: await summarise(sessionDb(), cmd.datasetId, cmd.maxLength) });
+  host.post({
+    type: 'dataset-report-result',
+    requestId: cmd.requestId,
+    report: await summarise(sessionDb(), cmd.datasetId, cmd.maxLength),
+  });
 }
 
 export async function clean(host: SessionHost, cmd: Cmd<'dataset-clean'>): Promise<void> {
@@ -178,18 +201,27 @@ export async function clean(host: SessionHost, cmd: Cmd<'dataset-clean'>): Promi
 /** Fixes marked on Evaluate as a new version of the dataset (relabelled rows, dropped rows); the original stays. */
 export async function fix(host: SessionHost, cmd: Cmd<'dataset-fix'>): Promise<void> {
   const db = sessionDb();
-  if (!cmd.fixes.length) throw new UserError('no fixes to save', { option: 'fixes' }, 'mark an example as "label is wrong" or "drop" first');
+  if (!cmd.fixes.length)
+    throw new UserError('no fixes to save', { option: 'fixes' }, 'mark an example as "label is wrong" or "drop" first');
   const { labels } = await loadRecords(db, cmd.datasetId);
   const byLabel = new Map<string, number[]>();
   const dropped: number[] = [];
   for (const f of cmd.fixes) {
     if (f.drop) dropped.push(f.row);
     else if (f.label !== undefined) {
-      if (!labels.includes(f.label)) throw new UserError(`"${f.label}" is not a label of this dataset`, { option: 'label', row: f.row }, `choose one of ${labels.slice(0, 10).join(', ')}`);
+      if (!labels.includes(f.label))
+        throw new UserError(
+          `"${f.label}" is not a label of this dataset`,
+          { option: 'label', row: f.row },
+          `choose one of ${labels.slice(0, 10).join(', ')}`,
+        );
       byLabel.set(f.label, [...(byLabel.get(f.label) ?? []), f.row]);
     }
   }
-  const actions: CleanAction[] = [...[...byLabel].map(([label, rows]) => ({ type: 'relabel' as const, rows, label })), ...(dropped.length ? [{ type: 'drop-rows' as const, rows: dropped }] : [])];
+  const actions: CleanAction[] = [
+    ...[...byLabel].map(([label, rows]) => ({ type: 'relabel' as const, rows, label })),
+    ...(dropped.length ? [{ type: 'drop-rows' as const, rows: dropped }] : []),
+  ];
   const parent = await getDataset(db, cmd.datasetId);
   const relabelled = cmd.fixes.length - dropped.length;
   const name = `${parent.name} (${[relabelled ? `${relabelled} label fix${relabelled === 1 ? '' : 'es'}` : '', dropped.length ? `${dropped.length} dropped` : ''].filter(Boolean).join(', ')})`;
@@ -213,11 +245,21 @@ export async function rename(host: SessionHost, cmd: Cmd<'dataset-rename'>): Pro
 /** The transforms the Data screen offers (synonym replacement needs a loaded model's embeddings, so not here). */
 export const UI_TRANSFORMS: AugmentTransform[] = ['swap', 'delete', 'insert'];
 
-export const DEFAULT_TRAINING_DATA: TrainingDataOptions = { classWeights: false, smoothing: 0, balance: 'none', augment: { transforms: ['swap', 'delete', 'insert'], multiplier: 1, seed: 7 }, folds: 0 };
+export const DEFAULT_TRAINING_DATA: TrainingDataOptions = {
+  classWeights: false,
+  smoothing: 0,
+  balance: 'none',
+  augment: { transforms: ['swap', 'delete', 'insert'], multiplier: 1, seed: 7 },
+  folds: 0,
+};
 
 export async function trainingDataOf(db: StudioDb, datasetId: string): Promise<TrainingDataOptions> {
   const d = await getDataset(db, datasetId);
-  const o = await getSetting<Partial<TrainingDataOptions>>(db, `train-data:${d.id}`, await getSetting(db, `train-data:${d.rootId}`, DEFAULT_TRAINING_DATA));
+  const o = await getSetting<Partial<TrainingDataOptions>>(
+    db,
+    `train-data:${d.id}`,
+    await getSetting(db, `train-data:${d.rootId}`, DEFAULT_TRAINING_DATA),
+  );
   return { ...DEFAULT_TRAINING_DATA, ...o, augment: { ...DEFAULT_TRAINING_DATA.augment, ...o.augment } };
 }
 
@@ -238,23 +280,55 @@ function weightsFor(o: TrainingDataOptions, data: LabeledData): number[] | undef
 }
 
 /** The dataset's labeled data with its stored split and training-data options applied, plus class weights for the loss. */
-export async function trainingData(db: StudioDb, datasetId: string, fold?: { k: number; index: number }): Promise<{ data: LabeledData; classWeights?: number[]; options: TrainingDataOptions }> {
+export async function trainingData(
+  db: StudioDb,
+  datasetId: string,
+  fold?: { k: number; index: number },
+): Promise<{ data: LabeledData; classWeights?: number[]; options: TrainingDataOptions }> {
   const options = await trainingDataOf(db, datasetId);
   const split = await splitSettingsOf(db, datasetId);
   const { records, labels, dataset } = await loadRecords(db, datasetId);
   const plain = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split));
   // cross-validation: the training and validation rows are folded (seeded by the split), the test rows stay apart;
   // balancing and augmentation do not apply (copies of a row would sit in several folds)
-  if (fold) return { data: { ...plain, ...foldSplit([...plain.train, ...plain.validation], fold.k, fold.index, split.seed) }, classWeights: weightsFor(options, plain), options };
-  const data = options.balance === 'none' && options.augment.multiplier <= 1 ? plain
-    : buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), buildOptionsFor(options, plain.train.map((e) => e.text), split.seed));
+  if (fold)
+    return {
+      data: { ...plain, ...foldSplit([...plain.train, ...plain.validation], fold.k, fold.index, split.seed) },
+      classWeights: weightsFor(options, plain),
+      options,
+    };
+  const data =
+    options.balance === 'none' && options.augment.multiplier <= 1
+      ? plain
+      : buildLabeledData(
+          records,
+          dataset.mapping!,
+          labels,
+          toDataSplit(split),
+          buildOptionsFor(
+            options,
+            plain.train.map((e) => e.text),
+            split.seed,
+          ),
+        );
   return { data, classWeights: weightsFor(options, plain), options };
 }
 
 function checkOptions(o: TrainingDataOptions): void {
-  if (!(o.smoothing >= 0 && o.smoothing <= 1000)) throw new UserError(`smoothing must be a number from 0 to 1000 (got ${o.smoothing})`, { option: 'smoothing' }, 'use 0 for plain inverse frequency, or 1 to soften the weights of rare classes');
-  if (o.folds !== 0 && !(Number.isInteger(o.folds) && o.folds >= 2 && o.folds <= 20)) throw new UserError(`k-fold needs a whole k from 2 to 20 (got ${o.folds})`, { option: 'folds' }, 'choose k = 5, or 0 to turn k-fold off');
-  if (o.augment.transforms.some((t) => !UI_TRANSFORMS.includes(t))) throw new UserError('unknown augmentation transform', { option: 'transforms' }, `choose from ${UI_TRANSFORMS.join(', ')}`);
+  if (!(o.smoothing >= 0 && o.smoothing <= 1000))
+    throw new UserError(
+      `smoothing must be a number from 0 to 1000 (got ${o.smoothing})`,
+      { option: 'smoothing' },
+      'use 0 for plain inverse frequency, or 1 to soften the weights of rare classes',
+    );
+  if (o.folds !== 0 && !(Number.isInteger(o.folds) && o.folds >= 2 && o.folds <= 20))
+    throw new UserError(
+      `k-fold needs a whole k from 2 to 20 (got ${o.folds})`,
+      { option: 'folds' },
+      'choose k = 5, or 0 to turn k-fold off',
+    );
+  if (o.augment.transforms.some((t) => !UI_TRANSFORMS.includes(t)))
+    throw new UserError('unknown augmentation transform', { option: 'transforms' }, `choose from ${UI_TRANSFORMS.join(', ')}`);
 }
 
 export async function summariseTrainingData(db: StudioDb, datasetId: string, options?: TrainingDataOptions): Promise<TrainingDataSummary> {
@@ -266,13 +340,24 @@ export async function summariseTrainingData(db: StudioDb, datasetId: string, opt
   const texts = plain.train.map((e) => e.text);
   const build = buildOptionsFor(o, texts, split.seed);
   let train = plain.train;
-  if (o.balance === 'oversample') train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'oversample', seed: split.seed }).train;
-  else if (o.balance === 'undersample') train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'undersample', seed: split.seed }).train;
+  if (o.balance === 'oversample')
+    train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'oversample', seed: split.seed }).train;
+  else if (o.balance === 'undersample')
+    train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'undersample', seed: split.seed }).train;
   const trainCount = build.augment ? train.length * build.augment.multiplier : train.length;
-  const previewOpts: AugmentOptions = { transforms: o.augment.transforms, multiplier: Math.max(2, o.augment.multiplier), seed: o.augment.seed, vocabulary: vocabularyOf(texts) };
-  const preview = o.augment.transforms.length && previewOpts.vocabulary!.length && !plain.train.some((e) => e.words)
-    ? previewAugmentation(plain.train, previewOpts, 5).map((p) => ({ ...p, label: Array.isArray(p.label) ? p.label.join(', ') : String(p.label) }))
-    : [];
+  const previewOpts: AugmentOptions = {
+    transforms: o.augment.transforms,
+    multiplier: Math.max(2, o.augment.multiplier),
+    seed: o.augment.seed,
+    vocabulary: vocabularyOf(texts),
+  };
+  const preview =
+    o.augment.transforms.length && previewOpts.vocabulary!.length && !plain.train.some((e) => e.words)
+      ? previewAugmentation(plain.train, previewOpts, 5).map((p) => ({
+          ...p,
+          label: Array.isArray(p.label) ? p.label.join(', ') : String(p.label),
+        }))
+      : [];
   if (build.augment) augmentExamples(train.slice(0, 1), build.augment); // the same checks training will make, now
   const w = weightsFor(o, plain);
   let folds: number[] | null = null;

@@ -48,15 +48,34 @@ export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> 
   let model: TaskModel;
   if (meta.imported) {
     const m = await openModel({ kind: 'run', runId });
-    model = createTaskModel({ encoder: m.encoder, tokenizer: m.tokenizer, task: meta.run.task, labels: m.labels.length ? m.labels : meta.labels, mode: { kind: 'full' }, headParams: m.headParams });
+    model = createTaskModel({
+      encoder: m.encoder,
+      tokenizer: m.tokenizer,
+      task: meta.run.task,
+      labels: m.labels.length ? m.labels : meta.labels,
+      mode: { kind: 'full' },
+      headParams: m.headParams,
+    });
   } else {
     const store = new DexieRunStore(db);
     const metas = await store.listCheckpoints(runId);
     const best = metas.find((m) => m.best);
     const ckpt = best ? await store.loadCheckpoint(runId, best.id) : await lastCheckpoint(db, runId);
-    if (!ckpt) throw new UserError('this run has no saved checkpoint yet', { option: 'run' }, 'train it for at least one epoch, or pick another run');
+    if (!ckpt)
+      throw new UserError(
+        'this run has no saved checkpoint yet',
+        { option: 'run' },
+        'train it for at least one epoch, or pick another run',
+      );
     const m = await openModel(meta.run.model);
-    model = createTaskModel({ encoder: m.encoder, tokenizer: m.tokenizer, task: await trainedTask(db, meta), labels: meta.labels, mode: modeOf(meta.run), seed: meta.run.seed });
+    model = createTaskModel({
+      encoder: m.encoder,
+      tokenizer: m.tokenizer,
+      task: await trainedTask(db, meta),
+      labels: meta.labels,
+      mode: modeOf(meta.run),
+      seed: meta.run.seed,
+    });
     assignVariables(model.variables(), evaluatedWeights(ckpt));
   }
   keepWarm(runId, model);
@@ -93,7 +112,12 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
   const name = (cmd.file as File).name ?? 'data.csv';
   const table = parseFile(new Uint8Array(await cmd.file.arrayBuffer()), { fileName: name });
   const col = table.columns.indexOf(cmd.textColumn);
-  if (col < 0) throw new UserError(`there is no column "${cmd.textColumn}"`, { file: name, option: 'text column' }, `use one of: ${table.columns.join(', ')}`);
+  if (col < 0)
+    throw new UserError(
+      `there is no column "${cmd.textColumn}"`,
+      { file: name, option: 'text column' },
+      `use one of: ${table.columns.join(', ')}`,
+    );
   const pairCol = cmd.pairColumn ? table.columns.indexOf(cmd.pairColumn) : -1;
   const model = await runModel(db, cmd.runId);
   const maxLength = await maxLengthOf(db, cmd.runId);
@@ -102,18 +126,33 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
   const BATCH = 64;
   for (let i = 0; i < table.rows.length; i += BATCH) {
     const rows = table.rows.slice(i, i + BATCH);
-    const probs = await probabilities(model, rows.map((r) => ({ text: r[col] ?? '', pair: pairCol >= 0 ? r[pairCol] : undefined })), maxLength);
+    const probs = await probabilities(
+      model,
+      rows.map((r) => ({ text: r[col] ?? '', pair: pairCol >= 0 ? r[pairCol] : undefined })),
+      maxLength,
+    );
     rows.forEach((r, j) => out.push([...r, toPrediction(model, probs[j], 1).label, ...probs[j].map((v) => Number(v.toFixed(6)))]));
     progress(Math.min(table.rows.length, i + BATCH), table.rows.length);
     await new Promise((res) => setTimeout(res, 0));
   }
   const probCols = model.task === 'regression' ? ['value'] : model.labels.map((l) => `p_${l}`);
-  host.post({ type: 'predict-csv-result', requestId: cmd.requestId, csv: toCsv([...table.columns, 'predicted_label', ...probCols], out), rows: out.length });
+  host.post({
+    type: 'predict-csv-result',
+    requestId: cmd.requestId,
+    csv: toCsv([...table.columns, 'predicted_label', ...probCols], out),
+    rows: out.length,
+  });
 }
 
 /** The run's model on examples with the one evaluator (lib/train/evaluate.ts): the report, the labels as ids and the
  *  per-example probabilities (classification: softmax, multi-label: sigmoid, regression: the value). */
-async function score(model: TaskModel, examples: Example[], maxLength: number, threshold: number, onProgress?: (done: number, total: number) => void) {
+async function score(
+  model: TaskModel,
+  examples: Example[],
+  maxLength: number,
+  threshold: number,
+  onProgress?: (done: number, total: number) => void,
+) {
   const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
   const { result, probabilities } = await evaluateModel(model, enc, { threshold, onProgress });
   return { result, enc, probs: probabilities as number[][] };
@@ -127,14 +166,19 @@ type Baseline = NonNullable<EvaluationReport['baseline']>;
 async function baselineScores(model: TaskModel, test: Example[], maxLength: number, threshold: number): Promise<Baseline> {
   const { result } = await score(model, test, maxLength, threshold);
   if (result.multilabel) return { microF1: result.multilabel.microF1, macroF1: result.multilabel.macroF1 };
-  if (result.regression) return { mse: result.regression.mse, mae: result.regression.mae, r2: result.regression.r2, pearson: result.regression.pearson };
+  if (result.regression)
+    return { mse: result.regression.mse, mae: result.regression.mae, r2: result.regression.r2, pearson: result.regression.pearson };
   return { accuracy: result.classification!.accuracy, macroF1: result.classification!.macroF1 };
 }
 
 /** A head-only model trained on the frozen pre-trained encoder: what fine-tuning is measured against. */
 async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Example[]): Promise<Baseline> {
   // the Quick recipe (head only) for this task, at the run's max length and seed
-  const c: RunConfig = { ...run, ...recipeSettings(recipeFor({ task: run.task, labelCounts: labels.map(() => 1) }, 'quick')), maxLength: run.maxLength };
+  const c: RunConfig = {
+    ...run,
+    ...recipeSettings(recipeFor({ task: run.task, labelCounts: labels.map(() => 1) }, 'quick')),
+    maxLength: run.maxLength,
+  };
   const p = await prepare(db, c, () => undefined, labels);
   try {
     for await (const ev of trainRun(c, p)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
@@ -145,7 +189,14 @@ async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Ex
 }
 
 /** The fine-tuned model's report on `examples`, for the model's task. */
-async function report(model: TaskModel, runId: string, split: 'test' | 'validation', examples: Example[], maxLength: number, threshold: number): Promise<EvaluationReport> {
+async function report(
+  model: TaskModel,
+  runId: string,
+  split: 'test' | 'validation',
+  examples: Example[],
+  maxLength: number,
+  threshold: number,
+): Promise<EvaluationReport> {
   const { result, enc, probs } = await score(model, examples, maxLength, threshold);
   if (result.multilabel) {
     const r = result.multilabel;
@@ -169,7 +220,13 @@ async function report(model: TaskModel, runId: string, split: 'test' | 'validati
       hammingLoss: r.hammingLoss,
       perLabel: r.perLabel,
       misclassified: examples
-        .map((e, i) => ({ text: e.text, pair: e.textPair, trueLabels: names(yTrue[i]), predicted: names(yPred[i]), wrong: yTrue[i].filter((t, c) => t !== yPred[i][c]).length }))
+        .map((e, i) => ({
+          text: e.text,
+          pair: e.textPair,
+          trueLabels: names(yTrue[i]),
+          predicted: names(yPred[i]),
+          wrong: yTrue[i].filter((t, c) => t !== yPred[i][c]).length,
+        }))
         .filter((m) => m.wrong > 0)
         .sort((a, b) => b.wrong - a.wrong),
     };
@@ -208,7 +265,14 @@ async function report(model: TaskModel, runId: string, split: 'test' | 'validati
     misclassified: examples
       .map((e, i) => ({ e, i }))
       .filter(({ i }) => yPred[i] !== yTrue[i])
-      .map(({ e, i }) => ({ row: e.row, text: e.text, pair: e.textPair, trueLabel: model.labels[yTrue[i]], predicted: model.labels[yPred[i]], confidence: probs[i][yPred[i]] }))
+      .map(({ e, i }) => ({
+        row: e.row,
+        text: e.text,
+        pair: e.textPair,
+        trueLabel: model.labels[yTrue[i]],
+        predicted: model.labels[yPred[i]],
+        confidence: probs[i][yPred[i]],
+      }))
       .sort((a, b) => b.confidence - a.confidence),
   };
 }
@@ -221,7 +285,12 @@ export async function suspiciousRows(host: SessionHost, cmd: Cmd<'suspicious-row
   if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
   const meta = row.config as RunMeta;
   const model = await runModel(db, cmd.runId);
-  if (model.task !== 'classification') throw new UserError('suspicious rows are ranked for single-label classification', { option: 'task' }, 'use the per-label tables on Evaluate');
+  if (model.task !== 'classification')
+    throw new UserError(
+      'suspicious rows are ranked for single-label classification',
+      { option: 'task' },
+      'use the per-label tables on Evaluate',
+    );
   const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
   const progress = progressReporter(host, cmd.requestId, 'Scoring the training rows');
   const { enc, probs } = await score(model, data.train, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, progress);
@@ -233,7 +302,14 @@ export async function suspiciousRows(host: SessionHost, cmd: Cmd<'suspicious-row
     const p = probs[i];
     const predicted = argmax(p);
     const e = data.train[i];
-    return { row: e.row, text: e.text, pair: e.textPair, trueLabel: String(e.label), predicted: model.labels[predicted], confidence: p[predicted] };
+    return {
+      row: e.row,
+      text: e.text,
+      pair: e.textPair,
+      trueLabel: String(e.label),
+      predicted: model.labels[predicted],
+      confidence: p[predicted],
+    };
   });
   host.post({ type: 'suspicious-rows-result', requestId: cmd.requestId, rows, scored: enc.length });
 }
@@ -247,15 +323,26 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
   const row = await db.runs.get(cmd.runId);
   if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
   const meta = row.config as RunMeta;
-  if (!meta.run.datasetId) throw new UserError('this run has no dataset to test on', { option: 'dataset' }, 'train a run on a stored dataset');
+  if (!meta.run.datasetId)
+    throw new UserError('this run has no dataset to test on', { option: 'dataset' }, 'train a run on a stored dataset');
   const progress = progressReporter(host, cmd.requestId, 'Evaluating');
   progress(0, 3, 'Reading the test split');
   const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
   const examples = cmd.split === 'test' ? data.test : data.validation;
-  if (!examples.length) throw new UserError(`the ${cmd.split} split is empty`, { option: 'split' }, 'give the test split a share on the Data screen and re-import');
+  if (!examples.length)
+    throw new UserError(
+      `the ${cmd.split} split is empty`,
+      { option: 'split' },
+      'give the test split a share on the Data screen and re-import',
+    );
   progress(1, 3, 'Scoring the fine-tuned model');
   const model = await runModel(db, cmd.runId);
-  if (model.task === 'token-classification') throw new UserError('evaluation here covers classification, multi-label and regression runs', { option: 'task' }, 'use `npx finetune eval` for token classification');
+  if (model.task === 'token-classification')
+    throw new UserError(
+      'evaluation here covers classification, multi-label and regression runs',
+      { option: 'task' },
+      'use `npx finetune eval` for token classification',
+    );
   const result = await report(model, cmd.runId, cmd.split, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5);
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');

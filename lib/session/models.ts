@@ -45,12 +45,22 @@ export async function sourceOf(spec: ModelSpec, onFile?: (file: string, loaded: 
       return hubSource(spec.id, spec.revision ?? 'main', { endpoint: spec.endpoint, cache: hubCache, onProgress: onFile });
     case 'folder': {
       const files = pickedFolders.get(spec.name);
-      if (!files) throw new UserError(`the folder "${spec.name}" was picked before the page was reloaded, so its files are gone`, { option: 'model' }, 'pick the folder again on the Model screen');
+      if (!files)
+        throw new UserError(
+          `the folder "${spec.name}" was picked before the page was reloaded, so its files are gone`,
+          { option: 'model' },
+          'pick the folder again on the Model screen',
+        );
       return filesSource(files, spec.name);
     }
     case 'run': {
       const stored = await sessionDb().settings.get(`model-files:${spec.runId}`);
-      if (!stored) throw new UserError(`the files of run "${spec.runId}" are not stored`, { option: 'model' }, 'import the zip again on the Export screen');
+      if (!stored)
+        throw new UserError(
+          `the files of run "${spec.runId}" are not stored`,
+          { option: 'model' },
+          'import the zip again on the Export screen',
+        );
       return memorySource(`run ${spec.runId}`, stored.value as Record<string, Uint8Array>);
     }
   }
@@ -67,15 +77,24 @@ export interface OpenedModel {
 }
 
 /** A fresh encoder + tokenizer for a spec (and the head the files carry, if any). */
-export async function openModel(spec: ModelSpec, opts: { onProgress?: (file: string, loaded: number, total: number) => void; dropout?: number } = {}): Promise<OpenedModel> {
+export async function openModel(
+  spec: ModelSpec,
+  opts: { onProgress?: (file: string, loaded: number, total: number) => void; dropout?: number } = {},
+): Promise<OpenedModel> {
   const src = await sourceOf(spec, opts.onProgress);
-  const label = spec.kind === 'bundled' ? 'USE-Lite (bundled)' : spec.kind === 'hub' ? spec.id : spec.kind === 'folder' ? spec.name : src.label;
+  const label =
+    spec.kind === 'bundled' ? 'USE-Lite (bundled)' : spec.kind === 'hub' ? spec.id : spec.kind === 'folder' ? spec.name : src.label;
   const m = await openModelFiles(src, { dropout: opts.dropout, onProgress: opts.onProgress });
   if (!m.tokenizer) {
     m.encoder.dispose();
-    throw new UserError(`${src.label} has no tokenizer files`, { file: 'tokenizer.json' }, 'add tokenizer.json, or vocab.txt with tokenizer_config.json');
+    throw new UserError(
+      `${src.label} has no tokenizer files`,
+      { file: 'tokenizer.json' },
+      'add tokenizer.json, or vocab.txt with tokenizer_config.json',
+    );
   }
-  const cached = m.format === 'use-lite-checkpoint' || (m.format === 'use-lite' ? spec.kind !== 'folder' : spec.kind === 'hub' || spec.kind === 'run');
+  const cached =
+    m.format === 'use-lite-checkpoint' || (m.format === 'use-lite' ? spec.kind !== 'folder' : spec.kind === 'hub' || spec.kind === 'run');
   return { encoder: m.encoder, tokenizer: m.tokenizer, headParams: m.headParams, labels: m.labels, label, cached };
 }
 

@@ -20,14 +20,22 @@ export interface RunMeta {
   imported?: boolean;
 }
 
-const STATUS_FROM_DB: Record<RunRow['status'], RunStatus> = { queued: 'queued', running: 'running', paused: 'paused', completed: 'done', failed: 'failed', aborted: 'stopped' };
+const STATUS_FROM_DB: Record<RunRow['status'], RunStatus> = {
+  queued: 'queued',
+  running: 'running',
+  paused: 'paused',
+  completed: 'done',
+  failed: 'failed',
+  aborted: 'stopped',
+};
 
 /** A stored run as the UI lists it; `isLive` says whether some worker is training it right now. */
 export function recordOfRow(row: RunRow, isLive: (id: string) => boolean): RunRecord {
   const meta = row.config as RunMeta;
   let status = STATUS_FROM_DB[row.status];
   // a run the database calls active but no worker is training was cut off (reload, closed tab)
-  if ((status === 'running' || status === 'paused' || status === 'queued') && !isLive(row.id)) status = meta.imported ? 'done' : 'interrupted';
+  if ((status === 'running' || status === 'paused' || status === 'queued') && !isLive(row.id))
+    status = meta.imported ? 'done' : 'interrupted';
   return {
     id: row.id,
     name: row.name,
@@ -44,4 +52,3 @@ export function recordOfRow(row: RunRow, isLive: (id: string) => boolean): RunRe
     sweepId: meta.sweepId,
   };
 }
-

@@ -42,16 +42,37 @@ async function patchMeta(db: StudioDb, runId: string, patch: Partial<RunMeta>, r
 function threadsFor(c: RunConfig, host: SessionHost): ThreadsPort | undefined {
   if (!host.threads || !c.threads) return host.threads;
   const most = maxThreads(host.threads.threads);
-  if (c.threads > most) throw new UserError(`${c.threads} threads is more than this machine can use (${most}: 4 per core, ${host.threads.threads} cores)`, { option: 'threads' }, 'set Threads to 0 to use every core');
+  if (c.threads > most)
+    throw new UserError(
+      `${c.threads} threads is more than this machine can use (${most}: 4 per core, ${host.threads.threads} cores)`,
+      { option: 'threads' },
+      'set Threads to 0 to use every core',
+    );
   return { ...host.threads, threads: c.threads, requested: true };
 }
 
 function evalPoint(step: number, epoch: number, scalars: Record<string, number>): EvalPoint {
-  return { ...scalars, step, epoch: epoch + 1, loss: scalars.loss ?? NaN, accuracy: scalars.accuracy ?? NaN, macroF1: scalars.macroF1 ?? NaN };
+  return {
+    ...scalars,
+    step,
+    epoch: epoch + 1,
+    loss: scalars.loss ?? NaN,
+    accuracy: scalars.accuracy ?? NaN,
+    macroF1: scalars.macroF1 ?? NaN,
+  };
 }
 
 function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
-  return { id: m.id, step: m.step, epoch: m.epoch, reason: m.reason, best: m.best, bytes: 0, createdAt: m.createdAt, metric: evals.find((e) => e.step === m.step)?.macroF1 };
+  return {
+    id: m.id,
+    step: m.step,
+    epoch: m.epoch,
+    reason: m.reason,
+    best: m.best,
+    bytes: 0,
+    createdAt: m.createdAt,
+    metric: evals.find((e) => e.step === m.step)?.macroF1,
+  };
 }
 
 /** Posts an error that escaped work left running after its request was answered (a run, a sweep), tagged with that
@@ -70,7 +91,8 @@ interface Prepared extends PreparedRun {
 
 /** Dataset rows → split → tokens; model files → encoder → TaskModel in the run's mode. */
 export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string) => void, labelsHint?: string[]): Promise<Prepared> {
-  if (!c.datasetId) throw new UserError('no dataset is selected for this run', { option: 'dataset' }, 'import or pick a dataset on the Data screen');
+  if (!c.datasetId)
+    throw new UserError('no dataset is selected for this run', { option: 'dataset' }, 'import or pick a dataset on the Data screen');
   onStatus('Reading the dataset');
   const dataset = await getDataset(db, c.datasetId);
   // the Data screen's training-data options (balancing, augmentation, class weights) apply here
@@ -80,7 +102,12 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
   const opened = await openModel(c.model, { dropout: c.dropout });
   onStatus('Tokenizing');
   const prepared = prepareRun(c, { train: data.train, validation: data.validation, labels, task: data.task }, opened);
-  return { ...prepared, datasetName: dataset.name, modelLabel: opened.label, classWeights: classWeights && labels.length === classWeights.length ? classWeights : undefined };
+  return {
+    ...prepared,
+    datasetName: dataset.name,
+    modelLabel: opened.label,
+    classWeights: classWeights && labels.length === classWeights.length ? classWeights : undefined,
+  };
 }
 
 /** Runs fineTune for a prepared run and forwards its events (batched) to the host and the database. */
@@ -96,7 +123,16 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
   let pendingRecords: object[] = [];
   let lastFlush = 0;
   let lastMeta = 0;
-  let progress: RunProgress = { epoch: 1, epochs: c.epochs, step: resumeFrom?.step ?? 0, totalSteps: 0, samplesPerSec: 0, etaSec: 0, elapsedSec: 0, lrMultiplier: 1 };
+  let progress: RunProgress = {
+    epoch: 1,
+    epochs: c.epochs,
+    step: resumeFrom?.step ?? 0,
+    totalSteps: 0,
+    samplesPerSec: 0,
+    etaSec: 0,
+    elapsedSec: 0,
+    lrMultiplier: 1,
+  };
   const evals: EvalPoint[] = resumeFrom ? resumeFrom.metricsSoFar.evals.map((e) => evalPoint(e.step, e.epoch, e.scalars)) : [];
   let best: EvalPoint | undefined;
   let plan = { epochs: 0, totalSteps: 0 };
@@ -127,9 +163,20 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
       threads = n;
       if (Date.now() - last < 250 && done < total) return;
       last = Date.now();
-      void status('running', { message: `Encoding the data once (head-only mode${n > 1 ? `, ${n} threads` : ''}): ${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.` });
+      void status('running', {
+        message: `Encoding the data once (head-only mode${n > 1 ? `, ${n} threads` : ''}): ${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.`,
+      });
     };
-    const ports = { signal: abort.signal, store, runId, controls, resumeFrom, threads: threadsFor(c, host), classWeights: p.classWeights, onFeatureProgress };
+    const ports = {
+      signal: abort.signal,
+      store,
+      runId,
+      controls,
+      resumeFrom,
+      threads: threadsFor(c, host),
+      classWeights: p.classWeights,
+      onFeatureProgress,
+    };
     for await (const ev of trainRun(c, p, ports)) {
       switch (ev.type) {
         case 'status':
@@ -138,7 +185,10 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
         case 'start':
           progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };
           plan = { epochs: ev.epochs, totalSteps: ev.totalSteps };
-          if (ev.featureCacheSec !== undefined) await status('running', { message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s${threads > 1 ? ` on ${threads} threads` : ''} (head-only mode).` });
+          if (ev.featureCacheSec !== undefined)
+            await status('running', {
+              message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s${threads > 1 ? ` on ${threads} threads` : ''} (head-only mode).`,
+            });
           await flush(true);
           break;
         case 'step': {
@@ -149,7 +199,15 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           // start event's figures each time, so it does not compound from step to step)
           const epochs = c.epochs + controls.extraEpochs;
           const totalSteps = Math.max(ev.step, plan.epochs ? Math.round((plan.totalSteps / plan.epochs) * epochs) : progress.totalSteps);
-          progress = { ...progress, step: ev.step, epoch: ev.epoch + 1, epochs, samplesPerSec: ev.samplesPerSec, etaSec: ev.etaSec, totalSteps };
+          progress = {
+            ...progress,
+            step: ev.step,
+            epoch: ev.epoch + 1,
+            epochs,
+            samplesPerSec: ev.samplesPerSec,
+            etaSec: ev.etaSec,
+            totalSteps,
+          };
           await flush();
           break;
         }
@@ -174,19 +232,33 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           await status(ev.state);
           break;
         case 'early-stop':
-          await status('running', { message: `Stopped early: validation ${ev.metric} did not improve for ${ev.patience} evaluations (best ${ev.best.toFixed(4)} at step ${ev.bestStep}).` });
+          await status('running', {
+            message: `Stopped early: validation ${ev.metric} did not improve for ${ev.patience} evaluations (best ${ev.best.toFixed(4)} at step ${ev.bestStep}).`,
+          });
           break;
         case 'done': {
           await flush(true);
           const stopped = ev.reason === 'aborted';
-          await patchMeta(db, runId, { progress, best, stopReason: ev.reason }, { status: stopped ? 'aborted' : 'completed', finishedAt: Date.now() });
+          await patchMeta(
+            db,
+            runId,
+            { progress, best, stopReason: ev.reason },
+            { status: stopped ? 'aborted' : 'completed', finishedAt: Date.now() },
+          );
           keepWarm(runId, p.model);
-          await status(stopped ? 'stopped' : 'done', { message: ev.restoredBest ? `Restored the best weights (step ${ev.best?.step}).` : undefined });
+          await status(stopped ? 'stopped' : 'done', {
+            message: ev.restoredBest ? `Restored the best weights (step ${ev.best?.step}).` : undefined,
+          });
           return;
         }
         case 'error': {
           await flush(true);
-          await patchMeta(db, runId, { progress, best, error: ev.error }, { status: 'failed', error: ev.error.message, finishedAt: Date.now() });
+          await patchMeta(
+            db,
+            runId,
+            { progress, best, error: ev.error },
+            { status: 'failed', error: ev.error.message, finishedAt: Date.now() },
+          );
           p.model.dispose();
           await status('failed', { error: ev.error });
           return;
@@ -208,10 +280,26 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
 async function startRun(host: SessionHost, config: RunConfig, opts: { requestId?: string; sweepId?: string } = {}): Promise<void> {
   const db = sessionDb();
   const v = validateConfig(config);
-  const c = v.name.trim() ? v : { ...v, name: autoRunName(v, (await db.runs.toArray()).map((r) => r.name)) };
+  const c = v.name.trim()
+    ? v
+    : {
+        ...v,
+        name: autoRunName(
+          v,
+          (await db.runs.toArray()).map((r) => r.name),
+        ),
+      };
   const runId = newId('run');
   const meta: RunMeta = { run: c, datasetName: '', modelLabel: '', labels: [], sweepId: opts.sweepId };
-  await db.runs.add({ id: runId, name: c.name, datasetId: c.datasetId, config: meta, status: 'queued', createdAt: Date.now(), updatedAt: Date.now() });
+  await db.runs.add({
+    id: runId,
+    name: c.name,
+    datasetId: c.datasetId,
+    config: meta,
+    status: 'queued',
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+  });
   if (opts.requestId) host.post({ type: 'run-started', requestId: opts.requestId, runId });
   let p: Prepared;
   try {
@@ -243,15 +331,28 @@ export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise
   if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
   const meta = row.config as RunMeta;
   const ckpt = await lastCheckpoint(db, cmd.runId);
-  if (!ckpt) throw new UserError('this run has no checkpoint to resume from', { option: 'run' }, 'start it again from the Runs screen (Clone & tweak)');
+  if (!ckpt)
+    throw new UserError(
+      'this run has no checkpoint to resume from',
+      { option: 'run' },
+      'start it again from the Runs screen (Clone & tweak)',
+    );
   // curves after the checkpoint are replayed by the resumed run
-  await db.metrics.where('[runId+step]').between([cmd.runId, ckpt.step + 1], [cmd.runId, Number.MAX_SAFE_INTEGER], true, true).delete();
+  await db.metrics
+    .where('[runId+step]')
+    .between([cmd.runId, ckpt.step + 1], [cmd.runId, Number.MAX_SAFE_INTEGER], true, true)
+    .delete();
   dropWarm(cmd.runId);
   host.post({ type: 'run-started', requestId: cmd.requestId, runId: cmd.runId });
   host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message: `Resuming from step ${ckpt.step}` });
   let p: Prepared;
   try {
-    p = await prepare(db, meta.run, (message) => host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message }), meta.labels);
+    p = await prepare(
+      db,
+      meta.run,
+      (message) => host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message }),
+      meta.labels,
+    );
     try {
       checkFingerprint(ckpt.fingerprint, fingerprintOf(p));
     } catch (e) {
@@ -282,7 +383,12 @@ export async function estimate(host: SessionHost, cmd: Cmd<'run-estimate'>): Pro
 export async function crossValidate(host: SessionHost, cmd: Cmd<'cv-start'>): Promise<void> {
   const base = validateConfig(cmd.base);
   const k = (await trainingDataOf(sessionDb(), base.datasetId)).folds;
-  if (k < 2) throw new UserError('k-fold is off for this dataset', { option: 'folds' }, 'set "k-fold assignment" to 2 or more on the Data screen (5 is usual)');
+  if (k < 2)
+    throw new UserError(
+      'k-fold is off for this dataset',
+      { option: 'folds' },
+      'set "k-fold assignment" to 2 or more on the Data screen (5 is usual)',
+    );
   const sweepId = newId('cv');
   const name = base.name.trim() || autoRunName(base, []);
   const configs = Array.from({ length: k }, (_, index) => ({ ...base, fold: { k, index }, name: `${name} · fold ${index + 1} of ${k}` }));
@@ -295,7 +401,10 @@ export async function crossValidate(host: SessionHost, cmd: Cmd<'cv-start'>): Pr
 export async function sweep(host: SessionHost, cmd: Cmd<'sweep-start'>): Promise<void> {
   const base = validateConfig(cmd.base);
   // a blank name (the presets' automatic one) becomes "Sweep · <mode> · <model>"; each run adds its settings
-  const configs = expandSweep({ ...base, name: base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Sweep') }, cmd.spec);
+  const configs = expandSweep(
+    { ...base, name: base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Sweep') },
+    cmd.spec,
+  );
   const sweepId = newId('sweep');
   host.post({ type: 'sweep-started', requestId: cmd.requestId, sweepId, runs: configs.length });
   void (async () => {
@@ -321,13 +430,21 @@ export async function control(host: SessionHost, cmd: Cmd<'run-control'>): Promi
       break;
     case 'lr-multiplier':
       if (!Number.isFinite(c.value) || c.value < 0) {
-        throw new UserError(`the learning-rate multiplier must be a number ≥ 0 (got ${c.value})`, { option: 'LR multiplier' }, 'enter a value such as 0.5 or 2');
+        throw new UserError(
+          `the learning-rate multiplier must be a number ≥ 0 (got ${c.value})`,
+          { option: 'LR multiplier' },
+          'enter a value such as 0.5 or 2',
+        );
       }
       live.controls.setLrMultiplier(c.value);
       break;
     case 'extend':
       if (!Number.isInteger(c.epochs)) {
-        throw new UserError(`the epochs to add must be a whole number (got ${c.epochs})`, { option: 'Extra epochs' }, 'enter a whole number such as 1 or 2');
+        throw new UserError(
+          `the epochs to add must be a whole number (got ${c.epochs})`,
+          { option: 'Extra epochs' },
+          'enter a whole number such as 1 or 2',
+        );
       }
       live.controls.extendEpochs(c.epochs);
       break;
@@ -338,7 +455,7 @@ export async function control(host: SessionHost, cmd: Cmd<'run-control'>): Promi
 export async function readHistory(db: StudioDb, runId: string): Promise<RunHistory> {
   const row = await db.runs.get(runId);
   if (!row) throw new UserError(`there is no run "${runId}"`, { option: 'run' }, 'it may have been deleted');
-  const records = (await new DexieRunStore(db).readMetrics(runId)) as ({ kind: 'step' } & StepPoint | { kind: 'eval' } & EvalPoint)[];
+  const records = (await new DexieRunStore(db).readMetrics(runId)) as (({ kind: 'step' } & StepPoint) | ({ kind: 'eval' } & EvalPoint))[];
   const steps: StepPoint[] = [];
   const evals: EvalPoint[] = [];
   for (const r of records) {
@@ -360,7 +477,11 @@ export async function rename(host: SessionHost, cmd: Cmd<'run-rename'>): Promise
   const db = sessionDb();
   const row = await db.runs.get(cmd.runId);
   if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
-  await db.runs.update(cmd.runId, { name, config: { ...(row.config as RunMeta), run: { ...(row.config as RunMeta).run, name } }, updatedAt: Date.now() });
+  await db.runs.update(cmd.runId, {
+    name,
+    config: { ...(row.config as RunMeta), run: { ...(row.config as RunMeta).run, name } },
+    updatedAt: Date.now(),
+  });
   host.post({ type: 'ok', requestId: cmd.requestId });
 }
 

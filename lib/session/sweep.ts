@@ -14,17 +14,20 @@ export function parseList(text: string, option: string): number[] {
   const parts = text.split(/[\s,;]+/).filter(Boolean);
   const out = parts.map((p) => Number(p));
   const bad = parts.find((p, i) => !Number.isFinite(out[i]) || out[i] <= 0);
-  if (bad !== undefined) throw new UserError(`"${bad}" is not a positive number.`, { option }, 'Write numbers separated by commas, e.g. 1e-5, 3e-5.');
+  if (bad !== undefined)
+    throw new UserError(`"${bad}" is not a positive number.`, { option }, 'Write numbers separated by commas, e.g. 1e-5, 3e-5.');
   if (!out.length) throw new UserError('Give at least one value.', { option }, 'Write numbers separated by commas.');
   return out;
 }
 
 export function expandSweep(base: RunConfig, spec: SweepSpec): RunConfig[] {
   const axes = { learningRate: spec.learningRate, batchSize: spec.batchSize, epochs: spec.epochs, mode: spec.mode };
-  for (const [k, v] of Object.entries(axes)) if (!v.length) throw new UserError(`The sweep has no values for ${k}.`, { option: k }, 'Give at least one value.');
+  for (const [k, v] of Object.entries(axes))
+    if (!v.length) throw new UserError(`The sweep has no values for ${k}.`, { option: k }, 'Give at least one value.');
   const combos: { learningRate: number; batchSize: number; epochs: number; mode: ModeName }[] = [];
   for (const learningRate of axes.learningRate)
-    for (const batchSize of axes.batchSize) for (const epochs of axes.epochs) for (const mode of axes.mode) combos.push({ learningRate, batchSize, epochs, mode });
+    for (const batchSize of axes.batchSize)
+      for (const epochs of axes.epochs) for (const mode of axes.mode) combos.push({ learningRate, batchSize, epochs, mode });
   let picked = combos;
   if (spec.strategy === 'random') {
     const r = mulberry32(spec.seed);
@@ -33,7 +36,12 @@ export function expandSweep(base: RunConfig, spec: SweepSpec): RunConfig[] {
     const n = Math.min(spec.trials, pool.length);
     for (let i = 0; i < n; i++) picked.push(pool.splice(Math.floor(r() * pool.length), 1)[0]);
   }
-  if (picked.length > MAX_SWEEP_RUNS) throw new UserError(`The sweep has ${picked.length} runs; at most ${MAX_SWEEP_RUNS} are allowed.`, { option: 'sweep' }, 'Use fewer values or a random sweep with fewer trials.');
+  if (picked.length > MAX_SWEEP_RUNS)
+    throw new UserError(
+      `The sweep has ${picked.length} runs; at most ${MAX_SWEEP_RUNS} are allowed.`,
+      { option: 'sweep' },
+      'Use fewer values or a random sweep with fewer trials.',
+    );
   return picked.map((c, i) => ({
     ...base,
     ...c,

@@ -18,7 +18,11 @@ type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 /** Largest zip accepted for import (the whole file is read into memory). */
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 
-const safeName = (s: string) => s.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'model';
+const safeName = (s: string) =>
+  s
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase() || 'model';
 
 export async function exportZip(host: SessionHost, cmd: Cmd<'export-zip'>): Promise<void> {
   const db = sessionDb();
@@ -31,14 +35,29 @@ export async function exportZip(host: SessionHost, cmd: Cmd<'export-zip'>): Prom
   progress(1, 4, 'Writing model.safetensors');
   const files: Zippable = {};
   for (const [name, content] of Object.entries(await taskModelFiles(model))) {
-    files[name] = name === 'model.safetensors' ? [content as Uint8Array, { level: 0 }] : typeof content === 'string' ? strToU8(content) : content;
+    files[name] =
+      name === 'model.safetensors' ? [content as Uint8Array, { level: 0 }] : typeof content === 'string' ? strToU8(content) : content;
   }
   progress(2, 4, 'Adding the run settings and metrics');
   // the latest Evaluate result on the test split, where the person ran one
   const test = await getSetting<EvaluationReport | null>(db, evaluationKey(cmd.runId, 'test'), null);
   if (test) files['evaluation.json'] = strToU8(JSON.stringify(test, null, 2));
   const testScores = test ? Object.fromEntries(Object.entries(test).filter(([, v]) => typeof v === 'number')) : undefined;
-  files['run.json'] = strToU8(JSON.stringify({ id: row.id, name: row.name, config: meta.run, labels: model.labels, best: meta.best, ...(testScores ? { test: testScores } : {}), exportedAt: new Date().toISOString() }, null, 2));
+  files['run.json'] = strToU8(
+    JSON.stringify(
+      {
+        id: row.id,
+        name: row.name,
+        config: meta.run,
+        labels: model.labels,
+        best: meta.best,
+        ...(testScores ? { test: testScores } : {}),
+        exportedAt: new Date().toISOString(),
+      },
+      null,
+      2,
+    ),
+  );
   const metrics = await new DexieRunStore(db).readMetrics(cmd.runId);
   files['metrics.jsonl'] = strToU8(metrics.map((m) => JSON.stringify(m)).join('\n') + (metrics.length ? '\n' : ''));
   progress(3, 4, 'Compressing');
@@ -53,7 +72,11 @@ export function unpack(bytes: Uint8Array, name: string): Record<string, Uint8Arr
   try {
     entries = unzipSync(bytes);
   } catch (e) {
-    throw new UserError(`this is not a readable zip file (${(e as Error).message})`, { file: name }, 'choose a zip exported from the studio or a zipped Hugging Face model folder');
+    throw new UserError(
+      `this is not a readable zip file (${(e as Error).message})`,
+      { file: name },
+      'choose a zip exported from the studio or a zipped Hugging Face model folder',
+    );
   }
   const files = Object.entries(entries).filter(([p]) => !p.endsWith('/') && !p.startsWith('__MACOSX/'));
   const tops = new Set(files.map(([p]) => (p.includes('/') ? p.split('/')[0] : '')));
@@ -62,18 +85,32 @@ export function unpack(bytes: Uint8Array, name: string): Record<string, Uint8Arr
 }
 
 export async function importZip(host: SessionHost, cmd: Cmd<'import-zip'>): Promise<void> {
-  if (cmd.file.size > MAX_IMPORT_BYTES) throw new UserError(`the zip is ${(cmd.file.size / 1e9).toFixed(1)} GB, more than this browser import allows`, { file: cmd.name }, 'import a smaller model');
+  if (cmd.file.size > MAX_IMPORT_BYTES)
+    throw new UserError(
+      `the zip is ${(cmd.file.size / 1e9).toFixed(1)} GB, more than this browser import allows`,
+      { file: cmd.name },
+      'import a smaller model',
+    );
   const progress = progressReporter(host, cmd.requestId, `Reading ${cmd.name}`);
   progress(0, 3);
   const files = unpack(new Uint8Array(await cmd.file.arrayBuffer()), cmd.name);
   for (const need of ['config.json', 'model.safetensors']) {
-    if (!files[need]) throw new UserError(`the zip has no ${need}`, { file: cmd.name }, 'a model zip needs config.json, model.safetensors and tokenizer files (tokenizer.json or vocab.txt)');
+    if (!files[need])
+      throw new UserError(
+        `the zip has no ${need}`,
+        { file: cmd.name },
+        'a model zip needs config.json, model.safetensors and tokenizer files (tokenizer.json or vocab.txt)',
+      );
   }
   let config: { id2label?: Record<string, string>; problem_type?: string };
   try {
     config = JSON.parse(new TextDecoder().decode(files['config.json']));
   } catch (e) {
-    throw new UserError(`config.json is not valid JSON (${(e as Error).message})`, { file: `${cmd.name}/config.json` }, 'export the model again');
+    throw new UserError(
+      `config.json is not valid JSON (${(e as Error).message})`,
+      { file: `${cmd.name}/config.json` },
+      'export the model again',
+    );
   }
   let run: Partial<RunConfig> = {};
   if (files['run.json']) {
@@ -83,8 +120,17 @@ export async function importZip(host: SessionHost, cmd: Cmd<'import-zip'>): Prom
       run = {};
     }
   }
-  const labels = config.id2label ? Object.keys(config.id2label).sort((a, b) => Number(a) - Number(b)).map((k) => config.id2label![k]) : [];
-  const task: RunConfig['task'] = config.problem_type === 'regression' ? 'regression' : config.problem_type === 'multi_label_classification' ? 'multilabel' : 'classification';
+  const labels = config.id2label
+    ? Object.keys(config.id2label)
+        .sort((a, b) => Number(a) - Number(b))
+        .map((k) => config.id2label![k])
+    : [];
+  const task: RunConfig['task'] =
+    config.problem_type === 'regression'
+      ? 'regression'
+      : config.problem_type === 'multi_label_classification'
+        ? 'multilabel'
+        : 'classification';
   const db = sessionDb();
   const runId = newId('run');
   const name = `${cmd.name.replace(/\.zip$/i, '')} (imported)`;
@@ -92,7 +138,15 @@ export async function importZip(host: SessionHost, cmd: Cmd<'import-zip'>): Prom
   const meta: RunMeta = { run: c, datasetName: run.datasetId ? 'from the export' : '—', modelLabel: cmd.name, labels, imported: true };
   progress(1, 3, 'Storing the model files');
   await db.transaction('rw', db.runs, db.settings, async () => {
-    await db.runs.add({ id: runId, name, datasetId: c.datasetId || null, config: meta, status: 'completed', createdAt: Date.now(), updatedAt: Date.now() });
+    await db.runs.add({
+      id: runId,
+      name,
+      datasetId: c.datasetId || null,
+      config: meta,
+      status: 'completed',
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    });
     await db.settings.put({ key: `model-files:${runId}`, value: files });
   });
   progress(2, 3, 'Loading the model');

@@ -22,9 +22,14 @@ function isQuotaError(e: unknown): boolean {
 }
 
 function quotaError(file: string | undefined, need?: number, free?: number): DataError {
-  const detail = need !== undefined && free !== undefined ? ` (needs about ${(need / 1e6).toFixed(1)} MB, ${(free / 1e6).toFixed(1)} MB free)` : '';
-  return new DataError('quota-exceeded', `The browser's storage for this site is full${detail}; nothing was stored`, { file },
-    'Delete old datasets, runs or checkpoints in the studio, or import a smaller file.');
+  const detail =
+    need !== undefined && free !== undefined ? ` (needs about ${(need / 1e6).toFixed(1)} MB, ${(free / 1e6).toFixed(1)} MB free)` : '';
+  return new DataError(
+    'quota-exceeded',
+    `The browser's storage for this site is full${detail}; nothing was stored`,
+    { file },
+    'Delete old datasets, runs or checkpoints in the studio, or import a smaller file.',
+  );
 }
 
 export interface SaveImportInput {
@@ -42,14 +47,34 @@ export async function saveImport(db: StudioDb, input: SaveImportInput): Promise<
   const { table } = input;
   const need = storedSizeEstimate(table);
   const est = await storageEstimate();
-  if (est.quota !== null && est.usage !== null && need > est.quota - est.usage) throw quotaError(input.fileName, need, est.quota - est.usage);
+  if (est.quota !== null && est.usage !== null && need > est.quota - est.usage)
+    throw quotaError(input.fileName, need, est.quota - est.usage);
   const id = newId('ds');
   const now = Date.now();
   const chunkCount = Math.ceil(table.rows.length / ROWS_PER_CHUNK);
   const row: DatasetRow = {
-    id, name: input.name, createdAt: now, updatedAt: now, rootId: id, parentId: null, ops: [],
-    source: { fileName: input.fileName, bytes: table.bytes, format: table.format, encoding: table.encoding, delimiter: table.delimiter, quoting: table.quoting, hasHeader: table.hasHeader, lineEnding: table.lineEnding },
-    columns: table.columns, mapping: input.mapping ?? null, labels: input.labels ?? [], rowCount: table.rows.length, chunkCount,
+    id,
+    name: input.name,
+    createdAt: now,
+    updatedAt: now,
+    rootId: id,
+    parentId: null,
+    ops: [],
+    source: {
+      fileName: input.fileName,
+      bytes: table.bytes,
+      format: table.format,
+      encoding: table.encoding,
+      delimiter: table.delimiter,
+      quoting: table.quoting,
+      hasHeader: table.hasHeader,
+      lineEnding: table.lineEnding,
+    },
+    columns: table.columns,
+    mapping: input.mapping ?? null,
+    labels: input.labels ?? [],
+    rowCount: table.rows.length,
+    chunkCount,
     warnings: input.warnings ?? table.warnings,
   };
   try {
@@ -58,7 +83,12 @@ export async function saveImport(db: StudioDb, input: SaveImportInput): Promise<
       for (let c = 0; c < chunkCount; c++) {
         const a = c * ROWS_PER_CHUNK;
         const b = Math.min(table.rows.length, a + ROWS_PER_CHUNK);
-        await db.rowChunks.add({ datasetId: id, index: c, packed: packRows(table.rows.slice(a, b)), rowNumbers: Int32Array.from(table.rowNumbers.slice(a, b)) });
+        await db.rowChunks.add({
+          datasetId: id,
+          index: c,
+          packed: packRows(table.rows.slice(a, b)),
+          rowNumbers: Int32Array.from(table.rowNumbers.slice(a, b)),
+        });
         input.onProgress?.(b, table.rows.length);
       }
     });
@@ -71,7 +101,8 @@ export async function saveImport(db: StudioDb, input: SaveImportInput): Promise<
 
 export async function getDataset(db: StudioDb, id: string): Promise<DatasetRow> {
   const d = await db.datasets.get(id);
-  if (!d) throw new DataError('bad-option', `There is no dataset "${id}"`, { option: 'dataset' }, 'It may have been deleted; choose another.');
+  if (!d)
+    throw new DataError('bad-option', `There is no dataset "${id}"`, { option: 'dataset' }, 'It may have been deleted; choose another.');
   return d;
 }
 
@@ -91,14 +122,32 @@ export async function loadTable(db: StudioDb, id: string): Promise<ParsedTable> 
     for (const n of c.rowNumbers) rowNumbers.push(n);
   }
   const s = root.source;
-  return { format: s.format, encoding: s.encoding, delimiter: s.delimiter, quoting: s.quoting, lineEnding: s.lineEnding, hasHeader: s.hasHeader, columns: root.columns, rows, rowNumbers, warnings: root.warnings, bytes: s.bytes };
+  return {
+    format: s.format,
+    encoding: s.encoding,
+    delimiter: s.delimiter,
+    quoting: s.quoting,
+    lineEnding: s.lineEnding,
+    hasHeader: s.hasHeader,
+    columns: root.columns,
+    rows,
+    rowNumbers,
+    warnings: root.warnings,
+    bytes: s.bytes,
+  };
 }
 
 /** Records of a version: root rows -> the version's mapping -> its cleaning actions replayed. */
 export async function loadRecords(db: StudioDb, id: string, mapping?: ColumnMapping): Promise<MappedData & { dataset: DatasetRow }> {
   const d = await getDataset(db, id);
   const m = mapping ?? d.mapping;
-  if (!m) throw new DataError('bad-option', `Dataset "${d.name}" has no column mapping yet`, { option: 'mapping' }, 'Choose the text and label columns first.');
+  if (!m)
+    throw new DataError(
+      'bad-option',
+      `Dataset "${d.name}" has no column mapping yet`,
+      { option: 'mapping' },
+      'Choose the text and label columns first.',
+    );
   const mapped = applyMapping(await loadTable(db, id), m, { file: d.source.fileName });
   return { ...mapped, records: applyCleanAll(mapped.records, d.ops).records, dataset: d };
 }
@@ -121,10 +170,23 @@ export async function deriveVersion(db: StudioDb, parentId: string, actions: Cle
     const mapped = applyMapping(await loadTable(db, parentId), p.mapping, { file: p.source.fileName });
     const cleaned = applyCleanAll(mapped.records, ops).records;
     rowCount = cleaned.length;
-    const present = new Set(cleaned.flatMap((r: DataRecord) => (Array.isArray(r.label) ? r.label : r.label === null ? [] : [String(r.label)])));
+    const present = new Set(
+      cleaned.flatMap((r: DataRecord) => (Array.isArray(r.label) ? r.label : r.label === null ? [] : [String(r.label)])),
+    );
     labels = mapped.labels.filter((l) => present.has(l));
   }
-  const v: DatasetRow = { ...p, id: newId('ds'), name: name ?? `${p.name} (cleaned)`, createdAt: now, updatedAt: now, parentId: p.id, ops, rowCount, labels, chunkCount: 0 };
+  const v: DatasetRow = {
+    ...p,
+    id: newId('ds'),
+    name: name ?? `${p.name} (cleaned)`,
+    createdAt: now,
+    updatedAt: now,
+    parentId: p.id,
+    ops,
+    rowCount,
+    labels,
+    chunkCount: 0,
+  };
   await db.datasets.add(v);
   return v;
 }
@@ -168,7 +230,12 @@ export async function listSplits(db: StudioDb, datasetId: string): Promise<Split
 }
 
 /** What training takes: a stored dataset version + its mapping + a stored split (id) or split settings. */
-export async function loadLabeledData(db: StudioDb, datasetId: string, split: string | SplitSettings, opts: BuildOptions = {}): Promise<LabeledData> {
+export async function loadLabeledData(
+  db: StudioDb,
+  datasetId: string,
+  split: string | SplitSettings,
+  opts: BuildOptions = {},
+): Promise<LabeledData> {
   const { records, labels, dataset } = await loadRecords(db, datasetId);
   let s: SplitSettings | Uint8Array;
   if (typeof split === 'string') {
@@ -179,13 +246,20 @@ export async function loadLabeledData(db: StudioDb, datasetId: string, split: st
   return buildLabeledData(records, dataset.mapping!, labels, s, opts);
 }
 
-
 /** The whole import in one call: parse -> map -> store (all or nothing). Throws DataError before writing anything. */
-export async function importDataset(db: StudioDb, bytes: Uint8Array, opts: ImportOptions & { name?: string }): Promise<{ dataset: DatasetRow; result: ImportResult }> {
+export async function importDataset(
+  db: StudioDb,
+  bytes: Uint8Array,
+  opts: ImportOptions & { name?: string },
+): Promise<{ dataset: DatasetRow; result: ImportResult }> {
   const result = importData(bytes, opts);
   const fileName = opts.fileName ?? 'data';
   const dataset = await saveImport(db, {
-    name: opts.name ?? fileName.replace(/\.[^.]+$/, ''), table: result.table, fileName, mapping: result.mapping, labels: result.data.labels,
+    name: opts.name ?? fileName.replace(/\.[^.]+$/, ''),
+    table: result.table,
+    fileName,
+    mapping: result.mapping,
+    labels: result.data.labels,
     warnings: result.warnings,
   });
   return { dataset, result };

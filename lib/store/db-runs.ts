@@ -6,7 +6,8 @@ import { newId, type RunRow, type RunStatus, type StudioDb } from './db';
 import { checkpointMeta, type Checkpoint, type CheckpointMeta, type CheckpointStore, type MetricsStore } from './types';
 
 function isQuotaError(e: unknown): boolean {
-  for (let x = e as { name?: string; inner?: unknown } | undefined; x; x = x.inner as typeof x) if (x.name === 'QuotaExceededError') return true;
+  for (let x = e as { name?: string; inner?: unknown } | undefined; x; x = x.inner as typeof x)
+    if (x.name === 'QuotaExceededError') return true;
   return false;
 }
 
@@ -22,8 +23,11 @@ export class DexieRunStore implements CheckpointStore, MetricsStore {
       });
     } catch (e) {
       if (isQuotaError(e)) {
-        throw new UserError(`The browser's storage is full: checkpoint "${ckpt.id}" of run "${ckpt.runId}" was not saved`, { option: 'checkpoint' },
-          'Delete old runs or checkpoints, or save checkpoints less often.');
+        throw new UserError(
+          `The browser's storage is full: checkpoint "${ckpt.id}" of run "${ckpt.runId}" was not saved`,
+          { option: 'checkpoint' },
+          'Delete old runs or checkpoints, or save checkpoints less often.',
+        );
       }
       throw e;
     }
@@ -48,10 +52,12 @@ export class DexieRunStore implements CheckpointStore, MetricsStore {
   }
 
   async appendMetrics(runId: string, records: object[]): Promise<void> {
-    await this.db.metrics.bulkAdd(records.map((record) => {
-      const step = (record as { step?: unknown }).step;
-      return { runId, step: typeof step === 'number' ? step : -1, record };
-    }));
+    await this.db.metrics.bulkAdd(
+      records.map((record) => {
+        const step = (record as { step?: unknown }).step;
+        return { runId, step: typeof step === 'number' ? step : -1, record };
+      }),
+    );
   }
 
   async readMetrics(runId: string): Promise<object[]> {
@@ -69,7 +75,15 @@ export class DexieRunStore implements CheckpointStore, MetricsStore {
 
   async createRun(input: { name: string; datasetId?: string | null; config: unknown; id?: string }): Promise<RunRow> {
     const now = Date.now();
-    const run: RunRow = { id: input.id ?? newId('run'), name: input.name, datasetId: input.datasetId ?? null, config: input.config, status: 'queued', createdAt: now, updatedAt: now };
+    const run: RunRow = {
+      id: input.id ?? newId('run'),
+      name: input.name,
+      datasetId: input.datasetId ?? null,
+      config: input.config,
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.db.runs.add(run);
     return run;
   }

@@ -136,31 +136,40 @@ export function declareV2(db: Dexie): void {
       settings: 'key',
     })
     .upgrade(async (tx) => {
-      await tx.table('datasets').toCollection().modify((d: Record<string, unknown>) => {
-        d.rootId ??= d.id;
-        d.parentId ??= null;
-        d.ops ??= [];
-        d.updatedAt ??= d.createdAt;
-        d.labels ??= [];
-        d.warnings ??= [];
-        d.mapping ??= null;
-      });
-      await tx.table('rowChunks').toCollection().modify((c: RowChunkV1) => {
-        if (c.rows) {
-          c.packed = packRows(c.rows);
-          delete c.rows;
-        }
-        if (Array.isArray(c.rowNumbers)) c.rowNumbers = Int32Array.from(c.rowNumbers);
-      });
-      await tx.table('splits').toCollection().modify((s: Record<string, unknown>) => {
-        if (Array.isArray(s.codes)) s.codes = Uint8Array.from(s.codes as number[]);
-        s.createdAt ??= Date.now();
-        if (!s.counts) {
-          const c = { train: 0, validation: 0, test: 0 };
-          for (const x of s.codes as Uint8Array) c[(['train', 'validation', 'test'] as const)[x]]++;
-          s.counts = c;
-        }
-      });
+      await tx
+        .table('datasets')
+        .toCollection()
+        .modify((d: Record<string, unknown>) => {
+          d.rootId ??= d.id;
+          d.parentId ??= null;
+          d.ops ??= [];
+          d.updatedAt ??= d.createdAt;
+          d.labels ??= [];
+          d.warnings ??= [];
+          d.mapping ??= null;
+        });
+      await tx
+        .table('rowChunks')
+        .toCollection()
+        .modify((c: RowChunkV1) => {
+          if (c.rows) {
+            c.packed = packRows(c.rows);
+            delete c.rows;
+          }
+          if (Array.isArray(c.rowNumbers)) c.rowNumbers = Int32Array.from(c.rowNumbers);
+        });
+      await tx
+        .table('splits')
+        .toCollection()
+        .modify((s: Record<string, unknown>) => {
+          if (Array.isArray(s.codes)) s.codes = Uint8Array.from(s.codes as number[]);
+          s.createdAt ??= Date.now();
+          if (!s.counts) {
+            const c = { train: 0, validation: 0, test: 0 };
+            for (const x of s.codes as Uint8Array) c[(['train', 'validation', 'test'] as const)[x]]++;
+            s.counts = c;
+          }
+        });
     });
 }
 
@@ -227,7 +236,7 @@ function storageManager(): StorageManagerLike | undefined {
 /** Usage and quota where the browser tells them (null elsewhere, e.g. Node). */
 export async function storageEstimate(): Promise<StorageInfo> {
   const sm = storageManager();
-  const est = sm?.estimate ? await sm.estimate().catch(() => ({} as { usage?: number; quota?: number })) : {};
+  const est = sm?.estimate ? await sm.estimate().catch(() => ({}) as { usage?: number; quota?: number }) : {};
   const persisted = sm?.persisted ? await sm.persisted().catch(() => null) : null;
   return { usage: est.usage ?? null, quota: est.quota ?? null, persisted };
 }

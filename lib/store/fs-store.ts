@@ -87,13 +87,23 @@ export class FsStore implements CheckpointStore, MetricsStore {
     const all = new Float32Array(aligned.buffer);
     const groups: Record<ManifestEntry['group'], Record<string, TensorData>> = { weights: {}, m: {}, v: {}, ema: {} };
     for (const e of json.tensors) {
-      if (e.offset + e.length > all.length) throw new UserError(`checkpoint tensor "${e.name}" lies beyond the end of tensors.bin`, { file: join(dir, 'tensors.bin'), tensor: e.name }, 'the checkpoint is damaged: resume from another one');
+      if (e.offset + e.length > all.length)
+        throw new UserError(
+          `checkpoint tensor "${e.name}" lies beyond the end of tensors.bin`,
+          { file: join(dir, 'tensors.bin'), tensor: e.name },
+          'the checkpoint is damaged: resume from another one',
+        );
       groups[e.group][e.name] = { shape: e.shape, data: all.slice(e.offset, e.offset + e.length) };
     }
     const { tensors: _t, optimizer, ...rest } = json;
     void _t;
     const hasEma = json.tensors.some((e) => e.group === 'ema');
-    return { ...rest, weights: groups.weights, optimizer: { ...optimizer, m: groups.m, v: groups.v }, ...(hasEma ? { ema: groups.ema } : {}) };
+    return {
+      ...rest,
+      weights: groups.weights,
+      optimizer: { ...optimizer, m: groups.m, v: groups.v },
+      ...(hasEma ? { ema: groups.ema } : {}),
+    };
   }
 
   async listCheckpoints(runId: string): Promise<CheckpointMeta[]> {
@@ -130,7 +140,10 @@ export class FsStore implements CheckpointStore, MetricsStore {
   async readMetrics(runId: string): Promise<object[]> {
     try {
       const text = await readFile(join(this.runDir(runId), 'metrics.jsonl'), 'utf8');
-      return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as object);
+      return text
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as object);
     } catch {
       return [];
     }

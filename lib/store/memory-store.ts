@@ -18,7 +18,10 @@ export class MemoryStore implements CheckpointStore, MetricsStore {
     return c ? copy(c) : null;
   }
   async listCheckpoints(runId: string): Promise<CheckpointMeta[]> {
-    return [...this.ckpts.values()].filter((c) => c.runId === runId).map(checkpointMeta).sort((a, b) => a.step - b.step || a.createdAt - b.createdAt);
+    return [...this.ckpts.values()]
+      .filter((c) => c.runId === runId)
+      .map(checkpointMeta)
+      .sort((a, b) => a.step - b.step || a.createdAt - b.createdAt);
   }
   async deleteCheckpoint(runId: string, id: string): Promise<void> {
     this.ckpts.delete(`${runId}\u0000${id}`);

@@ -16,7 +16,8 @@ function parseJson(text: string, file: string): Json {
   } catch (e) {
     throw new UserError(`${file} is not valid JSON (${(e as Error).message})`, { file }, `re-download ${file}`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError(`${file} is not a JSON object`, { file }, `re-download ${file}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new UserError(`${file} is not a JSON object`, { file }, `re-download ${file}`);
   return v as Json;
 }
 
@@ -35,21 +36,40 @@ export function wordPieceTokenizerJson(vocabTxt: string, cfg: Json): Json {
     if (!(line in vocab)) vocab[line] = i;
   });
   const sp = (k: string, d: string) => tokenString(cfg[k]) ?? d;
-  const cls = sp('cls_token', '[CLS]'), sep = sp('sep_token', '[SEP]'), unk = sp('unk_token', '[UNK]'), pad = sp('pad_token', '[PAD]'), mask = sp('mask_token', '[MASK]');
+  const cls = sp('cls_token', '[CLS]'),
+    sep = sp('sep_token', '[SEP]'),
+    unk = sp('unk_token', '[UNK]'),
+    pad = sp('pad_token', '[PAD]'),
+    mask = sp('mask_token', '[MASK]');
   for (const t of [cls, sep, unk]) {
-    if (!(t in vocab)) throw new UserError(`special token "${t}" is not in vocab.txt`, { file: 'vocab.txt' }, 'use the vocab.txt that came with the model');
+    if (!(t in vocab))
+      throw new UserError(`special token "${t}" is not in vocab.txt`, { file: 'vocab.txt' }, 'use the vocab.txt that came with the model');
   }
   const lower = cfg.do_lower_case !== false;
-  const added = [pad, unk, cls, sep, mask].filter((t) => t in vocab).map((t) => ({ id: vocab[t], content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  const added = [pad, unk, cls, sep, mask]
+    .filter((t) => t in vocab)
+    .map((t) => ({ id: vocab[t], content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
   return {
     version: '1.0',
     added_tokens: added,
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: cfg.tokenize_chinese_chars !== false, strip_accents: cfg.strip_accents ?? null, lowercase: lower },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: cfg.tokenize_chinese_chars !== false,
+      strip_accents: cfg.strip_accents ?? null,
+      lowercase: lower,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: sep, type_id: 0 } }],
-      pair: [{ SpecialToken: { id: cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: sep, type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: sep, type_id: 1 } }],
+      pair: [
+        { SpecialToken: { id: cls, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: sep, type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: sep, type_id: 1 } },
+      ],
       special_tokens: { [cls]: { id: cls, ids: [vocab[cls]], tokens: [cls] }, [sep]: { id: sep, ids: [vocab[sep]], tokens: [sep] } },
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
@@ -57,7 +77,8 @@ export function wordPieceTokenizerJson(vocabTxt: string, cfg: Json): Json {
   };
 }
 
-const SA = '\u0000A\u0000', SB = '\u0000B\u0000';
+const SA = '\u0000A\u0000',
+  SB = '\u0000B\u0000';
 
 interface Slot {
   kind: 'A' | 'B' | 'special';
@@ -94,11 +115,16 @@ export class HfTokenizer implements TextTokenizer {
     opts: HfTokenizerOptions = {},
   ) {
     const model = tokenizerJson.model as Json | undefined;
-    if (!model || typeof model.type !== 'string') throw new UserError('tokenizer.json has no model section', { file: 'tokenizer.json' }, 're-download tokenizer.json');
+    if (!model || typeof model.type !== 'string')
+      throw new UserError('tokenizer.json has no model section', { file: 'tokenizer.json' }, 're-download tokenizer.json');
     try {
       this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
     } catch (e) {
-      throw new UserError(`tokenizer.json could not be read (${(e as Error).message})`, { file: 'tokenizer.json' }, 'use a tokenizer.json written by the tokenizers library (WordPiece, BPE or Unigram)');
+      throw new UserError(
+        `tokenizer.json could not be read (${(e as Error).message})`,
+        { file: 'tokenizer.json' },
+        'use a tokenizer.json written by the tokenizers library (WordPiece, BPE or Unigram)',
+      );
     }
     this.added = new Map([...this.tok.get_added_tokens_decoder()].map(([id, t]) => [t.content, id]));
     const vocab = this.tok.get_vocab(true);
@@ -109,7 +135,10 @@ export class HfTokenizer implements TextTokenizer {
     const padFromJson = (tokenizerJson.padding as Json | null | undefined)?.pad_id;
     const padId = padTok !== undefined ? this.idOf(padTok) : undefined;
     this.padId = padId ?? (typeof padFromJson === 'number' ? padFromJson : undefined) ?? opts.padTokenId ?? 0;
-    const declared = typeof tokenizerConfig.model_max_length === 'number' && tokenizerConfig.model_max_length > 0 && tokenizerConfig.model_max_length < 1e7 ? tokenizerConfig.model_max_length : Infinity;
+    const declared =
+      typeof tokenizerConfig.model_max_length === 'number' && tokenizerConfig.model_max_length > 0 && tokenizerConfig.model_max_length < 1e7
+        ? tokenizerConfig.model_max_length
+        : Infinity;
     const max = Math.min(declared, opts.modelPositions ?? Infinity);
     this.modelMaxLength = Number.isFinite(max) ? max : 512;
     const oneType = opts.typeVocabSize !== undefined && opts.typeVocabSize <= 1;
@@ -124,8 +153,15 @@ export class HfTokenizer implements TextTokenizer {
 
   /** Where the post-processor puts specials around sequence A (and B): found by post-processing two sentinels. */
   private layout(pair: boolean): Slot[] {
-    const pp = this.tok.post_processor as unknown as ((a: string[], b: string[] | null, add: boolean) => { tokens: string[]; token_type_ids?: number[] }) | null;
-    if (!pp) return pair ? [{ kind: 'A', token: '', type: 0 }, { kind: 'B', token: '', type: 1 }] : [{ kind: 'A', token: '', type: 0 }];
+    const pp = this.tok.post_processor as unknown as
+      ((a: string[], b: string[] | null, add: boolean) => { tokens: string[]; token_type_ids?: number[] }) | null;
+    if (!pp)
+      return pair
+        ? [
+            { kind: 'A', token: '', type: 0 },
+            { kind: 'B', token: '', type: 1 },
+          ]
+        : [{ kind: 'A', token: '', type: 0 }];
     const r = pp([SA], pair ? [SB] : null, true);
     return r.tokens.map((t, i) => ({ kind: t === SA ? 'A' : t === SB ? 'B' : 'special', token: t, type: r.token_type_ids?.[i] ?? 0 }));
   }
@@ -136,19 +172,31 @@ export class HfTokenizer implements TextTokenizer {
 
   private toId(token: string): number {
     const id = this.idOf(token) ?? this.unkId;
-    if (id === undefined) throw new UserError(`token "${token}" is not in the vocabulary and the tokenizer has no unknown token`, { file: 'tokenizer.json' }, 'use a tokenizer with an unk_token');
+    if (id === undefined)
+      throw new UserError(
+        `token "${token}" is not in the vocabulary and the tokenizer has no unknown token`,
+        { file: 'tokenizer.json' },
+        'use a tokenizer with an unk_token',
+      );
     return id;
   }
 
   private budget(maxLength: number | undefined, pair: boolean): number {
     const max = Math.min(maxLength ?? this.modelMaxLength, this.modelMaxLength);
     const specials = (pair ? this.pair : this.single).filter((s) => s.kind === 'special').length;
-    if (max < specials + (pair ? 2 : 1)) throw new UserError(`max length ${max} leaves no room for text after ${specials} special tokens`, { option: 'maxLength' }, `use a max length of at least ${specials + (pair ? 2 : 1)}`);
+    if (max < specials + (pair ? 2 : 1))
+      throw new UserError(
+        `max length ${max} leaves no room for text after ${specials} special tokens`,
+        { option: 'maxLength' },
+        `use a max length of at least ${specials + (pair ? 2 : 1)}`,
+      );
     return max - specials;
   }
 
   private assemble(a: string[], b: string[] | null, aWords?: number[]): Encoding {
-    const ids: number[] = [], typeIds: number[] = [], wordIds: (number | null)[] = [];
+    const ids: number[] = [],
+      typeIds: number[] = [],
+      wordIds: (number | null)[] = [];
     for (const s of b === null ? this.single : this.pair) {
       const seq = s.kind === 'A' ? a : s.kind === 'B' ? b! : [s.token];
       seq.forEach((t, i) => {
@@ -167,7 +215,8 @@ export class HfTokenizer implements TextTokenizer {
     // longest_first: drop one token at a time from the longer sequence (ties: the second), as transformers'
     // truncate_sequences does
     const room = this.budget(opts?.maxLength, true);
-    let la = a.length, lb = b.length;
+    let la = a.length,
+      lb = b.length;
     while (la + lb > room) {
       if (la > lb) la--;
       else lb--;
@@ -176,7 +225,8 @@ export class HfTokenizer implements TextTokenizer {
   }
 
   encodeWords(words: string[], opts?: { maxLength?: number }): Encoding {
-    const toks: string[] = [], wids: number[] = [];
+    const toks: string[] = [],
+      wids: number[] = [];
     words.forEach((w, i) => {
       for (const t of this.pieces(this.byteLevel ? ` ${w}` : w)) {
         toks.push(t);

@@ -95,7 +95,11 @@ export class SentencePieceTokenizer implements TextTokenizer {
    * Reads back the tokenizer.json written by files() (a Hugging Face Unigram model), with the segmentation rules
    * plain Unigram does not carry taken from tokenizer_config.json's "use_lite" entry (USE-Lite's defaults without it).
    */
-  static fromTokenizerJson(data: string | Uint8Array, config?: string | Uint8Array | null, file = 'tokenizer.json'): SentencePieceTokenizer {
+  static fromTokenizerJson(
+    data: string | Uint8Array,
+    config?: string | Uint8Array | null,
+    file = 'tokenizer.json',
+  ): SentencePieceTokenizer {
     const text = (d: string | Uint8Array) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
     let parsed: { model?: { type?: string; vocab?: unknown; unk_id?: number } };
     try {
@@ -104,7 +108,11 @@ export class SentencePieceTokenizer implements TextTokenizer {
       throw new UserError(`not valid JSON (${(e as Error).message})`, { file }, 'Re-export the model or use its original tokenizer.json.');
     }
     if (parsed.model?.type !== 'Unigram') {
-      throw new UserError(`expected a Unigram model, found "${String(parsed.model?.type)}"`, { file, option: 'model.type' }, 'This tokenizer reads SentencePiece unigram vocabularies only.');
+      throw new UserError(
+        `expected a Unigram model, found "${String(parsed.model?.type)}"`,
+        { file, option: 'model.type' },
+        'This tokenizer reads SentencePiece unigram vocabularies only.',
+      );
     }
     let extra: SentencePieceOptions = {};
     if (config) {
@@ -167,7 +175,7 @@ export class SentencePieceTokenizer implements TextTokenizer {
     }
     const out: number[] = [];
     let prevUnk = false;
-    for (let it = n; it > 0; ) {
+    for (let it = n; it > 0;) {
       const id = words[it];
       const unk = id === this.unkId;
       if (!(unk && prevUnk)) out.push(id);
@@ -183,7 +191,8 @@ export class SentencePieceTokenizer implements TextTokenizer {
     if (pair === undefined) return { ids: a.length > max ? a.slice(0, max) : a };
     // pairs: text, separator, pair; the longer side loses tokens first (Hugging Face's longest_first)
     const b = this.encodeIds(pair);
-    let la = a.length, lb = b.length;
+    let la = a.length,
+      lb = b.length;
     while (la + lb + 1 > max && la + lb > 0) {
       if (la >= lb) la--;
       else lb--;
@@ -216,7 +225,15 @@ export class SentencePieceTokenizer implements TextTokenizer {
    * get the same ids except on Viterbi ties (1 in 6,920 SST-2 sentences) and on literal control names such as "</s>".
    */
   files(): Record<string, string> {
-    const special = (id: number) => ({ id, content: this.vocab[id][0], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    const special = (id: number) => ({
+      id,
+      content: this.vocab[id][0],
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    });
     const tokenizer = {
       version: '1.0',
       truncation: { direction: 'Right', max_length: this.modelMaxLength, strategy: 'LongestFirst', stride: 0 },
@@ -257,7 +274,11 @@ function checkVocab(v: unknown, file: string): SentencePieceVocab {
     const e = v[i];
     const ok = Array.isArray(e) && typeof e[0] === 'string' && (e[1] === null || (typeof e[1] === 'number' && Number.isFinite(e[1])));
     if (!ok) {
-      throw new UserError(`entry ${i} is not a [piece, score] pair`, { file, snippet: JSON.stringify(e) }, 'Use the vocab.json that came with the model.');
+      throw new UserError(
+        `entry ${i} is not a [piece, score] pair`,
+        { file, snippet: JSON.stringify(e) },
+        'Use the vocab.json that came with the model.',
+      );
     }
     out[i] = [e[0], e[1] ?? 0];
   }

@@ -87,8 +87,16 @@ export function makeTensorBatch(examples: EncodedExample[], idx: number[], opts:
 /** Loss targets for a batch: class ids [B] (int32); multi-hot [B, C]; values [B]; token tags [B, T] (int32). */
 export function makeTargets(task: Task, examples: EncodedExample[], idx: number[], numLabels: number, seqLen: number): tf.Tensor {
   const b = idx.length;
-  if (task === 'classification') return tf.tensor1d(idx.map((i) => examples[i].label as number), 'int32');
-  if (task === 'regression') return tf.tensor1d(idx.map((i) => examples[i].label as number), 'float32');
+  if (task === 'classification')
+    return tf.tensor1d(
+      idx.map((i) => examples[i].label as number),
+      'int32',
+    );
+  if (task === 'regression')
+    return tf.tensor1d(
+      idx.map((i) => examples[i].label as number),
+      'float32',
+    );
   if (task === 'multilabel') {
     const hot = new Float32Array(b * numLabels);
     idx.forEach((ex, r) => {

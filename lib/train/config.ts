@@ -68,8 +68,30 @@ export interface TrainConfig {
   multilabelThreshold?: number;
 }
 
-export type ResolvedConfig = Required<Omit<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps' | 'padMultiple'>> &
-  Pick<TrainConfig, 'warmupSteps' | 'warmupRatio' | 'classWeights' | 'maxSteps' | 'evalEverySteps' | 'earlyStopping' | 'checkpointEverySteps' | 'padMultiple'>;
+export type ResolvedConfig = Required<
+  Omit<
+    TrainConfig,
+    | 'warmupSteps'
+    | 'warmupRatio'
+    | 'classWeights'
+    | 'maxSteps'
+    | 'evalEverySteps'
+    | 'earlyStopping'
+    | 'checkpointEverySteps'
+    | 'padMultiple'
+  >
+> &
+  Pick<
+    TrainConfig,
+    | 'warmupSteps'
+    | 'warmupRatio'
+    | 'classWeights'
+    | 'maxSteps'
+    | 'evalEverySteps'
+    | 'earlyStopping'
+    | 'checkpointEverySteps'
+    | 'padMultiple'
+  >;
 
 const MIN_METRICS = new Set(['loss', 'mse', 'mae', 'rmse', 'hammingLoss']);
 export function metricMode(metric: string, explicit?: 'min' | 'max'): 'min' | 'max' {
@@ -86,7 +108,12 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
 export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasValidation?: boolean } = {}): ResolvedConfig {
   check(isInt(c.epochs) && c.epochs >= 1, 'epochs', `epochs must be a whole number ≥ 1 (got ${c.epochs})`, 'set epochs to 1 or more');
   check(isInt(c.batchSize) && c.batchSize >= 1, 'batchSize', `batch size must be a whole number ≥ 1 (got ${c.batchSize})`, 'try 16 or 32');
-  check(isNum(c.learningRate) && c.learningRate > 0, 'learningRate', `learning rate must be a positive number (got ${c.learningRate})`, 'try 2e-5 for full fine-tuning or 1e-3 for head-only');
+  check(
+    isNum(c.learningRate) && c.learningRate > 0,
+    'learningRate',
+    `learning rate must be a positive number (got ${c.learningRate})`,
+    'try 2e-5 for full fine-tuning or 1e-3 for head-only',
+  );
   const r: ResolvedConfig = {
     epochs: c.epochs,
     batchSize: c.batchSize,
@@ -120,37 +147,142 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     multilabelThreshold: c.multilabelThreshold ?? 0.5,
   };
   check(r.optimizer === 'adamw' || r.optimizer === 'adam', 'optimizer', `unknown optimizer "${r.optimizer}"`, 'use "adamw" or "adam"');
-  check(['constant', 'linear', 'cosine'].includes(r.schedule), 'schedule', `unknown schedule "${r.schedule}"`, 'use "constant", "linear" or "cosine"');
-  check(isNum(r.headLrMultiplier) && r.headLrMultiplier > 0, 'headLrMultiplier', `head learning-rate multiplier must be a positive number (got ${r.headLrMultiplier})`, 'use 1 for one rate everywhere, or e.g. 10–30 for a new head over a pre-trained encoder');
-  check(isNum(r.emaDecay) && r.emaDecay >= 0 && r.emaDecay < 1, 'emaDecay', `weight-average decay must be in [0, 1) (got ${r.emaDecay})`, 'try 0.999, or 0 to turn the average off');
+  check(
+    ['constant', 'linear', 'cosine'].includes(r.schedule),
+    'schedule',
+    `unknown schedule "${r.schedule}"`,
+    'use "constant", "linear" or "cosine"',
+  );
+  check(
+    isNum(r.headLrMultiplier) && r.headLrMultiplier > 0,
+    'headLrMultiplier',
+    `head learning-rate multiplier must be a positive number (got ${r.headLrMultiplier})`,
+    'use 1 for one rate everywhere, or e.g. 10–30 for a new head over a pre-trained encoder',
+  );
+  check(
+    isNum(r.emaDecay) && r.emaDecay >= 0 && r.emaDecay < 1,
+    'emaDecay',
+    `weight-average decay must be in [0, 1) (got ${r.emaDecay})`,
+    'try 0.999, or 0 to turn the average off',
+  );
   check(isNum(r.weightDecay) && r.weightDecay >= 0, 'weightDecay', `weight decay must be ≥ 0 (got ${r.weightDecay})`, 'try 0.01');
   check(isNum(r.beta1) && r.beta1 >= 0 && r.beta1 < 1, 'beta1', `beta1 must be in [0, 1) (got ${r.beta1})`, 'try 0.9');
   check(isNum(r.beta2) && r.beta2 >= 0 && r.beta2 < 1, 'beta2', `beta2 must be in [0, 1) (got ${r.beta2})`, 'try 0.999');
   check(isNum(r.epsilon) && r.epsilon > 0, 'epsilon', `epsilon must be > 0 (got ${r.epsilon})`, 'try 1e-8');
-  check(r.warmupSteps === undefined || (isNum(r.warmupSteps) && r.warmupSteps >= 0), 'warmupSteps', `warmup steps must be ≥ 0 (got ${r.warmupSteps})`, 'use a step count, or warmupRatio for a fraction');
-  check(r.warmupRatio === undefined || (isNum(r.warmupRatio) && r.warmupRatio >= 0 && r.warmupRatio < 1), 'warmupRatio', `warmup ratio must be in [0, 1) (got ${r.warmupRatio})`, 'try 0.06 or 0.1');
-  check(isNum(r.maxGradNorm) && r.maxGradNorm >= 0, 'maxGradNorm', `max gradient norm must be ≥ 0 (got ${r.maxGradNorm})`, 'try 1, or 0 to turn clipping off');
-  check(isInt(r.gradAccumSteps) && r.gradAccumSteps >= 1, 'gradAccumSteps', `gradient accumulation must be a whole number ≥ 1 (got ${r.gradAccumSteps})`, 'use 1 to turn it off');
-  check(isNum(r.labelSmoothing) && r.labelSmoothing >= 0 && r.labelSmoothing < 1, 'labelSmoothing', `label smoothing must be in [0, 1) (got ${r.labelSmoothing})`, 'try 0.1, or 0 to turn it off');
+  check(
+    r.warmupSteps === undefined || (isNum(r.warmupSteps) && r.warmupSteps >= 0),
+    'warmupSteps',
+    `warmup steps must be ≥ 0 (got ${r.warmupSteps})`,
+    'use a step count, or warmupRatio for a fraction',
+  );
+  check(
+    r.warmupRatio === undefined || (isNum(r.warmupRatio) && r.warmupRatio >= 0 && r.warmupRatio < 1),
+    'warmupRatio',
+    `warmup ratio must be in [0, 1) (got ${r.warmupRatio})`,
+    'try 0.06 or 0.1',
+  );
+  check(
+    isNum(r.maxGradNorm) && r.maxGradNorm >= 0,
+    'maxGradNorm',
+    `max gradient norm must be ≥ 0 (got ${r.maxGradNorm})`,
+    'try 1, or 0 to turn clipping off',
+  );
+  check(
+    isInt(r.gradAccumSteps) && r.gradAccumSteps >= 1,
+    'gradAccumSteps',
+    `gradient accumulation must be a whole number ≥ 1 (got ${r.gradAccumSteps})`,
+    'use 1 to turn it off',
+  );
+  check(
+    isNum(r.labelSmoothing) && r.labelSmoothing >= 0 && r.labelSmoothing < 1,
+    'labelSmoothing',
+    `label smoothing must be in [0, 1) (got ${r.labelSmoothing})`,
+    'try 0.1, or 0 to turn it off',
+  );
   check(isInt(r.seed), 'seed', `seed must be a whole number (got ${r.seed})`, 'e.g. 42');
-  check(r.maxSteps === undefined || (isInt(r.maxSteps) && r.maxSteps >= 1), 'maxSteps', `max steps must be a whole number ≥ 1 (got ${r.maxSteps})`, 'leave it out to train for all epochs');
-  check(r.evalEverySteps === undefined || (isInt(r.evalEverySteps) && r.evalEverySteps >= 1), 'evalEverySteps', `evaluation interval must be a whole number ≥ 1 (got ${r.evalEverySteps})`, 'leave it out to evaluate once per epoch');
-  check(isInt(r.evalBatchSize) && r.evalBatchSize >= 1, 'evalBatchSize', `evaluation batch size must be ≥ 1 (got ${r.evalBatchSize})`, 'try 64');
-  check(r.checkpointEverySteps === undefined || (isInt(r.checkpointEverySteps) && r.checkpointEverySteps >= 1), 'checkpointEverySteps', `checkpoint interval must be a whole number ≥ 1 (got ${r.checkpointEverySteps})`, 'leave it out to checkpoint once per epoch');
-  check(isInt(r.keepCheckpoints) && r.keepCheckpoints >= 0, 'keepCheckpoints', `checkpoints to keep must be ≥ 0 (got ${r.keepCheckpoints})`, 'try 2');
-  check(r.padMultiple === undefined || (isInt(r.padMultiple) && r.padMultiple >= 1), 'padMultiple', `pad multiple must be ≥ 1 (got ${r.padMultiple})`, 'try 16, or leave it out for the backend\'s default');
-  check(isInt(r.bucketWindow) && r.bucketWindow >= 1, 'bucketWindow', `bucket window must be ≥ 1 (got ${r.bucketWindow})`, 'try 50, or 1 to turn bucketing off');
-  check(isNum(r.multilabelThreshold) && r.multilabelThreshold > 0 && r.multilabelThreshold < 1, 'multilabelThreshold', `multi-label threshold must be in (0, 1) (got ${r.multilabelThreshold})`, 'try 0.5');
+  check(
+    r.maxSteps === undefined || (isInt(r.maxSteps) && r.maxSteps >= 1),
+    'maxSteps',
+    `max steps must be a whole number ≥ 1 (got ${r.maxSteps})`,
+    'leave it out to train for all epochs',
+  );
+  check(
+    r.evalEverySteps === undefined || (isInt(r.evalEverySteps) && r.evalEverySteps >= 1),
+    'evalEverySteps',
+    `evaluation interval must be a whole number ≥ 1 (got ${r.evalEverySteps})`,
+    'leave it out to evaluate once per epoch',
+  );
+  check(
+    isInt(r.evalBatchSize) && r.evalBatchSize >= 1,
+    'evalBatchSize',
+    `evaluation batch size must be ≥ 1 (got ${r.evalBatchSize})`,
+    'try 64',
+  );
+  check(
+    r.checkpointEverySteps === undefined || (isInt(r.checkpointEverySteps) && r.checkpointEverySteps >= 1),
+    'checkpointEverySteps',
+    `checkpoint interval must be a whole number ≥ 1 (got ${r.checkpointEverySteps})`,
+    'leave it out to checkpoint once per epoch',
+  );
+  check(
+    isInt(r.keepCheckpoints) && r.keepCheckpoints >= 0,
+    'keepCheckpoints',
+    `checkpoints to keep must be ≥ 0 (got ${r.keepCheckpoints})`,
+    'try 2',
+  );
+  check(
+    r.padMultiple === undefined || (isInt(r.padMultiple) && r.padMultiple >= 1),
+    'padMultiple',
+    `pad multiple must be ≥ 1 (got ${r.padMultiple})`,
+    "try 16, or leave it out for the backend's default",
+  );
+  check(
+    isInt(r.bucketWindow) && r.bucketWindow >= 1,
+    'bucketWindow',
+    `bucket window must be ≥ 1 (got ${r.bucketWindow})`,
+    'try 50, or 1 to turn bucketing off',
+  );
+  check(
+    isNum(r.multilabelThreshold) && r.multilabelThreshold > 0 && r.multilabelThreshold < 1,
+    'multilabelThreshold',
+    `multi-label threshold must be in (0, 1) (got ${r.multilabelThreshold})`,
+    'try 0.5',
+  );
   if (Array.isArray(r.classWeights)) {
-    check(r.classWeights.every((w) => isNum(w) && w >= 0), 'classWeights', 'class weights must be numbers ≥ 0', 'give one weight per label, or "balanced"');
+    check(
+      r.classWeights.every((w) => isNum(w) && w >= 0),
+      'classWeights',
+      'class weights must be numbers ≥ 0',
+      'give one weight per label, or "balanced"',
+    );
   } else {
-    check(r.classWeights === undefined || r.classWeights === 'balanced', 'classWeights', `unknown class weights "${String(r.classWeights)}"`, 'give one weight per label, or "balanced"');
+    check(
+      r.classWeights === undefined || r.classWeights === 'balanced',
+      'classWeights',
+      `unknown class weights "${String(r.classWeights)}"`,
+      'give one weight per label, or "balanced"',
+    );
   }
   if (r.earlyStopping) {
     const e = r.earlyStopping;
-    check(typeof e.metric === 'string' && e.metric.length > 0, 'earlyStopping.metric', 'early stopping needs a metric name', 'e.g. "loss" or "macroF1"');
-    check(isInt(e.patience) && e.patience >= 1, 'earlyStopping.patience', `patience must be a whole number ≥ 1 (got ${e.patience})`, 'try 2 or 3');
-    check(e.minDelta === undefined || (isNum(e.minDelta) && e.minDelta >= 0), 'earlyStopping.minDelta', `min delta must be ≥ 0 (got ${e.minDelta})`, 'try 0 or 0.001');
+    check(
+      typeof e.metric === 'string' && e.metric.length > 0,
+      'earlyStopping.metric',
+      'early stopping needs a metric name',
+      'e.g. "loss" or "macroF1"',
+    );
+    check(
+      isInt(e.patience) && e.patience >= 1,
+      'earlyStopping.patience',
+      `patience must be a whole number ≥ 1 (got ${e.patience})`,
+      'try 2 or 3',
+    );
+    check(
+      e.minDelta === undefined || (isNum(e.minDelta) && e.minDelta >= 0),
+      'earlyStopping.minDelta',
+      `min delta must be ≥ 0 (got ${e.minDelta})`,
+      'try 0 or 0.001',
+    );
   }
   return r;
 }

@@ -18,9 +18,16 @@ export class WeightAverage {
   private readonly avg = new Map<string, tf.Variable>();
 
   /** Starts from the parameters' current values. */
-  constructor(private readonly params: Map<string, tf.Variable>, readonly decay: number) {
+  constructor(
+    private readonly params: Map<string, tf.Variable>,
+    readonly decay: number,
+  ) {
     // p.mul(1): a copy with its own storage (tf.variable(p) would share p's, and the in-place updates need their own)
-    for (const [name, p] of params) this.avg.set(name, tf.tidy(() => tf.variable(p.mul(1), false, undefined, 'float32')));
+    for (const [name, p] of params)
+      this.avg.set(
+        name,
+        tf.tidy(() => tf.variable(p.mul(1), false, undefined, 'float32')),
+      );
   }
 
   /** Folds the parameters' values after optimizer step `step` (1, 2, ...) into the average. */

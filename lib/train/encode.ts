@@ -26,18 +26,35 @@ function inferTask(examples: Example[]): Task {
   return 'classification';
 }
 
-export function encodeExamples(tokenizer: TextTokenizer, examples: Example[], labels: string[], maxLength: number, task: Task = inferTask(examples)): EncodedExample[] {
+export function encodeExamples(
+  tokenizer: TextTokenizer,
+  examples: Example[],
+  labels: string[],
+  maxLength: number,
+  task: Task = inferTask(examples),
+): EncodedExample[] {
   const index = new Map(labels.map((l, i) => [l, i]));
   const where = (i: number, column: string) => ({ row: i + 1, column });
   const labelId = (name: string, i: number): number => {
     const id = index.get(name);
-    if (id === undefined) throw new UserError(`label "${name}" is not one of the ${labels.length} known labels`, where(i, 'label'), `use one of: ${labels.slice(0, 10).join(', ')}${labels.length > 10 ? ', ...' : ''}`);
+    if (id === undefined)
+      throw new UserError(
+        `label "${name}" is not one of the ${labels.length} known labels`,
+        where(i, 'label'),
+        `use one of: ${labels.slice(0, 10).join(', ')}${labels.length > 10 ? ', ...' : ''}`,
+      );
     return id;
   };
   return examples.map((ex, i) => {
     if (task === 'token-classification') {
-      if (!ex.words || !ex.tags || !tokenizer.encodeWords) throw new UserError('token classification needs words and one tag per word, and a tokenizer that encodes words', where(i, 'tags'), 'check the column mapping');
-      if (ex.words.length !== ex.tags.length) throw new UserError(`${ex.words.length} words but ${ex.tags.length} tags`, where(i, 'tags'), 'give exactly one tag per word');
+      if (!ex.words || !ex.tags || !tokenizer.encodeWords)
+        throw new UserError(
+          'token classification needs words and one tag per word, and a tokenizer that encodes words',
+          where(i, 'tags'),
+          'check the column mapping',
+        );
+      if (ex.words.length !== ex.tags.length)
+        throw new UserError(`${ex.words.length} words but ${ex.tags.length} tags`, where(i, 'tags'), 'give exactly one tag per word');
       const enc = tokenizer.encodeWords(ex.words, { maxLength });
       const wordIds = enc.wordIds ?? [];
       const tags: number[] = [];
@@ -53,7 +70,12 @@ export function encodeExamples(tokenizer: TextTokenizer, examples: Example[], la
     let label: number | number[];
     if (task === 'regression') {
       const v = typeof ex.label === 'number' ? ex.label : Number(ex.label);
-      if (!Number.isFinite(v)) throw new UserError(`regression target "${String(ex.label)}" is not a number`, where(i, 'label'), 'fill the label column with numbers');
+      if (!Number.isFinite(v))
+        throw new UserError(
+          `regression target "${String(ex.label)}" is not a number`,
+          where(i, 'label'),
+          'fill the label column with numbers',
+        );
       label = v;
     } else if (task === 'multilabel') {
       const names = Array.isArray(ex.label) ? ex.label : [String(ex.label)];

@@ -12,9 +12,16 @@ import { argmax, classificationReport, multilabelReport, regressionReport, sigmo
 export type ExampleOutput = number[] | number[][];
 
 /** Runs `forward` (which returns [B, C] or [B, T, C] logits for the given example indices) over every example. */
-export async function collectOutputs(examples: EncodedExample[], batchSize: number, forward: (idx: number[]) => tf.Tensor): Promise<ExampleOutput[]> {
+export async function collectOutputs(
+  examples: EncodedExample[],
+  batchSize: number,
+  forward: (idx: number[]) => tf.Tensor,
+): Promise<ExampleOutput[]> {
   const out: ExampleOutput[] = new Array(examples.length);
-  for (const idx of planEval(examples.map((e) => e.ids.length), batchSize)) {
+  for (const idx of planEval(
+    examples.map((e) => e.ids.length),
+    batchSize,
+  )) {
     const logits = tf.tidy(() => forward(idx));
     const data = await logits.data();
     const shape = logits.shape;
@@ -43,7 +50,13 @@ function logSoftmaxAt(logits: number[], k: number): number {
 }
 
 /** Loss (plain: no class weights, no label smoothing) and metrics from per-example outputs. */
-export function evalFromOutputs(task: Task, outputs: ExampleOutput[], examples: EncodedExample[], labels: string[], threshold = 0.5): EvalResult {
+export function evalFromOutputs(
+  task: Task,
+  outputs: ExampleOutput[],
+  examples: EncodedExample[],
+  labels: string[],
+  threshold = 0.5,
+): EvalResult {
   const n = examples.length;
   if (task === 'regression') {
     const yTrue = examples.map((e) => e.label as number);
@@ -54,7 +67,8 @@ export function evalFromOutputs(task: Task, outputs: ExampleOutput[], examples: 
   if (task === 'multilabel') {
     const k = labels.length;
     let loss = 0;
-    const yTrue: number[][] = [], yPred: number[][] = [];
+    const yTrue: number[][] = [],
+      yPred: number[][] = [];
     examples.forEach((e, i) => {
       const row = outputs[i] as number[];
       const hot = new Array<number>(k).fill(0);
@@ -70,7 +84,8 @@ export function evalFromOutputs(task: Task, outputs: ExampleOutput[], examples: 
     const multilabel = multilabelReport(yTrue, yPred, labels);
     return { task, count: n, loss, scalars: { loss, ...numericFields(multilabel) }, multilabel };
   }
-  const yTrue: number[] = [], yPred: number[] = [];
+  const yTrue: number[] = [],
+    yPred: number[] = [];
   let loss = 0;
   if (task === 'classification') {
     examples.forEach((e, i) => {
@@ -113,7 +128,11 @@ export interface EvaluateOptions {
 /** The one evaluator (studio Evaluate, CLI eval/--test; the training loop's validation uses the same two steps):
  *  the model's outputs for every example, then the task's loss and report from them. `probabilities` per example:
  *  softmax (classification), sigmoid (multi-label), the value (regression), softmax per token (token tasks). */
-export async function evaluateModel(model: TaskModel, examples: EncodedExample[], opts: EvaluateOptions = {}): Promise<{ result: EvalResult; outputs: ExampleOutput[]; probabilities: ExampleOutput[] }> {
+export async function evaluateModel(
+  model: TaskModel,
+  examples: EncodedExample[],
+  opts: EvaluateOptions = {},
+): Promise<{ result: EvalResult; outputs: ExampleOutput[]; probabilities: ExampleOutput[] }> {
   const batchSize = opts.batchSize ?? 64;
   const pad = padOptionsFor(model);
   const cache = opts.extract ? await FeatureCache.build(model, [examples], batchSize, pad, undefined, opts.extract) : null;

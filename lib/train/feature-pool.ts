@@ -33,7 +33,13 @@ export interface FeaturePool {
 }
 
 /** Starts `threads - 1` workers, each holding a copy of the model. Rejects (and stops them) if one fails to start. */
-export async function createFeaturePool(model: TaskModel, threads: number, start: StartWorker, backend: InitOptions, onProgress?: (done: number, total: number) => void): Promise<FeaturePool> {
+export async function createFeaturePool(
+  model: TaskModel,
+  threads: number,
+  start: StartWorker,
+  backend: InitOptions,
+  onProgress?: (done: number, total: number) => void,
+): Promise<FeaturePool> {
   const setup: WorkerSetup = { files: await taskModelFiles(model), task: model.task, labels: model.labels, backend };
   const ports: FeaturePort[] = [];
   const close = async () => {
@@ -64,7 +70,14 @@ export async function createFeaturePool(model: TaskModel, threads: number, start
 
   let nextId = 0;
   /** one worker's share: its batches' examples go over, their rows come back into `rows` */
-  const remote = (port: FeaturePort, part: number[][], examples: EncodedExample[], pad: PadOptions, rows: Float32Array[], progress: (done: number) => void) =>
+  const remote = (
+    port: FeaturePort,
+    part: number[][],
+    examples: EncodedExample[],
+    pad: PadOptions,
+    rows: Float32Array[],
+    progress: (done: number) => void,
+  ) =>
     new Promise<{ width: number; perToken: boolean }>((resolve, reject) => {
       const ids = part.flat();
       let next = 0;
@@ -92,14 +105,20 @@ export async function createFeaturePool(model: TaskModel, threads: number, start
 
   const extract: FeatureExtractor = async (examples, batchSize, pad, signal) => {
     // batches sorted by length, dealt round-robin: every thread gets short and long ones alike
-    const batches = planEval(examples.map((e) => e.ids.length), batchSize);
+    const batches = planEval(
+      examples.map((e) => e.ids.length),
+      batchSize,
+    );
     const n = ports.length + 1;
     const parts = Array.from({ length: n }, (_, p) => batches.filter((_, k) => k % n === p));
     const rows: Float32Array[] = new Array(examples.length);
     const progress = new Array<number>(n).fill(0);
     const report = (p: number) => (done: number) => {
       progress[p] = done;
-      onProgress?.(progress.reduce((a, b) => a + b, 0), examples.length);
+      onProgress?.(
+        progress.reduce((a, b) => a + b, 0),
+        examples.length,
+      );
     };
     const others = ports.map((port, i) => remote(port, parts[i + 1], examples, pad, rows, report(i + 1)));
     const mine = await featuresOfBatches(model, examples, parts[0], pad, signal, report(0));
@@ -118,23 +137,41 @@ export async function createFeaturePool(model: TaskModel, threads: number, start
 
 /** The worker side: opens the model from the files it was sent (it never tokenizes: it is sent token ids), then
  *  answers each request with the features of the batches it was given. */
-export async function serveFeatureWorker(setup: WorkerSetup, port: { post(m: FromWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToWorker) => void): void }): Promise<void> {
+export async function serveFeatureWorker(
+  setup: WorkerSetup,
+  port: { post(m: FromWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToWorker) => void): void },
+): Promise<void> {
   try {
     await initBackend(setup.backend);
     const opened = await openModelFiles(memorySource('feature pool', setup.files), { requireTokenizer: false });
     const tokenizer: TextTokenizer = opened.tokenizer ?? {
-      kind: 'hf', vocabSize: 0, padId: 0, modelMaxLength: Number.MAX_SAFE_INTEGER,
+      kind: 'hf',
+      vocabSize: 0,
+      padId: 0,
+      modelMaxLength: Number.MAX_SAFE_INTEGER,
       encode: () => {
         throw new Error('the feature worker is sent token ids, it does not tokenize');
       },
       files: () => ({}),
     };
-    const model = createTaskModel({ encoder: opened.encoder, tokenizer, task: setup.task, labels: setup.labels, mode: { kind: 'head' }, headParams: opened.headParams });
+    const model = createTaskModel({
+      encoder: opened.encoder,
+      tokenizer,
+      task: setup.task,
+      labels: setup.labels,
+      mode: { kind: 'head' },
+      headParams: opened.headParams,
+    });
     port.listen(async (m) => {
       try {
-        const r = await featuresOfBatches(model, m.examples, m.batches, m.pad, undefined, (done) => port.post({ type: 'progress', id: m.id, done }));
+        const r = await featuresOfBatches(model, m.examples, m.batches, m.pad, undefined, (done) =>
+          port.post({ type: 'progress', id: m.id, done }),
+        );
         const rows = m.examples.map((_, k) => r.rows.get(k)!);
-        port.post({ type: 'rows', id: m.id, rows, width: r.width, perToken: r.perToken }, rows.map((x) => x.buffer as ArrayBuffer));
+        port.post(
+          { type: 'rows', id: m.id, rows, width: r.width, perToken: r.perToken },
+          rows.map((x) => x.buffer as ArrayBuffer),
+        );
       } catch (e) {
         port.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       }

@@ -15,10 +15,20 @@ export interface FeatureRows {
 }
 
 /** Encoder features of examples, computed in evaluation batches (length-sorted `planEval` batches of `batchSize`). */
-export type FeatureExtractor = (examples: EncodedExample[], batchSize: number, pad: PadOptions, signal?: AbortSignal) => Promise<FeatureRows>;
+export type FeatureExtractor = (
+  examples: EncodedExample[],
+  batchSize: number,
+  pad: PadOptions,
+  signal?: AbortSignal,
+) => Promise<FeatureRows>;
 
 /** The rows of one batch's feature tensor data ([B, F] or [B, T, H]), cut to each example's own length. */
-function rowsOfBatch(data: Float32Array, shape: number[], idx: number[], examples: EncodedExample[]): { rows: Float32Array[]; width: number; perToken: boolean } {
+function rowsOfBatch(
+  data: Float32Array,
+  shape: number[],
+  idx: number[],
+  examples: EncodedExample[],
+): { rows: Float32Array[]; width: number; perToken: boolean } {
   const perToken = shape.length === 3;
   const width = shape[shape.length - 1];
   const t = perToken ? shape[1] : 1;
@@ -27,7 +37,14 @@ function rowsOfBatch(data: Float32Array, shape: number[], idx: number[], example
 }
 
 /** Features of the given batches (indices into `examples`), computed in this thread; rows keyed by example index. */
-export async function featuresOfBatches(model: TaskModel, examples: EncodedExample[], batches: number[][], pad: PadOptions, signal?: AbortSignal, onBatch?: (done: number) => void): Promise<{ rows: Map<number, Float32Array>; width: number; perToken: boolean }> {
+export async function featuresOfBatches(
+  model: TaskModel,
+  examples: EncodedExample[],
+  batches: number[][],
+  pad: PadOptions,
+  signal?: AbortSignal,
+  onBatch?: (done: number) => void,
+): Promise<{ rows: Map<number, Float32Array>; width: number; perToken: boolean }> {
   const rows = new Map<number, Float32Array>();
   let width = 0;
   let perToken = false;
@@ -49,15 +66,36 @@ export async function featuresOfBatches(model: TaskModel, examples: EncodedExamp
 /** The in-thread extractor. */
 export function localFeatureExtractor(model: TaskModel, onProgress?: (done: number, total: number) => void): FeatureExtractor {
   return async (examples, batchSize, pad, signal) => {
-    const r = await featuresOfBatches(model, examples, planEval(examples.map((e) => e.ids.length), batchSize), pad, signal, onProgress && ((done) => onProgress(done, examples.length)));
+    const r = await featuresOfBatches(
+      model,
+      examples,
+      planEval(
+        examples.map((e) => e.ids.length),
+        batchSize,
+      ),
+      pad,
+      signal,
+      onProgress && ((done) => onProgress(done, examples.length)),
+    );
     return { rows: examples.map((_, i) => r.rows.get(i)!), width: r.width, perToken: r.perToken };
   };
 }
 
 export class FeatureCache {
-  private constructor(private readonly rows: Float32Array[][], private readonly width: number, private readonly perToken: boolean) {}
+  private constructor(
+    private readonly rows: Float32Array[][],
+    private readonly width: number,
+    private readonly perToken: boolean,
+  ) {}
 
-  static async build(model: TaskModel, splits: EncodedExample[][], batchSize: number, pad: PadOptions, signal?: AbortSignal, extract: FeatureExtractor = localFeatureExtractor(model)): Promise<FeatureCache> {
+  static async build(
+    model: TaskModel,
+    splits: EncodedExample[][],
+    batchSize: number,
+    pad: PadOptions,
+    signal?: AbortSignal,
+    extract: FeatureExtractor = localFeatureExtractor(model),
+  ): Promise<FeatureCache> {
     let width = 0;
     let perToken = false;
     const rows: Float32Array[][] = [];

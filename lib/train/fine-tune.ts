@@ -66,14 +66,40 @@ export function validateData(model: TaskModel, examples: EncodedExample[], split
     // rows count examples of the split (after cleaning and splitting), not lines of the uploaded file
     const where = { row: i + 1, column: 'label' };
     if (!e.ids.length) throw new UserError(`${split} example ${i + 1} has no tokens`, where, 'remove empty rows');
-    if (e.ids.length > model.tokenizer.modelMaxLength) throw new UserError(`${split} example ${i + 1}: example has ${e.ids.length} tokens, more than the model's ${model.tokenizer.modelMaxLength}`, where, 'encode with a smaller maxLength');
+    if (e.ids.length > model.tokenizer.modelMaxLength)
+      throw new UserError(
+        `${split} example ${i + 1}: example has ${e.ids.length} tokens, more than the model's ${model.tokenizer.modelMaxLength}`,
+        where,
+        'encode with a smaller maxLength',
+      );
     const bad = (c: unknown) => typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= k;
-    if (model.task === 'classification' && bad(e.label)) throw new UserError(`${split} example ${i + 1}: label id ${String(e.label)} is outside 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
-    if (model.task === 'multilabel' && (!Array.isArray(e.label) || e.label.some(bad))) throw new UserError(`${split} example ${i + 1}: multi-label ids ${JSON.stringify(e.label)} are not all in 0..${k - 1}`, where, 'encode the labels with the model\'s label list');
-    if (model.task === 'regression' && (typeof e.label !== 'number' || !Number.isFinite(e.label))) throw new UserError(`${split} example ${i + 1}: regression target ${String(e.label)} is not a finite number`, where, 'fill the label column with numbers');
+    if (model.task === 'classification' && bad(e.label))
+      throw new UserError(
+        `${split} example ${i + 1}: label id ${String(e.label)} is outside 0..${k - 1}`,
+        where,
+        "encode the labels with the model's label list",
+      );
+    if (model.task === 'multilabel' && (!Array.isArray(e.label) || e.label.some(bad)))
+      throw new UserError(
+        `${split} example ${i + 1}: multi-label ids ${JSON.stringify(e.label)} are not all in 0..${k - 1}`,
+        where,
+        "encode the labels with the model's label list",
+      );
+    if (model.task === 'regression' && (typeof e.label !== 'number' || !Number.isFinite(e.label)))
+      throw new UserError(
+        `${split} example ${i + 1}: regression target ${String(e.label)} is not a finite number`,
+        where,
+        'fill the label column with numbers',
+      );
     if (model.task === 'token-classification') {
-      if (!e.tags || e.tags.length !== e.ids.length) throw new UserError(`${split} example ${i + 1}: token classification needs one tag per token (${e.ids.length} tokens, ${e.tags?.length ?? 0} tags)`, where, 'encode with encodeExamples');
-      if (e.tags.some((t) => t >= k || (t < 0 && t !== -100))) throw new UserError(`${split} example ${i + 1}: tag id outside 0..${k - 1}`, where, 'encode the tags with the model\'s label list');
+      if (!e.tags || e.tags.length !== e.ids.length)
+        throw new UserError(
+          `${split} example ${i + 1}: token classification needs one tag per token (${e.ids.length} tokens, ${e.tags?.length ?? 0} tags)`,
+          where,
+          'encode with encodeExamples',
+        );
+      if (e.tags.some((t) => t >= k || (t < 0 && t !== -100)))
+        throw new UserError(`${split} example ${i + 1}: tag id outside 0..${k - 1}`, where, "encode the tags with the model's label list");
     }
   });
 }
@@ -82,7 +108,12 @@ function classWeightsFor(model: TaskModel, cfg: ResolvedConfig, train: EncodedEx
   const k = numOutputs(model);
   if (cfg.classWeights === undefined) return undefined;
   if (Array.isArray(cfg.classWeights)) {
-    if (cfg.classWeights.length !== k) throw new UserError(`${cfg.classWeights.length} class weights for ${k} labels`, { option: 'classWeights' }, 'give one weight per label');
+    if (cfg.classWeights.length !== k)
+      throw new UserError(
+        `${cfg.classWeights.length} class weights for ${k} labels`,
+        { option: 'classWeights' },
+        'give one weight per label',
+      );
     return cfg.classWeights;
   }
   const counts = new Array<number>(k).fill(0);
@@ -91,7 +122,8 @@ function classWeightsFor(model: TaskModel, cfg: ResolvedConfig, train: EncodedEx
     else if (model.task === 'multilabel') for (const c of e.label as number[]) counts[c]++;
     else if (model.task === 'token-classification') for (const t of e.tags ?? []) if (t >= 0) counts[t]++;
   }
-  if (model.task === 'regression') throw new UserError('class weights do not apply to regression', { option: 'classWeights' }, 'leave class weights out');
+  if (model.task === 'regression')
+    throw new UserError('class weights do not apply to regression', { option: 'classWeights' }, 'leave class weights out');
   return balancedClassWeights(counts);
 }
 
@@ -102,7 +134,12 @@ export function clipScale(globalNorm: number, maxNorm: number): number {
 
 const STEP_ID = (step: number) => `step-${String(step).padStart(7, '0')}`;
 
-export async function* fineTune(model: TaskModel, data: TrainData, config: TrainConfig, opts: FineTuneOptions = {}): AsyncGenerator<TrainEvent, void, undefined> {
+export async function* fineTune(
+  model: TaskModel,
+  data: TrainData,
+  config: TrainConfig,
+  opts: FineTuneOptions = {},
+): AsyncGenerator<TrainEvent, void, undefined> {
   const { signal, store, resumeFrom } = opts;
   const pool = opts.pool && model.mode.kind !== 'head' && opts.pool.threads > 1 ? opts.pool : undefined;
   const runId = opts.runId ?? resumeFrom?.runId ?? 'run';
@@ -115,21 +152,40 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
   let bestCheckpointId: string | undefined;
   try {
     const cfg = resolveConfig(config, { hasStore: Boolean(store), hasValidation: data.validation.length > 0 });
-    if (!data.train.length) throw new UserError('the training split is empty', { file: 'train' }, 'add training examples or change the split');
+    if (!data.train.length)
+      throw new UserError('the training split is empty', { file: 'train' }, 'add training examples or change the split');
     validateData(model, data.train, 'train');
     validateData(model, data.validation, 'validation');
     const task = model.task;
     const k = numOutputs(model);
-    const lossOpts = { labelSmoothing: task === 'classification' || task === 'token-classification' ? cfg.labelSmoothing : 0, classWeights: classWeightsFor(model, cfg, data.train) };
+    const lossOpts = {
+      labelSmoothing: task === 'classification' || task === 'token-classification' ? cfg.labelSmoothing : 0,
+      classWeights: classWeightsFor(model, cfg, data.train),
+    };
     const pad = padOptionsFor(model, cfg.padMultiple);
     const headOnly = model.mode.kind === 'head';
 
     const trainable = model.trainable();
-    if (!trainable.size) throw new UserError('nothing to train: the model has no trainable parameters in this mode', { option: 'mode' }, 'choose another fine-tuning mode');
+    if (!trainable.size)
+      throw new UserError(
+        'nothing to train: the model has no trainable parameters in this mode',
+        { option: 'mode' },
+        'choose another fine-tuning mode',
+      );
     const varList = [...trainable.values()];
     const nameOfVar = new Map(varList.map((v, i) => [v.name, [...trainable.keys()][i]]));
-    const lrScales = headOnly || cfg.headLrMultiplier === 1 ? undefined : Object.fromEntries([...trainable.keys()].filter(isHeadParamName).map((n) => [n, cfg.headLrMultiplier]));
-    optimizer = new AdamOptimizer(trainable, { kind: cfg.optimizer, weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon, lrScales });
+    const lrScales =
+      headOnly || cfg.headLrMultiplier === 1
+        ? undefined
+        : Object.fromEntries([...trainable.keys()].filter(isHeadParamName).map((n) => [n, cfg.headLrMultiplier]));
+    optimizer = new AdamOptimizer(trainable, {
+      kind: cfg.optimizer,
+      weightDecay: cfg.weightDecay,
+      beta1: cfg.beta1,
+      beta2: cfg.beta2,
+      epsilon: cfg.epsilon,
+      lrScales,
+    });
 
     const lengths = data.train.map((e) => e.ids.length);
     const batchesPerEpoch = Math.ceil(data.train.length / cfg.batchSize);
@@ -159,7 +215,12 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
     const totalSteps = () => cfg.maxSteps ?? totalEpochs() * stepsPerEpoch;
     const schedule = () => {
       const total = totalSteps();
-      return { kind: cfg.schedule, baseLr: cfg.learningRate, totalSteps: total, warmupSteps: resolveWarmup({ steps: cfg.warmupSteps, ratio: cfg.warmupRatio }, total) };
+      return {
+        kind: cfg.schedule,
+        baseLr: cfg.learningRate,
+        totalSteps: total,
+        warmupSteps: resolveWarmup({ steps: cfg.warmupSteps, ratio: cfg.warmupRatio }, total),
+      };
     };
 
     let featureCacheSec: number | undefined;
@@ -168,11 +229,26 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       features = await FeatureCache.build(model, [data.train, data.validation], cfg.evalBatchSize, pad, signal, opts.featureExtractor);
       featureCacheSec = (performance.now() - t0) / 1000;
     }
-    await pool?.begin(data.train, trainable, { numLabels: k, lossOpts, pad, optimizer, vocabSize: Number(model.encoder.config.vocab_size ?? 0) });
+    await pool?.begin(data.train, trainable, {
+      numLabels: k,
+      lossOpts,
+      pad,
+      optimizer,
+      vocabSize: Number(model.encoder.config.vocab_size ?? 0),
+    });
     const counts = model.paramCounts();
     yield {
-      type: 'start', runId, epochs: totalEpochs(), stepsPerEpoch, totalSteps: totalSteps(), trainExamples: data.train.length, validationExamples: data.validation.length,
-      params: counts, threads: pool?.threads ?? 1, ...(featureCacheSec !== undefined ? { featureCacheSec } : {}), ...(resumeFrom ? { resumedFromStep: resumeFrom.step } : {}),
+      type: 'start',
+      runId,
+      epochs: totalEpochs(),
+      stepsPerEpoch,
+      totalSteps: totalSteps(),
+      trainExamples: data.train.length,
+      validationExamples: data.validation.length,
+      params: counts,
+      threads: pool?.threads ?? 1,
+      ...(featureCacheSec !== undefined ? { featureCacheSec } : {}),
+      ...(resumeFrom ? { resumedFromStep: resumeFrom.step } : {}),
     };
 
     /** logits for a batch of example indices of one split (0 = train, 1 = validation) */
@@ -199,7 +275,13 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
     };
 
     const capture = async (reason: Checkpoint['reason'], id: string, best: boolean): Promise<Checkpoint> => ({
-      id, runId, step, epoch: pos.epoch, best, createdAt: Date.now(), reason,
+      id,
+      runId,
+      step,
+      epoch: pos.epoch,
+      best,
+      createdAt: Date.now(),
+      reason,
       weights: await readVariables(model.variables()),
       optimizer: await optimizer!.getState(),
       ...(ema ? { ema: await ema.getState() } : {}),
@@ -241,7 +323,12 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       events.push({ type: 'eval', step, epoch: pos.epoch, result });
       const metric = cfg.bestMetric;
       const value = result.scalars[metric];
-      if (value === undefined) throw new UserError(`there is no metric "${metric}" for ${task}`, { option: cfg.earlyStopping ? 'earlyStopping.metric' : 'bestMetric' }, `use one of: ${Object.keys(result.scalars).join(', ')}`);
+      if (value === undefined)
+        throw new UserError(
+          `there is no metric "${metric}" for ${task}`,
+          { option: cfg.earlyStopping ? 'earlyStopping.metric' : 'bestMetric' },
+          `use one of: ${Object.keys(result.scalars).join(', ')}`,
+        );
       const mode = metricMode(metric, cfg.earlyStopping?.mode);
       const minDelta = cfg.earlyStopping?.minDelta ?? 0;
       const prev = history.best;
@@ -265,7 +352,15 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       }
       const es = cfg.earlyStopping;
       if (es && history.badEvals >= es.patience && history.best) {
-        events.push({ type: 'early-stop', step, epoch: pos.epoch, metric, best: history.best.value, bestStep: history.best.step, patience: es.patience });
+        events.push({
+          type: 'early-stop',
+          step,
+          epoch: pos.epoch,
+          metric,
+          best: history.best.value,
+          bestStep: history.best.step,
+          patience: es.patience,
+        });
         return { events, stop: true };
       }
       return { events, stop: false };
@@ -302,7 +397,18 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         else if (!restoredBest && lastResult && history.evals.at(-1)?.step === step) final = lastResult;
         else final = await evaluate();
       }
-      yield { type: 'done', reason, step, epoch: pos.epoch, final, best: history.best, restoredBest, bestCheckpointId, lastCheckpointId, history: history.evals };
+      yield {
+        type: 'done',
+        reason,
+        step,
+        epoch: pos.epoch,
+        final,
+        best: history.best,
+        restoredBest,
+        bestCheckpointId,
+        lastCheckpointId,
+        history: history.evals,
+      };
     };
 
     const eta = new EtaTracker(50, opts.now);
@@ -351,9 +457,15 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
         const idx = micro[m];
         // the micro-batch as shards (one per thread; one shard without a pool): every shard pads to the batch's length,
         // divides by the batch's loss denominator and draws dropout by row position, so the sum is the whole batch's
-        const sctx = { seed: dropoutSeed(cfg.seed, step, m), length: features ? 0 : batchLength(data.train, idx, pad), denominator: batchDenominator(model, data.train, idx, k, lossOpts) };
+        const sctx = {
+          seed: dropoutSeed(cfg.seed, step, m),
+          length: features ? 0 : batchLength(data.train, idx, pad),
+          denominator: batchDenominator(model, data.train, idx, k, lossOpts),
+        };
         const local = (s: Shard) => shardGradients(model, data.train, s, sctx, varList, { numLabels: k, lossOpts, pad, features });
-        const { value, grads: next } = pool ? await pool.gradients(splitShards(idx, pool.threads), sctx, local) : local(splitShards(idx, 1)[0]);
+        const { value, grads: next } = pool
+          ? await pool.gradients(splitShards(idx, pool.threads), sctx, local)
+          : local(splitShards(idx, 1)[0]);
         const prevAcc = acc as tf.Tensor[] | null;
         acc = prevAcc ? tf.tidy(() => prevAcc.map((a, j) => a.add(next[j]))) : next;
         if (prevAcc) {
@@ -378,7 +490,11 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
         grads.forEach((t) => t.dispose());
         const what = !Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`;
-        throw new UserError(`training stopped at step ${step + 1}: ${what}; the weights were left as they were after step ${step}`, { option: 'learningRate' }, `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`);
+        throw new UserError(
+          `training stopped at step ${step + 1}: ${what}; the weights were left as they were after step ${step}`,
+          { option: 'learningRate' },
+          `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`,
+        );
       }
       // averaging and clipping are one factor, applied inside the optimizer's update
       const named: Record<string, tf.Tensor> = {};
@@ -400,8 +516,15 @@ export async function* fineTune(model: TaskModel, data: TrainData, config: Train
       const stepSec = Math.max(1e-9, (now - tStep) / 1000);
       eta.step();
       yield {
-        type: 'step', step, epoch: pos.epoch, epochProgress: pos.epoch + Math.min(1, pos.cursor / pos.plan.length), loss, lr, gradNorm,
-        samplesPerSec: batchExamples / stepSec, etaSec: eta.etaSec(totalSteps() - step),
+        type: 'step',
+        step,
+        epoch: pos.epoch,
+        epochProgress: pos.epoch + Math.min(1, pos.cursor / pos.plan.length),
+        loss,
+        lr,
+        gradNorm,
+        samplesPerSec: batchExamples / stepSec,
+        etaSec: eta.etaSec(totalSteps() - step),
       };
 
       let stop = false;

@@ -32,8 +32,12 @@ export function taskLoss(task: Task, logits: tf.Tensor, targets: tf.Tensor, opts
     if (task === 'regression') return mean(tf.square(logits.reshape([-1]).sub(targets)));
     if (task === 'multilabel') {
       // log(1 + e^{-|x|}) + max(x, 0) − x·z: stable for large |x|
-      const x = logits, z = targets;
-      let per = tf.relu(x).sub(x.mul(z)).add(tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+      const x = logits,
+        z = targets;
+      let per = tf
+        .relu(x)
+        .sub(x.mul(z))
+        .add(tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
       if (opts.classWeights) per = per.mul(tf.tensor1d(opts.classWeights));
       return mean(per);
     }

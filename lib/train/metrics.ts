@@ -71,7 +71,11 @@ export function classificationReport(yTrue: number[], yPred: number[], labels: s
     const recall = ratio(tp, support);
     perClass.push({ label: labels[c], precision, recall, f1: f1Of(precision, recall), support });
   }
-  const mean = (xs: number[]) => ratio(xs.reduce((a, b) => a + b, 0), xs.length);
+  const mean = (xs: number[]) =>
+    ratio(
+      xs.reduce((a, b) => a + b, 0),
+      xs.length,
+    );
   const accuracy = ratio(correct, n);
   return {
     accuracy,
@@ -79,7 +83,10 @@ export function classificationReport(yTrue: number[], yPred: number[], labels: s
     macroRecall: mean(perClass.map((c) => c.recall)),
     macroF1: mean(perClass.map((c) => c.f1)),
     microF1: accuracy,
-    weightedF1: ratio(perClass.reduce((a, c) => a + c.f1 * c.support, 0), n),
+    weightedF1: ratio(
+      perClass.reduce((a, c) => a + c.f1 * c.support, 0),
+      n,
+    ),
     perClass,
     confusion,
   };
@@ -88,13 +95,16 @@ export function classificationReport(yTrue: number[], yPred: number[], labels: s
 /** yTrue / yPred: one 0/1 row per example, one column per label. */
 export function multilabelReport(yTrue: number[][], yPred: number[][], labels: string[]): MultilabelReport {
   const k = labels.length;
-  const tp = new Array<number>(k).fill(0), fp = new Array<number>(k).fill(0), fn = new Array<number>(k).fill(0);
+  const tp = new Array<number>(k).fill(0),
+    fp = new Array<number>(k).fill(0),
+    fn = new Array<number>(k).fill(0);
   let exact = 0;
   let wrong = 0;
   for (let i = 0; i < yTrue.length; i++) {
     let allRight = true;
     for (let c = 0; c < k; c++) {
-      const t = yTrue[i][c] > 0, p = yPred[i][c] > 0;
+      const t = yTrue[i][c] > 0,
+        p = yPred[i][c] > 0;
       if (t && p) tp[c]++;
       else if (p) fp[c]++;
       else if (t) fn[c]++;
@@ -127,7 +137,10 @@ export function multilabelReport(yTrue: number[][], yPred: number[][], labels: s
 export function regressionReport(yTrue: number[], yPred: number[]): RegressionReport {
   const n = yTrue.length;
   if (n === 0) return { mse: 0, rmse: 0, mae: 0, r2: 0, pearson: 0 };
-  let se = 0, ae = 0, mt = 0, mp = 0;
+  let se = 0,
+    ae = 0,
+    mt = 0,
+    mp = 0;
   for (let i = 0; i < n; i++) {
     const d = yPred[i] - yTrue[i];
     se += d * d;
@@ -137,7 +150,9 @@ export function regressionReport(yTrue: number[], yPred: number[]): RegressionRe
   }
   mt /= n;
   mp /= n;
-  let sst = 0, spp = 0, stp = 0;
+  let sst = 0,
+    spp = 0,
+    stp = 0;
   for (let i = 0; i < n; i++) {
     sst += (yTrue[i] - mt) ** 2;
     spp += (yPred[i] - mp) ** 2;

@@ -43,8 +43,14 @@ export class AdamOptimizer {
     this.params = params;
     for (const [name, p] of params) {
       // inside tidy: the zeros a variable starts from are released; the variable itself is kept
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, 'float32')));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, 'float32')));
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, 'float32')),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false, undefined, 'float32')),
+      );
       if (decays(name)) this.decayed.add(name);
     }
   }
@@ -72,7 +78,12 @@ export class AdamOptimizer {
       const done =
         inPlace !== null &&
         inPlace(p, this.m.get(name)!, this.v.get(name)!, g, {
-          beta1, beta2, epsilon, stepSize: lrP / bc1, sqrtBc2, gradScale,
+          beta1,
+          beta2,
+          epsilon,
+          stepSize: lrP / bc1,
+          sqrtBc2,
+          gradScale,
           l2: kind === 'adam' ? wd : 0,
           decay: kind === 'adamw' ? 1 - lrP * wd : 1,
         });
@@ -113,7 +124,10 @@ export class AdamOptimizer {
 
   setState(state: OptimizerState): void {
     this.step = state.step;
-    for (const [which, vars] of [['m', this.m], ['v', this.v]] as const) {
+    for (const [which, vars] of [
+      ['m', this.m],
+      ['v', this.v],
+    ] as const) {
       for (const [name, t] of vars) {
         const d = state[which][name];
         if (!d) throw new Error(`optimizer state has no "${which}" for parameter "${name}"`);

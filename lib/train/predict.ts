@@ -14,10 +14,16 @@ export interface PredictOptions {
  * classification: softmax probabilities [C]; multilabel: sigmoid per label [C]; regression: [value];
  * token classification: softmax per token [tokens][C].
  */
-export async function predict(model: TaskModel, examples: Pick<EncodedExample, 'ids' | 'typeIds'>[], opts: PredictOptions = {}): Promise<ExampleOutput[]> {
+export async function predict(
+  model: TaskModel,
+  examples: Pick<EncodedExample, 'ids' | 'typeIds'>[],
+  opts: PredictOptions = {},
+): Promise<ExampleOutput[]> {
   const enc = examples.map((e) => ({ ...e, label: 0 }));
   const pad = padOptionsFor(model, opts.padMultiple);
-  const logits = await collectOutputs(enc, opts.batchSize ?? 32, (idx) => model.forward(makeTensorBatch(enc, idx, pad), { training: false }));
+  const logits = await collectOutputs(enc, opts.batchSize ?? 32, (idx) =>
+    model.forward(makeTensorBatch(enc, idx, pad), { training: false }),
+  );
   return logits.map((o) => probabilitiesOf(model.task, o));
 }
 
@@ -26,4 +32,3 @@ export async function predictText(model: TaskModel, text: string, pair?: string,
   const enc = model.tokenizer.encode(text, pair, { maxLength: maxLength ?? model.tokenizer.modelMaxLength });
   return (await predict(model, [enc]))[0];
 }
-

@@ -65,14 +65,48 @@ const MANY_LABELS = 8;
 
 const HEAD: Entry = {
   source: 'close to the head-only bench:quality recipes (SST-2 80.1 %, Banking77 87.9 % test); not re-measured as a default',
-  few: { mode: 'head', learningRate: 3e-3, headLrMultiplier: 1, batchSize: 32, schedule: 'constant', warmupRatio: 0, weightDecay: 0, labelSmoothing: 0, dropout: 0.1, targetSteps: 6000, minEpochs: 10, maxEpochs: 30, maxLengthCap: 128, ema: false, earlyStoppingPatience: 5, evalsPerEpoch: 1 },
+  few: {
+    mode: 'head',
+    learningRate: 3e-3,
+    headLrMultiplier: 1,
+    batchSize: 32,
+    schedule: 'constant',
+    warmupRatio: 0,
+    weightDecay: 0,
+    labelSmoothing: 0,
+    dropout: 0.1,
+    targetSteps: 6000,
+    minEpochs: 10,
+    maxEpochs: 30,
+    maxLengthCap: 128,
+    ema: false,
+    earlyStoppingPatience: 5,
+    evalsPerEpoch: 1,
+  },
   many: { learningRate: 1e-2, maxEpochs: 60 },
 };
 
 /** USE-Lite: measured with `npm run bench:quality` (bench/RESULTS.md), settings chosen on dev / held-out data. */
 const USE_LITE_FULL: Entry = {
   source: 'measured with these defaults in bench:quality: SST-2 85.3 %, Banking77 92.5 % test',
-  few: { mode: 'full', learningRate: 3e-4, headLrMultiplier: 10, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1100, minEpochs: 1, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
+  few: {
+    mode: 'full',
+    learningRate: 3e-4,
+    headLrMultiplier: 10,
+    batchSize: 32,
+    schedule: 'linear',
+    warmupRatio: 0.06,
+    weightDecay: 0.01,
+    labelSmoothing: 0.1,
+    dropout: 0.1,
+    targetSteps: 1100,
+    minEpochs: 1,
+    maxEpochs: 20,
+    maxLengthCap: 128,
+    ema: true,
+    earlyStoppingPatience: 3,
+    evalsPerEpoch: 1,
+  },
   many: { learningRate: 4e-4, headLrMultiplier: 25, targetSteps: 2800 },
 };
 
@@ -82,7 +116,24 @@ const USE_LITE_FULL: Entry = {
 function bertFull(lr: number, targetSteps: number): Entry {
   return {
     source: 'BERT fine-tuning literature (not yet measured here)',
-    few: { mode: 'full', learningRate: lr, headLrMultiplier: 1, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps, minEpochs: 1, maxEpochs: 10, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1 },
+    few: {
+      mode: 'full',
+      learningRate: lr,
+      headLrMultiplier: 1,
+      batchSize: 32,
+      schedule: 'linear',
+      warmupRatio: 0.06,
+      weightDecay: 0.01,
+      labelSmoothing: 0.1,
+      dropout: 0.1,
+      targetSteps,
+      minEpochs: 1,
+      maxEpochs: 10,
+      maxLengthCap: 128,
+      ema: true,
+      earlyStoppingPatience: 3,
+      evalsPerEpoch: 1,
+    },
     many: { headLrMultiplier: 10 },
   };
 }
@@ -99,7 +150,26 @@ const FULL: Record<RecipeFamily, Entry> = {
 /** LoRA: adapters start at zero and want a rate ~10× full fine-tuning's (Hu et al. 2021 use 2e-4–5e-4 on RoBERTa). */
 const LORA: Entry = {
   source: 'LoRA literature (rank 8, alpha 16; not yet measured here)',
-  few: { mode: 'lora', learningRate: 5e-4, headLrMultiplier: 4, batchSize: 32, schedule: 'linear', warmupRatio: 0.06, weightDecay: 0.01, labelSmoothing: 0.1, dropout: 0.1, targetSteps: 1500, minEpochs: 1, maxEpochs: 20, maxLengthCap: 128, ema: true, earlyStoppingPatience: 3, evalsPerEpoch: 1, loraRank: 8, loraAlpha: 16 },
+  few: {
+    mode: 'lora',
+    learningRate: 5e-4,
+    headLrMultiplier: 4,
+    batchSize: 32,
+    schedule: 'linear',
+    warmupRatio: 0.06,
+    weightDecay: 0.01,
+    labelSmoothing: 0.1,
+    dropout: 0.1,
+    targetSteps: 1500,
+    minEpochs: 1,
+    maxEpochs: 20,
+    maxLengthCap: 128,
+    ema: true,
+    earlyStoppingPatience: 3,
+    evalsPerEpoch: 1,
+    loraRank: 8,
+    loraAlpha: 16,
+  },
   many: { headLrMultiplier: 10, targetSteps: 2800 },
 };
 
@@ -132,7 +202,14 @@ export interface Recipe {
   why: string[];
 }
 
-const FAMILY_TITLE: Record<RecipeFamily, string> = { 'use-lite': 'USE-Lite', 'bert-tiny': 'BERT tiny', 'bert-mini': 'BERT mini', 'bert-small': 'BERT small', 'bert-base': 'BERT base', 'bert-large': 'BERT large' };
+const FAMILY_TITLE: Record<RecipeFamily, string> = {
+  'use-lite': 'USE-Lite',
+  'bert-tiny': 'BERT tiny',
+  'bert-mini': 'BERT mini',
+  'bert-small': 'BERT small',
+  'bert-base': 'BERT base',
+  'bert-large': 'BERT large',
+};
 
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
@@ -147,7 +224,10 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   const v: RecipeValues = { ...entry.few, ...(many ? entry.many : {}), mode: m };
   const b = BUDGET_CHANGES[budget];
   const why: string[] = [];
-  if (many && entry.many) why.push(`${labels} labels (more than ${MANY_LABELS}): the many-label settings (learning rate ${v.learningRate}${m !== 'head' ? `, head × ${v.headLrMultiplier}` : ''}), since a new head over many classes needs a larger rate.`);
+  if (many && entry.many)
+    why.push(
+      `${labels} labels (more than ${MANY_LABELS}): the many-label settings (learning rate ${v.learningRate}${m !== 'head' ? `, head × ${v.headLrMultiplier}` : ''}), since a new head over many classes needs a larger rate.`,
+    );
 
   // epochs: about targetSteps optimizer steps, whatever the dataset's size
   const targetSteps = Math.round(v.targetSteps * b.scaleSteps);
@@ -156,7 +236,9 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   if (facts.trainRows && facts.trainRows > 0) {
     stepsPerEpoch = Math.ceil(facts.trainRows / v.batchSize);
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
-    why.push(`${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ${facts.trainRows.toLocaleString('en')} training rows make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} (kept within ${v.minEpochs}–${v.maxEpochs} epochs).`);
+    why.push(
+      `${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ${facts.trainRows.toLocaleString('en')} training rows make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} (kept within ${v.minEpochs}–${v.maxEpochs} epochs).`,
+    );
   } else {
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(3 * b.scaleSteps)));
   }
@@ -174,7 +256,9 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
       why.push(`max length ${maxLength}: the longest training text has ${max} tokens, so none is truncated.`);
     } else {
       maxLength = Math.min(cap, Math.max(32, roundUp(p95, 32), Math.min(cap, 128)));
-      why.push(`max length ${maxLength}: 95 % of training texts have at most ${p95} tokens (the longest ${max}); longer ones are truncated, the cap is ${cap} at this budget.`);
+      why.push(
+        `max length ${maxLength}: 95 % of training texts have at most ${p95} tokens (the longest ${max}); longer ones are truncated, the cap is ${cap} at this budget.`,
+      );
     }
   }
 
@@ -185,7 +269,8 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     if (!stepsPerEpoch || totalSteps >= 300) {
       emaDecay = stepsPerEpoch ? Math.min(0.995, Math.max(0.99, 1 - 1 / stepsPerEpoch)) : 0.995;
       emaDecay = Math.round(emaDecay * 1000) / 1000;
-      if (stepsPerEpoch) why.push(`weight average ${emaDecay}: averages over about ${Math.round(1 / (1 - emaDecay))} steps, near one epoch.`);
+      if (stepsPerEpoch)
+        why.push(`weight average ${emaDecay}: averages over about ${Math.round(1 / (1 - emaDecay))} steps, near one epoch.`);
     } else why.push(`no weight average: ${totalSteps} steps in all are too few for one to settle.`);
   }
 

@@ -41,8 +41,16 @@ export interface ShardContext {
 }
 
 /** The whole micro-batch's loss denominator. */
-export function batchDenominator(model: TaskModel, examples: EncodedExample[], idx: number[], numLabels: number, lossOpts: LossOptions): number {
-  const labels = idx.map((i) => (model.task === 'token-classification' ? (examples[i].tags ?? []) : (examples[i].label as number | number[])));
+export function batchDenominator(
+  model: TaskModel,
+  examples: EncodedExample[],
+  idx: number[],
+  numLabels: number,
+  lossOpts: LossOptions,
+): number {
+  const labels = idx.map((i) =>
+    model.task === 'token-classification' ? (examples[i].tags ?? []) : (examples[i].label as number | number[]),
+  );
   return lossDenominator(model.task, labels, numLabels, lossOpts.classWeights);
 }
 
@@ -50,7 +58,14 @@ export function batchDenominator(model: TaskModel, examples: EncodedExample[], i
  * The shard's share of the micro-batch loss and its gradients for `vars` (zeros for a variable the loss does not
  * reach, e.g. an unused pooler). Head-only runs pass the feature cache: the head trains on cached features.
  */
-export function shardGradients(model: TaskModel, examples: EncodedExample[], shard: Shard, ctx: ShardContext, vars: tf.Variable[], o: { numLabels: number; lossOpts: LossOptions; pad: PadOptions; features?: FeatureCache | null }): { value: tf.Scalar; grads: tf.Tensor[] } {
+export function shardGradients(
+  model: TaskModel,
+  examples: EncodedExample[],
+  shard: Shard,
+  ctx: ShardContext,
+  vars: tf.Variable[],
+  o: { numLabels: number; lossOpts: LossOptions; pad: PadOptions; features?: FeatureCache | null },
+): { value: tf.Scalar; grads: tf.Tensor[] } {
   return tf.tidy(() => {
     const fopts = { training: true, seed: ctx.seed, rows: shard.rows };
     const { value, grads } = tf.variableGrads(() => {
@@ -65,7 +80,10 @@ export function shardGradients(model: TaskModel, examples: EncodedExample[], sha
         logits = model.forward(batch, fopts);
         seqLen = batch.inputIds.shape[1];
       }
-      return taskLoss(model.task, logits, makeTargets(model.task, examples, shard.idx, o.numLabels, seqLen), { ...o.lossOpts, denominator: ctx.denominator });
+      return taskLoss(model.task, logits, makeTargets(model.task, examples, shard.idx, o.numLabels, seqLen), {
+        ...o.lossOpts,
+        denominator: ctx.denominator,
+      });
     }, vars);
     return { value, grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
   });

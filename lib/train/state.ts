@@ -20,9 +20,19 @@ export function evaluatedWeights(ckpt: Pick<Checkpoint, 'weights' | 'ema'>): Rec
 export function assignVariables(vars: Map<string, tf.Variable>, weights: Record<string, TensorData>, source = 'checkpoint'): void {
   for (const [name, v] of vars) {
     const w = weights[name];
-    if (!w) throw new UserError(`the ${source} has no tensor for parameter "${name}"`, { tensor: name }, 'resume with a checkpoint from the same model and fine-tuning mode');
+    if (!w)
+      throw new UserError(
+        `the ${source} has no tensor for parameter "${name}"`,
+        { tensor: name },
+        'resume with a checkpoint from the same model and fine-tuning mode',
+      );
     const same = w.shape.length === v.shape.length && w.shape.every((d, i) => d === v.shape[i]);
-    if (!same) throw new UserError(`the ${source} has shape [${w.shape}] for "${name}" but the model expects [${v.shape}]`, { tensor: name }, 'resume with a checkpoint from the same model configuration');
+    if (!same)
+      throw new UserError(
+        `the ${source} has shape [${w.shape}] for "${name}" but the model expects [${v.shape}]`,
+        { tensor: name },
+        'resume with a checkpoint from the same model configuration',
+      );
     tf.tidy(() => v.assign(tf.tensor(w.data, v.shape, 'float32')));
   }
 }

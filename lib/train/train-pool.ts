@@ -28,7 +28,18 @@ export type { TrainWorkerSetup };
 export type WireGrad = Float32Array | { rows: Int32Array; values: Float32Array };
 
 export type ToTrainWorker =
-  | { type: 'begin'; examples: EncodedExample[]; names: string[]; sparse: boolean[]; numLabels: number; lossOpts: LossOptions; pad: PadOptions; weights: Float32Array[]; optimizer: OptimizerOptions; optimizerState: OptimizerState }
+  | {
+      type: 'begin';
+      examples: EncodedExample[];
+      names: string[];
+      sparse: boolean[];
+      numLabels: number;
+      lossOpts: LossOptions;
+      pad: PadOptions;
+      weights: Float32Array[];
+      optimizer: OptimizerOptions;
+      optimizerState: OptimizerState;
+    }
   | { type: 'grads'; id: number; shard: Shard; ctx: ShardContext }
   | { type: 'apply'; grads: WireGrad[]; lr: number; scale: number };
 export type FromTrainWorker =
@@ -47,7 +58,11 @@ export interface TrainPool {
   threads: number;
   /** sends the run's examples, loss settings, weights and optimizer (with its state) to every replica; once, before
    *  the first step and after anything but `applied` changed the weights */
-  begin(examples: EncodedExample[], vars: Map<string, tf.Variable>, o: { numLabels: number; lossOpts: LossOptions; pad: PadOptions; optimizer: AdamOptimizer; vocabSize: number }): Promise<void>;
+  begin(
+    examples: EncodedExample[],
+    vars: Map<string, tf.Variable>,
+    o: { numLabels: number; lossOpts: LossOptions; pad: PadOptions; optimizer: AdamOptimizer; vocabSize: number },
+  ): Promise<void>;
   /** shards 1… of a micro-batch go to the workers; `local` computes shard 0 in this thread meanwhile */
   gradients(shards: Shard[], ctx: ShardContext, local: (s: Shard) => ShardSum): Promise<ShardSum>;
   /** the calling thread took an optimizer step with these summed gradients (in `vars` order) over the examples `idx`:
@@ -78,7 +93,13 @@ async function toWire(grads: tf.Tensor[], sparse: boolean[], rows: Int32Array | 
 /** A wire gradient as a tensor of `shape`. */
 function fromWire(g: WireGrad, shape: number[]): tf.Tensor {
   if (g instanceof Float32Array) return tf.tensor(g, shape, 'float32');
-  return tf.tidy(() => tf.scatterND(tf.tensor2d(g.rows, [g.rows.length, 1], 'int32'), tf.tensor(g.values, [g.rows.length, ...shape.slice(1)], 'float32'), shape));
+  return tf.tidy(() =>
+    tf.scatterND(
+      tf.tensor2d(g.rows, [g.rows.length, 1], 'int32'),
+      tf.tensor(g.values, [g.rows.length, ...shape.slice(1)], 'float32'),
+      shape,
+    ),
+  );
 }
 
 /** g + a wire gradient; sparse rows are added in place of a dense scatter (one copy of g instead of three passes). */
@@ -89,13 +110,21 @@ function addWire(g: tf.Tensor, w: WireGrad): tf.Tensor {
   return tf.tensorScatterUpdate(g, idx, rows);
 }
 
-const buffers = (gs: WireGrad[]) => gs.flatMap((g) => (g instanceof Float32Array ? [g.buffer as ArrayBuffer] : [g.rows.buffer as ArrayBuffer, g.values.buffer as ArrayBuffer]));
+const buffers = (gs: WireGrad[]) =>
+  gs.flatMap((g) =>
+    g instanceof Float32Array ? [g.buffer as ArrayBuffer] : [g.rows.buffer as ArrayBuffer, g.values.buffer as ArrayBuffer],
+  );
 
 /** Starts `threads - 1` workers, each with a replica of `model`. Rejects (and stops them) if one fails to start. */
 export async function createTrainPool(model: TaskModel, threads: number, start: StartWorker, backend: InitOptions): Promise<TrainPool> {
   const setup: TrainWorkerSetup = {
-    role: 'train', files: await taskModelFiles(model, { mergeLora: false }), task: model.task, labels: model.labels, mode: model.mode,
-    classifierDropout: taskHeadSpec(model).dropout, backend,
+    role: 'train',
+    files: await taskModelFiles(model, { mergeLora: false }),
+    task: model.task,
+    labels: model.labels,
+    mode: model.mode,
+    classifierDropout: taskHeadSpec(model).dropout,
+    backend,
   };
   const ports: PoolPort<ToTrainWorker, FromTrainWorker>[] = [];
   let broken: Error | null = null;
@@ -125,7 +154,11 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
     throw e;
   }
   // a worker that fails later fails the next step that needs it
-  for (const port of ports) port.listen((m) => m.type === 'error' && (broken ??= fail(m.message)), (e) => (broken ??= fail(e.message)));
+  for (const port of ports)
+    port.listen(
+      (m) => m.type === 'error' && (broken ??= fail(m.message)),
+      (e) => (broken ??= fail(e.message)),
+    );
 
   let examples: EncodedExample[] = [];
   let sparse: boolean[] = [];
@@ -165,8 +198,16 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
       const optimizerState = await o.optimizer.getState();
       for (const port of ports) {
         port.post({
-          type: 'begin', examples, names: [...named.keys()], sparse, numLabels: o.numLabels, lossOpts: o.lossOpts, pad: o.pad,
-          weights, optimizer: { ...o.optimizer.opts }, optimizerState,
+          type: 'begin',
+          examples,
+          names: [...named.keys()],
+          sparse,
+          numLabels: o.numLabels,
+          lossOpts: o.lossOpts,
+          pad: o.pad,
+          weights,
+          optimizer: { ...o.optimizer.opts },
+          optimizerState,
         });
       }
     },
@@ -200,7 +241,10 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
       if (broken) throw broken;
       const wire = await toWire(grads, sparse, tokenRows(examples, idx, padId));
       ports.forEach((port, i) => {
-        const mine = i === ports.length - 1 ? wire : wire.map((g) => (g instanceof Float32Array ? g.slice() : { rows: g.rows.slice(), values: g.values.slice() }));
+        const mine =
+          i === ports.length - 1
+            ? wire
+            : wire.map((g) => (g instanceof Float32Array ? g.slice() : { rows: g.rows.slice(), values: g.values.slice() }));
         port.post({ type: 'apply', grads: mine, lr, scale }, buffers(mine));
       });
     },
@@ -211,18 +255,32 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
 
 /** The worker side of a training thread: opens its replica, then answers shards with their gradients and repeats the
  *  calling thread's optimizer steps. Messages are handled one at a time, in order. */
-export async function serveTrainWorker(setup: TrainWorkerSetup, port: { post(m: FromTrainWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToTrainWorker) => void): void }): Promise<void> {
+export async function serveTrainWorker(
+  setup: TrainWorkerSetup,
+  port: { post(m: FromTrainWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToTrainWorker) => void): void },
+): Promise<void> {
   try {
     await initBackend(setup.backend);
     const opened = await openModelFiles(memorySource('training thread', setup.files), { requireTokenizer: false });
     const tokenizer: TextTokenizer = opened.tokenizer ?? {
-      kind: 'hf', vocabSize: 0, padId: 0, modelMaxLength: Number.MAX_SAFE_INTEGER,
+      kind: 'hf',
+      vocabSize: 0,
+      padId: 0,
+      modelMaxLength: Number.MAX_SAFE_INTEGER,
       encode: () => {
         throw new Error('a training thread is sent token ids, it does not tokenize');
       },
       files: () => ({}),
     };
-    const model = createTaskModel({ encoder: opened.encoder, tokenizer, task: setup.task, labels: setup.labels, mode: setup.mode, headParams: opened.headParams, classifierDropout: setup.classifierDropout });
+    const model = createTaskModel({
+      encoder: opened.encoder,
+      tokenizer,
+      task: setup.task,
+      labels: setup.labels,
+      mode: setup.mode,
+      headParams: opened.headParams,
+      classifierDropout: setup.classifierDropout,
+    });
     let run: Extract<ToTrainWorker, { type: 'begin' }> | null = null;
     let vars: tf.Variable[] = [];
     let optimizer: AdamOptimizer | null = null;
@@ -230,7 +288,8 @@ export async function serveTrainWorker(setup: TrainWorkerSetup, port: { post(m: 
       if (m.type === 'begin') {
         const trainable = model.trainable();
         const missing = m.names.filter((n) => !trainable.has(n));
-        if (missing.length || trainable.size !== m.names.length) throw new Error(`the replica's trainable parameters differ (${missing[0] ?? `${trainable.size} vs ${m.names.length}`})`);
+        if (missing.length || trainable.size !== m.names.length)
+          throw new Error(`the replica's trainable parameters differ (${missing[0] ?? `${trainable.size} vs ${m.names.length}`})`);
         run = m;
         vars = m.names.map((n) => trainable.get(n)!);
         vars.forEach((v, j) => tf.tidy(() => v.assign(tf.tensor(m.weights[j], v.shape, 'float32'))));
@@ -245,7 +304,11 @@ export async function serveTrainWorker(setup: TrainWorkerSetup, port: { post(m: 
         tf.dispose(Object.values(named));
       } else {
         if (!run) throw new Error('a shard arrived before the run began');
-        const { value, grads } = shardGradients(model, run.examples, m.shard, m.ctx, vars, { numLabels: run.numLabels, lossOpts: run.lossOpts, pad: run.pad });
+        const { value, grads } = shardGradients(model, run.examples, m.shard, m.ctx, vars, {
+          numLabels: run.numLabels,
+          lossOpts: run.lossOpts,
+          pad: run.pad,
+        });
         const rows = run.sparse.some(Boolean) ? tokenRows(run.examples, m.shard.idx, run.pad.padId) : null;
         const [loss] = (await value.data()) as Float32Array;
         const wire = await toWire(grads, run.sparse, rows);

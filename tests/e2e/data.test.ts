@@ -10,7 +10,8 @@ const baseURL = inject('baseURL');
 let browser: Browser;
 let rec: Recorded;
 
-const trainCount = async () => Number(/Training rows: ([\d,]+)/.exec((await rec.page.getByTestId('train-count').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? NaN);
+const trainCount = async () =>
+  Number(/Training rows: ([\d,]+)/.exec((await rec.page.getByTestId('train-count').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? NaN);
 
 beforeAll(async () => {
   browser = await launch();
@@ -29,7 +30,10 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
   it('shows storage use and quota and the persistence result', async () => {
     const fig = rec.page.getByTestId('storage-figure');
     await fig.filter({ hasText: /Using .+ of .+ available/ }).waitFor({ timeout: 30_000 });
-    await rec.page.getByTestId('storage-persist').filter({ hasText: /Persistent storage (granted|not granted)/ }).waitFor({ timeout: 30_000 });
+    await rec.page
+      .getByTestId('storage-persist')
+      .filter({ hasText: /Persistent storage (granted|not granted)/ })
+      .waitFor({ timeout: 30_000 });
     expect(await fig.textContent()).toMatch(/Using [\d.]+ [KMG]?B of [\d.]+ [KMG]?B/);
   });
 
@@ -39,14 +43,20 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
     expect(before).toBeGreaterThan(100);
     const rest = (await page.getByTestId('train-count').textContent())!.split('·').slice(1).join('·');
     await page.getByLabel('Resampling (training split only)').selectOption('oversample');
-    await page.getByTestId('train-count').filter({ hasText: /\(from / }).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('train-count')
+      .filter({ hasText: /\(from / })
+      .waitFor({ timeout: 30_000 });
     const after = await trainCount();
     // ham is three quarters of train: over-sampling spam to ham's count gives 2 × 3/4 × before (± a row per class)
     expect(after).toBeGreaterThan(before);
     expect(Math.abs(after - 1.5 * before)).toBeLessThanOrEqual(3);
     expect((await page.getByTestId('train-count').textContent())!.split('·').slice(1).join('·')).toBe(rest);
     await page.getByLabel('Resampling (training split only)').selectOption('none');
-    await page.waitForFunction((n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`), String(before));
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`),
+      String(before),
+    );
   });
 
   it('class weights show a larger weight for the rare class', async () => {
@@ -78,7 +88,10 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
     expect(await page.getByTestId('augment-preview').count()).toBe(0);
     expect(await page.getByRole('checkbox', { name: /Random swap/ }).isDisabled()).toBe(true);
     await page.getByLabel('Multiplier').fill('2');
-    await page.waitForFunction((n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`), (before * 2).toLocaleString('en-US'));
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`),
+      (before * 2).toLocaleString('en-US'),
+    );
     expect(await page.getByRole('checkbox', { name: /Random swap/ }).isChecked()).toBe(true);
     const table = page.getByTestId('augment-preview');
     await table.waitFor({ timeout: 30_000 });
@@ -91,7 +104,10 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
     }
     expect(changed).toBeGreaterThanOrEqual(3);
     await page.getByLabel('Multiplier').fill('3');
-    await page.waitForFunction((n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`), (before * 3).toLocaleString('en-US'));
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="train-count"]')?.textContent?.includes(`Training rows: ${n}`),
+      (before * 3).toLocaleString('en-US'),
+    );
   });
 
   it('has no serious or critical axe violations with these controls, and leaves a screenshot', async () => {
@@ -121,7 +137,10 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
       const m = /Using ([\d.]+) ([KMG]?)B/.exec((await page.getByTestId('storage-figure').textContent()) ?? '');
       return m ? Number(m[1]) * 1024 ** ' KMG'.indexOf(m[2] || ' ') : NaN;
     };
-    await page.getByTestId('storage-figure').filter({ hasText: /Using .+ of/ }).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('storage-figure')
+      .filter({ hasText: /Using .+ of/ })
+      .waitFor({ timeout: 30_000 });
     const before = await used();
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete Spam vs ham, imbalanced' }).click();

@@ -29,7 +29,10 @@ function multilabelCsv(): Buffer {
 
 /** Like studio.ts goTo, also once a step is marked done (its button then reads "Data (done)"). */
 async function goTo(page: Page, title: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Studio steps' }).getByRole('button', { name: new RegExp(`^${title}( \\(done\\))?$`) }).click();
+  await page
+    .getByRole('navigation', { name: 'Studio steps' })
+    .getByRole('button', { name: new RegExp(`^${title}( \\(done\\))?$`) })
+    .click();
   await page.getByRole('heading', { level: 2, name: new RegExp(`^${title}`) }).waitFor();
 }
 
@@ -46,8 +49,14 @@ async function trainQuick(page: Page): Promise<void> {
   await page.getByRole('radio', { name: /Quick/ }).click();
   await page.getByRole('button', { name: 'Start training' }).click();
   await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
-  await page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 240_000 });
-  const err = await page.getByTestId('run-error').textContent().catch(() => null);
+  await page
+    .getByTestId('run-status')
+    .filter({ hasText: /^(done|failed)$/ })
+    .waitFor({ timeout: 240_000 });
+  const err = await page
+    .getByTestId('run-error')
+    .textContent()
+    .catch(() => null);
   expect(await runStatus(page), err ?? '').toBe('done');
 }
 

@@ -30,7 +30,10 @@ async function probabilitiesFor(text: string): Promise<{ label: string; probs: s
   await box.fill(text);
   await page.getByTestId('predicted-label').waitFor({ timeout: 60_000 });
   await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]')?.getAttribute('aria-busy') === 'false');
-  return { label: (await page.getByTestId('predicted-label').textContent()) ?? '', probs: await page.getByTestId('prob-value').allTextContents() };
+  return {
+    label: (await page.getByTestId('predicted-label').textContent()) ?? '',
+    probs: await page.getByTestId('prob-value').allTextContents(),
+  };
 }
 
 beforeAll(async () => {
@@ -63,8 +66,14 @@ describe('full flow on the sample data', () => {
     await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
     // head-only on wasm: the encoder's features are computed on one feature thread per core (this machine has 2+)
     await page.getByText(/Encoded the data once in [\d.]+ s on \d threads/).waitFor({ timeout: 240_000 });
-    await page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 240_000 });
-    const err = await page.getByTestId('run-error').textContent().catch(() => null);
+    await page
+      .getByTestId('run-status')
+      .filter({ hasText: /^(done|failed)$/ })
+      .waitFor({ timeout: 240_000 });
+    const err = await page
+      .getByTestId('run-error')
+      .textContent()
+      .catch(() => null);
     expect(await runStatus(page), err ?? '').toBe('done');
     expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(1);
     expect(Number(await page.getByTestId('chart-metrics').getAttribute('data-points'))).toBeGreaterThan(0);
@@ -100,15 +109,23 @@ describe('full flow on the sample data', () => {
     const { page } = rec;
     const before = await probabilitiesFor(PROBE);
     await goTo(page, 'Export');
-    expect(await page.getByTestId('export-loaders').textContent()).toMatch(/USE-Lite, which is not a transformers architecture: the zip loads back into this studio/);
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByRole('button', { name: 'Download zip' }).click()]);
+    expect(await page.getByTestId('export-loaders').textContent()).toMatch(
+      /USE-Lite, which is not a transformers architecture: the zip loads back into this studio/,
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 120_000 }),
+      page.getByRole('button', { name: 'Download zip' }).click(),
+    ]);
     const path = `${shots()}/${download.suggestedFilename()}`;
     await download.saveAs(path);
     const zip = readFileSync(path);
     expect(zip.subarray(0, 2).toString()).toBe('PK');
     await check('export');
     await page.locator('#import-zip').setInputFiles({ name: 'exported.zip', mimeType: 'application/zip', buffer: zip });
-    await page.getByTestId('export-status').filter({ hasText: /Imported/ }).waitFor({ timeout: 120_000 });
+    await page
+      .getByTestId('export-status')
+      .filter({ hasText: /Imported/ })
+      .waitFor({ timeout: 120_000 });
     const after = await probabilitiesFor(PROBE);
     expect(await page.locator('.run-picker select option:checked').textContent()).toMatch(/imported/);
     expect(after).toEqual(before);
@@ -123,7 +140,8 @@ describe('full flow on the sample data', () => {
     await page.getByTestId('compare').waitFor();
     // every screen looked at after a run is marked in the sidebar
     const nav = page.getByRole('navigation', { name: 'Studio steps' });
-    for (const title of ['Runs', 'Evaluate', 'Playground', 'Export']) expect(await nav.getByRole('button', { name: `${title} (done)` }).count(), title).toBe(1);
+    for (const title of ['Runs', 'Evaluate', 'Playground', 'Export'])
+      expect(await nav.getByRole('button', { name: `${title} (done)` }).count(), title).toBe(1);
     // a run can be renamed in place, and every picker tells the runs apart (name, status, date, validation score)
     const first = (await table.locator('tbody tr td:nth-child(2)').first().textContent())!;
     await page.getByRole('button', { name: `Rename ${first}` }).click();
@@ -137,7 +155,10 @@ describe('full flow on the sample data', () => {
       const options = await page.locator('.run-picker select option').allTextContents();
       expect(options.length, screen).toBe(2);
       expect(new Set(options).size, screen).toBe(2);
-      expect(options.some((o) => /^My spam filter · \w+ · /.test(o)), options.join(' | ')).toBe(true);
+      expect(
+        options.some((o) => /^My spam filter · \w+ · /.test(o)),
+        options.join(' | '),
+      ).toBe(true);
     }
     await goTo(page, 'Runs');
     await check('runs');

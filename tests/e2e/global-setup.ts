@@ -25,7 +25,8 @@ function freePort(): Promise<number> {
 let server: ChildProcess | undefined;
 
 export default async function setup(project: TestProject) {
-  if (!existsSync(`${process.env.NEXT_DIST_DIR || '.next'}/BUILD_ID`)) throw new Error('No production build: run `npm run build` first (npm run test:e2e does).');
+  if (!existsSync(`${process.env.NEXT_DIST_DIR || '.next'}/BUILD_ID`))
+    throw new Error('No production build: run `npm run build` first (npm run test:e2e does).');
   const port = await freePort();
   const baseURL = `http://127.0.0.1:${port}`;
   server = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(port), '-H', '127.0.0.1'], {

@@ -7,14 +7,47 @@ import { join } from 'node:path';
 import { writeSafetensors } from '@/lib/io/safetensors';
 import { bertConfig, bertParamShapes } from '@/lib/models/bert';
 
-export const TINY_WORDS = ['the', 'a', 'an', 'film', 'movie', 'wonderful', 'awful', 'boring', 'great', 'good', 'bad', 'take', ',', '.', '!', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+export const TINY_WORDS = [
+  'the',
+  'a',
+  'an',
+  'film',
+  'movie',
+  'wonderful',
+  'awful',
+  'boring',
+  'great',
+  'good',
+  'bad',
+  'take',
+  ',',
+  '.',
+  '!',
+  '0',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '7',
+  '8',
+  '9',
+];
 export const TINY_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...TINY_WORDS];
 
 /** Writes a random-initialised BertModel (L2, H32, 2 heads) in Hugging Face layout into `dir`; returns its
  *  parameter count (every tensor in model.safetensors, pooler included). */
 export function writeTinyBert(dir: string, seed = 12345): number {
   mkdirSync(dir, { recursive: true });
-  const cfg = bertConfig({ vocab_size: TINY_VOCAB.length, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64 });
+  const cfg = bertConfig({
+    vocab_size: TINY_VOCAB.length,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 64,
+    max_position_embeddings: 64,
+  });
   let s = seed >>> 0;
   const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.04;
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -22,13 +55,19 @@ export function writeTinyBert(dir: string, seed = 12345): number {
   for (const [name, shape] of bertParamShapes(cfg)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const ln = name.includes('LayerNorm');
-    tensors[name] = { shape, data: Float32Array.from({ length: n }, () => (ln && name.endsWith('weight') ? 1 : ln || name.endsWith('bias') ? 0 : rand())) };
+    tensors[name] = {
+      shape,
+      data: Float32Array.from({ length: n }, () => (ln && name.endsWith('weight') ? 1 : ln || name.endsWith('bias') ? 0 : rand())),
+    };
     count += n;
   }
   writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, architectures: ['BertModel'], model_type: 'bert' }, null, 2));
   writeFileSync(join(dir, 'vocab.txt'), `${TINY_VOCAB.join('\n')}\n`);
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: 64 }));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: 64 }),
+  );
   return count;
 }
 
@@ -73,11 +112,14 @@ export async function serveHub(repos: Record<string, string>, opts: { delayMs?: 
       const parts = 5;
       const size = Math.ceil(body.length / parts);
       for (let i = 0; i < parts; i++) {
-        setTimeout(() => {
-          const chunk = body.subarray(i * size, (i + 1) * size);
-          if (i === parts - 1) res.end(chunk);
-          else res.write(chunk);
-        }, (wait / parts) * (i + 1));
+        setTimeout(
+          () => {
+            const chunk = body.subarray(i * size, (i + 1) * size);
+            if (i === parts - 1) res.end(chunk);
+            else res.write(chunk);
+          },
+          (wait / parts) * (i + 1),
+        );
       }
       return;
     }

@@ -13,7 +13,9 @@ let rec: Recorded;
 // labels from a fixed pseudo-random sequence: no word predicts them, so about half the test rows come out wrong
 let seed = 7;
 const coin = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 < 0.5 ? 'yes' : 'no');
-const csv = Buffer.from('text,label\n' + Array.from({ length: 200 }, (_, i) => `"note number ${i} about item ${(i * 37) % 101}",${coin()}`).join('\n') + '\n');
+const csv = Buffer.from(
+  'text,label\n' + Array.from({ length: 200 }, (_, i) => `"note number ${i} about item ${(i * 37) % 101}",${coin()}`).join('\n') + '\n',
+);
 
 beforeAll(async () => {
   ({ browser, rec } = await openStudio(baseURL));
@@ -23,8 +25,17 @@ afterAll(async () => {
 });
 
 async function waitDone() {
-  await rec.page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 240_000 });
-  expect(await runStatus(rec.page), (await rec.page.getByTestId('run-error').textContent().catch(() => null)) ?? '').toBe('done');
+  await rec.page
+    .getByTestId('run-status')
+    .filter({ hasText: /^(done|failed)$/ })
+    .waitFor({ timeout: 240_000 });
+  expect(
+    await runStatus(rec.page),
+    (await rec.page
+      .getByTestId('run-error')
+      .textContent()
+      .catch(() => null)) ?? '',
+  ).toBe('done');
 }
 
 describe('fixing labels from Evaluate', () => {
@@ -52,7 +63,10 @@ describe('fixing labels from Evaluate', () => {
     for (const i of [0, 1]) await fixes.nth(i).selectOption({ index: 1 }); // "Label is wrong → <the other label>"
     expect(await page.getByTestId('fixes-pending').textContent()).toBe('2 fixes pending');
     await page.getByRole('button', { name: 'Save as a new dataset version' }).click();
-    await page.getByTestId('fixes-saved').filter({ hasText: /Saved as “notes \(2 label fixes\)”/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId('fixes-saved')
+      .filter({ hasText: /Saved as “notes \(2 label fixes\)”/ })
+      .waitFor({ timeout: 60_000 });
     await page.screenshot({ path: `${artifactsDir('label-fixes')}/fixes-saved.png`, fullPage: true });
 
     await page.getByRole('button', { name: 'Retrain with the same settings on the fixed data' }).click();

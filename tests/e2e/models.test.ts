@@ -23,7 +23,9 @@ let params: number;
 beforeAll(async () => {
   const csp = (await fetch(baseURL)).headers.get('content-security-policy') ?? '';
   if (!/connect-src[^;]*http:\/\/127\.0\.0\.1:\*/.test(csp)) {
-    throw new Error(`the build's CSP does not let the page reach the local Hub server (${csp}): build with FINETUNE_EXTRA_CONNECT_SRC='http://127.0.0.1:*' (npm run test:e2e does)`);
+    throw new Error(
+      `the build's CSP does not let the page reach the local Hub server (${csp}): build with FINETUNE_EXTRA_CONNECT_SRC='http://127.0.0.1:*' (npm run test:e2e does)`,
+    );
   }
   tmp = mkdtempSync(join(tmpdir(), 'finetune-hf-'));
   params = writeTinyBert(join(tmp, 'tiny-bert'));
@@ -33,7 +35,10 @@ beforeAll(async () => {
   rmSync(join(pt, 'model.safetensors'));
   writeFileSync(join(pt, 'pytorch_model.bin'), Buffer.alloc(4096, 7));
   // model.safetensors arrives after a pause so the progress bar is observable
-  hub = await serveHub({ [HUB_ID]: join(tmp, 'tiny-bert'), [PT_ID]: pt }, { delayMs: (p) => (p.endsWith('/model.safetensors') ? 2500 : 0) });
+  hub = await serveHub(
+    { [HUB_ID]: join(tmp, 'tiny-bert'), [PT_ID]: pt },
+    { delayMs: (p) => (p.endsWith('/model.safetensors') ? 2500 : 0) },
+  );
   browser = await launch();
   rec = await openPage(browser);
   await rec.page.goto(baseURL);
@@ -58,7 +63,10 @@ async function loadedInfo(page: Page) {
 
 /** The Model screen; its step button reads "Model (done)" once a model is loaded, which studio.ts's goTo does not match. */
 async function toModelScreen(page: Page) {
-  await page.getByRole('navigation', { name: 'Studio steps' }).getByRole('button', { name: /^Model( \(done\))?$/ }).click();
+  await page
+    .getByRole('navigation', { name: 'Studio steps' })
+    .getByRole('button', { name: /^Model( \(done\))?$/ })
+    .click();
   await page.getByRole('heading', { level: 2, name: /^Model/ }).waitFor();
 }
 
@@ -90,7 +98,10 @@ describe('BERT from a local folder and from a (locally served) Hugging Face Hub'
     const { page } = rec;
     await loadFromHub(page, HUB_ID);
     // a partial download: the bar names the file and a percentage below 100
-    await page.getByTestId('model-progress').filter({ hasText: /Reading model\.safetensors.*\((\d|[1-9]\d)%\)/ }).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('model-progress')
+      .filter({ hasText: /Reading model\.safetensors.*\((\d|[1-9]\d)%\)/ })
+      .waitFor({ timeout: 30_000 });
     await page.getByTestId('model-info').filter({ hasText: HUB_ID }).waitFor({ timeout: 120_000 });
     const info = await loadedInfo(page);
     expect(info.arch).toMatch(/^bert$/i);
@@ -143,8 +154,14 @@ describe('BERT from a local folder and from a (locally served) Hugging Face Hub'
     // the run's model is the Hub BERT loaded above
     expect(await page.getByTestId('cli-command').textContent()).toContain(`--model ${HUB_ID}`);
     await page.getByRole('button', { name: 'Start training' }).click();
-    await page.getByTestId('run-status').filter({ hasText: /^(done|failed)$/ }).waitFor({ timeout: 180_000 });
-    const err = await page.getByTestId('run-error').textContent({ timeout: 1000 }).catch(() => null);
+    await page
+      .getByTestId('run-status')
+      .filter({ hasText: /^(done|failed)$/ })
+      .waitFor({ timeout: 180_000 });
+    const err = await page
+      .getByTestId('run-error')
+      .textContent({ timeout: 1000 })
+      .catch(() => null);
     expect(await page.getByTestId('run-status').textContent(), err ?? '').toBe('done');
     expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(0);
     expect(hub.log.slice(before)).toEqual([]);
@@ -152,7 +169,9 @@ describe('BERT from a local folder and from a (locally served) Hugging Face Hub'
   });
 
   it('made requests only to its own origin and the local Hub server, with no page errors', () => {
-    const foreign = rec.requests.filter((u) => !u.startsWith(baseURL) && !u.startsWith(`${hub.url}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
+    const foreign = rec.requests.filter(
+      (u) => !u.startsWith(baseURL) && !u.startsWith(`${hub.url}/`) && !u.startsWith('data:') && !u.startsWith('blob:'),
+    );
     expect(foreign).toEqual([]);
     expect(rec.requests.some((u) => u.startsWith(`${hub.url}/`))).toBe(true);
     expect(rec.pageErrors).toEqual([]);

@@ -14,7 +14,10 @@ beforeAll(async () => {
   browser = await launch();
   rec = await openPage(browser);
   await rec.page.goto(baseURL);
-  await rec.page.getByTestId('backend-badge').filter({ hasText: /^(wasm|webgl|cpu|webgpu)$/ }).waitFor({ timeout: 60_000 });
+  await rec.page
+    .getByTestId('backend-badge')
+    .filter({ hasText: /^(wasm|webgl|cpu|webgpu)$/ })
+    .waitFor({ timeout: 60_000 });
 });
 afterAll(async () => {
   await browser?.close();

@@ -41,11 +41,18 @@ describe('studio smoke', () => {
       const { page } = rec;
       await page.getByRole('button', { name: 'Settings' }).click();
       await page.getByLabel('Backend', { exact: true }).selectOption(backend);
-      await page.getByTestId('backend-badge').filter({ hasText: new RegExp(`^${backend}$`) }).waitFor({ timeout: 60_000 });
+      await page
+        .getByTestId('backend-badge')
+        .filter({ hasText: new RegExp(`^${backend}$`) })
+        .waitFor({ timeout: 60_000 });
       await page.getByRole('button', { name: 'Run self-check' }).click();
       const result = page.getByTestId('selfcheck-result');
       await result.waitFor({ timeout: 60_000 });
-      expect(await result.textContent()).toMatch(new RegExp(`^${backend}: a 2×3 · 3×2 matrix product on the engine gave \\[58, 64, 139, 154\\], as expected \\(\\d+ ms round trip\\)$`));
+      expect(await result.textContent()).toMatch(
+        new RegExp(
+          `^${backend}: a 2×3 · 3×2 matrix product on the engine gave \\[58, 64, 139, 154\\], as expected \\(\\d+ ms round trip\\)$`,
+        ),
+      );
     });
   }
 

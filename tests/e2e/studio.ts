@@ -9,7 +9,10 @@ export const SCREEN_TITLES = ['Data', 'Model', 'Train', 'Run', 'Runs', 'Evaluate
 
 export async function goTo(page: Page, title: string): Promise<void> {
   // a step the person has completed is named "<title> (done)"
-  await page.getByRole('navigation', { name: 'Studio steps' }).getByRole('button', { name: new RegExp(`^(\\d+ |✓ )?${title}( \\(done\\))?$`) }).click();
+  await page
+    .getByRole('navigation', { name: 'Studio steps' })
+    .getByRole('button', { name: new RegExp(`^(\\d+ |✓ )?${title}( \\(done\\))?$`) })
+    .click();
   await page.getByRole('heading', { level: 2, name: new RegExp(`^${title}`) }).waitFor();
 }
 
@@ -35,7 +38,10 @@ export function sampleSubset(n: number, opts: { ham?: number } = {}): Buffer {
 }
 
 export async function waitForBackend(page: Page): Promise<void> {
-  await page.getByTestId('backend-badge').filter({ hasText: /^(wasm|webgl|cpu|webgpu)$/ }).waitFor({ timeout: 60_000 });
+  await page
+    .getByTestId('backend-badge')
+    .filter({ hasText: /^(wasm|webgl|cpu|webgpu)$/ })
+    .waitFor({ timeout: 60_000 });
 }
 
 /** Imports a CSV through the Data screen with the suggested mapping. */
@@ -76,7 +82,8 @@ export async function openStudio(baseURL: string, opts?: Parameters<typeof openP
 export async function startShortFullRun(page: Page): Promise<void> {
   await goTo(page, 'Train');
   await page.getByRole('radio', { name: /Balanced/ }).click();
-  if ((await page.getByLabel('Fine-tuning mode').inputValue()) !== 'full') throw new Error('the Balanced preset should fine-tune the whole encoder');
+  if ((await page.getByLabel('Fine-tuning mode').inputValue()) !== 'full')
+    throw new Error('the Balanced preset should fine-tune the whole encoder');
   await page.getByLabel('Epochs', { exact: true }).fill('3');
   await page.getByLabel('Max tokens').fill('32');
   await page.getByLabel('Batch size').fill('16');

@@ -4,7 +4,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { artifactsDir, type Recorded } from './browser';
-import { currentStep, goTo, importCsv, loadBundledModel, openStudio, runStatus, sampleSubset, waitForBackend, startShortFullRun } from './studio';
+import {
+  currentStep,
+  goTo,
+  importCsv,
+  loadBundledModel,
+  openStudio,
+  runStatus,
+  sampleSubset,
+  waitForBackend,
+  startShortFullRun,
+} from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -17,7 +27,9 @@ async function waitStatus(re: RegExp, timeout = 120_000) {
 
 async function waitStep(atLeast: number, timeout = 180_000) {
   await rec.page.waitForFunction(
-    (n) => Number(/Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1) >= n,
+    (n) =>
+      Number(/Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1) >=
+      n,
     atLeast,
     { timeout },
   );
@@ -25,7 +37,11 @@ async function waitStep(atLeast: number, timeout = 180_000) {
 
 /** The loss chart has drawn more than `n` points (it redraws at most once a second). */
 async function chartPointsAbove(n: number, timeout = 10_000) {
-  await rec.page.waitForFunction((k) => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points') ?? 0) > k, n, { timeout });
+  await rec.page.waitForFunction(
+    (k) => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points') ?? 0) > k,
+    n,
+    { timeout },
+  );
 }
 
 beforeAll(async () => {
@@ -53,7 +69,7 @@ describe('datasets', () => {
 describe('a short full fine-tuning run', () => {
   let resumeStep = 0;
 
-  it("fits the presets to the data with reasons, and times a few steps to estimate the run before it starts", async () => {
+  it('fits the presets to the data with reasons, and times a few steps to estimate the run before it starts', async () => {
     const { page } = rec;
     await loadBundledModel(page);
     await goTo(page, 'Train');
@@ -71,7 +87,10 @@ describe('a short full fine-tuning run', () => {
     await page.getByRole('radio', { name: /Balanced/ }).click();
     await page.getByLabel('Epochs', { exact: true }).fill('2');
     await page.getByRole('button', { name: 'Estimate time' }).click();
-    await page.getByTestId('run-estimate').filter({ hasText: /About [\d.]+ (s|min) on this device: \d+ steps × [\d.]+ s/ }).waitFor({ timeout: 120_000 });
+    await page
+      .getByTestId('run-estimate')
+      .filter({ hasText: /About [\d.]+ (s|min) on this device: \d+ steps × [\d.]+ s/ })
+      .waitFor({ timeout: 120_000 });
     await page.screenshot({ path: `${shots()}/train-recipe-estimate.png`, fullPage: true });
   });
 
@@ -81,7 +100,10 @@ describe('a short full fine-tuning run', () => {
     await waitStatus(/^running$/, 180_000);
     // data-parallel: a worker per core, each with a copy of the model (one core: one thread, and it says so)
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-    await page.getByTestId('run-message').filter({ hasText: cores > 1 ? new RegExp(`^Training on ${cores} threads: one per core`) : /^Training in one thread/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId('run-message')
+      .filter({ hasText: cores > 1 ? new RegExp(`^Training on ${cores} threads: one per core`) : /^Training in one thread/ })
+      .waitFor({ timeout: 60_000 });
     await waitStep(2);
     expect(await page.getByTestId('run-speed').textContent()).toMatch(/^[\d.]+ samples\/s in fine-tuning steps$/);
     // the curves redraw at most once a second, so they may trail the step counter by up to a second
@@ -93,7 +115,10 @@ describe('a short full fine-tuning run', () => {
     const steady = await page.evaluate(
       () =>
         new Promise<{ longTasks: number[]; timeline: string[]; steps: [number, number] }>((resolve) => {
-          const step = () => Number(/Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1);
+          const step = () =>
+            Number(
+              /Step ([\d,]+)/.exec(document.querySelector('[data-testid="run-step"]')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? -1,
+            );
           const t0 = performance.now();
           const at = () => Math.round(performance.now() - t0);
           const first = step();
@@ -175,11 +200,19 @@ describe('a short full fine-tuning run', () => {
     expect(await page.getByLabel('Epochs', { exact: true }).inputValue()).toBe('1');
     expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('head');
     const start = page.getByRole('button', { name: 'Start training' });
-    await page.waitForFunction(() => !(document.querySelector('button.primary.big') as HTMLButtonElement | null)?.disabled, undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => !(document.querySelector('button.primary.big') as HTMLButtonElement | null)?.disabled, undefined, {
+      timeout: 120_000,
+    });
     await start.click();
     await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
     await waitStatus(/^(done|failed)$/, 240_000);
-    expect(await runStatus(page), (await page.getByTestId('run-error').textContent().catch(() => null)) ?? '').toBe('done');
+    expect(
+      await runStatus(page),
+      (await page
+        .getByTestId('run-error')
+        .textContent()
+        .catch(() => null)) ?? '',
+    ).toBe('done');
   });
 
   it('logged no page errors and requested only its own origin', () => {

@@ -6,7 +6,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { artifactsDir, type Recorded } from './browser';
-import { currentStep, goTo, importCsv, loadBundledModel, openStudio, runStatus, sampleSubset, waitForBackend, startShortFullRun } from './studio';
+import {
+  currentStep,
+  goTo,
+  importCsv,
+  loadBundledModel,
+  openStudio,
+  runStatus,
+  sampleSubset,
+  waitForBackend,
+  startShortFullRun,
+} from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -89,7 +99,10 @@ describe('the worker protocol delivers every error', () => {
     await goTo(page, 'Train');
     const estimate = page.getByRole('button', { name: 'Estimate time' });
     await estimate.click();
-    await page.getByTestId('run-estimate').filter({ hasText: /Timing a few training steps/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('run-estimate')
+      .filter({ hasText: /Timing a few training steps/ })
+      .waitFor({ timeout: 10_000 });
     expect(await engineHook('pendingRequests')).toBeGreaterThan(0);
     const killedAt = Date.now();
     await engineHook('terminateForTest');
@@ -100,7 +113,10 @@ describe('the worker protocol delivers every error', () => {
       /The engine stopped: the engine worker was terminated \(test hook\)\. Reload the page; runs resume from their last checkpoint\./,
     );
     // the estimate's request was rejected: its error shows and the button is usable again (no spinner forever)
-    await page.getByTestId('train-error').filter({ hasText: /the engine stopped/ }).waitFor({ timeout: 5_000 });
+    await page
+      .getByTestId('train-error')
+      .filter({ hasText: /the engine stopped/ })
+      .waitFor({ timeout: 5_000 });
     expect(await estimate.isEnabled()).toBe(true);
     expect(await page.getByTestId('run-estimate').textContent()).not.toMatch(/Timing a few training steps/);
     expect(Date.now() - killedAt).toBeLessThan(10_000);
@@ -121,7 +137,10 @@ describe('the worker protocol delivers every error', () => {
     // the next request starts a fresh worker on the same backend
     await goTo(page, 'Settings');
     await page.getByRole('button', { name: 'Run self-check' }).click();
-    await page.getByTestId('selfcheck-result').filter({ hasText: /gave \[58, 64, 139, 154\], as expected/ }).waitFor({ timeout: 120_000 });
+    await page
+      .getByTestId('selfcheck-result')
+      .filter({ hasText: /gave \[58, 64, 139, 154\], as expected/ })
+      .waitFor({ timeout: 120_000 });
     expect(await engineHook('stops')).toBe(1);
   });
 
@@ -165,7 +184,10 @@ describe('the worker protocol delivers every error', () => {
     expect(await runStatus(page)).toBe('done');
     await goTo(page, 'Settings');
     await page.getByRole('button', { name: 'Run self-check' }).click();
-    await page.getByTestId('selfcheck-result').filter({ hasText: /gave \[58, 64, 139, 154\], as expected/ }).waitFor({ timeout: 120_000 });
+    await page
+      .getByTestId('selfcheck-result')
+      .filter({ hasText: /gave \[58, 64, 139, 154\], as expected/ })
+      .waitFor({ timeout: 120_000 });
     await page.getByRole('button', { name: 'Dismiss' }).click();
     await banner.waitFor({ state: 'detached' });
   });

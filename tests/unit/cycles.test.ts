@@ -58,7 +58,8 @@ describe('check-cycles', () => {
   it('exits 0 when imports only go one way; imports in comments and strings do not count', () => {
     const dir = tree({
       'lib/a.ts': "import { b } from './b';\nexport const a = b;\n",
-      'lib/b.ts': "// import { a } from './a';\n/* export * from './a'; */\nexport const b = \"import { a } from './a'\";\nexport const re = /'/;\nexport const t = `${b} from './a'`;\n",
+      'lib/b.ts':
+        "// import { a } from './a';\n/* export * from './a'; */\nexport const b = \"import { a } from './a'\";\nexport const re = /'/;\nexport const t = `${b} from './a'`;\n",
     });
     expect(check(dir)).toMatchObject({ status: 0 });
   });

@@ -123,7 +123,13 @@ describe('a kernel that fails its self-test is not installed', () => {
   });
 
   it('a kernel whose self-test throws (Transpose) is left out with the error; matmuls with transposes stay correct', () => {
-    const s = reinstall({ replace: { Transpose: () => { throw new Error('boom'); } } });
+    const s = reinstall({
+      replace: {
+        Transpose: () => {
+          throw new Error('boom');
+        },
+      },
+    });
     expect(reasonOf(s, 'Transpose')).toBe('self-test threw: boom');
     expect(kernelFn('Transpose')).toBe(stockFns.get('Transpose'));
     expect(s.installed).toContain('BatchMatMul'); // which then materialises transposes with the stock kernel
@@ -144,7 +150,9 @@ describe('a kernel that fails its self-test is not installed', () => {
       return out;
     };
     const fused = run();
-    const brokenGrad: KernelFn = () => { throw new Error('no backward'); };
+    const brokenGrad: KernelFn = () => {
+      throw new Error('no backward');
+    };
     const s = reinstall({ replace: { FinetuneLayerNormGrad: brokenGrad } });
     expect(reasonOf(s, 'FinetuneLayerNormGrad')).toBe('self-test threw: no backward');
     expect(reasonOf(s, 'FinetuneLayerNorm')).toBe('needs FinetuneLayerNormGrad, which is not installed');

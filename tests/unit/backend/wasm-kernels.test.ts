@@ -17,17 +17,28 @@ function values(n: number, seed: number): Float32Array {
 }
 
 /** a·b in float64 for [..batch, M, K]·[..batch, K, N] with flags and a batch of 1 broadcast. */
-function referenceMatMul(a: number[], aShape: number[], b: number[], bShape: number[], tA: boolean, tB: boolean): { data: number[]; shape: number[] } {
-  const ra = aShape.length, rb = bShape.length;
+function referenceMatMul(
+  a: number[],
+  aShape: number[],
+  b: number[],
+  bShape: number[],
+  tA: boolean,
+  tB: boolean,
+): { data: number[]; shape: number[] } {
+  const ra = aShape.length,
+    rb = bShape.length;
   const M = tA ? aShape[ra - 1] : aShape[ra - 2];
   const K = tA ? aShape[ra - 2] : aShape[ra - 1];
   const N = tB ? bShape[rb - 2] : bShape[rb - 1];
-  const outerA = aShape.slice(0, -2), outerB = bShape.slice(0, -2);
-  const batchA = outerA.reduce((p, d) => p * d, 1), batchB = outerB.reduce((p, d) => p * d, 1);
+  const outerA = aShape.slice(0, -2),
+    outerB = bShape.slice(0, -2);
+  const batchA = outerA.reduce((p, d) => p * d, 1),
+    batchB = outerB.reduce((p, d) => p * d, 1);
   const batch = Math.max(batchA, batchB);
   const data: number[] = [];
   for (let g = 0; g < batch; g++) {
-    const ga = batchA === 1 ? 0 : g, gb = batchB === 1 ? 0 : g;
+    const ga = batchA === 1 ? 0 : g,
+      gb = batchB === 1 ? 0 : g;
     for (let i = 0; i < M; i++)
       for (let j = 0; j < N; j++) {
         let s = 0;
@@ -58,7 +69,14 @@ const cases: { a: number[]; b: number[]; tA?: boolean; tB?: boolean; note: strin
 
 describe('wasm BatchMatMul on XNNPACK for every case', () => {
   it.each(cases)('$note: $a · $b', ({ a, b, tA = false, tB = false }) => {
-    const av = values(a.reduce((p, d) => p * d, 1), 1), bv = values(b.reduce((p, d) => p * d, 1), 2);
+    const av = values(
+        a.reduce((p, d) => p * d, 1),
+        1,
+      ),
+      bv = values(
+        b.reduce((p, d) => p * d, 1),
+        2,
+      );
     const want = referenceMatMul(Array.from(av), a, Array.from(bv), b, tA, tB);
     const got = tf.tidy(() => tf.matMul(tf.tensor(av, a), tf.tensor(bv, b), tA, tB));
     expect(got.shape).toEqual(want.shape);
@@ -74,15 +92,21 @@ describe('wasm BatchMatMul on XNNPACK for every case', () => {
   });
 
   it('gives matMul the right gradients through the flagged products autodiff creates', () => {
-    const av = values(2 * 5 * 6, 3), bv = values(2 * 4 * 6, 4), rv = values(2 * 5 * 4, 5);
+    const av = values(2 * 5 * 6, 3),
+      bv = values(2 * 4 * 6, 4),
+      rv = values(2 * 5 * 4, 5);
     const [da, db] = tf.tidy(() => {
       const r = tf.tensor(rv, [2, 5, 4]);
-      return tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, false, true).mul(r).sum())([tf.tensor(av, [2, 5, 6]), tf.tensor(bv, [2, 4, 6])]);
+      return tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, false, true).mul(r).sum())([
+        tf.tensor(av, [2, 5, 6]),
+        tf.tensor(bv, [2, 4, 6]),
+      ]);
     });
     // d/da = r·b, d/db = rᵀ·a per batch
     const wantA = referenceMatMul(Array.from(rv), [2, 5, 4], Array.from(bv), [2, 4, 6], false, false).data;
     const wantB = referenceMatMul(Array.from(rv), [2, 5, 4], Array.from(av), [2, 5, 6], true, false).data;
-    const ga = da.dataSync(), gb = db.dataSync();
+    const ga = da.dataSync(),
+      gb = db.dataSync();
     wantA.forEach((w, i) => expect(Math.abs(ga[i] - w)).toBeLessThan(1e-5));
     wantB.forEach((w, i) => expect(Math.abs(gb[i] - w)).toBeLessThan(1e-5));
     tf.dispose([da, db]);
@@ -116,7 +140,11 @@ describe('wasm BatchMatMul on XNNPACK for every case', () => {
 describe('wasm GatherV2 row copies', () => {
   it('gathers rows of float32 and int32 tables (embedding lookups), any index shape', () => {
     const table = values(6 * 4, 8);
-    const ids = [[5, 0], [2, 2], [0, 5]];
+    const ids = [
+      [5, 0],
+      [2, 2],
+      [0, 5],
+    ];
     const got = tf.tidy(() => tf.gather(tf.tensor2d(table, [6, 4]), tf.tensor2d(ids, [3, 2], 'int32')));
     expect(got.shape).toEqual([3, 2, 4]);
     const want = ids.flat().flatMap((r) => Array.from(table.slice(r * 4, r * 4 + 4)));
@@ -151,23 +179,47 @@ describe('wasm ScatterNd row scatter-add (embedding gradients)', () => {
     const ids = [4, 1, 4, 0, 4];
     const got = tf.tidy(() => tf.scatterND(tf.tensor2d(ids, [5, 1], 'int32'), tf.tensor2d(upd, [5, 3]), [6, 3]));
     const want = new Array(6 * 3).fill(0);
-    ids.forEach((r, i) => { for (let j = 0; j < 3; j++) want[r * 3 + j] += upd[i * 3 + j]; });
+    ids.forEach((r, i) => {
+      for (let j = 0; j < 3; j++) want[r * 3 + j] += upd[i * 3 + j];
+    });
     Array.from(got.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(want[i], 6));
     expect(Array.from(got.dataSync().slice(2 * 3, 4 * 3))).toEqual(new Array(6).fill(0));
     got.dispose();
   });
 
   it('leaves a deeper index (the stock kernel) working, and rejects a row outside the table', () => {
-    const deep = tf.tidy(() => tf.scatterND(tf.tensor2d([[1, 0], [0, 1]], [2, 2], 'int32'), tf.tensor1d([3, 5]), [2, 2]));
+    const deep = tf.tidy(() =>
+      tf.scatterND(
+        tf.tensor2d(
+          [
+            [1, 0],
+            [0, 1],
+          ],
+          [2, 2],
+          'int32',
+        ),
+        tf.tensor1d([3, 5]),
+        [2, 2],
+      ),
+    );
     expect(Array.from(deep.dataSync())).toEqual([0, 5, 3, 0]);
     deep.dispose();
-    expect(() => tf.tidy(() => tf.scatterND(tf.tensor2d([0, 6], [2, 1], 'int32'), tf.ones([2, 3]), [6, 3]))).toThrow('ScatterNd: the index value 6 is not in [0, 5]');
+    expect(() => tf.tidy(() => tf.scatterND(tf.tensor2d([0, 6], [2, 1], 'int32'), tf.ones([2, 3]), [6, 3]))).toThrow(
+      'ScatterNd: the index value 6 is not in [0, 5]',
+    );
   });
 
   it('gives an embedding lookup the same gradient as a one-hot matmul', async () => {
     const { embeddingLookup } = await import('@/lib/models/bert');
     const table = tf.variable(tf.tensor2d(values(7 * 4, 11), [7, 4]));
-    const ids = tf.tensor2d([[3, 3], [6, 0]], [2, 2], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [3, 3],
+        [6, 0],
+      ],
+      [2, 2],
+      'int32',
+    );
     const dy = tf.tensor3d(values(2 * 2 * 4, 12), [2, 2, 4]);
     const g = tf.tidy(() => tf.variableGrads(() => embeddingLookup(table, ids).mul(dy).sum(), [table]).grads[table.name]);
     const want = tf.tidy(() => tf.matMul(tf.oneHot(ids.flatten(), 7).toFloat(), dy.reshape([4, 4]), true, false));
@@ -178,7 +230,12 @@ describe('wasm ScatterNd row scatter-add (embedding gradients)', () => {
 
 describe('wasm Transpose in tiles (2-D float32)', () => {
   it('transposes matrices of any size (tile edges included) exactly; other ranks and dtypes still work', () => {
-    for (const [r, c] of [[1, 1], [3, 70], [33, 31], [65, 129]]) {
+    for (const [r, c] of [
+      [1, 1],
+      [3, 70],
+      [33, 31],
+      [65, 129],
+    ]) {
       const v = values(r * c, r + c);
       const t = tf.tidy(() => tf.transpose(tf.tensor2d(v, [r, c])));
       expect(t.shape).toEqual([c, r]);
@@ -200,16 +257,27 @@ describe('wasm Sum over the first axis of a matrix', () => {
     const v = values(r * c, 21);
     const want = Array.from({ length: c }, (_, j) => Array.from({ length: r }, (_, i) => v[i * c + j]).reduce((a, b) => a + b, 0));
     const x = tf.tensor2d(v, [r, c]);
-    for (const [axis, keep] of [[0, false], [-2, true]] as const) {
+    for (const [axis, keep] of [
+      [0, false],
+      [-2, true],
+    ] as const) {
       const s = tf.sum(x, axis, keep);
       expect(s.shape).toEqual(keep ? [1, c] : [c]);
       s.dataSync().forEach((y, j) => expect(y).toBeCloseTo(want[j], 5));
       s.dispose();
     }
     const rows = tf.sum(x, 1);
-    rows.dataSync().forEach((y, i) => expect(y).toBeCloseTo(Array.from(v.slice(i * c, (i + 1) * c)).reduce((a, b) => a + b, 0), 5));
+    rows.dataSync().forEach((y, i) =>
+      expect(y).toBeCloseTo(
+        Array.from(v.slice(i * c, (i + 1) * c)).reduce((a, b) => a + b, 0),
+        5,
+      ),
+    );
     const all = tf.sum(x);
-    expect(all.dataSync()[0]).toBeCloseTo(want.reduce((a, b) => a + b, 0), 4);
+    expect(all.dataSync()[0]).toBeCloseTo(
+      want.reduce((a, b) => a + b, 0),
+      4,
+    );
     const ints = tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0);
     expect(Array.from(ints.dataSync())).toEqual([4, 6]);
     tf.dispose([x, rows, all, ints]);
@@ -263,7 +331,11 @@ describe('wasm Slice and SplitV inside wasm memory', () => {
     const parts = tf.split(x, 3, 1);
     parts.forEach((p, k) => expect(Array.from(p.dataSync())).toEqual(referenceSlice(v, [6, 12], [0, 4 * k], [6, 4])));
     const uneven = tf.split(x, [1, 2, 3], 0);
-    expect(uneven.map((p) => p.shape)).toEqual([[1, 12], [2, 12], [3, 12]]);
+    expect(uneven.map((p) => p.shape)).toEqual([
+      [1, 12],
+      [2, 12],
+      [3, 12],
+    ]);
     expect(Array.from(uneven[2].dataSync())).toEqual(referenceSlice(v, [6, 12], [3, 0], [3, 12]));
     // d/dx of sum(split(x)[1] · w) is w in the middle block and zero elsewhere
     const w = tf.tensor2d(values(24, 9), [6, 4]);

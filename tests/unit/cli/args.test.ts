@@ -32,7 +32,13 @@ function userError(f: () => unknown): UserError {
 
 describe('parseArgs', () => {
   it('reads --name value, --name=value and bare boolean flags', () => {
-    expect(parseArgs(spec, ['--data', 'a.csv', '--epochs=3', '--lr', '2e-5', '--flag', '--task', 'b'])).toEqual({ data: 'a.csv', epochs: 3, lr: 2e-5, flag: true, task: 'b' });
+    expect(parseArgs(spec, ['--data', 'a.csv', '--epochs=3', '--lr', '2e-5', '--flag', '--task', 'b'])).toEqual({
+      data: 'a.csv',
+      epochs: 3,
+      lr: 2e-5,
+      flag: true,
+      task: 'b',
+    });
   });
 
   it('names the option in every error', () => {
@@ -53,46 +59,144 @@ describe('training options → engine', () => {
     expect(parseMode('full', {})).toEqual({ kind: 'full' });
     expect(parseMode('head', {})).toEqual({ kind: 'head' });
     expect(parseMode('freeze:1', {})).toEqual({ kind: 'freeze', layers: 1 });
-    expect(parseMode('lora:8', { 'lora-alpha': 32, 'lora-targets': 'query,value,ffn' })).toEqual({ kind: 'lora', rank: 8, alpha: 32, dropout: 0.05, targets: ['query', 'value', 'ffn'] });
+    expect(parseMode('lora:8', { 'lora-alpha': 32, 'lora-targets': 'query,value,ffn' })).toEqual({
+      kind: 'lora',
+      rank: 8,
+      alpha: 32,
+      dropout: 0.05,
+      targets: ['query', 'value', 'ffn'],
+    });
     expect(userError(() => parseMode('lora', {})).where.option).toBe('--mode');
     expect(userError(() => parseMode('partial', {})).message).toContain('unknown mode');
   });
 
   it('maps explicit flags onto the run settings, one field each, over the recipe; --warmup < 1 is a ratio, else steps', () => {
-    const o = parseArgs(TRAIN, ['--data', 'd.csv', '--out', 'o', '--epochs', '4', '--batch-size', '16', '--lr', '3e-5', '--head-lr-multiplier', '20', '--ema-decay', '0.999', '--weight-decay', '0.1', '--warmup', '0.1', '--grad-clip', '0.5', '--grad-accumulation', '2', '--label-smoothing', '0.05', '--early-stopping', '2', '--eval-every', '50', '--seed', '7', '--schedule', 'cosine', '--class-weights']);
+    const o = parseArgs(TRAIN, [
+      '--data',
+      'd.csv',
+      '--out',
+      'o',
+      '--epochs',
+      '4',
+      '--batch-size',
+      '16',
+      '--lr',
+      '3e-5',
+      '--head-lr-multiplier',
+      '20',
+      '--ema-decay',
+      '0.999',
+      '--weight-decay',
+      '0.1',
+      '--warmup',
+      '0.1',
+      '--grad-clip',
+      '0.5',
+      '--grad-accumulation',
+      '2',
+      '--label-smoothing',
+      '0.05',
+      '--early-stopping',
+      '2',
+      '--eval-every',
+      '50',
+      '--seed',
+      '7',
+      '--schedule',
+      'cosine',
+      '--class-weights',
+    ]);
     const c = runConfigFrom(o, { task: 'classification', trainRows: 1000 });
     expect(c.preset).toBeUndefined();
     expect(trainConfigOf(c, 1000)).toMatchObject({
-      epochs: 4, batchSize: 16, learningRate: 3e-5, headLrMultiplier: 20, emaDecay: 0.999, weightDecay: 0.1, schedule: 'cosine', maxGradNorm: 0.5, gradAccumSteps: 2,
-      labelSmoothing: 0.05, seed: 7, warmupRatio: 0.1, evalEverySteps: 50, classWeights: 'balanced', earlyStopping: { metric: 'macroF1', patience: 2, minDelta: 0 },
+      epochs: 4,
+      batchSize: 16,
+      learningRate: 3e-5,
+      headLrMultiplier: 20,
+      emaDecay: 0.999,
+      weightDecay: 0.1,
+      schedule: 'cosine',
+      maxGradNorm: 0.5,
+      gradAccumSteps: 2,
+      labelSmoothing: 0.05,
+      seed: 7,
+      warmupRatio: 0.1,
+      evalEverySteps: 50,
+      classWeights: 'balanced',
+      earlyStopping: { metric: 'macroF1', patience: 2, minDelta: 0 },
     });
-    expect(trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), 100)).toMatchObject({ warmupSteps: 100 });
+    expect(trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), 100)).toMatchObject({
+      warmupSteps: 100,
+    });
   });
 
   it('without options trains with the Balanced recipe of the model; --preset and --mode pick another recipe', () => {
-    const facts = { arch: 'use-lite', task: 'classification' as const, trainRows: 6920, labelCounts: [3310, 3610], tokenLengths: { p95: 40, max: 91 } };
+    const facts = {
+      arch: 'use-lite',
+      task: 'classification' as const,
+      trainRows: 6920,
+      labelCounts: [3310, 3610],
+      tokenLengths: { p95: 40, max: 91 },
+    };
     const c = runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o']), facts);
-    expect(c).toMatchObject({ preset: 'balanced', mode: 'full', learningRate: 3e-4, headLrMultiplier: 10, epochs: 5, maxLength: 96, emaDecay: 0.995, labelSmoothing: 0.1 });
-    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'quick']), facts)).toMatchObject({ preset: 'quick', mode: 'head' });
-    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'best']), facts)).toMatchObject({ preset: 'best', mode: 'full', epochs: 6 });
+    expect(c).toMatchObject({
+      preset: 'balanced',
+      mode: 'full',
+      learningRate: 3e-4,
+      headLrMultiplier: 10,
+      epochs: 5,
+      maxLength: 96,
+      emaDecay: 0.995,
+      labelSmoothing: 0.1,
+    });
+    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'quick']), facts)).toMatchObject({
+      preset: 'quick',
+      mode: 'head',
+    });
+    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'best']), facts)).toMatchObject({
+      preset: 'best',
+      mode: 'full',
+      epochs: 6,
+    });
     const lora = runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--mode', 'lora:4']), facts);
     expect(lora).toMatchObject({ mode: 'lora', loraRank: 4, loraAlpha: 8, learningRate: 5e-4 });
     expect(userError(() => parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'fast'])).where.option).toBe('--preset');
     // a mode that contradicts the preset named on the command line is a one-line error naming --mode
-    const conflict = userError(() => runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'quick', '--mode', 'full']), facts));
+    const conflict = userError(() =>
+      runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'quick', '--mode', 'full']), facts),
+    );
     expect(conflict.where.option).toBe('--mode');
     expect(conflict.message).toMatch(/conflicts with --preset quick/);
-    expect(userError(() => runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'best', '--mode', 'head']), facts)).where.option).toBe('--mode');
-    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--mode', 'head']), facts)).toMatchObject({ mode: 'head', learningRate: 3e-3 });
+    expect(
+      userError(() => runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'best', '--mode', 'head']), facts)).where
+        .option,
+    ).toBe('--mode');
+    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--mode', 'head']), facts)).toMatchObject({
+      mode: 'head',
+      learningRate: 3e-3,
+    });
   });
 
   it("the studio's command line trains exactly what the studio trains (every preset, mode and task)", () => {
-    const facts = { arch: 'use-lite', task: 'classification' as const, trainRows: 2000, labelCounts: [100, 1900], tokenLengths: { p95: 30, max: 300 } };
+    const facts = {
+      arch: 'use-lite',
+      task: 'classification' as const,
+      trainRows: 2000,
+      labelCounts: [100, 1900],
+      tokenLengths: { p95: 30, max: 300 },
+    };
     const other = { arch: 'bert', hiddenSize: 128, task: 'classification' as const, trainRows: 50, labelCounts: [25, 25] };
     for (const p of ['quick', 'balanced', 'best'] as const) {
       for (const mode of [undefined, 'lora', 'freeze'] as const) {
-        const studio = { ...presetConfig(p, 'ds', { kind: 'bundled' }, facts, mode), ...(mode === 'freeze' ? { freezeLayers: 1 } : {}), seed: 3 };
-        const argv = cliCommand(studio, { file: 'd.csv', textColumn: 't', labelColumn: 'l' }).split(/\s+\\?\s*/).filter((w) => w && w !== '\\').slice(3);
+        const studio = {
+          ...presetConfig(p, 'ds', { kind: 'bundled' }, facts, mode),
+          ...(mode === 'freeze' ? { freezeLayers: 1 } : {}),
+          seed: 3,
+        };
+        const argv = cliCommand(studio, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })
+          .split(/\s+\\?\s*/)
+          .filter((w) => w && w !== '\\')
+          .slice(3);
         const cli = runConfigFrom(parseArgs(TRAIN, argv), other);
         expect(trainConfigOf(cli, 2000)).toEqual(trainConfigOf(studio, 2000));
         expect(modeOfCfg(cli)).toEqual(modeOfCfg(studio));
@@ -103,7 +207,9 @@ describe('training options → engine', () => {
   });
 
   it('reads --hub-endpoint as an http(s) address and rejects anything else naming the option', () => {
-    expect(hubEndpointFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--hub-endpoint', 'https://hf-mirror.example.org']))).toBe('https://hf-mirror.example.org');
+    expect(hubEndpointFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--hub-endpoint', 'https://hf-mirror.example.org']))).toBe(
+      'https://hf-mirror.example.org',
+    );
     expect(hubEndpointFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o']))).toBeUndefined();
     for (const bad of ['hf-mirror.example.org', 'ftp://mirror.example.org']) {
       const e = userError(() => hubEndpointFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--hub-endpoint', bad])));
@@ -114,7 +220,22 @@ describe('training options → engine', () => {
 
   it('accepts every flag the studio writes in its "same run from the command line" text', () => {
     const names = new Set(TRAIN.options.map((o) => `--${o.name}`));
-    const emitted = [...FIELDS.map((f) => f.cli).filter(Boolean), '--preset', '--data', '--text-column', '--text-pair-column', '--label-column', '--task', '--model', '--hub-endpoint', '--revision', '--mode', '--schedule', '--class-weights', '--out'];
+    const emitted = [
+      ...FIELDS.map((f) => f.cli).filter(Boolean),
+      '--preset',
+      '--data',
+      '--text-column',
+      '--text-pair-column',
+      '--label-column',
+      '--task',
+      '--model',
+      '--hub-endpoint',
+      '--revision',
+      '--mode',
+      '--schedule',
+      '--class-weights',
+      '--out',
+    ];
     expect(emitted.filter((f) => !names.has(f))).toEqual([]);
   });
 });

@@ -23,9 +23,12 @@ describe('finetune: help and bad input', () => {
     for (const c of ['train', 'eval', 'predict', 'forward', 'inspect']) expect(r.stdout).toContain(`  ${c}`);
   });
 
-  it('runs as `npx finetune` from the repository root (npm resolves the package\'s own bin, offline)', async () => {
+  it("runs as `npx finetune` from the repository root (npm resolves the package's own bin, offline)", async () => {
     const r = await new Promise<{ code: number | null; stdout: string }>((done, fail) => {
-      const child = spawn('npx', ['--offline', 'finetune', '--help'], { cwd: ROOT, env: { ...process.env, npm_config_update_notifier: 'false' } });
+      const child = spawn('npx', ['--offline', 'finetune', '--help'], {
+        cwd: ROOT,
+        env: { ...process.env, npm_config_update_notifier: 'false' },
+      });
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.on('error', fail);
@@ -38,7 +41,20 @@ describe('finetune: help and bad input', () => {
   it('per-command help lists the options of that command', async () => {
     const r = await runCli(['train', '--help']);
     expect(r.code).toBe(0);
-    for (const o of ['--data', '--eval', '--text-column', '--label-column', '--model', '--mode', '--epochs', '--lr', '--max-length', '--early-stopping', '--out']) expect(r.stdout).toContain(o);
+    for (const o of [
+      '--data',
+      '--eval',
+      '--text-column',
+      '--label-column',
+      '--model',
+      '--mode',
+      '--epochs',
+      '--lr',
+      '--max-length',
+      '--early-stopping',
+      '--out',
+    ])
+      expect(r.stdout).toContain(o);
   });
 
   it('an unknown option exits 2 naming the option and suggesting the right one, without a stack trace', async () => {
@@ -114,7 +130,19 @@ describe('finetune: help and bad input', () => {
   it('train --hub-endpoint downloads a Hub id from that endpoint (a local server here), not huggingface.co', () =>
     withEmptyHub(async (endpoint, seen) => {
       const p = file('hub.csv', TINY_CSV);
-      const r = await runCli(['train', '--data', p, '--model', 'someone/tiny-bert', '--hub-endpoint', endpoint, '--mode', 'head', '--out', join(dir, 'hub-out')]);
+      const r = await runCli([
+        'train',
+        '--data',
+        p,
+        '--model',
+        'someone/tiny-bert',
+        '--hub-endpoint',
+        endpoint,
+        '--mode',
+        'head',
+        '--out',
+        join(dir, 'hub-out'),
+      ]);
       expect(r.code).toBe(2);
       expect(r.stderr).not.toMatch(STACK_LINE);
       expect(seen).toContain('/someone/tiny-bert/resolve/main/config.json');
@@ -123,16 +151,42 @@ describe('finetune: help and bad input', () => {
   it('train --revision downloads that revision of a Hub id; with a folder or use-lite it is refused naming the option', () =>
     withEmptyHub(async (endpoint, seen) => {
       const p = file('rev.csv', TINY_CSV);
-      const r = await runCli(['train', '--data', p, '--model', 'someone/tiny-bert', '--revision', 'v1.0', '--hub-endpoint', endpoint, '--mode', 'head', '--out', join(dir, 'rev-out')]);
+      const r = await runCli([
+        'train',
+        '--data',
+        p,
+        '--model',
+        'someone/tiny-bert',
+        '--revision',
+        'v1.0',
+        '--hub-endpoint',
+        endpoint,
+        '--mode',
+        'head',
+        '--out',
+        join(dir, 'rev-out'),
+      ]);
       expect(r.code).toBe(2);
       expect(seen).toContain('/someone/tiny-bert/resolve/v1.0/config.json');
-      const bundled = await runCli(['train', '--data', p, '--model', 'use-lite', '--revision', 'v1.0', '--mode', 'head', '--out', join(dir, 'rev-out2')]);
+      const bundled = await runCli([
+        'train',
+        '--data',
+        p,
+        '--model',
+        'use-lite',
+        '--revision',
+        'v1.0',
+        '--mode',
+        'head',
+        '--out',
+        join(dir, 'rev-out2'),
+      ]);
       expect(bundled.code).toBe(2);
       expect(bundled.stderr).toContain('--revision applies to a Hub id');
       expect(bundled.stderr).not.toMatch(STACK_LINE);
     }));
 
-  it('an unexpected failure (not the user\'s input) exits 1 with the message and a stack trace', async () => {
+  it("an unexpected failure (not the user's input) exits 1 with the message and a stack trace", async () => {
     // a preload makes reading .csv files fail the way a broken disk would: an Error the CLI did not anticipate
     const preload = `data:text/javascript,${encodeURIComponent(
       "import fs from 'node:fs/promises'; import { syncBuiltinESMExports } from 'node:module';" +
@@ -149,7 +203,10 @@ describe('finetune: help and bad input', () => {
 
 describe('finetune inspect', () => {
   it('reports format, columns, the mapping and the label distribution of a generated CSV as one JSON line', async () => {
-    const rows = Array.from({ length: 30 }, (_, i) => `"review number ${i}, ${i % 3 === 0 ? 'great' : 'bad'}",${i % 3 === 0 ? 'pos' : 'neg'},${i}`);
+    const rows = Array.from(
+      { length: 30 },
+      (_, i) => `"review number ${i}, ${i % 3 === 0 ? 'great' : 'bad'}",${i % 3 === 0 ? 'pos' : 'neg'},${i}`,
+    );
     const p = file('reviews.csv', `review,sentiment,id\n${rows.join('\n')}\n`);
     const r = await runCli(['inspect', '--data', p]);
     expect(r.code).toBe(0);
@@ -157,7 +214,10 @@ describe('finetune inspect', () => {
     expect(report).toMatchObject({ format: 'csv', delimiter: ',', hasHeader: true, rows: 30, columns: ['review', 'sentiment', 'id'] });
     expect(report.mapping).toMatchObject({ task: 'classification', text: 'review', label: ['sentiment'] });
     expect(report.labels).toEqual(['neg', 'pos']);
-    expect(report.labelDistribution).toEqual([{ label: 'neg', count: 20 }, { label: 'pos', count: 10 }]);
+    expect(report.labelDistribution).toEqual([
+      { label: 'neg', count: 20 },
+      { label: 'pos', count: 10 },
+    ]);
     expect(report).toMatchObject({ rowCount: 30, unlabeled: 0, emptyTexts: [] });
   });
 

@@ -22,7 +22,7 @@ describe('feature pool (worker threads)', () => {
     model?.dispose();
   });
 
-  it('gives exactly the rows in-thread extraction gives, in the examples\' order, with progress up to all of them', async () => {
+  it("gives exactly the rows in-thread extraction gives, in the examples' order, with progress up to all of them", async () => {
     expect(pool.threads).toBe(3);
     const examples = encodedSentiment(45, 7);
     const pad = { padId: model.tokenizer.padId, multiple: 4 };
@@ -38,7 +38,7 @@ describe('feature pool (worker threads)', () => {
     again.rows.forEach((r, i) => expect(Array.from(r)).toEqual(Array.from(want.rows[i])));
   }, 120_000);
 
-  it('per-token features (token classification) come back cut to each example\'s own length', async () => {
+  it("per-token features (token classification) come back cut to each example's own length", async () => {
     const tagger = tinyModel('token-classification', ['O', 'B-X', 'I-X'], { kind: 'head' });
     const two = await createFeaturePool(tagger, 2);
     try {

@@ -36,8 +36,28 @@ describe('finetune on premise/hypothesis pairs (USE-Lite, head mode, 36 + 12 row
   let trained: Record<string, unknown>;
   let stderr = '';
   beforeAll(async () => {
-    const args = ['train', '--data', trainCsv, '--eval', evalCsv, ...columns, '--mode', 'head', '--epochs', '2', '--batch-size', '8',
-      '--max-length', '32', '--threads', '1', '--seed', '3', '--out', out];
+    const args = [
+      'train',
+      '--data',
+      trainCsv,
+      '--eval',
+      evalCsv,
+      ...columns,
+      '--mode',
+      'head',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '8',
+      '--max-length',
+      '32',
+      '--threads',
+      '1',
+      '--seed',
+      '3',
+      '--out',
+      out,
+    ];
     const r = await runCli(args);
     if (r.code !== 0) throw new Error(`train exited ${r.code}: ${r.stderr}`);
     trained = lastJson(r.stdout);

@@ -12,17 +12,48 @@ import { BIN, lastJson, runCli } from './run-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-resume-'));
 const words = ['good', 'great', 'fine', 'bad', 'awful', 'poor'];
-const rows = (n: number, offset: number) => Array.from({ length: n }, (_, i) => `"${words[(i + offset) % 6]} film number ${i + offset}",${(i + offset) % 6 < 3 ? 'pos' : 'neg'}`);
+const rows = (n: number, offset: number) =>
+  Array.from({ length: n }, (_, i) => `"${words[(i + offset) % 6]} film number ${i + offset}",${(i + offset) % 6 < 3 ? 'pos' : 'neg'}`);
 const trainCsv = join(dir, 'train.csv');
 const evalCsv = join(dir, 'eval.csv');
 writeFileSync(trainCsv, `text,label\n${rows(40, 0).join('\n')}\n`);
 writeFileSync(evalCsv, `text,label\n${rows(12, 50).join('\n')}\n`);
-const args = (out: string) => ['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'text', '--label-column', 'label', '--mode', 'full', '--epochs', '6', '--batch-size', '8', '--max-length', '16', '--lr', '2e-4', '--threads', '1', '--out', out];
+const args = (out: string) => [
+  'train',
+  '--data',
+  trainCsv,
+  '--eval',
+  evalCsv,
+  '--text-column',
+  'text',
+  '--label-column',
+  'label',
+  '--mode',
+  'full',
+  '--epochs',
+  '6',
+  '--batch-size',
+  '8',
+  '--max-length',
+  '16',
+  '--lr',
+  '2e-4',
+  '--threads',
+  '1',
+  '--out',
+  out,
+];
 
 /** Starts training and sends `signal` once the checkpoint of step 10 is on disk; resolves with the exit code. */
-function trainUntilCheckpoint(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function trainUntilCheckpoint(
+  out: string,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args(out)], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [BIN, ...args(out)], {
+      cwd: resolve(__dirname, '../../..'),
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const ckpts = join(out, 'run', 'checkpoints');
@@ -78,9 +109,13 @@ describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 s
     expect(r.stderr).toMatch(/resuming .* from its checkpoint at step (10|15|20|25)/);
     const res = lastJson(r.stdout) as { steps: number; validation: Record<string, number> };
     expect(res.steps).toBe(30);
-    for (const [k2, v] of Object.entries((reference as { validation: Record<string, number> }).validation)) expect(Math.abs(res.validation[k2] - v), k2).toBeLessThanOrEqual(1e-6);
+    for (const [k2, v] of Object.entries((reference as { validation: Record<string, number> }).validation))
+      expect(Math.abs(res.validation[k2] - v), k2).toBeLessThanOrEqual(1e-6);
     expect(maxDiff(straight, out)).toBeLessThanOrEqual(1e-6);
-    const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: number });
+    const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step?: number });
     const steps = events.filter((e) => e.type === 'step').map((e) => e.step);
     expect(steps).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   }, 300_000);
@@ -109,7 +144,9 @@ describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 s
       writeFileSync(trainCsv, original.replace('good film number 0', 'good film number zero'));
       const r = await runCli(['train', '--resume', out]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/training data changed since the checkpoint — the train split has other texts, labels or order \(40 rows, as before\)/);
+      expect(r.stderr).toMatch(
+        /training data changed since the checkpoint — the train split has other texts, labels or order \(40 rows, as before\)/,
+      );
     } finally {
       writeFileSync(trainCsv, original);
     }

@@ -12,7 +12,10 @@ export interface CliResult {
 
 export function runCli(args: string[], opts: { nodeArgs?: string[]; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: opts.cwd ?? resolve(__dirname, '../../..'), env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
+      cwd: opts.cwd ?? resolve(__dirname, '../../..'),
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -32,7 +35,12 @@ export function lastJson(stdout: string): Record<string, unknown> {
 export const STACK_LINE = /\n\s+at .+:\d+/;
 
 /** `finetune eval` printed exactly one JSON line, and it equals the validation metrics training reported. */
-export function expectEvalEqualsValidation(r: CliResult, validation: Record<string, number>, rows: number, expect: (v: unknown) => { toBe(x: unknown): void; toBeCloseTo(x: number, d: number): void; toHaveLength(n: number): void }): void {
+export function expectEvalEqualsValidation(
+  r: CliResult,
+  validation: Record<string, number>,
+  rows: number,
+  expect: (v: unknown) => { toBe(x: unknown): void; toBeCloseTo(x: number, d: number): void; toHaveLength(n: number): void },
+): void {
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
   const m = JSON.parse(lines[0]) as Record<string, number>;

@@ -10,12 +10,41 @@ import { lastJson, runCli } from './run-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-bert-'));
 const modelDir = join(dir, 'tiny-bert');
-const words = ['the', 'a', 'an', 'film', 'movie', 'wonderful', 'awful', 'boring', 'great', 'take', ',', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+const words = [
+  'the',
+  'a',
+  'an',
+  'film',
+  'movie',
+  'wonderful',
+  'awful',
+  'boring',
+  'great',
+  'take',
+  ',',
+  '0',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '7',
+  '8',
+  '9',
+];
 const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words];
 
 function writeTinyBert(): void {
   mkdirSync(modelDir, { recursive: true });
-  const cfg = bertConfig({ vocab_size: vocab.length, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 });
+  const cfg = bertConfig({
+    vocab_size: vocab.length,
+    hidden_size: 16,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    max_position_embeddings: 64,
+  });
   let s = 12345;
   const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.04;
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -28,7 +57,10 @@ function writeTinyBert(): void {
   writeFileSync(join(modelDir, 'model.safetensors'), writeSafetensors(tensors));
   writeFileSync(join(modelDir, 'config.json'), JSON.stringify(cfg));
   writeFileSync(join(modelDir, 'vocab.txt'), `${vocab.join('\n')}\n`);
-  writeFileSync(join(modelDir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: 64 }));
+  writeFileSync(
+    join(modelDir, 'tokenizer_config.json'),
+    JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: 64 }),
+  );
 }
 
 const data = join(dir, 'data.csv');
@@ -38,9 +70,31 @@ describe('finetune train on a tiny BERT folder (full fine-tuning, 40 rows, 2 epo
   let result: Record<string, unknown>;
   beforeAll(async () => {
     writeTinyBert();
-    const rows = Array.from({ length: 40 }, (_, i) => (i % 2 ? `"a wonderful film, take ${i % 10}",positive` : `"an awful, boring movie, take ${i % 10}",negative`));
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      i % 2 ? `"a wonderful film, take ${i % 10}",positive` : `"an awful, boring movie, take ${i % 10}",negative`,
+    );
     writeFileSync(data, `text,label\n${rows.join('\n')}\n`);
-    const r = await runCli(['train', '--data', data, '--val-split', '0.2', '--model', modelDir, '--mode', 'full', '--epochs', '2', '--batch-size', '8', '--lr', '1e-3', '--max-length', '16', '--out', out]);
+    const r = await runCli([
+      'train',
+      '--data',
+      data,
+      '--val-split',
+      '0.2',
+      '--model',
+      modelDir,
+      '--mode',
+      'full',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '8',
+      '--lr',
+      '1e-3',
+      '--max-length',
+      '16',
+      '--out',
+      out,
+    ]);
     if (r.code !== 0) throw new Error(`train exited ${r.code}: ${r.stderr}`);
     result = lastJson(r.stdout);
   }, 180_000);
@@ -52,7 +106,12 @@ describe('finetune train on a tiny BERT folder (full fine-tuning, 40 rows, 2 epo
 
   it('writes a BertForSequenceClassification checkpoint: prefixed encoder, classifier head, labels, tokenizer', () => {
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ model_type: 'bert', architectures: ['BertForSequenceClassification'], problem_type: 'single_label_classification', id2label: { 0: 'negative', 1: 'positive' } });
+    expect(config).toMatchObject({
+      model_type: 'bert',
+      architectures: ['BertForSequenceClassification'],
+      problem_type: 'single_label_classification',
+      id2label: { 0: 'negative', 1: 'positive' },
+    });
     const names = [...readSafetensors(readFileSync(join(out, 'model.safetensors'))).tensors.keys()];
     expect(names).toContain('bert.embeddings.word_embeddings.weight');
     expect(names).toContain('bert.encoder.layer.1.output.LayerNorm.bias');
@@ -62,7 +121,10 @@ describe('finetune train on a tiny BERT folder (full fine-tuning, 40 rows, 2 epo
   });
 
   it('eval on the training file and predict --text load the folder back', async () => {
-    const [e, p] = await Promise.all([runCli(['eval', '--model', out, '--data', data]), runCli(['predict', '--model', out, '--text', 'a wonderful film'])]);
+    const [e, p] = await Promise.all([
+      runCli(['eval', '--model', out, '--data', data]),
+      runCli(['predict', '--model', out, '--text', 'a wonderful film']),
+    ]);
     expect(e.code).toBe(0);
     expect(lastJson(e.stdout)).toMatchObject({ count: 40 });
     expect(p.code).toBe(0);

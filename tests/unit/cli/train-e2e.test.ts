@@ -8,8 +8,22 @@ import { hasShared, sharedPath } from '@/tests/helpers/shared';
 import { STACK_LINE, lastJson, runCli, expectEvalEqualsValidation } from './run-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-e2e-'));
-const good = ['a wonderful, moving film', 'brilliant acting and a delightful story', 'I loved every minute of it', 'a joyful, charming comedy', 'superb and heartfelt', 'great fun from start to finish'];
-const bad = ['a boring, tedious mess', 'awful acting and a dull plot', 'I hated every minute of it', 'a tiresome, clumsy comedy', 'dreadful and lifeless', 'painful from start to finish'];
+const good = [
+  'a wonderful, moving film',
+  'brilliant acting and a delightful story',
+  'I loved every minute of it',
+  'a joyful, charming comedy',
+  'superb and heartfelt',
+  'great fun from start to finish',
+];
+const bad = [
+  'a boring, tedious mess',
+  'awful acting and a dull plot',
+  'I hated every minute of it',
+  'a tiresome, clumsy comedy',
+  'dreadful and lifeless',
+  'painful from start to finish',
+];
 const rows = (n: number, offset: number) =>
   Array.from({ length: n }, (_, i) => {
     const pos = (i + offset) % 2 === 0;
@@ -25,7 +39,31 @@ const out = join(dir, 'run');
 describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 epoch, max length 16)', () => {
   let trained: Record<string, unknown>;
   let stderr = '';
-  const trainArgs = ['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--model', 'use-lite', '--mode', 'head', '--epochs', '1', '--batch-size', '8', '--lr', '0.01', '--max-length', '16', '--seed', '3'];
+  const trainArgs = [
+    'train',
+    '--data',
+    trainCsv,
+    '--eval',
+    evalCsv,
+    '--text-column',
+    'review',
+    '--label-column',
+    'sentiment',
+    '--model',
+    'use-lite',
+    '--mode',
+    'head',
+    '--epochs',
+    '1',
+    '--batch-size',
+    '8',
+    '--lr',
+    '0.01',
+    '--max-length',
+    '16',
+    '--seed',
+    '3',
+  ];
   beforeAll(async () => {
     const r = await runCli([...trainArgs, '--threads', '2', '--out', out]);
     if (r.code !== 0) throw new Error(`train exited ${r.code}: ${r.stderr}`);
@@ -57,13 +95,22 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(config.label2id).toEqual({ negative: 0, positive: 1 });
     expect(config.problem_type).toBe('single_label_classification');
     for (const f of ['model.safetensors', 'tokenizer.json']) expect(existsSync(join(out, f))).toBe(true);
-    const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events[0].type).toBe('start');
     expect(events.filter((e) => e.type === 'step')).toHaveLength(5);
     expect(events.some((e) => e.type === 'eval')).toBe(true);
     expect(events.at(-1).type).toBe('done');
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
-    expect(run).toMatchObject({ model: 'use-lite', task: 'classification', labels: ['negative', 'positive'], maxLength: 16, config: { epochs: 1, batchSize: 8, learningRate: 0.01, seed: 3 } });
+    expect(run).toMatchObject({
+      model: 'use-lite',
+      task: 'classification',
+      labels: ['negative', 'positive'],
+      maxLength: 16,
+      config: { epochs: 1, batchSize: 8, learningRate: 0.01, seed: 3 },
+    });
   });
 
   it('eval on the output folder reproduces the validation metrics of training (saved weights reload exactly)', async () => {
@@ -74,13 +121,47 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
 
   it('--val-split 0 trains on every row; with --ema-decay the saved model reloads to the --test metrics', async () => {
     const all = join(dir, 'all-rows');
-    const r = await runCli(['train', '--data', trainCsv, '--val-split', '0', '--test', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--model', 'use-lite', '--mode', 'head', '--epochs', '2', '--batch-size', '8', '--lr', '0.05', '--max-length', '16', '--ema-decay', '0.9', '--threads', '1', '--out', all]);
+    const r = await runCli([
+      'train',
+      '--data',
+      trainCsv,
+      '--val-split',
+      '0',
+      '--test',
+      evalCsv,
+      '--text-column',
+      'review',
+      '--label-column',
+      'sentiment',
+      '--model',
+      'use-lite',
+      '--mode',
+      'head',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '8',
+      '--lr',
+      '0.05',
+      '--max-length',
+      '16',
+      '--ema-decay',
+      '0.9',
+      '--threads',
+      '1',
+      '--out',
+      all,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('held out 0 of 36 rows');
     const res = lastJson(r.stdout);
     expect(res.validation).toBeUndefined();
     const test = res.test as Record<string, number>;
-    expect(JSON.parse(readFileSync(join(all, 'run.json'), 'utf8'))).toMatchObject({ trainExamples: 36, validationExamples: 0, config: { emaDecay: 0.9 } });
+    expect(JSON.parse(readFileSync(join(all, 'run.json'), 'utf8'))).toMatchObject({
+      trainExamples: 36,
+      validationExamples: 0,
+      config: { emaDecay: 0.9 },
+    });
     const ev = await runCli(['eval', '--model', all, '--data', evalCsv, '--text-column', 'review', '--label-column', 'sentiment']);
     expect(ev.code).toBe(0);
     const m = JSON.parse(ev.stdout.trim());
@@ -109,7 +190,19 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
   it('a validation label the training file never had exits 2 naming the file', async () => {
     const odd = join(dir, 'odd.csv');
     writeFileSync(odd, 'review,sentiment\nfine,neutral\ngood,positive\n');
-    const r = await runCli(['train', '--data', trainCsv, '--eval', odd, '--model', 'use-lite', '--mode', 'head', '--out', join(dir, 'odd')]);
+    const r = await runCli([
+      'train',
+      '--data',
+      trainCsv,
+      '--eval',
+      odd,
+      '--model',
+      'use-lite',
+      '--mode',
+      'head',
+      '--out',
+      join(dir, 'odd'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('odd.csv');
     expect(r.stderr).toContain('"neutral"');
@@ -117,19 +210,68 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
   });
 
   it('with only data and columns trains the Balanced recipe of the model, and says why on stderr', async () => {
-    const r = await runCli(['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--max-steps', '2', '--threads', '1', '--out', join(dir, 'defaults')]);
+    const r = await runCli([
+      'train',
+      '--data',
+      trainCsv,
+      '--eval',
+      evalCsv,
+      '--text-column',
+      'review',
+      '--label-column',
+      'sentiment',
+      '--max-steps',
+      '2',
+      '--threads',
+      '1',
+      '--out',
+      join(dir, 'defaults'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('recipe USE-Lite · Balanced');
     expect(r.stderr).toMatch(/20 epochs: about 1,100 steps are wanted and 36 training rows make 2 steps/);
     const run = JSON.parse(readFileSync(join(dir, 'defaults', 'run.json'), 'utf8'));
-    expect(run.run).toMatchObject({ preset: 'balanced', mode: 'full', learningRate: 3e-4, headLrMultiplier: 10, epochs: 20, maxLength: 32, labelSmoothing: 0.1 });
+    expect(run.run).toMatchObject({
+      preset: 'balanced',
+      mode: 'full',
+      learningRate: 3e-4,
+      headLrMultiplier: 10,
+      epochs: 20,
+      maxLength: 32,
+      labelSmoothing: 0.1,
+    });
     expect(run.config).toMatchObject({ bestMetric: 'macroF1', headLrMultiplier: 10 });
   }, 300_000);
 
   it('regression with early stopping selects on the validation loss (no classification metric to wait for)', async () => {
     const reg = join(dir, 'reg.csv');
-    writeFileSync(reg, `review,score\n${rows(36, 0).map((r, i) => `${r.slice(0, r.lastIndexOf(','))},${(i % 2) + (i % 5) / 10}`).join('\n')}\n`);
-    const r = await runCli(['train', '--data', reg, '--text-column', 'review', '--label-column', 'score', '--task', 'regression', '--mode', 'head', '--epochs', '3', '--early-stopping', '1', '--threads', '1', '--out', join(dir, 'reg')]);
+    writeFileSync(
+      reg,
+      `review,score\n${rows(36, 0)
+        .map((r, i) => `${r.slice(0, r.lastIndexOf(','))},${(i % 2) + (i % 5) / 10}`)
+        .join('\n')}\n`,
+    );
+    const r = await runCli([
+      'train',
+      '--data',
+      reg,
+      '--text-column',
+      'review',
+      '--label-column',
+      'score',
+      '--task',
+      'regression',
+      '--mode',
+      'head',
+      '--epochs',
+      '3',
+      '--early-stopping',
+      '1',
+      '--threads',
+      '1',
+      '--out',
+      join(dir, 'reg'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const res = lastJson(r.stdout) as { best: { metric: string }; validation: { mse: number } };
     expect(res.best.metric).toBe('loss');
@@ -138,9 +280,31 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
 
   it('--dry-run times a few steps and prints the estimated time without training or writing anything', async () => {
     const dry = join(dir, 'dry');
-    const r = await runCli(['train', '--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment', '--epochs', '3', '--batch-size', '8', '--threads', '1', '--dry-run', '--out', dry]);
+    const r = await runCli([
+      'train',
+      '--data',
+      trainCsv,
+      '--eval',
+      evalCsv,
+      '--text-column',
+      'review',
+      '--label-column',
+      'sentiment',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '8',
+      '--threads',
+      '1',
+      '--dry-run',
+      '--out',
+      dry,
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const { estimate, run } = lastJson(r.stdout) as { estimate: { seconds: number; steps: number; perStepSec: number; evals: number; evalSec: number }; run: { epochs: number } };
+    const { estimate, run } = lastJson(r.stdout) as {
+      estimate: { seconds: number; steps: number; perStepSec: number; evals: number; evalSec: number };
+      run: { epochs: number };
+    };
     expect(run.epochs).toBe(3);
     expect(estimate.steps).toBe(15); // 36 rows / 8 = 5 steps × 3 epochs
     expect(estimate.evals).toBe(3);
@@ -148,7 +312,20 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(estimate.seconds).toBeCloseTo(estimate.steps * estimate.perStepSec + estimate.evalSec, 6);
     expect(r.stderr).toMatch(/estimated training time: about \d+ (s|min)/);
     expect(existsSync(dry)).toBe(false);
-    const head = await runCli(['train', '--data', trainCsv, '--text-column', 'review', '--label-column', 'sentiment', '--preset', 'quick', '--threads', '2', '--dry-run']);
+    const head = await runCli([
+      'train',
+      '--data',
+      trainCsv,
+      '--text-column',
+      'review',
+      '--label-column',
+      'sentiment',
+      '--preset',
+      'quick',
+      '--threads',
+      '2',
+      '--dry-run',
+    ]);
     expect(head.code, head.stderr).toBe(0);
     const h = (lastJson(head.stdout) as { estimate: { featureSec: number; threads: number } }).estimate;
     expect(h.featureSec).toBeGreaterThan(0);
@@ -157,9 +334,35 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
 
   it('--folds 3 trains three models on stratified folds and prints each fold and mean ± std', async () => {
     const cv = join(dir, 'cv');
-    const r = await runCli(['train', '--data', trainCsv, '--text-column', 'review', '--label-column', 'sentiment', '--mode', 'head', '--epochs', '2', '--batch-size', '8', '--max-length', '16', '--folds', '3', '--threads', '1', '--out', cv]);
+    const r = await runCli([
+      'train',
+      '--data',
+      trainCsv,
+      '--text-column',
+      'review',
+      '--label-column',
+      'sentiment',
+      '--mode',
+      'head',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '8',
+      '--max-length',
+      '16',
+      '--folds',
+      '3',
+      '--threads',
+      '1',
+      '--out',
+      cv,
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const res = lastJson(r.stdout) as { folds: { fold: number; validationRows: number; accuracy: number }[]; mean: { accuracy: number }; std: { accuracy: number } };
+    const res = lastJson(r.stdout) as {
+      folds: { fold: number; validationRows: number; accuracy: number }[];
+      mean: { accuracy: number };
+      std: { accuracy: number };
+    };
     expect(res.folds.map((f) => f.fold)).toEqual([1, 2, 3]);
     expect(res.folds.reduce((a, f) => a + f.validationRows, 0)).toBe(36); // every row validated once (36 rows, no held-out share)
     expect(res.mean.accuracy).toBeCloseTo(res.folds.reduce((a, f) => a + f.accuracy, 0) / 3, 10);
@@ -179,13 +382,16 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
 });
 
 describe.skipIf(!hasShared('fixtures', 'ort-bert-toy', 'hf'))('finetune forward on the ort-bert-toy reference BERT', () => {
-  it('writes every hidden state and the pooler output, matching onnxruntime\'s recorded values to 1e-5', async () => {
+  it("writes every hidden state and the pooler output, matching onnxruntime's recorded values to 1e-5", async () => {
     const fx = sharedPath('fixtures', 'ort-bert-toy')!;
     const outFile = join(dir, 'forward.json');
     const r = await runCli(['forward', '--model', join(fx, 'hf'), '--inputs', join(fx, 'inputs.json'), '--out', outFile]);
     expect(r.code).toBe(0);
     const got = JSON.parse(readFileSync(outFile, 'utf8')).outputs as Record<string, { dims: number[]; data: number[] }>;
-    const want = JSON.parse(readFileSync(join(fx, 'expected_outputs.json'), 'utf8')).outputs as Record<string, { dims: number[]; data: number[] }>;
+    const want = JSON.parse(readFileSync(join(fx, 'expected_outputs.json'), 'utf8')).outputs as Record<
+      string,
+      { dims: number[]; data: number[] }
+    >;
     const names = [...Array.from({ length: 6 }, (_, i) => `hidden_state_${i}`), 'pooler_output'];
     for (const n of names) {
       expect(got[n].dims, n).toEqual(want[n].dims);

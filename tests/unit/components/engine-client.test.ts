@@ -47,7 +47,13 @@ const control = (requestId: string): Command & { requestId: string } => ({
   control: { action: 'pause' },
 });
 const uncaught = { message: 'Uncaught RangeError: boom', filename: 'http://x/engine/engine.worker.js', lineno: 7, preventDefault() {} };
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('resolved'); }, (e: ErrorInfo) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('resolved');
+    },
+    (e: ErrorInfo) => e,
+  );
 
 describe('EngineClient', () => {
   it('resolves a request with its result and rejects it with the error the engine posted for it', async () => {
@@ -79,11 +85,7 @@ describe('EngineClient', () => {
   });
 
   const stops: [string, (w: FakeWorker, c: EngineClient) => void, RegExp][] = [
-    [
-      'an uncaught error',
-      (w) => w.onerror?.(uncaught),
-      /the engine stopped: Uncaught RangeError: boom \(engine\.worker\.js:7\)/,
-    ],
+    ['an uncaught error', (w) => w.onerror?.(uncaught), /the engine stopped: Uncaught RangeError: boom \(engine\.worker\.js:7\)/],
     ['a message that cannot be read', (w) => w.onmessageerror?.(), /the engine stopped: a message from the engine could not be read/],
     ['terminate', (_w, c) => c.terminate(), /the engine stopped: the engine worker was terminated/],
   ];

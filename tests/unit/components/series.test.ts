@@ -29,14 +29,33 @@ describe('chart series', () => {
   });
 
   it('smooths with a bias-corrected EMA (first point unchanged, constant series unchanged)', () => {
-    const s = ema([{ x: 1, y: 4 }, { x: 2, y: 4 }, { x: 3, y: 4 }], 0.9);
+    const s = ema(
+      [
+        { x: 1, y: 4 },
+        { x: 2, y: 4 },
+        { x: 3, y: 4 },
+      ],
+      0.9,
+    );
     expect(s.map((p) => p.y)).toEqual([4, 4, 4].map((v) => expect.closeTo(v, 12)));
-    const t = ema([{ x: 1, y: 0 }, { x: 2, y: 10 }], 0.5);
+    const t = ema(
+      [
+        { x: 1, y: 0 },
+        { x: 2, y: 10 },
+      ],
+      0.5,
+    );
     expect(t[1].y).toBeCloseTo((0.5 * 0 * 0.5 + 0.5 * 10) / (1 - 0.25), 12);
   });
 
   it('drops non-positive values for the log scale', () => {
-    expect(forLogScale([{ x: 1, y: 0 }, { x: 2, y: -1 }, { x: 3, y: 0.5 }])).toEqual([{ x: 3, y: 0.5 }]);
+    expect(
+      forLogScale([
+        { x: 1, y: 0 },
+        { x: 2, y: -1 },
+        { x: 3, y: 0.5 },
+      ]),
+    ).toEqual([{ x: 3, y: 0.5 }]);
   });
 
   it('picks round ticks that cover the data: 1, 2, 2.5 or 5 × 10ⁿ apart', () => {
@@ -46,7 +65,11 @@ describe('chart series', () => {
     const one = niceTicks(3, 3, 5);
     expect(one[0]).toBeLessThan(3);
     expect(one[one.length - 1]).toBeGreaterThan(3);
-    for (const [lo, hi] of [[-3.2, 7.9], [0.001, 0.0013], [12345, 99999]]) {
+    for (const [lo, hi] of [
+      [-3.2, 7.9],
+      [0.001, 0.0013],
+      [12345, 99999],
+    ]) {
       const t = niceTicks(lo, hi, 5);
       expect(t[0]).toBeLessThanOrEqual(lo);
       expect(t[t.length - 1]).toBeGreaterThanOrEqual(hi);

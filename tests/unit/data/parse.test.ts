@@ -31,12 +31,36 @@ describe('detection', () => {
   });
 
   it('recognises header rows and data rows', () => {
-    expect(detectHeader([['text', 'label'], ['hello', 'x']])).toBe(true);
-    expect(detectHeader([['review_body', 'stars'], ['it was good', '5'], ['bad', '1'], ['fine', '3']])).toBe(true);
-    expect(detectHeader([['ham', 'Go until jurong point, crazy.. Available only in bugis'], ['ham', 'Ok lar... Joking wif u oni...'],
-      ['spam', 'Free entry in 2 a wkly comp to win FA Cup final tkts'], ['ham', 'U dun say so early hor... U c already then say...']])).toBe(false);
-    expect(detectHeader([['sentiment', 'what a wonderful, moving film about a family in crisis'], ['negative', 'a dull and lifeless remake of a great original'],
-      ['positive', 'funny, warm and sharply written throughout the film'], ['sentiment', 'i would not watch this again for any amount of money']])).toBe(false);
+    expect(
+      detectHeader([
+        ['text', 'label'],
+        ['hello', 'x'],
+      ]),
+    ).toBe(true);
+    expect(
+      detectHeader([
+        ['review_body', 'stars'],
+        ['it was good', '5'],
+        ['bad', '1'],
+        ['fine', '3'],
+      ]),
+    ).toBe(true);
+    expect(
+      detectHeader([
+        ['ham', 'Go until jurong point, crazy.. Available only in bugis'],
+        ['ham', 'Ok lar... Joking wif u oni...'],
+        ['spam', 'Free entry in 2 a wkly comp to win FA Cup final tkts'],
+        ['ham', 'U dun say so early hor... U c already then say...'],
+      ]),
+    ).toBe(false);
+    expect(
+      detectHeader([
+        ['sentiment', 'what a wonderful, moving film about a family in crisis'],
+        ['negative', 'a dull and lifeless remake of a great original'],
+        ['positive', 'funny, warm and sharply written throughout the film'],
+        ['sentiment', 'i would not watch this again for any amount of money'],
+      ]),
+    ).toBe(false);
   });
 
   it('decodes BOM-less UTF-16 and marks invalid UTF-8 as a Latin-1 fallback', () => {
@@ -67,7 +91,12 @@ describe('chunked parsing', () => {
   });
 
   it('suggests text, label and split columns from names and values', () => {
-    const t = parseFile(enc.encode('id,sentence,intent,set\n1,book a flight to paris,travel,train\n2,play some jazz,music,dev\n3,what is the weather,weather,test\n4,fly me to rome,travel,train\n'), { fileName: 's.csv' });
+    const t = parseFile(
+      enc.encode(
+        'id,sentence,intent,set\n1,book a flight to paris,travel,train\n2,play some jazz,music,dev\n3,what is the weather,weather,test\n4,fly me to rome,travel,train\n',
+      ),
+      { fileName: 's.csv' },
+    );
     expect(suggestMapping(t)).toEqual({ task: 'classification', text: 'sentence', label: ['intent'], split: 'set' });
     const r = parseFile(enc.encode('text,score\na,0.25\nb,3.5\nc,1.75\n'), { fileName: 'r.csv' });
     expect(suggestMapping(r)).toMatchObject({ task: 'regression', label: ['score'] });

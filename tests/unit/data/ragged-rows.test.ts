@@ -26,7 +26,8 @@ describe('rows with more fields than the header', () => {
 
   it('keeps spreadsheet row numbers when bad rows fall in different parse chunks', () => {
     const lines = Array.from({ length: 3000 }, (_, i) =>
-      (i % 1000 === 7 ? '"quoted, fine\nover two lines",x,extra' : `"row ${i}, quoted",${i % 2 ? 'a' : 'b'}`));
+      i % 1000 === 7 ? '"quoted, fine\nover two lines",x,extra' : `"row ${i}, quoted",${i % 2 ? 'a' : 'b'}`,
+    );
     const t = parseFile(enc.encode(`text,label\n${lines.join('\n')}\n`), { fileName: 'c.csv', chunkSize: 2048 });
     // rows as a spreadsheet numbers them: a quoted field over two lines is still one row
     expect(t.warnings).toEqual([expect.objectContaining({ code: 'extra-fields', rows: [9, 1009, 2009], count: 3 })]);
@@ -46,7 +47,11 @@ describe('the command line (cli/data.ts)', () => {
     const mapped = mapTable(t, mapping);
     expect(mapped.labels).toEqual(['neg', 'pos']);
     expect(mapped.records.map((r) => r.row)).toEqual([2, 4, 5, 6]);
-    expect(mapped.warnings.map((w) => [w.code, w.rows])).toEqual([['extra-fields', [3]], ['ragged-row', [5]], ['missing-label', [5]]]);
+    expect(mapped.warnings.map((w) => [w.code, w.rows])).toEqual([
+      ['extra-fields', [3]],
+      ['ragged-row', [5]],
+      ['missing-label', [5]],
+    ]);
     // inspect lists table and mapping warnings together: each once
     expect([...t.table.warnings, ...mapped.warnings].filter((w) => w.code === 'extra-fields').length).toBe(1);
   });

@@ -10,7 +10,10 @@ const countBy = (xs: (string | null)[]) => xs.reduce((m, x) => m.set(String(x), 
 
 describe.skipIf(!hasShared('datasets/banking77'))('Banking77 (CSV, CRLF, quoted multi-line fields)', () => {
   const categories: string[] = JSON.parse(readFileSync(sharedPath('datasets', 'banking77', 'categories.json')!, 'utf8'));
-  for (const [file, rows] of [['train.csv', 10_003], ['test.csv', 3_080]] as const) {
+  for (const [file, rows] of [
+    ['train.csv', 10_003],
+    ['test.csv', 3_080],
+  ] as const) {
     it(`imports ${file} with ${rows} rows and the 77 categories`, () => {
       const r = importData(read('banking77', file), { fileName: file });
       expect(r.table.lineEnding).toBe('crlf');
@@ -46,7 +49,11 @@ describe.skipIf(!hasShared('datasets/sms_spam'))('SMS Spam Collection (label<TAB
 });
 
 describe.skipIf(!hasShared('datasets/sst2'))('SST-2 (<label> <sentence>, converted to TSV)', () => {
-  for (const [file, rows] of [['stsa.binary.train', 6920], ['stsa.binary.dev', 872], ['stsa.binary.test', 1821]] as const) {
+  for (const [file, rows] of [
+    ['stsa.binary.train', 6920],
+    ['stsa.binary.dev', 872],
+    ['stsa.binary.test', 1821],
+  ] as const) {
     it(`imports ${file} with ${rows} sentences and labels 0/1`, () => {
       const raw = readFileSync(sharedPath('datasets', 'sst2', file)!, 'utf8');
       const lines = raw.split('\n').filter((l) => l.trim());
@@ -61,8 +68,15 @@ describe.skipIf(!hasShared('datasets/sst2'))('SST-2 (<label> <sentence>, convert
 });
 
 describe.skipIf(!hasShared('datasets/wnut17'))('WNUT-17 (CoNLL token<TAB>tag)', () => {
-  const tags = new Set(['O', ...['person', 'location', 'group', 'creative-work', 'corporation', 'product'].flatMap((t) => [`B-${t}`, `I-${t}`])]);
-  for (const [file, rows] of [['wnut17train.conll', 3394], ['emerging.dev.conll', 1009], ['emerging.test.annotated', 1287]] as const) {
+  const tags = new Set([
+    'O',
+    ...['person', 'location', 'group', 'creative-work', 'corporation', 'product'].flatMap((t) => [`B-${t}`, `I-${t}`]),
+  ]);
+  for (const [file, rows] of [
+    ['wnut17train.conll', 3394],
+    ['emerging.dev.conll', 1009],
+    ['emerging.test.annotated', 1287],
+  ] as const) {
     it(`imports ${file} as ${rows} sentences with one BIO tag per token`, () => {
       const r = importData(read('wnut17', file), { fileName: file });
       expect(r.table.format).toBe('conll');

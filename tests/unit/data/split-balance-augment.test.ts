@@ -1,7 +1,15 @@
 // Stratified splits (exact class proportions within one row, reproducible), k-fold, class weights, over/under-
 // sampling of train only, seeded augmentation, and the LabeledData builder.
 import { describe, expect, it } from 'vitest';
-import { augmentExamples, previewAugmentation, randomDeletion, randomInsertion, randomSwap, synonymReplacement, vocabularyOf } from '@/lib/data/augment';
+import {
+  augmentExamples,
+  previewAugmentation,
+  randomDeletion,
+  randomInsertion,
+  randomSwap,
+  synonymReplacement,
+  vocabularyOf,
+} from '@/lib/data/augment';
 import { classWeights, oversample, undersample } from '@/lib/data/balance';
 import { DataError } from '@/lib/data/errors';
 import { buildLabeledData } from '@/lib/data/labeled';
@@ -11,7 +19,9 @@ import type { DataRecord, Example } from '@/lib/data/types';
 
 // 1,000 rows over 4 classes of uneven sizes: 503 / 311 / 150 / 36
 const sizes: Record<string, number> = { a: 503, b: 311, c: 150, d: 36 };
-const records: DataRecord[] = Object.entries(sizes).flatMap(([label, n]) => Array.from({ length: n }, (_, i) => ({ row: 0, text: `${label} example ${i} with some words`, label })));
+const records: DataRecord[] = Object.entries(sizes).flatMap(([label, n]) =>
+  Array.from({ length: n }, (_, i) => ({ row: 0, text: `${label} example ${i} with some words`, label })),
+);
 records.forEach((r, i) => (r.row = i + 2));
 
 describe('stratified split', () => {
@@ -39,7 +49,11 @@ describe('stratified split', () => {
   });
 
   it("uses the file's split column, with a fallback for rows without one", () => {
-    const rs: DataRecord[] = [{ row: 2, text: 'x', label: 'a', split: 'test' }, { row: 3, text: 'y', label: 'b' }, { row: 4, text: 'z', label: 'a', split: 'validation' }];
+    const rs: DataRecord[] = [
+      { row: 2, text: 'x', label: 'a', split: 'test' },
+      { row: 3, text: 'y', label: 'b' },
+      { row: 4, text: 'z', label: 'a', split: 'validation' },
+    ];
     expect([...assignSplits(rs, { mode: 'column' })]).toEqual([2, 0, 1]);
     expect([...assignSplits(rs, { mode: 'column', fallback: 'test' })]).toEqual([2, 2, 1]);
   });
@@ -74,7 +88,14 @@ describe('stratified split', () => {
 const ex = (text: string, label: string): Example => ({ text, label });
 
 describe('imbalance', () => {
-  const train = [...Array(90).fill(0).map((_, i) => ex(`a${i}`, 'a')), ...Array(10).fill(0).map((_, i) => ex(`b${i}`, 'b'))];
+  const train = [
+    ...Array(90)
+      .fill(0)
+      .map((_, i) => ex(`a${i}`, 'a')),
+    ...Array(10)
+      .fill(0)
+      .map((_, i) => ex(`b${i}`, 'b')),
+  ];
   it('weights classes by inverse frequency, normalised to the example count', () => {
     const w = classWeights(train, ['a', 'b']);
     expect(w[1] / w[0]).toBeCloseTo(9, 10);
@@ -121,7 +142,15 @@ describe('augmentation', () => {
   });
   it('multiplies the training set, keeps labels and originals, and is seeded', () => {
     const train = [ex('good film with a great cast', 'pos'), ex('bad film with a weak plot', 'neg')];
-    const opts = { transforms: ['swap', 'delete', 'insert'] as const, multiplier: 3, seed: 5, vocabulary: vocabularyOf(train.map((e) => e.text), 1) };
+    const opts = {
+      transforms: ['swap', 'delete', 'insert'] as const,
+      multiplier: 3,
+      seed: 5,
+      vocabulary: vocabularyOf(
+        train.map((e) => e.text),
+        1,
+      ),
+    };
     const out = augmentExamples(train, { ...opts, transforms: [...opts.transforms] });
     expect(out.length).toBe(6);
     expect(out.slice(0, 2)).toEqual(train);
@@ -140,9 +169,13 @@ describe('augmentation', () => {
 describe('LabeledData builder', () => {
   it('splits usable rows, and balances and augments only the training split', () => {
     const rs: DataRecord[] = [...records, { row: 9999, text: '', label: 'a' }, { row: 10000, text: 'unlabeled', label: null }];
-    const data = buildLabeledData(rs, { task: 'classification', text: 'text', label: ['label'] }, ['a', 'b', 'c', 'd'],
+    const data = buildLabeledData(
+      rs,
+      { task: 'classification', text: 'text', label: ['label'] },
+      ['a', 'b', 'c', 'd'],
       { mode: 'ratio', ratios: { train: 0.8, validation: 0.1, test: 0.1 }, seed: 1 },
-      { balance: 'oversample', seed: 2, augment: { transforms: ['swap'], multiplier: 2, seed: 3 } });
+      { balance: 'oversample', seed: 2, augment: { transforms: ['swap'], multiplier: 2, seed: 3 } },
+    );
     expect(data.labels).toEqual(['a', 'b', 'c', 'd']);
     expect(data.validation.length + data.test.length).toBe(200);
     expect(data.test.filter((e) => e.label === 'd').length).toBeLessThanOrEqual(4);

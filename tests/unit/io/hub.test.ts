@@ -25,7 +25,11 @@ function repos(): Record<string, Record<string, Uint8Array | string>> {
       'vocab.txt': VOCAB.join('\n') + '\n',
       'tokenizer_config.json': JSON.stringify({ do_lower_case: true, model_max_length: 512 }),
     },
-    'test-org/bin-only': { 'config.json': readFileSync(`${dir}/config.json`), 'pytorch_model.bin': 'not really', 'vocab.txt': VOCAB.join('\n') },
+    'test-org/bin-only': {
+      'config.json': readFileSync(`${dir}/config.json`),
+      'pytorch_model.bin': 'not really',
+      'vocab.txt': VOCAB.join('\n'),
+    },
   };
 }
 
@@ -43,7 +47,9 @@ describe.skipIf(!hasShared('fixtures/ort-bert-toy/hf'))('Hub source', () => {
       if (tree) {
         const files = data[decodeURIComponent(tree[1])];
         if (!files) return void res.writeHead(404).end();
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Object.keys(files).map((p) => ({ type: 'file', path: p }))));
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(Object.keys(files).map((p) => ({ type: 'file', path: p }))));
       }
       const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
       if (m && m[1] === 'test-org/private') return void res.writeHead(401).end('gated');
@@ -70,8 +76,20 @@ describe.skipIf(!hasShared('fixtures/ort-bert-toy/hf'))('Hub source', () => {
     const b = await loadPretrained(hubSource('test-org/tiny-bert', 'main', { endpoint, cache: reopen ? reopen() : cache }));
     const second = requests.length;
     const ids = a.tokenizer!.encode('w1 w2', 'w3');
-    const batch = { inputIds: tf.tensor2d([ids.ids], undefined, 'int32'), attentionMask: tf.tensor2d([ids.ids.map(() => 1)], undefined, 'int32'), tokenTypeIds: tf.tensor2d([ids.typeIds!], undefined, 'int32') };
-    const diff = tf.tidy(() => a.encoder.forward(batch, { training: false }).pooled.sub(b.encoder.forward(batch, { training: false }).pooled).abs().max().dataSync()[0]);
+    const batch = {
+      inputIds: tf.tensor2d([ids.ids], undefined, 'int32'),
+      attentionMask: tf.tensor2d([ids.ids.map(() => 1)], undefined, 'int32'),
+      tokenTypeIds: tf.tensor2d([ids.typeIds!], undefined, 'int32'),
+    };
+    const diff = tf.tidy(
+      () =>
+        a.encoder
+          .forward(batch, { training: false })
+          .pooled.sub(b.encoder.forward(batch, { training: false }).pooled)
+          .abs()
+          .max()
+          .dataSync()[0],
+    );
     tf.dispose(Object.values(batch));
     a.encoder.dispose();
     b.encoder.dispose();

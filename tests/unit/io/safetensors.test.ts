@@ -48,7 +48,9 @@ describe('safetensors', () => {
       expect(b.shape).toEqual(t.shape);
       expect(Array.from(b.data)).toEqual(Array.from(t.data));
     }
-    expect(Array.from(readSafetensors(writeSafetensors(back.tensors, back.metadata)).tensors.get('pooler.dense.bias')!.data)).toEqual([0.25, -0.125]);
+    expect(Array.from(readSafetensors(writeSafetensors(back.tensors, back.metadata)).tensors.get('pooler.dense.bias')!.data)).toEqual([
+      0.25, -0.125,
+    ]);
   });
 
   it('widens F16 and BF16 to F32 exactly', () => {
@@ -57,12 +59,14 @@ describe('safetensors', () => {
     const dv = new DataView(data.buffer);
     [0x3c00, 0xc000, 0x7bff, 0x0001].forEach((h, i) => dv.setUint16(i * 2, h, true));
     [0x3f80, 0xc060].forEach((h, i) => dv.setUint16(8 + i * 2, h, true));
-    const f = readSafetensors(raw({ h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } }, data));
+    const f = readSafetensors(
+      raw({ h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } }, data),
+    );
     expect(Array.from(f.tensors.get('h')!.data)).toEqual([1, -2, 65504, 2 ** -24]);
     expect(Array.from(f.tensors.get('b')!.data)).toEqual([1, -3.5]);
   });
 
-  it('reads the fixtures\' real files', { skip: !hasShared('fixtures/ort-bert-toy/hf') }, () => {
+  it("reads the fixtures' real files", { skip: !hasShared('fixtures/ort-bert-toy/hf') }, () => {
     const f = readSafetensors(new Uint8Array(readFileSync(sharedPath('fixtures/ort-bert-toy/hf/model.safetensors')!)));
     expect(f.tensors.get('bert.embeddings.word_embeddings.weight')!.shape).toEqual([99, 32]);
     expect(f.metadata.format).toBe('pt');
@@ -75,10 +79,13 @@ describe('safetensors', () => {
     expect(e.describe()).toContain('bert.x');
   });
 
-  it('drops an ignorable integer buffer (old checkpoints\' I64 position_ids) but still validates its span', () => {
+  it("drops an ignorable integer buffer (old checkpoints' I64 position_ids) but still validates its span", () => {
     const data = new Uint8Array(8 + 16);
     new DataView(data.buffer).setFloat32(0, 1.5, true);
-    const h = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, 'bert.embeddings.position_ids': { dtype: 'I64', shape: [1, 2], data_offsets: [8, 24] } };
+    const h = {
+      w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      'bert.embeddings.position_ids': { dtype: 'I64', shape: [1, 2], data_offsets: [8, 24] },
+    };
     const ignore = (n: string) => n.endsWith('position_ids');
     const f = readSafetensors(raw(h, data), 'm.safetensors', { ignore });
     expect([...f.tensors.keys()]).toEqual(['w']);
@@ -110,7 +117,20 @@ describe('safetensors', () => {
       cases.push([`header length ${n}`, b]);
     }
     // JSON / UTF-8
-    for (const t of ['', '{', '[]', 'null', '"x"', '42', '{"a":}', '{"a":1', 'nul', '{\'a\':1}', '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},}']) cases.push([`json ${t}`, raw(null, new Uint8Array(4), t.padEnd(2, ' '))]);
+    for (const t of [
+      '',
+      '{',
+      '[]',
+      'null',
+      '"x"',
+      '42',
+      '{"a":}',
+      '{"a":1',
+      'nul',
+      "{'a':1}",
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},}',
+    ])
+      cases.push([`json ${t}`, raw(null, new Uint8Array(4), t.padEnd(2, ' '))]);
     cases.push(['bad utf-8', raw(null, new Uint8Array(0), '{"\u00ff":1}'.replace('\u00ff', '\udc00'))]);
     {
       const b = raw({}, new Uint8Array(0), '{"ab":1}');
@@ -118,14 +138,68 @@ describe('safetensors', () => {
       cases.push(['invalid utf-8 byte', b]);
     }
     // dtypes
-    for (const d of ['I64', 'I32', 'I16', 'I8', 'U8', 'BOOL', 'F64', 'F8_E4M3', 'F8_E5M2', 'U64', 'U32', 'U16', 'C64', 'f32', 'FLOAT', '', 7, null, ['F32'], { d: 1 }]) mutate(`dtype ${JSON.stringify(d)}`, (h) => (h[W].dtype = d));
+    for (const d of [
+      'I64',
+      'I32',
+      'I16',
+      'I8',
+      'U8',
+      'BOOL',
+      'F64',
+      'F8_E4M3',
+      'F8_E5M2',
+      'U64',
+      'U32',
+      'U16',
+      'C64',
+      'f32',
+      'FLOAT',
+      '',
+      7,
+      null,
+      ['F32'],
+      { d: 1 },
+    ])
+      mutate(`dtype ${JSON.stringify(d)}`, (h) => (h[W].dtype = d));
     mutate('no dtype', (h) => delete h[W].dtype);
     // shapes
-    for (const s of [[3], [2, 3, 1, 2], [3, 3], [-3, -2], [3.5, 2], ['3', 2], [3, null], 6, null, '3x2', [1e300, 1e300], [2 ** 53, 2], [0, 2], []]) mutate(`shape ${JSON.stringify(s)}`, (h) => (h[W].shape = s));
+    for (const s of [
+      [3],
+      [2, 3, 1, 2],
+      [3, 3],
+      [-3, -2],
+      [3.5, 2],
+      ['3', 2],
+      [3, null],
+      6,
+      null,
+      '3x2',
+      [1e300, 1e300],
+      [2 ** 53, 2],
+      [0, 2],
+      [],
+    ])
+      mutate(`shape ${JSON.stringify(s)}`, (h) => (h[W].shape = s));
     mutate('no shape', (h) => delete h[W].shape);
     // offsets
     const [b0, e0] = hdr[W].data_offsets as number[];
-    for (const o of [[b0, e0 + 4], [b0 + 4, e0], [-4, e0 - 4], [e0, b0], [b0, data.length + 4], [data.length, data.length + 24], [b0 + 0.5, e0 + 0.5], [b0, 'x'], [b0], [b0, e0, 0], null, 'x', { begin: 0 }, [2 ** 60, 2 ** 60 + 24]]) mutate(`offsets ${JSON.stringify(o)}`, (h) => (h[W].data_offsets = o));
+    for (const o of [
+      [b0, e0 + 4],
+      [b0 + 4, e0],
+      [-4, e0 - 4],
+      [e0, b0],
+      [b0, data.length + 4],
+      [data.length, data.length + 24],
+      [b0 + 0.5, e0 + 0.5],
+      [b0, 'x'],
+      [b0],
+      [b0, e0, 0],
+      null,
+      'x',
+      { begin: 0 },
+      [2 ** 60, 2 ** 60 + 24],
+    ])
+      mutate(`offsets ${JSON.stringify(o)}`, (h) => (h[W].data_offsets = o));
     mutate('no offsets', (h) => delete h[W].data_offsets);
     // overlaps
     mutate('overlap with next', (h) => (h['pooler.dense.bias'].data_offsets = [16, 24]));
@@ -135,7 +209,8 @@ describe('safetensors', () => {
     });
     // entries and metadata
     for (const v of [1, 'x', null, [], true]) mutate(`entry ${JSON.stringify(v)}`, (h) => (h[W] = v as never));
-    for (const m of [1, 'x', null, [], { a: 1 }, { a: null }, { a: ['x'] }]) mutate(`metadata ${JSON.stringify(m)}`, (h) => (h.__metadata__ = m as never));
+    for (const m of [1, 'x', null, [], { a: 1 }, { a: null }, { a: ['x'] }])
+      mutate(`metadata ${JSON.stringify(m)}`, (h) => (h.__metadata__ = m as never));
     mutate('empty name', (h) => (h[''] = h[W]));
     expect(cases.length).toBeGreaterThanOrEqual(100);
     for (const [label, bytes] of cases) expectUserError(bytes, label);
@@ -145,7 +220,7 @@ describe('safetensors', () => {
   it('random byte corruption (2000 seeded cases) either parses or throws a UserError', () => {
     const good = writeSafetensors(sample(), { format: 'pt' });
     let s = 12345;
-    const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
     let rejected = 0;
     for (let i = 0; i < 2000; i++) {
       const b = good.slice();

@@ -4,10 +4,21 @@ import { useWasm } from '@/tests/helpers/tf';
 import { bertConfig, createBert, embeddingLookup, randomBertParams } from '@/lib/models/bert';
 import { UserError } from '@/lib/errors';
 
-const tiny = bertConfig({ vocab_size: 50, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 16 });
+const tiny = bertConfig({
+  vocab_size: 50,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 64,
+  max_position_embeddings: 16,
+});
 
 function batch(ids: number[][], mask: number[][], types?: number[][]) {
-  return { inputIds: tf.tensor2d(ids, undefined, 'int32'), attentionMask: tf.tensor2d(mask, undefined, 'int32'), tokenTypeIds: types ? tf.tensor2d(types, undefined, 'int32') : undefined };
+  return {
+    inputIds: tf.tensor2d(ids, undefined, 'int32'),
+    attentionMask: tf.tensor2d(mask, undefined, 'int32'),
+    tokenTypeIds: types ? tf.tensor2d(types, undefined, 'int32') : undefined,
+  };
 }
 
 describe('BERT encoder', () => {
@@ -33,7 +44,10 @@ describe('BERT encoder', () => {
     const enc = createBert(tiny);
     const a = tf.tidy(() => enc.forward(batch([[2, 5, 7, 3]], [[1, 1, 1, 1]]), { training: false }).sequence.arraySync());
     const out = tf.tidy(() => {
-      const o = enc.forward(batch([[2, 5, 7, 3, 0, 0]], [[1, 1, 1, 1, 0, 0]], [[0, 0, 0, 0, 0, 0]]), { training: false, outputHiddenStates: true });
+      const o = enc.forward(batch([[2, 5, 7, 3, 0, 0]], [[1, 1, 1, 1, 0, 0]], [[0, 0, 0, 0, 0, 0]]), {
+        training: false,
+        outputHiddenStates: true,
+      });
       return { seq: o.sequence.arraySync(), pooled: o.pooled.arraySync(), n: o.hiddenStates!.length, shape: o.sequence.shape };
     });
     expect(out.shape).toEqual([1, 6, 32]);
@@ -69,19 +83,68 @@ describe('BERT encoder', () => {
   });
 
   it('embedding lookup gradient sums repeated ids into their rows (wasm has no UnsortedSegmentSum)', () => {
-    const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
-    const ids = tf.tensor2d([[0, 2], [0, 0]], undefined, 'int32');
-    const w = tf.tensor3d([[[1, 10], [2, 20]], [[3, 30], [4, 40]]]);
+    const table = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const ids = tf.tensor2d(
+      [
+        [0, 2],
+        [0, 0],
+      ],
+      undefined,
+      'int32',
+    );
+    const w = tf.tensor3d([
+      [
+        [1, 10],
+        [2, 20],
+      ],
+      [
+        [3, 30],
+        [4, 40],
+      ],
+    ]);
     const g = tf.grad((t: tf.Tensor) => embeddingLookup(t, ids).mul(w).sum())(table);
-    expect(g.arraySync()).toEqual([[8, 80], [0, 0], [2, 20]]);
-    expect(embeddingLookup(table, ids).arraySync()).toEqual([[[1, 2], [5, 6]], [[1, 2], [1, 2]]]);
+    expect(g.arraySync()).toEqual([
+      [8, 80],
+      [0, 0],
+      [2, 20],
+    ]);
+    expect(embeddingLookup(table, ids).arraySync()).toEqual([
+      [
+        [1, 2],
+        [5, 6],
+      ],
+      [
+        [1, 2],
+        [1, 2],
+      ],
+    ]);
     tf.dispose([table, ids, w, g]);
   });
 
   it('gradients reach every parameter', () => {
     const enc = createBert(tiny);
-    const b = batch([[2, 5, 7, 9], [2, 4, 0, 0]], [[1, 1, 1, 1], [1, 1, 0, 0]], [[0, 0, 1, 1], [0, 0, 0, 0]]);
-    const { grads, value } = tf.variableGrads(() => enc.forward(b, { training: false }).pooled.square().sum() as tf.Scalar, [...enc.params.values()]);
+    const b = batch(
+      [
+        [2, 5, 7, 9],
+        [2, 4, 0, 0],
+      ],
+      [
+        [1, 1, 1, 1],
+        [1, 1, 0, 0],
+      ],
+      [
+        [0, 0, 1, 1],
+        [0, 0, 0, 0],
+      ],
+    );
+    const { grads, value } = tf.variableGrads(
+      () => enc.forward(b, { training: false }).pooled.square().sum() as tf.Scalar,
+      [...enc.params.values()],
+    );
     let nonzero = 0;
     for (const g of Object.values(grads)) if (g.abs().max().dataSync()[0] > 0) nonzero++;
     // every tensor except unused embedding rows' matrices gets gradient

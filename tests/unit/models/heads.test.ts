@@ -11,8 +11,10 @@ import { disposeBatch, maxAbsDiff, padBatch, sampleBatch, TINY, tinyEncoder, toy
 beforeAll(useWasm);
 
 const H = TINY.hidden_size;
-const fakeEncoder = (arch: Architecture, config: Record<string, unknown> = {}, pooledSize = H) => ({ arch, config, hiddenSize: H, pooledSize }) as unknown as Encoder;
-const shapes = (arch: Architecture, task: Task, n: number, pooledSize = H) => Object.fromEntries(headSpec(fakeEncoder(arch, {}, pooledSize), task, n).shapes);
+const fakeEncoder = (arch: Architecture, config: Record<string, unknown> = {}, pooledSize = H) =>
+  ({ arch, config, hiddenSize: H, pooledSize }) as unknown as Encoder;
+const shapes = (arch: Architecture, task: Task, n: number, pooledSize = H) =>
+  Object.fromEntries(headSpec(fakeEncoder(arch, {}, pooledSize), task, n).shapes);
 
 describe('head names and shapes follow transformers', () => {
   it('BERT and USE-Lite: classifier.weight [numLabels, pooledSize] on the pooled output', () => {
@@ -23,13 +25,23 @@ describe('head names and shapes follow transformers', () => {
 
   it('DistilBERT: pre_classifier [H, H] then classifier, on the first token', () => {
     const s = headSpec(fakeEncoder('distilbert'), 'classification', 2);
-    expect(Object.fromEntries(s.shapes)).toEqual({ 'pre_classifier.weight': [H, H], 'pre_classifier.bias': [H], 'classifier.weight': [2, H], 'classifier.bias': [2] });
+    expect(Object.fromEntries(s.shapes)).toEqual({
+      'pre_classifier.weight': [H, H],
+      'pre_classifier.bias': [H],
+      'classifier.weight': [2, H],
+      'classifier.bias': [2],
+    });
     expect(s.input).toBe('first-token');
   });
 
   it('RoBERTa: classifier.dense [H, H] and classifier.out_proj [numLabels, H], on the first token', () => {
     const s = headSpec(fakeEncoder('roberta'), 'regression', 1);
-    expect(Object.fromEntries(s.shapes)).toEqual({ 'classifier.dense.weight': [H, H], 'classifier.dense.bias': [H], 'classifier.out_proj.weight': [1, H], 'classifier.out_proj.bias': [1] });
+    expect(Object.fromEntries(s.shapes)).toEqual({
+      'classifier.dense.weight': [H, H],
+      'classifier.dense.bias': [H],
+      'classifier.out_proj.weight': [1, H],
+      'classifier.out_proj.bias': [1],
+    });
   });
 
   it('token classification: classifier.* on every token for all architectures', () => {
@@ -75,7 +87,14 @@ describe('head computations (eval mode, against the formula on the encoder outpu
 
   for (const arch of ['bert', 'distilbert', 'roberta'] as const) {
     it(`${arch} sequence head`, () => {
-      const model = createTaskModel({ encoder: tinyEncoder(arch), tokenizer: toyTokenizer(), task: 'classification', labels: ['x', 'y', 'z'], mode: { kind: 'full' }, seed: 4 });
+      const model = createTaskModel({
+        encoder: tinyEncoder(arch),
+        tokenizer: toyTokenizer(),
+        task: 'classification',
+        labels: ['x', 'y', 'z'],
+        mode: { kind: 'full' },
+        seed: 4,
+      });
       const batch = sampleBatch();
       const hv = headVariables(model);
       const logits = model.forward(batch, { training: false });
@@ -84,8 +103,17 @@ describe('head computations (eval mode, against the formula on the encoder outpu
         const first = out.sequence.slice([0, 0, 0], [4, 1, H]).reshape([4, H]);
         const g = (n: string) => hv.get(n)!;
         if (arch === 'bert') return dense(out.pooled, g('classifier.weight'), g('classifier.bias'));
-        if (arch === 'distilbert') return dense(tf.relu(dense(first, g('pre_classifier.weight'), g('pre_classifier.bias'))), g('classifier.weight'), g('classifier.bias'));
-        return dense(tf.tanh(dense(first, g('classifier.dense.weight'), g('classifier.dense.bias'))), g('classifier.out_proj.weight'), g('classifier.out_proj.bias'));
+        if (arch === 'distilbert')
+          return dense(
+            tf.relu(dense(first, g('pre_classifier.weight'), g('pre_classifier.bias'))),
+            g('classifier.weight'),
+            g('classifier.bias'),
+          );
+        return dense(
+          tf.tanh(dense(first, g('classifier.dense.weight'), g('classifier.dense.bias'))),
+          g('classifier.out_proj.weight'),
+          g('classifier.out_proj.bias'),
+        );
       });
       expect(logits.shape).toEqual([4, 3]);
       expect(maxAbsDiff(logits, expected)).toBeLessThanOrEqual(1e-6);
@@ -96,13 +124,25 @@ describe('head computations (eval mode, against the formula on the encoder outpu
   }
 
   it('token classification gives [B, T, numLabels] logits from every token state', () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'token-classification', labels: ['O', 'B-LOC', 'I-LOC', 'B-PER', 'I-PER'], mode: { kind: 'full' } });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'token-classification',
+      labels: ['O', 'B-LOC', 'I-LOC', 'B-PER', 'I-PER'],
+      mode: { kind: 'full' },
+    });
     const batch = sampleBatch();
     const hv = headVariables(model);
     const logits = model.forward(batch, { training: false });
     const [b, t] = batch.inputIds.shape;
     expect(logits.shape).toEqual([b, t, 5]);
-    const expected = tf.tidy(() => dense(model.encoder.forward(batch, { training: false }).sequence.reshape([b * t, H]), hv.get('classifier.weight')!, hv.get('classifier.bias')!).reshape([b, t, 5]));
+    const expected = tf.tidy(() =>
+      dense(
+        model.encoder.forward(batch, { training: false }).sequence.reshape([b * t, H]),
+        hv.get('classifier.weight')!,
+        hv.get('classifier.bias')!,
+      ).reshape([b, t, 5]),
+    );
     expect(maxAbsDiff(logits, expected)).toBeLessThanOrEqual(1e-6);
     tf.dispose([logits, expected]);
     disposeBatch(batch);
@@ -111,8 +151,17 @@ describe('head computations (eval mode, against the formula on the encoder outpu
 
   it('regression has one output per example and multi-label one logit per label', () => {
     const batch = sampleBatch();
-    for (const [task, labels, n] of [['regression', [], 1], ['multilabel', ['a', 'b', 'c', 'd'], 4]] as const) {
-      const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task, labels: [...labels], mode: { kind: 'full' } });
+    for (const [task, labels, n] of [
+      ['regression', [], 1],
+      ['multilabel', ['a', 'b', 'c', 'd'], 4],
+    ] as const) {
+      const model = createTaskModel({
+        encoder: tinyEncoder(),
+        tokenizer: toyTokenizer(),
+        task,
+        labels: [...labels],
+        mode: { kind: 'full' },
+      });
       const y = model.forward(batch, { training: false });
       expect(y.shape).toEqual([4, n]);
       y.dispose();
@@ -123,7 +172,13 @@ describe('head computations (eval mode, against the formula on the encoder outpu
 
   it('sentence pairs reach the encoder as token types: the second segment changes the logits', () => {
     const tok = toyTokenizer();
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: tok, task: 'classification', labels: ['entail', 'neutral', 'contradict'], mode: { kind: 'full' } });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: tok,
+      task: 'classification',
+      labels: ['entail', 'neutral', 'contradict'],
+      mode: { kind: 'full' },
+    });
     const enc = tok.encode('a man is sleeping', 'nobody sleeps');
     expect(enc.typeIds).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1]);
     const pair = padBatch([enc]);
@@ -138,7 +193,14 @@ describe('head computations (eval mode, against the formula on the encoder outpu
   });
 
   it('head dropout is seeded: same seed, same logits; training vs eval differ', () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: { kind: 'head' }, classifierDropout: 0.5 });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: { kind: 'head' },
+      classifierDropout: 0.5,
+    });
     const batch = sampleBatch();
     const f = model.features(batch);
     const a = model.headForward(f, { training: true, seed: 7 });
@@ -153,7 +215,14 @@ describe('head computations (eval mode, against the formula on the encoder outpu
 
   for (const arch of ['bert', 'distilbert', 'roberta'] as const) {
     it(`${arch} head gradients match central finite differences on every head parameter`, () => {
-      const model = createTaskModel({ encoder: tinyEncoder(arch), tokenizer: toyTokenizer(), task: 'classification', labels: ['x', 'y', 'z'], mode: { kind: 'head' }, seed: 8 });
+      const model = createTaskModel({
+        encoder: tinyEncoder(arch),
+        tokenizer: toyTokenizer(),
+        task: 'classification',
+        labels: ['x', 'y', 'z'],
+        mode: { kind: 'head' },
+        seed: 8,
+      });
       const batch = sampleBatch();
       const feats = model.features(batch);
       const y = tf.oneHot(tf.tensor1d([0, 2, 1, 2], 'int32'), 3);
@@ -164,7 +233,10 @@ describe('head computations (eval mode, against the formula on the encoder outpu
         const g = grads[v.name].dataSync() as Float32Array;
         const vals = v.dataSync() as Float32Array;
         // probe the entry with the largest gradient and one fixed entry
-        const probes = [g.reduce((best: number, x: number, i: number) => (Math.abs(x) > Math.abs(g[best]) ? i : best), 0), Math.floor(vals.length / 2)];
+        const probes = [
+          g.reduce((best: number, x: number, i: number) => (Math.abs(x) > Math.abs(g[best]) ? i : best), 0),
+          Math.floor(vals.length / 2),
+        ];
         for (const i of probes) {
           const h = 1e-2;
           const at = (d: number) => {

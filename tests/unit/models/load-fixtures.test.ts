@@ -8,8 +8,14 @@ import { loadPretrained, type LoadedModel } from '@/lib/models/load';
 import { useWasm } from '@/tests/helpers/tf';
 import { hasShared, sharedPath } from '@/tests/helpers/shared';
 
-interface Arr { dims: number[]; data: number[] }
-interface Expected { inputs: Record<string, Arr>; outputs: Record<string, Arr> }
+interface Arr {
+  dims: number[];
+  data: number[];
+}
+interface Expected {
+  inputs: Record<string, Arr>;
+  outputs: Record<string, Arr>;
+}
 
 function expected(name: string): Expected {
   return JSON.parse(readFileSync(sharedPath('fixtures', name, 'expected_outputs.json')!, 'utf8'));
@@ -48,7 +54,8 @@ async function run(name: string) {
 
 /** x · Wᵀ + b with the loaded head weights, computed here (the heads module is not under test). */
 function denseHead(m: LoadedModel, prefix: string, x: tf.Tensor): tf.Tensor {
-  const w = m.extraTensors.get(`${prefix}.weight`)!, b = m.extraTensors.get(`${prefix}.bias`)!;
+  const w = m.extraTensors.get(`${prefix}.weight`)!,
+    b = m.extraTensors.get(`${prefix}.bias`)!;
   const x2 = x.reshape([-1, w.shape[1]]);
   return tf.matMul(x2, tf.tensor2d(w.data, w.shape as [number, number]), false, true).add(tf.tensor1d(b.data));
 }
@@ -101,7 +108,12 @@ describe.skipIf(!hasShared('fixtures'))('BERT family vs Hugging Face reference o
     expect(m.arch).toBe('distilbert');
     expect(m.prefix).toBe('distilbert.');
     expect(m.labels).toEqual(['NEGATIVE', 'POSITIVE']);
-    expect([...m.headParams.keys()].sort()).toEqual(['classifier.bias', 'classifier.weight', 'pre_classifier.bias', 'pre_classifier.weight']);
+    expect([...m.headParams.keys()].sort()).toEqual([
+      'classifier.bias',
+      'classifier.weight',
+      'pre_classifier.bias',
+      'pre_classifier.weight',
+    ]);
     for (let l = 0; l <= 2; l++) expectClose(f, `hidden_state_${l}`, out.hiddenStates![l].dataSync(), e.outputs[`hidden_state_${l}`].data);
     const logits = denseHead(m, 'classifier', tf.relu(denseHead(m, 'pre_classifier', out.pooled)));
     expectClose(f, 'logits', logits.dataSync(), e.outputs.logits.data);
@@ -113,7 +125,10 @@ describe.skipIf(!hasShared('fixtures'))('BERT family vs Hugging Face reference o
     const m = await loadPretrained(fsSource(sharedPath('fixtures', 'ort-tf-bert-mrpc-tiny', 'hf')!), { requireTokenizer: false });
     expect(tf.memory().numTensors).toBeGreaterThan(before + 190);
     tf.tidy(() => {
-      m.encoder.forward({ inputIds: tf.tensor2d([[2, 7, 4]], undefined, 'int32'), attentionMask: tf.tensor2d([[1, 1, 1]], undefined, 'int32') }, { training: false });
+      m.encoder.forward(
+        { inputIds: tf.tensor2d([[2, 7, 4]], undefined, 'int32'), attentionMask: tf.tensor2d([[1, 1, 1]], undefined, 'int32') },
+        { training: false },
+      );
     });
     m.encoder.dispose();
     expect(tf.memory().numTensors).toBe(before);

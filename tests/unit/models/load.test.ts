@@ -13,12 +13,23 @@ import type { Encoder, TensorBatch } from '@/lib/models/types';
 import { useWasm } from '@/tests/helpers/tf';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', '.', 'dog', 'ran'];
-const tinyCfg = bertConfig({ vocab_size: VOCAB.length, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 24, max_position_embeddings: 32 });
+const tinyCfg = bertConfig({
+  vocab_size: VOCAB.length,
+  hidden_size: 16,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 24,
+  max_position_embeddings: 32,
+});
 
 function batch(ids: number[][], types?: number[][]) {
   return {
     inputIds: tf.tensor2d(ids, undefined, 'int32'),
-    attentionMask: tf.tensor2d(ids.map((r) => r.map((v) => (v === 0 ? 0 : 1))), undefined, 'int32'),
+    attentionMask: tf.tensor2d(
+      ids.map((r) => r.map((v) => (v === 0 ? 0 : 1))),
+      undefined,
+      'int32',
+    ),
     tokenTypeIds: types ? tf.tensor2d(types, undefined, 'int32') : undefined,
   };
 }
@@ -36,8 +47,17 @@ describe('loadPretrained', () => {
 
   it('a studio checkpoint (HF layout with classifier head, id2label, tokenizer) loads back bit-identical under bert.* names', async () => {
     const enc = createBert(tinyCfg);
-    const head = new Map<string, tf.Tensor>([['classifier.weight', tf.randomNormal([3, 16], 0, 0.02, 'float32', 1)], ['classifier.bias', tf.tensor1d([0.1, 0.2, 0.3])]]);
-    const files = await toHfFiles({ encoder: enc, tokenizer: await tokenizer(), head, labels: ['neg', 'neu', 'pos'], architectures: ['BertForSequenceClassification'] });
+    const head = new Map<string, tf.Tensor>([
+      ['classifier.weight', tf.randomNormal([3, 16], 0, 0.02, 'float32', 1)],
+      ['classifier.bias', tf.tensor1d([0.1, 0.2, 0.3])],
+    ]);
+    const files = await toHfFiles({
+      encoder: enc,
+      tokenizer: await tokenizer(),
+      head,
+      labels: ['neg', 'neu', 'pos'],
+      architectures: ['BertForSequenceClassification'],
+    });
     const st = files['model.safetensors'] as Uint8Array;
     expect(new TextDecoder().decode(st.subarray(8, 300))).toContain('bert.embeddings');
     const m = await loadPretrained(memorySource('ckpt', files));
@@ -51,7 +71,18 @@ describe('loadPretrained', () => {
     expect(pooled(m.encoder, b)).toEqual(pooled(enc, b));
     // and written back under the same names
     const again = await toHfFiles({ encoder: m.encoder, prefix: m.prefix, config: m.config });
-    expect(Object.keys(JSON.parse(new TextDecoder().decode((again['model.safetensors'] as Uint8Array).subarray(8, 8 + Number(new DataView((again['model.safetensors'] as Uint8Array).buffer).getBigUint64(0, true))))))).toContain('bert.pooler.dense.weight');
+    expect(
+      Object.keys(
+        JSON.parse(
+          new TextDecoder().decode(
+            (again['model.safetensors'] as Uint8Array).subarray(
+              8,
+              8 + Number(new DataView((again['model.safetensors'] as Uint8Array).buffer).getBigUint64(0, true)),
+            ),
+          ),
+        ),
+      ),
+    ).toContain('bert.pooler.dense.weight');
     tf.dispose([...head.values(), ...Object.values(b)]);
     enc.dispose();
     m.encoder.dispose();
@@ -79,7 +110,11 @@ describe('loadPretrained', () => {
       'vocab.txt': VOCAB.join('\n'),
       'model-00001-of-00002.safetensors': writeSafetensors(new Map(all.slice(0, half))),
       'model-00002-of-00002.safetensors': writeSafetensors(new Map(all.slice(half))),
-      'model.safetensors.index.json': JSON.stringify({ weight_map: Object.fromEntries(all.map(([k], i) => [k, i < half ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors'])) }),
+      'model.safetensors.index.json': JSON.stringify({
+        weight_map: Object.fromEntries(
+          all.map(([k], i) => [k, i < half ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors']),
+        ),
+      }),
     };
     const s = await loadPretrained(memorySource('sharded', sharded));
     expect(pooled(s.encoder, b)).toEqual(pooled(enc, b));
@@ -88,7 +123,7 @@ describe('loadPretrained', () => {
     enc.dispose();
   });
 
-  it('progress is reported per file and old checkpoints\' I64 position_ids buffers are skipped', async () => {
+  it("progress is reported per file and old checkpoints' I64 position_ids buffers are skipped", async () => {
     const enc = createBert(tinyCfg);
     const files = await toHfFiles({ encoder: enc, tokenizer: await tokenizer() });
     // rebuild model.safetensors with an extra I64 buffer, as transformers < 4.31 saved it
@@ -136,22 +171,51 @@ describe('loadPretrained', () => {
 
   it('RoBERTa position ids start at padding_idx + 1 and count only non-pad tokens', async () => {
     const { robertaPositionIds } = await import('@/lib/models/roberta');
-    const ids = tf.tensor2d([[0, 5, 6, 2, 1, 1], [0, 7, 1, 8, 2, 1]], undefined, 'int32');
-    expect(robertaPositionIds(ids, 1).arraySync()).toEqual([[2, 3, 4, 5, 1, 1], [2, 3, 1, 4, 5, 1]]);
+    const ids = tf.tensor2d(
+      [
+        [0, 5, 6, 2, 1, 1],
+        [0, 7, 1, 8, 2, 1],
+      ],
+      undefined,
+      'int32',
+    );
+    expect(robertaPositionIds(ids, 1).arraySync()).toEqual([
+      [2, 3, 4, 5, 1, 1],
+      [2, 3, 1, 4, 5, 1],
+    ]);
     ids.dispose();
   });
 
   it('RoBERTa = BERT with the position table shifted by padding_idx + 1, and pads change nothing; loads as roberta.*', async () => {
-    const cfg = robertaConfig({ vocab_size: 20, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 24, max_position_embeddings: 20 });
+    const cfg = robertaConfig({
+      vocab_size: 20,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 24,
+      max_position_embeddings: 20,
+    });
     const rob = createRoberta(cfg);
     expect(rob.config.layer_norm_eps).toBe(1e-5);
     // the same weights in a BERT whose row i is RoBERTa's row i + 2
-    const shifted = new Map([...rob.params].map(([k, v]) => [k, tf.variable(k === 'embeddings.position_embeddings.weight' ? v.slice([2, 0], [18, 16]) : v.clone())]));
+    const shifted = new Map(
+      [...rob.params].map(([k, v]) => [
+        k,
+        tf.variable(k === 'embeddings.position_embeddings.weight' ? v.slice([2, 0], [18, 16]) : v.clone()),
+      ]),
+    );
     const bert = createBert(bertConfig({ ...cfg, model_type: 'bert', max_position_embeddings: 18 }), shifted);
-    const b = { inputIds: tf.tensor2d([[0, 5, 6, 7, 2]], undefined, 'int32'), attentionMask: tf.tensor2d([[1, 1, 1, 1, 1]], undefined, 'int32') };
-    const a = pooled(rob, b), c = pooled(bert, b);
+    const b = {
+      inputIds: tf.tensor2d([[0, 5, 6, 7, 2]], undefined, 'int32'),
+      attentionMask: tf.tensor2d([[1, 1, 1, 1, 1]], undefined, 'int32'),
+    };
+    const a = pooled(rob, b),
+      c = pooled(bert, b);
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - c[i])).toBeLessThan(1e-6);
-    const padded = { inputIds: tf.tensor2d([[0, 5, 6, 7, 2, 1, 1]], undefined, 'int32'), attentionMask: tf.tensor2d([[1, 1, 1, 1, 1, 0, 0]], undefined, 'int32') };
+    const padded = {
+      inputIds: tf.tensor2d([[0, 5, 6, 7, 2, 1, 1]], undefined, 'int32'),
+      attentionMask: tf.tensor2d([[1, 1, 1, 1, 1, 0, 0]], undefined, 'int32'),
+    };
     const p = pooled(rob, padded);
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - p[i])).toBeLessThan(1e-5);
     const files = await toHfFiles({ encoder: rob, head: new Map([['classifier.out_proj.bias', tf.zeros([2])]]) });
@@ -181,7 +245,14 @@ describe('loadPretrained', () => {
     expect(m.headParams.has('pre_classifier.weight')).toBe(true);
     const c = tf.tidy(() => Array.from(m.encoder.forward(batch([[2, 5, 6, 3]]), { training: false }).sequence.dataSync()));
     expect(c).toEqual(a);
-    const { value, grads } = tf.variableGrads(() => m.encoder.forward(batch([[2, 5, 6, 3]]), { training: false }).pooled.square().sum() as tf.Scalar, [...m.encoder.params.values()]);
+    const { value, grads } = tf.variableGrads(
+      () =>
+        m.encoder
+          .forward(batch([[2, 5, 6, 3]]), { training: false })
+          .pooled.square()
+          .sum() as tf.Scalar,
+      [...m.encoder.params.values()],
+    );
     expect(Object.keys(grads).length).toBe(m.encoder.params.size);
     tf.dispose([value, ...Object.values(grads)]);
     m.encoder.dispose();

@@ -19,9 +19,13 @@ describe('LoRA targets on BERT', () => {
     const enc = tinyEncoder();
     const layers = (f: (i: number) => string[]) => [0, 1].flatMap(f);
     expect(loraTargetPrefixes(enc, ['query'])).toEqual(layers((i) => [`encoder.layer.${i}.attention.self.query`]));
-    expect(loraTargetPrefixes(enc, ['key', 'value'])).toEqual(layers((i) => [`encoder.layer.${i}.attention.self.key`, `encoder.layer.${i}.attention.self.value`]));
+    expect(loraTargetPrefixes(enc, ['key', 'value'])).toEqual(
+      layers((i) => [`encoder.layer.${i}.attention.self.key`, `encoder.layer.${i}.attention.self.value`]),
+    );
     expect(loraTargetPrefixes(enc, ['output'])).toEqual(layers((i) => [`encoder.layer.${i}.attention.output.dense`]));
-    expect(loraTargetPrefixes(enc, ['ffn'])).toEqual(layers((i) => [`encoder.layer.${i}.intermediate.dense`, `encoder.layer.${i}.output.dense`]));
+    expect(loraTargetPrefixes(enc, ['ffn'])).toEqual(
+      layers((i) => [`encoder.layer.${i}.intermediate.dense`, `encoder.layer.${i}.output.dense`]),
+    );
     // the pooler is never a target, and asking twice for a target does not duplicate adapters
     expect(loraTargetPrefixes(enc, ['query', 'key', 'value', 'output', 'ffn', 'query']).length).toBe(2 * 6);
     enc.dispose();
@@ -35,7 +39,9 @@ describe('LoRA targets on DistilBERT', () => {
     for (const t of ['query', 'key', 'value', 'output', 'ffn'] as LoraTarget[]) {
       expect(loraTargetPrefixes(patterned, [t])).toEqual(loraTargetPrefixes(enc, [t]));
     }
-    expect(loraTargetPrefixes(enc, ['output', 'ffn'])).toEqual([0, 1].flatMap((i) => ['attention.out_lin', 'ffn.lin1', 'ffn.lin2'].map((s) => `transformer.layer.${i}.${s}`)));
+    expect(loraTargetPrefixes(enc, ['output', 'ffn'])).toEqual(
+      [0, 1].flatMap((i) => ['attention.out_lin', 'ffn.lin1', 'ffn.lin2'].map((s) => `transformer.layer.${i}.${s}`)),
+    );
     enc.dispose();
   });
 });
@@ -45,7 +51,14 @@ describe('LoRA adapters', () => {
     const enc = tinyEncoder();
     const batch = sampleBatch();
     const before = tf.tidy(() => enc.forward(batch, { training: false }).sequence);
-    const model = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: lora(['query', 'ffn'], 4, 16, 0.1), seed: 2 });
+    const model = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: lora(['query', 'ffn'], 4, 16, 0.1),
+      seed: 2,
+    });
     expect(enc.lora!.size).toBe(2 * 3);
     const ad = enc.lora!.get('encoder.layer.1.intermediate.dense')!;
     expect(ad.A.shape).toEqual([4, TINY.hidden_size]);
@@ -65,7 +78,13 @@ describe('LoRA adapters', () => {
   });
 
   it('a merged LoRA model gives the same logits as the unmerged one (≤ 1e-5) once B is non-zero', () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: lora(['query', 'key', 'value', 'output', 'ffn'], 4, 8) });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: lora(['query', 'key', 'value', 'output', 'ffn'], 4, 8),
+    });
     const batch = sampleBatch();
     let i = 0;
     for (const ad of model.encoder.lora!.values()) tf.tidy(() => ad.B.assign(tf.randomNormal(ad.B.shape, 0, 0.5, 'float32', 100 + i++)));
@@ -99,7 +118,12 @@ describe('LoRA adapters', () => {
   it('merging an [in, out] TF kernel (even [1, 1, in, out]) folds the same update as an [out, in] weight', () => {
     const [out, inn, r] = [5, 3, 2];
     const w = tf.randomNormal([out, inn], 0, 1, 'float32', 1);
-    const ad: LoraAdapter = { A: tf.variable(tf.randomNormal([r, inn], 0, 1, 'float32', 2)), B: tf.variable(tf.randomNormal([out, r], 0, 1, 'float32', 3)), scale: 1.5, dropout: 0 };
+    const ad: LoraAdapter = {
+      A: tf.variable(tf.randomNormal([r, inn], 0, 1, 'float32', 2)),
+      B: tf.variable(tf.randomNormal([out, r], 0, 1, 'float32', 3)),
+      scale: 1.5,
+      dropout: 0,
+    };
     const a = mergedWeight(w, ad, 'out-in');
     const kernel = w.transpose().reshape([1, 1, inn, out]);
     const b = mergedWeight(kernel, ad, 'in-out');
@@ -118,7 +142,15 @@ describe('LoRA adapters', () => {
   it('saved adapters and head passed back as Float32Arrays restore the exact same model', () => {
     const enc = tinyEncoder();
     const mode = lora(['query', 'value'], 2, 4);
-    const m1 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode, seed: 1, ownsEncoder: false });
+    const m1 = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode,
+      seed: 1,
+      ownsEncoder: false,
+    });
     for (const ad of enc.lora!.values()) tf.tidy(() => ad.B.assign(tf.randomNormal(ad.B.shape, 0, 0.3, 'float32', 9)));
     const batch = sampleBatch();
     const y1 = m1.forward(batch, { training: false });
@@ -126,7 +158,15 @@ describe('LoRA adapters', () => {
     expect([...saved.keys()].filter((n) => n.endsWith('.lora_A.weight')).length).toBe(4);
     m1.dispose();
     expect(enc.lora!.size).toBe(0);
-    const m2 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode, seed: 99, headParams: saved });
+    const m2 = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode,
+      seed: 99,
+      headParams: saved,
+    });
     const y2 = m2.forward(batch, { training: false });
     expect(maxAbsDiff(y1, y2)).toBe(0);
     tf.dispose([y1, y2]);
@@ -159,7 +199,9 @@ describe('LoRA options', () => {
   it('an invalid LoRA option leaks no tensors from createTaskModel', () => {
     const enc = tinyEncoder();
     const n = tf.memory().numTensors;
-    expect(() => createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: lora(['query'], 0) })).toThrow(UserError);
+    expect(() =>
+      createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: lora(['query'], 0) }),
+    ).toThrow(UserError);
     expect(tf.memory().numTensors).toBe(n);
     enc.dispose();
   });

@@ -12,7 +12,16 @@ import { bitIdentical, disposeBatch, maxAbsDiff, sampleBatch, snapshot, toyToken
 
 beforeAll(useWasm);
 
-const CFG = { vocab_size: 100, embedding_size: 16, hidden_size: 32, num_attention_heads: 2, attention_sizes: [16, 32], intermediate_size: 48, projection_size: 24, max_position_embeddings: 32 };
+const CFG = {
+  vocab_size: 100,
+  embedding_size: 16,
+  hidden_size: 32,
+  num_attention_heads: 2,
+  attention_sizes: [16, 32],
+  intermediate_size: 48,
+  projection_size: 24,
+  max_position_embeddings: 32,
+};
 
 function tinyUseLite(seed = 1): Encoder {
   const c = useLiteConfig(CFG);
@@ -20,7 +29,13 @@ function tinyUseLite(seed = 1): Encoder {
   let i = 0;
   for (const [name, shape] of useLiteParamShapes(c)) {
     i++;
-    const t = tf.tidy(() => (/layer_norm_scale/.test(name) ? tf.ones(shape) : /bias/.test(name) ? tf.zeros(shape) : tf.randomNormal(shape, 0, 0.2, 'float32', seed * 1000 + i)));
+    const t = tf.tidy(() =>
+      /layer_norm_scale/.test(name)
+        ? tf.ones(shape)
+        : /bias/.test(name)
+          ? tf.zeros(shape)
+          : tf.randomNormal(shape, 0, 0.2, 'float32', seed * 1000 + i),
+    );
     params.set(name, tf.variable(t, true));
     t.dispose();
   }
@@ -35,7 +50,16 @@ function lossOf(model: ReturnType<typeof createTaskModel>, task: Task) {
       const logits = model.forward(batch, { training: true, seed: 2 });
       if (task === 'token-classification') {
         const [b, t, n] = logits.shape;
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(Array.from({ length: b * t }, (_, i) => i % n), 'int32'), n), logits.reshape([b * t, n])) as tf.Scalar;
+        return tf.losses.softmaxCrossEntropy(
+          tf.oneHot(
+            tf.tensor1d(
+              Array.from({ length: b * t }, (_, i) => i % n),
+              'int32',
+            ),
+            n,
+          ),
+          logits.reshape([b * t, n]),
+        ) as tf.Scalar;
       }
       return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2), logits) as tf.Scalar;
     },
@@ -44,12 +68,22 @@ function lossOf(model: ReturnType<typeof createTaskModel>, task: Task) {
 
 describe('USE-Lite task heads', () => {
   it('a sequence head reads the 24-d normalised embedding: classifier.weight [numLabels, projection_size]', () => {
-    const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: { kind: 'full' } });
+    const model = createTaskModel({
+      encoder: tinyUseLite(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: { kind: 'full' },
+    });
     const hv = headVariables(model);
     expect(hv.get('classifier.weight')!.shape).toEqual([2, 24]);
     const batch = sampleBatch();
     const logits = model.forward(batch, { training: false });
-    const expected = tf.tidy(() => tf.matMul(model.encoder.forward(batch, { training: false }).pooled, hv.get('classifier.weight')!, false, true).add(hv.get('classifier.bias')!));
+    const expected = tf.tidy(() =>
+      tf
+        .matMul(model.encoder.forward(batch, { training: false }).pooled, hv.get('classifier.weight')!, false, true)
+        .add(hv.get('classifier.bias')!),
+    );
     expect(maxAbsDiff(logits, expected)).toBeLessThanOrEqual(1e-6);
     tf.dispose([logits, expected]);
     disposeBatch(batch);
@@ -62,20 +96,33 @@ describe('USE-Lite fine-tuning modes: gradients reach exactly the trainable vari
     ['full, classification (projection trains)', { kind: 'full' }, 'classification', () => true],
     ['freeze embeddings + layer 0', { kind: 'freeze', layers: 1 }, 'classification', (b) => b === 1 || b === 'pooler' || b === 'other'],
     ['head-only', { kind: 'head' }, 'classification', () => false],
-    ['full, token classification (projection unused, frozen)', { kind: 'full' }, 'token-classification', (b) => b !== 'pooler' && b !== 'other'],
+    [
+      'full, token classification (projection unused, frozen)',
+      { kind: 'full' },
+      'token-classification',
+      (b) => b !== 'pooler' && b !== 'other',
+    ],
   ];
   for (const [name, mode, task, encoderTrains] of cases) {
     it(`${name}: grads only for trainable(), the rest bit-identical after a step`, () => {
       const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task, labels: ['a', 'b'], mode });
       const all = model.variables();
-      const expected = new Set([...all.keys()].filter((n) => n.startsWith('classifier.') || (model.encoder.params.has(n) && encoderTrains(model.encoder.blockOf(n)))));
+      const expected = new Set(
+        [...all.keys()].filter(
+          (n) => n.startsWith('classifier.') || (model.encoder.params.has(n) && encoderTrains(model.encoder.blockOf(n))),
+        ),
+      );
       expect(new Set(model.trainable().keys())).toEqual(expected);
       const { batch, f } = lossOf(model, task);
       const byVar = new Map([...all].map(([n, v]) => [v.name, n]));
       const { value, grads } = tf.variableGrads(f, [...all.values()]);
       const withGrad = Object.entries(grads).filter(([, g]) => g != null);
       expect(new Set(withGrad.map(([k]) => byVar.get(k)!))).toEqual(expected);
-      for (const [k, g] of withGrad) expect(tf.tidy(() => g!.abs().sum().dataSync()[0]), byVar.get(k)).toBeGreaterThan(0);
+      for (const [k, g] of withGrad)
+        expect(
+          tf.tidy(() => g!.abs().sum().dataSync()[0]),
+          byVar.get(k),
+        ).toBeGreaterThan(0);
       const before = snapshot(all);
       const opt = tf.train.sgd(0.1);
       opt.applyGradients(withGrad.map(([n, tensor]) => ({ name: n, tensor: tensor! })));
@@ -89,7 +136,13 @@ describe('USE-Lite fine-tuning modes: gradients reach exactly the trainable vari
   }
 });
 
-const loraMode = (targets: LoraTarget[], rank = 2, alpha = 4, dropout = 0): FineTuneMode => ({ kind: 'lora', rank, alpha, dropout, targets });
+const loraMode = (targets: LoraTarget[], rank = 2, alpha = 4, dropout = 0): FineTuneMode => ({
+  kind: 'lora',
+  rank,
+  alpha,
+  dropout,
+  targets,
+});
 
 /** B ← N(0, σ) for every adapter, so the adapters change the output. */
 function randomizeB(encoder: Encoder, sigma = 0.5): void {
@@ -99,7 +152,8 @@ function randomizeB(encoder: Encoder, sigma = 0.5): void {
 
 describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, out])', () => {
   const c = useLiteConfig(CFG);
-  const n0 = useLiteLayerNames(0), n1 = useLiteLayerNames(1);
+  const n0 = useLiteLayerNames(0),
+    n1 = useLiteLayerNames(1);
 
   it('query, key and value all select the fused qkv kernel of each layer (one adapter), output the output kernel, ffn conv1 + conv2', () => {
     const enc = tinyUseLite();
@@ -109,7 +163,16 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     expect(loraTargetPrefixes(enc, ['output'])).toEqual([n0.outKernel, n1.outKernel]);
     expect(loraTargetPrefixes(enc, ['ffn'])).toEqual([n0.ffn1Kernel, n0.ffn2Kernel, n1.ffn1Kernel, n1.ffn2Kernel]);
     // in parameter order, never the residual projection or the tanh projection
-    expect(loraTargetPrefixes(enc, ['ffn', 'output', 'query', 'key', 'value'])).toEqual([n0.qkvKernel, n0.outKernel, n0.ffn1Kernel, n0.ffn2Kernel, n1.qkvKernel, n1.outKernel, n1.ffn1Kernel, n1.ffn2Kernel]);
+    expect(loraTargetPrefixes(enc, ['ffn', 'output', 'query', 'key', 'value'])).toEqual([
+      n0.qkvKernel,
+      n0.outKernel,
+      n0.ffn1Kernel,
+      n0.ffn2Kernel,
+      n1.qkvKernel,
+      n1.outKernel,
+      n1.ffn1Kernel,
+      n1.ffn2Kernel,
+    ]);
     enc.dispose();
   });
 
@@ -117,7 +180,13 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     const enc = tinyUseLite();
     const batch = sampleBatch();
     const before = tf.tidy(() => enc.forward(batch, { training: false }).pooled);
-    const model = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'value', 'output', 'ffn'], 3, 6) });
+    const model = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: loraMode(['query', 'value', 'output', 'ffn'], 3, 6),
+    });
     expect(enc.lora!.size).toBe(8);
     const qkv0 = enc.lora!.get(n0.qkvKernel)!;
     expect(qkv0.A.shape).toEqual([3, c.embedding_size]);
@@ -135,7 +204,13 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
   });
 
   it('gradients reach exactly the adapters and the head (with LoRA dropout); every other variable is bit-identical after a step', () => {
-    const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'output', 'ffn'], 2, 4, 0.1) });
+    const model = createTaskModel({
+      encoder: tinyUseLite(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: loraMode(['query', 'output', 'ffn'], 2, 4, 0.1),
+    });
     randomizeB(model.encoder, 0.1); // with B = 0 A gets no gradient
     const all = model.variables();
     const expected = new Set([...all.keys()].filter((n) => n.startsWith('classifier.') || n.includes('.lora_')));
@@ -146,7 +221,11 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     const { value, grads } = tf.variableGrads(f, [...all.values()]);
     const withGrad = Object.entries(grads).filter(([, g]) => g != null);
     expect(new Set(withGrad.map(([k]) => byVar.get(k)!))).toEqual(expected);
-    for (const [k, g] of withGrad) expect(tf.tidy(() => g!.abs().sum().dataSync()[0]), byVar.get(k)).toBeGreaterThan(0);
+    for (const [k, g] of withGrad)
+      expect(
+        tf.tidy(() => g!.abs().sum().dataSync()[0]),
+        byVar.get(k),
+      ).toBeGreaterThan(0);
     const before = snapshot(all);
     const opt = tf.train.sgd(0.1);
     opt.applyGradients(withGrad.map(([n, tensor]) => ({ name: n, tensor: tensor! })));
@@ -159,7 +238,13 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
   });
 
   it('the adapter gradient of a qkv kernel matches a finite difference (B entry in the k slice of layer 1)', () => {
-    const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['key']) });
+    const model = createTaskModel({
+      encoder: tinyUseLite(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: loraMode(['key']),
+    });
     randomizeB(model.encoder, 0.3);
     const batch = sampleBatch();
     const target = tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2);
@@ -186,7 +271,13 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
   });
 
   it('folding the adapters into the [1, 1, in, out] and [in, out] kernels gives the same logits as the unmerged model (≤ 1e-5)', () => {
-    const model = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'key', 'value', 'output', 'ffn'], 2, 4) });
+    const model = createTaskModel({
+      encoder: tinyUseLite(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: loraMode(['query', 'key', 'value', 'output', 'ffn'], 2, 4),
+    });
     randomizeB(model.encoder);
     const batch = sampleBatch();
     const base = tf.tidy(() => {
@@ -214,7 +305,15 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
   it('saved adapters and head passed back as Float32Arrays restore the exact same logits', () => {
     const enc = tinyUseLite();
     const mode = loraMode(['query', 'value', 'ffn'], 2, 4);
-    const m1 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, seed: 1, ownsEncoder: false });
+    const m1 = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode,
+      seed: 1,
+      ownsEncoder: false,
+    });
     randomizeB(enc, 0.3);
     const batch = sampleBatch();
     const y1 = m1.forward(batch, { training: false });
@@ -222,7 +321,15 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     expect([...saved.keys()].filter((n) => n.endsWith('.lora_B.weight')).length).toBe(6);
     m1.dispose();
     expect(enc.lora!.size).toBe(0);
-    const m2 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, seed: 99, headParams: saved });
+    const m2 = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode,
+      seed: 99,
+      headParams: saved,
+    });
     const y2 = m2.forward(batch, { training: false });
     expect(maxAbsDiff(y1, y2)).toBe(0);
     tf.dispose([y1, y2]);
@@ -233,7 +340,14 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
   it('a task checkpoint export folds adapters into kernels of the graph shape (= mergeLora), or keeps "<kernel>.lora_A.weight" that load back exactly', async () => {
     const enc = tinyUseLite();
     const mode = loraMode(['value', 'output'], 2, 4);
-    const model = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, ownsEncoder: false });
+    const model = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode,
+      ownsEncoder: false,
+    });
     randomizeB(enc, 0.3);
     const batch = sampleBatch();
     const y1 = model.forward(batch, { training: false });
@@ -247,13 +361,23 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     const folded = mergeLora(model);
     for (const name of [n0.qkvKernel, n1.qkvKernel, n0.outKernel, n1.outKernel]) {
       const e = merged.get(name)!;
-      expect(tf.tidy(() => maxAbsDiff(tf.tensor(e.data, e.shape), folded.encoder.params.get(name)!)), name).toBeLessThanOrEqual(1e-6);
+      expect(
+        tf.tidy(() => maxAbsDiff(tf.tensor(e.data, e.shape), folded.encoder.params.get(name)!)),
+        name,
+      ).toBeLessThanOrEqual(1e-6);
     }
     folded.dispose();
     // the kept adapters on the unmerged base weights restore the same model
     const enc2 = tinyUseLite(2);
     for (const [x, e] of kept) if (enc2.params.has(x)) tf.tidy(() => enc2.params.get(x)!.assign(tf.tensor(e.data, e.shape)));
-    const m2 = createTaskModel({ encoder: enc2, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode, headParams: new Map([...head].map(([x, e]) => [x, e.data])) });
+    const m2 = createTaskModel({
+      encoder: enc2,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode,
+      headParams: new Map([...head].map(([x, e]) => [x, e.data])),
+    });
     const y2 = m2.forward(batch, { training: false });
     expect(maxAbsDiff(y1, y2)).toBe(0);
     tf.dispose([y1, y2]);
@@ -264,7 +388,13 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
 
   it('tf.memory().numTensors returns to its baseline after creating, training, merging and disposing LoRA models', () => {
     const n = tf.memory().numTensors;
-    const m1 = createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['query', 'ffn'], 2, 4, 0.1) });
+    const m1 = createTaskModel({
+      encoder: tinyUseLite(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: loraMode(['query', 'ffn'], 2, 4, 0.1),
+    });
     const { batch, f } = lossOf(m1, 'classification');
     const opt = tf.train.adam(1e-3);
     for (let i = 0; i < 2; i++) opt.minimize(f, true, [...m1.trainable().values()])?.dispose();
@@ -272,10 +402,24 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     m1.dispose();
     // an encoder disposed while adapters are installed frees them too (the head is the model's own)
     const enc = tinyUseLite();
-    const m2 = createTaskModel({ encoder: enc, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['output']) });
+    const m2 = createTaskModel({
+      encoder: enc,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: ['a', 'b'],
+      mode: loraMode(['output']),
+    });
     enc.dispose();
     tf.dispose([...headVariables(m2).values()]);
-    const m3 = mergeLora(createTaskModel({ encoder: tinyUseLite(), tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b'], mode: loraMode(['value']) }));
+    const m3 = mergeLora(
+      createTaskModel({
+        encoder: tinyUseLite(),
+        tokenizer: toyTokenizer(),
+        task: 'classification',
+        labels: ['a', 'b'],
+        mode: loraMode(['value']),
+      }),
+    );
     m3.dispose();
     disposeBatch(batch);
     expect(tf.memory().numTensors).toBe(n);

@@ -16,11 +16,26 @@ function lossFn(model: TaskModel, batch: TensorBatch, task: Task): () => tf.Scal
     const logits = model.forward(batch, { training: true, seed: 3 });
     if (task === 'token-classification') {
       const [b, t, n] = logits.shape;
-      const y = tf.oneHot(tf.tensor1d(Array.from({ length: b * t }, (_, i) => i % n), 'int32'), n);
+      const y = tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: b * t }, (_, i) => i % n),
+          'int32',
+        ),
+        n,
+      );
       return tf.losses.softmaxCrossEntropy(y, logits.reshape([b * t, n]));
     }
     if (task === 'regression') return tf.losses.meanSquaredError(tf.tensor2d([[0.1], [0.9], [0.5], [0.3]]), logits);
-    if (task === 'multilabel') return tf.losses.sigmoidCrossEntropy(tf.tensor2d([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]), logits);
+    if (task === 'multilabel')
+      return tf.losses.sigmoidCrossEntropy(
+        tf.tensor2d([
+          [1, 0, 1],
+          [0, 1, 0],
+          [1, 1, 0],
+          [0, 0, 1],
+        ]),
+        logits,
+      );
     return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3), logits);
   };
 }
@@ -28,28 +43,45 @@ function lossFn(model: TaskModel, batch: TensorBatch, task: Task): () => tf.Scal
 /** What each mode should train, derived from parameter names alone (independent of the implementation). */
 function expectedTrainable(names: string[], mode: FineTuneMode, task: Task, arch: Architecture): Set<string> {
   const usesPooler = task !== 'token-classification' && (arch === 'bert' || arch === 'use-lite');
-  return new Set(names.filter((n) => {
-    if (n.startsWith('classifier.') || n.startsWith('pre_classifier.')) return true;
-    if (mode.kind === 'lora') return n.includes('.lora_');
-    if (mode.kind === 'head') return false;
-    if (n.startsWith('pooler.')) return usesPooler;
-    if (mode.kind === 'full') return true;
-    const m = /^(?:encoder|transformer)\.layer\.(\d+)\./.exec(n);
-    return m !== null && Number(m[1]) >= (mode as { layers: number }).layers;
-  }));
+  return new Set(
+    names.filter((n) => {
+      if (n.startsWith('classifier.') || n.startsWith('pre_classifier.')) return true;
+      if (mode.kind === 'lora') return n.includes('.lora_');
+      if (mode.kind === 'head') return false;
+      if (n.startsWith('pooler.')) return usesPooler;
+      if (mode.kind === 'full') return true;
+      const m = /^(?:encoder|transformer)\.layer\.(\d+)\./.exec(n);
+      return m !== null && Number(m[1]) >= (mode as { layers: number }).layers;
+    }),
+  );
 }
 
 const LORA: FineTuneMode = { kind: 'lora', rank: 4, alpha: 8, dropout: 0.1, targets: ['query', 'value', 'ffn'] };
 const CASES: { name: string; mode: FineTuneMode; task: Task; arch: Architecture }[] = [
   { name: 'full fine-tuning, single-label classification', mode: { kind: 'full' }, task: 'classification', arch: 'bert' },
-  { name: 'full fine-tuning, token classification (pooler unused, so frozen)', mode: { kind: 'full' }, task: 'token-classification', arch: 'bert' },
+  {
+    name: 'full fine-tuning, token classification (pooler unused, so frozen)',
+    mode: { kind: 'full' },
+    task: 'token-classification',
+    arch: 'bert',
+  },
   { name: 'freeze embeddings + bottom 1 layer, multi-label', mode: { kind: 'freeze', layers: 1 }, task: 'multilabel', arch: 'bert' },
-  { name: 'freeze embeddings + all layers (pooler + head train), regression', mode: { kind: 'freeze', layers: 2 }, task: 'regression', arch: 'bert' },
+  {
+    name: 'freeze embeddings + all layers (pooler + head train), regression',
+    mode: { kind: 'freeze', layers: 2 },
+    task: 'regression',
+    arch: 'bert',
+  },
   { name: 'head-only', mode: { kind: 'head' }, task: 'classification', arch: 'bert' },
   { name: 'LoRA on query/value/FFN', mode: LORA, task: 'classification', arch: 'bert' },
   { name: 'RoBERTa, LoRA (classifier.dense/out_proj head)', mode: LORA, task: 'classification', arch: 'roberta' },
   { name: 'RoBERTa, full (its pooler is unused by the head, so frozen)', mode: { kind: 'full' }, task: 'regression', arch: 'roberta' },
-  { name: 'DistilBERT, freeze embeddings + bottom 1 layer (pre_classifier head)', mode: { kind: 'freeze', layers: 1 }, task: 'classification', arch: 'distilbert' },
+  {
+    name: 'DistilBERT, freeze embeddings + bottom 1 layer (pre_classifier head)',
+    mode: { kind: 'freeze', layers: 1 },
+    task: 'classification',
+    arch: 'distilbert',
+  },
   { name: 'DistilBERT, LoRA on q_lin/v_lin/ffn', mode: LORA, task: 'multilabel', arch: 'distilbert' },
   { name: 'DistilBERT, token classification, head-only', mode: { kind: 'head' }, task: 'token-classification', arch: 'distilbert' },
 ];
@@ -57,7 +89,14 @@ const CASES: { name: string; mode: FineTuneMode; task: Task; arch: Architecture 
 describe('fine-tuning modes: gradients reach exactly the trainable variables', () => {
   for (const c of CASES) {
     it(`${c.name}: grads only for trainable(), others bit-identical after an Adam step`, () => {
-      const model = createTaskModel({ encoder: tinyEncoder(c.arch), tokenizer: toyTokenizer(), task: c.task, labels: c.task === 'regression' ? [] : LABELS, mode: c.mode, seed: 5 });
+      const model = createTaskModel({
+        encoder: tinyEncoder(c.arch),
+        tokenizer: toyTokenizer(),
+        task: c.task,
+        labels: c.task === 'regression' ? [] : LABELS,
+        mode: c.mode,
+        seed: 5,
+      });
       const batch = sampleBatch();
       const all = model.variables();
       const trainable = model.trainable();
@@ -68,7 +107,11 @@ describe('fine-tuning modes: gradients reach exactly the trainable variables', (
       // Gradients over every variable of the model: the frozen ones must come back null.
       const byVar = new Map([...all].map(([n, v]) => [v.name, n]));
       const { value, grads } = tf.variableGrads(lossFn(model, batch, c.task), [...all.values()]);
-      const withGrad = new Set(Object.entries(grads).filter(([, g]) => g != null).map(([k]) => byVar.get(k)!));
+      const withGrad = new Set(
+        Object.entries(grads)
+          .filter(([, g]) => g != null)
+          .map(([k]) => byVar.get(k)!),
+      );
       expect(withGrad).toEqual(expected);
       for (const [k, g] of Object.entries(grads)) {
         if (!g) continue;
@@ -85,7 +128,11 @@ describe('fine-tuning modes: gradients reach exactly the trainable variables', (
 
       const before = snapshot(all);
       const opt = tf.train.adam(1e-2);
-      opt.applyGradients(Object.entries(grads).filter(([, g]) => g != null).map(([name, tensor]) => ({ name, tensor })));
+      opt.applyGradients(
+        Object.entries(grads)
+          .filter(([, g]) => g != null)
+          .map(([name, tensor]) => ({ name, tensor })),
+      );
       const after = snapshot(all);
       for (const n of all.keys()) {
         const same = bitIdentical(before.get(n)!, after.get(n)!);
@@ -106,8 +153,17 @@ describe('fine-tuning modes: gradients reach exactly the trainable variables', (
 
 describe('parameter counts per mode', () => {
   it('LoRA rank 4 on query+value of a 2-layer H32 BERT trains 2·2·4·(32+32) adapter + 3·32+3 head parameters', () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'lora', rank: 4, alpha: 8, dropout: 0, targets: ['query', 'value'] } });
-    const H = TINY.hidden_size, I = TINY.intermediate_size, V = TINY.vocab_size, P = TINY.max_position_embeddings;
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'lora', rank: 4, alpha: 8, dropout: 0, targets: ['query', 'value'] },
+    });
+    const H = TINY.hidden_size,
+      I = TINY.intermediate_size,
+      V = TINY.vocab_size,
+      P = TINY.max_position_embeddings;
     const perLayer = 4 * (H * H + H) + 2 * H + (I * H + I) + (H * I + H) + 2 * H;
     const bertTotal = V * H + P * H + 2 * H + 2 * H + 2 * perLayer + (H * H + H);
     const adapters = 2 * 2 * 4 * (H + H);
@@ -117,12 +173,25 @@ describe('parameter counts per mode', () => {
   });
 
   it('head-only trains just the classifier; freezing 1 of 2 layers trains layer 1 + pooler + head', () => {
-    const H = TINY.hidden_size, I = TINY.intermediate_size;
+    const H = TINY.hidden_size,
+      I = TINY.intermediate_size;
     const perLayer = 4 * (H * H + H) + 2 * H + (I * H + I) + (H * I + H) + 2 * H;
-    const head = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'head' } });
+    const head = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'head' },
+    });
     expect(head.paramCounts().trainable).toBe(3 * H + 3);
     head.dispose();
-    const freeze = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'freeze', layers: 1 } });
+    const freeze = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'freeze', layers: 1 },
+    });
     expect(freeze.paramCounts().trainable).toBe(perLayer + H * H + H + 3 * H + 3);
     freeze.dispose();
   });
@@ -130,7 +199,14 @@ describe('parameter counts per mode', () => {
 
 describe('head-only mode', () => {
   it('headForward(features(batch)) equals forward(batch), with the same seeded head dropout', () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'head' }, classifierDropout: 0.3 });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'head' },
+      classifierDropout: 0.3,
+    });
     const batch = sampleBatch();
     const feats = model.features(batch);
     expect(feats.shape).toEqual([4, TINY.hidden_size]);
@@ -145,13 +221,22 @@ describe('head-only mode', () => {
   });
 
   it('cached features train the head with no gradient into the encoder and no tensor growth per step', () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'head' } });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'head' },
+    });
     const batch = sampleBatch();
     const feats = model.features(batch);
     const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3);
     const opt = tf.train.adam(0.05);
     const encBefore = snapshot(model.encoder.params);
-    const step = () => opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.headForward(feats, { training: true, seed: 1 })) as tf.Scalar, true, [...model.trainable().values()]);
+    const step = () =>
+      opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.headForward(feats, { training: true, seed: 1 })) as tf.Scalar, true, [
+        ...model.trainable().values(),
+      ]);
     const l0 = step()!;
     const first = l0.dataSync()[0];
     l0.dispose();

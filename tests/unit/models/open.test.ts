@@ -45,7 +45,14 @@ describe('a studio USE-Lite checkpoint: taskModelFiles → memorySource → open
   let files: Record<string, string | Uint8Array>;
   beforeAll(async () => {
     const base = await openModelFiles(fsSource(USE_LITE_DIR));
-    model = createTaskModel({ encoder: base.encoder, tokenizer: base.tokenizer!, task: 'classification', labels: ['negative', 'positive'], mode: { kind: 'full' }, seed: 7 });
+    model = createTaskModel({
+      encoder: base.encoder,
+      tokenizer: base.tokenizer!,
+      task: 'classification',
+      labels: ['negative', 'positive'],
+      mode: { kind: 'full' },
+      seed: 7,
+    });
     files = await taskModelFiles(model);
   });
   afterAll(() => model?.dispose());
@@ -67,7 +74,10 @@ describe('a studio USE-Lite checkpoint: taskModelFiles → memorySource → open
     opened.encoder.dispose();
 
     const back = await openTaskModel(memorySource('ckpt', files));
-    const batch = padBatch(SENTENCES.map((s) => model.tokenizer.encode(s)), model.tokenizer.padId);
+    const batch = padBatch(
+      SENTENCES.map((s) => model.tokenizer.encode(s)),
+      model.tokenizer.padId,
+    );
     try {
       expect(back.labels).toEqual(['negative', 'positive']);
       expect(back.task).toBe('classification');
@@ -91,27 +101,30 @@ describe('a studio USE-Lite checkpoint: taskModelFiles → memorySource → open
   });
 });
 
-describe.skipIf(!hasShared('fixtures/ort-tf-bert-mrpc-tiny/hf'))('openModelFiles on a Hugging Face folder (tiny TF BERT MRPC, weights only)', () => {
-  it('with requireTokenizer false: a BERT encoder, its classifier head, no tokenizer, no task', async () => {
-    const dir = sharedPath('fixtures/ort-tf-bert-mrpc-tiny/hf')!;
-    const m = await openModelFiles(fsSource(dir), { requireTokenizer: false });
-    try {
-      expect(m.arch).toBe('bert');
-      expect(m.format).toBe('hf');
-      expect(m.tokenizer).toBeNull();
-      expect(m.config.hidden_size).toBe(8);
-      expect(m.encoder.hiddenSize).toBe(8);
-      expect(m.encoder.numLayers).toBe(12);
-      expect([...m.headParams.keys()].sort()).toEqual(['classifier.bias', 'classifier.weight']);
-      expect(m.headParams.get('classifier.weight')!.length).toBe(2 * 8);
-      expect(m.task).toBeUndefined();
-    } finally {
-      m.encoder.dispose();
-    }
-  });
+describe.skipIf(!hasShared('fixtures/ort-tf-bert-mrpc-tiny/hf'))(
+  'openModelFiles on a Hugging Face folder (tiny TF BERT MRPC, weights only)',
+  () => {
+    it('with requireTokenizer false: a BERT encoder, its classifier head, no tokenizer, no task', async () => {
+      const dir = sharedPath('fixtures/ort-tf-bert-mrpc-tiny/hf')!;
+      const m = await openModelFiles(fsSource(dir), { requireTokenizer: false });
+      try {
+        expect(m.arch).toBe('bert');
+        expect(m.format).toBe('hf');
+        expect(m.tokenizer).toBeNull();
+        expect(m.config.hidden_size).toBe(8);
+        expect(m.encoder.hiddenSize).toBe(8);
+        expect(m.encoder.numLayers).toBe(12);
+        expect([...m.headParams.keys()].sort()).toEqual(['classifier.bias', 'classifier.weight']);
+        expect(m.headParams.get('classifier.weight')!.length).toBe(2 * 8);
+        expect(m.task).toBeUndefined();
+      } finally {
+        m.encoder.dispose();
+      }
+    });
 
-  it('without requireTokenizer false the same folder is refused for its missing tokenizer', async () => {
-    const dir = sharedPath('fixtures/ort-tf-bert-mrpc-tiny/hf')!;
-    await expect(openModelFiles(fsSource(dir))).rejects.toThrow(/no tokenizer files/);
-  });
-});
+    it('without requireTokenizer false the same folder is refused for its missing tokenizer', async () => {
+      const dir = sharedPath('fixtures/ort-tf-bert-mrpc-tiny/hf')!;
+      await expect(openModelFiles(fsSource(dir))).rejects.toThrow(/no tokenizer files/);
+    });
+  },
+);

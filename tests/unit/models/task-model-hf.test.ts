@@ -33,11 +33,25 @@ for (const [folder, cls, logitsKey] of FIXTURES) {
       const dir = sharedPath('fixtures', folder)!;
       const loaded = await loadPretrained(fsSource(join(dir, 'hf')), { requireTokenizer: false });
       const labels = loaded.labels.length ? loaded.labels : ['LABEL_0', 'LABEL_1'];
-      const model = createTaskModel({ encoder: loaded.encoder, tokenizer: toyTokenizer(), task: 'classification', labels, mode: { kind: 'full' }, headParams: loaded.headParams });
+      const model = createTaskModel({
+        encoder: loaded.encoder,
+        tokenizer: toyTokenizer(),
+        task: 'classification',
+        labels,
+        mode: { kind: 'full' },
+        headParams: loaded.headParams,
+      });
 
-      const expected = JSON.parse(readFileSync(join(dir, 'expected_outputs.json'), 'utf8')) as { inputs: Record<string, Arr>; outputs: Record<string, Arr> };
+      const expected = JSON.parse(readFileSync(join(dir, 'expected_outputs.json'), 'utf8')) as {
+        inputs: Record<string, Arr>;
+        outputs: Record<string, Arr>;
+      };
       const t = (a: Arr) => tf.tensor2d(a.data, a.dims as [number, number], 'int32');
-      const batch: TensorBatch = { inputIds: t(expected.inputs.input_ids), attentionMask: t(expected.inputs.attention_mask), tokenTypeIds: expected.inputs.token_type_ids ? t(expected.inputs.token_type_ids) : undefined };
+      const batch: TensorBatch = {
+        inputIds: t(expected.inputs.input_ids),
+        attentionMask: t(expected.inputs.attention_mask),
+        tokenTypeIds: expected.inputs.token_type_ids ? t(expected.inputs.token_type_ids) : undefined,
+      };
       const logits = model.forward(batch, { training: false });
       const want = expected.outputs[logitsKey];
       expect(logits.shape).toEqual(want.dims);
@@ -47,7 +61,8 @@ for (const [folder, cls, logitsKey] of FIXTURES) {
       // export: the checkpoint's own names and shapes, no more, no less
       const original = readSafetensors(new Uint8Array(readFileSync(join(dir, 'hf', 'model.safetensors')))).tensors;
       const exported = await exportTaskWeights(model);
-      const shapes = (m: Map<string, { shape: number[] }>) => Object.fromEntries([...m].filter(([n]) => !/position_ids$/.test(n)).map(([n, e]) => [n, e.shape]));
+      const shapes = (m: Map<string, { shape: number[] }>) =>
+        Object.fromEntries([...m].filter(([n]) => !/position_ids$/.test(n)).map(([n, e]) => [n, e.shape]));
       expect(shapes(exported)).toEqual(shapes(original));
       for (const [n, e] of exported) if (original.has(n)) expect(e.data, n).toEqual(original.get(n)!.data);
       expect(hfTaskConfig(model).architectures).toEqual([cls]);

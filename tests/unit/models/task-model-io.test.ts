@@ -22,7 +22,13 @@ describe('task checkpoint names', () => {
   ];
   for (const [arch, prefix, head] of cases) {
     it(`${arch}: every encoder weight under "${prefix}", the head under transformers' own names`, async () => {
-      const model = createTaskModel({ encoder: tinyEncoder(arch), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'full' } });
+      const model = createTaskModel({
+        encoder: tinyEncoder(arch),
+        tokenizer: toyTokenizer(),
+        task: 'classification',
+        labels: LABELS,
+        mode: { kind: 'full' },
+      });
       const out = await exportTaskWeights(model);
       const names = [...out.keys()];
       expect(names.filter((n) => !n.startsWith(prefix)).sort()).toEqual(head);
@@ -41,7 +47,13 @@ describe('task checkpoint names', () => {
 
 describe('export with LoRA', () => {
   it('folds adapters into copies of the weights (model untouched) exactly as mergeLora does', async () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'lora', rank: 2, alpha: 4, dropout: 0, targets: ['query', 'ffn'] } });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'lora', rank: 2, alpha: 4, dropout: 0, targets: ['query', 'ffn'] },
+    });
     for (const ad of model.encoder.lora!.values()) tf.tidy(() => ad.B.assign(tf.randomNormal(ad.B.shape, 0, 0.5, 'float32', 5)));
     const merged = await exportTaskWeights(model);
     expect([...merged.keys()].some((n) => n.includes('lora_'))).toBe(false);
@@ -63,7 +75,14 @@ describe('export with LoRA', () => {
 
 describe('round trip', () => {
   it('export → safetensors bytes → split → encoder + headParams gives identical logits', async () => {
-    const model = createTaskModel({ encoder: tinyEncoder('bert', 7), tokenizer: toyTokenizer(), task: 'multilabel', labels: ['a', 'b', 'c'], mode: { kind: 'full' }, seed: 3 });
+    const model = createTaskModel({
+      encoder: tinyEncoder('bert', 7),
+      tokenizer: toyTokenizer(),
+      task: 'multilabel',
+      labels: ['a', 'b', 'c'],
+      mode: { kind: 'full' },
+      seed: 3,
+    });
     const batch = sampleBatch();
     const y1 = model.forward(batch, { training: false });
     const bytes = writeSafetensors(await exportTaskWeights(model));
@@ -87,7 +106,11 @@ describe('round trip', () => {
   });
 
   it('a checkpoint without the base prefix splits the same way', () => {
-    const entries = new Map([['embeddings.word_embeddings.weight', 1], ['classifier.weight', 2], ['encoder.layer.0.attention.self.query.lora_B.weight', 3]]);
+    const entries = new Map([
+      ['embeddings.word_embeddings.weight', 1],
+      ['classifier.weight', 2],
+      ['encoder.layer.0.attention.self.query.lora_B.weight', 3],
+    ]);
     const { encoder, head } = splitTaskCheckpoint('bert', entries);
     expect([...encoder.keys()]).toEqual(['embeddings.word_embeddings.weight']);
     expect([...head.keys()]).toEqual(['classifier.weight', 'encoder.layer.0.attention.self.query.lora_B.weight']);
@@ -96,7 +119,14 @@ describe('round trip', () => {
 
 describe('config.json of the task model', () => {
   it('carries architectures, id2label/label2id, problem_type and the head dropout over the encoder config', () => {
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'multilabel', labels: ['toxic', 'insult'], mode: { kind: 'head' }, classifierDropout: 0.2 });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'multilabel',
+      labels: ['toxic', 'insult'],
+      mode: { kind: 'head' },
+      classifierDropout: 0.2,
+    });
     const cfg = hfTaskConfig(model);
     expect(cfg).toMatchObject({
       architectures: ['BertForSequenceClassification'],
@@ -108,10 +138,28 @@ describe('config.json of the task model', () => {
       num_hidden_layers: 2,
     });
     model.dispose();
-    const reg = createTaskModel({ encoder: tinyEncoder('distilbert'), tokenizer: toyTokenizer(), task: 'regression', labels: [], mode: { kind: 'full' } });
-    expect(hfTaskConfig(reg)).toMatchObject({ architectures: ['DistilBertForSequenceClassification'], id2label: { '0': 'LABEL_0' }, problem_type: 'regression', seq_classif_dropout: 0.2, dim: 32 });
+    const reg = createTaskModel({
+      encoder: tinyEncoder('distilbert'),
+      tokenizer: toyTokenizer(),
+      task: 'regression',
+      labels: [],
+      mode: { kind: 'full' },
+    });
+    expect(hfTaskConfig(reg)).toMatchObject({
+      architectures: ['DistilBertForSequenceClassification'],
+      id2label: { '0': 'LABEL_0' },
+      problem_type: 'regression',
+      seq_classif_dropout: 0.2,
+      dim: 32,
+    });
     reg.dispose();
-    const ner = createTaskModel({ encoder: tinyEncoder('roberta'), tokenizer: toyTokenizer(), task: 'token-classification', labels: ['O', 'B-PER'], mode: { kind: 'full' } });
+    const ner = createTaskModel({
+      encoder: tinyEncoder('roberta'),
+      tokenizer: toyTokenizer(),
+      task: 'token-classification',
+      labels: ['O', 'B-PER'],
+      mode: { kind: 'full' },
+    });
     const nerCfg = hfTaskConfig(ner);
     expect(nerCfg.architectures).toEqual(['RobertaForTokenClassification']);
     expect(nerCfg.problem_type).toBeUndefined();

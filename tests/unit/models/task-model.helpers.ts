@@ -5,7 +5,14 @@ import { createDistilBert, distilBertConfig, randomDistilBertParams } from '@/li
 import { createRoberta, randomRobertaParams, robertaConfig } from '@/lib/models/roberta';
 import type { Architecture, Encoder, Encoding, TensorBatch, TextTokenizer } from '@/lib/models/types';
 
-export const TINY = bertConfig({ vocab_size: 100, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 48, max_position_embeddings: 32 });
+export const TINY = bertConfig({
+  vocab_size: 100,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 48,
+  max_position_embeddings: 32,
+});
 
 /** A tiny random encoder of the given architecture (L2, H32, 2 heads, vocab 100), seeded. */
 export function tinyEncoder(arch: Architecture = 'bert', seed = 1): Encoder {
@@ -14,7 +21,14 @@ export function tinyEncoder(arch: Architecture = 'bert', seed = 1): Encoder {
     return createDistilBert(c, randomDistilBertParams(c, seed));
   }
   if (arch === 'roberta') {
-    const c = robertaConfig({ vocab_size: 100, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 48, max_position_embeddings: 40 });
+    const c = robertaConfig({
+      vocab_size: 100,
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 48,
+      max_position_embeddings: 40,
+    });
     return createRoberta(c, randomRobertaParams(c, seed));
   }
   if (arch !== 'bert') throw new Error(`no tiny ${arch} encoder in these tests`);
@@ -45,7 +59,11 @@ export function padBatch(encs: Encoding[], padId = 0): TensorBatch {
   const ids = encs.map((e) => [...e.ids, ...Array(T - e.ids.length).fill(padId)]);
   const mask = encs.map((e) => [...Array(e.ids.length).fill(1), ...Array(T - e.ids.length).fill(0)]);
   const types = encs.map((e) => [...(e.typeIds ?? Array(e.ids.length).fill(0)), ...Array(T - e.ids.length).fill(0)]);
-  return { inputIds: tf.tensor2d(ids, undefined, 'int32'), attentionMask: tf.tensor2d(mask, undefined, 'int32'), tokenTypeIds: tf.tensor2d(types, undefined, 'int32') };
+  return {
+    inputIds: tf.tensor2d(ids, undefined, 'int32'),
+    attentionMask: tf.tensor2d(mask, undefined, 'int32'),
+    tokenTypeIds: tf.tensor2d(types, undefined, 'int32'),
+  };
 }
 
 export const SENTENCES = ['the movie was great', 'terrible plot and bad acting', 'an ok film overall', 'i loved every minute of it'];

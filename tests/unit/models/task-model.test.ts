@@ -68,7 +68,14 @@ describe('memory: deleting or switching a model frees its tensors', () => {
   it('ownsEncoder: false leaves the encoder alive for the next model', () => {
     const encoder = tinyEncoder();
     const withEncoder = tf.memory().numTensors;
-    const a = createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'full' }, ownsEncoder: false });
+    const a = createTaskModel({
+      encoder,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'full' },
+      ownsEncoder: false,
+    });
     a.dispose();
     expect(tf.memory().numTensors).toBe(withEncoder);
     const b = createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'regression', labels: [], mode: { kind: 'head' } });
@@ -80,11 +87,26 @@ describe('memory: deleting or switching a model frees its tensors', () => {
 describe('saved heads', () => {
   it('a head passed as tf.Variables is used as-is and taken over', () => {
     const encoder = tinyEncoder();
-    const first = createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'full' }, ownsEncoder: false, seed: 3 });
+    const first = createTaskModel({
+      encoder,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'full' },
+      ownsEncoder: false,
+      seed: 3,
+    });
     const batch = sampleBatch();
     const y1 = first.forward(batch, { training: false });
     const hv = headVariables(first);
-    const second = createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'head' }, headParams: new Map(hv) });
+    const second = createTaskModel({
+      encoder,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: { kind: 'head' },
+      headParams: new Map(hv),
+    });
     expect(headVariables(second).get('classifier.weight')).toBe(hv.get('classifier.weight'));
     const y2 = second.forward(batch, { training: false });
     expect(maxAbsDiff(y1, y2)).toBe(0);
@@ -97,7 +119,19 @@ describe('saved heads', () => {
   it('a head for another label count is a UserError naming the tensor, and nothing leaks', () => {
     const encoder = tinyEncoder();
     const n = tf.memory().numTensors;
-    const e = userError(() => createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: ['a', 'b', 'c'], mode: { kind: 'full' }, headParams: new Map([['classifier.weight', new Float32Array(2 * TINY.hidden_size)], ['classifier.bias', new Float32Array(2)]]) }));
+    const e = userError(() =>
+      createTaskModel({
+        encoder,
+        tokenizer: toyTokenizer(),
+        task: 'classification',
+        labels: ['a', 'b', 'c'],
+        mode: { kind: 'full' },
+        headParams: new Map([
+          ['classifier.weight', new Float32Array(2 * TINY.hidden_size)],
+          ['classifier.bias', new Float32Array(2)],
+        ]),
+      }),
+    );
     expect(e.where.tensor).toBe('classifier.weight');
     expect(e.message).toMatch(/3 labels/);
     expect(tf.memory().numTensors).toBe(n);
@@ -107,7 +141,18 @@ describe('saved heads', () => {
   it('an incomplete head, a stray name, or adapters outside LoRA mode are UserErrors', () => {
     const encoder = tinyEncoder();
     const H = TINY.hidden_size;
-    const mk = (m: [string, Float32Array][], mode: FineTuneMode = { kind: 'full' }) => () => createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode, headParams: new Map(m), ownsEncoder: false });
+    const mk =
+      (m: [string, Float32Array][], mode: FineTuneMode = { kind: 'full' }) =>
+      () =>
+        createTaskModel({
+          encoder,
+          tokenizer: toyTokenizer(),
+          task: 'classification',
+          labels: LABELS,
+          mode,
+          headParams: new Map(m),
+          ownsEncoder: false,
+        });
     expect(userError(mk([['classifier.weight', new Float32Array(2 * H)]])).where.tensor).toBe('classifier.bias');
     expect(userError(mk([['cls.predictions.bias', new Float32Array(4)]])).where.tensor).toBe('cls.predictions.bias');
     expect(userError(mk([['encoder.layer.0.attention.self.query.lora_A.weight', new Float32Array(2 * H)]])).where.option).toBe('mode');
@@ -118,7 +163,9 @@ describe('saved heads', () => {
 describe('options', () => {
   it('freezing more layers than the model has is a UserError on option freeze.layers', () => {
     const encoder = tinyEncoder();
-    const e = userError(() => createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'freeze', layers: 3 } }));
+    const e = userError(() =>
+      createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: { kind: 'freeze', layers: 3 } }),
+    );
     expect(e.where.option).toBe('freeze.layers');
     expect(e.message).toMatch(/0 to 2/);
     encoder.dispose();
@@ -127,14 +174,22 @@ describe('options', () => {
   it('LoRA on an encoder without adapter support is a UserError on option mode', () => {
     const encoder = tinyEncoder();
     const noLora = { ...encoder, lora: undefined } as Encoder;
-    const e = userError(() => createTaskModel({ encoder: noLora, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: MODES[3] }));
+    const e = userError(() =>
+      createTaskModel({ encoder: noLora, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: MODES[3] }),
+    );
     expect(e.where.option).toBe('mode');
     encoder.dispose();
   });
 
   it('keeps id2label in id order, copied from the caller', () => {
     const labels = ['O', 'B-PER', 'I-PER'];
-    const model = createTaskModel({ encoder: tinyEncoder(), tokenizer: toyTokenizer(), task: 'token-classification', labels, mode: { kind: 'full' } });
+    const model = createTaskModel({
+      encoder: tinyEncoder(),
+      tokenizer: toyTokenizer(),
+      task: 'token-classification',
+      labels,
+      mode: { kind: 'full' },
+    });
     labels.push('B-LOC');
     expect(model.labels).toEqual(['O', 'B-PER', 'I-PER']);
     expect(model.task).toBe('token-classification');
@@ -143,8 +198,17 @@ describe('options', () => {
 
   it('a second LoRA model on an encoder that still carries adapters is refused', () => {
     const encoder = tinyEncoder();
-    const a = createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: MODES[3], ownsEncoder: false });
-    expect(() => createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: MODES[3] })).toThrow(/already carries LoRA/);
+    const a = createTaskModel({
+      encoder,
+      tokenizer: toyTokenizer(),
+      task: 'classification',
+      labels: LABELS,
+      mode: MODES[3],
+      ownsEncoder: false,
+    });
+    expect(() => createTaskModel({ encoder, tokenizer: toyTokenizer(), task: 'classification', labels: LABELS, mode: MODES[3] })).toThrow(
+      /already carries LoRA/,
+    );
     a.dispose();
     encoder.dispose();
   });

@@ -8,7 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
 import { writeSafetensors } from '@/lib/io/safetensors';
 import { memorySource, type FileSource } from '@/lib/io/source';
-import { blockOfUseLiteName, exportUseLiteWeights, importUseLiteWeights, loadUseLite, matMulPlain, readUseLiteWeights, USE_LITE_EMBEDDINGS, useLiteLayerNames, type UseLiteEncoder } from '@/lib/models/use-lite';
+import {
+  blockOfUseLiteName,
+  exportUseLiteWeights,
+  importUseLiteWeights,
+  loadUseLite,
+  matMulPlain,
+  readUseLiteWeights,
+  USE_LITE_EMBEDDINGS,
+  useLiteLayerNames,
+  type UseLiteEncoder,
+} from '@/lib/models/use-lite';
 import type { TextTokenizer } from '@/lib/models/types';
 import { useWasm } from '@/tests/helpers/tf';
 import { hasShared, sharedPath } from '../../helpers/shared';
@@ -106,7 +116,14 @@ describe('USE-Lite encoder', () => {
     expect(encoder.numLayers).toBe(2);
     expect(encoder.hiddenSize).toBe(512);
     expect(encoder.pooledSize).toBe(512);
-    expect(encoder.config).toMatchObject({ model_type: 'use-lite', vocab_size: 8002, embedding_size: 256, num_attention_heads: 4, intermediate_size: 1536, max_position_embeddings: 128 });
+    expect(encoder.config).toMatchObject({
+      model_type: 'use-lite',
+      vocab_size: 8002,
+      embedding_size: 256,
+      num_attention_heads: 4,
+      intermediate_size: 1536,
+      max_position_embeddings: 128,
+    });
     expect(encoder.params.size).toBe(1 + 14 + 12 + 2);
     const blocks = new Map<string, number>();
     for (const name of encoder.params.keys()) {
@@ -118,39 +135,55 @@ describe('USE-Lite encoder', () => {
     expect(tokenizer.modelMaxLength).toBe(128);
   });
 
-  const dev = hasShared('datasets', 'sst2') ? readFileSync(sharedPath('datasets', 'sst2', 'stsa.binary.dev') as string, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(2)) : [];
+  const dev = hasShared('datasets', 'sst2')
+    ? readFileSync(sharedPath('datasets', 'sst2', 'stsa.binary.dev') as string, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(2))
+    : [];
 
-  it.skipIf(dev.length === 0)('matches the original GraphModel on the first 200 SST-2 dev sentences + 14 written ones (max |diff| ≤ 1e-6, cosine ≥ 0.99999)', async () => {
-    // batched by length so little padding is computed; the long written ones exceed 128 tokens (both sides truncate)
-    const encodeIds = (x: string) => (tokenizer as unknown as { encodeIds(t: string): number[] }).encodeIds(x);
-    const sentences = [...dev.slice(0, 200), ...written].sort((a, b) => encodeIds(a).length - encodeIds(b).length);
-    expect(sentences.length).toBe(214);
-    let maxDiff = 0;
-    let minCos = 1;
-    for (let s = 0; s < sentences.length; s += 32) {
-      const chunk = sentences.slice(s, s + 32);
-      const full = chunk.map(encodeIds);
-      const want = await referenceEmbed(reference, full);
-      const got = embed(encoder, chunk.map((x) => tokenizer.encode(x).ids), tokenizer.padId);
-      for (let i = 0; i < chunk.length; i++) {
-        let dot = 0, na = 0, nb = 0;
-        for (let k = 0; k < 512; k++) {
-          maxDiff = Math.max(maxDiff, Math.abs(got[i][k] - want[i][k]));
-          dot += got[i][k] * want[i][k];
-          na += got[i][k] ** 2;
-          nb += want[i][k] ** 2;
+  it.skipIf(dev.length === 0)(
+    'matches the original GraphModel on the first 200 SST-2 dev sentences + 14 written ones (max |diff| ≤ 1e-6, cosine ≥ 0.99999)',
+    async () => {
+      // batched by length so little padding is computed; the long written ones exceed 128 tokens (both sides truncate)
+      const encodeIds = (x: string) => (tokenizer as unknown as { encodeIds(t: string): number[] }).encodeIds(x);
+      const sentences = [...dev.slice(0, 200), ...written].sort((a, b) => encodeIds(a).length - encodeIds(b).length);
+      expect(sentences.length).toBe(214);
+      let maxDiff = 0;
+      let minCos = 1;
+      for (let s = 0; s < sentences.length; s += 32) {
+        const chunk = sentences.slice(s, s + 32);
+        const full = chunk.map(encodeIds);
+        const want = await referenceEmbed(reference, full);
+        const got = embed(
+          encoder,
+          chunk.map((x) => tokenizer.encode(x).ids),
+          tokenizer.padId,
+        );
+        for (let i = 0; i < chunk.length; i++) {
+          let dot = 0,
+            na = 0,
+            nb = 0;
+          for (let k = 0; k < 512; k++) {
+            maxDiff = Math.max(maxDiff, Math.abs(got[i][k] - want[i][k]));
+            dot += got[i][k] * want[i][k];
+            na += got[i][k] ** 2;
+            nb += want[i][k] ** 2;
+          }
+          minCos = Math.min(minCos, dot / Math.sqrt(na * nb));
         }
-        minCos = Math.min(minCos, dot / Math.sqrt(na * nb));
       }
-    }
-    console.log(`[use-lite] ${sentences.length} sentences: max |diff| ${maxDiff.toExponential(2)}, min cosine ${minCos.toFixed(8)}`);
-    // README claims max |diff| 5.0e-7 here; measured 7.68e-7 (same every run). Held to 1e-6, float32 rounding only
-    expect(maxDiff).toBeLessThanOrEqual(1e-6);
-    expect(minCos).toBeGreaterThanOrEqual(0.99999);
-  });
+      console.log(`[use-lite] ${sentences.length} sentences: max |diff| ${maxDiff.toExponential(2)}, min cosine ${minCos.toFixed(8)}`);
+      // README claims max |diff| 5.0e-7 here; measured 7.68e-7 (same every run). Held to 1e-6, float32 rounding only
+      expect(maxDiff).toBeLessThanOrEqual(1e-6);
+      expect(minCos).toBeGreaterThanOrEqual(0.99999);
+    },
+  );
 
   it('gives the same embedding for a sentence alone and inside a padded batch (padding ignored by attention and pooling)', () => {
-    const seqs = ['short one', 'a much longer sentence that forces padding on the others in this batch', 'mid length text here'].map((x) => tokenizer.encode(x).ids);
+    const seqs = ['short one', 'a much longer sentence that forces padding on the others in this batch', 'mid length text here'].map(
+      (x) => tokenizer.encode(x).ids,
+    );
     const batched = embed(encoder, seqs, tokenizer.padId);
     for (let i = 0; i < seqs.length; i++) {
       const alone = embed(encoder, [seqs[i]], tokenizer.padId)[0];
@@ -164,8 +197,15 @@ describe('USE-Lite encoder', () => {
 
   it('returns unit-norm 512-d embeddings, [B,T,512] states and 3 hidden states (embeddings 256-d, then each layer)', () => {
     const r = tf.tidy(() => {
-      const o = encoder.forward(padBatch([tokenizer.encode('hello there').ids, tokenizer.encode('a b c d e f').ids], tokenizer.padId), { training: false, outputHiddenStates: true });
-      return { norms: o.pooled.norm('euclidean', 1).arraySync() as number[], seq: o.sequence.shape, hidden: o.hiddenStates!.map((h) => h.shape) };
+      const o = encoder.forward(padBatch([tokenizer.encode('hello there').ids, tokenizer.encode('a b c d e f').ids], tokenizer.padId), {
+        training: false,
+        outputHiddenStates: true,
+      });
+      return {
+        norms: o.pooled.norm('euclidean', 1).arraySync() as number[],
+        seq: o.sequence.shape,
+        hidden: o.hiddenStates!.map((h) => h.shape),
+      };
     });
     for (const n of r.norms) expect(n).toBeCloseTo(1, 5);
     expect(r.seq[2]).toBe(512);
@@ -193,7 +233,8 @@ describe('USE-Lite encoder', () => {
     value.dispose();
     expect(tf.memory().numTensors).toBe(before);
 
-    const run = (training: boolean, seed?: number) => tf.tidy(() => encoder.forward(padBatch(seqs, tokenizer.padId), { training, seed }).pooled.arraySync());
+    const run = (training: boolean, seed?: number) =>
+      tf.tidy(() => encoder.forward(padBatch(seqs, tokenizer.padId), { training, seed }).pooled.arraySync());
     const e1 = run(false);
     expect(run(false)).toEqual(e1);
     const t1 = run(true, 7);
@@ -203,7 +244,16 @@ describe('USE-Lite encoder', () => {
   });
 
   it('matMulPlain has the same value and gradients as tf.matMul (rank 2 and batched rank 4)', () => {
-    for (const [sa, sb] of [[[5, 7], [7, 3]], [[2, 3, 4, 6], [2, 3, 6, 5]]] as const) {
+    for (const [sa, sb] of [
+      [
+        [5, 7],
+        [7, 3],
+      ],
+      [
+        [2, 3, 4, 6],
+        [2, 3, 6, 5],
+      ],
+    ] as const) {
       const a = tf.randomNormal([...sa], 0, 1, 'float32', 1);
       const b = tf.randomNormal([...sb], 0, 1, 'float32', 2);
       const w = tf.randomNormal([...sa.slice(0, -1), sb[sb.length - 1]], 0, 1, 'float32', 3);
@@ -221,7 +271,8 @@ describe('USE-Lite encoder', () => {
   it('has gradients that agree with finite differences on an embedding row, an FFN weight and an attention weight', () => {
     const seqs = ['great acting', 'dull plot here'].map((x) => tokenizer.encode(x).ids);
     const target = tf.linspace(-1, 1, 512).reshape([1, 512]);
-    const lossOf = () => tf.tidy(() => encoder.forward(padBatch(seqs, tokenizer.padId), { training: false }).pooled.mul(target).sum().mul(100) as tf.Scalar);
+    const lossOf = () =>
+      tf.tidy(() => encoder.forward(padBatch(seqs, tokenizer.padId), { training: false }).pooled.mul(target).sum().mul(100) as tf.Scalar);
     const names = ['module/Embeddings_en', useLiteLayerNames(0).ffn1Kernel, useLiteLayerNames(1).qkvKernel];
     const vars = names.map((n) => encoder.params.get(n)!);
     const { grads, value } = tf.variableGrads(lossOf, vars);
@@ -248,7 +299,8 @@ describe('USE-Lite encoder', () => {
 
   it('leaves tf.memory().numTensors at its baseline after forward passes and after load + dispose', async () => {
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) embed(encoder, [tokenizer.encode('memory check').ids, tokenizer.encode('another one, longer').ids], tokenizer.padId);
+    for (let i = 0; i < 3; i++)
+      embed(encoder, [tokenizer.encode('memory check').ids, tokenizer.encode('another one, longer').ids], tokenizer.padId);
     expect(tf.memory().numTensors).toBe(before);
     const second = await loadUseLite(fsSource(MODEL_DIR));
     expect(tf.memory().numTensors).toBe(before + second.encoder.params.size + 1);

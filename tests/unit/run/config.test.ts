@@ -1,12 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
-import { FIELDS, PRESETS, autoRunName, cliCommand, completeConfig, diffConfigs, matchPreset, presetConfig, validateConfig, type PresetName } from '@/lib/run/config';
+import {
+  FIELDS,
+  PRESETS,
+  autoRunName,
+  cliCommand,
+  completeConfig,
+  diffConfigs,
+  matchPreset,
+  presetConfig,
+  validateConfig,
+  type PresetName,
+} from '@/lib/run/config';
 import { expandSweep, parseList } from '@/lib/session/sweep';
 import { csvCell, neutralise, toCsv } from '@/lib/session/csv';
 
 describe('run configuration', () => {
   it('recognises each preset it produces (with and without data facts), and no preset once a field changes', () => {
-    const facts = { arch: 'use-lite', task: 'classification' as const, trainRows: 3000, labelCounts: [1500, 1500], tokenLengths: { p95: 20, max: 40 } };
+    const facts = {
+      arch: 'use-lite',
+      task: 'classification' as const,
+      trainRows: 3000,
+      labelCounts: [1500, 1500],
+      tokenLengths: { p95: 20, max: 40 },
+    };
     for (const p of Object.keys(PRESETS) as PresetName[]) {
       expect(matchPreset(presetConfig(p, 'ds-1'))).toBe(p);
       expect(matchPreset(presetConfig(p, 'ds-1', { kind: 'bundled' }, facts), facts)).toBe(p);
@@ -21,7 +38,11 @@ describe('run configuration', () => {
     expect(autoRunName(q, [])).toBe('Quick · head only · USE-Lite');
     expect(autoRunName(q, ['Quick · head only · USE-Lite'])).toBe('Quick · head only · USE-Lite #2');
     expect(autoRunName(q, ['Quick · head only · USE-Lite', 'Quick · head only · USE-Lite #2'])).toBe('Quick · head only · USE-Lite #3');
-    const custom = { ...presetConfig('balanced', 'ds', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }), preset: undefined, mode: 'lora' as const };
+    const custom = {
+      ...presetConfig('balanced', 'ds', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }),
+      preset: undefined,
+      mode: 'lora' as const,
+    };
     expect(autoRunName(custom, [])).toBe('Custom · LoRA · bert_uncased_L-2_H-128_A-2');
   });
 
@@ -59,7 +80,12 @@ describe('run configuration', () => {
   });
 
   it('writes the equivalent finetune command with the mode, model and every setting', () => {
-    const c = { ...presetConfig('balanced', 'ds-1', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }, { arch: 'bert', hiddenSize: 128 }), name: 'My run', mode: 'lora' as const, loraRank: 4 };
+    const c = {
+      ...presetConfig('balanced', 'ds-1', { kind: 'hub', id: 'google/bert_uncased_L-2_H-128_A-2' }, { arch: 'bert', hiddenSize: 128 }),
+      name: 'My run',
+      mode: 'lora' as const,
+      loraRank: 4,
+    };
     const cmd = cliCommand(c, { file: 'reviews.csv', textColumn: 'review text', labelColumn: 'label' });
     expect(cmd).toContain("--text-column 'review text'");
     expect(cmd).toContain('--model google/bert_uncased_L-2_H-128_A-2');
@@ -70,9 +96,13 @@ describe('run configuration', () => {
     expect(cmd).not.toContain('--hub-endpoint');
     expect(cmd).toContain('--class-weights=false');
     expect(cliCommand({ ...c, emaDecay: 0.999 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--ema-decay 0.999');
-    expect(cliCommand({ ...c, headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--head-lr-multiplier 20');
+    expect(cliCommand({ ...c, headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain(
+      '--head-lr-multiplier 20',
+    );
     // head-only mode has no encoder rate to multiply: the option is not shown nor written
-    expect(cliCommand({ ...presetConfig('quick'), headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).not.toContain('--head-lr-multiplier');
+    expect(
+      cliCommand({ ...presetConfig('quick'), headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' }),
+    ).not.toContain('--head-lr-multiplier');
   });
 
   it('fills settings added since a config was saved with their defaults', () => {
@@ -87,14 +117,20 @@ describe('run configuration', () => {
   it('writes --hub-endpoint after --model when the Hub model comes from a custom endpoint', () => {
     const model = { kind: 'hub' as const, id: 'google/bert_uncased_L-2_H-128_A-2', endpoint: 'https://hf-mirror.example.org/base path' };
     const cmd = cliCommand(presetConfig('balanced', 'ds-1', model), { file: 'd.csv', textColumn: 't', labelColumn: 'l' });
-    expect(cmd).toContain("--model google/bert_uncased_L-2_H-128_A-2 \\\n  --hub-endpoint 'https://hf-mirror.example.org/base path' \\\n  --mode full");
+    expect(cmd).toContain(
+      "--model google/bert_uncased_L-2_H-128_A-2 \\\n  --hub-endpoint 'https://hf-mirror.example.org/base path' \\\n  --mode full",
+    );
   });
 
   it('writes --revision for a Hub model pinned to another branch, tag or commit (not for main)', () => {
     const pinned = { kind: 'hub' as const, id: 'google/bert_uncased_L-2_H-128_A-2', revision: '8e4c1d1' };
-    expect(cliCommand(presetConfig('balanced', 'ds-1', pinned), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain('--model google/bert_uncased_L-2_H-128_A-2 \\\n  --revision 8e4c1d1 \\\n  --mode full');
+    expect(cliCommand(presetConfig('balanced', 'ds-1', pinned), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).toContain(
+      '--model google/bert_uncased_L-2_H-128_A-2 \\\n  --revision 8e4c1d1 \\\n  --mode full',
+    );
     const main = { kind: 'hub' as const, id: 'google/bert_uncased_L-2_H-128_A-2', revision: 'main' };
-    expect(cliCommand(presetConfig('balanced', 'ds-1', main), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).not.toContain('--revision');
+    expect(cliCommand(presetConfig('balanced', 'ds-1', main), { file: 'd.csv', textColumn: 't', labelColumn: 'l' })).not.toContain(
+      '--revision',
+    );
   });
 
   it('diffs configs row by row and flags only the settings that differ', () => {
@@ -114,7 +150,15 @@ describe('run configuration', () => {
 
 describe('sweeps', () => {
   const base = presetConfig('quick', 'ds');
-  const spec = { strategy: 'grid' as const, learningRate: [1e-3, 3e-3], batchSize: [16, 32], epochs: [2], mode: ['head' as const, 'full' as const], trials: 3, seed: 1 };
+  const spec = {
+    strategy: 'grid' as const,
+    learningRate: [1e-3, 3e-3],
+    batchSize: [16, 32],
+    epochs: [2],
+    mode: ['head' as const, 'full' as const],
+    trials: 3,
+    seed: 1,
+  };
 
   it('expands a grid into every combination', () => {
     const runs = expandSweep(base, spec);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { foldSplit } from '@/lib/run/cross-validate';
 
-const rows = (n: number, spamEvery: number) => Array.from({ length: n }, (_, i) => ({ text: `text ${i}`, label: i % spamEvery === 0 ? 'spam' : 'ham' }));
+const rows = (n: number, spamEvery: number) =>
+  Array.from({ length: n }, (_, i) => ({ text: `text ${i}`, label: i % spamEvery === 0 ? 'spam' : 'ham' }));
 
 describe('k-fold splits', () => {
   it('partition the rows: each row is validation in exactly one fold, fold sizes differ by at most one', () => {

@@ -27,7 +27,10 @@ describe('run-control', () => {
       events.length = 0;
       await runs.control(host, cmd('live', { action: 'lr-multiplier', value: 0.5 }, 'lr'));
       await runs.control(host, cmd('live', { action: 'extend', epochs: 2 }, 'ext'));
-      expect(events).toEqual([{ type: 'ok', requestId: 'lr' }, { type: 'ok', requestId: 'ext' }]);
+      expect(events).toEqual([
+        { type: 'ok', requestId: 'lr' },
+        { type: 'ok', requestId: 'ext' },
+      ]);
       expect(controls.lrMultiplier).toBe(0.5);
       const lr = await runs.control(host, cmd('live', { action: 'lr-multiplier', value: -1 })).catch((e: unknown) => e);
       expect(lr).toBeInstanceOf(UserError);

@@ -14,14 +14,24 @@ const host: SessionHost = { post: (ev) => void events.push(ev) };
 const result = <T extends EngineEvent['type']>(type: T) => events.find((e) => e.type === type) as Extract<EngineEvent, { type: T }>;
 
 // 60 "pos", 20 "neg": imbalanced 3:1
-const rows = Array.from({ length: 80 }, (_, i) => [`review number ${i} says the product is ${i < 60 ? 'good and useful' : 'bad and broken'} overall`, i < 60 ? 'pos' : 'neg']);
+const rows = Array.from({ length: 80 }, (_, i) => [
+  `review number ${i} says the product is ${i < 60 ? 'good and useful' : 'bad and broken'} overall`,
+  i < 60 ? 'pos' : 'neg',
+]);
 const csv = 'review,sentiment\n' + rows.map(([t, l]) => `"${t}",${l}`).join('\n') + '\n';
 
 async function imported(): Promise<string> {
   const f = new File([csv], 'reviews.csv', { type: 'text/csv' });
   await data.preview(host, { type: 'dataset-preview', requestId: 'p', file: f, name: 'reviews.csv' });
   const mapping = result('dataset-preview-result').preview.suggested;
-  await data.importDataset(host, { type: 'dataset-import', requestId: 'i', file: f, name: 'reviews.csv', mapping, split: { validation: 0.1, test: 0.1, seed: 1, useSplitColumn: false } });
+  await data.importDataset(host, {
+    type: 'dataset-import',
+    requestId: 'i',
+    file: f,
+    name: 'reviews.csv',
+    mapping,
+    split: { validation: 0.1, test: 0.1, seed: 1, useSplitColumn: false },
+  });
   return result('dataset-imported').datasetId;
 }
 

@@ -48,7 +48,14 @@ describe('dataset session', () => {
     await data.preview(host, { type: 'dataset-preview', requestId: 'p1', file: f, name: 'reviews.csv' });
     const mapping = result('dataset-preview-result').preview.suggested;
     events = [];
-    await data.importDataset(host, { type: 'dataset-import', requestId: 'i1', file: f, name: 'reviews.csv', mapping, split: { validation: 0.2, test: 0.1, seed: 3, useSplitColumn: false } });
+    await data.importDataset(host, {
+      type: 'dataset-import',
+      requestId: 'i1',
+      file: f,
+      name: 'reviews.csv',
+      mapping,
+      split: { validation: 0.2, test: 0.1, seed: 3, useSplitColumn: false },
+    });
     const imported = result('dataset-imported');
     expect(imported.rows).toBe(rows.length);
     expect(events.some((e) => e.type === 'progress' && e.progress.requestId === 'i1')).toBe(true);
@@ -70,12 +77,22 @@ describe('dataset session', () => {
     const f = file(csv);
     await data.preview(host, { type: 'dataset-preview', requestId: 'p1', file: f, name: 'reviews.csv' });
     const mapping = result('dataset-preview-result').preview.suggested;
-    await data.importDataset(host, { type: 'dataset-import', requestId: 'i1', file: f, name: 'reviews.csv', mapping, split: data.DEFAULT_SPLIT });
+    await data.importDataset(host, {
+      type: 'dataset-import',
+      requestId: 'i1',
+      file: f,
+      name: 'reviews.csv',
+      mapping,
+      split: data.DEFAULT_SPLIT,
+    });
     const id = result('dataset-imported').datasetId;
     events = [];
     await data.clean(host, { type: 'dataset-clean', requestId: 'c1', datasetId: id, actions: ['drop-duplicates', 'trim'], apply: true });
     const c = result('dataset-clean-result');
-    expect(c.changes).toEqual([{ action: 'drop-duplicates', rows: 1 }, { action: 'trim', rows: 1 }]);
+    expect(c.changes).toEqual([
+      { action: 'drop-duplicates', rows: 1 },
+      { action: 'trim', rows: 1 },
+    ]);
     expect(c.datasetId).not.toBe(id);
     const v = await db.datasets.get(c.datasetId);
     expect(v?.rowCount).toBe(rows.length - 1);
@@ -85,14 +102,23 @@ describe('dataset session', () => {
 
   it('rejects a malformed file with its row number and stores nothing', async () => {
     const bad = 'text,label\n"ok",a\n"also ok",b\n"never closed,a\nlast,b\n';
-    await expect(data.preview(host, { type: 'dataset-preview', requestId: 'p1', file: file(bad, 'bad.csv'), name: 'bad.csv' })).rejects.toMatchObject({ where: { file: 'bad.csv', row: 4 } });
+    await expect(
+      data.preview(host, { type: 'dataset-preview', requestId: 'p1', file: file(bad, 'bad.csv'), name: 'bad.csv' }),
+    ).rejects.toMatchObject({ where: { file: 'bad.csv', row: 4 } });
     expect(await db.datasets.count()).toBe(0);
   });
 
   it('deletes a dataset with its derived versions', async () => {
     const f = file(csv);
     await data.preview(host, { type: 'dataset-preview', requestId: 'p1', file: f, name: 'reviews.csv' });
-    await data.importDataset(host, { type: 'dataset-import', requestId: 'i1', file: f, name: 'reviews.csv', mapping: result('dataset-preview-result').preview.suggested, split: data.DEFAULT_SPLIT });
+    await data.importDataset(host, {
+      type: 'dataset-import',
+      requestId: 'i1',
+      file: f,
+      name: 'reviews.csv',
+      mapping: result('dataset-preview-result').preview.suggested,
+      split: data.DEFAULT_SPLIT,
+    });
     const id = result('dataset-imported').datasetId;
     await data.clean(host, { type: 'dataset-clean', requestId: 'c1', datasetId: id, actions: ['trim'], apply: true });
     await data.remove(host, { type: 'dataset-delete', requestId: 'd1', datasetId: id });

@@ -29,7 +29,6 @@ const events: EngineEvent[] = [];
 const host: SessionHost = { post: (ev) => void events.push(ev) };
 let datasetId = '';
 
-
 const POS = ['a wonderful, moving film', 'great acting and a clever plot', 'I loved every minute', 'a delight from start to end'];
 const NEG = ['a dull, lifeless film', 'terrible acting and a silly plot', 'I hated every minute', 'a bore from start to end'];
 
@@ -41,8 +40,16 @@ beforeAll(async () => {
   const rows = Array.from({ length: 80 }, (_, i) => (i % 2 ? [`${POS[i % 4]} (${i})`, 'pos'] : [`${NEG[i % 4]} (${i})`, 'neg']));
   const f = new File(['text,label\n' + rows.map(([t, l]) => `"${t}",${l}`).join('\n')], 'films.csv');
   await data.preview(host, { type: 'dataset-preview', requestId: 'p', file: f, name: 'films.csv' });
-  const mapping = (events.find((e) => e.type === 'dataset-preview-result') as Extract<EngineEvent, { type: 'dataset-preview-result' }>).preview.suggested;
-  await data.importDataset(host, { type: 'dataset-import', requestId: 'i', file: f, name: 'films.csv', mapping, split: { validation: 0.2, test: 0.25, seed: 3, useSplitColumn: false } });
+  const mapping = (events.find((e) => e.type === 'dataset-preview-result') as Extract<EngineEvent, { type: 'dataset-preview-result' }>)
+    .preview.suggested;
+  await data.importDataset(host, {
+    type: 'dataset-import',
+    requestId: 'i',
+    file: f,
+    name: 'films.csv',
+    mapping,
+    split: { validation: 0.2, test: 0.25, seed: 3, useSplitColumn: false },
+  });
   datasetId = (events.find((e) => e.type === 'dataset-imported') as Extract<EngineEvent, { type: 'dataset-imported' }>).datasetId;
 });
 
@@ -50,11 +57,16 @@ describe('the studio and the CLI evaluate with the same code', () => {
   it('give identical test metrics for the same model and rows', async () => {
     const config = { ...presetConfig('quick', datasetId), name: 'eval-paths', epochs: 3, batchSize: 8, learningRate: 1e-2, maxLength: 32 };
     await runs.start(host, { type: 'train-start', requestId: 't', config });
-    const runId = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't'))).runId;
+    const runId = (
+      await until(() =>
+        events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't'),
+      )
+    ).runId;
     await until(() => events.find((e) => e.type === 'run-status' && e.runId === runId && /^(done|failed)$/.test(e.status)));
 
     await use.evaluate(host, { type: 'evaluate', requestId: 'ev', runId, split: 'test', baseline: false });
-    const studio = (events.find((e) => e.type === 'evaluation' && e.requestId === 'ev') as Extract<EngineEvent, { type: 'evaluation' }>).result;
+    const studio = (events.find((e) => e.type === 'evaluation' && e.requestId === 'ev') as Extract<EngineEvent, { type: 'evaluation' }>)
+      .result;
     if (studio.task !== 'classification') throw new Error('expected a classification report');
 
     // the training rows ranked by how unlikely the model finds their label: highest loss first, with their file rows
@@ -71,16 +83,36 @@ describe('the studio and the CLI evaluate with the same code', () => {
     // the export carries the test evaluation: evaluation.json and the scores in run.json
     const exported = unzipSync(out.bytes);
     expect(JSON.parse(new TextDecoder().decode(exported['evaluation.json'])).accuracy).toBe(studio.accuracy);
-    expect(JSON.parse(new TextDecoder().decode(exported['run.json'])).test).toMatchObject({ accuracy: studio.accuracy, macroF1: studio.macroF1 });
+    expect(JSON.parse(new TextDecoder().decode(exported['run.json'])).test).toMatchObject({
+      accuracy: studio.accuracy,
+      macroF1: studio.macroF1,
+    });
     const dir = mkdtempSync(join(tmpdir(), 'eval-paths-'));
     const model = join(dir, 'model');
     mkdirSync(model);
     for (const [name, bytes] of Object.entries(unzipSync(out.bytes))) writeFileSync(join(model, name), bytes);
-    const split = await loadLabeledData(db, datasetId, { mode: 'ratio', ratios: { train: 0.55, validation: 0.2, test: 0.25 }, seed: 3, stratify: true });
+    const split = await loadLabeledData(db, datasetId, {
+      mode: 'ratio',
+      ratios: { train: 0.55, validation: 0.2, test: 0.25 },
+      seed: 3,
+      stratify: true,
+    });
     expect(split.test.length).toBe(20);
     const csv = join(dir, 'test.csv');
     writeFileSync(csv, `text,label\n${split.test.map((e) => `"${e.text}",${e.label}`).join('\n')}\n`);
-    const r = await runCli(['eval', '--model', model, '--data', csv, '--text-column', 'text', '--label-column', 'label', '--max-length', '32']);
+    const r = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--data',
+      csv,
+      '--text-column',
+      'text',
+      '--label-column',
+      'label',
+      '--max-length',
+      '32',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const cli = lastJson(r.stdout) as { count: number; accuracy: number; macroF1: number; loss: number };
     expect(cli.count).toBe(20);

@@ -29,11 +29,17 @@ let db: StudioDb;
 const events: EngineEvent[] = [];
 const host: SessionHost = { post: (ev) => void events.push(ev) };
 
-
 async function importCsv(name: string, csv: string, mapping: ColumnMapping): Promise<string> {
   const f = new File([csv], name);
   const mark = events.length;
-  await data.importDataset(host, { type: 'dataset-import', requestId: `i-${name}`, file: f, name, mapping, split: { validation: 0.2, test: 0.25, seed: 1, useSplitColumn: false } });
+  await data.importDataset(host, {
+    type: 'dataset-import',
+    requestId: `i-${name}`,
+    file: f,
+    name,
+    mapping,
+    split: { validation: 0.2, test: 0.25, seed: 1, useSplitColumn: false },
+  });
   const ev = events.slice(mark).find((e): e is Extract<EngineEvent, { type: 'dataset-imported' }> => e.type === 'dataset-imported');
   if (!ev) throw new Error(`import of ${name} failed: ${JSON.stringify(events.slice(mark).find((e) => e.type === 'error'))}`);
   return ev.datasetId;
@@ -42,8 +48,17 @@ async function importCsv(name: string, csv: string, mapping: ColumnMapping): Pro
 async function train(config: RunConfig): Promise<string> {
   const requestId = `t-${config.name}`;
   await runs.start(host, { type: 'train-start', requestId, config });
-  const runId = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === requestId))).runId;
-  const end = await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-status' }> => e.type === 'run-status' && e.runId === runId && /^(done|failed)$/.test(e.status)));
+  const runId = (
+    await until(() =>
+      events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === requestId),
+    )
+  ).runId;
+  const end = await until(() =>
+    events.find(
+      (e): e is Extract<EngineEvent, { type: 'run-status' }> =>
+        e.type === 'run-status' && e.runId === runId && /^(done|failed)$/.test(e.status),
+    ),
+  );
   expect(end.error).toBeUndefined();
   expect(end.status).toBe('done');
   return runId;
@@ -89,8 +104,20 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
       const text = `${TOPICS[a][i % 3]}${b ? ` and ${TOPICS[b][(i + 1) % 3]}` : ''} (${i})`;
       return `"${text}",${b ? `${a}|${b}` : a}`;
     });
-    datasetId = await importCsv('topics.csv', 'text,labels\n' + rows.join('\n'), { task: 'multilabel', text: 'text', label: ['labels'], labelSeparator: '|' });
-    runId = await train({ ...presetConfig('quick', datasetId), task: 'multilabel', name: 'ml', epochs: 2, batchSize: 8, learningRate: 5e-2 });
+    datasetId = await importCsv('topics.csv', 'text,labels\n' + rows.join('\n'), {
+      task: 'multilabel',
+      text: 'text',
+      label: ['labels'],
+      labelSeparator: '|',
+    });
+    runId = await train({
+      ...presetConfig('quick', datasetId),
+      task: 'multilabel',
+      name: 'ml',
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 5e-2,
+    });
     r = await evaluate(runId);
   }, 300_000);
 
@@ -110,7 +137,8 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     expect(r.hammingLoss).toBeCloseTo(want.hammingLoss, 10);
     expect(r.perLabel).toEqual(want.perLabel);
     expect(r.perLabel.map((l) => l.support)).toEqual(labels.map((_, c) => yTrue.filter((t) => t[c]).length));
-    const bce = -out.reduce((s, p, i) => s + p.reduce((a, v, c) => a + Math.log(yTrue[i][c] ? v : 1 - v), 0), 0) / (out.length * labels.length);
+    const bce =
+      -out.reduce((s, p, i) => s + p.reduce((a, v, c) => a + Math.log(yTrue[i][c] ? v : 1 - v), 0), 0) / (out.length * labels.length);
     expect(r.loss).toBeCloseTo(bce, 6);
   });
 
@@ -119,7 +147,8 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     // StepPoint.epoch is fractional progress (1.25 = a quarter into the second epoch): epoch index = ceil - 1
     const steps = points.map((p) => ({ epoch: Math.ceil(p.epoch) - 1, loss: p.loss }));
     expect(new Set(steps.map((p) => p.epoch))).toEqual(new Set([0, 1]));
-    const first = steps[0].loss, last = lastEpochMeanLoss(steps);
+    const first = steps[0].loss,
+      last = lastEpochMeanLoss(steps);
     console.log(`[multilabel] first step loss ${first.toFixed(4)}, last epoch mean ${last.toFixed(4)}`);
     expect(last, `first step loss ${first.toFixed(4)}, last epoch mean ${last.toFixed(4)}`).toBeLessThan(0.6 * first);
     const d = await loadLabeledData(db, datasetId, toDataSplit(await splitSettingsOf(db, datasetId)));
@@ -127,7 +156,11 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     const enc = d.train.map((e) => model.tokenizer.encode(e.text, e.textPair, { maxLength: 128 }));
     const out = (await predictProbs(model, enc)) as number[][];
     const yTrue = d.train.map((e) => model.labels.map((l) => ((e.label as string[]).includes(l) ? 1 : 0)));
-    const f1 = microF1(yTrue, out.map((p) => p.map((v) => (v >= 0.5 ? 1 : 0)))), chance = bestConstantMicroF1(yTrue);
+    const f1 = microF1(
+        yTrue,
+        out.map((p) => p.map((v) => (v >= 0.5 ? 1 : 0))),
+      ),
+      chance = bestConstantMicroF1(yTrue);
     console.log(`[multilabel] ${d.train.length} training rows: micro-F1 ${f1.toFixed(3)}, best constant label set ${chance.toFixed(3)}`);
     expect(f1, `train micro-F1 ${f1.toFixed(3)} vs best constant guess ${chance.toFixed(3)}`).toBeGreaterThan(chance + 0.1);
   });
@@ -136,7 +169,11 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     if (r.task !== 'multilabel') throw new Error('not a multi-label report');
     const { test, labels, out } = await testOutputs(runId, datasetId);
     const expected = test
-      .map((e, i) => ({ text: e.text, trueLabels: [...(e.label as string[])].sort(), predicted: labels.filter((_, c) => out[i][c] >= 0.5) }))
+      .map((e, i) => ({
+        text: e.text,
+        trueLabels: [...(e.label as string[])].sort(),
+        predicted: labels.filter((_, c) => out[i][c] >= 0.5),
+      }))
       .filter((m) => m.trueLabels.join() !== m.predicted.join());
     expect(r.misclassified.map((m) => m.text).sort()).toEqual(expected.map((m) => m.text).sort());
     for (const m of r.misclassified) {
@@ -155,7 +192,14 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
   });
 
   it('rebuilds a run whose config says classification as multi-label from its checkpoint (the dataset’s task wins) with the same report', async () => {
-    const id = await train({ ...presetConfig('quick', datasetId), task: 'classification', name: 'ml-as-cls', epochs: 1, batchSize: 8, learningRate: 5e-3 });
+    const id = await train({
+      ...presetConfig('quick', datasetId),
+      task: 'classification',
+      name: 'ml-as-cls',
+      epochs: 1,
+      batchSize: 8,
+      learningRate: 5e-3,
+    });
     const warm = await evaluate(id);
     dropWarm(id);
     const rebuilt = await evaluate(id);
@@ -174,9 +218,16 @@ describe('evaluate command for regression runs (head-only USE-Lite, 48 rows, 2 e
 
   beforeAll(async () => {
     const WORDS = ['awful', 'poor', 'fine', 'good', 'superb'];
-    const rows = Array.from({ length: 48 }, (_, i) => `"a ${WORDS[i % 5]} meal number ${i}",${(i % 5) + 0.5 * ((i * 7) % 3) / 2}`);
+    const rows = Array.from({ length: 48 }, (_, i) => `"a ${WORDS[i % 5]} meal number ${i}",${(i % 5) + (0.5 * ((i * 7) % 3)) / 2}`);
     datasetId = await importCsv('scores.csv', 'text,score\n' + rows.join('\n'), { task: 'regression', text: 'text', label: ['score'] });
-    runId = await train({ ...presetConfig('quick', datasetId), task: 'regression', name: 'reg', epochs: 2, batchSize: 8, learningRate: 5e-3 });
+    runId = await train({
+      ...presetConfig('quick', datasetId),
+      task: 'regression',
+      name: 'reg',
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 5e-3,
+    });
     r = await evaluate(runId);
   }, 300_000);
 
@@ -184,7 +235,10 @@ describe('evaluate command for regression runs (head-only USE-Lite, 48 rows, 2 e
     expect(r.task).toBe('regression');
     if (r.task !== 'regression') return;
     const { test, out } = await testOutputs(runId, datasetId);
-    const want = regressionReport(test.map((e) => e.label as number), out.map((o) => o[0]));
+    const want = regressionReport(
+      test.map((e) => e.label as number),
+      out.map((o) => o[0]),
+    );
     expect(r.count).toBe(test.length);
     for (const k of ['mse', 'rmse', 'mae', 'r2', 'pearson'] as const) expect(r[k]).toBeCloseTo(want[k], 10);
     expect(r.loss).toBe(r.mse);

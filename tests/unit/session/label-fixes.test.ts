@@ -25,7 +25,14 @@ async function imported(): Promise<string> {
   const file = new File([csv], 'reviews.csv', { type: 'text/csv' });
   await data.preview(host, { type: 'dataset-preview', requestId: 'p', file, name: 'reviews.csv' });
   const mapping = result('dataset-preview-result').preview.suggested;
-  await data.importDataset(host, { type: 'dataset-import', requestId: 'i', file, name: 'reviews.csv', mapping, split: { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false } });
+  await data.importDataset(host, {
+    type: 'dataset-import',
+    requestId: 'i',
+    file,
+    name: 'reviews.csv',
+    mapping,
+    split: { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false },
+  });
   return result('dataset-imported').datasetId;
 }
 
@@ -35,7 +42,16 @@ describe('label fixes', () => {
     const before = (await loadRecords(db, id)).records;
     const [a, b, c] = [before[0], before[3], before[6]];
     expect([a.label, b.label, c.label]).toEqual(['neg', 'pos', 'neg']);
-    await data.fix(host, { type: 'dataset-fix', requestId: 'f', datasetId: id, fixes: [{ row: a.row, label: 'pos' }, { row: b.row, label: 'neg' }, { row: c.row, drop: true }] });
+    await data.fix(host, {
+      type: 'dataset-fix',
+      requestId: 'f',
+      datasetId: id,
+      fixes: [
+        { row: a.row, label: 'pos' },
+        { row: b.row, label: 'neg' },
+        { row: c.row, drop: true },
+      ],
+    });
     const fixed = result('dataset-fixed');
     expect(fixed).toMatchObject({ relabelled: 2, dropped: 1, name: 'reviews (2 label fixes, 1 dropped)' });
     const after = (await loadRecords(db, fixed.datasetId)).records;
@@ -49,7 +65,9 @@ describe('label fixes', () => {
   it('refuse a label the dataset does not have, naming the row, and nothing is stored', async () => {
     const id = await imported();
     const count = await db.datasets.count();
-    await expect(data.fix(host, { type: 'dataset-fix', requestId: 'g', datasetId: id, fixes: [{ row: 2, label: 'maybe' }] })).rejects.toThrow(/"maybe" is not a label/);
+    await expect(
+      data.fix(host, { type: 'dataset-fix', requestId: 'g', datasetId: id, fixes: [{ row: 2, label: 'maybe' }] }),
+    ).rejects.toThrow(/"maybe" is not a label/);
     await expect(data.fix(host, { type: 'dataset-fix', requestId: 'h', datasetId: id, fixes: [] })).rejects.toThrow(/no fixes/);
     expect(await db.datasets.count()).toBe(count);
   });

@@ -17,7 +17,10 @@ describe('run config task follows the model built from the dataset mapping', () 
     expect(same).toBe(form);
     expect(trainConfigOf(same, 100).bestMetric).toBe('macroF1');
   });
-  it('passes the form\'s learning-rate multiplier and weight average on to the engine', () => {
-    expect(trainConfigOf({ ...presetConfig('balanced'), headLrMultiplier: 10, emaDecay: 0.995 }, 100)).toMatchObject({ headLrMultiplier: 10, emaDecay: 0.995 });
+  it("passes the form's learning-rate multiplier and weight average on to the engine", () => {
+    expect(trainConfigOf({ ...presetConfig('balanced'), headLrMultiplier: 10, emaDecay: 0.995 }, 100)).toMatchObject({
+      headLrMultiplier: 10,
+      emaDecay: 0.995,
+    });
   });
 });

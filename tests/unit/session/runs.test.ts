@@ -33,8 +33,22 @@ const statusOf = (runId: string, re: RegExp) => () =>
 const stepsOf = (runId: string, from = 0) =>
   events.slice(from).flatMap((e) => (e.type === 'run-steps' && e.runId === runId ? e.points.map((p) => p.step) : []));
 
-const POS = ['a wonderful, moving film', 'great acting and a clever plot', 'I loved every minute', 'a delight from start to end', 'brilliant and funny', 'beautifully shot and warm'];
-const NEG = ['a dull, lifeless film', 'terrible acting and a silly plot', 'I hated every minute', 'a bore from start to end', 'awful and unfunny', 'ugly and cold throughout'];
+const POS = [
+  'a wonderful, moving film',
+  'great acting and a clever plot',
+  'I loved every minute',
+  'a delight from start to end',
+  'brilliant and funny',
+  'beautifully shot and warm',
+];
+const NEG = [
+  'a dull, lifeless film',
+  'terrible acting and a silly plot',
+  'I hated every minute',
+  'a bore from start to end',
+  'awful and unfunny',
+  'ugly and cold throughout',
+];
 
 beforeAll(async () => {
   await useWasm();
@@ -44,8 +58,16 @@ beforeAll(async () => {
   const rows = Array.from({ length: 60 }, (_, i) => (i % 2 ? [`${POS[i % 6]} (${i})`, 'pos'] : [`${NEG[i % 6]} (${i})`, 'neg']));
   const f = new File(['text,label\n' + rows.map(([t, l]) => `"${t}",${l}`).join('\n')], 'movies.csv');
   await data.preview(host, { type: 'dataset-preview', requestId: 'p', file: f, name: 'movies.csv' });
-  const mapping = (events.find((e) => e.type === 'dataset-preview-result') as Extract<EngineEvent, { type: 'dataset-preview-result' }>).preview.suggested;
-  await data.importDataset(host, { type: 'dataset-import', requestId: 'i', file: f, name: 'movies.csv', mapping, split: { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false } });
+  const mapping = (events.find((e) => e.type === 'dataset-preview-result') as Extract<EngineEvent, { type: 'dataset-preview-result' }>)
+    .preview.suggested;
+  await data.importDataset(host, {
+    type: 'dataset-import',
+    requestId: 'i',
+    file: f,
+    name: 'movies.csv',
+    mapping,
+    split: { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false },
+  });
   datasetId = (events.find((e) => e.type === 'dataset-imported') as Extract<EngineEvent, { type: 'dataset-imported' }>).datasetId;
 });
 
@@ -55,7 +77,11 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
   it('trains, streams batched steps and evaluations, and stores the curves and checkpoints', async () => {
     const config = { ...presetConfig('quick', datasetId), name: 'quick', epochs: 3, batchSize: 8, learningRate: 3e-3 };
     await runs.start(host, { type: 'train-start', requestId: 't1', config });
-    runId = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't1'))).runId;
+    runId = (
+      await until(() =>
+        events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't1'),
+      )
+    ).runId;
     const end = await until(statusOf(runId, /^(done|failed)$/));
     expect(end.error).toBeUndefined();
     expect(end.status).toBe('done');
@@ -74,19 +100,35 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     const threaded: SessionHost = { post: host.post, threads: { start: startNodeWorker, threads: 2, backend: { preference: 'wasm' } } };
     const config = { ...presetConfig('quick', datasetId), name: 'quick', epochs: 3, batchSize: 8, learningRate: 3e-3 };
     await runs.start(threaded, { type: 'train-start', requestId: 't-threads', config });
-    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't-threads'))).runId;
+    const id = (
+      await until(() =>
+        events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't-threads'),
+      )
+    ).runId;
     const end = await until(statusOf(id, /^(done|failed)$/));
     expect(end.error).toBeUndefined();
     const messages = events.flatMap((e) => (e.type === 'run-status' && e.runId === id && e.message ? [e.message] : []));
-    expect(messages.some((m) => /^Encoded the data once in [\d.]+ s on 2 threads/.test(m)), messages.join(' | ')).toBe(true);
-    expect(messages.some((m) => /Encoding the data once \(head-only mode, 2 threads\): 36 of 36 examples/.test(m)), messages.join(' | ')).toBe(true);
+    expect(
+      messages.some((m) => /^Encoded the data once in [\d.]+ s on 2 threads/.test(m)),
+      messages.join(' | '),
+    ).toBe(true);
+    expect(
+      messages.some((m) => /Encoding the data once \(head-only mode, 2 threads\): 36 of 36 examples/.test(m)),
+      messages.join(' | '),
+    ).toBe(true);
     const evalsOf = (run: string) => events.flatMap((e) => (e.type === 'run-eval' && e.runId === run ? [e.eval] : []));
     expect(evalsOf(id)).toEqual(evalsOf(runId));
   });
 
   it('predicts labels with probabilities that sum to 1', async () => {
     events.length = 0;
-    await use.predict(host, { type: 'predict', requestId: 'pr', runId, inputs: [{ text: 'a wonderful film' }, { text: 'an awful bore' }], topK: 2 });
+    await use.predict(host, {
+      type: 'predict',
+      requestId: 'pr',
+      runId,
+      inputs: [{ text: 'a wonderful film' }, { text: 'an awful bore' }],
+      topK: 2,
+    });
     const preds = (events.find((e) => e.type === 'predictions') as Extract<EngineEvent, { type: 'predictions' }>).predictions;
     expect(preds).toHaveLength(2);
     for (const p of preds) expect(p.top.reduce((s, t) => s + t.p, 0)).toBeCloseTo(1, 5);
@@ -97,15 +139,30 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     await zip.exportZip(host, { type: 'export-zip', requestId: 'x', runId });
     const out = events.find((e) => e.type === 'export-result') as Extract<EngineEvent, { type: 'export-result' }>;
     const files = unzipSync(out.bytes);
-    expect(Object.keys(files).sort()).toEqual(['config.json', 'metrics.jsonl', 'model.safetensors', 'run.json', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(Object.keys(files).sort()).toEqual([
+      'config.json',
+      'metrics.jsonl',
+      'model.safetensors',
+      'run.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     const cfg = JSON.parse(new TextDecoder().decode(files['config.json']));
     expect(cfg.id2label).toEqual({ 0: 'neg', 1: 'pos' });
-    await zip.importZip(host, { type: 'import-zip', requestId: 'im', file: new File([out.bytes as Uint8Array<ArrayBuffer>], out.fileName), name: out.fileName });
+    await zip.importZip(host, {
+      type: 'import-zip',
+      requestId: 'im',
+      file: new File([out.bytes as Uint8Array<ArrayBuffer>], out.fileName),
+      name: out.fileName,
+    });
     const imported = (events.find((e) => e.type === 'import-result') as Extract<EngineEvent, { type: 'import-result' }>).runId;
     const inputs = [{ text: 'great acting' }, { text: 'ugly and dull' }, { text: 'an ordinary afternoon' }];
     await use.predict(host, { type: 'predict', requestId: 'a', runId, inputs, topK: 2 });
     await use.predict(host, { type: 'predict', requestId: 'b', runId: imported, inputs, topK: 2 });
-    const [a, b] = ['a', 'b'].map((id) => (events.find((e) => e.type === 'predictions' && e.requestId === id) as Extract<EngineEvent, { type: 'predictions' }>).predictions);
+    const [a, b] = ['a', 'b'].map(
+      (id) =>
+        (events.find((e) => e.type === 'predictions' && e.requestId === id) as Extract<EngineEvent, { type: 'predictions' }>).predictions,
+    );
     expect(b.map((p) => p.label)).toEqual(a.map((p) => p.label));
     b.forEach((p, i) => p.top.forEach((t, j) => expect(t.p).toBeCloseTo(a[i].top[j].p, 6)));
   });
@@ -113,13 +170,20 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
   it('with a weight average, the model rebuilt from its stored checkpoint predicts as the trained one', async () => {
     const config = { ...presetConfig('quick', datasetId), name: 'ema', epochs: 3, batchSize: 8, learningRate: 3e-2, emaDecay: 0.9 };
     await runs.start(host, { type: 'train-start', requestId: 't-ema', config });
-    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't-ema'))).runId;
+    const id = (
+      await until(() =>
+        events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't-ema'),
+      )
+    ).runId;
     expect((await until(statusOf(id, /^(done|failed)$/))).error).toBeUndefined();
     const inputs = [{ text: 'great acting' }, { text: 'ugly and dull' }, { text: 'an ordinary afternoon' }];
     await use.predict(host, { type: 'predict', requestId: 'warm', runId: id, inputs, topK: 2 });
     dropWarm(id); // the next request rebuilds the model from IndexedDB
     await use.predict(host, { type: 'predict', requestId: 'cold', runId: id, inputs, topK: 2 });
-    const [warm, cold] = ['warm', 'cold'].map((r) => (events.find((e) => e.type === 'predictions' && e.requestId === r) as Extract<EngineEvent, { type: 'predictions' }>).predictions);
+    const [warm, cold] = ['warm', 'cold'].map(
+      (r) =>
+        (events.find((e) => e.type === 'predictions' && e.requestId === r) as Extract<EngineEvent, { type: 'predictions' }>).predictions,
+    );
     cold.forEach((p, i) => p.top.forEach((t, j) => expect(t.p).toBeCloseTo(warm[i].top[j].p, 6)));
   });
 
@@ -127,7 +191,11 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     events.length = 0;
     const config = { ...presetConfig('quick', datasetId), name: 'stop-resume', epochs: 4, batchSize: 4, learningRate: 3e-3 };
     await runs.start(host, { type: 'train-start', requestId: 't2', config });
-    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't2'))).runId;
+    const id = (
+      await until(() =>
+        events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't2'),
+      )
+    ).runId;
     await until(() => (stepsOf(id).some((s) => s >= 12) ? true : undefined)); // past the first epoch's checkpoint (9 steps)
     await runs.control(host, { type: 'run-control', requestId: 'stop', runId: id, control: { action: 'stop' } });
     await until(statusOf(id, /^stopped$/));
@@ -135,7 +203,9 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     expect(last).not.toBeNull();
     const mark = events.length;
     await runs.resume(host, { type: 'run-resume', requestId: 'r', runId: id });
-    const end = await until(() => events.slice(mark).find((e) => e.type === 'run-status' && e.runId === id && /^(done|failed)$/.test(e.status)));
+    const end = await until(() =>
+      events.slice(mark).find((e) => e.type === 'run-status' && e.runId === id && /^(done|failed)$/.test(e.status)),
+    );
     expect(end.type === 'run-status' && end.status).toBe('done');
     const resumed = stepsOf(id, mark);
     expect(resumed[0]).toBe(last!.step + 1);
@@ -148,7 +218,11 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     events.length = 0;
     const config = { ...presetConfig('quick', datasetId), name: 'changed-data', epochs: 3, batchSize: 4, learningRate: 3e-3 };
     await runs.start(host, { type: 'train-start', requestId: 't3', config });
-    const id = (await until(() => events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't3'))).runId;
+    const id = (
+      await until(() =>
+        events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't3'),
+      )
+    ).runId;
     await until(() => (stepsOf(id).some((s) => s >= 11) ? true : undefined));
     await runs.control(host, { type: 'run-control', requestId: 'stop', runId: id, control: { action: 'stop' } });
     await until(statusOf(id, /^stopped$/));
@@ -157,13 +231,19 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     await setSetting(db, `split:${datasetId}`, { ...split, validation: 0.3 });
     const mark = events.length;
     await runs.resume(host, { type: 'run-resume', requestId: 'r3', runId: id });
-    const failed = (await until(() => events.slice(mark).find((e) => e.type === 'run-status' && e.runId === id && e.status === 'failed'))) as Extract<EngineEvent, { type: 'run-status' }>;
-    expect(failed.error?.message).toMatch(/training data changed since the checkpoint — the train split has \d+ rows, 36 when the checkpoint was written/);
+    const failed = (await until(() =>
+      events.slice(mark).find((e) => e.type === 'run-status' && e.runId === id && e.status === 'failed'),
+    )) as Extract<EngineEvent, { type: 'run-status' }>;
+    expect(failed.error?.message).toMatch(
+      /training data changed since the checkpoint — the train split has \d+ rows, 36 when the checkpoint was written/,
+    );
     // with the data it started on, the same run resumes and finishes
     await setSetting(db, `split:${datasetId}`, split);
     const mark2 = events.length;
     await runs.resume(host, { type: 'run-resume', requestId: 'r4', runId: id });
-    const end = await until(() => events.slice(mark2).find((e) => e.type === 'run-status' && e.runId === id && /^(done|failed)$/.test(e.status)));
+    const end = await until(() =>
+      events.slice(mark2).find((e) => e.type === 'run-status' && e.runId === id && /^(done|failed)$/.test(e.status)),
+    );
     expect(end.type === 'run-status' && end.status).toBe('done');
   });
 });

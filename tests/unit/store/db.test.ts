@@ -6,14 +6,29 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { DataError } from '@/lib/data/errors';
 import { buildLabeledData } from '@/lib/data/labeled';
 import { declareV1, openStudioDb, requestPersist, storageEstimate, ROWS_PER_CHUNK, type StudioDb } from '@/lib/store/db';
-import { deleteDataset, deriveVersion, getDataset, importDataset, listDatasets, listSplits, loadLabeledData, loadRecords, loadTable, renameDataset, saveSplit } from '@/lib/store/db-datasets';
+import {
+  deleteDataset,
+  deriveVersion,
+  getDataset,
+  importDataset,
+  listDatasets,
+  listSplits,
+  loadLabeledData,
+  loadRecords,
+  loadTable,
+  renameDataset,
+  saveSplit,
+} from '@/lib/store/db-datasets';
 import { DexieRunStore } from '@/lib/store/db-runs';
 import { UserError } from '@/lib/errors';
 import type { Checkpoint } from '@/lib/store/types';
 
 const enc = new TextEncoder();
 const fresh = () => ({ indexedDB: new IDBFactory(), IDBKeyRange });
-const csv = (n: number) => enc.encode(`text,label\n${Array.from({ length: n }, (_, i) => `example text ${i % Math.ceil(n * 0.9)},${i % 3 === 0 ? 'b' : 'a'}`).join('\n')}\n`);
+const csv = (n: number) =>
+  enc.encode(
+    `text,label\n${Array.from({ length: n }, (_, i) => `example text ${i % Math.ceil(n * 0.9)},${i % 3 === 0 ? 'b' : 'a'}`).join('\n')}\n`,
+  );
 
 /** A dexie middleware that makes writes to `table` fail with QuotaExceededError after `okWrites` successful ones. */
 function injectQuota(db: Dexie, table: string, okWrites: number): void {
@@ -30,7 +45,8 @@ function injectQuota(db: Dexie, table: string, okWrites: number): void {
           return {
             ...t,
             mutate(req: DBCoreMutateRequest) {
-              if (req.type !== 'delete' && ++n > okWrites) return Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+              if (req.type !== 'delete' && ++n > okWrites)
+                return Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
               return t.mutate(req);
             },
           };
@@ -57,12 +73,34 @@ describe('schema migration', () => {
     const v1 = new Dexie('finetune-studio', o);
     declareV1(v1);
     await v1.table('datasets').add({
-      id: 'old', name: 'Old data', createdAt: 1000,
+      id: 'old',
+      name: 'Old data',
+      createdAt: 1000,
       source: { fileName: 'old.csv', bytes: 40, format: 'csv', encoding: 'utf-8', delimiter: ',', hasHeader: true, lineEnding: 'lf' },
-      columns: ['text', 'label'], mapping: { task: 'classification', text: 'text', label: ['label'] }, rowCount: 4, chunkCount: 1,
+      columns: ['text', 'label'],
+      mapping: { task: 'classification', text: 'text', label: ['label'] },
+      rowCount: 4,
+      chunkCount: 1,
     });
-    await v1.table('rowChunks').add({ datasetId: 'old', index: 0, rows: [['good', 'pos'], ['bad', 'neg'], ['fine', 'pos'], ['poor', 'neg']], rowNumbers: [2, 3, 4, 5] });
-    await v1.table('splits').add({ id: 's1', datasetId: 'old', settings: { mode: 'ratio', ratios: { train: 0.5, validation: 0, test: 0.5 }, seed: 1 }, codes: [0, 2, 2, 0] });
+    await v1.table('rowChunks').add({
+      datasetId: 'old',
+      index: 0,
+      rows: [
+        ['good', 'pos'],
+        ['bad', 'neg'],
+        ['fine', 'pos'],
+        ['poor', 'neg'],
+      ],
+      rowNumbers: [2, 3, 4, 5],
+    });
+    await v1
+      .table('splits')
+      .add({
+        id: 's1',
+        datasetId: 'old',
+        settings: { mode: 'ratio', ratios: { train: 0.5, validation: 0, test: 0.5 }, seed: 1 },
+        codes: [0, 2, 2, 0],
+      });
     v1.close();
 
     const db = open(o);
@@ -70,7 +108,12 @@ describe('schema migration', () => {
     const d = await getDataset(db, 'old');
     expect(d).toMatchObject({ rootId: 'old', parentId: null, ops: [], updatedAt: 1000, name: 'Old data' });
     const { records, labels } = await loadRecords(db, 'old');
-    expect(records.map((r) => [r.text, r.label])).toEqual([['good', 'pos'], ['bad', 'neg'], ['fine', 'pos'], ['poor', 'neg']]);
+    expect(records.map((r) => [r.text, r.label])).toEqual([
+      ['good', 'pos'],
+      ['bad', 'neg'],
+      ['fine', 'pos'],
+      ['poor', 'neg'],
+    ]);
     expect(labels).toEqual(['neg', 'pos']);
     const [split] = await listSplits(db, 'old');
     expect(split.codes).toBeInstanceOf(Uint8Array);
@@ -106,7 +149,10 @@ describe('imports are all or nothing', () => {
 
   it('refuses before writing when the storage estimate says it will not fit', async () => {
     const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-    Object.defineProperty(globalThis, 'navigator', { configurable: true, value: { storage: { estimate: async () => ({ usage: 900, quota: 1000 }) } } });
+    Object.defineProperty(globalThis, 'navigator', {
+      configurable: true,
+      value: { storage: { estimate: async () => ({ usage: 900, quota: 1000 }) } },
+    });
     try {
       const db = open();
       const err = await importDataset(db, csv(100), { fileName: 'x.csv' }).catch((e) => e);
@@ -171,11 +217,26 @@ describe('versions, splits, rename and delete', () => {
 
 function checkpoint(runId: string, id: string, step: number): Checkpoint {
   return {
-    id, runId, step, epoch: 0, best: false, createdAt: 1000 + step, reason: 'periodic',
+    id,
+    runId,
+    step,
+    epoch: 0,
+    best: false,
+    createdAt: 1000 + step,
+    reason: 'periodic',
     weights: { 'classifier.weight': { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) } },
     optimizer: { kind: 'adamw', step, m: {}, v: {} },
-    rng: [1, 2, 3, 4], data: { epoch: 0, cursor: 1, plan: [[0, 1], [2, 3]] },
-    config: {} as Checkpoint['config'], controls: { lrMultiplier: 1, extraEpochs: 0 },
+    rng: [1, 2, 3, 4],
+    data: {
+      epoch: 0,
+      cursor: 1,
+      plan: [
+        [0, 1],
+        [2, 3],
+      ],
+    },
+    config: {} as Checkpoint['config'],
+    controls: { lrMultiplier: 1, extraEpochs: 0 },
     metricsSoFar: { evals: [], best: null, badEvals: 0 },
   };
 }
@@ -191,7 +252,10 @@ describe('run store (CheckpointStore + MetricsStore on IndexedDB)', () => {
     expect(Object.keys(list[0])).not.toContain('weights');
     const c = await store.loadCheckpoint('r1', 'c20');
     expect(c!.weights['classifier.weight'].data).toEqual(Float32Array.from([1, 2, 3, 4, 5, 6]));
-    expect(c!.data.plan).toEqual([[0, 1], [2, 3]]);
+    expect(c!.data.plan).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     await store.deleteCheckpoint('r1', 'c20');
     expect(await store.loadCheckpoint('r1', 'c20')).toBeNull();
     expect((await store.listCheckpoints('r1')).length).toBe(1);
@@ -207,10 +271,21 @@ describe('run store (CheckpointStore + MetricsStore on IndexedDB)', () => {
 
   it('appends metric records in order and reads a step range', async () => {
     const store = new DexieRunStore(open());
-    await store.appendMetrics('r1', [{ type: 'step', step: 1, loss: 2 }, { type: 'step', step: 2, loss: 1.5 }]);
+    await store.appendMetrics('r1', [
+      { type: 'step', step: 1, loss: 2 },
+      { type: 'step', step: 2, loss: 1.5 },
+    ]);
     await store.appendMetrics('r2', [{ type: 'step', step: 1, loss: 9 }]);
-    await store.appendMetrics('r1', [{ type: 'eval', step: 2, accuracy: 0.5 }, { type: 'step', step: 3, loss: 1 }]);
-    expect(await store.readMetrics('r1')).toEqual([{ type: 'step', step: 1, loss: 2 }, { type: 'step', step: 2, loss: 1.5 }, { type: 'eval', step: 2, accuracy: 0.5 }, { type: 'step', step: 3, loss: 1 }]);
+    await store.appendMetrics('r1', [
+      { type: 'eval', step: 2, accuracy: 0.5 },
+      { type: 'step', step: 3, loss: 1 },
+    ]);
+    expect(await store.readMetrics('r1')).toEqual([
+      { type: 'step', step: 1, loss: 2 },
+      { type: 'step', step: 2, loss: 1.5 },
+      { type: 'eval', step: 2, accuracy: 0.5 },
+      { type: 'step', step: 3, loss: 1 },
+    ]);
     expect((await store.readMetricsBetween('r1', 2, 2)).length).toBe(2);
   });
 
@@ -226,7 +301,9 @@ describe('run store (CheckpointStore + MetricsStore on IndexedDB)', () => {
     await store.saveCheckpoint(checkpoint(run.id, 'c1', 1));
     await store.appendMetrics(run.id, [{ step: 1 }]);
     await store.deleteRun(run.id);
-    expect([await db.runs.count(), await db.metrics.count(), await db.checkpoints.count(), await db.checkpointBlobs.count()]).toEqual([0, 0, 0, 0]);
+    expect([await db.runs.count(), await db.metrics.count(), await db.checkpoints.count(), await db.checkpointBlobs.count()]).toEqual([
+      0, 0, 0, 0,
+    ]);
     await expect(store.setRunStatus('nope', 'failed')).rejects.toThrow(UserError);
   });
 });

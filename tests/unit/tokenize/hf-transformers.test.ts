@@ -18,7 +18,12 @@ describe('HF tokenizer vs transformers.js AutoTokenizer (offline, local files)',
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('ids and token_type_ids match for singles and pairs, incl. [UNK], a special token in text, lowercasing and subwords', async () => {
-    const ours = (await loadHfTokenizer(memorySource('t', { 'vocab.txt': VOCAB.join('\n'), 'tokenizer_config.json': JSON.stringify({ do_lower_case: true, model_max_length: 512 }) })))!;
+    const ours = (await loadHfTokenizer(
+      memorySource('t', {
+        'vocab.txt': VOCAB.join('\n'),
+        'tokenizer_config.json': JSON.stringify({ do_lower_case: true, model_max_length: 512 }),
+      }),
+    ))!;
     mkdirSync(join(dir, 'tiny'));
     for (const [k, v] of Object.entries(ours.files())) writeFileSync(join(dir, 'tiny', k), v);
     const { AutoTokenizer, env } = await import('@huggingface/transformers');
@@ -28,7 +33,10 @@ describe('HF tokenizer vs transformers.js AutoTokenizer (offline, local files)',
     let compared = 0;
     for (const a of TEXTS) {
       for (const b of [undefined, ...TEXTS]) {
-        const r = ref(a, { text_pair: b ?? null, return_tensor: false, return_token_type_ids: true }) as unknown as { input_ids: number[]; token_type_ids: number[] };
+        const r = ref(a, { text_pair: b ?? null, return_tensor: false, return_token_type_ids: true }) as unknown as {
+          input_ids: number[];
+          token_type_ids: number[];
+        };
         const o = ours.encode(a, b);
         expect(o.ids, `${a} | ${b}`).toEqual(r.input_ids.map(Number));
         expect(o.typeIds, `${a} | ${b}`).toEqual(r.token_type_ids.map(Number));

@@ -4,11 +4,38 @@ import { HfTokenizer, loadHfTokenizer, wordPieceTokenizerJson } from '@/lib/toke
 import { UserError } from '@/lib/errors';
 
 // A small WordPiece vocab in BERT's layout (ids are line numbers).
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'un', '##aff', '##able', 'cat', 'sat', 'on', 'mat', '.', ',', 'hello', 'world', '!', 'runn', '##ing', 'cafe', '##s', 'a', 'b'];
+const VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'the',
+  'un',
+  '##aff',
+  '##able',
+  'cat',
+  'sat',
+  'on',
+  'mat',
+  '.',
+  ',',
+  'hello',
+  'world',
+  '!',
+  'runn',
+  '##ing',
+  'cafe',
+  '##s',
+  'a',
+  'b',
+];
 const id = (t: string) => VOCAB.indexOf(t);
 
 async function bertTok(cfg: Record<string, unknown> = { do_lower_case: true, model_max_length: 512 }) {
-  const t = await loadHfTokenizer(memorySource('test', { 'vocab.txt': VOCAB.join('\n') + '\n', 'tokenizer_config.json': JSON.stringify(cfg) }));
+  const t = await loadHfTokenizer(
+    memorySource('test', { 'vocab.txt': VOCAB.join('\n') + '\n', 'tokenizer_config.json': JSON.stringify(cfg) }),
+  );
   return t!;
 }
 
@@ -19,8 +46,29 @@ describe('Hugging Face tokenizer from model files', () => {
     expect(t.padId).toBe(0);
     expect(t.vocabSize).toBe(VOCAB.length);
     expect(t.encode('UnAffable').ids).toEqual([id('[CLS]'), id('un'), id('##aff'), id('##able'), id('[SEP]')]);
-    expect(t.encode('The cat sat on the mat.').ids).toEqual([2, id('the'), id('cat'), id('sat'), id('on'), id('the'), id('mat'), id('.'), 3]);
-    expect(t.encode('Hello, world! Running cafés').ids).toEqual([2, id('hello'), id(','), id('world'), id('!'), id('runn'), id('##ing'), id('cafe'), id('##s'), 3]);
+    expect(t.encode('The cat sat on the mat.').ids).toEqual([
+      2,
+      id('the'),
+      id('cat'),
+      id('sat'),
+      id('on'),
+      id('the'),
+      id('mat'),
+      id('.'),
+      3,
+    ]);
+    expect(t.encode('Hello, world! Running cafés').ids).toEqual([
+      2,
+      id('hello'),
+      id(','),
+      id('world'),
+      id('!'),
+      id('runn'),
+      id('##ing'),
+      id('cafe'),
+      id('##s'),
+      3,
+    ]);
     expect(t.encode('dog').ids).toEqual([2, id('[UNK]'), 3]);
     expect(t.encode('the [MASK] sat').ids).toEqual([2, id('the'), id('[MASK]'), id('sat'), 3]);
     expect(t.decode(t.encode('the cat sat').ids)).toBe('the cat sat');
@@ -44,7 +92,7 @@ describe('Hugging Face tokenizer from model files', () => {
     expect(() => t.encode('the', 'cat', { maxLength: 3 })).toThrow(UserError);
   });
 
-  it('model_max_length and the model\'s position count cap the length', async () => {
+  it("model_max_length and the model's position count cap the length", async () => {
     const t = await bertTok({ do_lower_case: true, model_max_length: 6 });
     expect(t.modelMaxLength).toBe(6);
     expect(t.encode('the cat sat on the mat').ids.length).toBe(6);
@@ -70,15 +118,34 @@ describe('Hugging Face tokenizer from model files', () => {
   });
 
   it('BPE tokenizer.json with RoBERTa post-processing: <s> A </s></s> B </s>, pad from tokenizer_config, one token type', () => {
-    const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, 'h': 4, 'i': 5, 'hi': 6, 'Ġ': 7, 'Ġhi': 8, 'Ġh': 9 };
+    const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, h: 4, i: 5, hi: 6, Ġ: 7, Ġhi: 8, Ġh: 9 };
     const tj = {
       version: '1.0',
-      added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((c) => ({ id: vocab[c], content: c, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((c) => ({
+        id: vocab[c],
+        content: c,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
       normalizer: null,
       pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
       post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false },
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: ['Ġ h', 'Ġh i', 'h i'] },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: null,
+        continuing_subword_prefix: '',
+        end_of_word_suffix: '',
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: false,
+        vocab,
+        merges: ['Ġ h', 'Ġh i', 'h i'],
+      },
     };
     const t = new HfTokenizer(tj, { pad_token: '<pad>', model_max_length: 512 }, null, { modelPositions: 512, typeVocabSize: 1 });
     expect(t.padId).toBe(1);

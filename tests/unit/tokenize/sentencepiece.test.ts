@@ -19,7 +19,10 @@ const reference = new ReferenceTokenizer(vocab);
 
 function sst2(file: string): string[] {
   const text = readFileSync(sharedPath('datasets', 'sst2', file) as string, 'utf8');
-  return text.split('\n').filter((l) => l.length > 0).map((l) => l.slice(l.indexOf(' ') + 1));
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.slice(l.indexOf(' ') + 1));
 }
 function banking77(): string[] {
   const text = readFileSync(sharedPath('datasets', 'banking77', 'train.csv') as string, 'utf8');
@@ -89,7 +92,10 @@ describe('SentencePiece unigram tokenizer (USE-Lite)', () => {
   describe.skipIf(!hasShared('datasets', 'sms_spam'))('SMS spam', () => {
     it('matches the reference ids on every SMS (5,574 messages with symbols and odd spacing)', () => {
       const text = readFileSync(sharedPath('datasets', 'sms_spam', 'SMSSpamCollection') as string, 'utf8');
-      const s = text.split('\n').filter((l) => l.includes('\t')).map((l) => l.slice(l.indexOf('\t') + 1));
+      const s = text
+        .split('\n')
+        .filter((l) => l.includes('\t'))
+        .map((l) => l.slice(l.indexOf('\t') + 1));
       expect(s.length).toBeGreaterThan(5500);
       expect(firstMismatch(s)).toBeNull();
     });

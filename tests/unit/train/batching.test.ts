@@ -15,7 +15,13 @@ describe('seeded rng', () => {
     expect(Array.from({ length: 20 }, () => b.nextUint32())).toEqual(Array.from({ length: 20 }, () => a.nextUint32()));
   });
   it('different seeds give different streams; values lie in [0, 1)', () => {
-    const xs = Array.from({ length: 1000 }, ((r) => () => r.next())(new Rng(1)));
+    const xs = Array.from(
+      { length: 1000 },
+      (
+        (r) => () =>
+          r.next()
+      )(new Rng(1)),
+    );
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     expect(new Rng(1).nextUint32()).not.toBe(new Rng(2).nextUint32());
   });
@@ -33,7 +39,11 @@ describe('batching', () => {
   });
 
   it('length bucketing cuts padding compared with plain shuffling', () => {
-    const padding = (plan: number[][]) => plan.reduce((s, b) => s + b.length * paddedLength(Math.max(...b.map((i) => lengths[i])), 16) - b.reduce((a, i) => a + lengths[i], 0), 0);
+    const padding = (plan: number[][]) =>
+      plan.reduce(
+        (s, b) => s + b.length * paddedLength(Math.max(...b.map((i) => lengths[i])), 16) - b.reduce((a, i) => a + lengths[i], 0),
+        0,
+      );
     const bucketed = padding(planEpoch(lengths, 16, 20, new Rng(1)));
     const plain = padding(planEpoch(lengths, 16, 1, new Rng(1)));
     expect(bucketed).toBeLessThan(plain * 0.5);
@@ -66,11 +76,20 @@ describe('batching', () => {
   });
 
   it('pads right with the pad id, masks padding, keeps token type ids', () => {
-    const ex = [{ ids: [1, 5, 2], typeIds: [0, 0, 0], label: 0 }, { ids: [1, 6, 7, 8, 2], typeIds: [0, 0, 0, 1, 1], label: 1 }];
+    const ex = [
+      { ids: [1, 5, 2], typeIds: [0, 0, 0], label: 0 },
+      { ids: [1, 6, 7, 8, 2], typeIds: [0, 0, 0, 1, 1], label: 1 },
+    ];
     const b = makeTensorBatch(ex, [1, 0], { padId: 9, multiple: 4 });
     expect(b.inputIds.shape).toEqual([2, 8]);
-    expect(b.inputIds.arraySync()).toEqual([[1, 6, 7, 8, 2, 9, 9, 9], [1, 5, 2, 9, 9, 9, 9, 9]]);
-    expect(b.attentionMask.arraySync()).toEqual([[1, 1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0, 0, 0]]);
+    expect(b.inputIds.arraySync()).toEqual([
+      [1, 6, 7, 8, 2, 9, 9, 9],
+      [1, 5, 2, 9, 9, 9, 9, 9],
+    ]);
+    expect(b.attentionMask.arraySync()).toEqual([
+      [1, 1, 1, 1, 1, 0, 0, 0],
+      [1, 1, 1, 0, 0, 0, 0, 0],
+    ]);
     expect(b.tokenTypeIds!.arraySync()[0]).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
     expect(b.inputIds.dtype).toBe('int32');
     tf.dispose([b.inputIds, b.attentionMask, b.tokenTypeIds!]);

@@ -20,7 +20,16 @@ import { collect, encodedSentiment, of, sentimentExamples, stepLosses, tinyModel
 
 beforeAll(useWasm);
 
-const CONFIG: TrainConfig = { epochs: 3, batchSize: 8, learningRate: 5e-3, maxSteps: 20, seed: 11, gradAccumSteps: 1, bucketWindow: 4, evalEverySteps: 10 };
+const CONFIG: TrainConfig = {
+  epochs: 3,
+  batchSize: 8,
+  learningRate: 5e-3,
+  maxSteps: 20,
+  seed: 11,
+  gradAccumSteps: 1,
+  bucketWindow: 4,
+  evalEverySteps: 10,
+};
 
 async function weightsOf(model: TaskModel): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
@@ -38,7 +47,12 @@ function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): nu
 }
 
 /** Trains a fresh model from `make` with `threads` threads; returns the step losses, validation losses and weights. */
-async function train(make: () => TaskModel | Promise<TaskModel>, data: { train: EncodedExample[]; validation: EncodedExample[] }, threads: number, config = CONFIG) {
+async function train(
+  make: () => TaskModel | Promise<TaskModel>,
+  data: { train: EncodedExample[]; validation: EncodedExample[] },
+  threads: number,
+  config = CONFIG,
+) {
   const model = await make();
   let pool: TrainPool | undefined;
   try {
@@ -46,7 +60,13 @@ async function train(make: () => TaskModel | Promise<TaskModel>, data: { train: 
     const events = await collect(fineTune(model, data, config, { pool }));
     const error = of(events, 'error')[0];
     if (error) throw new Error(error.error.message);
-    return { events, losses: stepLosses(events), evals: of(events, 'eval').map((e) => e.result.scalars.loss), weights: await weightsOf(model), threads: of(events, 'start')[0].threads };
+    return {
+      events,
+      losses: stepLosses(events),
+      evals: of(events, 'eval').map((e) => e.result.scalars.loss),
+      weights: await weightsOf(model),
+      threads: of(events, 'start')[0].threads,
+    };
   } finally {
     await pool?.close();
     model.dispose();
@@ -54,9 +74,15 @@ async function train(make: () => TaskModel | Promise<TaskModel>, data: { train: 
 }
 
 describe('splitShards', () => {
-  it('splits a batch into contiguous shards of near-equal size that keep each row\'s position', () => {
-    expect(splitShards([5, 9, 2, 7, 1], 2)).toEqual([{ idx: [5, 9, 2], rows: [0, 1, 2] }, { idx: [7, 1], rows: [3, 4] }]);
-    expect(splitShards([4, 3], 4)).toEqual([{ idx: [4], rows: [0] }, { idx: [3], rows: [1] }]);
+  it("splits a batch into contiguous shards of near-equal size that keep each row's position", () => {
+    expect(splitShards([5, 9, 2, 7, 1], 2)).toEqual([
+      { idx: [5, 9, 2], rows: [0, 1, 2] },
+      { idx: [7, 1], rows: [3, 4] },
+    ]);
+    expect(splitShards([4, 3], 4)).toEqual([
+      { idx: [4], rows: [0] },
+      { idx: [3], rows: [1] },
+    ]);
     expect(splitShards([1, 2, 3], 1)).toEqual([{ idx: [1, 2, 3], rows: [0, 1, 2] }]);
   });
 });
@@ -64,7 +90,10 @@ describe('splitShards', () => {
 describe('data-parallel training (worker threads)', () => {
   const data = { train: encodedSentiment(96, 3), validation: encodedSentiment(16, 4) };
 
-  for (const [name, mode] of [['full', { kind: 'full' }], ['LoRA', { kind: 'lora', rank: 4, alpha: 8, dropout: 0.1, targets: ['query', 'value'] }]] as [string, FineTuneMode][]) {
+  for (const [name, mode] of [
+    ['full', { kind: 'full' }],
+    ['LoRA', { kind: 'lora', rank: 4, alpha: 8, dropout: 0.1, targets: ['query', 'value'] }],
+  ] as [string, FineTuneMode][]) {
     it(`BERT ${name}: 2 and 3 threads match 1 thread to 1e-5 over 20 steps (dropout on)`, async () => {
       const make = () => tinyModel('classification', ['neg', 'pos'], mode, 5);
       const one = await train(make, data, 1);
@@ -100,13 +129,16 @@ describe('data-parallel training (worker threads)', () => {
     const first = make();
     let pool = await createTrainPool(first, 2, startNodeWorker, { preference: 'wasm' });
     const abort = new AbortController();
-    for await (const ev of fineTune(first, data, config, { pool, store, runId: 'r', signal: abort.signal })) if (ev.type === 'checkpoint' && ev.checkpoint.step === 5) abort.abort();
+    for await (const ev of fineTune(first, data, config, { pool, store, runId: 'r', signal: abort.signal }))
+      if (ev.type === 'checkpoint' && ev.checkpoint.step === 5) abort.abort();
     await pool.close();
     first.dispose();
     const ckpt = (await store.listCheckpoints('r')).filter((m) => !m.best).sort((a, b) => b.step - a.step)[0];
     const resumed = make();
     pool = await createTrainPool(resumed, 2, startNodeWorker, { preference: 'wasm' });
-    const events = await collect(fineTune(resumed, data, config, { pool, store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', ckpt.id))! }));
+    const events = await collect(
+      fineTune(resumed, data, config, { pool, store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', ckpt.id))! }),
+    );
     await pool.close();
     expect(of(events, 'error')).toEqual([]);
     expect(of(events, 'start')[0].threads).toBe(2);
@@ -123,13 +155,16 @@ describe('data-parallel training (worker threads)', () => {
     const model = make();
     const pool = await createTrainPool(model, 2, startNodeWorker, { preference: 'wasm' });
     const abort = new AbortController();
-    for await (const ev of fineTune(model, data, config, { pool, store, runId: 'r', signal: abort.signal })) if (ev.type === 'checkpoint' && ev.checkpoint.step === 6) abort.abort();
+    for await (const ev of fineTune(model, data, config, { pool, store, runId: 'r', signal: abort.signal }))
+      if (ev.type === 'checkpoint' && ev.checkpoint.step === 6) abort.abort();
     await pool.close();
     model.dispose();
     const ckpt = (await store.listCheckpoints('r')).filter((m) => !m.best).sort((a, b) => b.step - a.step)[0];
     expect(ckpt.step).toBeGreaterThanOrEqual(6);
     const resumed = make();
-    const events = await collect(fineTune(resumed, data, config, { store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', ckpt.id))! }));
+    const events = await collect(
+      fineTune(resumed, data, config, { store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', ckpt.id))! }),
+    );
     expect(of(events, 'error')).toEqual([]);
     expect(maxDiff(await weightsOf(resumed), whole.weights)).toBeLessThan(1e-5);
     resumed.dispose();
@@ -175,7 +210,9 @@ describe('a training thread that dies', () => {
     expect(error.lastGoodCheckpointId).toBe('step-0000004');
     // the checkpoint is intact: resumed in one thread, the run ends where an uninterrupted one does
     const resumed = make();
-    const rest = await collect(fineTune(resumed, data, config, { store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', 'step-0000004'))! }));
+    const rest = await collect(
+      fineTune(resumed, data, config, { store, runId: 'r', resumeFrom: (await store.loadCheckpoint('r', 'step-0000004'))! }),
+    );
     expect(of(rest, 'error')).toEqual([]);
     expect(maxDiff(await weightsOf(resumed), whole.weights)).toBeLessThan(1e-5);
     resumed.dispose();
@@ -187,7 +224,8 @@ describe('data-parallel training on the bundled USE-Lite', () => {
   let data: { train: EncodedExample[]; validation: EncodedExample[] };
   beforeAll(async () => {
     base = await loadBundledUseLite();
-    const enc = (n: number, seed: number) => sentimentExamples(n, seed).map((e) => ({ ...base.tokenizer.encode(e.text, undefined, { maxLength: 24 }), label: e.label }));
+    const enc = (n: number, seed: number) =>
+      sentimentExamples(n, seed).map((e) => ({ ...base.tokenizer.encode(e.text, undefined, { maxLength: 24 }), label: e.label }));
     data = { train: enc(48, 3), validation: enc(8, 4) };
   }, 60_000);
   afterAll(() => base?.encoder.dispose());

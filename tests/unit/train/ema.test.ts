@@ -7,11 +7,20 @@ import { collectOutputs, evalFromOutputs } from '@/lib/train/evaluate';
 import { makeTensorBatch } from '@/lib/train/batching';
 import type { TrainConfig } from '@/lib/train/config';
 import { MemoryStore } from '@/lib/store/memory-store';
-import { collect, errorOf, loopConfig as base, loopTrain as train, loopValidation as validation, modelTracker, of, stepLosses, tinyModel } from './helpers';
+import {
+  collect,
+  errorOf,
+  loopConfig as base,
+  loopTrain as train,
+  loopValidation as validation,
+  modelTracker,
+  of,
+  stepLosses,
+  tinyModel,
+} from './helpers';
 
 beforeAll(useWasm);
 const track = modelTracker();
-
 
 describe('WeightAverage', () => {
   it('warms its decay up as TF does with num_updates: min(decay, (1 + t) / (10 + t))', () => {
@@ -67,7 +76,9 @@ describe('fineTune with a weight average (emaDecay)', () => {
     evals.forEach((l, i) => expect(Math.abs(l - plainEvals[i])).toBeGreaterThan(1e-4));
     // what the model holds now is what the last evaluation measured
     const pad = { padId: 0, multiple: 1 };
-    const outputs = await collectOutputs(validation, 32, (idx) => model.forward(makeTensorBatch(validation, idx, pad), { training: false }));
+    const outputs = await collectOutputs(validation, 32, (idx) =>
+      model.forward(makeTensorBatch(validation, idx, pad), { training: false }),
+    );
     const now = evalFromOutputs('classification', outputs, validation, model.labels);
     expect(now.scalars.loss).toBeCloseTo(evals.at(-1)!, 5);
     expect(of(events, 'done')[0].final!.scalars.loss).toBeCloseTo(evals.at(-1)!, 6);
@@ -83,7 +94,9 @@ describe('fineTune with a weight average (emaDecay)', () => {
       expect(done.restoredBest).toBe(true);
       const bestEval = of(events, 'eval')[0].result.loss;
       const pad = { padId: 0, multiple: 1 };
-      const outputs = await collectOutputs(validation, 32, (idx) => model.forward(makeTensorBatch(validation, idx, pad), { training: false }));
+      const outputs = await collectOutputs(validation, 32, (idx) =>
+        model.forward(makeTensorBatch(validation, idx, pad), { training: false }),
+      );
       expect(evalFromOutputs('classification', outputs, validation, model.labels).scalars.loss).toBeCloseTo(bestEval, 5);
     }
   });
@@ -99,11 +112,17 @@ describe('fineTune with a weight average (emaDecay)', () => {
     const meta = (await store.listCheckpoints('r')).find((m) => m.reason === 'abort')!;
     const ckpt = (await store.loadCheckpoint('r', meta.id))!;
     expect(Object.keys(ckpt.ema ?? {}).length).toBeGreaterThan(0);
-    const rest = await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 99)), { train, validation }, ckpt.config, { resumeFrom: ckpt }));
+    const rest = await collect(
+      fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 99)), { train, validation }, ckpt.config, {
+        resumeFrom: ckpt,
+      }),
+    );
     expect(errorOf(rest)).toBeUndefined();
     const fullLosses = stepLosses(full);
     stepLosses(rest).forEach((l, i) => expect(Math.abs(l - fullLosses[k + i])).toBeLessThan(1e-6));
-    const evalsFull = of(full, 'eval').filter((e) => e.step > k).map((e) => e.result.loss);
+    const evalsFull = of(full, 'eval')
+      .filter((e) => e.step > k)
+      .map((e) => e.result.loss);
     const evalsRest = of(rest, 'eval').map((e) => e.result.loss);
     expect(evalsRest).toHaveLength(evalsFull.length);
     evalsRest.forEach((l, i) => expect(Math.abs(l - evalsFull[i])).toBeLessThan(1e-6));

@@ -6,11 +6,20 @@ import { RunControls } from '@/lib/train/controls';
 import type { TrainConfig } from '@/lib/train/config';
 import type { TaskModel } from '@/lib/models/types';
 import { MemoryStore } from '@/lib/store/memory-store';
-import { collect, errorOf, loopConfig as base, loopTrain as train, loopValidation as validation, modelTracker, of, stepLosses, tinyModel } from './helpers';
+import {
+  collect,
+  errorOf,
+  loopConfig as base,
+  loopTrain as train,
+  loopValidation as validation,
+  modelTracker,
+  of,
+  stepLosses,
+  tinyModel,
+} from './helpers';
 
 beforeAll(useWasm);
 const track = modelTracker();
-
 
 describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () => {
   it('the same seed, data and config give the same loss trajectory; another seed gives another', async () => {
@@ -29,9 +38,12 @@ describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () =>
     const k = 6; // mid-epoch: the data position inside the epoch must be restored too
     const store = new MemoryStore();
     const ctl = new AbortController();
-    const first = await collect(fineTune(track(tinyModel()), { train, validation }, base, { store, runId: 'r1', signal: ctl.signal }), (e) => {
-      if (e.type === 'step' && e.step === k) ctl.abort();
-    });
+    const first = await collect(
+      fineTune(track(tinyModel()), { train, validation }, base, { store, runId: 'r1', signal: ctl.signal }),
+      (e) => {
+        if (e.type === 'step' && e.step === k) ctl.abort();
+      },
+    );
     expect(of(first, 'done')[0].reason).toBe('aborted');
     const saved = of(first, 'checkpoint').at(-1)!.checkpoint;
     expect(saved).toMatchObject({ step: k, reason: 'abort' });
@@ -45,14 +57,20 @@ describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () =>
     resumed.forEach((l, i) => expect(Math.abs(l - fullLosses[k + i])).toBeLessThan(1e-6));
     expect(of(rest, 'step')[0].step).toBe(k + 1);
     // evaluations after the resume match too
-    const evalsFull = of(full, 'eval').filter((e) => e.step > k).map((e) => e.result.loss);
+    const evalsFull = of(full, 'eval')
+      .filter((e) => e.step > k)
+      .map((e) => e.result.loss);
     const evalsRest = of(rest, 'eval').map((e) => e.result.loss);
     expect(evalsRest).toHaveLength(evalsFull.length);
     evalsRest.forEach((l, i) => expect(Math.abs(l - evalsFull[i])).toBeLessThan(1e-6));
   });
 
   it.each([
-    ['LoRA (with a weight average and a head multiplier)', { kind: 'lora' as const, rank: 4, alpha: 8, dropout: 0.1, targets: ['query' as const, 'value' as const] }, { emaDecay: 0.9, headLrMultiplier: 5 }],
+    [
+      'LoRA (with a weight average and a head multiplier)',
+      { kind: 'lora' as const, rank: 4, alpha: 8, dropout: 0.1, targets: ['query' as const, 'value' as const] },
+      { emaDecay: 0.9, headLrMultiplier: 5 },
+    ],
     ['head-only (cached encoder features)', { kind: 'head' as const }, { emaDecay: 0.9 }],
   ])('%s resumes exactly too: a fresh model from the checkpoint reproduces the rest to 1e-6', async (_name, mode, extra) => {
     const cfg: TrainConfig = { ...base, ...extra };
@@ -61,9 +79,16 @@ describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () =>
     const k = 5;
     const store = new MemoryStore();
     const ctl = new AbortController();
-    await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], mode)), { train, validation }, cfg, { store, runId: 'lora', signal: ctl.signal }), (e) => {
-      if (e.type === 'step' && e.step === k) ctl.abort();
-    });
+    await collect(
+      fineTune(track(tinyModel('classification', ['neg', 'pos'], mode)), { train, validation }, cfg, {
+        store,
+        runId: 'lora',
+        signal: ctl.signal,
+      }),
+      (e) => {
+        if (e.type === 'step' && e.step === k) ctl.abort();
+      },
+    );
     const metas = await store.listCheckpoints('lora');
     const ckpt = (await store.loadCheckpoint('lora', metas.find((m) => m.step === k)!.id))!;
     expect(ckpt.ema).toBeDefined();
@@ -73,7 +98,9 @@ describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () =>
     const resumed = stepLosses(rest);
     expect(resumed).toHaveLength(fullLosses.length - k);
     resumed.forEach((l, i) => expect(Math.abs(l - fullLosses[k + i])).toBeLessThan(1e-6));
-    const evalsFull = of(full, 'eval').filter((e) => e.step > k).map((e) => e.result.loss);
+    const evalsFull = of(full, 'eval')
+      .filter((e) => e.step > k)
+      .map((e) => e.result.loss);
     of(rest, 'eval').forEach((e, i) => expect(Math.abs(e.result.loss - evalsFull[i])).toBeLessThan(1e-6));
   });
 
@@ -88,7 +115,11 @@ describe('fineTune: determinism and exact resume (tiny BERT, dropout on)', () =>
     const metas = await store.listCheckpoints('r2');
     const last = metas.filter((m) => m.reason === 'abort')[0];
     const ckpt = (await store.loadCheckpoint('r2', last.id))!;
-    const rest = stepLosses(await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 5)), { train, validation }, cfg, { resumeFrom: ckpt })));
+    const rest = stepLosses(
+      await collect(
+        fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 5)), { train, validation }, cfg, { resumeFrom: ckpt }),
+      ),
+    );
     expect(rest).toHaveLength(fullLosses.length - 5);
     rest.forEach((l, i) => expect(Math.abs(l - fullLosses[5 + i])).toBeLessThan(1e-6));
   });
@@ -102,7 +133,11 @@ describe('fineTune: resume from the best checkpoint', () => {
     const best = (await store.loadCheckpoint('b', 'best'))!;
     expect(best).toMatchObject({ step: 4, best: true });
     expect(best.data.cursor).toBe(best.data.plan!.length);
-    const rest = await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 8)), { train, validation }, best.config, { resumeFrom: best }));
+    const rest = await collect(
+      fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 8)), { train, validation }, best.config, {
+        resumeFrom: best,
+      }),
+    );
     expect(errorOf(rest)).toBeUndefined();
     const losses = stepLosses(rest);
     expect(losses).toHaveLength(full.length - 4);
@@ -115,9 +150,16 @@ describe('fineTune: memory', () => {
     const model = track(tinyModel());
     const counts: number[] = [];
     const before = tf.memory().numTensors;
-    const events = await collect(fineTune(model, { train: train.slice(0, 16), validation: validation.slice(0, 8) }, { epochs: 50, batchSize: 4, learningRate: 1e-3, seed: 1 }), (e) => {
-      if (e.type === 'step' && (e.step === 10 || e.step === 100 || e.step === 200)) counts.push(tf.memory().numTensors);
-    });
+    const events = await collect(
+      fineTune(
+        model,
+        { train: train.slice(0, 16), validation: validation.slice(0, 8) },
+        { epochs: 50, batchSize: 4, learningRate: 1e-3, seed: 1 },
+      ),
+      (e) => {
+        if (e.type === 'step' && (e.step === 10 || e.step === 100 || e.step === 200)) counts.push(tf.memory().numTensors);
+      },
+    );
     expect(errorOf(events)).toBeUndefined();
     expect(of(events, 'step')).toHaveLength(200);
     expect(counts).toHaveLength(3);
@@ -137,9 +179,12 @@ describe('fineTune: guards and live controls', () => {
       return poison ? y.mul(NaN) : y;
     };
     const store = new MemoryStore();
-    const events = await collect(fineTune(poisoned, { train, validation }, { ...base, checkpointEverySteps: 3 }, { store, runId: 'nan' }), (e) => {
-      if (e.type === 'step' && e.step === 3) poison = true;
-    });
+    const events = await collect(
+      fineTune(poisoned, { train, validation }, { ...base, checkpointEverySteps: 3 }, { store, runId: 'nan' }),
+      (e) => {
+        if (e.type === 'step' && e.step === 3) poison = true;
+      },
+    );
     const err = of(events, 'error')[0];
     expect(err.error.message).toMatch(/step 4: the loss became NaN/);
     expect(err.error.kind).toBe('user');
@@ -186,7 +231,7 @@ describe('fineTune: guards and live controls', () => {
     expect(events.at(-1)).toMatchObject({ type: 'done', reason: 'completed', epoch: 2 });
   });
 
-  it('headLrMultiplier scales only the head\'s step: after one step the encoder matches a run without it', async () => {
+  it("headLrMultiplier scales only the head's step: after one step the encoder matches a run without it", async () => {
     const one = { ...base, maxSteps: 1, warmupSteps: 0, schedule: 'constant' as const, maxGradNorm: 0, weightDecay: 0 };
     const start = new Map([...track(tinyModel()).variables()].map(([n, v]) => [n, v.dataSync().slice() as Float32Array]));
     const after = async (cfg: TrainConfig) => {
@@ -217,14 +262,16 @@ describe('fineTune: guards and live controls', () => {
   it('class weights change the loss; a weight list of the wrong length names the option', async () => {
     const cfg = { ...base, epochs: 1 };
     const plain = stepLosses(await collect(fineTune(track(tinyModel()), { train, validation }, cfg)));
-    const weighted = await collect(fineTune(track(tinyModel()), { train, validation }, { ...cfg, classWeights: [1, 4], labelSmoothing: 0.1 }));
+    const weighted = await collect(
+      fineTune(track(tinyModel()), { train, validation }, { ...cfg, classWeights: [1, 4], labelSmoothing: 0.1 }),
+    );
     expect(errorOf(weighted)).toBeUndefined();
     expect(stepLosses(weighted)[0]).not.toBeCloseTo(plain[0], 4);
     const bad = await collect(fineTune(track(tinyModel()), { train, validation }, { ...cfg, classWeights: [1, 2, 3] }));
     expect(of(bad, 'error')[0].error.where?.option).toBe('classWeights');
   });
 
-  it('a label id outside the model\'s labels is a UserError naming the example', async () => {
+  it("a label id outside the model's labels is a UserError naming the example", async () => {
     const events = await collect(fineTune(track(tinyModel()), { train: [...train, { ids: [1, 7, 2], label: 5 }], validation }, base));
     const err = of(events, 'error')[0];
     expect(err.error.where).toMatchObject({ row: 33, column: 'label' });
@@ -237,7 +284,14 @@ describe('fineTune: evaluation, early stopping, best checkpoint', () => {
     const store = new MemoryStore();
     const model = track(tinyModel());
     // a min-delta nobody can beat: the first evaluation stays the best
-    const events = await collect(fineTune(model, { train, validation }, { ...base, epochs: 10, earlyStopping: { metric: 'loss', patience: 2, minDelta: 100 } }, { store, runId: 'es' }));
+    const events = await collect(
+      fineTune(
+        model,
+        { train, validation },
+        { ...base, epochs: 10, earlyStopping: { metric: 'loss', patience: 2, minDelta: 100 } },
+        { store, runId: 'es' },
+      ),
+    );
     expect(errorOf(events)).toBeUndefined();
     const evals = of(events, 'eval');
     expect(evals.map((e) => e.step)).toEqual([4, 8, 12]);
@@ -254,9 +308,16 @@ describe('fineTune: evaluation, early stopping, best checkpoint', () => {
   it('keeps the best weights in memory when there is no store', async () => {
     const model = track(tinyModel());
     let atBest: Float32Array | null = null;
-    const events = await collect(fineTune(model, { train, validation }, { ...base, epochs: 3, bestMetric: 'loss', earlyStopping: { metric: 'loss', patience: 5, minDelta: 100 } }), (e) => {
-      if (e.type === 'eval' && e.step === 4) atBest = new Float32Array(model.trainable().get('classifier.weight')!.dataSync());
-    });
+    const events = await collect(
+      fineTune(
+        model,
+        { train, validation },
+        { ...base, epochs: 3, bestMetric: 'loss', earlyStopping: { metric: 'loss', patience: 5, minDelta: 100 } },
+      ),
+      (e) => {
+        if (e.type === 'eval' && e.step === 4) atBest = new Float32Array(model.trainable().get('classifier.weight')!.dataSync());
+      },
+    );
     const done = of(events, 'done')[0];
     expect(done.restoredBest).toBe(true);
     expect(Array.from(model.trainable().get('classifier.weight')!.dataSync())).toEqual(Array.from(atBest!));

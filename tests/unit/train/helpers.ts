@@ -8,7 +8,14 @@ import type { TrainEvent } from '@/lib/train/events';
 import type { TrainConfig } from '@/lib/train/config';
 import { afterEach } from 'vitest';
 
-export const TINY = bertConfig({ vocab_size: 64, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 });
+export const TINY = bertConfig({
+  vocab_size: 64,
+  hidden_size: 16,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  intermediate_size: 32,
+  max_position_embeddings: 64,
+});
 
 export function wordTokenizer(vocab = TINY.vocab_size, maxLen = 64): TextTokenizer {
   const id = (w: string) => 5 + ([...w].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % (vocab - 5));
@@ -32,10 +39,24 @@ export function wordTokenizer(vocab = TINY.vocab_size, maxLen = 64): TextTokeniz
 }
 
 /** A tiny random BERT + head. `dropout: false` turns every dropout off (for exact gradient comparisons). */
-export function tinyModel(task: Task = 'classification', labels = ['neg', 'pos'], mode: FineTuneMode = { kind: 'full' }, seed = 3, dropout = true): TaskModel {
+export function tinyModel(
+  task: Task = 'classification',
+  labels = ['neg', 'pos'],
+  mode: FineTuneMode = { kind: 'full' },
+  seed = 3,
+  dropout = true,
+): TaskModel {
   const cfg = dropout ? TINY : { ...TINY, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
   const encoder = createBert(cfg, randomBertParams(cfg, seed));
-  return createTaskModel({ encoder, tokenizer: wordTokenizer(), task, labels: task === 'regression' ? [] : labels, mode, seed, ...(dropout ? {} : { classifierDropout: 0 }) });
+  return createTaskModel({
+    encoder,
+    tokenizer: wordTokenizer(),
+    task,
+    labels: task === 'regression' ? [] : labels,
+    mode,
+    seed,
+    ...(dropout ? {} : { classifierDropout: 0 }),
+  });
 }
 
 const POS = ['good', 'great', 'fine', 'lovely', 'superb'];
@@ -45,8 +66,8 @@ const FILL = ['the', 'movie', 'was', 'plot', 'and', 'a', 'really', 'quite', 'fil
 /** n examples; label 1 when the sentence holds a positive word. Lengths vary (3..14 words) to exercise padding. */
 export function sentimentExamples(n: number, seed = 1): { text: string; label: number }[] {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-  const pick = <T,>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)];
   return Array.from({ length: n }, () => {
     const label = rnd() < 0.5 ? 0 : 1;
     const len = 2 + Math.floor(rnd() * 12);
@@ -89,7 +110,15 @@ export function modelTracker(): (m: TaskModel) => TaskModel {
 /** The loop tests' data and config: 32 training and 16 validation sentences, 3 epochs of 4 steps. */
 export const loopTrain = encodedSentiment(32, 1);
 export const loopValidation = encodedSentiment(16, 2);
-export const loopConfig: TrainConfig = { epochs: 3, batchSize: 8, learningRate: 5e-3, warmupSteps: 2, schedule: 'linear', seed: 11, maxGradNorm: 0.5 };
+export const loopConfig: TrainConfig = {
+  epochs: 3,
+  batchSize: 8,
+  learningRate: 5e-3,
+  warmupSteps: 2,
+  schedule: 'linear',
+  seed: 11,
+  maxGradNorm: 0.5,
+};
 
 export function errorOf(events: TrainEvent[]): string | undefined {
   const e = events.find((x) => x.type === 'error');

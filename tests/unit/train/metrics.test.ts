@@ -8,7 +8,11 @@ describe('classification metrics (hand-computed)', () => {
   const yPred = [0, 1, 1, 1, 1, 2, 0];
   const r = classificationReport(yTrue, yPred, ['a', 'b', 'c']);
   it('confusion matrix rows are true labels, columns predictions', () => {
-    expect(r.confusion).toEqual([[1, 1, 0], [0, 3, 0], [1, 0, 1]]);
+    expect(r.confusion).toEqual([
+      [1, 1, 0],
+      [0, 3, 0],
+      [1, 0, 1],
+    ]);
   });
   it('per-class precision / recall / F1 / support', () => {
     // a: tp1 pred2 sup2 -> .5 .5 .5 ; b: tp3 pred4 sup3 -> .75 1 6/7 ; c: tp1 pred1 sup2 -> 1 .5 2/3
@@ -33,8 +37,18 @@ describe('classification metrics (hand-computed)', () => {
 });
 
 describe('multi-label metrics (hand-computed)', () => {
-  const yTrue = [[1, 0], [1, 1], [0, 1], [0, 0]];
-  const yPred = [[1, 1], [1, 0], [0, 1], [0, 1]];
+  const yTrue = [
+    [1, 0],
+    [1, 1],
+    [0, 1],
+    [0, 0],
+  ];
+  const yPred = [
+    [1, 1],
+    [1, 0],
+    [0, 1],
+    [0, 1],
+  ];
   const r = multilabelReport(yTrue, yPred, ['x', 'y']);
   it('per label: x perfect; y tp1 fp2 fn1', () => {
     expect(r.perLabel[0]).toMatchObject({ precision: 1, recall: 1, f1: 1, support: 2 });
@@ -67,7 +81,10 @@ describe('regression metrics (hand-computed)', () => {
 
 describe('cross-validation summary', () => {
   it('mean and sample standard deviation per metric', () => {
-    const s = meanStd([{ acc: 1, f1: 0.5 }, { acc: 3, f1: 0.5 }]);
+    const s = meanStd([
+      { acc: 1, f1: 0.5 },
+      { acc: 3, f1: 0.5 },
+    ]);
     expect(s.mean).toEqual({ acc: 2, f1: 0.5 });
     expect(s.std.acc).toBeCloseTo(Math.SQRT2, 12);
     expect(s.std.f1).toBe(0);
@@ -76,13 +93,38 @@ describe('cross-validation summary', () => {
 
 describe('evaluation from logits', () => {
   it('classification loss is the mean negative log-softmax of the true class', () => {
-    const res = evalFromOutputs('classification', [[1, 0], [1, 0]], [{ ids: [1], label: 0 }, { ids: [1], label: 1 }], ['a', 'b']);
+    const res = evalFromOutputs(
+      'classification',
+      [
+        [1, 0],
+        [1, 0],
+      ],
+      [
+        { ids: [1], label: 0 },
+        { ids: [1], label: 1 },
+      ],
+      ['a', 'b'],
+    );
     expect(res.loss).toBeCloseTo((Math.log1p(Math.exp(-1)) + Math.log1p(Math.exp(1))) / 2, 10);
     expect(res.scalars.accuracy).toBe(0.5);
   });
   it('token classification skips ignored tokens (-100)', () => {
-    const res = evalFromOutputs('token-classification', [[[1, 0], [0, 5], [0, 3]]], [{ ids: [1, 2, 3], label: 0, tags: [0, -100, 1] }], ['O', 'B']);
-    expect(res.classification!.confusion).toEqual([[1, 0], [0, 1]]);
+    const res = evalFromOutputs(
+      'token-classification',
+      [
+        [
+          [1, 0],
+          [0, 5],
+          [0, 3],
+        ],
+      ],
+      [{ ids: [1, 2, 3], label: 0, tags: [0, -100, 1] }],
+      ['O', 'B'],
+    );
+    expect(res.classification!.confusion).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
     expect(res.loss).toBeCloseTo((Math.log1p(Math.exp(-1)) + Math.log1p(Math.exp(-3))) / 2, 10);
   });
   it('multi-label thresholds sigmoid(logit) at 0.5 and reports BCE', () => {

@@ -4,13 +4,17 @@
 
 /** micro-F1 of 0/1 predictions against 0/1 targets, both [examples][labels]; 0 when there is nothing to score. */
 export function microF1(yTrue: number[][], yPred: number[][]): number {
-  let tp = 0, fp = 0, fn = 0;
-  yTrue.forEach((row, i) => row.forEach((t, c) => {
-    const p = yPred[i][c] > 0;
-    if (t > 0 && p) tp++;
-    else if (p) fp++;
-    else if (t > 0) fn++;
-  }));
+  let tp = 0,
+    fp = 0,
+    fn = 0;
+  yTrue.forEach((row, i) =>
+    row.forEach((t, c) => {
+      const p = yPred[i][c] > 0;
+      if (t > 0 && p) tp++;
+      else if (p) fp++;
+      else if (t > 0) fn++;
+    }),
+  );
   return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 }
 
@@ -20,7 +24,13 @@ export function bestConstantMicroF1(yTrue: number[][]): number {
   let best = 0;
   for (let mask = 0; mask < 1 << k; mask++) {
     const row = Array.from({ length: k }, (_, c) => (mask >> c) & 1);
-    best = Math.max(best, microF1(yTrue, yTrue.map(() => row)));
+    best = Math.max(
+      best,
+      microF1(
+        yTrue,
+        yTrue.map(() => row),
+      ),
+    );
   }
   return best;
 }

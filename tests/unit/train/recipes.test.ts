@@ -1,13 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { familyOf, recipeFor } from '@/lib/train/recipes';
 
-const sst2 = { arch: 'use-lite', task: 'classification' as const, trainRows: 6920, labelCounts: [3310, 3610], tokenLengths: { p95: 42, max: 91 }, modelMaxLength: 128 };
-const banking77 = { arch: 'use-lite', task: 'classification' as const, trainRows: 9003, labelCounts: Array.from({ length: 77 }, (_, i) => 35 + i), tokenLengths: { p95: 40, max: 90 }, modelMaxLength: 128 };
+const sst2 = {
+  arch: 'use-lite',
+  task: 'classification' as const,
+  trainRows: 6920,
+  labelCounts: [3310, 3610],
+  tokenLengths: { p95: 42, max: 91 },
+  modelMaxLength: 128,
+};
+const banking77 = {
+  arch: 'use-lite',
+  task: 'classification' as const,
+  trainRows: 9003,
+  labelCounts: Array.from({ length: 77 }, (_, i) => 35 + i),
+  tokenLengths: { p95: 40, max: 90 },
+  modelMaxLength: 128,
+};
 
 describe('recipes', () => {
   it("USE-Lite's Best quality on SST-2-sized data is the measured sst2-full recipe (6 epochs, lr 3e-4, head × 10, EMA 0.995, length 96)", () => {
     const r = recipeFor(sst2, 'best');
-    expect(r.values).toMatchObject({ mode: 'full', epochs: 6, learningRate: 3e-4, headLrMultiplier: 10, emaDecay: 0.995, labelSmoothing: 0.1, maxLength: 96, batchSize: 32, earlyStoppingPatience: 3, classWeights: false });
+    expect(r.values).toMatchObject({
+      mode: 'full',
+      epochs: 6,
+      learningRate: 3e-4,
+      headLrMultiplier: 10,
+      emaDecay: 0.995,
+      labelSmoothing: 0.1,
+      maxLength: 96,
+      batchSize: 32,
+      earlyStoppingPatience: 3,
+      classWeights: false,
+    });
     expect(recipeFor(sst2, 'balanced').values.epochs).toBe(5);
     expect(r.why.join(' ')).toMatch(/6 epochs.*217 steps/);
   });
@@ -40,7 +65,13 @@ describe('recipes', () => {
     expect(familyOf({ arch: 'distilbert', hiddenSize: 768 })).toBe('bert-base');
     expect(familyOf({ arch: 'roberta', hiddenSize: 1024 })).toBe('bert-large');
     expect(familyOf({})).toBe('use-lite');
-    expect(recipeFor({ arch: 'bert', hiddenSize: 128 }, 'balanced').values.learningRate).toBeGreaterThan(recipeFor({ arch: 'bert', hiddenSize: 768 }, 'balanced').values.learningRate);
-    expect(recipeFor({ arch: 'bert', hiddenSize: 768 }, 'balanced', 'lora').values).toMatchObject({ mode: 'lora', loraRank: 8, loraAlpha: 16 });
+    expect(recipeFor({ arch: 'bert', hiddenSize: 128 }, 'balanced').values.learningRate).toBeGreaterThan(
+      recipeFor({ arch: 'bert', hiddenSize: 768 }, 'balanced').values.learningRate,
+    );
+    expect(recipeFor({ arch: 'bert', hiddenSize: 768 }, 'balanced', 'lora').values).toMatchObject({
+      mode: 'lora',
+      loraRank: 8,
+      loraAlpha: 16,
+    });
   });
 });

@@ -26,8 +26,11 @@ describe('head-only mode', () => {
     };
     const encBefore = new Map([...model.encoder.params].map(([n, v]) => [n, Array.from(v.dataSync())]));
     const headBefore = Array.from(model.trainable().get('classifier.weight')!.dataSync());
-    const train = encodedSentiment(16, 1), validation = encodedSentiment(8, 2);
-    const events = await collect(fineTune(counting, { train, validation }, { epochs: 30, batchSize: 8, learningRate: 5e-2, schedule: 'constant' }));
+    const train = encodedSentiment(16, 1),
+      validation = encodedSentiment(8, 2);
+    const events = await collect(
+      fineTune(counting, { train, validation }, { epochs: 30, batchSize: 8, learningRate: 5e-2, schedule: 'constant' }),
+    );
     expect(errorOf(events)).toBeUndefined();
     expect(featureRows).toBe(train.length + validation.length); // 60 steps + 30 evaluations, one feature pass
     const start = events[0] as Extract<TrainEvent, { type: 'start' }>;
@@ -43,8 +46,20 @@ describe('gradient accumulation', () => {
   it('two micro-batches of 4 give the same first step as one batch of 8 (no dropout)', async () => {
     const train = encodedSentiment(16, 4);
     const cfg = { epochs: 1, batchSize: 8, learningRate: 1e-2, bucketWindow: 1, seed: 3 };
-    const one = (await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 3, false)), { train, validation: [] }, cfg))).find((e) => e.type === 'step')!;
-    const two = (await collect(fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 3, false)), { train, validation: [] }, { ...cfg, batchSize: 4, gradAccumSteps: 2 }))).find((e) => e.type === 'step')!;
+    const one = (
+      await collect(
+        fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 3, false)), { train, validation: [] }, cfg),
+      )
+    ).find((e) => e.type === 'step')!;
+    const two = (
+      await collect(
+        fineTune(
+          track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 3, false)),
+          { train, validation: [] },
+          { ...cfg, batchSize: 4, gradAccumSteps: 2 },
+        ),
+      )
+    ).find((e) => e.type === 'step')!;
     if (one.type !== 'step' || two.type !== 'step') throw new Error('no step');
     expect(Math.abs(one.loss - two.loss)).toBeLessThan(1e-5);
     expect(Math.abs(one.gradNorm - two.gradNorm)).toBeLessThan(1e-5);
@@ -57,7 +72,16 @@ describe('other tasks end to end', () => {
 
   it('multi-label: sigmoid BCE learns the training rows (loss falls, micro-F1 beats any constant guess) and reports F1s', async () => {
     const labels = ['pos', 'long', 'short'];
-    const ex = encodeExamples(tok, texts.map((t) => ({ text: t.text, label: [t.label ? 'pos' : null, t.text.split(' ').length > 8 ? 'long' : 'short'].filter((x): x is string => !!x) })), labels, 64, 'multilabel');
+    const ex = encodeExamples(
+      tok,
+      texts.map((t) => ({
+        text: t.text,
+        label: [t.label ? 'pos' : null, t.text.split(' ').length > 8 ? 'long' : 'short'].filter((x): x is string => !!x),
+      })),
+      labels,
+      64,
+      'multilabel',
+    );
     expect(ex[0].label).toBeInstanceOf(Array);
     const train = ex.slice(0, 16);
     const model = track(tinyModel('multilabel', labels));
@@ -70,18 +94,32 @@ describe('other tasks end to end', () => {
     for (const k of ['microF1', 'macroF1', 'subsetAccuracy', 'hammingLoss']) expect(final.scalars[k]).toBeTypeOf('number');
     // learning, not only numbers: the last epoch's mean loss is well under the first step's ...
     const steps = of(events, 'step');
-    const first = steps[0].loss, last = lastEpochMeanLoss(steps);
+    const first = steps[0].loss,
+      last = lastEpochMeanLoss(steps);
     expect(last, `first step loss ${first.toFixed(4)}, last epoch mean ${last.toFixed(4)}`).toBeLessThan(0.6 * first);
     // ... and on the rows it was trained on, micro-F1 beats predicting nothing (0) and the best input-blind label set
     const yTrue = train.map((e) => labels.map((_, c) => ((e.label as number[]).includes(c) ? 1 : 0)));
     const yPred = ((await predict(model, train)) as number[][]).map((p) => p.map((v) => (v >= 0.5 ? 1 : 0)));
-    const f1 = microF1(yTrue, yPred), chance = bestConstantMicroF1(yTrue);
+    const f1 = microF1(yTrue, yPred),
+      chance = bestConstantMicroF1(yTrue);
     expect(f1, `train micro-F1 ${f1.toFixed(3)} vs best constant guess ${chance.toFixed(3)}`).toBeGreaterThan(chance + 0.1);
   });
 
   it('regression: MSE trains toward the targets and reports MSE, MAE, R², Pearson', async () => {
-    const ex = encodeExamples(tok, texts.map((t) => ({ text: t.text, label: t.label * 2 - 1 })), [], 64, 'regression');
-    const events = await collect(fineTune(track(tinyModel('regression')), { train: ex, validation: ex.slice(0, 8) }, { epochs: 15, batchSize: 8, learningRate: 1e-2, schedule: 'constant' }));
+    const ex = encodeExamples(
+      tok,
+      texts.map((t) => ({ text: t.text, label: t.label * 2 - 1 })),
+      [],
+      64,
+      'regression',
+    );
+    const events = await collect(
+      fineTune(
+        track(tinyModel('regression')),
+        { train: ex, validation: ex.slice(0, 8) },
+        { epochs: 15, batchSize: 8, learningRate: 1e-2, schedule: 'constant' },
+      ),
+    );
     expect(errorOf(events)).toBeUndefined();
     const losses = stepLosses(events);
     expect(losses.slice(-3).reduce((a, b) => a + b)).toBeLessThan(losses.slice(0, 3).reduce((a, b) => a + b));
@@ -90,13 +128,30 @@ describe('other tasks end to end', () => {
 
   it('token classification: tags on first word pieces only, specials ignored, per-token metrics', async () => {
     const labels = ['O', 'POS'];
-    const ex = encodeExamples(tok, texts.map((t) => {
-      const words = t.text.split(' ');
-      return { text: t.text, label: '', words, tags: words.map((w) => (['good', 'great', 'fine', 'lovely', 'superb'].includes(w) ? 'POS' : 'O')) };
-    }), labels, 64, 'token-classification');
+    const ex = encodeExamples(
+      tok,
+      texts.map((t) => {
+        const words = t.text.split(' ');
+        return {
+          text: t.text,
+          label: '',
+          words,
+          tags: words.map((w) => (['good', 'great', 'fine', 'lovely', 'superb'].includes(w) ? 'POS' : 'O')),
+        };
+      }),
+      labels,
+      64,
+      'token-classification',
+    );
     expect(ex[0].tags![0]).toBe(IGNORE_INDEX);
     expect(ex[0].tags!.at(-1)).toBe(IGNORE_INDEX);
-    const events = await collect(fineTune(track(tinyModel('token-classification', labels)), { train: ex.slice(0, 16), validation: ex.slice(16) }, { epochs: 2, batchSize: 8, learningRate: 1e-3 }));
+    const events = await collect(
+      fineTune(
+        track(tinyModel('token-classification', labels)),
+        { train: ex.slice(0, 16), validation: ex.slice(16) },
+        { epochs: 2, batchSize: 8, learningRate: 1e-3 },
+      ),
+    );
     expect(errorOf(events)).toBeUndefined();
     const final = done(events).final!;
     const tokens = ex.slice(16).reduce((a, e) => a + e.tags!.filter((t) => t >= 0).length, 0);
@@ -108,23 +163,39 @@ describe('head-only token classification', () => {
   it('caches per-token features (trimmed to each example) and pads them per batch', async () => {
     const tok = wordTokenizer();
     const labels = ['O', 'POS'];
-    const ex = encodeExamples(tok, sentimentExamples(16, 9).map((t) => {
-      const words = t.text.split(' ');
-      return { text: t.text, label: '', words, tags: words.map((w) => (['good', 'great', 'fine', 'lovely', 'superb'].includes(w) ? 'POS' : 'O')) };
-    }), labels, 64, 'token-classification');
+    const ex = encodeExamples(
+      tok,
+      sentimentExamples(16, 9).map((t) => {
+        const words = t.text.split(' ');
+        return {
+          text: t.text,
+          label: '',
+          words,
+          tags: words.map((w) => (['good', 'great', 'fine', 'lovely', 'superb'].includes(w) ? 'POS' : 'O')),
+        };
+      }),
+      labels,
+      64,
+      'token-classification',
+    );
     const model = track(tinyModel('token-classification', labels, { kind: 'head' }));
-    const events = await collect(fineTune(model, { train: ex.slice(0, 12), validation: ex.slice(12) }, { epochs: 3, batchSize: 4, learningRate: 1e-2 }));
+    const events = await collect(
+      fineTune(model, { train: ex.slice(0, 12), validation: ex.slice(12) }, { epochs: 3, batchSize: 4, learningRate: 1e-2 }),
+    );
     expect(errorOf(events)).toBeUndefined();
     // evaluating on cached features gives the same loss as the live model on the same weights
     const final = done(events).final!;
     const probs = (await predict(model, ex.slice(12))) as number[][][];
-    let nll = 0, n = 0;
-    ex.slice(12).forEach((e, i) => e.tags!.forEach((t, j) => {
-      if (t >= 0) {
-        nll -= Math.log(probs[i][j][t]);
-        n++;
-      }
-    }));
+    let nll = 0,
+      n = 0;
+    ex.slice(12).forEach((e, i) =>
+      e.tags!.forEach((t, j) => {
+        if (t >= 0) {
+          nll -= Math.log(probs[i][j][t]);
+          n++;
+        }
+      }),
+    );
     expect(final.loss).toBeCloseTo(nll / n, 4);
   });
 });
@@ -132,12 +203,38 @@ describe('head-only token classification', () => {
 describe('encodeExamples', () => {
   it('maps label names to ids and rejects an unknown label with its row', () => {
     const tok = wordTokenizer();
-    const ex = encodeExamples(tok, [{ text: 'a good film', label: 'pos' }, { text: 'bad', label: 'neg' }], ['neg', 'pos'], 64);
+    const ex = encodeExamples(
+      tok,
+      [
+        { text: 'a good film', label: 'pos' },
+        { text: 'bad', label: 'neg' },
+      ],
+      ['neg', 'pos'],
+      64,
+    );
     expect(ex.map((e) => e.label)).toEqual([1, 0]);
     expect(ex[0].ids).toEqual(tok.encode('a good film').ids);
-    expect(() => encodeExamples(tok, [{ text: 'x', label: 'pos' }, { text: 'y', label: 'meh' }], ['neg', 'pos'], 64)).toThrow(/label "meh"/);
+    expect(() =>
+      encodeExamples(
+        tok,
+        [
+          { text: 'x', label: 'pos' },
+          { text: 'y', label: 'meh' },
+        ],
+        ['neg', 'pos'],
+        64,
+      ),
+    ).toThrow(/label "meh"/);
     try {
-      encodeExamples(tok, [{ text: 'x', label: 'pos' }, { text: 'y', label: 'meh' }], ['neg', 'pos'], 64);
+      encodeExamples(
+        tok,
+        [
+          { text: 'x', label: 'pos' },
+          { text: 'y', label: 'meh' },
+        ],
+        ['neg', 'pos'],
+        64,
+      );
     } catch (e) {
       expect((e as { where: { row: number } }).where.row).toBe(2);
     }
@@ -145,7 +242,7 @@ describe('encodeExamples', () => {
 });
 
 describe('predict', () => {
-  it('returns class probabilities in input order that match the model\'s own forward', async () => {
+  it("returns class probabilities in input order that match the model's own forward", async () => {
     const model = track(tinyModel());
     const ex: EncodedExample[] = encodedSentiment(10, 8);
     const probs = (await predict(model, ex, { batchSize: 4 })) as number[][];
@@ -160,4 +257,3 @@ describe('predict', () => {
     padded.forEach((p, r) => p.forEach((x, i) => expect(x).toBeCloseTo(exact[r][i], 5)));
   });
 });
-
