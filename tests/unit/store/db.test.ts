@@ -93,14 +93,12 @@ describe('schema migration', () => {
       ],
       rowNumbers: [2, 3, 4, 5],
     });
-    await v1
-      .table('splits')
-      .add({
-        id: 's1',
-        datasetId: 'old',
-        settings: { mode: 'ratio', ratios: { train: 0.5, validation: 0, test: 0.5 }, seed: 1 },
-        codes: [0, 2, 2, 0],
-      });
+    await v1.table('splits').add({
+      id: 's1',
+      datasetId: 'old',
+      settings: { mode: 'ratio', ratios: { train: 0.5, validation: 0, test: 0.5 }, seed: 1 },
+      codes: [0, 2, 2, 0],
+    });
     v1.close();
 
     const db = open(o);
