@@ -18,27 +18,45 @@ export async function collectOutputs(
   forward: (idx: number[]) => tf.Tensor,
 ): Promise<ExampleOutput[]> {
   const out: ExampleOutput[] = new Array(examples.length);
-  for (const idx of planEval(
+  for (const idx of evalBatches(examples, batchSize)) placeOutputs(examples, idx, await batchLogits(() => forward(idx)), out);
+  return out;
+}
+
+/** The evaluation batches of `collectOutputs`: length-sorted, in a fixed order. */
+export function evalBatches(examples: EncodedExample[], batchSize: number): number[][] {
+  return planEval(
     examples.map((e) => e.ids.length),
     batchSize,
-  )) {
-    const logits = tf.tidy(() => forward(idx));
-    const data = await logits.data();
-    const shape = logits.shape;
-    logits.dispose();
-    if (shape.length === 2) {
-      const c = shape[1];
-      idx.forEach((ex, r) => (out[ex] = Array.from(data.subarray(r * c, (r + 1) * c))));
-    } else {
-      const [, t, c] = shape as [number, number, number];
-      idx.forEach((ex, r) => {
-        const rows: number[][] = [];
-        for (let k = 0; k < examples[ex].ids.length; k++) rows.push(Array.from(data.subarray((r * t + k) * c, (r * t + k + 1) * c)));
-        out[ex] = rows;
-      });
-    }
+  );
+}
+
+/** One batch's logits as plain numbers with their shape ([B, C] or [B, T, C]). */
+export interface BatchLogits {
+  data: Float32Array;
+  shape: number[];
+}
+
+export async function batchLogits(forward: () => tf.Tensor): Promise<BatchLogits> {
+  const logits = tf.tidy(forward);
+  const data = (await logits.data()) as Float32Array;
+  const shape = logits.shape;
+  logits.dispose();
+  return { data, shape };
+}
+
+/** Puts a batch's logits into `out` at its examples' places (token classification: each example's own tokens). */
+export function placeOutputs(examples: EncodedExample[], idx: number[], { data, shape }: BatchLogits, out: ExampleOutput[]): void {
+  if (shape.length === 2) {
+    const c = shape[1];
+    idx.forEach((ex, r) => (out[ex] = Array.from(data.subarray(r * c, (r + 1) * c))));
+  } else {
+    const [, t, c] = shape as [number, number, number];
+    idx.forEach((ex, r) => {
+      const rows: number[][] = [];
+      for (let k = 0; k < examples[ex].ids.length; k++) rows.push(Array.from(data.subarray((r * t + k) * c, (r * t + k + 1) * c)));
+      out[ex] = rows;
+    });
   }
-  return out;
 }
 
 function logSoftmaxAt(logits: number[], k: number): number {

@@ -235,7 +235,11 @@ export async function* fineTune(
       pad,
       optimizer,
       vocabSize: Number(model.encoder.config.vocab_size ?? 0),
+      validation: data.validation,
+      ema,
     });
+    // the replicas hold the weights (and average) being trained until the run's end restores or swaps them
+    let replicasCurrent = Boolean(pool);
     const counts = model.paramCounts();
     yield {
       type: 'start',
@@ -267,7 +271,11 @@ export async function* fineTune(
     const evaluate = async (): Promise<EvalResult> => {
       ema?.swap();
       try {
-        const outputs = await collectOutputs(data.validation, cfg.evalBatchSize, (idx) => forward(1, idx, { training: false }).logits);
+        const local = (idx: number[]) => forward(1, idx, { training: false }).logits;
+        const outputs =
+          pool && replicasCurrent
+            ? await pool.outputs(cfg.evalBatchSize, local, Boolean(ema))
+            : await collectOutputs(data.validation, cfg.evalBatchSize, local);
         return evalFromOutputs(task, outputs, data.validation, model.labels, cfg.multilabelThreshold);
       } finally {
         ema?.swap();
@@ -372,6 +380,7 @@ export async function* fineTune(
         if (last) yield { type: 'checkpoint', checkpoint: last };
       }
       let restoredBest = false;
+      replicasCurrent = false;
       if (cfg.restoreBest && history.best && reason !== 'aborted' && history.best.step !== step) {
         if (bestSnapshot) {
           const snap = bestSnapshot;

@@ -2,7 +2,8 @@
 // whether it computes head-only features (feature-pool.ts) or training gradients (train-pool.ts).
 import { serveFeatureWorker, type FromWorker } from './feature-pool';
 import type { ThreadSetup, WorkerSetup } from './pool-port';
-import { serveTrainWorker, type FromTrainWorker } from './train-pool';
+import type { FromTrainWorker } from './grad-wire';
+import { serveTrainWorker } from './train-worker';
 
 export type { ThreadSetup };
 

@@ -8,44 +8,21 @@
 // 30k-token vocabulary is most of a small model. Runtime-agnostic like feature-pool.ts: a runtime supplies
 // `StartWorker` (Node worker_threads in the CLI, Web Workers in the studio) and runs lib/train/threads.ts in each.
 import * as tf from '@tensorflow/tfjs';
-import { backendMemoryBytes } from '@/lib/backend/fast-paths';
-import { initBackend, type InitOptions } from '@/lib/backend/init';
-import { memorySource } from '@/lib/io/source';
-import { openModelFiles, taskModelFiles } from '@/lib/models/open';
-import { taskHeadSpec, createTaskModel } from '@/lib/models/task-model';
-import type { TaskModel, TextTokenizer } from '@/lib/models/types';
+import type { InitOptions } from '@/lib/backend/init';
+import { taskModelFiles } from '@/lib/models/open';
+import { taskHeadSpec } from '@/lib/models/task-model';
+import type { TaskModel } from '@/lib/models/types';
 import type { PadOptions } from './batching';
 import type { EncodedExample } from './encode';
+import { addWire, buffers, tokenRows, toWire, type FromTrainWorker, type ToTrainWorker, type WireGrad } from './grad-wire';
 import type { LossOptions } from './losses';
-import { AdamOptimizer, type OptimizerOptions } from './optimizer';
-import type { OptimizerState } from '@/lib/store/types';
-import { shardGradients, type Shard, type ShardContext } from './shards';
+import type { WeightAverage } from './ema';
+import { batchLogits, evalBatches, placeOutputs, type BatchLogits, type ExampleOutput } from './evaluate';
+import type { AdamOptimizer } from './optimizer';
 import type { PoolPort, StartWorker, TrainWorkerSetup } from './pool-port';
+import type { Shard, ShardContext } from './shards';
 
-export type { TrainWorkerSetup };
-
-/** A gradient as it travels: dense, or the rows `rows` of a [vocab, width] embedding gradient (all others zero). */
-export type WireGrad = Float32Array | { rows: Int32Array; values: Float32Array };
-
-export type ToTrainWorker =
-  | {
-      type: 'begin';
-      examples: EncodedExample[];
-      names: string[];
-      sparse: boolean[];
-      numLabels: number;
-      lossOpts: LossOptions;
-      pad: PadOptions;
-      weights: Float32Array[];
-      optimizer: OptimizerOptions;
-      optimizerState: OptimizerState;
-    }
-  | { type: 'grads'; id: number; shard: Shard; ctx: ShardContext }
-  | { type: 'apply'; grads: WireGrad[]; lr: number; scale: number };
-export type FromTrainWorker =
-  | { type: 'ready' }
-  | { type: 'grads'; id: number; loss: number; grads: WireGrad[]; memoryBytes: number }
-  | { type: 'error'; message: string };
+export type { FromTrainWorker, ToTrainWorker, TrainWorkerSetup };
 
 /** The shards' summed loss and gradients, in `vars` order, as tensors the caller disposes. */
 export interface ShardSum {
@@ -61,8 +38,19 @@ export interface TrainPool {
   begin(
     examples: EncodedExample[],
     vars: Map<string, tf.Variable>,
-    o: { numLabels: number; lossOpts: LossOptions; pad: PadOptions; optimizer: AdamOptimizer; vocabSize: number },
+    o: {
+      numLabels: number;
+      lossOpts: LossOptions;
+      pad: PadOptions;
+      optimizer: AdamOptimizer;
+      vocabSize: number;
+      validation: EncodedExample[];
+      ema: WeightAverage | null;
+    },
   ): Promise<void>;
+  /** the validation examples' outputs, as `collectOutputs` gives them: the batches are dealt round-robin, `local`
+   *  computes this thread's share; `average`: on the weight average, which every replica keeps too */
+  outputs(batchSize: number, local: (idx: number[]) => tf.Tensor, average: boolean): Promise<ExampleOutput[]>;
   /** shards 1… of a micro-batch go to the workers; `local` computes shard 0 in this thread meanwhile */
   gradients(shards: Shard[], ctx: ShardContext, local: (s: Shard) => ShardSum): Promise<ShardSum>;
   /** the calling thread took an optimizer step with these summed gradients (in `vars` order) over the examples `idx`:
@@ -74,46 +62,6 @@ export interface TrainPool {
 }
 
 const fail = (m: string) => new Error(`a training thread failed: ${m}`);
-
-/** The token ids of some examples, and the pad id: the rows a token-embedding gradient can have non-zero. */
-export function tokenRows(examples: EncodedExample[], idx: number[], padId: number): Int32Array {
-  const seen = new Set<number>([padId]);
-  for (const i of idx) for (const t of examples[i].ids) seen.add(t);
-  return Int32Array.from([...seen].sort((a, b) => a - b));
-}
-
-/** Reads gradients for the wire: the sparse ones as the rows `rows`. */
-async function toWire(grads: tf.Tensor[], sparse: boolean[], rows: Int32Array | null): Promise<WireGrad[]> {
-  const parts = tf.tidy(() => grads.map((g, j) => (sparse[j] && rows ? tf.gather(g, tf.tensor1d(rows, 'int32')) : g.clone())));
-  const values = (await Promise.all(parts.map((t) => t.data()))) as Float32Array[];
-  tf.dispose(parts);
-  return values.map((v, j) => (sparse[j] && rows ? { rows: rows.slice(), values: v } : v));
-}
-
-/** A wire gradient as a tensor of `shape`. */
-function fromWire(g: WireGrad, shape: number[]): tf.Tensor {
-  if (g instanceof Float32Array) return tf.tensor(g, shape, 'float32');
-  return tf.tidy(() =>
-    tf.scatterND(
-      tf.tensor2d(g.rows, [g.rows.length, 1], 'int32'),
-      tf.tensor(g.values, [g.rows.length, ...shape.slice(1)], 'float32'),
-      shape,
-    ),
-  );
-}
-
-/** g + a wire gradient; sparse rows are added in place of a dense scatter (one copy of g instead of three passes). */
-function addWire(g: tf.Tensor, w: WireGrad): tf.Tensor {
-  if (w instanceof Float32Array) return g.add(tf.tensor(w, g.shape, 'float32'));
-  const idx = tf.tensor2d(w.rows, [w.rows.length, 1], 'int32');
-  const rows = tf.gather(g, tf.tensor1d(w.rows, 'int32')).add(tf.tensor(w.values, [w.rows.length, ...g.shape.slice(1)], 'float32'));
-  return tf.tensorScatterUpdate(g, idx, rows);
-}
-
-const buffers = (gs: WireGrad[]) =>
-  gs.flatMap((g) =>
-    g instanceof Float32Array ? [g.buffer as ArrayBuffer] : [g.rows.buffer as ArrayBuffer, g.values.buffer as ArrayBuffer],
-  );
 
 /** Starts `threads - 1` workers, each with a replica of `model`. Rejects (and stops them) if one fails to start. */
 export async function createTrainPool(model: TaskModel, threads: number, start: StartWorker, backend: InitOptions): Promise<TrainPool> {
@@ -161,6 +109,7 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
     );
 
   let examples: EncodedExample[] = [];
+  let validation: EncodedExample[] = [];
   let sparse: boolean[] = [];
   const padId = model.tokenizer.padId;
   let nextId = 0;
@@ -188,6 +137,27 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
       port.post({ type: 'grads', id, shard, ctx });
     });
 
+  const logitsOf = (port: PoolPort<ToTrainWorker, FromTrainWorker>, batches: number[][], average: boolean) =>
+    new Promise<BatchLogits[]>((resolve, reject) => {
+      const id = nextId++;
+      const stop = port.listen(
+        (m) => {
+          if (m.type === 'logits' && m.id === id) {
+            stop();
+            resolve(m.results);
+          } else if (m.type === 'error') {
+            stop();
+            reject(fail(m.message));
+          }
+        },
+        (e) => {
+          stop();
+          reject(fail(e.message));
+        },
+      );
+      port.post({ type: 'logits', id, batches, average });
+    });
+
   return {
     threads: ports.length + 1,
     async begin(train, named, o) {
@@ -196,6 +166,8 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
       sparse = vars.map((v) => v.rank === 2 && v.shape[0] === o.vocabSize && o.vocabSize > 1000);
       const weights = (await Promise.all(vars.map((v) => v.data()))) as Float32Array[];
       const optimizerState = await o.optimizer.getState();
+      validation = o.validation;
+      const emaState = o.ema ? await o.ema.getState() : undefined;
       for (const port of ports) {
         port.post({
           type: 'begin',
@@ -208,8 +180,24 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
           weights,
           optimizer: { ...o.optimizer.opts },
           optimizerState,
+          validation,
+          emaDecay: o.ema?.decay ?? 0,
+          ...(emaState ? { emaState } : {}),
         });
       }
+    },
+    async outputs(batchSize, local, average) {
+      if (broken) throw broken;
+      const batches = evalBatches(validation, batchSize);
+      const n = ports.length + 1;
+      const parts = Array.from({ length: n }, (_, p) => batches.filter((_, k) => k % n === p));
+      const others = ports.map((port, i) => logitsOf(port, parts[i + 1], average));
+      others.forEach((p) => p.catch(() => undefined));
+      const out: ExampleOutput[] = new Array(validation.length);
+      for (const idx of parts[0]) placeOutputs(validation, idx, await batchLogits(() => local(idx)), out);
+      const results = await Promise.all(others);
+      results.forEach((r, i) => parts[i + 1].forEach((idx, b) => placeOutputs(validation, idx, r[b], out)));
+      return out;
     },
     async gradients(shards, ctx, local) {
       if (broken) throw broken;
@@ -251,77 +239,4 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
     memory: () => [...memory],
     close,
   };
-}
-
-/** The worker side of a training thread: opens its replica, then answers shards with their gradients and repeats the
- *  calling thread's optimizer steps. Messages are handled one at a time, in order. */
-export async function serveTrainWorker(
-  setup: TrainWorkerSetup,
-  port: { post(m: FromTrainWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToTrainWorker) => void): void },
-): Promise<void> {
-  try {
-    await initBackend(setup.backend);
-    const opened = await openModelFiles(memorySource('training thread', setup.files), { requireTokenizer: false });
-    const tokenizer: TextTokenizer = opened.tokenizer ?? {
-      kind: 'hf',
-      vocabSize: 0,
-      padId: 0,
-      modelMaxLength: Number.MAX_SAFE_INTEGER,
-      encode: () => {
-        throw new Error('a training thread is sent token ids, it does not tokenize');
-      },
-      files: () => ({}),
-    };
-    const model = createTaskModel({
-      encoder: opened.encoder,
-      tokenizer,
-      task: setup.task,
-      labels: setup.labels,
-      mode: setup.mode,
-      headParams: opened.headParams,
-      classifierDropout: setup.classifierDropout,
-    });
-    let run: Extract<ToTrainWorker, { type: 'begin' }> | null = null;
-    let vars: tf.Variable[] = [];
-    let optimizer: AdamOptimizer | null = null;
-    const handle = async (m: ToTrainWorker) => {
-      if (m.type === 'begin') {
-        const trainable = model.trainable();
-        const missing = m.names.filter((n) => !trainable.has(n));
-        if (missing.length || trainable.size !== m.names.length)
-          throw new Error(`the replica's trainable parameters differ (${missing[0] ?? `${trainable.size} vs ${m.names.length}`})`);
-        run = m;
-        vars = m.names.map((n) => trainable.get(n)!);
-        vars.forEach((v, j) => tf.tidy(() => v.assign(tf.tensor(m.weights[j], v.shape, 'float32'))));
-        optimizer?.dispose();
-        optimizer = new AdamOptimizer(new Map(m.names.map((n, j) => [n, vars[j]])), m.optimizer);
-        optimizer.setState(m.optimizerState);
-      } else if (m.type === 'apply') {
-        if (!run || !optimizer) throw new Error('an optimizer step arrived before the run began');
-        const named: Record<string, tf.Tensor> = {};
-        run.names.forEach((n, j) => (named[n] = fromWire(m.grads[j], [...vars[j].shape])));
-        optimizer.apply(named, m.lr, m.scale);
-        tf.dispose(Object.values(named));
-      } else {
-        if (!run) throw new Error('a shard arrived before the run began');
-        const { value, grads } = shardGradients(model, run.examples, m.shard, m.ctx, vars, {
-          numLabels: run.numLabels,
-          lossOpts: run.lossOpts,
-          pad: run.pad,
-        });
-        const rows = run.sparse.some(Boolean) ? tokenRows(run.examples, m.shard.idx, run.pad.padId) : null;
-        const [loss] = (await value.data()) as Float32Array;
-        const wire = await toWire(grads, run.sparse, rows);
-        tf.dispose([value, ...grads]);
-        port.post({ type: 'grads', id: m.id, loss, grads: wire, memoryBytes: backendMemoryBytes() }, buffers(wire));
-      }
-    };
-    let queue = Promise.resolve();
-    port.listen((m) => {
-      queue = queue.then(() => handle(m)).catch((e) => port.post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
-    });
-    port.post({ type: 'ready' });
-  } catch (e) {
-    port.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
-  }
 }

@@ -112,13 +112,26 @@ describe('data-parallel training (worker threads)', () => {
     }, 180_000);
   }
 
-  it('BERT full with gradient accumulation, class weights and label smoothing: 2 threads match 1', async () => {
-    const config: TrainConfig = { ...CONFIG, gradAccumSteps: 2, batchSize: 5, classWeights: 'balanced', labelSmoothing: 0.1 };
+  it('BERT full with gradient accumulation, class weights, label smoothing and a weight average: 2 threads match 1, validation included', async () => {
+    const config: TrainConfig = {
+      ...CONFIG,
+      gradAccumSteps: 2,
+      batchSize: 5,
+      classWeights: 'balanced',
+      labelSmoothing: 0.1,
+      emaDecay: 0.9,
+      evalBatchSize: 4,
+    };
     const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 6);
     const one = await train(make, data, 1, config);
     const two = await train(make, data, 2, config);
     two.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i])).toBeLessThan(1e-5));
     expect(maxDiff(two.weights, one.weights)).toBeLessThan(1e-5);
+    // the validation passes (batches dealt to both threads, each on its replica's weight average) give the same metrics
+    expect(two.evals.length).toBeGreaterThanOrEqual(2);
+    two.evals.forEach((l, i) => expect(Math.abs(l - one.evals[i]), `eval ${i}`).toBeLessThan(1e-5));
+    const accuracy = (r: typeof one) => of(r.events, 'eval').map((e) => e.result.scalars.accuracy);
+    expect(accuracy(two)).toEqual(accuracy(one));
   }, 180_000);
 
   it('exact resume on 2 threads: stopped after a checkpoint and resumed on 2 threads, the run ends where an uninterrupted 2-thread run ends (1e-6)', async () => {

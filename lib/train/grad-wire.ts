@@ -1,0 +1,81 @@
+// What travels between the calling thread and its training threads (lib/train/train-pool.ts, train-worker.ts): the
+// messages, and gradients as plain arrays. A token-embedding gradient travels as the rows of the batch's tokens only
+// (every other row is exactly zero); everything else dense.
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerState, TensorData } from '@/lib/store/types';
+import type { PadOptions } from './batching';
+import type { EncodedExample } from './encode';
+import type { BatchLogits } from './evaluate';
+import type { LossOptions } from './losses';
+import type { OptimizerOptions } from './optimizer';
+import type { Shard, ShardContext } from './shards';
+
+/** A gradient as it travels: dense, or the rows `rows` of a [vocab, width] embedding gradient (all others zero). */
+export type WireGrad = Float32Array | { rows: Int32Array; values: Float32Array };
+
+export type ToTrainWorker =
+  | {
+      type: 'begin';
+      examples: EncodedExample[];
+      names: string[];
+      sparse: boolean[];
+      numLabels: number;
+      lossOpts: LossOptions;
+      pad: PadOptions;
+      weights: Float32Array[];
+      optimizer: OptimizerOptions;
+      optimizerState: OptimizerState;
+      /** the validation examples, which the replicas help evaluate */
+      validation: EncodedExample[];
+      /** the weight average's decay (0: none) and state: the replicas keep the same average */
+      emaDecay: number;
+      emaState?: Record<string, TensorData>;
+    }
+  | { type: 'logits'; id: number; batches: number[][]; average: boolean }
+  | { type: 'grads'; id: number; shard: Shard; ctx: ShardContext }
+  | { type: 'apply'; grads: WireGrad[]; lr: number; scale: number };
+export type FromTrainWorker =
+  | { type: 'ready' }
+  | { type: 'grads'; id: number; loss: number; grads: WireGrad[]; memoryBytes: number }
+  | { type: 'logits'; id: number; results: BatchLogits[] }
+  | { type: 'error'; message: string };
+
+/** The token ids of some examples, and the pad id: the rows a token-embedding gradient can have non-zero. */
+export function tokenRows(examples: EncodedExample[], idx: number[], padId: number): Int32Array {
+  const seen = new Set<number>([padId]);
+  for (const i of idx) for (const t of examples[i].ids) seen.add(t);
+  return Int32Array.from([...seen].sort((a, b) => a - b));
+}
+
+/** Reads gradients for the wire: the sparse ones as the rows `rows`. */
+export async function toWire(grads: tf.Tensor[], sparse: boolean[], rows: Int32Array | null): Promise<WireGrad[]> {
+  const parts = tf.tidy(() => grads.map((g, j) => (sparse[j] && rows ? tf.gather(g, tf.tensor1d(rows, 'int32')) : g.clone())));
+  const values = (await Promise.all(parts.map((t) => t.data()))) as Float32Array[];
+  tf.dispose(parts);
+  return values.map((v, j) => (sparse[j] && rows ? { rows: rows.slice(), values: v } : v));
+}
+
+/** A wire gradient as a tensor of `shape`. */
+export function fromWire(g: WireGrad, shape: number[]): tf.Tensor {
+  if (g instanceof Float32Array) return tf.tensor(g, shape, 'float32');
+  return tf.tidy(() =>
+    tf.scatterND(
+      tf.tensor2d(g.rows, [g.rows.length, 1], 'int32'),
+      tf.tensor(g.values, [g.rows.length, ...shape.slice(1)], 'float32'),
+      shape,
+    ),
+  );
+}
+
+/** g + a wire gradient; sparse rows are added in place of a dense scatter (one copy of g instead of three passes). */
+export function addWire(g: tf.Tensor, w: WireGrad): tf.Tensor {
+  if (w instanceof Float32Array) return g.add(tf.tensor(w, g.shape, 'float32'));
+  const idx = tf.tensor2d(w.rows, [w.rows.length, 1], 'int32');
+  const rows = tf.gather(g, tf.tensor1d(w.rows, 'int32')).add(tf.tensor(w.values, [w.rows.length, ...g.shape.slice(1)], 'float32'));
+  return tf.tensorScatterUpdate(g, idx, rows);
+}
+
+export const buffers = (gs: WireGrad[]) =>
+  gs.flatMap((g) =>
+    g instanceof Float32Array ? [g.buffer as ArrayBuffer] : [g.rows.buffer as ArrayBuffer, g.values.buffer as ArrayBuffer],
+  );

@@ -1,0 +1,110 @@
+// The worker side of a training thread (lib/train/train-pool.ts is the calling side): opens its replica of the model,
+// then, one message at a time and in order, answers shards with their gradients, repeats the calling thread's optimizer
+// steps (and weight average) so the replica stays bit-identical, and computes its share of the validation batches.
+import * as tf from '@tensorflow/tfjs';
+import { backendMemoryBytes } from '@/lib/backend/fast-paths';
+import { initBackend } from '@/lib/backend/init';
+import { memorySource } from '@/lib/io/source';
+import { openModelFiles } from '@/lib/models/open';
+import { createTaskModel } from '@/lib/models/task-model';
+import type { TextTokenizer } from '@/lib/models/types';
+import { buffers, fromWire, tokenRows, toWire, type FromTrainWorker, type ToTrainWorker } from './grad-wire';
+import { makeTensorBatch } from './batching';
+import { WeightAverage } from './ema';
+import { batchLogits, type BatchLogits } from './evaluate';
+import { AdamOptimizer } from './optimizer';
+import type { TrainWorkerSetup } from './pool-port';
+import { shardGradients } from './shards';
+
+export async function serveTrainWorker(
+  setup: TrainWorkerSetup,
+  port: { post(m: FromTrainWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToTrainWorker) => void): void },
+): Promise<void> {
+  try {
+    await initBackend(setup.backend);
+    const opened = await openModelFiles(memorySource('training thread', setup.files), { requireTokenizer: false });
+    const tokenizer: TextTokenizer = opened.tokenizer ?? {
+      kind: 'hf',
+      vocabSize: 0,
+      padId: 0,
+      modelMaxLength: Number.MAX_SAFE_INTEGER,
+      encode: () => {
+        throw new Error('a training thread is sent token ids, it does not tokenize');
+      },
+      files: () => ({}),
+    };
+    const model = createTaskModel({
+      encoder: opened.encoder,
+      tokenizer,
+      task: setup.task,
+      labels: setup.labels,
+      mode: setup.mode,
+      headParams: opened.headParams,
+      classifierDropout: setup.classifierDropout,
+    });
+    let run: Extract<ToTrainWorker, { type: 'begin' }> | null = null;
+    let vars: tf.Variable[] = [];
+    let optimizer: AdamOptimizer | null = null;
+    let ema: WeightAverage | null = null;
+    const handle = async (m: ToTrainWorker) => {
+      if (m.type === 'begin') {
+        const trainable = model.trainable();
+        const missing = m.names.filter((n) => !trainable.has(n));
+        if (missing.length || trainable.size !== m.names.length)
+          throw new Error(`the replica's trainable parameters differ (${missing[0] ?? `${trainable.size} vs ${m.names.length}`})`);
+        run = m;
+        vars = m.names.map((n) => trainable.get(n)!);
+        vars.forEach((v, j) => tf.tidy(() => v.assign(tf.tensor(m.weights[j], v.shape, 'float32'))));
+        optimizer?.dispose();
+        optimizer = new AdamOptimizer(new Map(m.names.map((n, j) => [n, vars[j]])), m.optimizer);
+        optimizer.setState(m.optimizerState);
+        ema?.dispose();
+        ema = m.emaDecay > 0 ? new WeightAverage(new Map(m.names.map((n, j) => [n, vars[j]])), m.emaDecay) : null;
+        if (ema && m.emaState) ema.setState(m.emaState);
+      } else if (m.type === 'apply') {
+        if (!run || !optimizer) throw new Error('an optimizer step arrived before the run began');
+        const named: Record<string, tf.Tensor> = {};
+        run.names.forEach((n, j) => (named[n] = fromWire(m.grads[j], [...vars[j].shape])));
+        optimizer.apply(named, m.lr, m.scale);
+        tf.dispose(Object.values(named));
+        ema?.update(optimizer.step);
+      } else if (m.type === 'logits') {
+        if (!run) throw new Error('validation batches arrived before the run began');
+        const examples = run.validation;
+        const pad = run.pad;
+        // the same forward as the calling thread's evaluation, on the weight average when it evaluates one
+        if (m.average) ema?.swap();
+        try {
+          const results: BatchLogits[] = [];
+          for (const idx of m.batches)
+            results.push(await batchLogits(() => model.forward(makeTensorBatch(examples, idx, pad), { training: false })));
+          port.post(
+            { type: 'logits', id: m.id, results },
+            results.map((r) => r.data.buffer as ArrayBuffer),
+          );
+        } finally {
+          if (m.average) ema?.swap();
+        }
+      } else {
+        if (!run) throw new Error('a shard arrived before the run began');
+        const { value, grads } = shardGradients(model, run.examples, m.shard, m.ctx, vars, {
+          numLabels: run.numLabels,
+          lossOpts: run.lossOpts,
+          pad: run.pad,
+        });
+        const rows = run.sparse.some(Boolean) ? tokenRows(run.examples, m.shard.idx, run.pad.padId) : null;
+        const [loss] = (await value.data()) as Float32Array;
+        const wire = await toWire(grads, run.sparse, rows);
+        tf.dispose([value, ...grads]);
+        port.post({ type: 'grads', id: m.id, loss, grads: wire, memoryBytes: backendMemoryBytes() }, buffers(wire));
+      }
+    };
+    let queue = Promise.resolve();
+    port.listen((m) => {
+      queue = queue.then(() => handle(m)).catch((e) => port.post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+    });
+    port.post({ type: 'ready' });
+  } catch (e) {
+    port.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+}
