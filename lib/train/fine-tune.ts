@@ -45,6 +45,9 @@ export interface FineTuneOptions {
   fingerprint?: Checkpoint['fingerprint'];
   /** the clock for the ETA, in ms (tests pass a simulated one; default performance.now) */
   now?: () => number;
+  /** read each step's loss and gradient norm a step later, keeping the clipping factor on the device (default: on the
+   *  GPU backends, where a read inside the step would stall the queue; tests turn it on elsewhere) */
+  deferStats?: boolean;
   /** data-parallel threads (lib/train/train-pool.ts): each micro-batch is split over them; ignored in head-only mode,
    *  whose steps train only the head. The caller closes it. */
   pool?: TrainPool;
@@ -130,6 +133,23 @@ function classWeightsFor(model: TaskModel, cfg: ResolvedConfig, train: EncodedEx
 /** Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_: the factor the gradients are multiplied by. */
 export function clipScale(globalNorm: number, maxNorm: number): number {
   return maxNorm > 0 && globalNorm > maxNorm ? maxNorm / (globalNorm + 1e-6) : 1;
+}
+
+/** clipScale on the device, from stats = [loss, global norm]: nothing is read back. */
+export function clipScaleTensor(stats: tf.Tensor, maxNorm: number): tf.Scalar {
+  if (!(maxNorm > 0)) return tf.scalar(1);
+  const norm = stats.slice([1], [1]).reshape([]);
+  return tf.where(tf.greater(norm, maxNorm), tf.div(maxNorm, norm.add(1e-6)), tf.scalar(1)) as tf.Scalar;
+}
+
+/** A step taken on a GPU backend whose loss and gradient norm are still being read. */
+interface PendingStep {
+  numbers: Promise<ArrayLike<number>>;
+  step: number;
+  epoch: number;
+  epochProgress: number;
+  lr: number;
+  batchExamples: number;
 }
 
 const STEP_ID = (step: number) => `step-${String(step).padStart(7, '0')}`;
@@ -423,7 +443,49 @@ export async function* fineTune(
     const eta = new EtaTracker(50, opts.now);
     eta.start();
 
+    const nonFinite = (loss: number, gradNorm: number, at: number, left: string) =>
+      new UserError(
+        `training stopped at step ${at}: ${!Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`}; ${left}`,
+        { option: 'learningRate' },
+        `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ` +
+          `${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`,
+      );
+    // WebGPU/WebGL: a step's loss and gradient norm are read while the next step runs (see the step below)
+    const deferStats = opts.deferStats ?? ['webgpu', 'webgl'].includes(tf.getBackend());
+    let pending: PendingStep | null = null;
+    let lastRead = performance.now();
+    /** the step event of the step whose numbers are still on their way, once they arrive */
+    const readPending = async function* (): AsyncGenerator<TrainEvent> {
+      if (!pending) return;
+      const p = pending;
+      pending = null;
+      const [loss, gradNorm] = Array.from(await p.numbers);
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        throw nonFinite(loss, gradNorm, p.step, 'the next update was already applied, so resume from a checkpoint');
+      }
+      const now = performance.now();
+      const stepSec = Math.max(1e-9, (now - lastRead) / 1000);
+      lastRead = now;
+      eta.step();
+      yield {
+        type: 'step',
+        step: p.step,
+        epoch: p.epoch,
+        epochProgress: p.epochProgress,
+        loss,
+        lr: p.lr,
+        gradNorm,
+        samplesPerSec: p.batchExamples / stepSec,
+        etaSec: eta.etaSec(totalSteps() - p.step),
+      };
+    };
+
     while (true) {
+      // a step's numbers are read before anything that looks at them or at the weights (evaluation, checkpoints,
+      // the end, a pause) and, on GPU backends, otherwise one step late (yield* readPending() in the step)
+      if (pending && (signal?.aborted || controls.paused || (cfg.maxSteps !== undefined && step >= cfg.maxSteps) || pos.plan === null)) {
+        yield* readPending();
+      }
       if (signal?.aborted) {
         const meta = await save('abort');
         if (meta) yield { type: 'checkpoint', checkpoint: meta };
@@ -494,50 +556,70 @@ export async function* fineTune(
         return tf.stack([lossSum.div(n), norm]);
       });
       lossSum.dispose();
-      const [loss, gradNorm] = Array.from(await stats.data());
-      stats.dispose();
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        grads.forEach((t) => t.dispose());
-        const what = !Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`;
-        throw new UserError(
-          `training stopped at step ${step + 1}: ${what}; the weights were left as they were after step ${step}`,
-          { option: 'learningRate' },
-          `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`,
-        );
-      }
       // averaging and clipping are one factor, applied inside the optimizer's update
       const named: Record<string, tf.Tensor> = {};
       varList.forEach((v, j) => (named[nameOfVar.get(v.name)!] = grads[j]));
-      const scale = clipScale(gradNorm, cfg.maxGradNorm) / n;
-      try {
-        // the replicas get the step first and take it while this thread takes its own
-        await pool?.applied(grads, lr, scale, micro.flat());
-        optimizer.apply(named, lr, scale);
-      } finally {
-        grads.forEach((t) => t.dispose());
-      }
-      ema?.update(optimizer.step);
-
-      step += 1;
-      pos.cursor += n;
       const batchExamples = micro.reduce((a, b) => a + b.length, 0);
-      const now = performance.now();
-      const stepSec = Math.max(1e-9, (now - tStep) / 1000);
-      eta.step();
-      yield {
-        type: 'step',
-        step,
-        epoch: pos.epoch,
-        epochProgress: pos.epoch + Math.min(1, pos.cursor / pos.plan.length),
-        loss,
-        lr,
-        gradNorm,
-        samplesPerSec: batchExamples / stepSec,
-        etaSec: eta.etaSec(totalSteps() - step),
-      };
+      if (deferStats) {
+        // GPU backends: the clipping factor stays on the device and the loss is read a step later, so the next
+        // step's work is queued before this one's numbers come back
+        const scaleT = tf.tidy(() => clipScaleTensor(stats, cfg.maxGradNorm).div(n) as tf.Scalar);
+        optimizer.apply(named, lr, scaleT);
+        tf.dispose([scaleT, ...grads]);
+        ema?.update(optimizer.step);
+        step += 1;
+        pos.cursor += n;
+        const numbers = stats.data().finally(() => stats.dispose());
+        numbers.catch(() => undefined);
+        yield* readPending();
+        pending = {
+          numbers,
+          step,
+          epoch: pos.epoch,
+          epochProgress: pos.epoch + Math.min(1, pos.cursor / pos.plan.length),
+          lr,
+          batchExamples,
+        };
+      } else {
+        const [loss, gradNorm] = Array.from(await stats.data());
+        stats.dispose();
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          grads.forEach((t) => t.dispose());
+          throw nonFinite(loss, gradNorm, step + 1, `the weights were left as they were after step ${step}`);
+        }
+        const scale = clipScale(gradNorm, cfg.maxGradNorm) / n;
+        try {
+          // the replicas get the step first and take it while this thread takes its own
+          await pool?.applied(grads, lr, scale, micro.flat());
+          optimizer.apply(named, lr, scale);
+        } finally {
+          grads.forEach((t) => t.dispose());
+        }
+        ema?.update(optimizer.step);
+
+        step += 1;
+        pos.cursor += n;
+        const now = performance.now();
+        const stepSec = Math.max(1e-9, (now - tStep) / 1000);
+        eta.step();
+        yield {
+          type: 'step',
+          step,
+          epoch: pos.epoch,
+          epochProgress: pos.epoch + Math.min(1, pos.cursor / pos.plan.length),
+          loss,
+          lr,
+          gradNorm,
+          samplesPerSec: batchExamples / stepSec,
+          etaSec: eta.etaSec(totalSteps() - step),
+        };
+      }
 
       let stop = false;
       const epochEnded = pos.cursor >= pos.plan.length;
+      const evalDue = Boolean(cfg.evalEverySteps && step % cfg.evalEverySteps === 0);
+      const checkpointDue = Boolean(cfg.checkpointEverySteps && step % cfg.checkpointEverySteps === 0);
+      if (pending && (epochEnded || evalDue || checkpointDue)) yield* readPending();
       if (cfg.evalEverySteps && step % cfg.evalEverySteps === 0 && !epochEnded) {
         const r = await evalAndTrack();
         yield* r.events;

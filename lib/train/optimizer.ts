@@ -61,7 +61,7 @@ export class AdamOptimizer {
 
   /** One update with learning rate `lr` from gradients keyed by parameter name (missing ones are skipped), each
    *  gradient first multiplied by `gradScale` (clipping and accumulation averaging). */
-  apply(grads: Record<string, tf.Tensor>, lr: number, gradScale = 1): void {
+  apply(grads: Record<string, tf.Tensor>, lr: number, gradScale: number | tf.Scalar = 1): void {
     this.step += 1;
     const { beta1, beta2, epsilon, weightDecay, kind } = this.opts;
     const bc1 = 1 - Math.pow(beta1, this.step);
@@ -69,7 +69,8 @@ export class AdamOptimizer {
     const sqrtBc2 = Math.sqrt(bc2);
     const lrOf = (name: string) => lr * (this.opts.lrScales?.[name] ?? 1);
     const rest: string[] = [];
-    const inPlace = this.opts.fused !== false ? inPlaceAdamStep() : null;
+    // a scale still on the device (WebGPU/WebGL read nothing back inside a step) goes through the tensor ops
+    const inPlace = this.opts.fused !== false && typeof gradScale === 'number' ? inPlaceAdamStep() : null;
     for (const [name, p] of this.params) {
       const g = grads[name];
       if (!g) continue;
@@ -83,7 +84,7 @@ export class AdamOptimizer {
           epsilon,
           stepSize: lrP / bc1,
           sqrtBc2,
-          gradScale,
+          gradScale: gradScale as number,
           l2: kind === 'adam' ? wd : 0,
           decay: kind === 'adamw' ? 1 - lrP * wd : 1,
         });
