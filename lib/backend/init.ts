@@ -94,7 +94,15 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendInfo> 
   const failed: BackendInfo['failed'] = [];
   for (const backend of plan.order) {
     try {
-      if (backend === 'webgpu') await ensureWebGpuRegistered();
+      if (backend === 'webgpu') {
+        await ensureWebGpuRegistered();
+        // tfjs-backend-webgpu 4.22 batches up to 15 kernels per queue submission; a tensor disposed while a batched
+        // kernel still reads it gives its buffer back to the pool, and the next upload (a batch's token ids, a
+        // dropout mask) writes into it before the kernel runs. Training then reads stale or foreign data: the same
+        // loss every step, or negative cross-entropies (tests/e2e/webgpu-train.test.ts on SwiftShader). Submitting
+        // each kernel at once keeps every buffer's contents until its readers have run.
+        tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
+      }
       const ok = await tf.setBackend(backend);
       if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
       await tf.ready();
