@@ -1,6 +1,6 @@
 // Lint: typescript-eslint's recommended rules, plus the architecture rule that lib/ (the engine) stays free of
-// React, Next and the UI so it runs the same in Node and in the worker; and the rule that only lib/backend's seam
-// (fast-paths.ts) and init.ts import the wasm kernels.
+// React, Next and the UI so it runs the same in Node and in the worker; the rule that only lib/backend's seam
+// (fast-paths.ts) and init.ts import the wasm kernels; and the rule that the UI reads stored data through the worker.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -13,6 +13,11 @@ const ENGINE_PATTERNS = [
 ];
 // Backend fast paths go through one seam: lib/backend/fast-paths.ts answers "is there one for this backend?".
 const WASM_KERNELS = { group: ['**/wasm-kernels', '**/wasm-kernels.ts'], message: 'ask lib/backend/fast-paths.ts, not wasm-kernels.ts.' };
+// The worker owns the studio's IndexedDB: the page asks for stored data with a protocol command (lib/protocol.ts).
+const STORE = {
+  group: ['dexie', 'dexie/*', '@/lib/store/*', '**/lib/store/*'],
+  message: 'components and pages read stored data through the engine worker (lib/protocol.ts), not from IndexedDB.',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.next/', '.next-*/', 'public/', 'test-results/', 'next-env.d.ts'] },
@@ -41,5 +46,9 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     ignores: ['lib/**', 'tests/unit/backend/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [WASM_KERNELS] }] },
+  },
+  {
+    files: ['components/**/*.{ts,tsx}', 'app/**/*.{ts,tsx}'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [WASM_KERNELS, STORE] }] },
   },
 );

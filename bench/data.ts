@@ -23,12 +23,15 @@ function node(): void {
   const mem = process.memoryUsage();
   console.log(`node: heap ${(mem.heapUsed / 1e6).toFixed(0)} MB after the run`);
   console.log(
-    `node: total ${fmt(t.totalMs)} (import ${fmt(t.importMs)}, report ${fmt(t.reportMs)}, clean ${fmt(t.cleanMs)}, split ${fmt(t.splitMs)}); ` +
+    `node: total ${fmt(t.totalMs)} (import ${fmt(t.importMs)}, report ${fmt(t.reportMs)}, ` +
+      `clean ${fmt(t.cleanMs)}, split ${fmt(t.splitMs)}); ` +
       `${t.rows} rows -> ${t.kept} kept (${t.duplicates} duplicates, ${t.conflicts} in conflicts), split ${t.split.join('/')}`,
   );
 }
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>data bench</title><progress id="p" max="1" value="0"></progress><pre id="log"></pre>
+const PAGE =
+  `<!doctype html><meta charset="utf-8"><title>data bench</title>` +
+  `<progress id="p" max="1" value="0"></progress><pre id="log"></pre>
 <script>
 const longTasks = [];
 new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e); }).observe({ type: 'longtask', buffered: true });
@@ -44,7 +47,8 @@ window.runBench = (rows) => new Promise((resolve, reject) => {
     else if (m.type === 'done') {
       const wallMs = performance.now() - start;
       const t1 = performance.now();
-      setTimeout(() => resolve({ wallMs, generated, progress, longTasks: longTasks.filter((e) => e.startTime >= t0 && e.startTime <= t1).map((e) => Math.round(e.duration)), ...m }), 200);
+      setTimeout(() => resolve({ wallMs, generated, progress, longTasks: ` +
+  `longTasks.filter((e) => e.startTime >= t0 && e.startTime <= t1).map((e) => Math.round(e.duration)), ...m }), 200);
       w.terminate();
     }
   };
@@ -97,11 +101,13 @@ async function chromium(): Promise<void> {
     const lt = r.longTasks;
     console.log(
       `chromium (worker): wall ${fmt(r.wallMs)} for import+report+clean+split+store; pipeline ${fmt(r.times.totalMs)} ` +
-        `(import ${fmt(r.times.importMs)}, report ${fmt(r.times.reportMs)}, clean ${fmt(r.times.cleanMs)}, split ${fmt(r.times.splitMs)}), ` +
+        `(import ${fmt(r.times.importMs)}, report ${fmt(r.times.reportMs)}, ` +
+        `clean ${fmt(r.times.cleanMs)}, split ${fmt(r.times.splitMs)}), ` +
         `IndexedDB store ${fmt(r.storeMs)}; ${(r.generated.bytes / 1e6).toFixed(1)} MB; ${r.progress} progress events`,
     );
     console.log(
-      `chromium main thread: ${lt.length} long tasks (> 50 ms)${lt.length ? `, longest ${Math.max(...lt).toFixed(0)} ms: ${lt.join(', ')}` : ''}`,
+      `chromium main thread: ${lt.length} long tasks (> 50 ms)` +
+        `${lt.length ? `, longest ${Math.max(...lt).toFixed(0)} ms: ${lt.join(', ')}` : ''}`,
     );
     const ok = r.times.totalMs < 5000 && lt.length === 0;
     console.log(ok ? 'targets met: < 5 s, no main-thread task > 50 ms' : 'TARGETS MISSED');

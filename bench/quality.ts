@@ -4,8 +4,8 @@
 //   Banking77: train on train.csv (10% held out, stratified, for selection; banking77-full trains on all of it with
 //              the settings chosen on that held-out split, as the dataset has no dev set), report test.csv
 // The SST-2 files are "<label> <sentence>" lines: they are converted to CSV (text,label) in a temporary folder first.
-// BENCH_QUALITY_RUNS picks runs by name (comma list; default: every run below, about an hour on 2 cores). Datasets come from ../shared/datasets
-// (or $FINETUNE_SHARED/datasets); without them the benchmark says so and exits.
+// BENCH_QUALITY_RUNS picks runs by name (comma list; default: every run below, about an hour on 2 cores). Datasets
+// come from ../shared/datasets (or $FINETUNE_SHARED/datasets); without them the benchmark says so and exits.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,7 +155,7 @@ const RUNS: Run[] = [
   },
 ];
 
-function sst2Csv(src: string, dest: string): string {
+export function sst2Csv(src: string, dest: string): string {
   const lines = readFileSync(src, 'utf8')
     .split('\n')
     .filter((l) => l.trim());
@@ -231,7 +231,7 @@ function files(dataset: Run['dataset'], tmp: string, valSplit = 0.1): string[] |
   ];
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], echo = true): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
     let stdout = '';
@@ -239,7 +239,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => {
       stderr += d;
-      process.stderr.write(d);
+      if (echo) process.stderr.write(d);
     });
     child.on('error', fail);
     child.on('close', (code) => done({ code, stdout, stderr }));
@@ -253,7 +253,11 @@ export async function benchQuality(): Promise<void> {
     const data = files(run.dataset, tmp, run.valSplit);
     if (!data) {
       process.stdout.write(
-        `${JSON.stringify({ bench: 'quality', run: run.name, skipped: `../shared/datasets/${run.dataset} not found (set FINETUNE_SHARED)` })}\n`,
+        `${JSON.stringify({
+          bench: 'quality',
+          run: run.name,
+          skipped: `../shared/datasets/${run.dataset} not found (set FINETUNE_SHARED)`,
+        })}\n`,
       );
       continue;
     }

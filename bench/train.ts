@@ -2,9 +2,10 @@
 // Training goes through the real fineTune() loop (batching, loss, AdamW, clipping); inference through the model's
 // forward. Each line also carries analytic GFLOP/s (bench/flops.ts) and the efficiency against this run's own 512×512
 // matmul GFLOP/s, measured just before each line (the machine may be shared).
-// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 3: the first steps are slower while the wasm heap grows), BENCH_MODELS (comma list of
-// bert-tiny,use-lite; default both), BENCH_THREADS (training thread counts, default 1 and every core), BENCH_SEQ (sequence
-// lengths, default 64,128), BENCH_BROWSER=0 (skip the Chromium half, bench/train-browser.ts), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
+// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 3: the first steps are slower
+// while the wasm heap grows), BENCH_MODELS (comma list of bert-tiny,use-lite; default both), BENCH_THREADS (training
+// thread counts, default 1 and every core), BENCH_SEQ (sequence lengths, default 64,128), BENCH_BROWSER=0 (skip the
+// Chromium half, bench/train-browser.ts), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
 import { backendMemoryBytes } from '../lib/backend/fast-paths';
 import { initBackend } from '../lib/backend/init';

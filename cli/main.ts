@@ -72,7 +72,8 @@ export async function main(argv: string[], io: MainIO = { stdout: process.stdout
     }
     const err = e instanceof Error ? e : new Error(String(e));
     io.stderr.write(
-      `finetune: internal error: ${err.message}\n${err.stack ?? ''}\nThis is a bug in finetune, not in your input; please report it with the lines above.\n`,
+      `finetune: internal error: ${err.message}\n${err.stack ?? ''}\n` +
+        'This is a bug in finetune, not in your input; please report it with the lines above.\n',
     );
     return EXIT_INTERNAL;
   }

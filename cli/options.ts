@@ -112,7 +112,8 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
   const preset = (str(opts, 'preset') ?? 'balanced') as PresetName;
   if (str(opts, 'preset') && mode && (preset === 'quick') !== (mode.kind === 'head')) {
     throw new UserError(
-      `--mode ${modeText} conflicts with --preset ${preset}: ${preset === 'quick' ? 'Quick trains the head only' : `${preset} fine-tunes the encoder`}`,
+      `--mode ${modeText} conflicts with --preset ${preset}: ` +
+        `${preset === 'quick' ? 'Quick trains the head only' : `${preset} fine-tunes the encoder`}`,
       { option: '--mode' },
       preset === 'quick' ? 'leave out --mode, or use --preset balanced with it' : 'leave out --mode, or use --preset quick for head only',
     );
@@ -252,7 +253,9 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     name: 'threads',
     type: 'int',
     min: 1,
-    help: "threads that train (full, freeze, LoRA: each batch split over them, each with a replica of the model) or compute the frozen encoder's features (head-only); 1 to 4 per core",
+    help:
+      'threads that train (full, freeze, LoRA: each batch split over them, each with a replica of the model) ' +
+      "or compute the frozen encoder's features (head-only); 1 to 4 per core",
     defaultText: 'every core (fewer where memory says so)',
   },
   { name: 'lora-alpha', type: 'number', min: 0, help: 'LoRA scale numerator (scale = alpha / rank)', defaultText: '2 × rank' },

@@ -21,7 +21,8 @@ export function threadsPort(requested: number | undefined): ThreadsPort {
   const cores = defaultThreads();
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1 || requested > maxThreads(cores))) {
     throw new UserError(
-      `--threads ${requested} is not a thread count this machine can use (1 to ${maxThreads(cores)}: 4 per core, ${cores} core${cores > 1 ? 's' : ''})`,
+      `--threads ${requested} is not a thread count this machine can use ` +
+        `(1 to ${maxThreads(cores)}: 4 per core, ${cores} core${cores > 1 ? 's' : ''})`,
       { option: '--threads' },
       `leave it out to use every core (${cores})`,
     );

@@ -87,7 +87,9 @@ function threadsLine(b: BackendInfo): string {
   const why = `this browser reports ${cores} core${cores === 1 ? '' : 's'} (navigator.hardwareConcurrency)`;
   return cores === 1
     ? `Threads: one — ${why}.`
-    : `Threads: runs use ${cores}, one per core, because ${why}: full, freeze and LoRA runs split each batch over them (each worker holds a copy of the model; fewer when memory is short), head-only runs encode the texts on them. A run's Threads setting on the Train screen overrides it.`;
+    : `Threads: runs use ${cores}, one per core, because ${why}: full, freeze and LoRA runs split each batch over them ` +
+        '(each worker holds a copy of the model; fewer when memory is short), head-only runs encode the texts on them. ' +
+        "A run's Threads setting on the Train screen overrides it.";
 }
 
 export function BackendPanel() {
@@ -124,7 +126,9 @@ export function BackendPanel() {
       const got = `[${ev.values.join(', ')}]`;
       setCheck({
         ok,
-        text: `${ev.backend}: a 2×3 · 3×2 matrix product on the engine gave ${got}, ${ok ? 'as expected' : `expected [${EXPECTED.join(', ')}]`} (${ms} ms round trip)`,
+        text:
+          `${ev.backend}: a 2×3 · 3×2 matrix product on the engine gave ${got}, ` +
+          `${ok ? 'as expected' : `expected [${EXPECTED.join(', ')}]`} (${ms} ms round trip)`,
       });
     } catch (err) {
       setCheck({ ok: false, text: describeError(err as ErrorInfo) });
@@ -149,7 +153,9 @@ export function BackendPanel() {
         <p className="muted small">
           Cross-origin isolated: {backend.crossOriginIsolated ? 'yes (wasm threads available)' : 'no (wasm runs single-threaded)'}
           {backend.adapter &&
-            ` · GPU adapter: ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${backend.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`}
+            ` · GPU adapter: ${
+              [backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'
+            }` + `${backend.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`}
         </p>
       )}
       {backend && (

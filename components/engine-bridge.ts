@@ -1,8 +1,9 @@
 // Feeds live run events from the worker into the store. Step points are buffered and flushed at most every 250 ms,
-// so the page re-renders a few times per second however fast training goes. Also: a stopped worker marks its live runs
-// interrupted and raises the "engine stopped" banner; errors no request awaits become notices.
-import { engine } from './engine-client';
-import { useStudio } from './state/studio';
+// so the page re-renders a few times per second however fast training goes. Also: the stored lists (datasets, runs) the
+// worker watches for the page; a stopped worker marks its live runs interrupted and raises the "engine stopped" banner;
+// errors no request awaits become notices.
+import { engine, type EngineClient } from './engine-client';
+import { isActive, useStudio } from './state/studio';
 import type { ErrorInfo } from '@/lib/errors';
 import type { EngineEvent } from '@/lib/protocol';
 
@@ -45,22 +46,28 @@ function flush() {
   }
 }
 
-const ACTIVE = new Set(['queued', 'preparing', 'running', 'paused', 'stopping']);
-
 /** The worker stopped: the runs it was training are cut off (their last checkpoints stay in IndexedDB). */
 function engineStopped(reason: string, error: ErrorInfo) {
   if (timer) clearTimeout(timer);
   flush();
-  const { runs, updateRun, setEngineStopped, setEngineError } = useStudio.getState();
+  const { runs, stored, updateRun, setEngineStopped, setEngineError, setStored } = useStudio.getState();
   for (const r of Object.values(runs)) {
-    if (!ACTIVE.has(r.status)) continue;
+    if (!isActive(r.status)) continue;
     updateRun(r.runId, (run) => {
       run.status = 'interrupted';
       run.message = `The engine stopped while this run was ${r.status === 'paused' ? 'paused' : 'training'}: ${reason}.`;
     });
   }
+  // the listed runs it was training are cut off too, as the next worker's lists will say
+  setStored({ ...stored, runs: stored.runs.map((r) => (isActive(r.status) ? { ...r, status: 'interrupted' } : r)) });
   setEngineError(error);
   setEngineStopped({ reason, at: Date.now() });
+}
+
+/** Asks the worker for the stored lists and their changes from now on (a fresh worker knows nothing of the last one's
+ *  watch). */
+function watchLists(client: EngineClient) {
+  client.send({ type: 'lists-watch', requestId: client.nextId('lists') });
 }
 
 /** Starts routing engine events into the store (idempotent). */
@@ -80,9 +87,14 @@ export function startBridge(): void {
       } else {
         timer ??= setTimeout(flush, FLUSH_MS);
       }
+    } else if (ev.type === 'lists') {
+      useStudio.getState().setStored({ datasets: ev.datasets, runs: ev.runs });
     } else if (ev.type === 'ready') {
-      // also the backend of a fresh worker started after the last one stopped
+      // also the backend of a fresh worker started after the last one stopped, which has to be asked again
       useStudio.getState().setBackend(ev.info);
+      watchLists(client);
     }
   });
+  // the lists need no backend: asked at once, they show while the engine still starts (or if it fails to)
+  watchLists(client);
 }

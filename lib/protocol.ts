@@ -16,10 +16,12 @@ import type {
   Prediction,
   RunHistory,
   RunProgress,
+  RunRecord,
   RunStatus,
   PerClass,
   SplitSettings,
   StepPoint,
+  StoredDataset,
   SweepSpec,
   TrainingDataOptions,
   TrainingDataSummary,
@@ -87,6 +89,8 @@ export type RunControl =
 export type Command =
   | { type: 'init'; requestId: string; preference: BackendPreference; wasmPath: string }
   | { type: 'matmul'; requestId: string; a: number[]; b: number[]; m: number; k: number; n: number }
+  /** 'lists' now and after every change to the stored datasets or runs (one watch per worker; again: the lists now) */
+  | { type: 'lists-watch'; requestId: string }
   // datasets
   | { type: 'dataset-preview'; requestId: string; file: Blob; name: string }
   | { type: 'dataset-import'; requestId: string; file: Blob; name: string; mapping: ColumnMapping; split: SplitSettings }
@@ -130,6 +134,8 @@ export type EngineEvent =
   | { type: 'matmul-result'; requestId: string; backend: string; values: number[] }
   | { type: 'error'; requestId?: string; error: ErrorInfo }
   | { type: 'ok'; requestId: string; message?: string }
+  /** the stored datasets and runs, newest first, as the worker's 'lists-watch' sees them */
+  | { type: 'lists'; datasets: StoredDataset[]; runs: RunRecord[] }
   | { type: 'dataset-preview-result'; requestId: string; preview: DatasetPreview }
   | { type: 'dataset-imported'; requestId: string; datasetId: string; rows: number; warnings: string[] }
   | { type: 'dataset-report-result'; requestId: string; report: DatasetSummary }

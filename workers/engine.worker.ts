@@ -6,6 +6,7 @@ import { toErrorInfo } from '../lib/errors';
 import type { Command, EngineEvent } from '../lib/protocol';
 import type { SessionHost } from '../lib/session/context';
 import * as data from '../lib/session/datasets';
+import * as lists from '../lib/session/lists';
 import * as models from '../lib/session/models';
 import * as runs from '../lib/session/runs';
 import * as use from '../lib/session/inference';
@@ -42,6 +43,8 @@ async function handle(cmd: Command): Promise<void> {
       post({ type: 'matmul-result', requestId: cmd.requestId, backend: tf.getBackend(), values });
       return;
     }
+    case 'lists-watch':
+      return lists.watch(host, cmd);
     case 'dataset-preview':
       return data.preview(host, cmd);
     case 'dataset-import':

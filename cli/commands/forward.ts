@@ -76,7 +76,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   if (bad >= 0) {
     base.encoder.dispose();
     throw new UserError(
-      `token id ${ids.data[bad]} at row ${Math.floor(bad / ids.dims[1]) + 1}, position ${(bad % ids.dims[1]) + 1} is outside the vocabulary 0..${vocab - 1}`,
+      `token id ${ids.data[bad]} at row ${Math.floor(bad / ids.dims[1]) + 1}, position ${(bad % ids.dims[1]) + 1} ` +
+        `is outside the vocabulary 0..${vocab - 1}`,
       { file: inputsPath, tensor: 'input_ids' },
       "use ids from this model's tokenizer",
     );

@@ -7,14 +7,17 @@ export const TRAIN: CommandSpec = {
   name: 'train',
   summary: 'fine-tune a model on a labeled file and write it in Hugging Face layout',
   usage:
-    'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L [--model use-lite|DIR|HUB_ID] --out DIR [options]\n       finetune train --resume DIR [--threads N]',
+    'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L ' +
+    '[--model use-lite|DIR|HUB_ID] --out DIR [options]\n       finetune train --resume DIR [--threads N]',
   options: [
     { name: 'data', type: 'string', meta: 'FILE', help: 'training data: CSV, TSV or JSONL (detected from the content)' },
     {
       name: 'resume',
       type: 'string',
       meta: 'DIR',
-      help: 'continue an interrupted run (Ctrl-C, kill) from the last checkpoint in its --out folder, with the data and settings of its run.json',
+      help:
+        'continue an interrupted run (Ctrl-C, kill) from the last checkpoint in its --out folder, ' +
+        'with the data and settings of its run.json',
     },
     {
       name: 'eval',
@@ -55,7 +58,9 @@ export const TRAIN: CommandSpec = {
       type: 'int',
       min: 2,
       meta: 'K',
-      help: 'stratified k-fold cross-validation over --data (and its held-out share): K models, each validated on one fold; prints per-fold and mean ± std metrics, keeps no model',
+      help:
+        'stratified k-fold cross-validation over --data (and its held-out share): K models, each validated on one fold; ' +
+        'prints per-fold and mean ± std metrics, keeps no model',
     },
     {
       name: 'dry-run',
@@ -72,7 +77,8 @@ export const TRAIN: CommandSpec = {
   oneOf: [['data', 'resume']],
   notes: [
     'The last line on stdout is one JSON object: the final validation metrics (and test metrics with --test).',
-    'Example: finetune train --data sst2-train.csv --eval sst2-dev.csv --text-column text --label-column label --model use-lite --mode head --epochs 3 --out runs/sst2',
+    'Example: finetune train --data sst2-train.csv --eval sst2-dev.csv --text-column text --label-column label ' +
+      '--model use-lite --mode head --epochs 3 --out runs/sst2',
   ],
 };
 

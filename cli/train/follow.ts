@@ -1,14 +1,19 @@
-// finetune train's view of a run: every engine event to OUT/metrics.jsonl, progress and messages on stderr, Ctrl-C as
-// "stop after this step" (a second Ctrl-C quits at once), and the estimate line of --dry-run.
-import type { WriteStream } from 'node:fs';
+// finetune train's view of a run: every engine event to OUT/metrics.jsonl (cut back to the checkpoint on resume),
+// progress and messages on stderr, Ctrl-C as "stop after this step" (a second Ctrl-C quits at once), and the lines
+// train prints about a run: its recipe, its model, the estimate of --dry-run, where a stopped run's checkpoint is.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../../lib/errors';
+import type { RunConfig } from '../../lib/run/config';
 import { formatDuration } from '../../lib/run/duration';
 import type { RunEstimate } from '../../lib/run/estimate';
-import type { RunEvent } from '../../lib/run/train-run';
+import { trainRun, type PreparedRun, type RunEvent, type ThreadsPort } from '../../lib/run/train-run';
+import type { Checkpoint, CheckpointStore } from '../../lib/store/types';
 import type { TrainEvent } from '../../lib/train/events';
 import type { Cli } from '../context';
 import { relabelOption } from '../options';
 import { scalarsLine } from '../commands/eval';
+import { keepMetricsUpTo, RUN_ID } from './resume';
 
 export type DoneEvent = Extract<TrainEvent, { type: 'done' }>;
 
@@ -40,7 +45,9 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
         totalSteps = ev.totalSteps;
         epochs = ev.epochs;
         cli.log(
-          `training on ${ev.trainExamples} examples, validating on ${ev.validationExamples}: ${ev.epochs} epoch(s) × ${ev.stepsPerEpoch} steps${ev.featureCacheSec !== undefined ? ` (encoder features cached in ${ev.featureCacheSec.toFixed(1)} s)` : ''}`,
+          `training on ${ev.trainExamples} examples, validating on ${ev.validationExamples}: ` +
+            `${ev.epochs} epoch(s) × ${ev.stepsPerEpoch} steps` +
+            `${ev.featureCacheSec !== undefined ? ` (encoder features cached in ${ev.featureCacheSec.toFixed(1)} s)` : ''}`,
         );
         break;
       case 'step':
@@ -76,11 +83,65 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
   return done;
 }
 
+/** The run from start (or its checkpoint) to its done event, followed on stderr and in OUT/metrics.jsonl; the
+ *  seconds it took, for the result line. */
+export async function trainFollowed(
+  config: RunConfig,
+  p: PreparedRun,
+  ports: { out: string; store: CheckpointStore; resumeFrom?: Checkpoint; threads: ThreadsPort; cli: Cli },
+): Promise<{ finished: DoneEvent; trainSec: number }> {
+  const { out, resumeFrom, cli } = ports;
+  if (resumeFrom) await keepMetricsUpTo(join(out, 'metrics.jsonl'), resumeFrom.step);
+  const metrics = createWriteStream(join(out, 'metrics.jsonl'), { flags: resumeFrom ? 'a' : 'w' });
+  const stop = interruptible(cli);
+  const onFeatureProgress = (done: number, total: number) => cli.progress.update({ label: 'encoder features', done, total });
+  const t0 = performance.now();
+  let finished;
+  try {
+    const run = trainRun(config, p, {
+      signal: stop.signal,
+      runId: RUN_ID,
+      store: ports.store,
+      resumeFrom,
+      threads: ports.threads,
+      onFeatureProgress,
+    });
+    finished = await follow(run, cli, metrics);
+  } finally {
+    stop.release();
+    await new Promise<void>((r) => metrics.end(() => r()));
+  }
+  return { finished, trainSec: (performance.now() - t0) / 1000 };
+}
+
 export function estimateLine(est: RunEstimate): string {
   const features =
     est.featureSec !== undefined
       ? `, encoder features ${formatDuration(est.featureSec)} on ${est.threads} thread${est.threads > 1 ? 's' : ''}`
       : '';
   const evals = est.evalSec ? `, ${est.evals} validation passes ${formatDuration(est.evalSec)}` : '';
-  return `estimated training time: about ${formatDuration(est.seconds)} (${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis}); early stopping can end it sooner`;
+  return (
+    `estimated training time: about ${formatDuration(est.seconds)} ` +
+    `(${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis}); ` +
+    'early stopping can end it sooner'
+  );
+}
+
+/** Which recipe a new run follows and why, one reason a line; "with your options" where no preset was taken whole. */
+export function recipeLines(recipe: NonNullable<RunConfig['recipe']>, preset: RunConfig['preset']): string {
+  return `recipe ${recipe.title}${preset ? '' : ' with your options'} (${recipe.source}):${recipe.why.map((w) => `\n  ${w}`).join('')}`;
+}
+
+export function modelLine(source: string, p: PreparedRun, config: RunConfig): string {
+  const counts = p.model.paramCounts();
+  return (
+    `model ${source}: ${p.model.encoder.arch}, mode ${config.mode}, ` +
+    `${counts.trainable.toLocaleString('en')} of ${counts.total.toLocaleString('en')} parameters train`
+  );
+}
+
+/** After Ctrl-C: where the checkpoint is and the command that continues from it. */
+export function stoppedLine(step: number, out: string): string {
+  const checkpoints = join(out, RUN_ID, 'checkpoints');
+  return `stopped at step ${step}; the checkpoint is in ${checkpoints}. Continue with: npx finetune train --resume ${out}`;
 }

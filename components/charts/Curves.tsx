@@ -108,7 +108,17 @@ export const Curves = memo(function Curves({
           xTicks={axes.xTicks}
           yTicks={axes.yTicks}
           formatTick={percent ? TICK_FORMAT.percent : TICK_FORMAT.plain}
-          label={`${title}: ${drawn.map((s) => `${s.name}, ${s.points.length} points${s.points.length ? `, last ${(percent ? VALUE_FORMAT.percent : VALUE_FORMAT.plain)(s.points[s.points.length - 1].y)} at step ${s.points[s.points.length - 1].x}` : ''}`).join('; ')}`}
+          label={`${title}: ${drawn
+            .map(
+              (s) =>
+                `${s.name}, ${s.points.length} points${
+                  s.points.length
+                    ? `, last ${(percent ? VALUE_FORMAT.percent : VALUE_FORMAT.plain)(s.points[s.points.length - 1].y)}` +
+                      ` at step ${s.points[s.points.length - 1].x}`
+                    : ''
+                }`,
+            )
+            .join('; ')}`}
         />
       ) : (
         // interval={0}: show the axis' few nice ticks as they are; the default ('preserveEnd') measures every tick

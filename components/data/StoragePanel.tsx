@@ -1,9 +1,29 @@
 'use client';
 // Storage use and quota of this browser's origin (navigator.storage.estimate), and the persistence request
-// (navigator.storage.persist), asked once per page load. Not a tensor matter, so the page asks the browser directly.
+// (navigator.storage.persist), asked once per page load. Not a tensor matter, and persist() exists only in a window, so
+// the page asks the browser directly rather than through the engine.
 import { useCallback, useEffect, useState } from 'react';
-import { requestPersist, storageEstimate, type StorageInfo } from '@/lib/store/db';
 import { fmtBytes } from '../ui';
+
+interface StorageInfo {
+  usage: number | null;
+  quota: number | null;
+  persisted: boolean | null;
+}
+
+/** Usage and quota where the browser tells them (null where it does not). */
+async function storageEstimate(): Promise<StorageInfo> {
+  const sm: Partial<StorageManager> | undefined = navigator.storage;
+  const est: StorageEstimate = sm?.estimate ? await sm.estimate().catch(() => ({})) : {};
+  const persisted = sm?.persisted ? await sm.persisted().catch(() => null) : null;
+  return { usage: est.usage ?? null, quota: est.quota ?? null, persisted };
+}
+
+/** Asks the browser not to evict the studio's data under storage pressure; false where refused or unsupported. */
+async function requestPersist(): Promise<boolean> {
+  const sm: Partial<StorageManager> | undefined = navigator.storage;
+  return sm?.persist ? sm.persist().catch(() => false) : false;
+}
 
 let persistAsked: Promise<boolean> | null = null;
 
@@ -50,7 +70,8 @@ export function StoragePanel({ revision }: { revision: string }) {
           ? 'Asking the browser to keep this data…'
           : persisted
             ? 'Persistent storage granted: the browser will not clear these datasets and models to free space; only you can delete them.'
-            : 'Persistent storage not granted: under storage pressure the browser may clear this site\u2019s data, so export runs you want to keep.'}
+            : 'Persistent storage not granted: under storage pressure the browser may clear this site\u2019s data, ' +
+              'so export runs you want to keep.'}
       </p>
       <button type="button" onClick={() => void refresh()}>
         Refresh storage figure

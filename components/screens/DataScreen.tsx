@@ -7,12 +7,12 @@ import { engine } from '../engine-client';
 import { useStudio, type Task } from '../state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, toErrorInfoUI } from '../ui';
-import { useDatasets, type StoredDataset } from '../stored';
+import { useDatasets } from '../stored';
 import { DatasetReport } from './DatasetReport';
 import { StoragePanel } from '../data/StoragePanel';
 import { TrainingDataPanel } from '../data/TrainingDataPanel';
 import type { ErrorInfo } from '@/lib/errors';
-import type { ColumnMapping } from '@/lib/session/types';
+import type { ColumnMapping, StoredDataset } from '@/lib/session/types';
 
 const SAMPLE_URL = '/samples/spam-assassin.csv';
 

@@ -55,8 +55,10 @@ export function EvaluateScreen() {
             per-label / regression tables) and the examples it gets wrong, to review and fix labels. It is one forward pass over the test
             rows: seconds for hundreds of rows, a minute or two for several thousand on a laptop.
             {headOnly
-              ? ' This run trained only a head on the frozen encoder, so it is itself the head-only baseline that fine-tuning is measured against.'
-              : ' With the baseline, a head-only model on the frozen pre-trained encoder is trained first (the Quick preset, about a minute), so you can see what fine-tuning gained.'}
+              ? ' This run trained only a head on the frozen encoder, ' +
+                'so it is itself the head-only baseline that fine-tuning is measured against.'
+              : ' With the baseline, a head-only model on the frozen pre-trained encoder is trained first ' +
+                '(the Quick preset, about a minute), so you can see what fine-tuning gained.'}
           </p>
           <div className="row">
             <button type="button" className="primary" onClick={() => void evaluate()} disabled={!!task}>

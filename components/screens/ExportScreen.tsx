@@ -67,8 +67,13 @@ export function ExportScreen() {
           </p>
           <p className="small" data-testid="export-loaders">
             {run.config.model.kind === 'bundled' || run.modelLabel?.toLowerCase().includes('use-lite')
-              ? "This run fine-tuned USE-Lite, which is not a transformers architecture: the zip loads back into this studio (Import a zip, below) and into the finetune command line (npx finetune predict --model FOLDER, eval, train --model FOLDER). Its folder holds config.json (model_type use-lite), model.safetensors under the original graph's weight names, and tokenizer.json."
-              : 'This run fine-tuned a BERT-family model: the zip loads in Python transformers (AutoModelForSequenceClassification.from_pretrained on the unzipped folder), back into this studio, and into the finetune command line (npx finetune predict --model FOLDER).'}
+              ? 'This run fine-tuned USE-Lite, which is not a transformers architecture: the zip loads back into this studio ' +
+                '(Import a zip, below) and into the finetune command line (npx finetune predict --model FOLDER, eval, ' +
+                'train --model FOLDER). Its folder holds config.json (model_type use-lite), model.safetensors under ' +
+                "the original graph's weight names, and tokenizer.json."
+              : 'This run fine-tuned a BERT-family model: the zip loads in Python transformers ' +
+                '(AutoModelForSequenceClassification.from_pretrained on the unzipped folder), back into this studio, ' +
+                'and into the finetune command line (npx finetune predict --model FOLDER).'}
           </p>
           <button type="button" className="primary" onClick={() => void exportZip()} disabled={!!task}>
             Download zip

@@ -222,7 +222,8 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
               </span>
               <span data-testid="run-speed">
                 {p.samplesPerSec
-                  ? `${p.samplesPerSec.toFixed(1)} samples/s ${record?.config.mode === 'head' ? 'training the head on cached features' : 'in fine-tuning steps'}`
+                  ? `${p.samplesPerSec.toFixed(1)} samples/s ` +
+                    `${record?.config.mode === 'head' ? 'training the head on cached features' : 'in fine-tuning steps'}`
                   : ''}
               </span>
               <span data-testid="run-eta">

@@ -135,7 +135,9 @@ export function TrainScreen() {
       if (est.evalSec) parts.push(`${est.evals} validation passes ${formatDuration(est.evalSec)}`);
       setEstimate({
         key: estimateKey,
-        text: `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}. Early stopping can end the run sooner.`,
+        text:
+          `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}. ` +
+          'Early stopping can end the run sooner.',
       });
     } catch (err) {
       setEstimate(null);

@@ -13,9 +13,11 @@ import type {
   EvalPoint,
   ModelInfo,
   RunProgress,
+  RunRecord,
   RunStatus,
   SplitSettings,
   StepPoint,
+  StoredDataset,
 } from '@/lib/session/types';
 
 export const SCREENS = [
@@ -40,6 +42,13 @@ export interface LiveRun {
   evals: EvalPoint[];
   checkpoints: CheckpointInfo[];
   version: number;
+}
+
+const ACTIVE: RunStatus[] = ['queued', 'preparing', 'running', 'paused', 'stopping'];
+
+/** A run some worker is still working on (its status can change without a command from this page). */
+export function isActive(status: RunStatus): boolean {
+  return ACTIVE.includes(status);
 }
 
 export interface Task {
@@ -73,6 +82,8 @@ export interface StudioState {
 
   runs: Record<string, LiveRun>;
   currentRunId: string | null;
+  /** the stored datasets and runs, newest first, as the engine worker last listed them (its 'lists' events) */
+  stored: { datasets: StoredDataset[]; runs: RunRecord[] };
 
   setScreen(s: ScreenId): void;
   setTheme(t: StudioState['theme']): void;
@@ -93,6 +104,7 @@ export interface StudioState {
   /** engine-bridge only */
   updateRun(runId: string, f: (r: LiveRun) => void): void;
   loadRun(run: LiveRun): void;
+  setStored(stored: StudioState['stored']): void;
 }
 
 export function emptyRun(runId: string, status: RunStatus = 'queued'): LiveRun {
@@ -119,6 +131,7 @@ export const useStudio = create<StudioState>((set) => ({
   config: presetConfig('quick'),
   runs: {},
   currentRunId: null,
+  stored: { datasets: [], runs: [] },
 
   setScreen: (screen) => set((s) => ({ screen, visited: s.visited.includes(screen) ? s.visited : [...s.visited, screen] })),
   setTheme: (theme) => set({ theme }),
@@ -148,4 +161,5 @@ export const useStudio = create<StudioState>((set) => ({
       return { runs: { ...s.runs, [runId]: { ...r, version: r.version + 1 } } };
     }),
   loadRun: (run) => set((s) => ({ runs: { ...s.runs, [run.runId]: run } })),
+  setStored: (stored) => set({ stored }),
 }));

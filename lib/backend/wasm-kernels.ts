@@ -208,7 +208,9 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   if (b.shape[b.shape.length - 2] !== K) {
     temps.forEach((t) => backend.disposeData(t.dataId));
     throw new Error(
-      `Error in matMul: inner shapes (${K}) and (${b.shape[b.shape.length - 2]}) of Tensors with shapes ${args.inputs.a!.shape} and ${args.inputs.b!.shape} and transposeA=${Boolean(transposeA)} and transposeB=${Boolean(transposeB)} must match.`,
+      `Error in matMul: inner shapes (${K}) and (${b.shape[b.shape.length - 2]}) of Tensors with shapes ` +
+        `${args.inputs.a!.shape} and ${args.inputs.b!.shape} and transposeA=${Boolean(transposeA)} ` +
+        `and transposeB=${Boolean(transposeB)} must match.`,
     );
   }
   const outOuter = batchA >= batchB ? outerA : outerB;

@@ -48,9 +48,10 @@ export function randomInsertion(words: string[], n: number, rand: Rand, vocabula
 }
 
 const STOP = new Set(
-  'a an the and or but of to in on at for with is are was were be been it this that i you he she we they my your his her our their not no'.split(
-    ' ',
-  ),
+  (
+    'a an the and or but of to in on at for with is are was were be been it this that ' +
+    'i you he she we they my your his her our their not no'
+  ).split(' '),
 );
 
 export function synonymReplacement(words: string[], n: number, rand: Rand, neighbours: (w: string) => string[]): string[] {

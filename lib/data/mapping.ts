@@ -4,8 +4,11 @@ import { isNumeric } from './detect';
 import { DataError, WarningSink, snippet } from './errors';
 import type { ColumnMapping, DataRecord, DataWarning, ParsedTable, SplitName } from './types';
 
-const TEXT_NAMES =
-  /^(text|texts|sentence|sentence1|text_a|review|content|message|body|utterance|question|tweet|sms|document|comment|query|premise|title|subject|tokens)$/i;
+const TEXT_NAMES = new RegExp(
+  '^(text|texts|sentence|sentence1|text_a|review|content|message|body|utterance|question|tweet|sms|document|comment|' +
+    'query|premise|title|subject|tokens)$',
+  'i',
+);
 const PAIR_NAMES = /^(sentence2|text_b|text2|hypothesis|question2|pair|answer|context)$/i;
 const LABEL_NAMES =
   /^(label|labels|category|categories|class|intent|sentiment|target|y|stars|rating|score|topic|emotion|spam|tags|ner_tags)$/i;

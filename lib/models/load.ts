@@ -142,9 +142,11 @@ async function readWeights(
   const listed = src.list ? await src.list().catch(() => [] as string[]) : [];
   const others = listed.filter((n) => /^(pytorch_model.*\.bin|tf_model\.h5|flax_model\.msgpack|model\.onnx|onnx\/.*|.*\.ckpt.*)$/.test(n));
   throw new UserError(
-    `${src.label} has no model.safetensors${others.length ? ` (it has ${others.slice(0, 4).join(', ')}, which the studio cannot read)` : ''}`,
+    `${src.label} has no model.safetensors` +
+      `${others.length ? ` (it has ${others.slice(0, 4).join(', ')}, which the studio cannot read)` : ''}`,
     { file: 'model.safetensors' },
-    `a model needs ${REQUIRED_FILES}; pick a repo that has model.safetensors, or convert the weights with transformers (model.save_pretrained(dir, safe_serialization=True))`,
+    `a model needs ${REQUIRED_FILES}; pick a repo that has model.safetensors, ` +
+      'or convert the weights with transformers (model.save_pretrained(dir, safe_serialization=True))',
   );
 }
 

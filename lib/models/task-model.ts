@@ -134,7 +134,8 @@ class TaskModelImpl implements TaskModel {
       const got = shapeOf(given.get(n)!, want);
       if (!got || !sameShape(got, want)) {
         throw new UserError(
-          `the saved head's "${n}" does not fit: expected [${want.join(', ')}]${got ? `, got [${got.join(', ')}]` : ''} (${numLabels} label${numLabels === 1 ? '' : 's'}, width ${this.spec.featureSize})`,
+          `the saved head's "${n}" does not fit: expected [${want.join(', ')}]${got ? `, got [${got.join(', ')}]` : ''} ` +
+            `(${numLabels} label${numLabels === 1 ? '' : 's'}, width ${this.spec.featureSize})`,
           { tensor: n },
           'use the same labels and base model as the checkpoint, or start a new head',
         );

@@ -209,7 +209,9 @@ export const FIELDS: FieldDoc[] = [
   {
     key: 'epochs',
     label: 'Epochs',
-    help: 'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size); more risks over-fitting small data.',
+    help:
+      'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size); ' +
+      'more risks over-fitting small data.',
     min: 1,
     max: 100,
     step: 1,
@@ -229,7 +231,9 @@ export const FIELDS: FieldDoc[] = [
   {
     key: 'learningRate',
     label: 'Learning rate',
-    help: "Step size of AdamW; it depends on the model and mode (small models and new weights take larger steps): from half to twice the recipe's value is the useful range.",
+    help:
+      'Step size of AdamW; it depends on the model and mode (small models and new weights take larger steps): ' +
+      "from half to twice the recipe's value is the useful range.",
     min: 1e-7,
     max: 1,
     step: 1e-6,
@@ -248,7 +252,9 @@ export const FIELDS: FieldDoc[] = [
   {
     key: 'emaDecay',
     label: 'Weight average (EMA)',
-    help: 'Evaluates and keeps a moving average of the weights, smoother than the last step; 0 = off, 0.99–0.999 (the recipes average over about one epoch).',
+    help:
+      'Evaluates and keeps a moving average of the weights, smoother than the last step; ' +
+      '0 = off, 0.99–0.999 (the recipes average over about one epoch).',
     min: 0,
     max: 0.9999,
     step: 0.001,

@@ -88,12 +88,16 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     evalSec = 0; // validation features are cached with the training ones; a pass over them is a matrix product
     seconds = fSec + steps * perStepSec;
     featureSec = fSec;
-    basis = `features timed on ${sample.length} texts (${threadCount} thread${threadCount > 1 ? 's' : ''}), ${MEASURE} head steps timed after ${WARMUP} of warm-up`;
+    basis =
+      `features timed on ${sample.length} texts (${threadCount} thread${threadCount > 1 ? 's' : ''}), ` +
+      `${MEASURE} head steps timed after ${WARMUP} of warm-up`;
   } else {
     // a validation pass is a forward pass: about a third of a training step's work per example
     evalSec = evalPasses * (valRows / B) * (perStepSec / c.gradAccumulation / 3);
     seconds = steps * perStepSec + evalSec;
-    basis = `${MEASURE} training steps on texts at the length quartiles (${threadCount} thread${threadCount > 1 ? 's' : ''}), timed after ${WARMUP} of warm-up; validation as a third of a step per batch`;
+    basis =
+      `${MEASURE} training steps on texts at the length quartiles (${threadCount} thread${threadCount > 1 ? 's' : ''}), ` +
+      `timed after ${WARMUP} of warm-up; validation as a third of a step per batch`;
   }
   return {
     seconds,

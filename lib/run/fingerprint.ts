@@ -61,7 +61,8 @@ export function checkFingerprint(saved: DataFingerprint | undefined, now: DataFi
     const added = now.labels.filter((l) => !saved.labels.includes(l));
     const gone = saved.labels.filter((l) => !now.labels.includes(l));
     changes.push(
-      `the labels differ${added.length ? ` (new: ${added.slice(0, 5).join(', ')})` : ''}${gone.length ? ` (missing: ${gone.slice(0, 5).join(', ')})` : ''}${!added.length && !gone.length ? ' in order' : ''}`,
+      `the labels differ${added.length ? ` (new: ${added.slice(0, 5).join(', ')})` : ''}` +
+        `${gone.length ? ` (missing: ${gone.slice(0, 5).join(', ')})` : ''}${!added.length && !gone.length ? ' in order' : ''}`,
     );
   }
   if (saved.maxLength !== now.maxLength) changes.push(`max length is ${now.maxLength}, ${saved.maxLength} when the checkpoint was written`);

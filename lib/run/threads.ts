@@ -40,7 +40,9 @@ export function planThreads(o: {
     if (fit < asked)
       return {
         threads: fit,
-        why: `${asked} asked (${source}), but ${fit === 1 ? 'one replica' : `${fit} replicas`} of this model (about ${gb(each)} each) fit in half of the machine's ${gb(o.memoryBytes)}`,
+        why:
+          `${asked} asked (${source}), but ${fit === 1 ? 'one replica' : `${fit} replicas`} of this model ` +
+          `(about ${gb(each)} each) fit in half of the machine's ${gb(o.memoryBytes)}`,
       };
   }
   return { threads: asked, why: source };

@@ -11,7 +11,8 @@ import type { DataWarning, ParsedTable } from '../data/types';
 import type { Command } from '../protocol';
 import { UserError } from '../errors';
 import { getSetting, setSetting, type StudioDb } from '../store/db';
-import { deleteDataset, deriveVersion, getDataset, loadRecords, renameDataset, saveImport } from '../store/db-datasets';
+import { deleteDataset, getDataset, loadVersion, renameDataset, saveImport, saveVersion } from '../store/db-datasets';
+import { deriveVersion, versionRecords } from '../data/versions';
 import { augmentExamples, previewAugmentation, vocabularyOf, type AugmentOptions, type AugmentTransform } from '../data/augment';
 import { classWeights as inverseFrequencyWeights } from '../data/balance';
 import { buildLabeledData, type BuildOptions } from '../data/labeled';
@@ -126,6 +127,12 @@ const CLEAN_ACTIONS: Record<string, CleanAction> = {
   trim: { type: 'trim' },
 };
 
+/** A stored version's records: what the store reads back, made into records by lib/data. */
+async function loadRecords(db: StudioDb, datasetId: string) {
+  const { dataset, table } = await loadVersion(db, datasetId);
+  return { ...versionRecords(table, dataset), dataset, table };
+}
+
 export async function summarise(db: StudioDb, datasetId: string, maxLength: number): Promise<DatasetSummary> {
   const { records, labels, dataset } = await loadRecords(db, datasetId);
   const tok = currentTokenizer();
@@ -183,7 +190,7 @@ export async function report(host: SessionHost, cmd: Cmd<'dataset-report'>): Pro
 export async function clean(host: SessionHost, cmd: Cmd<'dataset-clean'>): Promise<void> {
   const db = sessionDb();
   const actions = cmd.actions.map((a) => CLEAN_ACTIONS[a]).filter(Boolean);
-  const { records } = await loadRecords(db, cmd.datasetId);
+  const { records, dataset, table } = await loadRecords(db, cmd.datasetId);
   const changes = actions.map((a, i) => {
     const p = previewClean(records, a);
     return { action: cmd.actions[i], rows: p.removed + p.modified };
@@ -191,7 +198,7 @@ export async function clean(host: SessionHost, cmd: Cmd<'dataset-clean'>): Promi
   let datasetId = cmd.datasetId;
   if (cmd.apply && actions.length) {
     applyCleanAll(records, actions); // throws before anything is stored if an action cannot apply
-    const v = await deriveVersion(db, cmd.datasetId, actions);
+    const v = await saveVersion(db, dataset, deriveVersion(dataset, table, actions));
     await setSetting(db, `split:${v.id}`, await splitSettingsOf(db, cmd.datasetId));
     datasetId = v.id;
   }
@@ -203,7 +210,7 @@ export async function fix(host: SessionHost, cmd: Cmd<'dataset-fix'>): Promise<v
   const db = sessionDb();
   if (!cmd.fixes.length)
     throw new UserError('no fixes to save', { option: 'fixes' }, 'mark an example as "label is wrong" or "drop" first');
-  const { labels } = await loadRecords(db, cmd.datasetId);
+  const { labels, dataset: parent, table } = await loadRecords(db, cmd.datasetId);
   const byLabel = new Map<string, number[]>();
   const dropped: number[] = [];
   for (const f of cmd.fixes) {
@@ -222,10 +229,14 @@ export async function fix(host: SessionHost, cmd: Cmd<'dataset-fix'>): Promise<v
     ...[...byLabel].map(([label, rows]) => ({ type: 'relabel' as const, rows, label })),
     ...(dropped.length ? [{ type: 'drop-rows' as const, rows: dropped }] : []),
   ];
-  const parent = await getDataset(db, cmd.datasetId);
   const relabelled = cmd.fixes.length - dropped.length;
-  const name = `${parent.name} (${[relabelled ? `${relabelled} label fix${relabelled === 1 ? '' : 'es'}` : '', dropped.length ? `${dropped.length} dropped` : ''].filter(Boolean).join(', ')})`;
-  const v = await deriveVersion(db, cmd.datasetId, actions, name);
+  const name = `${parent.name} (${[
+    relabelled ? `${relabelled} label fix${relabelled === 1 ? '' : 'es'}` : '',
+    dropped.length ? `${dropped.length} dropped` : '',
+  ]
+    .filter(Boolean)
+    .join(', ')})`;
+  const v = await saveVersion(db, parent, deriveVersion(parent, table, actions, name));
   await setSetting(db, `split:${v.id}`, await splitSettingsOf(db, cmd.datasetId));
   host.post({ type: 'dataset-fixed', requestId: cmd.requestId, datasetId: v.id, name, relabelled, dropped: dropped.length });
 }

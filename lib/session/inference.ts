@@ -1,14 +1,15 @@
 // Using a trained model: live prediction (top-k), batch CSV prediction, and test-split evaluation per task
 // (single-label: confusion matrix, per-class scores, misclassified examples; multi-label: per-label scores, micro/macro
-// F1, examples with any wrong label; regression: MSE/MAE/R²/Pearson and the largest errors) with the head-only baseline. Trained models stay warm in memory;
-// after a reload they are rebuilt from the run's best (else last) checkpoint.
+// F1, examples with any wrong label; regression: MSE/MAE/R²/Pearson and the largest errors) with the head-only
+// baseline. Trained models stay warm in memory; after a reload they are rebuilt from the run's best (else last)
+// checkpoint.
 import { UserError } from '../errors';
 import { parseFile } from '../data/parse';
 import { createTaskModel } from '../models/task-model';
 import type { TaskModel } from '../models/types';
 import type { Command, EvaluationReport } from '../protocol';
 import { setSetting, type StudioDb } from '../store/db';
-import { loadLabeledData } from '../store/db-datasets';
+import { loadLabeledData } from './stored-data';
 import { DexieRunStore } from '../store/db-runs';
 import { encodeExamples } from '../train/encode';
 import { argmax } from '../train/metrics';

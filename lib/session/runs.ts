@@ -164,7 +164,9 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
       if (Date.now() - last < 250 && done < total) return;
       last = Date.now();
       void status('running', {
-        message: `Encoding the data once (head-only mode${n > 1 ? `, ${n} threads` : ''}): ${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.`,
+        message:
+          `Encoding the data once (head-only mode${n > 1 ? `, ${n} threads` : ''}): ` +
+          `${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.`,
       });
     };
     const ports = {
@@ -187,7 +189,9 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           plan = { epochs: ev.epochs, totalSteps: ev.totalSteps };
           if (ev.featureCacheSec !== undefined)
             await status('running', {
-              message: `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s${threads > 1 ? ` on ${threads} threads` : ''} (head-only mode).`,
+              message:
+                `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s` +
+                `${threads > 1 ? ` on ${threads} threads` : ''} (head-only mode).`,
             });
           await flush(true);
           break;
@@ -233,7 +237,9 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           break;
         case 'early-stop':
           await status('running', {
-            message: `Stopped early: validation ${ev.metric} did not improve for ${ev.patience} evaluations (best ${ev.best.toFixed(4)} at step ${ev.bestStep}).`,
+            message:
+              `Stopped early: validation ${ev.metric} did not improve for ${ev.patience} evaluations ` +
+              `(best ${ev.best.toFixed(4)} at step ${ev.bestStep}).`,
           });
           break;
         case 'done': {

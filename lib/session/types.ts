@@ -119,6 +119,18 @@ export interface RunRecord {
   sweepId?: string;
 }
 
+/** A stored dataset version as the Data and Train screens list it. */
+export interface StoredDataset {
+  id: string;
+  name: string;
+  rows: number;
+  labels: string[];
+  /** the imported file's size; 0 for a derived version, which stores no rows of its own */
+  bytes: number;
+  createdAt: number;
+  derived: boolean;
+}
+
 export interface Prediction {
   label: string;
   /** top-k, best first */

@@ -1,12 +1,11 @@
-// Datasets in the studio database: store an import (all or nothing, in one transaction), read rows back, derive
-// cleaned versions (they store actions, not rows), splits, and LabeledData for training. Rename and delete too.
-import { applyCleanAll, type CleanAction } from '@/lib/data/clean';
+// Datasets in the studio database: store an import (all or nothing, in one transaction), read a version and its
+// root's rows back, store derived versions (actions, not rows) and splits, rename and delete. Turning rows into
+// records, counts and LabeledData is lib/data's (versions.ts): this file reads and writes what it is given
+// (lib/session/stored-data.ts puts the two together).
 import { DataError } from '@/lib/data/errors';
-import { buildLabeledData, usableRecords, type BuildOptions } from '@/lib/data/labeled';
-import { importData, type ImportOptions, type ImportResult } from '@/lib/data/import';
-import { applyMapping, type MappedData } from '@/lib/data/mapping';
-import { assignSplits, SPLIT_CODES, type SplitSettings } from '@/lib/data/split';
-import type { ColumnMapping, DataRecord, DataWarning, LabeledData, ParsedTable, ProgressCallback } from '@/lib/data/types';
+import type { SplitSettings } from '@/lib/data/split';
+import type { ColumnMapping, DataWarning, ParsedTable, ProgressCallback } from '@/lib/data/types';
+import type { DerivedVersion } from '@/lib/data/versions';
 import { chunkRows, newId, packRows, ROWS_PER_CHUNK, storageEstimate, type DatasetRow, type SplitRow, type StudioDb } from './db';
 
 /** Rough bytes a stored table takes in IndexedDB (UTF-16 strings plus structure). */
@@ -110,9 +109,18 @@ export async function listDatasets(db: StudioDb): Promise<DatasetRow[]> {
   return db.datasets.orderBy('createdAt').toArray();
 }
 
+/** A dataset version and its root's stored rows, as a table again: what lib/data/versions.ts makes records of. */
+export async function loadVersion(db: StudioDb, id: string): Promise<{ dataset: DatasetRow; table: ParsedTable }> {
+  const d = await getDataset(db, id);
+  return { dataset: d, table: await rootTable(db, d) };
+}
+
 /** The stored rows of a dataset version (its root's rows), as a table again. */
 export async function loadTable(db: StudioDb, id: string): Promise<ParsedTable> {
-  const d = await getDataset(db, id);
+  return rootTable(db, await getDataset(db, id));
+}
+
+async function rootTable(db: StudioDb, d: DatasetRow): Promise<ParsedTable> {
   const root = d.rootId === d.id ? d : await getDataset(db, d.rootId);
   const chunks = await db.rowChunks.where('datasetId').equals(root.id).sortBy('index');
   const rows: string[][] = [];
@@ -137,51 +145,25 @@ export async function loadTable(db: StudioDb, id: string): Promise<ParsedTable> 
   };
 }
 
-/** Records of a version: root rows -> the version's mapping -> its cleaning actions replayed. */
-export async function loadRecords(db: StudioDb, id: string, mapping?: ColumnMapping): Promise<MappedData & { dataset: DatasetRow }> {
+/** A version's new mapping and the labels it gives (applyMapping's, over the root's rows). */
+export async function setMapping(db: StudioDb, id: string, mapping: ColumnMapping, labels: string[]): Promise<DatasetRow> {
   const d = await getDataset(db, id);
-  const m = mapping ?? d.mapping;
-  if (!m)
-    throw new DataError(
-      'bad-option',
-      `Dataset "${d.name}" has no column mapping yet`,
-      { option: 'mapping' },
-      'Choose the text and label columns first.',
-    );
-  const mapped = applyMapping(await loadTable(db, id), m, { file: d.source.fileName });
-  return { ...mapped, records: applyCleanAll(mapped.records, d.ops).records, dataset: d };
+  await db.datasets.update(id, { mapping, labels, updatedAt: Date.now() });
+  return { ...d, mapping, labels };
 }
 
-export async function setMapping(db: StudioDb, id: string, mapping: ColumnMapping): Promise<DatasetRow> {
-  const d = await getDataset(db, id);
-  const mapped = applyMapping(await loadTable(db, id), mapping, { file: d.source.fileName });
-  await db.datasets.update(id, { mapping, labels: mapped.labels, updatedAt: Date.now() });
-  return { ...d, mapping, labels: mapped.labels };
-}
-
-/** A new version = parent's actions + these. Rows are not copied; the root stays as imported. */
-export async function deriveVersion(db: StudioDb, parentId: string, actions: CleanAction[], name?: string): Promise<DatasetRow> {
-  const p = await getDataset(db, parentId);
+/** Stores a version derived from `parent` (lib/data's deriveVersion says what it is). Rows are not copied; the root
+ *  stays as imported. */
+export async function saveVersion(db: StudioDb, parent: DatasetRow, derived: DerivedVersion): Promise<DatasetRow> {
   const now = Date.now();
-  const ops = [...p.ops, ...actions];
-  let rowCount = p.rowCount;
-  let labels = p.labels;
-  if (p.mapping) {
-    const mapped = applyMapping(await loadTable(db, parentId), p.mapping, { file: p.source.fileName });
-    const cleaned = applyCleanAll(mapped.records, ops).records;
-    rowCount = cleaned.length;
-    const present = new Set(
-      cleaned.flatMap((r: DataRecord) => (Array.isArray(r.label) ? r.label : r.label === null ? [] : [String(r.label)])),
-    );
-    labels = mapped.labels.filter((l) => present.has(l));
-  }
+  const { name, ops, rowCount, labels } = derived;
   const v: DatasetRow = {
-    ...p,
+    ...parent,
     id: newId('ds'),
-    name: name ?? `${p.name} (cleaned)`,
+    name,
     createdAt: now,
     updatedAt: now,
-    parentId: p.id,
+    parentId: parent.id,
     ops,
     rowCount,
     labels,
@@ -215,12 +197,14 @@ export async function deleteDataset(db: StudioDb, id: string): Promise<number> {
   });
 }
 
-export async function saveSplit(db: StudioDb, datasetId: string, settings: SplitSettings): Promise<SplitRow> {
-  const { records } = await loadRecords(db, datasetId);
-  const codes = assignSplits(usableRecords(records), settings);
-  const counts = { train: 0, validation: 0, test: 0 };
-  for (const c of codes) counts[SPLIT_CODES[c]]++;
-  const row: SplitRow = { id: newId('split'), datasetId, createdAt: Date.now(), settings, codes, counts };
+/** Stores a split of a version: its settings and the codes and counts lib/data's splitToStore made of them. */
+export async function saveSplit(
+  db: StudioDb,
+  datasetId: string,
+  settings: SplitSettings,
+  split: Pick<SplitRow, 'codes' | 'counts'>,
+): Promise<SplitRow> {
+  const row: SplitRow = { id: newId('split'), datasetId, createdAt: Date.now(), settings, codes: split.codes, counts: split.counts };
   await db.splits.add(row);
   return row;
 }
@@ -229,38 +213,11 @@ export async function listSplits(db: StudioDb, datasetId: string): Promise<Split
   return db.splits.where('datasetId').equals(datasetId).sortBy('createdAt');
 }
 
-/** What training takes: a stored dataset version + its mapping + a stored split (id) or split settings. */
-export async function loadLabeledData(
-  db: StudioDb,
-  datasetId: string,
-  split: string | SplitSettings,
-  opts: BuildOptions = {},
-): Promise<LabeledData> {
-  const { records, labels, dataset } = await loadRecords(db, datasetId);
-  let s: SplitSettings | Uint8Array;
-  if (typeof split === 'string') {
-    const row = await db.splits.get(split);
-    if (!row) throw new DataError('bad-option', `There is no split "${split}"`, { option: 'split' }, 'Make a split first.');
-    s = row.codes;
-  } else s = split;
-  return buildLabeledData(records, dataset.mapping!, labels, s, opts);
+export async function getSplit(db: StudioDb, id: string): Promise<SplitRow> {
+  const row = await db.splits.get(id);
+  if (!row) throw new DataError('bad-option', `There is no split "${id}"`, { option: 'split' }, 'Make a split first.');
+  return row;
 }
 
-/** The whole import in one call: parse -> map -> store (all or nothing). Throws DataError before writing anything. */
-export async function importDataset(
-  db: StudioDb,
-  bytes: Uint8Array,
-  opts: ImportOptions & { name?: string },
-): Promise<{ dataset: DatasetRow; result: ImportResult }> {
-  const result = importData(bytes, opts);
-  const fileName = opts.fileName ?? 'data';
-  const dataset = await saveImport(db, {
-    name: opts.name ?? fileName.replace(/\.[^.]+$/, ''),
-    table: result.table,
-    fileName,
-    mapping: result.mapping,
-    labels: result.data.labels,
-    warnings: result.warnings,
-  });
-  return { dataset, result };
-}
+// Reading and making in one call, for callers that hold only the database (Evaluate's rebuild of a run's data): what
+// is read comes from above, what is made of it from lib/data/versions.ts.

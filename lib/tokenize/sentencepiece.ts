@@ -200,7 +200,10 @@ export class SentencePieceTokenizer implements TextTokenizer {
     return { ids: [...a.slice(0, la), this.sepId, ...b.slice(0, lb)].slice(0, max) };
   }
 
-  /** Pre-split words (NER): each word is segmented as it would be after a space, so ids match encode(words.join(' ')) except where a piece would cross a word boundary. */
+  /**
+   * Pre-split words (NER): each word is segmented as it would be after a space, so ids match encode(words.join(' '))
+   * except where a piece would cross a word boundary.
+   */
   encodeWords(words: string[], opts: { maxLength?: number } = {}): Encoding {
     const max = Math.min(opts.maxLength ?? this.modelMaxLength, this.modelMaxLength);
     const ids: number[] = [];

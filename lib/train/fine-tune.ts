@@ -445,7 +445,8 @@ export async function* fineTune(
 
     const nonFinite = (loss: number, gradNorm: number, at: number, left: string) =>
       new UserError(
-        `training stopped at step ${at}: ${!Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`}; ${left}`,
+        `training stopped at step ${at}: ` +
+          `${!Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`}; ${left}`,
         { option: 'learningRate' },
         `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ` +
           `${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`,

@@ -226,7 +226,9 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   const why: string[] = [];
   if (many && entry.many)
     why.push(
-      `${labels} labels (more than ${MANY_LABELS}): the many-label settings (learning rate ${v.learningRate}${m !== 'head' ? `, head × ${v.headLrMultiplier}` : ''}), since a new head over many classes needs a larger rate.`,
+      `${labels} labels (more than ${MANY_LABELS}): the many-label settings ` +
+        `(learning rate ${v.learningRate}${m !== 'head' ? `, head × ${v.headLrMultiplier}` : ''}), ` +
+        'since a new head over many classes needs a larger rate.',
     );
 
   // epochs: about targetSteps optimizer steps, whatever the dataset's size
@@ -237,7 +239,9 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     stepsPerEpoch = Math.ceil(facts.trainRows / v.batchSize);
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
     why.push(
-      `${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ${facts.trainRows.toLocaleString('en')} training rows make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} (kept within ${v.minEpochs}–${v.maxEpochs} epochs).`,
+      `${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ` +
+        `${facts.trainRows.toLocaleString('en')} training rows make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} ` +
+        `(kept within ${v.minEpochs}–${v.maxEpochs} epochs).`,
     );
   } else {
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(3 * b.scaleSteps)));
@@ -257,7 +261,8 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     } else {
       maxLength = Math.min(cap, Math.max(32, roundUp(p95, 32), Math.min(cap, 128)));
       why.push(
-        `max length ${maxLength}: 95 % of training texts have at most ${p95} tokens (the longest ${max}); longer ones are truncated, the cap is ${cap} at this budget.`,
+        `max length ${maxLength}: 95 % of training texts have at most ${p95} tokens (the longest ${max}); ` +
+          `longer ones are truncated, the cap is ${cap} at this budget.`,
       );
     }
   }

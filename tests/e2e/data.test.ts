@@ -81,7 +81,10 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
     expect(weight('spam')).toBeGreaterThan(2 * weight('ham'));
   });
 
-  it('shows augmentation off at multiplier 1 (no preview, transforms disabled); previews copies that differ from their originals above 1, and the multiplier multiplies the train count', async () => {
+  const augmentationTest =
+    'shows augmentation off at multiplier 1 (no preview, transforms disabled); ' +
+    'previews copies that differ from their originals above 1, and the multiplier multiplies the train count';
+  it(augmentationTest, async () => {
     const { page } = rec;
     const before = await trainCount();
     await page.getByTestId('augment-off').waitFor({ timeout: 30_000 });

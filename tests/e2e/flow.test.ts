@@ -168,7 +168,9 @@ describe('full flow on the sample data', () => {
     expect(axeFound).toEqual({});
   });
 
-  it('made requests only to its own origin, none known to fail (e.g. the bundled model has no config.json), and logged no page errors', () => {
+  const requestsTest =
+    'made requests only to its own origin, none known to fail (e.g. the bundled model has no config.json), and logged no page errors';
+  it(requestsTest, () => {
     const foreign = rec.requests.filter((u) => !u.startsWith(baseURL) && !u.startsWith('data:') && !u.startsWith('blob:'));
     expect(foreign).toEqual([]);
     expect(rec.failedResponses).toEqual([]);

@@ -24,7 +24,8 @@ beforeAll(async () => {
   const csp = (await fetch(baseURL)).headers.get('content-security-policy') ?? '';
   if (!/connect-src[^;]*http:\/\/127\.0\.0\.1:\*/.test(csp)) {
     throw new Error(
-      `the build's CSP does not let the page reach the local Hub server (${csp}): build with FINETUNE_EXTRA_CONNECT_SRC='http://127.0.0.1:*' (npm run test:e2e does)`,
+      `the build's CSP does not let the page reach the local Hub server (${csp}): ` +
+        "build with FINETUNE_EXTRA_CONNECT_SRC='http://127.0.0.1:*' (npm run test:e2e does)",
     );
   }
   tmp = mkdtempSync(join(tmpdir(), 'finetune-hf-'));

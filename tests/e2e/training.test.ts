@@ -189,7 +189,9 @@ describe('a short full fine-tuning run', () => {
     await page.screenshot({ path: `${shots()}/stopped.png`, fullPage: true });
   });
 
-  it('a reload forgets nothing: on the Train screen the dataset, model and form are back and Start training works with no other click', async () => {
+  const reloadTest =
+    'a reload forgets nothing: on the Train screen the dataset, model and form are back and Start training works with no other click';
+  it(reloadTest, async () => {
     const { page } = rec;
     await goTo(page, 'Train');
     await page.getByRole('radio', { name: /Quick/ }).click();

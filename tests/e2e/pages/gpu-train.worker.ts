@@ -46,7 +46,17 @@ scope.onmessage = async (e: MessageEvent<{ backend: BackendPreference }>) => {
       seed: 3,
     });
     const losses: number[] = [];
-    const config = { epochs: 2, batchSize: 8, learningRate: 1e-3, maxSteps: 10, seed: 5, maxGradNorm: 0.5, emaDecay: 0.9, bucketWindow: 1, padMultiple: 16 };
+    const config = {
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 1e-3,
+      maxSteps: 10,
+      seed: 5,
+      maxGradNorm: 0.5,
+      emaDecay: 0.9,
+      bucketWindow: 1,
+      padMultiple: 16,
+    };
     for await (const ev of fineTune(model, { train: examples, validation: [] }, config)) {
       if (ev.type === 'error') throw new Error(ev.error.message);
       if (ev.type === 'step') losses.push(ev.loss);

@@ -190,7 +190,8 @@ describe('finetune: help and bad input', () => {
     // a preload makes reading .csv files fail the way a broken disk would: an Error the CLI did not anticipate
     const preload = `data:text/javascript,${encodeURIComponent(
       "import fs from 'node:fs/promises'; import { syncBuiltinESMExports } from 'node:module';" +
-        "const orig = fs.readFile; fs.readFile = (p, ...a) => String(p).endsWith('.csv') ? Promise.reject(new Error('simulated I/O failure')) : orig(p, ...a);" +
+        "const orig = fs.readFile; fs.readFile = (p, ...a) => String(p).endsWith('.csv') ? " +
+        "Promise.reject(new Error('simulated I/O failure')) : orig(p, ...a);" +
         'syncBuiltinESMExports();',
     )}`;
     const p = file('ok.csv', 'text,label\na,x\nb,y\n');

@@ -10,7 +10,8 @@ import { importData, type ImportResult } from '@/lib/data/import';
 import type { ColumnMapping, DataErrorCode, DataWarning } from '@/lib/data/types';
 import type { EngineEvent } from '@/lib/protocol';
 import { chunkRows, openStudioDb, type StudioDb } from '@/lib/store/db';
-import { importDataset, loadRecords } from '@/lib/store/db-datasets';
+import { saveImport } from '@/lib/store/db-datasets';
+import { loadRecords } from '@/lib/session/stored-data';
 import type { ImportOptions } from '@/lib/data/import';
 import * as studio from '@/lib/session/datasets';
 import { useDatabase } from '@/lib/session/state';
@@ -400,7 +401,8 @@ const cases: Case[] = [
   {
     name: 'no header row',
     bytes: u8(
-      'pos,this film was a delight from start to finish\nneg,i walked out after twenty minutes of this\npos,a warm and funny story with a great cast\nneg,dull and far too long for what it has to say\n',
+      'pos,this film was a delight from start to finish\nneg,i walked out after twenty minutes of this\n' +
+        'pos,a warm and funny story with a great cast\nneg,dull and far too long for what it has to say\n',
     ),
     check: (r) => {
       expect(r.table.hasHeader).toBe(false);
@@ -539,10 +541,10 @@ describe('malformed and unusual files', () => {
     it(`${c.error ? `rejects ${c.error}` : c.warning ? `warns ${c.warning}` : 'imports'}: ${c.name}`, async () => {
       const db = openStudioDb({ name: 'corpus', indexedDB: new IDBFactory(), IDBKeyRange });
       try {
-        let out: Awaited<ReturnType<typeof importDataset>> | undefined;
+        let out: Awaited<ReturnType<typeof importInto>> | undefined;
         let err: unknown;
         try {
-          out = await importDataset(db, c.bytes, { fileName: 'data.csv', ...c.opts, mapping: c.mapping });
+          out = await importInto(db, c.bytes, { fileName: 'data.csv', ...c.opts, mapping: c.mapping });
         } catch (e) {
           err = e;
         }
@@ -576,6 +578,21 @@ describe('malformed and unusual files', () => {
     });
   }
 });
+
+/** The engine's import into the database: parse and map (lib/data), then store (lib/store), all or nothing. */
+async function importInto(db: StudioDb, bytes: Uint8Array, opts: ImportOptions) {
+  const result = importData(bytes, opts);
+  const fileName = opts.fileName ?? 'data';
+  const dataset = await saveImport(db, {
+    name: fileName.replace(/\.[^.]+$/, ''),
+    table: result.table,
+    fileName,
+    mapping: result.mapping,
+    labels: result.data.labels,
+    warnings: result.warnings,
+  });
+  return { dataset, result };
+}
 
 /** What the engine's own import makes of a file: its result, or the UserError it throws (anything else is a crash). */
 function engineImport(c: Case, fileName: string): { result?: ImportResult; error?: UserError } {

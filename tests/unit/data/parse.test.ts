@@ -93,7 +93,8 @@ describe('chunked parsing', () => {
   it('suggests text, label and split columns from names and values', () => {
     const t = parseFile(
       enc.encode(
-        'id,sentence,intent,set\n1,book a flight to paris,travel,train\n2,play some jazz,music,dev\n3,what is the weather,weather,test\n4,fly me to rome,travel,train\n',
+        'id,sentence,intent,set\n1,book a flight to paris,travel,train\n2,play some jazz,music,dev\n' +
+          '3,what is the weather,weather,test\n4,fly me to rome,travel,train\n',
       ),
       { fileName: 's.csv' },
     );

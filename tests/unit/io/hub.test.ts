@@ -96,7 +96,9 @@ describe.skipIf(!hasShared('fixtures/ort-bert-toy/hf'))('Hub source', () => {
     return { first, second, events, ids, diff };
   }
 
-  it('loads a model by id from the endpoint with streamed progress; the memory cache makes the second load issue zero requests', async () => {
+  const memoryCacheTest =
+    'loads a model by id from the endpoint with streamed progress; the memory cache makes the second load issue zero requests';
+  it(memoryCacheTest, async () => {
     const r = await loadTwice(memoryHubCache());
     expect(r.first).toBeGreaterThanOrEqual(3);
     expect(r.second).toBe(0);

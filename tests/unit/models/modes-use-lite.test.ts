@@ -155,7 +155,9 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
   const n0 = useLiteLayerNames(0),
     n1 = useLiteLayerNames(1);
 
-  it('query, key and value all select the fused qkv kernel of each layer (one adapter), output the output kernel, ffn conv1 + conv2', () => {
+  const qkvTest =
+    'query, key and value all select the fused qkv kernel of each layer (one adapter), output the output kernel, ffn conv1 + conv2';
+  it(qkvTest, () => {
     const enc = tinyUseLite();
     expect(enc.linearLayout).toBe('in-out');
     for (const t of ['query', 'key', 'value'] as LoraTarget[]) expect(loraTargetPrefixes(enc, [t])).toEqual([n0.qkvKernel, n1.qkvKernel]);
@@ -337,7 +339,10 @@ describe('LoRA on USE-Lite (graph kernels [in, out], attention ones [1, 1, in, o
     m2.dispose();
   });
 
-  it('a task checkpoint export folds adapters into kernels of the graph shape (= mergeLora), or keeps "<kernel>.lora_A.weight" that load back exactly', async () => {
+  const exportTest =
+    'a task checkpoint export folds adapters into kernels of the graph shape (= mergeLora), ' +
+    'or keeps "<kernel>.lora_A.weight" that load back exactly';
+  it(exportTest, async () => {
     const enc = tinyUseLite();
     const mode = loraMode(['value', 'output'], 2, 4);
     const model = createTaskModel({

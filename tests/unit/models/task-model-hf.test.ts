@@ -29,7 +29,9 @@ const FIXTURES: [string, string, string][] = [
 
 for (const [folder, cls, logitsKey] of FIXTURES) {
   describe.skipIf(!hasShared('fixtures', folder, 'hf'))(`${cls} from ../shared/fixtures/${folder}`, () => {
-    it('loads into a TaskModel whose logits match the recorded ones (≤ 1e-6 absolute) and exports under the same tensor names', async () => {
+    const roundTripTest =
+      'loads into a TaskModel whose logits match the recorded ones (≤ 1e-6 absolute) and exports under the same tensor names';
+    it(roundTripTest, async () => {
       const dir = sharedPath('fixtures', folder)!;
       const loaded = await loadPretrained(fsSource(join(dir, 'hf')), { requireTokenizer: false });
       const labels = loaded.labels.length ? loaded.labels : ['LABEL_0', 'LABEL_1'];

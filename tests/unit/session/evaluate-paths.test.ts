@@ -10,7 +10,7 @@ import { unzipSync } from 'fflate';
 import { useWasm } from '../../helpers/tf';
 import type { EngineEvent } from '@/lib/protocol';
 import { openStudioDb, type StudioDb } from '@/lib/store/db';
-import { loadLabeledData } from '@/lib/store/db-datasets';
+import { loadLabeledData } from '@/lib/session/stored-data';
 import { fsSource } from '@/lib/io/fs-source';
 import { presetConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';

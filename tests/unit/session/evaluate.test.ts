@@ -17,7 +17,7 @@ import * as use from '@/lib/session/inference';
 import { setBundledSource } from '@/lib/session/models';
 import { dropWarm, useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
-import { loadLabeledData } from '@/lib/store/db-datasets';
+import { loadLabeledData } from '@/lib/session/stored-data';
 import { splitSettingsOf, toDataSplit } from '@/lib/session/datasets';
 import { predict as predictProbs } from '@/lib/train/predict';
 import { multilabelReport, regressionReport } from '@/lib/train/metrics';
@@ -121,7 +121,9 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     r = await evaluate(runId);
   }, 300_000);
 
-  it('returns a multi-label report whose per-label and micro/macro scores equal multilabelReport on the model’s own predictions', async () => {
+  const multiLabelReportTest =
+    'returns a multi-label report whose per-label and micro/macro scores equal multilabelReport on the model’s own predictions';
+  it(multiLabelReportTest, async () => {
     expect(r.task).toBe('multilabel');
     if (r.task !== 'multilabel') return;
     const { test, labels, out } = await testOutputs(runId, datasetId);
@@ -191,7 +193,10 @@ describe('evaluate command for multi-label runs (head-only USE-Lite, 48 rows, 2 
     expect(b.baseline).toBeUndefined();
   });
 
-  it('rebuilds a run whose config says classification as multi-label from its checkpoint (the dataset’s task wins) with the same report', async () => {
+  const rebuildTest =
+    'rebuilds a run whose config says classification as multi-label from its checkpoint (the dataset’s task wins) ' +
+    'with the same report';
+  it(rebuildTest, async () => {
     const id = await train({
       ...presetConfig('quick', datasetId),
       task: 'classification',

@@ -4,7 +4,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '@/lib/protocol';
 import { openStudioDb, type StudioDb } from '@/lib/store/db';
-import { loadRecords } from '@/lib/store/db-datasets';
+import { loadRecords } from '@/lib/session/stored-data';
 import * as data from '@/lib/session/datasets';
 import { useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';

@@ -4,22 +4,26 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Dexie, { type DBCore, type DBCoreMutateRequest } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { DataError } from '@/lib/data/errors';
+import { importData, type ImportOptions } from '@/lib/data/import';
 import { buildLabeledData } from '@/lib/data/labeled';
+import type { CleanAction } from '@/lib/data/clean';
+import type { SplitSettings } from '@/lib/data/split';
+import { deriveVersion, splitToStore } from '@/lib/data/versions';
 import { declareV1, openStudioDb, requestPersist, storageEstimate, ROWS_PER_CHUNK, type StudioDb } from '@/lib/store/db';
 import {
   deleteDataset,
-  deriveVersion,
   getDataset,
-  importDataset,
   listDatasets,
   listSplits,
-  loadLabeledData,
-  loadRecords,
   loadTable,
+  loadVersion,
   renameDataset,
+  saveImport,
   saveSplit,
+  saveVersion,
 } from '@/lib/store/db-datasets';
 import { DexieRunStore } from '@/lib/store/db-runs';
+import { loadLabeledData, loadRecords } from '@/lib/session/stored-data';
 import { UserError } from '@/lib/errors';
 import type { Checkpoint } from '@/lib/store/types';
 
@@ -54,6 +58,31 @@ function injectQuota(db: Dexie, table: string, okWrites: number): void {
       };
     },
   });
+}
+
+/** The whole import as a caller makes it: parse -> map (lib/data) -> store, all or nothing. */
+async function importDataset(db: StudioDb, bytes: Uint8Array, opts: ImportOptions) {
+  const result = importData(bytes, opts);
+  const fileName = opts.fileName ?? 'data';
+  const dataset = await saveImport(db, {
+    name: fileName.replace(/\.[^.]+$/, ''),
+    table: result.table,
+    fileName,
+    mapping: result.mapping,
+    labels: result.data.labels,
+    warnings: result.warnings,
+  });
+  return { dataset, result };
+}
+
+/** A cleaned version, derived by lib/data from what the store reads and stored as actions. */
+async function derive(db: StudioDb, parentId: string, actions: CleanAction[]) {
+  const { dataset, table } = await loadVersion(db, parentId);
+  return saveVersion(db, dataset, deriveVersion(dataset, table, actions));
+}
+
+async function storeSplit(db: StudioDb, datasetId: string, settings: SplitSettings) {
+  return saveSplit(db, datasetId, settings, splitToStore((await loadRecords(db, datasetId)).records, settings));
 }
 
 let dbs: StudioDb[] = [];
@@ -175,12 +204,12 @@ describe('versions, splits, rename and delete', () => {
   it('derives a cleaned version that references the original without copying rows', async () => {
     const db = open();
     const { dataset } = await importDataset(db, csv(1000), { fileName: 'd.csv' });
-    const v = await deriveVersion(db, dataset.id, [{ type: 'drop-duplicates' }]);
+    const v = await derive(db, dataset.id, [{ type: 'drop-duplicates' }]);
     expect(v).toMatchObject({ parentId: dataset.id, rootId: dataset.id, rowCount: 900 });
     expect((await loadRecords(db, v.id)).records.length).toBe(900);
     expect((await loadRecords(db, dataset.id)).records.length).toBe(1000);
     expect(await db.rowChunks.where('datasetId').equals(v.id).count()).toBe(0);
-    const v2 = await deriveVersion(db, v.id, [{ type: 'drop-conflicts', mode: 'drop-all' }]);
+    const v2 = await derive(db, v.id, [{ type: 'drop-conflicts', mode: 'drop-all' }]);
     expect(v2.ops.length).toBe(2);
   });
 
@@ -188,9 +217,9 @@ describe('versions, splits, rename and delete', () => {
     const db = open();
     const { dataset } = await importDataset(db, csv(500), { fileName: 'd.csv' });
     const settings = { mode: 'ratio' as const, ratios: { train: 0.8, validation: 0.1, test: 0.1 }, seed: 3 };
-    const split = await saveSplit(db, dataset.id, settings);
-    expect(split.counts).toEqual({ train: 400, validation: 50, test: 50 });
-    const fromStore = await loadLabeledData(db, dataset.id, split.id);
+    const stored = await storeSplit(db, dataset.id, settings);
+    expect(stored.counts).toEqual({ train: 400, validation: 50, test: 50 });
+    const fromStore = await loadLabeledData(db, dataset.id, stored.id);
     const { records, labels } = await loadRecords(db, dataset.id);
     expect(fromStore).toEqual(buildLabeledData(records, dataset.mapping!, labels, settings));
     expect(fromStore.labels).toEqual(['a', 'b']);
@@ -203,8 +232,8 @@ describe('versions, splits, rename and delete', () => {
     await renameDataset(db, dataset.id, '  Reviews  ');
     expect((await getDataset(db, dataset.id)).name).toBe('Reviews');
     await expect(renameDataset(db, dataset.id, ' ')).rejects.toThrow(DataError);
-    const v = await deriveVersion(db, dataset.id, [{ type: 'trim' }]);
-    await saveSplit(db, v.id, { mode: 'ratio', ratios: { train: 0.5, validation: 0.25, test: 0.25 }, seed: 1 });
+    const v = await derive(db, dataset.id, [{ type: 'trim' }]);
+    await storeSplit(db, v.id, { mode: 'ratio', ratios: { train: 0.5, validation: 0.25, test: 0.25 }, seed: 1 });
     expect(await deleteDataset(db, dataset.id)).toBe(2);
     expect((await listDatasets(db)).map((d) => d.id)).toEqual([keep.id]);
     expect(await db.splits.count()).toBe(0);

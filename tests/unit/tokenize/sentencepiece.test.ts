@@ -102,7 +102,9 @@ describe('SentencePiece unigram tokenizer (USE-Lite)', () => {
   });
 
   describe.skipIf(!hasShared('datasets', 'sst2'))('export', () => {
-    it('exports a tokenizer.json that @huggingface/tokenizers runs with the same ids on ≥ 99.9% of SST-2 train (Viterbi ties differ)', () => {
+    const exportTest =
+      'exports a tokenizer.json that @huggingface/tokenizers runs with the same ids on ≥ 99.9% of SST-2 train (Viterbi ties differ)';
+    it(exportTest, () => {
       const files = ours.files();
       const hf = new HfTokenizer(JSON.parse(files['tokenizer.json'] as string), JSON.parse(files['tokenizer_config.json'] as string));
       const s = sst2('stsa.binary.train');

@@ -112,7 +112,9 @@ describe('data-parallel training (worker threads)', () => {
     }, 180_000);
   }
 
-  it('BERT full with gradient accumulation, class weights, label smoothing and a weight average: 2 threads match 1, validation included', async () => {
+  const bertFullTest =
+    'BERT full with gradient accumulation, class weights, label smoothing and a weight average: 2 threads match 1, validation included';
+  it(bertFullTest, { timeout: 180_000 }, async () => {
     const config: TrainConfig = {
       ...CONFIG,
       gradAccumSteps: 2,
@@ -132,9 +134,12 @@ describe('data-parallel training (worker threads)', () => {
     two.evals.forEach((l, i) => expect(Math.abs(l - one.evals[i]), `eval ${i}`).toBeLessThan(1e-5));
     const accuracy = (r: typeof one) => of(r.events, 'eval').map((e) => e.result.scalars.accuracy);
     expect(accuracy(two)).toEqual(accuracy(one));
-  }, 180_000);
+  });
 
-  it('exact resume on 2 threads: stopped after a checkpoint and resumed on 2 threads, the run ends where an uninterrupted 2-thread run ends (1e-6)', async () => {
+  const exactResumeTest =
+    'exact resume on 2 threads: stopped after a checkpoint and resumed on 2 threads, ' +
+    'the run ends where an uninterrupted 2-thread run ends (1e-6)';
+  it(exactResumeTest, { timeout: 180_000 }, async () => {
     const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 8);
     const config: TrainConfig = { ...CONFIG, maxSteps: undefined, epochs: 2, checkpointEverySteps: 5 };
     const whole = await train(make, data, 2, config);
@@ -157,7 +162,7 @@ describe('data-parallel training (worker threads)', () => {
     expect(of(events, 'start')[0].threads).toBe(2);
     expect(maxDiff(await weightsOf(resumed), whole.weights)).toBeLessThanOrEqual(1e-6);
     resumed.dispose();
-  }, 180_000);
+  });
 
   it('a checkpoint written on 2 threads resumes on 1 thread to the weights of an uninterrupted run', async () => {
     const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 7);

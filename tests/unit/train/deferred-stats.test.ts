@@ -43,7 +43,9 @@ async function weights(model: ReturnType<typeof tinyModel>): Promise<Float32Arra
 }
 
 describe('fineTune with deferred loss reads (the WebGPU/WebGL step)', () => {
-  it('trains the same run as the immediate read: losses, gradient norms, evaluations and weights to 1e-5, events in the same order', async () => {
+  const sameRunTest =
+    'trains the same run as the immediate read: losses, gradient norms, evaluations and weights to 1e-5, events in the same order';
+  it(sameRunTest, async () => {
     const a = track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 4));
     const b = track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 4));
     const now = await collect(fineTune(a, data, config, { store: new MemoryStore(), runId: 'a' }));

@@ -19,7 +19,9 @@ const banking77 = {
 };
 
 describe('recipes', () => {
-  it("USE-Lite's Best quality on SST-2-sized data is the measured sst2-full recipe (6 epochs, lr 3e-4, head × 10, EMA 0.995, length 96)", () => {
+  const sst2BestTest =
+    "USE-Lite's Best quality on SST-2-sized data is the measured sst2-full recipe (6 epochs, lr 3e-4, head × 10, EMA 0.995, length 96)";
+  it(sst2BestTest, () => {
     const r = recipeFor(sst2, 'best');
     expect(r.values).toMatchObject({
       mode: 'full',

@@ -1,0 +1,86 @@
+// What finetune train leaves in OUT besides metrics.jsonl: run.json, written as the run starts (what --resume, eval and
+// predict read back) and again with the result when it ends, and the trained model in Hugging Face layout, after
+// which the run's checkpoints go.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ColumnMapping } from '../../lib/data/types';
+import type { TaskModel } from '../../lib/models/types';
+import type { RunConfig } from '../../lib/run/config';
+import { modeOf, trainConfigOf } from '../../lib/run/engine-config';
+import type { PreparedRun } from '../../lib/run/train-run';
+import type { EvalResult } from '../../lib/train/events';
+import type { ParsedOptions } from '../args';
+import { saveTrained } from '../models';
+import type { DoneEvent } from './follow';
+import { RUN_ID } from './resume';
+
+/** The arguments as --resume replays them: file paths made absolute, so --resume works from any folder. */
+export function savedArgs(opts: ParsedOptions): ParsedOptions {
+  return Object.fromEntries(
+    Object.entries(opts)
+      .filter(([k]) => k !== 'help' && k !== 'resume' && k !== 'threads')
+      .map(([k, v]) => [k, ['data', 'eval', 'test', 'out'].includes(k) && typeof v === 'string' ? resolve(v) : v]),
+  );
+}
+
+/** OUT/run.json as the run starts: the arguments, the model and data it trains on, and its settings. */
+export async function startRunJson(
+  out: string,
+  opts: ParsedOptions,
+  modelSpec: string,
+  config: RunConfig,
+  p: PreparedRun,
+  mapping: ColumnMapping,
+): Promise<Record<string, unknown>> {
+  const runJson = {
+    command: 'finetune train',
+    args: savedArgs(opts),
+    model: modelSpec,
+    arch: p.model.encoder.arch,
+    mode: modeOf(config),
+    task: p.model.task,
+    labels: p.labels,
+    mapping,
+    maxLength: p.maxLength,
+    trainExamples: p.data.train.length,
+    validationExamples: p.data.validation.length,
+    run: config,
+    config: trainConfigOf(config, p.data.train.length),
+    startedAt: new Date().toISOString(),
+  };
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'run.json'), JSON.stringify(runJson, null, 2));
+  return runJson;
+}
+
+/** The trained model's files in OUT. The run is complete, so its checkpoints (weights, optimizer moments and
+ *  average, 4× the model each) are not needed any more. */
+export async function saveModel(model: TaskModel, out: string): Promise<string[]> {
+  const files = await saveTrained(model, out);
+  await rm(join(out, RUN_ID), { recursive: true, force: true });
+  return files;
+}
+
+/** The result (the last stdout line), kept in OUT/run.json too with the time the run finished. */
+export async function finishRunJson(
+  out: string,
+  runJson: Record<string, unknown>,
+  finished: DoneEvent,
+  trainSec: number,
+  test: EvalResult | null,
+): Promise<Record<string, unknown>> {
+  const result = {
+    out,
+    reason: finished.reason,
+    steps: finished.step,
+    epochs: finished.epoch,
+    trainSeconds: Math.round(trainSec * 100) / 100,
+    best: finished.best,
+    restoredBest: finished.restoredBest,
+    ...(finished.final ? { validation: finished.final.scalars } : {}),
+    ...(test ? { test: test.scalars } : {}),
+    metrics: (test ?? finished.final)?.scalars ?? null,
+  };
+  await writeFile(join(out, 'run.json'), JSON.stringify({ ...runJson, finishedAt: new Date().toISOString(), result }, null, 2));
+  return result;
+}

@@ -1,0 +1,34 @@
+// finetune train --test FILE: the trained model evaluated on a held-back file once training is done.
+import type { TaskModel } from '../../lib/models/types';
+import type { RunConfig } from '../../lib/run/config';
+import type { EvalResult } from '../../lib/train/events';
+import type { ParsedOptions } from '../args';
+import type { Cli } from '../context';
+import { createNodeFeaturePool, type FeaturePool } from '../threads';
+import { evaluateOn } from '../commands/eval';
+
+/** The encoder's features are computed on the pool threads (each opens the trained weights; the head runs here), in
+ *  every mode; without a pool, in this thread. */
+export async function testOn(
+  model: TaskModel,
+  path: string,
+  config: RunConfig,
+  opts: ParsedOptions,
+  cli: Cli,
+  maxLength: number,
+  threads: number,
+): Promise<EvalResult> {
+  let pool: FeaturePool | null = null;
+  if (threads > 1) {
+    try {
+      pool = await createNodeFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'test features', done, total }));
+    } catch (e) {
+      cli.log(`computing test features in one thread: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  try {
+    return await evaluateOn(model, path, '--test', opts, cli, maxLength, 64, pool?.extract, config.multilabelThreshold);
+  } finally {
+    await pool?.close();
+  }
+}
