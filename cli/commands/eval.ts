@@ -10,6 +10,7 @@ import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor } from '../data';
 import { loadTrained, pairColumnFor, trainedRun } from '../models';
+import { threadsPort, withFeaturePool } from '../threads';
 
 /** loss, accuracy, macroF1, ... as "name value" pairs for a log line. */
 export function scalarsLine(r: Pick<EvalResult, 'scalars'>): string {
@@ -56,21 +57,24 @@ export async function evaluateOn(
 }
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
+  const threads = threadsPort(num(opts, 'threads')).threads;
   const model = await loadTrained(str(opts, 'model')!);
   try {
     const dir = str(opts, 'model')!;
     const trained = await trainedRun(dir);
-    const r = await evaluateOn(
-      model,
-      str(opts, 'data')!,
-      '--data',
-      opts,
-      cli,
-      num(opts, 'max-length') ?? trained.maxLength ?? 128,
-      num(opts, 'batch-size') ?? 64,
-      undefined,
-      0.5,
-      trained.pairColumn,
+    const r = await withFeaturePool(model, threads, cli, 'encoder features', (extract) =>
+      evaluateOn(
+        model,
+        str(opts, 'data')!,
+        '--data',
+        opts,
+        cli,
+        num(opts, 'max-length') ?? trained.maxLength ?? 128,
+        num(opts, 'batch-size') ?? 64,
+        extract,
+        0.5,
+        trained.pairColumn,
+      ),
     );
     cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...r.scalars }));
   } finally {

@@ -93,6 +93,13 @@ export const EVAL: CommandSpec = {
     { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: 'as trained, else 128' },
     { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
     {
+      name: 'threads',
+      type: 'int',
+      min: 1,
+      help: "threads that compute the encoder's features (each with a copy of the model; the head runs once); 1 to 4 per core",
+      defaultText: 'every core',
+    },
+    {
       name: 'report',
       type: 'boolean',
       help: 'print the full report (per-class precision/recall/F1, confusion matrix), not just the scalars',

@@ -4,7 +4,7 @@ import type { RunConfig } from '../../lib/run/config';
 import type { EvalResult } from '../../lib/train/events';
 import type { ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { createNodeFeaturePool, type FeaturePool } from '../threads';
+import { withFeaturePool } from '../threads';
 import { evaluateOn } from '../commands/eval';
 
 /** The encoder's features are computed on the pool threads (each opens the trained weights; the head runs here), in
@@ -18,17 +18,7 @@ export async function testOn(
   maxLength: number,
   threads: number,
 ): Promise<EvalResult> {
-  let pool: FeaturePool | null = null;
-  if (threads > 1) {
-    try {
-      pool = await createNodeFeaturePool(model, threads, (done, total) => cli.progress.update({ label: 'test features', done, total }));
-    } catch (e) {
-      cli.log(`computing test features in one thread: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  try {
-    return await evaluateOn(model, path, '--test', opts, cli, maxLength, 64, pool?.extract, config.multilabelThreshold);
-  } finally {
-    await pool?.close();
-  }
+  return withFeaturePool(model, threads, cli, 'test features', (extract) =>
+    evaluateOn(model, path, '--test', opts, cli, maxLength, 64, extract, config.multilabelThreshold),
+  );
 }

@@ -14,6 +14,8 @@ import { DexieRunStore } from '../store/db-runs';
 import { encodeExamples } from '../train/encode';
 import { argmax } from '../train/metrics';
 import { evaluateModel } from '../train/evaluate';
+import type { FeatureExtractor } from '../train/features';
+import { withFeatureThreads } from './feature-threads';
 import { predict as predictProbs } from '../train/predict';
 import { assignVariables, evaluatedWeights } from '../train/state';
 import type { Example } from '../data/types';
@@ -153,9 +155,10 @@ async function score(
   maxLength: number,
   threshold: number,
   onProgress?: (done: number, total: number) => void,
+  extract?: FeatureExtractor,
 ) {
   const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
-  const { result, probabilities } = await evaluateModel(model, enc, { threshold, onProgress });
+  const { result, probabilities } = await evaluateModel(model, enc, { threshold, onProgress, extract });
   return { result, enc, probs: probabilities as number[][] };
 }
 
@@ -197,8 +200,9 @@ async function report(
   examples: Example[],
   maxLength: number,
   threshold: number,
+  extract?: FeatureExtractor,
 ): Promise<EvaluationReport> {
-  const { result, enc, probs } = await score(model, examples, maxLength, threshold);
+  const { result, enc, probs } = await score(model, examples, maxLength, threshold, undefined, extract);
   if (result.multilabel) {
     const r = result.multilabel;
     const hot = (ids: number[]) => model.labels.map((_, c) => (ids.includes(c) ? 1 : 0));
@@ -294,7 +298,9 @@ export async function suspiciousRows(host: SessionHost, cmd: Cmd<'suspicious-row
     );
   const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
   const progress = progressReporter(host, cmd.requestId, 'Scoring the training rows');
-  const { enc, probs } = await score(model, data.train, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, progress);
+  const { enc, probs } = await withFeatureThreads(host, model, data.train.length, (extract) =>
+    score(model, data.train, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, progress, extract),
+  );
   const ranked = enc
     .map((e, i) => ({ i, loss: -Math.log(Math.max(probs[i][e.label as number], 1e-12)) }))
     .sort((a, b) => b.loss - a.loss)
@@ -344,7 +350,9 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
       { option: 'task' },
       'use `npx finetune eval` for token classification',
     );
-  const result = await report(model, cmd.runId, cmd.split, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5);
+  const result = await withFeatureThreads(host, model, examples.length, (extract) =>
+    report(model, cmd.runId, cmd.split, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, extract),
+  );
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');
     result.baseline = await baseline(db, meta.run, model.labels, examples);

@@ -113,10 +113,27 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     });
   });
 
-  it('eval on the output folder reproduces the validation metrics of training (saved weights reload exactly)', async () => {
-    const r = await runCli(['eval', '--model', out, '--data', evalCsv, '--text-column', 'review', '--label-column', 'sentiment']);
-    expect(r.code).toBe(0);
-    expectEvalEqualsValidation(r, trained.validation as Record<string, number>, 12, expect);
+  it('eval on the output folder reproduces the validation metrics of training (saved weights reload exactly), on 1 and 2 threads', async () => {
+    for (const threads of ['1', '2']) {
+      const r = await runCli([
+        'eval',
+        '--model',
+        out,
+        '--data',
+        evalCsv,
+        '--text-column',
+        'review',
+        '--label-column',
+        'sentiment',
+        '--threads',
+        threads,
+      ]);
+      expect(r.code).toBe(0);
+      expectEvalEqualsValidation(r, trained.validation as Record<string, number>, 12, expect);
+    }
+    const bad = await runCli(['eval', '--model', out, '--data', evalCsv, '--threads', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--threads');
   });
 
   it('--val-split 0 trains on every row; with --ema-decay the saved model reloads to the --test metrics', async () => {
