@@ -113,7 +113,7 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     });
   });
 
-  it('eval on the output folder reproduces the validation metrics of training (saved weights reload exactly), on 1 and 2 threads', async () => {
+  it('eval on the output folder reproduces the validation metrics (saved weights reload exactly), on 1 and 2 threads', async () => {
     for (const threads of ['1', '2']) {
       const r = await runCli([
         'eval',
