@@ -10,6 +10,7 @@ import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mappingFor } from '../data';
 import { loadTrained, pairColumnFor, trainedRun } from '../models';
+import { threadsPort, withFeaturePool } from '../threads';
 
 /** One example's output as named values: label + score (classification), labels over the threshold, or a value. */
 function describe(model: TaskModel, probs: number[], threshold: number) {
@@ -26,6 +27,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const dataPath = str(opts, 'data');
   const outPath = str(opts, 'out');
   if (dataPath && !outPath) throw new UserError('--data needs --out for the predictions file', { option: '--out' }, 'add --out preds.csv');
+  const threads = dataPath ? threadsPort(num(opts, 'threads')).threads : 1;
   const model = await loadTrained(str(opts, 'model')!);
   const trained = await trainedRun(str(opts, 'model')!);
   const maxLength = Math.min(num(opts, 'max-length') ?? trained.maxLength ?? 128, model.tokenizer.modelMaxLength);
@@ -60,7 +62,9 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
       );
     const enc = t.table.rows.map((r) => model.tokenizer.encode(r[jt] ?? '', jp >= 0 ? (r[jp] ?? '') : undefined, { maxLength }));
     cli.progress.update({ label: 'predict', done: 0, total: enc.length });
-    const outputs = await predict(model, enc, { batchSize: num(opts, 'batch-size') ?? 64 });
+    const outputs = await withFeaturePool(model, threads, cli, 'predict', (extract) =>
+      predict(model, enc, { batchSize: num(opts, 'batch-size') ?? 64, extract }),
+    );
     const extra =
       model.task === 'regression'
         ? ['prediction']

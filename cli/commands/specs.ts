@@ -121,6 +121,13 @@ export const PREDICT: CommandSpec = {
     { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
     { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: 'as trained, else 128' },
     { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
+    {
+      name: 'threads',
+      type: 'int',
+      min: 1,
+      help: "--data: threads that compute the encoder's features (each with a copy of the model); 1 to 4 per core",
+      defaultText: 'every core',
+    },
     { name: 'threshold', type: 'number', help: 'multilabel: probability above which a label is predicted', defaultText: '0.5' },
   ],
   oneOf: [['data', 'text']],

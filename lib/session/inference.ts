@@ -85,9 +85,14 @@ export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> 
   return model;
 }
 
-async function probabilities(model: TaskModel, inputs: { text: string; pair?: string }[], maxLength: number): Promise<number[][]> {
+async function probabilities(
+  model: TaskModel,
+  inputs: { text: string; pair?: string }[],
+  maxLength: number,
+  extract?: FeatureExtractor,
+): Promise<number[][]> {
   const enc = inputs.map((x) => model.tokenizer.encode(x.text, x.pair, { maxLength: Math.min(maxLength, model.tokenizer.modelMaxLength) }));
-  return (await predictProbs(model, enc)) as number[][];
+  return (await predictProbs(model, enc, { extract })) as number[][];
 }
 
 function toPrediction(model: TaskModel, p: number[], topK: number): Prediction {
@@ -126,18 +131,22 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
   const maxLength = await maxLengthOf(db, cmd.runId);
   const progress = progressReporter(host, cmd.requestId, 'Predicting');
   const out: (string | number)[][] = [];
-  const BATCH = 64;
-  for (let i = 0; i < table.rows.length; i += BATCH) {
-    const rows = table.rows.slice(i, i + BATCH);
-    const probs = await probabilities(
-      model,
-      rows.map((r) => ({ text: r[col] ?? '', pair: pairCol >= 0 ? r[pairCol] : undefined })),
-      maxLength,
-    );
-    rows.forEach((r, j) => out.push([...r, toPrediction(model, probs[j], 1).label, ...probs[j].map((v) => Number(v.toFixed(6)))]));
-    progress(Math.min(table.rows.length, i + BATCH), table.rows.length);
-    await new Promise((res) => setTimeout(res, 0));
-  }
+  // in chunks, with progress after each; on the host's threads from THREADED_ROWS rows (bigger chunks: a round trip each)
+  await withFeatureThreads(host, model, table.rows.length, async (extract) => {
+    const chunk = extract ? 256 : 64;
+    for (let i = 0; i < table.rows.length; i += chunk) {
+      const rows = table.rows.slice(i, i + chunk);
+      const probs = await probabilities(
+        model,
+        rows.map((r) => ({ text: r[col] ?? '', pair: pairCol >= 0 ? r[pairCol] : undefined })),
+        maxLength,
+        extract,
+      );
+      rows.forEach((r, j) => out.push([...r, toPrediction(model, probs[j], 1).label, ...probs[j].map((v) => Number(v.toFixed(6)))]));
+      progress(Math.min(table.rows.length, i + chunk), table.rows.length);
+      await new Promise((res) => setTimeout(res, 0));
+    }
+  });
   const probCols = model.task === 'regression' ? ['value'] : model.labels.map((l) => `p_${l}`);
   host.post({
     type: 'predict-csv-result',

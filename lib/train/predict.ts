@@ -3,11 +3,14 @@ import type { TaskModel } from '@/lib/models/types';
 import { makeTensorBatch, padOptionsFor } from './batching';
 import type { EncodedExample } from './encode';
 import { collectOutputs, probabilitiesOf, type ExampleOutput } from './evaluate';
+import { FeatureCache, type FeatureExtractor } from './features';
 
 export interface PredictOptions {
   batchSize?: number;
   /** default: the backend's (`defaultPadMultiple`) */
   padMultiple?: number;
+  /** the encoder's features from this extractor (a thread pool); the head runs here */
+  extract?: FeatureExtractor;
 }
 
 /**
@@ -21,10 +24,18 @@ export async function predict(
 ): Promise<ExampleOutput[]> {
   const enc = examples.map((e) => ({ ...e, label: 0 }));
   const pad = padOptionsFor(model, opts.padMultiple);
-  const logits = await collectOutputs(enc, opts.batchSize ?? 32, (idx) =>
-    model.forward(makeTensorBatch(enc, idx, pad), { training: false }),
-  );
-  return logits.map((o) => probabilitiesOf(model.task, o));
+  const batchSize = opts.batchSize ?? 32;
+  const cache = opts.extract ? await FeatureCache.build(model, [enc], batchSize, pad, undefined, opts.extract) : null;
+  try {
+    const logits = await collectOutputs(enc, batchSize, (idx) =>
+      cache
+        ? model.headForward(cache.batch(0, idx, pad).features, { training: false })
+        : model.forward(makeTensorBatch(enc, idx, pad), { training: false }),
+    );
+    return logits.map((o) => probabilitiesOf(model.task, o));
+  } finally {
+    cache?.dispose();
+  }
 }
 
 /** Convenience for one text: tokenizes with the model's tokenizer. */

@@ -195,13 +195,23 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(p.score).toBe(Math.max(p.scores.negative, p.scores.positive));
   });
 
-  it('predict --data --out writes one prediction per row next to the input columns', async () => {
-    const preds = join(dir, 'preds.csv');
-    const r = await runCli(['predict', '--model', out, '--data', evalCsv, '--out', preds]);
-    expect(r.code).toBe(0);
-    const lines = readFileSync(preds, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('review,sentiment,prediction,score,p(negative),p(positive)');
-    expect(lines).toHaveLength(13);
+  it('predict --data --out writes one prediction per row next to the input columns, the same on 1 and 2 threads', async () => {
+    const written: string[][] = [];
+    for (const threads of ['1', '2']) {
+      const preds = join(dir, `preds-${threads}.csv`);
+      const r = await runCli(['predict', '--model', out, '--data', evalCsv, '--out', preds, '--threads', threads]);
+      expect(r.code).toBe(0);
+      const lines = readFileSync(preds, 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('review,sentiment,prediction,score,p(negative),p(positive)');
+      expect(lines).toHaveLength(13);
+      written.push(lines);
+    }
+    // the labels agree; the probabilities to 1e-6
+    const cells = (lines: string[]) => lines.slice(1).map((l) => l.split(',').slice(-4));
+    cells(written[1]).forEach((row, i) => {
+      expect(row[0]).toBe(cells(written[0])[i][0]);
+      row.slice(1).forEach((v, j) => expect(Math.abs(Number(v) - Number(cells(written[0])[i][j + 1]))).toBeLessThan(1e-6));
+    });
   });
 
   it('a validation label the training file never had exits 2 naming the file', async () => {
