@@ -4,15 +4,14 @@
 // Hugging Face files) another. Runtime-agnostic: a runtime supplies `StartWorker` (Node worker_threads in the CLI,
 // Web Workers in the browser) and runs `serveFeatureWorker` inside each thread. Rows are the same as in-thread
 // extraction (tested).
-import { initBackend, type InitOptions } from '@/lib/backend/init';
-import { memorySource } from '@/lib/io/source';
-import { openModelFiles, taskModelFiles } from '@/lib/models/open';
-import { createTaskModel } from '@/lib/models/task-model';
-import type { TaskModel, TextTokenizer } from '@/lib/models/types';
+import type { InitOptions } from '@/lib/backend/init';
+import { taskModelFiles } from '@/lib/models/open';
+import type { TaskModel } from '@/lib/models/types';
 import { planEval, type PadOptions } from './batching';
 import type { EncodedExample } from './encode';
 import { featuresOfBatches, type FeatureExtractor } from './features';
 import type { PoolPort, StartWorker, WorkerSetup } from './pool-port';
+import { openReplica } from './replica';
 
 export type ToWorker = { id: number; examples: EncodedExample[]; batches: number[][]; pad: PadOptions };
 export type FromWorker =
@@ -142,26 +141,7 @@ export async function serveFeatureWorker(
   port: { post(m: FromWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToWorker) => void): void },
 ): Promise<void> {
   try {
-    await initBackend(setup.backend);
-    const opened = await openModelFiles(memorySource('feature pool', setup.files), { requireTokenizer: false });
-    const tokenizer: TextTokenizer = opened.tokenizer ?? {
-      kind: 'hf',
-      vocabSize: 0,
-      padId: 0,
-      modelMaxLength: Number.MAX_SAFE_INTEGER,
-      encode: () => {
-        throw new Error('the feature worker is sent token ids, it does not tokenize');
-      },
-      files: () => ({}),
-    };
-    const model = createTaskModel({
-      encoder: opened.encoder,
-      tokenizer,
-      task: setup.task,
-      labels: setup.labels,
-      mode: { kind: 'head' },
-      headParams: opened.headParams,
-    });
+    const model = await openReplica(setup, { kind: 'head' });
     port.listen(async (m) => {
       try {
         const r = await featuresOfBatches(model, m.examples, m.batches, m.pad, undefined, (done) =>

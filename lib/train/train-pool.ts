@@ -17,7 +17,7 @@ import type { EncodedExample } from './encode';
 import { addWire, buffers, tokenRows, toWire, type FromTrainWorker, type ToTrainWorker, type WireGrad } from './grad-wire';
 import type { LossOptions } from './losses';
 import type { WeightAverage } from './ema';
-import { batchLogits, evalBatches, placeOutputs, type BatchLogits, type ExampleOutput } from './evaluate';
+import { batchLogits, evalBatches, placeOutputs, type ExampleOutput } from './evaluate';
 import type { AdamOptimizer } from './optimizer';
 import type { PoolPort, StartWorker, TrainWorkerSetup } from './pool-port';
 import type { Shard, ShardContext } from './shards';
@@ -114,16 +114,17 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
   const padId = model.tokenizer.padId;
   let nextId = 0;
   const memory = ports.map(() => 0);
-  const remote = (port: PoolPort<ToTrainWorker, FromTrainWorker>, shard: Shard, ctx: ShardContext) =>
-    new Promise<{ loss: number; grads: WireGrad[] }>((resolve, reject) => {
+  type Port = PoolPort<ToTrainWorker, FromTrainWorker>;
+  type Reply<T extends FromTrainWorker['type']> = Extract<FromTrainWorker, { type: T }>;
+  /** Sends a request with a fresh id and resolves with the thread's reply of `type` to it (rejects on its failure). */
+  const ask = <T extends 'grads' | 'logits'>(port: Port, type: T, request: (id: number) => ToTrainWorker) =>
+    new Promise<Reply<T>>((resolve, reject) => {
       const id = nextId++;
-      const k = ports.indexOf(port);
       const stop = port.listen(
         (m) => {
-          if (m.type === 'grads' && m.id === id) {
+          if (m.type === type && 'id' in m && m.id === id) {
             stop();
-            memory[k] = m.memoryBytes;
-            resolve(m);
+            resolve(m as Reply<T>);
           } else if (m.type === 'error') {
             stop();
             reject(fail(m.message));
@@ -134,29 +135,15 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
           reject(fail(e.message));
         },
       );
-      port.post({ type: 'grads', id, shard, ctx });
+      port.post(request(id));
     });
-
-  const logitsOf = (port: PoolPort<ToTrainWorker, FromTrainWorker>, batches: number[][], average: boolean) =>
-    new Promise<BatchLogits[]>((resolve, reject) => {
-      const id = nextId++;
-      const stop = port.listen(
-        (m) => {
-          if (m.type === 'logits' && m.id === id) {
-            stop();
-            resolve(m.results);
-          } else if (m.type === 'error') {
-            stop();
-            reject(fail(m.message));
-          }
-        },
-        (e) => {
-          stop();
-          reject(fail(e.message));
-        },
-      );
-      port.post({ type: 'logits', id, batches, average });
-    });
+  const remote = async (port: Port, shard: Shard, ctx: ShardContext) => {
+    const m = await ask(port, 'grads', (id) => ({ type: 'grads', id, shard, ctx }));
+    memory[ports.indexOf(port)] = m.memoryBytes;
+    return m;
+  };
+  const logitsOf = async (port: Port, batches: number[][], average: boolean) =>
+    (await ask(port, 'logits', (id) => ({ type: 'logits', id, batches, average }))).results;
 
   return {
     threads: ports.length + 1,

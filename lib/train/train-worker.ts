@@ -3,11 +3,7 @@
 // steps (and weight average) so the replica stays bit-identical, and computes its share of the validation batches.
 import * as tf from '@tensorflow/tfjs';
 import { backendMemoryBytes } from '@/lib/backend/fast-paths';
-import { initBackend } from '@/lib/backend/init';
-import { memorySource } from '@/lib/io/source';
-import { openModelFiles } from '@/lib/models/open';
-import { createTaskModel } from '@/lib/models/task-model';
-import type { TextTokenizer } from '@/lib/models/types';
+import { openReplica } from './replica';
 import { buffers, fromWire, tokenRows, toWire, type FromTrainWorker, type ToTrainWorker } from './grad-wire';
 import { makeTensorBatch } from './batching';
 import { WeightAverage } from './ema';
@@ -21,27 +17,7 @@ export async function serveTrainWorker(
   port: { post(m: FromTrainWorker, transfer?: ArrayBuffer[]): void; listen(onMessage: (m: ToTrainWorker) => void): void },
 ): Promise<void> {
   try {
-    await initBackend(setup.backend);
-    const opened = await openModelFiles(memorySource('training thread', setup.files), { requireTokenizer: false });
-    const tokenizer: TextTokenizer = opened.tokenizer ?? {
-      kind: 'hf',
-      vocabSize: 0,
-      padId: 0,
-      modelMaxLength: Number.MAX_SAFE_INTEGER,
-      encode: () => {
-        throw new Error('a training thread is sent token ids, it does not tokenize');
-      },
-      files: () => ({}),
-    };
-    const model = createTaskModel({
-      encoder: opened.encoder,
-      tokenizer,
-      task: setup.task,
-      labels: setup.labels,
-      mode: setup.mode,
-      headParams: opened.headParams,
-      classifierDropout: setup.classifierDropout,
-    });
+    const model = await openReplica(setup, setup.mode, setup.classifierDropout);
     let run: Extract<ToTrainWorker, { type: 'begin' }> | null = null;
     let vars: tf.Variable[] = [];
     let optimizer: AdamOptimizer | null = null;

@@ -3,11 +3,7 @@
 // with dropout, clipping and a weight average, in a Web Worker in headless Chromium, on the SwiftShader adapter
 // (a CPU emulator: correctness, not speed) and on wasm, both padding to multiples of 16 (the GPU default); every
 // step's loss and every weight agree to 1e-4. It found tfjs-backend-webgpu's batched-submission bug (lib/backend/init.ts).
-import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { serveWorkers, type ServedWorkers } from '../helpers/browser-worker';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch } from './browser';
@@ -19,46 +15,23 @@ interface Result {
   weights: Record<string, number[]>;
 }
 
-let server: Server;
+let served: ServedWorkers;
 let browser: Browser;
-let origin = '';
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: ['tests/e2e/pages/gpu-train.worker.ts'],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    alias: { '@': '.' },
-    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'url', 'module', 'node:*'],
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'error',
-  });
-  const worker = bundle.outputFiles[0].text;
-  const wasmDir = join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/worker.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(worker);
-    else if (/^\/wasm\/[\w.-]+\.wasm$/.test(url))
-      res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasmDir, url.slice(6))));
-    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>gpu train</title>');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serveWorkers({ worker: 'tests/e2e/pages/gpu-train.worker.ts' });
   browser = await launch();
 });
 
 afterAll(async () => {
   await browser?.close();
-  server?.close();
+  served?.close();
 });
 
 async function trainOn(backend: 'wasm' | 'webgpu'): Promise<Result> {
   const page = await browser.newPage();
   try {
-    await page.goto(`${origin}/`);
+    await page.goto(`${served.origin}/`);
     return await page.evaluate(
       (b) =>
         new Promise<Result>((resolve, reject) => {
