@@ -70,36 +70,15 @@ async function main(): Promise<void> {
             false,
           );
           const wall = Math.round((performance.now() - t0) / 100) / 10;
+          const line = (o: object) => console.log(JSON.stringify({ bench: 'small-data', dataset, k, seed, recipe, ...o }));
           if (r.code !== 0) {
-            console.log(
-              JSON.stringify({
-                bench: 'small-data',
-                dataset,
-                k,
-                seed,
-                recipe,
-                failed: r.code,
-                stderr: r.stderr.split('\n').slice(-3).join(' | '),
-              }),
-            );
+            line({ failed: r.code, stderr: r.stderr.split('\n').slice(-3).join(' | ') });
             continue;
           }
           const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
           const acc = last.test?.accuracy as number;
           (summary[`${dataset} ${k}/class ${recipe}`] ??= []).push(acc);
-          console.log(
-            JSON.stringify({
-              bench: 'small-data',
-              dataset,
-              k,
-              seed,
-              recipe,
-              testAccuracy: acc,
-              validation: last.validation?.accuracy,
-              steps: last.steps,
-              wallSeconds: wall,
-            }),
-          );
+          line({ testAccuracy: acc, validation: last.validation?.accuracy, steps: last.steps, wallSeconds: wall });
         }
       }
     }
