@@ -30,7 +30,7 @@ const cores = () => (typeof navigator !== 'undefined' && navigator.hardwareConcu
 function threadsHelp(mode: ModeName): string {
   const what =
     mode === 'head' ? 'encode the texts' : 'split each batch (each holds a copy of the model; results match across thread counts)';
-  return `Workers that ${what}; 0 = every core (${cores()} here), fewer when memory is short. 1 to ${cores() * 4}.`;
+  return `Workers that ${what}; empty or 0 = every core (${cores()} here), fewer when memory is short; 1 to ${cores() * 4}.`;
 }
 
 export function TrainScreen() {
@@ -291,7 +291,8 @@ export function TrainScreen() {
               min={0}
               max={cores() * 4}
               step={1}
-              value={config.threads ?? 0}
+              placeholder={`Every core (${cores()})`}
+              value={config.threads || ''}
               onChange={(e) => setConfig({ threads: e.target.value === '' ? 0 : Number(e.target.value) })}
             />
           </Field>

@@ -81,6 +81,13 @@ describe('a short full fine-tuning run', () => {
     expect(await recipe.textContent()).toMatch(/max length \d+/);
     expect(await page.getByTestId('cli-command').textContent()).toContain('--head-lr-multiplier 10');
     expect(await page.locator('#f-learningRate-help').textContent()).toContain('Recipe USE-Lite · Balanced: 0.0003');
+    // threads: every core unless set; a set count is part of the command line (a machine setting: the preset stays)
+    const threads = page.getByLabel('Threads');
+    expect(await threads.getAttribute('placeholder')).toMatch(/^Every core \(\d+\)$/);
+    await threads.fill('1');
+    expect(await page.getByTestId('cli-command').textContent()).toContain('--threads 1');
+    await threads.fill('');
+    expect(await page.getByTestId('cli-command').textContent()).not.toContain('--threads');
     // a hand edit makes the settings custom
     await page.getByLabel('Label smoothing').fill('0.05');
     await page.getByText(/Custom settings/).waitFor();
