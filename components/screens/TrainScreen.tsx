@@ -77,7 +77,8 @@ export function TrainScreen() {
   };
   const factsKey = JSON.stringify(facts);
 
-  const usePreset = (p: PresetName) => replaceConfig({ ...presetConfig(p, dsId, model?.spec ?? config.model, facts), name: config.name });
+  const usePreset = (p: PresetName) =>
+    replaceConfig({ ...presetConfig(p, dsId, model?.spec ?? config.model, facts), name: config.name, threads: config.threads });
   // a preset follows the data and model it is fitted to until a setting is changed by hand
   useEffect(() => {
     if (!config.preset) return;
@@ -88,7 +89,7 @@ export function TrainScreen() {
       fitted.classWeights !== config.classWeights ||
       JSON.stringify(fitted.recipe) !== JSON.stringify(config.recipe)
     ) {
-      replaceConfig({ ...fitted, name: config.name });
+      replaceConfig({ ...fitted, name: config.name, threads: config.threads });
     }
   }, [factsKey, config, dsId, model, replaceConfig]);
 

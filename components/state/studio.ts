@@ -147,10 +147,15 @@ export const useStudio = create<StudioState>((set) => ({
   setMapping: (mapping) => set({ mapping }),
   setSplit: (split) => set((s) => ({ split: { ...s.split, ...split } })),
   setModel: (model) => set((s) => ({ model, config: model ? { ...s.config, model: model.spec } : s.config })),
-  // a change to any training setting makes the config custom (the preset no longer describes it)
+  // a change to any training setting makes the config custom (the preset no longer describes it); the name and the
+  // thread count are not training settings
   setConfig: (c) =>
     set((s) => ({
-      config: { ...s.config, ...c, ...(Object.keys(c).some((k) => k !== 'name') ? { preset: undefined, recipe: undefined } : {}) },
+      config: {
+        ...s.config,
+        ...c,
+        ...(Object.keys(c).some((k) => k !== 'name' && k !== 'threads') ? { preset: undefined, recipe: undefined } : {}),
+      },
     })),
   replaceConfig: (config) => set({ config }),
   setCurrentRun: (currentRunId) => set({ currentRunId }),

@@ -86,6 +86,7 @@ describe('a short full fine-tuning run', () => {
     expect(await threads.getAttribute('placeholder')).toMatch(/^Every core \(\d+\)$/);
     await threads.fill('1');
     expect(await page.getByTestId('cli-command').textContent()).toContain('--threads 1');
+    expect(await page.getByText(/Custom settings/).count()).toBe(0);
     await threads.fill('');
     expect(await page.getByTestId('cli-command').textContent()).not.toContain('--threads');
     // a hand edit makes the settings custom
