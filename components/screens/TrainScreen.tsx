@@ -77,6 +77,14 @@ export function TrainScreen() {
   };
   const factsKey = JSON.stringify(facts);
 
+  // a mode picked over an untouched preset takes that mode's recipe at the preset's budget (the head-only values of a
+  // small-data Balanced would be far too large a rate for full fine-tuning); over hand-edited settings only the mode
+  const changeMode = (mode: ModeName) => {
+    const freezeLayers = mode === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers;
+    if (!config.preset) return setConfig({ mode, freezeLayers });
+    const fitted = presetConfig(config.preset, dsId, model?.spec ?? config.model, facts, mode);
+    replaceConfig({ ...fitted, mode, freezeLayers, preset: undefined, name: config.name, threads: config.threads });
+  };
   const usePreset = (p: PresetName) =>
     replaceConfig({ ...presetConfig(p, dsId, model?.spec ?? config.model, facts), name: config.name, threads: config.threads });
   // a preset follows the data and model it is fitted to until a setting is changed by hand
@@ -193,7 +201,7 @@ export function TrainScreen() {
         {!preset && (
           <p className="muted small">Custom settings: a setting was changed by hand (pick a preset to start from its recipe again).</p>
         )}
-        {preset && config.recipe && (
+        {config.recipe && (
           <div className="small" data-testid="recipe">
             <p>
               From the recipe <strong>{config.recipe.title}</strong> ({config.recipe.source}), fitted to this data:
@@ -223,17 +231,7 @@ export function TrainScreen() {
             />
           </Field>
           <Field id="f-mode" label="Fine-tuning mode" help={MODE_HELP[config.mode]}>
-            <select
-              id="f-mode"
-              aria-describedby="f-mode-help"
-              value={config.mode}
-              onChange={(e) =>
-                setConfig({
-                  mode: e.target.value as ModeName,
-                  freezeLayers: e.target.value === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers,
-                })
-              }
-            >
+            <select id="f-mode" aria-describedby="f-mode-help" value={config.mode} onChange={(e) => changeMode(e.target.value as ModeName)}>
               <option value="head">Head only</option>
               <option value="freeze">Freeze N layers</option>
               <option value="full">Full</option>
@@ -292,7 +290,7 @@ export function TrainScreen() {
               min={0}
               max={cores() * 4}
               step={1}
-              placeholder={`Every core (${cores()})`}
+              placeholder={`Auto: ${cores()}`}
               value={config.threads || ''}
               onChange={(e) => setConfig({ threads: e.target.value === '' ? 0 : Number(e.target.value) })}
             />

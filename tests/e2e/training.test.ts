@@ -76,23 +76,32 @@ describe('a short full fine-tuning run', () => {
     await page.getByRole('radio', { name: /Balanced/ }).click();
     const recipe = page.getByTestId('recipe');
     await recipe.filter({ hasText: /USE-Lite · Balanced/ }).waitFor({ timeout: 30_000 });
-    // the reasons name this dataset's rows and token lengths (they arrive from the worker)
-    await recipe.filter({ hasText: /\d+ epochs: about 1,100 steps are wanted and [\d,]+ training rows/ }).waitFor({ timeout: 30_000 });
-    expect(await recipe.textContent()).toMatch(/max length \d+/);
-    expect(await page.getByTestId('cli-command').textContent()).toContain('--head-lr-multiplier 10');
-    expect(await page.locator('#f-learningRate-help').textContent()).toContain('Recipe USE-Lite · Balanced: 0.0003');
     // threads: every core unless set; a set count is part of the command line (a machine setting: the preset stays)
     const threads = page.getByLabel('Threads');
-    expect(await threads.getAttribute('placeholder')).toMatch(/^Every core \(\d+\)$/);
+    expect(await threads.getAttribute('placeholder')).toMatch(/^Auto: \d+$/);
     await threads.fill('1');
     expect(await page.getByTestId('cli-command').textContent()).toContain('--threads 1');
     expect(await page.getByText(/Custom settings/).count()).toBe(0);
     await threads.fill('');
     expect(await page.getByTestId('cli-command').textContent()).not.toContain('--threads');
+    // the reasons name this dataset's rows (they arrive from the worker): its 96 training rows are too few for full
+    // fine-tuning's steps, so the Balanced budget trains the head only and says so
+    await recipe
+      .filter({ hasText: /head only: \d+ training rows give full fine-tuning at most \d+ of the 1,100 steps/ })
+      .waitFor({ timeout: 30_000 });
+    expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('head');
+    // picking Full takes the full recipe at this budget, not the head's rate
+    await page.getByLabel('Fine-tuning mode').selectOption('full');
+    await recipe.filter({ hasText: /\d+ epochs: about 1,100 steps are wanted and [\d,]+ training rows/ }).waitFor({ timeout: 30_000 });
+    expect(await recipe.textContent()).toMatch(/max length \d+/);
+    expect(await page.getByTestId('cli-command').textContent()).toContain('--head-lr-multiplier 10');
+    expect(await page.getByTestId('cli-command').textContent()).toContain('--lr 0.0003');
+    expect(await page.locator('#f-learningRate-help').textContent()).toContain('Recipe USE-Lite · Balanced: 0.0003');
     // a hand edit makes the settings custom
     await page.getByLabel('Label smoothing').fill('0.05');
     await page.getByText(/Custom settings/).waitFor();
     await page.getByRole('radio', { name: /Balanced/ }).click();
+    await page.getByLabel('Fine-tuning mode').selectOption('full');
     await page.getByLabel('Epochs', { exact: true }).fill('2');
     await page.getByRole('button', { name: 'Estimate time' }).click();
     await page

@@ -256,10 +256,34 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('recipe USE-Lite · Balanced');
-    expect(r.stderr).toMatch(/20 epochs: about 1,100 steps are wanted and 36 training rows make 2 steps/);
+    // 36 rows are too few for full fine-tuning's steps: the Balanced budget trains the head only, and says why
+    expect(r.stderr).toMatch(/head only: 36 training rows give full fine-tuning at most 40 of the 1,100 steps its recipe wants/);
     const run = JSON.parse(readFileSync(join(dir, 'defaults', 'run.json'), 'utf8'));
-    expect(run.run).toMatchObject({
-      preset: 'balanced',
+    expect(run.run).toMatchObject({ preset: 'balanced', mode: 'head', learningRate: 3e-3, epochs: 30, maxLength: 32 });
+    // --mode full fine-tunes anyway, with the full recipe fitted to the rows
+    const full = await runCli([
+      'train',
+      '--data',
+      trainCsv,
+      '--eval',
+      evalCsv,
+      '--text-column',
+      'review',
+      '--label-column',
+      'sentiment',
+      '--mode',
+      'full',
+      '--max-steps',
+      '2',
+      '--threads',
+      '1',
+      '--out',
+      join(dir, 'defaults-full'),
+    ]);
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stderr).toMatch(/20 epochs: about 1,100 steps are wanted and 36 training rows make 2 steps/);
+    const fullRun = JSON.parse(readFileSync(join(dir, 'defaults-full', 'run.json'), 'utf8'));
+    expect(fullRun.run).toMatchObject({
       mode: 'full',
       learningRate: 3e-4,
       headLrMultiplier: 10,
@@ -267,7 +291,7 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
       maxLength: 32,
       labelSmoothing: 0.1,
     });
-    expect(run.config).toMatchObject({ bestMetric: 'macroF1', headLrMultiplier: 10 });
+    expect(fullRun.config).toMatchObject({ bestMetric: 'macroF1', headLrMultiplier: 10 });
   }, 300_000);
 
   it('regression with early stopping selects on the validation loss (no classification metric to wait for)', async () => {
@@ -317,6 +341,8 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
       'review',
       '--label-column',
       'sentiment',
+      '--mode',
+      'full',
       '--epochs',
       '3',
       '--batch-size',

@@ -47,7 +47,8 @@ describe('recipes', () => {
   });
 
   it('fits the data: few rows get more epochs and no weight average; imbalance turns class weights on; long texts are capped', () => {
-    const small = recipeFor({ ...sst2, trainRows: 200, labelCounts: [100, 100] }, 'balanced');
+    // full fine-tuning asked for on few rows: the epoch cap, and no weight average
+    const small = recipeFor({ ...sst2, trainRows: 200, labelCounts: [100, 100] }, 'balanced', 'full');
     expect(small.values.epochs).toBe(20);
     expect(small.values.emaDecay).toBe(0);
     expect(small.why.join(' ')).toMatch(/no weight average/);
@@ -60,6 +61,25 @@ describe('recipes', () => {
     expect(recipeFor({ ...sst2, tokenLengths: { p95: 128, max: 128 } }, 'balanced').values.maxLength).toBe(128);
     // a large dataset is not made to run for days: one epoch already makes the steps wanted
     expect(recipeFor({ ...sst2, trainRows: 60_000 }, 'balanced').values.epochs).toBe(1);
+  });
+
+  it('small data: when the rows cannot give full fine-tuning its steps, Balanced and Best train the head only and say why', () => {
+    // 1,100 steps wanted, at most 20 epochs of 32: below 1,760 rows (two labels) the cap binds
+    for (const rows of [32, 512, 1700]) {
+      const r = recipeFor({ ...sst2, trainRows: rows, labelCounts: [rows / 2, rows / 2] }, 'balanced');
+      expect(r.values.mode, `${rows} rows`).toBe('head');
+      expect(r.why[0]).toMatch(new RegExp(`^head only: ${rows.toLocaleString('en')} training rows give full fine-tuning at most`));
+      expect(recipeFor({ ...sst2, trainRows: rows, labelCounts: [rows / 2, rows / 2] }, 'best').values.mode).toBe('head');
+    }
+    expect(recipeFor({ ...sst2, trainRows: 1800, labelCounts: [900, 900] }, 'balanced').values.mode).toBe('full');
+    // many labels want more steps (2,800): Banking77's 9,003 rows fine-tune, 3,000 rows over 77 labels do not
+    expect(recipeFor(banking77, 'balanced').values.mode).toBe('full');
+    expect(recipeFor({ ...banking77, trainRows: 3000 }, 'balanced').values.mode).toBe('head');
+    // measured for USE-Lite's sentence embedding; a BERT fine-tunes on any size
+    expect(recipeFor({ arch: 'bert', hiddenSize: 128, trainRows: 100, labelCounts: [50, 50] }, 'balanced').values.mode).toBe('full');
+    // an explicit mode is kept
+    expect(recipeFor({ ...sst2, trainRows: 100, labelCounts: [50, 50] }, 'balanced', 'full').values.mode).toBe('full');
+    expect(recipeFor({ ...sst2, trainRows: 100, labelCounts: [50, 50] }, 'balanced', 'lora').values.mode).toBe('lora');
   });
 
   it('sizes BERT-family models by hidden size, and picks mode recipes (LoRA) on request', () => {
