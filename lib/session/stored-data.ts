@@ -7,7 +7,8 @@ import type { SplitSettings } from '../data/split';
 import type { ColumnMapping, LabeledData } from '../data/types';
 import { versionLabeledData, versionRecords } from '../data/versions';
 import type { DatasetRow, StudioDb } from '../store/db';
-import { getSplit, loadVersion } from '../store/db-datasets';
+import { getSplit, loadVersion, saveImport } from '../store/db-datasets';
+import { importData, type ImportOptions } from '../data/import';
 
 /** Records of a stored version: its root's rows -> the version's (or the given) mapping -> its cleaning replayed. */
 export async function loadRecords(db: StudioDb, id: string, mapping?: ColumnMapping): Promise<MappedData & { dataset: DatasetRow }> {
@@ -25,4 +26,19 @@ export async function loadLabeledData(
   const { dataset, table } = await loadVersion(db, datasetId);
   const s = typeof split === 'string' ? (await getSplit(db, split)).codes : split;
   return versionLabeledData(table, dataset, s, opts);
+}
+
+/** A file into the database as one import: parse and map it (lib/data), then store it (lib/store), all or nothing. */
+export async function importAndStore(db: StudioDb, bytes: Uint8Array, opts: ImportOptions) {
+  const result = importData(bytes, opts);
+  const fileName = opts.fileName ?? 'data';
+  const dataset = await saveImport(db, {
+    name: fileName.replace(/\.[^.]+$/, ''),
+    table: result.table,
+    fileName,
+    mapping: result.mapping,
+    labels: result.data.labels,
+    warnings: result.warnings,
+  });
+  return { dataset, result };
 }

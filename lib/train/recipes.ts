@@ -217,8 +217,8 @@ const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
  * Small data: when the training rows cannot give full fine-tuning the steps its recipe wants within its epoch cap, it
  * underfits — a pre-trained encoder and a new head need those steps together — and a head on the frozen encoder does
  * better (bench:small, SST-2 samples of 32, 128 and 512 rows, 3 seeds: head only ahead on dev at each size, on test
- * by 1.3 and 2.7 points at 32 and 128 rows, equal at 512). Then the Balanced and Best budgets train the head only, and say why; an explicit mode
- * still fine-tunes. Returns the reason, or null.
+ * by 1.3 and 2.7 points at 32 and 128 rows, equal at 512). Then the Balanced and Best budgets train the head only,
+ * and say why; an explicit mode still fine-tunes. Returns the reason, or null.
  */
 function tooFewRowsToFineTune(facts: RecipeFacts, full: Entry, many: boolean, scaleSteps: number): string | null {
   if (!facts.trainRows || facts.trainRows <= 0) return null;

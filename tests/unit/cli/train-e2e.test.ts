@@ -34,6 +34,8 @@ const trainCsv = join(dir, 'train.csv');
 const evalCsv = join(dir, 'eval.csv');
 writeFileSync(trainCsv, `review,sentiment\n${rows(36, 0).join('\n')}\n`);
 writeFileSync(evalCsv, `review,sentiment\n${rows(12, 100).join('\n')}\n`);
+/** --data, --eval and their columns, as most runs below give them */
+const DATA_ARGS = ['--data', trainCsv, '--eval', evalCsv, '--text-column', 'review', '--label-column', 'sentiment'];
 const out = join(dir, 'run');
 
 describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 epoch, max length 16)', () => {
@@ -237,23 +239,7 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
   });
 
   it('with only data and columns trains the Balanced recipe of the model, and says why on stderr', async () => {
-    const r = await runCli([
-      'train',
-      '--data',
-      trainCsv,
-      '--eval',
-      evalCsv,
-      '--text-column',
-      'review',
-      '--label-column',
-      'sentiment',
-      '--max-steps',
-      '2',
-      '--threads',
-      '1',
-      '--out',
-      join(dir, 'defaults'),
-    ]);
+    const r = await runCli(['train', ...DATA_ARGS, '--max-steps', '2', '--threads', '1', '--out', join(dir, 'defaults')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('recipe USE-Lite · Balanced');
     // 36 rows are too few for full fine-tuning's steps: the Balanced budget trains the head only, and says why
@@ -263,14 +249,7 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     // --mode full fine-tunes anyway, with the full recipe fitted to the rows
     const full = await runCli([
       'train',
-      '--data',
-      trainCsv,
-      '--eval',
-      evalCsv,
-      '--text-column',
-      'review',
-      '--label-column',
-      'sentiment',
+      ...DATA_ARGS,
       '--mode',
       'full',
       '--max-steps',
@@ -333,14 +312,7 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     const dry = join(dir, 'dry');
     const r = await runCli([
       'train',
-      '--data',
-      trainCsv,
-      '--eval',
-      evalCsv,
-      '--text-column',
-      'review',
-      '--label-column',
-      'sentiment',
+      ...DATA_ARGS,
       '--mode',
       'full',
       '--epochs',

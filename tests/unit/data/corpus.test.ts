@@ -10,8 +10,7 @@ import { importData, type ImportResult } from '@/lib/data/import';
 import type { ColumnMapping, DataErrorCode, DataWarning } from '@/lib/data/types';
 import type { EngineEvent } from '@/lib/protocol';
 import { chunkRows, openStudioDb, type StudioDb } from '@/lib/store/db';
-import { saveImport } from '@/lib/store/db-datasets';
-import { loadRecords } from '@/lib/session/stored-data';
+import { importAndStore, loadRecords } from '@/lib/session/stored-data';
 import type { ImportOptions } from '@/lib/data/import';
 import * as studio from '@/lib/session/datasets';
 import { useDatabase } from '@/lib/session/state';
@@ -579,20 +578,7 @@ describe('malformed and unusual files', () => {
   }
 });
 
-/** The engine's import into the database: parse and map (lib/data), then store (lib/store), all or nothing. */
-async function importInto(db: StudioDb, bytes: Uint8Array, opts: ImportOptions) {
-  const result = importData(bytes, opts);
-  const fileName = opts.fileName ?? 'data';
-  const dataset = await saveImport(db, {
-    name: fileName.replace(/\.[^.]+$/, ''),
-    table: result.table,
-    fileName,
-    mapping: result.mapping,
-    labels: result.data.labels,
-    warnings: result.warnings,
-  });
-  return { dataset, result };
-}
+const importInto = importAndStore;
 
 /** What the engine's own import makes of a file: its result, or the UserError it throws (anything else is a crash). */
 function engineImport(c: Case, fileName: string): { result?: ImportResult; error?: UserError } {

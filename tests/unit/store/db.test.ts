@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Dexie, { type DBCore, type DBCoreMutateRequest } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { DataError } from '@/lib/data/errors';
-import { importData, type ImportOptions } from '@/lib/data/import';
 import { buildLabeledData } from '@/lib/data/labeled';
 import type { CleanAction } from '@/lib/data/clean';
 import type { SplitSettings } from '@/lib/data/split';
@@ -18,12 +17,11 @@ import {
   loadTable,
   loadVersion,
   renameDataset,
-  saveImport,
   saveSplit,
   saveVersion,
 } from '@/lib/store/db-datasets';
 import { DexieRunStore } from '@/lib/store/db-runs';
-import { loadLabeledData, loadRecords } from '@/lib/session/stored-data';
+import { importAndStore, loadLabeledData, loadRecords } from '@/lib/session/stored-data';
 import { UserError } from '@/lib/errors';
 import type { Checkpoint } from '@/lib/store/types';
 
@@ -60,20 +58,7 @@ function injectQuota(db: Dexie, table: string, okWrites: number): void {
   });
 }
 
-/** The whole import as a caller makes it: parse -> map (lib/data) -> store, all or nothing. */
-async function importDataset(db: StudioDb, bytes: Uint8Array, opts: ImportOptions) {
-  const result = importData(bytes, opts);
-  const fileName = opts.fileName ?? 'data';
-  const dataset = await saveImport(db, {
-    name: fileName.replace(/\.[^.]+$/, ''),
-    table: result.table,
-    fileName,
-    mapping: result.mapping,
-    labels: result.data.labels,
-    warnings: result.warnings,
-  });
-  return { dataset, result };
-}
+const importDataset = importAndStore;
 
 /** A cleaned version, derived by lib/data from what the store reads and stored as actions. */
 async function derive(db: StudioDb, parentId: string, actions: CleanAction[]) {
