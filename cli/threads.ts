@@ -3,7 +3,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TaskModel } from '../lib/models/types';
-import { createFeaturePool, type FeaturePool } from '../lib/train/feature-pool';
+import { createFeaturePool, withFeaturePool as withPool, type FeaturePool } from '../lib/train/feature-pool';
 import type { FeatureExtractor } from '../lib/train/features';
 import type { Cli } from './context';
 import type { StartWorker } from '../lib/train/pool-port';
@@ -71,26 +71,17 @@ export function createNodeFeaturePool(
   return createFeaturePool(model, threads, startNodeWorker, { preference: 'wasm' }, onProgress);
 }
 
-/** Runs `fn` with the encoder's features computed on `threads` pool threads (each opens the model's weights; the head
- *  runs in this thread), or in this thread when there is one, or when the pool cannot start (said on stderr). */
-export async function withFeaturePool<T>(
+/** lib/train/feature-pool.ts's withFeaturePool on `threads` Node worker threads: progress on stderr under `label`,
+ *  and a line saying so when the pool cannot start. */
+export function withFeaturePool<T>(
   model: TaskModel,
   threads: number,
   cli: Cli,
   label: string,
   fn: (extract?: FeatureExtractor) => Promise<T>,
 ): Promise<T> {
-  let pool: FeaturePool | null = null;
-  if (threads > 1) {
-    try {
-      pool = await createNodeFeaturePool(model, threads, (done, total) => cli.progress.update({ label, done, total }));
-    } catch (e) {
-      cli.log(`computing ${label} in one thread: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  try {
-    return await fn(pool?.extract);
-  } finally {
-    await pool?.close();
-  }
+  return withPool(model, { threads, start: startNodeWorker, backend: { preference: 'wasm' } }, fn, {
+    onProgress: (done, total) => cli.progress.update({ label, done, total }),
+    onFallback: (e) => cli.log(`computing ${label} in one thread: ${e.message}`),
+  });
 }

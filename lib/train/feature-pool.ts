@@ -10,7 +10,7 @@ import type { TaskModel } from '@/lib/models/types';
 import { planEval, type PadOptions } from './batching';
 import type { EncodedExample } from './encode';
 import { featuresOfBatches, type FeatureExtractor } from './features';
-import type { PoolPort, StartWorker, WorkerSetup } from './pool-port';
+import { startThreads, type PoolPort, type StartWorker, type WorkerSetup } from './pool-port';
 import { openReplica } from './replica';
 
 export type ToWorker = { id: number; examples: EncodedExample[]; batches: number[][]; pad: PadOptions };
@@ -40,32 +40,10 @@ export async function createFeaturePool(
   onProgress?: (done: number, total: number) => void,
 ): Promise<FeaturePool> {
   const setup: WorkerSetup = { files: await taskModelFiles(model), task: model.task, labels: model.labels, backend };
-  const ports: FeaturePort[] = [];
+  const ports = await startThreads<ToWorker, FromWorker>(start, setup, threads - 1, 'a feature worker did not start');
   const close = async () => {
     await Promise.all(ports.map((p) => p.terminate()));
   };
-  const ready = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const port = start(setup) as FeaturePort;
-      ports.push(port);
-      const stop = port.listen(
-        (m) => {
-          stop();
-          if (m.type === 'ready') resolve();
-          else reject(new Error(`a feature worker did not start: ${m.type === 'error' ? m.message : `unexpected "${m.type}"`}`));
-        },
-        (e) => {
-          stop();
-          reject(new Error(`a feature worker did not start: ${e.message}`));
-        },
-      );
-    });
-  try {
-    await Promise.all(Array.from({ length: threads - 1 }, ready));
-  } catch (e) {
-    await close();
-    throw e;
-  }
 
   let nextId = 0;
   /** one worker's share: its batches' examples go over, their rows come back into `rows` */
@@ -159,5 +137,37 @@ export async function serveFeatureWorker(
     port.post({ type: 'ready' });
   } catch (e) {
     port.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** Where a feature pool's threads come from: how many, how to start one, and its backend. */
+export interface FeatureThreads {
+  threads: number;
+  start: StartWorker;
+  backend: InitOptions;
+}
+
+/**
+ * Runs `fn` with the encoder's features computed on a pool of `threads` (each opens the model's weights; the head
+ * runs in this thread), or in this thread when there is none, one, or the pool cannot start (`onFallback` hears why).
+ */
+export async function withFeaturePool<T>(
+  model: TaskModel,
+  threads: FeatureThreads | undefined,
+  fn: (extract?: FeatureExtractor) => Promise<T>,
+  opts: { onProgress?: (done: number, total: number) => void; onFallback?: (e: Error) => void } = {},
+): Promise<T> {
+  let pool: FeaturePool | null = null;
+  if (threads && threads.threads > 1) {
+    try {
+      pool = await createFeaturePool(model, threads.threads, threads.start, threads.backend, opts.onProgress);
+    } catch (e) {
+      opts.onFallback?.(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+  try {
+    return await fn(pool?.extract);
+  } finally {
+    await pool?.close();
   }
 }

@@ -31,3 +31,37 @@ export interface PoolPort<In, Out> {
 }
 
 export type StartWorker = (setup: ThreadSetup) => PoolPort<unknown, unknown>;
+
+/** Starts `count` threads from `setup` and waits until each says it is ready; if one fails to start, stops them all
+ *  and rejects with `what` and the reason. */
+export async function startThreads<In, Out extends { type: string; message?: string }>(
+  start: StartWorker,
+  setup: ThreadSetup,
+  count: number,
+  what: string,
+): Promise<PoolPort<In, Out>[]> {
+  const ports: PoolPort<In, Out>[] = [];
+  const ready = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const port = start(setup) as PoolPort<In, Out>;
+      ports.push(port);
+      const stop = port.listen(
+        (m) => {
+          stop();
+          if (m.type === 'ready') resolve();
+          else reject(new Error(`${what}: ${m.type === 'error' ? m.message : `unexpected "${m.type}"`}`));
+        },
+        (e) => {
+          stop();
+          reject(new Error(`${what}: ${e.message}`));
+        },
+      );
+    });
+  try {
+    await Promise.all(Array.from({ length: count }, ready));
+  } catch (e) {
+    await Promise.all(ports.map((p) => p.terminate()));
+    throw e;
+  }
+  return ports;
+}

@@ -19,7 +19,7 @@ import type { LossOptions } from './losses';
 import type { WeightAverage } from './ema';
 import { batchLogits, evalBatches, placeOutputs, type ExampleOutput } from './evaluate';
 import type { AdamOptimizer } from './optimizer';
-import type { PoolPort, StartWorker, TrainWorkerSetup } from './pool-port';
+import { startThreads, type PoolPort, type StartWorker, type TrainWorkerSetup } from './pool-port';
 import type { Shard, ShardContext } from './shards';
 
 export type { FromTrainWorker, ToTrainWorker, TrainWorkerSetup };
@@ -74,33 +74,11 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
     classifierDropout: taskHeadSpec(model).dropout,
     backend,
   };
-  const ports: PoolPort<ToTrainWorker, FromTrainWorker>[] = [];
+  const ports = await startThreads<ToTrainWorker, FromTrainWorker>(start, setup, threads - 1, 'a training thread failed');
   let broken: Error | null = null;
   const close = async () => {
     await Promise.all(ports.map((p) => p.terminate()));
   };
-  const ready = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const port = start(setup) as PoolPort<ToTrainWorker, FromTrainWorker>;
-      ports.push(port);
-      const stop = port.listen(
-        (m) => {
-          stop();
-          if (m.type === 'ready') resolve();
-          else reject(fail(m.type === 'error' ? m.message : `unexpected "${m.type}"`));
-        },
-        (e) => {
-          stop();
-          reject(fail(e.message));
-        },
-      );
-    });
-  try {
-    await Promise.all(Array.from({ length: threads - 1 }, ready));
-  } catch (e) {
-    await close();
-    throw e;
-  }
   // a worker that fails later fails the next step that needs it
   for (const port of ports)
     port.listen(
