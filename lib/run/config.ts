@@ -104,7 +104,7 @@ export const PRESETS: Record<PresetName, { title: string; blurb: string }> = {
     title: 'Balanced',
     blurb:
       "Fine-tunes the whole encoder with the model's recipe, epochs fitted to the data size: the best use of time " +
-      '(on a few hundred rows, the head only, which scores higher there).',
+      '(on small data, the head only, which scores higher there).',
   },
   best: {
     title: 'Best quality',

@@ -231,7 +231,7 @@ function tooFewRowsToFineTune(facts: RecipeFacts, full: Entry, many: boolean, sc
     `head only: ${facts.trainRows.toLocaleString('en')} training rows give full fine-tuning at most ` +
     `${reachable.toLocaleString('en')} of the ${wanted.toLocaleString('en')} steps its recipe wants (${f.maxEpochs} epochs of ` +
     `${perEpoch}), too few for the encoder and a new head together; on such small data a head on the frozen encoder ` +
-    'scores higher (measured on SST-2 samples of 32–512 rows). Choose the Full mode to fine-tune the encoder anyway.'
+    'scores higher (measured on SST-2 samples of 32–512 rows). Choose the Full mode (--mode full) to fine-tune the encoder anyway.'
   );
 }
 
