@@ -26,6 +26,7 @@ import type {
   TrainingDataOptions,
   TrainingDataSummary,
 } from './session/types';
+import type { BundleDecision, BundleImportResult, BundleInspection } from './export/bundle-format';
 
 /** Multi-label test metrics: a label is predicted where its sigmoid probability reaches `threshold`. */
 export interface MultilabelEvaluation {
@@ -125,8 +126,17 @@ export type Command =
   | { type: 'predict'; requestId: string; runId: string; inputs: { text: string; pair?: string }[]; topK: number }
   | { type: 'predict-csv'; requestId: string; runId: string; file: Blob; textColumn: string; pairColumn?: string }
   | { type: 'evaluate'; requestId: string; runId: string; split: 'test' | 'validation'; baseline: boolean }
-  | { type: 'export-zip'; requestId: string; runId: string; checkpointId?: string }
-  | { type: 'import-zip'; requestId: string; file: Blob; name: string };
+  /** the run's model as one zip: hf (default: Hugging Face folder + model card), onnx (transformers.js folder), recipe (Python) */
+  | { type: 'export-zip'; requestId: string; runId: string; checkpointId?: string; format?: 'hf' | 'onnx' | 'recipe' }
+  | { type: 'import-zip'; requestId: string; file: Blob; name: string }
+  // project bundle (lib/session/bundle.ts): datasets with versions and splits, runs with metrics and checkpoints
+  /** every dataset and run, or those named (with the datasets and base runs they need); checkpoints: each run's chosen
+   *  one (the best, else the last) or all */
+  | { type: 'bundle-export'; requestId: string; datasetIds?: string[]; runIds?: string[]; checkpoints?: 'chosen' | 'all' }
+  /** what a bundle holds and which items conflict with stored ones (same id, or same name) */
+  | { type: 'bundle-inspect'; requestId: string; file: Blob; name: string }
+  /** imports a bundle; every conflicting item needs a decision (by BundleItem.key), else nothing is written */
+  | { type: 'bundle-import'; requestId: string; file: Blob; name: string; decisions: Record<string, BundleDecision> };
 
 export type EngineEvent =
   | { type: 'ready'; requestId: string; info: BackendInfo }
@@ -158,7 +168,16 @@ export type EngineEvent =
   | { type: 'predict-csv-result'; requestId: string; csv: string; rows: number }
   | { type: 'evaluation'; requestId: string; result: EvaluationReport }
   | { type: 'export-result'; requestId: string; fileName: string; bytes: Uint8Array }
-  | { type: 'import-result'; requestId: string; runId: string };
+  | { type: 'import-result'; requestId: string; runId: string }
+  | {
+      type: 'bundle-export-result';
+      requestId: string;
+      fileName: string;
+      bytes: Uint8Array;
+      summary: { datasets: number; runs: number; checkpoints: number; uncompressedBytes: number };
+    }
+  | { type: 'bundle-inspect-result'; requestId: string; inspection: BundleInspection }
+  | { type: 'bundle-import-result'; requestId: string; result: BundleImportResult };
 
 export type CommandType = Command['type'];
 export type EventType = EngineEvent['type'];

@@ -10,7 +10,9 @@ import * as lists from '../lib/session/lists';
 import * as models from '../lib/session/models';
 import * as runs from '../lib/session/runs';
 import * as use from '../lib/session/inference';
+import * as exporter from '../lib/session/export';
 import * as zip from '../lib/session/zip';
+import * as bundle from '../lib/session/bundle';
 import { webWorkerStarter } from './start-pool-worker';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -92,9 +94,15 @@ async function handle(cmd: Command): Promise<void> {
     case 'evaluate':
       return use.evaluate(host, cmd);
     case 'export-zip':
-      return zip.exportZip(host, cmd);
+      return exporter.exportRun(host, cmd);
     case 'import-zip':
       return zip.importZip(host, cmd);
+    case 'bundle-export':
+      return bundle.exportBundle(host, cmd);
+    case 'bundle-inspect':
+      return bundle.inspectBundle(host, cmd);
+    case 'bundle-import':
+      return bundle.importBundle(host, cmd);
   }
 }
 

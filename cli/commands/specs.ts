@@ -183,3 +183,33 @@ export const INSPECT: CommandSpec = {
   ],
   notes: ['Exit code 2 with one line naming the file, row and column when the file cannot be used.'],
 };
+
+export const EXPORT: CommandSpec = {
+  name: 'export',
+  summary: 'write a trained model as a Hugging Face folder, ONNX, a project bundle or a Python training recipe',
+  usage: 'finetune export --model DIR --format hf|onnx|bundle|recipe --out PATH [--force]',
+  options: [
+    {
+      name: 'model',
+      type: 'string',
+      required: true,
+      meta: 'DIR',
+      help: 'a folder written by finetune train, or a Hugging Face folder with a classification head',
+    },
+    {
+      name: 'format',
+      type: 'string',
+      required: true,
+      choices: ['hf', 'onnx', 'bundle', 'recipe'],
+      help:
+        'hf: Hugging Face folder with a model card; onnx: onnx/model.onnx with config and tokenizer (transformers.js, onnxruntime); ' +
+        'bundle: one .zip the studio imports (model, metrics, data); recipe: split CSVs + train.py for Hugging Face Trainer',
+    },
+    { name: 'out', type: 'string', required: true, meta: 'PATH', help: 'folder to write (bundle: a .zip file)' },
+    { name: 'force', type: 'boolean', help: 'replace an existing --out' },
+  ],
+  notes: [
+    'The last line on stdout is one JSON object: the format, the path and the files written.',
+    'Example: finetune export --model out/sst2 --format onnx --out out/sst2-onnx',
+  ],
+};

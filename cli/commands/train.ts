@@ -6,14 +6,14 @@ import { UserError } from '../../lib/errors';
 import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
-import { prepareRun, type PreparedRun } from '../../lib/run/train-run';
+import { freshStartNote, prepareRun, type PreparedRun } from '../../lib/run/train-run';
 import { FsStore } from '../../lib/store/fs-store';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { relabelOption, runConfigFrom } from '../options';
 import { estimateLine, modelLine, recipeLines, stoppedLine, trainFollowed } from '../train/follow';
 import { loadRunData, loadTokenized, openBase, trainArgs } from '../train/inputs';
-import { finishRunJson, saveModel, startRunJson } from '../train/output';
+import { finishRunJson, saveModel, startRunJson, writeModelCard } from '../train/output';
 import { resolveArgs, resumePoint } from '../train/resume';
 import { testOn } from '../train/test-file';
 import { crossValidateCli } from './train-folds';
@@ -25,7 +25,7 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   const resumeFrom = await resumePoint(store, out, saved);
   const { modelSpec, hubEndpoint, threads, folds, valSplit } = trainArgs(opts);
   const data = await loadRunData(opts, cli, num(opts, 'seed') ?? 42, valSplit);
-  const { encoder, tokenizer, source } = await openBase(modelSpec, opts, hubEndpoint, cli);
+  const { encoder, tokenizer, source, head } = await openBase(modelSpec, opts, hubEndpoint, cli);
   let config: RunConfig;
   let p: PreparedRun;
   try {
@@ -38,7 +38,8 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
       const open = async (fold: number) => (fold === 0 ? { encoder, tokenizer } : loadTokenized(modelSpec, opts, hubEndpoint));
       return await crossValidateCli(config, data, folds, open, { out, threads, cli });
     }
-    p = prepareRun(config, data, { encoder, tokenizer });
+    p = prepareRun(config, data, { encoder, tokenizer, head });
+    if (head && !resumeFrom) cli.log(freshStartNote(p.headReused === true).toLowerCase());
   } catch (e) {
     encoder.dispose();
     throw e instanceof UserError ? relabelOption(e) : e;
@@ -63,7 +64,10 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
     cli.log(`wrote ${files.join(', ')}, metrics.jsonl and run.json to ${out}`);
     const testPath = str(opts, 'test');
     const test = testPath ? await testOn(p.model, testPath, config, opts, cli, p.maxLength, threads.threads) : null;
-    cli.out(JSON.stringify(await finishRunJson(out, runJson, finished, trainSec, test)));
+    const result = await finishRunJson(out, runJson, finished, trainSec, test);
+    await writeModelCard(out, p.model);
+    cli.log(`wrote the model card, ${out}/README.md`);
+    cli.out(JSON.stringify(result));
   } catch (e) {
     throw e instanceof UserError ? relabelOption(e) : e;
   } finally {

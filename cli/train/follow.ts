@@ -30,12 +30,14 @@ export function interruptible(cli: Cli): { signal: AbortSignal; release: () => v
 }
 
 /** Forwards a run's events to the log and stderr until it ends; an error event is thrown (a UserError exits 2). */
-export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics: WriteStream): Promise<DoneEvent> {
+export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics: WriteStream): Promise<DoneEvent & { threads: number }> {
   let done: DoneEvent | null = null;
+  let threads = 1;
   let totalSteps = 0;
   let epochs = 0;
   for await (const ev of events) {
     if (ev.type === 'status') {
+      if (ev.threads) threads = ev.threads;
       cli.log(ev.message);
       continue;
     }
@@ -80,7 +82,7 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
     }
   }
   if (!done) throw new Error('fineTune() ended without a done event');
-  return done;
+  return { ...done, threads };
 }
 
 /** The run from start (or its checkpoint) to its done event, followed on stderr and in OUT/metrics.jsonl; the
@@ -89,7 +91,7 @@ export async function trainFollowed(
   config: RunConfig,
   p: PreparedRun,
   ports: { out: string; store: CheckpointStore; resumeFrom?: Checkpoint; threads: ThreadsPort; cli: Cli },
-): Promise<{ finished: DoneEvent; trainSec: number }> {
+): Promise<{ finished: DoneEvent & { threads: number }; trainSec: number }> {
   const { out, resumeFrom, cli } = ports;
   if (resumeFrom) await keepMetricsUpTo(join(out, 'metrics.jsonl'), resumeFrom.step);
   const metrics = createWriteStream(join(out, 'metrics.jsonl'), { flags: resumeFrom ? 'a' : 'w' });

@@ -4,7 +4,7 @@ import { UserError } from '../../lib/errors';
 import { buildLabeledData, toExample, usableRecords } from '../../lib/data/labeled';
 import type { ColumnMapping } from '../../lib/data/types';
 import type { Encoder, TextTokenizer } from '../../lib/models/types';
-import type { RunData, ThreadsPort } from '../../lib/run/train-run';
+import type { RunData, SavedHead, ThreadsPort } from '../../lib/run/train-run';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mapTable, mappingFor, withFlags } from '../data';
@@ -72,7 +72,7 @@ export async function openBase(
   opts: ParsedOptions,
   hubEndpoint: string | undefined,
   cli: Cli,
-): Promise<{ encoder: Encoder; tokenizer: TextTokenizer; source: string }> {
+): Promise<{ encoder: Encoder; tokenizer: TextTokenizer; source: string; head?: SavedHead }> {
   cli.log(`loading model ${spec}`);
   const onProgress = (file: string, loaded: number, total: number) =>
     cli.progress.update({ label: `download ${file}`, done: loaded, total });
@@ -85,7 +85,8 @@ export async function openBase(
       'use a model folder with tokenizer.json (or vocab.txt + tokenizer_config.json)',
     );
   }
-  return { encoder: base.encoder, tokenizer: base.tokenizer, source: base.source };
+  const head = base.headParams.size ? { params: base.headParams, labels: base.labels, task: base.task } : undefined;
+  return { encoder: base.encoder, tokenizer: base.tokenizer, source: base.source, head };
 }
 
 /** The model once more (a fold of cross-validation starts from the pre-trained weights). */
@@ -150,4 +151,10 @@ export async function loadRunData(
     mapping: trainData.mapping,
     source: { train: dataPath, validation: `${dataPath} (held out)` },
   };
+}
+
+/** The rows of a --test file as examples, mapped as the training file was (the recipe writes them as data/test.csv). */
+export async function loadTestExamples(path: string, opts: ParsedOptions, cli: Cli, task: TaskName) {
+  const t = await loadExamples(path, '--test', opts, cli, task);
+  return usableRecords(t.mapped.records).map(toExample);
 }

@@ -2,11 +2,17 @@
 // predict read back) and again with the result when it ends, and the trained model in Hugging Face layout, after
 // which the run's checkpoints go.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import type { ColumnMapping } from '../../lib/data/types';
 import type { TaskModel } from '../../lib/models/types';
 import type { RunConfig } from '../../lib/run/config';
 import { modeOf, trainConfigOf } from '../../lib/run/engine-config';
+import { evaluationReportOf } from '../../lib/run/report';
+import { labelCounts } from '../../lib/export/card-facts';
+import { modelCard } from '../../lib/export/model-card';
+import { hfTaskConfig } from '../../lib/models/param-io';
+import { cardInput, readTrainedFolder } from '../export/from-folder';
 import type { PreparedRun } from '../../lib/run/train-run';
 import type { EvalResult } from '../../lib/train/events';
 import type { ParsedOptions } from '../args';
@@ -43,6 +49,7 @@ export async function startRunJson(
     mapping,
     maxLength: p.maxLength,
     trainExamples: p.data.train.length,
+    labelCounts: labelCounts(p.model.task, p.labels, p.data.train),
     validationExamples: p.data.validation.length,
     run: config,
     config: trainConfigOf(config, p.data.train.length),
@@ -65,10 +72,11 @@ export async function saveModel(model: TaskModel, out: string): Promise<string[]
 export async function finishRunJson(
   out: string,
   runJson: Record<string, unknown>,
-  finished: DoneEvent,
+  finished: DoneEvent & { threads?: number },
   trainSec: number,
   test: EvalResult | null,
 ): Promise<Record<string, unknown>> {
+  const report = test ?? finished.final;
   const result = {
     out,
     reason: finished.reason,
@@ -79,8 +87,25 @@ export async function finishRunJson(
     restoredBest: finished.restoredBest,
     ...(finished.final ? { validation: finished.final.scalars } : {}),
     ...(test ? { test: test.scalars } : {}),
-    metrics: (test ?? finished.final)?.scalars ?? null,
+    metrics: report?.scalars ?? null,
   };
-  await writeFile(join(out, 'run.json'), JSON.stringify({ ...runJson, finishedAt: new Date().toISOString(), result }, null, 2));
+  // kept in run.json for the model card: where the run computed, and the full report of the split it reports
+  const labels = (runJson.labels as string[] | undefined) ?? [];
+  const threshold = (runJson.run as RunConfig | undefined)?.multilabelThreshold;
+  const detail = {
+    backend: tf.getBackend(),
+    threads: finished.threads ?? 1,
+    ...(report
+      ? { evaluation: evaluationReportOf(report, { runId: RUN_ID, split: test ? 'test' : 'validation', labels, threshold }) }
+      : {}),
+  };
+  await writeFile(join(out, 'run.json'), JSON.stringify({ ...runJson, ...detail, finishedAt: new Date().toISOString(), result }, null, 2));
   return result;
+}
+
+/** OUT/README.md: the model card of the finished run (what `finetune export --format hf` writes too). */
+export async function writeModelCard(out: string, model: TaskModel): Promise<void> {
+  const trained = await readTrainedFolder(out);
+  const config = hfTaskConfig(model);
+  await writeFile(join(out, 'README.md'), modelCard(cardInput(out, model, trained, config)));
 }

@@ -1,8 +1,10 @@
 'use client';
-// Model: the bundled USE-Lite (ready offline), a Hugging Face Hub id (downloaded in this browser, cached), or a local
-// folder in Hugging Face layout. Shows architecture, parameter count, cache state and rough memory/time estimates.
+// Model: the bundled USE-Lite (ready offline), a Hugging Face Hub id (downloaded in this browser, cached), a local
+// folder in Hugging Face layout, or a model imported on the Export screen. Shows architecture, parameter count, cache
+// state and rough memory/time estimates.
 import { useEffect, useState } from 'react';
 import { engine } from '../engine-client';
+import { useRuns } from '../stored';
 import { useStudio, type Task } from '../state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, NextStep, ProgressBar, fmtBytes, fmtCount, fmtDuration, toErrorInfoUI } from '../ui';
@@ -33,6 +35,8 @@ export function ModelScreen() {
   };
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const imported = useRuns().filter((r) => r.imported);
+  const [importedId, setImportedId] = useState('');
 
   const load = async (spec: ModelSpec, files?: File[]) => {
     setError(null);
@@ -141,6 +145,27 @@ export function ModelScreen() {
             }}
           />
         </section>
+        {imported.length > 0 && (
+          <section className="panel card" aria-labelledby="imported-h">
+            <h3 id="imported-h">An imported model</h3>
+            <p className="small">A model imported on the Export screen, to train further on your data.</p>
+            <select aria-label="Imported model" value={importedId} onChange={(e) => setImportedId(e.target.value)}>
+              {imported.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.name}
+                </option>
+              ))}
+            </select>{' '}
+            <button
+              type="button"
+              onClick={() => void load({ kind: 'run', runId: importedId || imported[0].id })}
+              disabled={!!task}
+              data-testid="load-imported"
+            >
+              Load
+            </button>
+          </section>
+        )}
       </div>
 
       {task && <ProgressBar task={task} testId="model-progress" />}
@@ -189,6 +214,12 @@ export function ModelScreen() {
               </div>
             )}
           </dl>
+          {model.spec.kind === 'run' && (
+            <p className="small" data-testid="model-fresh-start">
+              Training starts from this model&apos;s weights, its head included when your data has the same labels, with a fresh optimizer:
+              step 0 and a new learning-rate schedule (the optimizer state is not part of an exported model).
+            </p>
+          )}
           <Help>
             Memory counts weights, gradients and the two Adam moments (4 × parameters × 4 bytes) plus activations for batch{' '}
             {config.batchSize}.

@@ -211,6 +211,7 @@ export async function loadPretrained(src: FileSource, options?: LoadOptions | ((
     modelPositions: positions,
     padTokenId: typeof config.pad_token_id === 'number' ? config.pad_token_id : undefined,
     typeVocabSize: arch === 'distilbert' ? 1 : bc.type_vocab_size,
+    modelType: arch,
   });
   if (!tokenizer && opts.requireTokenizer !== false) {
     throw new UserError(

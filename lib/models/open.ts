@@ -6,6 +6,7 @@
 import { UserError } from '../errors';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { FileSource } from '../io/source';
+import { ONNX_PRODUCER, readOnnxGraph, readOnnxInitializers } from '../export/onnx/read';
 import { loadPretrained } from './load';
 import { exportTaskWeights, hfTaskConfig, splitTaskCheckpoint } from './param-io';
 import { createTaskModel } from './task-model';
@@ -74,9 +75,39 @@ function remembering(src: FileSource): FileSource {
   };
 }
 
+/** Where an exported ONNX folder keeps its graph (transformers.js' layout). */
+const ONNX_FILE = 'onnx/model.onnx';
+
+/**
+ * An ONNX folder written by the studio or `finetune export --format onnx` (config.json, tokenizer files,
+ * onnx/model.onnx) opens like the Hugging Face folder it came from: its initializers are the checkpoint's tensors under
+ * their own names, read back as model.safetensors. Any other ONNX file (an optimised third-party export) is refused by
+ * name, since its weights cannot be mapped back.
+ */
+function withOnnxWeights(src: FileSource): FileSource {
+  return {
+    label: src.label,
+    list: src.list?.bind(src),
+    async read(path, onProgress) {
+      const b = await src.read(path, onProgress);
+      if (b || path !== 'model.safetensors') return b;
+      const onnx = await src.read(ONNX_FILE, onProgress);
+      if (!onnx) return null;
+      const graph = readOnnxGraph(onnx, ONNX_FILE);
+      if (graph.producer !== ONNX_PRODUCER)
+        throw new UserError(
+          `${ONNX_FILE} was written by ${graph.producer || 'an unknown tool'}, so its weights cannot be read back`,
+          { file: ONNX_FILE },
+          'import the model folder with model.safetensors instead, or an ONNX folder exported by Finetune Studio',
+        );
+      return writeSafetensors(readOnnxInitializers(onnx, ONNX_FILE), { format: 'pt' });
+    },
+  };
+}
+
 /** Opens the files in `src`: encoder, tokenizer, and the head, labels and task the files carry. */
 export async function openModelFiles(source: FileSource, opts: OpenOptions = {}): Promise<OpenedFiles> {
-  const src = remembering(source);
+  const src = remembering(withOnnxWeights(source));
   const useLiteConfig = opts.dropout !== undefined ? { hidden_dropout_prob: opts.dropout } : undefined;
   const cfgBytes = await src.read('config.json');
   let config: Record<string, unknown> | null = null;
@@ -144,7 +175,10 @@ export async function openTaskModel(
     base.encoder.dispose();
     throw new UserError('the model folder has no tokenizer files', where, 'give the folder `finetune train --out` wrote');
   }
-  if (!base.headParams.size || !base.task) {
+  // transformers' own rule where config.json has no problem_type: one output is regression, more are single-label
+  const task =
+    base.task ?? (base.headParams.size && base.labels.length ? (base.labels.length === 1 ? 'regression' : 'classification') : undefined);
+  if (!base.headParams.size || !task) {
     base.encoder.dispose();
     throw new UserError(
       'this folder holds a pre-trained encoder without a trained task head (no classifier weights or problem_type)',
@@ -155,8 +189,8 @@ export async function openTaskModel(
   return createTaskModel({
     encoder: base.encoder,
     tokenizer: base.tokenizer,
-    task: base.task,
-    labels: base.task === 'regression' ? [] : base.labels,
+    task,
+    labels: task === 'regression' ? [] : base.labels,
     mode: { kind: 'full' } satisfies FineTuneMode,
     headParams: base.headParams,
   });

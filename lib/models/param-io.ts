@@ -72,9 +72,13 @@ export async function exportTaskWeights(model: TaskModel, opts: { mergeLora?: bo
   const adapters = model.encoder.lora ?? new Map();
   const mergedNames = new Map<string, string>(); // weight name -> adapter prefix
   if (merge) for (const prefix of adapters.keys()) mergedNames.set(linearWeightName(model.encoder.params, prefix), prefix);
+  // transformers builds no pooler where the head does not read it (BertForTokenClassification, both RoBERTa classes):
+  // a pooler in the file would be an unexpected key there
+  const dropPooler = arch !== 'use-lite' && taskHeadSpec(model).input !== 'pooled';
   const out = new Map<string, NamedTensor>();
   for (const [name, v] of model.variables()) {
     if (merge && parseLoraParamName(name)) continue;
+    if (dropPooler && model.encoder.params.has(name) && model.encoder.blockOf(name) === 'pooler') continue;
     const prefix = mergedNames.get(name);
     if (prefix !== undefined) {
       const w = mergedWeight(v, adapters.get(prefix)!, model.encoder.linearLayout ?? 'out-in');

@@ -151,7 +151,7 @@ export interface WeightArray {
  * The sinusoidal timing signal [T, 2·C] (sin then cos over C = embedding_size/2 channels), with inverse timescales
  * computed in float32 as tensor2tensor does (1e0 .. 1e-4): within 1 ulp of the constant stored in the graph.
  */
-function timingSignal(t: number, width: number): Float32Array {
+export function useLiteTimingSignal(t: number, width: number): Float32Array {
   const channels = width / 2;
   const inc = Math.fround(Math.log(1e4) / Math.max(channels - 1, 1));
   const inv = new Float32Array(channels);
@@ -220,7 +220,7 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
   const hiddenDrop = c.hidden_dropout_prob;
   const attnDrop = c.attention_probs_dropout_prob;
   // the timing signal is a constant, not a parameter: built once for all positions
-  const timing = tf.tensor2d(timingSignal(maxT, E), [maxT, E]);
+  const timing = tf.tensor2d(useLiteTimingSignal(maxT, E), [maxT, E]);
   const P = (name: string) => params.get(name) as tf.Variable;
   const lora = new Map<string, LoraAdapter>();
   let disposed = false;

@@ -9,6 +9,7 @@ export const DEFAULT_LORA_TARGETS: LoraTarget[] = ['query', 'value'];
 
 /** The validation metric that picks the best checkpoint and drives early stopping when none is named. */
 export function defaultMetric(task: Task | RunConfig['task']): string {
+  if (task === 'token-classification') return 'entityF1'; // entity-level micro-F1, as seqeval and the HF NER scripts
   return task === 'regression' ? 'loss' : 'macroF1';
 }
 
@@ -25,10 +26,11 @@ export function modeOf(c: RunConfig): FineTuneMode {
   }
 }
 
-/** The engine's TrainConfig for a run (the checkpoint cadence applies where a checkpoint store is given). */
-export function trainConfigOf(c: RunConfig, trainExamples: number): TrainConfig {
+/** The engine's TrainConfig for a run (the checkpoint cadence applies where a checkpoint store is given). `task`: the
+ *  model's, where the data decides it (token classification is not one of the form's tasks). */
+export function trainConfigOf(c: RunConfig, trainExamples: number, task: Task = c.task): TrainConfig {
   const stepsPerEpoch = Math.ceil(Math.ceil(trainExamples / c.batchSize) / c.gradAccumulation);
-  const metric = c.metric ?? defaultMetric(c.task);
+  const metric = c.metric ?? defaultMetric(task);
   return {
     epochs: c.epochs,
     batchSize: c.batchSize,

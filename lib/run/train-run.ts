@@ -36,6 +36,8 @@ export interface PreparedRun {
   labels: string[];
   /** the max length used: the run's, at most the tokenizer's */
   maxLength: number;
+  /** the model's trained head was kept (same labels); else the head starts new */
+  headReused?: boolean;
 }
 
 /** The task the model is built for: the data's mapping decides, not the form. */
@@ -44,7 +46,32 @@ export function taskOf(c: RunConfig, dataTask: Task): Task {
 }
 
 /** Tokens and the TaskModel for a run. Disposes the encoder if it fails. */
-export function prepareRun(c: RunConfig, data: RunData, opened: { encoder: Encoder; tokenizer: TextTokenizer }): PreparedRun {
+/** A trained head the opened files carry (a trained folder, an imported run), with the labels it was trained on. */
+export interface SavedHead {
+  params: Map<string, Float32Array>;
+  labels: string[];
+  task?: Task;
+}
+
+/** Whether a saved head fits this run: the same task and the same labels in the same order. */
+export function headFits(head: SavedHead | undefined, task: Task, labels: string[]): head is SavedHead {
+  if (!head || !head.params.size || (head.task && head.task !== task)) return false;
+  return task === 'regression' || (head.labels.length === labels.length && head.labels.every((l, i) => l === labels[i]));
+}
+
+/** What starting from a trained model means, said where the run starts (studio status, CLI log). */
+export function freshStartNote(headReused: boolean): string {
+  return (
+    `Starting from the trained model's weights${headReused ? ', its head included (same labels)' : ' with a new head (other labels)'}, ` +
+    'with a fresh optimizer: step 0 and a new learning-rate schedule'
+  );
+}
+
+export function prepareRun(
+  c: RunConfig,
+  data: RunData,
+  opened: { encoder: Encoder; tokenizer: TextTokenizer; head?: SavedHead },
+): PreparedRun {
   try {
     const maxLength = Math.min(c.maxLength, opened.tokenizer.modelMaxLength);
     const task = taskOf(c, data.task);
@@ -66,8 +93,12 @@ export function prepareRun(c: RunConfig, data: RunData, opened: { encoder: Encod
       mode: modeOf(c),
       seed: c.seed,
       classifierDropout: c.dropout,
+      // a trained model's head goes on training where its labels are this data's; the optimizer always starts fresh
+      ...(headFits(opened.head, task, labels)
+        ? { headParams: new Map([...opened.head.params].filter(([n]) => !n.includes('lora_'))) }
+        : {}),
     });
-    return { model, data: encoded, labels, maxLength };
+    return { model, data: encoded, labels, maxLength, headReused: headFits(opened.head, task, labels) };
   } catch (e) {
     opened.encoder.dispose();
     throw e;
@@ -101,7 +132,8 @@ export interface RunPorts {
 }
 
 /** A status line for the person watching (threads started, or why not). */
-export type RunEvent = TrainEvent | { type: 'status'; message: string };
+/** status: a line for the person watching; `threads`: how many threads the run computes on, once known */
+export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number };
 
 /** The run config with the task the model was built for (the dataset's mapping decides it, not the form). */
 export function withModelTask(c: RunConfig, model: Pick<TaskModel, 'task'>): RunConfig {
@@ -128,12 +160,12 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       if (t && plan.threads > 1) {
         try {
           trainPool = await createTrainPool(p.model, plan.threads, t.start, t.backend);
-          yield { type: 'status', message: `training on ${trainPool.threads} threads: ${plan.why}` };
+          yield { type: 'status', message: `training on ${trainPool.threads} threads: ${plan.why}`, threads: trainPool.threads };
         } catch (e) {
-          yield { type: 'status', message: `training in one thread: ${e instanceof Error ? e.message : String(e)}` };
+          yield { type: 'status', message: `training in one thread: ${e instanceof Error ? e.message : String(e)}`, threads: 1 };
         }
       } else if (t) {
-        yield { type: 'status', message: `training in one thread: ${plan.why}` };
+        yield { type: 'status', message: `training in one thread: ${plan.why}`, threads: 1 };
       }
     }
     if (c.mode === 'head') {
@@ -144,7 +176,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
         try {
           pool = await createFeaturePool(p.model, t.threads, t.start, t.backend, onProgress);
           threads = pool.threads;
-          yield { type: 'status', message: `computing encoder features on ${pool.threads} threads` };
+          yield { type: 'status', message: `computing encoder features on ${pool.threads} threads`, threads: pool.threads };
         } catch (e) {
           yield { type: 'status', message: `computing encoder features in one thread: ${e instanceof Error ? e.message : String(e)}` };
         }

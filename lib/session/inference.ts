@@ -3,6 +3,7 @@
 // F1, examples with any wrong label; regression: MSE/MAE/R²/Pearson and the largest errors) with the head-only
 // baseline. Trained models stay warm in memory; after a reload they are rebuilt from the run's best (else last)
 // checkpoint.
+import { evaluationReportOf } from '../run/report';
 import { UserError } from '../errors';
 import { parseFile } from '../data/parse';
 import { createTaskModel } from '../models/task-model';
@@ -212,27 +213,14 @@ async function report(
   extract?: FeatureExtractor,
 ): Promise<EvaluationReport> {
   const { result, enc, probs } = await score(model, examples, maxLength, threshold, undefined, extract);
-  if (result.multilabel) {
-    const r = result.multilabel;
+  const base = evaluationReportOf(result, { runId, split, labels: model.labels, threshold });
+  if (base.task === 'multilabel') {
     const hot = (ids: number[]) => model.labels.map((_, c) => (ids.includes(c) ? 1 : 0));
     const yTrue = enc.map((e) => hot(e.label as number[]));
     const yPred = probs.map((p) => p.map((v) => (v >= threshold ? 1 : 0)));
     const names = (row: number[]) => model.labels.filter((_, c) => row[c] > 0);
     return {
-      task: 'multilabel',
-      runId,
-      split,
-      labels: model.labels,
-      count: examples.length,
-      threshold,
-      loss: result.loss,
-      microPrecision: r.microPrecision,
-      microRecall: r.microRecall,
-      microF1: r.microF1,
-      macroF1: r.macroF1,
-      subsetAccuracy: r.subsetAccuracy,
-      hammingLoss: r.hammingLoss,
-      perLabel: r.perLabel,
+      ...base,
       misclassified: examples
         .map((e, i) => ({
           text: e.text,
@@ -245,37 +233,21 @@ async function report(
         .sort((a, b) => b.wrong - a.wrong),
     };
   }
-  if (result.regression) {
+  if (base.task === 'regression') {
     const yTrue = enc.map((e) => e.label as number);
     const yPred = probs.map((o) => o[0]);
     return {
-      task: 'regression',
-      runId,
-      split,
-      count: examples.length,
-      ...result.regression,
-      loss: result.regression.mse,
+      ...base,
       largestErrors: examples
         .map((e, i) => ({ text: e.text, pair: e.textPair, trueValue: yTrue[i], predicted: yPred[i], error: Math.abs(yPred[i] - yTrue[i]) }))
         .sort((a, b) => b.error - a.error)
         .slice(0, MAX_ROWS),
     };
   }
-  const r = result.classification!;
   const yTrue = enc.map((e) => e.label as number);
   const yPred = probs.map((p) => argmax(p));
   return {
-    task: 'classification',
-    runId,
-    split,
-    labels: model.labels,
-    accuracy: r.accuracy,
-    macroF1: r.macroF1,
-    microF1: r.microF1,
-    weightedF1: r.weightedF1,
-    loss: result.loss,
-    confusion: r.confusion,
-    perClass: r.perClass,
+    ...base,
     misclassified: examples
       .map((e, i) => ({ e, i }))
       .filter(({ i }) => yPred[i] !== yTrue[i])

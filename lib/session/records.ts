@@ -16,6 +16,9 @@ export interface RunMeta {
   error?: ErrorInfo;
   sweepId?: string;
   stopReason?: string;
+  /** where the run computed (set when it ends): TF.js backend and threads */
+  backend?: string;
+  threads?: number;
   /** an imported zip: no training history, the model files are stored */
   imported?: boolean;
 }
@@ -50,5 +53,6 @@ export function recordOfRow(row: RunRow, isLive: (id: string) => boolean): RunRe
     best: meta.best,
     error: meta.error ?? (row.error ? { kind: 'user', message: row.error } : undefined),
     sweepId: meta.sweepId,
+    ...(meta.imported ? { imported: true } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // Training runs: "load dataset rows from the db, split, tokenize, build the TaskModel, run fineTune, persist events and
 // checkpoints", resume from the last checkpoint (the step counter continues), live controls, sweeps, stored history.
 // Step events are batched: one message and one metrics write per FLUSH_MS, so the page updates a few times a second.
+import * as tf from '@tensorflow/tfjs';
 import { UserError, toErrorInfo, type ErrorInfo } from '../errors';
 import type { Command } from '../protocol';
 import { newId, type RunRow, type StudioDb } from '../store/db';
@@ -9,7 +10,7 @@ import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { RunControls } from '../train/events';
 import { autoRunName, validateConfig, type RunConfig } from '../run/config';
-import { prepareRun, trainRun, type PreparedRun, type ThreadsPort } from '../run/train-run';
+import { freshStartNote, prepareRun, trainRun, type PreparedRun, type ThreadsPort } from '../run/train-run';
 import { estimateRun } from '../run/estimate';
 import { maxThreads } from '../run/threads';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
@@ -20,6 +21,7 @@ import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
 import { expandSweep } from './sweep';
 import type { CheckpointInfo, EvalPoint, RunHistory, RunProgress, RunRecord, RunStatus, StepPoint } from './types';
 import { recordOfRow, type RunMeta } from './records';
+import { evalPoint, isBetterEval, metricRecordOf } from './metric-records';
 
 export type { RunMeta };
 
@@ -49,17 +51,6 @@ function threadsFor(c: RunConfig, host: SessionHost): ThreadsPort | undefined {
       'set Threads to 0 to use every core',
     );
   return { ...host.threads, threads: c.threads, requested: true };
-}
-
-function evalPoint(step: number, epoch: number, scalars: Record<string, number>): EvalPoint {
-  return {
-    ...scalars,
-    step,
-    epoch: epoch + 1,
-    loss: scalars.loss ?? NaN,
-    accuracy: scalars.accuracy ?? NaN,
-    macroF1: scalars.macroF1 ?? NaN,
-  };
 }
 
 function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
@@ -101,7 +92,9 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
   onStatus('Loading the model');
   const opened = await openModel(c.model, { dropout: c.dropout });
   onStatus('Tokenizing');
-  const prepared = prepareRun(c, { train: data.train, validation: data.validation, labels, task: data.task }, opened);
+  const head = opened.headParams?.size ? { params: opened.headParams, labels: opened.labels } : undefined;
+  const prepared = prepareRun(c, { train: data.train, validation: data.validation, labels, task: data.task }, { ...opened, head });
+  if (head) onStatus(freshStartNote(prepared.headReused === true));
   return {
     ...prepared,
     datasetName: dataset.name,
@@ -179,9 +172,11 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
       classWeights: p.classWeights,
       onFeatureProgress,
     };
+    let computeThreads = 1;
     for await (const ev of trainRun(c, p, ports)) {
       switch (ev.type) {
         case 'status':
+          if (ev.threads) computeThreads = ev.threads;
           await status('running', { message: ev.message.charAt(0).toUpperCase() + ev.message.slice(1) + '.' });
           break;
         case 'start':
@@ -196,9 +191,10 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           await flush(true);
           break;
         case 'step': {
-          const point: StepPoint = { step: ev.step, epoch: ev.epochProgress, loss: ev.loss, lr: ev.lr, gradNorm: ev.gradNorm };
+          const record = metricRecordOf(ev);
+          const { kind: _kind, ...point } = record;
           pending.push(point);
-          pendingRecords.push({ kind: 'step', ...point });
+          pendingRecords.push(record);
           // the total follows extended epochs: scale the planned total by the epochs now asked for (computed from the
           // start event's figures each time, so it does not compound from step to step)
           const epochs = c.epochs + controls.extraEpochs;
@@ -217,10 +213,11 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
         }
         case 'eval': {
           await flush(true);
-          const e = evalPoint(ev.step, ev.epoch, ev.result.scalars);
+          const record = metricRecordOf(ev);
+          const { kind: _kind, ...e } = record;
           evals.push(e);
-          if (!best || e.macroF1 > best.macroF1 || (Number.isNaN(e.macroF1) && e.loss < best.loss)) best = e;
-          pendingRecords.push({ kind: 'eval', ...e });
+          if (isBetterEval(e, best)) best = e;
+          pendingRecords.push(record);
           host.post({ type: 'run-eval', runId, eval: e });
           break;
         }
@@ -248,7 +245,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
           await patchMeta(
             db,
             runId,
-            { progress, best, stopReason: ev.reason },
+            { progress, best, stopReason: ev.reason, backend: tf.getBackend(), threads: computeThreads },
             { status: stopped ? 'aborted' : 'completed', finishedAt: Date.now() },
           );
           keepWarm(runId, p.model);

@@ -117,6 +117,8 @@ export interface RunRecord {
   error?: ErrorInfo;
   /** the sweep this run belongs to */
   sweepId?: string;
+  /** a model imported on the Export screen (no training history; a base the Model screen can start from) */
+  imported?: boolean;
 }
 
 /** A stored dataset version as the Data and Train screens list it. */

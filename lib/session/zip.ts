@@ -1,15 +1,12 @@
-// Export a run's trained model as one zip in Hugging Face layout (config.json with id2label/label2id,
-// model.safetensors with LoRA merged, tokenizer files, run.json, metrics.jsonl), and import such a zip back as a run
-// that can be evaluated, tried in the playground, exported again or trained further.
-import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+// Import a model zip (what the Export screen writes: a Hugging Face folder, or an ONNX folder with its config and
+// tokenizer) back as a run that can be evaluated, tried in the playground, exported again or trained further.
+import { unzipSync } from 'fflate';
 import { UserError } from '../errors';
-import { taskModelFiles } from '../models/open';
-import type { Command, EvaluationReport } from '../protocol';
-import { getSetting, newId } from '../store/db';
-import { DexieRunStore } from '../store/db-runs';
+import type { Command } from '../protocol';
+import { newId } from '../store/db';
 import { presetConfig, type RunConfig } from '../run/config';
 import { progressReporter, type SessionHost } from './context';
-import { evaluationKey, runModel } from './inference';
+import { runModel } from './inference';
 import type { RunMeta } from './runs';
 import { dropWarm, sessionDb } from './state';
 
@@ -17,54 +14,6 @@ type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
 /** Largest zip accepted for import (the whole file is read into memory). */
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
-
-const safeName = (s: string) =>
-  s
-    .replace(/[^\w.-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .toLowerCase() || 'model';
-
-export async function exportZip(host: SessionHost, cmd: Cmd<'export-zip'>): Promise<void> {
-  const db = sessionDb();
-  const row = await db.runs.get(cmd.runId);
-  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
-  const meta = row.config as RunMeta;
-  const progress = progressReporter(host, cmd.requestId, 'Packing the zip');
-  progress(0, 4, 'Loading the trained weights');
-  const model = await runModel(db, cmd.runId);
-  progress(1, 4, 'Writing model.safetensors');
-  const files: Zippable = {};
-  for (const [name, content] of Object.entries(await taskModelFiles(model))) {
-    files[name] =
-      name === 'model.safetensors' ? [content as Uint8Array, { level: 0 }] : typeof content === 'string' ? strToU8(content) : content;
-  }
-  progress(2, 4, 'Adding the run settings and metrics');
-  // the latest Evaluate result on the test split, where the person ran one
-  const test = await getSetting<EvaluationReport | null>(db, evaluationKey(cmd.runId, 'test'), null);
-  if (test) files['evaluation.json'] = strToU8(JSON.stringify(test, null, 2));
-  const testScores = test ? Object.fromEntries(Object.entries(test).filter(([, v]) => typeof v === 'number')) : undefined;
-  files['run.json'] = strToU8(
-    JSON.stringify(
-      {
-        id: row.id,
-        name: row.name,
-        config: meta.run,
-        labels: model.labels,
-        best: meta.best,
-        ...(testScores ? { test: testScores } : {}),
-        exportedAt: new Date().toISOString(),
-      },
-      null,
-      2,
-    ),
-  );
-  const metrics = await new DexieRunStore(db).readMetrics(cmd.runId);
-  files['metrics.jsonl'] = strToU8(metrics.map((m) => JSON.stringify(m)).join('\n') + (metrics.length ? '\n' : ''));
-  progress(3, 4, 'Compressing');
-  const bytes = zipSync(files, { level: 6 });
-  progress(4, 4);
-  host.post({ type: 'export-result', requestId: cmd.requestId, fileName: `${safeName(row.name)}.zip`, bytes }, [bytes.buffer]);
-}
 
 /** Zip entries by path, with one common top folder removed ("my-model/config.json" -> "config.json"). */
 export function unpack(bytes: Uint8Array, name: string): Record<string, Uint8Array> {
@@ -95,11 +44,12 @@ export async function importZip(host: SessionHost, cmd: Cmd<'import-zip'>): Prom
   progress(0, 3);
   const files = unpack(new Uint8Array(await cmd.file.arrayBuffer()), cmd.name);
   for (const need of ['config.json', 'model.safetensors']) {
-    if (!files[need])
+    // an ONNX folder's weights are its graph's initializers (lib/models/open.ts reads them)
+    if (!files[need] && !(need === 'model.safetensors' && files['onnx/model.onnx']))
       throw new UserError(
         `the zip has no ${need}`,
         { file: cmd.name },
-        'a model zip needs config.json, model.safetensors and tokenizer files (tokenizer.json or vocab.txt)',
+        'a model zip needs config.json, model.safetensors (or onnx/model.onnx) and tokenizer files (tokenizer.json or vocab.txt)',
       );
   }
   let config: { id2label?: Record<string, string>; problem_type?: string };

@@ -5,6 +5,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../errors';
 import { readText, type FileSource } from '../io/source';
+import { hfTokenizerFiles } from './hf-files';
 import type { Encoding, TextTokenizer } from './types';
 
 type Json = Record<string, unknown>;
@@ -93,6 +94,8 @@ export interface HfTokenizerOptions {
   padTokenId?: number;
   /** config type_vocab_size: with 1 (RoBERTa) every token type is 0, as its model_input_names carry none */
   typeVocabSize?: number;
+  /** config.json's model_type (bert, distilbert, roberta): the tokenizer_class files() writes */
+  modelType?: string;
 }
 
 export class HfTokenizer implements TextTokenizer {
@@ -112,7 +115,7 @@ export class HfTokenizer implements TextTokenizer {
     private readonly tokenizerJson: Json,
     private readonly tokenizerConfig: Json,
     private readonly specialTokensMap: Json | null,
-    opts: HfTokenizerOptions = {},
+    private readonly opts: HfTokenizerOptions = {},
   ) {
     const model = tokenizerJson.model as Json | undefined;
     if (!model || typeof model.type !== 'string')
@@ -241,13 +244,17 @@ export class HfTokenizer implements TextTokenizer {
     return ids.length ? this.tok.decode(ids, { skip_special_tokens: true }) : '';
   }
 
+  /** tokenizer.json, tokenizer_config.json, special_tokens_map.json, and vocab.txt (WordPiece) or vocab.json +
+   *  merges.txt (BPE): what transformers' fast and slow tokenizers of the family read (./hf-files.ts). */
   files(): Record<string, string> {
-    const out: Record<string, string> = {
-      'tokenizer.json': JSON.stringify(this.tokenizerJson),
-      'tokenizer_config.json': JSON.stringify(this.tokenizerConfig, null, 2),
-    };
-    if (this.specialTokensMap) out['special_tokens_map.json'] = JSON.stringify(this.specialTokensMap, null, 2);
-    return out;
+    return hfTokenizerFiles({
+      tokenizerJson: this.tokenizerJson,
+      tokenizerConfig: this.tokenizerConfig,
+      specialTokensMap: this.specialTokensMap,
+      modelMaxLength: this.modelMaxLength,
+      modelType: this.opts.modelType,
+      oneTokenType: this.opts.typeVocabSize !== undefined && this.opts.typeVocabSize <= 1,
+    });
   }
 }
 

@@ -95,3 +95,17 @@ export async function startShortFullRun(page: Page): Promise<void> {
   if ((await page.getByLabel('Fine-tuning mode').inputValue()) !== 'full') throw new Error('the run should fine-tune the whole encoder');
   await page.getByRole('button', { name: 'Start training' }).click();
 }
+
+/** The Playground's prediction for `text` on the picked run: the label and every probability as shown. */
+export async function probabilitiesFor(page: Page, text: string): Promise<{ label: string; probs: string[] }> {
+  await goTo(page, 'Playground');
+  const box = page.getByLabel('Text', { exact: true });
+  await box.fill('');
+  await box.fill(text);
+  await page.getByTestId('predicted-label').waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]')?.getAttribute('aria-busy') === 'false');
+  return {
+    label: (await page.getByTestId('predicted-label').textContent()) ?? '',
+    probs: await page.getByTestId('prob-value').allTextContents(),
+  };
+}

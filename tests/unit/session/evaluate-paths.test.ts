@@ -16,7 +16,7 @@ import { presetConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';
 import * as runs from '@/lib/session/runs';
 import * as use from '@/lib/session/inference';
-import * as zip from '@/lib/session/zip';
+import * as exporter from '@/lib/session/export';
 import { setBundledSource } from '@/lib/session/models';
 import { useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
@@ -78,7 +78,7 @@ describe('the studio and the CLI evaluate with the same code', () => {
     const trueProb = sus.rows.map((r) => (r.predicted === r.trueLabel ? r.confidence : 1 - r.confidence)); // two labels
     expect(trueProb).toEqual([...trueProb].sort((a, b) => a - b));
 
-    await zip.exportZip(host, { type: 'export-zip', requestId: 'x', runId });
+    await exporter.exportRun(host, { type: 'export-zip', requestId: 'x', runId });
     const out = events.find((e) => e.type === 'export-result' && e.requestId === 'x') as Extract<EngineEvent, { type: 'export-result' }>;
     // the export carries the test evaluation: evaluation.json and the scores in run.json
     const exported = unzipSync(out.bytes);

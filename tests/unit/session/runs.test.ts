@@ -15,6 +15,7 @@ import { presetConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';
 import * as runs from '@/lib/session/runs';
 import * as use from '@/lib/session/inference';
+import * as exporter from '@/lib/session/export';
 import * as zip from '@/lib/session/zip';
 import { setBundledSource } from '@/lib/session/models';
 import { dropWarm, useDatabase } from '@/lib/session/state';
@@ -136,10 +137,11 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
 
   it('exports a Hugging Face zip that imports back with identical predictions', async () => {
     events.length = 0;
-    await zip.exportZip(host, { type: 'export-zip', requestId: 'x', runId });
+    await exporter.exportRun(host, { type: 'export-zip', requestId: 'x', runId });
     const out = events.find((e) => e.type === 'export-result') as Extract<EngineEvent, { type: 'export-result' }>;
     const files = unzipSync(out.bytes);
     expect(Object.keys(files).sort()).toEqual([
+      'README.md',
       'config.json',
       'metrics.jsonl',
       'model.safetensors',
@@ -149,6 +151,11 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     ]);
     const cfg = JSON.parse(new TextDecoder().decode(files['config.json']));
     expect(cfg.id2label).toEqual({ 0: 'neg', 1: 'pos' });
+    // the model card names the run's data and hardware; USE-Lite gets no transformers library_name
+    const card = new TextDecoder().decode(files['README.md']);
+    expect(card).toMatch(/^pipeline_tag: text-classification$/m);
+    expect(card).not.toMatch(/^library_name:/m);
+    expect(card).toMatch(/with TensorFlow\.js on the wasm backend, \d+ threads?\./);
     await zip.importZip(host, {
       type: 'import-zip',
       requestId: 'im',
@@ -165,6 +172,39 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     );
     expect(b.map((p) => p.label)).toEqual(a.map((p) => p.label));
     b.forEach((p, i) => p.top.forEach((t, j) => expect(t.p).toBeCloseTo(a[i].top[j].p, 6)));
+  });
+
+  it('exports ONNX (which imports back with identical predictions) and the recipe with the exact split rows', async () => {
+    events.length = 0;
+    await exporter.exportRun(host, { type: 'export-zip', requestId: 'o', runId, format: 'onnx' });
+    await exporter.exportRun(host, { type: 'export-zip', requestId: 'r', runId, format: 'recipe' });
+    const result = (id: string) =>
+      events.find((e) => e.type === 'export-result' && e.requestId === id) as Extract<EngineEvent, { type: 'export-result' }>;
+    const onnx = unzipSync(result('o').bytes);
+    expect(result('o').fileName).toMatch(/-onnx\.zip$/);
+    expect(Object.keys(onnx)).toEqual(expect.arrayContaining(['onnx/model.onnx', 'config.json', 'tokenizer.json', 'README.md']));
+    expect(onnx['model.safetensors']).toBeUndefined();
+    const recipe = unzipSync(result('r').bytes);
+    const lines = (f: string) => new TextDecoder().decode(recipe[f]).trim().split('\n').length - 1;
+    expect(lines('data/train.csv') + lines('data/validation.csv') + (recipe['data/test.csv'] ? lines('data/test.csv') : 0)).toBe(60);
+    expect(new TextDecoder().decode(recipe['train.py'])).toContain('CONFIG');
+    await zip.importZip(host, {
+      type: 'import-zip',
+      requestId: 'im-onnx',
+      file: new File([result('o').bytes as Uint8Array<ArrayBuffer>], result('o').fileName),
+      name: result('o').fileName,
+    });
+    const imported = (
+      events.find((e) => e.type === 'import-result' && e.requestId === 'im-onnx') as Extract<EngineEvent, { type: 'import-result' }>
+    ).runId;
+    const inputs = [{ text: 'great acting' }, { text: 'ugly and dull' }];
+    await use.predict(host, { type: 'predict', requestId: 'c', runId, inputs, topK: 2 });
+    await use.predict(host, { type: 'predict', requestId: 'd', runId: imported, inputs, topK: 2 });
+    const [c, d] = ['c', 'd'].map(
+      (id) =>
+        (events.find((e) => e.type === 'predictions' && e.requestId === id) as Extract<EngineEvent, { type: 'predictions' }>).predictions,
+    );
+    d.forEach((p, i) => p.top.forEach((t, j) => expect(t.p).toBeCloseTo(c[i].top[j].p, 6)));
   });
 
   it('with a weight average, the model rebuilt from its stored checkpoint predicts as the trained one', async () => {

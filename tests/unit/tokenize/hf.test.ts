@@ -1,3 +1,4 @@
+import { robertaTokenizerJson } from '../../helpers/tiny-hf';
 import { describe, expect, it } from 'vitest';
 import { memorySource } from '@/lib/io/source';
 import { HfTokenizer, loadHfTokenizer, wordPieceTokenizerJson } from '@/lib/tokenize/hf';
@@ -119,34 +120,7 @@ describe('Hugging Face tokenizer from model files', () => {
 
   it('BPE tokenizer.json with RoBERTa post-processing: <s> A </s></s> B </s>, pad from tokenizer_config, one token type', () => {
     const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, h: 4, i: 5, hi: 6, Ġ: 7, Ġhi: 8, Ġh: 9 };
-    const tj = {
-      version: '1.0',
-      added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((c) => ({
-        id: vocab[c],
-        content: c,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: true,
-      })),
-      normalizer: null,
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false },
-      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-      model: {
-        type: 'BPE',
-        dropout: null,
-        unk_token: null,
-        continuing_subword_prefix: '',
-        end_of_word_suffix: '',
-        fuse_unk: false,
-        byte_fallback: false,
-        ignore_merges: false,
-        vocab,
-        merges: ['Ġ h', 'Ġh i', 'h i'],
-      },
-    };
+    const tj = robertaTokenizerJson(vocab, ['Ġ h', 'Ġh i', 'h i']);
     const t = new HfTokenizer(tj, { pad_token: '<pad>', model_max_length: 512 }, null, { modelPositions: 512, typeVocabSize: 1 });
     expect(t.padId).toBe(1);
     expect(t.encode('hi hi').ids).toEqual([0, 6, 8, 2]);

@@ -1,0 +1,41 @@
+// A run's metric records as the studio stores them (one per optimizer step, one per evaluation; the Runs screen charts
+// them) and which evaluation is a run's best, from the engine's training events. The studio's own runs
+// (lib/session/runs.ts) and a `finetune train` folder packed as a project bundle (cli/export/bundle.ts, from its
+// metrics.jsonl) both go through here, so the two store the same records.
+import type { TrainEvent } from '../train/events';
+import type { EvalPoint, StepPoint } from './types';
+
+type StepEvent = Extract<TrainEvent, { type: 'step' }>;
+type EvalEvent = Extract<TrainEvent, { type: 'eval' }>;
+
+export type StepRecord = { kind: 'step' } & StepPoint;
+export type EvalRecord = { kind: 'eval' } & EvalPoint;
+export type MetricRecord = StepRecord | EvalRecord;
+
+/** An evaluation as the charts take it: every scalar, the 1-based epoch, and NaN for the headline metrics it lacks. */
+export function evalPoint(step: number, epoch: number, scalars: Record<string, number>): EvalPoint {
+  return {
+    ...scalars,
+    step,
+    epoch: epoch + 1,
+    loss: scalars.loss ?? NaN,
+    accuracy: scalars.accuracy ?? NaN,
+    macroF1: scalars.macroF1 ?? NaN,
+  };
+}
+
+/** The stored record of a step or an evaluation event; other events leave none. */
+export function metricRecordOf(ev: StepEvent): StepRecord;
+export function metricRecordOf(ev: EvalEvent): EvalRecord;
+export function metricRecordOf(ev: TrainEvent): MetricRecord | null;
+export function metricRecordOf(ev: TrainEvent): MetricRecord | null {
+  if (ev.type === 'step') return { kind: 'step', step: ev.step, epoch: ev.epochProgress, loss: ev.loss, lr: ev.lr, gradNorm: ev.gradNorm };
+  // (a cast: EvalPoint's index signature holds numbers, the kind beside them is a string)
+  if (ev.type === 'eval') return { kind: 'eval', ...evalPoint(ev.step, ev.epoch, ev.result.scalars) } as EvalRecord;
+  return null;
+}
+
+/** Whether `e` replaces `best` as the run's best evaluation: a higher macro-F1, or without one a lower loss. */
+export function isBetterEval(e: EvalPoint, best: EvalPoint | undefined): boolean {
+  return !best || e.macroF1 > best.macroF1 || (Number.isNaN(e.macroF1) && e.loss < best.loss);
+}
