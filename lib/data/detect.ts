@@ -69,6 +69,28 @@ function looksConll(text: string): boolean {
   return tagged >= nonBlank.length * 0.9 && lines.some((l) => l.length === 0 || l.length > 0);
 }
 
+// JSON token-classification records: a list of words and a list of tags (Hugging Face `tokens`/`ner_tags` exports,
+// `words`/`labels`, `tokens`/`tags`), in order of preference
+const TOKEN_KEYS = ['tokens', 'words'];
+const TAG_KEYS = ['ner_tags', 'tags', 'labels', 'ner'];
+
+/** The fields of a JSON object that hold a tokenised sentence and its tags (both arrays), or null. */
+export function tokenTagFields(obj: Record<string, unknown>): { tokens: string; tags: string } | null {
+  const tokens = TOKEN_KEYS.find((k) => Array.isArray(obj[k]));
+  const tags = TAG_KEYS.find((k) => Array.isArray(obj[k]));
+  return tokens && tags ? { tokens, tags } : null;
+}
+
+/** A table with space-joined `tokens` and `tags` columns, one tag per word (CoNLL, or token JSON): token classification. */
+export function isTokenTable(table: { columns: string[]; rows: string[][] }): boolean {
+  const jw = table.columns.indexOf('tokens');
+  const jt = table.columns.indexOf('tags');
+  if (jw < 0 || jt < 0) return false;
+  const count = (s: string) => s.split(' ').filter((x) => x !== '').length;
+  const sample = table.rows.slice(0, 200).filter((r) => (r[jw] ?? '').trim() !== '');
+  return sample.length > 0 && sample.filter((r) => count(r[jw]) === count(r[jt] ?? '')).length >= sample.length * 0.9;
+}
+
 const CANDIDATES = [',', '\t', ';', '|'];
 
 /** The delimiter whose field counts are most consistent over the first rows (and > 1). */

@@ -1,7 +1,8 @@
 // Columns -> examples: suggestions for which column is the text, label(s), pair and split, and the validated mapping
 // that turns a ParsedTable into DataRecords (labels trimmed and optionally case-folded; numbers kept as names).
-import { isNumeric } from './detect';
+import { isNumeric, isTokenTable } from './detect';
 import { DataError, WarningSink, snippet } from './errors';
+import { NER_TAG_COUNT, convertToBio, sortBioLabels, type TagScheme } from './ner';
 import type { ColumnMapping, DataRecord, DataWarning, ParsedTable, SplitName } from './types';
 
 const TEXT_NAMES = new RegExp(
@@ -55,8 +56,11 @@ function stats(table: ParsedTable): ColumnStats[] {
 
 /** A best guess the UI pre-fills; the person can change every field. */
 export function suggestMapping(table: ParsedTable): ColumnMapping {
-  if (table.format === 'conll') return { task: 'token-classification', text: 'tokens', tags: 'tags' };
   const st = stats(table);
+  if (table.format === 'conll' || isTokenTable(table)) {
+    const split = st.find((c) => SPLIT_NAMES.test(c.name) && c.splitShare >= 0.5);
+    return { task: 'token-classification', text: 'tokens', tags: 'tags', ...(split ? { split: split.name } : {}) };
+  }
   const rows = table.rows.length;
   const split = st.find((c) => SPLIT_NAMES.test(c.name) && c.splitShare >= 0.5) ?? st.find((c) => c.splitShare > 0.99 && c.distinct >= 2);
   const rest = st.filter((c) => c !== split);
@@ -167,8 +171,13 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
     if (m.task === 'token-classification') {
       rec.words = text.split(' ').filter((x) => x !== '');
       rec.tags = (r[jtags] ?? '').split(' ').filter((x) => x !== '');
-      rec.label = rec.tags;
-      for (const t of rec.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+      // tags are counted (and converted to BIO) after the loop, over the whole file: the scheme is the file's
+      if (rec.words.length !== rec.tags.length)
+        w.add(NER_TAG_COUNT, 'Some rows do not have one tag per word; they are left out of training', row, {
+          column: m.tags ?? 'tags',
+          snippet: snippet(`${rec.words.length} words, ${rec.tags.length} tags`),
+        });
+      else if (rec.tags.length > 0) rec.label = rec.tags;
     } else if (m.task === 'regression') {
       const v = (r[jl[0]] ?? '').trim();
       if (v === '') w.add('missing-label', 'Some rows have no label; they are left out of training', row, { column: m.label![0] });
@@ -218,8 +227,10 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
       'Choose the column that holds the text.',
     );
   let labels: string[] = [];
+  const bio = m.task === 'token-classification' ? toBioRecords(records) : null;
   if (m.task !== 'regression') {
-    labels = [...counts.keys()].sort(labelCollator.compare);
+    if (bio) for (const r of records) for (const t of r.label ? r.tags! : []) counts.set(t, (counts.get(t) ?? 0) + 1);
+    labels = bio?.scheme ? sortBioLabels(counts.keys()) : [...counts.keys()].sort(labelCollator.compare);
     if (m.labelColumnsAreFlags) labels = (m.label ?? []).filter((l) => counts.has(l));
     if (labels.length === 0) {
       throw new DataError(
@@ -245,7 +256,17 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
       'Choose a numeric column, or switch to classification.',
     );
   }
-  return { records, labels, warnings: w.list() };
+  return { records, labels, warnings: [...w.list(), ...(bio?.warnings ?? [])] };
+}
+
+/** Token classification: every record's tags in BIO, converted once from the file's scheme (lib/data/ner.ts). */
+function toBioRecords(records: DataRecord[]): { scheme: TagScheme | null; warnings: DataWarning[] } {
+  // rows left out (no tags, or not one per word) take part as empty sentences, so sentence numbers stay the file's
+  const bio = convertToBio(records.map((r) => ({ tags: r.label !== null ? r.tags! : [], row: r.row })));
+  records.forEach((r, i) => {
+    if (r.label !== null) r.tags = r.label = bio.tags[i];
+  });
+  return { scheme: bio.scheme, warnings: bio.warnings };
 }
 
 /** Key for counting and comparing labels of any task. */

@@ -3,7 +3,7 @@
 // soft ones become warnings that list the affected rows.
 import Papa from 'papaparse';
 import { detectAndDecode, firstInvalidUtf8, lineColumnAt } from './encoding';
-import { detectDelimiter, detectFormat, detectHeader, detectLineEnding } from './detect';
+import { detectDelimiter, detectFormat, detectHeader, detectLineEnding, tokenTagFields } from './detect';
 import { DataError, WarningSink, snippet } from './errors';
 import type { DataFormat, DataWarning, ParsedTable, ProgressCallback, TextEncodingName } from './types';
 
@@ -387,6 +387,8 @@ function parseJson(text: string, format: 'json' | 'jsonl', opts: ParseOptions, w
       );
     }
   }
+  const fields = objects.length ? tokenTagFields(objects[0].obj) : null;
+  if (fields) return tokenJson(objects, fields, format, opts, warnings, maxField);
   const colIndex = new Map<string, number>();
   for (const { obj } of objects) for (const k of Object.keys(obj)) if (!colIndex.has(k)) colIndex.set(k, colIndex.size);
   const columns = [...colIndex.keys()];
@@ -399,6 +401,65 @@ function parseJson(text: string, format: 'json' | 'jsonl', opts: ParseOptions, w
       checkCell(c, no, k, maxField, file, warnings);
       r[colIndex.get(k)!] = c;
     }
+    rows.push(r);
+    rowNumbers.push(no);
+  }
+  return { format, hasHeader: true, columns, rows, rowNumbers };
+}
+
+// a word or tag never holds whitespace: the table joins them with ' ', and the mapping splits on it
+const word = (v: unknown) =>
+  String(v ?? '')
+    .trim()
+    .replace(/\s+/g, '_') || '_';
+
+/** JSON records with token and tag lists (detect.ts tokenTagFields) -> the CoNLL table: tokens, tags, other fields. */
+function tokenJson(
+  objects: { obj: Record<string, unknown>; no: number }[],
+  fields: { tokens: string; tags: string },
+  format: 'json' | 'jsonl',
+  opts: ParseOptions,
+  warnings: WarningSink,
+  maxField: number,
+) {
+  const file = opts.fileName;
+  // tag ids (numbers, or strings that are all integers) name no entity type
+  const tagsOf = (obj: Record<string, unknown>) => (Array.isArray(obj[fields.tags]) ? (obj[fields.tags] as unknown[]) : []);
+  const isId = (t: unknown) => typeof t === 'number' || (typeof t === 'string' && /^\s*\d+\s*$/.test(t));
+  const numbered =
+    objects.find(({ obj }) => tagsOf(obj).some((t) => typeof t === 'number')) ??
+    (objects.every(({ obj }) => tagsOf(obj).every(isId)) ? objects.find(({ obj }) => tagsOf(obj).length > 0) : undefined);
+  if (numbered) {
+    const all = tagsOf(numbered.obj);
+    const ids = all.slice(0, 8).join(', ') + (all.length > 8 ? ', ...' : '');
+    throw new DataError(
+      'no-labels',
+      `The "${fields.tags}" are numbers (${ids}) without tag names, so the entity types cannot be known`,
+      { file, row: numbered.no, column: fields.tags, snippet: snippet(JSON.stringify(numbered.obj[fields.tags])) },
+      'Write the tag names instead of ids (e.g. "B-PER", "I-PER", "O"; with Hugging Face datasets, map the ids through ' +
+        "features['ner_tags'].feature.int2str before exporting).",
+    );
+  }
+  const extra = [...new Set(objects.flatMap(({ obj }) => Object.keys(obj)))].filter(
+    (k) => k !== fields.tokens && k !== fields.tags && k !== 'tokens' && k !== 'tags',
+  );
+  const columns = ['tokens', 'tags', ...extra];
+  const rows: string[][] = [];
+  const rowNumbers: number[] = [];
+  for (const { obj, no } of objects) {
+    const w = obj[fields.tokens];
+    const t = obj[fields.tags];
+    if (!Array.isArray(w) || !Array.isArray(t) || w.length !== t.length || w.length === 0) {
+      warnings.add(
+        'bad-json-line',
+        `Some lines do not have a "${fields.tokens}" and a "${fields.tags}" list of the same (non-zero) length; they were skipped`,
+        no,
+        { snippet: snippet(JSON.stringify(obj)) },
+      );
+      continue;
+    }
+    const r = [w.map(word).join(' '), t.map(word).join(' '), ...extra.map((k) => cellOf(obj[k]).s)];
+    r.forEach((c, j) => checkCell(c, no, columns[j], maxField, file, warnings));
     rows.push(r);
     rowNumbers.push(no);
   }
@@ -433,8 +494,10 @@ function parseConll(text: string, opts: ParseOptions, warnings: WarningSink) {
       continue;
     }
     const parts = l.includes('\t') ? l.split('\t').map((p) => p.trim()) : l.split(/\s+/);
-    if (parts.length < 2 || !parts[0] || !parts[parts.length - 1]) {
-      warnings.add('conll-bad-line', 'Some lines have no tag (expected "token<TAB>tag"); they were skipped', i + 1, {
+    // the tag is the last column (CoNLL-2003's POS and chunk columns sit between); neither word nor tag may hold
+    // whitespace, as the table joins each with ' '
+    if (parts.length < 2 || !parts[0] || !parts[parts.length - 1] || /\s/.test(parts[parts.length - 1])) {
+      warnings.add('conll-bad-line', 'Some lines have no tag, or one with spaces (expected "token<TAB>tag"); they were skipped', i + 1, {
         snippet: snippet(l),
       });
       continue;

@@ -1,6 +1,8 @@
 // Understanding a dataset: counts, label distribution, token lengths against a max length, duplicates (exact and
-// normalised), same text with conflicting labels, empty texts. One pass with Maps: O(n) for 100k rows.
+// normalised), same text with conflicting labels, empty texts; for NER, entities per type and sentence lengths.
+// One pass with Maps: O(n) for 100k rows.
 import { labelKey } from './mapping';
+import { entities } from './ner';
 import type { DataRecord } from './types';
 
 export interface LengthHistogram {
@@ -28,6 +30,20 @@ export interface DataReport {
   /** same (normalised) text with different labels */
   conflicts: { count: number; groups: { rows: number[]; labels: string[] }[] };
   lengths?: LengthHistogram;
+  /** token classification (records with words and tags) */
+  ner?: NerReport;
+}
+
+export interface NerReport {
+  /** entities (not tags) per type, most frequent first, as seqeval chunks them */
+  entityCounts: { type: string; count: number }[];
+  sentences: number;
+  sentencesWithoutEntities: number;
+  /** sentence length in words */
+  words: { min: number; median: number; p95: number; max: number };
+  /** sentences longer than maxLength sub-word tokens (special tokens included), whose tail tags are cut off; with a
+   *  tokenizer only. `checked` is how many sentences were tokenized (all, up to 50,000; evenly spaced beyond) */
+  overMaxLength?: { count: number; checked: number; maxLength: number };
 }
 
 export interface ReportOptions {
@@ -166,6 +182,49 @@ export function analyse(records: DataRecord[], opts: ReportOptions = {}): DataRe
     normalisedDuplicates: dupes(norm),
     conflicts,
   };
-  if (opts.lengthOf) report.lengths = lengthHistogram(records, opts.lengthOf, opts.maxLength ?? 128, opts.bins, opts.sample);
+  // NER sentences are tokenized once: the over-length count and the histogram share the lengths
+  const lengthOf = opts.lengthOf && records.some((r) => r.tags) ? memoLength(opts.lengthOf) : opts.lengthOf;
+  if (records.some((r) => r.tags)) report.ner = nerReport(records, lengthOf, opts.maxLength ?? 128);
+  if (lengthOf) report.lengths = lengthHistogram(records, lengthOf, opts.maxLength ?? 128, opts.bins, opts.sample);
   return report;
+}
+
+function memoLength(f: NonNullable<ReportOptions['lengthOf']>): NonNullable<ReportOptions['lengthOf']> {
+  const seen = new Map<string, number>();
+  return (t, p) => {
+    if (p !== undefined) return f(t, p);
+    let n = seen.get(t);
+    if (n === undefined) seen.set(t, (n = f(t)));
+    return n;
+  };
+}
+
+const NER_TOKENIZE_ALL = 50_000;
+
+/** Entity counts per type, sentence lengths in words and, with a tokenizer, sentences cut by maxLength. */
+export function nerReport(records: DataRecord[], lengthOf: ReportOptions['lengthOf'], maxLength: number): NerReport {
+  const sentences = records.filter((r) => r.words && r.tags);
+  const counts = new Map<string, number>();
+  let without = 0;
+  for (const r of sentences) {
+    const es = entities(r.tags!);
+    if (es.length === 0) without++;
+    for (const e of es) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+  }
+  const lens = sentences.map((r) => r.words!.length).sort((a, b) => a - b);
+  const q = (p: number) => (lens.length ? lens[Math.min(lens.length - 1, Math.floor(p * lens.length))] : 0);
+  const out: NerReport = {
+    entityCounts: [...counts].map(([type, count]) => ({ type, count })).sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1)),
+    sentences: sentences.length,
+    sentencesWithoutEntities: without,
+    words: { min: lens[0] ?? 0, median: q(0.5), p95: q(0.95), max: lens[lens.length - 1] ?? 0 },
+  };
+  if (lengthOf) {
+    const step = Math.max(1, Math.ceil(sentences.length / NER_TOKENIZE_ALL));
+    let count = 0;
+    let checked = 0;
+    for (let i = 0; i < sentences.length; i += step, checked++) if (lengthOf(sentences[i].text) > maxLength) count++;
+    out.overMaxLength = { count, checked, maxLength };
+  }
+  return out;
 }

@@ -1,7 +1,9 @@
-// Train/validation/test assignment: stratified by label with exact per-class quotas (each class's share within one
-// row of the ratio), seeded and reproducible; or the file's own split column; and k-fold assignment.
+// Train/validation/test assignment: stratified by label (for NER, by the entity types in the sentence) with exact
+// per-class quotas (each class's share within one row of the ratio), seeded and reproducible; or the file's own split
+// column; and k-fold assignment.
 import { labelKey } from './mapping';
 import { DataError } from './errors';
+import { entityTypes } from './ner';
 import { mulberry32, shuffleInPlace } from '../rng';
 import type { DataRecord, SplitName } from './types';
 
@@ -14,7 +16,28 @@ export type SplitSettings =
   /** cross-validation: fold `fold` of `k` (assignFolds with this seed) is validation, the rest train */
   | { mode: 'kfold'; k: number; fold: number; seed: number; stratify?: boolean };
 
-/** Strata: class label (classification / label set for multi-label), 10 quantile bins (regression), one for NER. */
+// An entity-type combination with fewer sentences than this is merged into the stratum of its rarest type.
+const MIN_STRATUM = 10;
+
+/** NER strata: the sorted set of entity types in the sentence ('' for none); rare sets go to their rarest type. */
+function entityStrata(records: DataRecord[]): string[] {
+  const typesOf = records.map((r) => (r.tags ? entityTypes(r.tags) : []));
+  const sentencesWith = new Map<string, number>();
+  const sizes = new Map<string, number>();
+  for (const ts of typesOf) {
+    for (const t of ts) sentencesWith.set(t, (sentencesWith.get(t) ?? 0) + 1);
+    const k = ts.join('|');
+    sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  }
+  return typesOf.map((ts) => {
+    const k = ts.join('|');
+    if (ts.length < 2 || sizes.get(k)! >= MIN_STRATUM) return k;
+    return ts.reduce((a, b) => (sentencesWith.get(b)! < sentencesWith.get(a)! ? b : a));
+  });
+}
+
+/** Strata: class label (classification / label set for multi-label), 10 quantile bins (regression), entity-type set
+ *  (NER). */
 function strata(records: DataRecord[], stratify: boolean): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   const add = (k: string, i: number) => {
@@ -23,8 +46,10 @@ function strata(records: DataRecord[], stratify: boolean): Map<string, number[]>
     else groups.set(k, [i]);
   };
   const numeric = records.length > 0 && records.every((r) => typeof r.label === 'number' || r.label === null);
-  if (!stratify || records.some((r) => r.tags)) {
+  if (!stratify) {
     records.forEach((_, i) => add('', i));
+  } else if (records.some((r) => r.tags)) {
+    entityStrata(records).forEach((k, i) => add(k, i));
   } else if (numeric) {
     const order = records.map((_, i) => i).sort((a, b) => ((records[a].label as number) ?? 0) - ((records[b].label as number) ?? 0));
     order.forEach((i, rank) => add(String(Math.floor((rank * 10) / order.length)), i));

@@ -46,7 +46,10 @@ export interface DataWarning {
     | 'non-numeric-label'
     | 'bad-split-value'
     | 'literal-quotes'
-    | 'extra-fields';
+    | 'extra-fields'
+    | 'ner-invalid-sequence'
+    | 'ner-scheme-converted'
+    | 'ner-tag-count';
   message: string;
   /** affected rows (at most the first 1,000 are listed; `count` has the total) */
   rows: number[];
