@@ -52,7 +52,7 @@ export async function startRunJson(
     labelCounts: labelCounts(p.model.task, p.labels, p.data.train),
     validationExamples: p.data.validation.length,
     run: config,
-    config: trainConfigOf(config, p.data.train.length),
+    config: trainConfigOf(config, p.data.train.length, p.model.task),
     startedAt: new Date().toISOString(),
   };
   await mkdir(out, { recursive: true });

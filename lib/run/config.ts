@@ -50,7 +50,7 @@ export interface RunConfig {
   recipe?: { title: string; source: string; why: string[] };
   // settings the command line exposes beyond the studio's form (absent: the engine's default)
   optimizer?: 'adamw' | 'adam';
-  /** validation metric for early stopping and the best checkpoint (default: macroF1, loss for regression) */
+  /** validation metric for early stopping and the best checkpoint (default: macroF1; loss for regression; entityF1 for NER) */
   metric?: string;
   minDelta?: number;
   maxSteps?: number;

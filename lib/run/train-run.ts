@@ -184,7 +184,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
     }
     const config = {
-      ...trainConfigOf(withModelTask(c, p.model), p.data.train.length),
+      ...trainConfigOf(withModelTask(c, p.model), p.data.train.length, p.model.task),
       ...(ports.classWeights ? { classWeights: ports.classWeights } : {}),
     };
     yield* fineTune(p.model, p.data, config, {

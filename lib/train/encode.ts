@@ -1,8 +1,10 @@
 // Turns labeled examples into what the loop consumes: token ids (special tokens added, truncated, not padded) and
-// label ids. Tokenization happens once, before training.
+// label ids. Tokenization happens once, before training. Token classification never truncates: a sentence longer
+// than the max length becomes several overlapping windows (./ner-windows.ts), each one example.
 import { UserError } from '@/lib/errors';
 import type { Example } from '@/lib/data/types';
 import type { Task, TextTokenizer } from '@/lib/models/types';
+import { encodeSentence } from './ner-windows';
 
 /** Loss is not computed where a token's tag is this (special tokens, continuation word pieces), as in Hugging Face. */
 export const IGNORE_INDEX = -100;
@@ -15,6 +17,20 @@ export interface EncodedExample {
   label: number | number[];
   /** token classification: one tag id per token, IGNORE_INDEX where no loss is computed */
   tags?: number[];
+  /** token classification, a sentence longer than the max length: this example is one of its windows */
+  window?: SentenceWindow;
+}
+
+/** One window of a long sentence. Training uses every tagged token of every window; evaluation and prediction score
+ *  each word once, in the window where it is most central. */
+export interface SentenceWindow {
+  /** the sentence's index among the examples given to encodeExamples */
+  sentence: number;
+  /** this window's place among the sentence's windows, and their number */
+  index: number;
+  count: number;
+  /** the tokens (first word pieces, in order) this window is scored on */
+  tokens: number[];
 }
 
 function inferTask(examples: Example[]): Task {
@@ -45,7 +61,7 @@ export function encodeExamples(
       );
     return id;
   };
-  return examples.map((ex, i) => {
+  return examples.flatMap((ex, i): EncodedExample | EncodedExample[] => {
     if (task === 'token-classification') {
       if (!ex.words || !ex.tags || !tokenizer.encodeWords)
         throw new UserError(
@@ -55,16 +71,21 @@ export function encodeExamples(
         );
       if (ex.words.length !== ex.tags.length)
         throw new UserError(`${ex.words.length} words but ${ex.tags.length} tags`, where(i, 'tags'), 'give exactly one tag per word');
-      const enc = tokenizer.encodeWords(ex.words, { maxLength });
-      const wordIds = enc.wordIds ?? [];
-      const tags: number[] = [];
-      let prev: number | null = null;
-      for (let t = 0; t < enc.ids.length; t++) {
-        const w = wordIds[t] ?? null;
-        tags.push(w === null || w === prev ? IGNORE_INDEX : labelId(ex.tags[w], i));
-        prev = w;
-      }
-      return { ids: enc.ids, typeIds: enc.typeIds, label: 0, tags };
+      const windows = encodeSentence(tokenizer, ex.words, maxLength);
+      return windows.map((enc, index) => {
+        const tags: number[] = [],
+          scored: number[] = [];
+        let prev: number | null = null;
+        for (let t = 0; t < enc.ids.length; t++) {
+          const w = enc.wordIds[t] ?? null;
+          const first = w !== null && w !== prev;
+          tags.push(first ? labelId(ex.tags![w], i) : IGNORE_INDEX);
+          if (first && w >= enc.from && w < enc.to) scored.push(t);
+          prev = w;
+        }
+        const window = windows.length > 1 ? { window: { sentence: i, index, count: windows.length, tokens: scored } } : {};
+        return { ids: enc.ids, typeIds: enc.typeIds, label: 0, tags, ...window };
+      });
     }
     const enc = tokenizer.encode(ex.text, ex.textPair, { maxLength });
     let label: number | number[];

@@ -7,6 +7,8 @@ import type { EvalResult } from './events';
 import { makeTensorBatch, padOptionsFor, planEval } from './batching';
 import { FeatureCache, type FeatureExtractor } from './features';
 import { argmax, classificationReport, multilabelReport, regressionReport, sigmoid, softmaxRow } from './metrics';
+import { nerReport } from './ner-metrics';
+import { sentencesOf } from './ner-windows';
 
 /** Per example: logits [C] (sequence tasks, regression: [1]) or [tokens][C] (token classification). */
 export type ExampleOutput = number[] | number[][];
@@ -102,30 +104,61 @@ export function evalFromOutputs(
     const multilabel = multilabelReport(yTrue, yPred, labels);
     return { task, count: n, loss, scalars: { loss, ...numericFields(multilabel) }, multilabel };
   }
+  if (task === 'token-classification') return tokenEval(outputs, examples, labels);
   const yTrue: number[] = [],
     yPred: number[] = [];
   let loss = 0;
-  if (task === 'classification') {
-    examples.forEach((e, i) => {
-      const row = outputs[i] as number[];
-      loss -= logSoftmaxAt(row, e.label as number);
-      yTrue.push(e.label as number);
-      yPred.push(argmax(row));
-    });
-  } else {
-    examples.forEach((e, i) => {
-      const rows = outputs[i] as number[][];
-      (e.tags ?? []).forEach((tag, t) => {
-        if (tag < 0 || !rows[t]) return;
-        loss -= logSoftmaxAt(rows[t], tag);
-        yTrue.push(tag);
-        yPred.push(argmax(rows[t]));
-      });
-    });
-  }
+  examples.forEach((e, i) => {
+    const row = outputs[i] as number[];
+    loss -= logSoftmaxAt(row, e.label as number);
+    yTrue.push(e.label as number);
+    yPred.push(argmax(row));
+  });
   loss /= Math.max(1, yTrue.length);
   const classification = classificationReport(yTrue, yPred, labels);
   return { task, count: n, loss, scalars: { loss, ...numericFields(classification) }, classification };
+}
+
+/** Token classification, per word (the first piece's tag): each word of a sentence once, a long sentence's words
+ *  from the window where they are most central; loss and the per-tag report over those words, and the entity-level
+ *  report (lib/train/ner-metrics.ts) over the sentences. */
+function tokenEval(outputs: ExampleOutput[], examples: EncodedExample[], labels: string[]): EvalResult {
+  const yTrue: number[] = [],
+    yPred: number[] = [];
+  const trueTags: string[][] = [],
+    predTags: string[][] = [];
+  let loss = 0;
+  const sentences = sentencesOf(examples);
+  for (const words of sentences) {
+    const t: string[] = [],
+      p: string[] = [];
+    for (const { example, token } of words) {
+      const tag = examples[example].tags?.[token] ?? -1;
+      const row = (outputs[example] as number[][])[token];
+      if (tag < 0 || !row) continue;
+      const pred = argmax(row);
+      loss -= logSoftmaxAt(row, tag);
+      yTrue.push(tag);
+      yPred.push(pred);
+      t.push(labels[tag]);
+      p.push(labels[pred]);
+    }
+    trueTags.push(t);
+    predTags.push(p);
+  }
+  loss /= Math.max(1, yTrue.length);
+  const classification = classificationReport(yTrue, yPred, labels);
+  const ner = nerReport(trueTags, predTags);
+  const scalars = {
+    loss,
+    ...numericFields(classification),
+    entityF1: ner.microF1,
+    entityPrecision: ner.microPrecision,
+    entityRecall: ner.microRecall,
+    entityMacroF1: ner.macroF1,
+    tokenAccuracy: ner.tokenAccuracy,
+  };
+  return { task: 'token-classification', count: sentences.length, loss, scalars, classification, ner };
 }
 
 function numericFields(o: object): Record<string, number> {

@@ -3,17 +3,20 @@ import type { ErrorInfo } from '@/lib/errors';
 import type { Task } from '@/lib/models/types';
 import type { CheckpointMeta, MetricsSoFar } from '@/lib/store/types';
 import type { ClassificationReport, MultilabelReport, RegressionReport } from './metrics';
+import type { NerReport } from './ner-metrics';
 
 export interface EvalResult {
   task: Task;
   /** examples evaluated */
   count: number;
   loss: number;
-  /** every scalar metric by name (loss, accuracy, macroF1, microF1, weightedF1, mse, r2, ...): charts and early
-   *  stopping read these */
+  /** every scalar metric by name (loss, accuracy, macroF1, microF1, weightedF1, mse, r2, ...; token classification
+   *  also entityF1, entityPrecision, entityRecall, entityMacroF1, tokenAccuracy): charts and early stopping read these */
   scalars: Record<string, number>;
-  /** classification and token classification (per token) */
+  /** classification, and token classification per word (the tag of its first piece) */
   classification?: ClassificationReport;
+  /** token classification: entity-level scores (exact span and type, as seqeval), per word over whole sentences */
+  ner?: NerReport;
   multilabel?: MultilabelReport;
   regression?: RegressionReport;
 }
