@@ -12,7 +12,7 @@ import type { Checkpoint, CheckpointStore } from '../store/types';
 import { encodeExamples, type EncodedExample } from '../train/encode';
 import type { RunControls, TrainEvent } from '../train/events';
 import { createFeaturePool, type FeaturePool, type StartWorker } from '../train/feature-pool';
-import { localFeatureExtractor, type FeatureExtractor } from '../train/features';
+import { localFeatureExtractor, type FeatureExtractor, type FeatureRows } from '../train/features';
 import { fineTune } from '../train/fine-tune';
 import { createTrainPool, type TrainPool } from '../train/train-pool';
 import { planThreads } from './threads';
@@ -129,9 +129,11 @@ export interface RunPorts {
   classWeights?: number[];
   /** encoder-feature progress in head-only mode */
   onFeatureProgress?: (done: number, total: number, threads: number) => void;
+  /** head-only: features already computed for these example arrays, filled as they are computed (a tune's trials on
+   *  one frozen encoder and one encoded data set share them) */
+  featureMemo?: Map<EncodedExample[], FeatureRows>;
 }
 
-/** A status line for the person watching (threads started, or why not). */
 /** status: a line for the person watching; `threads`: how many threads the run computes on, once known */
 export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number };
 
@@ -172,7 +174,8 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       let threads = 1;
       const onProgress = (done: number, total: number) => ports.onFeatureProgress?.(done, total, threads);
       const t = ports.threads;
-      if (t && t.threads > 1 && tf.getBackend() === 'wasm') {
+      const known = ports.featureMemo?.has(p.data.train) && ports.featureMemo.has(p.data.validation);
+      if (t && t.threads > 1 && tf.getBackend() === 'wasm' && !known) {
         try {
           pool = await createFeaturePool(p.model, t.threads, t.start, t.backend, onProgress);
           threads = pool.threads;
@@ -182,6 +185,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
         }
       }
       featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
+      if (ports.featureMemo) featureExtractor = memoized(featureExtractor, ports.featureMemo);
     }
     const config = {
       ...trainConfigOf(withModelTask(c, p.model), p.data.train.length, p.model.task),
@@ -201,4 +205,15 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     await pool?.close();
     await trainPool?.close();
   }
+}
+
+/** The extractor with its results kept per example array. */
+function memoized(extract: FeatureExtractor, memo: Map<EncodedExample[], FeatureRows>): FeatureExtractor {
+  return async (examples, batchSize, pad, signal) => {
+    const known = memo.get(examples);
+    if (known) return known;
+    const rows = await extract(examples, batchSize, pad, signal);
+    memo.set(examples, rows);
+    return rows;
+  };
 }

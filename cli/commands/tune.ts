@@ -1,0 +1,128 @@
+// finetune tune: the train command's data, model and recipe, then lib/run/tune.ts searches around the recipe within
+// --budget minutes on the validation split only, trains the winner for the full length and writes it to OUT like
+// `finetune train` does (model, run.json, model card) plus tune.json (the plan, every trial, the gain over the
+// recipe), rewritten after each trial so a stopped tune keeps what it finished. Arguments and printing only.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { num, str, type ParsedOptions } from '../args';
+import type { Cli } from '../context';
+import { UserError } from '../../lib/errors';
+import type { RunConfig } from '../../lib/run/config';
+import { estimateRun } from '../../lib/run/estimate';
+import { dataFacts, modelFacts } from '../../lib/run/facts';
+import { prepareRun } from '../../lib/run/train-run';
+import { planTune, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
+import { relabelOption, runConfigFrom } from '../options';
+import { interruptible, recipeLines } from '../train/follow';
+import { loadRunData, loadTokenized, openBase, trainArgs } from '../train/inputs';
+import { finishRunJson, saveModel, startRunJson, writeModelCard } from '../train/output';
+import { testOn } from '../train/test-file';
+
+const describe = (t: TrialResult, c: TuneCandidate, metric: string) =>
+  `trial ${c.id} (${c.changes}), ${t.epochs} epoch${t.epochs > 1 ? 's' : ''}: ${metric} ${t.score.toFixed(4)} in ${Math.round(t.seconds)} s`;
+
+export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
+  const out = resolve(str(opts, 'out')!);
+  const budgetSec = (num(opts, 'budget') ?? 30) * 60;
+  const { modelSpec, hubEndpoint, threads, valSplit } = trainArgs(opts);
+  const seed = num(opts, 'seed') ?? 42;
+  const data = await loadRunData(opts, cli, seed, valSplit);
+  const first = await openBase(modelSpec, opts, hubEndpoint, cli);
+  let config: RunConfig;
+  let epochSec: number;
+  try {
+    config = runConfigFrom(opts, {
+      ...modelFacts(first.encoder, first.tokenizer),
+      ...dataFacts(data.train, data.labels, data.task, first.tokenizer),
+    });
+    if (config.recipe) cli.log(recipeLines(config.recipe, config.preset));
+    const p = prepareRun(config, data, first);
+    try {
+      const est = await estimateRun(config, p, threads);
+      epochSec = est.seconds / Math.max(1, config.epochs);
+    } finally {
+      p.model.dispose();
+    }
+  } catch (e) {
+    throw e instanceof UserError ? relabelOption(e) : e;
+  }
+  const plan = { ...planTune(config, budgetSec, epochSec, seed), epochSec };
+  await mkdir(out, { recursive: true });
+  const stop = interruptible(cli);
+  const tuneJson: Record<string, unknown> = { budgetMinutes: budgetSec / 60, recipe: config, trials: [] };
+  const saveTune = () => writeFile(join(out, 'tune.json'), JSON.stringify(tuneJson, null, 2));
+  let done: Extract<TuneEvent, { type: 'tune-done' }> | null = null;
+  let totalSteps = 0;
+  try {
+    const open = () => loadTokenized(modelSpec, opts, hubEndpoint);
+    for await (const ev of tuneRun(config, data, plan, { open, threads, signal: stop.signal })) {
+      if (ev.type === 'tune-plan') {
+        cli.log(planLine(ev, budgetSec));
+        Object.assign(tuneJson, {
+          metric: ev.metric,
+          candidates: ev.candidates.map((c) => ({ id: c.id, changes: c.changes })),
+          rungs: ev.rungs,
+        });
+        await saveTune();
+      } else if (ev.type === 'trial-event' && ev.event.type === 'start') {
+        totalSteps = ev.event.totalSteps;
+      } else if (ev.type === 'trial-event' && ev.event.type === 'step') {
+        const label = `trial ${ev.candidate} (rung ${ev.rung + 1})`;
+        cli.progress.update({ label, done: ev.event.step, total: totalSteps, samplesPerSec: ev.event.samplesPerSec });
+      } else if (ev.type === 'trial-done') {
+        cli.log(describe(ev.result, plan.candidates[ev.result.candidate], String(tuneJson.metric)));
+        (tuneJson.trials as TrialResult[]).push(ev.result);
+        await saveTune();
+      } else if (ev.type === 'tune-done') done = ev;
+    }
+  } finally {
+    stop.release();
+  }
+  if (!done?.model || !done.winner || !done.data || done.aborted) {
+    done?.model?.dispose();
+    cli.log(`stopped: the finished trials are in ${join(out, 'tune.json')}`);
+    process.exitCode = 130;
+    return;
+  }
+  const { model, winner } = done;
+  try {
+    const gain = done.recipeScore !== null && done.winnerScore !== null ? done.winnerScore - done.recipeScore : null;
+    const summary = { metric: done.metric, winner: winner.changes, winnerScore: done.winnerScore, recipeScore: done.recipeScore, gain };
+    Object.assign(tuneJson, { ...summary, winnerConfig: winner.config });
+    await saveTune();
+    cli.log(
+      `winner: trial ${winner.id} (${winner.changes}), ${done.metric} ${done.winnerScore?.toFixed(4)}` +
+        (gain !== null ? ` vs the recipe's ${done.recipeScore?.toFixed(4)} (${gain >= 0 ? '+' : ''}${gain.toFixed(4)})` : ''),
+    );
+    const p = { model, data: done.data, labels: data.labels, maxLength: done.maxLength };
+    const runJson = await startRunJson(out, opts, modelSpec, winner.config, p, data.mapping);
+    await saveModel(model, out);
+    const testPath = str(opts, 'test');
+    const test = testPath ? await testOn(model, testPath, winner.config, opts, cli, done.maxLength, threads.threads) : null;
+    const trainSec = done.trials.reduce((s, t) => s + t.seconds, 0);
+    const finished = {
+      type: 'done' as const,
+      reason: 'completed' as const,
+      step: 0,
+      epoch: winner.config.epochs,
+      final: done.final,
+      best: null,
+      restoredBest: true,
+      history: [],
+    };
+    const result = await finishRunJson(out, runJson, finished, trainSec, test);
+    await writeModelCard(out, model);
+    cli.out(JSON.stringify({ ...result, tune: { ...summary, trials: done.trials.length } }));
+  } finally {
+    model.dispose();
+  }
+}
+
+function planLine(ev: Extract<TuneEvent, { type: 'tune-plan' }>, budgetSec: number): string {
+  const rungs = ev.rungs.map((r, i) => `  rung ${i + 1}: ${r.trials} trial${r.trials > 1 ? 's' : ''} × ${r.epochs} epoch(s)`);
+  return (
+    `tuning ${ev.candidates.length} candidates on the validation split by ${ev.metric} ` +
+    `(about ${Math.round(ev.plannedSec / 60)} of ${Math.round(budgetSec / 60)} minutes; one epoch ≈ ${Math.round(ev.epochSec)} s):\n` +
+    rungs.join('\n')
+  );
+}

@@ -1,0 +1,218 @@
+// "Tune for me": a budget-aware search around the model's recipe on the validation split only. Candidates vary the
+// learning rate, the head's learning-rate multiplier and the weight average (the recipe itself is candidate 0);
+// successive halving trains all of them for a short run, the best third for a longer one, and the best of those plus
+// the recipe for the full number of epochs (each run keeps its best epoch on validation, so the epochs are searched
+// too). The plan is fitted to the time budget from a measured epoch time. The last rung's winner is the final model,
+// and the gain is the winner's validation score minus the recipe's at the same length. Head-only trials share one
+// set of encoder features. The CLI (`finetune tune`) and the studio drive the same generator.
+import { UserError } from '../errors';
+import type { Encoder, TaskModel, TextTokenizer } from '../models/types';
+import { mulberry32 } from '../rng';
+import { metricMode } from '../train/config';
+import type { EncodedExample } from '../train/encode';
+import type { EvalResult } from '../train/events';
+import type { FeatureRows } from '../train/features';
+import type { RunConfig } from './config';
+import { defaultMetric } from './engine-config';
+import { prepareRun, trainRun, type PreparedRun, type RunData, type RunEvent, type RunPorts } from './train-run';
+
+export interface TuneCandidate {
+  id: number;
+  config: RunConfig;
+  /** what differs from the recipe, in words ("the recipe" for candidate 0) */
+  changes: string;
+}
+
+export interface TuneRung {
+  epochs: number;
+  trials: number;
+}
+
+export interface TrialResult {
+  candidate: number;
+  rung: number;
+  epochs: number;
+  /** the validation metric of the weights the trial ended with (its best epoch) */
+  score: number;
+  scalars: Record<string, number>;
+  seconds: number;
+}
+
+export type TuneEvent =
+  | { type: 'tune-plan'; candidates: TuneCandidate[]; rungs: TuneRung[]; metric: string; epochSec: number; plannedSec: number }
+  | { type: 'trial-start'; candidate: number; rung: number; epochs: number }
+  | { type: 'trial-event'; candidate: number; rung: number; event: RunEvent }
+  | { type: 'trial-done'; result: TrialResult }
+  | {
+      type: 'tune-done';
+      trials: TrialResult[];
+      metric: string;
+      winner: TuneCandidate | null;
+      winnerScore: number | null;
+      /** the recipe's score at the full length (null when it did not get that far: a stopped tune) */
+      recipeScore: number | null;
+      /** the final model (the winner trained for the full length); the caller owns and disposes it */
+      model: TaskModel | null;
+      /** the winner's last validation report, and the encoded data it trained on (for run.json and the card) */
+      final: EvalResult | null;
+      data: PreparedRun['data'] | null;
+      maxLength: number;
+      aborted: boolean;
+    };
+
+const LR_FACTORS = [0.25, 0.5, 2, 4];
+const HEAD_MULTIPLIERS = [1, 5, 25];
+const EMA = [0, 0.995];
+
+/** The candidates around the recipe: the recipe first, then up to n − 1 distinct variations (seeded). */
+export function tuneCandidates(c: RunConfig, n: number, seed: number): TuneCandidate[] {
+  const heads = c.mode === 'head' ? [c.headLrMultiplier] : [...new Set([c.headLrMultiplier, ...HEAD_MULTIPLIERS])];
+  const emas = [...new Set([c.emaDecay, ...EMA])];
+  const pool: { lr: number; head: number; ema: number }[] = [];
+  for (const lr of [1, ...LR_FACTORS]) for (const head of heads) for (const ema of emas) pool.push({ lr, head, ema });
+  const rest = pool.filter((v) => !(v.lr === 1 && v.head === c.headLrMultiplier && v.ema === c.emaDecay));
+  const r = mulberry32(seed);
+  const out: TuneCandidate[] = [{ id: 0, config: c, changes: 'the recipe' }];
+  while (out.length < n && rest.length) {
+    const v = rest.splice(Math.floor(r() * rest.length), 1)[0];
+    const changes = [
+      v.lr !== 1 ? `learning rate × ${v.lr}` : '',
+      v.head !== c.headLrMultiplier ? `head × ${v.head}` : '',
+      v.ema !== c.emaDecay ? (v.ema ? `weight average ${v.ema}` : 'no weight average') : '',
+    ].filter(Boolean);
+    const config = { ...c, learningRate: c.learningRate * v.lr, headLrMultiplier: v.head, emaDecay: v.ema, preset: undefined };
+    out.push({ id: out.length, config, changes: changes.join(', ') });
+  }
+  return out;
+}
+
+/** Rungs for `n` candidates over a full length of `epochs`: a quarter, then half (the best third), then full. */
+export function tuneRungs(n: number, epochs: number): TuneRung[] {
+  const e0 = Math.max(1, Math.round(epochs / 4));
+  const e1 = Math.max(e0 + 1, Math.round(epochs / 2));
+  const rungs: TuneRung[] = [{ epochs: e0, trials: n }];
+  if (e1 < epochs && n > 3) rungs.push({ epochs: e1, trials: Math.ceil(n / 3) });
+  rungs.push({ epochs, trials: Math.min(2, n) }); // the best so far, and the recipe beside it
+  return rungs;
+}
+
+const costOf = (rungs: TuneRung[]) => rungs.reduce((s, r) => s + r.epochs * r.trials, 0);
+
+/** The largest plan (3 to 27 candidates) whose epochs fit the budget; a budget below the smallest plan is refused. */
+export function planTune(
+  c: RunConfig,
+  budgetSec: number,
+  epochSec: number,
+  seed: number,
+): { candidates: TuneCandidate[]; rungs: TuneRung[] } {
+  let best: { candidates: TuneCandidate[]; rungs: TuneRung[] } | null = null;
+  for (let n = 3; n <= 27; n++) {
+    const rungs = tuneRungs(n, c.epochs);
+    if (costOf(rungs) * epochSec > budgetSec) break;
+    const candidates = tuneCandidates(c, n, seed);
+    if (candidates.length < n) break;
+    best = { candidates, rungs };
+  }
+  if (!best) {
+    const need = Math.ceil((costOf(tuneRungs(3, c.epochs)) * epochSec) / 60);
+    throw new UserError(
+      `a ${Math.round(budgetSec / 60)}-minute budget is too short to tune this run (one epoch takes about ${Math.round(epochSec)} s)`,
+      { option: 'budget' },
+      `give at least ${need} minutes, or fewer epochs`,
+    );
+  }
+  return best;
+}
+
+export interface TunePorts extends Pick<RunPorts, 'signal' | 'threads' | 'classWeights'> {
+  /** a fresh copy of the pre-trained model for each trial */
+  open: () => Promise<{ encoder: Encoder; tokenizer: TextTokenizer }>;
+}
+
+/** Runs the plan; every trial is scored on `data.validation` only. */
+export async function* tuneRun(
+  c: RunConfig,
+  data: RunData,
+  plan: { candidates: TuneCandidate[]; rungs: TuneRung[]; epochSec: number },
+  ports: TunePorts,
+): AsyncGenerator<TuneEvent> {
+  const { candidates, rungs } = plan;
+  const metric = c.metric ?? defaultMetric(data.task === 'token-classification' ? 'token-classification' : c.task);
+  const better = (a: number, b: number) => (metricMode(metric) === 'max' ? a > b : a < b);
+  yield { type: 'tune-plan', candidates, rungs, metric, epochSec: plan.epochSec, plannedSec: costOf(rungs) * plan.epochSec };
+  const trials: TrialResult[] = [];
+  // head-only trials read one frozen encoder: encode the data once and share the features
+  let encoded: PreparedRun['data'] | null = null;
+  const featureMemo = c.mode === 'head' ? new Map<EncodedExample[], FeatureRows>() : undefined;
+  let alive = candidates.map((k) => k.id);
+  let final: { candidate: number; score: number; model: TaskModel; maxLength: number; report: EvalResult } | null = null;
+  let recipeScore: number | null = null;
+  for (const [r, rung] of rungs.entries()) {
+    const last = r === rungs.length - 1;
+    // the last rung: the best so far, and the recipe to measure the gain against
+    const ids = last ? [...new Set([alive[0], 0])] : alive;
+    for (const id of ids) {
+      if (ports.signal?.aborted) break;
+      const cfg = { ...candidates[id].config, epochs: rung.epochs, earlyStoppingPatience: 0 };
+      yield { type: 'trial-start', candidate: id, rung: r, epochs: rung.epochs };
+      const p = prepareRun(cfg, data, await ports.open());
+      if (encoded) p.data = encoded;
+      else encoded = p.data;
+      const t0 = performance.now();
+      let done: Extract<RunEvent, { type: 'done' }> | null = null;
+      let kept = false;
+      try {
+        for await (const ev of trainRun(cfg, p, { ...ports, runId: `tune-${id}-${r}`, featureMemo })) {
+          yield { type: 'trial-event', candidate: id, rung: r, event: ev };
+          if (ev.type === 'done') done = ev;
+          if (ev.type === 'error') {
+            const e = ev.error;
+            throw e.kind === 'user' ? new UserError(e.message, e.where, e.fix) : new Error(e.message);
+          }
+        }
+        if (!done?.final || done.reason === 'aborted') break;
+        const score = done.final.scalars[metric] ?? NaN;
+        const result = {
+          candidate: id,
+          rung: r,
+          epochs: rung.epochs,
+          score,
+          scalars: done.final.scalars,
+          seconds: (performance.now() - t0) / 1000,
+        };
+        trials.push(result);
+        yield { type: 'trial-done', result };
+        if (last) {
+          if (id === 0) recipeScore = score;
+          if (!final || better(score, final.score)) {
+            final?.model.dispose();
+            final = { candidate: id, score, model: p.model, maxLength: p.maxLength, report: done.final };
+            kept = true;
+          }
+        }
+      } finally {
+        if (!kept) p.model.dispose();
+      }
+    }
+    if (ports.signal?.aborted) break;
+    // the next rung takes the best of this one (NaN scores last)
+    const scored = trials.filter((t) => t.rung === r && Number.isFinite(t.score));
+    scored.sort((a, b) => (better(a.score, b.score) ? -1 : better(b.score, a.score) ? 1 : a.candidate - b.candidate));
+    alive = scored.map((t) => t.candidate).slice(0, rungs[r + 1]?.trials ?? 1);
+    if (!alive.length) break;
+  }
+  const winner = final ? candidates[final.candidate] : null;
+  yield {
+    type: 'tune-done',
+    trials,
+    metric,
+    winner,
+    winnerScore: final?.score ?? null,
+    recipeScore,
+    model: final?.model ?? null,
+    final: final?.report ?? null,
+    data: encoded,
+    maxLength: final?.maxLength ?? c.maxLength,
+    aborted: Boolean(ports.signal?.aborted),
+  };
+}

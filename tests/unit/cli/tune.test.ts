@@ -1,0 +1,117 @@
+// finetune tune: candidates around the recipe (the recipe first, distinct, seeded), rungs of successive halving fitted
+// to the budget (a budget too short is refused with the minimum), and a real tune through the CLI that scores every
+// trial on the validation split, trains the winner for the full length beside the recipe, and writes a model that
+// predict loads, with tune.json holding every trial.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { presetConfig } from '@/lib/run/config';
+import { planTune, tuneCandidates, tuneRungs } from '@/lib/run/tune';
+import { tinyHfDir } from '../../helpers/tiny-hf';
+import { lastJson, runCli } from './run-cli';
+
+describe('the tune plan', () => {
+  const c = { ...presetConfig('balanced', 'd'), epochs: 8 };
+
+  it('puts the recipe first and varies learning rate, head multiplier and weight average, distinct and seeded', () => {
+    const a = tuneCandidates(c, 9, 1);
+    expect(a[0]).toMatchObject({ id: 0, changes: 'the recipe', config: c });
+    const keys = a.map((k) => `${k.config.learningRate}/${k.config.headLrMultiplier}/${k.config.emaDecay}`);
+    expect(new Set(keys).size).toBe(9);
+    expect(tuneCandidates(c, 9, 1)).toEqual(a);
+    expect(tuneCandidates(c, 9, 2).map((k) => k.changes)).not.toEqual(a.map((k) => k.changes));
+    // head-only: the head is the whole model, so its multiplier is not searched
+    const head = tuneCandidates({ ...c, mode: 'head' }, 20, 1);
+    expect(new Set(head.map((k) => k.config.headLrMultiplier)).size).toBe(1);
+  });
+
+  it('halves: a quarter of the epochs for all, half for the best third, the full length for the best and the recipe', () => {
+    expect(tuneRungs(9, 8)).toEqual([
+      { epochs: 2, trials: 9 },
+      { epochs: 4, trials: 3 },
+      { epochs: 8, trials: 2 },
+    ]);
+    expect(tuneRungs(3, 2)).toEqual([
+      { epochs: 1, trials: 3 },
+      { epochs: 2, trials: 2 },
+    ]);
+  });
+
+  it('fits the number of candidates to the budget and refuses one too short, naming the minimum', () => {
+    const small = planTune(c, 30 * 60, 60, 1);
+    const large = planTune(c, 120 * 60, 60, 1);
+    expect(large.candidates.length).toBeGreaterThan(small.candidates.length);
+    const cost = (p: typeof small) => p.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * 60;
+    expect(cost(small)).toBeLessThanOrEqual(30 * 60);
+    expect(() => planTune(c, 60, 60, 1)).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/too short/), fix: expect.stringMatching(/give at least \d+ minutes/) }),
+    );
+  });
+});
+
+describe('finetune tune', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'finetune-tune-'));
+  const data = join(dir, 'data.csv');
+  const out = join(dir, 'out');
+  let result: Record<string, unknown>;
+  let stderr = '';
+
+  beforeAll(async () => {
+    const rows = Array.from({ length: 60 }, (_, i) =>
+      i % 2 ? `"a wonderful film, take ${i % 10}",positive` : `"an awful, boring movie, take ${i % 10}",negative`,
+    );
+    writeFileSync(data, `text,label\n${rows.join('\n')}\n`);
+    const args = ['--data', data, '--val-split', '0.25', '--model', tinyHfDir('bert'), '--mode', 'full', '--epochs', '4'];
+    const r = await runCli(['tune', ...args, '--batch-size', '8', '--max-length', '16', '--threads', '1', '--budget', '3', '--out', out]);
+    stderr = r.stderr;
+    if (r.code !== 0) throw new Error(`tune exited ${r.code}: ${r.stderr}`);
+    result = lastJson(r.stdout);
+  }, 300_000);
+
+  it('scores every trial on the validation split and reports the winner and its gain over the recipe', () => {
+    const tune = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    expect(tune.metric).toBe('macroF1');
+    expect(tune.candidates.length).toBeGreaterThanOrEqual(3);
+    const full = tune.trials.filter((t: { epochs: number }) => t.epochs === 4);
+    // the recipe runs the full length beside the winner
+    expect(full.map((t: { candidate: number }) => t.candidate)).toContain(0);
+    const best = Math.max(...full.map((t: { score: number }) => t.score));
+    expect(tune.winnerScore).toBe(best);
+    expect(tune.gain).toBeCloseTo(tune.winnerScore - tune.recipeScore, 10);
+    expect(tune.gain).toBeGreaterThanOrEqual(0);
+    expect(result.tune).toMatchObject({ metric: 'macroF1', winnerScore: best });
+    expect(stderr).toMatch(/tuning \d+ candidates on the validation split/);
+    expect(stderr).toMatch(/winner: trial \d+/);
+  });
+
+  it('writes the winner as a model that predict loads, with its run.json and card', async () => {
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const tune = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8'));
+    expect(run.run.learningRate).toBe(tune.winnerConfig.learningRate);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('## Training data');
+    const p = await runCli(['predict', '--model', out, '--text', 'a wonderful film']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(['negative', 'positive']).toContain(lastJson(p.stdout).label);
+  }, 60_000);
+
+  it('refuses a budget too short for the smallest plan (exit 2, with the minimum)', async () => {
+    const r = await runCli([
+      'tune',
+      '--data',
+      data,
+      '--model',
+      'use-lite',
+      '--mode',
+      'full',
+      '--epochs',
+      '200',
+      '--budget',
+      '1',
+      '--out',
+      join(dir, 'x'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/too short to tune .* give at least \d+ minutes/);
+  }, 120_000);
+});
