@@ -2,9 +2,11 @@
 // The only thing added here is the translation between engine option names and the command's own flags.
 import { basename } from 'node:path';
 import { UserError } from '../lib/errors';
+import { isTokenTable } from '../lib/data/detect';
 import { applyMapping, suggestMapping, type MappedData } from '../lib/data/mapping';
 import { parseFile } from '../lib/data/parse';
 import type { ColumnMapping, DataWarning, Example, ParsedTable } from '../lib/data/types';
+import { str, type ParsedOptions } from './args';
 import { readUserFile } from './context';
 
 /** engine option name (applyMapping's ErrorLocation.option) -> command-line flag */
@@ -38,12 +40,32 @@ export interface LoadedTable {
 
 const ROW_WARNINGS: DataWarning['code'][] = ['extra-fields', 'ragged-row'];
 
-export async function loadTable(path: string, option: string): Promise<LoadedTable> {
+export async function loadTable(path: string, option: string, tokenFields?: TokenFields): Promise<LoadedTable> {
   const bytes = await readUserFile(path, option);
-  const parsed = withFlags(() => parseFile(bytes, { fileName: path }));
+  const parsed = withFlags(() => parseFile(bytes, { fileName: path, ...(tokenFields ? { tokenFields } : {}) }));
   const rowWarnings = parsed.warnings.filter((w) => ROW_WARNINGS.includes(w.code));
   if (rowWarnings.length === 0) return { path, table: parsed };
   return { path, table: { ...parsed, warnings: parsed.warnings.filter((w) => !ROW_WARNINGS.includes(w.code)) }, rowWarnings };
+}
+
+export type TaskFlag = 'classification' | 'multilabel' | 'regression' | 'token-classification';
+
+/** JSON token data: the keys of the word and tag lists (lib/data/parse.ts ParseOptions.tokenFields). */
+export type TokenFields = { tokens?: string; tags?: string };
+
+/** --task, with ner read as token-classification (the engine's name). */
+export function taskFlag(opts: ParsedOptions): TaskFlag | undefined {
+  const t = str(opts, 'task');
+  return t === 'ner' ? 'token-classification' : (t as TaskFlag | undefined);
+}
+
+/** The keys a JSON file's word and tag lists are under, where the flags name NER data (--task ner or --tags-column);
+ *  else undefined, and a JSON file is read as the usual table (or as token data under the usual keys). */
+export function tokenFieldsFrom(opts: ParsedOptions): TokenFields | undefined {
+  const tags = str(opts, 'tags-column');
+  if (taskFlag(opts) !== 'token-classification' && tags === undefined) return undefined;
+  const tokens = str(opts, 'text-column');
+  return tokens === undefined && tags === undefined ? undefined : { ...(tokens ? { tokens } : {}), ...(tags ? { tags } : {}) };
 }
 
 export interface ColumnFlags {
@@ -51,16 +73,43 @@ export interface ColumnFlags {
   textPair?: string;
   label?: string;
   labelSeparator?: string;
-  task?: 'classification' | 'multilabel' | 'regression';
+  /** NER in a delimited file: the column of space-separated tags, one per word of the text column */
+  tags?: string;
+  task?: TaskFlag;
+}
+
+/** The column flags of `opts` (train, eval, inspect); `fixedTask` where the task is known (the training file's, the
+ *  model's) and --task is not given. */
+export function columnFlags(opts: ParsedOptions, fixedTask?: TaskFlag): ColumnFlags {
+  return {
+    text: str(opts, 'text-column'),
+    textPair: str(opts, 'text-pair-column'),
+    label: str(opts, 'label-column'),
+    labelSeparator: str(opts, 'label-separator'),
+    tags: str(opts, 'tags-column'),
+    task: taskFlag(opts) ?? fixedTask,
+  };
+}
+
+/** Token classification: CoNLL and token JSON come as the tokens/tags table (JSON keys named on the command line were
+ *  read by the parse); any other table names its word and tag columns (space-separated, one tag per word). */
+function tokenMapping(t: LoadedTable, flags: ColumnFlags, s: ColumnMapping): { mapping: ColumnMapping; guessed: string[] } {
+  const { table } = t;
+  const parsedAsTokens = (table.format === 'json' || table.format === 'jsonl') && isTokenTable(table);
+  const text = parsedAsTokens ? 'tokens' : (flags.text ?? s.text);
+  const tags = parsedAsTokens ? 'tags' : (flags.tags ?? s.tags ?? 'tags');
+  const mapping: ColumnMapping = { task: 'token-classification', text, tags, ...(s.split ? { split: s.split } : {}) };
+  return { mapping, guessed: flags.task ? [] : ['--task ner'] };
 }
 
 /** The mapping from flags; what is not given comes from the engine's suggestion for this table. */
 export function mappingFor(t: LoadedTable, flags: ColumnFlags, needLabel: boolean): { mapping: ColumnMapping; guessed: string[] } {
   const s = suggestMapping(t.table);
+  if (flags.task === 'token-classification' || (!flags.task && s.task === 'token-classification')) return tokenMapping(t, flags, s);
   const guessed: string[] = [];
   const text = flags.text ?? s.text;
   if (!flags.text) guessed.push(`--text-column ${JSON.stringify(text)}`);
-  const mapping: ColumnMapping = { task: flags.task ?? (s.task === 'token-classification' ? 'classification' : s.task), text };
+  const mapping: ColumnMapping = { task: flags.task ?? s.task, text };
   if (flags.textPair) mapping.textPair = flags.textPair;
   if (needLabel) {
     const label = flags.label ? [flags.label] : s.label;

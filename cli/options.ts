@@ -9,7 +9,17 @@ export const DATA_COLUMN_OPTIONS: OptionSpec[] = [
   { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
   { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed from the header' },
   { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside one label cell', defaultText: '|' },
+  {
+    name: 'tags-column',
+    type: 'string',
+    meta: 'T',
+    help: 'NER: JSON key of the tag list (with --text-column for the word list), or a column of space-separated tags',
+    defaultText: 'tags; CoNLL: the last column',
+  },
 ];
+
+/** --task: the sequence tasks, and NER (ner is the engine's token-classification) */
+export const TASK_CHOICES = ['classification', 'multilabel', 'regression', 'ner', 'token-classification'];
 
 /** --hub-endpoint URL: an http(s) address of the Hub or a mirror, or undefined when not given. */
 export function hubEndpointFrom(opts: ParsedOptions): string | undefined {
@@ -206,7 +216,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     name: 'max-length',
     type: 'int',
     min: 2,
-    help: 'truncate texts to this many tokens',
+    help: 'truncate texts to this many tokens (NER: longer sentences are read in overlapping windows)',
     defaultText: "fitted to the training texts' token lengths",
   },
   { name: 'seed', type: 'int', help: 'seed for shuffling, dropout, head init and the validation split', defaultText: '42' },
@@ -221,8 +231,8 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   {
     name: 'metric',
     type: 'string',
-    help: 'validation metric for early stopping / the best checkpoint (loss, accuracy, macroF1, mse, ...)',
-    defaultText: 'macroF1; loss for regression',
+    help: 'validation metric for early stopping / the best checkpoint (loss, accuracy, macroF1, mse, entityF1, ...)',
+    defaultText: 'macroF1; loss for regression; entityF1 for NER',
   },
   { name: 'min-delta', type: 'number', min: 0, help: 'early stopping: smallest change that counts as better', defaultText: '0' },
   { name: 'eval-every', type: 'int', min: 0, meta: 'STEPS', help: 'also evaluate every N steps (0 = once per epoch)', defaultText: '0' },

@@ -8,7 +8,7 @@ import type { EvalResult } from '../../lib/train/events';
 import type { FeatureExtractor } from '../../lib/train/features';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { loadTable, mapTable, mappingFor } from '../data';
+import { columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom } from '../data';
 import { loadTrained, pairColumnFor, trainedRun } from '../models';
 import { threadsPort, withFeaturePool } from '../threads';
 
@@ -17,6 +17,16 @@ export function scalarsLine(r: Pick<EvalResult, 'scalars'>): string {
   return Object.entries(r.scalars)
     .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
     .join(', ');
+}
+
+/** An evaluation as the CLI prints it: the scalars and, for NER, `perType` (precision, recall, F1 and support per entity
+ *  type); the full report (confusion and all) is --report's. */
+export function metricsOf(r: Pick<EvalResult, 'scalars' | 'ner'>): Record<string, unknown> {
+  if (!r.ner) return r.scalars;
+  const perType = Object.fromEntries(
+    r.ner.perType.map((t) => [t.type, { precision: t.precision, recall: t.recall, f1: t.f1, support: t.support }]),
+  );
+  return { ...r.scalars, perType };
 }
 
 /** Evaluates `model` on a labeled file, with the columns named in `opts`. With `extract` (head-only mode's feature
@@ -34,14 +44,11 @@ export async function evaluateOn(
   threshold = 0.5,
   pairColumn?: string,
 ): Promise<EvalResult> {
-  const t = await loadTable(path, option);
-  const task = model.task === 'token-classification' ? undefined : model.task;
+  const ner = model.task === 'token-classification';
+  const t = await loadTable(path, option, ner ? tokenFieldsFrom({ ...opts, task: 'ner' }) : undefined);
   const textPair = pairColumnFor(t.table.columns, str(opts, 'text-pair-column'), pairColumn, path, cli.log);
-  const { mapping, guessed } = mappingFor(
-    t,
-    { text: str(opts, 'text-column'), textPair, label: str(opts, 'label-column'), labelSeparator: str(opts, 'label-separator'), task },
-    true,
-  );
+  // the model's task decides how the file is read
+  const { mapping, guessed } = mappingFor(t, { ...columnFlags(opts), textPair, task: model.task }, true);
   if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
   const mapped = mapTable(t, mapping);
   const examples = usableRecords(mapped.records).map(toExample);
@@ -76,7 +83,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
         trained.pairColumn,
       ),
     );
-    cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...r.scalars }));
+    cli.out(JSON.stringify(opts.report ? r : { count: r.count, ...metricsOf(r) }));
   } finally {
     model.dispose();
   }

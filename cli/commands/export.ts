@@ -3,6 +3,7 @@
 // formats are lib/export/.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { UserError } from '../../lib/errors';
 import { modelExportFiles, type ModelFormat } from '../../lib/export/formats';
 import { bool, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
@@ -50,7 +51,12 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
         extras: format === 'recipe' ? {} : await runFiles(dir),
       },
       (step) => cli.log(step),
-    );
+    ).catch((e: unknown) => {
+      // the recipe's refusals (a NER run: "sequence tasks only") name the engine's option; here it is --format
+      if (e instanceof UserError && (e.where.option === 'task' || e.where.option === 'format'))
+        (e.where as { option?: string }).option = '--format';
+      throw e;
+    });
     await writeFolder(out, files);
     const names = Object.keys(files).sort();
     cli.log(`wrote ${names.length} files to ${out}`);

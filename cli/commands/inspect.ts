@@ -1,25 +1,18 @@
 // finetune inspect: what the engine makes of a data file (format, columns, suggested mapping, labels, warnings) and its
-// dataset report (label distribution, duplicates, conflicting labels, empty texts).
-import { str, type ParsedOptions } from '../args';
+// dataset report (label distribution, duplicates, conflicting labels, empty texts; NER: entities per type, sentence
+// lengths).
+import type { ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { analyse } from '../../lib/data/report';
-import { loadTable, mapTable, mappingFor } from '../data';
+import { columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom } from '../data';
+import { str } from '../args';
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
-  const t = await loadTable(str(opts, 'data')!, '--data');
-  const { mapping, guessed } = mappingFor(
-    t,
-    {
-      text: str(opts, 'text-column'),
-      textPair: str(opts, 'text-pair-column'),
-      label: str(opts, 'label-column'),
-      labelSeparator: str(opts, 'label-separator'),
-      task: str(opts, 'task') as 'classification' | 'multilabel' | 'regression' | undefined,
-    },
-    true,
-  );
+  const t = await loadTable(str(opts, 'data')!, '--data', tokenFieldsFrom(opts));
+  const { mapping, guessed } = mappingFor(t, columnFlags(opts), true);
   const mapped = mapTable(t, mapping);
   const { table } = t;
+  const { ner, ...rest } = analyse(mapped.records);
   const report = {
     file: t.path,
     format: table.format,
@@ -34,7 +27,9 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     guessed,
     labels: mapped.labels,
     warnings: [...table.warnings, ...mapped.warnings],
-    ...analyse(mapped.records),
+    ...rest,
+    // NER: the entity total beside the per-type counts
+    ...(ner ? { ner: { ...ner, entities: ner.entityCounts.reduce((a, e) => a + e.count, 0) } } : {}),
   };
   cli.out(JSON.stringify(report));
 }

@@ -1,5 +1,5 @@
 // finetune predict: a trained model folder + texts -> predictions (a CSV with the input columns plus the prediction
-// and its score, or one JSON line for --text).
+// and its score, or one JSON line for --text). A NER model's predictions are ./predict-ner.ts's.
 import { writeFile } from 'node:fs/promises';
 import Papa from 'papaparse';
 import { UserError } from '../../lib/errors';
@@ -8,7 +8,8 @@ import { predict } from '../../lib/train/predict';
 import { argmax } from '../../lib/train/metrics';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { loadTable, mappingFor } from '../data';
+import { loadTable, mappingFor, taskFlag, type TaskFlag } from '../data';
+import { predictNerFile, predictNerText } from './predict-ner';
 import { loadTrained, pairColumnFor, trainedRun } from '../models';
 import { threadsPort, withFeaturePool } from '../threads';
 
@@ -23,6 +24,17 @@ function describe(model: TaskModel, probs: number[], threshold: number) {
   return { label: model.labels[k], score: probs[k], scores: Object.fromEntries(model.labels.map((l, i) => [l, probs[i]])) };
 }
 
+/** --task, where given, must be the model's own (read from its config.json). */
+function checkTask(model: TaskModel, task: TaskFlag | undefined, dir: string): void {
+  if (task === undefined || task === model.task) return;
+  const name = (t: string) => (t === 'token-classification' ? 'ner (token classification)' : t);
+  throw new UserError(
+    `--task ${name(task)} does not match the model, which is for ${name(model.task)}`,
+    { option: '--task', file: `${dir}/config.json` },
+    'leave out --task: the model folder says its task',
+  );
+}
+
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const dataPath = str(opts, 'data');
   const outPath = str(opts, 'out');
@@ -34,6 +46,11 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const pairColumn = trained.pairColumn;
   const threshold = num(opts, 'threshold') ?? 0.5;
   try {
+    checkTask(model, taskFlag(opts), str(opts, 'model')!);
+    if (model.task === 'token-classification') {
+      if (dataPath) return await predictNerFile(model, opts, cli, { data: dataPath, out: outPath! }, maxLength, threads);
+      return await predictNerText(model, str(opts, 'text')!, maxLength, cli);
+    }
     if (!dataPath) {
       const text = str(opts, 'text')!;
       if (pairColumn && str(opts, 'text-pair') === undefined)

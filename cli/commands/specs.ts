@@ -1,7 +1,7 @@
 // Every command's declaration (options, help): kept apart from the implementations so `--help` and bad options
 // are answered without loading TF.js and the engine.
 import type { CommandSpec } from '../args';
-import { DATA_COLUMN_OPTIONS, MODEL_HELP, TRAIN_OPTIONS } from '../options';
+import { DATA_COLUMN_OPTIONS, MODEL_HELP, TASK_CHOICES, TRAIN_OPTIONS } from '../options';
 
 export const TRAIN: CommandSpec = {
   name: 'train',
@@ -10,7 +10,12 @@ export const TRAIN: CommandSpec = {
     'finetune train --data train.csv [--eval eval.csv] [--test test.csv] --text-column C --label-column L ' +
     '[--model use-lite|DIR|HUB_ID] --out DIR [options]\n       finetune train --resume DIR [--threads N]',
   options: [
-    { name: 'data', type: 'string', meta: 'FILE', help: 'training data: CSV, TSV or JSONL (detected from the content)' },
+    {
+      name: 'data',
+      type: 'string',
+      meta: 'FILE',
+      help: 'training data: CSV, TSV, JSONL, or CoNLL for NER (detected from the content)',
+    },
     {
       name: 'resume',
       type: 'string',
@@ -38,9 +43,9 @@ export const TRAIN: CommandSpec = {
     {
       name: 'task',
       type: 'string',
-      choices: ['classification', 'multilabel', 'regression'],
-      help: 'task',
-      defaultText: 'guessed from the label column',
+      choices: TASK_CHOICES,
+      help: 'task; ner (named entities, token classification) for CoNLL or token JSONL files',
+      defaultText: 'guessed from the label column; ner for CoNLL and token JSONL',
     },
     { name: 'model', type: 'string', meta: 'MODEL', help: MODEL_HELP, defaultText: 'use-lite' },
     {
@@ -79,6 +84,8 @@ export const TRAIN: CommandSpec = {
     'The last line on stdout is one JSON object: the final validation metrics (and test metrics with --test).',
     'Example: finetune train --data sst2-train.csv --eval sst2-dev.csv --text-column text --label-column label ' +
       '--model use-lite --mode head --epochs 3 --out runs/sst2',
+    'NER: finetune train --task ner --data train.conll --eval dev.conll --model DIR --out runs/ner ' +
+      '(the last line has entityF1, entityPrecision, entityRecall, entityMacroF1, tokenAccuracy and perType)',
   ],
 };
 
@@ -88,9 +95,15 @@ export const EVAL: CommandSpec = {
   usage: 'finetune eval --model DIR --data test.csv [--text-column C] [--label-column L]',
   options: [
     { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a folder written by finetune train' },
-    { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'labeled CSV, TSV or JSONL' },
+    { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'labeled CSV, TSV or JSONL; CoNLL for a NER model' },
     ...DATA_COLUMN_OPTIONS,
-    { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: 'as trained, else 128' },
+    {
+      name: 'max-length',
+      type: 'int',
+      min: 2,
+      help: 'truncate texts to this many tokens (NER: windows)',
+      defaultText: 'as trained, else 128',
+    },
     { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
     {
       name: 'threads',
@@ -102,7 +115,9 @@ export const EVAL: CommandSpec = {
     {
       name: 'report',
       type: 'boolean',
-      help: 'print the full report (per-class precision/recall/F1, confusion matrix), not just the scalars',
+      help:
+        'print the full report (per-class precision/recall/F1, confusion matrix; NER: per entity type, and the ' +
+        'entity-type confusion with missed/spurious), not just the scalars',
     },
   ],
 };
@@ -113,13 +128,26 @@ export const PREDICT: CommandSpec = {
   usage: 'finetune predict --model DIR (--data FILE --out preds.csv | --text "...") [--text-column C]',
   options: [
     { name: 'model', type: 'string', required: true, meta: 'DIR', help: 'a folder written by finetune train' },
-    { name: 'data', type: 'string', meta: 'FILE', help: 'CSV, TSV or JSONL with a text column' },
-    { name: 'out', type: 'string', meta: 'FILE', help: 'CSV to write: the input columns plus prediction and score columns' },
+    { name: 'data', type: 'string', meta: 'FILE', help: 'CSV, TSV or JSONL with a text column; NER: also CoNLL or token JSONL' },
+    {
+      name: 'out',
+      type: 'string',
+      meta: 'FILE',
+      help:
+        'CSV to write: the input columns plus prediction and score columns; NER: .conll/.txt (word<TAB>tag) or .jsonl ' +
+        '({text, tokens, tags, entities})',
+    },
     { name: 'text', type: 'string', meta: 'TEXT', help: 'one text to predict (printed as JSON)' },
     { name: 'text-pair', type: 'string', meta: 'TEXT', help: 'the second text of a pair, with --text' },
     { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed' },
     { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
-    { name: 'max-length', type: 'int', min: 2, help: 'truncate texts to this many tokens', defaultText: 'as trained, else 128' },
+    {
+      name: 'max-length',
+      type: 'int',
+      min: 2,
+      help: 'truncate texts to this many tokens (NER: windows)',
+      defaultText: 'as trained, else 128',
+    },
     { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
     {
       name: 'threads',
@@ -129,8 +157,16 @@ export const PREDICT: CommandSpec = {
       defaultText: 'every core',
     },
     { name: 'threshold', type: 'number', help: 'multilabel: probability above which a label is predicted', defaultText: '0.5' },
+    {
+      name: 'task',
+      type: 'string',
+      choices: TASK_CHOICES,
+      help: "the model's task, checked against its config.json",
+      defaultText: "the model's",
+    },
   ],
   oneOf: [['data', 'text']],
+  notes: ['NER: --text prints {text, entities: [{text, type, start, end, score}]}, start/end character offsets into the text.'],
 };
 
 export const FORWARD: CommandSpec = {
@@ -167,18 +203,25 @@ export const INSPECT: CommandSpec = {
   summary: 'report what a data file contains (format, columns, labels, problems) as JSON',
   usage: 'finetune inspect --data FILE [--text-column C] [--label-column L] [--task T]',
   options: [
-    { name: 'data', type: 'string', required: true, meta: 'FILE', help: 'CSV, TSV or JSONL file (detected from its content)' },
+    {
+      name: 'data',
+      type: 'string',
+      required: true,
+      meta: 'FILE',
+      help: 'CSV, TSV, JSONL or CoNLL file (detected from its content)',
+    },
     { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed' },
     { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
     { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed' },
     { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside the label cell', defaultText: '|' },
+    DATA_COLUMN_OPTIONS.find((o) => o.name === 'tags-column')!,
     {
       name: 'task',
       type: 'string',
-      choices: ['classification', 'multilabel', 'regression'],
+      choices: TASK_CHOICES,
       meta: 'T',
-      help: 'task',
-      defaultText: 'guessed',
+      help: 'task (ner: named entities)',
+      defaultText: 'guessed; ner for CoNLL and token JSONL',
     },
   ],
   notes: ['Exit code 2 with one line naming the file, row and column when the file cannot be used.'],

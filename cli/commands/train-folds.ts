@@ -66,10 +66,12 @@ export async function crossValidateCli(
           };
           await writeFile(join(out, 'cv.json'), JSON.stringify({ command: 'finetune train --folds', k, run: config, ...result }, null, 2));
           const show = (m: string) => (ev.mean[m] !== undefined ? `${m} ${ev.mean[m].toFixed(4)} ± ${ev.std[m].toFixed(4)}` : '');
-          cli.log(
-            `cross-validation over ${ev.folds.length} fold(s): ` +
-              `${['accuracy', 'macroF1', 'loss', 'mse'].map(show).filter(Boolean).join(', ')}`,
-          );
+          // NER is judged by its entities, not by its per-tag scores
+          const shown =
+            ev.mean.entityF1 !== undefined
+              ? ['entityF1', 'entityMacroF1', 'tokenAccuracy', 'loss']
+              : ['accuracy', 'macroF1', 'loss', 'mse'];
+          cli.log(`cross-validation over ${ev.folds.length} fold(s): ${shown.map(show).filter(Boolean).join(', ')}`);
           cli.out(JSON.stringify(result));
           if (ev.aborted) process.exitCode = 130;
           break;

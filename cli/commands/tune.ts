@@ -19,7 +19,8 @@ import { finishRunJson, saveModel, startRunJson, writeModelCard } from '../train
 import { testOn } from '../train/test-file';
 
 const describe = (t: TrialResult, c: TuneCandidate, metric: string) =>
-  `trial ${c.id} (${c.changes}), ${t.epochs} epoch${t.epochs > 1 ? 's' : ''}: ${metric} ${t.score.toFixed(4)} in ${Math.round(t.seconds)} s`;
+  `trial ${c.id} (${c.changes}), ${t.epochs} epoch${t.epochs > 1 ? 's' : ''}: ` +
+  `${metric} ${t.score.toFixed(4)} in ${Math.round(t.seconds)} s`;
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const out = resolve(str(opts, 'out')!);

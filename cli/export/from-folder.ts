@@ -89,6 +89,17 @@ function countOf(e: EvaluationReport): number {
 /** The recipe's inputs: the run's data files read and split again exactly as training did (same seed). */
 export function recipeInput(run: TrainedFolder | null, model: TaskModel, cli: Cli): (() => Promise<RecipeInput>) | undefined {
   if (!run) return undefined;
+  // a NER run's RunConfig says classification (the data decided the task); the recipe refuses token classification
+  // (lib/export/recipe-config.ts), so it is told the model's task before any data is read
+  if (model.task === 'token-classification')
+    return async () => ({
+      config: { ...run.run, task: model.task } as unknown as RunConfig,
+      labels: model.labels,
+      rows: { train: [], validation: [] },
+      columns: { text: 'tokens' },
+      model: run.model,
+      arch: model.encoder.arch,
+    });
   return async () => {
     const opts = run.args;
     const seed = typeof opts.seed === 'number' ? opts.seed : 42;

@@ -7,26 +7,16 @@ import type { Encoder, TextTokenizer } from '../../lib/models/types';
 import type { RunData, SavedHead, ThreadsPort } from '../../lib/run/train-run';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { loadTable, mapTable, mappingFor, withFlags } from '../data';
+import { columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom, withFlags, type TaskFlag } from '../data';
 import { loadBase } from '../models';
 import { hubEndpointFrom, parseMode } from '../options';
 import { threadsPort } from '../threads';
 
-type TaskName = 'classification' | 'multilabel' | 'regression';
+type TaskName = TaskFlag;
 
 async function loadExamples(path: string, option: string, opts: ParsedOptions, cli: Cli, fixedTask?: TaskName) {
-  const t = await loadTable(path, option);
-  const { mapping, guessed } = mappingFor(
-    t,
-    {
-      text: str(opts, 'text-column'),
-      textPair: str(opts, 'text-pair-column'),
-      label: str(opts, 'label-column'),
-      labelSeparator: str(opts, 'label-separator'),
-      task: (str(opts, 'task') as TaskName | undefined) ?? fixedTask,
-    },
-    true,
-  );
+  const t = await loadTable(path, option, tokenFieldsFrom(opts));
+  const { mapping, guessed } = mappingFor(t, columnFlags(opts, fixedTask), true);
   if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
   const mapped = mapTable(t, mapping);
   for (const w of mapped.warnings)
@@ -115,13 +105,16 @@ export async function loadRunData(
     const ev = await loadExamples(evalPath, '--eval', opts, cli, task);
     const unknown = ev.mapped.labels.filter((l) => !labels.includes(l));
     if (task !== 'regression' && unknown.length) {
+      const ner = task === 'token-classification';
       throw new UserError(
-        `label${unknown.length > 1 ? 's' : ''} ${unknown
+        `${ner ? 'tag' : 'label'}${unknown.length > 1 ? 's' : ''} ${unknown
           .slice(0, 5)
           .map((l) => JSON.stringify(l))
           .join(', ')} of the validation file never occur in the training file`,
-        { file: evalPath, column: trainData.mapping.label?.join(',') },
-        'train and validation files must use the same label names',
+        { file: evalPath, column: ner ? trainData.mapping.tags : trainData.mapping.label?.join(',') },
+        ner
+          ? 'a model learns only the tags of its training file: add sentences with them to it, or drop those entities'
+          : 'train and validation files must use the same label names',
       );
     }
     const train = usableRecords(trainData.mapped.records).map(toExample);

@@ -16,6 +16,7 @@ import { cardInput, readTrainedFolder } from '../export/from-folder';
 import type { PreparedRun } from '../../lib/run/train-run';
 import type { EvalResult } from '../../lib/train/events';
 import type { ParsedOptions } from '../args';
+import { metricsOf } from '../commands/eval';
 import { saveTrained } from '../models';
 import type { DoneEvent } from './follow';
 import { RUN_ID } from './resume';
@@ -27,6 +28,11 @@ export function savedArgs(opts: ParsedOptions): ParsedOptions {
       .filter(([k]) => k !== 'help' && k !== 'resume' && k !== 'threads')
       .map(([k, v]) => [k, ['data', 'eval', 'test', 'out'].includes(k) && typeof v === 'string' ? resolve(v) : v]),
   );
+}
+
+/** Examples as the data files count them: a NER sentence encoded as several windows is one. */
+function sentences(encoded: PreparedRun['data']['train']): number {
+  return encoded.filter((e) => !e.window || e.window.index === 0).length;
 }
 
 /** OUT/run.json as the run starts: the arguments, the model and data it trains on, and its settings. */
@@ -48,9 +54,9 @@ export async function startRunJson(
     labels: p.labels,
     mapping,
     maxLength: p.maxLength,
-    trainExamples: p.data.train.length,
+    trainExamples: sentences(p.data.train),
     labelCounts: labelCounts(p.model.task, p.labels, p.data.train),
-    validationExamples: p.data.validation.length,
+    validationExamples: sentences(p.data.validation),
     run: config,
     config: trainConfigOf(config, p.data.train.length, p.model.task),
     startedAt: new Date().toISOString(),
@@ -85,9 +91,9 @@ export async function finishRunJson(
     trainSeconds: Math.round(trainSec * 100) / 100,
     best: finished.best,
     restoredBest: finished.restoredBest,
-    ...(finished.final ? { validation: finished.final.scalars } : {}),
-    ...(test ? { test: test.scalars } : {}),
-    metrics: report?.scalars ?? null,
+    ...(finished.final ? { validation: metricsOf(finished.final) } : {}),
+    ...(test ? { test: metricsOf(test) } : {}),
+    metrics: report ? metricsOf(report) : null,
   };
   // kept in run.json for the model card: where the run computed, and the full report of the split it reports
   const labels = (runJson.labels as string[] | undefined) ?? [];

@@ -74,11 +74,15 @@ function looksConll(text: string): boolean {
 const TOKEN_KEYS = ['tokens', 'words'];
 const TAG_KEYS = ['ner_tags', 'tags', 'labels', 'ner'];
 
-/** The fields of a JSON object that hold a tokenised sentence and its tags (both arrays), or null. */
-export function tokenTagFields(obj: Record<string, unknown>): { tokens: string; tags: string } | null {
-  const tokens = TOKEN_KEYS.find((k) => Array.isArray(obj[k]));
-  const tags = TAG_KEYS.find((k) => Array.isArray(obj[k]));
-  return tokens && tags ? { tokens, tags } : null;
+/** The fields of a JSON object that hold a tokenised sentence and its tags (both arrays), or null. `named`: keys the
+ *  person gave (other names than the usual ones); a key not named is guessed. */
+export function tokenTagFields(
+  obj: Record<string, unknown>,
+  named: { tokens?: string; tags?: string } = {},
+): { tokens: string; tags: string } | null {
+  const tokens = named.tokens ?? TOKEN_KEYS.find((k) => Array.isArray(obj[k]));
+  const tags = named.tags ?? TAG_KEYS.find((k) => Array.isArray(obj[k]));
+  return tokens && tags && Array.isArray(obj[tokens]) && Array.isArray(obj[tags]) ? { tokens, tags } : null;
 }
 
 /** A table with space-joined `tokens` and `tags` columns, one tag per word (CoNLL, or token JSON): token classification. */

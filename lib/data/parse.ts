@@ -21,6 +21,9 @@ export interface ParseOptions {
   chunkSize?: number;
   /** treat " as a quote character (default: yes, except TSV files that only parse cleanly without) */
   quoting?: boolean;
+  /** JSON token data under other keys than tokens/words and ner_tags/tags/labels/ner: the keys of the word list and
+   *  the tag list (either may be left to the guess). A named key without a list in the first record is an error. */
+  tokenFields?: { tokens?: string; tags?: string };
   onProgress?: ProgressCallback;
 }
 
@@ -387,7 +390,9 @@ function parseJson(text: string, format: 'json' | 'jsonl', opts: ParseOptions, w
       );
     }
   }
-  const fields = objects.length ? tokenTagFields(objects[0].obj) : null;
+  const fields = objects.length ? tokenTagFields(objects[0].obj, opts.tokenFields) : null;
+  if (!fields && objects.length && (opts.tokenFields?.tokens || opts.tokenFields?.tags))
+    namedFieldsMissing(objects[0], opts.tokenFields!, opts.fileName);
   if (fields) return tokenJson(objects, fields, format, opts, warnings, maxField);
   const colIndex = new Map<string, number>();
   for (const { obj } of objects) for (const k of Object.keys(obj)) if (!colIndex.has(k)) colIndex.set(k, colIndex.size);
@@ -405,6 +410,25 @@ function parseJson(text: string, format: 'json' | 'jsonl', opts: ParseOptions, w
     rowNumbers.push(no);
   }
   return { format, hasHeader: true, columns, rows, rowNumbers };
+}
+
+/** Throws: a key named for the word or tag list (or, where only one was named, the other's guess) holds no list in
+ *  the first record. */
+function namedFieldsMissing(
+  first: { obj: Record<string, unknown>; no: number },
+  named: { tokens?: string; tags?: string },
+  file?: string,
+): never {
+  const isList = (k?: string) => k !== undefined && Array.isArray(first.obj[k]);
+  const bad: 'tokens' | 'tags' =
+    named.tokens && !isList(named.tokens) ? 'tokens' : named.tags && !isList(named.tags) ? 'tags' : named.tokens ? 'tags' : 'tokens';
+  const what = bad === 'tokens' ? 'words' : 'tags';
+  throw new DataError(
+    'unknown-column',
+    named[bad] ? `The first record has no list of ${what} under "${named[bad]}"` : `The first record has no list of ${what}`,
+    { file, row: first.no, column: named[bad], option: bad === 'tokens' ? 'text' : 'tags' },
+    `Name the key that holds the ${what} as a list (keys: ${Object.keys(first.obj).join(', ')}).`,
+  );
 }
 
 // a word or tag never holds whitespace: the table joins them with ' ', and the mapping splits on it

@@ -33,7 +33,7 @@ export interface OpenedFiles {
   /** a saved head (and LoRA adapters) by Hugging Face name; empty when the files carry none */
   headParams: Map<string, Float32Array>;
   labels: string[];
-  /** from config.json's problem_type */
+  /** from config.json's problem_type, or its architectures (…ForTokenClassification has no problem_type) */
   task?: Task;
   source: string;
 }
@@ -53,7 +53,9 @@ export function labelsOfConfig(config: Record<string, unknown>): string[] {
 }
 
 export function taskOfConfig(config: Record<string, unknown>): Task | undefined {
-  return typeof config.problem_type === 'string' ? TASK_OF_PROBLEM[config.problem_type] : undefined;
+  if (typeof config.problem_type === 'string') return TASK_OF_PROBLEM[config.problem_type];
+  const archs = Array.isArray(config.architectures) ? config.architectures : [];
+  return archs.some((a) => typeof a === 'string' && a.endsWith('ForTokenClassification')) ? 'token-classification' : undefined;
 }
 
 /** The source with the files read while detecting the layout kept, so the loader does not read them twice. */

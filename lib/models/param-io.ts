@@ -97,6 +97,8 @@ export function hfTaskConfig(model: TaskModel): Record<string, unknown> {
   const cfg: Record<string, unknown> = { ...model.encoder.config };
   const cls = hfArchitectureName(arch, model.task);
   if (cls) cfg.architectures = [cls];
+  // transformers has no USE-Lite class; the name still tells a loader (lib/models/open.ts) that the head is per token
+  else if (model.task === 'token-classification') cfg.architectures = ['UseLiteForTokenClassification'];
   const names = model.task === 'regression' ? ['LABEL_0'] : model.labels;
   cfg.id2label = Object.fromEntries(names.map((l, i) => [String(i), l]));
   cfg.label2id = Object.fromEntries(names.map((l, i) => [l, i]));

@@ -1,6 +1,7 @@
 // Named entities from a token-classification model: raw text split into words with character offsets, each word's
 // tag from its first piece (long texts in overlapping windows), BIO tags decoded to scored character spans.
 import type { TaskModel } from '@/lib/models/types';
+import type { FeatureExtractor } from './features';
 import { argmax } from './metrics';
 import { entitiesOf } from './ner-metrics';
 import { encodeSentence, firstPieces, type WindowEncoding } from './ner-windows';
@@ -27,6 +28,8 @@ export interface NerPredictOptions {
   /** tokens per window (default and upper bound: the tokenizer's model max length) */
   maxLength?: number;
   batchSize?: number;
+  /** the encoder's features from this extractor (a thread pool); the head runs here */
+  extract?: FeatureExtractor;
 }
 
 // Words as CoNLL tokenizes them: letters/digits (joined by inner hyphens, apostrophes and periods: "U.S", "o'clock",
@@ -52,7 +55,7 @@ export async function predictTags(
   const maxLength = Math.min(opts.maxLength ?? model.tokenizer.modelMaxLength, model.tokenizer.modelMaxLength);
   const perSentence: WindowEncoding[][] = sentences.map((words) => (words.length ? encodeSentence(model.tokenizer, words, maxLength) : []));
   const flat = perSentence.flat();
-  const probs = flat.length ? ((await predict(model, flat, { batchSize: opts.batchSize })) as number[][][]) : [];
+  const probs = flat.length ? ((await predict(model, flat, { batchSize: opts.batchSize, extract: opts.extract })) as number[][][]) : [];
   let offset = 0;
   return perSentence.map((windows, s) => {
     const at = firstPieces(windows, sentences[s].length);
@@ -80,6 +83,12 @@ export async function predictEntities(model: TaskModel, text: string, opts: NerP
   const words = splitWords(text);
   if (!words.length) return [];
   const [{ tags, probs }] = await predictTags(model, [words.map((w) => w.word)], opts);
+  return entitySpans(text, words, tags, probs);
+}
+
+/** Predicted tags of `words` (spans into `text`) as entities with character offsets, scored by the mean probability
+ *  of their words' tags. */
+export function entitySpans(text: string, words: WordSpan[], tags: string[], probs: number[]): PredictedEntity[] {
   return entitiesOf(tags).map((e) => {
     const start = words[e.start].start,
       end = words[e.end - 1].end;

@@ -2,7 +2,6 @@
 // scored in the window where it is most central, so that nothing is truncated. Training, evaluation and prediction
 // share the one plan.
 import type { Encoding, TextTokenizer } from '@/lib/models/types';
-import type { EncodedExample } from './encode';
 
 /** Words [start, end) of a sentence go into one window; words [from, to) take their prediction from it. */
 export interface WindowPlan {
@@ -91,9 +90,15 @@ export function firstPieces(windows: WindowEncoding[], words: number): ({ window
   return out;
 }
 
+/** What sentencesOf reads of an encoded example (lib/train/encode.ts EncodedExample, which imports this file). */
+interface WindowedExample {
+  tags?: number[];
+  window?: { sentence: number; index: number; tokens: number[] };
+}
+
 /** The scored words of encoded examples, one list per sentence in order of first appearance: (example, token of the
  *  word's first piece). A windowed sentence's windows (EncodedExample.window) are joined back into one sentence. */
-export function sentencesOf(examples: EncodedExample[]): { example: number; token: number }[][] {
+export function sentencesOf(examples: WindowedExample[]): { example: number; token: number }[][] {
   const groups: { index: number; example: number }[][] = [];
   const open = new Map<number, { index: number; example: number }[]>();
   examples.forEach((e, i) => {
