@@ -19,6 +19,7 @@ import type {
   RunRecord,
   RunStatus,
   PerClass,
+  PredictedEntity,
   SplitSettings,
   StepPoint,
   StoredDataset,
@@ -27,6 +28,7 @@ import type {
   TrainingDataSummary,
 } from './session/types';
 import type { BundleDecision, BundleImportResult, BundleInspection } from './export/bundle-format';
+import type { EntityTypeReport, NerConfusion } from './train/ner-metrics';
 
 /** Multi-label test metrics: a label is predicted where its sigmoid probability reaches `threshold`. */
 export interface MultilabelEvaluation {
@@ -68,8 +70,54 @@ export interface RegressionEvaluation {
   baseline?: { mse: number; mae: number; r2: number; pearson: number };
 }
 
+/** A test sentence with at least one wrong entity (missed, spurious, wrong span or type): its words with the true and
+ *  the predicted BIO tag of each, so that the UI can draw both sets of spans inline. */
+export interface NerSentence {
+  /** the dataset row the sentence starts at */
+  row?: number;
+  words: string[];
+  trueTags: string[];
+  predicted: string[];
+  /** true entities not predicted exactly, plus predicted entities that match no true one */
+  wrong: number;
+}
+
+/** Named-entity recognition test metrics at the entity level (exact span and type, as seqeval), per type and
+ *  averaged, token accuracy, the entity-type confusion with "missed" and "spurious", and the sentences it gets wrong. */
+export interface NerEvaluation {
+  task: 'token-classification';
+  runId: string;
+  split: 'test' | 'validation';
+  /** the BIO tags the model predicts */
+  labels: string[];
+  /** sentences scored */
+  count: number;
+  words: number;
+  /** mean cross-entropy per word */
+  loss: number;
+  microPrecision: number;
+  microRecall: number;
+  microF1: number;
+  macroPrecision: number;
+  macroRecall: number;
+  macroF1: number;
+  weightedF1: number;
+  tokenAccuracy: number;
+  /** true entities, predicted entities, exact matches */
+  support: number;
+  predicted: number;
+  correct: number;
+  perType: EntityTypeReport[];
+  confusion: NerConfusion;
+  /** most wrong entities first (at most 200) */
+  wrongSentences: NerSentence[];
+  /** entity-level micro and macro F1 of the head-only baseline */
+  baseline?: { microF1: number; macroF1: number };
+}
+
 /** What the 'evaluate' command returns, per task (single-label classification unchanged, tagged with its task). */
-export type EvaluationReport = (EvaluationResult & { task: 'classification' }) | MultilabelEvaluation | RegressionEvaluation;
+export type EvaluationReport =
+  (EvaluationResult & { task: 'classification' }) | MultilabelEvaluation | RegressionEvaluation | NerEvaluation;
 
 /** A long task's progress; every long command reports these before its result. */
 export interface Progress {
@@ -125,6 +173,8 @@ export type Command =
   // using a trained model
   | { type: 'predict'; requestId: string; runId: string; inputs: { text: string; pair?: string }[]; topK: number }
   | { type: 'predict-csv'; requestId: string; runId: string; file: Blob; textColumn: string; pairColumn?: string }
+  /** a token-classification run: the entities of a raw text (split into words as CoNLL does), answered with 'entities' */
+  | { type: 'predict-entities'; requestId: string; runId: string; text: string }
   | { type: 'evaluate'; requestId: string; runId: string; split: 'test' | 'validation'; baseline: boolean }
   /** the run's model as one zip: hf (default: Hugging Face folder + model card), onnx (transformers.js folder), recipe (Python) */
   | { type: 'export-zip'; requestId: string; runId: string; checkpointId?: string; format?: 'hf' | 'onnx' | 'recipe' }
@@ -166,6 +216,8 @@ export type EngineEvent =
   | { type: 'run-history-result'; requestId: string; run: RunHistory }
   | { type: 'predictions'; requestId: string; predictions: Prediction[] }
   | { type: 'predict-csv-result'; requestId: string; csv: string; rows: number }
+  /** spans into the text (end exclusive), in text order, with the type and the mean probability of their tags */
+  | { type: 'entities'; requestId: string; text: string; entities: PredictedEntity[] }
   | { type: 'evaluation'; requestId: string; result: EvaluationReport }
   | { type: 'export-result'; requestId: string; fileName: string; bytes: Uint8Array }
   | { type: 'import-result'; requestId: string; runId: string }

@@ -10,6 +10,7 @@ import * as lists from '../lib/session/lists';
 import * as models from '../lib/session/models';
 import * as runs from '../lib/session/runs';
 import * as use from '../lib/session/inference';
+import * as ner from '../lib/session/ner';
 import * as exporter from '../lib/session/export';
 import * as zip from '../lib/session/zip';
 import * as bundle from '../lib/session/bundle';
@@ -91,6 +92,8 @@ async function handle(cmd: Command): Promise<void> {
       return use.predict(host, cmd);
     case 'predict-csv':
       return use.predictCsv(host, cmd);
+    case 'predict-entities':
+      return ner.entities(host, cmd);
     case 'evaluate':
       return use.evaluate(host, cmd);
     case 'export-zip':

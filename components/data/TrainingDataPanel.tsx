@@ -64,98 +64,108 @@ export function TrainingDataPanel({ datasetId }: { datasetId: string }) {
     );
   }
   const c = summary?.counts;
+  const ner = summary?.task === 'token-classification';
   return (
     <section className="panel" aria-labelledby="td-h" data-testid="training-data" aria-busy={busy}>
-      <h3 id="td-h">Training data: imbalance and augmentation</h3>
+      <h3 id="td-h">{ner ? 'Training data' : 'Training data: imbalance and augmentation'}</h3>
       <p className="muted small">
         These settings are kept with the dataset and apply to every run that trains on it; validation and test rows are never resampled or
         augmented.
       </p>
 
-      <fieldset className="grid-form">
-        <legend>Class imbalance</legend>
-        <label className="check">
-          <input type="checkbox" checked={options.classWeights} onChange={(e) => change({ classWeights: e.target.checked })} />
-          Class weights (inverse frequency)
-        </label>
-        <label>
-          Weight smoothing
-          <input
-            type="number"
-            min={0}
-            step={1}
-            value={options.smoothing}
-            disabled={!options.classWeights}
-            onChange={(e) => change({ smoothing: Number(e.target.value) })}
-          />
-        </label>
-        <Help>
-          Class weights make each mistake on a rare class cost more in the loss (weight ∝ 1 / (count + smoothing)); smoothing above 0
-          softens the weights of very rare classes.
-        </Help>
-        <label>
-          Resampling (training split only)
-          <select value={options.balance} onChange={(e) => change({ balance: e.target.value as TrainingDataOptions['balance'] })}>
-            <option value="none">None</option>
-            <option value="oversample">Random over-sampling</option>
-            <option value="undersample">Random under-sampling</option>
-          </select>
-        </label>
-        <Help>
-          Over-sampling repeats random rows of smaller classes until every class matches the largest; under-sampling drops random rows of
-          larger classes down to the smallest.
-        </Help>
-      </fieldset>
+      {ner ? (
+        <p className="small" data-testid="ner-training-data">
+          Named entities: class weights, resampling and augmentation work on a row&apos;s label and text, not on its words and tags, so they
+          are off for this dataset; every training sentence is used once per epoch.
+        </p>
+      ) : (
+        <>
+          <fieldset className="grid-form">
+            <legend>Class imbalance</legend>
+            <label className="check">
+              <input type="checkbox" checked={options.classWeights} onChange={(e) => change({ classWeights: e.target.checked })} />
+              Class weights (inverse frequency)
+            </label>
+            <label>
+              Weight smoothing
+              <input
+                type="number"
+                min={0}
+                step={1}
+                value={options.smoothing}
+                disabled={!options.classWeights}
+                onChange={(e) => change({ smoothing: Number(e.target.value) })}
+              />
+            </label>
+            <Help>
+              Class weights make each mistake on a rare class cost more in the loss (weight ∝ 1 / (count + smoothing)); smoothing above 0
+              softens the weights of very rare classes.
+            </Help>
+            <label>
+              Resampling (training split only)
+              <select value={options.balance} onChange={(e) => change({ balance: e.target.value as TrainingDataOptions['balance'] })}>
+                <option value="none">None</option>
+                <option value="oversample">Random over-sampling</option>
+                <option value="undersample">Random under-sampling</option>
+              </select>
+            </label>
+            <Help>
+              Over-sampling repeats random rows of smaller classes until every class matches the largest; under-sampling drops random rows
+              of larger classes down to the smallest.
+            </Help>
+          </fieldset>
 
-      <fieldset className="grid-form">
-        <legend>Augmentation (training split only)</legend>
-        {options.augment.multiplier <= 1 && (
-          <p className="small" data-testid="augment-off">
-            Augmentation is off (multiplier 1): set the multiplier above 1 to train on transformed copies.
-          </p>
-        )}
-        {TRANSFORMS.map((t) => (
-          <label className="check" key={t.id}>
-            <input
-              type="checkbox"
-              disabled={options.augment.multiplier <= 1}
-              checked={options.augment.multiplier > 1 && options.augment.transforms.includes(t.id)}
-              onChange={(e) => {
-                const set = new Set(options.augment.transforms);
-                if (e.target.checked) set.add(t.id);
-                else set.delete(t.id);
-                change({ augment: { ...options.augment, transforms: TRANSFORMS.map((x) => x.id).filter((x) => set.has(x)) } });
-              }}
-            />
-            {t.label} <span className="muted small">({t.help})</span>
-          </label>
-        ))}
-        <label>
-          Multiplier
-          <input
-            type="number"
-            min={1}
-            max={20}
-            step={1}
-            value={options.augment.multiplier}
-            onChange={(e) => change({ augment: { ...options.augment, multiplier: Number(e.target.value) } })}
-          />
-        </label>
-        <label>
-          Augmentation seed
-          <input
-            type="number"
-            min={0}
-            step={1}
-            value={options.augment.seed}
-            onChange={(e) => change({ augment: { ...options.augment, seed: Number(e.target.value) } })}
-          />
-        </label>
-        <Help>
-          A multiplier of 3 adds two transformed copies of every training row (labels unchanged); 1 turns augmentation off, and the same
-          seed always gives the same copies.
-        </Help>
-      </fieldset>
+          <fieldset className="grid-form">
+            <legend>Augmentation (training split only)</legend>
+            {options.augment.multiplier <= 1 && (
+              <p className="small" data-testid="augment-off">
+                Augmentation is off (multiplier 1): set the multiplier above 1 to train on transformed copies.
+              </p>
+            )}
+            {TRANSFORMS.map((t) => (
+              <label className="check" key={t.id}>
+                <input
+                  type="checkbox"
+                  disabled={options.augment.multiplier <= 1}
+                  checked={options.augment.multiplier > 1 && options.augment.transforms.includes(t.id)}
+                  onChange={(e) => {
+                    const set = new Set(options.augment.transforms);
+                    if (e.target.checked) set.add(t.id);
+                    else set.delete(t.id);
+                    change({ augment: { ...options.augment, transforms: TRANSFORMS.map((x) => x.id).filter((x) => set.has(x)) } });
+                  }}
+                />
+                {t.label} <span className="muted small">({t.help})</span>
+              </label>
+            ))}
+            <label>
+              Multiplier
+              <input
+                type="number"
+                min={1}
+                max={20}
+                step={1}
+                value={options.augment.multiplier}
+                onChange={(e) => change({ augment: { ...options.augment, multiplier: Number(e.target.value) } })}
+              />
+            </label>
+            <label>
+              Augmentation seed
+              <input
+                type="number"
+                min={0}
+                step={1}
+                value={options.augment.seed}
+                onChange={(e) => change({ augment: { ...options.augment, seed: Number(e.target.value) } })}
+              />
+            </label>
+            <Help>
+              A multiplier of 3 adds two transformed copies of every training row (labels unchanged); 1 turns augmentation off, and the same
+              seed always gives the same copies.
+            </Help>
+          </fieldset>
+        </>
+      )}
 
       <fieldset className="grid-form">
         <legend>Cross-validation</legend>

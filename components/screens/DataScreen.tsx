@@ -11,8 +11,9 @@ import { useDatasets } from '../stored';
 import { DatasetReport } from './DatasetReport';
 import { StoragePanel } from '../data/StoragePanel';
 import { TrainingDataPanel } from '../data/TrainingDataPanel';
+import { MappingForm, mappingComplete } from '../data/MappingForm';
 import type { ErrorInfo } from '@/lib/errors';
-import type { ColumnMapping, StoredDataset } from '@/lib/session/types';
+import type { StoredDataset } from '@/lib/session/types';
 
 const SAMPLE_URL = '/samples/spam-assassin.csv';
 
@@ -224,21 +225,19 @@ export function DataScreen() {
               />
               Use the split column instead
             </label>
-            <Help>Stratified by label and reproducible from the seed; the test split is held out until Evaluate.</Help>
+            <Help>
+              Stratified by {mapping.task === 'token-classification' ? 'entity type' : 'label'} and reproducible from the seed; the test
+              split is held out until Evaluate.
+            </Help>
           </fieldset>
           <div className="row">
-            <button
-              type="button"
-              className="primary"
-              onClick={() => void doImport()}
-              disabled={!!task || !mapping.text || !mapping.label?.length}
-            >
-              Import {fmtCount(preview.rowCount)} rows
+            <button type="button" className="primary" onClick={() => void doImport()} disabled={!!task || !mappingComplete(mapping)}>
+              Import {fmtCount(preview.rowCount)} {mapping.task === 'token-classification' ? 'sentences' : 'rows'}
             </button>
           </div>
           {imported && (
             <p className="ok" role="status" data-testid="import-done">
-              Imported {fmtCount(imported.rows)} rows.
+              Imported {fmtCount(imported.rows)} {mapping.task === 'token-classification' ? 'sentences' : 'rows'}.
               {imported.warnings.length > 0 && ` ${imported.warnings.length} warning(s): ${imported.warnings.join('; ')}`}
             </p>
           )}
@@ -252,72 +251,6 @@ export function DataScreen() {
       <StoragePanel revision={datasets.map((d) => `${d.id}:${d.rows}`).join(',')} />
       {datasetId && <NextStep to="model" />}
     </div>
-  );
-}
-
-function MappingForm({ columns, mapping, onChange }: { columns: string[]; mapping: ColumnMapping; onChange(m: ColumnMapping): void }) {
-  const opt = (c: string) => (
-    <option key={c} value={c}>
-      {c}
-    </option>
-  );
-  return (
-    <fieldset className="grid-form">
-      <legend>Columns</legend>
-      <label>
-        Text column
-        <select value={mapping.text} onChange={(e) => onChange({ ...mapping, text: e.target.value })}>
-          {columns.map(opt)}
-        </select>
-      </label>
-      <label>
-        Second text (pairs, optional)
-        <select value={mapping.textPair ?? ''} onChange={(e) => onChange({ ...mapping, textPair: e.target.value || undefined })}>
-          <option value="">— none —</option>
-          {columns.map(opt)}
-        </select>
-      </label>
-      <label>
-        Label column
-        <select value={mapping.label?.[0] ?? ''} onChange={(e) => onChange({ ...mapping, label: e.target.value ? [e.target.value] : [] })}>
-          <option value="">— choose —</option>
-          {columns.map(opt)}
-        </select>
-      </label>
-      <label>
-        Task
-        <select value={mapping.task} onChange={(e) => onChange({ ...mapping, task: e.target.value as ColumnMapping['task'] })}>
-          <option value="classification">Classification (one label per row)</option>
-          <option value="multilabel">Multi-label</option>
-          <option value="regression">Regression (numeric label)</option>
-        </select>
-      </label>
-      {mapping.task === 'multilabel' && (
-        <label>
-          Label separator
-          <input
-            value={mapping.labelSeparator ?? ''}
-            placeholder="|"
-            onChange={(e) => onChange({ ...mapping, labelSeparator: e.target.value || undefined })}
-          />
-        </label>
-      )}
-      <label>
-        Split column (optional)
-        <select value={mapping.split ?? ''} onChange={(e) => onChange({ ...mapping, split: e.target.value || undefined })}>
-          <option value="">— none —</option>
-          {columns.map(opt)}
-        </select>
-      </label>
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={!!mapping.caseFoldLabels}
-          onChange={(e) => onChange({ ...mapping, caseFoldLabels: e.target.checked })}
-        />
-        Ignore case in labels
-      </label>
-    </fieldset>
   );
 }
 

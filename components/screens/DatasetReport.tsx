@@ -1,12 +1,13 @@
 'use client';
-// The dataset report (counts, label distribution, token lengths, duplicates, conflicts) and cleaning actions, each
-// showing how many rows it changes before it is applied.
+// The dataset report (counts, label distribution, token lengths, duplicates, conflicts; for named entities the entity
+// types and sentence lengths) and cleaning actions, each showing how many rows it changes before it is applied.
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { engine } from '../engine-client';
 import { useStudio } from '../state/studio';
 import { ErrorNote, fmtCount, pct, toErrorInfoUI } from '../ui';
 import { PALETTE } from '../charts/palette';
+import { EntityTypeChart, NerDataReport } from '../data/NerDataReport';
 import type { ErrorInfo } from '@/lib/errors';
 import type { DatasetSummary } from '@/lib/session/types';
 
@@ -51,6 +52,7 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
     }
   };
 
+  const ner = report?.ner;
   return (
     <section className="panel" aria-labelledby="report-h" data-testid="dataset-report">
       <h3 id="report-h">Dataset report{report && <span className="muted small"> · {report.name}</span>}</h3>
@@ -60,7 +62,7 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
         <>
           <dl className="stats">
             <div>
-              <dt>Rows</dt>
+              <dt>{ner ? 'Sentences' : 'Rows'}</dt>
               <dd>{fmtCount(report.rows)}</dd>
             </div>
             <div>
@@ -70,7 +72,7 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
               </dd>
             </div>
             <div>
-              <dt>Labels</dt>
+              <dt>{ner ? 'Tags (BIO)' : 'Labels'}</dt>
               <dd>{report.labels.length}</dd>
             </div>
             <div>
@@ -80,33 +82,38 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
               </dd>
             </div>
             <div>
-              <dt>Conflicting labels</dt>
+              <dt>{ner ? 'Same words, different tags' : 'Conflicting labels'}</dt>
               <dd>{report.conflicts}</dd>
             </div>
             <div>
               <dt>Empty texts</dt>
               <dd>{report.empty}</dd>
             </div>
-            {report.tokenLengths && (
+            {report.tokenLengths && !ner && (
               <div>
                 <dt>Truncated at {report.tokenLengths.maxLength} tokens</dt>
                 <dd>{pct(report.tokenLengths.truncatedShare)}</dd>
               </div>
             )}
           </dl>
+          {ner && <NerDataReport ner={ner} />}
           <div className="chart-pair">
-            <figure>
-              <figcaption>Label distribution</figcaption>
-              <ResponsiveContainer width="100%" height={180}>
-                <BarChart data={report.labels.slice(0, 40)} margin={{ left: 8, right: 8 }}>
-                  <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-                  <XAxis dataKey="label" stroke="var(--muted)" tick={{ fontSize: 12 }} />
-                  <YAxis stroke="var(--muted)" tick={{ fontSize: 12 }} />
-                  <Tooltip contentStyle={{ background: 'var(--panel)', color: 'var(--fg)' }} />
-                  <Bar dataKey="count" fill={PALETTE[0]} isAnimationActive={false} />
-                </BarChart>
-              </ResponsiveContainer>
-            </figure>
+            {ner ? (
+              <EntityTypeChart ner={ner} />
+            ) : (
+              <figure>
+                <figcaption>Label distribution</figcaption>
+                <ResponsiveContainer width="100%" height={180}>
+                  <BarChart data={report.labels.slice(0, 40)} margin={{ left: 8, right: 8 }}>
+                    <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
+                    <XAxis dataKey="label" stroke="var(--muted)" tick={{ fontSize: 12 }} />
+                    <YAxis stroke="var(--muted)" tick={{ fontSize: 12 }} />
+                    <Tooltip contentStyle={{ background: 'var(--panel)', color: 'var(--fg)' }} />
+                    <Bar dataKey="count" fill={PALETTE[0]} isAnimationActive={false} />
+                  </BarChart>
+                </ResponsiveContainer>
+              </figure>
+            )}
             {report.tokenLengths && (
               <figure>
                 <figcaption>Token lengths (this model&apos;s tokenizer)</figcaption>
@@ -126,7 +133,10 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
             )}
           </div>
           {!report.tokenLengths && (
-            <p className="muted small">Load a model on the Model screen to see token lengths and how many texts get truncated.</p>
+            <p className="muted small">
+              Load a model on the Model screen to see token lengths and how many{' '}
+              {ner ? 'sentences exceed the max length' : 'texts get truncated'}.
+            </p>
           )}
           {report.cleaning.length > 0 && (
             <fieldset>

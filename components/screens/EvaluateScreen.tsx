@@ -1,7 +1,7 @@
 'use client';
 // Evaluate: test-split metrics per task, with the head-only baseline on the frozen pre-trained encoder next to the
 // fine-tuned model. Single-label: confusion-matrix heat-map (counts or row-normalised), per-class table, filterable
-// misclassified examples. Multi-label and regression: components/evaluate/.
+// misclassified examples. Multi-label, regression and named entities: components/evaluate/.
 import { useState } from 'react';
 import { engine } from '../engine-client';
 import { type Task } from '../state/studio';
@@ -12,6 +12,7 @@ import type { EvaluationReport } from '@/lib/protocol';
 import type { EvaluationResult } from '@/lib/session/types';
 import { MultilabelView } from '../evaluate/MultilabelView';
 import { RegressionView } from '../evaluate/RegressionView';
+import { NerView } from '../evaluate/NerView';
 import { ScoreTable } from '../evaluate/ScoreTable';
 import { MetricsTable } from '../evaluate/MetricsTable';
 import { LabelFixes } from '../evaluate/LabelFixes';
@@ -51,9 +52,13 @@ export function EvaluateScreen() {
       {run && (
         <>
           <p className="small" data-testid="evaluate-explain">
-            Scores this model on the dataset&apos;s test split, which no run trains or selects on: the test metrics, a confusion matrix (or
-            per-label / regression tables) and the examples it gets wrong, to review and fix labels. It is one forward pass over the test
-            rows: seconds for hundreds of rows, a minute or two for several thousand on a laptop.
+            {run.task === 'token-classification'
+              ? "Scores this model on the dataset's test split, which no run trains or selects on: entity-level scores per type, " +
+                'which entity types it confuses or misses, and the sentences it gets wrong, drawn with their true and predicted ' +
+                'entities. It is one forward pass over the test sentences.'
+              : "Scores this model on the dataset's test split, which no run trains or selects on: the test metrics, a confusion " +
+                'matrix (or per-label / regression tables) and the examples it gets wrong, to review and fix labels. It is one ' +
+                'forward pass over the test rows: seconds for hundreds of rows, a minute or two for several thousand on a laptop.'}
             {headOnly
               ? ' This run trained only a head on the frozen encoder, ' +
                 'so it is itself the head-only baseline that fine-tuning is measured against.'
@@ -78,6 +83,7 @@ export function EvaluateScreen() {
       {shown?.task === 'classification' && run && <EvaluationView r={shown} run={run} />}
       {shown?.task === 'multilabel' && <MultilabelView r={shown} />}
       {shown?.task === 'regression' && <RegressionView r={shown} />}
+      {shown?.task === 'token-classification' && <NerView r={shown} />}
       {shown && <NextStep to="playground" />}
     </div>
   );

@@ -1,11 +1,13 @@
 'use client';
 // Playground: type a text (or a pair) and see the predicted label with top-k probability bars, updated as you type
-// (debounced; the model runs in the worker). Batch prediction over a CSV gives a downloadable predictions CSV.
+// (debounced; the model runs in the worker). Batch prediction over a CSV gives a downloadable predictions CSV. A
+// named-entity run shows the text with its entities instead (./EntityPlayground.tsx).
 import { useEffect, useRef, useState } from 'react';
 import { engine } from '../engine-client';
 import type { Task } from '../state/studio';
 import { ErrorNote, Help, NextStep, ProgressBar, download, toErrorInfoUI } from '../ui';
 import { RunPicker, usePickedRun } from './RunPicker';
+import { EntityPlayground } from './EntityPlayground';
 import { PALETTE } from '../charts/palette';
 import type { ErrorInfo } from '@/lib/errors';
 import type { Prediction } from '@/lib/session/types';
@@ -21,9 +23,10 @@ export function PlaygroundScreen() {
   const [busy, setBusy] = useState(false);
   const latest = useRef(0);
   const [usePair, setUsePair] = useState(false);
+  const ner = run?.task === 'token-classification';
 
   useEffect(() => {
-    if (!run || !text.trim()) {
+    if (!run || ner || !text.trim()) {
       setPred(null);
       return;
     }
@@ -53,12 +56,13 @@ export function PlaygroundScreen() {
       }
     }, DEBOUNCE_MS);
     return () => clearTimeout(t);
-  }, [text, pair, usePair, run]);
+  }, [text, pair, usePair, run, ner]);
 
   return (
     <div className="stack">
       <RunPicker />
-      {run && (
+      {run && ner && <EntityPlayground key={run.id} run={run} />}
+      {run && !ner && (
         <section className="panel" aria-labelledby="try-h">
           <h3 id="try-h">Try it</h3>
           <label className="block" htmlFor="pg-text">
@@ -107,7 +111,7 @@ export function PlaygroundScreen() {
           </div>
         </section>
       )}
-      {run && <BatchPredict runId={run.id} />}
+      {run && !ner && <BatchPredict runId={run.id} />}
       {run && <NextStep to="export" />}
     </div>
   );

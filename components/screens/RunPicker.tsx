@@ -6,10 +6,11 @@ import { useStudio } from '../state/studio';
 import { useRuns } from '../stored';
 import { pct } from '../ui';
 import type { RunRecord } from '@/lib/session/types';
+import { headlineMetric, headlineScore } from '@/lib/session/metric-records';
 
-const score = (r: RunRecord) => r.best?.macroF1 ?? Number.NEGATIVE_INFINITY;
+const score = (r: RunRecord) => (r.best ? headlineScore(r.best) : Number.NEGATIVE_INFINITY);
 
-/** The finished run with the best validation macro-F1 (regression: the lowest validation loss), if any. */
+/** The finished run with the best validation macro-F1 (NER: entity F1; regression: the lowest validation loss), if any. */
 export function bestFinished(runs: RunRecord[]): RunRecord | undefined {
   const done = runs.filter((r) => r.status === 'done' && r.best);
   if (!done.length) return undefined;
@@ -28,7 +29,11 @@ export function usePickedRun(): { runs: RunRecord[]; run: RunRecord | undefined;
 
 function optionText(r: RunRecord): string {
   const when = new Date(r.createdAt).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  const val = r.best && Number.isFinite(r.best.macroF1) ? ` · validation macro-F1 ${pct(r.best.macroF1)}` : '';
+  const metric = headlineMetric(r.best);
+  const val =
+    r.best && Number.isFinite(r.best[metric])
+      ? ` · validation ${metric === 'entityF1' ? 'entity F1' : 'macro-F1'} ${pct(r.best[metric])}`
+      : '';
   return `${r.name} · ${r.status} · ${when}${val}`;
 }
 

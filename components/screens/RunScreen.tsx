@@ -1,5 +1,6 @@
 'use client';
-// Run (live): loss per step with optional EMA and validation loss, accuracy/macro-F1 per evaluation, learning rate;
+// Run (live): loss per step with optional EMA and validation loss, accuracy/macro-F1 per evaluation (NER: entity
+// F1, precision and recall, token accuracy), learning rate;
 // progress with epoch/step/ETA/samples per second; pause/resume/stop, LR multiplier, extend; checkpoints (best marked).
 // A run interrupted by a reload shows its stored curves and offers Resume from its last checkpoint.
 import { startTransition, useEffect, useMemo, useRef, useState } from 'react';
@@ -11,7 +12,8 @@ import { ema } from '../charts/series';
 import { ErrorNote, NextStep, fmtCount, fmtDuration, pct, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
 import type { RunControl } from '@/lib/protocol';
-import type { CheckpointInfo, RunRecord } from '@/lib/session/types';
+import type { CheckpointInfo, EvalPoint, RunRecord } from '@/lib/session/types';
+import { headlineMetric } from '@/lib/session/metric-records';
 
 const CHART_MS = 1000;
 
@@ -152,13 +154,19 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
     ];
   }, [version, run.steps, run.evals, smooth]);
   // metrics change only at evaluations: that chart re-renders then, not with every batch of steps
+  const ner = headlineMetric(run.evals[0]) === 'entityF1';
   const metricSeries = useMemo(() => {
     void evalCount;
-    return [
-      { name: 'accuracy', points: run.evals.map((e) => ({ x: e.step, y: e.accuracy })) },
-      { name: 'macro-F1', points: run.evals.map((e) => ({ x: e.step, y: e.macroF1 })) },
-    ];
-  }, [evalCount, run.evals]);
+    const series = (name: string, key: keyof EvalPoint & string) => ({ name, points: run.evals.map((e) => ({ x: e.step, y: e[key] })) });
+    return ner
+      ? [
+          series('entity F1', 'entityF1'),
+          series('entity precision', 'entityPrecision'),
+          series('entity recall', 'entityRecall'),
+          series('token accuracy', 'tokenAccuracy'),
+        ]
+      : [series('accuracy', 'accuracy'), series('macro-F1', 'macroF1')];
+  }, [evalCount, run.evals, ner]);
   const lrSeries = useMemo(() => {
     void lrVersion;
     return [{ name: 'learning rate', points: run.steps.map((s) => ({ x: s.step, y: s.lr })) }];
@@ -301,12 +309,23 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
         </div>
         <div className="chart-grid">
           <Curves title="Loss" series={lossSeries} log={log} testId="chart-loss" live={active} />
-          <Curves title="Validation accuracy and macro-F1" series={metricSeries} percent testId="chart-metrics" live={active} />
+          <Curves
+            title={ner ? 'Validation entity F1 (exact span and type)' : 'Validation accuracy and macro-F1'}
+            series={metricSeries}
+            percent
+            testId="chart-metrics"
+            live={active}
+          />
           <Curves title="Learning rate" series={lrSeries} log={log} height={180} testId="chart-lr" zeroBased live={active} />
         </div>
         {last && (
-          <p className="small">
-            Last evaluation (step {last.step}): accuracy {pct(last.accuracy)}, macro-F1 {pct(last.macroF1)}, loss {last.loss.toFixed(4)}
+          <p className="small" data-testid="last-eval">
+            Last evaluation (step {last.step}):{' '}
+            {ner
+              ? `entity F1 ${pct(last.entityF1)} (precision ${pct(last.entityPrecision)}, recall ${pct(last.entityRecall)}), ` +
+                `token accuracy ${pct(last.tokenAccuracy)}`
+              : `accuracy ${pct(last.accuracy)}, macro-F1 ${pct(last.macroF1)}`}
+            , loss {last.loss.toFixed(4)}
           </p>
         )}
       </section>
@@ -321,7 +340,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
               <tr>
                 <th scope="col">Step</th>
                 <th scope="col">Saved for</th>
-                <th scope="col">Validation macro-F1</th>
+                <th scope="col">{ner ? 'Validation entity F1' : 'Validation macro-F1'}</th>
                 <th scope="col">Saved</th>
                 <th scope="col">Best</th>
               </tr>

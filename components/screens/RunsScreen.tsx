@@ -15,8 +15,9 @@ import type { ErrorInfo } from '@/lib/errors';
 import { completeConfig, diffConfigs, type ModeName } from '@/lib/run/config';
 import { parseList, type SweepSpec } from '@/lib/session/sweep';
 import type { RunRecord } from '@/lib/session/types';
+import { headlineMetric } from '@/lib/session/metric-records';
 
-type SortKey = 'createdAt' | 'accuracy' | 'macroF1' | 'loss';
+type SortKey = 'createdAt' | 'accuracy' | 'macroF1' | 'entityF1' | 'loss';
 
 export function RunsScreen() {
   const runs = useRuns();
@@ -33,6 +34,8 @@ export function RunsScreen() {
     return [...runs].sort((a, b) => (sort.desc ? v(b) - v(a) : v(a) - v(b)));
   }, [runs, sort]);
 
+  // NER runs are judged by entity F1: a column for it once there is one
+  const anyNer = runs.some((r) => r.task === 'token-classification');
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : s.length >= 6 ? s : [...s, id]));
   const sortBtn = (key: SortKey, label: string) => (
     <button
@@ -79,6 +82,11 @@ export function RunsScreen() {
                   <th scope="col" aria-sort={sort.key === 'macroF1' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
                     {sortBtn('macroF1', 'Validation macro-F1')}
                   </th>
+                  {anyNer && (
+                    <th scope="col" aria-sort={sort.key === 'entityF1' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
+                      {sortBtn('entityF1', 'Validation entity F1')}
+                    </th>
+                  )}
                   <th scope="col" aria-sort={sort.key === 'createdAt' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
                     {sortBtn('createdAt', 'Started')}
                   </th>
@@ -108,6 +116,7 @@ export function RunsScreen() {
                     </td>
                     <td>{pct(r.best?.accuracy)}</td>
                     <td>{pct(r.best?.macroF1)}</td>
+                    {anyNer && <td>{pct(r.best?.entityF1)}</td>}
                     <td className="small">
                       {new Date(r.createdAt).toLocaleString()}
                       {r.progress && ` · ${fmtDuration(r.progress.elapsedSec)}`}
@@ -195,6 +204,13 @@ function Compare({ runs }: { runs: RunRecord[] }) {
 function OverlayCharts({ runs }: { runs: RunRecord[] }) {
   const live = useRunHistories(runs.map((r) => r.id)).runs;
   const histories = runs.map((r, i) => ({ r, h: live[i] }));
+  // each run on its own headline score: entity F1 for NER runs, macro-F1 for the others
+  const ner = runs.map((r) => r.task === 'token-classification');
+  const title = ner.every(Boolean)
+    ? 'Validation entity F1'
+    : ner.some(Boolean)
+      ? 'Validation macro-F1 (entity F1 for NER runs)'
+      : 'Validation macro-F1';
   return (
     <div className="chart-grid">
       <Curves
@@ -202,9 +218,12 @@ function OverlayCharts({ runs }: { runs: RunRecord[] }) {
         series={histories.map(({ r, h }) => ({ name: r.name, points: (h?.steps ?? []).map((s) => ({ x: s.step, y: s.loss })) }))}
       />
       <Curves
-        title="Validation macro-F1"
+        title={title}
         percent
-        series={histories.map(({ r, h }) => ({ name: r.name, points: (h?.evals ?? []).map((e) => ({ x: e.step, y: e.macroF1 })) }))}
+        series={histories.map(({ r, h }) => {
+          const key = headlineMetric(h?.evals[0] ?? r.best);
+          return { name: r.name, points: (h?.evals ?? []).map((e) => ({ x: e.step, y: e[key] })) };
+        })}
       />
     </div>
   );

@@ -10,6 +10,7 @@ import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { formatDuration } from '@/lib/run/duration';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
+import type { ColumnMapping } from '@/lib/session/types';
 import {
   FIELDS,
   MODE_HELP,
@@ -76,6 +77,8 @@ export function TrainScreen() {
     ...(dsId ? dataFacts : {}),
   };
   const factsKey = JSON.stringify(facts);
+  // the dataset's mapping decides the task (the form has no NER choice): say so, and what ranks the runs
+  const ner = !!dsId && dataFacts.task === 'token-classification';
 
   // a mode picked over an untouched preset takes that mode's recipe at the preset's budget (the head-only values of a
   // small-data Balanced would be far too large a rate for full fine-tuning); over hand-edited settings only the mode
@@ -198,6 +201,12 @@ export function TrainScreen() {
             </button>
           ))}
         </div>
+        {ner && (
+          <p className="small" data-testid="train-task">
+            This dataset is tagged for <strong>named entities</strong>: the model learns one BIO tag per word, and runs are ranked by entity
+            F1 (exact span and type) on the validation split.
+          </p>
+        )}
         {!preset && (
           <p className="muted small">Custom settings: a setting was changed by hand (pick a preset to start from its recipe again).</p>
         )}
@@ -324,14 +333,11 @@ export function TrainScreen() {
             }}
           />
         </div>
-        <p className="small">The same run from a terminal (export the dataset as CSV first):</p>
+        <p className="small">
+          The same run from a terminal ({ner ? 'with the CoNLL file you imported' : 'export the dataset as CSV first'}):
+        </p>
         <pre className="code" data-testid="cli-command" tabIndex={0} aria-label="Equivalent command">
-          {cliCommand(config, {
-            file: dataset ? `${dataset.name.replace(/\.\w+$/, '')}.csv` : 'data.csv',
-            textColumn: mapping?.text ?? 'text',
-            pairColumn: mapping?.textPair,
-            labelColumn: mapping?.label?.[0] ?? 'label',
-          })}
+          {commandLine(config, dataset?.name, mapping, ner)}
         </pre>
       </section>
 
@@ -361,6 +367,26 @@ export function TrainScreen() {
       </p>
     </div>
   );
+}
+
+/** The equivalent `finetune train` command; for NER the file's tokens and tags columns with --task ner (the form's
+ *  config has no NER task: the data decides it). */
+function commandLine(config: RunConfig, datasetName: string | undefined, mapping: ColumnMapping | null, ner: boolean): string {
+  const base = datasetName?.replace(/\.\w+$/, '') ?? 'data';
+  if (!ner)
+    return cliCommand(config, {
+      file: `${base}.csv`,
+      textColumn: mapping?.text ?? 'text',
+      pairColumn: mapping?.textPair,
+      labelColumn: mapping?.label?.[0] ?? 'label',
+    });
+  const tokenMapping = mapping?.task === 'token-classification' ? mapping : null;
+  return cliCommand(config, {
+    file: `${base}.conll`,
+    textColumn: tokenMapping?.text ?? 'tokens',
+    labelColumn: tokenMapping?.tags ?? 'tags',
+    ner: true,
+  });
 }
 
 function Field({ id, label, help, children }: { id: string; label: string; help?: string; children: ReactNode }) {

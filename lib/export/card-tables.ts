@@ -15,36 +15,52 @@ export interface CardMetric {
 /** The headline metrics of an evaluation, with Hub metric ids (https://hf.co/metrics) as types. */
 export function cardMetrics(e: EvaluationReport | undefined): CardMetric[] {
   if (!e) return [];
-  const all: CardMetric[] =
-    e.task === 'classification'
-      ? [
-          { type: 'accuracy', name: 'Accuracy', value: e.accuracy },
-          { type: 'f1', name: 'Macro F1', value: e.macroF1 },
-          { type: 'f1', name: 'Micro F1', value: e.microF1 },
-          { type: 'f1', name: 'Weighted F1', value: e.weightedF1 },
-          { type: 'loss', name: 'Loss', value: e.loss, textOnly: true },
-        ]
-      : e.task === 'multilabel'
-        ? [
-            { type: 'f1', name: 'Micro F1', value: e.microF1 },
-            { type: 'f1', name: 'Macro F1', value: e.macroF1 },
-            { type: 'precision', name: 'Micro precision', value: e.microPrecision },
-            { type: 'recall', name: 'Micro recall', value: e.microRecall },
-            { type: 'accuracy', name: 'Subset accuracy', value: e.subsetAccuracy },
-            { type: 'hamming_loss', name: 'Hamming loss', value: e.hammingLoss, textOnly: true },
-            { type: 'loss', name: 'Loss', value: e.loss, textOnly: true },
-          ]
-        : [
-            { type: 'mse', name: 'MSE', value: e.mse },
-            { type: 'rmse', name: 'RMSE', value: e.rmse, textOnly: true },
-            { type: 'mae', name: 'MAE', value: e.mae },
-            { type: 'r_squared', name: 'R²', value: e.r2 },
-            { type: 'pearsonr', name: 'Pearson r', value: e.pearson },
-          ];
-  return all.filter((m) => Number.isFinite(m.value)); // a NaN (e.g. Pearson of a constant) is no result
+  return metricsOf(e).filter((m) => Number.isFinite(m.value)); // a NaN (e.g. Pearson of a constant) is no result
 }
 
-/** How many examples the evaluation scored (single-label reports carry it as the confusion matrix's total). */
+function metricsOf(e: EvaluationReport): CardMetric[] {
+  switch (e.task) {
+    case 'classification':
+      return [
+        { type: 'accuracy', name: 'Accuracy', value: e.accuracy },
+        { type: 'f1', name: 'Macro F1', value: e.macroF1 },
+        { type: 'f1', name: 'Micro F1', value: e.microF1 },
+        { type: 'f1', name: 'Weighted F1', value: e.weightedF1 },
+        { type: 'loss', name: 'Loss', value: e.loss, textOnly: true },
+      ];
+    case 'multilabel':
+      return [
+        { type: 'f1', name: 'Micro F1', value: e.microF1 },
+        { type: 'f1', name: 'Macro F1', value: e.macroF1 },
+        { type: 'precision', name: 'Micro precision', value: e.microPrecision },
+        { type: 'recall', name: 'Micro recall', value: e.microRecall },
+        { type: 'accuracy', name: 'Subset accuracy', value: e.subsetAccuracy },
+        { type: 'hamming_loss', name: 'Hamming loss', value: e.hammingLoss, textOnly: true },
+        { type: 'loss', name: 'Loss', value: e.loss, textOnly: true },
+      ];
+    case 'token-classification':
+      // entity level (exact span and type, as seqeval): what NER models on the Hub report as f1/precision/recall
+      return [
+        { type: 'f1', name: 'Entity F1 (micro)', value: e.microF1 },
+        { type: 'precision', name: 'Entity precision (micro)', value: e.microPrecision },
+        { type: 'recall', name: 'Entity recall (micro)', value: e.microRecall },
+        { type: 'f1', name: 'Entity F1 (macro over types)', value: e.macroF1 },
+        { type: 'accuracy', name: 'Token accuracy', value: e.tokenAccuracy },
+        { type: 'loss', name: 'Loss', value: e.loss, textOnly: true },
+      ];
+    case 'regression':
+      return [
+        { type: 'mse', name: 'MSE', value: e.mse },
+        { type: 'rmse', name: 'RMSE', value: e.rmse, textOnly: true },
+        { type: 'mae', name: 'MAE', value: e.mae },
+        { type: 'r_squared', name: 'R²', value: e.r2 },
+        { type: 'pearsonr', name: 'Pearson r', value: e.pearson },
+      ];
+  }
+}
+
+/** How many examples the evaluation scored (single-label reports carry it as the confusion matrix's total; NER
+ *  reports count sentences). */
 export function evaluatedCount(e: EvaluationReport): number {
   return e.task === 'classification' ? e.confusion.reduce((a, row) => a + row.reduce((b, v) => b + v, 0), 0) : e.count;
 }

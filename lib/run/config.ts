@@ -489,11 +489,16 @@ function modeArg(c: RunConfig): string {
 const sh = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The same run from the command line (the dataset exported as CSV with the mapped columns). */
-export function cliCommand(c: RunConfig, data: { file: string; textColumn: string; pairColumn?: string; labelColumn: string }): string {
+export function cliCommand(
+  c: RunConfig,
+  data: { file: string; textColumn: string; pairColumn?: string; labelColumn: string; ner?: boolean },
+): string {
   const parts = ['npx finetune train', `--data ${sh(data.file)}`, `--text-column ${sh(data.textColumn)}`];
   if (data.pairColumn) parts.push(`--text-pair-column ${sh(data.pairColumn)}`);
-  parts.push(`--label-column ${sh(data.labelColumn)}`);
-  if (c.task !== 'classification') parts.push(`--task ${c.task}`);
+  // named entities: the data's tags column; the config's task field has no NER value (the data decides it)
+  if (data.ner) parts.push(`--tags-column ${sh(data.labelColumn)}`, '--task ner');
+  else parts.push(`--label-column ${sh(data.labelColumn)}`);
+  if (!data.ner && c.task !== 'classification') parts.push(`--task ${c.task}`);
   parts.push(`--model ${sh(modelArg(c.model))}`);
   if (c.model.kind === 'hub' && c.model.endpoint) parts.push(`--hub-endpoint ${sh(c.model.endpoint)}`);
   if (c.model.kind === 'hub' && c.model.revision && c.model.revision !== 'main') parts.push(`--revision ${sh(c.model.revision)}`);

@@ -164,6 +164,7 @@ export async function summarise(db: StudioDb, datasetId: string, maxLength: numb
           truncatedShare: h.truncatedShare,
         }
       : undefined,
+    ...(report.ner ? { ner: report.ner } : {}),
     cleaning: Object.entries(CLEAN_ACTIONS).map(([action, a]) => {
       const p = previewClean(records, a);
       return { action, label: describeAction(a), rows: p.removed + p.modified };
@@ -308,8 +309,9 @@ export async function trainingData(
       classWeights: weightsFor(options, plain),
       options,
     };
+  // named entities: resampling and augmentation act on a row's label and text, not on its words and tags: off
   const data =
-    options.balance === 'none' && options.augment.multiplier <= 1
+    (options.balance === 'none' && options.augment.multiplier <= 1) || plain.task === 'token-classification'
       ? plain
       : buildLabeledData(
           records,
@@ -349,9 +351,12 @@ export async function summariseTrainingData(db: StudioDb, datasetId: string, opt
   const { records, labels, dataset } = await loadRecords(db, datasetId);
   const plain = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split));
   const texts = plain.train.map((e) => e.text);
-  const build = buildOptionsFor(o, texts, split.seed);
+  const ner = plain.task === 'token-classification';
+  // as trainingData: no resampling or augmentation for named entities
+  const build = ner ? {} : buildOptionsFor(o, texts, split.seed);
   let train = plain.train;
-  if (o.balance === 'oversample')
+  if (ner) train = plain.train;
+  else if (o.balance === 'oversample')
     train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'oversample', seed: split.seed }).train;
   else if (o.balance === 'undersample')
     train = buildLabeledData(records, dataset.mapping!, labels, toDataSplit(split), { balance: 'undersample', seed: split.seed }).train;
@@ -379,6 +384,7 @@ export async function summariseTrainingData(db: StudioDb, datasetId: string, opt
   }
   return {
     options: o,
+    task: plain.task,
     counts: { trainOriginal: plain.train.length, train: trainCount, validation: plain.validation.length, test: plain.test.length },
     classWeights: w ? plain.labels.map((label, i) => ({ label, weight: w[i] })) : null,
     preview,

@@ -1,90 +1,37 @@
 // Using a trained model: live prediction (top-k), batch CSV prediction, and test-split evaluation per task
 // (single-label: confusion matrix, per-class scores, misclassified examples; multi-label: per-label scores, micro/macro
-// F1, examples with any wrong label; regression: MSE/MAE/R²/Pearson and the largest errors) with the head-only
-// baseline. Trained models stay warm in memory; after a reload they are rebuilt from the run's best (else last)
-// checkpoint.
+// F1, examples with any wrong label; regression: MSE/MAE/R²/Pearson and the largest errors; NER: entity-level scores
+// and the sentences with wrong entities) with the head-only baseline. Trained models come from ./trained.ts.
 import { evaluationReportOf } from '../run/report';
 import { UserError } from '../errors';
 import { parseFile } from '../data/parse';
-import { createTaskModel } from '../models/task-model';
 import type { TaskModel } from '../models/types';
 import type { Command, EvaluationReport } from '../protocol';
 import { setSetting, type StudioDb } from '../store/db';
 import { loadLabeledData } from './stored-data';
-import { DexieRunStore } from '../store/db-runs';
 import { encodeExamples } from '../train/encode';
 import { argmax } from '../train/metrics';
 import { evaluateModel } from '../train/evaluate';
 import type { FeatureExtractor } from '../train/features';
 import { withFeatureThreads } from './feature-threads';
 import { predict as predictProbs } from '../train/predict';
-import { assignVariables, evaluatedWeights } from '../train/state';
 import type { Example } from '../data/types';
 import type { RunConfig } from '../run/config';
 import { progressReporter, type SessionHost } from './context';
 import { toCsv } from './csv';
 import { splitSettingsOf, toDataSplit } from './datasets';
-import { openModel } from './models';
 import { recipeSettings } from '../run/config';
-import { modeOf } from '../run/engine-config';
 import { trainRun } from '../run/train-run';
 import { recipeFor } from '../train/recipes';
-import { lastCheckpoint, prepare, type RunMeta } from './runs';
-import { keepWarm, liveRuns, sessionDb, warmModel } from './state';
+import { prepare, type RunMeta } from './runs';
+import { sessionDb } from './state';
 import type { Prediction } from './types';
+import { wrongSentences } from './ner';
+import { maxLengthOf, runModel } from './trained';
+
+export { runModel };
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
-
-/** The task a run was trained for: as in `prepare`, the dataset's mapped task wins over the run config's. */
-async function trainedTask(db: StudioDb, meta: RunMeta): Promise<TaskModel['task']> {
-  const ds = meta.run.datasetId ? await db.datasets.get(meta.run.datasetId) : undefined;
-  return ds?.mapping?.task ?? meta.run.task;
-}
-
-/** The run's trained model: warm in memory, or rebuilt from its files / checkpoint. */
-export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> {
-  const warm = warmModel(runId);
-  if (warm) return warm;
-  if (liveRuns.has(runId)) throw new UserError('this run is still training', { option: 'run' }, 'wait until it finishes, or stop it');
-  const row = await db.runs.get(runId);
-  if (!row) throw new UserError(`there is no run "${runId}"`, { option: 'run' }, 'it may have been deleted');
-  const meta = row.config as RunMeta;
-  let model: TaskModel;
-  if (meta.imported) {
-    const m = await openModel({ kind: 'run', runId });
-    model = createTaskModel({
-      encoder: m.encoder,
-      tokenizer: m.tokenizer,
-      task: meta.run.task,
-      labels: m.labels.length ? m.labels : meta.labels,
-      mode: { kind: 'full' },
-      headParams: m.headParams,
-    });
-  } else {
-    const store = new DexieRunStore(db);
-    const metas = await store.listCheckpoints(runId);
-    const best = metas.find((m) => m.best);
-    const ckpt = best ? await store.loadCheckpoint(runId, best.id) : await lastCheckpoint(db, runId);
-    if (!ckpt)
-      throw new UserError(
-        'this run has no saved checkpoint yet',
-        { option: 'run' },
-        'train it for at least one epoch, or pick another run',
-      );
-    const m = await openModel(meta.run.model);
-    model = createTaskModel({
-      encoder: m.encoder,
-      tokenizer: m.tokenizer,
-      task: await trainedTask(db, meta),
-      labels: meta.labels,
-      mode: modeOf(meta.run),
-      seed: meta.run.seed,
-    });
-    assignVariables(model.variables(), evaluatedWeights(ckpt));
-  }
-  keepWarm(runId, model);
-  return model;
-}
 
 async function probabilities(
   model: TaskModel,
@@ -104,14 +51,16 @@ function toPrediction(model: TaskModel, p: number[], topK: number): Prediction {
   return { label, top };
 }
 
-async function maxLengthOf(db: StudioDb, runId: string): Promise<number> {
-  const row = await db.runs.get(runId);
-  return ((row?.config as RunMeta | undefined)?.run.maxLength ?? 128) as number;
+/** A model that predicts one label (set, value) per text: a token-classification run answers 'predict-entities'. */
+function notNer(model: TaskModel): TaskModel {
+  if (model.task === 'token-classification')
+    throw new UserError('this run tags named entities, word by word', { option: 'run' }, 'use the entity view of the Playground');
+  return model;
 }
 
 export async function predict(host: SessionHost, cmd: Cmd<'predict'>): Promise<void> {
   const db = sessionDb();
-  const model = await runModel(db, cmd.runId);
+  const model = notNer(await runModel(db, cmd.runId));
   const probs = await probabilities(model, cmd.inputs, await maxLengthOf(db, cmd.runId));
   host.post({ type: 'predictions', requestId: cmd.requestId, predictions: probs.map((p) => toPrediction(model, p, cmd.topK)) });
 }
@@ -128,7 +77,7 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
       `use one of: ${table.columns.join(', ')}`,
     );
   const pairCol = cmd.pairColumn ? table.columns.indexOf(cmd.pairColumn) : -1;
-  const model = await runModel(db, cmd.runId);
+  const model = notNer(await runModel(db, cmd.runId));
   const maxLength = await maxLengthOf(db, cmd.runId);
   const progress = progressReporter(host, cmd.requestId, 'Predicting');
   const out: (string | number)[][] = [];
@@ -158,7 +107,8 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
 }
 
 /** The run's model on examples with the one evaluator (lib/train/evaluate.ts): the report, the labels as ids and the
- *  per-example probabilities (classification: softmax, multi-label: sigmoid, regression: the value). */
+ *  per-example probabilities (classification: softmax, multi-label: sigmoid, regression: the value; `outputs` as
+ *  returned, per token for NER, one example per window of a long sentence). */
 async function score(
   model: TaskModel,
   examples: Example[],
@@ -169,7 +119,7 @@ async function score(
 ) {
   const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
   const { result, probabilities } = await evaluateModel(model, enc, { threshold, onProgress, extract });
-  return { result, enc, probs: probabilities as number[][] };
+  return { result, enc, probs: probabilities as number[][], outputs: probabilities };
 }
 
 const MAX_ROWS = 200;
@@ -179,6 +129,7 @@ type Baseline = NonNullable<EvaluationReport['baseline']>;
 /** The scores a baseline row shows, per task. */
 async function baselineScores(model: TaskModel, test: Example[], maxLength: number, threshold: number): Promise<Baseline> {
   const { result } = await score(model, test, maxLength, threshold);
+  if (result.ner) return { microF1: result.ner.microF1, macroF1: result.ner.macroF1 };
   if (result.multilabel) return { microF1: result.multilabel.microF1, macroF1: result.multilabel.macroF1 };
   if (result.regression)
     return { mse: result.regression.mse, mae: result.regression.mae, r2: result.regression.r2, pearson: result.regression.pearson };
@@ -186,11 +137,11 @@ async function baselineScores(model: TaskModel, test: Example[], maxLength: numb
 }
 
 /** A head-only model trained on the frozen pre-trained encoder: what fine-tuning is measured against. */
-async function baseline(db: StudioDb, run: RunConfig, labels: string[], test: Example[]): Promise<Baseline> {
+async function baseline(db: StudioDb, run: RunConfig, task: TaskModel['task'], labels: string[], test: Example[]): Promise<Baseline> {
   // the Quick recipe (head only) for this task, at the run's max length and seed
   const c: RunConfig = {
     ...run,
-    ...recipeSettings(recipeFor({ task: run.task, labelCounts: labels.map(() => 1) }, 'quick')),
+    ...recipeSettings(recipeFor({ task, labelCounts: labels.map(() => 1) }, 'quick')),
     maxLength: run.maxLength,
   };
   const p = await prepare(db, c, () => undefined, labels);
@@ -212,8 +163,9 @@ async function report(
   threshold: number,
   extract?: FeatureExtractor,
 ): Promise<EvaluationReport> {
-  const { result, enc, probs } = await score(model, examples, maxLength, threshold, undefined, extract);
+  const { result, enc, probs, outputs } = await score(model, examples, maxLength, threshold, undefined, extract);
   const base = evaluationReportOf(result, { runId, split, labels: model.labels, threshold });
+  if (base.task === 'token-classification') return { ...base, wrongSentences: wrongSentences(model, examples, enc, outputs, maxLength) };
   if (base.task === 'multilabel') {
     const hot = (ids: number[]) => model.labels.map((_, c) => (ids.includes(c) ? 1 : 0));
     const yTrue = enc.map((e) => hot(e.label as number[]));
@@ -305,7 +257,7 @@ export async function suspiciousRows(host: SessionHost, cmd: Cmd<'suspicious-row
 /** Where a run's latest evaluation on a split is kept. */
 export const evaluationKey = (runId: string, split: 'test' | 'validation') => `evaluation:${runId}:${split}`;
 
-/** Scores a run on its dataset's test (or validation) split: classification, multi-label or regression report. */
+/** Scores a run on its dataset's test (or validation) split: classification, multi-label, regression or NER report. */
 export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise<void> {
   const db = sessionDb();
   const row = await db.runs.get(cmd.runId);
@@ -325,18 +277,12 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
     );
   progress(1, 3, 'Scoring the fine-tuned model');
   const model = await runModel(db, cmd.runId);
-  if (model.task === 'token-classification')
-    throw new UserError(
-      'evaluation here covers classification, multi-label and regression runs',
-      { option: 'task' },
-      'use `npx finetune eval` for token classification',
-    );
   const result = await withFeatureThreads(host, model, examples.length, (extract) =>
     report(model, cmd.runId, cmd.split, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, extract),
   );
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');
-    result.baseline = await baseline(db, meta.run, model.labels, examples);
+    result.baseline = await baseline(db, meta.run, model.task, model.labels, examples);
   }
   // a head-only run is itself the baseline: no row that repeats its numbers
   progress(3, 3);

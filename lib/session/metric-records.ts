@@ -35,7 +35,23 @@ export function metricRecordOf(ev: TrainEvent): MetricRecord | null {
   return null;
 }
 
-/** Whether `e` replaces `best` as the run's best evaluation: a higher macro-F1, or without one a lower loss. */
+/** The validation score a run is ranked and charted by: entity-level F1 where the evaluations have one (NER: the
+ *  per-tag macro-F1 beside it counts every "O" word), else macro-F1. */
+export type HeadlineMetric = 'entityF1' | 'macroF1';
+
+export function headlineMetric(e: Partial<EvalPoint> | undefined): HeadlineMetric {
+  return e && Number.isFinite(e.entityF1) ? 'entityF1' : 'macroF1';
+}
+
+/** The headline score of an evaluation (NaN where it has none, e.g. regression). */
+export function headlineScore(e: Partial<EvalPoint> | undefined): number {
+  return e?.[headlineMetric(e)] ?? NaN;
+}
+
+/** Whether `e` replaces `best` as the run's best evaluation: a higher headline score (entity F1 for NER, else
+ *  macro-F1), or without one a lower loss. */
 export function isBetterEval(e: EvalPoint, best: EvalPoint | undefined): boolean {
-  return !best || e.macroF1 > best.macroF1 || (Number.isNaN(e.macroF1) && e.loss < best.loss);
+  if (!best) return true;
+  const score = headlineScore(e);
+  return score > headlineScore(best) || (Number.isNaN(score) && e.loss < best.loss);
 }

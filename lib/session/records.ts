@@ -3,11 +3,14 @@
 import type { ErrorInfo } from '../errors';
 import type { RunRow } from '../store/db';
 import type { RunConfig } from '../run/config';
+import type { Task } from '../models/types';
 import type { EvalPoint, RunProgress, RunRecord, RunStatus } from './types';
 
 /** What the studio keeps in RunRow.config. */
 export interface RunMeta {
   run: RunConfig;
+  /** the task the model was built for (set once the run is prepared: the dataset's mapping decides it) */
+  task?: Task;
   datasetName: string;
   modelLabel: string;
   labels: string[];
@@ -43,6 +46,8 @@ export function recordOfRow(row: RunRow, isLive: (id: string) => boolean): RunRe
     id: row.id,
     name: row.name,
     config: meta.run,
+    // runs stored before the task was kept: an entity F1 among their scores says NER
+    task: meta.task ?? (meta.best && Number.isFinite(meta.best.entityF1) ? 'token-classification' : meta.run.task),
     datasetName: meta.datasetName,
     modelLabel: meta.modelLabel,
     labels: meta.labels,

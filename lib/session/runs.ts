@@ -21,7 +21,7 @@ import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
 import { expandSweep } from './sweep';
 import type { CheckpointInfo, EvalPoint, RunHistory, RunProgress, RunRecord, RunStatus, StepPoint } from './types';
 import { recordOfRow, type RunMeta } from './records';
-import { evalPoint, isBetterEval, metricRecordOf } from './metric-records';
+import { evalPoint, headlineScore, isBetterEval, metricRecordOf } from './metric-records';
 
 export type { RunMeta };
 
@@ -54,6 +54,7 @@ function threadsFor(c: RunConfig, host: SessionHost): ThreadsPort | undefined {
 }
 
 function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
+  const at = evals.find((e) => e.step === m.step);
   return {
     id: m.id,
     step: m.step,
@@ -62,7 +63,7 @@ function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
     best: m.best,
     bytes: 0,
     createdAt: m.createdAt,
-    metric: evals.find((e) => e.step === m.step)?.macroF1,
+    metric: at && headlineScore(at),
   };
 }
 
@@ -313,7 +314,7 @@ async function startRun(host: SessionHost, config: RunConfig, opts: { requestId?
     host.post({ type: 'run-status', runId, status: 'failed', error });
     return;
   }
-  await patchMeta(db, runId, { datasetName: p.datasetName, modelLabel: p.modelLabel, labels: p.labels });
+  await patchMeta(db, runId, { datasetName: p.datasetName, modelLabel: p.modelLabel, labels: p.labels, task: p.model.task });
   await drive(host, db, runId, c, p);
 }
 

@@ -2,9 +2,11 @@
 import type { ErrorInfo } from '../errors';
 import type { AugmentTransform } from '../data/augment';
 import type { ColumnMapping } from '../data/types';
+import type { NerReport as NerDataReport } from '../data/report';
 import type { ModeName, ModelSpec, RunConfig } from '../run/config';
+import type { PredictedEntity } from '../train/ner-predict';
 
-export type { ColumnMapping };
+export type { ColumnMapping, NerDataReport, PredictedEntity };
 
 export type TaskKind = 'classification' | 'multilabel' | 'regression';
 
@@ -40,6 +42,8 @@ export interface DatasetSummary {
   conflicts: number;
   empty: number;
   tokenLengths?: { bins: { from: number; to: number; count: number }[]; maxLength: number; truncatedShare: number };
+  /** token classification: entities per type, sentence lengths in words, sentences over the max length */
+  ner?: NerDataReport;
   /** cleaning actions with how many rows each would change */
   cleaning: { action: string; label: string; rows: number }[];
 }
@@ -95,7 +99,7 @@ export interface CheckpointInfo {
   epoch: number;
   /** why it was written (CheckpointMeta's reason) */
   reason: 'periodic' | 'epoch' | 'best' | 'abort' | 'final';
-  metric?: number; // validation macro-F1 at that point
+  metric?: number; // the validation headline score at that point (macro-F1; entity F1 for NER)
   best: boolean;
   bytes: number;
   createdAt: number;
@@ -106,6 +110,8 @@ export interface RunRecord {
   id: string;
   name: string;
   config: RunConfig;
+  /** the task the model was trained for (the dataset's mapping decides it; the form's config.task cannot say NER) */
+  task?: TaskKind | 'token-classification';
   datasetName: string;
   modelLabel: string;
   labels: string[];
@@ -197,6 +203,8 @@ export interface TrainingDataOptions {
 
 export interface TrainingDataSummary {
   options: TrainingDataOptions;
+  /** the dataset's task (named entities take no resampling, class weights or augmentation) */
+  task: TaskKind | 'token-classification';
   /** train before balancing/augmentation, train as training will see it, validation, test */
   counts: { trainOriginal: number; train: number; validation: number; test: number };
   /** one weight per label (null when off or not a classification task) */

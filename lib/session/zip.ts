@@ -5,8 +5,9 @@ import { UserError } from '../errors';
 import type { Command } from '../protocol';
 import { newId } from '../store/db';
 import { presetConfig, type RunConfig } from '../run/config';
+import { taskOfConfig } from '../models/open';
 import { progressReporter, type SessionHost } from './context';
-import { runModel } from './inference';
+import { runModel } from './trained';
 import type { RunMeta } from './runs';
 import { dropWarm, sessionDb } from './state';
 
@@ -86,6 +87,8 @@ export async function importZip(host: SessionHost, cmd: Cmd<'import-zip'>): Prom
   const name = `${cmd.name.replace(/\.zip$/i, '')} (imported)`;
   const c: RunConfig = { ...presetConfig('quick'), ...run, name, task, model: { kind: 'run', runId } };
   const meta: RunMeta = { run: c, datasetName: run.datasetId ? 'from the export' : '—', modelLabel: cmd.name, labels, imported: true };
+  // a named-entity head is not one of the form's tasks: the config's architecture says it (BertForTokenClassification, ...)
+  if (taskOfConfig(config as Record<string, unknown>) === 'token-classification') meta.task = 'token-classification';
   progress(1, 3, 'Storing the model files');
   await db.transaction('rw', db.runs, db.settings, async () => {
     await db.runs.add({

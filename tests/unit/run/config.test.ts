@@ -103,6 +103,11 @@ describe('run configuration', () => {
     expect(
       cliCommand({ ...presetConfig('quick'), headLrMultiplier: 20 }, { file: 'd.csv', textColumn: 't', labelColumn: 'l' }),
     ).not.toContain('--head-lr-multiplier');
+    // named entities: the tags column and --task ner, never --label-column
+    const ner = cliCommand(c, { file: 'wnut.conll', textColumn: 'tokens', labelColumn: 'tags', ner: true });
+    expect(ner).toContain('--tags-column tags');
+    expect(ner).toContain('--task ner');
+    expect(ner).not.toContain('--label-column');
   });
 
   it('fills settings added since a config was saved with their defaults', () => {
