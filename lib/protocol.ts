@@ -4,6 +4,7 @@ import type { BackendPreference } from './backend/select';
 import type { ErrorInfo } from './errors';
 import type { ModelSpec, RecipeFacts, RunConfig } from './run/config';
 import type { RunEstimate } from './run/estimate';
+import type { TuneRung } from './run/tune';
 import type {
   CheckpointInfo,
   ColumnMapping,
@@ -166,6 +167,8 @@ export type Command =
   | { type: 'sweep-start'; requestId: string; base: RunConfig; spec: SweepSpec }
   /** k-fold cross-validation of this config: one run per fold, k from the dataset's k-fold setting */
   | { type: 'cv-start'; requestId: string; base: RunConfig }
+  /** Tune: successive halving around this config's recipe within the budget, each trial a run of one sweep */
+  | { type: 'tune-start'; requestId: string; base: RunConfig; budgetMinutes: number }
   /** answered with 'ok' once applied, or with an error (the run is not training in this worker, a bad value) */
   | { type: 'run-control'; requestId: string; runId: string; control: RunControl }
   | { type: 'run-history'; requestId: string; runId: string }
@@ -208,6 +211,18 @@ export type EngineEvent =
   | { type: 'model-loaded'; requestId: string; info: ModelInfo }
   | { type: 'run-started'; requestId: string; runId: string }
   | { type: 'sweep-started'; requestId: string; sweepId: string; runs: number }
+  | { type: 'tune-started'; requestId: string; tuneId: string; candidates: number; rungs: TuneRung[]; plannedSec: number; metric: string }
+  /** a line about the tune: a trial started or finished */
+  | { type: 'tune-progress'; tuneId: string; message: string }
+  | {
+      type: 'tune-done';
+      tuneId: string;
+      message: string;
+      /** the winner's run (trained for the full length), null when the tune was stopped first */
+      winnerRunId: string | null;
+      gain: number | null;
+      aborted: boolean;
+    }
   // live run events: steps are batched in the worker (a few messages per second at most)
   | { type: 'run-status'; runId: string; status: RunStatus; message?: string; error?: ErrorInfo }
   | { type: 'run-steps'; runId: string; points: StepPoint[]; progress: RunProgress }

@@ -9,6 +9,7 @@ import * as data from '../lib/session/datasets';
 import * as lists from '../lib/session/lists';
 import * as models from '../lib/session/models';
 import * as runs from '../lib/session/runs';
+import * as tuner from '../lib/session/tune';
 import * as use from '../lib/session/inference';
 import * as ner from '../lib/session/ner';
 import * as exporter from '../lib/session/export';
@@ -82,6 +83,8 @@ async function handle(cmd: Command): Promise<void> {
       return runs.sweep(host, cmd);
     case 'cv-start':
       return runs.crossValidate(host, cmd);
+    case 'tune-start':
+      return tuner.tune(host, cmd);
     case 'run-control':
       return runs.control(host, cmd);
     case 'run-history':

@@ -16,6 +16,7 @@ import { completeConfig, diffConfigs, type ModeName } from '@/lib/run/config';
 import { parseList, type SweepSpec } from '@/lib/session/sweep';
 import type { RunRecord } from '@/lib/session/types';
 import { headlineMetric } from '@/lib/session/metric-records';
+import { TuneLauncher } from './TuneLauncher';
 
 type SortKey = 'createdAt' | 'accuracy' | 'macroF1' | 'entityF1' | 'loss';
 
@@ -159,6 +160,7 @@ export function RunsScreen() {
       </section>
       <CrossValidations runs={runs} onOverlay={setSelected} />
       {selected.length >= 2 && <Compare runs={selected.map((id) => runs.find((r) => r.id === id)).filter((r): r is RunRecord => !!r)} />}
+      <TuneLauncher />
       <SweepLauncher />
     </div>
   );

@@ -129,9 +129,9 @@ export interface RunPorts {
   classWeights?: number[];
   /** encoder-feature progress in head-only mode */
   onFeatureProgress?: (done: number, total: number, threads: number) => void;
-  /** head-only: features already computed for these example arrays, filled as they are computed (a tune's trials on
-   *  one frozen encoder and one encoded data set share them) */
-  featureMemo?: Map<EncodedExample[], FeatureRows>;
+  /** head-only: the encoder's features of the training and validation examples, filled as they are computed; a caller
+   *  passes one map to runs that share the frozen encoder and the encoded data (a tune's trials) */
+  featureMemo?: FeatureMemo;
 }
 
 /** status: a line for the person watching; `threads`: how many threads the run computes on, once known */
@@ -174,7 +174,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       let threads = 1;
       const onProgress = (done: number, total: number) => ports.onFeatureProgress?.(done, total, threads);
       const t = ports.threads;
-      const known = ports.featureMemo?.has(p.data.train) && ports.featureMemo.has(p.data.validation);
+      const known = ports.featureMemo?.has('train') && ports.featureMemo.has('validation');
       if (t && t.threads > 1 && tf.getBackend() === 'wasm' && !known) {
         try {
           pool = await createFeaturePool(p.model, t.threads, t.start, t.backend, onProgress);
@@ -185,7 +185,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
         }
       }
       featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
-      if (ports.featureMemo) featureExtractor = memoized(featureExtractor, ports.featureMemo);
+      if (ports.featureMemo) featureExtractor = memoized(featureExtractor, ports.featureMemo, p.data);
     }
     const config = {
       ...trainConfigOf(withModelTask(c, p.model), p.data.train.length, p.model.task),
@@ -207,13 +207,16 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
   }
 }
 
-/** The extractor with its results kept per example array. */
-function memoized(extract: FeatureExtractor, memo: Map<EncodedExample[], FeatureRows>): FeatureExtractor {
+export type FeatureMemo = Map<'train' | 'validation', FeatureRows>;
+
+/** The extractor with its results kept for the run's training and validation examples. */
+function memoized(extract: FeatureExtractor, memo: FeatureMemo, data: PreparedRun['data']): FeatureExtractor {
   return async (examples, batchSize, pad, signal) => {
-    const known = memo.get(examples);
+    const key = examples === data.train ? 'train' : examples === data.validation ? 'validation' : null;
+    const known = key && memo.get(key);
     if (known) return known;
     const rows = await extract(examples, batchSize, pad, signal);
-    memo.set(examples, rows);
+    if (key) memo.set(key, rows);
     return rows;
   };
 }

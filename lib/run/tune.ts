@@ -9,12 +9,10 @@ import { UserError } from '../errors';
 import type { Encoder, TaskModel, TextTokenizer } from '../models/types';
 import { mulberry32 } from '../rng';
 import { metricMode } from '../train/config';
-import type { EncodedExample } from '../train/encode';
 import type { EvalResult } from '../train/events';
-import type { FeatureRows } from '../train/features';
 import type { RunConfig } from './config';
 import { defaultMetric } from './engine-config';
-import { prepareRun, trainRun, type PreparedRun, type RunData, type RunEvent, type RunPorts } from './train-run';
+import { prepareRun, trainRun, type FeatureMemo, type PreparedRun, type RunData, type RunEvent, type RunPorts } from './train-run';
 
 export interface TuneCandidate {
   id: number;
@@ -124,95 +122,127 @@ export function planTune(
   return best;
 }
 
+/** A trial as the search sees it: the weights it ended with, scored on validation (null: it was stopped). */
+export interface TrialOutcome {
+  scalars: Record<string, number>;
+  seconds: number;
+}
+
+/** Runs one trial; it may yield the run's events on the way (the CLI shows its progress from them). */
+export type TrialRunner = (candidate: TuneCandidate, rung: number, config: RunConfig) => AsyncGenerator<RunEvent, TrialOutcome | null>;
+
+/**
+ * Successive halving over `plan` with `runTrial` doing each trial: every candidate on the first rung, the best of each
+ * rung on the next, and on the last the best one beside the recipe (candidate 0) so the gain is measured. Trials run
+ * with early stopping off, so every trial of a rung has the same length. Stops when a trial is stopped.
+ */
+export async function* halving(
+  plan: { candidates: TuneCandidate[]; rungs: TuneRung[]; epochSec: number },
+  metric: string,
+  runTrial: TrialRunner,
+): AsyncGenerator<Exclude<TuneEvent, { type: 'tune-done' }>, HalvingResult> {
+  const { candidates, rungs } = plan;
+  const better = (a: number, b: number) => (metricMode(metric) === 'max' ? a > b : a < b);
+  yield { type: 'tune-plan', candidates, rungs, metric, epochSec: plan.epochSec, plannedSec: costOf(rungs) * plan.epochSec };
+  const trials: TrialResult[] = [];
+  let alive = candidates.map((k) => k.id);
+  let winner: TrialResult | null = null;
+  let recipeScore: number | null = null;
+  for (const [r, rung] of rungs.entries()) {
+    const last = r === rungs.length - 1;
+    for (const id of last ? [...new Set([alive[0], 0])] : alive) {
+      const config = { ...candidates[id].config, epochs: rung.epochs, earlyStoppingPatience: 0 };
+      yield { type: 'trial-start', candidate: id, rung: r, epochs: rung.epochs };
+      const gen = runTrial(candidates[id], r, config);
+      let step = await gen.next();
+      while (!step.done) {
+        yield { type: 'trial-event', candidate: id, rung: r, event: step.value };
+        step = await gen.next();
+      }
+      if (!step.value) return { trials, winner, recipeScore, aborted: true };
+      const result = { candidate: id, rung: r, epochs: rung.epochs, score: step.value.scalars[metric] ?? NaN, ...step.value };
+      trials.push(result);
+      yield { type: 'trial-done', result };
+      if (last && id === 0) recipeScore = result.score;
+      if (last && Number.isFinite(result.score) && (!winner || better(result.score, winner.score))) winner = result;
+    }
+    // the next rung takes the best of this one (NaN scores last; ties: the earlier candidate)
+    const scored = trials.filter((t) => t.rung === r && Number.isFinite(t.score));
+    scored.sort((a, b) => (better(a.score, b.score) ? -1 : better(b.score, a.score) ? 1 : a.candidate - b.candidate));
+    alive = scored.map((t) => t.candidate).slice(0, rungs[r + 1]?.trials ?? 1);
+    if (!alive.length) break;
+  }
+  return { trials, winner, recipeScore, aborted: false };
+}
+
+export interface HalvingResult {
+  trials: TrialResult[];
+  /** the best trial of the last rung */
+  winner: TrialResult | null;
+  recipeScore: number | null;
+  aborted: boolean;
+}
+
 export interface TunePorts extends Pick<RunPorts, 'signal' | 'threads' | 'classWeights'> {
   /** a fresh copy of the pre-trained model for each trial */
   open: () => Promise<{ encoder: Encoder; tokenizer: TextTokenizer }>;
 }
 
-/** Runs the plan; every trial is scored on `data.validation` only. */
+/** The search in this thread (the CLI): each trial trains a fresh model; the last rung's models are kept until the
+ *  winner is known, which is the final model. Every trial is scored on `data.validation` only. */
 export async function* tuneRun(
   c: RunConfig,
   data: RunData,
   plan: { candidates: TuneCandidate[]; rungs: TuneRung[]; epochSec: number },
   ports: TunePorts,
 ): AsyncGenerator<TuneEvent> {
-  const { candidates, rungs } = plan;
   const metric = c.metric ?? defaultMetric(data.task === 'token-classification' ? 'token-classification' : c.task);
-  const better = (a: number, b: number) => (metricMode(metric) === 'max' ? a > b : a < b);
-  yield { type: 'tune-plan', candidates, rungs, metric, epochSec: plan.epochSec, plannedSec: costOf(rungs) * plan.epochSec };
-  const trials: TrialResult[] = [];
+  const lastRung = plan.rungs.length - 1;
   // head-only trials read one frozen encoder: encode the data once and share the features
   let encoded: PreparedRun['data'] | null = null;
-  const featureMemo = c.mode === 'head' ? new Map<EncodedExample[], FeatureRows>() : undefined;
-  let alive = candidates.map((k) => k.id);
-  let final: { candidate: number; score: number; model: TaskModel; maxLength: number; report: EvalResult } | null = null;
-  let recipeScore: number | null = null;
-  for (const [r, rung] of rungs.entries()) {
-    const last = r === rungs.length - 1;
-    // the last rung: the best so far, and the recipe to measure the gain against
-    const ids = last ? [...new Set([alive[0], 0])] : alive;
-    for (const id of ids) {
-      if (ports.signal?.aborted) break;
-      const cfg = { ...candidates[id].config, epochs: rung.epochs, earlyStoppingPatience: 0 };
-      yield { type: 'trial-start', candidate: id, rung: r, epochs: rung.epochs };
-      const p = prepareRun(cfg, data, await ports.open());
-      if (encoded) p.data = encoded;
-      else encoded = p.data;
-      const t0 = performance.now();
-      let done: Extract<RunEvent, { type: 'done' }> | null = null;
-      let kept = false;
-      try {
-        for await (const ev of trainRun(cfg, p, { ...ports, runId: `tune-${id}-${r}`, featureMemo })) {
-          yield { type: 'trial-event', candidate: id, rung: r, event: ev };
-          if (ev.type === 'done') done = ev;
-          if (ev.type === 'error') {
-            const e = ev.error;
-            throw e.kind === 'user' ? new UserError(e.message, e.where, e.fix) : new Error(e.message);
-          }
+  const featureMemo: FeatureMemo | undefined = c.mode === 'head' ? new Map() : undefined;
+  const kept = new Map<number, { model: TaskModel; maxLength: number; report: EvalResult }>();
+  async function* trial(k: TuneCandidate, rung: number, cfg: RunConfig): AsyncGenerator<RunEvent, TrialOutcome | null> {
+    if (ports.signal?.aborted) return null;
+    const p = prepareRun(cfg, data, await ports.open());
+    if (encoded) p.data = encoded;
+    else encoded = p.data;
+    const t0 = performance.now();
+    let done: Extract<RunEvent, { type: 'done' }> | null = null;
+    try {
+      for await (const ev of trainRun(cfg, p, { ...ports, runId: `tune-${k.id}-${rung}`, featureMemo })) {
+        yield ev;
+        if (ev.type === 'done') done = ev;
+        if (ev.type === 'error') {
+          const e = ev.error;
+          throw e.kind === 'user' ? new UserError(e.message, e.where, e.fix) : new Error(e.message);
         }
-        if (!done?.final || done.reason === 'aborted') break;
-        const score = done.final.scalars[metric] ?? NaN;
-        const result = {
-          candidate: id,
-          rung: r,
-          epochs: rung.epochs,
-          score,
-          scalars: done.final.scalars,
-          seconds: (performance.now() - t0) / 1000,
-        };
-        trials.push(result);
-        yield { type: 'trial-done', result };
-        if (last) {
-          if (id === 0) recipeScore = score;
-          if (!final || better(score, final.score)) {
-            final?.model.dispose();
-            final = { candidate: id, score, model: p.model, maxLength: p.maxLength, report: done.final };
-            kept = true;
-          }
-        }
-      } finally {
-        if (!kept) p.model.dispose();
       }
+      if (!done?.final || done.reason === 'aborted') return null;
+      if (rung === lastRung) kept.set(k.id, { model: p.model, maxLength: p.maxLength, report: done.final });
+      return { scalars: done.final.scalars, seconds: (performance.now() - t0) / 1000 };
+    } finally {
+      if (!kept.has(k.id) || rung !== lastRung) p.model.dispose();
     }
-    if (ports.signal?.aborted) break;
-    // the next rung takes the best of this one (NaN scores last)
-    const scored = trials.filter((t) => t.rung === r && Number.isFinite(t.score));
-    scored.sort((a, b) => (better(a.score, b.score) ? -1 : better(b.score, a.score) ? 1 : a.candidate - b.candidate));
-    alive = scored.map((t) => t.candidate).slice(0, rungs[r + 1]?.trials ?? 1);
-    if (!alive.length) break;
   }
-  const winner = final ? candidates[final.candidate] : null;
+  let result: HalvingResult = { trials: [], winner: null, recipeScore: null, aborted: true };
+  try {
+    result = yield* halving(plan, metric, trial);
+  } finally {
+    for (const [id, k] of kept) if (id !== result.winner?.candidate || result.aborted) k.model.dispose();
+  }
+  const final = result.winner && !result.aborted ? kept.get(result.winner.candidate) : undefined;
   yield {
     type: 'tune-done',
-    trials,
+    trials: result.trials,
     metric,
-    winner,
-    winnerScore: final?.score ?? null,
-    recipeScore,
+    winner: final && result.winner ? plan.candidates[result.winner.candidate] : null,
+    winnerScore: result.winner?.score ?? null,
+    recipeScore: result.recipeScore,
     model: final?.model ?? null,
     final: final?.report ?? null,
     data: encoded,
     maxLength: final?.maxLength ?? c.maxLength,
-    aborted: Boolean(ports.signal?.aborted),
+    aborted: result.aborted || Boolean(ports.signal?.aborted),
   };
 }

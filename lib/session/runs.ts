@@ -10,7 +10,7 @@ import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { RunControls } from '../train/events';
 import { autoRunName, validateConfig, type RunConfig } from '../run/config';
-import { freshStartNote, prepareRun, trainRun, type PreparedRun, type ThreadsPort } from '../run/train-run';
+import { freshStartNote, prepareRun, trainRun, type FeatureMemo, type PreparedRun, type ThreadsPort } from '../run/train-run';
 import { estimateRun } from '../run/estimate';
 import { maxThreads } from '../run/threads';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
@@ -41,7 +41,7 @@ async function patchMeta(db: StudioDb, runId: string, patch: Partial<RunMeta>, r
 }
 
 /** The host's threads with the run's own setting, where it has one (0 or absent: every core). */
-function threadsFor(c: RunConfig, host: SessionHost): ThreadsPort | undefined {
+export function threadsFor(c: RunConfig, host: SessionHost): ThreadsPort | undefined {
   if (!host.threads || !c.threads) return host.threads;
   const most = maxThreads(host.threads.threads);
   if (c.threads > most)
@@ -69,7 +69,8 @@ function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
 
 /** Posts an error that escaped work left running after its request was answered (a run, a sweep), tagged with that
  *  request: the page shows it to whoever still awaits the request, or else as a notice. */
-const reportTo = (host: SessionHost, requestId: string) => (e: unknown) => host.post({ type: 'error', requestId, error: toErrorInfo(e) });
+export const reportTo = (host: SessionHost, requestId: string) => (e: unknown) =>
+  host.post({ type: 'error', requestId, error: toErrorInfo(e) });
 
 /** Lets queued messages (pause, stop, predict) in between training steps. */
 const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -105,7 +106,15 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
 }
 
 /** Runs fineTune for a prepared run and forwards its events (batched) to the host and the database. */
-async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfig, p: Prepared, resumeFrom?: Checkpoint): Promise<void> {
+async function drive(
+  host: SessionHost,
+  db: StudioDb,
+  runId: string,
+  c: RunConfig,
+  p: Prepared,
+  resumeFrom?: Checkpoint,
+  featureMemo?: FeatureMemo,
+): Promise<void> {
   const store = new DexieRunStore(db);
   const controls = new RunControls();
   const abort = new AbortController();
@@ -172,6 +181,7 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
       threads: threadsFor(c, host),
       classWeights: p.classWeights,
       onFeatureProgress,
+      featureMemo,
     };
     let computeThreads = 1;
     for await (const ev of trainRun(c, p, ports)) {
@@ -281,7 +291,12 @@ async function drive(host: SessionHost, db: StudioDb, runId: string, c: RunConfi
 }
 
 /** Creates the run row and trains it; resolves when training ends. */
-async function startRun(host: SessionHost, config: RunConfig, opts: { requestId?: string; sweepId?: string } = {}): Promise<void> {
+/** Creates a stored run and trains it to its end (or failure); returns its id. */
+export async function startRun(
+  host: SessionHost,
+  config: RunConfig,
+  opts: { requestId?: string; sweepId?: string; featureMemo?: FeatureMemo } = {},
+): Promise<string> {
   const db = sessionDb();
   const v = validateConfig(config);
   const c = v.name.trim()
@@ -312,10 +327,11 @@ async function startRun(host: SessionHost, config: RunConfig, opts: { requestId?
     const error = toErrorInfo(e);
     await patchMeta(db, runId, { error }, { status: 'failed', error: error.message });
     host.post({ type: 'run-status', runId, status: 'failed', error });
-    return;
+    return runId;
   }
   await patchMeta(db, runId, { datasetName: p.datasetName, modelLabel: p.modelLabel, labels: p.labels, task: p.model.task });
-  await drive(host, db, runId, c, p);
+  await drive(host, db, runId, c, p, undefined, opts.featureMemo);
+  return runId;
 }
 
 export async function start(host: SessionHost, cmd: Cmd<'train-start'>): Promise<void> {

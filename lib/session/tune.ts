@@ -1,0 +1,84 @@
+// The studio's Tune: lib/run/tune.ts's plan and successive halving, with each trial a stored run of one sweep (live
+// curves, the Runs screen's sweep table and overlaid curves), scored on the validation split only. Stopping the trial
+// that is training stops the tune; its finished trials stay. The winner is a run like any other (Evaluate, Export).
+import type { Command } from '../protocol';
+import { autoRunName, validateConfig } from '../run/config';
+import { defaultMetric } from '../run/engine-config';
+import { estimateRun } from '../run/estimate';
+import type { FeatureMemo } from '../run/train-run';
+import { halving, planTune, type TrialRunner } from '../run/tune';
+import { newId } from '../store/db';
+import type { SessionHost } from './context';
+import type { RunMeta } from './records';
+import { prepare, reportTo, startRun, threadsFor } from './runs';
+import { sessionDb } from './state';
+
+type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
+
+const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(4));
+
+export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<void> {
+  const base = validateConfig(cmd.base);
+  const db = sessionDb();
+  // one epoch measured on this device sizes the plan
+  const p = await prepare(db, base, () => undefined);
+  let epochSec: number;
+  const task = p.model.task;
+  try {
+    epochSec = (await estimateRun(base, p, threadsFor(base, host))).seconds / Math.max(1, base.epochs);
+  } finally {
+    p.model.dispose();
+  }
+  const plan = { ...planTune(base, cmd.budgetMinutes * 60, epochSec, base.seed), epochSec };
+  const metric = base.metric ?? defaultMetric(task);
+  const tuneId = newId('tune');
+  const name = base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Tune');
+  const plannedSec = plan.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * epochSec;
+  host.post({
+    type: 'tune-started',
+    requestId: cmd.requestId,
+    tuneId,
+    candidates: plan.candidates.length,
+    rungs: plan.rungs,
+    plannedSec,
+    metric,
+  });
+  const runIds = new Map<string, string>();
+  // head-only trials share the frozen encoder's features (the tune varies nothing the features depend on)
+  const featureMemo: FeatureMemo | undefined = base.mode === 'head' ? new Map() : undefined;
+  const trial: TrialRunner = async function* (k, rung, config) {
+    const trialName = `${name} · trial ${k.id} (${k.changes}) · ${config.epochs} ep`;
+    // the run's own events go to its stored run (live curves); the search hears only that it started and its result
+    yield { type: 'status', message: `training ${trialName}` };
+    const runId = await startRun(host, { ...config, name: trialName }, { sweepId: tuneId, featureMemo });
+    runIds.set(`${k.id}/${rung}`, runId);
+    const row = await db.runs.get(runId);
+    const meta = row?.config as RunMeta | undefined;
+    if (row?.status !== 'completed' || !meta?.best) return null;
+    const scalars = Object.fromEntries(Object.entries(meta.best).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
+    return { scalars, seconds: meta.progress?.elapsedSec ?? 0 };
+  };
+  void (async () => {
+    const gen = halving(plan, metric, trial);
+    let step = await gen.next();
+    while (!step.done) {
+      const ev = step.value;
+      if (ev.type === 'trial-done') {
+        const k = plan.candidates[ev.result.candidate];
+        const message = `Trial ${k.id} (${k.changes}), ${ev.result.epochs} epoch(s): validation ${metric} ${fmt(ev.result.score)}.`;
+        host.post({ type: 'tune-progress', tuneId, message });
+      }
+      step = await gen.next();
+    }
+    const r = step.value;
+    const winner = r.winner && !r.aborted ? r.winner : null;
+    const gain = winner && r.recipeScore !== null ? winner.score - r.recipeScore : null;
+    const message = winner
+      ? `Tune finished: trial ${winner.candidate} (${plan.candidates[winner.candidate].changes}) scores ${metric} ` +
+        `${fmt(winner.score)} on validation, the recipe ${fmt(r.recipeScore)} at the same length ` +
+        `(${gain !== null && gain >= 0 ? '+' : ''}${fmt(gain)}). Its run is selected.`
+      : `Tune stopped after ${r.trials.length} trial(s); they stay in the Runs table.`;
+    const winnerRunId = winner ? (runIds.get(`${winner.candidate}/${winner.rung}`) ?? null) : null;
+    host.post({ type: 'tune-done', tuneId, message, winnerRunId, gain, aborted: !winner });
+  })().catch(reportTo(host, cmd.requestId));
+}
