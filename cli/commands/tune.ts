@@ -47,7 +47,13 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   } catch (e) {
     throw e instanceof UserError ? relabelOption(e) : e;
   }
-  const plan = { ...planTune(config, budgetSec, epochSec, seed), epochSec };
+  let plan;
+  try {
+    plan = { ...planTune(config, budgetSec, epochSec, seed), epochSec };
+  } catch (e) {
+    if (e instanceof UserError && e.where.option === 'budget') (e.where as { option?: string }).option = '--budget';
+    throw e;
+  }
   await mkdir(out, { recursive: true });
   const stop = interruptible(cli);
   const tuneJson: Record<string, unknown> = { budgetMinutes: budgetSec / 60, recipe: config, trials: [] };
