@@ -28,7 +28,7 @@ export const SCREENS = [
   { id: 'runs', title: 'Runs', hint: 'Compare and sweep' },
   { id: 'evaluate', title: 'Evaluate', hint: 'Test-split metrics' },
   { id: 'playground', title: 'Playground', hint: 'Try the model' },
-  { id: 'export', title: 'Export', hint: 'Download or import a zip' },
+  { id: 'export', title: 'Export', hint: 'Model, ONNX, recipe or project bundle' },
 ] as const;
 export type ScreenId = (typeof SCREENS)[number]['id'] | 'settings';
 
