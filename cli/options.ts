@@ -151,6 +151,7 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
   if (schedule) c.schedule = schedule as RunConfig['schedule'];
   const cw = opts['class-weights'];
   if (typeof cw === 'boolean') c.classWeights = cw;
+  if (opts['label-all-subwords'] === true) c.labelAllSubwords = true;
   const optimizer = str(opts, 'optimizer');
   if (optimizer) c.optimizer = optimizer as RunConfig['optimizer'];
   const metric = str(opts, 'metric');
@@ -245,6 +246,11 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     type: 'number',
     help: 'multilabel: probability above which a label is predicted, in validation and --test',
     defaultText: '0.5',
+  },
+  {
+    name: 'label-all-subwords',
+    type: 'boolean',
+    help: 'named entities: train every sub-word of a word on its tag (a B- as I-), not only the first (scores still read the first)',
   },
   {
     name: 'class-weights',

@@ -204,7 +204,15 @@ export function TrainScreen() {
         {ner && (
           <p className="small" data-testid="train-task">
             This dataset is tagged for <strong>named entities</strong>: the model learns one BIO tag per word, and runs are ranked by entity
-            F1 (exact span and type) on the validation split.
+            F1 (exact span and type) on the validation split.{' '}
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={!!config.labelAllSubwords}
+                onChange={(e) => setConfig({ labelAllSubwords: e.target.checked || undefined })}
+              />{' '}
+              Train every sub-word of a word on its tag (default: the first sub-word only; scores always read the first)
+            </label>
           </p>
         )}
         {!preset && (

@@ -50,6 +50,8 @@ export interface RunConfig {
   recipe?: { title: string; source: string; why: string[] };
   // settings the command line exposes beyond the studio's form (absent: the engine's default)
   optimizer?: 'adamw' | 'adam';
+  /** named entities: train every sub-word of a word on its tag (a B- as I-) instead of the first one only */
+  labelAllSubwords?: boolean;
   /** validation metric for early stopping and the best checkpoint (default: macroF1; loss for regression; entityF1 for NER) */
   metric?: string;
   minDelta?: number;
@@ -513,6 +515,7 @@ export function cliCommand(
   parts.push(c.classWeights ? '--class-weights' : '--class-weights=false');
   if (c.multilabelThreshold !== undefined) parts.push(`--threshold ${c.multilabelThreshold}`);
   if (c.threads) parts.push(`--threads ${c.threads}`);
+  if (data.ner && c.labelAllSubwords) parts.push('--label-all-subwords');
   parts.push('--out ./runs/' + sh(c.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'run'));
   return parts.join(' \\\n  ');
 }

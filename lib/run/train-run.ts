@@ -78,7 +78,7 @@ export function prepareRun(
     const labels = task === 'regression' ? [] : data.labels;
     const encode = (ex: Example[], file?: string) => {
       try {
-        return encodeExamples(opened.tokenizer, ex, labels, maxLength, task);
+        return encodeExamples(opened.tokenizer, ex, labels, maxLength, task, { allSubwords: c.labelAllSubwords });
       } catch (e) {
         if (e instanceof UserError && file) (e.where as { file?: string }).file = file;
         throw e;

@@ -48,6 +48,7 @@ export function encodeExamples(
   labels: string[],
   maxLength: number,
   task: Task = inferTask(examples),
+  opts: { allSubwords?: boolean } = {},
 ): EncodedExample[] {
   const index = new Map(labels.map((l, i) => [l, i]));
   const where = (i: number, column: string) => ({ row: i + 1, column });
@@ -79,11 +80,15 @@ export function encodeExamples(
         for (let t = 0; t < enc.ids.length; t++) {
           const w = enc.wordIds[t] ?? null;
           const first = w !== null && w !== prev;
-          tags.push(first ? labelId(ex.tags![w], i) : IGNORE_INDEX);
+          // the rest of a word's pieces: ignored in the loss, or (allSubwords) trained on the word's tag, a B- as I-
+          const rest = w !== null && !first && opts.allSubwords ? labelId(ex.tags![w].replace(/^B-/, 'I-'), i) : IGNORE_INDEX;
+          tags.push(first ? labelId(ex.tags![w], i) : rest);
           if (first && w >= enc.from && w < enc.to) scored.push(t);
           prev = w;
         }
-        const window = windows.length > 1 ? { window: { sentence: i, index, count: windows.length, tokens: scored } } : {};
+        // the tokens scored are the first pieces: said explicitly where other pieces carry tags too
+        const windowed = windows.length > 1 || opts.allSubwords;
+        const window = windowed ? { window: { sentence: i, index, count: windows.length, tokens: scored } } : {};
         return { ids: enc.ids, typeIds: enc.typeIds, label: 0, tags, ...window };
       });
     }

@@ -128,6 +128,8 @@ describe('training options → engine', () => {
     expect(trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), 100)).toMatchObject({
       warmupSteps: 100,
     });
+    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--label-all-subwords']), {}).labelAllSubwords).toBe(true);
+    expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o']), {}).labelAllSubwords).toBeUndefined();
   });
 
   it('without options trains with the Balanced recipe of the model; --preset and --mode pick another recipe', () => {

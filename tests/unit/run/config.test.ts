@@ -108,6 +108,9 @@ describe('run configuration', () => {
     expect(ner).toContain('--tags-column tags');
     expect(ner).toContain('--task ner');
     expect(ner).not.toContain('--label-column');
+    expect(ner).not.toContain('--label-all-subwords');
+    const all = cliCommand({ ...c, labelAllSubwords: true }, { file: 'wnut.conll', textColumn: 'tokens', labelColumn: 'tags', ner: true });
+    expect(all).toContain('--label-all-subwords');
   });
 
   it('fills settings added since a config was saved with their defaults', () => {
