@@ -3,22 +3,28 @@
 //   SST-2:     train on stsa.binary.train, select on .dev (early stopping / best restore), report .test
 //   Banking77: train on train.csv (10% held out, stratified, for selection; banking77-full trains on all of it with
 //              the settings chosen on that held-out split, as the dataset has no dev set), report test.csv
+//   WNUT-17:   NER (--task ner) on wnut17train.conll, select on emerging.dev.conll, report emerging.test.annotated's
+//              entity micro-F1 (seqeval's reading); wnut17-tiny-bert trains a random tiny BERT folder (WordPiece vocab,
+//              tests/helpers/tiny-hf.ts: no pre-trained BERT offline) with its family's defaults, to show it trains
 // The SST-2 files are "<label> <sentence>" lines: they are converted to CSV (text,label) in a temporary folder first.
-// BENCH_QUALITY_RUNS picks runs by name (comma list; default: every run below, about an hour on 2 cores). Datasets
+// BENCH_QUALITY_RUNS picks runs by name (comma list; default: every run below, hours on 2 cores). Datasets
 // come from ../shared/datasets (or $FINETUNE_SHARED/datasets); without them the benchmark says so and exits.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedPath } from '../tests/helpers/shared';
+import { writeTinyHf } from '../tests/helpers/tiny-hf';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'cli/bin/finetune.mjs');
 
 interface Run {
   name: string;
-  dataset: 'sst2' | 'banking77' | 'sms';
+  dataset: 'sst2' | 'banking77' | 'sms' | 'wnut17';
   args: string[];
+  /** the bundled USE-Lite (default), or a random tiny BERT written to a folder first */
+  model?: 'use-lite' | 'tiny-bert';
   /** Banking77: share of train.csv held out for selection (default 0.1) */
   valSplit?: number;
 }
@@ -31,6 +37,10 @@ const RUNS: Run[] = [
   { name: 'sst2-quick', dataset: 'sst2', args: ['--preset', 'quick'] },
   { name: 'banking77-balanced', dataset: 'banking77', args: [] },
   { name: 'sms-balanced', dataset: 'sms', args: [] },
+  // NER: the token-classification recipes (defaults only), USE-Lite and a BERT-family folder
+  { name: 'wnut17-balanced', dataset: 'wnut17', args: [] },
+  { name: 'wnut17-quick', dataset: 'wnut17', args: ['--preset', 'quick'] },
+  { name: 'wnut17-tiny-bert', dataset: 'wnut17', model: 'tiny-bert', args: [] },
   // hand-written recipes of earlier sessions, kept for comparison
   // head only: encoder features computed once, then a linear classifier; many cheap epochs, best dev accuracy kept
   {
@@ -194,6 +204,12 @@ function smsCsv(src: string, tmp: string): [string, string] {
 }
 
 function files(dataset: Run['dataset'], tmp: string, valSplit = 0.1): string[] | null {
+  if (dataset === 'wnut17') {
+    const d = sharedPath('datasets', 'wnut17');
+    if (!d) return null;
+    const [train, dev, test] = ['wnut17train.conll', 'emerging.dev.conll', 'emerging.test.annotated'].map((f) => join(d, f));
+    return ['--task', 'ner', '--data', train, '--eval', dev, '--test', test];
+  }
   if (dataset === 'sms') {
     const d = sharedPath('datasets', 'sms_spam');
     if (!d) return null;
@@ -262,7 +278,12 @@ export async function benchQuality(): Promise<void> {
       continue;
     }
     const out = join(tmp, run.name);
-    const args = ['train', ...data, '--model', 'use-lite', ...run.args, '--out', out];
+    // a random BERT of bert-tiny's shape (2 layers, hidden 128), with the tiny WordPiece vocab of the test helpers
+    const model =
+      run.model === 'tiny-bert'
+        ? writeTinyHf('bert', join(tmp, 'tiny-bert'), { hidden: 128, layers: 2, heads: 2, intermediate: 512, std: 0.02 })
+        : 'use-lite';
+    const args = ['train', ...data, '--model', model, ...run.args, '--out', out];
     // the estimate a user sees before the run (--dry-run), recorded next to the measured time
     const dry = await runCli([...args, '--dry-run']);
     const estimate =
@@ -278,28 +299,52 @@ export async function benchQuality(): Promise<void> {
     }
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     const test = last.test ?? {};
+    const mode = run.args.includes('--mode')
+      ? run.args[run.args.indexOf('--mode') + 1]
+      : run.args.includes('--preset')
+        ? `preset ${run.args[run.args.indexOf('--preset') + 1]}`
+        : 'defaults (balanced)';
+    const timing = {
+      steps: last.steps,
+      epochs: last.epochs,
+      best: last.best,
+      trainSeconds: last.trainSeconds,
+      wallSeconds: Math.round(wallSec * 10) / 10,
+      estimateSeconds: estimate === null ? null : Math.round(estimate),
+      estimateError: estimate === null ? null : Math.round((estimate / last.trainSeconds - 1) * 1000) / 1000,
+      command: `npx finetune ${args.map((a) => (a.includes(tmp) ? a.replace(tmp, '$TMP') : a)).join(' ')}`,
+    };
+    if (run.dataset === 'wnut17') {
+      // entity micro-F1 (exact span and type), the figure NER papers and seqeval report
+      const v = last.validation ?? {};
+      const pct = (x: unknown) => (typeof x === 'number' ? Math.round(x * 10000) / 100 : null);
+      process.stdout.write(
+        `${JSON.stringify({
+          bench: 'quality',
+          run: run.name,
+          dataset: run.dataset,
+          model: run.model === 'tiny-bert' ? 'tiny BERT (random init, L2 H128)' : 'use-lite',
+          mode,
+          testEntityF1: pct(test.entityF1),
+          testEntityPrecision: pct(test.entityPrecision),
+          testEntityRecall: pct(test.entityRecall),
+          devEntityF1: pct(v.entityF1),
+          ...timing,
+        })}\n`,
+      );
+      continue;
+    }
     process.stdout.write(
       `${JSON.stringify({
         bench: 'quality',
         run: run.name,
         dataset: run.dataset,
         model: 'use-lite',
-        mode: run.args.includes('--mode')
-          ? run.args[run.args.indexOf('--mode') + 1]
-          : run.args.includes('--preset')
-            ? `preset ${run.args[run.args.indexOf('--preset') + 1]}`
-            : 'defaults (balanced)',
+        mode,
         testAccuracy: test.accuracy,
         testMacroF1: test.macroF1,
         validation: last.validation ? { accuracy: last.validation.accuracy, macroF1: last.validation.macroF1 } : null,
-        steps: last.steps,
-        epochs: last.epochs,
-        best: last.best,
-        trainSeconds: last.trainSeconds,
-        wallSeconds: Math.round(wallSec * 10) / 10,
-        estimateSeconds: estimate === null ? null : Math.round(estimate),
-        estimateError: estimate === null ? null : Math.round((estimate / last.trainSeconds - 1) * 1000) / 1000,
-        command: `npx finetune ${args.map((a) => (a.includes(tmp) ? a.replace(tmp, '$TMP') : a)).join(' ')}`,
+        ...timing,
       })}\n`,
     );
   }

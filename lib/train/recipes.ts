@@ -173,6 +173,58 @@ const LORA: Entry = {
   many: { headLrMultiplier: 10, targetSteps: 2800 },
 };
 
+// ---- NER (token classification): one tag per word, entity micro-F1 picks the checkpoint ----
+// Chosen on WNUT-17's dev split (emerging.dev.conll; bench/ner.ts, bench/RESULTS.md), never on its test file. What
+// differs from the sentence recipes: no label smoothing (it scored lower on dev), no class weights (balanced weights
+// over O and rare I- tags wreck precision), a rate of its own for the per-token head, and max length from the
+// sentence lengths' 95th percentile (longer sentences become overlapping windows, nothing is truncated).
+
+/** Head only on the frozen encoder's per-token states. */
+const NER_HEAD: Entry = {
+  source: 'measured on WNUT-17 dev (bench/ner.ts): head only, lr 3e-3 (1e-2 and class weights lower)',
+  few: { ...HEAD.few, learningRate: 3e-3, labelSmoothing: 0 },
+};
+
+/** USE-Lite: pre-trained as a sentence encoder (mean-pooled), so its per-token states are weak features on their own;
+ *  fine-tuning every weight is what makes them tag entities (WNUT-17 dev: full 37.2 against head only 33.3). */
+const USE_LITE_NER: Entry = {
+  source: 'measured on WNUT-17 (bench/ner.ts, dev-selected)',
+  few: {
+    ...USE_LITE_FULL.few,
+    learningRate: 2e-4,
+    headLrMultiplier: 30,
+    labelSmoothing: 0,
+    targetSteps: 1000,
+    minEpochs: 2,
+    maxEpochs: 20,
+  },
+};
+
+/** BERT-family NER: the rates of the Hugging Face token-classification scripts and Devlin et al. 2019 (5e-5 for base,
+ *  2e-5–5e-5 on CoNLL-2003), larger for compact models (Turc et al. 2019); not measured here (no pre-trained weights
+ *  offline). A per-token head gets a gradient from every word, so it needs no more than × 10 whatever the tag count. */
+function bertNer(lr: number, targetSteps: number): Entry {
+  return {
+    source: 'BERT NER fine-tuning literature (not yet measured here: no pre-trained BERT offline)',
+    few: { ...bertFull(lr, targetSteps).few, headLrMultiplier: 10, labelSmoothing: 0, minEpochs: 2, maxEpochs: 10 },
+  };
+}
+
+const NER_FULL: Record<RecipeFamily, Entry> = {
+  'use-lite': USE_LITE_NER,
+  'bert-tiny': bertNer(3e-4, 1200),
+  'bert-mini': bertNer(1e-4, 1200),
+  'bert-small': bertNer(8e-5, 1000),
+  'bert-base': bertNer(5e-5, 1000),
+  'bert-large': bertNer(3e-5, 1000),
+};
+
+/** LoRA for NER: the sentence LoRA recipe without label smoothing (rank 8, alpha 16; not yet measured here). */
+const NER_LORA: Entry = {
+  source: 'LoRA literature (rank 8, alpha 16), NER settings as for full fine-tuning (not yet measured here)',
+  few: { ...LORA.few, headLrMultiplier: 10, labelSmoothing: 0, targetSteps: 1200, minEpochs: 2 },
+};
+
 /** What each budget changes on the model's recipe. Quick: head only. Best: ~20 % more steps, longer texts kept. */
 const BUDGET_CHANGES: Record<Budget, { title: string; scaleSteps: number; maxLengthCap?: number }> = {
   quick: { title: 'Quick', scaleSteps: 1 },
@@ -235,23 +287,94 @@ function tooFewRowsToFineTune(facts: RecipeFacts, full: Entry, many: boolean, sc
   );
 }
 
+/** WNUT-17 dev entity micro-F1 (%) per USE-Lite mode at its best setting (bench/ner.ts; bench/RESULTS.md). */
+const USE_LITE_NER_DEV = { full: 37.2, head: 33.3, freeze: 0 };
+
+/** The NER recipe's reasons: the mode (USE-Lite), the rates, no label smoothing, no class weights. */
+function nerWhy(family: RecipeFamily, v: RecipeValues, defaultMode: boolean): string[] {
+  const out: string[] = [];
+  const d = USE_LITE_NER_DEV;
+  if (family === 'use-lite' && defaultMode && v.mode === 'full')
+    out.push(
+      'full fine-tuning: USE-Lite was pre-trained as a sentence encoder (mean-pooled), so its per-token states are weak ' +
+        `features on their own; on WNUT-17 dev the whole encoder fine-tuned scored ${d.full} entity-F1, the head ` +
+        `alone ${d.head}, the top layer alone ${d.freeze}.`,
+    );
+  if (v.mode === 'head')
+    out.push(
+      `learning rate ${v.learningRate} for the per-token head (WNUT-17 dev: ${d.head} entity-F1 with USE-Lite; 1e-2 ` + 'scored lower).',
+    );
+  else if (family === 'use-lite' && v.mode !== 'lora')
+    out.push(
+      `learning rate ${v.learningRate}, head × ${v.headLrMultiplier}: the best of the rates tried on WNUT-17 dev ` + '(bench/ner.ts).',
+    );
+  else
+    out.push(
+      `learning rate ${v.learningRate}, head × ${v.headLrMultiplier}: from the NER fine-tuning literature for this ` +
+        'size (not measured here); a per-token head gets a gradient from every word, so × 10 suffices.',
+    );
+  out.push(
+    'no label smoothing: entity F1 wants sharp B-/I- decisions on the few entity words among many O words ' +
+      '(on WNUT-17 dev smoothing 0.1 scored lower).',
+  );
+  out.push(
+    'no class weights: weighting the tags by their rarity (O is ~90 % of words) multiplied spurious entities ' +
+      '(WNUT-17 dev entity-F1 7.4 against 29.6 without, head only).',
+  );
+  return out;
+}
+
+/** NER's max length: 95 % of training sentences in one window (a multiple of 32 sub-word tokens); longer ones become
+ *  overlapping windows (lib/train/ner-windows.ts), so no word is cut. Best keeps the longest whole where the cap
+ *  allows. */
+function nerMaxLength(facts: RecipeFacts, cap: number, keepLongest: boolean): { maxLength: number; why?: string } {
+  if (!facts.tokenLengths || facts.tokenLengths.max <= 0) return { maxLength: Math.min(128, cap) };
+  const { p95, max } = facts.tokenLengths;
+  const whole = Math.max(32, roundUp(max, 32));
+  if (whole <= cap && (keepLongest || whole === Math.max(32, roundUp(p95, 32))))
+    return {
+      maxLength: whole,
+      why: `max length ${whole}: the longest training sentence has ${max} sub-word tokens, so every sentence is one window.`,
+    };
+  const maxLength = Math.min(cap, Math.max(32, roundUp(p95, 32)));
+  return {
+    maxLength,
+    why:
+      `max length ${maxLength}: 95 % of training sentences have at most ${p95} sub-word tokens (the longest ${max}); ` +
+      'longer ones are tagged in overlapping windows, each word scored once, so nothing is cut ' +
+      '(WNUT-17 dev, head only: 29.2 entity-F1 at 64 against 29.6 at 96, within noise).',
+  };
+}
+
 /** The recipe for a model at a budget, fitted to the data. `mode` picks another mode's recipe (e.g. LoRA) at that
- *  budget; quick is always head-only unless a mode is given. */
+ *  budget; quick is always head-only unless a mode is given. Token classification (NER) has recipes of its own. */
 export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode): Recipe {
   const family = familyOf(facts);
+  const ner = facts.task === 'token-classification';
   const labels = facts.labelCounts?.length ?? 0;
-  const many = facts.task !== 'regression' && labels > MANY_LABELS;
+  const many = !ner && facts.task !== 'regression' && labels > MANY_LABELS;
   const b = BUDGET_CHANGES[budget];
   const why: string[] = [];
   // measured for USE-Lite, whose pooled output is a sentence embedding trained to be used frozen; a BERT's [CLS] state
   // is not, so BERT-family models fine-tune whatever the size
+  // NER has no such rule: USE-Lite's per-token states are weak features at any data size (nerWhy)
   const small =
-    mode === undefined && budget !== 'quick' && family === 'use-lite'
+    mode === undefined && budget !== 'quick' && family === 'use-lite' && !ner
       ? tooFewRowsToFineTune(facts, FULL[family], many, b.scaleSteps)
       : null;
   if (small) why.push(small);
   const m: RecipeMode = mode ?? (budget === 'quick' || small ? 'head' : 'full');
-  const entry = m === 'head' ? HEAD : m === 'lora' ? LORA : FULL[family];
+  const entry = ner
+    ? m === 'head'
+      ? NER_HEAD
+      : m === 'lora'
+        ? NER_LORA
+        : NER_FULL[family]
+    : m === 'head'
+      ? HEAD
+      : m === 'lora'
+        ? LORA
+        : FULL[family];
   const v: RecipeValues = { ...entry.few, ...(many ? entry.many : {}), mode: m };
   if (many && entry.many)
     why.push(
@@ -259,27 +382,33 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
         `(learning rate ${v.learningRate}${m !== 'head' ? `, head × ${v.headLrMultiplier}` : ''}), ` +
         'since a new head over many classes needs a larger rate.',
     );
+  if (ner) why.push(...nerWhy(family, v, mode === undefined && !small && budget !== 'quick'));
 
   // epochs: about targetSteps optimizer steps, whatever the dataset's size
   const targetSteps = Math.round(v.targetSteps * b.scaleSteps);
   let epochs = 3;
   let stepsPerEpoch = 0;
+  const rowWord = ner ? 'sentences' : 'rows';
   if (facts.trainRows && facts.trainRows > 0) {
     stepsPerEpoch = Math.ceil(facts.trainRows / v.batchSize);
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
     why.push(
       `${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ` +
-        `${facts.trainRows.toLocaleString('en')} training rows make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} ` +
+        `${facts.trainRows.toLocaleString('en')} training ${rowWord} make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} ` +
         `(kept within ${v.minEpochs}–${v.maxEpochs} epochs).`,
     );
   } else {
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(3 * b.scaleSteps)));
   }
 
-  // max length: every training text whole where that stays cheap, else 95 % of them
+  // max length: every training text whole where that stays cheap, else 95 % of them (NER: windows take the rest)
   const cap = Math.min(b.maxLengthCap ?? v.maxLengthCap, facts.modelMaxLength ?? Infinity);
   let maxLength = Math.min(128, cap);
-  if (facts.tokenLengths && facts.tokenLengths.max > 0) {
+  if (ner) {
+    const fit = nerMaxLength(facts, cap, budget === 'best');
+    maxLength = fit.maxLength;
+    if (fit.why) why.push(fit.why);
+  } else if (facts.tokenLengths && facts.tokenLengths.max > 0) {
     const { p95, max } = facts.tokenLengths;
     if (facts.modelMaxLength && max >= facts.modelMaxLength && cap >= facts.modelMaxLength && p95 >= facts.modelMaxLength) {
       maxLength = cap;
@@ -308,10 +437,10 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     } else why.push(`no weight average: ${totalSteps} steps in all are too few for one to settle.`);
   }
 
-  // class weights when the rarest label is under a fifth of the commonest
+  // class weights when the rarest label is under a tenth of the commonest (NER: never, see nerWhy)
   let classWeights = false;
   const counts = facts.labelCounts?.filter((c) => c > 0) ?? [];
-  if (facts.task !== 'regression' && counts.length >= 2) {
+  if (!ner && facts.task !== 'regression' && counts.length >= 2) {
     const ratio = Math.max(...counts) / Math.min(...counts);
     if (ratio >= 10) {
       classWeights = true;
@@ -323,7 +452,7 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   return {
     family,
     budget,
-    title: `${FAMILY_TITLE[family]} · ${b.title}`,
+    title: `${FAMILY_TITLE[family]}${ner ? ' NER' : ''} · ${b.title}`,
     source: entry.source,
     values: { ...v, epochs, maxLength, emaDecay, classWeights, evalEverySteps, targetSteps },
     why,

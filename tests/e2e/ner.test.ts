@@ -107,7 +107,7 @@ describe('named entities in the studio', () => {
     await page.getByRole('radio', { name: /Quick/ }).click();
     await page
       .getByTestId('recipe')
-      .filter({ hasText: /training rows/ })
+      .filter({ hasText: /training (rows|sentences)/ })
       .waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('cli-command').textContent()).toMatch(/--tags-column tags \\\s+--task ner/);
     await check('train');
