@@ -150,7 +150,8 @@ async function candidate(name: string): Promise<void> {
     if (ev.type === 'eval') {
       history.push(round(ev.result.scalars.entityF1, 3));
       console.error(
-        `${name}: epoch ${ev.epoch + 1} step ${ev.step} dev entityF1 ${ev.result.scalars.entityF1.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+        `${name}: epoch ${ev.epoch + 1} step ${ev.step} dev entityF1 ${ev.result.scalars.entityF1.toFixed(4)} ` +
+          `(${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
     } else if (ev.type === 'step' && performance.now() - lastLog > 60_000) {
       lastLog = performance.now();

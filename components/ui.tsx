@@ -97,3 +97,16 @@ export function toErrorInfoUI(e: unknown): ErrorInfo {
   if (e && typeof e === 'object' && 'message' in e && 'kind' in e) return e as ErrorInfo;
   return { kind: 'internal', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
 }
+
+/** The Playground's text box ("Try it"): a labelled textarea, the same for every task. */
+export function TryText({ value, onChange, placeholder }: { value: string; onChange: (v: string) => void; placeholder: string }) {
+  return (
+    <>
+      <h3 id="try-h">Try it</h3>
+      <label className="block" htmlFor="pg-text">
+        Text
+      </label>
+      <textarea id="pg-text" rows={4} value={value} onChange={(e) => onChange(e.target.value)} placeholder={placeholder} />
+    </>
+  );
+}

@@ -3,7 +3,7 @@
 // confidence, and listed in a table (debounced; the model runs in the worker).
 import { useEffect, useRef, useState } from 'react';
 import { engine } from '../engine-client';
-import { ErrorNote, pct, toErrorInfoUI } from '../ui';
+import { ErrorNote, pct, toErrorInfoUI, TryText } from '../ui';
 import { EntityText, typeColours } from '../evaluate/EntitySpans';
 import type { ErrorInfo } from '@/lib/errors';
 import type { PredictedEntity, RunRecord } from '@/lib/session/types';
@@ -47,17 +47,7 @@ export function EntityPlayground({ run }: { run: RunRecord }) {
 
   return (
     <section className="panel" aria-labelledby="try-h">
-      <h3 id="try-h">Try it</h3>
-      <label className="block" htmlFor="pg-text">
-        Text
-      </label>
-      <textarea
-        id="pg-text"
-        rows={4}
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        placeholder="Type or paste a text to find its named entities…"
-      />
+      <TryText value={text} onChange={setText} placeholder="Type or paste a text to find its named entities…" />
       <ErrorNote error={error} testId="predict-error" />
       <div aria-live="polite" data-testid="entities" aria-busy={busy}>
         {found && found.entities.length === 0 && <p className="muted">No entities found.</p>}

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { engine } from '../engine-client';
 import type { Task } from '../state/studio';
-import { ErrorNote, Help, NextStep, ProgressBar, download, toErrorInfoUI } from '../ui';
+import { download, ErrorNote, Help, NextStep, ProgressBar, toErrorInfoUI, TryText } from '../ui';
 import { RunPicker, usePickedRun } from './RunPicker';
 import { EntityPlayground } from './EntityPlayground';
 import { PALETTE } from '../charts/palette';
@@ -64,17 +64,7 @@ export function PlaygroundScreen() {
       {run && ner && <EntityPlayground key={run.id} run={run} />}
       {run && !ner && (
         <section className="panel" aria-labelledby="try-h">
-          <h3 id="try-h">Try it</h3>
-          <label className="block" htmlFor="pg-text">
-            Text
-          </label>
-          <textarea
-            id="pg-text"
-            rows={4}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="Type or paste a text to classify…"
-          />
+          <TryText value={text} onChange={setText} placeholder="Type or paste a text to classify…" />
           <label className="check">
             <input type="checkbox" checked={usePair} onChange={(e) => setUsePair(e.target.checked)} /> Sentence pair
           </label>
