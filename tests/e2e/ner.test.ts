@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { artifactsDir, type Recorded } from './browser';
 import { axeViolations, goTo, loadBundledModel, openStudio, runStatus } from './studio';
+import { nerSampleConll } from '../helpers/ner-sample';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -20,37 +21,7 @@ async function check(screen: string) {
   await rec.page.screenshot({ path: `${shots()}/${screen}.png`, fullPage: true });
 }
 
-const PER = ['Alice Smith', 'Bob', 'Maria Garcia', 'John', 'Olga', 'Peter Brown'];
-const LOC = ['Paris', 'New York', 'Berlin', 'Tokyo', 'Lagos', 'Lima'];
-const TEMPLATES = [
-  '{P} lives in {L} .',
-  '{P} flew to {L} on Monday .',
-  'Yesterday {P} met {Q} in {L} .',
-  'The weather in {L} was cold .',
-  '{P} said the trip was long .',
-  // 29 words: longer than a max length of 24 tokens
-  '{P} wrote that the old market near the river in {L} opens early every day and closes late in the summer when many tourists arrive .',
-];
-
-/** `n` sentences as CoNLL ("word TAG" lines, a blank line between sentences). Every 5th sentence tags its place as a
- *  person (label noise), so that the model is wrong on some test sentences whatever it learns. */
-function conll(n: number): Buffer {
-  const out: string[] = ['-DOCSTART- O', ''];
-  for (let i = 0; i < n; i++) {
-    const fill = { P: PER[i % PER.length], Q: PER[(i + 2) % PER.length], L: LOC[(i * 5) % LOC.length] };
-    for (const tok of TEMPLATES[i % TEMPLATES.length].split(' ')) {
-      const m = /^\{([PQL])\}$/.exec(tok);
-      if (!m) {
-        out.push(`${tok} O`);
-        continue;
-      }
-      const type = m[1] === 'L' && i % 5 !== 2 ? 'LOC' : 'PER';
-      fill[m[1] as 'P' | 'Q' | 'L'].split(' ').forEach((w, k) => out.push(`${w} ${k ? 'I' : 'B'}-${type}`));
-    }
-    out.push('');
-  }
-  return Buffer.from(out.join('\n'));
-}
+const conll = (n: number): Buffer => Buffer.from(nerSampleConll(n, { noisyEvery: 5 }));
 
 /** Entities per type in a CoNLL buffer (its B- tags), most first. */
 function entityCounts(b: Buffer): [string, number][] {

@@ -30,6 +30,7 @@ import * as zip from '@/lib/session/zip';
 import { unzipSync } from 'fflate';
 import { predictTags } from '@/lib/train/ner-predict';
 import { until } from './helpers';
+import { nerSampleConll } from '../../helpers/ner-sample';
 
 const require = createRequire(import.meta.url);
 let db: StudioDb;
@@ -39,32 +40,7 @@ type Ev<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 const find = <T extends EngineEvent['type']>(type: T, requestId: string) =>
   events.find((e): e is Ev<T> => e.type === type && 'requestId' in e && e.requestId === requestId);
 
-const PER = ['Alice Smith', 'Bob', 'Maria Garcia', 'John', 'Olga', 'Peter Brown'];
-const LOC = ['Paris', 'New York', 'Berlin', 'Tokyo', 'Lagos', 'Lima'];
-const TEMPLATES = [
-  '{P} lives in {L} .',
-  '{P} flew to {L} on Monday .',
-  'Yesterday {P} met {Q} in {L} .',
-  'The weather in {L} was cold .',
-  '{P} said the trip was long .',
-  // longer than the run's 24 tokens: read in overlapping windows
-  '{P} wrote that the old market near the river in {L} opens early every day and closes late in the summer when many tourists arrive .',
-];
-
-/** CoNLL lines ("word TAG", a blank line between sentences) of `n` sentences with PER and LOC entities. */
-function conll(n: number): string {
-  const out: string[] = ['-DOCSTART- O', ''];
-  for (let i = 0; i < n; i++) {
-    const fill = { P: PER[i % PER.length], Q: PER[(i + 2) % PER.length], L: LOC[(i * 5) % LOC.length] };
-    for (const tok of TEMPLATES[i % TEMPLATES.length].split(' ')) {
-      const m = /^\{([PQL])\}$/.exec(tok);
-      if (!m) out.push(`${tok} O`);
-      else fill[m[1] as 'P' | 'Q' | 'L'].split(' ').forEach((w, k) => out.push(`${w} ${k ? 'I' : 'B'}-${m[1] === 'L' ? 'LOC' : 'PER'}`));
-    }
-    out.push('');
-  }
-  return out.join('\n');
-}
+const conll = (n: number): string => nerSampleConll(n);
 
 let datasetId = '';
 let runId = '';
