@@ -136,6 +136,7 @@ export function recipeSettings(r: Recipe): Partial<RunConfig> {
     evalEverySteps: v.evalEverySteps,
     earlyStoppingPatience: v.earlyStoppingPatience,
     ...(v.loraRank ? { loraRank: v.loraRank, loraAlpha: v.loraAlpha ?? 2 * v.loraRank } : {}),
+    ...(v.mode === 'freeze' ? { freezeLayers: v.freezeLayers ?? 1 } : {}),
     recipe: { title: r.title, source: r.source, why: r.why },
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recipeSettings } from '@/lib/run/config';
 import { recipeFor, type RecipeFacts } from '@/lib/train/recipes';
 
 // WNUT-17's training file as the CLI measures it with USE-Lite's tokenizer (lib/run/facts.ts)
@@ -12,12 +13,13 @@ const wnut: RecipeFacts = {
 const bert = (hiddenSize: number): RecipeFacts => ({ ...wnut, arch: 'bert', hiddenSize, modelMaxLength: 512 });
 
 describe('NER recipes (token classification)', () => {
-  it("USE-Lite's Balanced NER recipe is the one measured on WNUT-17 dev: full, lr 2e-4, head × 30, no smoothing", () => {
+  it("USE-Lite's Balanced NER recipe is the one measured on WNUT-17 dev: freeze:1, lr 2e-4, head × 30, no smoothing", () => {
     const r = recipeFor(wnut, 'balanced');
     expect(r.title).toBe('USE-Lite NER · Balanced');
     expect(r.source).toMatch(/WNUT-17/);
     expect(r.values).toMatchObject({
-      mode: 'full',
+      mode: 'freeze',
+      freezeLayers: 1,
       learningRate: 2e-4,
       headLrMultiplier: 30,
       batchSize: 32,
@@ -31,8 +33,12 @@ describe('NER recipes (token classification)', () => {
       earlyStoppingPatience: 3,
     });
     const why = r.why.join('\n');
-    expect(why).toMatch(/^full fine-tuning: USE-Lite was pre-trained as a sentence encoder/m);
+    expect(why).toMatch(/^freeze:1: the embeddings and the bottom layer stay as pre-trained, .*40\.9–41\.0 so, 38\.9–39\.6 with every/m);
+    // the run settings carry the layer count (the CLI line says --mode freeze:1)
+    expect(recipeSettings(r)).toMatchObject({ mode: 'freeze', freezeLayers: 1 });
+    expect(recipeSettings(recipeFor(wnut, 'balanced', 'full')).freezeLayers).toBeUndefined();
     expect(why).toMatch(/^learning rate 0\.0002, head × 30: .*WNUT-17 dev/m);
+    expect(why).not.toMatch(/labels \(more than|class weights on/);
     expect(why).toMatch(/^no label smoothing: /m);
     expect(why).toMatch(/^no class weights: /m);
     expect(why).toMatch(/^9 epochs: about 1,000 steps are wanted and 3,394 training sentences make 107 steps of 32/m);
@@ -45,7 +51,7 @@ describe('NER recipes (token classification)', () => {
     expect(quick.values).toMatchObject({ mode: 'head', learningRate: 3e-3, labelSmoothing: 0, classWeights: false, maxLength: 64 });
     expect(quick.why.join('\n')).toMatch(/^learning rate 0\.003 for the per-token head/m);
     const best = recipeFor(wnut, 'best');
-    expect(best.values).toMatchObject({ mode: 'full', maxLength: 96, targetSteps: 1200, epochs: 11 });
+    expect(best.values).toMatchObject({ mode: 'freeze', maxLength: 96, targetSteps: 1200, epochs: 11 });
     expect(best.why.join('\n')).toMatch(/^max length 96: the longest training sentence has 80 sub-word tokens/m);
   });
 
@@ -67,6 +73,20 @@ describe('NER recipes (token classification)', () => {
     for (let rows = 500; rows < 50_000; rows *= 2) expect(epochs(rows * 2)).toBeLessThanOrEqual(epochs(rows));
   });
 
+  it("small data: USE-Lite's NER recipe still fine-tunes (no head-only fallback: per-token states are weak features)", () => {
+    for (const trainRows of [50, 500, 1500]) {
+      const r = recipeFor({ ...wnut, trainRows }, 'balanced');
+      expect(r.values.mode, `${trainRows} sentences`).toBe('freeze');
+      expect(r.why[0]).toMatch(/^freeze:1: .*at any data size.*on 500 sentences/);
+      expect(recipeFor({ ...wnut, trainRows }, 'best').values.mode).toBe('freeze');
+    }
+    // the sentence-classification rule is unchanged: 500 SST-2-like rows train the head only
+    const sst = { arch: 'use-lite', task: 'classification' as const, trainRows: 500, labelCounts: [250, 250] };
+    expect(recipeFor(sst, 'balanced').values.mode).toBe('head');
+    // 50 sentences: 2 steps an epoch, 20 epochs, too few steps for a weight average
+    expect(recipeFor({ ...wnut, trainRows: 50 }, 'balanced').values).toMatchObject({ epochs: 20, emaDecay: 0 });
+  });
+
   it('BERT-family NER recipes by size: smaller models take larger rates; all fine-tune, head × 10, no smoothing', () => {
     const lr = [128, 256, 512, 768, 1024].map((h) => recipeFor(bert(h), 'balanced').values.learningRate);
     expect(lr).toEqual([3e-4, 1e-4, 8e-5, 5e-5, 3e-5]);
@@ -85,7 +105,8 @@ describe('NER recipes (token classification)', () => {
     expect(recipeFor(wnut, 'quick', 'full').values.mode).toBe('full');
     expect(recipeFor({ ...wnut, trainRows: 100 }, 'balanced', 'full').values.mode).toBe('full');
     // the mode's own reason replaces the default's
-    expect(recipeFor(wnut, 'balanced', 'full').why.join('\n')).not.toMatch(/^full fine-tuning:/m);
+    expect(recipeFor(wnut, 'balanced', 'full').why.join('\n')).not.toMatch(/^full fine-tuning/m);
+    expect(recipeFor(wnut, 'balanced', 'freeze').values).toMatchObject({ mode: 'freeze', learningRate: 2e-4, labelSmoothing: 0 });
   });
 
   it('label counts never turn the sentence rules on for NER (many-label rates, class weights)', () => {
