@@ -3,7 +3,8 @@
 // recipe) and with `--preset quick` (head only), each reporting test accuracy; mean ± spread (half the range) over
 // the seeds. SST-2 selects on its dev file; Banking77 (no dev file) holds out the CLI's default 10 % of the sample.
 // BENCH_SMALL_K (default 16,64,256), BENCH_SMALL_SEEDS (default 1,2,3), BENCH_SMALL_DATASETS (default sst2; banking77
-// is hours on 2 cores beyond 16 per class).
+// is hours on 2 cores beyond 16 per class), BENCH_SMALL_RECIPES (default "balanced;quick": `;`-separated, each a name
+// or name=CLI options, e.g. "lpft=--mode full --head-first-epochs 30" for a candidate chosen on dev).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,11 @@ import { runCli, sst2Csv } from './quality';
 const KS = (process.env.BENCH_SMALL_K ?? '16,64,256').split(',').map(Number);
 const SEEDS = (process.env.BENCH_SMALL_SEEDS ?? '1,2,3').split(',').map(Number);
 const DATASETS = (process.env.BENCH_SMALL_DATASETS ?? 'sst2').split(',');
+const KNOWN: Record<string, string[]> = { balanced: [], quick: ['--preset', 'quick'] };
+const RECIPES: [string, string[]][] = (process.env.BENCH_SMALL_RECIPES ?? 'balanced;quick').split(';').map((r) => {
+  const [name, flags] = r.split('=');
+  return [name.trim(), flags !== undefined ? flags.trim().split(/\s+/) : (KNOWN[name.trim()] ?? [])];
+});
 
 /** CSV lines (with the header first) → k rows per label, seeded; every row of a label with fewer. */
 function sample(csv: string, labelIndex: (cells: string) => string, k: number, seed: number): string {
@@ -60,10 +66,7 @@ async function main(): Promise<void> {
       for (const seed of SEEDS) {
         const file = join(tmp, `${dataset}-${k}-${seed}.csv`);
         writeFileSync(file, sample(train, lastCell, k, seed));
-        for (const [recipe, extra] of [
-          ['balanced', []],
-          ['quick', ['--preset', 'quick']],
-        ] as const) {
+        for (const [recipe, extra] of RECIPES) {
           const t0 = performance.now();
           const r = await runCli(
             ['train', '--data', file, ...fixed, ...columns, ...extra, '--out', join(tmp, `${dataset}-${k}-${seed}-${recipe}`)],

@@ -105,6 +105,7 @@ export const TRAIN_FLAG_OF: Record<string, string> = {
   labels: '--label-column',
   maxLength: '--max-length',
   headLrMultiplier: '--head-lr-multiplier',
+  headFirstEpochs: '--head-first-epochs',
   emaDecay: '--ema-decay',
 };
 
@@ -194,6 +195,14 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     meta: 'X',
     help: "the classifier head's learning rate as a multiple of --lr, when the encoder trains too (full, freeze, lora)",
     defaultText: "the recipe's",
+  },
+  {
+    name: 'head-first-epochs',
+    type: 'int',
+    min: 0,
+    meta: 'N',
+    help: "full / freeze: first train the new head alone for N epochs on the frozen encoder's features (LP-FT; 0 = off)",
+    defaultText: '0 (off)',
   },
   {
     name: 'ema-decay',

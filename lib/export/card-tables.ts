@@ -89,6 +89,9 @@ export function hyperparameters(c: RunConfig): string[][] {
     ['optimizer', c.optimizer ?? 'adamw'],
     ['learningRate', c.learningRate],
     ['headLrMultiplier', c.headLrMultiplier],
+    ...((c.mode === 'full' || c.mode === 'freeze') && c.headFirstEpochs > 0
+      ? [['headFirstEpochs', c.headFirstEpochs] as [string, unknown]]
+      : []),
     ['schedule', c.schedule],
     [c.warmupSteps !== undefined ? 'warmupSteps' : 'warmupRatio', c.warmupSteps ?? c.warmupRatio],
     ['weightDecay', c.weightDecay],

@@ -288,7 +288,12 @@ export function modelCard(x: ModelCardInput): string {
     '## Base model',
     '',
     `${base}${x.base.name.includes(FAMILY[x.arch]) ? '' : ` (${FAMILY[x.arch]})`}, ${head}` +
-      (x.config ? `; trained: ${mode[x.config.mode]}${x.config.mode === 'lora' ? ' (merged into the weights on export)' : ''}.` : '.'),
+      (x.config
+        ? `; trained: ${mode[x.config.mode]}${x.config.mode === 'lora' ? ' (merged into the weights on export)' : ''}` +
+          (x.config.headFirstEpochs > 0 && (x.config.mode === 'full' || x.config.mode === 'freeze')
+            ? `, after ${x.config.headFirstEpochs} epochs of the head alone on the frozen encoder (LP-FT).`
+            : '.')
+        : '.'),
     ...(x.labels.length ? ['', `Labels: ${x.labels.map((l) => `\`${l.replace(/`/g, "'")}\``).join(', ')}.`] : []),
     '',
     ...dataSection(x),

@@ -56,6 +56,8 @@ export interface RecipeConfig {
   gradient_accumulation: number;
   learning_rate: number;
   head_lr_multiplier: number;
+  /** full / freeze: epochs the head trains alone before everything trains (LP-FT; 0 = off) */
+  head_first_epochs: number;
   optimizer: 'adamw' | 'adam';
   weight_decay: number;
   adam_beta1: number;
@@ -165,6 +167,7 @@ export function recipeConfig(input: RecipeInput): RecipeConfig {
     gradient_accumulation: r.gradAccumSteps,
     learning_rate: r.learningRate,
     head_lr_multiplier: r.headLrMultiplier,
+    head_first_epochs: c.mode === 'full' || c.mode === 'freeze' ? c.headFirstEpochs : 0,
     optimizer: r.optimizer,
     weight_decay: r.weightDecay,
     adam_beta1: r.beta1,

@@ -108,6 +108,14 @@ export function recipeReadme(cfg: RecipeConfig, facts: ReadmeFacts): string {
       'head_lr_multiplier',
       'the classifier / pre_classifier parameters form their own group at learning rate × multiplier',
     ]);
+  if (cfg.head_first_epochs > 0)
+    rows.splice(7, 0, [
+      'Head first (epochs)',
+      cfg.head_first_epochs,
+      'head_first_epochs',
+      'a first Trainer run trains only the head at learning rate × multiplier (the engine runs the frozen encoder ' +
+        'without dropout there; here its dropout stays on)',
+    ]);
   if (cfg.mode === 'freeze') rows.splice(3, 0, ['Frozen layers', cfg.freeze_layers, 'freeze_layers', 'embeddings + layers 0 … N−1']);
   if (cfg.mode === 'lora')
     rows.splice(

@@ -15,6 +15,7 @@ export function trainPy(configLiteral: string, notes: string[]): string {
     ...notes.map((n) => `# ${n}`),
     'import argparse',
     'import csv',
+    'import dataclasses',
     'import json',
     'import math',
     'import os',
@@ -232,6 +233,28 @@ def main():
         report_to="none",
         **warmup,
     )
+    if CONFIG["head_first_epochs"] > 0 and mode in ("full", "freeze"):
+        # head first (LP-FT): the head alone, at its own rate, for head_first_epochs; the best epoch's head is kept
+        encoder = [p for n, p in model.named_parameters() if p.requires_grad and not HEAD.search(n)]
+        for p in encoder:
+            p.requires_grad = False
+        head_lr = CONFIG["learning_rate"] * mult
+        head_params = [{"params": [p for n, p in model.named_parameters() if p.requires_grad and NO_DECAY.search(n.lower()) is None],
+                        "weight_decay": CONFIG["weight_decay"]},
+                       {"params": [p for n, p in model.named_parameters() if p.requires_grad and NO_DECAY.search(n.lower())],
+                        "weight_decay": 0.0}]
+        head_args = dataclasses.replace(args, output_dir=os.path.join(args.output_dir, "head-first"),
+                                        num_train_epochs=CONFIG["head_first_epochs"], learning_rate=head_lr,
+                                        eval_strategy=strategy if strategy == "no" else "epoch",
+                                        save_strategy=strategy if strategy == "no" else "epoch", eval_steps=None,
+                                        save_steps=None)
+        head_opt = adam(head_params, lr=head_lr, betas=betas, eps=CONFIG["adam_epsilon"])
+        RecipeTrainer(model=model, args=head_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
+                      data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
+                      optimizers=(head_opt, None)).train()
+        for p in encoder:
+            p.requires_grad = True
+
     callbacks = [ema] if ema is not None else []
     if every and val_ds is not None:
         callbacks.append(EvalAtEpochEnd())

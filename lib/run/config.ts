@@ -30,6 +30,8 @@ export interface RunConfig {
   batchSize: number;
   learningRate: number;
   headLrMultiplier: number;
+  /** full and freeze: epochs the new head first trains alone on the frozen encoder's features (0 = off; LP-FT) */
+  headFirstEpochs: number;
   /** weight average's decay (0 = off) */
   emaDecay: number;
   weightDecay: number;
@@ -82,6 +84,7 @@ const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
   batchSize: 32,
   learningRate: 1e-3,
   headLrMultiplier: 1,
+  headFirstEpochs: 0,
   emaDecay: 0,
   weightDecay: 0.01,
   schedule: 'linear',
@@ -125,6 +128,7 @@ export function recipeSettings(r: Recipe): Partial<RunConfig> {
     batchSize: v.batchSize,
     learningRate: v.learningRate,
     headLrMultiplier: v.headLrMultiplier,
+    headFirstEpochs: v.mode === 'full' || v.mode === 'freeze' ? (v.headFirstEpochs ?? 0) : 0,
     emaDecay: v.emaDecay,
     weightDecay: v.weightDecay,
     schedule: v.schedule,
@@ -253,6 +257,19 @@ export const FIELDS: FieldDoc[] = [
     step: 0.5,
     cli: '--head-lr-multiplier',
     modes: ['full', 'freeze', 'lora'],
+  },
+  {
+    key: 'headFirstEpochs',
+    label: 'Head first (epochs)',
+    help:
+      "Epochs the new head trains alone on the frozen encoder's features (fast, cached) at its own rate before the " +
+      'encoder trains too, so fine-tuning starts from a trained head (LP-FT, Kumar et al. 2022); 0 = off, as in the recipes.',
+    min: 0,
+    max: 100,
+    step: 1,
+    cli: '--head-first-epochs',
+    integer: true,
+    modes: ['full', 'freeze'],
   },
   {
     key: 'emaDecay',
@@ -565,7 +582,9 @@ export function diffConfigs(configs: RunConfig[]): DiffRow[] {
           ? modes.has('freeze')
           : k === 'headLrMultiplier'
             ? [...modes].some((m) => m !== 'head')
-            : true,
+            : k === 'headFirstEpochs'
+              ? modes.has('full') || modes.has('freeze')
+              : true,
     )
     .map((k) => {
       const values = configs.map((c) => readable(k, (c as unknown as Record<string, unknown>)[k]));

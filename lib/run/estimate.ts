@@ -57,6 +57,7 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     schedule: 'constant',
     warmupRatio: 0,
     warmupSteps: undefined,
+    headFirstEpochs: 0,
   };
   const stamps: number[] = [];
   let featureSec: number | undefined;
@@ -93,11 +94,17 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
       `${MEASURE} head steps timed after ${WARMUP} of warm-up`;
   } else {
     // a validation pass is a forward pass: about a third of a training step's work per example
-    evalSec = evalPasses * (valRows / B) * (perStepSec / c.gradAccumulation / 3);
-    seconds = steps * perStepSec + evalSec;
+    const forwardSec = (rows: number) => (rows / B) * (perStepSec / c.gradAccumulation / 3);
+    evalSec = evalPasses * forwardSec(valRows);
+    // head first: one forward pass over training and validation texts for the cached features (the head's own steps
+    // on them take milliseconds)
+    const headFirst = c.headFirstEpochs > 0 && (c.mode === 'full' || c.mode === 'freeze');
+    featureSec = headFirst ? forwardSec(train.length + valRows) : undefined;
+    seconds = steps * perStepSec + evalSec + (featureSec ?? 0);
     basis =
       `${MEASURE} training steps on texts at the length quartiles (${threadCount} thread${threadCount > 1 ? 's' : ''}), ` +
-      `timed after ${WARMUP} of warm-up; validation as a third of a step per batch`;
+      `timed after ${WARMUP} of warm-up; validation${headFirst ? " and the head-first phase's features" : ''} ` +
+      'as a third of a step per batch';
   }
   return {
     seconds,

@@ -3,42 +3,23 @@
 // ports: where checkpoints go, how threads start, how progress is shown. lib/session (studio) and cli/commands/train.ts
 // only read their inputs and forward the events.
 import * as tf from '@tensorflow/tfjs';
-import type { InitOptions } from '../backend/init';
 import type { Example } from '../data/types';
 import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
 import type { Encoder, Task, TaskModel, TextTokenizer } from '../models/types';
-import type { Checkpoint, CheckpointStore } from '../store/types';
-import { encodeExamples, type EncodedExample } from '../train/encode';
-import type { RunControls, TrainEvent } from '../train/events';
-import { createFeaturePool, type FeaturePool, type StartWorker } from '../train/feature-pool';
-import { localFeatureExtractor, type FeatureExtractor, type FeatureRows } from '../train/features';
+import { encodeExamples } from '../train/encode';
+import type { FeaturePool } from '../train/feature-pool';
+import type { FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
 import { createTrainPool, type TrainPool } from '../train/train-pool';
 import { planThreads } from './threads';
 import type { RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
+import { featureExtractorFor, trainHeadFirst } from './head-first';
+import type { FeatureMemo, PreparedRun, RunData, RunEvent, RunPorts } from './run-types';
 
-/** A run's examples after mapping and splitting. */
-export interface RunData {
-  train: Example[];
-  validation: Example[];
-  labels: string[];
-  task: Task;
-  /** where the examples come from, for error messages ("sst2-train.csv") */
-  source?: { train?: string; validation?: string };
-}
-
-export interface PreparedRun {
-  model: TaskModel;
-  data: { train: EncodedExample[]; validation: EncodedExample[] };
-  labels: string[];
-  /** the max length used: the run's, at most the tokenizer's */
-  maxLength: number;
-  /** the model's trained head was kept (same labels); else the head starts new */
-  headReused?: boolean;
-}
+export type { FeatureMemo, PreparedRun, RunData, RunEvent, RunPorts, ThreadsPort } from './run-types';
 
 /** The task the model is built for: the data's mapping decides, not the form. */
 export function taskOf(c: RunConfig, dataTask: Task): Task {
@@ -105,38 +86,6 @@ export function prepareRun(
   }
 }
 
-/** How a runtime starts pool threads (Web Workers in the studio, worker threads in Node): head-only runs compute the
- *  encoder's features on them, every other mode trains data-parallel on them. */
-export interface ThreadsPort {
-  /** threads to use: the run's setting, or every core */
-  threads: number;
-  /** whether `threads` was asked for (else it is every core, and said so) */
-  requested?: boolean;
-  /** the machine's memory in bytes, where known: caps how many replicas of a large model run at once */
-  memoryBytes?: number;
-  start: StartWorker;
-  backend: InitOptions;
-}
-
-export interface RunPorts {
-  runId?: string;
-  store?: CheckpointStore;
-  signal?: AbortSignal;
-  controls?: RunControls;
-  resumeFrom?: Checkpoint;
-  threads?: ThreadsPort;
-  /** per-class loss weights decided outside the config (the Data screen's) */
-  classWeights?: number[];
-  /** encoder-feature progress in head-only mode */
-  onFeatureProgress?: (done: number, total: number, threads: number) => void;
-  /** head-only: the encoder's features of the training and validation examples, filled as they are computed; a caller
-   *  passes one map to runs that share the frozen encoder and the encoded data (a tune's trials) */
-  featureMemo?: FeatureMemo;
-}
-
-/** status: a line for the person watching; `threads`: how many threads the run computes on, once known */
-export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number };
-
 /** The run config with the task the model was built for (the dataset's mapping decides it, not the form). */
 export function withModelTask(c: RunConfig, model: Pick<TaskModel, 'task'>): RunConfig {
   return model.task === 'token-classification' || model.task === c.task ? c : { ...c, task: model.task };
@@ -150,6 +99,11 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
   let trainPool: TrainPool | null = null;
   try {
     let featureExtractor: FeatureExtractor | undefined;
+    // head first (full, freeze): before the replicas copy the model, so they start from the trained head; a resumed
+    // run's checkpoint already holds it, and an imported model's kept head is trained
+    if (c.headFirstEpochs > 0 && (c.mode === 'full' || c.mode === 'freeze') && !ports.resumeFrom && !p.headReused) {
+      if (!(yield* trainHeadFirst(c, p, ports))) return;
+    }
     if (c.mode !== 'head') {
       const t = ports.threads;
       const plan = planThreads({
@@ -171,20 +125,9 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       }
     }
     if (c.mode === 'head') {
-      let threads = 1;
-      const onProgress = (done: number, total: number) => ports.onFeatureProgress?.(done, total, threads);
-      const t = ports.threads;
-      const known = ports.featureMemo?.has('train') && ports.featureMemo.has('validation');
-      if (t && t.threads > 1 && tf.getBackend() === 'wasm' && !known) {
-        try {
-          pool = await createFeaturePool(p.model, t.threads, t.start, t.backend, onProgress);
-          threads = pool.threads;
-          yield { type: 'status', message: `computing encoder features on ${pool.threads} threads`, threads: pool.threads };
-        } catch (e) {
-          yield { type: 'status', message: `computing encoder features in one thread: ${e instanceof Error ? e.message : String(e)}` };
-        }
-      }
-      featureExtractor = pool?.extract ?? localFeatureExtractor(p.model, onProgress);
+      const f = yield* featureExtractorFor(p.model, ports);
+      pool = f.pool;
+      featureExtractor = f.extract;
       if (ports.featureMemo) featureExtractor = memoized(featureExtractor, ports.featureMemo, p.data);
     }
     const config = {
@@ -206,8 +149,6 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     await trainPool?.close();
   }
 }
-
-export type FeatureMemo = Map<'train' | 'validation', FeatureRows>;
 
 /** The extractor with its results kept for the run's training and validation examples. */
 function memoized(extract: FeatureExtractor, memo: FeatureMemo, data: PreparedRun['data']): FeatureExtractor {

@@ -84,6 +84,8 @@ describe('training options → engine', () => {
       '3e-5',
       '--head-lr-multiplier',
       '20',
+      '--head-first-epochs',
+      '3',
       '--ema-decay',
       '0.999',
       '--weight-decay',
@@ -108,6 +110,7 @@ describe('training options → engine', () => {
     ]);
     const c = runConfigFrom(o, { task: 'classification', trainRows: 1000 });
     expect(c.preset).toBeUndefined();
+    expect(c.headFirstEpochs).toBe(3);
     expect(trainConfigOf(c, 1000)).toMatchObject({
       epochs: 4,
       batchSize: 16,
@@ -192,7 +195,7 @@ describe('training options → engine', () => {
       for (const mode of [undefined, 'lora', 'freeze'] as const) {
         const studio = {
           ...presetConfig(p, 'ds', { kind: 'bundled' }, facts, mode),
-          ...(mode === 'freeze' ? { freezeLayers: 1 } : {}),
+          ...(mode === 'freeze' ? { freezeLayers: 1, headFirstEpochs: 5 } : {}),
           seed: 3,
         };
         const argv = cliCommand(studio, { file: 'd.csv', textColumn: 't', labelColumn: 'l' })
@@ -204,6 +207,7 @@ describe('training options → engine', () => {
         expect(modeOfCfg(cli)).toEqual(modeOfCfg(studio));
         expect(cli.maxLength).toBe(studio.maxLength);
         expect(cli.dropout).toBe(studio.dropout);
+        expect(cli.headFirstEpochs).toBe(studio.headFirstEpochs);
       }
     }
   });

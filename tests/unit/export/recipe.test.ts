@@ -133,6 +133,7 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
     expect(p.greater_is_better).toBe(true);
     expect(p.optimizer).toBe('adamw');
     expect(p.lora_r).toBeNull();
+    expect(p.head_first_epochs).toBe(0);
     expect(p.substitute_for).toBeNull();
     expect(files['requirements.txt']).not.toMatch(/peft/);
     expect(files['train.py']).toMatch(/AutoModelForSequenceClassification/);
@@ -187,7 +188,7 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
 
   it('a hand-made regression run: steps warm-up, Adam, max steps, freeze, metric', () => {
     const c = validateConfig({
-      ...completeConfig({ name: 'reg', model: bert, task: 'regression', mode: 'freeze', freezeLayers: 4 }),
+      ...completeConfig({ name: 'reg', model: bert, task: 'regression', mode: 'freeze', freezeLayers: 4, headFirstEpochs: 3 }),
       warmupSteps: 30,
       optimizer: 'adam',
       maxSteps: 500,
@@ -203,9 +204,14 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
       labels: [],
       rows: { train: rows((i) => i * 0.25 - 1e-7, 12), validation: rows((i) => -i / 3, 4, 12) },
     };
-    const p = printedConfig(recipeFiles(input));
+    const files = recipeFiles(input);
+    const p = printedConfig(files);
     expectCommon(p, c);
+    // head first: a Trainer run over the head's parameters alone, then everything
+    expect(files['train.py']).toMatch(/if CONFIG\["head_first_epochs"\] > 0 and mode in \("full", "freeze"\):/);
+    expect(files['README.md']).toMatch(/\| Head first \(epochs\) \| `3` \| `head_first_epochs` \|/);
     expect(p).toMatchObject({
+      head_first_epochs: 3,
       freeze_layers: 4,
       warmup_steps: 30,
       warmup_ratio: null,
