@@ -37,6 +37,10 @@ const RUNS: Run[] = [
   { name: 'sst2-quick', dataset: 'sst2', args: ['--preset', 'quick'] },
   { name: 'banking77-balanced', dataset: 'banking77', args: [] },
   { name: 'sms-balanced', dataset: 'sms', args: [] },
+  // candidates for the defaults, chosen on dev / held-out data: the embeddings and bottom layer fixed (as NER's default)
+  { name: 'sst2-freeze1', dataset: 'sst2', args: ['--mode', 'freeze:1'] },
+  { name: 'banking77-freeze1', dataset: 'banking77', args: ['--mode', 'freeze:1'] },
+  { name: 'sms-freeze1', dataset: 'sms', args: ['--mode', 'freeze:1'] },
   // NER: the token-classification recipes (defaults only), USE-Lite and a BERT-family folder
   { name: 'wnut17-balanced', dataset: 'wnut17', args: [] },
   { name: 'wnut17-quick', dataset: 'wnut17', args: ['--preset', 'quick'] },

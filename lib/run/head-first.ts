@@ -13,11 +13,13 @@ import { localFeatureExtractor, type FeatureExtractor } from '../train/features'
 import { fineTune } from '../train/fine-tune';
 import type { RunConfig } from './config';
 import { trainConfigOf } from './engine-config';
-import type { PreparedRun, RunEvent, RunPorts } from './run-types';
+import type { FeatureMemo, PreparedRun, RunEvent, RunPorts } from './run-types';
 
-/** The encoder's features for a head-only model: on the feature threads where there are several (wasm), else here. */
+/** The encoder's features for a head-only model: on the feature threads where there are several (wasm), else here;
+ *  kept in `ports.featureMemo` (runs that share the frozen encoder and the encoded data: a tune's trials). */
 export async function* featureExtractorFor(
   model: TaskModel,
+  data: PreparedRun['data'],
   ports: RunPorts,
 ): AsyncGenerator<RunEvent, { extract: FeatureExtractor; pool: FeaturePool | null }> {
   let threads = 1;
@@ -34,7 +36,20 @@ export async function* featureExtractorFor(
       yield { type: 'status', message: `computing encoder features in one thread: ${e instanceof Error ? e.message : String(e)}` };
     }
   }
-  return { extract: pool?.extract ?? localFeatureExtractor(model, onProgress), pool };
+  const extract = pool?.extract ?? localFeatureExtractor(model, onProgress);
+  return { extract: ports.featureMemo ? memoized(extract, ports.featureMemo, data) : extract, pool };
+}
+
+/** The extractor with its results kept for the run's training and validation examples. */
+function memoized(extract: FeatureExtractor, memo: FeatureMemo, data: PreparedRun['data']): FeatureExtractor {
+  return async (examples, batchSize, pad, signal) => {
+    const key = examples === data.train ? 'train' : examples === data.validation ? 'validation' : null;
+    const known = key && memo.get(key);
+    if (known) return known;
+    const rows = await extract(examples, batchSize, pad, signal);
+    if (key) memo.set(key, rows);
+    return rows;
+  };
 }
 
 /** The head-first phase's settings: the run's, at the head's rate, for `headFirstEpochs`, no weight average or early
@@ -79,7 +94,7 @@ export async function* trainHeadFirst(c: RunConfig, p: PreparedRun, ports: RunPo
         `training the new head first: ${hc.epochs} epoch${hc.epochs === 1 ? '' : 's'} on the frozen encoder's features ` +
         `at learning rate ${+hc.learningRate.toPrecision(3)}, then fine-tuning with it`,
     };
-    const features = yield* featureExtractorFor(headModel, ports);
+    const features = yield* featureExtractorFor(headModel, p.data, ports);
     pool = features.pool;
     let last: EvalResult | null = null;
     const config = {

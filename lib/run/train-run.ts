@@ -17,7 +17,7 @@ import type { RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
 import { featureExtractorFor, trainHeadFirst } from './head-first';
-import type { FeatureMemo, PreparedRun, RunData, RunEvent, RunPorts } from './run-types';
+import type { PreparedRun, RunData, RunEvent, RunPorts } from './run-types';
 
 export type { FeatureMemo, PreparedRun, RunData, RunEvent, RunPorts, ThreadsPort } from './run-types';
 
@@ -125,10 +125,9 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       }
     }
     if (c.mode === 'head') {
-      const f = yield* featureExtractorFor(p.model, ports);
+      const f = yield* featureExtractorFor(p.model, p.data, ports);
       pool = f.pool;
       featureExtractor = f.extract;
-      if (ports.featureMemo) featureExtractor = memoized(featureExtractor, ports.featureMemo, p.data);
     }
     const config = {
       ...trainConfigOf(withModelTask(c, p.model), p.data.train.length, p.model.task),
@@ -148,16 +147,4 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     await pool?.close();
     await trainPool?.close();
   }
-}
-
-/** The extractor with its results kept for the run's training and validation examples. */
-function memoized(extract: FeatureExtractor, memo: FeatureMemo, data: PreparedRun['data']): FeatureExtractor {
-  return async (examples, batchSize, pad, signal) => {
-    const key = examples === data.train ? 'train' : examples === data.validation ? 'validation' : null;
-    const known = key && memo.get(key);
-    if (known) return known;
-    const rows = await extract(examples, batchSize, pad, signal);
-    if (key) memo.set(key, rows);
-    return rows;
-  };
 }
