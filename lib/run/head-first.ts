@@ -113,10 +113,8 @@ export async function* trainHeadFirst(c: RunConfig, p: PreparedRun, ports: RunPo
     for (const [n, v] of trained) target.get(n)?.assign(v);
     const metric = config.bestMetric;
     const score = metric && last?.scalars[metric];
-    yield {
-      type: 'status',
-      message: `head trained first${typeof score === 'number' ? ` (validation ${metric} ${score.toFixed(4)})` : ''}; now fine-tuning the encoder`,
-    };
+    const scored = typeof score === 'number' ? ` (validation ${metric} ${score.toFixed(4)})` : '';
+    yield { type: 'status', message: `head trained first${scored}; now fine-tuning the encoder` };
     return true;
   } finally {
     await pool?.close();
