@@ -108,6 +108,7 @@ export async function* trainHeadFirst(c: RunConfig, p: PreparedRun, ports: RunPo
       }
       if (ev.type === 'done') last = ev.final ?? null;
     }
+    if (ports.signal?.aborted) return true; // the run's own loop ends it as stopped
     const trained = headModel.trainable();
     const target = p.model.variables();
     for (const [n, v] of trained) target.get(n)?.assign(v);

@@ -105,6 +105,20 @@ describe('head first (LP-FT)', () => {
     }
   });
 
+  it('a stop during the head-first phase ends the run as stopped, without fine-tuning', async () => {
+    const p = prepareRun(config, data, open());
+    try {
+      const ctl = new AbortController();
+      ctl.abort();
+      const ev = await events(trainRun(config, p, { signal: ctl.signal }));
+      expect(ev.some((e) => e.type === 'status' && /^head trained first/.test(e.message))).toBe(false);
+      expect(ev.filter((e) => e.type === 'step')).toHaveLength(0);
+      expect(ev.at(-1)).toMatchObject({ type: 'done', reason: 'aborted' });
+    } finally {
+      p.model.dispose();
+    }
+  });
+
   it("the estimate counts the phase's features and does not run it", async () => {
     const p = prepareRun(config, data, open());
     try {
