@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { Recorded } from './browser';
-import { axeViolations, goTo, importCsv, loadBundledModel, openStudio, sampleSubset } from './studio';
+import { axeViolations, importCsv, loadBundledModel, openStudio, pickBalanced, sampleSubset } from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -22,12 +22,7 @@ describe('head first, then full', () => {
     const { page } = rec;
     await importCsv(page, 'head-first.csv', sampleSubset(120));
     await loadBundledModel(page);
-    await goTo(page, 'Train');
-    await page.getByRole('radio', { name: /Balanced/ }).click();
-    await page
-      .getByTestId('recipe')
-      .filter({ hasText: /training rows/ })
-      .waitFor({ timeout: 30_000 });
+    await pickBalanced(page);
     // 120 rows: Balanced trains the head only, where the field does not apply
     expect(await page.getByLabel('Fine-tuning mode').inputValue()).toBe('head');
     expect(await page.getByLabel('Head first (epochs)').count()).toBe(0);
