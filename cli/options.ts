@@ -148,6 +148,13 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
     else c.warmupSteps = warmup;
     overridden.push('--warmup');
   }
+  if (c.headFirstEpochs > 0 && c.mode !== 'full' && c.mode !== 'freeze')
+    throw new UserError(
+      `--head-first-epochs trains the head alone before the encoder trains, which the ${c.mode === 'head' ? 'head-only' : 'LoRA'} mode ` +
+        'does not do',
+      { option: '--head-first-epochs' },
+      'use it with --mode full or --mode freeze:N, or leave it out',
+    );
   const schedule = str(opts, 'schedule');
   if (schedule) c.schedule = schedule as RunConfig['schedule'];
   const cw = opts['class-weights'];

@@ -86,6 +86,8 @@ describe('training options → engine', () => {
       '20',
       '--head-first-epochs',
       '3',
+      '--mode',
+      'full',
       '--ema-decay',
       '0.999',
       '--weight-decay',
@@ -133,6 +135,21 @@ describe('training options → engine', () => {
     });
     expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--label-all-subwords']), {}).labelAllSubwords).toBe(true);
     expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o']), {}).labelAllSubwords).toBeUndefined();
+    // head first needs an encoder that trains: a one-line error naming the option in head-only and LoRA modes
+    for (const mode of [
+      ['--preset', 'quick'],
+      ['--mode', 'lora:8'],
+    ]) {
+      const e = userError(() => runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', ...mode, '--head-first-epochs', '2']), {}));
+      expect(e.where.option).toBe('--head-first-epochs');
+      expect(e.message).toMatch(/^--head-first-epochs trains the head alone before the encoder trains, which the (head-only|LoRA) mode/);
+    }
+    expect(
+      runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--mode', 'freeze:2', '--head-first-epochs', '2']), {}),
+    ).toMatchObject({
+      mode: 'freeze',
+      headFirstEpochs: 2,
+    });
   });
 
   it('without options trains with the Balanced recipe of the model; --preset and --mode pick another recipe', () => {
