@@ -1,7 +1,15 @@
 // Option declarations shared by several commands, and their translation into engine values (modes, TrainConfig).
 import { UserError } from '../lib/errors';
 import type { FineTuneMode, LoraTarget } from '../lib/models/types';
-import { FIELDS, PRESET_NAMES, presetConfig, type PresetName, type RecipeFacts, type RunConfig } from '../lib/run/config';
+import {
+  FIELDS,
+  headFirstEpochsOf,
+  PRESET_NAMES,
+  presetConfig,
+  type PresetName,
+  type RecipeFacts,
+  type RunConfig,
+} from '../lib/run/config';
 import { num, str, type OptionSpec, type ParsedOptions } from './args';
 
 export const DATA_COLUMN_OPTIONS: OptionSpec[] = [
@@ -148,7 +156,7 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
     else c.warmupSteps = warmup;
     overridden.push('--warmup');
   }
-  if (c.headFirstEpochs > 0 && c.mode !== 'full' && c.mode !== 'freeze')
+  if (c.headFirstEpochs > 0 && headFirstEpochsOf(c) === 0)
     throw new UserError(
       `--head-first-epochs trains the head alone before the encoder trains, which the ${c.mode === 'head' ? 'head-only' : 'LoRA'} mode ` +
         'does not do',

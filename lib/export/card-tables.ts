@@ -1,7 +1,7 @@
 // The tables of a model card, from plain run data: the headline metrics of an evaluation under Hub metric ids
 // (https://hf.co/metrics), and the run's settings as a hyperparameter table.
 import type { EvaluationReport } from '../protocol';
-import type { RunConfig } from '../run/config';
+import { headFirstEpochsOf, type RunConfig } from '../run/config';
 import { mdCell } from './card-text';
 
 export interface CardMetric {
@@ -89,9 +89,7 @@ export function hyperparameters(c: RunConfig): string[][] {
     ['optimizer', c.optimizer ?? 'adamw'],
     ['learningRate', c.learningRate],
     ['headLrMultiplier', c.headLrMultiplier],
-    ...((c.mode === 'full' || c.mode === 'freeze') && c.headFirstEpochs > 0
-      ? [['headFirstEpochs', c.headFirstEpochs] as [string, unknown]]
-      : []),
+    ...(headFirstEpochsOf(c) > 0 ? [['headFirstEpochs', c.headFirstEpochs] as [string, unknown]] : []),
     ['schedule', c.schedule],
     [c.warmupSteps !== undefined ? 'warmupSteps' : 'warmupRatio', c.warmupSteps ?? c.warmupRatio],
     ['weightDecay', c.weightDecay],

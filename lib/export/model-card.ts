@@ -4,7 +4,7 @@
 import { hfArchitectureName } from '../models/heads';
 import type { Architecture, Task } from '../models/types';
 import type { EvaluationReport } from '../protocol';
-import type { RunConfig } from '../run/config';
+import { headFirstEpochsOf, type RunConfig } from '../run/config';
 import { cardMetrics, evaluatedCount, fmt, hyperparameters, type CardMetric } from './card-tables';
 import { mdCell, mdTable, toYaml, type Yaml } from './card-text';
 
@@ -290,7 +290,7 @@ export function modelCard(x: ModelCardInput): string {
     `${base}${x.base.name.includes(FAMILY[x.arch]) ? '' : ` (${FAMILY[x.arch]})`}, ${head}` +
       (x.config
         ? `; trained: ${mode[x.config.mode]}${x.config.mode === 'lora' ? ' (merged into the weights on export)' : ''}` +
-          (x.config.headFirstEpochs > 0 && (x.config.mode === 'full' || x.config.mode === 'freeze')
+          (headFirstEpochsOf(x.config) > 0
             ? `, after ${x.config.headFirstEpochs} epochs of the head alone on the frozen encoder (LP-FT).`
             : '.')
         : '.'),

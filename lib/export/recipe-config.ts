@@ -2,7 +2,7 @@
 // (lib/run/engine-config.ts, lib/train/config.ts) and named after Trainer's arguments, plus the Python literal of it.
 import { UserError } from '../errors';
 import type { LoraTarget } from '../models/types';
-import type { ModeName, RunConfig, ScheduleName } from '../run/config';
+import { headFirstEpochsOf, type ModeName, type RunConfig, type ScheduleName } from '../run/config';
 import { modeOf, trainConfigOf } from '../run/engine-config';
 import { metricMode, resolveConfig } from '../train/config';
 
@@ -167,7 +167,7 @@ export function recipeConfig(input: RecipeInput): RecipeConfig {
     gradient_accumulation: r.gradAccumSteps,
     learning_rate: r.learningRate,
     head_lr_multiplier: r.headLrMultiplier,
-    head_first_epochs: c.mode === 'full' || c.mode === 'freeze' ? c.headFirstEpochs : 0,
+    head_first_epochs: headFirstEpochsOf(c),
     optimizer: r.optimizer,
     weight_decay: r.weightDecay,
     adam_beta1: r.beta1,

@@ -128,7 +128,6 @@ export function recipeSettings(r: Recipe): Partial<RunConfig> {
     batchSize: v.batchSize,
     learningRate: v.learningRate,
     headLrMultiplier: v.headLrMultiplier,
-    headFirstEpochs: v.mode === 'full' || v.mode === 'freeze' ? (v.headFirstEpochs ?? 0) : 0,
     emaDecay: v.emaDecay,
     weightDecay: v.weightDecay,
     schedule: v.schedule,
@@ -444,6 +443,11 @@ export const MODE_HELP: Record<ModeName, string> = {
   full: 'Full fine-tuning: every weight trains; the best quality, the slowest and the most memory.',
   lora: 'LoRA: small low-rank adapters on attention and feed-forward layers train with the head; merged for export.',
 };
+
+/** The head-first epochs a run takes: its setting in full and freeze mode (where the encoder trains), else none. */
+export function headFirstEpochsOf(c: Pick<RunConfig, 'mode' | 'headFirstEpochs'>): number {
+  return c.mode === 'full' || c.mode === 'freeze' ? c.headFirstEpochs || 0 : 0;
+}
 
 /** A config saved by an older version, with the settings added since at their defaults. */
 export function completeConfig(c: Partial<RunConfig>): RunConfig {

@@ -3,7 +3,7 @@
 // warm-up, scaled to the run's steps, evaluations and threads. The run's own model is used and changed by the
 // measurement: estimate on a model prepared for that purpose (the CLI's --dry-run, the studio's Estimate button).
 import type { EncodedExample } from '../train/encode';
-import type { RunConfig } from './config';
+import { headFirstEpochsOf, type RunConfig } from './config';
 import { trainRun, type PreparedRun, type ThreadsPort } from './train-run';
 
 export interface RunEstimate {
@@ -98,7 +98,7 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     evalSec = evalPasses * forwardSec(valRows);
     // head first: one forward pass over training and validation texts for the cached features (the head's own steps
     // on them take milliseconds)
-    const headFirst = c.headFirstEpochs > 0 && (c.mode === 'full' || c.mode === 'freeze');
+    const headFirst = headFirstEpochsOf(c) > 0;
     featureSec = headFirst ? forwardSec(train.length + valRows) : undefined;
     seconds = steps * perStepSec + evalSec + (featureSec ?? 0);
     basis =

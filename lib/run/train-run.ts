@@ -13,7 +13,7 @@ import type { FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
 import { createTrainPool, type TrainPool } from '../train/train-pool';
 import { planThreads } from './threads';
-import type { RunConfig } from './config';
+import { headFirstEpochsOf, type RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
 import { featureExtractorFor, trainHeadFirst } from './head-first';
@@ -101,7 +101,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     let featureExtractor: FeatureExtractor | undefined;
     // head first (full, freeze): before the replicas copy the model, so they start from the trained head; a resumed
     // run's checkpoint already holds it, and an imported model's kept head is trained
-    if (c.headFirstEpochs > 0 && (c.mode === 'full' || c.mode === 'freeze') && !ports.resumeFrom && !p.headReused) {
+    if (headFirstEpochsOf(c) > 0 && !ports.resumeFrom && !p.headReused) {
       if (!(yield* trainHeadFirst(c, p, ports))) return;
     }
     if (c.mode !== 'head') {

@@ -53,8 +53,6 @@ export interface RecipeValues {
   loraAlpha?: number;
   /** freeze mode: the embeddings and this many bottom layers stay fixed (1 when not given) */
   freezeLayers?: number;
-  /** full and freeze: epochs the head trains alone on cached features before the encoder trains (LP-FT; 0 = off) */
-  headFirstEpochs?: number;
 }
 
 interface Entry {
