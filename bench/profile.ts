@@ -1,7 +1,8 @@
 // `node --import tsx bench/profile.ts [use-lite|bert-tiny] [seqLen] [train|infer]`: which kernels dominate one full
 // fine-tuning step (forward + backward, no optimizer) or one inference forward of the engine's models on the wasm
 // backend, after 8 warm-up steps (the first steps are slower while the heap grows). Prints a JSON line per kernel
-// (top 15), then the top matmul/transpose/sum calls by shape. PROFILE_STOCK_KERNELS=1 profiles tfjs's own kernels.
+// (top 15), then the top matmul/transpose/sum calls by shape. PROFILE_STOCK_KERNELS=1 profiles tfjs's own kernels;
+// PROFILE_BATCH sets the batch (default 32).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend/init';
 import { createBert, type BertConfig } from '../lib/models/bert';
@@ -16,7 +17,7 @@ const info = await initBackend({ preference: 'wasm', fastWasmKernels: process.en
 const which = process.argv[2] ?? 'use-lite';
 const seqLen = Number(process.argv[3] ?? 64);
 const infer = process.argv[4] === 'infer';
-const B = 32;
+const B = Number(process.env.PROFILE_BATCH ?? 32);
 let model: TaskModel;
 if (which === 'use-lite') {
   const { encoder, tokenizer } = await loadBundledUseLite();

@@ -1,9 +1,10 @@
 // The one seam between the engine (models, optimizer, weight average) and a backend's fast paths. Callers ask "is
-// there an in-place Adam step / heap view / fused LayerNorm for the backend in use?" and get the implementation, or
+// there an in-place Adam step / heap view / fused LayerNorm / fused GELU for the backend in use?" and get the implementation, or
 // null: then they use the plain TF.js ops, which compute the same values on every backend. Today only the wasm
 // backend has fast paths (lib/backend/wasm-kernels.ts, installed by lib/backend/init.ts after each one's self-test);
 // nothing else imports wasm-kernels.ts (eslint enforces it).
 import * as tf from '@tensorflow/tfjs';
+import { GELU_GRAD_KERNEL, GELU_KERNEL, geluOps, SUM_SQUARES_KERNEL } from './simd-kernels';
 import {
   heapF32,
   LAYER_NORM_GRAD_KERNEL,
@@ -73,4 +74,26 @@ function layerNormOp(eps: number) {
     layerNormOps.set(eps, op);
   }
   return op;
+}
+
+/** gelu(x) = x·½·(1 + erf(x/√2)) with its gradient: one fused kernel each way where the backend in use has both (wasm,
+ *  in SIMD), else the tensor ops. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const backend = tf.getBackend();
+  return tf.getKernel(GELU_KERNEL, backend) && tf.getKernel(GELU_GRAD_KERNEL, backend) ? geluFused(x) : geluOps(x);
+}
+
+const geluFused = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: s[0] }) as tf.Tensor,
+  };
+}) as unknown as CustomGradBody) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/** Σ t² as a scalar: one SIMD pass in double precision where the backend in use has it (wasm), else the tensor ops. */
+export function sumOfSquares(t: tf.Tensor): tf.Scalar {
+  return tf.getKernel(SUM_SQUARES_KERNEL, tf.getBackend()) && t.dtype === 'float32'
+    ? (tf.engine().runKernel(SUM_SQUARES_KERNEL, { x: t }) as tf.Scalar)
+    : tf.sum(tf.square(t));
 }

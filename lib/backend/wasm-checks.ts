@@ -26,6 +26,10 @@ export interface WasmModule {
   _free: (ptr: number) => void;
   HEAP32: Int32Array;
   HEAPU8: Uint8Array;
+  /** the module's exports: the single-threaded build exports its memory here */
+  asm?: { memory?: unknown };
+  /** the threaded build's memory (created in JavaScript, shared) */
+  wasmMemory?: unknown;
   tfjs: { registerTensor: (id: number, size: number, offset: number) => void; disposeData: (id: number) => void };
 }
 export interface TensorData {
@@ -38,6 +42,7 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: unknown): TensorData };
   readSync(dataId: unknown): tf.TypedArray;
   refCount(dataId: unknown): number;
+  incRef(dataId: unknown): void;
   /** with `values`, a new tensor holding a copy of them */
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.TypedArray): tf.TensorInfo;
   disposeData(dataId: unknown): boolean;
@@ -72,6 +77,12 @@ export type AverageFn = (avg: tf.Tensor, p: tf.Tensor, d: number) => boolean;
 
 const isFn = (f: unknown) => typeof f === 'function';
 
+/** The backend's WebAssembly.Memory (the one its heap views), or null. */
+export function wasmMemoryOf(b: WasmBackend): WebAssembly.Memory | null {
+  const m = b.wasm?.asm?.memory ?? b.wasm?.wasmMemory;
+  return m instanceof WebAssembly.Memory && m.buffer === b.wasm.HEAPU8?.buffer ? m : null;
+}
+
 /** Each tfjs internal the kernels use, with a check that it is there and behaves as they expect. */
 export const INTERNALS = {
   'wasm.HEAPU8': (b: WasmBackend) => b.wasm?.HEAPU8 instanceof Uint8Array,
@@ -87,6 +98,8 @@ export const INTERNALS = {
   'backend.readSync': (b: WasmBackend) => isFn(b.readSync),
   'backend.disposeData': (b: WasmBackend) => isFn(b.disposeData),
   'backend.refCount': (b: WasmBackend) => isFn(b.refCount),
+  'backend.incRef': (b: WasmBackend) => isFn(b.incRef),
+  'wasm memory': (b: WasmBackend) => wasmMemoryOf(b) !== null,
   'tf.slice_util.parseSliceParams': () => isFn(tf.slice_util?.parseSliceParams),
   'tf.util.parseAxisParam': () => isFn(tf.util?.parseAxisParam),
   'tf.backend_util.prepareSplitSize': () => isFn(tf.backend_util?.prepareSplitSize),
@@ -125,7 +138,7 @@ export function missingInternals(b: WasmBackend, wanted: readonly Internal[], hi
 }
 
 /** Deterministic pseudo-random floats in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
+export function rand(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
   return Float32Array.from({ length: n }, () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -134,14 +147,14 @@ function rand(n: number, seed: number): Float32Array {
 }
 const prod = (s: number[]) => s.reduce((p, d) => p * d, 1);
 
-interface Out {
+export interface Out {
   shape: number[];
   dtype: tf.DataType;
   values: ArrayLike<number>;
 }
 
 /** Compares got against want, element by element: |got − want| ≤ tol · (1 + |want|) (tol 0: bit-equal values). */
-function differs(what: string, got: Out, want: Out, tol: number): string | null {
+export function differs(what: string, got: Out, want: Out, tol: number): string | null {
   if (got.dtype !== want.dtype) return `${what}: dtype ${got.dtype}, expected ${want.dtype}`;
   if (got.shape.join() !== want.shape.join()) return `${what}: shape [${got.shape}], expected [${want.shape}]`;
   for (let i = 0; i < want.values.length; i++) {
@@ -195,7 +208,7 @@ export class Scratch {
   }
 }
 
-const first = (...checks: (() => string | null)[]) => {
+export const first = (...checks: (() => string | null)[]) => {
   for (const c of checks) {
     const r = c();
     if (r) return r;
@@ -204,7 +217,7 @@ const first = (...checks: (() => string | null)[]) => {
 };
 const f32 = (s: number[], seed: number, sc: Scratch) => sc.input(s, rand(prod(s), seed));
 const i32 = (s: number[], v: number[], sc: Scratch) => sc.input(s, Int32Array.from(v), 'int32');
-const TOL = 1e-5;
+export const TOL = 1e-5;
 
 /** [a shape, b shape, transposeA, transposeB]: every flag, batch and broadcast case the kernel handles itself. */
 const MATMUL_CASES: [number[], number[], boolean, boolean][] = [
@@ -249,6 +262,18 @@ export function testScatterNd(impl: KernelFn, sc: Scratch): string | null {
       const inputs = { indices: i32([2, 2], [1, 0, 0, 1], sc), updates: f32([2], 4, sc) };
       return sc.vsStock('index depth 2', impl, 'ScatterNd', inputs, { shape: [2, 2] }, TOL);
     },
+  );
+}
+
+/** Identity: the same values, and the input intact (readable, same values) once the output is freed. */
+export function testIdentity(impl: KernelFn, sc: Scratch): string | null {
+  const xv = rand(37, 41);
+  const x = sc.input([37], xv);
+  const got = sc.run(impl, { x });
+  const want: Out = { shape: [37], dtype: 'float32', values: xv };
+  return first(
+    () => differs('identity', got[0], want, 0),
+    () => differs('input after the output was freed', { ...want, values: sc.backend.readSync(x.dataId) }, want, 0),
   );
 }
 

@@ -25,8 +25,16 @@
 // copy, ~10 ms to take one [2048, 128] third of a fused query/key/value product; SplitV is three such slices. Here
 // the block is copied inside wasm memory, one contiguous run per innermost row (0.3 ms).
 //
+// Identity: the stock kernel copies its input; tfjs-core clones (Identity) every tensor it saves for the backward pass,
+// so a bert-tiny step copied ~180 tensors (16 ms at batch 32). Here the output shares the input's memory, counted by
+// the backend's reference count as Reshape's output is (in-place updates refuse memory with two references).
+//
+// FinetuneGelu / FinetuneGeluGrad / FinetuneSumSquares: GELU forward and backward in one pass each, and a gradient's
+// squared norm, in WebAssembly SIMD (lib/backend/simd-kernels.ts).
+//
 // InPlaceAdamStep / InPlaceWeightAverage: the optimizer step and the weight average element by element on the wasm
-// heap, in place (lib/train/optimizer.ts and ema.ts ask for them through lib/backend/fast-paths.ts).
+// heap, in place, in WebAssembly SIMD where the module instantiates on the backend's memory (else a JavaScript loop;
+// lib/train/optimizer.ts and ema.ts ask for them through lib/backend/fast-paths.ts).
 //
 // They rely on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
 // `_BatchMatMul`, the heap), pinned by package.json to 4.22.0. `installWasmKernels` checks each internal a kernel uses
@@ -37,12 +45,25 @@ import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { ENGINE_KERNELS, type EngineKernel, type KernelStatus } from './kernel-status';
 import {
+  GELU_GRAD_KERNEL,
+  GELU_KERNEL,
+  geluGradKernel,
+  geluKernel,
+  simdOf,
+  SUM_SQUARES_KERNEL,
+  sumSquaresKernel,
+  testGelu,
+  testGeluGrad,
+  testSumSquares,
+} from './simd-kernels';
+import {
   missingInternals,
   Scratch,
   testAdamStep,
   testAverage,
   testBatchMatMul,
   testGatherV2,
+  testIdentity,
   testLayerNorm,
   testLayerNormGrad,
   testScatterNd,
@@ -90,6 +111,15 @@ function sumRows(args: KernelArgs): tf.TensorInfo {
   for (let i = 0, o = 0; i < r; i++, o += c) for (let j = 0; j < c; j++) acc[j] += src[o + j];
   dst.set(acc);
   return out;
+}
+
+/** Identity without a copy: the output shares x's memory (one more reference to it). Strings by the stock kernel. */
+function identityShared(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === 'string') return stockFn('Identity')(args) as tf.TensorInfo;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
 /** Transpose: a 2-D float32 matrix (a weight gradient's [tokens, features] operand) in 32 × 32 tiles here, every
@@ -383,14 +413,21 @@ export function heapF32(t: tf.Tensor, opts: { owned: boolean }): Float32Array | 
 /**
  * One Adam/AdamW step element by element in one pass over the parameter, its moments and its gradient, writing in
  * place on the wasm heap (lib/train/optimizer.ts has the same update as tensor ops). Returns false (nothing done)
- * where in-place is not possible (see heapF32). Each element is computed in double precision and stored as float32
- * (the op path rounds every intermediate to float32, so the two differ by float32 rounding only); rounding each
- * intermediate with Math.fround made this loop 3.6× slower, and bert's 3.9 M-entry word-embedding table is updated
- * every step.
+ * where in-place is not possible (see heapF32). In WebAssembly SIMD (float32, as the op path) where the SIMD module
+ * runs on this heap (bert's 3.9 M-entry word-embedding table is updated every step: 20 ms in the JavaScript loop,
+ * about 5 in SIMD); else a JavaScript loop in double precision per element, stored as float32 (rounding each
+ * intermediate with Math.fround made that loop 3.6× slower).
  */
 function adamStepInPlace(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, c: AdamStepConstants): boolean {
   const owned = { owned: true };
   if (!heapF32(p, owned) || !heapF32(m, owned) || !heapF32(v, owned) || g.dtype !== 'float32' || g.size !== p.size) return false;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const simd = simdOf(backend);
+  if (typeof simd !== 'string' && heapF32(g, { owned: false })) {
+    const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    simd.adam(at(p), at(m), at(v), at(g), p.size, c);
+    return true;
+  }
   // views last: no heap allocation happens between taking them and the end of the loop
   const gv = heapF32(g, { owned: false }) ?? (g.dataSync() as Float32Array);
   const pv = heapF32(p, owned)!;
@@ -413,9 +450,17 @@ function adamStepInPlace(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor,
   return true;
 }
 
-/** avg = d·avg + (1 − d)·p in place on the wasm heap, in double precision per element; false where not possible. */
+/** avg = d·avg + (1 − d)·p in place on the wasm heap (SIMD where available, else double precision per element);
+ *  false where not possible. */
 function averageInPlace(avg: tf.Tensor, p: tf.Tensor, d: number): boolean {
   if (!heapF32(avg, { owned: true }) || !heapF32(p, { owned: false })) return false;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const simd = simdOf(backend);
+  if (typeof simd !== 'string') {
+    const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    simd.average(at(avg), at(p), avg.size, d);
+    return true;
+  }
   const av = heapF32(avg, { owned: true })!;
   const pv = heapF32(p, { owned: false })!;
   const e = 1 - d;
@@ -462,9 +507,21 @@ const stockSpec = (kernel: EngineKernel, impl: KernelFn, internals: Internal[], 
 const addSpec = (kernel: EngineKernel, impl: KernelFn, test: Test, after?: EngineKernel[]) =>
   ({ kernel, impl, internals: HEAP, stock: [], after, test, install: add(kernel) }) as KernelSpec<KernelFn>;
 
+/** An added kernel computed by the SIMD module: its reason for not installing is the module's where that fails. */
+const simdSpec = (kernel: EngineKernel, impl: KernelFn, test: Test, after?: EngineKernel[]) =>
+  ({
+    ...addSpec(kernel, impl, test, after),
+    internals: [...HEAP, 'wasm memory'],
+    test: (f: KernelFn, sc: Scratch) => {
+      const simd = simdOf(sc.backend);
+      return typeof simd === 'string' ? simd : test(f, sc);
+    },
+  }) as KernelSpec<KernelFn>;
+
 /** In the order they are tested and installed: a kernel comes after those it uses. */
 const SPECS = (): KernelSpec<unknown>[] =>
   [
+    stockSpec('Identity', identityShared, [...HEAP, 'backend.refCount', 'backend.incRef'], testIdentity),
     stockSpec('Transpose', transposeFast, HEAP, testTranspose),
     stockSpec('Sum', sumRows, HEAP, testSum),
     stockSpec('Slice', slice, [...HEAP, 'tf.slice_util.parseSliceParams'], testSlice),
@@ -489,6 +546,9 @@ const SPECS = (): KernelSpec<unknown>[] =>
     ),
     addSpec(LAYER_NORM_GRAD_KERNEL, layerNormGrad, testLayerNormGrad),
     addSpec(LAYER_NORM_KERNEL, layerNorm, testLayerNorm, [LAYER_NORM_GRAD_KERNEL]), // the fused op needs both directions
+    simdSpec(GELU_GRAD_KERNEL, geluGradKernel, testGeluGrad),
+    simdSpec(GELU_KERNEL, geluKernel, testGelu, [GELU_GRAD_KERNEL]),
+    simdSpec(SUM_SQUARES_KERNEL, sumSquaresKernel, testSumSquares),
     // in place is safe only where no stale packed copy of a weight can be used (see heapF32)
     {
       kernel: 'InPlaceAdamStep',
@@ -523,7 +583,7 @@ export interface InstallOptions {
 /**
  * Checks the internals each engine kernel uses, runs each one's self-test (lib/backend/wasm-checks.ts), and installs
  * on the wasm backend those that pass: BatchMatMul, GatherV2, ScatterNd, Sum, Transpose, Slice and SplitV replace the
- * stock kernels, the LayerNorm ones are added, and the in-place optimizer step and weight average become available
+ * stock kernels, the LayerNorm and GELU ones are added, and the in-place optimizer step and weight average become available
  * (wasmInPlace). Every other kernel stays stock; the status says which and why. Needs the wasm backend to be the
  * active one. Idempotent: a second call returns the first call's status (uninstallWasmKernels to start over).
  */
@@ -595,7 +655,8 @@ export function uninstallWasmKernels(): void {
     if (stockKernels.has(k)) {
       tf.unregisterKernel(k, 'wasm');
       tf.registerKernel(stockKernels.get(k)!);
-    } else if (k === LAYER_NORM_KERNEL || k === LAYER_NORM_GRAD_KERNEL) tf.unregisterKernel(k, 'wasm');
+    } else if ([LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, GELU_KERNEL, GELU_GRAD_KERNEL, SUM_SQUARES_KERNEL].includes(k))
+      tf.unregisterKernel(k, 'wasm');
   }
   installed.clear();
   inPlace.adam = inPlace.average = null;

@@ -1,6 +1,6 @@
 // Building blocks shared by the architectures. Linear weights keep PyTorch's [out, in] layout, so x·Wᵀ.
 import * as tf from '@tensorflow/tfjs';
-import { fusedLayerNorm } from '@/lib/backend/fast-paths';
+import { fusedLayerNorm, gelu } from '@/lib/backend/fast-paths';
 import { dropoutMask, rowDropoutMask } from '@/lib/rng';
 
 /** The mask `dropout` multiplies by (mulberry32, one pass; see lib/rng.ts). */
@@ -191,10 +191,8 @@ export function layerNormOp(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps
     .add(beta);
 }
 
-/** GELU with the exact erf form, as Hugging Face's "gelu". */
-export function geluErf(x: tf.Tensor): tf.Tensor {
-  return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
-}
+/** GELU with the exact erf form, as Hugging Face's "gelu" (one fused kernel each way on wasm: lib/backend). */
+export const geluErf: (x: tf.Tensor) => tf.Tensor = gelu;
 
 /** Additive attention mask from a [B, T] 0/1 mask: [B, 1, 1, T] with 0 where attended, a large negative elsewhere. */
 export function additiveMask(mask: tf.Tensor2D): tf.Tensor4D {

@@ -3,6 +3,7 @@
 // a run (weights, moments, rng, data position, controls, early-stopping state) goes into a checkpoint, so a resumed
 // run reproduces an uninterrupted one exactly.
 import * as tf from '@tensorflow/tfjs';
+import { sumOfSquares } from '@/lib/backend/fast-paths';
 import { UserError, toErrorInfo } from '@/lib/errors';
 import { resetDropoutCounter } from '@/lib/models/layers';
 import { isHeadParamName } from '@/lib/models/heads';
@@ -553,7 +554,7 @@ export async function* fineTune(
       const grads = acc!;
       // the global norm of the averaged gradient (sum over micro-batches ÷ n), and the loss averaged the same way
       const stats = tf.tidy(() => {
-        const norm = tf.sqrt(tf.addN(grads.map((t) => tf.sum(tf.square(t))))).div(n);
+        const norm = tf.sqrt(tf.addN(grads.map((t) => sumOfSquares(t)))).div(n);
         return tf.stack([lossSum.div(n), norm]);
       });
       lossSum.dispose();

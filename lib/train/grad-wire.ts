@@ -2,6 +2,7 @@
 // messages, and gradients as plain arrays. A token-embedding gradient travels as the rows of the batch's tokens only
 // (every other row is exactly zero); everything else dense.
 import * as tf from '@tensorflow/tfjs';
+import { heapView } from '@/lib/backend/fast-paths';
 import type { OptimizerState, TensorData } from '@/lib/store/types';
 import type { PadOptions } from './batching';
 import type { EncodedExample } from './encode';
@@ -67,8 +68,22 @@ export function fromWire(g: WireGrad, shape: number[]): tf.Tensor {
   );
 }
 
-/** g + a wire gradient; sparse rows are added in place of a dense scatter (one copy of g instead of three passes). */
+/** g + a wire gradient. Where g's memory is its own on the wasm heap the wire is added into it in place and g itself
+ *  is returned (a token-embedding gradient is most of a small model, and only the batch's rows change); else sparse
+ *  rows are added in place of a dense scatter (one copy of g instead of three passes). */
 export function addWire(g: tf.Tensor, w: WireGrad): tf.Tensor {
+  const view = heapView(g, { owned: true });
+  if (view) {
+    if (w instanceof Float32Array) for (let i = 0; i < w.length; i++) view[i] += w[i];
+    else {
+      const width = g.size / g.shape[0];
+      for (let r = 0; r < w.rows.length; r++) {
+        const at = w.rows[r] * width;
+        for (let j = 0, k = r * width; j < width; j++, k++) view[at + j] += w.values[k];
+      }
+    }
+    return g;
+  }
   if (w instanceof Float32Array) return g.add(tf.tensor(w, g.shape, 'float32'));
   const idx = tf.tensor2d(w.rows, [w.rows.length, 1], 'int32');
   const rows = tf.gather(g, tf.tensor1d(w.rows, 'int32')).add(tf.tensor(w.values, [w.rows.length, ...g.shape.slice(1)], 'float32'));

@@ -187,7 +187,8 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
         }
         return { value: value as tf.Scalar, grads };
       });
-      tf.dispose([mine.value, ...mine.grads]);
+      // addWire may have added into this thread's own gradients in place: those are the sum's, not to be freed
+      tf.dispose([mine.value, ...mine.grads].filter((t) => t !== sum.value && !sum.grads.includes(t)));
       return sum;
     },
     async applied(grads, lr, scale, idx) {

@@ -1,0 +1,175 @@
+;; Element-wise training kernels in WebAssembly SIMD (four float32 lanes), run directly on the tfjs wasm backend's heap:
+;; the module imports that backend's memory, and every pointer is a byte offset into it. Each function handles the
+;; first n4 groups of four elements; the caller (lib/backend/simd-kernels.ts) does the last n % 4 in JavaScript with
+;; the same formulas. Compiled by scripts/build-simd.mjs into kernels-wasm.ts (the memory import as written here, and
+;; a second copy importing shared memory for tfjs's threaded build); a unit test checks the two stay in step.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; exp(y) for y <= 0 (Cephes expf: y = k·ln2 + r, |r| <= ln2/2, a degree-7 polynomial in r, times 2^k); 0 below
+  ;; -87.3, where exp(y) is under float32's smallest normal number
+  (func $exp_neg (param $y v128) (result v128)
+    (local $k v128) (local $r v128) (local $p v128) (local $under v128)
+    (local.set $under (f32x4.lt (local.get $y) (f32x4.splat (f32.const -87.3))))
+    (local.set $y (f32x4.max (local.get $y) (f32x4.splat (f32.const -87.3))))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $y) (f32x4.splat (f32.const 1.44269504088896341)))))
+    (local.set $r (f32x4.sub (local.get $y) (f32x4.mul (local.get $k) (f32x4.splat (f32.const 0.693359375)))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $p (f32x4.splat (f32.const 1.9875691500e-4)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $p
+      (f32x4.add
+        (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+        (f32x4.splat (f32.const 1))))
+    ;; 2^k from the exponent bits: k >= -126 after the clamp, so a normal float
+    (v128.andnot
+      (f32x4.mul
+        (local.get $p)
+        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (i32x4.splat (i32.const 127))) (i32.const 23)))
+      (local.get $under)))
+
+  ;; GELU's pieces for x: returns Φ(x) = P(X <= x) for a standard normal X, and sets $e to exp(-x²/2).
+  ;; 1 - erf(a) for a = |x|/√2 >= 0 is t·(a1 + t·(a2 + … + t·a5))·exp(-a²), t = 1/(1 + p·a) (Abramowitz & Stegun
+  ;; 7.1.26, |error| <= 1.5e-7); Φ(x) is 1 - q/2 for x >= 0 and q/2 below, so the left tail keeps its relative precision.
+  (global $e (mut v128) (v128.const i32x4 0 0 0 0))
+  (func $phi (param $x v128) (result v128)
+    (local $a v128) (local $t v128) (local $q v128) (local $half v128)
+    (local.set $a (f32x4.mul (f32x4.abs (local.get $x)) (f32x4.splat (f32.const 0.70710678118654752))))
+    (local.set $t
+      (f32x4.div
+        (f32x4.splat (f32.const 1))
+        (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.mul (local.get $a) (f32x4.splat (f32.const 0.3275911))))))
+    (global.set $e (call $exp_neg (f32x4.neg (f32x4.mul (local.get $a) (local.get $a)))))
+    (local.set $q (f32x4.splat (f32.const 1.061405429)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $t)) (f32x4.splat (f32.const -1.453152027))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $t)) (f32x4.splat (f32.const 1.421413741))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $t)) (f32x4.splat (f32.const -0.284496736))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $t)) (f32x4.splat (f32.const 0.254829592))))
+    (local.set $half (f32x4.mul (f32x4.mul (f32x4.mul (local.get $q) (local.get $t)) (global.get $e)) (f32x4.splat (f32.const 0.5))))
+    (v128.bitselect
+      (local.get $half)
+      (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $half))
+      (f32x4.lt (local.get $x) (f32x4.splat (f32.const 0)))))
+
+  ;; y = x·Φ(x)
+  (func (export "gelu") (param $x i32) (param $y i32) (param $n4 i32)
+    (local $o i32) (local $end i32) (local $v v128)
+    (local.set $end (i32.shl (local.get $n4) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $o))))
+        (v128.store (i32.add (local.get $y) (local.get $o)) (f32x4.mul (local.get $v) (call $phi (local.get $v))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $next))))
+
+  ;; dx = dy·(Φ(x) + x·exp(-x²/2)/√(2π))
+  (func (export "gelu_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n4 i32)
+    (local $o i32) (local $end i32) (local $v v128) (local $p v128)
+    (local.set $end (i32.shl (local.get $n4) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $o))))
+        (local.set $p (call $phi (local.get $v)))
+        (v128.store
+          (i32.add (local.get $dx) (local.get $o))
+          (f32x4.mul
+            (v128.load (i32.add (local.get $dy) (local.get $o)))
+            (f32x4.add
+              (local.get $p)
+              (f32x4.mul (f32x4.mul (local.get $v) (global.get $e)) (f32x4.splat (f32.const 0.39894228040143268))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $next))))
+
+  ;; One Adam/AdamW step in place: g' = g·gs + p·l2, m = m·b1 + g'·a1, v = v·b2 + g'²·a2,
+  ;; p = p·decay − m / (√v·ib + eps) · ss (the constants as lib/train/optimizer.ts defines them)
+  (func (export "adam")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $n4 i32)
+    (param $gs f32) (param $l2 f32) (param $b1 f32) (param $a1 f32) (param $b2 f32) (param $a2 f32)
+    (param $ib f32) (param $eps f32) (param $ss f32) (param $decay f32)
+    (local $o i32) (local $end i32)
+    (local $GS v128) (local $L2 v128) (local $B1 v128) (local $A1 v128) (local $B2 v128) (local $A2 v128)
+    (local $IB v128) (local $EPS v128) (local $SS v128) (local $DEC v128)
+    (local $pi v128) (local $gi v128) (local $mi v128) (local $vi v128)
+    (local.set $GS (f32x4.splat (local.get $gs)))
+    (local.set $L2 (f32x4.splat (local.get $l2)))
+    (local.set $B1 (f32x4.splat (local.get $b1)))
+    (local.set $A1 (f32x4.splat (local.get $a1)))
+    (local.set $B2 (f32x4.splat (local.get $b2)))
+    (local.set $A2 (f32x4.splat (local.get $a2)))
+    (local.set $IB (f32x4.splat (local.get $ib)))
+    (local.set $EPS (f32x4.splat (local.get $eps)))
+    (local.set $SS (f32x4.splat (local.get $ss)))
+    (local.set $DEC (f32x4.splat (local.get $decay)))
+    (local.set $end (i32.shl (local.get $n4) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $pi (v128.load (i32.add (local.get $p) (local.get $o))))
+        (local.set $gi
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $o))) (local.get $GS))
+            (f32x4.mul (local.get $pi) (local.get $L2))))
+        (local.set $mi
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $o))) (local.get $B1))
+            (f32x4.mul (local.get $gi) (local.get $A1))))
+        (local.set $vi
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $o))) (local.get $B2))
+            (f32x4.mul (f32x4.mul (local.get $gi) (local.get $gi)) (local.get $A2))))
+        (v128.store (i32.add (local.get $m) (local.get $o)) (local.get $mi))
+        (v128.store (i32.add (local.get $v) (local.get $o)) (local.get $vi))
+        (v128.store
+          (i32.add (local.get $p) (local.get $o))
+          (f32x4.sub
+            (f32x4.mul (local.get $pi) (local.get $DEC))
+            (f32x4.mul
+              (f32x4.div
+                (local.get $mi)
+                (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vi)) (local.get $IB)) (local.get $EPS)))
+              (local.get $SS))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $next))))
+
+  ;; avg = avg·d + p·e (the weight average's update; e = 1 − d)
+  (func (export "average") (param $avg i32) (param $p i32) (param $n4 i32) (param $d f32) (param $e f32)
+    (local $o i32) (local $end i32) (local $D v128) (local $E v128)
+    (local.set $D (f32x4.splat (local.get $d)))
+    (local.set $E (f32x4.splat (local.get $e)))
+    (local.set $end (i32.shl (local.get $n4) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (v128.store
+          (i32.add (local.get $avg) (local.get $o))
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $avg) (local.get $o))) (local.get $D))
+            (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $o))) (local.get $E))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $next))))
+
+  ;; Σ x² in double precision (two f64 lanes per half of each group of four; the lanes added at the end, in order)
+  (func (export "sumsq") (param $x i32) (param $n4 i32) (result f64)
+    (local $o i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128) (local $d v128)
+    (local.set $end (i32.shl (local.get $n4) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $o))))
+        (local.set $d (f64x2.promote_low_f32x4 (local.get $v)))
+        (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $d
+          (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+        (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $next)))
+    (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
+    (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
+)
