@@ -11,6 +11,7 @@ export const ENGINE_KERNELS = [
   'Sum',
   'Slice',
   'SplitV',
+  'Concat',
   'FinetuneLayerNorm',
   'FinetuneLayerNormGrad',
   'FinetuneGelu',

@@ -7,6 +7,8 @@
 // through lib/backend/fast-paths.ts `gelu`.
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from './simd/module';
+
+export type { SimdKernels };
 import { differs, first, rand, TOL, wasmMemoryOf, type KernelArgs, type KernelFn, type Scratch, type WasmBackend } from './wasm-checks';
 
 export const GELU_KERNEL = 'FinetuneGelu';

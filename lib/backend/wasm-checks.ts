@@ -103,6 +103,7 @@ export const INTERNALS = {
   'tf.slice_util.parseSliceParams': () => isFn(tf.slice_util?.parseSliceParams),
   'tf.util.parseAxisParam': () => isFn(tf.util?.parseAxisParam),
   'tf.backend_util.prepareSplitSize': () => isFn(tf.backend_util?.prepareSplitSize),
+  'tf.backend_util.computeOutShape': () => isFn(tf.backend_util?.computeOutShape),
   'tensor memory layout': memoryLayoutHolds,
 } satisfies Record<string, (b: WasmBackend) => boolean>;
 export type Internal = keyof typeof INTERNALS;
@@ -287,8 +288,10 @@ export function testTranspose(impl: KernelFn, sc: Scratch): string | null {
 
 export function testSum(impl: KernelFn, sc: Scratch): string | null {
   const x = f32([37, 5], 7, sc);
+  const x8 = f32([37, 8], 8, sc); // a width divisible by 4: the SIMD module's path
   return first(
     () => sc.vsStock('axis 0', impl, 'Sum', { x }, { axis: [0], keepDims: false }, TOL),
+    () => sc.vsStock('axis 0, width 8', impl, 'Sum', { x: x8 }, { axis: [0], keepDims: false }, TOL),
     () => sc.vsStock('axis -2, keepDims', impl, 'Sum', { x }, { axis: -2, keepDims: true }, TOL),
     () => sc.vsStock('axis 1', impl, 'Sum', { x }, { axis: [1], keepDims: false }, TOL),
   );
@@ -310,6 +313,17 @@ export function testSplitV(impl: KernelFn, sc: Scratch): string | null {
   );
 }
 
+export function testConcat(impl: KernelFn, sc: Scratch): string | null {
+  const [a, b, c] = [f32([3, 5], 17, sc), f32([3, 2], 18, sc), f32([3, 4], 19, sc)];
+  const [p, q] = [i32([2, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], sc), i32([2, 2, 1], [-1, -2, -3, -4], sc)];
+  const [r, e] = [f32([2, 5], 20, sc), f32([0, 5], 21, sc)];
+  return first(
+    () => sc.vsStock('float32, axis 1', impl, 'Concat', [a, b, c] as unknown as tf.NamedTensorInfoMap, { axis: 1 }, 0),
+    () => sc.vsStock('float32, axis 0 with an empty part', impl, 'Concat', [a, e, r] as unknown as tf.NamedTensorInfoMap, { axis: 0 }, 0),
+    () => sc.vsStock('int32, axis -1 of rank 3', impl, 'Concat', [p, q] as unknown as tf.NamedTensorInfoMap, { axis: -1 }, 0),
+  );
+}
+
 /** LayerNorm of x [n, h] in double precision: y, mean, rstd (1 / sqrt(biased variance + eps)). */
 function layerNormRef(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>, n: number, h: number, eps: number) {
   const y = new Float32Array(n * h),
@@ -326,29 +340,45 @@ function layerNormRef(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<n
   return { y, mean, rstd };
 }
 
-const LN = { n: 5, h: 7, eps: 1e-5 };
+/** row widths 7 (the JavaScript loop) and 12 (a multiple of 4: the SIMD module's path) */
+const LN_CASES = [
+  { n: 5, h: 7, eps: 1e-5 },
+  { n: 6, h: 12, eps: 1e-12 },
+];
 /** x with a different offset and spread per row, as activations have */
-const lnInput = () => rand(LN.n * LN.h, 12).map((v, i) => v * (1 + (i % 3)) + Math.floor(i / LN.h) * 0.5);
+const lnInput = (n: number, h: number) => rand(n * h, 12).map((v, i) => v * (1 + (i % 3)) + Math.floor(i / h) * 0.5);
+const lnOut = (shape: number[], values: ArrayLike<number>): Out => ({ shape, dtype: 'float32', values });
 
 export function testLayerNorm(impl: KernelFn, sc: Scratch): string | null {
-  const { n, h, eps } = LN;
-  const xv = lnInput(),
-    gv = rand(h, 13),
-    bv = rand(h, 14);
-  const got = sc.run(impl, { x: sc.input([n, h], xv), gamma: sc.input([h], gv), beta: sc.input([h], bv) }, { eps });
-  const want = layerNormRef(xv, gv, bv, n, h, eps);
-  const out = (shape: number[], values: Float32Array): Out => ({ shape, dtype: 'float32', values });
-  if (got.length !== 3) return `${got.length} outputs, expected 3 (y, mean, rstd)`;
   return first(
-    () => differs('y', got[0], out([n, h], want.y), TOL),
-    () => differs('mean', got[1], out([n], want.mean), TOL),
-    () => differs('rstd', got[2], out([n], want.rstd), TOL),
+    ...LN_CASES.map(({ n, h, eps }) => () => {
+      const xv = lnInput(n, h),
+        gv = rand(h, 13),
+        bv = rand(h, 14);
+      const got = sc.run(impl, { x: sc.input([n, h], xv), gamma: sc.input([h], gv), beta: sc.input([h], bv) }, { eps });
+      const want = layerNormRef(xv, gv, bv, n, h, eps);
+      if (got.length !== 3) return `${got.length} outputs, expected 3 (y, mean, rstd)`;
+      return first(
+        () => differs(`y (width ${h})`, got[0], lnOut([n, h], want.y), TOL),
+        () => differs(`mean (width ${h})`, got[1], lnOut([n], want.mean), TOL),
+        () => differs(`rstd (width ${h})`, got[2], lnOut([n], want.rstd), TOL),
+      );
+    }),
   );
 }
 
 export function testLayerNormGrad(impl: KernelFn, sc: Scratch): string | null {
-  const { n, h, eps } = LN;
-  const xv = lnInput(),
+  return first(
+    ...LN_CASES.map(
+      ({ n, h, eps }) =>
+        () =>
+          layerNormGradCase(impl, sc, n, h, eps),
+    ),
+  );
+}
+
+function layerNormGradCase(impl: KernelFn, sc: Scratch, n: number, h: number, eps: number): string | null {
+  const xv = lnInput(n, h),
     gv = rand(h, 15),
     dyv = rand(n * h, 16);
   const { mean, rstd } = layerNormRef(xv, gv, new Float32Array(h), n, h, eps);
@@ -371,12 +401,11 @@ export function testLayerNormGrad(impl: KernelFn, sc: Scratch): string | null {
     rstd: sc.input([n], rstd),
   };
   const got = sc.run(impl, inputs);
-  const out = (shape: number[], values: ArrayLike<number>): Out => ({ shape, dtype: 'float32', values });
   if (got.length !== 3) return `${got.length} outputs, expected 3 (dx, dgamma, dbeta)`;
   return first(
-    () => differs('dx', got[0], out([n, h], dx), TOL),
-    () => differs('dgamma', got[1], out([h], dg), TOL),
-    () => differs('dbeta', got[2], out([h], db), TOL),
+    () => differs(`dx (width ${h})`, got[0], lnOut([n, h], dx), TOL),
+    () => differs(`dgamma (width ${h})`, got[1], lnOut([h], dg), TOL),
+    () => differs(`dbeta (width ${h})`, got[2], lnOut([h], db), TOL),
   );
 }
 

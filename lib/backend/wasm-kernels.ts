@@ -50,6 +50,7 @@ import {
   geluGradKernel,
   geluKernel,
   simdOf,
+  type SimdKernels,
   SUM_SQUARES_KERNEL,
   sumSquaresKernel,
   testGelu,
@@ -62,6 +63,7 @@ import {
   testAdamStep,
   testAverage,
   testBatchMatMul,
+  testConcat,
   testGatherV2,
   testIdentity,
   testLayerNorm,
@@ -87,6 +89,10 @@ const stockKernels = new Map<string, tf.KernelConfig>();
 const stockFn = (name: string) => stockKernels.get(name)!.kernelFunc as unknown as KernelFn;
 /** the engine kernels in use */
 const installed = new Set<EngineKernel>();
+/** the SIMD module on the wasm backend's memory while the kernels are installed (null: the JavaScript loops and stock
+ *  kernels stand in), and why it is not there */
+let simd: SimdKernels | null = null;
+let simdWhyNot = '';
 
 function materialiseTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   const rank = x.shape.length;
@@ -106,6 +112,10 @@ function sumRows(args: KernelArgs): tf.TensorInfo {
   if (x.shape.length !== 2 || axes.length !== 1 || axes[0] !== 0 || x.dtype !== 'float32') return stockFn('Sum')(args) as tf.TensorInfo;
   const [r, c] = x.shape;
   const out = backend.makeOutput(keepDims ? [1, c] : [c], 'float32');
+  if (simd && c % 4 === 0) {
+    simd.sumRows(...offsets(backend, x, out), r, c);
+    return out;
+  }
   const [src, dst] = heapViews(backend, x, out);
   const acc = new Float64Array(c);
   for (let i = 0, o = 0; i < r; i++, o += c) for (let j = 0; j < c; j++) acc[j] += src[o + j];
@@ -155,6 +165,11 @@ function heapViews(backend: WasmBackend, ...ts: tf.TensorInfo[]): Float32Array[]
   return ts.map((t) => new Float32Array(buf, backend.dataIdMap.get(t.dataId).memoryOffset, size(t.shape)));
 }
 
+/** The tensors' byte offsets on the heap, for the SIMD module's functions. */
+function offsets<T extends tf.TensorInfo[]>(backend: WasmBackend, ...ts: T): { [K in keyof T]: number } {
+  return ts.map((t) => backend.dataIdMap.get(t.dataId).memoryOffset) as { [K in keyof T]: number };
+}
+
 /** Throws a clear error where an index is not a row of a table with `rows` rows. */
 function checkRows(ids: ArrayLike<number>, rows: number, kernel: string): void {
   for (let i = 0; i < ids.length; i++) {
@@ -198,6 +213,32 @@ function slice(args: KernelArgs): tf.TensorInfo {
   const { begin, size: sz } = args.attrs as { begin: number | number[]; size: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sz);
   return sliceOnHeap(args.backend as WasmBackend, x, b, s);
+}
+
+/** Concat of 4-byte tensors along any axis as one row copy per input and outer index (memory.copy in the SIMD
+ *  module); the stock kernel makes a typed-array view per row (3,072 of them to join the query, key and value
+ *  gradients of 1,024 tokens). Other dtypes, or without the SIMD module, by the stock kernel. */
+function concat(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const inputs = args.inputs as unknown as tf.TensorInfo[];
+  const dtype = inputs[0]?.dtype;
+  const plain = Array.isArray(inputs) && fourByte(inputs[0]) && inputs.every((t) => t.dtype === dtype);
+  if (!simd || !plain) return stockFn('Concat')(args) as tf.TensorInfo;
+  const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0];
+  const outShape = tf.backend_util.computeOutShape(
+    inputs.map((t) => t.shape),
+    axis,
+  );
+  const out = backend.makeOutput(outShape, dtype);
+  const rows = size(outShape.slice(0, axis));
+  const outRow = size(outShape.slice(axis)) * 4;
+  let at = offsets(backend, out)[0];
+  for (const t of inputs) {
+    const row = size(t.shape.slice(axis)) * 4;
+    if (row) simd.copyRows(offsets(backend, t)[0], at, rows, row, row, outRow);
+    at += row;
+  }
+  return out;
 }
 
 function splitV(args: KernelArgs): tf.TensorInfo[] {
@@ -335,6 +376,10 @@ function layerNorm(args: KernelArgs): tf.TensorInfo[] {
   const y = backend.makeOutput([n, h], 'float32');
   const mean = backend.makeOutput([n], 'float32');
   const rstd = backend.makeOutput([n], 'float32');
+  if (simd && h % 4 === 0) {
+    simd.layerNorm(...offsets(backend, x, gamma, beta, y, mean, rstd), n, h, eps);
+    return [y, mean, rstd];
+  }
   const [xv, gv, bv, yv, mv, rv] = heapViews(backend, x, gamma, beta, y, mean, rstd);
   for (let r = 0, o = 0; r < n; r++, o += h) {
     let sum = 0;
@@ -361,6 +406,10 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   const dx = backend.makeOutput([n, h], 'float32');
   const dgamma = backend.makeOutput([h], 'float32');
   const dbeta = backend.makeOutput([h], 'float32');
+  if (simd && h % 4 === 0) {
+    simd.layerNormGrad(...offsets(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta), n, h);
+    return [dx, dgamma, dbeta];
+  }
   const [dyv, xv, gv, mv, rv, dxv, dgv, dbv] = heapViews(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
   const accG = new Float64Array(h);
   const accB = new Float64Array(h);
@@ -422,8 +471,7 @@ function adamStepInPlace(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor,
   const owned = { owned: true };
   if (!heapF32(p, owned) || !heapF32(m, owned) || !heapF32(v, owned) || g.dtype !== 'float32' || g.size !== p.size) return false;
   const backend = tf.backend() as unknown as WasmBackend;
-  const simd = simdOf(backend);
-  if (typeof simd !== 'string' && heapF32(g, { owned: false })) {
+  if (simd && heapF32(g, { owned: false })) {
     const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
     simd.adam(at(p), at(m), at(v), at(g), p.size, c);
     return true;
@@ -455,8 +503,7 @@ function adamStepInPlace(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor,
 function averageInPlace(avg: tf.Tensor, p: tf.Tensor, d: number): boolean {
   if (!heapF32(avg, { owned: true }) || !heapF32(p, { owned: false })) return false;
   const backend = tf.backend() as unknown as WasmBackend;
-  const simd = simdOf(backend);
-  if (typeof simd !== 'string') {
+  if (simd) {
     const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
     simd.average(at(avg), at(p), avg.size, d);
     return true;
@@ -512,10 +559,7 @@ const simdSpec = (kernel: EngineKernel, impl: KernelFn, test: Test, after?: Engi
   ({
     ...addSpec(kernel, impl, test, after),
     internals: [...HEAP, 'wasm memory'],
-    test: (f: KernelFn, sc: Scratch) => {
-      const simd = simdOf(sc.backend);
-      return typeof simd === 'string' ? simd : test(f, sc);
-    },
+    test: (f: KernelFn, sc: Scratch) => (simd ? test(f, sc) : simdWhyNot),
   }) as KernelSpec<KernelFn>;
 
 /** In the order they are tested and installed: a kernel comes after those it uses. */
@@ -527,6 +571,7 @@ const SPECS = (): KernelSpec<unknown>[] =>
     stockSpec('Slice', slice, [...HEAP, 'tf.slice_util.parseSliceParams'], testSlice),
     stockSpec('SplitV', splitV, [...HEAP, 'tf.util.parseAxisParam', 'tf.backend_util.prepareSplitSize'], testSplitV, ['SplitV', 'Slice']),
     stockSpec('GatherV2', gatherV2, HEAP, testGatherV2),
+    stockSpec('Concat', concat, [...HEAP, 'wasm memory', 'tf.util.parseAxisParam', 'tf.backend_util.computeOutShape'], testConcat),
     stockSpec('ScatterNd', scatterNd, HEAP, testScatterNd),
     stockSpec(
       'BatchMatMul',
@@ -595,6 +640,8 @@ export function installWasmKernels(opts: InstallOptions = {}): KernelStatus {
   const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
   const notRunning = !backend || tf.getBackend() !== 'wasm';
   const specs = SPECS();
+  const module = !backend || missingInternals(backend, ['wasm memory'], opts.hide).length ? 'no wasm memory' : simdOf(backend);
+  [simd, simdWhyNot] = typeof module === 'string' ? [null, module] : [module, ''];
   stockKernels.clear();
   for (const name of new Set(specs.flatMap((s) => s.stock))) {
     const k = tf.getKernel(name, 'wasm'); // every one before any is replaced
@@ -659,6 +706,7 @@ export function uninstallWasmKernels(): void {
       tf.unregisterKernel(k, 'wasm');
   }
   installed.clear();
+  simd = null;
   inPlace.adam = inPlace.average = null;
   status = null;
 }

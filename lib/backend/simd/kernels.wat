@@ -172,4 +172,165 @@
         (br $next)))
     (local.set $lo (f64x2.add (local.get $lo) (local.get $hi)))
     (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo))))
+;; the four lanes' sum
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; LayerNorm over rows of h floats (h a multiple of 4): y = (x − mean)·rstd·g + b, rstd = 1/√(var + eps); writes
+  ;; each row's mean and rstd for the backward pass
+  (func (export "layer_norm")
+    (param $x i32) (param $g i32) (param $b i32) (param $y i32) (param $mean i32) (param $rstd i32)
+    (param $n i32) (param $h i32) (param $eps f32)
+    (local $r i32) (local $o i32) (local $row i32) (local $bytes i32) (local $acc v128) (local $d v128)
+    (local $mu f32) (local $rs f32) (local $MU v128) (local $RS v128)
+    (local.set $bytes (i32.shl (local.get $h) (i32.const 2)))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $row (i32.mul (local.get $r) (local.get $bytes)))
+        ;; mean
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $o (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_u (local.get $o) (local.get $bytes)))
+          (local.set $acc
+            (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o))))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $l1)))
+        (local.set $mu (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $h))))
+        (local.set $MU (f32x4.splat (local.get $mu)))
+        ;; variance
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $o (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_u (local.get $o) (local.get $bytes)))
+          (local.set $d
+            (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o)))) (local.get $MU)))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $l2)))
+        (local.set $rs
+          (f32.div
+            (f32.const 1)
+            (f32.sqrt
+              (f32.add (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $h))) (local.get $eps)))))
+        (local.set $RS (f32x4.splat (local.get $rs)))
+        ;; y
+        (local.set $o (i32.const 0))
+        (block $d3 (loop $l3
+          (br_if $d3 (i32.ge_u (local.get $o) (local.get $bytes)))
+          (v128.store
+            (i32.add (local.get $y) (i32.add (local.get $row) (local.get $o)))
+            (f32x4.add
+              (f32x4.mul
+                (f32x4.mul
+                  (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o)))) (local.get $MU))
+                  (local.get $RS))
+                (v128.load (i32.add (local.get $g) (local.get $o))))
+              (v128.load (i32.add (local.get $b) (local.get $o)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $l3)))
+        (f32.store (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2))) (local.get $mu))
+        (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))) (local.get $rs))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; LayerNorm's backward (h a multiple of 4): with x̂ = (x − mean)·rstd and g' = dy·gamma,
+  ;; dx = rstd·(g' − mean(g') − x̂·mean(g'·x̂)); dgamma = Σ_rows dy·x̂ and dbeta = Σ_rows dy (both zeroed here first)
+  (func (export "layer_norm_grad")
+    (param $dy i32) (param $x i32) (param $g i32) (param $mean i32) (param $rstd i32)
+    (param $dx i32) (param $dg i32) (param $db i32) (param $n i32) (param $h i32)
+    (local $r i32) (local $o i32) (local $row i32) (local $bytes i32)
+    (local $MU v128) (local $RS v128) (local $xh v128) (local $d v128) (local $gg v128) (local $sg v128) (local $sgx v128)
+    (local $MG v128) (local $MGX v128) (local $inv f32)
+    (local.set $bytes (i32.shl (local.get $h) (i32.const 2)))
+    (local.set $inv (f32.div (f32.const 1) (f32.convert_i32_u (local.get $h))))
+    (memory.fill (local.get $dg) (i32.const 0) (local.get $bytes))
+    (memory.fill (local.get $db) (i32.const 0) (local.get $bytes))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $row (i32.mul (local.get $r) (local.get $bytes)))
+        (local.set $MU (v128.load32_splat (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $RS (v128.load32_splat (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $sg (v128.const i32x4 0 0 0 0))
+        (local.set $sgx (v128.const i32x4 0 0 0 0))
+        (local.set $o (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_u (local.get $o) (local.get $bytes)))
+          (local.set $xh
+            (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o)))) (local.get $MU))
+              (local.get $RS)))
+          (local.set $d (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $o)))))
+          (local.set $gg (f32x4.mul (local.get $d) (v128.load (i32.add (local.get $g) (local.get $o)))))
+          (local.set $sg (f32x4.add (local.get $sg) (local.get $gg)))
+          (local.set $sgx (f32x4.add (local.get $sgx) (f32x4.mul (local.get $gg) (local.get $xh))))
+          (v128.store
+            (i32.add (local.get $dg) (local.get $o))
+            (f32x4.add (v128.load (i32.add (local.get $dg) (local.get $o))) (f32x4.mul (local.get $d) (local.get $xh))))
+          (v128.store
+            (i32.add (local.get $db) (local.get $o))
+            (f32x4.add (v128.load (i32.add (local.get $db) (local.get $o))) (local.get $d)))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $l1)))
+        (local.set $MG (f32x4.splat (f32.mul (call $hsum (local.get $sg)) (local.get $inv))))
+        (local.set $MGX (f32x4.splat (f32.mul (call $hsum (local.get $sgx)) (local.get $inv))))
+        (local.set $o (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_u (local.get $o) (local.get $bytes)))
+          (local.set $xh
+            (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o)))) (local.get $MU))
+              (local.get $RS)))
+          (v128.store
+            (i32.add (local.get $dx) (i32.add (local.get $row) (local.get $o)))
+            (f32x4.mul
+              (local.get $RS)
+              (f32x4.sub
+                (f32x4.sub
+                  (f32x4.mul
+                    (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $o))))
+                    (v128.load (i32.add (local.get $g) (local.get $o))))
+                  (local.get $MG))
+                (f32x4.mul (local.get $xh) (local.get $MGX)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $l2)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; rows copies of rowBytes bytes: row i from src + i·srcStride to dst + i·dstStride (concatenation's inner loop)
+  (func (export "copy_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $rowBytes i32)
+    (param $srcStride i32) (param $dstStride i32)
+    (local $i i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))
+        (memory.copy (local.get $dst) (local.get $src) (local.get $rowBytes))
+        (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
+  ;; out[j] = Σ_i x[i, j] over r rows of c floats, c a multiple of 4 (a bias gradient: dy summed over tokens)
+  (func (export "sum_rows") (param $x i32) (param $out i32) (param $r i32) (param $c i32)
+    (local $i i32) (local $o i32) (local $bytes i32) (local $row i32)
+    (local.set $bytes (i32.shl (local.get $c) (i32.const 2)))
+    (memory.fill (local.get $out) (i32.const 0) (local.get $bytes))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $r)))
+        (local.set $row (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $bytes))))
+        (local.set $o (i32.const 0))
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $o) (local.get $bytes)))
+          (v128.store
+            (i32.add (local.get $out) (local.get $o))
+            (f32x4.add (v128.load (i32.add (local.get $out) (local.get $o))) (v128.load (i32.add (local.get $row) (local.get $o)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $l)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
 )

@@ -16,6 +16,26 @@ export interface SimdKernels {
   average(avg: number, p: number, n: number, d: number): void;
   /** Σ x², accumulated in double precision */
   sumSquares(x: number, n: number): number;
+  /** LayerNorm over n rows of h floats, h a multiple of 4 (lib/backend/wasm-kernels.ts has the same loops in
+   *  JavaScript for other widths): writes y and each row's mean and 1/std */
+  layerNorm(x: number, g: number, b: number, y: number, mean: number, rstd: number, n: number, h: number, eps: number): void;
+  /** rows copies of rowBytes bytes, from src + i·srcStride to dst + i·dstStride */
+  copyRows(src: number, dst: number, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
+  /** out = Σ over the r rows of x [r, c], c a multiple of 4 */
+  sumRows(x: number, out: number, r: number, c: number): void;
+  /** its backward: dx, and dgamma and dbeta summed over the rows */
+  layerNormGrad(
+    dy: number,
+    x: number,
+    g: number,
+    mean: number,
+    rstd: number,
+    dx: number,
+    dg: number,
+    db: number,
+    n: number,
+    h: number,
+  ): void;
 }
 
 interface Exports {
@@ -24,6 +44,10 @@ interface Exports {
   adam(p: number, m: number, v: number, g: number, n4: number, ...consts: number[]): void;
   average(avg: number, p: number, n4: number, d: number, e: number): void;
   sumsq(x: number, n4: number): number;
+  layer_norm(...args: number[]): void;
+  copy_rows(...args: number[]): void;
+  sum_rows(x: number, out: number, r: number, c: number): void;
+  layer_norm_grad(...args: number[]): void;
 }
 
 const made = new WeakMap<WebAssembly.Memory, SimdKernels | string>();
@@ -86,6 +110,21 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | string {
       if (!r) return;
       const [as, ps] = [f32(avg + o, r), f32(p + o, r)];
       for (let i = 0; i < r; i++) as[i] = as[i] * d + ps[i] * (1 - d);
+    },
+    layerNorm(...args) {
+      if (args[7] % 4) throw new Error(`SIMD LayerNorm needs a row width divisible by 4, not ${args[7]}`);
+      ex.layer_norm(...args);
+    },
+    layerNormGrad(...args) {
+      if (args[9] % 4) throw new Error(`SIMD LayerNorm needs a row width divisible by 4, not ${args[9]}`);
+      ex.layer_norm_grad(...args);
+    },
+    copyRows(...args) {
+      ex.copy_rows(...args);
+    },
+    sumRows(x, out, r, c) {
+      if (c % 4) throw new Error(`SIMD row sums need a row width divisible by 4, not ${c}`);
+      ex.sum_rows(x, out, r, c);
     },
     sumSquares(x, n) {
       let s = ex.sumsq(x, n >> 2);
