@@ -521,6 +521,11 @@ export async function* fineTune(
       }
 
       // one optimizer step over up to gradAccumSteps micro-batches of this epoch
+      const shardContext = (idx: number[], atStep: number, m: number) => ({
+        seed: dropoutSeed(cfg.seed, atStep, m),
+        length: features ? 0 : batchLength(data.train, idx, pad),
+        denominator: batchDenominator(model, data.train, idx, k, lossOpts),
+      });
       const micro = pos.plan.slice(pos.cursor, pos.cursor + cfg.gradAccumSteps);
       const lr = learningRateAt(schedule(), step) * controls.lrMultiplier;
       const tStep = performance.now();
@@ -530,11 +535,7 @@ export async function* fineTune(
         const idx = micro[m];
         // the micro-batch as shards (one per thread; one shard without a pool): every shard pads to the batch's length,
         // divides by the batch's loss denominator and draws dropout by row position, so the sum is the whole batch's
-        const sctx = {
-          seed: dropoutSeed(cfg.seed, step, m),
-          length: features ? 0 : batchLength(data.train, idx, pad),
-          denominator: batchDenominator(model, data.train, idx, k, lossOpts),
-        };
+        const sctx = shardContext(idx, step, m);
         const local = (s: Shard) => shardGradients(model, data.train, s, sctx, varList, { numLabels: k, lossOpts, pad, features });
         const { value, grads: next } = pool
           ? await pool.gradients(splitShards(idx, pool.threads), sctx, local)
@@ -591,8 +592,12 @@ export async function* fineTune(
         }
         const scale = clipScale(gradNorm, cfg.maxGradNorm) / n;
         try {
-          // the replicas get the step first and take it while this thread takes its own
-          await pool?.applied(grads, lr, scale, micro.flat());
+          // the replicas get the step first and take it while this thread takes its own, then start on the next
+          // step's first micro-batch of this epoch (if that is what the next step does)
+          const nextIdx = pos.plan[pos.cursor + n];
+          const next =
+            pool && nextIdx ? { shards: splitShards(nextIdx, pool.threads), ctx: shardContext(nextIdx, step + 1, 0) } : undefined;
+          await pool?.applied(grads, lr, scale, micro.flat(), next);
           optimizer.apply(named, lr, scale);
         } finally {
           grads.forEach((t) => t.dispose());

@@ -54,8 +54,10 @@ export interface TrainPool {
   /** shards 1… of a micro-batch go to the workers; `local` computes shard 0 in this thread meanwhile */
   gradients(shards: Shard[], ctx: ShardContext, local: (s: Shard) => ShardSum): Promise<ShardSum>;
   /** the calling thread took an optimizer step with these summed gradients (in `vars` order) over the examples `idx`:
-   *  every replica takes the same one */
-  applied(grads: tf.Tensor[], lr: number, scale: number, idx: number[]): Promise<void>;
+   *  every replica takes the same one. `next`: the micro-batch the next step will most likely start with; its shards
+   *  go to the workers right behind the step, so they compute it while this thread takes its own step (a later
+   *  `gradients` call with other shards, or a `begin`, discards it) */
+  applied(grads: tf.Tensor[], lr: number, scale: number, idx: number[], next?: { shards: Shard[]; ctx: ShardContext }): Promise<void>;
   /** each worker's backend memory at its last shard (wasm: the heap, which never shrinks: its peak) */
   memory(): number[];
   close(): Promise<void>;
@@ -115,6 +117,9 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
       );
       port.post(request(id));
     });
+  /** the next step's shards sent ahead by `applied`, with the key of what was asked */
+  let ahead: { key: string; replies: Promise<Reply<'grads'>>[] } | null = null;
+  const keyOf = (shards: Shard[], ctx: ShardContext) => JSON.stringify([shards.slice(1), ctx]);
   const remote = async (port: Port, shard: Shard, ctx: ShardContext) => {
     const m = await ask(port, 'grads', (id) => ({ type: 'grads', id, shard, ctx }));
     memory[ports.indexOf(port)] = m.memoryBytes;
@@ -126,6 +131,7 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
   return {
     threads: ports.length + 1,
     async begin(train, named, o) {
+      ahead = null; // computed with the weights this replaces
       examples = train;
       const vars = [...named.values()];
       sparse = vars.map((v) => v.rank === 2 && v.shape[0] === o.vocabSize && o.vocabSize > 1000);
@@ -166,7 +172,9 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
     },
     async gradients(shards, ctx, local) {
       if (broken) throw broken;
-      const others = shards.slice(1).map((s, i) => remote(ports[i], s, ctx));
+      const sent = ahead?.key === keyOf(shards, ctx) ? ahead.replies : null;
+      ahead = null;
+      const others = sent ?? shards.slice(1).map((s, i) => remote(ports[i], s, ctx));
       others.forEach((p) => p.catch(() => undefined));
       const mine = local(shards[0]);
       let results: { loss: number; grads: WireGrad[] }[];
@@ -191,7 +199,7 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
       tf.dispose([mine.value, ...mine.grads].filter((t) => t !== sum.value && !sum.grads.includes(t)));
       return sum;
     },
-    async applied(grads, lr, scale, idx) {
+    async applied(grads, lr, scale, idx, next) {
       if (broken) throw broken;
       const wire = await toWire(grads, sparse, tokenRows(examples, idx, padId));
       ports.forEach((port, i) => {
@@ -201,6 +209,12 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
             : wire.map((g) => (g instanceof Float32Array ? g.slice() : { rows: g.rows.slice(), values: g.values.slice() }));
         port.post({ type: 'apply', grads: mine, lr, scale }, buffers(mine));
       });
+      ahead = null;
+      if (next && next.shards.length === ports.length + 1) {
+        const replies = next.shards.slice(1).map((s, i) => remote(ports[i], s, next.ctx));
+        replies.forEach((p) => p.catch(() => undefined)); // one not used is dropped unread
+        ahead = { key: keyOf(next.shards, next.ctx), replies };
+      }
     },
     memory: () => [...memory],
     close,

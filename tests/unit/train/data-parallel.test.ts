@@ -13,7 +13,7 @@ import type { TrainConfig } from '@/lib/train/config';
 import type { EncodedExample } from '@/lib/train/encode';
 import { fineTune } from '@/lib/train/fine-tune';
 import type { StartWorker } from '@/lib/train/pool-port';
-import { splitShards } from '@/lib/train/shards';
+import { splitShards, type Shard } from '@/lib/train/shards';
 import { createTrainPool, type TrainPool } from '@/lib/train/train-pool';
 import { useWasm } from '../../helpers/tf';
 import { collect, encodedSentiment, of, sentimentExamples, stepLosses, tinyModel } from './helpers';
@@ -111,6 +111,51 @@ describe('data-parallel training (worker threads)', () => {
       fresh.dispose();
     }, 180_000);
   }
+
+  it("sends the next step's shards with each step (one request per step), and shards sent ahead but not taken are dropped", async () => {
+    const make = () => tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 5);
+    const one = await train(make, data, 1);
+    /** a 2-thread run through `wrap`: its losses and weights, shard requests posted in all and from inside `applied` */
+    const run = async (wrap: (pool: TrainPool) => TrainPool) => {
+      let sent = 0;
+      const counting: StartWorker = (setup) => {
+        const port = startNodeWorker(setup);
+        return { ...port, post: (m, t) => ((m as { type: string }).type === 'grads' && sent++, port.post(m, t)) };
+      };
+      const model = make();
+      const pool = await createTrainPool(model, 2, counting, { preference: 'wasm' });
+      let ahead = 0;
+      const spied = wrap({
+        ...pool,
+        applied: async (...a) => {
+          const before = sent;
+          await pool.applied(...a);
+          ahead += sent - before;
+        },
+      });
+      const events = await collect(fineTune(model, data, CONFIG, { pool: spied }));
+      await pool.close();
+      const out = { losses: stepLosses(events), weights: await weightsOf(model), sent, ahead };
+      model.dispose();
+      return out;
+    };
+    // 96 rows in batches of 8: 12 steps an epoch, 20 steps. Every step but the last of the epoch (12) and of the run
+    // (20) sends the next one ahead: 18 used + 1 dropped (the run ends), plus steps 1 and 13 asked for when they start
+    const used = await run((p) => p);
+    expect([used.ahead, used.sent]).toEqual([19, 21]);
+    used.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i]), `step ${i + 1}`).toBeLessThan(1e-5));
+    expect(maxDiff(used.weights, one.weights)).toBeLessThan(1e-5);
+    // shards sent ahead that are not what the next step asks for (reversed rows): every step asks again, the replies
+    // to what was sent ahead are dropped unread, and the run is the same run
+    const reversed = (s: Shard) => ({ idx: [...s.idx].reverse(), rows: [...s.rows].reverse() });
+    const dropped = await run((p) => ({
+      ...p,
+      applied: (g, lr, scale, idx, next) => p.applied(g, lr, scale, idx, next && { ...next, shards: next.shards.map(reversed) }),
+    }));
+    expect([dropped.ahead, dropped.sent]).toEqual([19, 19 + 20]);
+    dropped.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i]), `step ${i + 1}`).toBeLessThan(1e-5));
+    expect(maxDiff(dropped.weights, one.weights)).toBeLessThan(1e-5);
+  }, 180_000);
 
   const bertFullTest =
     'BERT full with gradient accumulation, class weights, label smoothing and a weight average: 2 threads match 1, validation included';
