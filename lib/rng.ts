@@ -105,8 +105,7 @@ export function randInt(rand: () => number, n: number): number {
  */
 export function dropoutMask(n: number, rate: number, seed: number): Float32Array {
   const mask = new Float32Array(n);
-  const keep = 1 / (1 - rate);
-  const threshold = Math.min(2 ** 32 - 1, Math.floor(rate * 2 ** 32));
+  const { keep, threshold } = dropoutConstants(rate);
   let a = seed >>> 0;
   for (let i = 0; i < n; i++) {
     a = (a + 0x6d2b79f5) | 0;
@@ -127,13 +126,21 @@ export function rowDropoutMask(n: number, rows: readonly number[], rate: number,
   const per = n / rows.length;
   if (!Number.isInteger(per)) throw new Error(`a dropout mask of ${n} entries does not split into ${rows.length} rows`);
   const mask = new Float32Array(n);
-  rows.forEach((row, r) => {
-    let z = (seed ^ Math.imul(row + 1, 0x9e3779b9)) >>> 0;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    mask.set(dropoutMask(per, rate, (z ^ (z >>> 16)) >>> 0), r * per);
-  });
+  rows.forEach((row, r) => mask.set(dropoutMask(per, rate, rowSeed(seed, row)), r * per));
   return mask;
+}
+
+/** The dropout seed of the batch row at position `row`, mixed from the micro-batch's seed (rowDropoutMask). */
+export function rowSeed(seed: number, row: number): number {
+  let z = (seed ^ Math.imul(row + 1, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** The threshold and scale dropoutMask uses: a draw below the threshold drops its entry, the others are scaled. */
+export function dropoutConstants(rate: number): { threshold: number; keep: number } {
+  return { threshold: Math.min(2 ** 32 - 1, Math.floor(rate * 2 ** 32)), keep: 1 / (1 - rate) };
 }
 
 // ---- lcg32 ----

@@ -4,7 +4,7 @@
 // backend has fast paths (lib/backend/wasm-kernels.ts, installed by lib/backend/init.ts after each one's self-test);
 // nothing else imports wasm-kernels.ts (eslint enforces it).
 import * as tf from '@tensorflow/tfjs';
-import { GELU_GRAD_KERNEL, GELU_KERNEL, geluOps, SUM_SQUARES_KERNEL } from './simd-kernels';
+import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, geluOps, SUM_SQUARES_KERNEL } from './simd-kernels';
 import {
   heapF32,
   LAYER_NORM_GRAD_KERNEL,
@@ -96,4 +96,25 @@ export function sumOfSquares(t: tf.Tensor): tf.Scalar {
   return tf.getKernel(SUM_SQUARES_KERNEL, tf.getBackend()) && t.dtype === 'float32'
     ? (tf.engine().runKernel(SUM_SQUARES_KERNEL, { x: t }) as tf.Scalar)
     : tf.sum(tf.square(t));
+}
+
+/** x times lib/rng.ts's dropout mask for (rate, seed, rows: the batch positions of x's rows, or none for one mask over
+ *  x), with its gradient (dy times the same mask, drawn again); the mask never exists as an array. */
+export type DropoutFn = (x: tf.Tensor, rate: number, seed: number, rows?: readonly number[]) => tf.Tensor;
+
+/** Dropout as one kernel each way where the backend in use has it (wasm), else null (the caller multiplies by a mask). */
+export function fusedDropout(): DropoutFn | null {
+  return tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) ? dropoutFused : null;
+}
+
+function dropoutFused(x: tf.Tensor, rate: number, seed: number, rows?: readonly number[]): tf.Tensor {
+  const attrs = { rate, seed, rows: rows ? [...rows] : [] } as unknown as tf.NamedAttrMap;
+  const op = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    return {
+      value: tf.engine().runKernel(DROPOUT_KERNEL, { x: t }, attrs) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(DROPOUT_KERNEL, { x: dy }, attrs) as tf.Tensor,
+    };
+  }) as unknown as CustomGradBody) as unknown as (t: tf.Tensor) => tf.Tensor;
+  return op(x);
 }

@@ -17,6 +17,7 @@ export const ENGINE_KERNELS = [
   'FinetuneGelu',
   'FinetuneGeluGrad',
   'FinetuneSumSquares',
+  'FinetuneDropout',
   'InPlaceAdamStep',
   'InPlaceWeightAverage',
 ] as const;

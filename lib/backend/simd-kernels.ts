@@ -1,11 +1,13 @@
-// GELU as one kernel each way, and Σx² (a gradient's squared norm, for clipping) as one pass, on the wasm backend,
-// computed by the SIMD module (lib/backend/simd/) on the heap.
+// GELU as one kernel each way, Σx² (a gradient's squared norm, for clipping) and dropout as one pass each, on the
+// wasm backend, computed by the SIMD module (lib/backend/simd/) on the heap. Dropout draws lib/rng.ts's masks inside
+// the pass (no mask array built in JavaScript and copied in) and its backward is the same kernel on dy.
 // As tensor ops, gelu(x) = x·½·(1 + erf(x/√2)) is five kernels forward (two multiplies, Erf, an add, a multiply) and
 // about ten backward, each a pass over a [tokens, 4·hidden] tensor (bert-tiny: 1 M floats per layer at batch 32,
 // length 64); the fused kernels make one pass each way. The self-tests compare them with those tensor ops
 // (`geluOps`, tfjs's own Erf), forward and gradient. Registered by lib/backend/wasm-kernels.ts; the models reach them
 // through lib/backend/fast-paths.ts `gelu`.
 import * as tf from '@tensorflow/tfjs';
+import { dropoutConstants, dropoutMask, rowDropoutMask, rowSeed } from '@/lib/rng';
 import { simdKernels, type SimdKernels } from './simd/module';
 
 export type { SimdKernels };
@@ -14,6 +16,7 @@ import { differs, first, rand, TOL, wasmMemoryOf, type KernelArgs, type KernelFn
 export const GELU_KERNEL = 'FinetuneGelu';
 export const GELU_GRAD_KERNEL = 'FinetuneGeluGrad';
 export const SUM_SQUARES_KERNEL = 'FinetuneSumSquares';
+export const DROPOUT_KERNEL = 'FinetuneDropout';
 
 /** gelu(x) = x·Φ(x) as plain tensor ops (erf form, as Hugging Face's "gelu"): the reference, and the path where the
  *  fused kernels are not installed. */
@@ -63,6 +66,24 @@ export function sumSquaresKernel(args: KernelArgs): tf.TensorInfo {
   return b.makeOutput([], 'float32', undefined, new Float32Array([total]));
 }
 
+/** FinetuneDropout: inputs { x } (float32), attrs { rate, seed, rows }: x times lib/rng.ts's mask, rowDropoutMask of
+ *  x's rows at batch positions `rows`, or dropoutMask over all of x where `rows` is empty. */
+export function dropoutKernel(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as WasmBackend;
+  const x = args.inputs.x as tf.TensorInfo;
+  const { rate, seed, rows } = args.attrs as unknown as { rate: number; seed: number; rows: number[] };
+  const n = count(x);
+  const per = rows.length ? n / rows.length : n;
+  if (!Number.isInteger(per)) throw new Error(`${DROPOUT_KERNEL}: ${n} entries do not split into ${rows.length} rows`);
+  const y = b.makeOutput([...x.shape], 'float32');
+  const { threshold, keep } = dropoutConstants(rate);
+  const [xo, yo] = [offset(b, x), offset(b, y)];
+  const k = kernels(b);
+  if (!rows.length) k.dropout(xo, yo, n, seed >>> 0, threshold, keep);
+  else rows.forEach((row, r) => k.dropout(xo + r * per * 4, yo + r * per * 4, per, rowSeed(seed, row), threshold, keep));
+  return y;
+}
+
 /** 4·k + 3 inputs (so the JavaScript tail runs too) over [−9, 9]: both tails, the centre, and where exp underflows. */
 function geluInput(): Float32Array {
   const r = rand(203, 31);
@@ -92,4 +113,23 @@ export function testSumSquares(impl: KernelFn, sc: Scratch): string | null {
   const got = sc.run(impl, { x: sc.input([17, 241], xv.slice(0, 17 * 241)) });
   const want = tf.tidy(() => tf.sum(tf.square(tf.tensor1d(xv.slice(0, 17 * 241)))).dataSync());
   return differs('sum of squares', got[0], { shape: [], dtype: 'float32', values: want }, TOL);
+}
+
+/** Against x times the mask lib/rng.ts builds, exactly: one mask over all of x, and by batch rows. */
+export function testDropout(impl: KernelFn, sc: Scratch): string | null {
+  const xv = rand(3 * 37, 34);
+  const x = sc.input([3, 37], xv);
+  const cases: [string, number, number[]][] = [
+    ['one mask', 0.1, []],
+    ['by rows', 0.3, [4, 0, 7]],
+  ];
+  return first(
+    ...cases.map(([what, rate, rows]) => () => {
+      const seed = 2 ** 32 + 12345; // seeds past 2^32 wrap as dropoutMask's do
+      const got = sc.run(impl, { x }, { rate, seed, rows });
+      const mask = rows.length ? rowDropoutMask(xv.length, rows, rate, seed) : dropoutMask(xv.length, rate, seed);
+      const want = Float32Array.from(xv, (v, i) => v * mask[i]);
+      return differs(`dropout, ${what}`, got[0], { shape: [3, 37], dtype: 'float32', values: want }, 0);
+    }),
+  );
 }

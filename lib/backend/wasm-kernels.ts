@@ -29,8 +29,8 @@
 // so a bert-tiny step copied ~180 tensors (16 ms at batch 32). Here the output shares the input's memory, counted by
 // the backend's reference count as Reshape's output is (in-place updates refuse memory with two references).
 //
-// FinetuneGelu / FinetuneGeluGrad / FinetuneSumSquares: GELU forward and backward in one pass each, and a gradient's
-// squared norm, in WebAssembly SIMD (lib/backend/simd-kernels.ts).
+// FinetuneGelu / FinetuneGeluGrad / FinetuneSumSquares / FinetuneDropout: GELU forward and backward in one pass each,
+// a gradient's squared norm, and dropout with its mask drawn in the pass, in WebAssembly (lib/backend/simd-kernels.ts).
 //
 // InPlaceAdamStep / InPlaceWeightAverage: the optimizer step and the weight average element by element on the wasm
 // heap, in place, in WebAssembly SIMD where the module instantiates on the backend's memory (else a JavaScript loop;
@@ -45,6 +45,8 @@ import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { ENGINE_KERNELS, type EngineKernel, type KernelStatus } from './kernel-status';
 import {
+  DROPOUT_KERNEL,
+  dropoutKernel,
   GELU_GRAD_KERNEL,
   GELU_KERNEL,
   geluGradKernel,
@@ -53,6 +55,7 @@ import {
   type SimdKernels,
   SUM_SQUARES_KERNEL,
   sumSquaresKernel,
+  testDropout,
   testGelu,
   testGeluGrad,
   testSumSquares,
@@ -113,7 +116,10 @@ function sumRows(args: KernelArgs): tf.TensorInfo {
   const [r, c] = x.shape;
   const out = backend.makeOutput(keepDims ? [1, c] : [c], 'float32');
   if (simd && c % 4 === 0) {
-    simd.sumRows(...offsets(backend, x, out), r, c);
+    const scratch = backend.makeOutput([2 * c], 'float32'); // c doubles
+    const [xo, oo, so] = offsets(backend, x, out, scratch);
+    simd.sumRows(xo, oo, r, c, so);
+    backend.disposeData(scratch.dataId);
     return out;
   }
   const [src, dst] = heapViews(backend, x, out);
@@ -407,7 +413,9 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   const dgamma = backend.makeOutput([h], 'float32');
   const dbeta = backend.makeOutput([h], 'float32');
   if (simd && h % 4 === 0) {
-    simd.layerNormGrad(...offsets(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta), n, h);
+    const scratch = backend.makeOutput([4 * h], 'float32'); // 2·h doubles
+    simd.layerNormGrad(...offsets(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta), n, h, offsets(backend, scratch)[0]);
+    backend.disposeData(scratch.dataId);
     return [dx, dgamma, dbeta];
   }
   const [dyv, xv, gv, mv, rv, dxv, dgv, dbv] = heapViews(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
@@ -594,6 +602,7 @@ const SPECS = (): KernelSpec<unknown>[] =>
     simdSpec(GELU_GRAD_KERNEL, geluGradKernel, testGeluGrad),
     simdSpec(GELU_KERNEL, geluKernel, testGelu, [GELU_GRAD_KERNEL]),
     simdSpec(SUM_SQUARES_KERNEL, sumSquaresKernel, testSumSquares),
+    simdSpec(DROPOUT_KERNEL, dropoutKernel, testDropout),
     // in place is safe only where no stale packed copy of a weight can be used (see heapF32)
     {
       kernel: 'InPlaceAdamStep',
@@ -702,7 +711,7 @@ export function uninstallWasmKernels(): void {
     if (stockKernels.has(k)) {
       tf.unregisterKernel(k, 'wasm');
       tf.registerKernel(stockKernels.get(k)!);
-    } else if ([LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, GELU_KERNEL, GELU_GRAD_KERNEL, SUM_SQUARES_KERNEL].includes(k))
+    } else if ([LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, GELU_KERNEL, GELU_GRAD_KERNEL, SUM_SQUARES_KERNEL, DROPOUT_KERNEL].includes(k))
       tf.unregisterKernel(k, 'wasm');
   }
   installed.clear();

@@ -1,6 +1,6 @@
 // Building blocks shared by the architectures. Linear weights keep PyTorch's [out, in] layout, so x·Wᵀ.
 import * as tf from '@tensorflow/tfjs';
-import { fusedLayerNorm, gelu } from '@/lib/backend/fast-paths';
+import { fusedDropout, fusedLayerNorm, gelu } from '@/lib/backend/fast-paths';
 import { dropoutMask, rowDropoutMask } from '@/lib/rng';
 
 /** The mask `dropout` multiplies by (mulberry32, one pass; see lib/rng.ts). */
@@ -120,6 +120,8 @@ let dropoutCounter = 0;
 export function dropout(x: tf.Tensor, rate: number, ctx: LayerContext): tf.Tensor {
   if (!ctx.training || rate <= 0) return x;
   const seed = ctx.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : ctx.seed * 1009 + dropoutCounter++;
+  const fused = fusedDropout(); // wasm: the mask drawn inside one pass each way
+  if (fused) return fused(x, rate, seed, ctx.rows);
   const mask = ctx.rows ? rowDropoutMask(x.size, ctx.rows, rate, seed) : dropoutMask(x.size, rate, seed);
   return x.mul(tf.tensor(mask, x.shape, 'float32'));
 }

@@ -178,77 +178,107 @@
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 
-  ;; LayerNorm over rows of h floats (h a multiple of 4): y = (x − mean)·rstd·g + b, rstd = 1/√(var + eps); writes
-  ;; each row's mean and rstd for the backward pass
+;; LayerNorm over rows of h floats (h a multiple of 4): y = (x − mean)·rstd·g + b, rstd = 1/√(var + eps), in double
+  ;; precision two lanes at a time (as the JavaScript loop it replaces: hidden states stay within 1e-6 of Hugging Face's
+  ;; over 24 layers); writes each row's mean and rstd for the backward pass
   (func (export "layer_norm")
     (param $x i32) (param $g i32) (param $b i32) (param $y i32) (param $mean i32) (param $rstd i32)
     (param $n i32) (param $h i32) (param $eps f32)
-    (local $r i32) (local $o i32) (local $row i32) (local $bytes i32) (local $acc v128) (local $d v128)
-    (local $mu f32) (local $rs f32) (local $MU v128) (local $RS v128)
+    (local $r i32) (local $o i32) (local $row i32) (local $bytes i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $d v128) (local $mu f64) (local $rs f64) (local $MU v128) (local $RS v128) (local $gv v128) (local $bv v128)
     (local.set $bytes (i32.shl (local.get $h) (i32.const 2)))
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $n)))
-        (local.set $row (i32.mul (local.get $r) (local.get $bytes)))
+        (local.set $row (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $bytes))))
         ;; mean
-        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $lo (v128.const i32x4 0 0 0 0))
+        (local.set $hi (v128.const i32x4 0 0 0 0))
         (local.set $o (i32.const 0))
         (block $d1 (loop $l1
           (br_if $d1 (i32.ge_u (local.get $o) (local.get $bytes)))
-          (local.set $acc
-            (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o))))))
+          (local.set $v (v128.load (i32.add (local.get $row) (local.get $o))))
+          (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+          (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 (call $upper (local.get $v)))))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (br $l1)))
-        (local.set $mu (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $h))))
-        (local.set $MU (f32x4.splat (local.get $mu)))
+        (local.set $mu (f64.div (call $hsum64 (f64x2.add (local.get $lo) (local.get $hi))) (f64.convert_i32_u (local.get $h))))
+        (local.set $MU (f64x2.splat (local.get $mu)))
         ;; variance
-        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $lo (v128.const i32x4 0 0 0 0))
+        (local.set $hi (v128.const i32x4 0 0 0 0))
         (local.set $o (i32.const 0))
         (block $d2 (loop $l2
           (br_if $d2 (i32.ge_u (local.get $o) (local.get $bytes)))
-          (local.set $d
-            (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o)))) (local.get $MU)))
-          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $v (v128.load (i32.add (local.get $row) (local.get $o))))
+          (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $MU)))
+          (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (local.get $d) (local.get $d))))
+          (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (call $upper (local.get $v))) (local.get $MU)))
+          (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul (local.get $d) (local.get $d))))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (br $l2)))
         (local.set $rs
-          (f32.div
-            (f32.const 1)
-            (f32.sqrt
-              (f32.add (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $h))) (local.get $eps)))))
-        (local.set $RS (f32x4.splat (local.get $rs)))
-        ;; y
+          (f64.div
+            (f64.const 1)
+            (f64.sqrt
+              (f64.add
+                (f64.div (call $hsum64 (f64x2.add (local.get $lo) (local.get $hi))) (f64.convert_i32_u (local.get $h)))
+                (f64.promote_f32 (local.get $eps))))))
+        (local.set $RS (f64x2.splat (local.get $rs)))
+        ;; y, each half of four lanes in double precision, then back to float32
         (local.set $o (i32.const 0))
         (block $d3 (loop $l3
           (br_if $d3 (i32.ge_u (local.get $o) (local.get $bytes)))
+          (local.set $v (v128.load (i32.add (local.get $row) (local.get $o))))
+          (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+          (local.set $bv (v128.load (i32.add (local.get $b) (local.get $o))))
+          (local.set $lo
+            (f32x4.demote_f64x2_zero
+              (f64x2.add
+                (f64x2.mul
+                  (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $MU)) (local.get $RS))
+                  (f64x2.promote_low_f32x4 (local.get $gv)))
+                (f64x2.promote_low_f32x4 (local.get $bv)))))
+          (local.set $hi
+            (f32x4.demote_f64x2_zero
+              (f64x2.add
+                (f64x2.mul
+                  (f64x2.mul
+                    (f64x2.sub (f64x2.promote_low_f32x4 (call $upper (local.get $v))) (local.get $MU))
+                    (local.get $RS))
+                  (f64x2.promote_low_f32x4 (call $upper (local.get $gv))))
+                (f64x2.promote_low_f32x4 (call $upper (local.get $bv))))))
           (v128.store
-            (i32.add (local.get $y) (i32.add (local.get $row) (local.get $o)))
-            (f32x4.add
-              (f32x4.mul
-                (f32x4.mul
-                  (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o)))) (local.get $MU))
-                  (local.get $RS))
-                (v128.load (i32.add (local.get $g) (local.get $o))))
-              (v128.load (i32.add (local.get $b) (local.get $o)))))
+            (i32.add (local.get $y) (i32.add (i32.mul (local.get $r) (local.get $bytes)) (local.get $o)))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi)))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (br $l3)))
-        (f32.store (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2))) (local.get $mu))
-        (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))) (local.get $rs))
+        (f32.store (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $mu)))
+        (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $rs)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows))))
 
+  ;; lanes 2 and 3 moved to 0 and 1 (for promote_low)
+  (func $upper (param $v v128) (result v128)
+    (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+
+  ;; the two f64 lanes' sum
+  (func $hsum64 (param $v v128) (result f64)
+    (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
+
   ;; LayerNorm's backward (h a multiple of 4): with x̂ = (x − mean)·rstd and g' = dy·gamma,
-  ;; dx = rstd·(g' − mean(g') − x̂·mean(g'·x̂)); dgamma = Σ_rows dy·x̂ and dbeta = Σ_rows dy (both zeroed here first)
+  ;; dx = rstd·(g' − mean(g') − x̂·mean(g'·x̂)); dgamma = Σ_rows dy·x̂ and dbeta = Σ_rows dy, summed in double precision
+  ;; in $acc (16·h bytes of scratch)
   (func (export "layer_norm_grad")
     (param $dy i32) (param $x i32) (param $g i32) (param $mean i32) (param $rstd i32)
-    (param $dx i32) (param $dg i32) (param $db i32) (param $n i32) (param $h i32)
+    (param $dx i32) (param $dg i32) (param $db i32) (param $n i32) (param $h i32) (param $acc i32)
     (local $r i32) (local $o i32) (local $row i32) (local $bytes i32)
     (local $MU v128) (local $RS v128) (local $xh v128) (local $d v128) (local $gg v128) (local $sg v128) (local $sgx v128)
     (local $MG v128) (local $MGX v128) (local $inv f32)
     (local.set $bytes (i32.shl (local.get $h) (i32.const 2)))
     (local.set $inv (f32.div (f32.const 1) (f32.convert_i32_u (local.get $h))))
-    (memory.fill (local.get $dg) (i32.const 0) (local.get $bytes))
-    (memory.fill (local.get $db) (i32.const 0) (local.get $bytes))
+    ;; dgamma's and dbeta's sums in double precision: h doubles each at $acc
+    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $bytes) (i32.const 2)))
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $n)))
@@ -268,12 +298,11 @@
           (local.set $gg (f32x4.mul (local.get $d) (v128.load (i32.add (local.get $g) (local.get $o)))))
           (local.set $sg (f32x4.add (local.get $sg) (local.get $gg)))
           (local.set $sgx (f32x4.add (local.get $sgx) (f32x4.mul (local.get $gg) (local.get $xh))))
-          (v128.store
-            (i32.add (local.get $dg) (local.get $o))
-            (f32x4.add (v128.load (i32.add (local.get $dg) (local.get $o))) (f32x4.mul (local.get $d) (local.get $xh))))
-          (v128.store
-            (i32.add (local.get $db) (local.get $o))
-            (f32x4.add (v128.load (i32.add (local.get $db) (local.get $o))) (local.get $d)))
+          (call $accumulate (i32.add (local.get $acc) (i32.shl (local.get $o) (i32.const 1)))
+            (f32x4.mul (local.get $d) (local.get $xh)))
+          (call $accumulate
+            (i32.add (local.get $acc) (i32.add (i32.shl (local.get $bytes) (i32.const 1)) (i32.shl (local.get $o) (i32.const 1))))
+            (local.get $d))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (br $l1)))
         (local.set $MG (f32x4.splat (f32.mul (call $hsum (local.get $sg)) (local.get $inv))))
@@ -299,7 +328,9 @@
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (br $l2)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rows))))
+        (br $rows)))
+    (call $demote_into (local.get $acc) (local.get $dg) (local.get $h))
+    (call $demote_into (i32.add (local.get $acc) (i32.shl (local.get $bytes) (i32.const 1))) (local.get $db) (local.get $h)))
 
   ;; rows copies of rowBytes bytes: row i from src + i·srcStride to dst + i·dstStride (concatenation's inner loop)
   (func (export "copy_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $rowBytes i32)
@@ -314,11 +345,12 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
 
-  ;; out[j] = Σ_i x[i, j] over r rows of c floats, c a multiple of 4 (a bias gradient: dy summed over tokens)
-  (func (export "sum_rows") (param $x i32) (param $out i32) (param $r i32) (param $c i32)
+;; out[j] = Σ_i x[i, j] over r rows of c floats, c a multiple of 4 (a bias gradient: dy summed over tokens), summed in
+  ;; double precision in $acc (8·c bytes of scratch), so a sum over the shards of a batch matches the whole batch's
+  (func (export "sum_rows") (param $x i32) (param $out i32) (param $r i32) (param $c i32) (param $acc i32)
     (local $i i32) (local $o i32) (local $bytes i32) (local $row i32)
     (local.set $bytes (i32.shl (local.get $c) (i32.const 2)))
-    (memory.fill (local.get $out) (i32.const 0) (local.get $bytes))
+    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $bytes) (i32.const 1)))
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $i) (local.get $r)))
@@ -326,11 +358,67 @@
         (local.set $o (i32.const 0))
         (block $d (loop $l
           (br_if $d (i32.ge_u (local.get $o) (local.get $bytes)))
-          (v128.store
-            (i32.add (local.get $out) (local.get $o))
-            (f32x4.add (v128.load (i32.add (local.get $out) (local.get $o))) (v128.load (i32.add (local.get $row) (local.get $o)))))
+          (call $accumulate (i32.add (local.get $acc) (i32.shl (local.get $o) (i32.const 1)))
+            (v128.load (i32.add (local.get $row) (local.get $o))))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (br $l)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rows))))
+        (br $rows)))
+    (call $demote_into (local.get $acc) (local.get $out) (local.get $c)))
+
+  ;; the four floats of $v added to the four doubles at $at
+  (func $accumulate (param $at i32) (param $v v128)
+    (v128.store (local.get $at) (f64x2.add (v128.load (local.get $at)) (f64x2.promote_low_f32x4 (local.get $v))))
+    (v128.store offset=16 (local.get $at)
+      (f64x2.add (v128.load offset=16 (local.get $at)) (f64x2.promote_low_f32x4 (call $upper (local.get $v))))))
+
+  ;; c doubles at $from rounded to c floats at $to (c a multiple of 4)
+  (func $demote_into (param $from i32) (param $to i32) (param $c i32)
+    (local $o i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $c) (i32.const 2)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $o) (local.get $bytes)))
+      (v128.store
+        (i32.add (local.get $to) (local.get $o))
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (v128.load (i32.add (local.get $from) (i32.shl (local.get $o) (i32.const 1)))))
+          (f32x4.demote_f64x2_zero
+            (v128.load offset=16 (i32.add (local.get $from) (i32.shl (local.get $o) (i32.const 1)))))))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $l))))
+
+  ;; y = x·mask for n floats, the mask drawn as lib/rng.ts dropoutMask draws it (mulberry32 from seed: a draw below
+  ;; threshold, compared unsigned, makes the entry's factor 0, the others' keep = 1/(1 − rate)), so the same values as
+  ;; multiplying by that mask
+  (func (export "dropout") (param $x i32) (param $y i32) (param $n i32) (param $seed i32) (param $threshold i32)
+    (param $keep f32)
+    (local $i i32) (local $a i32) (local $t i32) (local $o i32)
+    (local.set $a (local.get $seed))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a (i32.add (local.get $a) (i32.const 0x6d2b79f5)))
+        (local.set $t
+          (i32.mul
+            (i32.xor (local.get $a) (i32.shr_u (local.get $a) (i32.const 15)))
+            (i32.or (local.get $a) (i32.const 1))))
+        (local.set $t
+          (i32.xor
+            (i32.add
+              (local.get $t)
+              (i32.mul
+                (i32.xor (local.get $t) (i32.shr_u (local.get $t) (i32.const 7)))
+                (i32.or (local.get $t) (i32.const 61))))
+            (local.get $t)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (f32.store
+          (i32.add (local.get $y) (local.get $o))
+          (f32.mul
+            (f32.load (i32.add (local.get $x) (local.get $o)))
+            (select
+              (local.get $keep)
+              (f32.const 0)
+              (i32.ge_u (i32.xor (local.get $t) (i32.shr_u (local.get $t) (i32.const 14))) (local.get $threshold)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
 )

@@ -17,25 +17,30 @@ export interface SimdKernels {
   /** Σ x², accumulated in double precision */
   sumSquares(x: number, n: number): number;
   /** LayerNorm over n rows of h floats, h a multiple of 4 (lib/backend/wasm-kernels.ts has the same loops in
-   *  JavaScript for other widths): writes y and each row's mean and 1/std */
+   *  JavaScript for other widths), in double precision: writes y and each row's mean and 1/std */
   layerNorm(x: number, g: number, b: number, y: number, mean: number, rstd: number, n: number, h: number, eps: number): void;
+  /** LayerNorm's backward: dx, and dgamma and dbeta summed over the rows in double precision in `scratch` (16·h bytes) */
+  layerNormGrad(
+    ...args: [
+      dy: number,
+      x: number,
+      g: number,
+      mean: number,
+      rstd: number,
+      dx: number,
+      dg: number,
+      db: number,
+      n: number,
+      h: number,
+      scratch: number,
+    ]
+  ): void;
   /** rows copies of rowBytes bytes, from src + i·srcStride to dst + i·dstStride */
   copyRows(src: number, dst: number, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
-  /** out = Σ over the r rows of x [r, c], c a multiple of 4 */
-  sumRows(x: number, out: number, r: number, c: number): void;
-  /** its backward: dx, and dgamma and dbeta summed over the rows */
-  layerNormGrad(
-    dy: number,
-    x: number,
-    g: number,
-    mean: number,
-    rstd: number,
-    dx: number,
-    dg: number,
-    db: number,
-    n: number,
-    h: number,
-  ): void;
+  /** out = Σ over the r rows of x [r, c], c a multiple of 4, in double precision in `scratch` (8·c bytes) */
+  sumRows(x: number, out: number, r: number, c: number, scratch: number): void;
+  /** y = x·mask over n floats, the mask lib/rng.ts dropoutMask(n, rate, seed) with its threshold and keep scale */
+  dropout(x: number, y: number, n: number, seed: number, threshold: number, keep: number): void;
 }
 
 interface Exports {
@@ -46,7 +51,8 @@ interface Exports {
   sumsq(x: number, n4: number): number;
   layer_norm(...args: number[]): void;
   copy_rows(...args: number[]): void;
-  sum_rows(x: number, out: number, r: number, c: number): void;
+  dropout(...args: number[]): void;
+  sum_rows(x: number, out: number, r: number, c: number, acc: number): void;
   layer_norm_grad(...args: number[]): void;
 }
 
@@ -119,12 +125,15 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | string {
       if (args[9] % 4) throw new Error(`SIMD LayerNorm needs a row width divisible by 4, not ${args[9]}`);
       ex.layer_norm_grad(...args);
     },
+    dropout(x, y, n, seed, threshold, keep) {
+      ex.dropout(x, y, n, seed | 0, threshold | 0, keep);
+    },
     copyRows(...args) {
       ex.copy_rows(...args);
     },
-    sumRows(x, out, r, c) {
+    sumRows(x, out, r, c, scratch) {
       if (c % 4) throw new Error(`SIMD row sums need a row width divisible by 4, not ${c}`);
-      ex.sum_rows(x, out, r, c);
+      ex.sum_rows(x, out, r, c, scratch);
     },
     sumSquares(x, n) {
       let s = ex.sumsq(x, n >> 2);

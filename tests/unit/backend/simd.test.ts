@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@/lib/backend/init';
-import { gelu, inPlaceAdamStep, inPlaceAverage } from '@/lib/backend/fast-paths';
+import { fusedDropout, gelu, inPlaceAdamStep, inPlaceAverage } from '@/lib/backend/fast-paths';
+import { dropout, resetDropoutCounter } from '@/lib/models/layers';
 import { GELU_KERNEL, geluOps } from '@/lib/backend/simd-kernels';
 import { geluGradScalar, geluScalar, simdKernels } from '@/lib/backend/simd/module';
 import { installWasmKernels, uninstallWasmKernels } from '@/lib/backend/wasm-kernels';
@@ -93,13 +94,32 @@ describe('WebAssembly SIMD kernels', () => {
     const simd = run();
     uninstallWasmKernels();
     const s = installWasmKernels({ hide: ['wasm memory'] });
-    expect(s.skipped.map((k) => k.kernel)).toEqual(['Concat', 'FinetuneGelu', 'FinetuneGeluGrad', 'FinetuneSumSquares']);
+    expect(s.skipped.map((k) => k.kernel)).toEqual(['Concat', 'FinetuneGelu', 'FinetuneGeluGrad', 'FinetuneSumSquares', 'FinetuneDropout']);
     expect(s.skipped[0].reason).toBe('tfjs-backend-wasm 4.22.0: wasm memory missing or changed');
     const js = run();
     simd.forEach((a, i) => expect(worst(a, js[i], 1e-6), ['p', 'm', 'v', 'avg'][i]).toBeNull());
     // without the fused kernels, gelu is the tensor ops
     const x = tf.tensor1d(inputs(101));
     expect(Array.from(gelu(x).dataSync())).toEqual(Array.from(geluOps(x).dataSync()));
+    x.dispose();
+  });
+
+  it("a model's dropout (by batch rows, as shards draw it) gives the mask path's values and gradients exactly", () => {
+    const x = tf.tensor3d(inputs(4 * 9 * 6), [4, 9, 6]);
+    const run = () => {
+      resetDropoutCounter();
+      const ctx = { params: new Map(), training: true, seed: 77, rows: [2, 3, 0, 1] };
+      const f = (t: tf.Tensor) => dropout(t, 0.25, ctx).square().sum();
+      return tf.tidy(() => [dropout(x, 0.25, ctx), tf.grad(f)(x)].map((t) => Array.from(t.dataSync())));
+    };
+    expect(fusedDropout()).not.toBeNull();
+    const fused = run();
+    uninstallWasmKernels();
+    installWasmKernels({ hide: ['wasm memory'] });
+    expect(fusedDropout()).toBeNull();
+    const masked = run();
+    expect(fused).toEqual(masked);
+    expect(fused[0].filter((v) => v === 0).length).toBeGreaterThan(20); // about a quarter of 216 dropped
     x.dispose();
   });
 
