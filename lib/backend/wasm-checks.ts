@@ -281,6 +281,7 @@ export function testIdentity(impl: KernelFn, sc: Scratch): string | null {
 export function testTranspose(impl: KernelFn, sc: Scratch): string | null {
   return first(
     () => sc.vsStock('[33, 31] float32', impl, 'Transpose', { x: f32([33, 31], 5, sc) }, { perm: [1, 0] }, 0),
+    () => sc.vsStock('[36, 20] float32 (SIMD blocks)', impl, 'Transpose', { x: f32([36, 20], 9, sc) }, { perm: [1, 0] }, 0),
     () => sc.vsStock('[3, 5] int32', impl, 'Transpose', { x: i32([3, 5], [...Array(15).keys()], sc) }, { perm: [1, 0] }, 0),
     () => sc.vsStock('[2, 3, 4] perm 0,2,1', impl, 'Transpose', { x: f32([2, 3, 4], 6, sc) }, { perm: [0, 2, 1] }, 0),
   );

@@ -74,14 +74,17 @@ function affineOps(layout: AffineLayout) {
   const forward = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.matMul(x, outIn ? w.transpose() : w);
   /**
    * dx, dW (in W's layout) and the bias gradient (a function: only the biased op asks for it). dW needs one of the
-   * two [M, ·] operands transposed: dy [M, out] or x [M, in], whichever is smaller (a feed-forward layer's dy is 3–4×
-   * its x); with dyᵀ the bias gradient is its last-axis sum, else dy's first-axis sum (a one-pass kernel on wasm).
+   * two [M, ·] operands transposed: dy [M, out] or x [M, in], the wider one, so that the product's right operand is
+   * the narrower: XNNPACK packs the right operand for every call, and a narrow one packs and multiplies faster (bert's
+   * feed-forward dW at 1,024 tokens: dyᵀ·x [512,1024]·[1024,128] 4.6 ms against xᵀ·dy [128,1024]·[1024,512] 6.9 ms,
+   * which more than pays for transposing the wider operand, 1.2 ms against 0.3). With dyᵀ the bias gradient is its
+   * last-axis sum, else dy's first-axis sum (a one-pass kernel on wasm).
    */
   const backward = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor, tf.Tensor, () => tf.Tensor] => {
     const dx = tf.matMul(dy, outIn ? w : w.transpose());
     const nIn = x.shape[1];
     const nOut = dy.shape[1];
-    if (nOut <= nIn) {
+    if (nOut >= nIn) {
       const dyT = dy.transpose(); // [out, M]
       const dWoi = tf.matMul(dyT, x); // [out, in]
       return [dx, outIn ? dWoi : dWoi.transpose(), () => dyT.sum(-1)];

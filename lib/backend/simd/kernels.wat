@@ -421,4 +421,44 @@
               (i32.ge_u (i32.xor (local.get $t) (i32.shr_u (local.get $t) (i32.const 14))) (local.get $threshold)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
+
+  ;; dst [c, r] = srcᵀ for src [r, c], r and c multiples of 4: four rows of four at a time, turned with shuffles
+  (func (export "transpose") (param $src i32) (param $dst i32) (param $r i32) (param $c i32)
+    (local $i i32) (local $j i32) (local $rb i32) (local $cb i32) (local $s i32) (local $d i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rb (i32.shl (local.get $r) (i32.const 2)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $r)))
+        (local.set $j (i32.const 0))
+        (block $cols_done
+          (loop $cols
+            (br_if $cols_done (i32.ge_u (local.get $j) (local.get $c)))
+            ;; src rows i..i+3, columns j..j+3
+            (local.set $s
+              (i32.add (local.get $src) (i32.add (i32.mul (local.get $i) (local.get $cb)) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $v0 (v128.load (local.get $s)))
+            (local.set $v1 (v128.load (i32.add (local.get $s) (local.get $cb))))
+            (local.set $v2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $cb) (i32.const 1)))))
+            (local.set $v3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $cb) (i32.const 3)))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+            ;; dst rows j..j+3, columns i..i+3
+            (local.set $d
+              (i32.add (local.get $dst) (i32.add (i32.mul (local.get $j) (local.get $rb)) (i32.shl (local.get $i) (i32.const 2)))))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $d) (local.get $rb))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $d) (i32.shl (local.get $rb) (i32.const 1)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (v128.store (i32.add (local.get $d) (i32.mul (local.get $rb) (i32.const 3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $cols)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rows))))
 )

@@ -39,6 +39,8 @@ export interface SimdKernels {
   copyRows(src: number, dst: number, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
   /** out = Σ over the r rows of x [r, c], c a multiple of 4, in double precision in `scratch` (8·c bytes) */
   sumRows(x: number, out: number, r: number, c: number, scratch: number): void;
+  /** dst [c, r] = srcᵀ for src [r, c], both multiples of 4 */
+  transpose(src: number, dst: number, r: number, c: number): void;
   /** y = x·mask over n floats, the mask lib/rng.ts dropoutMask(n, rate, seed) with its threshold and keep scale */
   dropout(x: number, y: number, n: number, seed: number, threshold: number, keep: number): void;
 }
@@ -52,6 +54,7 @@ interface Exports {
   layer_norm(...args: number[]): void;
   copy_rows(...args: number[]): void;
   dropout(...args: number[]): void;
+  transpose(src: number, dst: number, r: number, c: number): void;
   sum_rows(x: number, out: number, r: number, c: number, acc: number): void;
   layer_norm_grad(...args: number[]): void;
 }
@@ -127,6 +130,10 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | string {
     },
     dropout(x, y, n, seed, threshold, keep) {
       ex.dropout(x, y, n, seed | 0, threshold | 0, keep);
+    },
+    transpose(src, dst, r, c) {
+      if (r % 4 || c % 4) throw new Error(`SIMD transpose needs dimensions divisible by 4, not [${r}, ${c}]`);
+      ex.transpose(src, dst, r, c);
     },
     copyRows(...args) {
       ex.copy_rows(...args);
