@@ -13,6 +13,11 @@ const ENGINE_PATTERNS = [
 ];
 // Backend fast paths go through one seam: lib/backend/fast-paths.ts answers "is there one for this backend?".
 const WASM_KERNELS = { group: ['**/wasm-kernels', '**/wasm-kernels.ts'], message: 'ask lib/backend/fast-paths.ts, not wasm-kernels.ts.' };
+// ... whose shared state and data-movement kernels are its own
+const WASM_INTERNALS = {
+  group: ['**/wasm-heap', '**/wasm-heap.ts', '**/wasm-copy-kernels', '**/wasm-copy-kernels.ts'],
+  message: 'internal to lib/backend/wasm-kernels.ts: ask lib/backend/fast-paths.ts.',
+};
 // The worker owns the studio's IndexedDB: the page asks for stored data with a protocol command (lib/protocol.ts).
 const STORE = {
   group: ['dexie', 'dexie/*', '@/lib/store/*', '**/lib/store/*'],
@@ -33,22 +38,26 @@ export default tseslint.config(
   {
     files: ['lib/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...ENGINE_PATTERNS, WASM_KERNELS] }],
+      'no-restricted-imports': ['error', { patterns: [...ENGINE_PATTERNS, WASM_KERNELS, WASM_INTERNALS] }],
       'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'sessionStorage'],
     },
   },
   {
     // the seam and the backend's initialisation are the only importers of the wasm kernels
     files: ['lib/backend/fast-paths.ts', 'lib/backend/init.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...ENGINE_PATTERNS, WASM_INTERNALS] }] },
+  },
+  {
+    files: ['lib/backend/wasm-kernels.ts', 'lib/backend/wasm-copy-kernels.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ENGINE_PATTERNS }] },
   },
   {
     files: ['**/*.ts', '**/*.tsx'],
     ignores: ['lib/**', 'tests/unit/backend/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [WASM_KERNELS] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [WASM_KERNELS, WASM_INTERNALS] }] },
   },
   {
     files: ['components/**/*.{ts,tsx}', 'app/**/*.{ts,tsx}'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [WASM_KERNELS, STORE] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [WASM_KERNELS, WASM_INTERNALS, STORE] }] },
   },
 );

@@ -36,6 +36,10 @@
 // heap, in place, in WebAssembly SIMD where the module instantiates on the backend's memory (else a JavaScript loop;
 // lib/train/optimizer.ts and ema.ts ask for them through lib/backend/fast-paths.ts).
 //
+// The data-movement kernels (Identity, Transpose, Sum, Slice, SplitV, Concat, GatherV2, ScatterNd) are in
+// wasm-copy-kernels.ts and what the kernels share (the stock kernels, what is installed, the SIMD module) in
+// wasm-heap.ts; this file has the arithmetic ones and the installation.
+//
 // They rely on tfjs-backend-wasm internals (`dataIdMap`, `dataIdNextNumber`, `wasm.tfjs.registerTensor`,
 // `_BatchMatMul`, the heap), pinned by package.json to 4.22.0. `installWasmKernels` checks each internal a kernel uses
 // and runs the kernel's self-test (lib/backend/wasm-checks.ts) before installing it; a kernel that fails either is
@@ -45,6 +49,18 @@ import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { ENGINE_KERNELS, type EngineKernel, type KernelStatus } from './kernel-status';
 import {
+  concat,
+  gatherV2,
+  identityShared,
+  materialiseTranspose,
+  scatterNd,
+  slice,
+  splitV,
+  sumRows,
+  transposeFast,
+} from './wasm-copy-kernels';
+import { heapViews, offsets, sameDims, size, state, stockFn } from './wasm-heap';
+import {
   DROPOUT_KERNEL,
   dropoutKernel,
   GELU_GRAD_KERNEL,
@@ -52,7 +68,6 @@ import {
   geluGradKernel,
   geluKernel,
   simdOf,
-  type SimdKernels,
   SUM_SQUARES_KERNEL,
   sumSquaresKernel,
   testDropout,
@@ -87,187 +102,8 @@ import {
 
 export type { AdamStepConstants, AdamStepFn, AverageFn };
 
-/** The stock tfjs kernels as registered before the engine's (the engine's fall back to them outside their cases). */
-const stockKernels = new Map<string, tf.KernelConfig>();
-const stockFn = (name: string) => stockKernels.get(name)!.kernelFunc as unknown as KernelFn;
-/** the engine kernels in use */
-const installed = new Set<EngineKernel>();
-/** the SIMD module on the wasm backend's memory while the kernels are installed (null: the JavaScript loops and stock
- *  kernels stand in), and why it is not there */
-let simd: SimdKernels | null = null;
+/** why the SIMD module is not in use (see state.simd) */
 let simdWhyNot = '';
-
-function materialiseTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
-  const rank = x.shape.length;
-  const perm = [...Array(rank).keys()];
-  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-  const transpose = installed.has('Transpose') ? transposeFast : stockFn('Transpose');
-  return transpose({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
-}
-
-/** Sum over the first axis of a 2-D float32 matrix (a bias gradient: dy summed over tokens) as one pass over its rows;
- *  the stock kernel transposes the whole matrix first. Every other reduction by the stock kernel. */
-function sumRows(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackend;
-  const x = args.inputs.x as tf.TensorInfo;
-  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-  const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + x.shape.length : a));
-  if (x.shape.length !== 2 || axes.length !== 1 || axes[0] !== 0 || x.dtype !== 'float32') return stockFn('Sum')(args) as tf.TensorInfo;
-  const [r, c] = x.shape;
-  const out = backend.makeOutput(keepDims ? [1, c] : [c], 'float32');
-  if (simd && c % 4 === 0) {
-    const scratch = backend.makeOutput([2 * c], 'float32'); // c doubles
-    const [xo, oo, so] = offsets(backend, x, out, scratch);
-    simd.sumRows(xo, oo, r, c, so);
-    backend.disposeData(scratch.dataId);
-    return out;
-  }
-  const [src, dst] = heapViews(backend, x, out);
-  const acc = new Float64Array(c);
-  for (let i = 0, o = 0; i < r; i++, o += c) for (let j = 0; j < c; j++) acc[j] += src[o + j];
-  dst.set(acc);
-  return out;
-}
-
-/** Identity without a copy: the output shares x's memory (one more reference to it). Strings by the stock kernel. */
-function identityShared(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackend;
-  const x = args.inputs.x as tf.TensorInfo;
-  if (x.dtype === 'string') return stockFn('Identity')(args) as tf.TensorInfo;
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
-}
-
-/** Transpose: a 2-D float32 matrix (a weight gradient's [tokens, features] operand) here, in 4 × 4 SIMD blocks where
- *  both sides are multiples of 4 (0.3 ms for [1024, 512]) else in 32 × 32 tiles (1.2 ms), every other case by the
- *  stock kernel (2.3 ms for [2048, 128] in its generic strided loop). */
-function transposeFast(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackend;
-  const x = args.inputs.x as tf.TensorInfo;
-  const perm = (args.attrs as { perm: number[] }).perm;
-  if (x.shape.length !== 2 || perm[0] !== 1 || x.dtype !== 'float32') return stockFn('Transpose')(args) as tf.TensorInfo;
-  const [r, c] = x.shape;
-  const out = backend.makeOutput([c, r], 'float32');
-  if (simd && r % 4 === 0 && c % 4 === 0) {
-    simd.transpose(...offsets(backend, x, out), r, c);
-    return out;
-  }
-  const [src, dst] = heapViews(backend, x, out);
-  const T = 32;
-  for (let i0 = 0; i0 < r; i0 += T) {
-    const i1 = Math.min(r, i0 + T);
-    for (let j0 = 0; j0 < c; j0 += T) {
-      const j1 = Math.min(c, j0 + T);
-      for (let j = j0; j < j1; j++) {
-        const o = j * r;
-        for (let i = i0; i < i1; i++) dst[o + i] = src[i * c + j];
-      }
-    }
-  }
-  return out;
-}
-
-const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
-const sameDims = (x: number[], y: number[]) => x.length === y.length && x.every((d, i) => d === y[i]);
-
-/** Float32Array views of float32 tensors on the heap (take them after the last allocation). */
-function heapViews(backend: WasmBackend, ...ts: tf.TensorInfo[]): Float32Array[] {
-  const buf = backend.wasm.HEAPU8.buffer;
-  return ts.map((t) => new Float32Array(buf, backend.dataIdMap.get(t.dataId).memoryOffset, size(t.shape)));
-}
-
-/** The tensors' byte offsets on the heap, for the SIMD module's functions. */
-function offsets<T extends tf.TensorInfo[]>(backend: WasmBackend, ...ts: T): { [K in keyof T]: number } {
-  return ts.map((t) => backend.dataIdMap.get(t.dataId).memoryOffset) as { [K in keyof T]: number };
-}
-
-/** Throws a clear error where an index is not a row of a table with `rows` rows. */
-function checkRows(ids: ArrayLike<number>, rows: number, kernel: string): void {
-  for (let i = 0; i < ids.length; i++) {
-    const v = ids[i];
-    if (!(v >= 0 && v <= rows - 1)) throw new Error(`${kernel}: the index value ${v} is not in [0, ${rows - 1}]`);
-  }
-}
-
-/** Copies the block at `begin` of size `sz` of a float32 or int32 tensor into a new tensor, inside wasm memory: one
- *  copyWithin per contiguous innermost run (bit-exact, NaN payloads included). */
-function sliceOnHeap(backend: WasmBackend, x: tf.TensorInfo, begin: number[], sz: number[]): tf.TensorInfo {
-  const out = backend.makeOutput(sz, x.dtype);
-  const n = size(sz);
-  if (!n) return out;
-  const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
-  const src = backend.dataIdMap.get(x.dataId).memoryOffset >> 2;
-  let dst = backend.dataIdMap.get(out.dataId).memoryOffset >> 2;
-  const rank = x.shape.length;
-  const strides = new Array<number>(rank).fill(1);
-  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1] * x.shape[d + 1];
-  const run = sz[rank - 1];
-  const idx = new Array<number>(Math.max(0, rank - 1)).fill(0); // odometer over every axis but the last
-  for (let copied = 0; copied < n; copied += run) {
-    let off = begin[rank - 1];
-    for (let d = 0; d < rank - 1; d++) off += (begin[d] + idx[d]) * strides[d];
-    heap.copyWithin(dst, src + off, src + off + run);
-    dst += run;
-    for (let d = rank - 2; d >= 0; d--) {
-      if (++idx[d] < sz[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-const fourByte = (t: tf.TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';
-
-function slice(args: KernelArgs): tf.TensorInfo {
-  const x = args.inputs.x as tf.TensorInfo;
-  if (!fourByte(x) || x.shape.length === 0) return stockFn('Slice')(args) as tf.TensorInfo;
-  const { begin, size: sz } = args.attrs as { begin: number | number[]; size: number | number[] };
-  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sz);
-  return sliceOnHeap(args.backend as WasmBackend, x, b, s);
-}
-
-/** Concat of 4-byte tensors along any axis as one row copy per input and outer index (memory.copy in the SIMD
- *  module); the stock kernel makes a typed-array view per row (3,072 of them to join the query, key and value
- *  gradients of 1,024 tokens). Other dtypes, or without the SIMD module, by the stock kernel. */
-function concat(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackend;
-  const inputs = args.inputs as unknown as tf.TensorInfo[];
-  const dtype = inputs[0]?.dtype;
-  const plain = Array.isArray(inputs) && fourByte(inputs[0]) && inputs.every((t) => t.dtype === dtype);
-  if (!simd || !plain) return stockFn('Concat')(args) as tf.TensorInfo;
-  const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0];
-  const outShape = tf.backend_util.computeOutShape(
-    inputs.map((t) => t.shape),
-    axis,
-  );
-  const out = backend.makeOutput(outShape, dtype);
-  const rows = size(outShape.slice(0, axis));
-  const outRow = size(outShape.slice(axis)) * 4;
-  let at = offsets(backend, out)[0];
-  for (const t of inputs) {
-    const row = size(t.shape.slice(axis)) * 4;
-    if (row) simd.copyRows(offsets(backend, t)[0], at, rows, row, row, outRow);
-    at += row;
-  }
-  return out;
-}
-
-function splitV(args: KernelArgs): tf.TensorInfo[] {
-  const x = args.inputs.x as tf.TensorInfo;
-  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
-  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
-  const begin = new Array<number>(x.shape.length).fill(0);
-  return sizes.map((s) => {
-    const sz = [...x.shape];
-    sz[ax] = s;
-    const part = fourByte(x)
-      ? sliceOnHeap(args.backend as WasmBackend, x, begin, sz)
-      : (stockFn('Slice')({ inputs: { x }, backend: args.backend, attrs: { begin: [...begin], size: sz } }) as tf.TensorInfo);
-    begin[ax] += s;
-    return part;
-  });
-}
 
 function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
@@ -334,47 +170,6 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-function gatherV2(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackend;
-  const x = args.inputs.x as tf.TensorInfo;
-  const indices = args.inputs.indices as tf.TensorInfo;
-  const { axis, batchDims } = (args.attrs ?? {}) as { axis: number; batchDims: number };
-  const parsedAxis = axis < 0 ? axis + x.shape.length : axis;
-  const rowCopy = parsedAxis === 0 && (batchDims ?? 0) === 0 && (x.dtype === 'float32' || x.dtype === 'int32') && x.shape.length >= 1;
-  if (!rowCopy) return stockFn('GatherV2')(args) as tf.TensorInfo;
-  const ids = backend.readSync(indices.dataId);
-  checkRows(ids, x.shape[0], 'GatherV2');
-  const rowBytes = size(x.shape.slice(1)) * 4;
-  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
-  const heap = backend.wasm.HEAPU8; // read after makeOutput: an allocation may grow (and replace) the heap
-  const src = backend.dataIdMap.get(x.dataId).memoryOffset;
-  const dst = backend.dataIdMap.get(out.dataId).memoryOffset;
-  for (let i = 0; i < ids.length; i++) heap.copyWithin(dst + i * rowBytes, src + ids[i] * rowBytes, src + (ids[i] + 1) * rowBytes);
-  return out;
-}
-
-function scatterNd(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackend;
-  const indices = args.inputs.indices as tf.TensorInfo;
-  const updates = args.inputs.updates as tf.TensorInfo;
-  const { shape } = (args.attrs ?? {}) as { shape: number[] };
-  const n = indices.shape[0];
-  const row = size(shape.slice(1));
-  const rowScatter = indices.shape.length === 2 && indices.shape[1] === 1 && updates.dtype === 'float32' && updates.shape[0] === n;
-  if (!rowScatter || size(updates.shape) !== n * row) return stockFn('ScatterNd')(args) as tf.TensorInfo;
-  const ids = backend.readSync(indices.dataId);
-  checkRows(ids, shape[0], 'ScatterNd');
-  const out = backend.makeOutput(shape, 'float32');
-  const [dst, src] = heapViews(backend, out, updates); // after makeOutput: an allocation may grow (and replace) the heap
-  dst.fill(0);
-  for (let i = 0; i < n; i++) {
-    const o = ids[i] * row;
-    const u = i * row;
-    for (let j = 0; j < row; j++) dst[o + j] += src[u + j];
-  }
-  return out;
-}
-
 export const LAYER_NORM_KERNEL = 'FinetuneLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'FinetuneLayerNormGrad';
 
@@ -387,8 +182,8 @@ function layerNorm(args: KernelArgs): tf.TensorInfo[] {
   const y = backend.makeOutput([n, h], 'float32');
   const mean = backend.makeOutput([n], 'float32');
   const rstd = backend.makeOutput([n], 'float32');
-  if (simd && h % 4 === 0) {
-    simd.layerNorm(...offsets(backend, x, gamma, beta, y, mean, rstd), n, h, eps);
+  if (state.simd && h % 4 === 0) {
+    state.simd.layerNorm(...offsets(backend, x, gamma, beta, y, mean, rstd), n, h, eps);
     return [y, mean, rstd];
   }
   const [xv, gv, bv, yv, mv, rv] = heapViews(backend, x, gamma, beta, y, mean, rstd);
@@ -417,9 +212,9 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   const dx = backend.makeOutput([n, h], 'float32');
   const dgamma = backend.makeOutput([h], 'float32');
   const dbeta = backend.makeOutput([h], 'float32');
-  if (simd && h % 4 === 0) {
+  if (state.simd && h % 4 === 0) {
     const scratch = backend.makeOutput([4 * h], 'float32'); // 2·h doubles
-    simd.layerNormGrad(...offsets(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta), n, h, offsets(backend, scratch)[0]);
+    state.simd.layerNormGrad(...offsets(backend, dy, x, gamma, mean, rstd, dx, dgamma, dbeta), n, h, offsets(backend, scratch)[0]);
     backend.disposeData(scratch.dataId);
     return [dx, dgamma, dbeta];
   }
@@ -465,7 +260,7 @@ export function wasmHeapBytes(): number | null {
  * the next allocation on the heap.
  */
 export function heapF32(t: tf.Tensor, opts: { owned: boolean }): Float32Array | null {
-  if (!installed.has('BatchMatMul') || t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
+  if (!state.installed.has('BatchMatMul') || t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
   const backend = tf.backend() as unknown as WasmBackend;
   if (opts.owned && backend.refCount(t.dataId) !== 1) return null;
   const off = backend.dataIdMap.get(t.dataId).memoryOffset;
@@ -484,9 +279,9 @@ function adamStepInPlace(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor,
   const owned = { owned: true };
   if (!heapF32(p, owned) || !heapF32(m, owned) || !heapF32(v, owned) || g.dtype !== 'float32' || g.size !== p.size) return false;
   const backend = tf.backend() as unknown as WasmBackend;
-  if (simd && heapF32(g, { owned: false })) {
+  if (state.simd && heapF32(g, { owned: false })) {
     const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
-    simd.adam(at(p), at(m), at(v), at(g), p.size, c);
+    state.simd.adam(at(p), at(m), at(v), at(g), p.size, c);
     return true;
   }
   // views last: no heap allocation happens between taking them and the end of the loop
@@ -516,9 +311,9 @@ function adamStepInPlace(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor,
 function averageInPlace(avg: tf.Tensor, p: tf.Tensor, d: number): boolean {
   if (!heapF32(avg, { owned: true }) || !heapF32(p, { owned: false })) return false;
   const backend = tf.backend() as unknown as WasmBackend;
-  if (simd) {
+  if (state.simd) {
     const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
-    simd.average(at(avg), at(p), avg.size, d);
+    state.simd.average(at(avg), at(p), avg.size, d);
     return true;
   }
   const av = heapF32(avg, { owned: true })!;
@@ -556,7 +351,7 @@ interface KernelSpec<F> {
 /** Replaces a stock kernel with the engine's (same config otherwise). */
 const replace = (name: string) => (impl: KernelFn) => {
   tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...stockKernels.get(name)!, kernelFunc: impl as unknown as tf.KernelFunc });
+  tf.registerKernel({ ...state.stock.get(name)!, kernelFunc: impl as unknown as tf.KernelFunc });
 };
 /** Adds a kernel that tfjs does not have. */
 const add = (name: string) => (impl: KernelFn) =>
@@ -572,7 +367,7 @@ const simdSpec = (kernel: EngineKernel, impl: KernelFn, test: Test, after?: Engi
   ({
     ...addSpec(kernel, impl, test, after),
     internals: [...HEAP, 'wasm memory'],
-    test: (f: KernelFn, sc: Scratch) => (simd ? test(f, sc) : simdWhyNot),
+    test: (f: KernelFn, sc: Scratch) => (state.simd ? test(f, sc) : simdWhyNot),
   }) as KernelSpec<KernelFn>;
 
 /** In the order they are tested and installed: a kernel comes after those it uses. */
@@ -648,18 +443,18 @@ export interface InstallOptions {
  */
 export function installWasmKernels(opts: InstallOptions = {}): KernelStatus {
   if (status) return status;
-  if (installed.size) uninstallWasmKernels(); // a call that threw half-way: start from the stock kernels
+  if (state.installed.size) uninstallWasmKernels(); // a call that threw half-way: start from the stock kernels
   const t0 = performance.now();
   const skipped: KernelStatus['skipped'] = [];
   const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
   const notRunning = !backend || tf.getBackend() !== 'wasm';
   const specs = SPECS();
   const module = !backend || missingInternals(backend, ['wasm memory'], opts.hide).length ? 'no wasm memory' : simdOf(backend);
-  [simd, simdWhyNot] = typeof module === 'string' ? [null, module] : [module, ''];
-  stockKernels.clear();
+  [state.simd, simdWhyNot] = typeof module === 'string' ? [null, module] : [module, ''];
+  state.stock.clear();
   for (const name of new Set(specs.flatMap((s) => s.stock))) {
     const k = tf.getKernel(name, 'wasm'); // every one before any is replaced
-    if (k) stockKernels.set(name, k);
+    if (k) state.stock.set(name, k);
   }
   for (const spec of specs) {
     const impl = opts.replace?.[spec.kernel] ?? spec.impl;
@@ -668,9 +463,9 @@ export function installWasmKernels(opts: InstallOptions = {}): KernelStatus {
     else {
       try {
         spec.install(impl);
-        installed.add(spec.kernel);
+        state.installed.add(spec.kernel);
       } catch (e) {
-        const [stockKernel, now] = [stockKernels.get(spec.kernel), tf.getKernel(spec.kernel, 'wasm')];
+        const [stockKernel, now] = [state.stock.get(spec.kernel), tf.getKernel(spec.kernel, 'wasm')];
         if (stockKernel && now?.kernelFunc !== stockKernel.kernelFunc) {
           if (now) tf.unregisterKernel(spec.kernel, 'wasm');
           tf.registerKernel(stockKernel); // the stock kernel stays
@@ -681,7 +476,7 @@ export function installWasmKernels(opts: InstallOptions = {}): KernelStatus {
   }
   skipped.sort((a, b) => ENGINE_KERNELS.indexOf(a.kernel) - ENGINE_KERNELS.indexOf(b.kernel));
   status = {
-    installed: ENGINE_KERNELS.filter((k) => installed.has(k)),
+    installed: ENGINE_KERNELS.filter((k) => state.installed.has(k)),
     skipped,
     total: ENGINE_KERNELS.length,
     selfTestMs: performance.now() - t0,
@@ -694,9 +489,9 @@ export function installWasmKernels(opts: InstallOptions = {}): KernelStatus {
 function whyNot(spec: KernelSpec<unknown>, impl: unknown, backend: WasmBackend, hide?: string[]): string | null {
   const missing = missingInternals(backend, spec.internals, hide);
   if (missing.length) return `tfjs-backend-wasm ${version_wasm}: ${missing.join(', ')} missing or changed`;
-  const noStock = spec.stock.filter((k) => !stockKernels.has(k));
+  const noStock = spec.stock.filter((k) => !state.stock.has(k));
   if (noStock.length) return `tfjs has no wasm ${noStock.join(', ')} kernel`;
-  const before = (spec.after ?? []).filter((k) => !installed.has(k));
+  const before = (spec.after ?? []).filter((k) => !state.installed.has(k));
   if (before.length) return `needs ${before.join(', ')}, which is not installed`;
   const scratch = new Scratch(backend, stockFn);
   try {
@@ -712,15 +507,15 @@ function whyNot(spec: KernelSpec<unknown>, impl: unknown, backend: WasmBackend, 
 
 /** Puts every stock kernel back and forgets the status (benchmarks and tests compare the two). */
 export function uninstallWasmKernels(): void {
-  for (const k of installed) {
-    if (stockKernels.has(k)) {
+  for (const k of state.installed) {
+    if (state.stock.has(k)) {
       tf.unregisterKernel(k, 'wasm');
-      tf.registerKernel(stockKernels.get(k)!);
+      tf.registerKernel(state.stock.get(k)!);
     } else if ([LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, GELU_KERNEL, GELU_GRAD_KERNEL, SUM_SQUARES_KERNEL, DROPOUT_KERNEL].includes(k))
       tf.unregisterKernel(k, 'wasm');
   }
-  installed.clear();
-  simd = null;
+  state.installed.clear();
+  state.simd = null;
   inPlace.adam = inPlace.average = null;
   status = null;
 }
