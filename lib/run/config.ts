@@ -108,8 +108,8 @@ export const PRESETS: Record<PresetName, { title: string; blurb: string }> = {
   balanced: {
     title: 'Balanced',
     blurb:
-      "Fine-tunes the whole encoder with the model's recipe, epochs fitted to the data size: the best use of time " +
-      '(on small data, the head only, which scores higher there).',
+      "Fine-tunes the encoder with the model's recipe, epochs fitted to the data size: the best use of time (on " +
+      'small data, the head only, which scores higher there; for named entities with USE-Lite, all but its bottom layer).',
   },
   best: {
     title: 'Best quality',
