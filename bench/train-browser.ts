@@ -1,9 +1,12 @@
-// `npm run bench:train` (its Chromium half, also `node --import tsx bench/train-browser.ts`): bert-tiny-shape full
-// fine-tuning in headless Chromium, in a Web Worker as the studio trains, on 1 thread and on every core (data-parallel
-// over Web Workers running the studio's own pool thread, workers/pool.worker.ts, bundled here as the build bundles it).
-// One JSON line per (seqLen, threads). Environment: BENCH_STEPS, BENCH_WARMUP, BENCH_SEQ, BENCH_THREADS as bench/train.ts.
+// `npm run bench:train` (its Chromium half, also `node --import tsx bench/train-browser.ts`): bert-tiny-shape and
+// bundled USE-Lite full fine-tuning in headless Chromium, in a Web Worker as the studio trains, on 1 thread and on
+// every core (data-parallel over Web Workers running the studio's own pool thread, workers/pool.worker.ts, bundled here
+// as the build bundles it; USE-Lite's files served from its npm package as the studio serves them). One JSON line per
+// (model, seqLen, threads). Environment: BENCH_STEPS, BENCH_WARMUP, BENCH_SEQ, BENCH_THREADS, BENCH_MODELS as
+// bench/train.ts.
 import { chromiumPath, launch } from '../tests/e2e/browser';
 import { serveWorkers } from '../tests/helpers/browser-worker';
+import { useLiteDir } from '../cli/models';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -23,37 +26,40 @@ export async function benchTrainBrowser(): Promise<void> {
     console.log(JSON.stringify({ bench: 'train-browser', skipped: (e as Error).message }));
     return;
   }
-  const served = await serveWorkers({ 'bench.worker': 'bench/train-browser-worker.ts', 'pool.worker': 'workers/pool.worker.ts' }, PAGE);
+  const served = await serveWorkers({ 'bench.worker': 'bench/train-browser-worker.ts', 'pool.worker': 'workers/pool.worker.ts' }, PAGE, {
+    '/models/use-lite/': useLiteDir(),
+  });
   const browser = await launch();
   try {
     const page = await browser.newPage();
     await page.goto(`${served.origin}/`);
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     const threadCounts = process.env.BENCH_THREADS ? process.env.BENCH_THREADS.split(',').map(Number) : [...new Set([1, cores])];
-    for (const seqLen of (process.env.BENCH_SEQ ?? '64').split(',').map(Number)) {
-      let single = 0;
-      for (const threads of threadCounts) {
-        const r = (await page.evaluate(
-          (o) => (window as unknown as { runBench(o: object): Promise<{ samplesPerSec: number }> }).runBench(o),
-          { threads, seqLen, steps: STEPS, warmup: WARMUP },
-        )) as { samplesPerSec: number };
-        if (threads === 1) single = r.samplesPerSec;
-        const round = (x: number) => Math.round(x * 100) / 100;
-        console.log(
-          JSON.stringify({
-            bench: 'train-browser',
-            model: 'bert-tiny-shape (random init)',
-            mode: 'full',
-            batch: 32,
-            seqLen,
-            threads,
-            cores,
-            samplesPerSec: round(r.samplesPerSec),
-            ...(threads > 1 && single ? { speedup: round(r.samplesPerSec / single) } : {}),
-          }),
-        );
+    for (const model of (process.env.BENCH_MODELS ?? 'bert-tiny,use-lite').split(','))
+      for (const seqLen of (process.env.BENCH_SEQ ?? '64').split(',').map(Number)) {
+        let single = 0;
+        for (const threads of threadCounts) {
+          const r = (await page.evaluate(
+            (o) => (window as unknown as { runBench(o: object): Promise<{ samplesPerSec: number }> }).runBench(o),
+            { model, threads, seqLen, steps: STEPS, warmup: WARMUP },
+          )) as { samplesPerSec: number };
+          if (threads === 1) single = r.samplesPerSec;
+          const round = (x: number) => Math.round(x * 100) / 100;
+          console.log(
+            JSON.stringify({
+              bench: 'train-browser',
+              model: model === 'use-lite' ? 'use-lite' : 'bert-tiny-shape (random init)',
+              mode: 'full',
+              batch: 32,
+              seqLen,
+              threads,
+              cores,
+              samplesPerSec: round(r.samplesPerSec),
+              ...(threads > 1 && single ? { speedup: round(r.samplesPerSec / single) } : {}),
+            }),
+          );
+        }
       }
-    }
   } finally {
     await browser.close();
     served.close();

@@ -1,8 +1,9 @@
 // Engine code in a Web Worker of headless Chromium without the studio: esbuild bundles the entries as the studio's
 // build does (scripts/build-worker.mjs), a local server serves them, a blank page and tfjs's .wasm files (under
-// /wasm/, the path the entries pass to initBackend). Used by tests/e2e/webgpu-train.test.ts and bench/train-browser.ts.
+// /wasm/, the path the entries pass to initBackend), and optionally folders of files under URL prefixes (a missing
+// file there is a 404). Used by tests/e2e/webgpu-train.test.ts and bench/train-browser.ts.
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -13,10 +14,12 @@ export interface ServedWorkers {
   close(): void;
 }
 
-/** Bundles `entries` (served name without ".js" -> source file) and serves them as /NAME.js, with `page` at /. */
+/** Bundles `entries` (served name without ".js" -> source file) and serves them as /NAME.js, with `page` at /, and
+ *  each `folders` directory's files under its URL prefix (e.g. { '/models/use-lite/': dir }). */
 export async function serveWorkers(
   entries: Record<string, string>,
   page = '<!doctype html><meta charset="utf-8"><title>engine</title>',
+  folders: Record<string, string> = {},
 ): Promise<ServedWorkers> {
   const bundle = await build({
     entryPoints: entries,
@@ -36,7 +39,12 @@ export async function serveWorkers(
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const file = js.get(url);
-    if (file !== undefined) res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
+    const folder = Object.keys(folders).find((prefix) => url.startsWith(prefix));
+    if (folder !== undefined) {
+      const path = join(folders[folder], url.slice(folder.length));
+      if (!/^[\w.-]+$/.test(url.slice(folder.length)) || !existsSync(path)) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(path));
+    } else if (file !== undefined) res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
     else if (/^\/wasm\/[\w.-]+\.wasm$/.test(url))
       res.writeHead(200, { 'content-type': 'application/wasm' }).end(readFileSync(join(wasmDir, url.slice(6))));
     else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
