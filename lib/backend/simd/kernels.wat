@@ -1,8 +1,9 @@
-;; Element-wise training kernels in WebAssembly SIMD (four float32 lanes), run directly on the tfjs wasm backend's heap:
-;; the module imports that backend's memory, and every pointer is a byte offset into it. Each function handles the
-;; first n4 groups of four elements; the caller (lib/backend/simd-kernels.ts) does the last n % 4 in JavaScript with
-;; the same formulas. Compiled by scripts/build-simd.mjs into kernels-wasm.ts (the memory import as written here, and
-;; a second copy importing shared memory for tfjs's threaded build); a unit test checks the two stay in step.
+;; Training kernels in WebAssembly SIMD (four float32 lanes), run directly on the tfjs wasm backend's heap: the module
+;; imports that backend's memory, and every pointer is a byte offset into it. The element-wise functions handle the
+;; first n4 groups of four elements and the caller (lib/backend/simd/module.ts) does the last n % 4 in JavaScript with
+;; the same formulas; the row-wise ones (LayerNorm, row sums, transpose) need widths that are multiples of 4.
+;; Compiled by scripts/build-simd.mjs into kernels-wasm.ts (the memory import as written here, and a second copy
+;; importing shared memory for tfjs's threaded build); a unit test checks the two stay in step.
 (module
   (import "env" "memory" (memory 1))
 

@@ -1,7 +1,8 @@
-// The element-wise SIMD kernels (kernels.wat) instantiated on a tfjs wasm backend's own memory, so they read and write
-// tensors where they lie, with no copy. Each wrapper runs the wasm function over the first n − n % 4 elements and
-// finishes the last n % 4 here in JavaScript with the same formulas (scalar twins below, also the references the
-// self-tests in lib/backend/gelu.ts and wasm-checks.ts compare against). Pointers are byte offsets into the memory.
+// The SIMD kernels (kernels.wat) instantiated on a tfjs wasm backend's own memory, so they read and write tensors where
+// they lie, with no copy. Pointers are byte offsets into the memory. The element-wise wrappers run the wasm function
+// over the first n − n % 4 elements and finish the last n % 4 here in JavaScript with the same formulas (the GELU
+// twins below); the row-wise ones (LayerNorm, row sums, transpose) take widths that are multiples of 4 only, and their
+// callers (lib/backend/wasm-kernels.ts, wasm-copy-kernels.ts) keep JavaScript loops for other widths.
 import type { AdamStepConstants } from '../wasm-checks';
 import { PLAIN_MEMORY_WASM, SHARED_MEMORY_WASM } from './kernels-wasm';
 
