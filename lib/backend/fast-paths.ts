@@ -1,8 +1,9 @@
 // The one seam between the engine (models, optimizer, weight average) and a backend's fast paths. Callers ask "is
-// there an in-place Adam step / heap view / fused LayerNorm / fused GELU for the backend in use?" and get the implementation, or
-// null: then they use the plain TF.js ops, which compute the same values on every backend. Today only the wasm
-// backend has fast paths (lib/backend/wasm-kernels.ts, installed by lib/backend/init.ts after each one's self-test);
-// nothing else imports wasm-kernels.ts (eslint enforces it).
+// there an in-place Adam step / heap view / fused LayerNorm / fused dropout for the backend in use?" and get the
+// implementation, or null: then they use the plain TF.js ops, which compute the same values on every backend; GELU and
+// Σx² come as ops that pick the fused kernel themselves. Today only the wasm backend has fast paths
+// (lib/backend/wasm-kernels.ts, installed by lib/backend/init.ts after each one's self-test); nothing else imports
+// wasm-kernels.ts (eslint enforces it).
 import * as tf from '@tensorflow/tfjs';
 import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, geluOps, SUM_SQUARES_KERNEL } from './simd-kernels';
 import {
