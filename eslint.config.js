@@ -48,7 +48,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [...ENGINE_PATTERNS, WASM_INTERNALS] }] },
   },
   {
-    files: ['lib/backend/wasm-kernels.ts', 'lib/backend/wasm-copy-kernels.ts'],
+    files: ['lib/backend/wasm-kernels.ts', 'lib/backend/wasm-copy-kernels.ts', 'lib/backend/simd-kernels.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ENGINE_PATTERNS }] },
   },
   {

@@ -12,6 +12,7 @@ import { simdKernels, type SimdKernels } from './simd/module';
 
 export type { SimdKernels };
 import { differs, first, rand, TOL, wasmMemoryOf, type KernelArgs, type KernelFn, type Scratch, type WasmBackend } from './wasm-checks';
+import { state } from './wasm-heap';
 
 export const GELU_KERNEL = 'FinetuneGelu';
 export const GELU_GRAD_KERNEL = 'FinetuneGeluGrad';
@@ -24,7 +25,7 @@ export function geluOps(x: tf.Tensor): tf.Tensor {
   return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
 }
 
-/** The SIMD kernels on this backend's memory, or why not. */
+/** The SIMD kernels on this backend's memory, or why not (asked once, when the kernels are installed). */
 export function simdOf(backend: WasmBackend): SimdKernels | string {
   const memory = wasmMemoryOf(backend);
   return memory ? simdKernels(memory) : 'the wasm backend exposes no WebAssembly.Memory';
@@ -33,10 +34,10 @@ export function simdOf(backend: WasmBackend): SimdKernels | string {
 const offset = (b: WasmBackend, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
 const count = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
 
-function kernels(b: WasmBackend): SimdKernels {
-  const k = simdOf(b);
-  if (typeof k === 'string') throw new Error(k);
-  return k;
+/** The SIMD module chosen when the kernels were installed (these kernels are installed only with it). */
+function kernels(): SimdKernels {
+  if (!state.simd) throw new Error('the WebAssembly SIMD module is not in use');
+  return state.simd;
 }
 
 /** FinetuneGelu: inputs { x } (float32), output y of x's shape. */
@@ -44,7 +45,7 @@ export function geluKernel(args: KernelArgs): tf.TensorInfo {
   const b = args.backend as WasmBackend;
   const x = args.inputs.x as tf.TensorInfo;
   const y = b.makeOutput([...x.shape], 'float32');
-  kernels(b).gelu(offset(b, x), offset(b, y), count(x));
+  kernels().gelu(offset(b, x), offset(b, y), count(x));
   return y;
 }
 
@@ -54,7 +55,7 @@ export function geluGradKernel(args: KernelArgs): tf.TensorInfo {
   const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
   if (count(dy) !== count(x)) throw new Error(`${GELU_GRAD_KERNEL}: dy [${dy.shape}] and x [${x.shape}] differ in size`);
   const dx = b.makeOutput([...x.shape], 'float32');
-  kernels(b).geluGrad(offset(b, dy), offset(b, x), offset(b, dx), count(x));
+  kernels().geluGrad(offset(b, dy), offset(b, x), offset(b, dx), count(x));
   return dx;
 }
 
@@ -62,7 +63,7 @@ export function geluGradKernel(args: KernelArgs): tf.TensorInfo {
 export function sumSquaresKernel(args: KernelArgs): tf.TensorInfo {
   const b = args.backend as WasmBackend;
   const x = args.inputs.x as tf.TensorInfo;
-  const total = kernels(b).sumSquares(offset(b, x), count(x));
+  const total = kernels().sumSquares(offset(b, x), count(x));
   return b.makeOutput([], 'float32', undefined, new Float32Array([total]));
 }
 
@@ -78,7 +79,7 @@ export function dropoutKernel(args: KernelArgs): tf.TensorInfo {
   const y = b.makeOutput([...x.shape], 'float32');
   const { threshold, keep } = dropoutConstants(rate);
   const [xo, yo] = [offset(b, x), offset(b, y)];
-  const k = kernels(b);
+  const k = kernels();
   if (!rows.length) k.dropout(xo, yo, n, seed >>> 0, threshold, keep);
   else rows.forEach((row, r) => k.dropout(xo + r * per * 4, yo + r * per * 4, per, rowSeed(seed, row), threshold, keep));
   return y;

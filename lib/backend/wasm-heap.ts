@@ -3,7 +3,7 @@
 // backend's memory, and helpers to reach tensors on the heap. Nothing outside lib/backend imports it.
 import * as tf from '@tensorflow/tfjs';
 import type { EngineKernel } from './kernel-status';
-import type { SimdKernels } from './simd-kernels';
+import type { SimdKernels } from './simd/module';
 import type { KernelFn, WasmBackend } from './wasm-checks';
 
 export const state = {

@@ -185,6 +185,12 @@ export async function* fineTune(
     };
     const pad = padOptionsFor(model, cfg.padMultiple);
     const headOnly = model.mode.kind === 'head';
+    /** what every shard of micro-batch `m` of step `atStep` (examples `idx`) shares */
+    const shardContext = (idx: number[], atStep: number, m: number) => ({
+      seed: dropoutSeed(cfg.seed, atStep, m),
+      length: features ? 0 : batchLength(data.train, idx, pad),
+      denominator: batchDenominator(model, data.train, idx, k, lossOpts),
+    });
 
     const trainable = model.trainable();
     if (!trainable.size)
@@ -521,11 +527,6 @@ export async function* fineTune(
       }
 
       // one optimizer step over up to gradAccumSteps micro-batches of this epoch
-      const shardContext = (idx: number[], atStep: number, m: number) => ({
-        seed: dropoutSeed(cfg.seed, atStep, m),
-        length: features ? 0 : batchLength(data.train, idx, pad),
-        denominator: batchDenominator(model, data.train, idx, k, lossOpts),
-      });
       const micro = pos.plan.slice(pos.cursor, pos.cursor + cfg.gradAccumSteps);
       const lr = learningRateAt(schedule(), step) * controls.lrMultiplier;
       const tStep = performance.now();
