@@ -3,6 +3,7 @@ import { UserError } from '../lib/errors';
 import type { FineTuneMode, LoraTarget } from '../lib/models/types';
 import {
   FIELDS,
+  contrastiveRoundsOf,
   headFirstEpochsOf,
   PRESET_NAMES,
   presetConfig,
@@ -114,6 +115,7 @@ export const TRAIN_FLAG_OF: Record<string, string> = {
   maxLength: '--max-length',
   headLrMultiplier: '--head-lr-multiplier',
   headFirstEpochs: '--head-first-epochs',
+  contrastiveRounds: '--contrastive-rounds',
   emaDecay: '--ema-decay',
 };
 
@@ -162,6 +164,13 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
         'does not do',
       { option: '--head-first-epochs' },
       'use it with --mode full or --mode freeze:N, or leave it out',
+    );
+  if (c.contrastiveRounds > 0 && contrastiveRoundsOf(c) === 0)
+    throw new UserError(
+      `--contrastive-rounds tunes the encoder on pairs before a head-only run's head trains, and the ${c.mode} mode trains ` +
+        'the encoder with the head',
+      { option: '--contrastive-rounds' },
+      'use it with --mode head (or --preset quick), or leave it out',
     );
   const schedule = str(opts, 'schedule');
   if (schedule) c.schedule = schedule as RunConfig['schedule'];
@@ -218,6 +227,16 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     meta: 'N',
     help: "full / freeze: first train the new head alone for N epochs on the frozen encoder's features (LP-FT; 0 = off)",
     defaultText: '0 (off)',
+  },
+  {
+    name: 'contrastive-rounds',
+    type: 'int',
+    min: 0,
+    meta: 'R',
+    help:
+      'head only: first tune the encoder on R rounds of pairs of training rows, same label or not (SetFit), so the head ' +
+      'trains on features where one label clusters; single-label classification',
+    defaultText: "the recipe's: 20 on small data at the balanced and best presets, else 0",
   },
   {
     name: 'ema-decay',

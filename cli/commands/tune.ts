@@ -31,6 +31,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const first = await openBase(modelSpec, opts, hubEndpoint, cli);
   let config: RunConfig;
   let epochSec: number;
+  let pairSec = 0;
   try {
     config = runConfigFrom(opts, {
       ...modelFacts(first.encoder, first.tokenizer),
@@ -40,7 +41,9 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     const p = prepareRun(config, data, first);
     try {
       const est = await estimateRun(config, p, threads);
-      epochSec = est.seconds / Math.max(1, config.epochs);
+      // the contrastive pairs phase (head only) runs once, in the first trial
+      epochSec = (est.seconds - (est.pairSec ?? 0)) / Math.max(1, config.epochs);
+      pairSec = est.pairSec ?? 0;
     } finally {
       p.model.dispose();
     }
@@ -49,7 +52,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   }
   let plan;
   try {
-    plan = { ...planTune(config, budgetSec, epochSec, seed), epochSec };
+    plan = { ...planTune(config, budgetSec - pairSec, epochSec, seed), epochSec };
   } catch (e) {
     if (e instanceof UserError && e.where.option === 'budget') (e.where as { option?: string }).option = '--budget';
     throw e;

@@ -1,7 +1,7 @@
 // The tables of a model card, from plain run data: the headline metrics of an evaluation under Hub metric ids
 // (https://hf.co/metrics), and the run's settings as a hyperparameter table.
 import type { EvaluationReport } from '../protocol';
-import { headFirstEpochsOf, type RunConfig } from '../run/config';
+import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from '../run/config';
 import { mdCell } from './card-text';
 
 export interface CardMetric {
@@ -90,6 +90,7 @@ export function hyperparameters(c: RunConfig): string[][] {
     ['learningRate', c.learningRate],
     ['headLrMultiplier', c.headLrMultiplier],
     ...(headFirstEpochsOf(c) > 0 ? [['headFirstEpochs', c.headFirstEpochs] as [string, unknown]] : []),
+    ...(contrastiveRoundsOf(c) > 0 ? [['contrastiveRounds', c.contrastiveRounds] as [string, unknown]] : []),
     ['schedule', c.schedule],
     [c.warmupSteps !== undefined ? 'warmupSteps' : 'warmupRatio', c.warmupSteps ?? c.warmupRatio],
     ['weightDecay', c.weightDecay],

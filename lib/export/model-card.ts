@@ -4,7 +4,7 @@
 import { hfArchitectureName } from '../models/heads';
 import type { Architecture, Task } from '../models/types';
 import type { EvaluationReport } from '../protocol';
-import { headFirstEpochsOf, type RunConfig } from '../run/config';
+import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from '../run/config';
 import { cardMetrics, evaluatedCount, fmt, hyperparameters, type CardMetric } from './card-tables';
 import { mdCell, mdTable, toYaml, type Yaml } from './card-text';
 
@@ -292,7 +292,9 @@ export function modelCard(x: ModelCardInput): string {
         ? `; trained: ${mode[x.config.mode]}${x.config.mode === 'lora' ? ' (merged into the weights on export)' : ''}` +
           (headFirstEpochsOf(x.config) > 0
             ? `, after ${x.config.headFirstEpochs} epochs of the head alone on the frozen encoder (LP-FT).`
-            : '.')
+            : contrastiveRoundsOf(x.config) > 0
+              ? `, on the encoder first tuned on ${x.config.contrastiveRounds} rounds of pairs of training rows (SetFit).`
+              : '.')
         : '.'),
     ...(x.labels.length ? ['', `Labels: ${x.labels.map((l) => `\`${l.replace(/`/g, "'")}\``).join(', ')}.`] : []),
     '',

@@ -2,7 +2,8 @@
 // (lib/run/engine-config.ts, lib/train/config.ts) and named after Trainer's arguments, plus the Python literal of it.
 import { UserError } from '../errors';
 import type { LoraTarget } from '../models/types';
-import { headFirstEpochsOf, type ModeName, type RunConfig, type ScheduleName } from '../run/config';
+import { PAIR_BATCH, PAIR_CAP, PAIR_LEARNING_RATE } from '../train/pair-plan';
+import { contrastiveRoundsOf, headFirstEpochsOf, type ModeName, type RunConfig, type ScheduleName } from '../run/config';
 import { modeOf, trainConfigOf } from '../run/engine-config';
 import { metricMode, resolveConfig } from '../train/config';
 
@@ -58,6 +59,12 @@ export interface RecipeConfig {
   head_lr_multiplier: number;
   /** full / freeze: epochs the head trains alone before everything trains (LP-FT; 0 = off) */
   head_first_epochs: number;
+  /** head only: rounds of contrastive pairs the encoder is tuned on before the head (SetFit; 0 = off) */
+  contrastive_rounds: number;
+  /** that phase's fixed settings (lib/train/pair-plan.ts) */
+  pair_learning_rate: number;
+  pair_batch_size: number;
+  pair_cap: number;
   optimizer: 'adamw' | 'adam';
   weight_decay: number;
   adam_beta1: number;
@@ -168,6 +175,10 @@ export function recipeConfig(input: RecipeInput): RecipeConfig {
     learning_rate: r.learningRate,
     head_lr_multiplier: r.headLrMultiplier,
     head_first_epochs: headFirstEpochsOf(c),
+    contrastive_rounds: contrastiveRoundsOf(c),
+    pair_learning_rate: PAIR_LEARNING_RATE,
+    pair_batch_size: PAIR_BATCH,
+    pair_cap: PAIR_CAP,
     optimizer: r.optimizer,
     weight_decay: r.weightDecay,
     adam_beta1: r.beta1,

@@ -116,6 +116,17 @@ export function recipeReadme(cfg: RecipeConfig, facts: ReadmeFacts): string {
       'a first Trainer run trains only the head at learning rate × multiplier (the engine runs the frozen encoder ' +
         'without dropout there; here its dropout stays on)',
     ]);
+  if (cfg.contrastive_rounds > 0)
+    rows.splice(7, 0, [
+      'Contrastive rounds',
+      cfg.contrastive_rounds,
+      'contrastive_rounds',
+      `before the head trains, the encoder is tuned on pairs of training rows (SetFit): each round pairs every row with ` +
+        `one of its label (target cosine similarity 1) and one of another (0), at most ${cfg.pair_cap} pairs, ` +
+        `${cfg.pair_batch_size} a step, AdamW at ${cfg.pair_learning_rate}, on the pooled output (here without ` +
+        'dropout, which head-only mode turns off); the pairs are drawn with ' +
+        "Python's random, not the engine's generator, so they differ",
+    ]);
   if (cfg.mode === 'freeze') rows.splice(3, 0, ['Frozen layers', cfg.freeze_layers, 'freeze_layers', 'embeddings + layers 0 … N−1']);
   if (cfg.mode === 'lora')
     rows.splice(

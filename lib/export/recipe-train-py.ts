@@ -19,6 +19,7 @@ export function trainPy(configLiteral: string, notes: string[]): string {
     'import json',
     'import math',
     'import os',
+    'import random',
     'import re',
     'import sys',
     '',
@@ -28,6 +29,61 @@ export function trainPy(configLiteral: string, notes: string[]): string {
 }
 
 const BODY = String.raw`
+def make_pairs(labels, rounds, seed, cap):
+    """Each round pairs every row with a random other row of its label (target 1) and a random row of another (0)."""
+    rng = random.Random(seed)
+    by_label = {}
+    for i, y in enumerate(labels):
+        by_label.setdefault(y, []).append(i)
+    pairs = []
+    for _ in range(rounds):
+        if len(pairs) >= cap:
+            break
+        order = list(range(len(labels)))
+        rng.shuffle(order)
+        for i in order:
+            mine = by_label[labels[i]]
+            if len(mine) > 1:
+                pairs.append((i, rng.choice([j for j in mine if j != i]), 1.0))
+            others = [j for j in range(len(labels)) if labels[j] != labels[i]]
+            if others:
+                pairs.append((i, rng.choice(others), 0.0))
+            if len(pairs) >= cap:
+                break
+    pairs = pairs[:cap]
+    rng.shuffle(pairs)
+    return pairs
+
+
+def pair_tune(model, tokenizer, rows, max_length, torch):
+    """The engine's contrastive phase (lib/train/contrastive.ts): the squared difference between the cosine similarity
+    of two rows' pooled embeddings and 1 (same label) or 0, AdamW (weight decay 0.01, none on biases / LayerNorm)."""
+    pairs = make_pairs(rows["labels"], CONFIG["contrastive_rounds"], CONFIG["seed"], CONFIG["pair_cap"])
+    encoder = model.base_model
+    named = [(n, p) for n, p in encoder.named_parameters() if p.requires_grad]
+    groups = [{"params": [p for n, p in named if not NO_DECAY.search(n.lower())], "weight_decay": 0.01},
+              {"params": [p for n, p in named if NO_DECAY.search(n.lower())], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=CONFIG["pair_learning_rate"])
+    device = next(model.parameters()).device
+    encoder.train()
+    step_size = CONFIG["pair_batch_size"]
+    for step in range(0, len(pairs), step_size):
+        batch = pairs[step:step + step_size]
+        texts = [rows["text"][a] for a, _, _ in batch] + [rows["text"][b] for _, b, _ in batch]
+        enc = tokenizer(texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt").to(device)
+        out = encoder(**enc)
+        pooled = getattr(out, "pooler_output", None)
+        emb = pooled if pooled is not None else out.last_hidden_state[:, 0]
+        a, b = emb.chunk(2)
+        target = torch.tensor([t for _, _, t in batch], device=device)
+        loss = ((torch.nn.functional.cosine_similarity(a, b, dim=-1) - target) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if (step // step_size) % 10 == 0:
+            print(f"pairs: step {step // step_size + 1} of {-(-len(pairs) // step_size)}, loss {loss.item():.4f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description="Reproduces a Finetune Studio run with Hugging Face Trainer.")
     parser.add_argument("--print-config", action="store_true", help="print CONFIG as JSON and exit")
@@ -64,6 +120,10 @@ def main():
             if hasattr(cfg, key):
                 setattr(cfg, key, 0.0)
     model = AutoModelForSequenceClassification.from_pretrained(name, config=cfg, **rev)
+
+    if mode == "head" and CONFIG["contrastive_rounds"] > 0:
+        # contrastive pairs first (SetFit): the encoder learns to put texts of one label close together, then freezes
+        pair_tune(model, tokenizer, read_split("train"), min(CONFIG["max_length"], tokenizer.model_max_length), torch)
 
     if mode == "head":
         for n, p in model.named_parameters():

@@ -3,6 +3,7 @@
 // equivalent `npx finetune train` command, and a diff between two configs.
 import { UserError } from '../errors';
 import type { LoraTarget } from '../models/types';
+import { PAIR_CAP } from '../train/pair-plan';
 import { BUDGETS, recipeFor, type Budget, type Recipe, type RecipeFacts, type RecipeMode } from '../train/recipes';
 
 export type { RecipeFacts };
@@ -32,6 +33,9 @@ export interface RunConfig {
   headLrMultiplier: number;
   /** full and freeze: epochs the new head first trains alone on the frozen encoder's features (0 = off; LP-FT) */
   headFirstEpochs: number;
+  /** head only: rounds of SetFit-style pairs the encoder is tuned on before the head trains (0 = off; the recipes turn
+   *  it on for small data; lib/train/contrastive.ts) */
+  contrastiveRounds: number;
   /** weight average's decay (0 = off) */
   emaDecay: number;
   weightDecay: number;
@@ -85,6 +89,7 @@ const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
   learningRate: 1e-3,
   headLrMultiplier: 1,
   headFirstEpochs: 0,
+  contrastiveRounds: 0,
   emaDecay: 0,
   weightDecay: 0.01,
   schedule: 'linear',
@@ -140,6 +145,7 @@ export function recipeSettings(r: Recipe): Partial<RunConfig> {
     earlyStoppingPatience: v.earlyStoppingPatience,
     ...(v.loraRank ? { loraRank: v.loraRank, loraAlpha: v.loraAlpha ?? 2 * v.loraRank } : {}),
     ...(v.mode === 'freeze' ? { freezeLayers: v.freezeLayers ?? 1 } : {}),
+    contrastiveRounds: v.contrastiveRounds ?? 0,
     recipe: { title: r.title, source: r.source, why: r.why },
   };
 }
@@ -269,6 +275,21 @@ export const FIELDS: FieldDoc[] = [
     cli: '--head-first-epochs',
     integer: true,
     modes: ['full', 'freeze'],
+  },
+  {
+    key: 'contrastiveRounds',
+    label: 'Contrastive rounds',
+    help:
+      'Before the head trains, the encoder is tuned on pairs of training rows so texts of one label embed closer ' +
+      '(SetFit, Tunstall et al. 2022): each round pairs every row with one of its label and one of another, ' +
+      `at most ${PAIR_CAP.toLocaleString('en')} pairs in all; single-label classification only. 0 = off; the Balanced ` +
+      'and Best recipes use 20 on small data, where it scores higher than the head alone.',
+    min: 0,
+    max: 100,
+    step: 1,
+    cli: '--contrastive-rounds',
+    integer: true,
+    modes: ['head'],
   },
   {
     key: 'emaDecay',
@@ -449,6 +470,11 @@ export function headFirstEpochsOf(c: Pick<RunConfig, 'mode' | 'headFirstEpochs'>
   return c.mode === 'full' || c.mode === 'freeze' ? c.headFirstEpochs || 0 : 0;
 }
 
+/** The contrastive rounds a run takes: its setting in head-only mode (where the encoder is otherwise frozen), else none. */
+export function contrastiveRoundsOf(c: Pick<RunConfig, 'mode' | 'contrastiveRounds'>): number {
+  return c.mode === 'head' ? c.contrastiveRounds || 0 : 0;
+}
+
 /** A config saved by an older version, with the settings added since at their defaults. */
 export function completeConfig(c: Partial<RunConfig>): RunConfig {
   return { ...BASE, name: 'run', datasetId: '', ...c } as RunConfig;
@@ -588,7 +614,9 @@ export function diffConfigs(configs: RunConfig[]): DiffRow[] {
             ? [...modes].some((m) => m !== 'head')
             : k === 'headFirstEpochs'
               ? modes.has('full') || modes.has('freeze')
-              : true,
+              : k === 'contrastiveRounds'
+                ? modes.has('head')
+                : true,
     )
     .map((k) => {
       const values = configs.map((c) => readable(k, (c as unknown as Record<string, unknown>)[k]));

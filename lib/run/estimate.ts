@@ -3,7 +3,9 @@
 // warm-up, scaled to the run's steps, evaluations and threads. The run's own model is used and changed by the
 // measurement: estimate on a model prepared for that purpose (the CLI's --dry-run, the studio's Estimate button).
 import type { EncodedExample } from '../train/encode';
-import { headFirstEpochsOf, type RunConfig } from './config';
+import { pairSteps, pairTune } from '../train/contrastive';
+import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
+import { runPairs } from './pair-tune';
 import { trainRun, type PreparedRun, type ThreadsPort } from './train-run';
 
 export interface RunEstimate {
@@ -15,6 +17,8 @@ export interface RunEstimate {
   evalSec: number;
   /** head-only: encoding the training and validation texts once */
   featureSec?: number;
+  /** head-only with contrastive rounds: tuning the encoder on pairs first */
+  pairSec?: number;
   threads: number;
   /** steps or batches timed, after the warm-up */
   measured: number;
@@ -58,7 +62,17 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     warmupRatio: 0,
     warmupSteps: undefined,
     headFirstEpochs: 0,
+    contrastiveRounds: 0,
   };
+  // the pairs phase: a few of its steps on the run's own pairs, timed after a warm-up
+  let pairSec: number | undefined;
+  if (contrastiveRoundsOf(c) > 0) {
+    const pairs = runPairs(c, p);
+    const times: number[] = [performance.now()];
+    for await (const _ of pairTune(p.model, train, { pairs, seed: c.seed, maxSteps: n, signal })) times.push(performance.now());
+    const t = times.slice(WARMUP);
+    if (t.length > 1) pairSec = ((t[t.length - 1] - t[0]) / 1000 / (t.length - 1)) * pairSteps(pairs.length);
+  }
   const stamps: number[] = [];
   let featureSec: number | undefined;
   // head-only features are timed in this thread (starting a pool costs seconds that a sample cannot amortise) and
@@ -87,11 +101,12 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     const perExample = (featureSec ?? 0) / sample.length;
     const fSec = (perExample * (train.length + valRows)) / (threadCount > 1 ? threadCount * 0.9 : 1);
     evalSec = 0; // validation features are cached with the training ones; a pass over them is a matrix product
-    seconds = fSec + steps * perStepSec;
+    seconds = fSec + steps * perStepSec + (pairSec ?? 0);
     featureSec = fSec;
     basis =
       `features timed on ${sample.length} texts (${threadCount} thread${threadCount > 1 ? 's' : ''}), ` +
-      `${MEASURE} head steps timed after ${WARMUP} of warm-up`;
+      `${MEASURE} head steps timed after ${WARMUP} of warm-up` +
+      (pairSec !== undefined ? `; the contrastive pairs phase: ${MEASURE} of its steps timed after ${WARMUP}` : '');
   } else {
     // a validation pass is a forward pass: about a third of a training step's work per example
     const forwardSec = (rows: number) => (rows / B) * (perStepSec / c.gradAccumulation / 3);
@@ -113,6 +128,7 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     evals: evalPasses,
     evalSec,
     ...(featureSec !== undefined ? { featureSec } : {}),
+    ...(pairSec !== undefined ? { pairSec } : {}),
     threads: threadCount,
     measured: MEASURE,
     basis,

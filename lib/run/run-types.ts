@@ -55,9 +55,13 @@ export interface RunPorts {
   /** head-only: the encoder's features of the training and validation examples, filled as they are computed; a caller
    *  passes one map to runs that share the frozen encoder and the encoded data (a tune's trials) */
   featureMemo?: FeatureMemo;
+  /** head-only with contrastive rounds: the encoder's weights after the pairs phase, filled by the first run that
+   *  tunes it; runs given the same map (a tune's trials, same data and seed) start from them instead */
+  pairMemo?: PairMemo;
 }
 
 /** status: a line for the person watching; `threads`: how many threads the run computes on, once known */
 export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number };
 
 export type FeatureMemo = Map<'train' | 'validation', FeatureRows>;
+export type PairMemo = Map<'encoder', Map<string, Float32Array>>;

@@ -13,13 +13,15 @@ import type { FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
 import { createTrainPool, type TrainPool } from '../train/train-pool';
 import { planThreads } from './threads';
-import { headFirstEpochsOf, type RunConfig } from './config';
+import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
 import { featureExtractorFor, trainHeadFirst } from './head-first';
+import { checkPairTask, pairTuneFirst } from './pair-tune';
+import { assignVariables } from '../train/state';
 import type { PreparedRun, RunData, RunEvent, RunPorts } from './run-types';
 
-export type { FeatureMemo, PreparedRun, RunData, RunEvent, RunPorts, ThreadsPort } from './run-types';
+export type { FeatureMemo, PairMemo, PreparedRun, RunData, RunEvent, RunPorts, ThreadsPort } from './run-types';
 
 /** The task the model is built for: the data's mapping decides, not the form. */
 export function taskOf(c: RunConfig, dataTask: Task): Task {
@@ -95,6 +97,11 @@ export function withModelTask(c: RunConfig, model: Pick<TaskModel, 'task'>): Run
 export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = {}): AsyncGenerator<RunEvent> {
   const fingerprint = fingerprintOf(p);
   if (ports.resumeFrom) checkFingerprint(ports.resumeFrom.fingerprint, fingerprint);
+  if (contrastiveRoundsOf(c) > 0) {
+    checkPairTask(c, p);
+    // a run stopped during its pairs phase saved the encoder as it was before it at step 0: start it again
+    if (ports.resumeFrom?.step === 0) ports = { ...ports, resumeFrom: undefined };
+  }
   let pool: FeaturePool | null = null;
   let trainPool: TrainPool | null = null;
   try {
@@ -103,6 +110,12 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     // run's checkpoint already holds it, and an imported model's kept head is trained
     if (headFirstEpochsOf(c) > 0 && !ports.resumeFrom && !p.headReused) {
       if (!(yield* trainHeadFirst(c, p, ports))) return;
+    }
+    // contrastive pairs (head only): the tuned encoder computes the features; a resumed run's checkpoint holds it,
+    // set before the feature threads copy the model
+    if (contrastiveRoundsOf(c) > 0) {
+      if (ports.resumeFrom) assignVariables(p.model.variables(), ports.resumeFrom.weights);
+      else if (!(yield* pairTuneFirst(c, p, ports))) return;
     }
     if (c.mode !== 'head') {
       const t = ports.threads;

@@ -12,7 +12,16 @@ import { metricMode } from '../train/config';
 import type { EvalResult } from '../train/events';
 import type { RunConfig } from './config';
 import { defaultMetric } from './engine-config';
-import { prepareRun, trainRun, type FeatureMemo, type PreparedRun, type RunData, type RunEvent, type RunPorts } from './train-run';
+import {
+  prepareRun,
+  trainRun,
+  type FeatureMemo,
+  type PairMemo,
+  type PreparedRun,
+  type RunData,
+  type RunEvent,
+  type RunPorts,
+} from './train-run';
 
 export interface TuneCandidate {
   id: number;
@@ -201,6 +210,8 @@ export async function* tuneRun(
   // head-only trials read one frozen encoder: encode the data once and share the features
   let encoded: PreparedRun['data'] | null = null;
   const featureMemo: FeatureMemo | undefined = c.mode === 'head' ? new Map() : undefined;
+  // ... and, with contrastive rounds, one encoder tuned on pairs (the phase has its own rate, the same for every trial)
+  const pairMemo: PairMemo | undefined = c.mode === 'head' ? new Map() : undefined;
   const kept = new Map<number, { model: TaskModel; maxLength: number; report: EvalResult }>();
   async function* trial(k: TuneCandidate, rung: number, cfg: RunConfig): AsyncGenerator<RunEvent, TrialOutcome | null> {
     if (ports.signal?.aborted) return null;
@@ -210,7 +221,7 @@ export async function* tuneRun(
     const t0 = performance.now();
     let done: Extract<RunEvent, { type: 'done' }> | null = null;
     try {
-      for await (const ev of trainRun(cfg, p, { ...ports, runId: `tune-${k.id}-${rung}`, featureMemo })) {
+      for await (const ev of trainRun(cfg, p, { ...ports, runId: `tune-${k.id}-${rung}`, featureMemo, pairMemo })) {
         yield ev;
         if (ev.type === 'done') done = ev;
         if (ev.type === 'error') {

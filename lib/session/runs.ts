@@ -10,7 +10,7 @@ import { DexieRunStore } from '../store/db-runs';
 import type { Checkpoint, CheckpointMeta } from '../store/types';
 import { RunControls } from '../train/events';
 import { autoRunName, validateConfig, type RunConfig } from '../run/config';
-import { freshStartNote, prepareRun, trainRun, type FeatureMemo, type PreparedRun, type ThreadsPort } from '../run/train-run';
+import { freshStartNote, prepareRun, trainRun, type PreparedRun, type RunPorts, type ThreadsPort } from '../run/train-run';
 import { estimateRun } from '../run/estimate';
 import { maxThreads } from '../run/threads';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
@@ -113,7 +113,7 @@ async function drive(
   c: RunConfig,
   p: Prepared,
   resumeFrom?: Checkpoint,
-  featureMemo?: FeatureMemo,
+  memo: Pick<RunPorts, 'featureMemo' | 'pairMemo'> = {},
 ): Promise<void> {
   const store = new DexieRunStore(db);
   const controls = new RunControls();
@@ -181,7 +181,7 @@ async function drive(
       threads: threadsFor(c, host),
       classWeights: p.classWeights,
       onFeatureProgress,
-      featureMemo,
+      ...memo,
     };
     let computeThreads = 1;
     for await (const ev of trainRun(c, p, ports)) {
@@ -295,7 +295,7 @@ async function drive(
 export async function startRun(
   host: SessionHost,
   config: RunConfig,
-  opts: { requestId?: string; sweepId?: string; featureMemo?: FeatureMemo } = {},
+  opts: { requestId?: string; sweepId?: string; memo?: Pick<RunPorts, 'featureMemo' | 'pairMemo'> } = {},
 ): Promise<string> {
   const db = sessionDb();
   const v = validateConfig(config);
@@ -330,7 +330,7 @@ export async function startRun(
     return runId;
   }
   await patchMeta(db, runId, { datasetName: p.datasetName, modelLabel: p.modelLabel, labels: p.labels, task: p.model.task });
-  await drive(host, db, runId, c, p, undefined, opts.featureMemo);
+  await drive(host, db, runId, c, p, undefined, opts.memo);
   return runId;
 }
 

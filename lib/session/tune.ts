@@ -5,7 +5,7 @@ import type { Command } from '../protocol';
 import { autoRunName, validateConfig } from '../run/config';
 import { defaultMetric } from '../run/engine-config';
 import { estimateRun } from '../run/estimate';
-import type { FeatureMemo } from '../run/train-run';
+import type { FeatureMemo, PairMemo } from '../run/train-run';
 import { halving, planTune, type TrialRunner } from '../run/tune';
 import { newId } from '../store/db';
 import type { SessionHost } from './context';
@@ -23,17 +23,21 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   // one epoch measured on this device sizes the plan
   const p = await prepare(db, base, () => undefined);
   let epochSec: number;
+  // the contrastive pairs phase (head only) runs once, in the first trial
+  let pairSec = 0;
   const task = p.model.task;
   try {
-    epochSec = (await estimateRun(base, p, threadsFor(base, host))).seconds / Math.max(1, base.epochs);
+    const est = await estimateRun(base, p, threadsFor(base, host));
+    epochSec = (est.seconds - (est.pairSec ?? 0)) / Math.max(1, base.epochs);
+    pairSec = est.pairSec ?? 0;
   } finally {
     p.model.dispose();
   }
-  const plan = { ...planTune(base, cmd.budgetMinutes * 60, epochSec, base.seed), epochSec };
+  const plan = { ...planTune(base, cmd.budgetMinutes * 60 - pairSec, epochSec, base.seed), epochSec };
   const metric = base.metric ?? defaultMetric(task);
   const tuneId = newId('tune');
   const name = base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Tune');
-  const plannedSec = plan.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * epochSec;
+  const plannedSec = plan.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * epochSec + pairSec;
   host.post({
     type: 'tune-started',
     requestId: cmd.requestId,
@@ -46,11 +50,13 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   const runIds = new Map<string, string>();
   // head-only trials share the frozen encoder's features (the tune varies nothing the features depend on)
   const featureMemo: FeatureMemo | undefined = base.mode === 'head' ? new Map() : undefined;
+  // ... and, with contrastive rounds, one encoder tuned on pairs (its rate and pairs are the same for every trial)
+  const pairMemo: PairMemo | undefined = base.mode === 'head' ? new Map() : undefined;
   const trial: TrialRunner = async function* (k, rung, config) {
     const trialName = `${name} · trial ${k.id} (${k.changes}) · ${config.epochs} ep`;
     // the run's own events go to its stored run (live curves); the search hears only that it started and its result
     yield { type: 'status', message: `training ${trialName}` };
-    const runId = await startRun(host, { ...config, name: trialName }, { sweepId: tuneId, featureMemo });
+    const runId = await startRun(host, { ...config, name: trialName }, { sweepId: tuneId, memo: { featureMemo, pairMemo } });
     runIds.set(`${k.id}/${rung}`, runId);
     const row = await db.runs.get(runId);
     const meta = row?.config as RunMeta | undefined;

@@ -150,6 +150,22 @@ describe('training options → engine', () => {
       mode: 'freeze',
       headFirstEpochs: 2,
     });
+    // contrastive pairs come before a head-only run's head: a one-line error naming the option where the encoder trains
+    for (const mode of ['full', 'lora:8', 'freeze:2']) {
+      const e = userError(() =>
+        runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--mode', mode, '--contrastive-rounds', '5']), {}),
+      );
+      expect(e.where.option).toBe('--contrastive-rounds');
+      expect(e.message).toMatch(
+        /^--contrastive-rounds tunes the encoder on pairs before a head-only run's head trains, and the (full|lora|freeze) mode/,
+      );
+    }
+    expect(
+      runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'quick', '--contrastive-rounds', '5']), {}),
+    ).toMatchObject({
+      mode: 'head',
+      contrastiveRounds: 5,
+    });
   });
 
   it('without options trains with the Balanced recipe of the model; --preset and --mode pick another recipe', () => {

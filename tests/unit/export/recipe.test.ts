@@ -186,6 +186,31 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
     expect(files['README.md'].split('\n').slice(0, 5).join('\n')).toMatch(/Stand-in model[\s\S]*USE-Lite/);
   });
 
+  it("a small-data USE-Lite run: contrastive pairs first, with the engine's settings and the same pairing rule", () => {
+    const small = { arch: 'use-lite', trainRows: 20, labelCounts: [5, 15], tokenLengths: { p95: 10, max: 12 } };
+    const c = { ...presetConfig('balanced', 'ds', { kind: 'bundled' }, small), name: 'few' };
+    expect(c.contrastiveRounds).toBe(20);
+    const files = recipeFiles(classification(c));
+    const p = printedConfig(files);
+    expect(p).toMatchObject({ mode: 'head', contrastive_rounds: 20, pair_learning_rate: 5e-5, pair_batch_size: 16, pair_cap: 1280 });
+    expect(files['README.md']).toMatch(/\| Contrastive rounds \| `20` \| `contrastive_rounds` \|/);
+    expect(files['train.py']).toMatch(/if mode == "head" and CONFIG\["contrastive_rounds"\] > 0:\n\s+# contrastive pairs first/);
+    const script =
+      'import importlib.util, json\n' +
+      'spec = importlib.util.spec_from_file_location("train", "train.py")\n' +
+      'm = importlib.util.module_from_spec(spec)\n' +
+      'spec.loader.exec_module(m)\n' +
+      'labels = m.read_split("train")["labels"]\n' +
+      'print(json.dumps({"labels": labels, "pairs": m.make_pairs(labels, 3, 7, 1000), "capped": len(m.make_pairs(labels, 50, 7, 100))}))\n';
+    const out = JSON.parse(py(writeFolder(files), '-c', script)) as { labels: number[]; pairs: [number, number, number][]; capped: number };
+    expect(out.pairs).toHaveLength(3 * 2 * out.labels.length);
+    for (const [a, b, t] of out.pairs) {
+      expect(a).not.toBe(b);
+      expect(t).toBe(out.labels[a] === out.labels[b] ? 1 : 0);
+    }
+    expect(out.capped).toBe(100);
+  });
+
   it('a hand-made regression run: steps warm-up, Adam, max steps, freeze, metric', () => {
     const c = validateConfig({
       ...completeConfig({ name: 'reg', model: bert, task: 'regression', mode: 'freeze', freezeLayers: 4, headFirstEpochs: 3 }),

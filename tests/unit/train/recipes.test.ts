@@ -82,6 +82,25 @@ describe('recipes', () => {
     expect(recipeFor({ ...sst2, trainRows: 100, labelCounts: [50, 50] }, 'balanced', 'lora').values.mode).toBe('lora');
   });
 
+  it('small data, ≤ 8 labels: Balanced and Best first tune the encoder on 20 rounds of pairs (SetFit), Quick does not', () => {
+    const few = (rows: number, extra = {}) => ({ ...sst2, trainRows: rows, labelCounts: [rows / 2, rows / 2], ...extra });
+    for (const budget of ['balanced', 'best'] as const) {
+      const r = recipeFor(few(32), budget);
+      expect(r.values.contrastiveRounds).toBe(20);
+      expect(r.why[1]).toMatch(/^contrastive rounds 20: before the head trains, the encoder is tuned on pairs/);
+      // a head-only mode picked by hand is the head alone, as Quick
+      expect(recipeFor(few(32), budget, 'head').values.contrastiveRounds).toBeUndefined();
+    }
+    expect(recipeFor(few(32), 'quick').values.contrastiveRounds).toBeUndefined();
+    // enough rows to fine-tune: no pairs
+    expect(recipeFor(few(1800), 'balanced').values.contrastiveRounds).toBeUndefined();
+    // not measured with many labels; pairs need one label per row; a BERT fine-tunes whatever the size
+    expect(recipeFor({ ...banking77, trainRows: 1232 }, 'balanced').values.contrastiveRounds).toBeUndefined();
+    expect(recipeFor(few(32, { task: 'multilabel' }), 'balanced').values.contrastiveRounds).toBeUndefined();
+    expect(recipeFor(few(32, { task: 'regression' }), 'balanced').values.contrastiveRounds).toBeUndefined();
+    expect(recipeFor(few(32, { arch: 'bert', hiddenSize: 128 }), 'balanced').values.contrastiveRounds).toBeUndefined();
+  });
+
   it('sizes BERT-family models by hidden size, and picks mode recipes (LoRA) on request', () => {
     expect(familyOf({ arch: 'bert', hiddenSize: 128 })).toBe('bert-tiny');
     expect(familyOf({ arch: 'distilbert', hiddenSize: 768 })).toBe('bert-base');

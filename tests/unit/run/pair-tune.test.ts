@@ -1,0 +1,225 @@
+// Contrastive pairs before the head (SetFit): which pairs, the loss they train, what the phase changes and restores,
+// how a run, a stopped run, its resume, a tune's trials and the time estimate take it.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bertConfig, createBert, randomBertParams } from '@/lib/models/bert';
+import { isHeadParamName } from '@/lib/models/heads';
+import { completeConfig, type RunConfig } from '@/lib/run/config';
+import { estimateRun } from '@/lib/run/estimate';
+import { pairTuneFirst } from '@/lib/run/pair-tune';
+import { prepareRun, trainRun, type PairMemo, type RunData, type RunEvent } from '@/lib/run/train-run';
+import { MemoryStore } from '@/lib/store/memory-store';
+import { makePairs, PAIR_BATCH, pairTune, rowCosine } from '@/lib/train/contrastive';
+import { UserError } from '@/lib/errors';
+import { useWasm } from '@/tests/helpers/tf';
+import { sentimentExamples, TINY, wordTokenizer } from '../train/helpers';
+
+beforeAll(useWasm);
+
+const data: RunData = {
+  train: sentimentExamples(24, 1).map((e) => ({ text: e.text, label: e.label ? 'pos' : 'neg' })),
+  validation: sentimentExamples(12, 2).map((e) => ({ text: e.text, label: e.label ? 'pos' : 'neg' })),
+  labels: ['neg', 'pos'],
+  task: 'classification',
+};
+const config: RunConfig = completeConfig({
+  mode: 'head',
+  epochs: 2,
+  batchSize: 8,
+  learningRate: 1e-2,
+  contrastiveRounds: 2, // 24 rows × 2 pairs × 2 rounds = 96 pairs = 6 steps
+  maxLength: 32,
+  seed: 5,
+  earlyStoppingPatience: 0,
+});
+const open = () => ({ encoder: createBert(TINY, randomBertParams(bertConfig(TINY), 4)), tokenizer: wordTokenizer() });
+const snapshot = (vars: Map<string, tf.Variable>, head: boolean) =>
+  new Map([...vars].filter(([n]) => isHeadParamName(n) === head).map(([n, v]) => [n, Float32Array.from(v.dataSync())]));
+const same = (a: Map<string, Float32Array>, b: Map<string, Float32Array>) =>
+  [...a].every(([n, x]) => x.every((v, i) => v === b.get(n)![i]));
+
+async function events(gen: AsyncGenerator<RunEvent, unknown>): Promise<RunEvent[]> {
+  const out: RunEvent[] = [];
+  for (let s = await gen.next(); !s.done; s = await gen.next()) out.push(s.value);
+  return out;
+}
+const statuses = (ev: RunEvent[]) => ev.flatMap((e) => (e.type === 'status' ? [e.message] : []));
+
+describe('pairs', () => {
+  const labels = [0, 0, 0, 1, 1, 2, 1, 0];
+  it('each round pairs every row with one of its label and one of another; seeded; capped', () => {
+    const pairs = makePairs(labels, 3, 7);
+    for (const [a, b, s] of pairs) {
+      expect(a).not.toBe(b);
+      expect(s).toBe(labels[a] === labels[b] ? 1 : 0);
+    }
+    // every row is the first of one positive and one negative pair per round (label 2 has no partner of its own)
+    for (let i = 0; i < labels.length; i++) {
+      const mine = pairs.filter((p) => p[0] === i);
+      expect(mine.filter((p) => p[2] === 1)).toHaveLength(labels[i] === 2 ? 0 : 3);
+      expect(mine.filter((p) => p[2] === 0)).toHaveLength(3);
+    }
+    expect(pairs).toHaveLength(3 * (2 * labels.length - 1));
+    expect(makePairs(labels, 3, 7)).toEqual(pairs);
+    expect(makePairs(labels, 3, 8)).not.toEqual(pairs);
+    expect(makePairs(labels, 50, 7, 20)).toHaveLength(20);
+    expect(makePairs([1, 1, 1], 2, 1).every((p) => p[2] === 1)).toBe(true);
+  });
+
+  it('cosine similarity per row, as computed by hand', () => {
+    const a = tf.tensor2d([
+      [1, 0],
+      [3, 4],
+    ]);
+    const b = tf.tensor2d([
+      [0, 2],
+      [6, 8],
+    ]);
+    const c = rowCosine(a, b);
+    expect(Array.from(c.dataSync())).toEqual([0, expect.closeTo(1, 6)]);
+    tf.dispose([a, b, c]);
+  });
+});
+
+describe('pairTune', () => {
+  it('trains the encoder on the cosine loss (first loss as computed by hand), leaves the head, restores the flags, leaks nothing', async () => {
+    const p = prepareRun(config, data, open());
+    try {
+      const labels = p.data.train.map((e) => e.label as number);
+      const batch = makePairs(labels, 1, 3).slice(0, PAIR_BATCH);
+      const idx = [...batch.map((q) => q[0]), ...batch.map((q) => q[1])];
+      const { makeTensorBatch, padOptionsFor } = await import('@/lib/train/batching');
+      const { resetDropoutCounter } = await import('@/lib/models/layers');
+      const tb = makeTensorBatch(p.data.train, idx, padOptionsFor(p.model));
+      resetDropoutCounter();
+      const expected = tf.tidy(() => {
+        const pooled = p.model.encoder.forward(tb, { training: true, seed: 9 * 1_000_003 }).pooled;
+        const [a, b] = tf.split(pooled, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+        const cos = a
+          .mul(b)
+          .sum(1)
+          .div(a.norm(2, 1).mul(b.norm(2, 1)));
+        return cos
+          .sub(tf.tensor1d(batch.map((q) => q[2])))
+          .square()
+          .mean()
+          .dataSync()[0];
+      });
+      tf.dispose([tb.inputIds, tb.attentionMask]);
+      const flags = [...p.model.variables().values()].map((v) => v.trainable);
+      const encoder0 = snapshot(p.model.variables(), false);
+      const head0 = snapshot(p.model.variables(), true);
+      const before = tf.memory().numTensors;
+      // the same 16 pairs eight times over: the loss on them must fall
+      const losses: number[] = [];
+      for await (const s of pairTune(p.model, p.data.train, { pairs: Array(8).fill(batch).flat(), seed: 9, learningRate: 1e-3 }))
+        losses.push(s.loss);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(losses).toHaveLength(8);
+      expect(losses[0]).toBeCloseTo(expected, 5);
+      expect(losses[7]).toBeLessThan(losses[0] * 0.8);
+      expect(same(encoder0, snapshot(p.model.variables(), false))).toBe(false);
+      expect(same(head0, snapshot(p.model.variables(), true))).toBe(true);
+      expect([...p.model.variables().values()].map((v) => v.trainable)).toEqual(flags);
+    } finally {
+      p.model.dispose();
+    }
+  });
+});
+
+describe('a head-only run with contrastive rounds', () => {
+  it('tunes the encoder first, says so with the time left, and its checkpoints hold the tuned encoder', async () => {
+    const p = prepareRun(config, data, open());
+    const store = new MemoryStore();
+    try {
+      const encoder0 = snapshot(p.model.variables(), false);
+      const ev = await events(trainRun(config, p, { store, runId: 'r' }));
+      expect(ev.find((e) => e.type === 'error')).toBeUndefined();
+      const lines = statuses(ev);
+      expect(lines[0]).toMatch(
+        /^tuning the encoder on 96 pairs of training rows \(SetFit, 2 rounds\): 6 steps at learning rate 0\.00005, then the head$/,
+      );
+      expect(lines[1]).toMatch(/^pairs: step 1 of 6, loss \d\.\d{4}, about \d+ s left$/);
+      expect(lines.at(-1)).toMatch(/^pairs: step 6 of 6, loss \d\.\d{4}$/);
+      const tuned = snapshot(p.model.variables(), false);
+      expect(same(encoder0, tuned)).toBe(false);
+      const last = (await store.listCheckpoints('r')).at(-1)!;
+      const ckpt = (await store.loadCheckpoint('r', last.id))!;
+      for (const [n, w] of tuned) expect(Float32Array.from(ckpt.weights[n].data as ArrayLike<number>)).toEqual(w);
+    } finally {
+      p.model.dispose();
+    }
+  });
+
+  it('stopped during the phase: the encoder goes back, and the resume runs the phase again, as an unstopped run', async () => {
+    const whole = prepareRun(config, data, open());
+    const stopped = prepareRun(config, data, open());
+    const resumed = prepareRun(config, data, open());
+    const store = new MemoryStore();
+    try {
+      await events(trainRun(config, whole, {}));
+      const encoder0 = snapshot(stopped.model.variables(), false);
+      const abort = new AbortController();
+      const ev: RunEvent[] = [];
+      for await (const e of trainRun(config, stopped, { store, runId: 's', signal: abort.signal })) {
+        ev.push(e);
+        if (e.type === 'status' && e.message.startsWith('pairs: step 1 ')) abort.abort();
+      }
+      expect(ev.at(-1)).toMatchObject({ type: 'done', reason: 'aborted', step: 0 });
+      expect(same(encoder0, snapshot(stopped.model.variables(), false))).toBe(true);
+      const ckpt = (await store.loadCheckpoint('s', (await store.listCheckpoints('s')).at(-1)!.id))!;
+      expect(ckpt.step).toBe(0);
+      const again = statuses(await events(trainRun(config, resumed, { store, runId: 's', resumeFrom: ckpt })));
+      expect(again[0]).toMatch(/^tuning the encoder on 96 pairs/);
+      const a = snapshot(whole.model.variables(), false);
+      const b = snapshot(resumed.model.variables(), false);
+      expect(same(a, b)).toBe(true);
+      expect(same(snapshot(whole.model.variables(), true), snapshot(resumed.model.variables(), true))).toBe(true);
+    } finally {
+      for (const p of [whole, stopped, resumed]) p.model.dispose();
+    }
+  });
+
+  it("a tune's trials share one tuned encoder through the memo", async () => {
+    const first = prepareRun(config, data, open());
+    const second = prepareRun(config, data, open());
+    const pairMemo: PairMemo = new Map();
+    try {
+      await events(pairTuneFirst(config, first, { pairMemo }));
+      const lines = statuses(await events(pairTuneFirst(config, second, { pairMemo })));
+      expect(lines).toEqual(['the encoder tuned on pairs by an earlier trial']);
+      expect(same(snapshot(first.model.variables(), false), snapshot(second.model.variables(), false))).toBe(true);
+    } finally {
+      first.model.dispose();
+      second.model.dispose();
+    }
+  });
+
+  it('is refused for a multi-label or regression task, naming the setting', async () => {
+    const numeric = (rows: RunData['train']) => rows.map((e, i) => ({ ...e, label: String(i % 3) }));
+    const reg: RunData = { ...data, task: 'regression', labels: [], train: numeric(data.train), validation: numeric(data.validation) };
+    const c = { ...config, task: 'regression' as const };
+    const p = prepareRun(c, reg, open());
+    try {
+      const e = await events(trainRun(c, p, {})).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as UserError).where.option).toBe('contrastiveRounds');
+    } finally {
+      p.model.dispose();
+    }
+  });
+
+  it('the time estimate includes the phase, timed on its own steps', async () => {
+    const p = prepareRun(config, data, open());
+    try {
+      const est = await estimateRun(config, p);
+      expect(est.pairSec).toBeGreaterThan(0);
+      expect(est.seconds).toBeGreaterThan(est.pairSec!);
+      expect(est.basis).toMatch(/the contrastive pairs phase: 4 of its steps timed after 2$/);
+      const off = await estimateRun({ ...config, contrastiveRounds: 0 }, p);
+      expect(off.pairSec).toBeUndefined();
+    } finally {
+      p.model.dispose();
+    }
+  });
+});
