@@ -6,6 +6,7 @@ import type { EncodedExample } from '../train/encode';
 import { pairSteps, pairTune } from '../train/contrastive';
 import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
 import { runPairs } from './pair-tune';
+import { startTrainPool } from './train-threads';
 import { trainRun, type PreparedRun, type ThreadsPort } from './train-run';
 
 export interface RunEstimate {
@@ -68,10 +69,19 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
   let pairSec: number | undefined;
   if (contrastiveRoundsOf(c) > 0) {
     const pairs = runPairs(c, p);
-    const times: number[] = [performance.now()];
-    for await (const _ of pairTune(p.model, train, { pairs, seed: c.seed, maxSteps: n, signal })) times.push(performance.now());
-    const t = times.slice(WARMUP);
-    if (t.length > 1) pairSec = ((t[t.length - 1] - t[0]) / 1000 / (t.length - 1)) * pairSteps(pairs.length);
+    // on the run's threads, as the phase will take them
+    const starting = startTrainPool(p, { threads }, 'tuning on pairs');
+    let started = await starting.next();
+    while (!started.done) started = await starting.next();
+    const pool = started.value ?? undefined;
+    try {
+      const times: number[] = [performance.now()];
+      for await (const _ of pairTune(p.model, train, { pairs, seed: c.seed, maxSteps: n, signal, pool })) times.push(performance.now());
+      const t = times.slice(WARMUP);
+      if (t.length > 1) pairSec = ((t[t.length - 1] - t[0]) / 1000 / (t.length - 1)) * pairSteps(pairs.length);
+    } finally {
+      await pool?.close();
+    }
   }
   const stamps: number[] = [];
   let featureSec: number | undefined;

@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { makePairs, pairTune, PAIR_LEARNING_RATE, pairSteps } from '../train/contrastive';
+import type { TrainPool } from '../train/train-pool';
 import { formatDuration } from './duration';
+import { startTrainPool } from './train-threads';
 import { contrastiveRoundsOf, type RunConfig } from './config';
 import type { PreparedRun, RunEvent, RunPorts } from './run-types';
 
@@ -29,9 +31,10 @@ export function checkPairTask(c: RunConfig, p: PreparedRun): void {
 }
 
 /**
- * Tunes `p.model`'s encoder on pairs of its training rows, yielding a status line with the step, loss and time left
- * after the first step, every 5 s and at the end. A tune's trials share the outcome through `ports.pairMemo`. Stopped part-way, the encoder goes
- * back to its weights before the phase (a resume starts the phase again). Returns false when the run should not go on.
+ * Tunes `p.model`'s encoder on pairs of its training rows, on the run's training threads, yielding a status line with
+ * the step, loss and time left after the first step, every 5 s and at the end. A tune's trials share the outcome
+ * through `ports.pairMemo`. Stopped part-way, the encoder goes back to its weights before the phase (a resume starts
+ * the phase again). Returns false when the run should not go on.
  */
 export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPorts): AsyncGenerator<RunEvent, boolean> {
   checkPairTask(c, p);
@@ -59,8 +62,11 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
   let lastSaid = performance.now();
   let sum = 0;
   let count = 0;
+  let pool: TrainPool | null = null;
   try {
-    const it = pairTune(p.model, p.data.train, { pairs, seed: c.seed, signal: ports.signal });
+    // every core: each step's pairs are split over the training threads (replicas of the model)
+    pool = yield* startTrainPool(p, ports, 'tuning on pairs');
+    const it = pairTune(p.model, p.data.train, { pairs, seed: c.seed, signal: ports.signal, pool: pool ?? undefined });
     let r = await it.next();
     while (!r.done) {
       const s = r.value;
@@ -70,7 +76,9 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
       if (s.step === 1 || performance.now() - lastSaid > 5000 || s.step === s.steps) {
         yield {
           type: 'status',
-          message: `pairs: step ${s.step} of ${s.steps}, loss ${(sum / count).toFixed(4)}${s.step < s.steps ? `, about ${formatDuration(s.etaSec)} left` : ''}`,
+          message:
+            `pairs: step ${s.step} of ${s.steps}, loss ${(sum / count).toFixed(4)}` +
+            (s.step < s.steps ? `, about ${formatDuration(s.etaSec)} left` : ''),
         };
         lastSaid = performance.now();
         sum = count = 0;
@@ -89,5 +97,6 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
     return true;
   } finally {
     tf.dispose([...before.values()]);
+    await pool?.close();
   }
 }

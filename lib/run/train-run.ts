@@ -2,7 +2,6 @@
 // (head-only: the encoder's features on a pool of threads) -> fineTune() events. What differs between the two lives in
 // ports: where checkpoints go, how threads start, how progress is shown. lib/session (studio) and cli/commands/train.ts
 // only read their inputs and forward the events.
-import * as tf from '@tensorflow/tfjs';
 import type { Example } from '../data/types';
 import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
@@ -11,8 +10,8 @@ import { encodeExamples } from '../train/encode';
 import type { FeaturePool } from '../train/feature-pool';
 import type { FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
-import { createTrainPool, type TrainPool } from '../train/train-pool';
-import { planThreads } from './threads';
+import type { TrainPool } from '../train/train-pool';
+import { startTrainPool } from './train-threads';
 import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
@@ -117,26 +116,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       if (ports.resumeFrom) assignVariables(p.model.variables(), ports.resumeFrom.weights);
       else if (!(yield* pairTuneFirst(c, p, ports))) return;
     }
-    if (c.mode !== 'head') {
-      const t = ports.threads;
-      const plan = planThreads({
-        threads: t?.threads ?? 1,
-        requested: t?.requested,
-        memoryBytes: t?.memoryBytes,
-        params: p.model.paramCounts().total,
-        backend: tf.getBackend(),
-      });
-      if (t && plan.threads > 1) {
-        try {
-          trainPool = await createTrainPool(p.model, plan.threads, t.start, t.backend);
-          yield { type: 'status', message: `training on ${trainPool.threads} threads: ${plan.why}`, threads: trainPool.threads };
-        } catch (e) {
-          yield { type: 'status', message: `training in one thread: ${e instanceof Error ? e.message : String(e)}`, threads: 1 };
-        }
-      } else if (t) {
-        yield { type: 'status', message: `training in one thread: ${plan.why}`, threads: 1 };
-      }
-    }
+    if (c.mode !== 'head') trainPool = yield* startTrainPool(p, ports, 'training');
     if (c.mode === 'head') {
       const f = yield* featureExtractorFor(p.model, p.data, ports);
       pool = f.pool;

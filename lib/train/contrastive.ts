@@ -6,11 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { resetDropoutCounter } from '../models/layers';
 import type { TaskModel } from '../models/types';
-import { makeTensorBatch, padOptionsFor } from './batching';
+import { batchLength, makeTensorBatch, padOptionsFor, type PadOptions } from './batching';
 import type { EncodedExample } from './encode';
 import { EtaTracker } from './eta';
 import { AdamOptimizer } from './optimizer';
 import { PAIR_BATCH, PAIR_LEARNING_RATE, pairSteps, type Pair } from './pair-plan';
+import { splitShards, type Shard, type ShardContext } from './shards';
+import type { TrainPool } from './train-pool';
 
 export { makePairs, PAIR_BATCH, PAIR_CAP, PAIR_LEARNING_RATE, pairSteps, type Pair } from './pair-plan';
 
@@ -27,7 +29,7 @@ export function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
 export interface PairProgress {
   step: number;
   steps: number;
-  /** mean loss over the steps since the last report */
+  /** this step's loss */
   loss: number;
   /** seconds left at the pace so far */
   etaSec: number;
@@ -40,51 +42,113 @@ export interface PairTuneOptions {
   signal?: AbortSignal;
   /** at most this many steps (the time estimate's probe) */
   maxSteps?: number;
+  /** data-parallel threads (lib/train/train-pool.ts, replicas of the model): each step's pairs are split over them.
+   *  The caller closes it. */
+  pool?: TrainPool;
+}
+
+/** The parameters the phase trains: the encoder's own (not LoRA adapters), set trainable when `train`. */
+export function pairParams(model: TaskModel, train = false): Map<string, tf.Variable> {
+  const params = new Map([...model.encoder.params].filter(([n]) => !n.includes('lora_')));
+  if (train) for (const v of params.values()) v.trainable = true;
+  return params;
+}
+
+/** Pairs `part` (positions in `batch`) as a shard of the whole 2B-row batch: the pairs' first rows at their positions,
+ *  their second rows B further, so each row draws the dropout mask it would draw in the whole batch. */
+export function pairShard(batch: Pair[], part: number[]): Shard {
+  const b = batch.length;
+  return {
+    idx: [...part.map((k) => batch[k][0]), ...part.map((k) => batch[k][1])],
+    rows: [...part, ...part.map((k) => b + k)],
+    targets: part.map((k) => batch[k][2]),
+  };
+}
+
+/** A batch of pairs as `n` shards of near-equal size (contiguous, in order), and what they share. */
+export function pairShards(
+  batch: Pair[],
+  n: number,
+  examples: EncodedExample[],
+  pad: PadOptions,
+  seed: number,
+): { shards: Shard[]; ctx: ShardContext } {
+  const positions = batch.map((_, k) => k);
+  const shards = splitShards(positions, n).map((s) => pairShard(batch, s.idx));
+  const all = [...batch.map((q) => q[0]), ...batch.map((q) => q[1])];
+  return { shards, ctx: { seed, length: batchLength(examples, all, pad), denominator: batch.length } };
+}
+
+/** The shard's share of the batch's loss — Σ (cos(a, b) − target)² over its pairs ÷ the batch's pairs — and its
+ *  gradients for `vars`. The same function computes a shard in a worker and in the calling thread. */
+export function pairShardGradients(
+  model: TaskModel,
+  examples: EncodedExample[],
+  shard: Shard,
+  ctx: ShardContext,
+  vars: tf.Variable[],
+  pad: PadOptions,
+): { value: tf.Scalar; grads: tf.Tensor[] } {
+  return tf.tidy(() => {
+    const target = tf.tensor1d(shard.targets ?? []);
+    const { value, grads } = tf.variableGrads(() => {
+      const batch = makeTensorBatch(examples, shard.idx, pad, ctx.length);
+      resetDropoutCounter(); // the masks depend on the seed and the rows only
+      const pooled = model.encoder.forward(batch, { training: true, seed: ctx.seed, rows: shard.rows }).pooled;
+      const [a, b] = tf.split(pooled, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      return rowCosine(a, b).sub(target).square().sum().div(ctx.denominator) as tf.Scalar;
+    }, vars);
+    return { value, grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+  });
 }
 
 /**
  * Tunes `model`'s encoder on `opts.pairs` of `examples` (AdamW, constant rate, dropout on, seeded), one step per
- * PAIR_BATCH pairs, yielding progress after each step. The encoder's parameters train for the phase whatever the
- * model's mode, and keep their mode's trainable flags after it; the head is not touched. Returns the steps taken.
+ * PAIR_BATCH pairs — on the pool's threads when one is given, the same run to float rounding — yielding progress
+ * after each step. The encoder's parameters train for the phase whatever the model's mode, and keep their mode's
+ * trainable flags after it; the head is not touched. Returns the steps taken.
  */
 export async function* pairTune(model: TaskModel, examples: EncodedExample[], opts: PairTuneOptions): AsyncGenerator<PairProgress, number> {
-  const params = new Map([...model.encoder.params].filter(([n]) => !n.includes('lora_')));
+  const params = pairParams(model);
   const flags = new Map([...params].map(([n, v]) => [n, v.trainable]));
   const pad = padOptionsFor(model);
   const steps = Math.min(pairSteps(opts.pairs.length), opts.maxSteps ?? Infinity);
   const eta = new EtaTracker(20);
   const lr = opts.learningRate ?? PAIR_LEARNING_RATE;
+  const pool = opts.pool;
+  const names = [...params.keys()];
   let optimizer: AdamOptimizer | null = null;
   let step = 0;
   try {
-    for (const v of params.values()) v.trainable = true;
+    pairParams(model, true);
     optimizer = new AdamOptimizer(params, { kind: 'adamw', weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     const vars = [...params.values()];
+    await pool?.begin(examples, params, {
+      numLabels: 0,
+      lossOpts: { labelSmoothing: 0 },
+      pad,
+      optimizer,
+      vocabSize: Number(model.encoder.config.vocab_size ?? 0),
+      validation: [],
+      ema: null,
+      pairs: true,
+    });
     eta.start();
     for (; step < steps; step++) {
       if (opts.signal?.aborted) break;
       const batch = opts.pairs.slice(step * PAIR_BATCH, (step + 1) * PAIR_BATCH);
-      const idx = [...batch.map((p) => p[0]), ...batch.map((p) => p[1])];
-      const tb = makeTensorBatch(examples, idx, pad);
-      const target = tf.tensor1d(batch.map((p) => p[2]));
-      let loss: number;
+      const { shards, ctx } = pairShards(batch, pool?.threads ?? 1, examples, pad, (opts.seed % 100_000) * 1_000_003 + step);
+      const local = (s: Shard) => pairShardGradients(model, examples, s, ctx, vars, pad);
+      const { value, grads } = pool ? await pool.gradients(shards, ctx, local) : local(shards[0]);
       try {
-        const { value, grads } = tf.variableGrads(() => {
-          resetDropoutCounter(); // the masks depend on the seed and step only
-          const pooled = model.encoder.forward(tb, { training: true, seed: (opts.seed % 100_000) * 1_000_003 + step }).pooled;
-          const [a, b] = tf.split(pooled, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-          return rowCosine(a, b).sub(target).square().mean() as tf.Scalar;
-        }, vars);
-        const named = Object.fromEntries([...params].filter(([, v]) => grads[v.name]).map(([n, v]) => [n, grads[v.name]]));
-        optimizer.apply(named, lr);
-        loss = (await value.data())[0];
-        tf.dispose([value, ...Object.values(grads)]);
+        optimizer.apply(Object.fromEntries(names.map((n, j) => [n, grads[j]])), lr);
+        await pool?.applied(grads, lr, 1, [...batch.map((q) => q[0]), ...batch.map((q) => q[1])]);
+        const [loss] = (await value.data()) as Float32Array;
+        eta.step();
+        yield { step: step + 1, steps, loss, etaSec: eta.etaSec(steps - step - 1) };
       } finally {
-        tf.dispose([tb.inputIds, tb.attentionMask, target]);
-        if (tb.tokenTypeIds) tb.tokenTypeIds.dispose();
+        tf.dispose([value, ...grads]);
       }
-      eta.step();
-      yield { step: step + 1, steps, loss, etaSec: eta.etaSec(steps - step - 1) };
     }
     return step;
   } finally {

@@ -31,6 +31,8 @@ export type ToTrainWorker =
       /** the weight average's decay (0: none) and state: the replicas keep the same average */
       emaDecay: number;
       emaState?: Record<string, TensorData>;
+      /** the contrastive pairs phase: `names` are the encoder's parameters, which train for it */
+      pairs?: boolean;
     }
   | { type: 'logits'; id: number; batches: number[][]; average: boolean }
   | { type: 'grads'; id: number; shard: Shard; ctx: ShardContext }

@@ -13,6 +13,9 @@ import { lossDenominator, taskLoss, type LossOptions } from './losses';
 export interface Shard {
   idx: number[];
   rows: number[];
+  /** a contrastive pairs shard (lib/train/contrastive.ts): the first half of `idx` pairs with the second, and these
+   *  are the pairs' target similarities */
+  targets?: number[];
 }
 
 /** `n` contiguous shards of near-equal size (sizes differ by at most one; none empty when the batch has n rows). The

@@ -46,6 +46,8 @@ export interface TrainPool {
       vocabSize: number;
       validation: EncodedExample[];
       ema: WeightAverage | null;
+      /** the contrastive pairs phase: `vars` are the encoder's parameters (lib/train/contrastive.ts) */
+      pairs?: boolean;
     },
   ): Promise<void>;
   /** the validation examples' outputs, as `collectOutputs` gives them: the batches are dealt round-robin, `local`
@@ -154,6 +156,7 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
           validation,
           emaDecay: o.ema?.decay ?? 0,
           ...(emaState ? { emaState } : {}),
+          ...(o.pairs ? { pairs: true } : {}),
         });
       }
     },

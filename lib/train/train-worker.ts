@@ -1,6 +1,7 @@
 // The worker side of a training thread (lib/train/train-pool.ts is the calling side): opens its replica of the model,
 // then, one message at a time and in order, answers shards with their gradients, repeats the calling thread's optimizer
 // steps (and weight average) so the replica stays bit-identical, and computes its share of the validation batches.
+// For the contrastive pairs phase the replica's encoder trains instead (begin with `pairs`), on shards of pairs.
 import * as tf from '@tensorflow/tfjs';
 import { backendMemoryBytes } from '@/lib/backend/fast-paths';
 import { openReplica } from './replica';
@@ -11,6 +12,7 @@ import { batchLogits, type BatchLogits } from './evaluate';
 import { AdamOptimizer } from './optimizer';
 import type { TrainWorkerSetup } from './pool-port';
 import { shardGradients } from './shards';
+import { pairParams, pairShardGradients } from './contrastive';
 
 export async function serveTrainWorker(
   setup: TrainWorkerSetup,
@@ -24,7 +26,7 @@ export async function serveTrainWorker(
     let ema: WeightAverage | null = null;
     const handle = async (m: ToTrainWorker) => {
       if (m.type === 'begin') {
-        const trainable = model.trainable();
+        const trainable = m.pairs ? pairParams(model, true) : model.trainable();
         const missing = m.names.filter((n) => !trainable.has(n));
         if (missing.length || trainable.size !== m.names.length)
           throw new Error(`the replica's trainable parameters differ (${missing[0] ?? `${trainable.size} vs ${m.names.length}`})`);
@@ -63,11 +65,13 @@ export async function serveTrainWorker(
         }
       } else {
         if (!run) throw new Error('a shard arrived before the run began');
-        const { value, grads } = shardGradients(model, run.examples, m.shard, m.ctx, vars, {
-          numLabels: run.numLabels,
-          lossOpts: run.lossOpts,
-          pad: run.pad,
-        });
+        const { value, grads } = m.shard.targets
+          ? pairShardGradients(model, run.examples, m.shard, m.ctx, vars, run.pad)
+          : shardGradients(model, run.examples, m.shard, m.ctx, vars, {
+              numLabels: run.numLabels,
+              lossOpts: run.lossOpts,
+              pad: run.pad,
+            });
         const rows = run.sparse.some(Boolean) ? tokenRows(run.examples, m.shard.idx, run.pad.padId) : null;
         const [loss] = (await value.data()) as Float32Array;
         const wire = await toWire(grads, run.sparse, rows);
