@@ -114,7 +114,8 @@ export const PRESETS: Record<PresetName, { title: string; blurb: string }> = {
     title: 'Balanced',
     blurb:
       "Fine-tunes the encoder with the model's recipe, epochs fitted to the data size: the best use of time (on " +
-      'small data, the head only, which scores higher there; for named entities with USE-Lite, all but its bottom layer).',
+      'small data, a head on the encoder first tuned on pairs of rows, which scores higher there; for named entities ' +
+      'with USE-Lite, all but its bottom layer).',
   },
   best: {
     title: 'Best quality',
@@ -283,7 +284,7 @@ export const FIELDS: FieldDoc[] = [
       'Before the head trains, the encoder is tuned on pairs of training rows so texts of one label embed closer ' +
       '(SetFit, Tunstall et al. 2022): each round pairs every row with one of its label and one of another, ' +
       `at most ${PAIR_CAP.toLocaleString('en')} pairs in all; single-label classification only. 0 = off; the Balanced ` +
-      'and Best recipes use 20 on small data, where it scores higher than the head alone.',
+      'and Best recipes use 20 on small data (up to 128 rows per label), where it scored higher than the head alone.',
     min: 0,
     max: 100,
     step: 1,

@@ -43,7 +43,7 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
   if (known) {
     for (const [n, v] of params) {
       const w = known.get(n);
-      if (w) v.assign(tf.tensor(w, v.shape, v.dtype));
+      if (w) tf.tidy(() => v.assign(tf.tensor(w, v.shape, v.dtype)));
     }
     yield { type: 'status', message: 'the encoder tuned on pairs by an earlier trial' };
     return true;

@@ -201,7 +201,9 @@ describe('a head-only run with contrastive rounds', () => {
     const pairMemo: PairMemo = new Map();
     try {
       await events(pairTuneFirst(config, first, { pairMemo }));
+      const held = tf.memory().numTensors;
       const lines = statuses(await events(pairTuneFirst(config, second, { pairMemo })));
+      expect(tf.memory().numTensors).toBe(held);
       expect(lines).toEqual(['the encoder tuned on pairs by an earlier trial']);
       expect(same(snapshot(first.model.variables(), false), snapshot(second.model.variables(), false))).toBe(true);
     } finally {
