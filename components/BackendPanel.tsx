@@ -88,7 +88,8 @@ function threadsLine(b: BackendInfo): string {
   return cores === 1
     ? `Threads: one — ${why}.`
     : `Threads: runs use ${cores}, one per core, because ${why}: full, freeze and LoRA runs split each batch over them ` +
-        '(each worker holds a copy of the model; fewer when memory is short), head-only runs encode the texts on them. ' +
+        '(each worker holds a copy of the model; fewer when memory is short), head-only runs encode the texts on them ' +
+        '(and split their contrastive pairs). ' +
         "A run's Threads setting on the Train screen overrides it.";
 }
 

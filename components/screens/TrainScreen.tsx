@@ -30,7 +30,9 @@ const cores = () => (typeof navigator !== 'undefined' && navigator.hardwareConcu
 
 function threadsHelp(mode: ModeName): string {
   const what =
-    mode === 'head' ? 'encode the texts' : 'split each batch (each holds a copy of the model; results match across thread counts)';
+    mode === 'head'
+      ? 'encode the texts (and split the contrastive pairs, when on)'
+      : 'split each batch (each holds a copy of the model; results match across thread counts)';
   return `Workers that ${what}; empty or 0 = every core (${cores()} here), fewer when memory is short; 1 to ${cores() * 4}.`;
 }
 

@@ -76,7 +76,8 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     const pool = started.value ?? undefined;
     try {
       const times: number[] = [performance.now()];
-      for await (const _ of pairTune(p.model, train, { pairs, seed: c.seed, maxSteps: n, signal, pool })) times.push(performance.now());
+      for await (const s of pairTune(p.model, train, { pairs, seed: c.seed, maxSteps: n, signal, pool }))
+        if ('loss' in s) times.push(performance.now());
       const t = times.slice(WARMUP);
       if (t.length > 1) pairSec = ((t[t.length - 1] - t[0]) / 1000 / (t.length - 1)) * pairSteps(pairs.length);
     } finally {

@@ -66,10 +66,21 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
   try {
     // every core: each step's pairs are split over the training threads (replicas of the model)
     pool = yield* startTrainPool(p, ports, 'tuning on pairs');
-    const it = pairTune(p.model, p.data.train, { pairs, seed: c.seed, signal: ports.signal, pool: pool ?? undefined });
+    const it = pairTune(p.model, p.data.train, {
+      pairs,
+      seed: c.seed,
+      signal: ports.signal,
+      pool: pool ?? undefined,
+      controls: ports.controls,
+    });
     let r = await it.next();
     while (!r.done) {
       const s = r.value;
+      if ('state' in s) {
+        yield { type: 'state', state: s.state, step: 0 };
+        r = await it.next();
+        continue;
+      }
       sum += s.loss;
       count++;
       // the first step (its pace gives the time left), then every 5 s, and the last

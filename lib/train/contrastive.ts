@@ -9,6 +9,7 @@ import type { TaskModel } from '../models/types';
 import { batchLength, makeTensorBatch, padOptionsFor, type PadOptions } from './batching';
 import type { EncodedExample } from './encode';
 import { EtaTracker } from './eta';
+import type { RunControls } from './controls';
 import { AdamOptimizer } from './optimizer';
 import { PAIR_BATCH, PAIR_LEARNING_RATE, pairSteps, type Pair } from './pair-plan';
 import { splitShards, type Shard, type ShardContext } from './shards';
@@ -26,14 +27,17 @@ export function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
   ) as tf.Tensor1D;
 }
 
-export interface PairProgress {
-  step: number;
-  steps: number;
-  /** this step's loss */
-  loss: number;
-  /** seconds left at the pace so far */
-  etaSec: number;
-}
+export type PairProgress =
+  | {
+      step: number;
+      steps: number;
+      /** this step's loss */
+      loss: number;
+      /** seconds left at the pace so far (a pause not counted) */
+      etaSec: number;
+    }
+  /** paused before step `step` + 1 (`controls.pause()`), or going on again */
+  | { state: 'paused' | 'running'; step: number };
 
 export interface PairTuneOptions {
   pairs: Pair[];
@@ -45,6 +49,8 @@ export interface PairTuneOptions {
   /** data-parallel threads (lib/train/train-pool.ts, replicas of the model): each step's pairs are split over them.
    *  The caller closes it. */
   pool?: TrainPool;
+  /** the run's live controls: a pause holds the phase between steps */
+  controls?: RunControls;
 }
 
 /** The parameters the phase trains: the encoder's own (not LoRA adapters), set trainable when `train`. */
@@ -135,6 +141,13 @@ export async function* pairTune(model: TaskModel, examples: EncodedExample[], op
     });
     eta.start();
     for (; step < steps; step++) {
+      if (opts.controls?.paused && !opts.signal?.aborted) {
+        eta.pause();
+        yield { state: 'paused', step };
+        await opts.controls.waitUntilResumed(opts.signal);
+        eta.resume();
+        if (!opts.signal?.aborted) yield { state: 'running', step };
+      }
       if (opts.signal?.aborted) break;
       const batch = opts.pairs.slice(step * PAIR_BATCH, (step + 1) * PAIR_BATCH);
       const { shards, ctx } = pairShards(batch, pool?.threads ?? 1, examples, pad, (opts.seed % 100_000) * 1_000_003 + step);

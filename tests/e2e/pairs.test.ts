@@ -52,6 +52,8 @@ describe('contrastive pairs, then the head', () => {
     const step1 = messages.findIndex((m) => /^Pairs: step 1 of \d+, loss \d\.\d{4}, about .+ left\.$/.test(m));
     const last = messages.findIndex((m) => /^Pairs: step (\d+) of \1, loss \d\.\d{4}\.$/.test(m));
     expect(first, messages.join('\n')).toBeGreaterThanOrEqual(0);
+    // the phase on the worker's training threads (Web Workers, each a replica), or in one with the reason
+    expect(messages.some((m) => /^Tuning on pairs (on \d+ threads|in one thread): /.test(m))).toBe(true);
     expect(step1).toBeGreaterThan(first);
     expect(last).toBeGreaterThan(step1);
   });

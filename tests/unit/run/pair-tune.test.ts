@@ -13,6 +13,7 @@ import { startNodeWorker } from '@/cli/threads';
 import { loadBundledUseLite } from '@/cli/models';
 import { makePairs, PAIR_BATCH, pairTune, rowCosine } from '@/lib/train/contrastive';
 import { UserError } from '@/lib/errors';
+import { RunControls } from '@/lib/train/controls';
 import { useWasm } from '@/tests/helpers/tf';
 import { sentimentExamples, TINY, wordTokenizer } from '../train/helpers';
 
@@ -126,7 +127,7 @@ describe('pairTune', () => {
       // the same 16 pairs eight times over
       const losses: number[] = [];
       for await (const s of pairTune(p.model, p.data.train, { pairs: Array(8).fill(batch).flat(), seed: 9, learningRate: 1e-4 }))
-        losses.push(s.loss);
+        if ('loss' in s) losses.push(s.loss);
       expect(tf.memory().numTensors).toBe(before);
       expect(losses).toHaveLength(8);
       expect(losses[0]).toBeCloseTo(expected, 5);
@@ -192,6 +193,27 @@ describe('a head-only run with contrastive rounds', () => {
       expect(same(snapshot(whole.model.variables(), true), snapshot(resumed.model.variables(), true))).toBe(true);
     } finally {
       for (const p of [whole, stopped, resumed]) p.model.dispose();
+    }
+  });
+
+  it('a pause holds the phase between steps (state events), and it goes on to the same weights', async () => {
+    const plain = prepareRun(config, data, open());
+    const paused = prepareRun(config, data, open());
+    try {
+      await events(pairTuneFirst(config, plain, {}));
+      const controls = new RunControls();
+      controls.pause();
+      const seen: RunEvent[] = [];
+      const gen = pairTuneFirst(config, paused, { controls });
+      for (let s = await gen.next(); !s.done; s = await gen.next()) {
+        seen.push(s.value);
+        if (s.value.type === 'state' && s.value.state === 'paused') setTimeout(() => controls.resume(), 50);
+      }
+      expect(seen.flatMap((e) => (e.type === 'state' ? [e.state] : []))).toEqual(['paused', 'running']);
+      expect(same(snapshot(plain.model.variables(), false), snapshot(paused.model.variables(), false))).toBe(true);
+    } finally {
+      plain.model.dispose();
+      paused.model.dispose();
     }
   });
 
