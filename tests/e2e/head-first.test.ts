@@ -4,7 +4,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { Recorded } from './browser';
-import { axeViolations, importCsv, loadBundledModel, openStudio, pickBalanced, sampleSubset } from './studio';
+import {
+  axeViolations,
+  importCsv,
+  loadBundledModel,
+  openStudio,
+  pickBalanced,
+  recordRunMessages,
+  runMessages,
+  sampleSubset,
+  trainUntilDone,
+} from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -36,21 +46,9 @@ describe('head first, then full', () => {
     expect(await page.getByTestId('cli-command').textContent()).toMatch(/--mode full[\s\S]*--head-first-epochs 3\b/);
     expect(await axeViolations(page)).toEqual([]);
 
-    // every message the run shows, recorded as it changes
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __messages: string[] }).__messages = seen;
-      new MutationObserver(() => {
-        const t = document.querySelector('[data-testid="run-message"]')?.textContent ?? '';
-        if (t && seen.at(-1) !== t) seen.push(t);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
-    await page.getByRole('button', { name: 'Start training' }).click();
-    await page
-      .getByTestId('run-status')
-      .filter({ hasText: /^done$/ })
-      .waitFor({ timeout: 300_000 });
-    const messages = await page.evaluate(() => (window as unknown as { __messages: string[] }).__messages);
+    await recordRunMessages(page);
+    await trainUntilDone(page);
+    const messages = await runMessages(page);
     const first = messages.findIndex((m) => /^Training the new head first: 3 epochs on the frozen encoder's features/.test(m));
     const then = messages.findIndex((m) => /^Head trained first \(validation macroF1 \d\.\d{4}\); now fine-tuning the encoder\.$/.test(m));
     expect(first, messages.join('\n')).toBeGreaterThanOrEqual(0);

@@ -4,7 +4,16 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { Recorded } from './browser';
-import { importCsv, loadBundledModel, openStudio, pickBalanced, sampleSubset } from './studio';
+import {
+  importCsv,
+  loadBundledModel,
+  openStudio,
+  pickBalanced,
+  recordRunMessages,
+  runMessages,
+  sampleSubset,
+  trainUntilDone,
+} from './studio';
 
 const baseURL = inject('baseURL');
 let browser: Browser;
@@ -34,20 +43,9 @@ describe('contrastive pairs, then the head', () => {
     await page.getByLabel('Epochs', { exact: true }).fill('2');
     expect(await page.getByTestId('cli-command').textContent()).toMatch(/--contrastive-rounds 1\b/);
 
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __messages: string[] }).__messages = seen;
-      new MutationObserver(() => {
-        const t = document.querySelector('[data-testid="run-message"]')?.textContent ?? '';
-        if (t && seen.at(-1) !== t) seen.push(t);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
-    await page.getByRole('button', { name: 'Start training' }).click();
-    await page
-      .getByTestId('run-status')
-      .filter({ hasText: /^done$/ })
-      .waitFor({ timeout: 300_000 });
-    const messages = await page.evaluate(() => (window as unknown as { __messages: string[] }).__messages);
+    await recordRunMessages(page);
+    await trainUntilDone(page);
+    const messages = await runMessages(page);
     const first = messages.findIndex((m) => /^Tuning the encoder on \d+ pairs of training rows \(SetFit, 1 round\): \d+ steps/.test(m));
     const step1 = messages.findIndex((m) => /^Pairs: step 1 of \d+, loss \d\.\d{4}, about .+ left\.$/.test(m));
     const last = messages.findIndex((m) => /^Pairs: step (\d+) of \1, loss \d\.\d{4}\.$/.test(m));

@@ -114,3 +114,29 @@ export async function probabilitiesFor(page: Page, text: string): Promise<{ labe
     probs: await page.getByTestId('prob-value').allTextContents(),
   };
 }
+
+/** Starts recording every message the run screen shows, as it changes; `runMessages` reads them back. */
+export async function recordRunMessages(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __messages: string[] }).__messages = seen;
+    new MutationObserver(() => {
+      const t = document.querySelector('[data-testid="run-message"]')?.textContent ?? '';
+      if (t && seen.at(-1) !== t) seen.push(t);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+/** The run messages recorded since `recordRunMessages`, in order. */
+export async function runMessages(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __messages: string[] }).__messages);
+}
+
+/** Clicks Start training and waits until the run is done. */
+export async function trainUntilDone(page: Page, timeout = 300_000): Promise<void> {
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await page
+    .getByTestId('run-status')
+    .filter({ hasText: /^done$/ })
+    .waitFor({ timeout });
+}

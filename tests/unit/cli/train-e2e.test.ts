@@ -246,6 +246,10 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(r.stderr).toMatch(/head only: 36 training rows give full fine-tuning at most 40 of the 1,100 steps its recipe wants/);
     const run = JSON.parse(readFileSync(join(dir, 'defaults', 'run.json'), 'utf8'));
     expect(run.run).toMatchObject({ preset: 'balanced', mode: 'head', learningRate: 3e-3, epochs: 30, maxLength: 32 });
+    // ... on the encoder first tuned on contrastive pairs of the rows (18 per label: 20 rounds, capped at 1,280 pairs)
+    expect(run.run.contrastiveRounds).toBe(20);
+    expect(r.stderr).toMatch(/tuning the encoder on 1,280 pairs of training rows \(SetFit, 20 rounds\): 80 steps/);
+    expect(r.stderr).toMatch(/pairs: step 80 of 80, loss \d\.\d{4}\n/);
     // --mode full fine-tunes anyway, with the full recipe fitted to the rows
     const full = await runCli([
       'train',

@@ -3,23 +3,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundledUseLite } from '@/cli/models';
-import { bertConfig, createBert, randomBertParams } from '@/lib/models/bert';
-import { isHeadParamName } from '@/lib/models/heads';
 import { completeConfig, type RunConfig } from '@/lib/run/config';
 import { estimateRun } from '@/lib/run/estimate';
 import { headFirstConfig, trainHeadFirst } from '@/lib/run/head-first';
-import { prepareRun, trainRun, type RunData, type RunEvent } from '@/lib/run/train-run';
+import { prepareRun, trainRun } from '@/lib/run/train-run';
 import { useWasm } from '@/tests/helpers/tf';
-import { sentimentExamples, TINY, wordTokenizer } from '../train/helpers';
+import { events, openTinyBert, same, sentimentRunData, snapshot } from './helpers';
 
 beforeAll(useWasm);
 
-const data: RunData = {
-  train: sentimentExamples(48, 1).map((e) => ({ text: e.text, label: e.label ? 'pos' : 'neg' })),
-  validation: sentimentExamples(24, 2).map((e) => ({ text: e.text, label: e.label ? 'pos' : 'neg' })),
-  labels: ['neg', 'pos'],
-  task: 'classification',
-};
+const data = sentimentRunData(48);
 const config: RunConfig = completeConfig({
   mode: 'full',
   epochs: 1,
@@ -31,21 +24,7 @@ const config: RunConfig = completeConfig({
   seed: 5,
   earlyStoppingPatience: 0,
 });
-const open = () => ({ encoder: createBert(TINY, randomBertParams(bertConfig(TINY), 4)), tokenizer: wordTokenizer() });
-const snapshot = (vars: Map<string, tf.Variable>, head: boolean) =>
-  new Map([...vars].filter(([n]) => isHeadParamName(n) === head).map(([n, v]) => [n, Float32Array.from(v.dataSync())]));
-const same = (a: Map<string, Float32Array>, b: Map<string, Float32Array>) =>
-  [...a].every(([n, x]) => x.every((v, i) => v === b.get(n)![i]));
-
-async function events(gen: AsyncGenerator<RunEvent, unknown>): Promise<RunEvent[]> {
-  const out: RunEvent[] = [];
-  let step = await gen.next();
-  while (!step.done) {
-    out.push(step.value);
-    step = await gen.next();
-  }
-  return out;
-}
+const open = openTinyBert;
 
 describe('head first (LP-FT)', () => {
   it("the phase's settings: the head's own rate, the set epochs, no average or early stopping", () => {
