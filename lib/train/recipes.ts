@@ -301,7 +301,7 @@ function tooFewRowsToFineTune(facts: RecipeFacts, full: Entry, many: boolean, sc
  *  only (tooFewRowsToFineTune), the encoder is first tuned on pairs of the training rows (SetFit). Quick, and a
  *  head-only mode picked by hand, stay the head alone. bench:small (SST-2, 3 seeds, README), dev accuracy over the head
  *  alone: +2.5 points at 16 rows per label, +0.7 at 64, +0.1 at 256 — so up to 128 per label, where it pays for its
- *  minute or two. */
+ *  minute or two. With 77 labels (Banking77, 16 per label) it scored 1.2 points under the head alone on held-out rows. */
 const SMALL_DATA_PAIRS = {
   rounds: 20,
   maxRowsPerLabel: 128,

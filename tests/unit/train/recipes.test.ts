@@ -97,7 +97,7 @@ describe('recipes', () => {
     expect(recipeFor(few(258), 'balanced').values.contrastiveRounds).toBeUndefined();
     expect(recipeFor(few(258), 'balanced').values.mode).toBe('head');
     expect(recipeFor(few(1800), 'balanced').values.contrastiveRounds).toBeUndefined();
-    // not measured with many labels; pairs need one label per row; a BERT fine-tunes whatever the size
+    // many labels (Banking77: under the head alone on held-out rows); pairs need one label per row; a BERT fine-tunes anyway
     expect(recipeFor({ ...banking77, trainRows: 1232 }, 'balanced').values.contrastiveRounds).toBeUndefined();
     expect(recipeFor({ ...sst2, trainRows: 96, labelCounts: [32, 32, 32] }, 'balanced').values.contrastiveRounds).toBe(20);
     expect(recipeFor(few(32, { task: 'multilabel' }), 'balanced').values.contrastiveRounds).toBeUndefined();
