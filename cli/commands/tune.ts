@@ -52,7 +52,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   }
   let plan;
   try {
-    plan = { ...planTune(config, budgetSec - pairSec, epochSec, seed), epochSec };
+    plan = { ...planTune(config, budgetSec, epochSec, seed, pairSec), epochSec };
   } catch (e) {
     if (e instanceof UserError && e.where.option === 'budget') (e.where as { option?: string }).option = '--budget';
     throw e;
@@ -76,6 +76,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
         await saveTune();
       } else if (ev.type === 'trial-event' && ev.event.type === 'start') {
         totalSteps = ev.event.totalSteps;
+      } else if (ev.type === 'trial-event' && ev.event.type === 'status' && ev.event.phase === 'pairs') {
+        cli.log(ev.event.message); // the contrastive pairs phase, once, in the first trial
       } else if (ev.type === 'trial-event' && ev.event.type === 'step') {
         const label = `trial ${ev.candidate} (rung ${ev.rung + 1})`;
         cli.progress.update({ label, done: ev.event.step, total: totalSteps, samplesPerSec: ev.event.samplesPerSec });

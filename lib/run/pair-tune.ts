@@ -57,6 +57,7 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
     message:
       `tuning the encoder on ${pairs.length.toLocaleString('en')} pairs of training rows (SetFit, ` +
       `${rounds} round${rounds === 1 ? '' : 's'}): ${steps} steps at learning rate ${PAIR_LEARNING_RATE}, then the head`,
+    phase: 'pairs',
   };
   const before = new Map([...params].map(([n, v]) => [n, v.clone()]));
   let lastSaid = performance.now();
@@ -65,7 +66,7 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
   let pool: TrainPool | null = null;
   try {
     // every core: each step's pairs are split over the training threads (replicas of the model)
-    pool = yield* startTrainPool(p, ports, 'tuning on pairs');
+    pool = yield* startTrainPool(p, ports, 'tuning on pairs', 'pairs');
     const it = pairTune(p.model, p.data.train, {
       pairs,
       seed: c.seed,
@@ -90,6 +91,7 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
           message:
             `pairs: step ${s.step} of ${s.steps}, loss ${(sum / count).toFixed(4)}` +
             (s.step < s.steps ? `, about ${formatDuration(s.etaSec)} left` : ''),
+          phase: 'pairs',
         };
         lastSaid = performance.now();
         sum = count = 0;

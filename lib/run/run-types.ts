@@ -60,8 +60,9 @@ export interface RunPorts {
   pairMemo?: PairMemo;
 }
 
-/** status: a line for the person watching; `threads`: how many threads the run computes on, once known */
-export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number };
+/** status: a line for the person watching; `threads`: how many threads the run computes on, once known; `phase`:
+ *  the line is the contrastive pairs phase's (lib/run/pair-tune.ts) */
+export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number; phase?: 'pairs' };
 
 export type FeatureMemo = Map<'train' | 'validation', FeatureRows>;
 export type PairMemo = Map<'encoder', Map<string, Float32Array>>;

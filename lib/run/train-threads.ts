@@ -7,8 +7,14 @@ import type { PreparedRun, RunEvent, RunPorts } from './run-types';
 import { planThreads } from './threads';
 
 /** Starts the run's training threads (none where one thread is planned or no runtime port is given). `what` names
- *  the work in the status line ("training", "tuning on pairs"). */
-export async function* startTrainPool(p: PreparedRun, ports: RunPorts, what: string): AsyncGenerator<RunEvent, TrainPool | null> {
+ *  the work in the status line ("training", "tuning on pairs"), `phase` marks it as a phase's. */
+export async function* startTrainPool(
+  p: PreparedRun,
+  ports: RunPorts,
+  what: string,
+  phase?: 'pairs',
+): AsyncGenerator<RunEvent, TrainPool | null> {
+  const tag = phase ? { phase } : {};
   const t = ports.threads;
   if (!t) return null;
   const plan = planThreads({
@@ -19,15 +25,15 @@ export async function* startTrainPool(p: PreparedRun, ports: RunPorts, what: str
     backend: tf.getBackend(),
   });
   if (plan.threads <= 1) {
-    yield { type: 'status', message: `${what} in one thread: ${plan.why}`, threads: 1 };
+    yield { type: 'status', message: `${what} in one thread: ${plan.why}`, threads: 1, ...tag };
     return null;
   }
   try {
     const pool = await createTrainPool(p.model, plan.threads, t.start, t.backend);
-    yield { type: 'status', message: `${what} on ${pool.threads} threads: ${plan.why}`, threads: pool.threads };
+    yield { type: 'status', message: `${what} on ${pool.threads} threads: ${plan.why}`, threads: pool.threads, ...tag };
     return pool;
   } catch (e) {
-    yield { type: 'status', message: `${what} in one thread: ${e instanceof Error ? e.message : String(e)}`, threads: 1 };
+    yield { type: 'status', message: `${what} in one thread: ${e instanceof Error ? e.message : String(e)}`, threads: 1, ...tag };
     return null;
   }
 }

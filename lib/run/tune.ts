@@ -105,23 +105,25 @@ export function tuneRungs(n: number, epochs: number): TuneRung[] {
 
 const costOf = (rungs: TuneRung[]) => rungs.reduce((s, r) => s + r.epochs * r.trials, 0);
 
-/** The largest plan (3 to 27 candidates) whose epochs fit the budget; a budget below the smallest plan is refused. */
+/** The largest plan (3 to 27 candidates) whose epochs, plus `onceSec` of work done once for all trials (the
+ *  contrastive pairs phase), fit the budget; a budget below the smallest plan is refused. */
 export function planTune(
   c: RunConfig,
   budgetSec: number,
   epochSec: number,
   seed: number,
-): { candidates: TuneCandidate[]; rungs: TuneRung[] } {
-  let best: { candidates: TuneCandidate[]; rungs: TuneRung[] } | null = null;
+  onceSec = 0,
+): { candidates: TuneCandidate[]; rungs: TuneRung[]; onceSec: number } {
+  let best: { candidates: TuneCandidate[]; rungs: TuneRung[]; onceSec: number } | null = null;
   for (let n = 3; n <= 27; n++) {
     const rungs = tuneRungs(n, c.epochs);
-    if (costOf(rungs) * epochSec > budgetSec) break;
+    if (costOf(rungs) * epochSec + onceSec > budgetSec) break;
     const candidates = tuneCandidates(c, n, seed);
     if (candidates.length < n) break;
-    best = { candidates, rungs };
+    best = { candidates, rungs, onceSec };
   }
   if (!best) {
-    const need = Math.ceil((costOf(tuneRungs(3, c.epochs)) * epochSec) / 60);
+    const need = Math.ceil((costOf(tuneRungs(3, c.epochs)) * epochSec + onceSec) / 60);
     throw new UserError(
       `a ${Math.round(budgetSec / 60)}-minute budget is too short to tune this run (one epoch takes about ${Math.round(epochSec)} s)`,
       { option: 'budget' },
@@ -146,13 +148,20 @@ export type TrialRunner = (candidate: TuneCandidate, rung: number, config: RunCo
  * with early stopping off, so every trial of a rung has the same length. Stops when a trial is stopped.
  */
 export async function* halving(
-  plan: { candidates: TuneCandidate[]; rungs: TuneRung[]; epochSec: number },
+  plan: { candidates: TuneCandidate[]; rungs: TuneRung[]; epochSec: number; onceSec?: number },
   metric: string,
   runTrial: TrialRunner,
 ): AsyncGenerator<Exclude<TuneEvent, { type: 'tune-done' }>, HalvingResult> {
   const { candidates, rungs } = plan;
   const better = (a: number, b: number) => (metricMode(metric) === 'max' ? a > b : a < b);
-  yield { type: 'tune-plan', candidates, rungs, metric, epochSec: plan.epochSec, plannedSec: costOf(rungs) * plan.epochSec };
+  yield {
+    type: 'tune-plan',
+    candidates,
+    rungs,
+    metric,
+    epochSec: plan.epochSec,
+    plannedSec: costOf(rungs) * plan.epochSec + (plan.onceSec ?? 0),
+  };
   const trials: TrialResult[] = [];
   let alive = candidates.map((k) => k.id);
   let winner: TrialResult | null = null;

@@ -33,11 +33,11 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   } finally {
     p.model.dispose();
   }
-  const plan = { ...planTune(base, cmd.budgetMinutes * 60 - pairSec, epochSec, base.seed), epochSec };
+  const plan = { ...planTune(base, cmd.budgetMinutes * 60, epochSec, base.seed, pairSec), epochSec };
   const metric = base.metric ?? defaultMetric(task);
   const tuneId = newId('tune');
   const name = base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Tune');
-  const plannedSec = plan.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * epochSec + pairSec;
+  const plannedSec = plan.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * epochSec + plan.onceSec;
   host.post({
     type: 'tune-started',
     requestId: cmd.requestId,

@@ -44,6 +44,19 @@ describe('the tune plan', () => {
     expect(large.candidates.length).toBeGreaterThan(small.candidates.length);
     const cost = (p: typeof small) => p.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * 60;
     expect(cost(small)).toBeLessThanOrEqual(30 * 60);
+    // work done once for all trials (the contrastive pairs phase) counts against the budget, in the plan and the minimum
+    const once = planTune(c, 120 * 60, 60, 1, 30 * 60);
+    expect(once.candidates.length).toBeLessThan(large.candidates.length);
+    expect(cost(once) + once.onceSec).toBeLessThanOrEqual(120 * 60);
+    const minimum = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return Number(/give at least (\d+) minutes/.exec((e as { fix: string }).fix)![1]);
+      }
+      return 0;
+    };
+    expect(minimum(() => planTune(c, 60, 60, 1, 600))).toBe(minimum(() => planTune(c, 60, 60, 1)) + 10);
     expect(() => planTune(c, 60, 60, 1)).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/too short/), fix: expect.stringMatching(/give at least \d+ minutes/) }),
     );
@@ -94,6 +107,21 @@ describe('finetune tune', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(['negative', 'positive']).toContain(lastJson(p.stdout).label);
   }, 60_000);
+
+  it('head only with contrastive pairs: the first trial tunes the encoder, the others start from it', async () => {
+    const pairsOut = join(dir, 'pairs');
+    const args = ['--data', data, '--val-split', '0.25', '--model', tinyHfDir('bert'), '--preset', 'quick', '--contrastive-rounds', '1'];
+    const r = await runCli(['tune', ...args, '--epochs', '3', '--max-length', '16', '--threads', '1', '--budget', '2', '--out', pairsOut]);
+    expect(r.code, r.stderr).toBe(0);
+    // 45 training rows, 2 labels: one round is 90 pairs (6 steps), shown once: the search's trials share the result
+    expect(r.stderr.match(/tuning the encoder on 90 pairs of training rows \(SetFit, 1 round\): 6 steps/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/tuning on pairs in one thread: /);
+    expect(r.stderr.match(/^pairs: step 6 of 6, loss \d\.\d{4}$/gm)).toHaveLength(1);
+    const tune = JSON.parse(readFileSync(join(pairsOut, 'tune.json'), 'utf8'));
+    expect(tune.trials.length).toBeGreaterThanOrEqual(3);
+    const run = JSON.parse(readFileSync(join(pairsOut, 'run.json'), 'utf8'));
+    expect(run.run).toMatchObject({ mode: 'head', contrastiveRounds: 1 });
+  }, 300_000);
 
   it('refuses a budget too short for the smallest plan (exit 2, with the minimum)', async () => {
     const r = await runCli([

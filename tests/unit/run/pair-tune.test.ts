@@ -272,8 +272,8 @@ describe('the pairs phase on every core', () => {
       // USE-Lite's pair gradients are small on some parameters: Adam's normalised steps turn the shards' float rounding
       // into up to 1.1e-5 there after 9 steps at lr 5e-5 (the BERT's stays under 1e-8)
       expect(worst).toBeLessThan(make === open ? 1e-6 : 5e-5);
-      // the last step's loss line, the same to its 4 decimals
-      expect(two.lines.at(-1)).toBe(one.lines.at(-1));
+      // (the loss lines average the steps since the last one, every 5 s: their windows follow the clock)
+      expect(two.lines.at(-1)).toMatch(/^pairs: step 9 of 9, loss \d\.\d{4}$/);
     }
   }, 300_000);
 });
