@@ -154,8 +154,9 @@ export async function* pairTune(model: TaskModel, examples: EncodedExample[], op
       const local = (s: Shard) => pairShardGradients(model, examples, s, ctx, vars, pad);
       const { value, grads } = pool ? await pool.gradients(shards, ctx, local) : local(shards[0]);
       try {
-        optimizer.apply(Object.fromEntries(names.map((n, j) => [n, grads[j]])), lr);
+        // the replicas get the step first and take it while this thread takes its own (as in fineTune)
         await pool?.applied(grads, lr, 1, [...batch.map((q) => q[0]), ...batch.map((q) => q[1])]);
+        optimizer.apply(Object.fromEntries(names.map((n, j) => [n, grads[j]])), lr);
         const [loss] = (await value.data()) as Float32Array;
         eta.step();
         yield { step: step + 1, steps, loss, etaSec: eta.etaSec(steps - step - 1) };
