@@ -179,6 +179,11 @@ describe('model card sections', () => {
     expect(body).toContain('fewer than 20 training rows: pos\\#1 \\*great\\* (12)');
     expect(body).toContain('test split has 165 rows: the accuracy above is uncertain by about ±5.5 points'); // confusion total
     expect(body).not.toContain('SECRET TEXT');
+    // a head-only run on the encoder tuned on contrastive pairs says so, with its setting
+    const pairs = split(modelCard(input({ config: completeConfig({ name: 'p', mode: 'head', contrastiveRounds: 20 }) }))).body;
+    expect(pairs).toMatch(/; trained: [^\n]*, on the encoder first tuned on 20 rounds of pairs of training rows \(SetFit\)\./);
+    expect(pairs).toContain('| `contrastiveRounds` | 20 |');
+    expect(body).not.toContain('contrastiveRounds');
   });
 
   it('label tables: one row per label, label cells escaped so they stay one cell and read back as the label', () => {
