@@ -122,9 +122,10 @@ export function estimateLine(est: RunEstimate): string {
       ? `, encoder features ${formatDuration(est.featureSec)} on ${est.threads} thread${est.threads > 1 ? 's' : ''}`
       : '';
   const evals = est.evalSec ? `, ${est.evals} validation passes ${formatDuration(est.evalSec)}` : '';
+  const pairs = est.pairSec !== undefined ? `contrastive pairs ${formatDuration(est.pairSec)}, ` : '';
   return (
     `estimated training time: about ${formatDuration(est.seconds)} ` +
-    `(${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis}); ` +
+    `(${pairs}${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis}); ` +
     'early stopping can end it sooner'
   );
 }

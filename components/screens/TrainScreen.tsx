@@ -147,6 +147,7 @@ export function TrainScreen() {
       if (est.featureSec !== undefined)
         parts.unshift(`encoding the texts once ${formatDuration(est.featureSec)}${est.threads > 1 ? ` on ${est.threads} threads` : ''}`);
       if (est.evalSec) parts.push(`${est.evals} validation passes ${formatDuration(est.evalSec)}`);
+      if (est.pairSec !== undefined) parts.unshift(`tuning the encoder on contrastive pairs ${formatDuration(est.pairSec)}`);
       setEstimate({
         key: estimateKey,
         text:

@@ -9,6 +9,7 @@ import { prepareRun, trainRun, type PairMemo, type RunData, type RunEvent } from
 import { MemoryStore } from '@/lib/store/memory-store';
 import { startNodeWorker } from '@/cli/threads';
 import { loadBundledUseLite } from '@/cli/models';
+import { estimateLine } from '@/cli/train/follow';
 import { makePairs, PAIR_BATCH, pairTune, rowCosine } from '@/lib/train/contrastive';
 import { UserError } from '@/lib/errors';
 import { RunControls } from '@/lib/train/controls';
@@ -239,6 +240,11 @@ describe('a head-only run with contrastive rounds', () => {
       expect(est.basis).toMatch(/the contrastive pairs phase: 4 of its steps timed after 2$/);
       const off = await estimateRun({ ...config, contrastiveRounds: 0 }, p);
       expect(off.pairSec).toBeUndefined();
+      // the CLI's line names the phase's share
+      expect(estimateLine({ ...est, pairSec: 124, seconds: 130 })).toMatch(
+        /^estimated training time: about 2 min \(contrastive pairs 2 min, \d+ steps × /,
+      );
+      expect(estimateLine(off)).not.toMatch(/contrastive pairs/);
     } finally {
       p.model.dispose();
     }
