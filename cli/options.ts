@@ -236,7 +236,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     help:
       'head only: first tune the encoder on R rounds of pairs of training rows, same label or not (SetFit), so the head ' +
       'trains on features where one label clusters; single-label classification',
-    defaultText: "the recipe's: 20 on small data at the balanced and best presets, else 0",
+    defaultText: "the recipe's: 20 at the balanced and best presets on small data (≤ 8 labels, ≤ 128 rows per label), else 0",
   },
   {
     name: 'ema-decay',
