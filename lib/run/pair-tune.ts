@@ -34,10 +34,9 @@ export function checkPairTask(c: RunConfig, p: PreparedRun): void {
  * Tunes `p.model`'s encoder on pairs of its training rows, on the run's training threads, yielding a status line with
  * the step, loss and time left after the first step, every 5 s and at the end. A tune's trials share the outcome
  * through `ports.pairMemo`. Stopped part-way, the encoder goes back to its weights before the phase (a resume starts
- * the phase again). Returns false when the run should not go on.
+ * the phase again; the run's own loop then ends it as stopped). The task is checked by trainRun (checkPairTask).
  */
-export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPorts): AsyncGenerator<RunEvent, boolean> {
-  checkPairTask(c, p);
+export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPorts): AsyncGenerator<RunEvent, void> {
   const params = p.model.encoder.params;
   const known = ports.pairMemo?.get('encoder');
   if (known) {
@@ -46,12 +45,12 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
       if (w) tf.tidy(() => v.assign(tf.tensor(w, v.shape, v.dtype)));
     }
     yield { type: 'status', message: 'the encoder tuned on pairs by an earlier trial' };
-    return true;
+    return;
   }
   const pairs = runPairs(c, p);
   const rounds = contrastiveRoundsOf(c);
   const steps = pairSteps(pairs.length);
-  if (!steps) return true;
+  if (!steps) return;
   yield {
     type: 'status',
     message:
@@ -100,14 +99,13 @@ export async function* pairTuneFirst(c: RunConfig, p: PreparedRun, ports: RunPor
     }
     if (ports.signal?.aborted) {
       for (const [n, v] of params) v.assign(before.get(n)!);
-      return true; // the run's own loop ends it as stopped
+      return;
     }
     if (ports.pairMemo) {
       const tuned = new Map<string, Float32Array>();
       for (const [n, v] of params) tuned.set(n, (await v.data()) as Float32Array);
       ports.pairMemo.set('encoder', tuned);
     }
-    return true;
   } finally {
     tf.dispose([...before.values()]);
     await pool?.close();

@@ -114,7 +114,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     // set before the feature threads copy the model
     if (contrastiveRoundsOf(c) > 0) {
       if (ports.resumeFrom) assignVariables(p.model.variables(), ports.resumeFrom.weights);
-      else if (!(yield* pairTuneFirst(c, p, ports))) return;
+      else yield* pairTuneFirst(c, p, ports);
     }
     if (c.mode !== 'head') trainPool = yield* startTrainPool(p, ports, 'training');
     if (c.mode === 'head') {

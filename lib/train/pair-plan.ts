@@ -21,7 +21,10 @@ export const PAIR_LEARNING_RATE = 5e-5;
 export function makePairs(labels: number[], rounds: number, seed: number, cap = PAIR_CAP): Pair[] {
   const rng = new Rng(seed);
   const byLabel = new Map<number, number[]>();
-  labels.forEach((l, i) => byLabel.set(l, [...(byLabel.get(l) ?? []), i]));
+  labels.forEach((l, i) => {
+    if (!byLabel.has(l)) byLabel.set(l, []);
+    byLabel.get(l)!.push(i);
+  });
   const pairs: Pair[] = [];
   for (let r = 0; r < rounds && pairs.length < cap; r++) {
     for (const i of rng.shuffle(labels.map((_, k) => k))) {
