@@ -64,3 +64,55 @@ export function artifactsDir(name: string): string {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/** A task of the page's main thread (Chrome's renderer main thread), from a trace: when it started (ms after the
+ *  `console.timeStamp(mark)` the traced code made), its wall time and the CPU time the thread actually used (ms). */
+export interface TracedTask {
+  atMs: number;
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Runs `during` under a Chrome trace and returns its result with the renderer main thread's tasks longer than `overMs`
+ *  of wall time. The CPU time tells the page's own work from time the OS gave the thread's core to another thread (on
+ *  a 2-core machine training on both cores, a task of 20 ms of work can take 100 ms of wall time). */
+export async function tracedMainTasks<T>(
+  browser: Browser,
+  page: Page,
+  mark: string,
+  during: () => Promise<T>,
+  overMs = 50,
+): Promise<{ result: T; tasks: TracedTask[] }> {
+  await browser.startTracing(page, { categories: ['disabled-by-default-devtools.timeline', 'devtools.timeline'] });
+  let result: T;
+  let buf: Buffer;
+  try {
+    result = await during();
+  } finally {
+    buf = await browser.stopTracing();
+  }
+  type Ev = {
+    ph: string;
+    name: string;
+    pid: number;
+    tid: number;
+    ts: number;
+    dur?: number;
+    tdur?: number;
+    args?: { name?: string; data?: { message?: string } };
+  };
+  const events = (JSON.parse(buf.toString()) as { traceEvents: Ev[] }).traceEvents;
+  const main = new Set(
+    events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
+  );
+  const stamp = events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === mark);
+  if (!stamp) throw new Error(`the trace has no console.timeStamp('${mark}')`);
+  const tasks = events
+    .filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`) && (e.dur ?? 0) > overMs * 1000)
+    .map((e) => ({
+      atMs: Math.round((e.ts - stamp.ts) / 1000),
+      wallMs: Math.round(e.dur! / 1000),
+      cpuMs: Math.round((e.tdur ?? e.dur!) / 1000),
+    }));
+  return { result, tasks };
+}
