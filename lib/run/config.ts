@@ -225,10 +225,10 @@ export const FIELDS: FieldDoc[] = [
     key: 'epochs',
     label: 'Epochs',
     help:
-      'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size); ' +
-      'more risks over-fitting small data.',
+      'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size; ' +
+      'head only: at least 500 steps, hundreds of epochs of a few rows); early stopping guards small data.',
     min: 1,
-    max: 100,
+    max: 1000,
     step: 1,
     cli: '--epochs',
     integer: true,

@@ -36,7 +36,8 @@ export interface EvalRecord {
 /** Early stopping / best-model tracking, plus the history needed to continue charts after a resume. */
 export interface MetricsSoFar {
   evals: EvalRecord[];
-  best: { metric: string; mode: 'min' | 'max'; value: number; step: number; epoch: number } | null;
+  /** `loss`: the validation loss there, which breaks a tie in the metric (absent in checkpoints from before it did) */
+  best: { metric: string; mode: 'min' | 'max'; value: number; step: number; epoch: number; loss?: number } | null;
   /** evaluations in a row without improvement */
   badEvals: number;
 }

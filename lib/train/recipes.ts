@@ -42,6 +42,9 @@ export interface RecipeValues {
   targetSteps: number;
   minEpochs: number;
   maxEpochs: number;
+  /** at least this many steps, above maxEpochs where the data is small (head only: a step on cached features costs
+   *  milliseconds) */
+  minSteps?: number;
   /** the largest max length the data may ask for (long texts are truncated there) */
   maxLengthCap: number;
   /** weight average: on when the run is long enough (decay from its steps per epoch) */
@@ -82,6 +85,7 @@ const HEAD: Entry = {
     targetSteps: 6000,
     minEpochs: 10,
     maxEpochs: 30,
+    minSteps: 500,
     maxLengthCap: 128,
     ema: false,
     earlyStoppingPatience: 5,
@@ -424,11 +428,20 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   if (facts.trainRows && facts.trainRows > 0) {
     stepsPerEpoch = Math.ceil(facts.trainRows / v.batchSize);
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
-    why.push(
-      `${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ` +
-        `${facts.trainRows.toLocaleString('en')} training ${rowWord} make ${stepsPerEpoch.toLocaleString('en')} steps of ${v.batchSize} ` +
-        `(kept within ${v.minEpochs}–${v.maxEpochs} epochs).`,
-    );
+    const perEpoch = stepsPerEpoch.toLocaleString('en');
+    const rows = `${facts.trainRows.toLocaleString('en')} training ${rowWord} make ${perEpoch} steps of ${v.batchSize}`;
+    if (v.minSteps && epochs * stepsPerEpoch < v.minSteps) {
+      epochs = Math.ceil(v.minSteps / stepsPerEpoch);
+      why.push(
+        `${epochs} epochs: ${rows}, and the head takes at least ${v.minSteps} steps (on 90 SMS rows its validation ` +
+          'loss still fell at 90 steps and at 510; a step on cached features takes milliseconds); early stopping ends it ' +
+          'sooner once the held-out rows stop improving.',
+      );
+    } else
+      why.push(
+        `${epochs} epochs: about ${targetSteps.toLocaleString('en')} steps are wanted and ${rows} (kept within ` +
+          `${v.minEpochs}–${v.maxEpochs} epochs).`,
+      );
   } else {
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(3 * b.scaleSteps)));
   }

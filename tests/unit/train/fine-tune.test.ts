@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
-import { fineTune } from '@/lib/train/fine-tune';
+import { betterEval, fineTune } from '@/lib/train/fine-tune';
 import { RunControls } from '@/lib/train/controls';
 import type { TrainConfig } from '@/lib/train/config';
 import type { TaskModel } from '@/lib/models/types';
@@ -303,6 +303,43 @@ describe('fineTune: evaluation, early stopping, best checkpoint', () => {
     expect(best).toMatchObject({ step: 4, best: true });
     for (const [name, v] of model.trainable()) expect(Array.from(v.dataSync())).toEqual(Array.from(best.weights[name].data));
     expect(done.history.map((h) => h.step)).toEqual([4, 8, 12]);
+  });
+
+  it('counts the same metric with a lower validation loss as an improvement (a small validation set scores coarsely)', async () => {
+    expect(betterEval({ value: 0.9, loss: 0.5 }, 0.9, 0.4, 'max', 0)).toBe(true);
+    expect(betterEval({ value: 0.9, loss: 0.5 }, 0.9, 0.5, 'max', 0)).toBe(false);
+    expect(betterEval({ value: 0.9, loss: 0.5 }, 0.8, 0.1, 'max', 0)).toBe(false);
+    expect(betterEval({ value: 0.9, loss: 0.5 }, 0.95, 0.9, 'max', 0)).toBe(true);
+    expect(betterEval({ value: 0.9, loss: 0.5 }, 0.95, 0.9, 'max', 0.1)).toBe(false);
+    expect(betterEval({ value: 0.3 }, 0.3, 0.1, 'min', 0)).toBe(false); // a checkpoint from before: no loss to compare
+    // the run: 4 validation rows score accuracy in quarters, so evaluations tie while the loss moves
+    const events = await collect(
+      fineTune(
+        track(tinyModel()),
+        { train, validation: validation.slice(0, 4) },
+        { ...base, epochs: 8, earlyStopping: { metric: 'accuracy', patience: 2 } },
+      ),
+    );
+    const evals = of(events, 'eval').map((e) => ({ step: e.step, acc: e.result.scalars.accuracy, loss: e.result.scalars.loss }));
+    let best = evals[0];
+    let bad = 0;
+    let ties = 0;
+    let stopAt: number | undefined;
+    for (const e of evals.slice(1)) {
+      if (e.acc > best.acc || (e.acc === best.acc && e.loss < best.loss)) {
+        if (e.acc === best.acc) ties++;
+        best = e;
+        bad = 0;
+      } else if (++bad >= 2) {
+        stopAt = e.step;
+        break;
+      }
+    }
+    expect(ties, `a tie broken by the loss happened: ${JSON.stringify(evals)}`).toBeGreaterThan(0);
+    const done = of(events, 'done')[0];
+    expect(done.best!.step).toBe(best.step);
+    expect(done.reason).toBe(stopAt === undefined ? 'completed' : 'early-stop');
+    expect(done.step).toBe(stopAt ?? evals.at(-1)!.step);
   });
 
   it('keeps the best weights in memory when there is no store', async () => {

@@ -63,6 +63,16 @@ describe('recipes', () => {
     expect(recipeFor({ ...sst2, trainRows: 60_000 }, 'balanced').values.epochs).toBe(1);
   });
 
+  it('the head alone takes at least 500 steps: hundreds of epochs of a few rows, the usual 10–30 epochs beyond', () => {
+    const tiny = recipeFor({ ...sst2, trainRows: 80, labelCounts: [70, 10] }, 'quick');
+    expect(tiny.values).toMatchObject({ mode: 'head', epochs: 167 }); // 3 steps an epoch
+    expect(tiny.why.join(' ')).toMatch(/167 epochs: 80 training rows make 3 steps of 32, and the head takes at least 500 steps/);
+    expect(recipeFor({ ...sst2, trainRows: 16, labelCounts: [8, 8] }, 'quick').values.epochs).toBe(500);
+    expect(recipeFor({ ...sst2, trainRows: 1000, labelCounts: [500, 500] }, 'quick').values.epochs).toBe(30);
+    // full fine-tuning has no such floor
+    expect(recipeFor({ ...sst2, trainRows: 80, labelCounts: [40, 40] }, 'balanced', 'full').values.epochs).toBe(20);
+  });
+
   it('small data: when the rows cannot give full fine-tuning its steps, Balanced and Best train the head only and say why', () => {
     // 1,100 steps wanted, at most 20 epochs of 32: below 1,760 rows (two labels) the cap binds
     for (const rows of [32, 512, 1700]) {
