@@ -23,7 +23,7 @@ import { benchTrainBrowser } from './train-browser';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
-const BATCH = 32;
+const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 /** thread counts to train with: 1 and every core (BENCH_THREADS overrides, e.g. "1,2,4") */
 const THREADS = process.env.BENCH_THREADS ? process.env.BENCH_THREADS.split(',').map(Number) : [...new Set([1, defaultThreads()])];
 

@@ -43,6 +43,12 @@ export type FromTrainWorker =
   | { type: 'logits'; id: number; results: BatchLogits[] }
   | { type: 'error'; message: string };
 
+/** Which of `vars` are token-embedding tables ([vocab, width], a vocabulary of over 1,000): their gradient is zero but
+ *  for the rows of the batch's tokens, so it travels, and its norm is taken, as those rows only. */
+export function tokenTables(vars: readonly { rank: number; shape: number[] }[], vocabSize: number): boolean[] {
+  return vars.map((v) => v.rank === 2 && v.shape[0] === vocabSize && vocabSize > 1000);
+}
+
 /** The token ids of some examples, and the pad id: the rows a token-embedding gradient can have non-zero. */
 export function tokenRows(examples: EncodedExample[], idx: number[], padId: number): Int32Array {
   const seen = new Set<number>([padId]);
@@ -68,6 +74,42 @@ export function fromWire(g: WireGrad, shape: number[]): tf.Tensor {
       shape,
     ),
   );
+}
+
+/** Wire gradients as tensors of the variables' shapes, for a replica's optimizer step. A token-embedding gradient is
+ *  written into a table this keeps between steps, where only last step's rows are cleared and this step's set (a
+ *  30k × 128 table is 15 MB to allocate and zero every step otherwise); `take` returns tensors the caller disposes
+ *  after the step, except the kept tables (`kept`). Where the backend gives no view of a tensor's memory, every
+ *  gradient is a fresh tensor (fromWire). */
+export class WireUnpacker {
+  private readonly tables = new Map<number, { t: tf.Tensor; rows: Int32Array | null }>();
+
+  take(grads: WireGrad[], shapes: number[][]): tf.Tensor[] {
+    return grads.map((g, j) => {
+      if (g instanceof Float32Array) return fromWire(g, shapes[j]);
+      let kept = this.tables.get(j);
+      if (!kept) {
+        kept = { t: tf.zeros(shapes[j], 'float32'), rows: null };
+        this.tables.set(j, kept);
+      }
+      const view = heapView(kept.t, { owned: true });
+      if (!view) return fromWire(g, shapes[j]);
+      const width = kept.t.size / kept.t.shape[0];
+      if (kept.rows) for (const r of kept.rows) view.fill(0, r * width, (r + 1) * width);
+      for (let r = 0; r < g.rows.length; r++) view.set(g.values.subarray(r * width, (r + 1) * width), g.rows[r] * width);
+      kept.rows = g.rows;
+      return kept.t;
+    });
+  }
+
+  kept(t: tf.Tensor): boolean {
+    return [...this.tables.values()].some((k) => k.t === t);
+  }
+
+  dispose(): void {
+    for (const k of this.tables.values()) k.t.dispose();
+    this.tables.clear();
+  }
 }
 
 /** g + a wire gradient. Where g's memory is its own on the wasm heap the wire is added into it in place and g itself

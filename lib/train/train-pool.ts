@@ -14,7 +14,7 @@ import { taskHeadSpec } from '@/lib/models/task-model';
 import type { TaskModel } from '@/lib/models/types';
 import type { PadOptions } from './batching';
 import type { EncodedExample } from './encode';
-import { addWire, buffers, tokenRows, toWire, type FromTrainWorker, type ToTrainWorker, type WireGrad } from './grad-wire';
+import { addWire, buffers, tokenRows, tokenTables, toWire, type FromTrainWorker, type ToTrainWorker, type WireGrad } from './grad-wire';
 import type { LossOptions } from './losses';
 import type { WeightAverage } from './ema';
 import { batchLogits, evalBatches, placeOutputs, type ExampleOutput } from './evaluate';
@@ -136,7 +136,7 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
       ahead = null; // computed with the weights this replaces
       examples = train;
       const vars = [...named.values()];
-      sparse = vars.map((v) => v.rank === 2 && v.shape[0] === o.vocabSize && o.vocabSize > 1000);
+      sparse = tokenTables(vars, o.vocabSize);
       const weights = (await Promise.all(vars.map((v) => v.data()))) as Float32Array[];
       const optimizerState = await o.optimizer.getState();
       validation = o.validation;

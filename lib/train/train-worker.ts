@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendMemoryBytes } from '@/lib/backend/fast-paths';
 import { openReplica } from './replica';
-import { buffers, fromWire, tokenRows, toWire, type FromTrainWorker, type ToTrainWorker } from './grad-wire';
+import { buffers, tokenRows, toWire, WireUnpacker, type FromTrainWorker, type ToTrainWorker } from './grad-wire';
 import { makeTensorBatch } from './batching';
 import { WeightAverage } from './ema';
 import { batchLogits, type BatchLogits } from './evaluate';
@@ -24,6 +24,7 @@ export async function serveTrainWorker(
     let vars: tf.Variable[] = [];
     let optimizer: AdamOptimizer | null = null;
     let ema: WeightAverage | null = null;
+    const unpack = new WireUnpacker();
     const handle = async (m: ToTrainWorker) => {
       if (m.type === 'begin') {
         const trainable = m.pairs ? pairParams(model, true) : model.trainable();
@@ -31,6 +32,7 @@ export async function serveTrainWorker(
         if (missing.length || trainable.size !== m.names.length)
           throw new Error(`the replica's trainable parameters differ (${missing[0] ?? `${trainable.size} vs ${m.names.length}`})`);
         run = m;
+        unpack.dispose();
         vars = m.names.map((n) => trainable.get(n)!);
         vars.forEach((v, j) => tf.tidy(() => v.assign(tf.tensor(m.weights[j], v.shape, 'float32'))));
         optimizer?.dispose();
@@ -42,9 +44,13 @@ export async function serveTrainWorker(
       } else if (m.type === 'apply') {
         if (!run || !optimizer) throw new Error('an optimizer step arrived before the run began');
         const named: Record<string, tf.Tensor> = {};
-        run.names.forEach((n, j) => (named[n] = fromWire(m.grads[j], [...vars[j].shape])));
+        const grads = unpack.take(
+          m.grads,
+          vars.map((v) => [...v.shape]),
+        );
+        run.names.forEach((n, j) => (named[n] = grads[j]));
         optimizer.apply(named, m.lr, m.scale);
-        tf.dispose(Object.values(named));
+        tf.dispose(grads.filter((g) => !unpack.kept(g)));
         ema?.update(optimizer.step);
       } else if (m.type === 'logits') {
         if (!run) throw new Error('validation batches arrived before the run began');

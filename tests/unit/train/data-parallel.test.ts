@@ -3,6 +3,7 @@
 // on — to 1e-5 in every step's loss and in the final weights after 20 steps, for full fine-tuning and LoRA on BERT and
 // for the bundled USE-Lite; a checkpoint written on 2 threads resumes on 1 to the same weights.
 import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeWorker } from '@/cli/threads';
 import { loadBundledUseLite } from '@/cli/models';
@@ -13,7 +14,9 @@ import type { TrainConfig } from '@/lib/train/config';
 import type { EncodedExample } from '@/lib/train/encode';
 import { fineTune } from '@/lib/train/fine-tune';
 import type { StartWorker } from '@/lib/train/pool-port';
-import { splitShards, type Shard } from '@/lib/train/shards';
+import { fromWire, tokenRows, tokenTables, WireUnpacker, type WireGrad } from '@/lib/train/grad-wire';
+import { shardGradients, splitShards, type Shard } from '@/lib/train/shards';
+import { sumOfSquares } from '@/lib/backend/fast-paths';
 import { createTrainPool, type TrainPool } from '@/lib/train/train-pool';
 import { useWasm } from '../../helpers/tf';
 import { collect, encodedSentiment, of, sentimentExamples, stepLosses, tinyModel } from './helpers';
@@ -84,6 +87,64 @@ describe('splitShards', () => {
       { idx: [3], rows: [1] },
     ]);
     expect(splitShards([1, 2, 3], 1)).toEqual([{ idx: [1, 2, 3], rows: [0, 1, 2] }]);
+  });
+});
+
+describe('gradients on the wire', () => {
+  it("a token-embedding gradient is zero outside the batch's token rows: its norm over those rows is the whole one", () => {
+    const model = tinyModel();
+    const vars = [...model.trainable().values()];
+    const word = [...model.trainable().keys()].indexOf('embeddings.word_embeddings.weight');
+    // a table counts where the vocabulary is over 1,000 (this model's has 64 rows; the rule holds for any size)
+    expect(tokenTables(vars, vars[word].shape[0]).some(Boolean)).toBe(false);
+    expect(
+      tokenTables(
+        [
+          { rank: 2, shape: [30522, 128] },
+          { rank: 2, shape: [512, 128] },
+        ],
+        30522,
+      ),
+    ).toEqual([true, false]);
+    const train = encodedSentiment(8, 1);
+    const idx = [0, 1, 2, 3, 4, 5, 6, 7];
+    const pad = { padId: model.tokenizer.padId, multiple: 8, cap: 512 };
+    const { value, grads } = shardGradients(model, train, splitShards(idx, 1)[0], { seed: 1, length: 16, denominator: 8 }, vars, {
+      numLabels: 2,
+      lossOpts: { labelSmoothing: 0 },
+      pad,
+    });
+    const rows = tokenRows(train, idx, pad.padId);
+    const g = grads[word];
+    const dense = sumOfSquares(g);
+    const picked = tf.tidy(() => sumOfSquares(tf.gather(g, tf.tensor1d(rows, 'int32'))));
+    expect(dense.dataSync()[0]).toBeGreaterThan(0);
+    expect(picked.dataSync()[0]).toBe(dense.dataSync()[0]);
+    tf.dispose([value, ...grads, dense, picked]);
+    model.dispose();
+  });
+
+  it("a replica's kept embedding-gradient table gives the same tensors as a fresh one each step, and frees nothing else", () => {
+    const unpack = new WireUnpacker();
+    const shapes = [[6, 4], [3]];
+    const before = tf.memory().numTensors;
+    let table: tf.Tensor | null = null;
+    for (const rows of [[0, 2, 5], [1, 2], [4]]) {
+      const wire: WireGrad[] = [
+        { rows: Int32Array.from(rows), values: Float32Array.from({ length: rows.length * 4 }, (_, i) => i + rows[0] + 0.5) },
+        Float32Array.from([1, 2, 3]),
+      ];
+      const got = unpack.take(wire, shapes);
+      const want = wire.map((w, j) => fromWire(w, shapes[j]));
+      got.forEach((t, j) => expect(Array.from(t.dataSync())).toEqual(Array.from(want[j].dataSync())));
+      expect(unpack.kept(got[0])).toBe(true);
+      expect(unpack.kept(got[1])).toBe(false);
+      table ??= got[0];
+      expect(got[0]).toBe(table);
+      tf.dispose([...want, got[1]]);
+    }
+    unpack.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
