@@ -58,7 +58,7 @@ export async function startRunJson(
     labelCounts: labelCounts(p.model.task, p.labels, p.data.train),
     validationExamples: sentences(p.data.validation),
     run: config,
-    config: trainConfigOf(config, p.data.train.length, p.model.task),
+    config: trainConfigOf(config, { train: p.data.train.length, validation: p.data.validation.length }, p.model.task),
     startedAt: new Date().toISOString(),
   };
   await mkdir(out, { recursive: true });

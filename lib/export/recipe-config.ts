@@ -86,6 +86,8 @@ export interface RecipeConfig {
   greater_is_better: boolean;
   early_stopping_patience: number;
   early_stopping_min_delta: number;
+  /** keep the best evaluation's weights at the end (off under 50 validation rows, as the engine) */
+  load_best_model: boolean;
   max_steps: number | null;
   multilabel_threshold: number;
   ema_decay: number;
@@ -145,7 +147,7 @@ export function recipeConfig(input: RecipeInput): RecipeConfig {
   const task = c.task;
   if ((task as string) === 'token-classification')
     throw new UserError('The Trainer recipe covers sequence tasks only.', { option: 'task' }, 'Export a classification or regression run.');
-  const tc = trainConfigOf(c, input.rows.train.length);
+  const tc = trainConfigOf(c, { train: input.rows.train.length, validation: input.rows.validation.length });
   const r = resolveConfig(tc, { hasValidation: input.rows.validation.length > 0 });
   const mode = modeOf(c);
   const cols = columnsOf(input);
@@ -200,6 +202,7 @@ export function recipeConfig(input: RecipeInput): RecipeConfig {
     greater_is_better: metricMode(metric, r.earlyStopping?.mode) === 'max',
     early_stopping_patience: r.earlyStopping?.patience ?? 0,
     early_stopping_min_delta: r.earlyStopping?.minDelta ?? 0,
+    load_best_model: r.restoreBest,
     max_steps: r.maxSteps ?? null,
     multilabel_threshold: r.multilabelThreshold,
     ema_decay: r.emaDecay,

@@ -284,7 +284,7 @@ def main():
         eval_strategy=strategy,
         save_strategy=strategy,
         **({"eval_steps": every, "save_steps": every} if strategy == "steps" else {}),
-        load_best_model_at_end=val_ds is not None,
+        load_best_model_at_end=val_ds is not None and CONFIG["load_best_model"],
         metric_for_best_model=CONFIG["metric"],
         greater_is_better=CONFIG["greater_is_better"],
         save_total_limit=2,

@@ -98,7 +98,7 @@ export async function* trainHeadFirst(c: RunConfig, p: PreparedRun, ports: RunPo
     pool = features.pool;
     let last: EvalResult | null = null;
     const config = {
-      ...trainConfigOf(hc, p.data.train.length, p.model.task),
+      ...trainConfigOf(hc, { train: p.data.train.length, validation: p.data.validation.length }, p.model.task),
       ...(ports.classWeights ? { classWeights: ports.classWeights } : {}),
     };
     for await (const ev of fineTune(headModel, p.data, config, { signal: ports.signal, featureExtractor: features.extract })) {

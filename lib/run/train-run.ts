@@ -13,7 +13,7 @@ import { fineTune } from '../train/fine-tune';
 import type { TrainPool } from '../train/train-pool';
 import { startTrainPool } from './train-threads';
 import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
-import { modeOf, trainConfigOf } from './engine-config';
+import { MIN_SELECTION_ROWS, modeOf, selectsOnValidation, trainConfigOf } from './engine-config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
 import { featureExtractorFor, trainHeadFirst } from './head-first';
 import { checkPairTask, pairTuneFirst } from './pair-tune';
@@ -123,9 +123,18 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       featureExtractor = f.extract;
     }
     const config = {
-      ...trainConfigOf(withModelTask(c, p.model), p.data.train.length, p.model.task),
+      ...trainConfigOf(withModelTask(c, p.model), { train: p.data.train.length, validation: p.data.validation.length }, p.model.task),
       ...(ports.classWeights ? { classWeights: ports.classWeights } : {}),
     };
+    const held = p.data.validation.length;
+    if (held > 0 && !selectsOnValidation(held))
+      yield {
+        type: 'status',
+        message:
+          `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
+          `(under ${MIN_SELECTION_ROWS}; one row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of accuracy): the run trains its ` +
+          'whole length and keeps its last weights',
+      };
     yield* fineTune(p.model, p.data, config, {
       signal: ports.signal,
       store: ports.store,

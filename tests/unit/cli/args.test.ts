@@ -113,7 +113,7 @@ describe('training options → engine', () => {
     const c = runConfigFrom(o, { task: 'classification', trainRows: 1000 });
     expect(c.preset).toBeUndefined();
     expect(c.headFirstEpochs).toBe(3);
-    expect(trainConfigOf(c, 1000)).toMatchObject({
+    expect(trainConfigOf(c, { train: 1000, validation: 100 })).toMatchObject({
       epochs: 4,
       batchSize: 16,
       learningRate: 3e-5,
@@ -130,7 +130,14 @@ describe('training options → engine', () => {
       classWeights: 'balanced',
       earlyStopping: { metric: 'macroF1', patience: 2, minDelta: 0 },
     });
-    expect(trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), 100)).toMatchObject({
+    // under 50 validation rows a run neither stops early nor restores its best evaluation: the whole run, its last weights
+    const few = trainConfigOf(c, { train: 1000, validation: 49 });
+    expect(few.earlyStopping).toBeUndefined();
+    expect(few.restoreBest).toBe(false);
+    expect(trainConfigOf(c, { train: 1000, validation: 50 }).restoreBest).toBeUndefined(); // the engine's default: on
+    expect(
+      trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), { train: 100, validation: 100 }),
+    ).toMatchObject({
       warmupSteps: 100,
     });
     expect(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--label-all-subwords']), {}).labelAllSubwords).toBe(true);
@@ -236,7 +243,7 @@ describe('training options → engine', () => {
           .filter((w) => w && w !== '\\')
           .slice(3);
         const cli = runConfigFrom(parseArgs(TRAIN, argv), other);
-        expect(trainConfigOf(cli, 2000)).toEqual(trainConfigOf(studio, 2000));
+        expect(trainConfigOf(cli, { train: 2000, validation: 200 })).toEqual(trainConfigOf(studio, { train: 2000, validation: 200 }));
         expect(modeOfCfg(cli)).toEqual(modeOfCfg(studio));
         expect(cli.maxLength).toBe(studio.maxLength);
         expect(cli.dropout).toBe(studio.dropout);

@@ -91,7 +91,7 @@ function printedConfig(files: Record<string, string>): Record<string, unknown> {
 }
 
 /** The settings every run shares, compared with the run's own fields. */
-function expectCommon(p: Record<string, unknown>, c: RunConfig) {
+function expectCommon(p: Record<string, unknown>, c: RunConfig, validationRows: number) {
   expect(p.epochs).toBe(c.epochs);
   expect(p.batch_size).toBe(c.batchSize);
   expect(p.gradient_accumulation).toBe(c.gradAccumulation);
@@ -104,7 +104,10 @@ function expectCommon(p: Record<string, unknown>, c: RunConfig) {
   expect(p.max_length).toBe(c.maxLength);
   expect(p.seed).toBe(c.seed);
   expect(p.ema_decay).toBe(c.emaDecay);
-  expect(p.early_stopping_patience).toBe(c.earlyStoppingPatience);
+  // under 50 validation rows the engine neither stops early nor restores the best evaluation: train.py neither
+  const selects = validationRows >= 50;
+  expect(p.early_stopping_patience).toBe(selects ? c.earlyStoppingPatience : 0);
+  expect(p.load_best_model).toBe(selects);
   expect(p.eval_every_steps).toBe(c.evalEverySteps);
   expect(p.mode).toBe(c.mode);
   expect(p.task).toBe(c.task);
@@ -120,7 +123,7 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
     const files = recipeFiles(input);
     const p = printedConfig(files);
     expect(p).toEqual(JSON.parse(JSON.stringify(recipeConfig(input))));
-    expectCommon(p, c);
+    expectCommon(p, c, input.rows.validation.length);
     expect(p.run_name).toBe(c.name);
     expect(p.model).toBe('bert-base-uncased');
     expect(p.labels).toEqual(input.labels);
@@ -151,7 +154,7 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
     const files = recipeFiles(input);
     const p = printedConfig(files);
     expect(p).toEqual(JSON.parse(JSON.stringify(recipeConfig(input))));
-    expectCommon(p, c);
+    expectCommon(p, c, input.rows.validation.length);
     expect(p.lora_r).toBe(c.loraRank);
     expect(p.lora_alpha).toBe(c.loraAlpha);
     expect(p.lora_dropout).toBe(c.loraDropout);
@@ -166,7 +169,7 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
     const files = recipeFiles(input);
     const p = printedConfig(files);
     expect(p).toEqual(JSON.parse(JSON.stringify(recipeConfig(input))));
-    expectCommon(p, c);
+    expectCommon(p, c, input.rows.validation.length);
     expect(c.labelSmoothing).toBeGreaterThan(0);
     expect(p.label_smoothing).toBe(0);
     expect(p.labels).toEqual(multilabelLabels);
@@ -227,11 +230,11 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
     const input: RecipeInput = {
       config: c,
       labels: [],
-      rows: { train: rows((i) => i * 0.25 - 1e-7, 12), validation: rows((i) => -i / 3, 4, 12) },
+      rows: { train: rows((i) => i * 0.25 - 1e-7, 12), validation: rows((i) => -i / 3, 50, 12) },
     };
     const files = recipeFiles(input);
     const p = printedConfig(files);
-    expectCommon(p, c);
+    expectCommon(p, c, input.rows.validation.length);
     // head first: a Trainer run over the head's parameters alone, then everything
     expect(files['train.py']).toMatch(/if CONFIG\["head_first_epochs"\] > 0 and mode in \("full", "freeze"\):/);
     expect(files['README.md']).toMatch(/\| Head first \(epochs\) \| `3` \| `head_first_epochs` \|/);

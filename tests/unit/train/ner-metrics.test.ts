@@ -187,9 +187,9 @@ describe('the validation metric of token classification', () => {
     expect(defaultMetric('token-classification')).toBe('entityF1');
     expect(metricMode('entityF1')).toBe('max');
     const form = { ...presetConfig('quick'), earlyStoppingPatience: 2 };
-    const cfg = trainConfigOf(form, 100, 'token-classification');
+    const cfg = trainConfigOf(form, { train: 100, validation: 100 }, 'token-classification');
     expect(cfg.bestMetric).toBe('entityF1');
     expect(cfg.earlyStopping?.metric).toBe('entityF1');
-    expect(trainConfigOf({ ...form, metric: 'loss' }, 100, 'token-classification').bestMetric).toBe('loss');
+    expect(trainConfigOf({ ...form, metric: 'loss' }, { train: 100, validation: 100 }, 'token-classification').bestMetric).toBe('loss');
   });
 });
