@@ -246,8 +246,9 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(r.stderr).toMatch(/head only: 36 training rows give full fine-tuning at most 40 of the 1,100 steps its recipe wants/);
     const run = JSON.parse(readFileSync(join(dir, 'defaults', 'run.json'), 'utf8'));
     // 12 validation rows select nothing: no early stopping, no best evaluation restored, and the run says so
-    expect(r.stderr).toMatch(
-      /12 validation rows are too few to stop early or pick the best evaluation by \(under 50; one row is 8 % of accuracy\): the run trains its whole length and keeps its last weights/,
+    expect(r.stderr).toContain(
+      '12 validation rows are too few to stop early or pick the best evaluation by (under 50; one row is 8 % of accuracy): ' +
+        'the run trains its whole length and keeps its last weights',
     );
     // (the head itself takes at least 500 steps: 250 epochs of 2 steps)
     expect(run.run).toMatchObject({ preset: 'balanced', mode: 'head', learningRate: 3e-3, epochs: 250, maxLength: 32 });
