@@ -226,7 +226,8 @@ export const FIELDS: FieldDoc[] = [
     label: 'Epochs',
     help:
       'Passes over the training split; the presets fit it to the data size (about the same number of steps for any size; ' +
-      'head only: at least 500 steps, hundreds of epochs of a few rows); early stopping guards small data.',
+      'head only: at least 500 steps, hundreds of epochs of a few rows); more risks over-fitting, which early stopping ' +
+      'catches where 50 or more rows are held out.',
     min: 1,
     max: 1000,
     step: 1,
@@ -381,7 +382,9 @@ export const FIELDS: FieldDoc[] = [
   {
     key: 'earlyStoppingPatience',
     label: 'Early-stopping patience',
-    help: 'Stops after this many evaluations without a better validation macro-F1; 0 = off, 2–3 is typical.',
+    help:
+      'Stops after this many evaluations without a better validation macro-F1 (a tie with a lower loss counts as better); ' +
+      '0 = off, 2–3 is typical. Under 50 validation rows a run neither stops early nor keeps its best evaluation.',
     min: 0,
     max: 50,
     step: 1,

@@ -104,6 +104,16 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
   let pool: FeaturePool | null = null;
   let trainPool: TrainPool | null = null;
   try {
+    // first, so the threads' and features' lines (the studio shows the latest) come after it
+    const held = p.data.validation.length;
+    if (held > 0 && !selectsOnValidation(held))
+      yield {
+        type: 'status',
+        message:
+          `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
+          `(under ${MIN_SELECTION_ROWS}; one row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of accuracy): the run trains its ` +
+          'whole length and keeps its last weights',
+      };
     let featureExtractor: FeatureExtractor | undefined;
     // head first (full, freeze): before the replicas copy the model, so they start from the trained head; a resumed
     // run's checkpoint already holds it, and an imported model's kept head is trained
@@ -126,15 +136,6 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       ...trainConfigOf(withModelTask(c, p.model), { train: p.data.train.length, validation: p.data.validation.length }, p.model.task),
       ...(ports.classWeights ? { classWeights: ports.classWeights } : {}),
     };
-    const held = p.data.validation.length;
-    if (held > 0 && !selectsOnValidation(held))
-      yield {
-        type: 'status',
-        message:
-          `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
-          `(under ${MIN_SELECTION_ROWS}; one row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of accuracy): the run trains its ` +
-          'whole length and keeps its last weights',
-      };
     yield* fineTune(p.model, p.data, config, {
       signal: ports.signal,
       store: ports.store,
