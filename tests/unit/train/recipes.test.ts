@@ -74,17 +74,19 @@ describe('recipes', () => {
   });
 
   it('small data: when the rows cannot give full fine-tuning its steps, Balanced and Best train the head only and say why', () => {
-    // 1,100 steps wanted, at most 20 epochs of 32: below 1,760 rows (two labels) the cap binds
-    for (const rows of [32, 512, 1700]) {
+    // 1,100 steps wanted, at most 20 epochs of 32: up to 864 rows (two labels) not even half of them
+    for (const rows of [32, 512, 864]) {
       const r = recipeFor({ ...sst2, trainRows: rows, labelCounts: [rows / 2, rows / 2] }, 'balanced');
       expect(r.values.mode, `${rows} rows`).toBe('head');
       expect(r.why[0]).toMatch(new RegExp(`^head only: ${rows.toLocaleString('en')} training rows give full fine-tuning at most`));
       expect(recipeFor({ ...sst2, trainRows: rows, labelCounts: [rows / 2, rows / 2] }, 'best').values.mode).toBe('head');
     }
-    expect(recipeFor({ ...sst2, trainRows: 1800, labelCounts: [900, 900] }, 'balanced').values.mode).toBe('full');
-    // many labels want more steps (2,800): Banking77's 9,003 rows fine-tune, 3,000 rows over 77 labels do not
+    expect(recipeFor({ ...sst2, trainRows: 865, labelCounts: [433, 432] }, 'balanced').values.mode).toBe('full');
+    // many labels want more steps (2,800): Banking77's 9,003 rows fine-tune, and 2,218 (32 per label) do, at half the
+    // steps; 1,109 (16 per label) do not
     expect(recipeFor(banking77, 'balanced').values.mode).toBe('full');
-    expect(recipeFor({ ...banking77, trainRows: 3000 }, 'balanced').values.mode).toBe('head');
+    expect(recipeFor({ ...banking77, trainRows: 2218 }, 'balanced').values.mode).toBe('full');
+    expect(recipeFor({ ...banking77, trainRows: 1109 }, 'balanced').values.mode).toBe('head');
     // measured for USE-Lite's sentence embedding; a BERT fine-tunes on any size
     expect(recipeFor({ arch: 'bert', hiddenSize: 128, trainRows: 100, labelCounts: [50, 50] }, 'balanced').values.mode).toBe('full');
     // an explicit mode is kept
