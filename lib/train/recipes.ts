@@ -288,8 +288,8 @@ const FULL_STEP_SHARE = 0.5;
  * does better (bench:small, SST-2 samples of 32, 128 and 512 rows, 3 seeds, 3–29 % of the steps: head only ahead on
  * dev at each size, on test by 1.3 and 2.7 points at 32 and 128 rows, equal at 512). From half the steps full
  * fine-tuning wins (Banking77 held-out rows: 32 per label, 50 % of the steps, 89.1 against 83.7 %; 64 per label, 99 %,
- * 91.5 / 90.0 against 85.9 / 82.1 %, seeds 1–2). Below it the Balanced and Best budgets train the head only, and say
- * why; an explicit mode still fine-tunes. Returns the reason, or null.
+ * 91.5 / 90.0 / 88.8 against 85.9 / 82.1 / 87.5 %, seeds 1–3). Below it the Balanced and Best budgets train the head
+ * only, and say why; an explicit mode still fine-tunes. Returns the reason, or null.
  */
 function tooFewRowsToFineTune(facts: RecipeFacts, full: Entry, many: boolean, scaleSteps: number): string | null {
   if (!facts.trainRows || facts.trainRows <= 0) return null;
