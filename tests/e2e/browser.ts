@@ -107,8 +107,11 @@ export async function tracedMainTasks<T>(
   );
   const stamp = events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === mark);
   if (!stamp) throw new Error(`the trace has no console.timeStamp('${mark}')`);
-  const tasks = events
-    .filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`) && (e.dur ?? 0) > overMs * 1000)
+  const all = events.filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`));
+  // none at all would mean the trace no longer names them so, and every check on them would pass unseen
+  if (!all.length) throw new Error('the trace has no RunTask events on the renderer main thread');
+  const tasks = all
+    .filter((e) => (e.dur ?? 0) > overMs * 1000)
     .map((e) => ({
       atMs: Math.round((e.ts - stamp.ts) / 1000),
       wallMs: Math.round(e.dur! / 1000),
