@@ -440,8 +440,8 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
       epochs = Math.ceil(v.minSteps / stepsPerEpoch);
       why.push(
         `${epochs} epochs: ${rows}, and the head takes at least ${v.minSteps} steps (on 90 SMS rows its validation ` +
-          'loss still fell at 90 steps and at 510; a step on cached features takes milliseconds); early stopping ends it ' +
-          'sooner once the held-out rows stop improving.',
+          'loss still fell at 90 steps and at 510; a step on cached features takes milliseconds); where 50 or more rows ' +
+          'are held out, early stopping ends it sooner once they stop improving.',
       );
     } else
       why.push(
