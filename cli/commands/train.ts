@@ -31,7 +31,10 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   try {
     config = saved
       ? saved.run
-      : runConfigFrom(opts, { ...modelFacts(encoder, tokenizer), ...dataFacts(data.train, data.labels, data.task, tokenizer) });
+      : runConfigFrom(opts, {
+          ...modelFacts(encoder, tokenizer),
+          ...dataFacts(data.train, data.labels, data.task, tokenizer, data.validation.length),
+        });
     if (resumeFrom) cli.log(`resuming ${out} from its checkpoint at step ${resumeFrom.step} (epoch ${resumeFrom.epoch + 1})`);
     else if (config.recipe) cli.log(recipeLines(config.recipe, config.preset));
     if (folds !== undefined) {

@@ -35,7 +35,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   try {
     config = runConfigFrom(opts, {
       ...modelFacts(first.encoder, first.tokenizer),
-      ...dataFacts(data.train, data.labels, data.task, first.tokenizer),
+      ...dataFacts(data.train, data.labels, data.task, first.tokenizer, data.validation.length),
     });
     if (config.recipe) cli.log(recipeLines(config.recipe, config.preset));
     const p = prepareRun(config, data, first);

@@ -125,8 +125,8 @@ export function estimateLine(est: RunEstimate): string {
   const pairs = est.pairSec !== undefined ? `contrastive pairs ${formatDuration(est.pairSec)}, ` : '';
   return (
     `estimated training time: about ${formatDuration(est.seconds)} ` +
-    `(${pairs}${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis}); ` +
-    'early stopping can end it sooner'
+    `(${pairs}${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis})` +
+    (est.mayStopEarly ? '; early stopping can end it sooner' : '')
   );
 }
 

@@ -151,8 +151,8 @@ export function TrainScreen() {
       setEstimate({
         key: estimateKey,
         text:
-          `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}. ` +
-          'Early stopping can end the run sooner.',
+          `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}.` +
+          (est.mayStopEarly ? ' Early stopping can end the run sooner.' : ''),
       });
     } catch (err) {
       setEstimate(null);

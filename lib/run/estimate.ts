@@ -5,6 +5,7 @@
 import type { EncodedExample } from '../train/encode';
 import { pairSteps, pairTune } from '../train/contrastive';
 import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
+import { selectsOnValidation } from '../train/config';
 import { runPairs } from './pair-tune';
 import { startTrainPool } from './train-threads';
 import { trainRun, type PreparedRun, type ThreadsPort } from './train-run';
@@ -25,6 +26,8 @@ export interface RunEstimate {
   measured: number;
   /** one sentence saying how the figure was made */
   basis: string;
+  /** whether early stopping can end the run sooner (patience set and enough validation rows to select on) */
+  mayStopEarly: boolean;
 }
 
 const WARMUP = 2;
@@ -143,5 +146,6 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     threads: threadCount,
     measured: MEASURE,
     basis,
+    mayStopEarly: c.earlyStoppingPatience > 0 && selectsOnValidation(valRows),
   };
 }

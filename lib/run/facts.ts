@@ -14,14 +14,15 @@ export function modelFacts(
   return { arch: encoder.arch, hiddenSize: encoder.hiddenSize, numLayers: encoder.numLayers, modelMaxLength: tokenizer?.modelMaxLength };
 }
 
-/** Rows, examples per label and token lengths of a training split. */
+/** Rows, examples per label and token lengths of a training split, and the validation split's rows where known. */
 export function dataFacts(
   train: Pick<Example, 'text' | 'textPair' | 'label'>[],
   labels: string[],
   task: Task,
   tokenizer?: Pick<TextTokenizer, 'encode'>,
+  validationRows?: number,
 ): RecipeFacts {
-  const facts: RecipeFacts = { task, trainRows: train.length };
+  const facts: RecipeFacts = { task, trainRows: train.length, ...(validationRows !== undefined ? { validationRows } : {}) };
   if (task === 'classification' || task === 'multilabel') {
     const index = new Map(labels.map((l, i) => [l, i]));
     const counts = new Array<number>(labels.length).fill(0);

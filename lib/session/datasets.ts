@@ -176,7 +176,7 @@ export async function summarise(db: StudioDb, datasetId: string, maxLength: numb
  *  loaded model's tokenizer: what the presets' recipes are fitted to. */
 export async function recipeFacts(host: SessionHost, cmd: Cmd<'recipe-facts'>): Promise<void> {
   const { data, options } = await trainingData(sessionDb(), cmd.datasetId);
-  const facts = dataFacts(data.train, data.labels, data.task, currentTokenizer() ?? undefined);
+  const facts = dataFacts(data.train, data.labels, data.task, currentTokenizer() ?? undefined, data.validation.length);
   host.post({ type: 'recipe-facts-result', requestId: cmd.requestId, facts, folds: options.folds });
 }
 

@@ -54,6 +54,8 @@ export interface TrainConfig {
   bestMetric?: string;
   /** restore the best weights at the end (default true when there is validation data) */
   restoreBest?: boolean;
+  /** write the best evaluation's checkpoint to the store (default true); off where the evaluation cannot pick one */
+  keepBest?: boolean;
   checkpointEverySteps?: number;
   /** save a checkpoint at the end of each epoch (default true when a store is given) */
   checkpointEveryEpoch?: boolean;
@@ -98,6 +100,14 @@ export function metricMode(metric: string, explicit?: 'min' | 'max'): 'min' | 'm
   return explicit ?? (MIN_METRICS.has(metric) ? 'min' : 'max');
 }
 
+/** Below this many validation rows a run neither stops early nor keeps its best evaluation's weights: one row moves
+ *  accuracy by over 2 %, so the best of a few evaluations is mostly noise. 32 SST-2 rows, 3 of them held out: the
+ *  head was restored to its first step's weights (55.5 % on SST-2 dev); its whole run gives 66.1 %. */
+export const MIN_SELECTION_ROWS = 50;
+
+/** Whether a run of this many validation rows selects on them (early stopping, the best evaluation's weights). */
+export const selectsOnValidation = (validationExamples: number) => validationExamples >= MIN_SELECTION_ROWS;
+
 function check(cond: boolean, option: string, what: string, fix: string): void {
   if (!cond) throw new UserError(what, { option }, fix);
 }
@@ -139,6 +149,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     earlyStopping: c.earlyStopping,
     bestMetric: c.bestMetric ?? c.earlyStopping?.metric ?? 'loss',
     restoreBest: c.restoreBest ?? Boolean(opts.hasValidation),
+    keepBest: c.keepBest ?? true,
     checkpointEverySteps: c.checkpointEverySteps,
     checkpointEveryEpoch: c.checkpointEveryEpoch ?? Boolean(opts.hasStore),
     keepCheckpoints: c.keepCheckpoints ?? 2,

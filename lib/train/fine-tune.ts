@@ -395,7 +395,7 @@ export async function* fineTune(
           const snap = ema ? await ema.getState() : await readVariables(trainable);
           bestSnapshot = new Map(Object.entries(snap).map(([n, t]) => [n, t.data]));
         }
-        if (store) {
+        if (store && cfg.keepBest) {
           const ckpt = await capture('best', 'best', true);
           await store.saveCheckpoint(ckpt);
           bestCheckpointId = 'best';

@@ -3,6 +3,7 @@
 // studio's presets, the CLI's defaults and the benchmarks read this one table, so a setting found in a benchmark
 // reaches every user. Every derived value comes with a sentence saying why.
 import type { Architecture } from '../models/types';
+import { MIN_SELECTION_ROWS, selectsOnValidation } from './config';
 
 export type Budget = 'quick' | 'balanced' | 'best';
 export const BUDGETS: Budget[] = ['quick', 'balanced', 'best'];
@@ -21,6 +22,8 @@ export interface RecipeFacts {
   task?: 'classification' | 'multilabel' | 'regression' | 'token-classification';
   /** examples in the training split */
   trainRows?: number;
+  /** examples in the validation split (under MIN_SELECTION_ROWS a run does not select on them) */
+  validationRows?: number;
   /** examples per label in the training split (classification), for imbalance */
   labelCounts?: number[];
   /** token lengths of the training texts under this model's tokenizer */
@@ -426,6 +429,18 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     );
   if (ner) why.push(...nerWhy(family, v, mode === undefined && !small && budget !== 'quick'));
 
+  // too few validation rows to select on: the run trains its whole length (lib/run/engine-config.ts), and says so here
+  const held = facts.validationRows;
+  const fewHeldOut = held !== undefined && held > 0 && !selectsOnValidation(held);
+  if (fewHeldOut) {
+    v.earlyStoppingPatience = 0;
+    why.push(
+      `no early stopping: ${held} validation row${held === 1 ? ' is' : 's are'} too few to select on (under ` +
+        `${MIN_SELECTION_ROWS}; one row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of accuracy), so the run trains ` +
+        'its whole length and keeps its last weights.',
+    );
+  }
+
   // epochs: about targetSteps optimizer steps, whatever the dataset's size
   const targetSteps = Math.round(v.targetSteps * b.scaleSteps);
   let epochs = 3;
@@ -440,8 +455,11 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
       epochs = Math.ceil(v.minSteps / stepsPerEpoch);
       why.push(
         `${epochs} epochs: ${rows}, and the head takes at least ${v.minSteps} steps (on 90 SMS rows its validation ` +
-          'loss still fell at 90 steps and at 510; a step on cached features takes milliseconds); where 50 or more rows ' +
-          'are held out, early stopping ends it sooner once they stop improving.',
+          'loss still fell at 90 steps and at 510; a step on cached features takes milliseconds)' +
+          (fewHeldOut
+            ? '.'
+            : `; ${held === undefined ? `where ${MIN_SELECTION_ROWS} or more rows are held out, ` : ''}early stopping ends it ` +
+              'sooner once they stop improving.'),
       );
     } else
       why.push(

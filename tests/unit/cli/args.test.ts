@@ -134,6 +134,12 @@ describe('training options → engine', () => {
     const few = trainConfigOf(c, { train: 1000, validation: 49 });
     expect(few.earlyStopping).toBeUndefined();
     expect(few.restoreBest).toBe(false);
+    expect(few.keepBest).toBe(false); // nor writes a best checkpoint
+    const fewHead = trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--preset', 'quick']), {}), {
+      train: 80,
+      validation: 10,
+    });
+    expect([fewHead.keepBest, fewHead.checkpointEverySteps, fewHead.checkpointEveryEpoch]).toEqual([false, 100, false]);
     expect(trainConfigOf(c, { train: 1000, validation: 50 }).restoreBest).toBeUndefined(); // the engine's default: on
     expect(
       trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), { train: 100, validation: 100 }),

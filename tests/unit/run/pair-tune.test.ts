@@ -247,6 +247,11 @@ describe('a head-only run with contrastive rounds', () => {
         /^estimated training time: about 2 min \(contrastive pairs 2 min, \d+ steps × /,
       );
       expect(estimateLine(off)).not.toMatch(/contrastive pairs/);
+      // early stopping: only with a patience and 50 or more validation rows (here 12) can it end the run sooner
+      expect(est.mayStopEarly).toBe(false);
+      expect((await estimateRun({ ...config, earlyStoppingPatience: 3 }, p)).mayStopEarly).toBe(false);
+      expect(estimateLine(est)).not.toMatch(/sooner/);
+      expect(estimateLine({ ...est, mayStopEarly: true })).toMatch(/; early stopping can end it sooner$/);
     } finally {
       p.model.dispose();
     }

@@ -48,7 +48,8 @@ async function importCsv(rows: string[][], name: string): Promise<string> {
   const file = new File(['text,label\n' + rows.map(([t, l]) => `"${t}",${l}`).join('\n')], name);
   await data.preview(host, { type: 'dataset-preview', requestId: `p${++seq}`, file, name });
   const mapping = found('dataset-preview-result', `p${seq}`).preview.suggested;
-  const split = { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false };
+  // 120 rows give the run 54 validation rows: enough to select on, so it keeps a best checkpoint besides its final one
+  const split = { validation: 0.45, test: 0.2, seed: 1, useSplitColumn: false };
   await data.importDataset(host, { type: 'dataset-import', requestId: `i${seq}`, file, name, mapping, split });
   return found('dataset-imported', `i${seq}`).datasetId;
 }
@@ -120,7 +121,7 @@ beforeAll(async () => {
   const pos = ['a wonderful, moving film', 'great acting and a clever plot', 'I loved every minute', 'brilliant and funny'];
   const neg = ['a dull, lifeless film', 'terrible acting and a silly plot', 'I hated every minute', 'awful and unfunny'];
   datasetId = await importCsv(
-    Array.from({ length: 60 }, (_, i) => (i % 2 ? [`${pos[i % 4]} (${i})`, 'pos'] : [`${neg[i % 4]} (${i})`, 'neg'])),
+    Array.from({ length: 120 }, (_, i) => (i % 2 ? [`${pos[i % 4]} (${i})`, 'pos'] : [`${neg[i % 4]} (${i})`, 'neg'])),
     'movies.csv',
   );
   await data.clean(host, { type: 'dataset-clean', requestId: 'c', datasetId, actions: ['trim'], apply: true });

@@ -73,6 +73,19 @@ describe('recipes', () => {
     expect(recipeFor({ ...sst2, trainRows: 80, labelCounts: [40, 40] }, 'balanced', 'full').values.epochs).toBe(20);
   });
 
+  it('under 50 validation rows the recipe turns early stopping off and says so; 50 and more keep it', () => {
+    const few = recipeFor({ ...sst2, trainRows: 80, labelCounts: [70, 10], validationRows: 10 }, 'quick');
+    expect(few.values.earlyStoppingPatience).toBe(0);
+    expect(few.why.join(' ')).toMatch(/no early stopping: 10 validation rows are too few to select on \(under 50; one row is 10 % /);
+    expect(few.why.join(' ')).not.toMatch(/early stopping ends it/);
+    for (const validationRows of [undefined, 0, 50]) {
+      const r = recipeFor({ ...sst2, trainRows: 80, labelCounts: [70, 10], validationRows }, 'quick');
+      expect(r.values.earlyStoppingPatience, `${validationRows}`).toBeGreaterThan(0);
+      expect(r.why.join(' ')).not.toMatch(/no early stopping/);
+    }
+    expect(recipeFor({ ...sst2, trainRows: 80, validationRows: 50 }, 'quick').why.join(' ')).toMatch(/\); early stopping ends it/);
+  });
+
   it('small data: when the rows cannot give full fine-tuning its steps, Balanced and Best train the head only and say why', () => {
     // 1,100 steps wanted, at most 20 epochs of 32: up to 864 rows (two labels) not even half of them
     for (const rows of [32, 512, 864]) {

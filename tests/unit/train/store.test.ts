@@ -143,4 +143,22 @@ describe('training through the file store', () => {
     expect(rest).toHaveLength(3);
     rest.forEach((l, i) => expect(Math.abs(l - full[9 + i])).toBeLessThan(1e-6));
   });
+  it('writes no best checkpoint with keepBest off, and the run is the same', async () => {
+    const train = encodedSentiment(24, 1),
+      validation = encodedSentiment(8, 2);
+    const cfg = { epochs: 3, batchSize: 8, learningRate: 5e-3, seed: 4, restoreBest: false };
+    const runs: number[][] = [];
+    for (const keepBest of [true, false]) {
+      const store = new FsStore(dir);
+      const m = tinyModel();
+      const events = await collect(fineTune(m, { train, validation }, { ...cfg, keepBest }, { store, runId: `kb-${keepBest}` }));
+      m.dispose();
+      runs.push(stepLosses(events));
+      const metas = await store.listCheckpoints(`kb-${keepBest}`);
+      expect(metas.some((x) => x.best)).toBe(keepBest);
+      expect(events.some((e) => e.type === 'checkpoint' && e.checkpoint.best)).toBe(keepBest);
+      expect(metas.some((x) => x.step === 9 && !x.best)).toBe(true); // the final one
+    }
+    expect(runs[1]).toEqual(runs[0]);
+  });
 });
