@@ -1,6 +1,7 @@
 // finetune forward: token ids in, every output of the network out (hidden states after the embeddings and after each
 // layer, pooler output, and the task logits of a trained folder) — for checking numerics against reference runs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../lib/errors';
 import { createTaskModel } from '../../lib/models/task-model';
@@ -113,6 +114,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     else base.encoder.dispose();
   }
   const outPath = str(opts, 'out')!;
+  await mkdir(dirname(resolve(outPath)), { recursive: true });
   await writeFile(
     outPath,
     JSON.stringify({

@@ -1,6 +1,7 @@
 // finetune predict: a trained model folder + texts -> predictions (a CSV with the input columns plus the prediction
 // and its score, or one JSON line for --text). A NER model's predictions are ./predict-ner.ts's.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import Papa from 'papaparse';
 import { UserError } from '../../lib/errors';
 import type { TaskModel } from '../../lib/models/types';
@@ -39,6 +40,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const dataPath = str(opts, 'data');
   const outPath = str(opts, 'out');
   if (dataPath && !outPath) throw new UserError('--data needs --out for the predictions file', { option: '--out' }, 'add --out preds.csv');
+  // its folder first (as train's --out), so a missing one is not found only after every row is predicted
+  if (dataPath && outPath) await mkdir(dirname(resolve(outPath)), { recursive: true });
   const threads = dataPath ? threadsPort(num(opts, 'threads')).threads : 1;
   const model = await loadTrained(str(opts, 'model')!);
   const trained = await trainedRun(str(opts, 'model')!);

@@ -12,7 +12,7 @@ import type { RunData, ThreadsPort } from '../../lib/run/train-run';
 import type { Cli } from '../context';
 import { relabelOption } from '../options';
 import { scalarsLine } from './eval';
-import { interruptible } from '../train/follow';
+import { interruptible, stopExitCode } from '../train/follow';
 
 export async function crossValidateCli(
   config: RunConfig,
@@ -73,7 +73,7 @@ export async function crossValidateCli(
               : ['accuracy', 'macroF1', 'loss', 'mse'];
           cli.log(`cross-validation over ${ev.folds.length} fold(s): ${shown.map(show).filter(Boolean).join(', ')}`);
           cli.out(JSON.stringify(result));
-          if (ev.aborted) process.exitCode = 130;
+          if (ev.aborted) process.exitCode = stopExitCode();
           break;
         }
       }

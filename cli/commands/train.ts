@@ -11,10 +11,10 @@ import { FsStore } from '../../lib/store/fs-store';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { relabelOption, runConfigFrom } from '../options';
-import { estimateLine, modelLine, recipeLines, stoppedLine, trainFollowed } from '../train/follow';
+import { estimateLine, modelLine, recipeLines, stopExitCode, stoppedLine, trainFollowed } from '../train/follow';
 import { loadRunData, loadTokenized, openBase, trainArgs } from '../train/inputs';
 import { finishRunJson, saveModel, startRunJson, writeModelCard } from '../train/output';
-import { resolveArgs, resumePoint } from '../train/resume';
+import { refuseUsedOut, resolveArgs, resumePoint } from '../train/resume';
 import { testOn } from '../train/test-file';
 import { crossValidateCli } from './train-folds';
 
@@ -22,6 +22,7 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   const { opts, saved } = await resolveArgs(given);
   const out = resolve(str(opts, 'out') ?? '.');
   const store = new FsStore(out);
+  if (!saved && opts['dry-run'] !== true) await refuseUsedOut(out);
   const resumeFrom = await resumePoint(store, out, saved);
   const { modelSpec, hubEndpoint, threads, folds, valSplit } = trainArgs(opts);
   const data = await loadRunData(opts, cli, num(opts, 'seed') ?? 42, valSplit);
@@ -58,7 +59,7 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
     const { finished, trainSec } = await trainFollowed(config, p, { out, store, resumeFrom, threads, cli });
     if (finished.reason === 'aborted') {
       cli.log(stoppedLine(finished.step, out));
-      process.exitCode = 130;
+      process.exitCode = stopExitCode();
       return;
     }
     if (finished.restoredBest)

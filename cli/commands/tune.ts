@@ -13,10 +13,11 @@ import { dataFacts, modelFacts } from '../../lib/run/facts';
 import { prepareRun } from '../../lib/run/train-run';
 import { planTune, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
 import { relabelOption, runConfigFrom } from '../options';
-import { interruptible, recipeLines } from '../train/follow';
+import { interruptible, recipeLines, stopExitCode } from '../train/follow';
 import { loadRunData, loadTokenized, openBase, trainArgs } from '../train/inputs';
 import { finishRunJson, saveModel, startRunJson, writeModelCard } from '../train/output';
 import { testOn } from '../train/test-file';
+import { refuseUsedOut } from '../train/resume';
 
 const describe = (t: TrialResult, c: TuneCandidate, metric: string) =>
   `trial ${c.id} (${c.changes}), ${t.epochs} epoch${t.epochs > 1 ? 's' : ''}: ` +
@@ -24,6 +25,7 @@ const describe = (t: TrialResult, c: TuneCandidate, metric: string) =>
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const out = resolve(str(opts, 'out')!);
+  await refuseUsedOut(out);
   const budgetSec = (num(opts, 'budget') ?? 30) * 60;
   const { modelSpec, hubEndpoint, threads, valSplit } = trainArgs(opts);
   const seed = num(opts, 'seed') ?? 42;
@@ -93,7 +95,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   if (!done?.model || !done.winner || !done.data || done.aborted) {
     done?.model?.dispose();
     cli.log(`stopped: the finished trials are in ${join(out, 'tune.json')}`);
-    process.exitCode = 130;
+    process.exitCode = stopExitCode();
     return;
   }
   const { model, winner } = done;

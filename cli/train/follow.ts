@@ -17,17 +17,30 @@ import { keepMetricsUpTo, RUN_ID } from './resume';
 
 export type DoneEvent = Extract<TrainEvent, { type: 'done' }>;
 
-/** An abort signal that the first Ctrl-C fires; `release` removes the handler. */
+let stoppedBy: NodeJS.Signals | null = null;
+
+/** The exit code of a run stopped by a signal: 130 after Ctrl-C (SIGINT), 143 after SIGTERM (`kill`, `timeout`). */
+export const stopExitCode = () => (stoppedBy === 'SIGTERM' ? 143 : 130);
+
+/** An abort signal that the first Ctrl-C or SIGTERM fires (the run stops after its step, with a checkpoint); a second
+ *  one quits at once. `release` removes the handlers. */
 export function interruptible(cli: Cli): { signal: AbortSignal; release: () => void } {
   const abort = new AbortController();
-  const onSigint = () => {
-    cli.log('stopping after this step (Ctrl-C again to quit at once)');
+  const onSignal = (sig: NodeJS.Signals) => {
+    stoppedBy = sig;
+    cli.log(`stopping after this step (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)`);
     abort.abort();
-    process.once('SIGINT', () => process.exit(130));
+    release();
+    for (const s of SIGNALS) process.once(s, () => process.exit(stopExitCode()));
   };
-  process.once('SIGINT', onSigint);
-  return { signal: abort.signal, release: () => process.off('SIGINT', onSigint) };
+  const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const release = () => SIGNALS.forEach((s) => process.off(s, onSignal));
+  SIGNALS.forEach((s) => process.once(s, onSignal));
+  return { signal: abort.signal, release };
 }
+
+/** The least time between two evaluation lines in the log. */
+const EVAL_LOG_MS = 2000;
 
 /** Forwards a run's events to the log and stderr until it ends; an error event is thrown (a UserError exits 2). */
 export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics: WriteStream): Promise<DoneEvent & { threads: number }> {
@@ -35,6 +48,8 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
   let threads = 1;
   let totalSteps = 0;
   let epochs = 0;
+  let lastEvalLog = -Infinity;
+  let unlogged = 0;
   for await (const ev of events) {
     if (ev.type === 'status') {
       if (ev.threads) threads = ev.threads;
@@ -61,9 +76,21 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
           detail: `loss ${ev.loss.toFixed(4)} lr ${ev.lr.toExponential(1)}`,
         });
         break;
-      case 'eval':
-        cli.log(`eval at step ${ev.step} (epoch ${ev.epoch + 1}): ${scalarsLine(ev.result)}`);
+      case 'eval': {
+        // every evaluation is in metrics.jsonl; the log shows at most one every EVAL_LOG_MS (a head over a few rows
+        // evaluates hundreds of times in seconds), and the last one
+        const now = performance.now();
+        const last = ev.step >= totalSteps;
+        if (now - lastEvalLog < EVAL_LOG_MS && !last) {
+          unlogged++;
+          break;
+        }
+        lastEvalLog = now;
+        const skipped = unlogged ? ` (the ${unlogged} since the last line are in metrics.jsonl)` : '';
+        unlogged = 0;
+        cli.log(`eval at step ${ev.step} (epoch ${ev.epoch + 1}): ${scalarsLine(ev.result)}${skipped}`);
         break;
+      }
       case 'early-stop':
         cli.log(
           `early stop: ${ev.metric} did not improve for ${ev.patience} evaluations (best ${ev.best.toFixed(4)} at step ${ev.bestStep})`,

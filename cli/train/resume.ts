@@ -1,5 +1,6 @@
 // finetune train --resume DIR: the arguments and settings of the run being continued (DIR/run.json), the checkpoint
 // it continues from (DIR/run/checkpoints), and its metrics log cut back to that checkpoint.
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors';
@@ -94,4 +95,25 @@ export async function keepMetricsUpTo(path: string, step: number): Promise<void>
     }
   });
   await writeFile(path, kept.map((l) => `${l}\n`).join(''));
+}
+
+/** A new run's (or tune's) --out must not hold another run: the new run's files would mix with its files (a model of
+ *  one dataset beside the run.json of another). An interrupted run there continues with --resume. */
+export async function refuseUsedOut(out: string): Promise<void> {
+  const used = ['run.json', 'model.safetensors', 'tune.json', RUN_ID].find((f) => existsSync(join(out, f)));
+  if (!used) return;
+  let unfinished = false;
+  try {
+    const saved = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as Partial<SavedRun>;
+    unfinished = Boolean(saved.args && saved.run && !saved.result);
+  } catch {
+    // no run.json, or not one this tool wrote
+  }
+  throw new UserError(
+    `${out} already holds ${unfinished ? 'an unfinished run' : 'a run'} (${used}); a new one would mix its files with it`,
+    { option: '--out' },
+    unfinished
+      ? `continue it with: npx finetune train --resume ${out} — or give a new --out folder`
+      : 'give a new --out folder, or delete that one first',
+  );
 }

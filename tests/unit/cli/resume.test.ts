@@ -1,5 +1,5 @@
 // `finetune train` writes checkpoints to its --out folder while it trains, and `finetune train --resume DIR` continues
-// a run that was killed (SIGKILL) or interrupted (SIGINT, Ctrl-C) to the same final weights and metrics as a run that
+// a run that was killed (SIGKILL) or interrupted (SIGINT, Ctrl-C; SIGTERM) to the same final weights and metrics as a run that
 // never stopped; resuming against changed data is refused naming what changed. Full fine-tuning of the bundled
 // USE-Lite on a few dozen rows (checkpoints every 5 steps).
 import { spawn } from 'node:child_process';
@@ -136,9 +136,19 @@ describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 s
     expect((await runCli(['train', '--resume', out])).stderr).toMatch(/already finished/);
   }, 300_000);
 
-  it('refuses to resume when the training file changed, saying what changed; options cannot be changed on resume', async () => {
+  it('SIGTERM stops as Ctrl-C does (exit 143); a new run into a used --out is refused; resume refuses changed data', async () => {
     const out = join(dir, 'changed');
-    await trainUntilCheckpoint(out, 'SIGKILL');
+    // SIGTERM (kill, timeout) stops as Ctrl-C does, after the step with a checkpoint, and exits 143
+    const k = await trainUntilCheckpoint(out, 'SIGTERM');
+    expect(k.code).toBe(143);
+    expect(k.stderr).toContain(`npx finetune train --resume ${out}`);
+    // a new run into a folder holding one is refused before any work: it would mix its files with that run's
+    const again = await runCli(args(out));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds an unfinished run \(run\.json\).*continue it with: npx finetune train --resume/s);
+    const done = await runCli(args(straight));
+    expect(done.code).toBe(2);
+    expect(done.stderr).toMatch(/already holds a run \(run\.json\); a new one would mix its files with it.*give a new --out folder/s);
     const r1 = await runCli(['train', '--resume', out, '--lr', '1e-3']);
     expect(r1.code).toBe(2);
     expect(r1.stderr).toContain('--lr');
