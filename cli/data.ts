@@ -73,6 +73,8 @@ export interface ColumnFlags {
   textPair?: string;
   label?: string;
   labelSeparator?: string;
+  /** labels that differ only in case are one (lower-cased) */
+  caseFoldLabels?: boolean;
   /** NER in a delimited file: the column of space-separated tags, one per word of the text column */
   tags?: string;
   task?: TaskFlag;
@@ -86,6 +88,7 @@ export function columnFlags(opts: ParsedOptions, fixedTask?: TaskFlag): ColumnFl
     textPair: str(opts, 'text-pair-column'),
     label: str(opts, 'label-column'),
     labelSeparator: str(opts, 'label-separator'),
+    ...(opts['ignore-label-case'] === true ? { caseFoldLabels: true } : {}),
     tags: str(opts, 'tags-column'),
     task: taskFlag(opts) ?? fixedTask,
   };
@@ -111,6 +114,7 @@ export function mappingFor(t: LoadedTable, flags: ColumnFlags, needLabel: boolea
   if (!flags.text) guessed.push(`--text-column ${JSON.stringify(text)}`);
   const mapping: ColumnMapping = { task: flags.task ?? s.task, text };
   if (flags.textPair) mapping.textPair = flags.textPair;
+  if (flags.caseFoldLabels) mapping.caseFoldLabels = true;
   if (needLabel) {
     const label = flags.label ? [flags.label] : s.label;
     if (!label?.length) {

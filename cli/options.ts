@@ -19,6 +19,11 @@ export const DATA_COLUMN_OPTIONS: OptionSpec[] = [
   { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed from the header' },
   { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside one label cell', defaultText: '|' },
   {
+    name: 'ignore-label-case',
+    type: 'boolean',
+    help: 'labels that differ only in case ("pos", "Pos") are one label, written in lower case',
+  },
+  {
     name: 'tags-column',
     type: 'string',
     meta: 'T',

@@ -214,6 +214,7 @@ export const INSPECT: CommandSpec = {
     { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
     { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed' },
     { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside the label cell', defaultText: '|' },
+    DATA_COLUMN_OPTIONS.find((o) => o.name === 'ignore-label-case')!,
     DATA_COLUMN_OPTIONS.find((o) => o.name === 'tags-column')!,
     {
       name: 'task',

@@ -22,7 +22,8 @@ async function loadExamples(path: string, option: string, opts: ParsedOptions, c
   for (const w of mapped.warnings)
     cli.log(
       `${path}: warning: ${w.message} (${w.count} row${w.count === 1 ? '' : 's'}` +
-        `${w.rows.length ? `, e.g. row ${w.rows.slice(0, 5).join(', ')}` : ''})`,
+        `${w.rows.length ? `, e.g. row ${w.rows.slice(0, 5).join(', ')}` : ''})` +
+        (w.code === 'label-case' ? '; --ignore-label-case makes them one' : ''),
     );
   return { table: t, mapping, mapped };
 }

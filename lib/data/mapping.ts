@@ -122,6 +122,56 @@ function col(table: ParsedTable, name: string | undefined, option: string, file?
 
 export const labelCollator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
 
+/** A label with fewer examples than this, beside one with at least four times as many, is named in a warning: it can
+ *  hardly be learned, and may not reach validation. */
+export const RARE_LABEL_EXAMPLES = 5;
+
+const quoted = (xs: string[], most = 3) =>
+  xs
+    .slice(0, most)
+    .map((x) => JSON.stringify(x))
+    .join(', ') + (xs.length > most ? ` and ${xs.length - most} more` : '');
+
+/** Labels that differ only in case (separate classes unless case is ignored), and labels with very few examples. */
+function labelWarnings(records: DataRecord[], counts: Map<string, number>, m: ColumnMapping, w: WarningSink): void {
+  const column = m.label?.join(', ');
+  /** one warning over the rows holding any of `labels` */
+  const warn = (code: DataWarning['code'], message: string, labels: Set<string>, example: string) => {
+    for (const r of records) {
+      const ls = r.label === null ? [] : Array.isArray(r.label) ? r.label : [r.label];
+      if (ls.some((l) => labels.has(String(l)))) w.add(code, message, r.row, { column, snippet: example });
+    }
+  };
+  const byFolded = new Map<string, string[]>();
+  for (const l of counts.keys()) byFolded.set(l.toLowerCase(), [...(byFolded.get(l.toLowerCase()) ?? []), l]);
+  const clashes = [...byFolded.values()].filter((ls) => ls.length > 1);
+  if (clashes.length) {
+    const pairs = clashes.map((ls) => ls.map((l) => JSON.stringify(l)).join(' and '));
+    // the rows of the less common spellings
+    const minor = new Set(clashes.flatMap((ls) => [...ls].sort((a, b) => counts.get(b)! - counts.get(a)!).slice(1)));
+    warn(
+      'label-case',
+      `Some labels differ only in case (${pairs.slice(0, 3).join('; ')}${pairs.length > 3 ? '; …' : ''}); ` +
+        'they are separate classes unless label case is ignored',
+      minor,
+      clashes[0].join(' / '),
+    );
+  }
+  // only beside a label with many: in a file of a few rows every label is small, and that is the file's own warning
+  const most = Math.max(...counts.values());
+  const rare = most >= 4 * RARE_LABEL_EXAMPLES ? [...counts].filter(([, n]) => n < RARE_LABEL_EXAMPLES).map(([l]) => l) : [];
+  if (rare.length) {
+    const one = rare.length === 1;
+    warn(
+      'rare-label',
+      `${one ? 'Label' : 'Labels'} ${quoted(rare)} ${one ? 'has' : 'have'} fewer than ${RARE_LABEL_EXAMPLES} examples: ` +
+        `too few to learn, and ${one ? 'it' : 'they'} may be missing from the validation split`,
+      new Set(rare),
+      rare.slice(0, 3).join(' / '),
+    );
+  }
+}
+
 /** Validates a mapping against the table and builds the records. Throws DataError on a mapping that cannot train. */
 export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOptions = {}): MappedData {
   const file = opts.file;
@@ -151,7 +201,7 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
     const row = table.rowNumbers[i];
     const text = r[jt] ?? '';
     const rec: DataRecord = { row, text, label: null };
-    if (text.trim() === '') w.add('empty-text', 'Some rows have an empty text', row, { column: m.text });
+    if (text.trim() === '') w.add('empty-text', 'Some rows have an empty text; they are left out of training', row, { column: m.text });
     else nonEmpty++;
     if (jp >= 0) {
       rec.textPair = r[jp] ?? '';
@@ -248,6 +298,7 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
         'Choose another label column, or add examples of other classes.',
       );
     }
+    if (!bio) labelWarnings(records, counts, m, w);
   } else if (!records.some((r) => typeof r.label === 'number')) {
     throw new DataError(
       'no-labels',

@@ -49,7 +49,9 @@ export interface DataWarning {
     | 'extra-fields'
     | 'ner-invalid-sequence'
     | 'ner-scheme-converted'
-    | 'ner-tag-count';
+    | 'ner-tag-count'
+    | 'label-case'
+    | 'rare-label';
   message: string;
   /** affected rows (at most the first 1,000 are listed; `count` has the total) */
   rows: number[];

@@ -111,6 +111,15 @@ describe('finetune: help and bad input', () => {
     expect(r.stderr).toContain('--label-column');
   });
 
+  it('labels that differ only in case are a warning; --ignore-label-case makes them one', async () => {
+    const p = file('case.csv', 'text,label\na,pos\nb,neg\nc,Pos\nd,pos\ne,neg\n');
+    const plain = lastJson((await runCli(['inspect', '--data', p])).stdout);
+    expect(plain.labels).toEqual(['neg', 'pos', 'Pos']);
+    expect(plain.warnings).toMatchObject([{ code: 'label-case', rows: [4] }]);
+    const folded = lastJson((await runCli(['inspect', '--data', p, '--ignore-label-case'])).stdout);
+    expect([folded.labels, folded.warnings]).toEqual([['neg', 'pos'], []]);
+  });
+
   /** Runs `fn` against a local "Hub" that answers 404 to everything and records the paths asked for. */
   async function withEmptyHub(fn: (endpoint: string, seen: string[]) => Promise<void>): Promise<void> {
     const seen: string[] = [];

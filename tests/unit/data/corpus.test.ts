@@ -360,7 +360,44 @@ const cases: Case[] = [
     },
   },
   { name: 'every data row longer than the header', bytes: u8('text,label\na,x,1\nb,y,2\n'), error: 'too-many-fields', where: { row: 2 } },
-  { name: 'empty texts', bytes: u8('text,label\na,x\n,y\n   ,x\nd,y\n'), warning: 'empty-text', warningRows: [3, 4] },
+  {
+    name: 'empty texts',
+    bytes: u8('text,label\na,x\n,y\n   ,x\nd,y\n'),
+    warning: 'empty-text',
+    warningRows: [3, 4],
+    check: (r) => expect(r.warnings.find((x) => x.code === 'empty-text')!.message).toMatch(/; they are left out of training$/),
+  },
+  {
+    name: 'labels that differ only in case',
+    bytes: u8('text,label\na,pos\nb,neg\nc,Pos\nd,pos\ne,neg\n'),
+    warning: 'label-case',
+    warningRows: [4],
+    check: (r) => {
+      expect(r.data.labels).toHaveLength(3);
+      expect(r.warnings.find((x) => x.code === 'label-case')!.message).toBe(
+        'Some labels differ only in case ("pos" and "Pos"); they are separate classes unless label case is ignored',
+      );
+    },
+  },
+  {
+    name: 'labels that differ only in case, case ignored',
+    bytes: u8('text,label\na,pos\nb,neg\nc,Pos\nd,pos\ne,neg\n'),
+    mapping: { task: 'classification', text: 'text', label: ['label'], caseFoldLabels: true },
+    check: (r) => {
+      expect(r.data.labels).toEqual(['neg', 'pos']);
+      expect(r.warnings).toEqual([]);
+    },
+  },
+  {
+    name: 'a label with one example beside labels with many',
+    bytes: u8('text,label\n', ...Array.from({ length: 40 }, (_, i) => `t${i},${i % 2 ? 'pos' : 'neg'}\n`), 'u,neutral\n'),
+    warning: 'rare-label',
+    warningRows: [42],
+    check: (r) =>
+      expect(r.warnings.find((x) => x.code === 'rare-label')!.message).toBe(
+        'Label "neutral" has fewer than 5 examples: too few to learn, and it may be missing from the validation split',
+      ),
+  },
   {
     name: 'missing labels',
     bytes: u8('text,label\na,x\nb,\nc,y\n'),
