@@ -1,6 +1,6 @@
 // Evaluation metrics as pure functions over plain arrays. Conventions follow scikit-learn: a ratio with a zero
-// denominator counts as 0; macro = unweighted mean over classes; weighted = mean weighted by support; micro = from
-// pooled counts (for single-label classification micro-F1 equals accuracy).
+// denominator counts as 0; macro = unweighted mean over the classes in the truth or the predictions; weighted = mean
+// weighted by support; micro = from pooled counts (for single-label classification micro-F1 equals accuracy).
 
 export interface ClassReport {
   label: string;
@@ -77,11 +77,14 @@ export function classificationReport(yTrue: number[], yPred: number[], labels: s
       xs.length,
     );
   const accuracy = ratio(correct, n);
+  // macro averages over the classes in the truth or the predictions, as scikit-learn's (labels=None): a class absent
+  // from both, such as one of a label's single example that went to training, does not pull it down
+  const seen = perClass.filter((c, i) => c.support > 0 || confusion.some((row) => row[i] > 0));
   return {
     accuracy,
-    macroPrecision: mean(perClass.map((c) => c.precision)),
-    macroRecall: mean(perClass.map((c) => c.recall)),
-    macroF1: mean(perClass.map((c) => c.f1)),
+    macroPrecision: mean(seen.map((c) => c.precision)),
+    macroRecall: mean(seen.map((c) => c.recall)),
+    macroF1: mean(seen.map((c) => c.f1)),
     microF1: accuracy,
     weightedF1: ratio(
       perClass.reduce((a, c) => a + c.f1 * c.support, 0),

@@ -29,10 +29,16 @@ describe('classification metrics (hand-computed)', () => {
     expect(r.macroF1).toBeCloseTo((0.5 + 6 / 7 + 2 / 3) / 3, 12);
     expect(r.weightedF1).toBeCloseTo((2 * 0.5 + 3 * (6 / 7) + 2 * (2 / 3)) / 7, 12);
   });
-  it('a class never predicted and never present scores 0 (scikit-learn zero_division=0)', () => {
+  it('a class never predicted and never present scores 0 and is left out of the macro averages (scikit-learn, labels=None)', () => {
+    // f1_score([0, 0], [0, 0], average='macro') is 1.0: the average runs over unique_labels(y_true, y_pred)
     const z = classificationReport([0, 0], [0, 0], ['a', 'b']);
     expect(z.perClass[1]).toMatchObject({ precision: 0, recall: 0, f1: 0, support: 0 });
-    expect(z.macroF1).toBe(0.5);
+    expect([z.macroF1, z.macroPrecision, z.macroRecall]).toEqual([1, 1, 1]);
+    // predicted but never present: in the average, with precision 0 (zero_division=0 for its recall)
+    const p = classificationReport([0, 0, 0, 0], [0, 0, 0, 1], ['a', 'b', 'c']);
+    expect(p.perClass[1]).toMatchObject({ precision: 0, recall: 0, f1: 0, support: 0 });
+    expect(p.macroF1).toBeCloseTo((6 / 7 + 0) / 2, 12);
+    expect(p.macroRecall).toBeCloseTo((3 / 4 + 0) / 2, 12);
   });
 });
 
