@@ -112,7 +112,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
         type: 'status',
         message:
           `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
-          `(under ${MIN_SELECTION_ROWS}; one row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of accuracy): the run trains its ` +
+          `(under ${MIN_SELECTION_ROWS}; each row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of them): the run trains its ` +
           'whole length and keeps its last weights',
       };
     let featureExtractor: FeatureExtractor | undefined;

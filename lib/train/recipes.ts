@@ -436,7 +436,7 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     v.earlyStoppingPatience = 0;
     why.push(
       `no early stopping: ${held} validation row${held === 1 ? ' is' : 's are'} too few to select on (under ` +
-        `${MIN_SELECTION_ROWS}; one row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of accuracy), so the run trains ` +
+        `${MIN_SELECTION_ROWS}; each row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of them), so the run trains ` +
         'its whole length and keeps its last weights.',
     );
   }
@@ -449,8 +449,8 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   if (facts.trainRows && facts.trainRows > 0) {
     stepsPerEpoch = Math.ceil(facts.trainRows / v.batchSize);
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
-    const perEpoch = stepsPerEpoch.toLocaleString('en');
-    const rows = `${facts.trainRows.toLocaleString('en')} training ${rowWord} make ${perEpoch} steps of ${v.batchSize}`;
+    const perEpoch = `${stepsPerEpoch.toLocaleString('en')} step${stepsPerEpoch === 1 ? '' : 's'}`;
+    const rows = `${facts.trainRows.toLocaleString('en')} training ${rowWord} make ${perEpoch} of ${v.batchSize}`;
     if (v.minSteps && epochs * stepsPerEpoch < v.minSteps) {
       epochs = Math.ceil(v.minSteps / stepsPerEpoch);
       why.push(

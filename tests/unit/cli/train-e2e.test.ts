@@ -200,7 +200,8 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
   it('predict --data --out writes one prediction per row next to the input columns, the same on 1 and 2 threads', async () => {
     const written: string[][] = [];
     for (const threads of ['1', '2']) {
-      const preds = join(dir, `preds-${threads}.csv`);
+      // into a folder that does not exist yet (made first, as train's --out is)
+      const preds = join(dir, `preds-${threads}`, 'new', `preds.csv`);
       const r = await runCli(['predict', '--model', out, '--data', evalCsv, '--out', preds, '--threads', threads]);
       expect(r.code).toBe(0);
       const lines = readFileSync(preds, 'utf8').trim().split('\n');
@@ -247,7 +248,7 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     const run = JSON.parse(readFileSync(join(dir, 'defaults', 'run.json'), 'utf8'));
     // 12 validation rows select nothing: no early stopping, no best evaluation restored, and the run says so
     expect(r.stderr).toContain(
-      '12 validation rows are too few to stop early or pick the best evaluation by (under 50; one row is 8 % of accuracy): ' +
+      '12 validation rows are too few to stop early or pick the best evaluation by (under 50; each row is 8 % of them): ' +
         'the run trains its whole length and keeps its last weights',
     );
     // (the head itself takes at least 500 steps: 250 epochs of 2 steps)

@@ -76,7 +76,9 @@ describe('recipes', () => {
   it('under 50 validation rows the recipe turns early stopping off and says so; 50 and more keep it', () => {
     const few = recipeFor({ ...sst2, trainRows: 80, labelCounts: [70, 10], validationRows: 10 }, 'quick');
     expect(few.values.earlyStoppingPatience).toBe(0);
-    expect(few.why.join(' ')).toMatch(/no early stopping: 10 validation rows are too few to select on \(under 50; one row is 10 % /);
+    expect(few.why.join(' ')).toMatch(
+      /no early stopping: 10 validation rows are too few to select on \(under 50; each row is 10 % of them\)/,
+    );
     expect(few.why.join(' ')).not.toMatch(/early stopping ends it/);
     for (const validationRows of [undefined, 0, 50]) {
       const r = recipeFor({ ...sst2, trainRows: 80, labelCounts: [70, 10], validationRows }, 'quick');
