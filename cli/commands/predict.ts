@@ -40,6 +40,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const dataPath = str(opts, 'data');
   const outPath = str(opts, 'out');
   if (dataPath && !outPath) throw new UserError('--data needs --out for the predictions file', { option: '--out' }, 'add --out preds.csv');
+  if (!dataPath && (str(opts, 'text') ?? '').trim() === '')
+    throw new UserError('--text is empty: there is nothing to predict', { option: '--text' }, 'give the text to classify in quotes');
   // its folder first (as train's --out), so a missing one is not found only after every row is predicted
   if (dataPath && outPath) await mkdir(dirname(resolve(outPath)), { recursive: true });
   const threads = dataPath ? threadsPort(num(opts, 'threads')).threads : 1;

@@ -195,6 +195,9 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(['negative', 'positive']).toContain(p.label);
     expect(p.scores.negative + p.scores.positive).toBeCloseTo(1, 5);
     expect(p.score).toBe(Math.max(p.scores.negative, p.scores.positive));
+    // an empty text is a one-line error naming the option, before the model loads
+    const empty = await runCli(['predict', '--model', out, '--text', '  ']);
+    expect([empty.code, empty.stderr.trim()]).toEqual([2, expect.stringMatching(/option --text: --text is empty/)]);
   });
 
   it('predict --data --out writes one prediction per row next to the input columns, the same on 1 and 2 threads', async () => {
