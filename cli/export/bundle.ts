@@ -21,7 +21,7 @@ import type { TrainEvent } from '../../lib/train/events';
 import { exportBundle } from '../../lib/session/bundle';
 import type { SessionHost } from '../../lib/session/context';
 import { evaluationKey } from '../../lib/session/inference';
-import { isBetterEval, metricRecordOf, type MetricRecord } from '../../lib/session/metric-records';
+import { isBetterEval, keptEval, metricRecordOf, type MetricRecord } from '../../lib/session/metric-records';
 import type { RunMeta } from '../../lib/session/records';
 import { useDatabase } from '../../lib/session/state';
 import { importAndStore } from '../../lib/session/stored-data';
@@ -143,6 +143,8 @@ async function readMetrics(dir: string, cli: Cli) {
   let start: Extract<TrainEvent, { type: 'start' }> | undefined;
   let lastStep: Extract<TrainEvent, { type: 'step' }> | undefined;
   let best: EvalPoint | undefined;
+  let done: Extract<TrainEvent, { type: 'done' }> | undefined;
+  const evals: EvalPoint[] = [];
   for (const [i, line] of text.split('\n').entries()) {
     if (!line.trim()) continue;
     let ev: TrainEvent;
@@ -154,15 +156,18 @@ async function readMetrics(dir: string, cli: Cli) {
     }
     if (ev.type === 'start') start = ev;
     if (ev.type === 'step') lastStep = ev;
+    if (ev.type === 'done') done = ev;
     const record = metricRecordOf(ev);
     if (!record) continue;
     records.push(record);
     if (record.kind === 'eval') {
       const { kind: _kind, ...e } = record;
+      evals.push(e);
       if (isBetterEval(e, best)) best = e;
     }
   }
-  return { records, start, lastStep, best };
+  // as the studio's own runs: the figures of the weights the run kept
+  return { records, start, lastStep, best: done ? keptEval(done, evals, best) : best };
 }
 
 /** The model's files as the studio stores an imported model: the folder's own, or written from the model if gone. */

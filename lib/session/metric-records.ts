@@ -7,6 +7,7 @@ import type { EvalPoint, StepPoint } from './types';
 
 type StepEvent = Extract<TrainEvent, { type: 'step' }>;
 type EvalEvent = Extract<TrainEvent, { type: 'eval' }>;
+type DoneEvent = Extract<TrainEvent, { type: 'done' }>;
 
 export type StepRecord = { kind: 'step' } & StepPoint;
 export type EvalRecord = { kind: 'eval' } & EvalPoint;
@@ -54,4 +55,13 @@ export function isBetterEval(e: EvalPoint, best: EvalPoint | undefined): boolean
   if (!best) return true;
   const score = headlineScore(e);
   return score > headlineScore(best) || (Number.isNaN(score) && e.loss < best.loss);
+}
+
+/** The evaluation a finished run reports (the Runs table, the best run): that of the weights it keeps. `best` (the best
+ *  evaluation) where its weights were restored or were the last anyway; the last weights' where the run kept those
+ *  although an earlier evaluation scored higher (under 50 validation rows a run does not select). */
+export function keptEval(done: DoneEvent, evals: EvalPoint[], best: EvalPoint | undefined): EvalPoint | undefined {
+  if (!done.final || !done.best || done.restoredBest || done.best.step === done.step) return best;
+  const last = evals.at(-1);
+  return last?.step === done.step ? last : evalPoint(done.step, done.epoch, done.final.scalars);
 }

@@ -21,7 +21,7 @@ import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
 import { expandSweep } from './sweep';
 import type { CheckpointInfo, EvalPoint, RunHistory, RunProgress, RunRecord, RunStatus, StepPoint } from './types';
 import { recordOfRow, type RunMeta } from './records';
-import { evalPoint, headlineScore, isBetterEval, metricRecordOf } from './metric-records';
+import { evalPoint, headlineScore, isBetterEval, keptEval, metricRecordOf } from './metric-records';
 
 export type { RunMeta };
 
@@ -251,6 +251,7 @@ async function drive(
           });
           break;
         case 'done': {
+          best = keptEval(ev, evals, best);
           await flush(true);
           const stopped = ev.reason === 'aborted';
           await patchMeta(

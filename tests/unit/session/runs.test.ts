@@ -96,6 +96,8 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     expect(hist.record.status).toBe('done');
     // 9 validation rows select nothing: no best checkpoint is written, the final one is
     expect(hist.checkpoints.map((c) => [c.step, c.best])).toEqual([[15, false]]);
+    // and its figures are the kept (last) weights' evaluation (lib/session/metric-records.ts keptEval)
+    expect(hist.record.best).toMatchObject({ step: 15, accuracy: hist.evals.at(-1)!.accuracy, macroF1: hist.evals.at(-1)!.macroF1 });
   });
 
   it('with feature threads from the host, encodes the data on them and trains to the same evaluations', async () => {
