@@ -18,7 +18,7 @@ import type { RunRecord } from '@/lib/session/types';
 import { headlineMetric } from '@/lib/session/metric-records';
 import { TuneLauncher } from './TuneLauncher';
 
-type SortKey = 'createdAt' | 'accuracy' | 'macroF1' | 'entityF1' | 'loss';
+type SortKey = 'createdAt' | 'accuracy' | 'macroF1' | 'entityF1' | 'rmse' | 'loss';
 
 export function RunsScreen() {
   const runs = useRuns();
@@ -31,12 +31,20 @@ export function RunsScreen() {
   const [renaming, setRenaming] = useState<string | null>(null);
 
   const sorted = useMemo(() => {
-    const v = (r: RunRecord) => (sort.key === 'createdAt' ? r.createdAt : (r.best?.[sort.key] ?? Number.NEGATIVE_INFINITY));
+    // ▼ is best first: for RMSE, lowest first
+    const v = (r: RunRecord) =>
+      sort.key === 'createdAt'
+        ? r.createdAt
+        : sort.key === 'rmse'
+          ? -(r.best?.rmse ?? Number.POSITIVE_INFINITY)
+          : (r.best?.[sort.key] ?? Number.NEGATIVE_INFINITY);
     return [...runs].sort((a, b) => (sort.desc ? v(b) - v(a) : v(a) - v(b)));
   }, [runs, sort]);
 
   // NER runs are judged by entity F1: a column for it once there is one
   const anyNer = runs.some((r) => r.task === 'token-classification');
+  // regression runs have no accuracy or F1: their validation RMSE (lower is better)
+  const anyRegression = runs.some((r) => r.task === 'regression');
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : s.length >= 6 ? s : [...s, id]));
   const sortBtn = (key: SortKey, label: string) => (
     <button
@@ -88,6 +96,11 @@ export function RunsScreen() {
                       {sortBtn('entityF1', 'Validation entity F1')}
                     </th>
                   )}
+                  {anyRegression && (
+                    <th scope="col" aria-sort={sort.key === 'rmse' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
+                      {sortBtn('rmse', 'Validation RMSE')}
+                    </th>
+                  )}
                   <th scope="col" aria-sort={sort.key === 'createdAt' ? (sort.desc ? 'descending' : 'ascending') : undefined}>
                     {sortBtn('createdAt', 'Started')}
                   </th>
@@ -118,6 +131,7 @@ export function RunsScreen() {
                     <td>{pct(r.best?.accuracy)}</td>
                     <td>{pct(r.best?.macroF1)}</td>
                     {anyNer && <td>{pct(r.best?.entityF1)}</td>}
+                    {anyRegression && <td data-testid="run-rmse">{Number.isFinite(r.best?.rmse) ? r.best!.rmse.toPrecision(3) : '—'}</td>}
                     <td className="small">
                       {new Date(r.createdAt).toLocaleString()}
                       {r.progress && ` · ${fmtDuration(r.progress.elapsedSec)}`}

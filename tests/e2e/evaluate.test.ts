@@ -1,7 +1,8 @@
 // The Evaluate screen for a multi-label run: a small CSV is imported with the suggested mapping (a "|"-separated label
 // column → multi-label), trained with the Quick preset on the bundled USE-Lite, and evaluated: per-label table and
 // micro/macro F1 without a confusion matrix, and the examples with a wrong label. The screen passes axe-core.
-// (Regression is covered in tests/unit/session/evaluate.test.ts: the Train screen cannot start a regression run yet.)
+// (Regression's Evaluate screen is covered in tests/unit/session/evaluate.test.ts; a regression run in Chromium in
+// tests/e2e/regression.test.ts.)
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launch, openPage, type Recorded } from './browser';
