@@ -1,8 +1,8 @@
 // The Evaluate screen for a multi-label run: a small CSV is imported with the suggested mapping (a "|"-separated label
 // column → multi-label), trained with the Quick preset on the bundled USE-Lite, and evaluated: per-label table and
 // micro/macro F1 without a confusion matrix, and the examples with a wrong label. The screen passes axe-core.
-// (Regression's Evaluate screen is covered in tests/unit/session/evaluate.test.ts; a regression run in Chromium in
-// tests/e2e/regression.test.ts.)
+// A regression run the same way (a numeric label column → regression): its validation RMSE on the Runs screen (no
+// accuracy or F1 there), and MSE/RMSE/MAE/R²/Pearson with the largest errors on the Evaluate screen.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launch, openPage, type Recorded } from './browser';
@@ -26,6 +26,18 @@ function multilabelCsv(): Buffer {
     return `"${TOPICS[a][i % 3]}${b ? ` and ${TOPICS[b][(i + 1) % 3]}` : ''} (${i})",${b ? `${a}|${b}` : a}`;
   });
   return Buffer.from('text,labels\n' + rows.join('\n'));
+}
+
+/** 120 short reviews scored by how many good and bad words they hold (1.0 to 5.2). */
+function scoredCsv(): Buffer {
+  const good = ['wonderful', 'moving', 'clever', 'funny', 'brilliant'];
+  const bad = ['dull', 'silly', 'tedious', 'awful', 'lifeless'];
+  const rows = Array.from({ length: 120 }, (_, i) => {
+    const g = i % 5;
+    const words = [...good.slice(0, g), ...bad.slice(0, 4 - g), `film ${i}`];
+    return `"${words.join(' ')}",${(1 + g + (i % 3) * 0.1).toFixed(1)}`;
+  });
+  return Buffer.from(`review,score\n${rows.join('\n')}\n`);
 }
 
 /** Like studio.ts goTo, also once a step is marked done (its button then reads "Data (done)"). */
@@ -94,6 +106,31 @@ describe('Evaluate screen for a multi-label run', () => {
     expect(await page.getByTestId('confusion-matrix').count()).toBe(0);
     const mis = await page.getByTestId('misclassified').locator('thead th').allTextContents();
     expect(mis).toEqual(['Text', 'True labels', 'Predicted labels', 'Wrong']);
+    expect(await axeViolations(page)).toEqual([]);
+  });
+});
+
+describe('a regression run', () => {
+  it('trains with the defaults, lists its validation RMSE on the Runs screen, and evaluates as MSE/MAE/R²/Pearson', async () => {
+    const { page } = rec;
+    await importCsv(page, 'scores.csv', scoredCsv());
+    await trainQuick(page);
+    await goTo(page, 'Runs');
+    await page.getByTestId('runs-table').waitFor();
+    expect(await page.getByRole('button', { name: 'Sort by Validation RMSE' }).count()).toBe(1);
+    // the newest run first: scores spread over 1.0–5.2, the head's validation RMSE is a positive figure well under that
+    const rmse = Number(await page.getByTestId('run-rmse').first().textContent());
+    expect(rmse).toBeGreaterThan(0);
+    expect(rmse).toBeLessThan(1.5);
+    await evaluate(page);
+    const heads = await page.getByTestId('test-metrics').locator('thead th').allTextContents();
+    expect(heads).toEqual(expect.arrayContaining(['MSE', 'RMSE', 'MAE', 'R²', 'Pearson r']));
+    expect(await page.getByTestId('largest-errors').locator('thead th').allTextContents()).toEqual([
+      'Text',
+      'True',
+      'Predicted',
+      '|Error|',
+    ]);
     expect(await axeViolations(page)).toEqual([]);
   });
 });
