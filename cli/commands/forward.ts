@@ -1,7 +1,6 @@
 // finetune forward: token ids in, every output of the network out (hidden states after the embeddings and after each
 // layer, pooler output, and the task logits of a trained folder) — for checking numerics against reference runs.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../lib/errors';
 import { createTaskModel } from '../../lib/models/task-model';
@@ -9,6 +8,7 @@ import type { TensorBatch } from '../../lib/models/types';
 import { str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadBase } from '../models';
+import { writeOneFile } from '../export/write-out';
 
 interface Dense {
   dims: number[];
@@ -114,8 +114,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     else base.encoder.dispose();
   }
   const outPath = str(opts, 'out')!;
-  await mkdir(dirname(resolve(outPath)), { recursive: true });
-  await writeFile(
+  await writeOneFile(
     outPath,
     JSON.stringify({
       model: base.source,

@@ -2,7 +2,6 @@
 // offsets into the text); --data -> OUT as CoNLL (word<TAB>tag, a blank line after each sentence) or JSONL
 // ({text, tokens, tags, entities}), chosen by OUT's extension. The words come from a CoNLL or token JSONL file as
 // they are, or from a text column split into words as predictEntities splits raw text.
-import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UserError } from '../../lib/errors';
 import type { TaskModel } from '../../lib/models/types';
@@ -12,6 +11,7 @@ import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { loadTable, mappingFor, tokenFieldsFrom } from '../data';
 import { withFeaturePool } from '../threads';
+import { writeOneFile } from '../export/write-out';
 
 export type NerOutFormat = 'conll' | 'jsonl';
 
@@ -89,7 +89,7 @@ export async function predictNerFile(
     const entities = entitySpans(s.text, s.words, tags, probs);
     return `${JSON.stringify({ text: s.text, tokens: words[i], tags, entities })}\n`;
   });
-  await writeFile(paths.out, lines.join(''));
+  await writeOneFile(paths.out, lines.join(''));
   cli.progress.update({ label: 'predict', done: sentences.length, total: sentences.length });
   const entities = predicted.reduce((a, p) => a + entitiesOf(p.tags).length, 0);
   cli.out(JSON.stringify({ out: paths.out, format, sentences: sentences.length, words: words.flat().length, entities }));

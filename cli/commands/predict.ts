@@ -1,9 +1,8 @@
 // finetune predict: a trained model folder + texts -> predictions (a CSV with the input columns plus the prediction
 // and its score, or one JSON line for --text). A NER model's predictions are ./predict-ner.ts's.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import Papa from 'papaparse';
 import { UserError } from '../../lib/errors';
+import { writeOneFile } from '../export/write-out';
 import type { TaskModel } from '../../lib/models/types';
 import { predict } from '../../lib/train/predict';
 import { argmax } from '../../lib/train/metrics';
@@ -42,8 +41,6 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   if (dataPath && !outPath) throw new UserError('--data needs --out for the predictions file', { option: '--out' }, 'add --out preds.csv');
   if (!dataPath && (str(opts, 'text') ?? '').trim() === '')
     throw new UserError('--text is empty: there is nothing to predict', { option: '--text' }, 'give the text to classify in quotes');
-  // its folder first (as train's --out), so a missing one is not found only after every row is predicted
-  if (dataPath && outPath) await mkdir(dirname(resolve(outPath)), { recursive: true });
   const threads = dataPath ? threadsPort(num(opts, 'threads')).threads : 1;
   const model = await loadTrained(str(opts, 'model')!);
   const trained = await trainedRun(str(opts, 'model')!);
@@ -100,7 +97,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
       if ('label' in d) return [...r, d.label, String(d.score), ...p.map(String)];
       return [...r, d.labels.join('|'), ...p.map(String)];
     });
-    await writeFile(outPath!, Papa.unparse({ fields: [...t.table.columns, ...extra], data: rows }, { newline: '\n' }) + '\n');
+    await writeOneFile(outPath!, Papa.unparse({ fields: [...t.table.columns, ...extra], data: rows }, { newline: '\n' }) + '\n');
     cli.progress.update({ label: 'predict', done: enc.length, total: enc.length });
     cli.out(JSON.stringify({ out: outPath, rows: rows.length }));
   } finally {

@@ -39,8 +39,9 @@ export async function writeFolder(out: string, files: Record<string, string | Ui
   }
 }
 
-/** Writes one file (a bundle) the same way: a sibling first, renamed over OUT once complete. */
-export async function writeOneFile(out: string, bytes: Uint8Array): Promise<void> {
+/** Writes one file (a bundle, predictions) the same way: its folder made, a sibling first, renamed over OUT once
+ *  complete. */
+export async function writeOneFile(out: string, bytes: Uint8Array | string): Promise<void> {
   const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   try {
     await mkdir(dirname(out), { recursive: true });

@@ -14,7 +14,7 @@ import type { TrainPool } from '../train/train-pool';
 import { startTrainPool } from './train-threads';
 import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
 import { modeOf, trainConfigOf } from './engine-config';
-import { MIN_SELECTION_ROWS, selectsOnValidation } from '../train/config';
+import { fewRowsWhy, selectsOnValidation } from '../train/config';
 import { checkFingerprint, fingerprintOf } from './fingerprint';
 import { featureExtractorFor, trainHeadFirst } from './head-first';
 import { checkPairTask, pairTuneFirst } from './pair-tune';
@@ -112,8 +112,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
         type: 'status',
         message:
           `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
-          `(under ${MIN_SELECTION_ROWS}; each row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of them): the run trains its ` +
-          'whole length and keeps its last weights',
+          `${fewRowsWhy(held)}: the run trains its whole length and keeps its last weights`,
       };
     let featureExtractor: FeatureExtractor | undefined;
     // head first (full, freeze): before the replicas copy the model, so they start from the trained head; a resumed

@@ -108,6 +108,11 @@ export const MIN_SELECTION_ROWS = 50;
 /** Whether a run of this many validation rows selects on them (early stopping, the best evaluation's weights). */
 export const selectsOnValidation = (validationExamples: number) => validationExamples >= MIN_SELECTION_ROWS;
 
+/** Why so few validation rows select nothing, for the run's status line and the recipe's reason:
+ *  "(under 50; each row is 10 % of them)". */
+export const fewRowsWhy = (held: number) =>
+  `(under ${MIN_SELECTION_ROWS}; each row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of them)`;
+
 function check(cond: boolean, option: string, what: string, fix: string): void {
   if (!cond) throw new UserError(what, { option }, fix);
 }

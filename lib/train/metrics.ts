@@ -58,6 +58,9 @@ export function classificationReport(yTrue: number[], yPred: number[], labels: s
   const n = yTrue.length;
   let correct = 0;
   const perClass: ClassReport[] = [];
+  // macro averages over the classes in the truth or the predictions, as scikit-learn's (labels=None): a class absent
+  // from both, such as one of a label's single example that went to training, does not pull it down
+  const seen: ClassReport[] = [];
   for (let c = 0; c < k; c++) {
     const tp = confusion[c][c];
     correct += tp;
@@ -70,6 +73,7 @@ export function classificationReport(yTrue: number[], yPred: number[], labels: s
     const precision = ratio(tp, predicted);
     const recall = ratio(tp, support);
     perClass.push({ label: labels[c], precision, recall, f1: f1Of(precision, recall), support });
+    if (support > 0 || predicted > 0) seen.push(perClass[c]);
   }
   const mean = (xs: number[]) =>
     ratio(
@@ -77,9 +81,6 @@ export function classificationReport(yTrue: number[], yPred: number[], labels: s
       xs.length,
     );
   const accuracy = ratio(correct, n);
-  // macro averages over the classes in the truth or the predictions, as scikit-learn's (labels=None): a class absent
-  // from both, such as one of a label's single example that went to training, does not pull it down
-  const seen = perClass.filter((c, i) => c.support > 0 || confusion.some((row) => row[i] > 0));
   return {
     accuracy,
     macroPrecision: mean(seen.map((c) => c.precision)),

@@ -3,7 +3,7 @@
 // studio's presets, the CLI's defaults and the benchmarks read this one table, so a setting found in a benchmark
 // reaches every user. Every derived value comes with a sentence saying why.
 import type { Architecture } from '../models/types';
-import { MIN_SELECTION_ROWS, selectsOnValidation } from './config';
+import { fewRowsWhy, MIN_SELECTION_ROWS, selectsOnValidation } from './config';
 
 export type Budget = 'quick' | 'balanced' | 'best';
 export const BUDGETS: Budget[] = ['quick', 'balanced', 'best'];
@@ -435,9 +435,8 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   if (fewHeldOut) {
     v.earlyStoppingPatience = 0;
     why.push(
-      `no early stopping: ${held} validation row${held === 1 ? ' is' : 's are'} too few to select on (under ` +
-        `${MIN_SELECTION_ROWS}; each row is ${(100 / held).toFixed(held > 20 ? 1 : 0)} % of them), so the run trains ` +
-        'its whole length and keeps its last weights.',
+      `no early stopping: ${held} validation row${held === 1 ? ' is' : 's are'} too few to select on ${fewRowsWhy(held)}, ` +
+        'so the run trains its whole length and keeps its last weights.',
     );
   }
 
