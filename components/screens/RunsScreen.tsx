@@ -6,6 +6,7 @@ import { engine } from '../engine-client';
 import { useStudio } from '../state/studio';
 import { useShallow } from 'zustand/react/shallow';
 import { useRuns } from '../stored';
+import { useRecipeFacts } from '../fitted-config';
 import { Curves } from '../charts/Curves';
 import { ErrorNote, Help, fmtDuration, pct, toErrorInfoUI } from '../ui';
 import { useRunHistories } from './RunScreen';
@@ -247,8 +248,7 @@ function OverlayCharts({ runs }: { runs: RunRecord[] }) {
 
 function SweepLauncher() {
   const config = useStudio((s) => s.config);
-  const datasetId = useStudio((s) => s.datasetId);
-  const model = useStudio((s) => s.model);
+  const { runConfig } = useRecipeFacts();
   const [strategy, setStrategy] = useState<'grid' | 'random'>('grid');
   const [lr, setLr] = useState('1e-3, 3e-3');
   const [bs, setBs] = useState('16, 32');
@@ -276,7 +276,7 @@ function SweepLauncher() {
         {
           type: 'sweep-start',
           requestId: e.nextId('sweep'),
-          base: { ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model },
+          base: (await runConfig()).run,
           spec,
         },
         'sweep-started',

@@ -5,6 +5,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { engine } from '../engine-client';
 import { useStudio } from '../state/studio';
 import { startRunAndShow } from '../start-run';
+import { useRecipeFacts } from '../fitted-config';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { formatDuration } from '@/lib/run/duration';
@@ -56,28 +57,7 @@ export function TrainScreen() {
   const dataset = datasets.find((d) => d.id === (config.datasetId || datasetId));
   const dsId = config.datasetId || datasetId || '';
 
-  // what the recipes are fitted to: the loaded model, and the training split as the run will see it
-  const [dataFacts, setDataFacts] = useState<RecipeFacts>({});
-  const [folds, setFolds] = useState(0);
-  useEffect(() => {
-    let live = true;
-    if (!dsId) return;
-    const e = engine();
-    e.request({ type: 'recipe-facts', requestId: e.nextId('facts'), datasetId: dsId }, 'recipe-facts-result')
-      .then((ev) => {
-        if (!live) return;
-        setDataFacts(ev.facts);
-        setFolds(ev.folds);
-      })
-      .catch(() => live && setDataFacts({}));
-    return () => {
-      live = false;
-    };
-  }, [dsId, model]);
-  const facts: RecipeFacts = {
-    ...(model ? { arch: model.arch, hiddenSize: model.hiddenSize, numLayers: model.layers, modelMaxLength: model.maxLength } : {}),
-    ...(dsId ? dataFacts : {}),
-  };
+  const { facts, dataFacts, folds, runConfig } = useRecipeFacts();
   const factsKey = JSON.stringify(facts);
   // the dataset's mapping decides the task (the form has no NER choice): say so, and what ranks the runs
   const ner = !!dsId && dataFacts.task === 'token-classification';
@@ -110,9 +90,7 @@ export function TrainScreen() {
     setError(null);
     setBusy(true);
     try {
-      await startRunAndShow(
-        validateConfig({ ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model }),
-      );
+      await startRunAndShow(validateConfig((await runConfig()).run));
     } catch (err) {
       setError(toErrorInfoUI(err));
     } finally {
@@ -124,7 +102,7 @@ export function TrainScreen() {
     setError(null);
     setBusy(true);
     try {
-      const c = validateConfig({ ...config, datasetId: dsId, model: model?.spec ?? config.model });
+      const c = validateConfig((await runConfig()).run);
       const e = engine();
       await e.request({ type: 'cv-start', requestId: e.nextId('cv'), base: c }, 'sweep-started');
       setScreen('runs');
@@ -140,7 +118,8 @@ export function TrainScreen() {
     setError(null);
     setEstimate('measuring');
     try {
-      const c = validateConfig({ ...config, datasetId: dsId, model: model?.spec ?? config.model });
+      const { run, form } = await runConfig();
+      const c = validateConfig(run);
       const e = engine();
       const { estimate: est } = await e.request({ type: 'run-estimate', requestId: e.nextId('est'), config: c }, 'run-estimate-result');
       const parts = [`${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s`];
@@ -149,7 +128,7 @@ export function TrainScreen() {
       if (est.evalSec) parts.push(`${est.evals} validation passes ${formatDuration(est.evalSec)}`);
       if (est.pairSec !== undefined) parts.unshift(`tuning the encoder on contrastive pairs ${formatDuration(est.pairSec)}`);
       setEstimate({
-        key: estimateKey,
+        key: JSON.stringify({ ...form, name: '' }),
         text:
           `About ${formatDuration(est.seconds)} on this device: ${parts.join(', ')}. Measured: ${est.basis}.` +
           (est.mayStopEarly ? ' Early stopping can end the run sooner.' : ''),

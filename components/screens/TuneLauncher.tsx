@@ -5,14 +5,13 @@
 import { useEffect, useState } from 'react';
 import { engine } from '../engine-client';
 import { useStudio } from '../state/studio';
+import { useRecipeFacts } from '../fitted-config';
 import { ErrorNote, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
 import { formatDuration } from '@/lib/run/duration';
 
 export function TuneLauncher() {
-  const config = useStudio((s) => s.config);
-  const datasetId = useStudio((s) => s.datasetId);
-  const model = useStudio((s) => s.model);
+  const { runConfig } = useRecipeFacts();
   const setCurrentRun = useStudio((s) => s.setCurrentRun);
   const [budget, setBudget] = useState(30);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -39,7 +38,7 @@ export function TuneLauncher() {
     setBusy(true);
     try {
       const e = engine();
-      const base = { ...config, datasetId: config.datasetId || datasetId || '', model: model?.spec ?? config.model };
+      const base = (await runConfig()).run;
       const ev = await e.request({ type: 'tune-start', requestId: e.nextId('tune'), base, budgetMinutes: budget }, 'tune-started');
       setTuneId(ev.tuneId);
       const rungs = ev.rungs.map((r) => `${r.trials} × ${r.epochs} epoch${r.epochs > 1 ? 's' : ''}`).join(', then ');

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { presetConfig } from '@/lib/run/config';
 import { artifactsDir, type Recorded } from './browser';
 import {
   axeViolations,
@@ -57,10 +58,21 @@ describe('full flow on the sample data', () => {
 
   it('trains with the Quick preset and draws loss and metric curves', async () => {
     const { page } = rec;
-    await goTo(page, 'Train');
-    await page.getByRole('radio', { name: /Quick/ }).click();
-    await check('train');
-    await page.getByRole('button', { name: 'Start training' }).click();
+    // a new user clicks Start at once, before the engine has measured the data (here within a few ms of the screen
+    // opening): the run is still the Quick preset fitted to the data (the epochs the form shows once it has them), not
+    // the preset's unfitted values
+    await page.evaluate(async () => {
+      const buttons = () => [...document.querySelectorAll('button')];
+      buttons()
+        .find((b) => b.closest('nav') && /Train/.test(b.textContent ?? ''))!
+        .click();
+      for (let i = 0; i < 2000; i++) {
+        const start = buttons().find((b) => b.textContent?.trim() === 'Start training' && !b.disabled);
+        if (start) return start.click();
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      throw new Error('the Train screen shows no Start button');
+    });
     await page.getByRole('heading', { level: 2, name: /^Run/ }).waitFor();
     // head-only on wasm: the encoder's features are computed on one feature thread per core (this machine has 2+)
     await page.getByText(/Encoded the data once in [\d.]+ s on \d threads/).waitFor({ timeout: 240_000 });
@@ -78,6 +90,16 @@ describe('full flow on the sample data', () => {
     // the speed says which phase it measures (cached-feature head steps are not comparable to full steps)
     expect(await page.getByTestId('run-speed').textContent()).toMatch(/samples\/s training the head on cached features$/);
     await check('run');
+    const ranEpochs = Number(/Epoch \d+ \/ (\d+)/.exec((await page.getByTestId('run-counters').textContent()) ?? '')?.[1]);
+    await goTo(page, 'Train');
+    await page
+      .getByTestId('recipe')
+      .filter({ hasText: /training rows/ })
+      .waitFor({ timeout: 30_000 });
+    await check('train');
+    const shownEpochs = Number(await page.getByLabel('Epochs', { exact: true }).inputValue());
+    expect(shownEpochs).not.toBe(presetConfig('quick').epochs); // fitted: the preset's head takes at least 500 steps
+    expect(ranEpochs).toBe(shownEpochs);
   });
 
   it('evaluates on the test split with a confusion matrix and per-class scores', async () => {

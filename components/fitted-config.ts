@@ -1,0 +1,75 @@
+'use client';
+// What a preset is fitted to (the loaded model, and the training split as the run will see it, measured by the
+// engine) and the config a run starts with: Train, Cross-validate, Tune and Sweep all start from it, so an untouched
+// preset never runs with its unfitted values, however soon after opening a screen the click comes.
+import { useEffect, useRef, useState } from 'react';
+import { engine } from './engine-client';
+import { useStudio } from './state/studio';
+import { presetConfig, type RecipeFacts, type RunConfig } from '@/lib/run/config';
+
+/** The last facts per dataset and model: a screen starts from them (the form stays fitted while the engine measures
+ *  the data again, which waits behind a training run). */
+const factsCache = new Map<string, { facts: RecipeFacts; folds: number }>();
+
+export function useRecipeFacts() {
+  const config = useStudio((s) => s.config);
+  const datasetId = useStudio((s) => s.datasetId);
+  const model = useStudio((s) => s.model);
+  const replaceConfig = useStudio((s) => s.replaceConfig);
+  const dsId = config.datasetId || datasetId || '';
+  const factsFor = `${dsId}|${JSON.stringify(model?.spec ?? null)}`;
+  const [dataFacts, setDataFacts] = useState<RecipeFacts>(() => factsCache.get(factsFor)?.facts ?? {});
+  const [folds, setFolds] = useState(() => factsCache.get(factsFor)?.folds ?? 0);
+  const [fresh, setFresh] = useState('');
+  // the request in flight: a start before it answers waits for it
+  const factsRequest = useRef<Promise<RecipeFacts | null>>(Promise.resolve(null));
+  useEffect(() => {
+    let live = true;
+    if (!dsId) return;
+    const known = factsCache.get(factsFor);
+    setDataFacts(known?.facts ?? {});
+    setFolds(known?.folds ?? 0);
+    const e = engine();
+    factsRequest.current = e
+      .request({ type: 'recipe-facts', requestId: e.nextId('facts'), datasetId: dsId }, 'recipe-facts-result')
+      .then((ev) => {
+        factsCache.set(factsFor, { facts: ev.facts, folds: ev.folds });
+        if (live) {
+          setDataFacts(ev.facts);
+          setFolds(ev.folds);
+          setFresh(factsFor);
+        }
+        return ev.facts;
+      })
+      .catch(() => {
+        if (live && !known) setDataFacts({});
+        return known?.facts ?? null;
+      });
+    return () => {
+      live = false;
+    };
+  }, [dsId, factsFor]);
+
+  const modelFacts: RecipeFacts = model
+    ? { arch: model.arch, hiddenSize: model.hiddenSize, numLayers: model.layers, modelMaxLength: model.maxLength }
+    : {};
+  const facts: RecipeFacts = { ...modelFacts, ...(dsId ? dataFacts : {}) };
+
+  /** The config to run (`run`, the dataset and model filled in) and the form's (`form`): an untouched preset is
+   *  fitted to the data's measured facts first, waiting for them if the engine has not answered yet (the form then
+   *  shows the same values). */
+  const runConfig = async (): Promise<{ run: RunConfig; form: RunConfig }> => {
+    let c = config;
+    if (c.preset && dsId && fresh !== factsFor) {
+      const measured = await factsRequest.current;
+      if (measured) {
+        const fitted = presetConfig(c.preset, dsId, model?.spec ?? c.model, { ...modelFacts, ...measured });
+        c = { ...fitted, name: c.name, threads: c.threads };
+        replaceConfig(c);
+      }
+    }
+    return { run: { ...c, datasetId: dsId, model: model?.spec ?? c.model }, form: c };
+  };
+
+  return { dsId, facts, dataFacts, folds, runConfig };
+}
