@@ -139,7 +139,7 @@ describe('training options → engine', () => {
       train: 80,
       validation: 10,
     });
-    expect([fewHead.keepBest, fewHead.checkpointEverySteps, fewHead.checkpointEveryEpoch]).toEqual([false, 100, false]);
+    expect([fewHead.keepBest, fewHead.checkpointEverySteps, fewHead.checkpointEveryEpoch]).toEqual([false, 1000, false]);
     expect(trainConfigOf(c, { train: 1000, validation: 50 }).restoreBest).toBeUndefined(); // the engine's default: on
     expect(
       trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), { train: 100, validation: 100 }),
