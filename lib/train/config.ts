@@ -56,6 +56,10 @@ export interface TrainConfig {
   restoreBest?: boolean;
   /** write the best evaluation's checkpoint to the store (default true); off where the evaluation cannot pick one */
   keepBest?: boolean;
+  /** write a best checkpoint at most every this many seconds (default 0: at each improvement); an improvement in
+   *  between waits in memory and is written before any other checkpoint, at the end, or at the first evaluation once
+   *  the interval has passed (a crash loses at most that much of the best's progress) */
+  bestCheckpointEverySec?: number;
   checkpointEverySteps?: number;
   /** save a checkpoint at the end of each epoch (default true when a store is given) */
   checkpointEveryEpoch?: boolean;
@@ -155,6 +159,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     bestMetric: c.bestMetric ?? c.earlyStopping?.metric ?? 'loss',
     restoreBest: c.restoreBest ?? Boolean(opts.hasValidation),
     keepBest: c.keepBest ?? true,
+    bestCheckpointEverySec: c.bestCheckpointEverySec ?? 0,
     checkpointEverySteps: c.checkpointEverySteps,
     checkpointEveryEpoch: c.checkpointEveryEpoch ?? Boolean(opts.hasStore),
     keepCheckpoints: c.keepCheckpoints ?? 2,
@@ -233,6 +238,12 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     'evalBatchSize',
     `evaluation batch size must be ≥ 1 (got ${r.evalBatchSize})`,
     'try 64',
+  );
+  check(
+    Number.isFinite(r.bestCheckpointEverySec) && r.bestCheckpointEverySec >= 0,
+    'bestCheckpointEverySec',
+    `the best checkpoint's interval must be a number of seconds ≥ 0 (got ${r.bestCheckpointEverySec})`,
+    'leave it out to write each improvement at once',
   );
   check(
     r.checkpointEverySteps === undefined || (isInt(r.checkpointEverySteps) && r.checkpointEverySteps >= 1),

@@ -187,6 +187,8 @@ export async function* fineTune(
   let features: FeatureCache | null = null;
   let lastCheckpointId: string | undefined;
   let bestCheckpointId: string | undefined;
+  // writes a better evaluation still waiting in memory (the run failing after it does not make it worse)
+  let flushWaitingBest = async (): Promise<unknown> => undefined;
   try {
     const cfg = resolveConfig(config, { hasStore: Boolean(store), hasValidation: data.validation.length > 0 });
     if (!data.train.length)
@@ -327,7 +329,12 @@ export async function* fineTune(
       }
     };
 
-    const capture = async (reason: Checkpoint['reason'], id: string, best: boolean): Promise<Checkpoint> => ({
+    const capture = async (
+      reason: Checkpoint['reason'],
+      id: string,
+      best: boolean,
+      vars = model.variables(),
+    ): Promise<Checkpoint> => ({
       id,
       runId,
       step,
@@ -335,7 +342,7 @@ export async function* fineTune(
       best,
       createdAt: Date.now(),
       reason,
-      weights: await readVariables(model.variables()),
+      weights: await readVariables(vars),
       optimizer: await optimizer!.getState(),
       ...(ema ? { ema: await ema.getState() } : {}),
       rng: rng.state(),
@@ -352,8 +359,26 @@ export async function* fineTune(
       saved.push(...metas.filter((m) => !m.best && m.step <= step));
       if (history.best && metas.some((m) => m.best)) bestCheckpointId = metas.find((m) => m.best)!.id;
     }
-    const save = async (reason: Checkpoint['reason']): Promise<CheckpointMeta | null> => {
-      if (!store) return null;
+    // the best checkpoint waiting to be written (cfg.bestCheckpointEverySec): its trainable weights and state, taken
+    // at its evaluation; the other variables cannot change within the run and are read when it is written
+    let pendingBest: Checkpoint | null = null;
+    let lastBestWrite = -Infinity;
+    const flushBest = async (): Promise<CheckpointMeta[]> => {
+      if (!pendingBest || !store) return [];
+      const taken = pendingBest;
+      pendingBest = null;
+      const frozen = await readVariables(new Map([...model.variables()].filter(([n]) => !trainable.has(n))));
+      const weights = Object.fromEntries([...model.variables().keys()].map((n) => [n, taken.weights[n] ?? frozen[n]]));
+      const ckpt: Checkpoint = { ...taken, weights };
+      await store.saveCheckpoint(ckpt);
+      lastBestWrite = performance.now();
+      return [checkpointMeta(ckpt)];
+    };
+    flushWaitingBest = flushBest;
+    /** a checkpoint of this step (a waiting best one is written first); the metas of what was written */
+    const save = async (reason: Checkpoint['reason']): Promise<CheckpointMeta[]> => {
+      if (!store) return [];
+      const written = await flushBest();
       const ckpt = await capture(reason, STEP_ID(step), false);
       await store.saveCheckpoint(ckpt);
       const meta = checkpointMeta(ckpt);
@@ -362,7 +387,7 @@ export async function* fineTune(
       if (same >= 0) saved.splice(same, 1);
       saved.push(meta);
       while (saved.length > Math.max(1, cfg.keepCheckpoints)) await store.deleteCheckpoint(runId, saved.shift()!.id);
-      return meta;
+      return [...written, meta];
     };
 
     /** eval + best tracking + early stopping; returns the events and whether to stop */
@@ -396,14 +421,14 @@ export async function* fineTune(
           bestSnapshot = new Map(Object.entries(snap).map(([n, t]) => [n, t.data]));
         }
         if (store && cfg.keepBest) {
-          const ckpt = await capture('best', 'best', true);
-          await store.saveCheckpoint(ckpt);
+          pendingBest = await capture('best', 'best', true, trainable);
           bestCheckpointId = 'best';
-          events.push({ type: 'checkpoint', checkpoint: checkpointMeta(ckpt) });
         }
       } else {
         history.badEvals += 1;
       }
+      if (pendingBest && performance.now() - lastBestWrite >= cfg.bestCheckpointEverySec * 1000)
+        for (const meta of await flushBest()) events.push({ type: 'checkpoint', checkpoint: meta });
       const es = cfg.earlyStopping;
       if (es && history.badEvals >= es.patience && history.best) {
         events.push({
@@ -422,8 +447,7 @@ export async function* fineTune(
 
     const finish = async function* (reason: StopReason): AsyncGenerator<TrainEvent> {
       if (reason !== 'aborted') {
-        const last = await save('final');
-        if (last) yield { type: 'checkpoint', checkpoint: last };
+        for (const meta of await save('final')) yield { type: 'checkpoint', checkpoint: meta };
       }
       let restoredBest = false;
       replicasCurrent = false;
@@ -514,8 +538,7 @@ export async function* fineTune(
         yield* readPending();
       }
       if (signal?.aborted) {
-        const meta = await save('abort');
-        if (meta) yield { type: 'checkpoint', checkpoint: meta };
+        for (const meta of await save('abort')) yield { type: 'checkpoint', checkpoint: meta };
         yield* finish('aborted');
         return;
       }
@@ -660,13 +683,11 @@ export async function* fineTune(
         stop = stop || r.stop;
         pos = { epoch: pos.epoch + 1, cursor: 0, plan: null };
         if (cfg.checkpointEveryEpoch && !stop) {
-          const meta = await save('epoch');
-          if (meta) yield { type: 'checkpoint', checkpoint: meta };
+          for (const meta of await save('epoch')) yield { type: 'checkpoint', checkpoint: meta };
         }
       }
       if (!stop && cfg.checkpointEverySteps && step % cfg.checkpointEverySteps === 0 && lastCheckpointId !== STEP_ID(step)) {
-        const meta = await save('periodic');
-        if (meta) yield { type: 'checkpoint', checkpoint: meta };
+        for (const meta of await save('periodic')) yield { type: 'checkpoint', checkpoint: meta };
       }
       if (stop) {
         yield* finish('early-stop');
@@ -674,6 +695,7 @@ export async function* fineTune(
       }
     }
   } catch (e) {
+    await flushWaitingBest().catch(() => undefined);
     yield { type: 'error', error: toErrorInfo(e), step, ...(lastCheckpointId ? { lastGoodCheckpointId: lastCheckpointId } : {}) };
   } finally {
     optimizer?.dispose();

@@ -140,6 +140,9 @@ describe('training options → engine', () => {
       validation: 10,
     });
     expect([fewHead.keepBest, fewHead.checkpointEverySteps, fewHead.checkpointEveryEpoch]).toEqual([false, 1000, false]);
+    // head only writes a better evaluation at most every 10 s (its epochs take a fraction of a second); full at once
+    expect(fewHead.bestCheckpointEverySec).toBe(10);
+    expect(trainConfigOf(c, { train: 1000, validation: 50 }).bestCheckpointEverySec).toBeUndefined();
     expect(trainConfigOf(c, { train: 1000, validation: 50 }).restoreBest).toBeUndefined(); // the engine's default: on
     expect(
       trainConfigOf(runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', '--warmup', '100']), {}), { train: 100, validation: 100 }),

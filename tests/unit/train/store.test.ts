@@ -6,6 +6,7 @@ import { useWasm } from '@/tests/helpers/tf';
 import { FsStore } from '@/lib/store/fs-store';
 import { MemoryStore } from '@/lib/store/memory-store';
 import type { Checkpoint, CheckpointStore } from '@/lib/store/types';
+import type { TaskModel } from '@/lib/models/types';
 import { fineTune } from '@/lib/train/fine-tune';
 import { collect, encodedSentiment, stepLosses, tinyModel } from './helpers';
 
@@ -160,5 +161,91 @@ describe('training through the file store', () => {
       expect(metas.some((x) => x.step === 9 && !x.best)).toBe(true); // the final one
     }
     expect(runs[1]).toEqual(runs[0]);
+  });
+});
+
+describe('best checkpoints at most every bestCheckpointEverySec', () => {
+  const train = encodedSentiment(24, 1),
+    validation = encodedSentiment(8, 2);
+  // loss picks the best: it improves at most evaluations of this short run
+  const cfg = { epochs: 4, batchSize: 8, learningRate: 5e-3, seed: 4, keepCheckpoints: 1, checkpointEveryEpoch: false };
+
+  async function run(runId: string, extra: object, stopAtStep?: number) {
+    const store = new FsStore(dir);
+    const saves: Checkpoint[] = [];
+    const counting: CheckpointStore = {
+      saveCheckpoint: (c) => (saves.push(c), store.saveCheckpoint(c)),
+      loadCheckpoint: (r, id) => store.loadCheckpoint(r, id),
+      listCheckpoints: (r) => store.listCheckpoints(r),
+      deleteCheckpoint: (r, id) => store.deleteCheckpoint(r, id),
+    };
+    const abort = new AbortController();
+    const m = tinyModel('classification', ['neg', 'pos'], { kind: 'head' });
+    const events = [];
+    for await (const e of fineTune(m, { train, validation }, { ...cfg, ...extra }, { store: counting, runId, signal: abort.signal })) {
+      events.push(e);
+      if (stopAtStep !== undefined && e.type === 'step' && e.step === stopAtStep) abort.abort();
+    }
+    const weights = Object.fromEntries([...m.variables()].map(([n, v]) => [n, Array.from(v.dataSync())]));
+    m.dispose();
+    return { events, saves, weights, store };
+  }
+
+  it('writes a waiting improvement before the final checkpoint: the same run, best and restored weights as writing each one', async () => {
+    const each = await run('best-each', {});
+    const later = await run('best-later', { bestCheckpointEverySec: 3600 });
+    const bestSaves = (r: typeof each) => r.saves.filter((c) => c.best);
+    expect(bestSaves(each).length).toBeGreaterThan(2);
+    // the first improvement at once, the last one waiting until the end
+    expect(bestSaves(later)).toHaveLength(2);
+    expect(stepLosses(later.events)).toEqual(stepLosses(each.events));
+    const stored = async (r: typeof each, id: string) => (await r.store.loadCheckpoint(id, 'best'))!;
+    const [a, b] = [await stored(each, 'best-each'), await stored(later, 'best-later')];
+    expect(b.step).toBe(a.step);
+    expect(Object.keys(b.weights)).toEqual(Object.keys(a.weights)); // every variable, frozen ones included, in order
+    for (const n of Object.keys(a.weights)) expect(b.weights[n].data).toEqual(a.weights[n].data);
+    expect(b.optimizer).toEqual(a.optimizer);
+    const done = (r: typeof each) => r.events.find((e) => e.type === 'done')!;
+    expect(done(later)).toMatchObject({ restoredBest: done(each).restoredBest, best: done(each).best });
+    expect(later.weights).toEqual(each.weights);
+  });
+
+  it('a stopped run writes its waiting best before the stop checkpoint, so a resume finds the best its metrics name', async () => {
+    const r = await run('best-stop', { bestCheckpointEverySec: 3600 }, 7);
+    const stop = (await r.store.listCheckpoints('best-stop')).find((m) => !m.best)!;
+    const ckpt = (await r.store.loadCheckpoint('best-stop', stop.id))!;
+    const best = (await r.store.loadCheckpoint('best-stop', 'best'))!;
+    expect(ckpt.reason).toBe('abort');
+    expect(best.step).toBe(ckpt.metricsSoFar.best!.step);
+    expect(r.saves.findIndex((c) => c.best && c.step === best.step)).toBeLessThan(r.saves.findIndex((c) => c.reason === 'abort'));
+    // the weights of its evaluation (step 6), not of the step it was written at (7)
+    const each = await run('best-stop-each', {}, 7);
+    const eachBest = (await each.store.loadCheckpoint('best-stop-each', 'best'))!;
+    expect([best.step, ckpt.step]).toEqual([6, 7]);
+    expect(eachBest.step).toBe(6);
+    for (const n of Object.keys(eachBest.weights)) expect(best.weights[n].data).toEqual(eachBest.weights[n].data);
+    if (best.ema) expect(best.ema).toEqual(eachBest.ema);
+  });
+  it('a run that fails after an improvement waiting in memory still writes it', async () => {
+    const store = new MemoryStore();
+    const model = tinyModel();
+    let poison = false;
+    const poisoned: TaskModel = Object.create(model);
+    poisoned.forward = (b, o) => {
+      const y = model.forward(b, o);
+      return poison ? y.mul(NaN) : y;
+    };
+    const events = await collect(
+      fineTune(poisoned, { train, validation }, { ...cfg, bestCheckpointEverySec: 3600 }, { store, runId: 'fail' }),
+      (e) => {
+        if (e.type === 'eval' && e.step === 6) poison = true;
+      },
+    );
+    model.dispose();
+    expect(events.at(-1)?.type).toBe('error');
+    const losses = events.flatMap((e) => (e.type === 'eval' ? [[e.step, e.result.scalars.loss] as const] : []));
+    expect(losses.map(([s]) => s)).toEqual([3, 6]);
+    expect(losses[1][1]).toBeLessThan(losses[0][1]); // step 6 improved, within the interval of step 3's write
+    expect((await store.loadCheckpoint('fail', 'best'))!.step).toBe(6);
   });
 });
