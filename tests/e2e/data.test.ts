@@ -134,30 +134,52 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
     await page.getByTestId('stored-datasets').getByText('Spam vs ham, imbalanced').waitFor({ timeout: 30_000 });
   });
 
-  it('deleting the dataset frees space: the storage figure drops', async () => {
+  it('deleting the dataset removes its record, rows and splits from IndexedDB, and the storage figure is asked again', async () => {
     const { page } = rec;
     const used = async () => {
       const m = /Using ([\d.]+) ([KMG]?)B/.exec((await page.getByTestId('storage-figure').textContent()) ?? '');
       return m ? Number(m[1]) * 1024 ** ' KMG'.indexOf(m[2] || ' ') : NaN;
     };
+    // what the studio's database holds, read from the page (the worker keeps its own connection)
+    const stored = () =>
+      page.evaluate(async () => {
+        const db: IDBDatabase = await new Promise((ok, fail) => {
+          const q = indexedDB.open('finetune-studio');
+          q.onsuccess = () => ok(q.result);
+          q.onerror = () => fail(q.error);
+        });
+        const count = (table: string) =>
+          new Promise<number>((ok, fail) => {
+            const q = db.transaction(table).objectStore(table).count();
+            q.onsuccess = () => ok(q.result);
+            q.onerror = () => fail(q.error);
+          });
+        const out = { datasets: await count('datasets'), rowChunks: await count('rowChunks'), splits: await count('splits') };
+        db.close();
+        return out;
+      });
     await page
       .getByTestId('storage-figure')
       .filter({ hasText: /Using .+ of/ })
       .waitFor({ timeout: 30_000 });
-    const before = await used();
+    const before = await stored();
+    expect(before.datasets).toBe(1);
+    expect(before.rowChunks).toBeGreaterThan(0);
+    const usedBefore = await used();
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete Spam vs ham, imbalanced' }).click();
     await page.getByText('None yet. Imported datasets stay in this browser').waitFor({ timeout: 30_000 });
-    // the browser may account the freed space a moment later: ask again (the Refresh button) for up to 20 s
-    let after = await used();
-    for (let i = 0; i < 20 && !(after < before); i++) {
-      await page.waitForTimeout(1000);
-      await page.getByRole('button', { name: 'Refresh storage figure' }).click();
-      await page.waitForTimeout(100);
-      after = await used();
-    }
-    console.log(`storage use before delete ${before} B, after ${after} B`);
-    expect(after).toBeLessThan(before);
+    expect(await stored()).toEqual({ datasets: 0, rowChunks: 0, splits: 0 });
+    // the browser gives the file space back on its own schedule (Chromium 150's figure grew from 69 to 114 KB after
+    // the delete and stayed there); the panel shows its current figure, not a cached one
+    await page.getByRole('button', { name: 'Refresh storage figure' }).click();
+    await page
+      .getByTestId('storage-figure')
+      .filter({ hasText: /Using .+ of/ })
+      .waitFor({ timeout: 30_000 });
+    const usedAfter = await used();
+    console.log(`storage use before delete ${usedBefore} B, after ${usedAfter} B`);
+    expect(Number.isFinite(usedAfter)).toBe(true);
     expect(rec.pageErrors).toEqual([]);
   });
 });
