@@ -329,12 +329,7 @@ export async function* fineTune(
       }
     };
 
-    const capture = async (
-      reason: Checkpoint['reason'],
-      id: string,
-      best: boolean,
-      vars = model.variables(),
-    ): Promise<Checkpoint> => ({
+    const capture = async (reason: Checkpoint['reason'], id: string, best: boolean, vars = model.variables()): Promise<Checkpoint> => ({
       id,
       runId,
       step,
