@@ -17,7 +17,7 @@ import { withFeatureThreads } from './feature-threads';
 import { predict as predictProbs } from '../train/predict';
 import type { Example } from '../data/types';
 import type { RunConfig } from '../run/config';
-import { progressReporter, type SessionHost } from './context';
+import { progressReporter, yieldToMessages, type SessionHost } from './context';
 import { toCsv } from './csv';
 import { splitSettingsOf, toDataSplit } from './datasets';
 import { recipeSettings } from '../run/config';
@@ -94,7 +94,7 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
       );
       rows.forEach((r, j) => out.push([...r, toPrediction(model, probs[j], 1).label, ...probs[j].map((v) => Number(v.toFixed(6)))]));
       progress(Math.min(table.rows.length, i + chunk), table.rows.length);
-      await new Promise((res) => setTimeout(res, 0));
+      await yieldToMessages();
     }
   });
   const probCols = model.task === 'regression' ? ['value'] : model.labels.map((l) => `p_${l}`);

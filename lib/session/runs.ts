@@ -14,7 +14,7 @@ import { freshStartNote, prepareRun, trainRun, type PreparedRun, type RunPorts, 
 import { estimateRun } from '../run/estimate';
 import { maxThreads } from '../run/threads';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
-import type { SessionHost } from './context';
+import { yieldToMessages, type SessionHost } from './context';
 import { trainingData, trainingDataOf } from './datasets';
 import { openModel } from './models';
 import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
@@ -71,9 +71,6 @@ function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
  *  request: the page shows it to whoever still awaits the request, or else as a notice. */
 export const reportTo = (host: SessionHost, requestId: string) => (e: unknown) =>
   host.post({ type: 'error', requestId, error: toErrorInfo(e) });
-
-/** Lets queued messages (pause, stop, predict) in between training steps. */
-const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
 
 interface Prepared extends PreparedRun {
   datasetName: string;
@@ -223,13 +220,17 @@ async function drive(
           break;
         }
         case 'eval': {
-          await flush(true);
+          // the steps before it reach the page first (its curves); the database writes wait for the next timed flush
+          // (a head-only run over a few rows evaluates every few milliseconds: writing each time doubled its time)
+          if (pending.length) host.post({ type: 'run-steps', runId, points: pending, progress });
+          pending = [];
           const record = metricRecordOf(ev);
           const { kind: _kind, ...e } = record;
           evals.push(e);
           if (isBetterEval(e, best)) best = e;
           pendingRecords.push(record);
           host.post({ type: 'run-eval', runId, eval: e });
+          await flush();
           break;
         }
         case 'checkpoint': {
@@ -279,7 +280,7 @@ async function drive(
           return;
         }
       }
-      await breathe();
+      await yieldToMessages(); // queued messages (pause, stop, predict) between training steps
     }
   } catch (e) {
     const error = toErrorInfo(e);
