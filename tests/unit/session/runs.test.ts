@@ -26,7 +26,26 @@ import { until } from './helpers';
 const require = createRequire(import.meta.url);
 let db: StudioDb;
 const events: EngineEvent[] = [];
-const host: SessionHost = { post: (ev) => void events.push(ev) };
+// a test may act on an event as the session posts it (stopping a run whose steps take a millisecond cannot wait for a
+// poll: the run would end first)
+let onPost: ((ev: EngineEvent) => void) | null = null;
+const host: SessionHost = {
+  post: (ev) => {
+    events.push(ev);
+    onPost?.(ev);
+  },
+};
+/** Stops the run started by `requestId` as soon as a step at or past `step` is posted. */
+function stopAt(requestId: string, step: number): void {
+  let runId = '';
+  onPost = (ev) => {
+    if (ev.type === 'run-started' && ev.requestId === requestId) runId = ev.runId;
+    if (ev.type === 'run-steps' && ev.runId === runId && ev.points.some((p) => p.step >= step)) {
+      onPost = null;
+      void runs.control(host, { type: 'run-control', requestId: 'stop', runId, control: { action: 'stop' } });
+    }
+  };
+}
 let datasetId = '';
 
 const statusOf = (runId: string, re: RegExp) => () =>
@@ -233,14 +252,13 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
   it('stops on request, then resumes from its checkpoint with the step counter continuing', async () => {
     events.length = 0;
     const config = { ...presetConfig('quick', datasetId), name: 'stop-resume', epochs: 4, batchSize: 4, learningRate: 3e-3 };
+    stopAt('t2', 12); // past the first epoch (9 steps)
     await runs.start(host, { type: 'train-start', requestId: 't2', config });
     const id = (
       await until(() =>
         events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't2'),
       )
     ).runId;
-    await until(() => (stepsOf(id).some((s) => s >= 12) ? true : undefined)); // past the first epoch's checkpoint (9 steps)
-    await runs.control(host, { type: 'run-control', requestId: 'stop', runId: id, control: { action: 'stop' } });
     await until(statusOf(id, /^stopped$/));
     const last = await runs.lastCheckpoint(db, id);
     expect(last).not.toBeNull();
@@ -260,14 +278,13 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
   it('refuses to resume when the training data changed since the checkpoint, saying what changed', async () => {
     events.length = 0;
     const config = { ...presetConfig('quick', datasetId), name: 'changed-data', epochs: 3, batchSize: 4, learningRate: 3e-3 };
+    stopAt('t3', 11);
     await runs.start(host, { type: 'train-start', requestId: 't3', config });
     const id = (
       await until(() =>
         events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === 't3'),
       )
     ).runId;
-    await until(() => (stepsOf(id).some((s) => s >= 11) ? true : undefined));
-    await runs.control(host, { type: 'run-control', requestId: 'stop', runId: id, control: { action: 'stop' } });
     await until(statusOf(id, /^stopped$/));
     expect((await runs.lastCheckpoint(db, id))?.fingerprint?.train.rows).toBe(36);
     const split = await getSetting<SplitSettings>(db, `split:${datasetId}`, { validation: 0.2, test: 0.2, seed: 1, useSplitColumn: false });
