@@ -10,6 +10,24 @@ import { presetConfig, type RecipeFacts, type RunConfig } from '@/lib/run/config
 /** The last facts per dataset and model: a screen starts from them (the form stays fitted while the engine measures
  *  the data again, which waits behind a training run). */
 const factsCache = new Map<string, { facts: RecipeFacts; folds: number }>();
+/** One request per dataset and model at a time (the Runs screen's Tune and Sweep both ask on opening). */
+const inflight = new Map<string, Promise<{ facts: RecipeFacts; folds: number }>>();
+
+function requestFacts(key: string, datasetId: string): Promise<{ facts: RecipeFacts; folds: number }> {
+  let p = inflight.get(key);
+  if (!p) {
+    const e = engine();
+    p = e
+      .request({ type: 'recipe-facts', requestId: e.nextId('facts'), datasetId }, 'recipe-facts-result')
+      .then((ev) => {
+        factsCache.set(key, { facts: ev.facts, folds: ev.folds });
+        return { facts: ev.facts, folds: ev.folds };
+      })
+      .finally(() => inflight.delete(key));
+    inflight.set(key, p);
+  }
+  return p;
+}
 
 export function useRecipeFacts() {
   const config = useStudio((s) => s.config);
@@ -29,11 +47,8 @@ export function useRecipeFacts() {
     const known = factsCache.get(factsFor);
     setDataFacts(known?.facts ?? {});
     setFolds(known?.folds ?? 0);
-    const e = engine();
-    factsRequest.current = e
-      .request({ type: 'recipe-facts', requestId: e.nextId('facts'), datasetId: dsId }, 'recipe-facts-result')
+    factsRequest.current = requestFacts(factsFor, dsId)
       .then((ev) => {
-        factsCache.set(factsFor, { facts: ev.facts, folds: ev.folds });
         if (live) {
           setDataFacts(ev.facts);
           setFolds(ev.folds);

@@ -26,7 +26,6 @@ export function modeOf(c: RunConfig): FineTuneMode {
   }
 }
 
-/** Head-only steps between checkpoints where no best one is written: a few seconds of training over small data. */
 /** Head only without a best checkpoint: one every this many steps (steps on cached features take 1–3 ms; a checkpoint
  *  holds the whole model, 28 MB for USE-Lite, 0.7–0.8 s to write in Chromium: at 100 steps the studio's 100-row SMS
  *  run spent 4 of its 11 s writing five of them) */

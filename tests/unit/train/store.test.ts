@@ -248,4 +248,14 @@ describe('best checkpoints at most every bestCheckpointEverySec', () => {
     expect(losses[1][1]).toBeLessThan(losses[0][1]); // step 6 improved, within the interval of step 3's write
     expect((await store.loadCheckpoint('fail', 'best'))!.step).toBe(6);
   });
+  it('a negative or non-numeric interval is an error naming the option', async () => {
+    for (const bad of [-1, Number.NaN]) {
+      const m = tinyModel();
+      const events = await collect(fineTune(m, { train, validation }, { ...cfg, bestCheckpointEverySec: bad }, {}));
+      m.dispose();
+      const err = events.find((e) => e.type === 'error');
+      expect(err?.type === 'error' && err.error.message).toMatch(/the best checkpoint's interval must be a number of seconds ≥ 0/);
+      expect(err?.type === 'error' && err.error.where).toMatchObject({ option: 'bestCheckpointEverySec' });
+    }
+  });
 });
