@@ -5,7 +5,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { engine } from './engine-client';
 import { useStudio } from './state/studio';
-import { presetConfig, type RecipeFacts, type RunConfig } from '@/lib/run/config';
+import { presetConfig, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
+import type { RecipeMode } from '@/lib/train/recipes';
 
 /** The last facts per dataset and model: a screen starts from them (the form stays fitted while the engine measures
  *  the data again, which waits behind a training run). */
@@ -65,10 +66,17 @@ export function useRecipeFacts() {
     };
   }, [dsId, factsFor]);
 
+  // the Model screen's figures of the loaded model (lib/run/facts.ts's modelFacts reads the same from an encoder)
   const modelFacts: RecipeFacts = model
     ? { arch: model.arch, hiddenSize: model.hiddenSize, numLayers: model.layers, modelMaxLength: model.maxLength }
     : {};
   const facts: RecipeFacts = { ...modelFacts, ...(dsId ? dataFacts : {}) };
+  /** A preset (in a mode) fitted to these facts, keeping the form's run name and thread count. */
+  const fitPreset = (p: PresetName, f: RecipeFacts = facts, mode?: RecipeMode): RunConfig => ({
+    ...presetConfig(p, dsId, model?.spec ?? config.model, f, mode),
+    name: config.name,
+    threads: config.threads,
+  });
 
   /** The config to run (`run`, the dataset and model filled in) and the form's (`form`): an untouched preset is
    *  fitted to the data's measured facts first, waiting for them if the engine has not answered yet (the form then
@@ -78,13 +86,12 @@ export function useRecipeFacts() {
     if (c.preset && dsId && fresh !== factsFor) {
       const measured = await factsRequest.current;
       if (measured) {
-        const fitted = presetConfig(c.preset, dsId, model?.spec ?? c.model, { ...modelFacts, ...measured });
-        c = { ...fitted, name: c.name, threads: c.threads };
+        c = fitPreset(c.preset, { ...modelFacts, ...measured });
         replaceConfig(c);
       }
     }
     return { run: { ...c, datasetId: dsId, model: model?.spec ?? c.model }, form: c };
   };
 
-  return { dsId, facts, dataFacts, folds, runConfig };
+  return { dsId, facts, dataFacts, folds, fitPreset, runConfig };
 }

@@ -19,7 +19,6 @@ import {
   autoRunName,
   cliCommand,
   fieldHelp,
-  presetConfig,
   validateConfig,
   type ModeName,
   type PresetName,
@@ -57,7 +56,7 @@ export function TrainScreen() {
   const dataset = datasets.find((d) => d.id === (config.datasetId || datasetId));
   const dsId = config.datasetId || datasetId || '';
 
-  const { facts, dataFacts, folds, runConfig } = useRecipeFacts();
+  const { facts, dataFacts, folds, fitPreset, runConfig } = useRecipeFacts();
   const factsKey = JSON.stringify(facts);
   // the dataset's mapping decides the task (the form has no NER choice): say so, and what ranks the runs
   const ner = !!dsId && dataFacts.task === 'token-classification';
@@ -67,22 +66,20 @@ export function TrainScreen() {
   const changeMode = (mode: ModeName) => {
     const freezeLayers = mode === 'freeze' ? Math.max(1, config.freezeLayers) : config.freezeLayers;
     if (!config.preset) return setConfig({ mode, freezeLayers });
-    const fitted = presetConfig(config.preset, dsId, model?.spec ?? config.model, facts, mode);
-    replaceConfig({ ...fitted, mode, freezeLayers, preset: undefined, name: config.name, threads: config.threads });
+    replaceConfig({ ...fitPreset(config.preset, facts, mode), mode, freezeLayers, preset: undefined });
   };
-  const usePreset = (p: PresetName) =>
-    replaceConfig({ ...presetConfig(p, dsId, model?.spec ?? config.model, facts), name: config.name, threads: config.threads });
+  const usePreset = (p: PresetName) => replaceConfig(fitPreset(p));
   // a preset follows the data and model it is fitted to until a setting is changed by hand
   useEffect(() => {
     if (!config.preset) return;
-    const fitted = presetConfig(config.preset, dsId, model?.spec ?? config.model, JSON.parse(factsKey) as RecipeFacts);
+    const fitted = fitPreset(config.preset, JSON.parse(factsKey) as RecipeFacts);
     if (
       FIELDS.some((f) => fitted[f.key] !== config[f.key]) ||
       fitted.mode !== config.mode ||
       fitted.classWeights !== config.classWeights ||
       JSON.stringify(fitted.recipe) !== JSON.stringify(config.recipe)
     ) {
-      replaceConfig({ ...fitted, name: config.name, threads: config.threads });
+      replaceConfig(fitted);
     }
   }, [factsKey, config, dsId, model, replaceConfig]);
 
