@@ -5,6 +5,7 @@
 // (lib/backend/wasm-kernels.ts, installed by lib/backend/init.ts after each one's self-test); nothing else imports
 // wasm-kernels.ts (eslint enforces it).
 import * as tf from '@tensorflow/tfjs';
+import { BIAS_GELU_KERNEL, SOFTMAX_GRAD_KERNEL, softmaxOps } from './fused-kernels';
 import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, geluOps, SUM_SQUARES_KERNEL } from './simd-kernels';
 import {
   heapF32,
@@ -91,6 +92,39 @@ const geluFused = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: s[0] }) as tf.Tensor,
   };
 }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/** softmax(scale·x + mask) over x's last axis, with its gradient (for x; the mask is a constant), the mask's rows
+ *  broadcast over x's ([batch, 1, 1, T] over attention scores [batch, heads, T, T]). The forward is the tensor ops
+ *  (XNNPACK's Softmax on wasm); the backward one fused kernel where the backend in use has it (wasm, in SIMD), else
+ *  tfjs's gradients of those ops. */
+export function maskedSoftmax(x: tf.Tensor, mask: tf.Tensor, scale: number): tf.Tensor {
+  if (x.dtype !== 'float32' || !tf.getKernel(SOFTMAX_GRAD_KERNEL, tf.getBackend())) return softmaxOps(x, mask, scale);
+  const attrs = { scale } as unknown as tf.NamedAttrMap;
+  const op = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = softmaxOps(t, mask, scale);
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => tf.engine().runKernel(SOFTMAX_GRAD_KERNEL, { dy, y: s[0] }, attrs) as tf.Tensor,
+    };
+  }) as unknown as CustomGradBody) as unknown as (t: tf.Tensor) => tf.Tensor;
+  return op(x);
+}
+
+/** y = gelu(x + b) and d = gelu′(x + b), b a bias over x's last axis or none. */
+export type GeluWithDerivativeFn = (x: tf.Tensor, b?: tf.Tensor) => [y: tf.Tensor, d: tf.Tensor];
+
+/** GELU with its derivative in one pass (a training step keeps d for its backward, dy·d, instead of x + b), where the
+ *  backend in use has the fused kernel (wasm, in SIMD) and, with a bias, `width` (x's last axis) is a multiple of 4;
+ *  else null. */
+export function fusedGeluWithDerivative(width: number, withBias: boolean): GeluWithDerivativeFn | null {
+  if (!tf.getKernel(BIAS_GELU_KERNEL, tf.getBackend())) return null;
+  return withBias && width % 4 ? null : geluWithDerivative;
+}
+
+function geluWithDerivative(x: tf.Tensor, b?: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(BIAS_GELU_KERNEL, b ? { x, b } : { x }) as unknown as [tf.Tensor, tf.Tensor];
+}
 
 /** Σ t² as a scalar: one SIMD pass in double precision where the backend in use has it (wasm), else the tensor ops. */
 export function sumOfSquares(t: tf.Tensor): tf.Scalar {

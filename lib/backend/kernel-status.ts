@@ -18,6 +18,8 @@ export const ENGINE_KERNELS = [
   'FinetuneGeluGrad',
   'FinetuneSumSquares',
   'FinetuneDropout',
+  'FinetuneSoftmaxGrad',
+  'FinetuneBiasGelu',
   'InPlaceAdamStep',
   'InPlaceWeightAverage',
 ] as const;

@@ -31,11 +31,11 @@ export function simdOf(backend: WasmBackend): SimdKernels | string {
   return memory ? simdKernels(memory) : 'the wasm backend exposes no WebAssembly.Memory';
 }
 
-const offset = (b: WasmBackend, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
-const count = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
+export const offset = (b: WasmBackend, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
+export const count = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
 
 /** The SIMD module chosen when the kernels were installed (these kernels are installed only with it). */
-function kernels(): SimdKernels {
+export function kernels(): SimdKernels {
   if (!state.simd) throw new Error('the WebAssembly SIMD module is not in use');
   return state.simd;
 }

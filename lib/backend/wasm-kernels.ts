@@ -32,6 +32,9 @@
 // FinetuneGelu / FinetuneGeluGrad / FinetuneSumSquares / FinetuneDropout: GELU forward and backward in one pass each,
 // a gradient's squared norm, and dropout with its mask drawn in the pass, in WebAssembly (lib/backend/simd-kernels.ts).
 //
+// FinetuneSoftmaxGrad / FinetuneBiasGelu: the backward of attention's scaled, masked softmax, and the feed-forward's
+// bias + GELU with the derivative its backward needs, one pass each (lib/backend/fused-kernels.ts).
+//
 // InPlaceAdamStep / InPlaceWeightAverage: the optimizer step and the weight average element by element on the wasm
 // heap, in place, in WebAssembly SIMD where the module instantiates on the backend's memory (else a JavaScript loop;
 // lib/train/optimizer.ts and ema.ts ask for them through lib/backend/fast-paths.ts).
@@ -75,6 +78,7 @@ import {
   testGeluGrad,
   testSumSquares,
 } from './simd-kernels';
+import { BIAS_GELU_KERNEL, biasGeluKernel, SOFTMAX_GRAD_KERNEL, softmaxGradKernel, testBiasGelu, testSoftmaxGrad } from './fused-kernels';
 import {
   missingInternals,
   Scratch,
@@ -403,6 +407,8 @@ const SPECS = (): KernelSpec<unknown>[] =>
     simdSpec(GELU_KERNEL, geluKernel, testGelu, [GELU_GRAD_KERNEL]),
     simdSpec(SUM_SQUARES_KERNEL, sumSquaresKernel, testSumSquares),
     simdSpec(DROPOUT_KERNEL, dropoutKernel, testDropout),
+    simdSpec(SOFTMAX_GRAD_KERNEL, softmaxGradKernel, testSoftmaxGrad as Test),
+    simdSpec(BIAS_GELU_KERNEL, biasGeluKernel, testBiasGelu as Test),
     // in place is safe only where no stale packed copy of a weight can be used (see heapF32)
     {
       kernel: 'InPlaceAdamStep',
@@ -437,9 +443,10 @@ export interface InstallOptions {
 /**
  * Checks the internals each engine kernel uses, runs each one's self-test (lib/backend/wasm-checks.ts), and installs
  * on the wasm backend those that pass: BatchMatMul, GatherV2, ScatterNd, Sum, Transpose, Slice and SplitV replace the
- * stock kernels, the LayerNorm and GELU ones are added, and the in-place optimizer step and weight average become available
- * (wasmInPlace). Every other kernel stays stock; the status says which and why. Needs the wasm backend to be the
- * active one. Idempotent: a second call returns the first call's status (uninstallWasmKernels to start over).
+ * stock kernels, the LayerNorm, GELU, softmax-gradient and bias + GELU ones are added, and the in-place optimizer
+ * step and weight average become available (wasmInPlace). Every other kernel stays stock; the status says which and
+ * why. Needs the wasm backend to be the active one. Idempotent: a second call returns the first call's status
+ * (uninstallWasmKernels to start over).
  */
 export function installWasmKernels(opts: InstallOptions = {}): KernelStatus {
   if (status) return status;
@@ -505,14 +512,25 @@ function whyNot(spec: KernelSpec<unknown>, impl: unknown, backend: WasmBackend, 
   return null;
 }
 
+/** The kernels the engine adds (no stock kernel of that name to put back). */
+const ADDED: string[] = [
+  LAYER_NORM_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  GELU_KERNEL,
+  GELU_GRAD_KERNEL,
+  SUM_SQUARES_KERNEL,
+  DROPOUT_KERNEL,
+  SOFTMAX_GRAD_KERNEL,
+  BIAS_GELU_KERNEL,
+];
+
 /** Puts every stock kernel back and forgets the status (benchmarks and tests compare the two). */
 export function uninstallWasmKernels(): void {
   for (const k of state.installed) {
     if (state.stock.has(k)) {
       tf.unregisterKernel(k, 'wasm');
       tf.registerKernel(state.stock.get(k)!);
-    } else if ([LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, GELU_KERNEL, GELU_GRAD_KERNEL, SUM_SQUARES_KERNEL, DROPOUT_KERNEL].includes(k))
-      tf.unregisterKernel(k, 'wasm');
+    } else if (ADDED.includes(k)) tf.unregisterKernel(k, 'wasm');
   }
   state.installed.clear();
   state.simd = null;

@@ -9,6 +9,7 @@ import {
   geluErf,
   layerNorm,
   linear,
+  linearAct,
   linears,
   multiHeadAttention,
   resetDropoutCounter,
@@ -290,7 +291,7 @@ export function createBertCore(config: BertConfig, params: Map<string, tf.Variab
     const attn = multiHeadAttention(q, k, v, heads, mask4d, attnDrop, ctx);
     const ao = dropout(linear(ctx, `${p}.attention.output.dense`, attn), hiddenDrop, ctx);
     const h1 = layerNorm(ctx, `${p}.attention.output.LayerNorm`, ao.add(x), eps);
-    const inter = act(linear(ctx, `${p}.intermediate.dense`, h1));
+    const inter = linearAct(ctx, `${p}.intermediate.dense`, h1, act);
     const o = dropout(linear(ctx, `${p}.output.dense`, inter), hiddenDrop, ctx);
     return layerNorm(ctx, `${p}.output.LayerNorm`, o.add(h1), eps) as tf.Tensor3D;
   };

@@ -9,6 +9,7 @@ import {
   dropout,
   layerNorm,
   linear,
+  linearAct,
   linears,
   multiHeadAttention,
   resetDropoutCounter,
@@ -175,7 +176,7 @@ export function createDistilBert(
         );
         const sa = linear(ctx, `${p}.attention.out_lin`, multiHeadAttention(q, k, v, heads, mask4d, attnDrop, ctx));
         const h1 = layerNorm(ctx, `${p}.sa_layer_norm`, sa.add(x), EPS);
-        const f = dropout(linear(ctx, `${p}.ffn.lin2`, act(linear(ctx, `${p}.ffn.lin1`, h1))), drop, ctx);
+        const f = dropout(linear(ctx, `${p}.ffn.lin2`, linearAct(ctx, `${p}.ffn.lin1`, h1, act)), drop, ctx);
         x = layerNorm(ctx, `${p}.output_layer_norm`, f.add(h1), EPS) as tf.Tensor3D;
         if (fo.outputHiddenStates) hidden.push(x);
       }

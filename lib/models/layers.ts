@@ -1,6 +1,6 @@
 // Building blocks shared by the architectures. Linear weights keep PyTorch's [out, in] layout, so x·Wᵀ.
 import * as tf from '@tensorflow/tfjs';
-import { fusedDropout, fusedLayerNorm, gelu } from '@/lib/backend/fast-paths';
+import { fusedDropout, fusedGeluWithDerivative, fusedLayerNorm, gelu, maskedSoftmax } from '@/lib/backend/fast-paths';
 import { dropoutMask, rowDropoutMask } from '@/lib/rng';
 
 /** The mask `dropout` multiplies by (mulberry32, one pass; see lib/rng.ts). */
@@ -109,7 +109,20 @@ function affineOps(layout: AffineLayout) {
       },
     };
   }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
-  return { plain, biased };
+  /** gelu(x·W + b), where the backend has GELU with its derivative (lib/backend/fast-paths.ts): the bias and GELU are
+   *  one pass after the product, and the backward multiplies dy by the kept derivative instead of computing it again */
+  const biasedGelu = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const [y, d] = fusedGeluWithDerivative(b.size, true)!(forward(x, w), b);
+    save([x, w, d]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor2D, s: tf.Tensor[]) => {
+        const [dx, dW, db] = backward(dy.mul(s[2]) as tf.Tensor2D, s[0] as tf.Tensor2D, s[1] as tf.Tensor2D);
+        return [dx, dW, db().reshape(b.shape)];
+      },
+    };
+  }) as unknown as CustomGradBody) as unknown as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+  return { plain, biased, biasedGelu };
 }
 const AFFINE = { 'out-in': affineOps('out-in'), 'in-out': affineOps('in-out') };
 
@@ -127,6 +140,40 @@ export function dropout(x: tf.Tensor, rate: number, ctx: LayerContext): tf.Tenso
   if (fused) return fused(x, rate, seed, ctx.rows);
   const mask = ctx.rows ? rowDropoutMask(x.size, ctx.rows, rate, seed) : dropoutMask(x.size, rate, seed);
   return x.mul(tf.tensor(mask, x.shape, 'float32'));
+}
+
+/** gelu(x) for a training step: where the backend has GELU with its derivative, one pass that keeps gelu′(x) for the
+ *  backward (dy·gelu′(x), no second erf); else the GELU op. */
+function geluTraining(x: tf.Tensor): tf.Tensor {
+  const fused = fusedGeluWithDerivative(x.shape[x.rank - 1], false);
+  if (!fused) return gelu(x);
+  const op = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, d] = fused(t);
+    save([d]);
+    return { value: y, gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => dy.mul(s[0]) };
+  }) as unknown as CustomGradBody) as unknown as (t: tf.Tensor) => tf.Tensor;
+  return op(x);
+}
+
+/**
+ * gelu(Linear(x)) (erf GELU, as Hugging Face's "gelu"): the feed-forward's first half. In training, where the backend
+ * has GELU with its derivative (wasm), the bias and GELU are one pass after the product and the backward reuses the
+ * kept derivative (a LoRA adapter on the Linear: its sum first, then GELU with the derivative); in inference the GELU
+ * op, which writes no derivative. The same values either way.
+ */
+export function linearGelu(ctx: LayerContext, prefix: string, x: tf.Tensor): tf.Tensor {
+  if (!ctx.training) return gelu(linear(ctx, prefix, x));
+  const w = param(ctx, `${prefix}.weight`);
+  const b = ctx.params.get(`${prefix}.bias`);
+  if (ctx.lora?.has(prefix) || !b || !fusedGeluWithDerivative(w.shape[0], true)) return geluTraining(linear(ctx, prefix, x));
+  const shape = x.shape as number[];
+  const y = AFFINE['out-in'].biasedGelu(x.reshape([-1, shape[shape.length - 1]]), w, b);
+  return y.reshape([...shape.slice(0, -1), y.shape[1] as number]);
+}
+
+/** act(Linear(x)): `linearGelu` where act is geluErf, else the Linear then the activation. */
+export function linearAct(ctx: LayerContext, prefix: string, x: tf.Tensor, act: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return act === geluErf ? linearGelu(ctx, prefix, x) : act(linear(ctx, prefix, x));
 }
 
 /** Resets the per-forward dropout counter so seeded masks repeat exactly for the same seed. */
@@ -221,11 +268,8 @@ export function multiHeadAttention(
   const qh = split(q),
     kh = split(k),
     vh = split(v);
-  let scores = matMulPlain(qh, swapLast(kh))
-    .mul(1 / Math.sqrt(d))
-    .add(mask4d);
-  scores = tf.softmax(scores, -1);
-  scores = dropout(scores, dropRate, ctx);
-  const ctxh = matMulPlain(scores, vh);
+  // softmax(scores/√d + mask), its backward one kernel on wasm (lib/backend/fast-paths.ts)
+  const probs = dropout(maskedSoftmax(matMulPlain(qh, swapLast(kh)), mask4d, 1 / Math.sqrt(d)), dropRate, ctx);
+  const ctxh = matMulPlain(probs, vh);
   return ctxh.transpose([0, 2, 1, 3]).reshape([b, t, h]) as tf.Tensor3D;
 }

@@ -7,6 +7,7 @@ import { UserError } from '../errors';
 import { readSafetensors } from '../io/safetensors';
 import type { FileSource, ProgressFn } from '../io/source';
 import { SentencePieceTokenizer } from '../tokenize/sentencepiece';
+import { maskedSoftmax } from '@/lib/backend/fast-paths';
 import { embeddingLookup } from './bert';
 import {
   affine,
@@ -248,8 +249,9 @@ export function createUseLite(params: Map<string, tf.Variable>, config: Partial<
     const h = layerNorm(x, n.ln1Scale, n.ln1Bias);
     const [q, k, v] = tf.split(dense(h, n.qkvKernel, n.qkvBias, ctx), [d, d, d], 2);
     const split = (z: tf.Tensor) => z.reshape([b, t, heads, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
-    const scores = matMulPlain(split(q).mul(1 / Math.sqrt(dh)), swapLast(split(k))).add(bias4);
-    const probs = dropout(tf.softmax(scores, -1), attnDrop, ctx) as tf.Tensor4D;
+    // q scaled first (the graph's order), then softmax(scores + mask), its backward one kernel on wasm
+    const scores = matMulPlain(split(q).mul(1 / Math.sqrt(dh)), swapLast(split(k)));
+    const probs = dropout(maskedSoftmax(scores, bias4, 1), attnDrop, ctx) as tf.Tensor4D;
     const ctxv = matMulPlain(probs, split(v)).transpose([0, 2, 1, 3]).reshape([b, t, d]);
     const attn = dropout(dense(ctxv, n.outKernel, n.outBias, ctx), hiddenDrop, ctx);
     // the residual is x itself, or x projected to the new width (zero at padding, as the graph scatters it)

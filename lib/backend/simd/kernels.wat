@@ -87,6 +87,100 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br $next))))
 
+  ;; GELU with its derivative for the backward pass, over rows of c floats (c a multiple of 4), with a bias row b
+  ;; added first where $bias is 1: z = x + b, y = z·Φ(z), d = Φ(z) + z·exp(-z²/2)/√(2π) (the same formulas as gelu and
+  ;; gelu_grad: a training step keeps d instead of z, and its backward is dy·d)
+  (func (export "gelu_d")
+    (param $x i32) (param $b i32) (param $y i32) (param $d i32) (param $rows i32) (param $c i32) (param $bias i32)
+    (local $r i32) (local $o i32) (local $row i32) (local $cb i32) (local $z v128) (local $p v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.mul (local.get $r) (local.get $cb)))
+        (local.set $o (i32.const 0))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $o) (local.get $cb)))
+            (local.set $z (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $o)))))
+            (if (local.get $bias)
+              (then (local.set $z (f32x4.add (local.get $z) (v128.load (i32.add (local.get $b) (local.get $o)))))))
+            (local.set $p (call $phi (local.get $z)))
+            (v128.store (i32.add (local.get $y) (i32.add (local.get $row) (local.get $o))) (f32x4.mul (local.get $z) (local.get $p)))
+            (v128.store
+              (i32.add (local.get $d) (i32.add (local.get $row) (local.get $o)))
+              (f32x4.add
+                (local.get $p)
+                (f32x4.mul (f32x4.mul (local.get $z) (global.get $e)) (f32x4.splat (f32.const 0.39894228040143268)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $next)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; Softmax's backward over rows of c floats (any c): dx = s·y·(dy − Σ dy·y), the sum per row
+  (func (export "softmax_grad")
+    (param $dy i32) (param $y i32) (param $dx i32) (param $rows i32) (param $c i32) (param $s f32)
+    (local $r i32) (local $o i32) (local $cb i32) (local $c4b i32) (local $row i32) (local $vsum v128) (local $sum f32)
+    (local $yv v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $c4b (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.mul (local.get $r) (local.get $cb)))
+        (local.set $vsum (v128.const i32x4 0 0 0 0))
+        (local.set $sum (f32.const 0))
+        (local.set $o (i32.const 0))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $o) (local.get $c4b)))
+            (local.set $vsum
+              (f32x4.add
+                (local.get $vsum)
+                (f32x4.mul
+                  (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $o))))
+                  (v128.load (i32.add (local.get $y) (i32.add (local.get $row) (local.get $o)))))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $l1)))
+        (block $t1
+          (loop $tl1
+            (br_if $t1 (i32.ge_u (local.get $o) (local.get $cb)))
+            (local.set $sum
+              (f32.add
+                (local.get $sum)
+                (f32.mul
+                  (f32.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $o))))
+                  (f32.load (i32.add (local.get $y) (i32.add (local.get $row) (local.get $o)))))))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (br $tl1)))
+        (local.set $sum (f32.add (call $hsum (local.get $vsum)) (local.get $sum)))
+        (local.set $o (i32.const 0))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $o) (local.get $c4b)))
+            (local.set $yv (v128.load (i32.add (local.get $y) (i32.add (local.get $row) (local.get $o)))))
+            (v128.store
+              (i32.add (local.get $dx) (i32.add (local.get $row) (local.get $o)))
+              (f32x4.mul
+                (f32x4.mul (local.get $yv) (f32x4.splat (local.get $s)))
+                (f32x4.sub
+                  (v128.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $o))))
+                  (f32x4.splat (local.get $sum)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $l2)))
+        (block $t2
+          (loop $tl2
+            (br_if $t2 (i32.ge_u (local.get $o) (local.get $cb)))
+            (f32.store
+              (i32.add (local.get $dx) (i32.add (local.get $row) (local.get $o)))
+              (f32.mul
+                (f32.mul (f32.load (i32.add (local.get $y) (i32.add (local.get $row) (local.get $o)))) (local.get $s))
+                (f32.sub (f32.load (i32.add (local.get $dy) (i32.add (local.get $row) (local.get $o)))) (local.get $sum))))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (br $tl2)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
   ;; One Adam/AdamW step in place: g' = g·gs + p·l2, m = m·b1 + g'·a1, v = v·b2 + g'²·a2,
   ;; p = p·decay − m / (√v·ib + eps) · ss (the constants as lib/train/optimizer.ts defines them)
   (func (export "adam")

@@ -11,6 +11,11 @@ export interface SimdKernels {
   gelu(x: number, y: number, n: number): void;
   /** dx = dy · gelu′(x) */
   geluGrad(dy: number, x: number, dx: number, n: number): void;
+  /** y = gelu(z) and d = gelu′(z) for z = x + b over rows of c floats (b a row of c, c a multiple of 4), or z = x over
+   *  all rows·c floats (b null, any count) */
+  geluD(x: number, b: number | null, y: number, d: number, rows: number, c: number): void;
+  /** dx = s·y·(dy − Σ dy·y) over each row of c floats */
+  softmaxGrad(dy: number, y: number, dx: number, rows: number, c: number, s: number): void;
   /** one Adam/AdamW step in place on parameter p, moments m and v, from gradient g */
   adam(p: number, m: number, v: number, g: number, n: number, c: AdamStepConstants): void;
   /** avg = d·avg + (1 − d)·p in place */
@@ -49,6 +54,8 @@ export interface SimdKernels {
 interface Exports {
   gelu(x: number, y: number, n4: number): void;
   gelu_grad(dy: number, x: number, dx: number, n4: number): void;
+  gelu_d(x: number, b: number, y: number, d: number, rows: number, c: number, bias: number): void;
+  softmax_grad(dy: number, y: number, dx: number, rows: number, c: number, s: number): void;
   adam(p: number, m: number, v: number, g: number, n4: number, ...consts: number[]): void;
   average(avg: number, p: number, n4: number, d: number, e: number): void;
   sumsq(x: number, n4: number): number;
@@ -100,6 +107,22 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | string {
       if (!r) return;
       const [dys, xs, dxs] = [f32(dy + o, r), f32(x + o, r), f32(dx + o, r)];
       for (let i = 0; i < r; i++) dxs[i] = dys[i] * geluGradScalar(xs[i]);
+    },
+    geluD(x, b, y, d, rows, c) {
+      if (b !== null) {
+        if (c % 4) throw new Error(`SIMD GELU with a bias needs a row width divisible by 4, not ${c}`);
+        ex.gelu_d(x, b, y, d, rows, c, 1);
+        return;
+      }
+      const n = rows * c;
+      ex.gelu_d(x, 0, y, d, 1, n & ~3, 0);
+      const [r, o] = tail(n);
+      if (!r) return;
+      const [xs, ys, ds] = [f32(x + o, r), f32(y + o, r), f32(d + o, r)];
+      for (let i = 0; i < r; i++) [ys[i], ds[i]] = [geluScalar(xs[i]), geluGradScalar(xs[i])];
+    },
+    softmaxGrad(dy, y, dx, rows, c, s) {
+      ex.softmax_grad(dy, y, dx, rows, c, s);
     },
     adam(p, m, v, g, n, c) {
       const k = [c.gradScale, c.l2, c.beta1, 1 - c.beta1, c.beta2, 1 - c.beta2, 1 / c.sqrtBc2, c.epsilon, c.stepSize, c.decay];

@@ -47,7 +47,7 @@ describe('on the supported tfjs version every engine kernel passes its self-test
     expect(atInit.skipped).toEqual([]);
     expect(atInit.total).toBe(ENGINE_KERNELS.length);
     expect(atInit.selfTestMs).toBeLessThan(200);
-    expect(describeKernels(atInit)).toMatch(/^engine kernels: 17 of 17 installed \(self-test passed in \d+ ms\)$/);
+    expect(describeKernels(atInit)).toMatch(/^engine kernels: 19 of 19 installed \(self-test passed in \d+ ms\)$/);
   });
 
   it.each(ENGINE_KERNELS)('%s is installed after init', (k) => {
@@ -118,7 +118,7 @@ describe('a kernel that fails its self-test is not installed', () => {
     // what Settings shows (initBackend returns the status of the kernels in place)
     const info = await initBackend({ preference: 'wasm' });
     expect(info.kernels).toBe(s);
-    const line = /^engine kernels: 16 of 17 installed \(self-test \d+ ms\); not installed: GatherV2 \(self-test: float32 rows: /;
+    const line = /^engine kernels: 18 of 19 installed \(self-test \d+ ms\); not installed: GatherV2 \(self-test: float32 rows: /;
     expect(describeKernels(info.kernels!)).toMatch(line);
   });
 
