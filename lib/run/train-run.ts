@@ -106,6 +106,11 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
   let trainPool: TrainPool | null = null;
   try {
     // first, so the threads' and features' lines (the studio shows the latest) come after it
+    if (c.maxLength > p.maxLength)
+      yield {
+        type: 'status',
+        message: `max length ${c.maxLength} is over the model's limit of ${p.maxLength} tokens: texts are cut at ${p.maxLength}`,
+      };
     const held = p.data.validation.length;
     if (held > 0 && !selectsOnValidation(held))
       yield {

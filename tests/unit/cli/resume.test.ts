@@ -130,9 +130,11 @@ describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 s
     expect(r.stderr).toContain('training on 2 threads');
     // data-parallel sums the shards' gradients: the same run to float rounding (tests/unit/train/data-parallel.test.ts:
     // 1e-5 after 20 steps at lr 1e-4). At this recipe's rates (lr 3e-4, the head at 3e-3) Adam turns rounding-level
-    // differences in near-zero gradients into weight differences of up to 5e-5 over the up to 20 steps resumed here
-    // (measured; with the engine's SIMD kernels off, 1.6e-5 against 1.2e-5 on for the same 20 steps at lr 3e-4)
-    expect(maxDiff(straight, out)).toBeLessThanOrEqual(1e-4);
+    // differences in near-zero gradients (and a ReLU unit whose input sits at 0, on in one run and off in the other)
+    // into weight differences of up to a step of lr each over the up to 20 steps resumed here: measured 9.6e-5 at
+    // session 14's start, 3.2e-6 to 1.04e-4 after its softmax backward (resumed at step 15 and 10). A resume that lost
+    // its optimizer state or a shard moves the head's weights by its rate, 3e-3, and fails this.
+    expect(maxDiff(straight, out)).toBeLessThanOrEqual(3e-4);
     expect((await runCli(['train', '--resume', out])).stderr).toMatch(/already finished/);
   }, 300_000);
 

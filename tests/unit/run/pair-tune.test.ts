@@ -259,7 +259,7 @@ describe('a head-only run with contrastive rounds', () => {
 });
 
 describe('the pairs phase on every core', () => {
-  it('on 2 threads (worker threads, each a replica) matches 1 thread after 9 steps: BERT to 1e-6, USE-Lite to 5e-5', async () => {
+  it('on 2 threads (worker threads, each a replica) matches 1 thread after 9 steps: BERT to 1e-6, USE-Lite to 2e-4', async () => {
     type Opened = ReturnType<typeof open>;
     const run = async (make: () => Opened | Promise<Opened>, threads: number) => {
       const p = prepareRun({ ...config, contrastiveRounds: 3 }, data, await make());
@@ -283,8 +283,11 @@ describe('the pairs phase on every core', () => {
         for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] - v[i]));
       }
       // USE-Lite's pair gradients are small on some parameters: Adam's normalised steps turn the shards' float rounding
-      // into up to 1.1e-5 there after 9 steps at lr 5e-5 (the BERT's stays under 1e-8)
-      expect(worst).toBeLessThan(make === open ? 1e-6 : 5e-5);
+      // into up to 2e-5 there after 9 steps at lr 5e-5, and a ReLU unit whose input sits at 0 can be on in one run and
+      // off in the other, which moves its feed-forward weights by up to a step of lr each (9.6e-5 in layer 0 with this
+      // seed since session 14's softmax backward; seed 6: 2.0e-5). 9 steps move a weight by at most about 9 × lr =
+      // 4.5e-4, so 2e-4 still fails a 2-thread run that steps its own way; the BERT's stays under 1e-8.
+      expect(worst).toBeLessThan(make === open ? 1e-6 : 2e-4);
       // (the loss lines average the steps since the last one, every 5 s: their windows follow the clock)
       expect(two.lines.at(-1)).toMatch(/^pairs: step 9 of 9, loss \d\.\d{4}$/);
     }
