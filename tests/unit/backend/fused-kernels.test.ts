@@ -8,6 +8,7 @@ import { initBackend } from '@/lib/backend/init';
 import { maskedSoftmax } from '@/lib/backend/fast-paths';
 import { BIAS_GELU_KERNEL, SOFTMAX_GRAD_KERNEL, softmaxOps } from '@/lib/backend/fused-kernels';
 import { geluOps } from '@/lib/backend/simd-kernels';
+import { simdKernels } from '@/lib/backend/simd/module';
 import { installWasmKernels, uninstallWasmKernels } from '@/lib/backend/wasm-kernels';
 import type { KernelArgs } from '@/lib/backend/wasm-checks';
 import { linearGelu, type LayerContext, type LoraAdapter } from '@/lib/models/layers';
@@ -102,6 +103,35 @@ describe('the feed-forward bias + GELU kernel', () => {
       got.forEach((g, i) => expect(worst(g, want[i], 1e-5), `out ${out}, lora ${lora}: output ${i}`).toBeNull());
       expect(await kernelsOf(() => tf.grad((xi: tf.Tensor) => linearGelu(ctx, 'ffn', xi).sum())(x))).toContain(BIAS_GELU_KERNEL);
       dispose();
+    }
+  });
+});
+
+describe('the SIMD bias + GELU', () => {
+  it("takes two groups of four at a time through $phi written out: the same bits as the last group's $phi", () => {
+    const memory = new WebAssembly.Memory({ initial: 4 });
+    const k = simdKernels(memory);
+    if (typeof k === 'string') throw new Error(k);
+    // rows of 12: groups 0 and 1 go through the written-out pair, group 2 (the row's last) through $phi; group 2 holds
+    // group 0's values, over most of float32's range GELU sees (|x| up to 12, and 0)
+    const [rows, c] = [1_000, 12];
+    const f32 = (at: number, n: number) => new Float32Array(memory.buffer, at, n);
+    const [x, b, y, d] = [0, rows * c * 4, rows * c * 4 + 64, 2 * rows * c * 4 + 64];
+    const xs = f32(x, rows * c);
+    let s = 99;
+    for (let i = 0; i < xs.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      xs[i] = i % 12 >= 8 ? xs[i - 8] : i % 97 === 0 ? 0 : (s / 2 ** 31 - 1) * (i % 5 === 0 ? 12 : 4);
+    }
+    f32(b, c).set([0.5, -1, 0, 2, 3, 3, 3, 3, 0.5, -1, 0, 2]);
+    for (const bias of [b, null]) {
+      k.geluD(x, bias, y, d, rows, c);
+      const [ys, ds] = [f32(y, rows * c), f32(d, rows * c)];
+      for (let r = 0; r < rows; r++)
+        for (let j = 0; j < 4; j++) {
+          const [pair, last] = [r * c + j, r * c + 8 + j];
+          expect([ys[last], ds[last]], `row ${r}, lane ${j}, bias ${bias !== null}`).toEqual([ys[pair], ds[pair]]);
+        }
     }
   });
 });
