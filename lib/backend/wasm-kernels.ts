@@ -512,25 +512,13 @@ function whyNot(spec: KernelSpec<unknown>, impl: unknown, backend: WasmBackend, 
   return null;
 }
 
-/** The kernels the engine adds (no stock kernel of that name to put back). */
-const ADDED: string[] = [
-  LAYER_NORM_KERNEL,
-  LAYER_NORM_GRAD_KERNEL,
-  GELU_KERNEL,
-  GELU_GRAD_KERNEL,
-  SUM_SQUARES_KERNEL,
-  DROPOUT_KERNEL,
-  SOFTMAX_GRAD_KERNEL,
-  BIAS_GELU_KERNEL,
-];
-
 /** Puts every stock kernel back and forgets the status (benchmarks and tests compare the two). */
 export function uninstallWasmKernels(): void {
   for (const k of state.installed) {
     if (state.stock.has(k)) {
       tf.unregisterKernel(k, 'wasm');
       tf.registerKernel(state.stock.get(k)!);
-    } else if (ADDED.includes(k)) tf.unregisterKernel(k, 'wasm');
+    } else if (tf.getKernel(k, 'wasm')) tf.unregisterKernel(k, 'wasm'); // one the engine added (no stock kernel)
   }
   state.installed.clear();
   state.simd = null;
