@@ -190,6 +190,10 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
   if (minDelta !== undefined) c.minDelta = minDelta;
   const maxSteps = num(opts, 'max-steps');
   if (maxSteps !== undefined) c.maxSteps = maxSteps;
+  // epochs given by hand are trained whole: the recipe's big-data stop part-way through one goes
+  else if (overridden.includes('--epochs')) delete c.maxSteps;
+  const maxTrainRows = num(opts, 'max-train-rows');
+  if (maxTrainRows !== undefined) c.maxTrainRows = maxTrainRows;
   const threshold = num(opts, 'threshold');
   if (threshold !== undefined) {
     if (!(threshold > 0 && threshold < 1))
@@ -285,7 +289,21 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   },
   { name: 'min-delta', type: 'number', min: 0, help: 'early stopping: smallest change that counts as better', defaultText: '0' },
   { name: 'eval-every', type: 'int', min: 0, meta: 'STEPS', help: 'also evaluate every N steps (0 = once per epoch)', defaultText: '0' },
-  { name: 'max-steps', type: 'int', min: 1, help: 'stop after this many optimizer steps' },
+  {
+    name: 'max-steps',
+    type: 'int',
+    min: 1,
+    help: 'stop after this many optimizer steps',
+    defaultText: "none; on big data the recipe's steps, part of one epoch",
+  },
+  {
+    name: 'max-train-rows',
+    type: 'int',
+    min: 1,
+    meta: 'N',
+    help: 'train on a sample of N training rows, each label in its share',
+    defaultText: 'every row; head only on big data: 20,000 (250 a label where more)',
+  },
   { name: 'grad-clip', type: 'number', min: 0, help: 'clip gradients to this global norm (0 = off)', defaultText: '1' },
   { name: 'grad-accumulation', type: 'int', min: 1, help: 'micro-batches per optimizer step', defaultText: '1' },
   { name: 'label-smoothing', type: 'number', min: 0, help: 'label smoothing for classification', defaultText: "the recipe's" },

@@ -11,7 +11,7 @@ import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
 import { prepareRun } from '../../lib/run/train-run';
-import { planTune, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
+import { planTune, rungLength, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
 import { relabelOption, runConfigFrom } from '../options';
 import { interruptible, recipeLines, stopExitCode } from '../train/follow';
 import { loadRunData, loadTokenized, openBase, trainArgs } from '../train/inputs';
@@ -20,8 +20,7 @@ import { testOn } from '../train/test-file';
 import { refuseUsedOut } from '../train/resume';
 
 const describe = (t: TrialResult, c: TuneCandidate, metric: string) =>
-  `trial ${c.id} (${c.changes}), ${t.epochs} epoch${t.epochs > 1 ? 's' : ''}: ` +
-  `${metric} ${t.score.toFixed(4)} in ${Math.round(t.seconds)} s`;
+  `trial ${c.id} (${c.changes}), ${rungLength(t)}: ` + `${metric} ${t.score.toFixed(4)} in ${Math.round(t.seconds)} s`;
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const out = resolve(str(opts, 'out')!);
@@ -133,7 +132,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
 }
 
 function planLine(ev: Extract<TuneEvent, { type: 'tune-plan' }>, budgetSec: number): string {
-  const rungs = ev.rungs.map((r, i) => `  rung ${i + 1}: ${r.trials} trial${r.trials > 1 ? 's' : ''} × ${r.epochs} epoch(s)`);
+  const rungs = ev.rungs.map((r, i) => `  rung ${i + 1}: ${r.trials} trial${r.trials > 1 ? 's' : ''} × ${rungLength(r)}`);
   return (
     `tuning ${ev.candidates.length} candidates on the validation split by ${ev.metric} ` +
     `(about ${Math.round(ev.plannedSec / 60)} of ${Math.round(budgetSec / 60)} minutes; one epoch ≈ ${Math.round(ev.epochSec)} s):\n` +

@@ -8,7 +8,7 @@ import { useStudio } from '../state/studio';
 import { useRecipeFacts } from '../fitted-config';
 import { ErrorNote, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
-import { formatDuration } from '@/lib/run/duration';
+import { formatDuration, rungLength } from '@/lib/run/duration';
 
 export function TuneLauncher() {
   const { runConfig } = useRecipeFacts();
@@ -41,7 +41,7 @@ export function TuneLauncher() {
       const base = (await runConfig()).run;
       const ev = await e.request({ type: 'tune-start', requestId: e.nextId('tune'), base, budgetMinutes: budget }, 'tune-started');
       setTuneId(ev.tuneId);
-      const rungs = ev.rungs.map((r) => `${r.trials} × ${r.epochs} epoch${r.epochs > 1 ? 's' : ''}`).join(', then ');
+      const rungs = ev.rungs.map((r) => `${r.trials} × ${rungLength(r)}`).join(', then ');
       setLines([
         `Tuning ${ev.candidates} candidates by validation ${ev.metric}: ${rungs} (about ${formatDuration(ev.plannedSec)}). ` +
           'Stop the training trial to stop the tune; finished trials stay.',

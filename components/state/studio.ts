@@ -155,6 +155,8 @@ export const useStudio = create<StudioState>((set) => ({
         ...s.config,
         ...c,
         ...(Object.keys(c).some((k) => k !== 'name' && k !== 'threads') ? { preset: undefined, recipe: undefined } : {}),
+        // epochs set by hand are trained whole: a big-data recipe's stop part-way through one goes
+        ...('epochs' in c ? { maxSteps: undefined } : {}),
       },
     })),
   replaceConfig: (config) => set({ config }),

@@ -146,3 +146,20 @@ export function splitOf<T>(items: T[], codes: Uint8Array): Record<SplitName, T[]
   items.forEach((x, i) => r[SPLIT_CODES[codes[i]]].push(x));
   return r;
 }
+
+/** A sample of `n` items, each stratum (as the splits stratify: label, label set, regression bin, entity types) in its
+ *  share, kept in the items' own order; the same for the same seed. All of them when n is not smaller. */
+export function stratifiedSample<T extends Pick<DataRecord, 'label' | 'tags'>>(items: T[], n: number, seed: number): T[] {
+  if (n >= items.length) return items;
+  const groups = [...strata(items as unknown as DataRecord[], true).values()];
+  const sizes = groups.map((g) => g.length);
+  const take = quotas(sizes, n / items.length, sizes);
+  const rand = mulberry32(seed);
+  const keep: number[] = [];
+  groups.forEach((g, i) => {
+    const order = [...g];
+    shuffleInPlace(order, rand);
+    keep.push(...order.slice(0, take[i]));
+  });
+  return keep.sort((a, b) => a - b).map((i) => items[i]);
+}

@@ -61,7 +61,10 @@ export interface RunConfig {
   /** validation metric for early stopping and the best checkpoint (default: macroF1; loss for regression; entityF1 for NER) */
   metric?: string;
   minDelta?: number;
+  /** stop after this many optimizer steps (the big-data recipes: part of one epoch) */
   maxSteps?: number;
+  /** train on a sample of at most this many training rows, each label in its share (the big-data head-only recipe) */
+  maxTrainRows?: number;
   /** warm-up as a step count instead of warmupRatio */
   warmupSteps?: number;
   loraTargets?: LoraTarget[];
@@ -147,6 +150,9 @@ export function recipeSettings(r: Recipe): Partial<RunConfig> {
     ...(v.loraRank ? { loraRank: v.loraRank, loraAlpha: v.loraAlpha ?? 2 * v.loraRank } : {}),
     ...(v.mode === 'freeze' ? { freezeLayers: v.freezeLayers ?? 1 } : {}),
     contrastiveRounds: v.contrastiveRounds ?? 0,
+    // absent unless the data is big (a preset fitted again drops an earlier fit's)
+    maxSteps: v.maxSteps,
+    maxTrainRows: v.maxTrainRows,
     recipe: { title: r.title, source: r.source, why: r.why },
   };
 }
@@ -507,6 +513,14 @@ export function validateConfig(raw: unknown, file = 'config'): RunConfig {
       { file, option: 'threads' },
       'Use 0 for every core, or the number of threads to train on.',
     );
+  for (const [key, label] of [
+    ['maxSteps', 'Max steps'],
+    ['maxTrainRows', 'Max training rows'],
+  ] as const) {
+    const v = c[key];
+    if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 1))
+      throw new UserError(`${label} must be a whole number ≥ 1, got ${v}.`, { file, option: key }, 'Leave it out for no limit.');
+  }
   if (c.mode === 'freeze' && c.freezeLayers < 1)
     throw new UserError(
       'Freeze mode needs at least one frozen layer.',
@@ -566,6 +580,8 @@ export function cliCommand(
   parts.push(`--schedule ${c.schedule}`);
   parts.push(c.classWeights ? '--class-weights' : '--class-weights=false');
   if (c.multilabelThreshold !== undefined) parts.push(`--threshold ${c.multilabelThreshold}`);
+  if (c.maxSteps) parts.push(`--max-steps ${c.maxSteps}`);
+  if (c.maxTrainRows) parts.push(`--max-train-rows ${c.maxTrainRows}`);
   if (c.threads) parts.push(`--threads ${c.threads}`);
   if (data.ner && c.labelAllSubwords) parts.push('--label-all-subwords');
   parts.push('--out ./runs/' + sh(c.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'run'));

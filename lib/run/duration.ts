@@ -6,3 +6,8 @@ export function formatDuration(sec: number): string {
   const h = Math.floor(sec / 3600);
   return `${h} h ${Math.round((sec - h * 3600) / 60)} min`;
 }
+
+/** A tune rung's or trial's length in words ("3 epochs"; big data, part of one epoch: "275 steps"). */
+export function rungLength(r: { epochs: number; steps?: number }): string {
+  return r.steps ? `${r.steps} steps` : `${r.epochs} epoch${r.epochs === 1 ? '' : 's'}`;
+}

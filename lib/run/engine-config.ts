@@ -70,9 +70,14 @@ export function trainConfigOf(c: RunConfig, examples: { train: number; validatio
     // head-only epochs take a fraction of a second on cached features and improve at most of them; a best checkpoint
     // holds the whole model (0.7-0.8 s each in Chromium: 13 of them were 8-10 s of a 26 s Banking77 3,000-row run)
     ...(c.mode === 'head' ? { bestCheckpointEverySec: HEAD_BEST_EVERY_SEC } : {}),
-    // a reload or kill mid-epoch loses at most about a quarter of an epoch; head-only epochs take seconds
+    // a reload or kill mid-epoch loses at most about a quarter of an epoch (of the run, where it stops within one);
+    // head-only epochs take seconds
     checkpointEverySteps:
-      c.mode === 'head' ? (select ? undefined : Math.max(HEAD_CHECKPOINT_STEPS, stepsPerEpoch)) : Math.max(5, Math.ceil(stepsPerEpoch / 4)),
+      c.mode === 'head'
+        ? select
+          ? undefined
+          : Math.max(HEAD_CHECKPOINT_STEPS, stepsPerEpoch)
+        : Math.max(5, Math.ceil(Math.min(stepsPerEpoch, c.maxSteps ?? Infinity) / 4)),
     keepCheckpoints: 1,
   };
 }

@@ -46,12 +46,24 @@ function sampleByLength(train: EncodedExample[], batch: number, batches: number)
   return out;
 }
 
+/** Validation passes in a run of `steps`: one at each epoch's end and every `evalEvery` steps (one pass where both
+ *  fall on a step), and one at the end where the run stops between them (max steps). */
+export function evalPassCount(steps: number, stepsPerEpoch: number, evalEvery: number): number {
+  const at = (n: number) => (n > 0 ? Math.floor(steps / n) : 0);
+  const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const both = evalEvery > 0 ? at(lcm(evalEvery, stepsPerEpoch)) : 0;
+  const passes = at(stepsPerEpoch) + at(evalEvery) - both;
+  const endsOnOne = steps % stepsPerEpoch === 0 || (evalEvery > 0 && steps % evalEvery === 0);
+  return passes + (endsOnOne ? 0 : 1);
+}
+
 export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: ThreadsPort, signal?: AbortSignal): Promise<RunEstimate> {
   const train = p.data.train;
   const B = c.batchSize;
   const stepsPerEpoch = Math.ceil(Math.ceil(train.length / B) / c.gradAccumulation);
   const steps = c.maxSteps !== undefined ? Math.min(c.maxSteps, stepsPerEpoch * c.epochs) : stepsPerEpoch * c.epochs;
-  const evalPasses = c.evalEverySteps > 0 ? Math.floor(steps / c.evalEverySteps) + c.epochs : c.epochs;
+  const evalPasses = evalPassCount(steps, stepsPerEpoch, c.evalEverySteps);
   const valRows = p.data.validation.length;
   const n = WARMUP + MEASURE;
   const sample = sampleByLength(train, B * c.gradAccumulation, n);
@@ -146,6 +158,7 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
     threads: threadCount,
     measured: MEASURE,
     basis,
-    mayStopEarly: c.earlyStoppingPatience > 0 && selectsOnValidation(valRows),
+    // patience counts evaluations: a run with no more of them than that cannot stop early
+    mayStopEarly: c.earlyStoppingPatience > 0 && selectsOnValidation(valRows) && evalPasses > c.earlyStoppingPatience,
   };
 }

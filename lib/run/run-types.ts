@@ -26,6 +26,8 @@ export interface PreparedRun {
   maxLength: number;
   /** the model's trained head was kept (same labels); else the head starts new */
   headReused?: boolean;
+  /** max training rows: the training rows there were before the sample `data.train` was encoded from */
+  sampledFrom?: number;
 }
 
 /** How a runtime starts pool threads (Web Workers in the studio, worker threads in Node): head-only runs compute the

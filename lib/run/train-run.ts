@@ -6,6 +6,7 @@ import type { Example } from '../data/types';
 import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
 import type { Encoder, Task, TaskModel, TextTokenizer } from '../models/types';
+import { stratifiedSample } from '../data/split';
 import { encodeExamples } from '../train/encode';
 import type { FeaturePool } from '../train/feature-pool';
 import type { FeatureExtractor } from '../train/features';
@@ -67,7 +68,10 @@ export function prepareRun(
         throw e;
       }
     };
-    const encoded = { train: encode(data.train, data.source?.train), validation: encode(data.validation, data.source?.validation) };
+    // big data (the head-only recipe): a sample of the training rows, each label in its share
+    const cap = c.maxTrainRows;
+    const train = cap && cap < data.train.length ? stratifiedSample(data.train, cap, c.seed) : data.train;
+    const encoded = { train: encode(train, data.source?.train), validation: encode(data.validation, data.source?.validation) };
     const model = createTaskModel({
       encoder: opened.encoder,
       tokenizer: opened.tokenizer,
@@ -81,7 +85,14 @@ export function prepareRun(
         ? { headParams: new Map([...opened.head.params].filter(([n]) => !n.includes('lora_'))) }
         : {}),
     });
-    return { model, data: encoded, labels, maxLength, headReused: headFits(opened.head, task, labels) };
+    return {
+      model,
+      data: encoded,
+      labels,
+      maxLength,
+      headReused: headFits(opened.head, task, labels),
+      ...(train !== data.train ? { sampledFrom: data.train.length } : {}),
+    };
   } catch (e) {
     opened.encoder.dispose();
     throw e;
@@ -110,6 +121,13 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       yield {
         type: 'status',
         message: `max length ${c.maxLength} is over the model's limit of ${p.maxLength} tokens: texts are cut at ${p.maxLength}`,
+      };
+    if (p.sampledFrom)
+      yield {
+        type: 'status',
+        message:
+          `training on ${p.data.train.length.toLocaleString('en')} of the ${p.sampledFrom.toLocaleString('en')} training rows ` +
+          '(a sample with each label in its share; max training rows)',
       };
     const held = p.data.validation.length;
     if (held > 0 && !selectsOnValidation(held))

@@ -11,6 +11,7 @@ import { mulberry32 } from '../rng';
 import { metricMode } from '../train/config';
 import type { EvalResult } from '../train/events';
 import type { RunConfig } from './config';
+export { rungLength } from './duration';
 import { defaultMetric } from './engine-config';
 import {
   prepareRun,
@@ -31,14 +32,20 @@ export interface TuneCandidate {
 }
 
 export interface TuneRung {
+  /** the trials' length in epochs; where the recipe stops part-way through its one epoch (big data), the share of its
+   *  steps (0.25, 0.5, 1) */
   epochs: number;
   trials: number;
+  /** big data: the trials stop after this many steps */
+  steps?: number;
 }
 
 export interface TrialResult {
   candidate: number;
   rung: number;
   epochs: number;
+  /** big data: the steps the trial took (part of one epoch) */
+  steps?: number;
   /** the validation metric of the weights the trial ended with (its best epoch) */
   score: number;
   scalars: Record<string, number>;
@@ -93,8 +100,15 @@ export function tuneCandidates(c: RunConfig, n: number, seed: number): TuneCandi
   return out;
 }
 
-/** Rungs for `n` candidates over a full length of `epochs`: a quarter, then half (the best third), then full. */
-export function tuneRungs(n: number, epochs: number): TuneRung[] {
+/** Rungs for `n` candidates over a full length of `epochs`: a quarter, then half (the best third), then full. A recipe
+ *  that stops after `maxSteps` (part of one epoch) is divided by its steps instead. */
+export function tuneRungs(n: number, epochs: number, maxSteps?: number): TuneRung[] {
+  if (maxSteps) {
+    const rungs: TuneRung[] = [{ epochs: 0.25, steps: Math.max(1, Math.round(maxSteps / 4)), trials: n }];
+    if (n > 3) rungs.push({ epochs: 0.5, steps: Math.max(1, Math.round(maxSteps / 2)), trials: Math.ceil(n / 3) });
+    rungs.push({ epochs: 1, steps: maxSteps, trials: Math.min(2, n) });
+    return rungs;
+  }
   const e0 = Math.max(1, Math.round(epochs / 4));
   const e1 = Math.max(e0 + 1, Math.round(epochs / 2));
   const rungs: TuneRung[] = [{ epochs: e0, trials: n }];
@@ -116,16 +130,17 @@ export function planTune(
 ): { candidates: TuneCandidate[]; rungs: TuneRung[]; onceSec: number } {
   let best: { candidates: TuneCandidate[]; rungs: TuneRung[]; onceSec: number } | null = null;
   for (let n = 3; n <= 27; n++) {
-    const rungs = tuneRungs(n, c.epochs);
+    const rungs = tuneRungs(n, c.epochs, c.maxSteps);
     if (costOf(rungs) * epochSec + onceSec > budgetSec) break;
     const candidates = tuneCandidates(c, n, seed);
     if (candidates.length < n) break;
     best = { candidates, rungs, onceSec };
   }
   if (!best) {
-    const need = Math.ceil((costOf(tuneRungs(3, c.epochs)) * epochSec + onceSec) / 60);
+    const need = Math.ceil((costOf(tuneRungs(3, c.epochs, c.maxSteps)) * epochSec + onceSec) / 60);
+    const unit = c.maxSteps ? `its ${c.maxSteps} steps take` : 'one epoch takes';
     throw new UserError(
-      `a ${Math.round(budgetSec / 60)}-minute budget is too short to tune this run (one epoch takes about ${Math.round(epochSec)} s)`,
+      `a ${Math.round(budgetSec / 60)}-minute budget is too short to tune this run (${unit} about ${Math.round(epochSec)} s)`,
       { option: 'budget' },
       `give at least ${need} minutes, or fewer epochs`,
     );
@@ -169,7 +184,8 @@ export async function* halving(
   for (const [r, rung] of rungs.entries()) {
     const last = r === rungs.length - 1;
     for (const id of last ? [...new Set([alive[0], 0])] : alive) {
-      const config = { ...candidates[id].config, epochs: rung.epochs, earlyStoppingPatience: 0 };
+      const length = rung.steps ? { maxSteps: rung.steps } : { epochs: rung.epochs };
+      const config = { ...candidates[id].config, ...length, earlyStoppingPatience: 0 };
       yield { type: 'trial-start', candidate: id, rung: r, epochs: rung.epochs };
       const gen = runTrial(candidates[id], r, config);
       let step = await gen.next();
@@ -178,7 +194,14 @@ export async function* halving(
         step = await gen.next();
       }
       if (!step.value) return { trials, winner, recipeScore, aborted: true };
-      const result = { candidate: id, rung: r, epochs: rung.epochs, score: step.value.scalars[metric] ?? NaN, ...step.value };
+      const result = {
+        candidate: id,
+        rung: r,
+        epochs: rung.epochs,
+        ...(rung.steps ? { steps: rung.steps } : {}),
+        score: step.value.scalars[metric] ?? NaN,
+        ...step.value,
+      };
       trials.push(result);
       yield { type: 'trial-done', result };
       if (last && id === 0) recipeScore = result.score;

@@ -6,7 +6,7 @@ import { autoRunName, validateConfig } from '../run/config';
 import { defaultMetric } from '../run/engine-config';
 import { estimateRun } from '../run/estimate';
 import type { FeatureMemo, PairMemo } from '../run/train-run';
-import { halving, planTune, type TrialRunner } from '../run/tune';
+import { halving, planTune, rungLength, type TrialRunner } from '../run/tune';
 import { newId } from '../store/db';
 import type { SessionHost } from './context';
 import type { RunMeta } from './records';
@@ -53,7 +53,7 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   // ... and, with contrastive rounds, one encoder tuned on pairs (its rate and pairs are the same for every trial)
   const pairMemo: PairMemo | undefined = base.mode === 'head' ? new Map() : undefined;
   const trial: TrialRunner = async function* (k, rung, config) {
-    const trialName = `${name} · trial ${k.id} (${k.changes}) · ${config.epochs} ep`;
+    const trialName = `${name} · trial ${k.id} (${k.changes}) · ${config.maxSteps ? `${config.maxSteps} steps` : `${config.epochs} ep`}`;
     // the run's own events go to its stored run (live curves); the search hears only that it started and its result
     yield { type: 'status', message: `training ${trialName}` };
     const runId = await startRun(host, { ...config, name: trialName }, { sweepId: tuneId, memo: { featureMemo, pairMemo } });
@@ -71,7 +71,7 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
       const ev = step.value;
       if (ev.type === 'trial-done') {
         const k = plan.candidates[ev.result.candidate];
-        const message = `Trial ${k.id} (${k.changes}), ${ev.result.epochs} epoch(s): validation ${metric} ${fmt(ev.result.score)}.`;
+        const message = `Trial ${k.id} (${k.changes}), ${rungLength(ev.result)}: validation ${metric} ${fmt(ev.result.score)}.`;
         host.post({ type: 'tune-progress', tuneId, message });
       }
       step = await gen.next();

@@ -266,7 +266,17 @@ export interface Recipe {
   title: string;
   source: string;
   /** the values to train with, data-derived ones included */
-  values: RecipeValues & { epochs: number; maxLength: number; emaDecay: number; classWeights: boolean; evalEverySteps: number };
+  values: RecipeValues & {
+    epochs: number;
+    maxLength: number;
+    emaDecay: number;
+    classWeights: boolean;
+    evalEverySteps: number;
+    /** big data: the run stops after this many steps, part of its one epoch (BIG_DATA) */
+    maxSteps?: number;
+    /** big data, head only: the encoder's features for a sample of this many training rows (BIG_DATA) */
+    maxTrainRows?: number;
+  };
   /** one sentence per derived value */
   why: string[];
 }
@@ -281,6 +291,17 @@ const FAMILY_TITLE: Record<RecipeFamily, string> = {
 };
 
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+
+/**
+ * Big data. A run that trains the encoder takes about its recipe's steps whatever the data's size, down to part of one
+ * epoch: where one epoch is `fractionOver` times the wanted steps or more, it stops after them, having seen that many
+ * batches of rows once, in a shuffled order (120,000 rows at 32 a step were 3,375 steps, 81 minutes estimated on 2
+ * threads, for a recipe chosen at about 1,100), evaluating at the half and at the end. A head-only run spends its time
+ * on the encoder's features, one pass over every row, so it computes them for a sample of at most `headRows` training
+ * rows (or `headRowsPerLabel` a label where that is more), each label in its share: a linear head over fixed features
+ * (Banking77: 87.9 % test from 9,000 rows, 84.9 % from 4,400) is the fast baseline, and Balanced uses every row.
+ */
+const BIG_DATA = { fractionOver: 1.5, headRows: 20_000, headRowsPerLabel: 250 };
 
 /** Full fine-tuning needs at least this share of its recipe's steps within its epoch cap (see tooFewRowsToFineTune). */
 const FULL_STEP_SHARE = 0.5;
@@ -444,13 +465,36 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   const targetSteps = Math.round(v.targetSteps * b.scaleSteps);
   let epochs = 3;
   let stepsPerEpoch = 0;
+  let maxSteps: number | undefined;
+  let maxTrainRows: number | undefined;
   const rowWord = ner ? 'sentences' : 'rows';
+  const fmt = (n: number) => n.toLocaleString('en');
   if (facts.trainRows && facts.trainRows > 0) {
-    stepsPerEpoch = Math.ceil(facts.trainRows / v.batchSize);
+    let trainRows = facts.trainRows;
+    const headCap = Math.max(BIG_DATA.headRows, BIG_DATA.headRowsPerLabel * labels);
+    if (m === 'head' && trainRows > headCap) {
+      maxTrainRows = headCap;
+      why.push(
+        `features for ${fmt(headCap)} of the ${fmt(trainRows)} training ${rowWord}, a sample with each label in its share: ` +
+          "computing the encoder's features is what a head-only run spends its time on, and a head over fixed features " +
+          'gains little from more rows (the Balanced budget fine-tunes the encoder on more of them).',
+      );
+      trainRows = headCap;
+    }
+    stepsPerEpoch = Math.ceil(trainRows / v.batchSize);
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
-    const perEpoch = `${stepsPerEpoch.toLocaleString('en')} step${stepsPerEpoch === 1 ? '' : 's'}`;
-    const rows = `${facts.trainRows.toLocaleString('en')} training ${rowWord} make ${perEpoch} of ${v.batchSize}`;
-    if (v.minSteps && epochs * stepsPerEpoch < v.minSteps) {
+    const perEpoch = `${fmt(stepsPerEpoch)} step${stepsPerEpoch === 1 ? '' : 's'}`;
+    const rows = `${fmt(trainRows)} training ${rowWord} make ${perEpoch} of ${v.batchSize}`;
+    // (a recipe with a floor above one epoch keeps it: the NER recipes' two)
+    if (m !== 'head' && v.minEpochs <= 1 && stepsPerEpoch >= BIG_DATA.fractionOver * targetSteps) {
+      epochs = 1;
+      maxSteps = targetSteps;
+      why.push(
+        `${fmt(targetSteps)} steps, ${Math.round((100 * targetSteps) / stepsPerEpoch)} % of one epoch: about ` +
+          `${fmt(targetSteps)} steps are wanted and ${rows}, so the run sees ${fmt(targetSteps * v.batchSize)} ` +
+          `${rowWord} once, in a shuffled order, and evaluates at the half and at the end (more epochs or steps: set Epochs).`,
+      );
+    } else if (v.minSteps && epochs * stepsPerEpoch < v.minSteps) {
       epochs = Math.ceil(v.minSteps / stepsPerEpoch);
       why.push(
         `${epochs} epochs: ${rows}, and the head takes at least ${v.minSteps} steps (on 90 SMS rows its validation ` +
@@ -495,7 +539,7 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
 
   // weight average: a horizon of about one epoch, when the run is long enough for one to form
   let emaDecay = 0;
-  const totalSteps = stepsPerEpoch * epochs;
+  const totalSteps = maxSteps ?? stepsPerEpoch * epochs;
   if (v.ema) {
     if (!stepsPerEpoch || totalSteps >= 300) {
       emaDecay = stepsPerEpoch ? Math.min(0.995, Math.max(0.99, 1 - 1 / stepsPerEpoch)) : 0.995;
@@ -516,13 +560,27 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     }
   }
 
-  const evalEverySteps = v.evalsPerEpoch > 1 && stepsPerEpoch ? Math.max(1, Math.floor(stepsPerEpoch / v.evalsPerEpoch)) : 0;
+  const evalEverySteps = maxSteps
+    ? Math.ceil(maxSteps / 2)
+    : v.evalsPerEpoch > 1 && stepsPerEpoch
+      ? Math.max(1, Math.floor(stepsPerEpoch / v.evalsPerEpoch))
+      : 0;
   return {
     family,
     budget,
     title: `${FAMILY_TITLE[family]}${ner ? ' NER' : ''} · ${b.title}`,
     source: entry.source,
-    values: { ...v, epochs, maxLength, emaDecay, classWeights, evalEverySteps, targetSteps },
+    values: {
+      ...v,
+      epochs,
+      maxLength,
+      emaDecay,
+      classWeights,
+      evalEverySteps,
+      targetSteps,
+      ...(maxSteps ? { maxSteps } : {}),
+      ...(maxTrainRows ? { maxTrainRows } : {}),
+    },
     why,
   };
 }

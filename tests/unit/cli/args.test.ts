@@ -239,11 +239,16 @@ describe('training options → engine', () => {
       labelCounts: [100, 1900],
       tokenLengths: { p95: 30, max: 300 },
     };
+    // big data: the recipes stop part-way through one epoch (max steps) or, head only, sample the rows
+    const big = { ...facts, trainRows: 120_000, labelCounts: [20_000, 100_000] };
     const other = { arch: 'bert', hiddenSize: 128, task: 'classification' as const, trainRows: 50, labelCounts: [25, 25] };
-    for (const p of ['quick', 'balanced', 'best'] as const) {
+    for (const [p, f] of [
+      ...(['quick', 'balanced', 'best'] as const).map((p) => [p, facts] as const),
+      ...(['quick', 'balanced'] as const).map((p) => [p, big] as const),
+    ]) {
       for (const mode of [undefined, 'lora', 'freeze'] as const) {
         const studio = {
-          ...presetConfig(p, 'ds', { kind: 'bundled' }, facts, mode),
+          ...presetConfig(p, 'ds', { kind: 'bundled' }, f, mode),
           ...(mode === 'freeze' ? { freezeLayers: 1, headFirstEpochs: 5 } : {}),
           seed: 3,
         };
@@ -257,8 +262,21 @@ describe('training options → engine', () => {
         expect(cli.maxLength).toBe(studio.maxLength);
         expect(cli.dropout).toBe(studio.dropout);
         expect(cli.headFirstEpochs).toBe(studio.headFirstEpochs);
+        expect(cli.maxTrainRows).toBe(studio.maxTrainRows);
+        if (f === big) expect(studio.maxSteps ?? studio.maxTrainRows).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('big data: the recipe stops part-way through one epoch unless epochs are given by hand; --max-train-rows samples', () => {
+    const big = { arch: 'use-lite', task: 'classification' as const, trainRows: 120_000, labelCounts: [60_000, 60_000] };
+    const args = (...a: string[]) => runConfigFrom(parseArgs(TRAIN, ['--data', 'd', '--out', 'o', ...a]), big);
+    expect(args()).toMatchObject({ epochs: 1, maxSteps: 1100, evalEverySteps: 550 });
+    expect(args('--epochs', '2').maxSteps).toBeUndefined();
+    expect(args('--epochs', '2', '--max-steps', '700')).toMatchObject({ epochs: 2, maxSteps: 700 });
+    expect(args('--max-train-rows', '5000').maxTrainRows).toBe(5000);
+    expect(args('--preset', 'quick').maxTrainRows).toBe(20_000);
+    expect(userError(() => args('--max-train-rows', '0')).where.option).toBe('--max-train-rows');
   });
 
   it('reads --hub-endpoint as an http(s) address and rejects anything else naming the option', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '@/lib/run/config';
-import { planTune, tuneCandidates, tuneRungs } from '@/lib/run/tune';
+import { halving, planTune, rungLength, tuneCandidates, tuneRungs, type TrialResult } from '@/lib/run/tune';
 import { tinyHfDir } from '../../helpers/tiny-hf';
 import { lastJson, runCli } from './run-cli';
 
@@ -36,6 +36,31 @@ describe('the tune plan', () => {
       { epochs: 1, trials: 3 },
       { epochs: 2, trials: 2 },
     ]);
+    // big data: a recipe that stops after 1,100 steps of its one epoch is divided by its steps
+    expect(tuneRungs(9, 1, 1100)).toEqual([
+      { epochs: 0.25, steps: 275, trials: 9 },
+      { epochs: 0.5, steps: 550, trials: 3 },
+      { epochs: 1, steps: 1100, trials: 2 },
+    ]);
+    const plan = planTune({ ...c, epochs: 1, maxSteps: 1100 }, 60 * 60, 600, 1);
+    expect(plan.rungs[0]).toMatchObject({ steps: 275 });
+    expect(() => planTune({ ...c, epochs: 1, maxSteps: 1100 }, 10 * 60, 600, 1)).toThrow(/its 1100 steps take about 600 s/);
+  });
+
+  it("big data: each trial stops after its rung's steps", async () => {
+    const base = { ...c, epochs: 1, maxSteps: 1100 };
+    const plan = { ...planTune(base, 60 * 60, 600, 1), epochSec: 600 };
+    const seen: { steps?: number; epochs: number }[] = [];
+    const gen = halving(plan, 'macroF1', async function* (k, _r, config) {
+      seen.push({ steps: config.maxSteps, epochs: config.epochs });
+      yield { type: 'status', message: `trial ${k.id}` };
+      return { scalars: { macroF1: k.id }, seconds: 1 };
+    });
+    const trials: TrialResult[] = [];
+    for (let s = await gen.next(); !s.done; s = await gen.next()) if (s.value.type === 'trial-done') trials.push(s.value.result);
+    expect(new Set(seen.map((t) => t.epochs))).toEqual(new Set([1]));
+    expect(seen.map((t) => t.steps)).toEqual(plan.rungs.flatMap((r) => Array(r.trials).fill(r.steps)));
+    expect(rungLength(trials[0])).toBe(`${plan.rungs[0].steps} steps`);
   });
 
   it('fits the number of candidates to the budget and refuses one too short, naming the minimum', () => {

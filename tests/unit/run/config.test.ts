@@ -77,6 +77,12 @@ describe('run configuration', () => {
     expect(() => validateConfig({ ...c, epochs: 2.5 })).toThrow(/whole number/);
     expect(() => validateConfig({ ...c, mode: 'freeze', freezeLayers: 0 })).toThrow(/at least one frozen layer/);
     expect(() => validateConfig('nope')).toThrow(/not a JSON object/);
+    // big data's limits: whole numbers from 1, or absent
+    const big = presetConfig('balanced', 'ds-1', { kind: 'bundled' }, { trainRows: 120_000, labelCounts: [60_000, 60_000] });
+    expect(validateConfig(JSON.parse(JSON.stringify(big)))).toEqual(big);
+    expect(big.maxSteps).toBe(1100);
+    expect(() => validateConfig({ ...c, maxSteps: 0 })).toThrow(/Max steps must be a whole number/);
+    expect(() => validateConfig({ ...c, maxTrainRows: 2.5 })).toThrow(/Max training rows must be a whole number/);
   });
 
   it('writes the equivalent finetune command with the mode, model and every setting', () => {

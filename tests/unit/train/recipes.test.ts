@@ -63,6 +63,31 @@ describe('recipes', () => {
     expect(recipeFor({ ...sst2, trainRows: 60_000 }, 'balanced').values.epochs).toBe(1);
   });
 
+  it("big data: the encoder trains its recipe's steps, part of one epoch; the head alone gets features for a sample", () => {
+    const big = { ...sst2, trainRows: 108_000, labelCounts: [54_000, 54_000] };
+    const bal = recipeFor(big, 'balanced');
+    // 3,375 steps an epoch against 1,100 wanted: stop after them, evaluating at the half and at the end
+    expect(bal.values).toMatchObject({ mode: 'full', epochs: 1, maxSteps: 1100, evalEverySteps: 550, emaDecay: 0.995 });
+    expect(bal.values.maxTrainRows).toBeUndefined();
+    expect(bal.why.join(' ')).toMatch(/1,100 steps, 33 % of one epoch.*3,375 steps of 32.*35,200 rows once/);
+    expect(recipeFor(big, 'best').values).toMatchObject({ epochs: 1, maxSteps: 1320, evalEverySteps: 660 });
+    expect(recipeFor(big, 'balanced', 'lora').values).toMatchObject({ epochs: 1, maxSteps: 1500 });
+    // under 1.5× the wanted steps an epoch is trained whole
+    const edge = recipeFor({ ...sst2, trainRows: 52_000 }, 'balanced');
+    expect(edge.values).toMatchObject({ epochs: 1, evalEverySteps: 0 });
+    expect(edge.values.maxSteps).toBeUndefined();
+    expect(recipeFor({ ...sst2, trainRows: 52_800 }, 'balanced').values.maxSteps).toBe(1100);
+    // Quick: 20,000 rows (250 a label where that is more), epochs fitted to the sample; never a stop part-way
+    const quick = recipeFor(big, 'quick');
+    expect(quick.values).toMatchObject({ mode: 'head', maxTrainRows: 20_000, epochs: 10 });
+    expect(quick.values.maxSteps).toBeUndefined();
+    expect(quick.why[0]).toMatch(/features for 20,000 of the 108,000 training rows/);
+    expect(quick.why[1]).toMatch(/20,000 training rows make 625 steps/);
+    const manyLabels = { ...big, labelCounts: Array.from({ length: 100 }, () => 1080) };
+    expect(recipeFor(manyLabels, 'quick').values.maxTrainRows).toBe(25_000);
+    expect(recipeFor({ ...sst2, trainRows: 20_000 }, 'quick').values.maxTrainRows).toBeUndefined();
+  });
+
   it('the head alone takes at least 500 steps: hundreds of epochs of a few rows, the usual 10–30 epochs beyond', () => {
     const tiny = recipeFor({ ...sst2, trainRows: 80, labelCounts: [70, 10] }, 'quick');
     expect(tiny.values).toMatchObject({ mode: 'head', epochs: 167 }); // 3 steps an epoch
