@@ -64,6 +64,7 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
         cli.log(
           `training on ${ev.trainExamples} examples, validating on ${ev.validationExamples}: ` +
             `${ev.epochs} epoch(s) × ${ev.stepsPerEpoch} steps` +
+            (ev.totalSteps < ev.epochs * ev.stepsPerEpoch ? `, stopping after ${ev.totalSteps} (max steps)` : '') +
             `${ev.featureCacheSec !== undefined ? ` (encoder features cached in ${ev.featureCacheSec.toFixed(1)} s)` : ''}`,
         );
         break;
