@@ -203,10 +203,10 @@ async function drive(
           const { kind: _kind, ...point } = record;
           pending.push(point);
           pendingRecords.push(record);
-          // the total follows extended epochs: scale the planned total by the epochs now asked for (computed from the
-          // start event's figures each time, so it does not compound from step to step)
+          // the total follows extended epochs (the engine's plan as it stands at this step)
           const epochs = c.epochs + controls.extraEpochs;
-          const totalSteps = Math.max(ev.step, plan.epochs ? Math.round((plan.totalSteps / plan.epochs) * epochs) : progress.totalSteps);
+          const planned = plan.epochs ? Math.round((plan.totalSteps / plan.epochs) * epochs) : progress.totalSteps;
+          const totalSteps = Math.max(ev.step, ev.totalSteps ?? planned);
           progress = {
             ...progress,
             step: ev.step,

@@ -49,6 +49,8 @@ export type TrainEvent =
       gradNorm: number; // before clipping
       samplesPerSec: number;
       etaSec: number;
+      /** the run's steps as planned now (epochs added while it runs count) */
+      totalSteps?: number;
     }
   | { type: 'eval'; step: number; epoch: number; result: EvalResult }
   | { type: 'checkpoint'; checkpoint: CheckpointMeta }

@@ -257,7 +257,9 @@ export async function* fineTune(
       if (resumeFrom?.ema) ema.setState(resumeFrom.ema);
     }
     const totalEpochs = () => cfg.epochs + controls.extraEpochs;
-    const totalSteps = () => cfg.maxSteps ?? totalEpochs() * stepsPerEpoch;
+    // max steps (the big-data recipes stop part-way through one epoch): an epoch added while it runs adds an epoch's steps
+    const stepLimit = () => (cfg.maxSteps === undefined ? Infinity : cfg.maxSteps + controls.extraEpochs * stepsPerEpoch);
+    const totalSteps = () => (cfg.maxSteps === undefined ? totalEpochs() * stepsPerEpoch : stepLimit());
     const schedule = () => {
       const total = totalSteps();
       return {
@@ -523,13 +525,14 @@ export async function* fineTune(
         gradNorm,
         samplesPerSec: p.batchExamples / stepSec,
         etaSec: eta.etaSec(totalSteps() - p.step),
+        totalSteps: totalSteps(),
       };
     };
 
     while (true) {
       // a step's numbers are read before anything that looks at them or at the weights (evaluation, checkpoints,
       // the end, a pause) and, on GPU backends, otherwise one step late (yield* readPending() in the step)
-      if (pending && (signal?.aborted || controls.paused || (cfg.maxSteps !== undefined && step >= cfg.maxSteps) || pos.plan === null)) {
+      if (pending && (signal?.aborted || controls.paused || step >= stepLimit() || pos.plan === null)) {
         yield* readPending();
       }
       if (signal?.aborted) {
@@ -545,7 +548,7 @@ export async function* fineTune(
         if (!signal?.aborted) yield { type: 'state', state: 'running', step };
         continue;
       }
-      if (cfg.maxSteps !== undefined && step >= cfg.maxSteps) {
+      if (step >= stepLimit()) {
         yield* finish('max-steps');
         return;
       }
@@ -659,6 +662,7 @@ export async function* fineTune(
           gradNorm,
           samplesPerSec: batchExamples / stepSec,
           etaSec: eta.etaSec(totalSteps() - step),
+          totalSteps: totalSteps(),
         };
       }
 

@@ -6,7 +6,8 @@ import { stratifiedSample } from '@/lib/data/split';
 import { completeConfig } from '@/lib/run/config';
 import { trainConfigOf } from '@/lib/run/engine-config';
 import { evalPassCount } from '@/lib/run/estimate';
-import { prepareRun, trainRun } from '@/lib/run/train-run';
+import { prepareRun, trainRun, type RunEvent } from '@/lib/run/train-run';
+import { RunControls } from '@/lib/train/controls';
 import { useWasm } from '@/tests/helpers/tf';
 import { events, openTinyBert, sentimentRunData, statuses } from './helpers';
 
@@ -54,6 +55,29 @@ describe('big data', () => {
       expect(evals).toEqual([3, 6]);
       expect(ev.at(-1)).toMatchObject({ type: 'done', reason: 'max-steps', step: 6 });
       expect(evalPassCount(6, 12, 3)).toBe(evals.length);
+    } finally {
+      p.model.dispose();
+    }
+  });
+
+  it('an epoch added while such a run trains adds an epoch of steps, and the steps say the new total', async () => {
+    const data = sentimentRunData(96); // 12 steps of 8 an epoch
+    const c = completeConfig({ mode: 'full', epochs: 1, batchSize: 8, seed: 1, maxSteps: 4, evalEverySteps: 0, earlyStoppingPatience: 0 });
+    const p = prepareRun(c, data, openTinyBert());
+    const controls = new RunControls();
+    try {
+      const totals: number[] = [];
+      let last: RunEvent | undefined;
+      for await (const ev of trainRun(c, p, { controls })) {
+        if (ev.type === 'step') {
+          totals.push(ev.totalSteps!);
+          if (ev.step === 2) controls.extendEpochs(1);
+        }
+        last = ev;
+      }
+      expect(totals.slice(0, 2)).toEqual([4, 4]);
+      expect(totals.at(-1)).toBe(16);
+      expect(last).toMatchObject({ type: 'done', reason: 'max-steps', step: 16 });
     } finally {
       p.model.dispose();
     }
