@@ -46,6 +46,8 @@ export function expandSweep(base: RunConfig, spec: SweepSpec): RunConfig[] {
     ...base,
     ...c,
     freezeLayers: c.mode === 'freeze' ? Math.max(1, base.freezeLayers) : base.freezeLayers,
+    // epochs other than the base's are trained whole (a big-data recipe's stop within one epoch goes, as in the form)
+    maxSteps: c.epochs === base.epochs ? base.maxSteps : undefined,
     name: `${base.name} · sweep ${i + 1}: lr ${c.learningRate}, bs ${c.batchSize}, ${c.epochs} ep, ${c.mode}`,
   }));
 }

@@ -180,6 +180,21 @@ describe('sweeps', () => {
     expect(new Set(runs.map((r) => `${r.learningRate}/${r.batchSize}/${r.mode}`)).size).toBe(8);
   });
 
+  it("keeps a big-data recipe's stop within one epoch where the epochs are the base's, and trains other epochs whole", () => {
+    const big = presetConfig('balanced', 'ds', { kind: 'bundled' }, { trainRows: 120_000, labelCounts: [60_000, 60_000] });
+    const runs = expandSweep(big, { ...spec, epochs: [big.epochs, 2], mode: ['full' as const] });
+    expect(runs.map((r) => [r.epochs, r.maxSteps])).toEqual([
+      [1, 1100],
+      [2, undefined],
+      [1, 1100],
+      [2, undefined],
+      [1, 1100],
+      [2, undefined],
+      [1, 1100],
+      [2, undefined],
+    ]);
+  });
+
   it('draws a reproducible random subset of distinct combinations', () => {
     const a = expandSweep(base, { ...spec, strategy: 'random' });
     const b = expandSweep(base, { ...spec, strategy: 'random' });
