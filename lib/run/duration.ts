@@ -2,9 +2,11 @@
 
 export function formatDuration(sec: number): string {
   if (sec < 90) return `${Math.max(1, Math.round(sec))} s`;
-  if (sec < 90 * 60) return `${Math.round(sec / 60)} min`;
-  const h = Math.floor(sec / 3600);
-  return `${h} h ${Math.round((sec - h * 3600) / 60)} min`;
+  const min = Math.round(sec / 60);
+  if (min < 90) return `${min} min`;
+  // whole minutes first, so 119.6 minutes read "2 h 0 min", not "1 h 60 min"
+  const h = Math.floor(min / 60);
+  return `${h} h ${min - h * 60} min`;
 }
 
 /** A tune rung's or trial's length in words ("3 epochs"; big data, part of one epoch: "275 steps"). */

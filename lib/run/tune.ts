@@ -142,7 +142,7 @@ export function planTune(
     throw new UserError(
       `a ${Math.round(budgetSec / 60)}-minute budget is too short to tune this run (${unit} about ${Math.round(epochSec)} s)`,
       { option: 'budget' },
-      `give at least ${need} minutes, or fewer epochs`,
+      `give at least ${need} minutes, or fewer ${c.maxSteps ? 'steps' : 'epochs'}`,
     );
   }
   return best;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '@/lib/run/config';
+import { formatDuration } from '@/lib/run/duration';
 import { halving, planTune, rungLength, tuneCandidates, tuneRungs, type TrialResult } from '@/lib/run/tune';
 import { tinyHfDir } from '../../helpers/tiny-hf';
 import { lastJson, runCli } from './run-cli';
@@ -45,6 +46,16 @@ describe('the tune plan', () => {
     const plan = planTune({ ...c, epochs: 1, maxSteps: 1100 }, 60 * 60, 600, 1);
     expect(plan.rungs[0]).toMatchObject({ steps: 275 });
     expect(() => planTune({ ...c, epochs: 1, maxSteps: 1100 }, 10 * 60, 600, 1)).toThrow(/its 1100 steps take about 600 s/);
+    expect(() => planTune({ ...c, epochs: 1, maxSteps: 1100 }, 10 * 60, 600, 1)).toThrow(
+      expect.objectContaining({ fix: 'give at least 28 minutes, or fewer steps' }),
+    );
+  });
+
+  it('says a plan\'s length in whole minutes and hours (119.6 minutes are "2 h 0 min")', () => {
+    expect(formatDuration(45)).toBe('45 s');
+    expect(formatDuration(89.4 * 60)).toBe('89 min');
+    expect(formatDuration(119.6 * 60)).toBe('2 h 0 min');
+    expect(formatDuration(150 * 60)).toBe('2 h 30 min');
   });
 
   it("big data: each trial stops after its rung's steps", async () => {
