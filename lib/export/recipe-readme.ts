@@ -99,7 +99,12 @@ export function recipeReadme(cfg: RecipeConfig, facts: ReadmeFacts): string {
       'ema_decay',
       "a callback keeps the engine's average (Trainer has none); evaluation, checkpoints and the saved model use it",
     ],
-    ['Max steps', cfg.max_steps ?? 'off', 'max_steps', 'a callback stops there; the schedule still spans every epoch, as the engine'],
+    [
+      'Max steps',
+      cfg.max_steps ?? 'off',
+      'max_steps',
+      '`TrainingArguments(max_steps=…)`: the run stops there and the schedule spans them, as in the engine',
+    ],
   ];
   if (cfg.mode !== 'head')
     rows.splice(7, 0, [

@@ -235,13 +235,6 @@ def main():
             control.should_evaluate = True
             control.should_save = True
 
-    class StopAtMaxSteps(TrainerCallback):
-        """The engine's max steps stop the run early while the schedule still spans every epoch."""
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step >= CONFIG["max_steps"]:
-                control.should_training_stop = True
-
     # the head learns at head_lr_multiplier x the encoder's rate (not in head-only mode, where it is all that trains)
     mult = CONFIG["head_lr_multiplier"] if mode != "head" else 1.0
     groups = {}
@@ -269,6 +262,8 @@ def main():
     args = TrainingArguments(
         output_dir=os.path.join(HERE, CONFIG["output_dir"]),
         num_train_epochs=CONFIG["epochs"],
+        # max steps: the run stops there and the schedule (warm-up ratio included) spans them, as in the engine
+        max_steps=CONFIG["max_steps"] or -1,
         per_device_train_batch_size=max(1, CONFIG["batch_size"] // world),
         per_device_eval_batch_size=CONFIG["eval_batch_size"],
         gradient_accumulation_steps=CONFIG["gradient_accumulation"],
@@ -304,7 +299,7 @@ def main():
                        {"params": [p for n, p in model.named_parameters() if p.requires_grad and NO_DECAY.search(n.lower())],
                         "weight_decay": 0.0}]
         head_args = dataclasses.replace(args, output_dir=os.path.join(args.output_dir, "head-first"),
-                                        num_train_epochs=CONFIG["head_first_epochs"], learning_rate=head_lr,
+                                        num_train_epochs=CONFIG["head_first_epochs"], max_steps=-1, learning_rate=head_lr,
                                         eval_strategy=strategy if strategy == "no" else "epoch",
                                         save_strategy=strategy if strategy == "no" else "epoch", eval_steps=None,
                                         save_steps=None)
@@ -318,8 +313,6 @@ def main():
     callbacks = [ema] if ema is not None else []
     if every and val_ds is not None:
         callbacks.append(EvalAtEpochEnd())
-    if CONFIG["max_steps"]:
-        callbacks.append(StopAtMaxSteps())
     if CONFIG["early_stopping_patience"] > 0 and val_ds is not None:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=CONFIG["early_stopping_patience"],
                                                early_stopping_threshold=CONFIG["early_stopping_min_delta"]))

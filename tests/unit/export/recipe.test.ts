@@ -238,6 +238,11 @@ describe.skipIf(!python)('recipe train.py (python3)', () => {
     // head first: a Trainer run over the head's parameters alone, then everything
     expect(files['train.py']).toMatch(/if CONFIG\["head_first_epochs"\] > 0 and mode in \("full", "freeze"\):/);
     expect(files['README.md']).toMatch(/\| Head first \(epochs\) \| `3` \| `head_first_epochs` \|/);
+    // max steps end the run and bound its schedule, as the engine's (not a callback over a schedule of every epoch);
+    // the head-first phase is not bound by them
+    expect(files['train.py']).toMatch(/max_steps=CONFIG\["max_steps"\] or -1,/);
+    expect(files['train.py']).toMatch(/num_train_epochs=CONFIG\["head_first_epochs"\], max_steps=-1,/);
+    expect(files['train.py']).not.toMatch(/StopAtMaxSteps/);
     expect(p).toMatchObject({
       head_first_epochs: 3,
       freeze_layers: 4,
