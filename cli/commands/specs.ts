@@ -36,7 +36,7 @@ export const TRAIN: CommandSpec = {
       min: 0,
       meta: 'RATIO',
       help: 'share of --data held out for validation when there is no --eval',
-      defaultText: '0.1',
+      defaultText: '0.1, at most 5,000 rows (20 a label where more)',
     },
     { name: 'test', type: 'string', meta: 'FILE', help: 'test data, evaluated once with the final weights (reported as "test")' },
     ...DATA_COLUMN_OPTIONS,

@@ -90,6 +90,17 @@ export async function loadTokenized(
   return { encoder: m.encoder, tokenizer: m.tokenizer! };
 }
 
+/** The default held-out share keeps at most this many rows (or 20 a label where that is more): on big data 10 % is
+ *  a validation pass of minutes (12,000 rows of 120,000: about 3 minutes on 2 threads), and 5,000 rows measure
+ *  accuracy to about ± 0.6 points. A --val-split given is kept as it is. */
+export const HELD_OUT_CAP = 5000;
+
+/** The share of --data held out: --val-split, or its default capped at HELD_OUT_CAP rows (null: not capped). */
+export function heldOutShare(rows: number, labels: number, valSplit: number, given: boolean): { share: number; cap: number | null } {
+  const cap = Math.max(HELD_OUT_CAP, 20 * labels);
+  return !given && rows * valSplit > cap ? { share: cap / rows, cap } : { share: valSplit, cap: null };
+}
+
 /** The training and validation examples: --data, and --eval or a stratified --val-split share of --data. */
 export async function loadRunData(
   opts: ParsedOptions,
@@ -129,13 +140,15 @@ export async function loadRunData(
       source: { train: dataPath, validation: evalPath },
     };
   }
+  const held = heldOutShare(usableRecords(trainData.mapped.records).length, labels.length, valSplit, num(opts, 'val-split') !== undefined);
   const split = trainData.mapping.split
     ? { mode: 'column' as const }
-    : { mode: 'ratio' as const, ratios: { train: 1 - valSplit, validation: valSplit, test: 0 }, seed, stratify: true };
+    : { mode: 'ratio' as const, ratios: { train: 1 - held.share, validation: held.share, test: 0 }, seed, stratify: true };
   const ld = withFlags(() => buildLabeledData(trainData.mapped.records, trainData.mapping, labels, split, { seed }));
   cli.log(
     `held out ${ld.validation.length} of ${ld.train.length + ld.validation.length} rows of ${dataPath} ` +
-      `for validation (--val-split ${valSplit}, seed ${seed})`,
+      `for validation (--val-split ${valSplit}` +
+      `${held.cap ? `, at most ${held.cap.toLocaleString('en')} rows unless given` : ''}, seed ${seed})`,
   );
   return {
     train: ld.train,

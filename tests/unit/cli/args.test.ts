@@ -5,6 +5,7 @@ import { parseArgs, type CommandSpec } from '@/cli/args';
 import { hubEndpointFrom, parseMode, runConfigFrom } from '@/cli/options';
 import { modeOf as modeOfCfg, trainConfigOf } from '@/lib/run/engine-config';
 import { TRAIN } from '@/cli/commands/specs';
+import { heldOutShare } from '@/cli/train/inputs';
 import { FIELDS, cliCommand, presetConfig } from '@/lib/run/config';
 
 const spec: CommandSpec = {
@@ -266,6 +267,15 @@ describe('training options → engine', () => {
         if (f === big) expect(studio.maxSteps ?? studio.maxTrainRows).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('big data: the default held-out share keeps at most 5,000 rows (20 a label where more); a --val-split given is kept', () => {
+    expect(heldOutShare(120_000, 2, 0.1, false)).toEqual({ share: 5000 / 120_000, cap: 5000 });
+    expect(heldOutShare(120_000, 2, 0.1, true)).toEqual({ share: 0.1, cap: null });
+    expect(heldOutShare(50_000, 2, 0.1, false)).toEqual({ share: 0.1, cap: null });
+    expect(heldOutShare(200_000, 300, 0.1, false)).toEqual({ share: 6000 / 200_000, cap: 6000 });
+    // the split keeps exactly the cap: quotas per label sum to round(rows × share)
+    expect(Math.round(120_000 * heldOutShare(120_000, 2, 0.1, false).share)).toBe(5000);
   });
 
   it('big data: the recipe stops part-way through one epoch unless epochs are given by hand; --max-train-rows samples', () => {
