@@ -1,8 +1,8 @@
 // Option declarations shared by several commands, and their translation into engine values (modes, TrainConfig).
 import { UserError } from '../lib/errors';
 import type { FineTuneMode, LoraTarget } from '../lib/models/types';
+import { FIELDS } from '../lib/run/fields';
 import {
-  FIELDS,
   contrastiveRoundsOf,
   headFirstEpochsOf,
   PRESET_NAMES,

@@ -12,19 +12,9 @@ import { formatDuration } from '@/lib/run/duration';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
 import type { ColumnMapping } from '@/lib/session/types';
-import {
-  FIELDS,
-  MODE_HELP,
-  PRESETS,
-  autoRunName,
-  cliCommand,
-  fieldHelp,
-  validateConfig,
-  type ModeName,
-  type PresetName,
-  type RecipeFacts,
-  type RunConfig,
-} from '@/lib/run/config';
+import { PRESETS, autoRunName, type ModeName, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
+import { cliCommand } from '@/lib/run/config-text';
+import { FIELDS, MODE_HELP, fieldHelp, validateConfig } from '@/lib/run/fields';
 
 const cores = () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1;
 

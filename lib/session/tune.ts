@@ -2,7 +2,8 @@
 // curves, the Runs screen's sweep table and overlaid curves), scored on the validation split only. Stopping the trial
 // that is training stops the tune; its finished trials stay. The winner is a run like any other (Evaluate, Export).
 import type { Command } from '../protocol';
-import { autoRunName, validateConfig } from '../run/config';
+import { autoRunName } from '../run/config';
+import { validateConfig } from '../run/fields';
 import { defaultMetric } from '../run/engine-config';
 import { estimateRun } from '../run/estimate';
 import type { FeatureMemo, PairMemo } from '../run/train-run';

@@ -3,22 +3,24 @@
 // a run (weights, moments, rng, data position, controls, early-stopping state) goes into a checkpoint, so a resumed
 // run reproduces an uninterrupted one exactly.
 import * as tf from '@tensorflow/tfjs';
-import { sumOfSquares } from '@/lib/backend/fast-paths';
 import { UserError, toErrorInfo } from '@/lib/errors';
 import { resetDropoutCounter } from '@/lib/models/layers';
 import { isHeadParamName } from '@/lib/models/heads';
 import type { ForwardOptions, TaskModel } from '@/lib/models/types';
-import type { Checkpoint, CheckpointMeta, CheckpointStore, DataPosition, MetricsSoFar } from '@/lib/store/types';
-import { checkpointMeta } from '@/lib/store/types';
+import type { Checkpoint, CheckpointStore, DataPosition, MetricsSoFar } from '@/lib/store/types';
 import { batchLength, makeTensorBatch, padOptionsFor, planEpoch } from './batching';
-import { metricMode, resolveConfig, type ResolvedConfig, type TrainConfig } from './config';
+import { resolveConfig, type TrainConfig } from './config';
+import { CheckpointWriter, STEP_ID } from './checkpoint-writer';
+import { clipScale, clipScaleTensor } from './clip';
 import type { EncodedExample } from './encode';
 import { collectOutputs, evalFromOutputs } from './evaluate';
 import { EtaTracker } from './eta';
 import { RunControls } from './controls';
 import type { EvalResult, StopReason, TrainEvent } from './events';
-import { balancedClassWeights } from './losses';
-import { batchDenominator, shardGradients, splitShards, type Shard } from './shards';
+import { classWeightsFor, numOutputs, validateData } from './run-checks';
+import { recordEval } from './selection';
+import { batchDenominator, dropoutSeed, splitShards } from './shards';
+import { stepGradients } from './step-grads';
 import type { TrainPool } from './train-pool';
 import { WeightAverage } from './ema';
 import { AdamOptimizer } from './optimizer';
@@ -26,7 +28,7 @@ import { Rng } from '../rng';
 import { learningRateAt, resolveWarmup } from './schedule';
 import { assignVariables, evaluatedWeights, readVariables } from './state';
 import { FeatureCache, type FeatureExtractor } from './features';
-import { tokenRows, tokenTables } from './grad-wire';
+import { tokenTables } from './grad-wire';
 
 export interface TrainData {
   train: EncodedExample[];
@@ -55,110 +57,6 @@ export interface FineTuneOptions {
   pool?: TrainPool;
 }
 
-/** Dropout seed for one micro-batch: a function of the run seed and the position only, never of process history. */
-export function dropoutSeed(seed: number, step: number, micro: number): number {
-  return (seed % 100_000) * 1_000_003 + step * 64 + micro;
-}
-
-export function numOutputs(model: TaskModel): number {
-  return model.task === 'regression' ? 1 : model.labels.length;
-}
-
-/** Checks labels against the model: class ids in range, one tag per token. A bad one is a UserError naming the example. */
-export function validateData(model: TaskModel, examples: EncodedExample[], split: string): void {
-  const k = numOutputs(model);
-  examples.forEach((e, i) => {
-    // rows count examples of the split (after cleaning and splitting), not lines of the uploaded file
-    const where = { row: i + 1, column: 'label' };
-    if (!e.ids.length) throw new UserError(`${split} example ${i + 1} has no tokens`, where, 'remove empty rows');
-    if (e.ids.length > model.tokenizer.modelMaxLength)
-      throw new UserError(
-        `${split} example ${i + 1}: example has ${e.ids.length} tokens, more than the model's ${model.tokenizer.modelMaxLength}`,
-        where,
-        'encode with a smaller maxLength',
-      );
-    const bad = (c: unknown) => typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= k;
-    if (model.task === 'classification' && bad(e.label))
-      throw new UserError(
-        `${split} example ${i + 1}: label id ${String(e.label)} is outside 0..${k - 1}`,
-        where,
-        "encode the labels with the model's label list",
-      );
-    if (model.task === 'multilabel' && (!Array.isArray(e.label) || e.label.some(bad)))
-      throw new UserError(
-        `${split} example ${i + 1}: multi-label ids ${JSON.stringify(e.label)} are not all in 0..${k - 1}`,
-        where,
-        "encode the labels with the model's label list",
-      );
-    if (model.task === 'regression' && (typeof e.label !== 'number' || !Number.isFinite(e.label)))
-      throw new UserError(
-        `${split} example ${i + 1}: regression target ${String(e.label)} is not a finite number`,
-        where,
-        'fill the label column with numbers',
-      );
-    if (model.task === 'token-classification') {
-      if (!e.tags || e.tags.length !== e.ids.length)
-        throw new UserError(
-          `${split} example ${i + 1}: token classification needs one tag per token (${e.ids.length} tokens, ${e.tags?.length ?? 0} tags)`,
-          where,
-          'encode with encodeExamples',
-        );
-      if (e.tags.some((t) => t >= k || (t < 0 && t !== -100)))
-        throw new UserError(`${split} example ${i + 1}: tag id outside 0..${k - 1}`, where, "encode the tags with the model's label list");
-    }
-  });
-}
-
-function classWeightsFor(model: TaskModel, cfg: ResolvedConfig, train: EncodedExample[]): number[] | undefined {
-  const k = numOutputs(model);
-  if (cfg.classWeights === undefined) return undefined;
-  if (Array.isArray(cfg.classWeights)) {
-    if (cfg.classWeights.length !== k)
-      throw new UserError(
-        `${cfg.classWeights.length} class weights for ${k} labels`,
-        { option: 'classWeights' },
-        'give one weight per label',
-      );
-    return cfg.classWeights;
-  }
-  const counts = new Array<number>(k).fill(0);
-  for (const e of train) {
-    if (model.task === 'classification') counts[e.label as number]++;
-    else if (model.task === 'multilabel') for (const c of e.label as number[]) counts[c]++;
-    else if (model.task === 'token-classification') for (const t of e.tags ?? []) if (t >= 0) counts[t]++;
-  }
-  if (model.task === 'regression')
-    throw new UserError('class weights do not apply to regression', { option: 'classWeights' }, 'leave class weights out');
-  return balancedClassWeights(counts);
-}
-
-/** Whether an evaluation beats the best so far: its metric by more than `minDelta`, or, the metric the same, its
- *  validation loss lower. A small validation set scores in coarse steps (10 rows: accuracy in tenths) and a head still
- *  learning can hold one score for many evaluations while its loss falls; counted as no improvement, those stopped
- *  such runs early and restored their first evaluation's weights (100 SMS rows: every message "ham"). */
-export function betterEval(
-  best: { value: number; loss?: number },
-  value: number,
-  loss: number | undefined,
-  mode: 'min' | 'max',
-  minDelta: number,
-): boolean {
-  if (mode === 'min' ? value < best.value - minDelta : value > best.value + minDelta) return true;
-  return value === best.value && loss !== undefined && best.loss !== undefined && loss < best.loss;
-}
-
-/** Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_: the factor the gradients are multiplied by. */
-export function clipScale(globalNorm: number, maxNorm: number): number {
-  return maxNorm > 0 && globalNorm > maxNorm ? maxNorm / (globalNorm + 1e-6) : 1;
-}
-
-/** clipScale on the device, from stats = [loss, global norm]: nothing is read back. */
-export function clipScaleTensor(stats: tf.Tensor, maxNorm: number): tf.Scalar {
-  if (!(maxNorm > 0)) return tf.scalar(1);
-  const norm = stats.slice([1], [1]).reshape([]);
-  return tf.where(tf.greater(norm, maxNorm), tf.div(maxNorm, norm.add(1e-6)), tf.scalar(1)) as tf.Scalar;
-}
-
 /** A step taken on a GPU backend whose loss and gradient norm are still being read. */
 interface PendingStep {
   numbers: Promise<ArrayLike<number>>;
@@ -168,8 +66,6 @@ interface PendingStep {
   lr: number;
   batchExamples: number;
 }
-
-const STEP_ID = (step: number) => `step-${String(step).padStart(7, '0')}`;
 
 export async function* fineTune(
   model: TaskModel,
@@ -185,10 +81,8 @@ export async function* fineTune(
   let optimizer: AdamOptimizer | null = null;
   let ema: WeightAverage | null = null;
   let features: FeatureCache | null = null;
-  let lastCheckpointId: string | undefined;
-  let bestCheckpointId: string | undefined;
-  // writes a better evaluation still waiting in memory (the run failing after it does not make it worse)
-  let flushWaitingBest = async (): Promise<unknown> => undefined;
+  // a better evaluation's checkpoint still waiting in memory is written even when the run fails after it
+  let writer: CheckpointWriter | null = null;
   try {
     const cfg = resolveConfig(config, { hasStore: Boolean(store), hasValidation: data.validation.length > 0 });
     if (!data.train.length)
@@ -250,7 +144,6 @@ export async function* fineTune(
       history = structuredClone(resumeFrom.metricsSoFar);
       controls.restore(resumeFrom.controls);
       step = resumeFrom.step;
-      if (resumeFrom.best) bestCheckpointId = resumeFrom.id;
     }
     if (cfg.emaDecay > 0) {
       ema = new WeightAverage(trainable, cfg.emaDecay);
@@ -277,7 +170,15 @@ export async function* fineTune(
       featureCacheSec = (performance.now() - t0) / 1000;
     }
     const vocabSize = Number(model.encoder.config.vocab_size ?? 0);
-    const tables = tokenTables(varList, vocabSize);
+    const stepInputs = {
+      model,
+      train: data.train,
+      vars: varList,
+      tables: tokenTables(varList, vocabSize),
+      o: { numLabels: k, lossOpts, pad, features },
+      pool,
+      context: shardContext,
+    };
     await pool?.begin(data.train, trainable, {
       numLabels: k,
       lossOpts,
@@ -331,61 +232,28 @@ export async function* fineTune(
       }
     };
 
-    const capture = async (reason: Checkpoint['reason'], id: string, best: boolean, vars = model.variables()): Promise<Checkpoint> => ({
-      id,
+    const ckpts = new CheckpointWriter({
+      store,
       runId,
-      step,
-      epoch: pos.epoch,
-      best,
-      createdAt: Date.now(),
-      reason,
-      weights: await readVariables(vars),
-      optimizer: await optimizer!.getState(),
-      ...(ema ? { ema: await ema.getState() } : {}),
-      rng: rng.state(),
-      data: structuredClone(pos),
-      config,
-      controls: controls.snapshot(),
-      metricsSoFar: structuredClone(history),
-      ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
+      variables: () => model.variables(),
+      trainable,
+      keep: cfg.keepCheckpoints,
+      bestEverySec: cfg.bestCheckpointEverySec,
+      snapshot: async () => ({
+        step,
+        epoch: pos.epoch,
+        optimizer: await optimizer!.getState(),
+        ...(ema ? { ema: await ema.getState() } : {}),
+        rng: rng.state(),
+        data: structuredClone(pos),
+        config,
+        controls: controls.snapshot(),
+        metricsSoFar: structuredClone(history),
+        ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
+      }),
     });
-    // checkpoints this run may prune (the best one is never pruned); a resumed run continues the same rotation
-    const saved: CheckpointMeta[] = [];
-    if (store && resumeFrom) {
-      const metas = await store.listCheckpoints(runId);
-      saved.push(...metas.filter((m) => !m.best && m.step <= step));
-      if (history.best && metas.some((m) => m.best)) bestCheckpointId = metas.find((m) => m.best)!.id;
-    }
-    // the best checkpoint waiting to be written (cfg.bestCheckpointEverySec): its trainable weights and state, taken
-    // at its evaluation; the other variables cannot change within the run and are read when it is written
-    let pendingBest: Checkpoint | null = null;
-    let lastBestWrite = -Infinity;
-    const flushBest = async (): Promise<CheckpointMeta[]> => {
-      if (!pendingBest || !store) return [];
-      const taken = pendingBest;
-      pendingBest = null;
-      const frozen = await readVariables(new Map([...model.variables()].filter(([n]) => !trainable.has(n))));
-      const weights = Object.fromEntries([...model.variables().keys()].map((n) => [n, taken.weights[n] ?? frozen[n]]));
-      const ckpt: Checkpoint = { ...taken, weights };
-      await store.saveCheckpoint(ckpt);
-      lastBestWrite = performance.now();
-      return [checkpointMeta(ckpt)];
-    };
-    flushWaitingBest = flushBest;
-    /** a checkpoint of this step (a waiting best one is written first); the metas of what was written */
-    const save = async (reason: Checkpoint['reason']): Promise<CheckpointMeta[]> => {
-      if (!store) return [];
-      const written = await flushBest();
-      const ckpt = await capture(reason, STEP_ID(step), false);
-      await store.saveCheckpoint(ckpt);
-      const meta = checkpointMeta(ckpt);
-      lastCheckpointId = meta.id;
-      const same = saved.findIndex((m) => m.id === meta.id);
-      if (same >= 0) saved.splice(same, 1);
-      saved.push(meta);
-      while (saved.length > Math.max(1, cfg.keepCheckpoints)) await store.deleteCheckpoint(runId, saved.shift()!.id);
-      return [...written, meta];
-    };
+    writer = ckpts;
+    if (resumeFrom) await ckpts.resume(resumeFrom);
 
     /** eval + best tracking + early stopping; returns the events and whether to stop */
     const evalAndTrack = async (): Promise<{ events: TrainEvent[]; stop: boolean }> => {
@@ -393,58 +261,25 @@ export async function* fineTune(
       if (!data.validation.length) return { events, stop: false };
       if (history.evals.at(-1)?.step === step) return { events, stop: false };
       const result = await evaluate();
-      history.evals.push({ step, epoch: pos.epoch, scalars: result.scalars });
       lastResult = result;
       events.push({ type: 'eval', step, epoch: pos.epoch, result });
-      const metric = cfg.bestMetric;
-      const value = result.scalars[metric];
-      if (value === undefined)
-        throw new UserError(
-          `there is no metric "${metric}" for ${task}`,
-          { option: cfg.earlyStopping ? 'earlyStopping.metric' : 'bestMetric' },
-          `use one of: ${Object.keys(result.scalars).join(', ')}`,
-        );
-      const mode = metricMode(metric, cfg.earlyStopping?.mode);
-      const minDelta = cfg.earlyStopping?.minDelta ?? 0;
-      const prev = history.best;
-      const loss = result.scalars.loss;
-      const improved = !prev || betterEval(prev, value, loss, mode, minDelta);
+      const { improved, earlyStop } = recordEval(history, result, { step, epoch: pos.epoch }, cfg, task);
       if (improved) {
-        history.best = { metric, mode, value, step, epoch: pos.epoch, ...(loss !== undefined ? { loss } : {}) };
-        history.badEvals = 0;
         bestResult = result;
         if (cfg.restoreBest && !store) {
           const snap = ema ? await ema.getState() : await readVariables(trainable);
           bestSnapshot = new Map(Object.entries(snap).map(([n, t]) => [n, t.data]));
         }
-        if (store && cfg.keepBest) {
-          pendingBest = await capture('best', 'best', true, trainable);
-          bestCheckpointId = 'best';
-        }
-      } else {
-        history.badEvals += 1;
+        if (cfg.keepBest) await ckpts.takeBest();
       }
-      if (pendingBest && performance.now() - lastBestWrite >= cfg.bestCheckpointEverySec * 1000)
-        for (const meta of await flushBest()) events.push({ type: 'checkpoint', checkpoint: meta });
-      const es = cfg.earlyStopping;
-      if (es && history.badEvals >= es.patience && history.best) {
-        events.push({
-          type: 'early-stop',
-          step,
-          epoch: pos.epoch,
-          metric,
-          best: history.best.value,
-          bestStep: history.best.step,
-          patience: es.patience,
-        });
-        return { events, stop: true };
-      }
-      return { events, stop: false };
+      for (const meta of await ckpts.flushBestIfDue()) events.push({ type: 'checkpoint', checkpoint: meta });
+      if (earlyStop) events.push(earlyStop);
+      return { events, stop: Boolean(earlyStop) };
     };
 
     const finish = async function* (reason: StopReason): AsyncGenerator<TrainEvent> {
       if (reason !== 'aborted') {
-        for (const meta of await save('final')) yield { type: 'checkpoint', checkpoint: meta };
+        for (const meta of await ckpts.save('final', step)) yield { type: 'checkpoint', checkpoint: meta };
       }
       let restoredBest = false;
       replicasCurrent = false;
@@ -453,8 +288,8 @@ export async function* fineTune(
           const snap = bestSnapshot;
           for (const [n, v] of trainable) tf.tidy(() => v.assign(tf.tensor(snap.get(n)!, v.shape)));
           restoredBest = true;
-        } else if (store && bestCheckpointId) {
-          const best = await store.loadCheckpoint(runId, bestCheckpointId);
+        } else if (store && ckpts.bestId) {
+          const best = await store.loadCheckpoint(runId, ckpts.bestId);
           if (best) {
             assignVariables(trainable, evaluatedWeights(best));
             restoredBest = true;
@@ -481,8 +316,8 @@ export async function* fineTune(
         final,
         best: history.best,
         restoredBest,
-        bestCheckpointId,
-        lastCheckpointId,
+        bestCheckpointId: ckpts.bestId,
+        lastCheckpointId: ckpts.lastId,
         history: history.evals,
       };
     };
@@ -496,7 +331,7 @@ export async function* fineTune(
           `${!Number.isFinite(loss) ? `the loss became ${loss}` : `the gradient norm became ${gradNorm}`}; ${left}`,
         { option: 'learningRate' },
         `lower the learning rate (now ${cfg.learningRate}), keep gradient clipping on, and resume from ` +
-          `${lastCheckpointId ? `checkpoint "${lastCheckpointId}"` : 'the start'}`,
+          `${ckpts.lastId ? `checkpoint "${ckpts.lastId}"` : 'the start'}`,
       );
     // WebGPU/WebGL: a step's loss and gradient norm are read while the next step runs (see the step below)
     const deferStats = opts.deferStats ?? ['webgpu', 'webgl'].includes(tf.getBackend());
@@ -536,7 +371,7 @@ export async function* fineTune(
         yield* readPending();
       }
       if (signal?.aborted) {
-        for (const meta of await save('abort')) yield { type: 'checkpoint', checkpoint: meta };
+        for (const meta of await ckpts.save('abort', step)) yield { type: 'checkpoint', checkpoint: meta };
         yield* finish('aborted');
         return;
       }
@@ -570,38 +405,8 @@ export async function* fineTune(
       const micro = pos.plan.slice(pos.cursor, pos.cursor + cfg.gradAccumSteps);
       const lr = learningRateAt(schedule(), step) * controls.lrMultiplier;
       const tStep = performance.now();
-      let acc: tf.Tensor[] | null = null;
-      let lossSum: tf.Tensor = tf.scalar(0);
-      for (let m = 0; m < micro.length; m++) {
-        const idx = micro[m];
-        // the micro-batch as shards (one per thread; one shard without a pool): every shard pads to the batch's length,
-        // divides by the batch's loss denominator and draws dropout by row position, so the sum is the whole batch's
-        const sctx = shardContext(idx, step, m);
-        const local = (s: Shard) => shardGradients(model, data.train, s, sctx, varList, { numLabels: k, lossOpts, pad, features });
-        const { value, grads: next } = pool
-          ? await pool.gradients(splitShards(idx, pool.threads), sctx, local)
-          : local(splitShards(idx, 1)[0]);
-        const prevAcc = acc as tf.Tensor[] | null;
-        acc = prevAcc ? tf.tidy(() => prevAcc.map((a, j) => a.add(next[j]))) : next;
-        if (prevAcc) {
-          prevAcc.forEach((t) => t.dispose());
-          next.forEach((t) => t.dispose());
-        }
-        const prevLoss = lossSum;
-        lossSum = tf.add(prevLoss, value);
-        prevLoss.dispose();
-        value.dispose();
-      }
+      const { grads, stats } = await stepGradients(stepInputs, micro, step);
       const n = micro.length;
-      const grads = acc!;
-      // the global norm of the averaged gradient (sum over micro-batches ÷ n), and the loss averaged the same way
-      // (a token-embedding table's gradient over the batch's token rows only: every other row is exactly zero)
-      const stats = tf.tidy(() => {
-        const rows = tables.some(Boolean) ? tf.tensor1d(tokenRows(data.train, micro.flat(), pad.padId), 'int32') : null;
-        const norm = tf.sqrt(tf.addN(grads.map((t, j) => sumOfSquares(rows && tables[j] ? tf.gather(t, rows) : t)))).div(n);
-        return tf.stack([lossSum.div(n), norm]);
-      });
-      lossSum.dispose();
       // averaging and clipping are one factor, applied inside the optimizer's update
       const named: Record<string, tf.Tensor> = {};
       varList.forEach((v, j) => (named[nameOfVar.get(v.name)!] = grads[j]));
@@ -682,11 +487,11 @@ export async function* fineTune(
         stop = stop || r.stop;
         pos = { epoch: pos.epoch + 1, cursor: 0, plan: null };
         if (cfg.checkpointEveryEpoch && !stop) {
-          for (const meta of await save('epoch')) yield { type: 'checkpoint', checkpoint: meta };
+          for (const meta of await ckpts.save('epoch', step)) yield { type: 'checkpoint', checkpoint: meta };
         }
       }
-      if (!stop && cfg.checkpointEverySteps && step % cfg.checkpointEverySteps === 0 && lastCheckpointId !== STEP_ID(step)) {
-        for (const meta of await save('periodic')) yield { type: 'checkpoint', checkpoint: meta };
+      if (!stop && cfg.checkpointEverySteps && step % cfg.checkpointEverySteps === 0 && ckpts.lastId !== STEP_ID(step)) {
+        for (const meta of await ckpts.save('periodic', step)) yield { type: 'checkpoint', checkpoint: meta };
       }
       if (stop) {
         yield* finish('early-stop');
@@ -694,8 +499,9 @@ export async function* fineTune(
       }
     }
   } catch (e) {
-    await flushWaitingBest().catch(() => undefined);
-    yield { type: 'error', error: toErrorInfo(e), step, ...(lastCheckpointId ? { lastGoodCheckpointId: lastCheckpointId } : {}) };
+    await writer?.flushBest().catch(() => undefined);
+    const last = writer?.lastId;
+    yield { type: 'error', error: toErrorInfo(e), step, ...(last ? { lastGoodCheckpointId: last } : {}) };
   } finally {
     optimizer?.dispose();
     ema?.dispose();

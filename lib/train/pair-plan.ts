@@ -1,5 +1,5 @@
 // Which pairs of labeled rows the contrastive phase trains on (lib/train/contrastive.ts), and its fixed settings. No
-// tensors here: the run settings (lib/run/config.ts, which the UI imports) quote the cap.
+// tensors here: the run settings (lib/run/fields.ts, which the UI imports) quote the cap.
 import { Rng } from '../rng';
 
 /** One pair: two example indices and the target similarity (1: same label, 0: different labels). */

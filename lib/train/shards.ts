@@ -33,6 +33,11 @@ export function splitShards(idx: number[], n: number): Shard[] {
   return out;
 }
 
+/** Dropout seed for one micro-batch: a function of the run seed and the position only, never of process history. */
+export function dropoutSeed(seed: number, step: number, micro: number): number {
+  return (seed % 100_000) * 1_000_003 + step * 64 + micro;
+}
+
 /** What every shard of one micro-batch shares. */
 export interface ShardContext {
   /** the dropout seed of this micro-batch */

@@ -6,7 +6,9 @@ import { hubEndpointFrom, parseMode, runConfigFrom } from '@/cli/options';
 import { modeOf as modeOfCfg, trainConfigOf } from '@/lib/run/engine-config';
 import { TRAIN } from '@/cli/commands/specs';
 import { heldOutShare } from '@/cli/train/inputs';
-import { FIELDS, cliCommand, presetConfig } from '@/lib/run/config';
+import { presetConfig } from '@/lib/run/config';
+import { cliCommand } from '@/lib/run/config-text';
+import { FIELDS } from '@/lib/run/fields';
 
 const spec: CommandSpec = {
   name: 'demo',

@@ -16,7 +16,8 @@ import {
   type RecipeInput,
   type RecipeRow,
 } from '@/lib/export/recipe';
-import { completeConfig, presetConfig, validateConfig, type RunConfig } from '@/lib/run/config';
+import { completeConfig, presetConfig, type RunConfig } from '@/lib/run/config';
+import { validateConfig } from '@/lib/run/fields';
 import { balancedClassWeights } from '@/lib/train/losses';
 
 const python = spawnSync('python3', ['--version']).status === 0;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
 import { defaultPadMultiple, makeTensorBatch, paddedLength, planEpoch } from '@/lib/train/batching';
 import { Rng } from '@/lib/rng';
-import { clipScale } from '@/lib/train/fine-tune';
+import { clipScale } from '@/lib/train/clip';
 
 beforeAll(useWasm);
 

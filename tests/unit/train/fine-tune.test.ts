@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from '@/tests/helpers/tf';
-import { betterEval, fineTune } from '@/lib/train/fine-tune';
+import { fineTune } from '@/lib/train/fine-tune';
+import { betterEval } from '@/lib/train/selection';
 import { RunControls } from '@/lib/train/controls';
 import type { TrainConfig } from '@/lib/train/config';
 import type { TaskModel } from '@/lib/models/types';
