@@ -133,6 +133,9 @@ const quoted = (xs: string[], most = 3) =>
     .join(', ') + (xs.length > most ? ` and ${xs.length - most} more` : '');
 
 /** Labels that differ only in case (separate classes unless case is ignored), and labels with very few examples. */
+/** Labeled rows from which a file whose labels nearly all occur once is warned about (a few-row file is a toy). */
+const UNIQUE_LABELS_MIN_ROWS = 10;
+
 function labelWarnings(records: DataRecord[], counts: Map<string, number>, m: ColumnMapping, w: WarningSink): void {
   const column = m.label?.join(', ');
   /** one warning over the rows holding any of `labels` */
@@ -156,6 +159,20 @@ function labelWarnings(records: DataRecord[], counts: Map<string, number>, m: Co
       minor,
       clashes[0].join(' / '),
     );
+  }
+  // a label per row (an id, a free-text or a score column picked as the label): nothing to learn a label from
+  const labeled = records.filter((r) => r.label !== null).length;
+  const once = [...counts.values()].filter((n) => n === 1).length;
+  if (labeled >= UNIQUE_LABELS_MIN_ROWS && once >= 0.9 * labeled) {
+    warn(
+      'unique-labels',
+      `${once === labeled ? 'Every label occurs once' : 'Nearly every label occurs once'} (${counts.size.toLocaleString('en')} ` +
+        `labels in ${labeled.toLocaleString('en')} rows): a classifier learns each label from several examples, and a ` +
+        `label held out for validation is never trained on. Is "${column}" an id, a free-text or a number column?`,
+      new Set([...counts].filter(([, n]) => n === 1).map(([l]) => l)),
+      [...counts.keys()].slice(0, 3).join(' / '),
+    );
+    return;
   }
   // only beside a label with many: in a file of a few rows every label is small, and that is the file's own warning
   const most = Math.max(...counts.values());

@@ -51,7 +51,8 @@ export interface DataWarning {
     | 'ner-scheme-converted'
     | 'ner-tag-count'
     | 'label-case'
-    | 'rare-label';
+    | 'rare-label'
+    | 'unique-labels';
   message: string;
   /** affected rows (at most the first 1,000 are listed; `count` has the total) */
   rows: number[];

@@ -399,6 +399,22 @@ const cases: Case[] = [
       ),
   },
   {
+    name: 'a label per row (an id or free-text column picked as the label)',
+    bytes: u8('text,label\n', ...Array.from({ length: 12 }, (_, i) => `t${i},code-${i}\n`)),
+    warning: 'unique-labels',
+    warningRows: Array.from({ length: 12 }, (_, i) => i + 2),
+    check: (r) =>
+      expect(r.warnings.find((x) => x.code === 'unique-labels')!.message).toBe(
+        'Every label occurs once (12 labels in 12 rows): a classifier learns each label from several examples, and a label ' +
+          'held out for validation is never trained on. Is "label" an id, a free-text or a number column?',
+      ),
+  },
+  {
+    name: 'nine rows with a label each: a toy file, no warning about unique labels',
+    bytes: u8('text,label\n', ...Array.from({ length: 9 }, (_, i) => `t${i},code-${i}\n`)),
+    check: (r) => expect(r.warnings).toEqual([]),
+  },
+  {
     name: 'missing labels',
     bytes: u8('text,label\na,x\nb,\nc,y\n'),
     warning: 'missing-label',
