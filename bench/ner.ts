@@ -20,7 +20,7 @@ import { prepareRun, trainRun } from '../lib/run/train-run';
 import { encodeExamples } from '../lib/train/encode';
 import { evaluateModel } from '../lib/train/evaluate';
 import { nerReport } from '../lib/train/ner-metrics';
-import type { RecipeMode } from '../lib/train/recipes';
+import type { RecipeMode } from '../lib/train/recipe-table';
 import { loadBundledUseLite } from '../cli/models';
 import { threadsPort } from '../cli/threads';
 import { sharedPath } from '../tests/helpers/shared';

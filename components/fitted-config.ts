@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import { engine } from './engine-client';
 import { useStudio } from './state/studio';
 import { presetConfig, type PresetName, type RecipeFacts, type RunConfig } from '@/lib/run/config';
-import type { RecipeMode } from '@/lib/train/recipes';
+import type { RecipeMode } from '@/lib/train/recipe-table';
 
 /** The last facts per dataset and model: a screen starts from them (the form stays fitted while the engine measures
  *  the data again, which waits behind a training run). */

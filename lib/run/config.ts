@@ -2,7 +2,8 @@
 // picked model's recipe at three budgets, lib/train/recipes.ts) and its default name. Its fields' help and the check
 // of a config: lib/run/fields.ts; the equivalent command line and a comparison of configs: lib/run/config-text.ts.
 import type { LoraTarget } from '../models/types';
-import { BUDGETS, recipeFor, type Budget, type Recipe, type RecipeFacts, type RecipeMode } from '../train/recipes';
+import { recipeFor, type Recipe } from '../train/recipes';
+import { BUDGETS, type Budget, type RecipeFacts, type RecipeMode } from '../train/recipe-table';
 
 export type { RecipeFacts };
 

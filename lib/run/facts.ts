@@ -2,7 +2,7 @@
 // studio (the dataset report) and the CLI (the files it reads).
 import type { Example } from '../data/types';
 import type { Encoder, Task, TextTokenizer } from '../models/types';
-import type { RecipeFacts } from '../train/recipes';
+import type { RecipeFacts } from '../train/recipe-table';
 
 /** Token lengths are measured on at most this many training texts, evenly spaced. */
 const LENGTH_SAMPLE = 5000;

@@ -3,7 +3,8 @@
 // check of a whole config (one loaded from JSON, or a form's) against them.
 import { UserError } from '../errors';
 import { PAIR_CAP } from '../train/pair-plan';
-import { recipeFor, type Recipe, type RecipeFacts } from '../train/recipes';
+import { recipeFor, type Recipe } from '../train/recipes';
+import { type RecipeFacts } from '../train/recipe-table';
 import { completeConfig, type ModeName, type RunConfig } from './config';
 
 type NumericKey = { [K in keyof RunConfig]-?: RunConfig[K] extends number ? K : never }[keyof RunConfig];

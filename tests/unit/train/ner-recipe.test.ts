@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recipeSettings } from '@/lib/run/config';
-import { recipeFor, type RecipeFacts } from '@/lib/train/recipes';
+import { recipeFor } from '@/lib/train/recipes';
+import { type RecipeFacts } from '@/lib/train/recipe-table';
 
 // WNUT-17's training file as the CLI measures it with USE-Lite's tokenizer (lib/run/facts.ts)
 const wnut: RecipeFacts = {

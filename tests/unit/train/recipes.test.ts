@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { familyOf, recipeFor } from '@/lib/train/recipes';
+import { recipeFor } from '@/lib/train/recipes';
+import { familyOf } from '@/lib/train/recipe-table';
 
 const sst2 = {
   arch: 'use-lite',
