@@ -1,6 +1,7 @@
 // The import pipeline in one call: bytes -> parsed table -> (suggested or given) mapping -> validated records.
 import { applyMapping, suggestMapping, type MappedData } from './mapping';
-import { parseFile, type ParseOptions } from './parse';
+import { parseFile } from './parse';
+import type { ParseOptions } from './types';
 import type { ColumnMapping, DataWarning, ParsedTable } from './types';
 
 export interface ImportOptions extends ParseOptions {

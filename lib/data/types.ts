@@ -128,3 +128,24 @@ export interface DataRecord {
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
+
+/** How to read a file (lib/data/parse.ts): every field is detected when left out. */
+export interface ParseOptions {
+  fileName?: string;
+  format?: DataFormat;
+  encoding?: TextEncodingName;
+  delimiter?: string;
+  hasHeader?: boolean;
+  /** longest allowed cell, in characters (default 100,000): longer usually means a broken quote */
+  maxFieldChars?: number;
+  /** largest accepted file (default 512 MiB); the store also checks the browser quota before writing */
+  maxBytes?: number;
+  /** papaparse chunk size in characters (default 1 MiB) */
+  chunkSize?: number;
+  /** treat " as a quote character (default: yes, except TSV files that only parse cleanly without) */
+  quoting?: boolean;
+  /** JSON token data under other keys than tokens/words and ner_tags/tags/labels/ner: the keys of the word list and
+   *  the tag list (either may be left to the guess). A named key without a list in the first record is an error. */
+  tokenFields?: { tokens?: string; tags?: string };
+  onProgress?: ProgressCallback;
+}
