@@ -3,7 +3,7 @@
 // it) full fine-tuning through the engine's fineTune(), in one thread or data-parallel on Web Workers
 // (workers/pool.worker.ts, as the studio starts them), samples/s per step.
 import { urlSource } from '../lib/io/url-source';
-import { loadUseLite } from '../lib/models/use-lite';
+import { loadUseLite } from '../lib/models/use-lite-load';
 import { initBackend } from '../lib/backend/init';
 import { createBert } from '../lib/models/bert';
 import { createTaskModel } from '../lib/models/task-model';

@@ -12,7 +12,7 @@ import { hubSource } from '../lib/io/hub';
 import type { FileSource } from '../lib/io/source';
 import { openModelFiles, openTaskModel, taskModelFiles, type OpenedFiles, type OpenOptions } from '../lib/models/open';
 import type { TaskModel } from '../lib/models/types';
-import { loadUseLite } from '../lib/models/use-lite';
+import { loadUseLite } from '../lib/models/use-lite-load';
 
 /** The folder of the bundled USE-Lite files (model.json, shards, vocab.json) inside node_modules. */
 export function useLiteDir(): string {

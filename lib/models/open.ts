@@ -11,7 +11,7 @@ import { loadPretrained } from './load';
 import { exportTaskWeights, hfTaskConfig, splitTaskCheckpoint } from './param-io';
 import { createTaskModel } from './task-model';
 import type { Architecture, Encoder, FineTuneMode, Task, TaskModel, TextTokenizer } from './types';
-import { loadUseLite } from './use-lite';
+import { loadUseLite } from './use-lite-load';
 
 export interface OpenOptions {
   /** hidden dropout of the encoder (USE-Lite: hidden_dropout_prob) */

@@ -12,13 +12,13 @@ import {
   blockOfUseLiteName,
   exportUseLiteWeights,
   importUseLiteWeights,
-  loadUseLite,
   matMulPlain,
   readUseLiteWeights,
   USE_LITE_EMBEDDINGS,
   useLiteLayerNames,
   type UseLiteEncoder,
 } from '@/lib/models/use-lite';
+import { loadUseLite } from '@/lib/models/use-lite-load';
 import type { TextTokenizer } from '@/lib/models/types';
 import { useWasm } from '@/tests/helpers/tf';
 import { hasShared, sharedPath } from '../../helpers/shared';
