@@ -1,84 +1,38 @@
 // Training runs: "load dataset rows from the db, split, tokenize, build the TaskModel, run fineTune, persist events and
-// checkpoints", resume from the last checkpoint (the step counter continues), live controls, sweeps, stored history.
-// Step events are batched: one message and one metrics write per FLUSH_MS, so the page updates a few times a second.
-import * as tf from '@tensorflow/tfjs';
-import { UserError, toErrorInfo, type ErrorInfo } from '../errors';
+// checkpoints" (the driving: run-driver.ts), resume from the last checkpoint (the step counter continues), live
+// controls, sweeps, stored history.
+import { UserError, toErrorInfo } from '../errors';
 import type { Command } from '../protocol';
 import { newId, type RunRow, type StudioDb } from '../store/db';
 import { getDataset } from '../store/db-datasets';
 import { DexieRunStore } from '../store/db-runs';
-import type { Checkpoint, CheckpointMeta } from '../store/types';
-import { RunControls } from '../train/events';
+import type { Checkpoint } from '../store/types';
 import { autoRunName, type RunConfig } from '../run/config';
 import { validateConfig } from '../run/fields';
-import { freshStartNote, prepareRun, trainRun, type PreparedRun, type RunPorts, type ThreadsPort } from '../run/train-run';
+import { freshStartNote, prepareRun, type RunPorts } from '../run/train-run';
 import { estimateRun } from '../run/estimate';
-import { maxThreads } from '../run/threads';
 import { checkFingerprint, fingerprintOf, lastCheckpoint as lastStoredCheckpoint } from '../run/fingerprint';
-import { yieldToMessages, type SessionHost } from './context';
+import { type SessionHost } from './context';
+import { checkpointInfo, drive, patchMeta, threadsFor, type Prepared } from './run-driver';
 import { trainingData, trainingDataOf } from './datasets';
 import { openModel } from './models';
-import { keepWarm, liveRuns, sessionDb, dropWarm } from './state';
+import { liveRuns, sessionDb, dropWarm } from './state';
 import { expandSweep } from './sweep';
-import type { CheckpointInfo, EvalPoint, RunHistory, RunProgress, RunRecord, RunStatus, StepPoint } from './types';
+import type { EvalPoint, RunHistory, RunRecord, StepPoint } from './types';
 import { recordOfRow, type RunMeta } from './records';
-import { evalPoint, headlineScore, isBetterEval, keptEval, metricRecordOf } from './metric-records';
 
 export type { RunMeta };
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 
-const FLUSH_MS = 250;
-const META_MS = 3000;
-
 export function recordOf(row: RunRow): RunRecord {
   return recordOfRow(row, (id) => liveRuns.has(id));
-}
-
-async function patchMeta(db: StudioDb, runId: string, patch: Partial<RunMeta>, row?: Partial<RunRow>): Promise<void> {
-  const r = await db.runs.get(runId);
-  if (!r) return;
-  await db.runs.update(runId, { ...row, config: { ...(r.config as RunMeta), ...patch }, updatedAt: Date.now() });
-}
-
-/** The host's threads with the run's own setting, where it has one (0 or absent: every core). */
-export function threadsFor(c: RunConfig, host: SessionHost): ThreadsPort | undefined {
-  if (!host.threads || !c.threads) return host.threads;
-  const most = maxThreads(host.threads.threads);
-  if (c.threads > most)
-    throw new UserError(
-      `${c.threads} threads is more than this machine can use (${most}: 4 per core, ${host.threads.threads} cores)`,
-      { option: 'threads' },
-      'set Threads to 0 to use every core',
-    );
-  return { ...host.threads, threads: c.threads, requested: true };
-}
-
-function checkpointInfo(m: CheckpointMeta, evals: EvalPoint[]): CheckpointInfo {
-  const at = evals.find((e) => e.step === m.step);
-  return {
-    id: m.id,
-    step: m.step,
-    epoch: m.epoch,
-    reason: m.reason,
-    best: m.best,
-    bytes: 0,
-    createdAt: m.createdAt,
-    metric: at && headlineScore(at),
-  };
 }
 
 /** Posts an error that escaped work left running after its request was answered (a run, a sweep), tagged with that
  *  request: the page shows it to whoever still awaits the request, or else as a notice. */
 export const reportTo = (host: SessionHost, requestId: string) => (e: unknown) =>
   host.post({ type: 'error', requestId, error: toErrorInfo(e) });
-
-interface Prepared extends PreparedRun {
-  datasetName: string;
-  modelLabel: string;
-  /** inverse-frequency weights from the Data screen (override the run config's 'balanced') */
-  classWeights?: number[];
-}
 
 /** Dataset rows → split → tokens; model files → encoder → TaskModel in the run's mode. */
 export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string) => void, labelsHint?: string[]): Promise<Prepared> {
@@ -103,197 +57,6 @@ export async function prepare(db: StudioDb, c: RunConfig, onStatus: (msg: string
   };
 }
 
-/** Runs fineTune for a prepared run and forwards its events (batched) to the host and the database. */
-async function drive(
-  host: SessionHost,
-  db: StudioDb,
-  runId: string,
-  c: RunConfig,
-  p: Prepared,
-  resumeFrom?: Checkpoint,
-  memo: Pick<RunPorts, 'featureMemo' | 'pairMemo'> = {},
-): Promise<void> {
-  const store = new DexieRunStore(db);
-  const controls = new RunControls();
-  const abort = new AbortController();
-  liveRuns.set(runId, { controls, abort });
-  const status = async (s: RunStatus, extra: { message?: string; error?: ErrorInfo } = {}) => {
-    host.post({ type: 'run-status', runId, status: s, ...extra });
-  };
-  let pending: StepPoint[] = [];
-  let pendingRecords: object[] = [];
-  let lastFlush = 0;
-  let lastMeta = 0;
-  let progress: RunProgress = {
-    epoch: 1,
-    epochs: c.epochs,
-    step: resumeFrom?.step ?? 0,
-    totalSteps: 0,
-    samplesPerSec: 0,
-    etaSec: 0,
-    elapsedSec: 0,
-    lrMultiplier: 1,
-  };
-  const evals: EvalPoint[] = resumeFrom ? resumeFrom.metricsSoFar.evals.map((e) => evalPoint(e.step, e.epoch, e.scalars)) : [];
-  let best: EvalPoint | undefined;
-  let plan = { epochs: 0, totalSteps: 0 };
-  const started = performance.now();
-  const flush = async (force = false) => {
-    const now = performance.now();
-    if (!force && now - lastFlush < FLUSH_MS) return;
-    lastFlush = now;
-    progress = { ...progress, elapsedSec: (now - started) / 1000, lrMultiplier: controls.lrMultiplier };
-    if (pending.length || force) host.post({ type: 'run-steps', runId, points: pending, progress });
-    pending = [];
-    const recs = pendingRecords;
-    pendingRecords = [];
-    if (recs.length) await store.appendMetrics(runId, recs);
-    // the runs table feeds live queries on the page: touch it every few seconds, not on every flush
-    if (force || now - lastMeta > META_MS) {
-      lastMeta = now;
-      await patchMeta(db, runId, { progress, best });
-    }
-  };
-
-  let threads = 1;
-  try {
-    await db.runs.update(runId, { status: 'running', updatedAt: Date.now() });
-    await status('running');
-    let last = 0;
-    const onFeatureProgress = (done: number, total: number, n: number) => {
-      threads = n;
-      if (Date.now() - last < 250 && done < total) return;
-      last = Date.now();
-      void status('running', {
-        message:
-          `Encoding the data once (head-only mode${n > 1 ? `, ${n} threads` : ''}): ` +
-          `${done.toLocaleString('en')} of ${total.toLocaleString('en')} examples.`,
-      });
-    };
-    const ports = {
-      signal: abort.signal,
-      store,
-      runId,
-      controls,
-      resumeFrom,
-      threads: threadsFor(c, host),
-      classWeights: p.classWeights,
-      onFeatureProgress,
-      ...memo,
-    };
-    let computeThreads = 1;
-    for await (const ev of trainRun(c, p, ports)) {
-      switch (ev.type) {
-        case 'status':
-          if (ev.threads) computeThreads = ev.threads;
-          await status('running', { message: ev.message.charAt(0).toUpperCase() + ev.message.slice(1) + '.' });
-          break;
-        case 'start':
-          progress = { ...progress, epochs: ev.epochs, totalSteps: ev.totalSteps };
-          plan = { epochs: ev.epochs, totalSteps: ev.totalSteps };
-          if (ev.featureCacheSec !== undefined)
-            await status('running', {
-              message:
-                `Encoded the data once in ${ev.featureCacheSec.toFixed(1)} s` +
-                `${threads > 1 ? ` on ${threads} threads` : ''} (head-only mode).`,
-            });
-          await flush(true);
-          break;
-        case 'step': {
-          const record = metricRecordOf(ev);
-          const { kind: _kind, ...point } = record;
-          pending.push(point);
-          pendingRecords.push(record);
-          // the total follows extended epochs (the engine's plan as it stands at this step)
-          const epochs = c.epochs + controls.extraEpochs;
-          const planned = plan.epochs ? Math.round((plan.totalSteps / plan.epochs) * epochs) : progress.totalSteps;
-          const totalSteps = Math.max(ev.step, ev.totalSteps ?? planned);
-          progress = {
-            ...progress,
-            step: ev.step,
-            epoch: ev.epoch + 1,
-            epochs,
-            samplesPerSec: ev.samplesPerSec,
-            etaSec: ev.etaSec,
-            totalSteps,
-          };
-          await flush();
-          break;
-        }
-        case 'eval': {
-          // the steps before it reach the page first (its curves); the database writes wait for the next timed flush
-          // (a head-only run over a few rows evaluates every few milliseconds: writing each time doubled its time)
-          if (pending.length) host.post({ type: 'run-steps', runId, points: pending, progress });
-          pending = [];
-          const record = metricRecordOf(ev);
-          const { kind: _kind, ...e } = record;
-          evals.push(e);
-          if (isBetterEval(e, best)) best = e;
-          pendingRecords.push(record);
-          host.post({ type: 'run-eval', runId, eval: e });
-          await flush();
-          break;
-        }
-        case 'checkpoint': {
-          // the loop deletes older periodic checkpoints as it goes: send the stored list, not just the new one
-          const metas = await store.listCheckpoints(runId);
-          host.post({ type: 'run-checkpoints', runId, checkpoints: metas.map((m) => checkpointInfo(m, evals)) });
-          break;
-        }
-        case 'state':
-          await flush(true);
-          await db.runs.update(runId, { status: ev.state, updatedAt: Date.now() });
-          await status(ev.state);
-          break;
-        case 'early-stop':
-          await status('running', {
-            message:
-              `Stopped early: validation ${ev.metric} did not improve for ${ev.patience} evaluations ` +
-              `(best ${ev.best.toFixed(4)} at step ${ev.bestStep}).`,
-          });
-          break;
-        case 'done': {
-          best = keptEval(ev, evals, best);
-          await flush(true);
-          const stopped = ev.reason === 'aborted';
-          await patchMeta(
-            db,
-            runId,
-            { progress, best, stopReason: ev.reason, backend: tf.getBackend(), threads: computeThreads },
-            { status: stopped ? 'aborted' : 'completed', finishedAt: Date.now() },
-          );
-          keepWarm(runId, p.model);
-          await status(stopped ? 'stopped' : 'done', {
-            message: ev.restoredBest ? `Restored the best weights (step ${ev.best?.step}).` : undefined,
-          });
-          return;
-        }
-        case 'error': {
-          await flush(true);
-          await patchMeta(
-            db,
-            runId,
-            { progress, best, error: ev.error },
-            { status: 'failed', error: ev.error.message, finishedAt: Date.now() },
-          );
-          p.model.dispose();
-          await status('failed', { error: ev.error });
-          return;
-        }
-      }
-      await yieldToMessages(); // queued messages (pause, stop, predict) between training steps
-    }
-  } catch (e) {
-    const error = toErrorInfo(e);
-    await patchMeta(db, runId, { error }, { status: 'failed', error: error.message }).catch(() => undefined);
-    p.model.dispose();
-    await status('failed', { error });
-  } finally {
-    liveRuns.delete(runId);
-  }
-}
-
-/** Creates the run row and trains it; resolves when training ends. */
 /** Creates a stored run and trains it to its end (or failure); returns its id. */
 export async function startRun(
   host: SessionHost,

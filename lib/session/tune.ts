@@ -11,7 +11,8 @@ import { halving, planTune, rungLength, type TrialRunner } from '../run/tune';
 import { newId } from '../store/db';
 import type { SessionHost } from './context';
 import type { RunMeta } from './records';
-import { prepare, reportTo, startRun, threadsFor } from './runs';
+import { threadsFor } from './run-driver';
+import { prepare, reportTo, startRun } from './runs';
 import { sessionDb } from './state';
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
