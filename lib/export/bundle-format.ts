@@ -4,6 +4,7 @@
 // shapes are imported as types only); lib/session/bundle.ts reads and writes the database.
 import { unzipSync, Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { UserError } from '../errors';
+import { concatBytes } from '../io/bytes';
 import type { DatasetRow, RunRow, SplitRow } from '../store/db';
 import type { CheckpointMeta } from '../store/types';
 import { crc32, fromJson, toJson, utf8 } from './bundle-parts';
@@ -167,14 +168,7 @@ export function writeBundle(
   zip.end();
   if (failed) throw failed;
   if (!ended) throw new Error('the bundle zip did not finish');
-  const size = out.reduce((s, c) => s + c.length, 0);
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of out) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
+  return concatBytes(out);
 }
 
 // ---- reading ----

@@ -1,6 +1,7 @@
 // Loading USE-Lite: from its published TF.js GraphModel files (model.json + weight shards + vocab.json, the bundled
 // model) or from a studio checkpoint in Hugging Face layout (config.json + model.safetensors + tokenizer.json).
 import { UserError } from '../errors';
+import { concatBytes } from '../io/bytes';
 import { readSafetensors } from '../io/safetensors';
 import type { FileSource, ProgressFn } from '../io/source';
 import { SentencePieceTokenizer } from '../tokenize/sentencepiece';
@@ -59,14 +60,8 @@ export async function readGraphModelWeights(
       parts.push(bytes);
       onProgress?.(++done, total);
     }
-    const size = parts.reduce((n, b) => n + b.length, 0);
-    const buf = new Uint8Array(size);
+    const buf = concatBytes(parts);
     let off = 0;
-    for (const b of parts) {
-      buf.set(b, off);
-      off += b.length;
-    }
-    off = 0;
     for (const w of g.weights) {
       const n = w.shape.reduce((a, b) => a * b, 1);
       if (w.quantization)
@@ -77,7 +72,7 @@ export async function readGraphModelWeights(
           { file: modelJsonPath, tensor: w.name },
           'use the float32 model files',
         );
-      if (off + n * 4 > size)
+      if (off + n * 4 > buf.length)
         throw new UserError(
           `weight "${w.name}" runs past the end of the shards`,
           { file: modelJsonPath, tensor: w.name },
