@@ -72,14 +72,20 @@ export async function loadBase(
   return openModelFiles(sourceFor(spec, opts.option ?? '--model', opts.hubEndpoint, opts.revision), opts);
 }
 
-/** What eval and predict reuse from a `finetune train` output's run.json: the max length it was trained with (so
- *  texts are truncated the same way) and the second-text column if it took pairs (so a pair model is never scored on
- *  its first text alone). Empty for a folder without run.json. */
-export async function trainedRun(dir: string): Promise<{ maxLength?: number; pairColumn?: string }> {
+/** What eval and predict reuse from a `finetune train` output's run.json: the max length and windows per text it
+ *  was trained with (so texts are cut or windowed the same way; a run from before windows: 1) and the second-text
+ *  column if it took pairs (so a pair model is never scored on its first text alone). Empty for a folder without
+ *  run.json. */
+export async function trainedRun(dir: string): Promise<{ maxLength?: number; textWindows?: number; pairColumn?: string }> {
   try {
-    const run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as { maxLength?: unknown; mapping?: { textPair?: unknown } };
+    const run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as {
+      maxLength?: unknown;
+      run?: { textWindows?: unknown };
+      mapping?: { textPair?: unknown };
+    };
     return {
       ...(typeof run.maxLength === 'number' ? { maxLength: run.maxLength } : {}),
+      ...(typeof run.run?.textWindows === 'number' ? { textWindows: run.run.textWindows } : {}),
       ...(typeof run.mapping?.textPair === 'string' ? { pairColumn: run.mapping.textPair } : {}),
     };
   } catch {

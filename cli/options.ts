@@ -118,6 +118,7 @@ export const TRAIN_FLAG_OF: Record<string, string> = {
   classifierDropout: '--dropout',
   labels: '--label-column',
   maxLength: '--max-length',
+  textWindows: '--windows',
   headLrMultiplier: '--head-lr-multiplier',
   headFirstEpochs: '--head-first-epochs',
   contrastiveRounds: '--contrastive-rounds',
@@ -271,6 +272,15 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     min: 2,
     help: 'truncate texts to this many tokens (NER: longer sentences are read in overlapping windows)',
     defaultText: "fitted to the training texts' token lengths",
+  },
+  {
+    name: 'windows',
+    type: 'int',
+    min: 1,
+    help:
+      'a text longer than --max-length is read in up to N windows of that many tokens, spread over it: each trains with ' +
+      "the text's label, a prediction averages them (1 = truncate; not for text pairs or NER)",
+    defaultText: '8',
   },
   { name: 'seed', type: 'int', help: 'seed for shuffling, dropout, head init and the validation split', defaultText: '42' },
   {

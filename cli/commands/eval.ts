@@ -38,7 +38,7 @@ export async function evaluateOn(
   option: string,
   opts: ParsedOptions,
   cli: Cli,
-  maxLength: number,
+  read: { maxLength: number; windows: number },
   batchSize = 64,
   extract?: FeatureExtractor,
   threshold = 0.5,
@@ -54,7 +54,8 @@ export async function evaluateOn(
   const examples = usableRecords(mapped.records).map(toExample);
   let enc;
   try {
-    enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
+    const maxLength = Math.min(read.maxLength, model.tokenizer.modelMaxLength);
+    enc = encodeExamples(model.tokenizer, examples, model.labels, maxLength, model.task, { windows: read.windows });
   } catch (e) {
     if (e instanceof UserError) (e.where as { file?: string }).file = path;
     throw e;
@@ -76,7 +77,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
         '--data',
         opts,
         cli,
-        num(opts, 'max-length') ?? trained.maxLength ?? 128,
+        { maxLength: num(opts, 'max-length') ?? trained.maxLength ?? 128, windows: num(opts, 'windows') ?? trained.textWindows ?? 1 },
         num(opts, 'batch-size') ?? 64,
         extract,
         0.5,

@@ -5,6 +5,7 @@ import { UserError } from '../../lib/errors';
 import { writeOneFile } from '../export/write-out';
 import type { TaskModel } from '../../lib/models/types';
 import { predict } from '../../lib/train/predict';
+import { encodeInputs } from '../../lib/train/text-windows';
 import { argmax } from '../../lib/train/metrics';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
@@ -45,6 +46,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const model = await loadTrained(str(opts, 'model')!);
   const trained = await trainedRun(str(opts, 'model')!);
   const maxLength = Math.min(num(opts, 'max-length') ?? trained.maxLength ?? 128, model.tokenizer.modelMaxLength);
+  const windows = num(opts, 'windows') ?? trained.textWindows ?? 1;
   const pairColumn = trained.pairColumn;
   const threshold = num(opts, 'threshold') ?? 0.5;
   try {
@@ -57,8 +59,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
       const text = str(opts, 'text')!;
       if (pairColumn && str(opts, 'text-pair') === undefined)
         cli.log(`warning: this model was trained on text pairs (second column "${pairColumn}"); give the second text with --text-pair`);
-      const enc = model.tokenizer.encode(text, str(opts, 'text-pair'), { maxLength });
-      const [probs] = await predict(model, [enc]);
+      const [probs] = await predict(model, encodeInputs(model.tokenizer, [{ text, pair: str(opts, 'text-pair') }], maxLength, windows));
       cli.out(JSON.stringify({ text, ...describe(model, probs as number[], threshold) }));
       return;
     }
@@ -79,7 +80,8 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
         { file: dataPath, option: '--text-pair-column', column: mapping.textPair },
         `choose one of: ${t.table.columns.join(', ')}`,
       );
-    const enc = t.table.rows.map((r) => model.tokenizer.encode(r[jt] ?? '', jp >= 0 ? (r[jp] ?? '') : undefined, { maxLength }));
+    const inputs = t.table.rows.map((r) => ({ text: r[jt] ?? '', pair: jp >= 0 ? (r[jp] ?? '') : undefined }));
+    const enc = encodeInputs(model.tokenizer, inputs, maxLength, windows);
     cli.progress.update({ label: 'predict', done: 0, total: enc.length });
     const outputs = await withFeaturePool(model, threads, cli, 'predict', (extract) =>
       predict(model, enc, { batchSize: num(opts, 'batch-size') ?? 64, extract }),

@@ -104,6 +104,13 @@ export const EVAL: CommandSpec = {
       help: 'truncate texts to this many tokens (NER: windows)',
       defaultText: 'as trained, else 128',
     },
+    {
+      name: 'windows',
+      type: 'int',
+      min: 1,
+      help: 'a text longer than the max length: read in up to N windows, their outputs averaged (1 = truncate)',
+      defaultText: 'as trained, else 1',
+    },
     { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
     {
       name: 'threads',
@@ -147,6 +154,13 @@ export const PREDICT: CommandSpec = {
       min: 2,
       help: 'truncate texts to this many tokens (NER: windows)',
       defaultText: 'as trained, else 128',
+    },
+    {
+      name: 'windows',
+      type: 'int',
+      min: 1,
+      help: 'a text longer than the max length: read in up to N windows, their outputs averaged (1 = truncate)',
+      defaultText: 'as trained, else 1',
     },
     { name: 'batch-size', type: 'int', min: 1, help: 'examples per forward pass', defaultText: '64' },
     {

@@ -19,7 +19,7 @@ export const TUNE: CommandSpec = {
     { name: 'mode', type: 'string', meta: 'MODE', help: 'full | head | freeze:N | lora:R', defaultText: "the recipe's" },
     { name: 'budget', type: 'number', min: 1, meta: 'MINUTES', help: 'time for the whole search and the final run', defaultText: '30' },
     ...TRAIN_OPTIONS.filter((o) =>
-      ['preset', 'epochs', 'batch-size', 'max-length', 'seed', 'threads', 'dropout', 'contrastive-rounds'].includes(o.name),
+      ['preset', 'epochs', 'batch-size', 'max-length', 'windows', 'seed', 'threads', 'dropout', 'contrastive-rounds'].includes(o.name),
     ),
     { name: 'out', type: 'string', required: true, meta: 'DIR', help: 'output folder: the final model, run.json, tune.json' },
   ],

@@ -20,6 +20,7 @@ import { metricsOf } from '../commands/eval';
 import { saveTrained } from '../models';
 import type { DoneEvent } from './follow';
 import { RUN_ID } from './resume';
+import { textCount } from '../../lib/train/text-windows';
 
 /** The arguments as --resume replays them: file paths made absolute, so --resume works from any folder. */
 export function savedArgs(opts: ParsedOptions): ParsedOptions {
@@ -58,7 +59,7 @@ export async function startRunJson(
     labelCounts: labelCounts(p.model.task, p.labels, p.data.train),
     validationExamples: sentences(p.data.validation),
     run: config,
-    config: trainConfigOf(config, { train: p.data.train.length, validation: p.data.validation.length }, p.model.task),
+    config: trainConfigOf(config, { train: p.data.train.length, validation: textCount(p.data.validation) }, p.model.task),
     startedAt: new Date().toISOString(),
   };
   await mkdir(out, { recursive: true });

@@ -19,6 +19,6 @@ export async function testOn(
   threads: number,
 ): Promise<EvalResult> {
   return withFeaturePool(model, threads, cli, 'test features', (extract) =>
-    evaluateOn(model, path, '--test', opts, cli, maxLength, 64, extract, config.multilabelThreshold),
+    evaluateOn(model, path, '--test', opts, cli, { maxLength, windows: config.textWindows }, 64, extract, config.multilabelThreshold),
   );
 }

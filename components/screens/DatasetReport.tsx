@@ -13,6 +13,7 @@ import type { DatasetSummary } from '@/lib/session/types';
 
 export function DatasetReport({ datasetId }: { datasetId: string }) {
   const maxLength = useStudio((s) => s.config.maxLength);
+  const windows = useStudio((s) => s.config.textWindows);
   const setDataset = useStudio((s) => s.setDataset);
   const [report, setReport] = useState<DatasetSummary | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -91,7 +92,9 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
             </div>
             {report.tokenLengths && !ner && (
               <div>
-                <dt>Truncated at {report.tokenLengths.maxLength} tokens</dt>
+                <dt>
+                  Longer than {report.tokenLengths.maxLength} tokens ({windows > 1 ? `read in up to ${windows} windows` : 'truncated'})
+                </dt>
                 <dd>{pct(report.tokenLengths.truncatedShare)}</dd>
               </div>
             )}
@@ -135,7 +138,7 @@ export function DatasetReport({ datasetId }: { datasetId: string }) {
           {!report.tokenLengths && (
             <p className="muted small">
               Load a model on the Model screen to see token lengths and how many{' '}
-              {ner ? 'sentences exceed the max length' : 'texts get truncated'}.
+              {ner ? 'sentences exceed the max length' : 'texts are longer than the max length'}.
             </p>
           )}
           {report.cleaning.length > 0 && (

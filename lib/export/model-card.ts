@@ -180,7 +180,15 @@ function limitations(x: ModelCardInput): string[] {
       'on other kinds of text expect lower scores than those above.',
   );
   const cap = x.base.maxTokens ? ` (the base model reads at most ${x.base.maxTokens})` : '';
-  if (maxLength)
+  const windows = x.task === 'token-classification' ? 1 : (c?.textWindows ?? 1);
+  if (maxLength && windows > 1)
+    items.push(
+      `Texts longer than ${maxLength} tokens${cap} were read in up to ${windows} windows of ${maxLength} tokens spread ` +
+        "from their start to their end: each window trained with its text's label, and the scores above average the " +
+        "logits of a text's windows. A pipeline that loads this model elsewhere truncates at the max length instead; " +
+        'to match these scores on long texts, split them the same way and average the logits.',
+    );
+  else if (maxLength)
     items.push(
       `Texts are truncated to ${maxLength} tokens${cap}: the model does not see the rest of a longer text` +
         `${maxLength < 512 ? ', so decisions that depend on the end of long texts may be wrong' : ''}.`,

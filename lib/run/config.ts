@@ -4,6 +4,7 @@
 import type { LoraTarget } from '../models/types';
 import { recipeFor, type Recipe } from '../train/recipes';
 import { BUDGETS, type Budget, type RecipeFacts, type RecipeMode } from '../train/recipe-table';
+import { TEXT_WINDOWS } from '../train/text-windows';
 
 export type { RecipeFacts };
 
@@ -41,6 +42,9 @@ export interface RunConfig {
   schedule: ScheduleName;
   warmupRatio: number;
   maxLength: number;
+  /** sequence tasks: a text longer than maxLength is read in up to this many windows of maxLength tokens (each a
+   *  training example; predictions average them; lib/train/text-windows.ts); 1 cuts it at maxLength */
+  textWindows: number;
   dropout: number;
   labelSmoothing: number;
   gradClip: number;
@@ -97,6 +101,7 @@ const BASE: Omit<RunConfig, 'datasetId' | 'name'> = {
   schedule: 'linear',
   warmupRatio: 0.06,
   maxLength: 128,
+  textWindows: TEXT_WINDOWS,
   dropout: 0.1,
   labelSmoothing: 0,
   gradClip: 1,

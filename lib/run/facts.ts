@@ -3,6 +3,7 @@
 import type { Example } from '../data/types';
 import type { Encoder, Task, TextTokenizer } from '../models/types';
 import type { RecipeFacts } from '../train/recipe-table';
+import { TEXT_WINDOWS } from '../train/text-windows';
 
 /** Token lengths are measured on at most this many training texts, evenly spaced. */
 const LENGTH_SAMPLE = 5000;
@@ -19,7 +20,7 @@ export function dataFacts(
   train: Pick<Example, 'text' | 'textPair' | 'label'>[],
   labels: string[],
   task: Task,
-  tokenizer?: Pick<TextTokenizer, 'encode'>,
+  tokenizer?: Pick<TextTokenizer, 'encode' | 'encodeWindows'> & Partial<Pick<TextTokenizer, 'modelMaxLength'>>,
   validationRows?: number,
 ): RecipeFacts {
   const facts: RecipeFacts = { task, trainRows: train.length, ...(validationRows !== undefined ? { validationRows } : {}) };
@@ -37,7 +38,22 @@ export function dataFacts(
   if (tokenizer && train.length) {
     const step = Math.max(1, Math.ceil(train.length / LENGTH_SAMPLE));
     const lens: number[] = [];
-    for (let i = 0; i < train.length; i += step) lens.push(tokenizer.encode(train[i].text, train[i].textPair).ids.length);
+    let long = 0,
+      windows = 0;
+    const windowed = task !== 'token-classification' && tokenizer.encodeWindows && tokenizer.modelMaxLength;
+    for (let i = 0; i < train.length; i += step) {
+      const { text, textPair } = train[i];
+      // the first window is the text as encode() cuts it
+      const w =
+        windowed && textPair === undefined
+          ? tokenizer.encodeWindows!(text, { maxWindows: TEXT_WINDOWS })
+          : [tokenizer.encode(text, textPair)];
+      lens.push(w[0].ids.length);
+      windows += w.length;
+      if (w.length > 1) long++;
+    }
+    if (windowed && long > 0)
+      facts.longTexts = { size: tokenizer.modelMaxLength!, share: long / lens.length, meanWindows: windows / lens.length };
     lens.sort((a, b) => a - b);
     facts.tokenLengths = { p95: lens[Math.min(lens.length - 1, Math.floor(0.95 * lens.length))], max: lens[lens.length - 1] };
   }

@@ -135,6 +135,18 @@ export const FIELDS: FieldDoc[] = [
     integer: true,
   },
   {
+    key: 'textWindows',
+    label: 'Windows per text',
+    help:
+      'A text longer than Max tokens is read in up to this many windows of Max tokens, spread from its start to its end: ' +
+      "each window trains with the text's label and a prediction averages them; 1 cuts long texts (default 8).",
+    min: 1,
+    max: 64,
+    step: 1,
+    cli: '--windows',
+    integer: true,
+  },
+  {
     key: 'dropout',
     label: 'Dropout',
     help: 'Share of activations zeroed during training to regularise; 0–0.3 (default 0.1).',

@@ -11,6 +11,7 @@ import type { EvalResult } from '../train/events';
 import { createFeaturePool, type FeaturePool } from '../train/feature-pool';
 import { localFeatureExtractor, type FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
+import { textCount } from '../train/text-windows';
 import type { RunConfig } from './config';
 import { trainConfigOf } from './engine-config';
 import type { FeatureMemo, PreparedRun, RunEvent, RunPorts } from './run-types';
@@ -98,7 +99,7 @@ export async function* trainHeadFirst(c: RunConfig, p: PreparedRun, ports: RunPo
     pool = features.pool;
     let last: EvalResult | null = null;
     const config = {
-      ...trainConfigOf(hc, { train: p.data.train.length, validation: p.data.validation.length }, p.model.task),
+      ...trainConfigOf(hc, { train: p.data.train.length, validation: textCount(p.data.validation) }, p.model.task),
       ...(ports.classWeights ? { classWeights: ports.classWeights } : {}),
     };
     for await (const ev of fineTune(headModel, p.data, config, { signal: ports.signal, featureExtractor: features.extract })) {

@@ -8,6 +8,7 @@ import { createTaskModel } from '../models/task-model';
 import type { Encoder, Task, TaskModel, TextTokenizer } from '../models/types';
 import { stratifiedSample } from '../data/split';
 import { encodeExamples } from '../train/encode';
+import { textCount } from '../train/text-windows';
 import type { FeaturePool } from '../train/feature-pool';
 import type { FeatureExtractor } from '../train/features';
 import { fineTune } from '../train/fine-tune';
@@ -62,7 +63,10 @@ export function prepareRun(
     const labels = task === 'regression' ? [] : data.labels;
     const encode = (ex: Example[], file?: string) => {
       try {
-        return encodeExamples(opened.tokenizer, ex, labels, maxLength, task, { allSubwords: c.labelAllSubwords });
+        return encodeExamples(opened.tokenizer, ex, labels, maxLength, task, {
+          allSubwords: c.labelAllSubwords,
+          windows: c.textWindows ?? 1,
+        });
       } catch (e) {
         if (e instanceof UserError && file) (e.where as { file?: string }).file = file;
         throw e;
@@ -126,10 +130,23 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       yield {
         type: 'status',
         message:
-          `training on ${p.data.train.length.toLocaleString('en')} of the ${p.sampledFrom.toLocaleString('en')} training rows ` +
+          `training on ${textCount(p.data.train).toLocaleString('en')} of the ${p.sampledFrom.toLocaleString('en')} training rows ` +
           '(a sample with each label in its share; max training rows)',
       };
-    const held = p.data.validation.length;
+    const texts = { train: textCount(p.data.train), validation: textCount(p.data.validation) };
+    if (texts.train < p.data.train.length || texts.validation < p.data.validation.length) {
+      const f = (n: number) => n.toLocaleString('en');
+      yield {
+        type: 'status',
+        message:
+          `long texts: ${f(texts.train)} training texts read as ${f(p.data.train.length)} windows of at most ${p.maxLength} tokens` +
+          (texts.validation < p.data.validation.length
+            ? `, ${f(texts.validation)} validation texts as ${f(p.data.validation.length)}`
+            : '') +
+          " (each window trains with its text's label; a text is scored on its windows' average)",
+      };
+    }
+    const held = texts.validation;
     if (held > 0 && !selectsOnValidation(held))
       yield {
         type: 'status',
@@ -156,7 +173,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
       featureExtractor = f.extract;
     }
     const config = {
-      ...trainConfigOf(withModelTask(c, p.model), { train: p.data.train.length, validation: p.data.validation.length }, p.model.task),
+      ...trainConfigOf(withModelTask(c, p.model), { train: p.data.train.length, validation: texts.validation }, p.model.task),
       ...(ports.classWeights ? { classWeights: ports.classWeights } : {}),
     };
     yield* fineTune(p.model, p.data, config, {

@@ -27,7 +27,8 @@ import { prepare, type RunMeta } from './runs';
 import { sessionDb } from './state';
 import type { Prediction } from './types';
 import { wrongSentences } from './ner';
-import { maxLengthOf, runModel } from './trained';
+import { readingOf, readingOfRun, runModel, type TextReading } from './trained';
+import { encodeInputs } from '../train/text-windows';
 
 export { runModel };
 
@@ -36,10 +37,10 @@ type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
 async function probabilities(
   model: TaskModel,
   inputs: { text: string; pair?: string }[],
-  maxLength: number,
+  read: TextReading,
   extract?: FeatureExtractor,
 ): Promise<number[][]> {
-  const enc = inputs.map((x) => model.tokenizer.encode(x.text, x.pair, { maxLength: Math.min(maxLength, model.tokenizer.modelMaxLength) }));
+  const enc = encodeInputs(model.tokenizer, inputs, Math.min(read.maxLength, model.tokenizer.modelMaxLength), read.windows);
   return (await predictProbs(model, enc, { extract })) as number[][];
 }
 
@@ -61,7 +62,7 @@ function notNer(model: TaskModel): TaskModel {
 export async function predict(host: SessionHost, cmd: Cmd<'predict'>): Promise<void> {
   const db = sessionDb();
   const model = notNer(await runModel(db, cmd.runId));
-  const probs = await probabilities(model, cmd.inputs, await maxLengthOf(db, cmd.runId));
+  const probs = await probabilities(model, cmd.inputs, await readingOf(db, cmd.runId));
   host.post({ type: 'predictions', requestId: cmd.requestId, predictions: probs.map((p) => toPrediction(model, p, cmd.topK)) });
 }
 
@@ -78,7 +79,7 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
     );
   const pairCol = cmd.pairColumn ? table.columns.indexOf(cmd.pairColumn) : -1;
   const model = notNer(await runModel(db, cmd.runId));
-  const maxLength = await maxLengthOf(db, cmd.runId);
+  const read = await readingOf(db, cmd.runId);
   const progress = progressReporter(host, cmd.requestId, 'Predicting');
   const out: (string | number)[][] = [];
   // in chunks, with progress after each; on the host's threads from THREADED_ROWS rows (bigger chunks: a round trip each)
@@ -89,7 +90,7 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
       const probs = await probabilities(
         model,
         rows.map((r) => ({ text: r[col] ?? '', pair: pairCol >= 0 ? r[pairCol] : undefined })),
-        maxLength,
+        read,
         extract,
       );
       rows.forEach((r, j) => out.push([...r, toPrediction(model, probs[j], 1).label, ...probs[j].map((v) => Number(v.toFixed(6)))]));
@@ -112,13 +113,15 @@ export async function predictCsv(host: SessionHost, cmd: Cmd<'predict-csv'>): Pr
 async function score(
   model: TaskModel,
   examples: Example[],
-  maxLength: number,
+  read: TextReading,
   threshold: number,
   onProgress?: (done: number, total: number) => void,
   extract?: FeatureExtractor,
 ) {
-  const enc = encodeExamples(model.tokenizer, examples, model.labels, Math.min(maxLength, model.tokenizer.modelMaxLength), model.task);
-  const { result, probabilities } = await evaluateModel(model, enc, { threshold, onProgress, extract });
+  const maxLength = Math.min(read.maxLength, model.tokenizer.modelMaxLength);
+  const encoded = encodeExamples(model.tokenizer, examples, model.labels, maxLength, model.task, { windows: read.windows });
+  // per text: a long text's windows are merged (NER: per window, as wrongSentences reads them)
+  const { result, probabilities, examples: enc } = await evaluateModel(model, encoded, { threshold, onProgress, extract });
   return { result, enc, probs: probabilities as number[][], outputs: probabilities };
 }
 
@@ -127,8 +130,8 @@ const MAX_ROWS = 200;
 type Baseline = NonNullable<EvaluationReport['baseline']>;
 
 /** The scores a baseline row shows, per task. */
-async function baselineScores(model: TaskModel, test: Example[], maxLength: number, threshold: number): Promise<Baseline> {
-  const { result } = await score(model, test, maxLength, threshold);
+async function baselineScores(model: TaskModel, test: Example[], read: TextReading, threshold: number): Promise<Baseline> {
+  const { result } = await score(model, test, read, threshold);
   if (result.ner) return { microF1: result.ner.microF1, macroF1: result.ner.macroF1 };
   if (result.multilabel) return { microF1: result.multilabel.microF1, macroF1: result.multilabel.macroF1 };
   if (result.regression)
@@ -147,7 +150,7 @@ async function baseline(db: StudioDb, run: RunConfig, task: TaskModel['task'], l
   const p = await prepare(db, c, () => undefined, labels);
   try {
     for await (const ev of trainRun(c, p)) if (ev.type === 'error') throw new UserError(`the baseline failed: ${ev.error.message}`);
-    return await baselineScores(p.model, test, c.maxLength, run.multilabelThreshold ?? 0.5);
+    return await baselineScores(p.model, test, readingOfRun(c), run.multilabelThreshold ?? 0.5);
   } finally {
     p.model.dispose();
   }
@@ -159,13 +162,14 @@ async function report(
   runId: string,
   split: 'test' | 'validation',
   examples: Example[],
-  maxLength: number,
+  read: TextReading,
   threshold: number,
   extract?: FeatureExtractor,
 ): Promise<EvaluationReport> {
-  const { result, enc, probs, outputs } = await score(model, examples, maxLength, threshold, undefined, extract);
+  const { result, enc, probs, outputs } = await score(model, examples, read, threshold, undefined, extract);
   const base = evaluationReportOf(result, { runId, split, labels: model.labels, threshold });
-  if (base.task === 'token-classification') return { ...base, wrongSentences: wrongSentences(model, examples, enc, outputs, maxLength) };
+  if (base.task === 'token-classification')
+    return { ...base, wrongSentences: wrongSentences(model, examples, enc, outputs, read.maxLength) };
   if (base.task === 'multilabel') {
     const hot = (ids: number[]) => model.labels.map((_, c) => (ids.includes(c) ? 1 : 0));
     const yTrue = enc.map((e) => hot(e.label as number[]));
@@ -232,7 +236,7 @@ export async function suspiciousRows(host: SessionHost, cmd: Cmd<'suspicious-row
   const data = await loadLabeledData(db, meta.run.datasetId, toDataSplit(await splitSettingsOf(db, meta.run.datasetId)));
   const progress = progressReporter(host, cmd.requestId, 'Scoring the training rows');
   const { enc, probs } = await withFeatureThreads(host, model, data.train.length, (extract) =>
-    score(model, data.train, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, progress, extract),
+    score(model, data.train, readingOfRun(meta.run), meta.run.multilabelThreshold ?? 0.5, progress, extract),
   );
   const ranked = enc
     .map((e, i) => ({ i, loss: -Math.log(Math.max(probs[i][e.label as number], 1e-12)) }))
@@ -278,7 +282,7 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
   progress(1, 3, 'Scoring the fine-tuned model');
   const model = await runModel(db, cmd.runId);
   const result = await withFeatureThreads(host, model, examples.length, (extract) =>
-    report(model, cmd.runId, cmd.split, examples, meta.run.maxLength, meta.run.multilabelThreshold ?? 0.5, extract),
+    report(model, cmd.runId, cmd.split, examples, readingOfRun(meta.run), meta.run.multilabelThreshold ?? 0.5, extract),
   );
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');

@@ -12,7 +12,7 @@ import { predictEntities } from '../train/ner-predict';
 import { encodeSentence, firstPieces } from '../train/ner-windows';
 import type { SessionHost } from './context';
 import { sessionDb } from './state';
-import { maxLengthOf, runModel } from './trained';
+import { readingOf, runModel } from './trained';
 
 const MAX_SENTENCES = 200;
 
@@ -73,6 +73,6 @@ export async function entities(host: SessionHost, cmd: Extract<Command, { type: 
       { option: 'run' },
       'pick a run trained on CoNLL or token data',
     );
-  const found = await predictEntities(model, cmd.text, { maxLength: await maxLengthOf(db, cmd.runId) });
+  const found = await predictEntities(model, cmd.text, { maxLength: (await readingOf(db, cmd.runId)).maxLength });
   host.post({ type: 'entities', requestId: cmd.requestId, text: cmd.text, entities: found });
 }

@@ -4,6 +4,7 @@ import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
 import type { TaskModel } from '../models/types';
 import { modeOf } from '../run/engine-config';
+import type { RunConfig } from '../run/config';
 import type { StudioDb } from '../store/db';
 import { DexieRunStore } from '../store/db-runs';
 import { assignVariables, evaluatedWeights } from '../train/state';
@@ -62,8 +63,18 @@ export async function runModel(db: StudioDb, runId: string): Promise<TaskModel> 
   return model;
 }
 
-/** The max length a run trained with (what its predictions tokenize to). */
-export async function maxLengthOf(db: StudioDb, runId: string): Promise<number> {
-  const row = await db.runs.get(runId);
-  return ((row?.config as RunMeta | undefined)?.run.maxLength ?? 128) as number;
+/** How a run read its texts (what its predictions tokenize to): its max length and windows per text (a run from
+ *  before windows: 1, texts cut at the max length). */
+export async function readingOf(db: StudioDb, runId: string): Promise<TextReading> {
+  const run = ((await db.runs.get(runId))?.config as RunMeta | undefined)?.run;
+  return run ? readingOfRun(run) : { maxLength: 128, windows: 1 };
+}
+
+export function readingOfRun(run: Pick<RunConfig, 'maxLength' | 'textWindows'>): TextReading {
+  return { maxLength: run.maxLength ?? 128, windows: run.textWindows ?? 1 };
+}
+
+export interface TextReading {
+  maxLength: number;
+  windows: number;
 }

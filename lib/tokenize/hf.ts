@@ -7,6 +7,7 @@ import { UserError } from '../errors';
 import { readText, type FileSource } from '../io/source';
 import { hfTokenizerFiles } from './hf-files';
 import type { Encoding, TextTokenizer } from './types';
+import { sliceWindows } from './windows';
 
 type Json = Record<string, unknown>;
 
@@ -225,6 +226,10 @@ export class HfTokenizer implements TextTokenizer {
       else lb--;
     }
     return this.assemble(a.slice(0, la), b.slice(0, lb));
+  }
+
+  encodeWindows(text: string, opts: { maxLength?: number; maxWindows: number }): Encoding[] {
+    return sliceWindows(this.pieces(text), this.budget(opts.maxLength, false), opts.maxWindows).map((a) => this.assemble(a, null));
   }
 
   encodeWords(words: string[], opts?: { maxLength?: number }): Encoding {

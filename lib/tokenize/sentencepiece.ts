@@ -4,6 +4,7 @@
 // sentences differs), so the Viterbi pass is written here; files() still exports that tokenizer.json for other tools.
 import { UserError } from '../errors';
 import type { Encoding, TextTokenizer } from './types';
+import { sliceWindows } from './windows';
 
 /** vocab.json of USE-Lite: [piece, log-probability] in id order. */
 export type SentencePieceVocab = Array<[string, number]>;
@@ -198,6 +199,11 @@ export class SentencePieceTokenizer implements TextTokenizer {
       else lb--;
     }
     return { ids: [...a.slice(0, la), this.sepId, ...b.slice(0, lb)].slice(0, max) };
+  }
+
+  encodeWindows(text: string, opts: { maxLength?: number; maxWindows: number }): Encoding[] {
+    const max = Math.min(opts.maxLength ?? this.modelMaxLength, this.modelMaxLength);
+    return sliceWindows(this.encodeIds(text), max, opts.maxWindows).map((ids) => ({ ids }));
   }
 
   /**

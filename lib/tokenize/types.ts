@@ -16,6 +16,9 @@ export interface TextTokenizer {
   /** the model's own maximum sequence length (positions it has) */
   readonly modelMaxLength: number;
   encode(text: string, pair?: string, opts?: { maxLength?: number }): Encoding;
+  /** a text longer than maxLength as up to maxWindows windows of maxLength tokens each, special tokens in each
+   *  (./windows.ts); a text that fits is one encoding, equal to encode(text) */
+  encodeWindows?(text: string, opts: { maxLength?: number; maxWindows: number }): Encoding[];
   /** pre-split words (NER): wordIds are filled */
   encodeWords?(words: string[], opts?: { maxLength?: number }): Encoding;
   /** files for a Hugging Face layout export, e.g. tokenizer.json, tokenizer_config.json */

@@ -1,10 +1,12 @@
 // Turns labeled examples into what the loop consumes: token ids (special tokens added, truncated, not padded) and
 // label ids. Tokenization happens once, before training. Token classification never truncates: a sentence longer
-// than the max length becomes several overlapping windows (./ner-windows.ts), each one example.
+// than the max length becomes several overlapping windows (./ner-windows.ts), each one example; with `windows` > 1, so
+// does a longer text in a sequence task (./text-windows.ts).
 import { UserError } from '@/lib/errors';
 import type { Example } from '@/lib/data/types';
 import type { Task, TextTokenizer } from '@/lib/models/types';
 import { encodeSentence } from './ner-windows';
+import { encodeText, withParts, type TextPart } from './text-windows';
 
 /** Loss is not computed where a token's tag is this (special tokens, continuation word pieces), as in Hugging Face. */
 export const IGNORE_INDEX = -100;
@@ -19,6 +21,8 @@ export interface EncodedExample {
   tags?: number[];
   /** token classification, a sentence longer than the max length: this example is one of its windows */
   window?: SentenceWindow;
+  /** sequence tasks, a text longer than the max length: this example is one of its windows (./text-windows.ts) */
+  part?: TextPart;
 }
 
 /** One window of a long sentence. Training uses every tagged token of every window; evaluation and prediction score
@@ -48,7 +52,7 @@ export function encodeExamples(
   labels: string[],
   maxLength: number,
   task: Task = inferTask(examples),
-  opts: { allSubwords?: boolean } = {},
+  opts: { allSubwords?: boolean; windows?: number } = {},
 ): EncodedExample[] {
   const index = new Map(labels.map((l, i) => [l, i]));
   const where = (i: number, column: string) => ({ row: i + 1, column });
@@ -92,7 +96,6 @@ export function encodeExamples(
         return { ids: enc.ids, typeIds: enc.typeIds, label: 0, tags, ...window };
       });
     }
-    const enc = tokenizer.encode(ex.text, ex.textPair, { maxLength });
     let label: number | number[];
     if (task === 'regression') {
       const v = typeof ex.label === 'number' ? ex.label : Number(ex.label);
@@ -109,6 +112,10 @@ export function encodeExamples(
     } else {
       label = labelId(String(ex.label), i);
     }
-    return { ids: enc.ids, typeIds: enc.typeIds, label };
+    const encs = encodeText(tokenizer, ex.text, ex.textPair, maxLength, opts.windows ?? 1);
+    return withParts(
+      encs.map((enc) => ({ ids: enc.ids, typeIds: enc.typeIds, label })),
+      i,
+    );
   });
 }

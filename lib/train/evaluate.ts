@@ -9,6 +9,7 @@ import { FeatureCache, type FeatureExtractor } from './features';
 import { argmax, classificationReport, multilabelReport, regressionReport, sigmoid, softmaxRow } from './metrics';
 import { nerReport } from './ner-metrics';
 import { sentencesOf } from './ner-windows';
+import { mergeParts } from './text-windows';
 
 /** Per example: logits [C] (sequence tasks, regression: [1]) or [tokens][C] (token classification). */
 export type ExampleOutput = number[] | number[][];
@@ -77,6 +78,8 @@ export function evalFromOutputs(
   labels: string[],
   threshold = 0.5,
 ): EvalResult {
+  // a long text's windows are scored as one text: their outputs averaged
+  if (task !== 'token-classification') ({ outputs, examples } = mergeParts(outputs, examples));
   const n = examples.length;
   if (task === 'regression') {
     const yTrue = examples.map((e) => e.label as number);
@@ -177,13 +180,14 @@ export interface EvaluateOptions {
 }
 
 /** The one evaluator (studio Evaluate, CLI eval/--test; the training loop's validation uses the same two steps):
- *  the model's outputs for every example, then the task's loss and report from them. `probabilities` per example:
+ *  the model's outputs for every example, then the task's loss and report from them. `outputs`, `probabilities` and
+ *  `examples` are per text (a long text's windows merged, ./text-windows.ts); `probabilities`:
  *  softmax (classification), sigmoid (multi-label), the value (regression), softmax per token (token tasks). */
 export async function evaluateModel(
   model: TaskModel,
   examples: EncodedExample[],
   opts: EvaluateOptions = {},
-): Promise<{ result: EvalResult; outputs: ExampleOutput[]; probabilities: ExampleOutput[] }> {
+): Promise<{ result: EvalResult; outputs: ExampleOutput[]; probabilities: ExampleOutput[]; examples: EncodedExample[] }> {
   const batchSize = opts.batchSize ?? 64;
   const pad = padOptionsFor(model);
   const cache = opts.extract ? await FeatureCache.build(model, [examples], batchSize, pad, undefined, opts.extract) : null;
@@ -195,8 +199,10 @@ export async function evaluateModel(
       if (cache) return model.headForward(cache.batch(0, idx, pad).features, { training: false });
       return model.forward(makeTensorBatch(examples, idx, pad), { training: false });
     });
-    const result = evalFromOutputs(model.task, outputs, examples, model.labels, opts.threshold ?? 0.5);
-    return { result, outputs, probabilities: outputs.map((o) => probabilitiesOf(model.task, o)) };
+    // one output per text (a long text's windows averaged; NER: per window, as the callers map them)
+    const merged = model.task === 'token-classification' ? { outputs, examples } : mergeParts(outputs, examples);
+    const result = evalFromOutputs(model.task, merged.outputs, merged.examples, model.labels, opts.threshold ?? 0.5);
+    return { result, ...merged, probabilities: merged.outputs.map((o) => probabilitiesOf(model.task, o)) };
   } finally {
     cache?.dispose();
   }

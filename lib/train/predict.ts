@@ -4,6 +4,7 @@ import { makeTensorBatch, padOptionsFor } from './batching';
 import type { EncodedExample } from './encode';
 import { collectOutputs, probabilitiesOf, type ExampleOutput } from './evaluate';
 import { FeatureCache, type FeatureExtractor } from './features';
+import { mergeParts } from './text-windows';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -15,11 +16,11 @@ export interface PredictOptions {
 
 /**
  * classification: softmax probabilities [C]; multilabel: sigmoid per label [C]; regression: [value];
- * token classification: softmax per token [tokens][C].
+ * token classification: softmax per token [tokens][C]. One per text: the windows of a long text (`part`) averaged.
  */
 export async function predict(
   model: TaskModel,
-  examples: Pick<EncodedExample, 'ids' | 'typeIds'>[],
+  examples: Pick<EncodedExample, 'ids' | 'typeIds' | 'part'>[],
   opts: PredictOptions = {},
 ): Promise<ExampleOutput[]> {
   const enc = examples.map((e) => ({ ...e, label: 0 }));
@@ -32,14 +33,9 @@ export async function predict(
         ? model.headForward(cache.batch(0, idx, pad).features, { training: false })
         : model.forward(makeTensorBatch(enc, idx, pad), { training: false }),
     );
-    return logits.map((o) => probabilitiesOf(model.task, o));
+    // a long text's windows (./text-windows.ts encodeInputs): one output, their logits averaged
+    return mergeParts(logits, enc).outputs.map((o) => probabilitiesOf(model.task, o));
   } finally {
     cache?.dispose();
   }
-}
-
-/** Convenience for one text: tokenizes with the model's tokenizer. */
-export async function predictText(model: TaskModel, text: string, pair?: string, maxLength?: number): Promise<ExampleOutput> {
-  const enc = model.tokenizer.encode(text, pair, { maxLength: maxLength ?? model.tokenizer.modelMaxLength });
-  return (await predict(model, [enc]))[0];
 }

@@ -3,6 +3,7 @@
 // studio's presets, the CLI's defaults and the benchmarks read this one table, so a setting found in a benchmark
 // reaches every user. Every derived value comes with a sentence saying why. The table: lib/train/recipe-table.ts.
 import { fewRowsWhy, MIN_SELECTION_ROWS, selectsOnValidation } from './config';
+import { TEXT_WINDOWS } from './text-windows';
 import {
   BUDGET_CHANGES,
   FAMILY_TITLE,
@@ -235,10 +236,21 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
       );
       trainRows = headCap;
     }
-    stepsPerEpoch = Math.ceil(trainRows / v.batchSize);
+    // long texts: each window is a training example (lib/train/text-windows.ts), so an epoch has more of them
+    const long = ner ? undefined : facts.longTexts;
+    const examples = long ? Math.round(trainRows * Math.max(1, long.meanWindows)) : trainRows;
+    if (long)
+      why.push(
+        `long texts: ${Math.round(100 * long.share)} % of training texts have more than ${long.size} tokens; each is read ` +
+          `in up to ${TEXT_WINDOWS} windows spread over it (${long.meanWindows.toFixed(1)} a text on average; Windows per text), every ` +
+          "window trains with its text's label and a prediction averages them (1 window per text cuts long texts).",
+      );
+    stepsPerEpoch = Math.ceil(examples / v.batchSize);
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(targetSteps / stepsPerEpoch)));
     const perEpoch = `${fmt(stepsPerEpoch)} step${stepsPerEpoch === 1 ? '' : 's'}`;
-    const rows = `${fmt(trainRows)} training ${rowWord} make ${perEpoch} of ${v.batchSize}`;
+    const rows = long
+      ? `${fmt(examples)} windows of ${fmt(trainRows)} training ${rowWord} make ${perEpoch} of ${v.batchSize}`
+      : `${fmt(trainRows)} training ${rowWord} make ${perEpoch} of ${v.batchSize}`;
     // (a recipe with a floor above one epoch keeps it: the NER recipes' two)
     if (m !== 'head' && v.minEpochs <= 1 && stepsPerEpoch >= BIG_DATA.fractionOver * targetSteps) {
       epochs = 1;

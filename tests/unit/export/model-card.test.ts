@@ -173,7 +173,14 @@ describe('model card sections', () => {
     expect(body).not.toContain('`freezeLayers`');
     expect(body).toContain('1 h 2 min 5 s');
     expect(body).toContain('wasm backend, 4 threads');
-    expect(body).toContain('truncated to 128 tokens (the base model reads at most 512)');
+    // long texts: read in windows by default, said with how to match the scores elsewhere; cut where windows are 1
+    expect(body).toContain(
+      'Texts longer than 128 tokens (the base model reads at most 512) were read in up to 8 windows of 128 tokens spread',
+    );
+    expect(body).toContain('split them the same way and average the logits');
+    const cut = split(modelCard(input({ config: completeConfig({ name: 'r', mode: 'full', maxLength: 128, textWindows: 1 }) }))).body;
+    expect(cut).toContain('truncated to 128 tokens (the base model reads at most 512)');
+    expect(cut).not.toContain('windows');
     expect(body).toContain('pre-trained on English text');
     expect(body).toContain('only 800 training rows');
     expect(body).toContain('fewer than 20 training rows: pos\\#1 \\*great\\* (12)');
