@@ -44,7 +44,10 @@ function novelLines(tmp: string): { text: string; book: string }[] | string {
 export function passages(lines: { text: string; book: string }[], seed = 5): Record<'train' | 'dev' | 'test', string[][]> {
   const rand = mulberry32(seed);
   const words = new Map<string, string[]>();
-  for (const l of lines) if (l.text.trim()) words.set(l.book, [...(words.get(l.book) ?? []), ...l.text.split(/\s+/).filter(Boolean)]);
+  for (const l of lines) {
+    if (!words.has(l.book)) words.set(l.book, []);
+    words.get(l.book)!.push(...l.text.split(/\s+/).filter(Boolean));
+  }
   const blocks: string[][][] = [];
   for (const [book, all] of [...words].sort(([a], [b]) => a.localeCompare(b))) {
     const w = all.slice(300);

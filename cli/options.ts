@@ -270,7 +270,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     name: 'max-length',
     type: 'int',
     min: 2,
-    help: 'truncate texts to this many tokens (NER: longer sentences are read in overlapping windows)',
+    help: 'tokens a model input holds: longer texts are read in --windows windows of this many (NER: overlapping windows)',
     defaultText: "fitted to the training texts' token lengths",
   },
   {

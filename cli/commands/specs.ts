@@ -101,7 +101,7 @@ export const EVAL: CommandSpec = {
       name: 'max-length',
       type: 'int',
       min: 2,
-      help: 'truncate texts to this many tokens (NER: windows)',
+      help: 'tokens a model input holds: longer texts are cut or read in --windows windows of this many (NER: windows)',
       defaultText: 'as trained, else 128',
     },
     {
@@ -152,7 +152,7 @@ export const PREDICT: CommandSpec = {
       name: 'max-length',
       type: 'int',
       min: 2,
-      help: 'truncate texts to this many tokens (NER: windows)',
+      help: 'tokens a model input holds: longer texts are cut or read in --windows windows of this many (NER: windows)',
       defaultText: 'as trained, else 128',
     },
     {

@@ -127,7 +127,9 @@ export const FIELDS: FieldDoc[] = [
   {
     key: 'maxLength',
     label: 'Max tokens',
-    help: "Longer texts are truncated to this many tokens; the presets fit it to the training texts' lengths.",
+    help:
+      'Tokens a model input holds: a longer text is read in windows of this many (Windows per text) or cut here; ' +
+      "the presets fit it to the training texts' lengths.",
     min: 8,
     max: 512,
     step: 8,

@@ -136,7 +136,9 @@ async function loadRecords(db: StudioDb, datasetId: string) {
 export async function summarise(db: StudioDb, datasetId: string, maxLength: number): Promise<DatasetSummary> {
   const { records, labels, dataset } = await loadRecords(db, datasetId);
   const tok = currentTokenizer();
-  const report = analyse(records, tok ? { lengthOf: (t, p) => tok.encode(t, p).ids.length, maxLength } : {});
+  // lengths before any cut, so the share over the max length is real
+  const lengthOf = (t: string, p?: string) => tok?.countTokens?.(t, p) ?? tok!.encode(t, p).ids.length;
+  const report = analyse(records, tok ? { lengthOf, maxLength } : {});
   const split = await splitSettingsOf(db, datasetId);
   const usable = usableRecords(records);
   const counts = { train: 0, validation: 0, test: 0 };

@@ -228,6 +228,12 @@ export class HfTokenizer implements TextTokenizer {
     return this.assemble(a.slice(0, la), b.slice(0, lb));
   }
 
+  countTokens(text: string, pair?: string): number {
+    const slots = pair === undefined ? this.single : this.pair;
+    const specials = slots.filter((x) => x.kind === 'special').length;
+    return this.pieces(text).length + (pair === undefined ? 0 : this.pieces(pair).length) + specials;
+  }
+
   encodeWindows(text: string, opts: { maxLength?: number; maxWindows: number }): Encoding[] {
     return sliceWindows(this.pieces(text), this.budget(opts.maxLength, false), opts.maxWindows).map((a) => this.assemble(a, null));
   }

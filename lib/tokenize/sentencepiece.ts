@@ -201,6 +201,10 @@ export class SentencePieceTokenizer implements TextTokenizer {
     return { ids: [...a.slice(0, la), this.sepId, ...b.slice(0, lb)].slice(0, max) };
   }
 
+  countTokens(text: string, pair?: string): number {
+    return this.encodeIds(text).length + (pair === undefined ? 0 : 1 + this.encodeIds(pair).length);
+  }
+
   encodeWindows(text: string, opts: { maxLength?: number; maxWindows: number }): Encoding[] {
     const max = Math.min(opts.maxLength ?? this.modelMaxLength, this.modelMaxLength);
     return sliceWindows(this.encodeIds(text), max, opts.maxWindows).map((ids) => ({ ids }));

@@ -16,6 +16,8 @@ export interface TextTokenizer {
   /** the model's own maximum sequence length (positions it has) */
   readonly modelMaxLength: number;
   encode(text: string, pair?: string, opts?: { maxLength?: number }): Encoding;
+  /** tokens of a text (and pair), special tokens included, before any cut: what the data report's lengths show */
+  countTokens?(text: string, pair?: string): number;
   /** a text longer than maxLength as up to maxWindows windows of maxLength tokens each, special tokens in each
    *  (./windows.ts); a text that fits is one encoding, equal to encode(text) */
   encodeWindows?(text: string, opts: { maxLength?: number; maxWindows: number }): Encoding[];

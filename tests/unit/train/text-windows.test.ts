@@ -68,6 +68,9 @@ describe('window plan', () => {
     const windows = tok.encodeWindows(text, { maxLength: 64, maxWindows: 32 });
     expect(all.length).toBeGreaterThan(64 * 3);
     expect(windows.length).toBe(Math.ceil(all.length / 64));
+    // the data report's length: every token, before any cut (pairs: the separator too)
+    expect(tok.countTokens(text)).toBe(all.length);
+    expect(tok.countTokens('a short text', 'and a pair')).toBe(tok.encode('a short text', 'and a pair').ids.length);
     expect(windows[0].ids).toEqual(tok.encode(text, undefined, { maxLength: 64 }).ids);
     for (const w of windows) expect(w.ids).toHaveLength(64);
     expect(windows.at(-1)!.ids).toEqual(all.slice(all.length - 64));
@@ -83,6 +86,13 @@ describe('window plan', () => {
     const first = tok.encode(text, undefined, { maxLength: 32 });
     expect(windows.length).toBeGreaterThan(2);
     expect(windows[0]).toEqual(first);
+    // every piece plus [CLS] and [SEP], 30 pieces a window when the windows are not capped
+    const pieces = tok.countTokens!(text) - 2;
+    const uncapped = tok.encodeWindows!(text, { maxLength: 32, maxWindows: 1000 }).length;
+    expect(pieces).toBeGreaterThan(30 * (uncapped - 1));
+    expect(pieces).toBeLessThanOrEqual(30 * uncapped);
+    expect(windows.length).toBe(Math.min(8, uncapped));
+    expect(tok.countTokens!('short one', 'pair')).toBe(tok.encode('short one', 'pair').ids.length);
     for (const w of windows) {
       expect(w.ids).toHaveLength(32);
       expect(w.ids[0]).toBe(first.ids[0]);
