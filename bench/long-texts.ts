@@ -28,7 +28,9 @@ function novelLines(tmp: string): { text: string; book: string }[] | string {
   let path = process.env.BENCH_LONG_LINES;
   if (!path) {
     path = join(tmp, 'austen-lines.csv');
-    const r = `library(janeaustenr); b <- austen_books(); write.csv(data.frame(text=b$text, book=as.character(b$book)), "${path}", row.names=FALSE)`;
+    const r =
+      'library(janeaustenr); b <- austen_books(); ' +
+      `write.csv(data.frame(text=b$text, book=as.character(b$book)), "${path}", row.names=FALSE)`;
     try {
       execFileSync('Rscript', ['-e', r], { stdio: 'pipe' });
     } catch {
