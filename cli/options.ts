@@ -155,6 +155,8 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
     if (!f.cli || f.cli === '--warmup') continue;
     const v = num(opts, f.cli.slice(2));
     if (v === undefined) continue;
+    if (f.key === 'textWindows' && v > f.max)
+      throw new UserError(`--windows ${v} is over ${f.max}`, { option: '--windows' }, `use 1 to ${f.max} windows per text`);
     (c as unknown as Record<string, number>)[f.key] = v;
     overridden.push(f.cli);
   }
