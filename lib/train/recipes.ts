@@ -226,19 +226,22 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
   const fmt = (n: number) => n.toLocaleString('en');
   if (facts.trainRows && facts.trainRows > 0) {
     let trainRows = facts.trainRows;
-    const headCap = Math.max(BIG_DATA.headRows, BIG_DATA.headRowsPerLabel * labels);
+    // long texts: each window is a training example (lib/train/text-windows.ts), so an epoch has more of them, and
+    // head only computes features for each window: its sample holds as many windows as short texts' would rows
+    const long = ner ? undefined : facts.longTexts;
+    const perText = long ? Math.max(1, long.meanWindows) : 1;
+    const headCap = Math.round(Math.max(BIG_DATA.headRows, BIG_DATA.headRowsPerLabel * labels) / perText);
     if (m === 'head' && trainRows > headCap) {
       maxTrainRows = headCap;
       why.push(
-        `features for ${fmt(headCap)} of the ${fmt(trainRows)} training ${rowWord}, a sample with each label in its share: ` +
+        `features for ${fmt(headCap)} of the ${fmt(trainRows)} training ${rowWord}` +
+          `${long ? ` (about ${fmt(Math.round(headCap * perText))} windows)` : ''}, a sample with each label in its share: ` +
           "computing the encoder's features is what a head-only run spends its time on, and a head over fixed features " +
           'gains little from more rows (the Balanced budget fine-tunes the encoder on more of them).',
       );
       trainRows = headCap;
     }
-    // long texts: each window is a training example (lib/train/text-windows.ts), so an epoch has more of them
-    const long = ner ? undefined : facts.longTexts;
-    const examples = long ? Math.round(trainRows * Math.max(1, long.meanWindows)) : trainRows;
+    const examples = Math.round(trainRows * perText);
     if (long)
       why.push(
         `long texts: ${Math.round(100 * long.share)} % of training texts have more than ${long.size} tokens; each is read ` +

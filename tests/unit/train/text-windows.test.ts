@@ -206,4 +206,21 @@ describe('the recipe counts windows', () => {
     );
     expect(r.values.epochs).toBeLessThan(short.values.epochs);
   });
+
+  it("head only on big data: the sample holds as many windows as short texts' rows would be", () => {
+    const facts = {
+      arch: 'use-lite',
+      hiddenSize: 256,
+      numLayers: 2,
+      modelMaxLength: 128,
+      task: 'classification' as const,
+      trainRows: 100_000,
+      labelCounts: [50_000, 50_000],
+    };
+    const short = recipeFor(facts, 'quick');
+    const long = recipeFor({ ...facts, longTexts: { size: 128, share: 1, meanWindows: 4 } }, 'quick');
+    expect(short.values.maxTrainRows).toBe(20_000);
+    expect(long.values.maxTrainRows).toBe(5_000);
+    expect(long.why.join(' ')).toContain('features for 5,000 of the 100,000 training rows (about 20,000 windows)');
+  });
 });
