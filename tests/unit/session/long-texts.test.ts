@@ -12,7 +12,6 @@ import { openStudioDb, type StudioDb } from '@/lib/store/db';
 import { fsSource } from '@/lib/io/fs-source';
 import { presetConfig, type RunConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';
-import * as runs from '@/lib/session/runs';
 import * as use from '@/lib/session/inference';
 import { setBundledSource } from '@/lib/session/models';
 import { useDatabase } from '@/lib/session/state';
@@ -22,7 +21,7 @@ import { splitSettingsOf, toDataSplit } from '@/lib/session/datasets';
 import { predict as predictProbs } from '@/lib/train/predict';
 import { encodeInputs } from '@/lib/train/text-windows';
 import { argmax } from '@/lib/train/metrics';
-import { until } from './helpers';
+import { trainThroughSession } from './helpers';
 
 const require = createRequire(import.meta.url);
 let db: StudioDb;
@@ -44,19 +43,7 @@ function longText(topic: string, i: number): string {
 }
 
 async function train(config: RunConfig): Promise<{ runId: string; messages: string[] }> {
-  const requestId = `t-${config.name}`;
-  await runs.start(host, { type: 'train-start', requestId, config });
-  const runId = (
-    await until(() =>
-      events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started' && e.requestId === requestId),
-    )
-  ).runId;
-  const end = await until(() =>
-    events.find(
-      (e): e is Extract<EngineEvent, { type: 'run-status' }> =>
-        e.type === 'run-status' && e.runId === runId && /^(done|failed)$/.test(e.status),
-    ),
-  );
+  const { runId, end } = await trainThroughSession(host, events, config);
   expect(end.error).toBeUndefined();
   const messages = events.flatMap((e) => (e.type === 'run-status' && e.runId === runId && e.message ? [e.message] : []));
   return { runId, messages };
