@@ -3,10 +3,11 @@
 import type { Example } from '../data/types';
 import type { Encoder, Task, TextTokenizer } from '../models/types';
 import type { RecipeFacts } from '../train/recipe-table';
-import { TEXT_WINDOWS } from '../train/text-windows';
 
 /** Token lengths are measured on at most this many training texts, evenly spaced. */
 const LENGTH_SAMPLE = 5000;
+/** Whole lengths kept for the recipe's window count (evenly spaced quantiles). */
+const LENGTHS_KEPT = 500;
 
 export function modelFacts(
   encoder: Pick<Encoder, 'arch' | 'hiddenSize' | 'numLayers'>,
@@ -20,7 +21,7 @@ export function dataFacts(
   train: Pick<Example, 'text' | 'textPair' | 'label'>[],
   labels: string[],
   task: Task,
-  tokenizer?: Pick<TextTokenizer, 'encode' | 'encodeWindows'> & Partial<Pick<TextTokenizer, 'modelMaxLength'>>,
+  tokenizer?: Pick<TextTokenizer, 'encode' | 'countTokens'>,
   validationRows?: number,
 ): RecipeFacts {
   const facts: RecipeFacts = { task, trainRows: train.length, ...(validationRows !== undefined ? { validationRows } : {}) };
@@ -38,22 +39,19 @@ export function dataFacts(
   if (tokenizer && train.length) {
     const step = Math.max(1, Math.ceil(train.length / LENGTH_SAMPLE));
     const lens: number[] = [];
-    let long = 0,
-      windows = 0;
-    const windowed = task !== 'token-classification' && tokenizer.encodeWindows && tokenizer.modelMaxLength;
+    const full: number[] = [];
+    // single texts longer than the max length are read in windows: their whole lengths (pairs are cut)
+    const windowed = task !== 'token-classification' && tokenizer.countTokens;
     for (let i = 0; i < train.length; i += step) {
       const { text, textPair } = train[i];
-      // the first window is the text as encode() cuts it
-      const w =
-        windowed && textPair === undefined
-          ? tokenizer.encodeWindows!(text, { maxWindows: TEXT_WINDOWS })
-          : [tokenizer.encode(text, textPair)];
-      lens.push(w[0].ids.length);
-      windows += w.length;
-      if (w.length > 1) long++;
+      lens.push(tokenizer.encode(text, textPair).ids.length);
+      if (windowed && textPair === undefined) full.push(tokenizer.countTokens!(text));
     }
-    if (windowed && long > 0)
-      facts.longTexts = { size: tokenizer.modelMaxLength!, share: long / lens.length, meanWindows: windows / lens.length };
+    if (full.length) {
+      full.sort((a, b) => a - b);
+      const k = Math.min(full.length, LENGTHS_KEPT);
+      facts.textLengths = Array.from({ length: k }, (_, j) => full[Math.floor((j * full.length) / k)]);
+    }
     lens.sort((a, b) => a - b);
     facts.tokenLengths = { p95: lens[Math.min(lens.length - 1, Math.floor(0.95 * lens.length))], max: lens[lens.length - 1] };
   }

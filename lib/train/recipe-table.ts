@@ -25,9 +25,9 @@ export interface RecipeFacts {
   labelCounts?: number[];
   /** token lengths of the training texts under this model's tokenizer */
   tokenLengths?: { p95: number; max: number };
-  /** sequence tasks, texts longer than the model's limit (`size` tokens): their share of the training texts and the
-   *  windows a text makes on average at the default TEXT_WINDOWS (lib/train/text-windows.ts) */
-  longTexts?: { size: number; share: number; meanWindows: number };
+  /** sequence tasks (single texts): the training texts' token counts before any cut, sorted, at most 500 evenly
+   *  spaced of them: what the recipe counts windows on at the max length it picks (lib/train/text-windows.ts) */
+  textLengths?: number[];
 }
 
 /** The settings a recipe fixes for one mode (the rest of a run's settings keep the engine's defaults). */

@@ -3,7 +3,7 @@
 // studio's presets, the CLI's defaults and the benchmarks read this one table, so a setting found in a benchmark
 // reaches every user. Every derived value comes with a sentence saying why. The table: lib/train/recipe-table.ts.
 import { fewRowsWhy, MIN_SELECTION_ROWS, selectsOnValidation } from './config';
-import { TEXT_WINDOWS } from './text-windows';
+import { TEXT_WINDOWS, windowShare } from './text-windows';
 import {
   BUDGET_CHANGES,
   FAMILY_TITLE,
@@ -216,6 +216,32 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     );
   }
 
+  // max length (said after the epochs): every training text whole where that stays cheap, else 95 % of them (the rest
+  // read in windows)
+  const cap = Math.min(b.maxLengthCap ?? v.maxLengthCap, facts.modelMaxLength ?? Infinity);
+  let maxLength = Math.min(128, cap);
+  const lengthWhy: string[] = [];
+  if (ner) {
+    const fit = nerMaxLength(facts, cap, budget === 'best');
+    maxLength = fit.maxLength;
+    if (fit.why) lengthWhy.push(fit.why);
+  } else if (facts.tokenLengths && facts.tokenLengths.max > 0) {
+    const { p95, max } = facts.tokenLengths;
+    if (facts.modelMaxLength && max >= facts.modelMaxLength && cap >= facts.modelMaxLength && p95 >= facts.modelMaxLength) {
+      maxLength = cap;
+      lengthWhy.push(`max length ${maxLength}: most training texts reach the model's limit of ${facts.modelMaxLength} tokens.`);
+    } else if (roundUp(max, 32) <= cap && max < (facts.modelMaxLength ?? Infinity)) {
+      maxLength = Math.max(32, roundUp(max, 32));
+      lengthWhy.push(`max length ${maxLength}: the longest training text has ${max} tokens, so none is truncated.`);
+    } else {
+      maxLength = Math.min(cap, Math.max(32, roundUp(p95, 32), Math.min(cap, 128)));
+      lengthWhy.push(
+        `max length ${maxLength}: 95 % of training texts have at most ${p95} tokens (the longest ${max}); ` +
+          `longer ones are read in windows of that many, the cap is ${cap} at this budget.`,
+      );
+    }
+  }
+
   // epochs: about targetSteps optimizer steps, whatever the dataset's size
   const targetSteps = Math.round(v.targetSteps * b.scaleSteps);
   let epochs = 3;
@@ -228,7 +254,7 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     let trainRows = facts.trainRows;
     // long texts: each window is a training example (lib/train/text-windows.ts), so an epoch has more of them, and
     // head only computes features for each window: its sample holds as many windows as short texts' would rows
-    const long = ner ? undefined : facts.longTexts;
+    const long = ner || !facts.textLengths ? null : windowShare(facts.textLengths, maxLength);
     const perText = long ? Math.max(1, long.meanWindows) : 1;
     const headCap = Math.round(Math.max(BIG_DATA.headRows, BIG_DATA.headRowsPerLabel * labels) / perText);
     if (m === 'head' && trainRows > headCap) {
@@ -244,7 +270,7 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     const examples = Math.round(trainRows * perText);
     if (long)
       why.push(
-        `long texts: ${Math.round(100 * long.share)} % of training texts have more than ${long.size} tokens; each is read ` +
+        `long texts: ${Math.round(100 * long.share)} % of training texts have more than ${maxLength} tokens; each is read ` +
           `in up to ${TEXT_WINDOWS} windows spread over it (${long.meanWindows.toFixed(1)} a text on average; Windows per text), every ` +
           "window trains with its text's label and a prediction averages them (1 window per text cuts long texts).",
       );
@@ -282,29 +308,7 @@ export function recipeFor(facts: RecipeFacts, budget: Budget, mode?: RecipeMode)
     epochs = Math.min(v.maxEpochs, Math.max(v.minEpochs, Math.round(3 * b.scaleSteps)));
   }
 
-  // max length: every training text whole where that stays cheap, else 95 % of them (NER: windows take the rest)
-  const cap = Math.min(b.maxLengthCap ?? v.maxLengthCap, facts.modelMaxLength ?? Infinity);
-  let maxLength = Math.min(128, cap);
-  if (ner) {
-    const fit = nerMaxLength(facts, cap, budget === 'best');
-    maxLength = fit.maxLength;
-    if (fit.why) why.push(fit.why);
-  } else if (facts.tokenLengths && facts.tokenLengths.max > 0) {
-    const { p95, max } = facts.tokenLengths;
-    if (facts.modelMaxLength && max >= facts.modelMaxLength && cap >= facts.modelMaxLength && p95 >= facts.modelMaxLength) {
-      maxLength = cap;
-      why.push(`max length ${maxLength}: most training texts reach the model's limit of ${facts.modelMaxLength} tokens.`);
-    } else if (roundUp(max, 32) <= cap && max < (facts.modelMaxLength ?? Infinity)) {
-      maxLength = Math.max(32, roundUp(max, 32));
-      why.push(`max length ${maxLength}: the longest training text has ${max} tokens, so none is truncated.`);
-    } else {
-      maxLength = Math.min(cap, Math.max(32, roundUp(p95, 32), Math.min(cap, 128)));
-      why.push(
-        `max length ${maxLength}: 95 % of training texts have at most ${p95} tokens (the longest ${max}); ` +
-          `longer ones are truncated, the cap is ${cap} at this budget.`,
-      );
-    }
-  }
+  why.push(...lengthWhy);
 
   // weight average: a horizon of about one epoch, when the run is long enough for one to form
   let emaDecay = 0;

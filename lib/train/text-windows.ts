@@ -3,10 +3,25 @@
 // evaluation and prediction average a text's windows' outputs (logits; regression: values) into one. Text pairs are
 // cut as before (longest first). Token classification has its own windows (./ner-windows.ts).
 import type { Encoding, TextTokenizer } from '@/lib/models/types';
+import { windowStarts } from '@/lib/tokenize/windows';
 
 /** Windows per text by default (RunConfig.textWindows): with a 128-token max length, the first 1,024 tokens' worth,
  *  spread over the whole text. */
 export const TEXT_WINDOWS = 8;
+
+/** What long texts make at a max length: their share of the texts and the windows a text makes on average (at most
+ *  `windows` each), from token counts before any cut (RecipeFacts.textLengths); none where no text is longer. */
+export function windowShare(lengths: number[], maxLength: number, windows = TEXT_WINDOWS): { share: number; meanWindows: number } | null {
+  if (!lengths.length || windows <= 1) return null;
+  let long = 0,
+    total = 0;
+  for (const l of lengths) {
+    const n = windowStarts(l, maxLength, windows).length;
+    total += n;
+    if (n > 1) long++;
+  }
+  return long ? { share: long / lengths.length, meanWindows: total / lengths.length } : null;
+}
 
 /** This example is window `index` of `count` of the text at `doc` (its index among the texts encoded). */
 export interface TextPart {

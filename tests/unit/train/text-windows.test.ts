@@ -16,7 +16,7 @@ import { evalFromOutputs, evaluateModel } from '@/lib/train/evaluate';
 import { softmaxRow } from '@/lib/train/metrics';
 import { predict } from '@/lib/train/predict';
 import { recipeFor } from '@/lib/train/recipes';
-import { encodeInputs, mergeParts } from '@/lib/train/text-windows';
+import { encodeInputs, mergeParts, windowShare } from '@/lib/train/text-windows';
 import { useWasm } from '@/tests/helpers/tf';
 import { tinyHfDir } from '@/tests/helpers/tiny-hf';
 
@@ -189,22 +189,33 @@ describe('windows as examples', () => {
 });
 
 describe('the recipe counts windows', () => {
-  it('measures long texts in the facts and fits epochs to the windows, saying why', () => {
+  it('keeps the texts’ whole lengths in the facts and fits epochs to the windows at the max length, saying why', () => {
     const tok: TextTokenizer = useLiteTokenizer();
     const train = Array.from({ length: 200 }, (_, i) => ({ text: i % 2 ? longText(300, i) : longText(20, i), label: i % 2 ? 'x' : 'y' }));
     const facts = dataFacts(train, ['x', 'y'], 'classification', tok);
-    expect(facts.longTexts).toBeDefined();
-    expect(facts.longTexts!.share).toBeCloseTo(0.5, 6);
-    expect(facts.longTexts!.meanWindows).toBeGreaterThan(1.5);
+    const lengths = facts.textLengths!;
+    expect(lengths).toHaveLength(200);
+    expect(lengths.filter((l) => l > 128)).toHaveLength(100);
+    expect(Math.max(...lengths)).toBe(Math.max(...train.map((t) => tok.countTokens!(t.text))));
+    const share = windowShare(lengths, 128)!;
+    expect(share.share).toBeCloseTo(0.5, 6);
+    expect(share.meanWindows).toBeGreaterThan(1.5);
+    expect(windowShare(lengths, 128, 1)).toBeNull();
+    expect(windowShare(lengths, 100_000)).toBeNull();
     const r = recipeFor({ ...facts, arch: 'use-lite', hiddenSize: 256, numLayers: 2, modelMaxLength: tok.modelMaxLength }, 'balanced');
-    const windows = Math.round(200 * facts.longTexts!.meanWindows);
+    expect(r.values.maxLength).toBe(128);
     expect(r.why.join(' ')).toContain('50 % of training texts have more than 128 tokens');
-    expect(r.why.join(' ')).toContain(`${windows} windows of 200 training rows`);
+    expect(r.why.join(' ')).toContain(`${Math.round(200 * share.meanWindows)} windows of 200 training rows`);
     const short = recipeFor(
-      { ...facts, longTexts: undefined, arch: 'use-lite', hiddenSize: 256, numLayers: 2, modelMaxLength: 128 },
+      { ...facts, textLengths: undefined, arch: 'use-lite', hiddenSize: 256, numLayers: 2, modelMaxLength: 128 },
       'balanced',
     );
     expect(r.values.epochs).toBeLessThan(short.values.epochs);
+    // a model with a longer limit: windows are counted at the max length the recipe picks (128 for Balanced), not at
+    // the model's 512
+    const bert = recipeFor({ ...facts, arch: 'bert', hiddenSize: 128, numLayers: 2, modelMaxLength: 512 }, 'balanced');
+    expect(bert.values.maxLength).toBe(128);
+    expect(bert.why.join(' ')).toContain(`${Math.round(200 * share.meanWindows)} windows of 200 training rows`);
   });
 
   it("head only on big data: the sample holds as many windows as short texts' rows would be", () => {
@@ -218,7 +229,8 @@ describe('the recipe counts windows', () => {
       labelCounts: [50_000, 50_000],
     };
     const short = recipeFor(facts, 'quick');
-    const long = recipeFor({ ...facts, longTexts: { size: 128, share: 1, meanWindows: 4 } }, 'quick');
+    // every text 4 windows long
+    const long = recipeFor({ ...facts, textLengths: [512, 512, 512] }, 'quick');
     expect(short.values.maxTrainRows).toBe(20_000);
     expect(long.values.maxTrainRows).toBe(5_000);
     expect(long.why.join(' ')).toContain('features for 5,000 of the 100,000 training rows (about 20,000 windows)');
