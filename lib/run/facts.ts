@@ -21,7 +21,7 @@ export function dataFacts(
   train: Pick<Example, 'text' | 'textPair' | 'label'>[],
   labels: string[],
   task: Task,
-  tokenizer?: Pick<TextTokenizer, 'encode' | 'countTokens'>,
+  tokenizer?: Pick<TextTokenizer, 'encode' | 'countTokens'> & Partial<Pick<TextTokenizer, 'modelMaxLength'>>,
   validationRows?: number,
 ): RecipeFacts {
   const facts: RecipeFacts = { task, trainRows: train.length, ...(validationRows !== undefined ? { validationRows } : {}) };
@@ -44,8 +44,12 @@ export function dataFacts(
     const windowed = task !== 'token-classification' && tokenizer.countTokens;
     for (let i = 0; i < train.length; i += step) {
       const { text, textPair } = train[i];
-      lens.push(tokenizer.encode(text, textPair).ids.length);
-      if (windowed && textPair === undefined) full.push(tokenizer.countTokens!(text));
+      if (windowed && textPair === undefined && tokenizer.modelMaxLength) {
+        // one tokenization: the cut length is the whole length at most the model's limit
+        const n = tokenizer.countTokens!(text);
+        full.push(n);
+        lens.push(Math.min(n, tokenizer.modelMaxLength));
+      } else lens.push(tokenizer.encode(text, textPair).ids.length);
     }
     if (full.length) {
       full.sort((a, b) => a - b);

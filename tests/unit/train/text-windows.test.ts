@@ -197,6 +197,9 @@ describe('the recipe counts windows', () => {
     expect(lengths).toHaveLength(200);
     expect(lengths.filter((l) => l > 128)).toHaveLength(100);
     expect(Math.max(...lengths)).toBe(Math.max(...train.map((t) => tok.countTokens!(t.text))));
+    // the cut lengths the max length is fitted on: as encode() cuts them
+    const cut = train.map((t) => tok.encode(t.text).ids.length).sort((a, b) => a - b);
+    expect(facts.tokenLengths).toEqual({ p95: cut[Math.floor(0.95 * cut.length)], max: cut[cut.length - 1] });
     const share = windowShare(lengths, 128)!;
     expect(share.share).toBeCloseTo(0.5, 6);
     expect(share.meanWindows).toBeGreaterThan(1.5);
