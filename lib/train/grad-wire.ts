@@ -56,12 +56,46 @@ export function tokenRows(examples: EncodedExample[], idx: number[], padId: numb
   return Int32Array.from([...seen].sort((a, b) => a - b));
 }
 
-/** Reads gradients for the wire: the sparse ones as the rows `rows`. */
-export async function toWire(grads: tf.Tensor[], sparse: boolean[], rows: Int32Array | null): Promise<WireGrad[]> {
-  const parts = tf.tidy(() => grads.map((g, j) => (sparse[j] && rows ? tf.gather(g, tf.tensor1d(rows, 'int32')) : g.clone())));
+/** Reads gradients for the wire: the sparse ones as the rows `rows`. `reuse`: arrays that travelled before (see
+ *  `Spares`): a dense gradient whose array has its size is written into it where the backend's memory is readable in
+ *  place (wasm), so a step allocates no new 20 MB of arrays for the garbage collector to reclaim; elsewhere, or
+ *  without one, the backend reads it into a new array. */
+export async function toWire(
+  grads: tf.Tensor[],
+  sparse: boolean[],
+  rows: Int32Array | null,
+  reuse?: (Float32Array | undefined)[],
+): Promise<WireGrad[]> {
+  const into = grads.map((g, j) => {
+    const spare = sparse[j] && rows ? undefined : reuse?.[j];
+    const view = spare?.length === g.size ? heapView(g, { owned: false }) : null;
+    // no allocation on the backend's heap happens between taking a view and this copy
+    return view ? (spare!.set(view), spare!) : null;
+  });
+  const read = grads.map((_, j) => j).filter((j) => !into[j]);
+  const parts = tf.tidy(() => read.map((j) => (sparse[j] && rows ? tf.gather(grads[j], tf.tensor1d(rows, 'int32')) : grads[j].clone())));
   const values = (await Promise.all(parts.map((t) => t.data()))) as Float32Array[];
   tf.dispose(parts);
-  return values.map((v, j) => (sparse[j] && rows ? { rows: rows.slice(), values: v } : v));
+  const out: WireGrad[] = into.map((a) => a ?? new Float32Array(0));
+  read.forEach((j, k) => (out[j] = sparse[j] && rows ? { rows: rows.slice(), values: values[k] } : values[k]));
+  return out;
+}
+
+/** The dense arrays of gradients that arrived, kept for the next `toWire` in this thread (by gradient index): the
+ *  calling thread and its workers hand the same arrays back and forth instead of allocating new ones every step. */
+export class Spares {
+  private arrays: (Float32Array | undefined)[] = [];
+
+  keep(wire: WireGrad[]): void {
+    this.arrays = wire.map((g) => (g instanceof Float32Array ? g : undefined));
+  }
+
+  /** the kept arrays, handed out once */
+  take(): (Float32Array | undefined)[] {
+    const a = this.arrays;
+    this.arrays = [];
+    return a;
+  }
 }
 
 /** A wire gradient as a tensor of `shape`. */

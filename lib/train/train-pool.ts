@@ -14,7 +14,17 @@ import { taskHeadSpec } from '@/lib/models/task-model';
 import type { TaskModel } from '@/lib/models/types';
 import type { PadOptions } from './batching';
 import type { EncodedExample } from './encode';
-import { addWire, buffers, tokenRows, tokenTables, toWire, type FromTrainWorker, type ToTrainWorker, type WireGrad } from './grad-wire';
+import {
+  addWire,
+  buffers,
+  Spares,
+  tokenRows,
+  tokenTables,
+  toWire,
+  type FromTrainWorker,
+  type ToTrainWorker,
+  type WireGrad,
+} from './grad-wire';
 import type { LossOptions } from './losses';
 import type { WeightAverage } from './ema';
 import { batchLogits, evalBatches, placeOutputs, type ExampleOutput } from './evaluate';
@@ -96,6 +106,8 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
   const padId = model.tokenizer.padId;
   let nextId = 0;
   const memory = ports.map(() => 0);
+  // each worker's gradient arrays that arrived last, which carry the summed gradients back to it (see Spares)
+  const spares = ports.map(() => new Spares());
   type Port = PoolPort<ToTrainWorker, FromTrainWorker>;
   type Reply<T extends FromTrainWorker['type']> = Extract<FromTrainWorker, { type: T }>;
   /** Sends a request with a fresh id and resolves with the thread's reply of `type` to it (rejects on its failure). */
@@ -188,6 +200,7 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
         throw e;
       }
       if (!results.length) return mine;
+      results.forEach((r, i) => spares[i].keep(r.grads));
       // fixed order: shard 0, then 1, 2, … — the same sum for the same thread count
       const sum = tf.tidy(() => {
         let grads = mine.grads;
@@ -204,14 +217,12 @@ export async function createTrainPool(model: TaskModel, threads: number, start: 
     },
     async applied(grads, lr, scale, idx, next) {
       if (broken) throw broken;
-      const wire = await toWire(grads, sparse, tokenRows(examples, idx, padId));
-      ports.forEach((port, i) => {
-        const mine =
-          i === ports.length - 1
-            ? wire
-            : wire.map((g) => (g instanceof Float32Array ? g.slice() : { rows: g.rows.slice(), values: g.values.slice() }));
-        port.post({ type: 'apply', grads: mine, lr, scale }, buffers(mine));
-      });
+      const rows = tokenRows(examples, idx, padId);
+      for (let i = 0; i < ports.length; i++) {
+        // each worker's copy goes in the arrays its gradients came in, where they fit
+        const wire = await toWire(grads, sparse, rows, spares[i].take());
+        ports[i].post({ type: 'apply', grads: wire, lr, scale }, buffers(wire));
+      }
       ahead = null;
       if (next && next.shards.length === ports.length + 1) {
         const replies = next.shards.slice(1).map((s, i) => remote(ports[i], s, next.ctx));

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendMemoryBytes } from '@/lib/backend/fast-paths';
 import { openReplica } from './replica';
-import { buffers, tokenRows, toWire, WireUnpacker, type FromTrainWorker, type ToTrainWorker } from './grad-wire';
+import { buffers, Spares, tokenRows, toWire, WireUnpacker, type FromTrainWorker, type ToTrainWorker } from './grad-wire';
 import { makeTensorBatch } from './batching';
 import { WeightAverage } from './ema';
 import { batchLogits, type BatchLogits } from './evaluate';
@@ -25,6 +25,8 @@ export async function serveTrainWorker(
     let optimizer: AdamOptimizer | null = null;
     let ema: WeightAverage | null = null;
     const unpack = new WireUnpacker();
+    // the summed gradients' arrays, which carry this thread's next gradients back (see Spares)
+    const spares = new Spares();
     const handle = async (m: ToTrainWorker) => {
       if (m.type === 'begin') {
         const trainable = m.pairs ? pairParams(model, true) : model.trainable();
@@ -48,6 +50,7 @@ export async function serveTrainWorker(
           m.grads,
           vars.map((v) => [...v.shape]),
         );
+        spares.keep(m.grads);
         run.names.forEach((n, j) => (named[n] = grads[j]));
         optimizer.apply(named, m.lr, m.scale);
         tf.dispose(grads.filter((g) => !unpack.kept(g)));
@@ -80,7 +83,7 @@ export async function serveTrainWorker(
             });
         const rows = run.sparse.some(Boolean) ? tokenRows(run.examples, m.shard.idx, run.pad.padId) : null;
         const [loss] = (await value.data()) as Float32Array;
-        const wire = await toWire(grads, run.sparse, rows);
+        const wire = await toWire(grads, run.sparse, rows, spares.take());
         tf.dispose([value, ...grads]);
         port.post({ type: 'grads', id: m.id, loss, grads: wire, memoryBytes: backendMemoryBytes() }, buffers(wire));
       }

@@ -14,7 +14,7 @@ import type { TrainConfig } from '@/lib/train/config';
 import type { EncodedExample } from '@/lib/train/encode';
 import { fineTune } from '@/lib/train/fine-tune';
 import type { StartWorker } from '@/lib/train/pool-port';
-import { fromWire, tokenRows, tokenTables, WireUnpacker, type WireGrad } from '@/lib/train/grad-wire';
+import { fromWire, Spares, tokenRows, tokenTables, toWire, WireUnpacker, type WireGrad } from '@/lib/train/grad-wire';
 import { shardGradients, splitShards, type Shard } from '@/lib/train/shards';
 import { sumOfSquares } from '@/lib/backend/fast-paths';
 import { createTrainPool, type TrainPool } from '@/lib/train/train-pool';
@@ -145,6 +145,31 @@ describe('gradients on the wire', () => {
     }
     unpack.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gradients go on the wire in the arrays that arrived last where their sizes fit, with the same values', async () => {
+    const grads = [tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]), tf.tensor1d([9, 10, 11])];
+    const sparse = [true, false];
+    const rows = Int32Array.from([1, 3]);
+    const before = tf.memory().numTensors;
+    const fresh = await toWire(grads, sparse, rows);
+    const spares = new Spares();
+    spares.keep([{ rows: Int32Array.from([0]), values: new Float32Array(2) }, new Float32Array(3).fill(-1)]);
+    const kept = spares.take();
+    expect(spares.take()).toEqual([]); // handed out once
+    const reused = await toWire(grads, sparse, rows, kept);
+    // the dense gradient is written into the spare array; the token rows are a new pair of arrays
+    expect(reused[1]).toBe(kept[1]);
+    expect(Array.from(reused[1] as Float32Array)).toEqual([9, 10, 11]);
+    expect(reused[0]).toEqual(fresh[0]);
+    expect(reused[0]).toEqual({ rows: Int32Array.from([1, 3]), values: Float32Array.from([3, 4, 7, 8]) });
+    // an array of another size is not used
+    const other = new Float32Array(5);
+    const notReused = await toWire(grads, sparse, rows, [undefined, other]);
+    expect(notReused[1]).not.toBe(other);
+    expect(Array.from(notReused[1] as Float32Array)).toEqual([9, 10, 11]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(grads);
   });
 });
 
