@@ -15,6 +15,7 @@ import { RegressionView } from '../evaluate/RegressionView';
 import { NerView } from '../evaluate/NerView';
 import { ScoreTable } from '../evaluate/ScoreTable';
 import { MetricsTable } from '../evaluate/MetricsTable';
+import { topConfusions } from '@/lib/train/metrics';
 import { LabelFixes } from '../evaluate/LabelFixes';
 import type { RunRecord } from '@/lib/session/types';
 
@@ -102,6 +103,8 @@ function EvaluationView({ r, run }: { r: EvaluationResult; run: RunRecord }) {
         />
       </section>
 
+      {r.labels.length > 2 && <CommonMistakes labels={r.labels} m={r.confusion} />}
+
       <section className="panel" aria-labelledby="cm-h">
         <div className="row spread">
           <h3 id="cm-h">Confusion matrix</h3>
@@ -109,13 +112,62 @@ function EvaluationView({ r, run }: { r: EvaluationResult; run: RunRecord }) {
             <input type="checkbox" checked={normalised} onChange={(e) => setNormalised(e.target.checked)} /> Row-normalised
           </label>
         </div>
-        <ConfusionMatrix labels={r.labels} m={r.confusion} normalised={normalised} />
+        {r.labels.length > MATRIX_OPEN_UP_TO ? (
+          // with many labels the matrix is mostly zeros and many screens wide: there on request, the mistakes above
+          <details>
+            <summary>
+              Show all {r.labels.length} × {r.labels.length} cells
+            </summary>
+            <ConfusionMatrix labels={r.labels} m={r.confusion} normalised={normalised} />
+          </details>
+        ) : (
+          <ConfusionMatrix labels={r.labels} m={r.confusion} normalised={normalised} />
+        )}
       </section>
 
       <ScoreTable id="pc-h" title="Per class" regionLabel="Per-class scores" testId="per-class" rows={r.perClass} />
 
       <LabelFixes r={r} run={run} />
     </>
+  );
+}
+
+/** up to this many labels the confusion matrix is shown open; above it, behind a click */
+const MATRIX_OPEN_UP_TO = 12;
+
+/** The commonest mistakes (off-diagonal cells of the confusion matrix), most rows first. */
+function CommonMistakes({ labels, m }: { labels: string[]; m: number[][] }) {
+  const top = topConfusions(labels, m, 10);
+  return (
+    <section className="panel" aria-labelledby="mistakes-h" data-testid="common-mistakes">
+      <h3 id="mistakes-h">Commonest mistakes</h3>
+      {top.length === 0 ? (
+        <p className="small muted">None: every test row got its label.</p>
+      ) : (
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Commonest mistakes">
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th scope="col">True label</th>
+                <th scope="col">Predicted as</th>
+                <th scope="col">Rows</th>
+                <th scope="col">Of the true label&apos;s rows</th>
+              </tr>
+            </thead>
+            <tbody>
+              {top.map((c, i) => (
+                <tr key={i}>
+                  <td>{c.trueLabel}</td>
+                  <td>{c.predicted}</td>
+                  <td>{c.count}</td>
+                  <td>{pct(c.share)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }
 

@@ -51,6 +51,30 @@ export function confusionMatrix(yTrue: number[], yPred: number[], numClasses: nu
   return m;
 }
 
+/** One off-diagonal cell of a confusion matrix: rows of `trueLabel` predicted as `predicted`. */
+export interface Confusion {
+  trueLabel: string;
+  predicted: string;
+  count: number;
+  /** of the rows whose true label is `trueLabel` */
+  share: number;
+}
+
+/** The `k` commonest mistakes of a confusion matrix (rows: true label, columns: predicted), most rows first, then the
+ *  larger share of the true label's rows, then label order: with many labels the whole matrix is mostly zeros and wider
+ *  than a screen, and these cells are what a reader looks for in it. */
+export function topConfusions(labels: string[], m: number[][], k = 10): Confusion[] {
+  const out: (Confusion & { i: number; j: number })[] = [];
+  m.forEach((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    row.forEach((count, j) => {
+      if (i !== j && count > 0) out.push({ trueLabel: labels[i], predicted: labels[j], count, share: count / total, i, j });
+    });
+  });
+  out.sort((a, b) => b.count - a.count || b.share - a.share || a.i - b.i || a.j - b.j);
+  return out.slice(0, k).map(({ i: _i, j: _j, ...c }) => c);
+}
+
 export function classificationReport(yTrue: number[], yPred: number[], labels: string[]): ClassificationReport {
   if (yTrue.length !== yPred.length) throw new Error(`classificationReport: ${yTrue.length} labels but ${yPred.length} predictions`);
   const k = labels.length;

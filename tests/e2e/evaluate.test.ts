@@ -134,3 +134,54 @@ describe('a regression run', () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 });
+
+/** 168 short texts in 14 topics (more labels than the confusion matrix shows open), some sharing words with another. */
+function manyLabelCsv(): Buffer {
+  const topics = ['tennis', 'opera', 'baking', 'sailing', 'chess', 'jazz', 'gardening', 'cycling', 'poetry', 'surfing'];
+  const more = ['knitting', 'skiing', 'pottery', 'fishing'];
+  const names = [...topics, ...more];
+  const rows = Array.from({ length: 168 }, (_, i) => {
+    const t = names[i % names.length];
+    // every third row of a topic mentions the next topic too, so a head on 134 rows makes some mistakes
+    const other = i % 3 === 0 ? ` and a little ${names[(i + 1) % names.length]}` : '';
+    return `"notes on ${t}${other}, entry ${i}",${t}`;
+  });
+  return Buffer.from(`text,topic\n${rows.join('\n')}\n`);
+}
+
+describe('a run with many labels', () => {
+  it('lists the commonest mistakes, which are the largest off-diagonal cells of the matrix shown on request', async () => {
+    const { page } = rec;
+    await importCsv(page, 'hobbies.csv', manyLabelCsv());
+    await trainQuick(page);
+    await evaluate(page);
+    // 14 labels: the matrix is behind a click, the mistakes panel is open
+    const matrix = page.getByTestId('confusion-matrix');
+    expect(await matrix.isVisible()).toBe(false);
+    await page.getByText('Show all 14 × 14 cells').click();
+    await matrix.waitFor();
+    const labels = (await matrix.locator('tbody th').allTextContents()).map((s) => s.trim());
+    expect(labels.length).toBe(14);
+    const cells = (await matrix.locator('tbody td').allTextContents()).map(Number);
+    expect(cells.length).toBe(14 * 14);
+    const wrong: { t: string; p: string; n: number }[] = [];
+    cells.forEach((n, k) => {
+      const i = Math.floor(k / 14);
+      const j = k % 14;
+      if (i !== j && n > 0) wrong.push({ t: labels[i], p: labels[j], n });
+    });
+    const rows = await page.getByTestId('common-mistakes').locator('tbody tr').all();
+    if (wrong.length === 0) {
+      expect(await page.getByTestId('common-mistakes').textContent()).toMatch(/None: every test row got its label/);
+    } else {
+      expect(rows.length).toBe(Math.min(10, wrong.length));
+      const listed = await Promise.all(rows.map(async (r) => (await r.locator('td').allTextContents()).map((s) => s.trim())));
+      // each listed row is a cell of the matrix, most rows first, and none left out is larger than the last listed
+      for (const [t, p, n] of listed) expect(wrong).toContainEqual({ t, p, n: Number(n) });
+      const counts = listed.map((r) => Number(r[2]));
+      expect([...counts].sort((a, b) => b - a)).toEqual(counts);
+      expect(Math.max(...wrong.map((w) => w.n))).toBe(counts[0]);
+    }
+    expect(await axeViolations(page)).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classificationReport, meanStd, multilabelReport, regressionReport } from '@/lib/train/metrics';
+import { classificationReport, meanStd, multilabelReport, regressionReport, topConfusions } from '@/lib/train/metrics';
 import { evalFromOutputs } from '@/lib/train/evaluate';
 
 describe('classification metrics (hand-computed)', () => {
@@ -137,5 +137,34 @@ describe('evaluation from logits', () => {
     const res = evalFromOutputs('multilabel', [[2, -2]], [{ ids: [1], label: [0] }], ['x', 'y']);
     expect(res.scalars.subsetAccuracy).toBe(1);
     expect(res.loss).toBeCloseTo(Math.log1p(Math.exp(-2)), 10);
+  });
+});
+
+describe('the commonest confusions', () => {
+  it('lists off-diagonal cells by count, then share of the true label, then label order; at most k', () => {
+    const labels = ['a', 'b', 'c', 'd'];
+    const m = [
+      [5, 2, 0, 0], // a: 2 of 7 predicted b
+      [1, 9, 0, 2], // b: 1 of 12 as a, 2 of 12 as d
+      [0, 0, 0, 1], // c: 1 of 1 as d
+      [0, 0, 0, 4],
+    ];
+    expect(topConfusions(labels, m)).toEqual([
+      { trueLabel: 'a', predicted: 'b', count: 2, share: 2 / 7 },
+      { trueLabel: 'b', predicted: 'd', count: 2, share: 2 / 12 },
+      { trueLabel: 'c', predicted: 'd', count: 1, share: 1 },
+      { trueLabel: 'b', predicted: 'a', count: 1, share: 1 / 12 },
+    ]);
+    expect(topConfusions(labels, m, 2).map((c) => c.trueLabel + c.predicted)).toEqual(['ab', 'bd']);
+    // a perfect model has none
+    expect(
+      topConfusions(
+        ['x', 'y'],
+        [
+          [3, 0],
+          [0, 2],
+        ],
+      ),
+    ).toEqual([]);
   });
 });
