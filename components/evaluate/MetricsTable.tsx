@@ -1,13 +1,16 @@
-// The test-metrics table: the fine-tuned model, and the head-only baseline where it was scored ("—" where a metric
-// was not computed for it).
+// The test-metrics table: the evaluated model (fine-tuned, or a head on the frozen encoder), and the head-only baseline
+// where it was scored ("—" where a metric was not computed for it).
 export function MetricsTable({
   columns,
   fineTuned,
   baseline,
+  headOnly = false,
 }: {
   columns: string[];
   fineTuned: string[];
   baseline?: (string | undefined)[];
+  /** the evaluated run trained only a head: its row is not called fine-tuned */
+  headOnly?: boolean;
 }) {
   return (
     <table className="data-table" data-testid="test-metrics">
@@ -23,7 +26,7 @@ export function MetricsTable({
       </thead>
       <tbody>
         <tr>
-          <th scope="row">Fine-tuned</th>
+          <th scope="row">{headOnly ? 'Head only (frozen encoder)' : 'Fine-tuned'}</th>
           {fineTuned.map((v, i) => (
             <td key={columns[i]}>{v}</td>
           ))}

@@ -9,12 +9,13 @@ import { MetricsTable } from './MetricsTable';
 
 const setText = (labels: string[]) => (labels.length ? labels.join(', ') : '(none)');
 
-export function MultilabelView({ r }: { r: MultilabelEvaluation }) {
+export function MultilabelView({ r, headOnly }: { r: MultilabelEvaluation; headOnly: boolean }) {
   return (
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics (multi-label, threshold {r.threshold})</h3>
         <MetricsTable
+          headOnly={headOnly}
           columns={['Micro-F1', 'Macro-F1', 'Micro precision', 'Micro recall', 'Exact match', 'Hamming loss', 'Loss']}
           fineTuned={[
             pct(r.microF1),

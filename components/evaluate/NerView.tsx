@@ -7,13 +7,14 @@ import { MetricsTable } from './MetricsTable';
 import { NerSentences } from './NerSentences';
 import { typeColours } from './EntitySpans';
 
-export function NerView({ r }: { r: NerEvaluation }) {
+export function NerView({ r, headOnly }: { r: NerEvaluation; headOnly: boolean }) {
   const colour = typeColours(r.perType.map((t) => t.type));
   return (
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics (named entities: exact span and type)</h3>
         <MetricsTable
+          headOnly={headOnly}
           columns={['Entity F1', 'Entity precision', 'Entity recall', 'Macro-F1 over types', 'Token accuracy', 'Loss']}
           fineTuned={[pct(r.microF1), pct(r.microPrecision), pct(r.microRecall), pct(r.macroF1), pct(r.tokenAccuracy), r.loss.toFixed(4)]}
           baseline={r.baseline && [pct(r.baseline.microF1), undefined, undefined, pct(r.baseline.macroF1)]}

@@ -8,12 +8,13 @@ import { MetricsTable } from './MetricsTable';
 const num = (x: number | undefined) =>
   x === undefined || !Number.isFinite(x) ? '—' : Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(4);
 
-export function RegressionView({ r }: { r: RegressionEvaluation }) {
+export function RegressionView({ r, headOnly }: { r: RegressionEvaluation; headOnly: boolean }) {
   return (
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics (regression)</h3>
         <MetricsTable
+          headOnly={headOnly}
           columns={['MSE', 'RMSE', 'MAE', 'R²', 'Pearson r']}
           fineTuned={[num(r.mse), num(r.rmse), num(r.mae), num(r.r2), num(r.pearson)]}
           baseline={

@@ -81,22 +81,23 @@ export function EvaluateScreen() {
       )}
       {task && <ProgressBar task={task} />}
       <ErrorNote error={error} testId="evaluate-error" />
-      {shown?.task === 'classification' && run && <EvaluationView r={shown} run={run} />}
-      {shown?.task === 'multilabel' && <MultilabelView r={shown} />}
-      {shown?.task === 'regression' && <RegressionView r={shown} />}
-      {shown?.task === 'token-classification' && <NerView r={shown} />}
+      {shown?.task === 'classification' && run && <EvaluationView r={shown} run={run} headOnly={headOnly} />}
+      {shown?.task === 'multilabel' && <MultilabelView r={shown} headOnly={headOnly} />}
+      {shown?.task === 'regression' && <RegressionView r={shown} headOnly={headOnly} />}
+      {shown?.task === 'token-classification' && <NerView r={shown} headOnly={headOnly} />}
       {shown && <NextStep to="playground" />}
     </div>
   );
 }
 
-function EvaluationView({ r, run }: { r: EvaluationResult; run: RunRecord }) {
+function EvaluationView({ r, run, headOnly }: { r: EvaluationResult; run: RunRecord; headOnly: boolean }) {
   const [normalised, setNormalised] = useState(false);
   return (
     <>
       <section className="panel" aria-labelledby="metrics-h">
         <h3 id="metrics-h">Test metrics</h3>
         <MetricsTable
+          headOnly={headOnly}
           columns={['Accuracy', 'Macro-F1', 'Micro-F1', 'Weighted F1', 'Loss']}
           fineTuned={[pct(r.accuracy), pct(r.macroF1), pct(r.microF1), pct(r.weightedF1), r.loss.toFixed(4)]}
           baseline={r.baseline && [pct(r.baseline.accuracy), pct(r.baseline.macroF1)]}

@@ -80,6 +80,7 @@ async function evaluate(page: Page): Promise<void> {
   expect(await page.getByLabel('Also score the head-only baseline').count()).toBe(0);
   await page.getByRole('button', { name: 'Evaluate on the test split' }).click();
   await page.getByTestId('test-metrics').waitFor({ timeout: 120_000 });
+  expect(await page.getByTestId('test-metrics').locator('tbody th').allTextContents()).toEqual(['Head only (frozen encoder)']);
 }
 
 beforeAll(async () => {
