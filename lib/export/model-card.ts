@@ -6,6 +6,7 @@ import type { Architecture, Task } from '../models/types';
 import type { EvaluationReport } from '../protocol';
 import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from '../run/config';
 import { cardMetrics, evaluatedCount, fmt, hyperparameters, type CardMetric } from './card-tables';
+import { topConfusions } from '../train/metrics';
 import { mdCell, mdTable, toYaml, type Yaml } from './card-text';
 
 export interface ModelCardInput {
@@ -151,6 +152,13 @@ function metricsSection(x: ModelCardInput, metrics: CardMetric[]): string[] {
     out.push('', `Per ${e.task === 'multilabel' ? 'label' : 'class'}:`, '');
     const rows = perClass.map((p) => [mdCell(p.label), fmt(p.precision), fmt(p.recall), fmt(p.f1), String(p.support)]);
     out.push(mdTable(['Label', 'Precision', 'Recall', 'F1', 'Support'], rows));
+  }
+  // the largest off-diagonal cells of the confusion matrix, as the studio's Evaluate screen lists them
+  const mistakes = e.task === 'classification' && e.labels.length > 2 ? topConfusions(e.labels, e.confusion, 10) : [];
+  if (mistakes.length) {
+    out.push('', 'Commonest mistakes:', '');
+    const rows = mistakes.map((c) => [mdCell(c.trueLabel), mdCell(c.predicted), String(c.count), fmt(c.share)]);
+    out.push(mdTable(['True label', 'Predicted as', 'Examples', "Share of the true label's examples"], rows));
   }
   return out;
 }

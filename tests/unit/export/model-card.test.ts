@@ -204,6 +204,16 @@ describe('model card sections', () => {
     expect(dist.map((r) => cells(r)[0])).toEqual(LABELS);
     expect(cells(dist[0])).toEqual([LABELS[0], '500', '62.5 %']);
     expect(mdCell('a|b\nc')).toBe('a\\|b c');
+    // the commonest mistakes: the confusion matrix's off-diagonal cells, most examples first, labels escaped
+    const mistakes = lines.slice(lines.indexOf("| True label | Predicted as | Examples | Share of the true label's examples |") + 2);
+    expect(mistakes.slice(0, 6).map((r) => cells(r))).toEqual([
+      [LABELS[1], LABELS[0], '5', (5 / 39).toFixed(4)],
+      [LABELS[1], LABELS[2], '4', (4 / 39).toFixed(4)],
+      [LABELS[0], LABELS[1], '3', (3 / 45).toFixed(4)],
+      [LABELS[0], LABELS[2], '2', (2 / 45).toFixed(4)],
+      [LABELS[2], LABELS[0], '1', (1 / 81).toFixed(4)],
+      [''], // the table ends there: the zero cell [2][1] is no mistake
+    ]);
   });
 
   it('USE-Lite: a Format section on config.json, the TF weight names, the SentencePiece tokenizer and the ONNX file', () => {
