@@ -15,6 +15,8 @@ export interface OptionSpec {
   defaultText?: string;
   /** for int/number: the smallest allowed value */
   min?: number;
+  /** for int/number: the largest allowed value */
+  max?: number;
   /** placeholder in help, e.g. FILE */
   meta?: string;
 }
@@ -54,6 +56,9 @@ function parseValue(spec: OptionSpec, raw: string): string | number | boolean {
   }
   if (spec.min !== undefined && n < spec.min) {
     throw new UserError(`${raw} is below the minimum ${spec.min}`, { option: opt }, `give ${opt} a value ≥ ${spec.min}`);
+  }
+  if (spec.max !== undefined && n > spec.max) {
+    throw new UserError(`${opt} ${raw} is over ${spec.max}`, { option: opt }, `give ${opt} a value ≤ ${spec.max}`);
   }
   return n;
 }

@@ -2,6 +2,7 @@
 import { UserError } from '../lib/errors';
 import type { FineTuneMode, LoraTarget } from '../lib/models/types';
 import { FIELDS } from '../lib/run/fields';
+import { MAX_TEXT_WINDOWS } from '../lib/train/text-windows';
 import {
   contrastiveRoundsOf,
   headFirstEpochsOf,
@@ -155,8 +156,6 @@ export function runConfigFrom(opts: ParsedOptions, facts: RecipeFacts): RunConfi
     if (!f.cli || f.cli === '--warmup') continue;
     const v = num(opts, f.cli.slice(2));
     if (v === undefined) continue;
-    if (f.key === 'textWindows' && v > f.max)
-      throw new UserError(`--windows ${v} is over ${f.max}`, { option: '--windows' }, `use 1 to ${f.max} windows per text`);
     (c as unknown as Record<string, number>)[f.key] = v;
     overridden.push(f.cli);
   }
@@ -279,6 +278,7 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
     name: 'windows',
     type: 'int',
     min: 1,
+    max: MAX_TEXT_WINDOWS,
     help:
       'a text longer than --max-length is read in up to N windows of that many tokens, spread over it: each trains with ' +
       "the text's label, a prediction averages them (1 = truncate; not for text pairs or NER)",

@@ -1,5 +1,6 @@
 // Every command's declaration (options, help): kept apart from the implementations so `--help` and bad options
 // are answered without loading TF.js and the engine.
+import { MAX_TEXT_WINDOWS } from '../../lib/train/text-windows';
 import type { CommandSpec } from '../args';
 import { DATA_COLUMN_OPTIONS, MODEL_HELP, TASK_CHOICES, TRAIN_OPTIONS } from '../options';
 
@@ -108,6 +109,7 @@ export const EVAL: CommandSpec = {
       name: 'windows',
       type: 'int',
       min: 1,
+      max: MAX_TEXT_WINDOWS,
       help: 'a text longer than the max length: read in up to N windows, their outputs averaged (1 = truncate)',
       defaultText: 'as trained, else 1',
     },
@@ -159,6 +161,7 @@ export const PREDICT: CommandSpec = {
       name: 'windows',
       type: 'int',
       min: 1,
+      max: MAX_TEXT_WINDOWS,
       help: 'a text longer than the max length: read in up to N windows, their outputs averaged (1 = truncate)',
       defaultText: 'as trained, else 1',
     },

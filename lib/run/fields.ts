@@ -3,6 +3,7 @@
 // check of a whole config (one loaded from JSON, or a form's) against them.
 import { UserError } from '../errors';
 import { PAIR_CAP } from '../train/pair-plan';
+import { MAX_TEXT_WINDOWS } from '../train/text-windows';
 import { recipeFor, type Recipe } from '../train/recipes';
 import { type RecipeFacts } from '../train/recipe-table';
 import { completeConfig, type ModeName, type RunConfig } from './config';
@@ -143,7 +144,7 @@ export const FIELDS: FieldDoc[] = [
       'A text longer than Max tokens is read in up to this many windows of Max tokens, spread from its start to its end: ' +
       "each window trains with the text's label and a prediction averages them; 1 cuts long texts (default 8).",
     min: 1,
-    max: 64,
+    max: MAX_TEXT_WINDOWS,
     step: 1,
     cli: '--windows',
     integer: true,

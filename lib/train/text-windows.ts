@@ -8,6 +8,8 @@ import { windowStarts } from '@/lib/tokenize/windows';
 /** Windows per text by default (RunConfig.textWindows): with a 128-token max length, the first 1,024 tokens' worth,
  *  spread over the whole text. */
 export const TEXT_WINDOWS = 8;
+/** The most windows per text a run may set (RunConfig.textWindows). */
+export const MAX_TEXT_WINDOWS = 64;
 
 /** What long texts make at a max length: their share of the texts and the windows a text makes on average (at most
  *  `windows` each), from token counts before any cut (RecipeFacts.textLengths); none where no text is longer. */

@@ -16,7 +16,7 @@ const spec: CommandSpec = {
   usage: '',
   options: [
     { name: 'data', type: 'string', required: true, help: 'file' },
-    { name: 'epochs', type: 'int', min: 1, help: 'n' },
+    { name: 'epochs', type: 'int', min: 1, max: 100, help: 'n' },
     { name: 'lr', type: 'number', help: 'lr' },
     { name: 'flag', type: 'boolean', help: 'f' },
     { name: 'task', type: 'string', choices: ['a', 'b'], help: 't' },
@@ -47,6 +47,8 @@ describe('parseArgs', () => {
   it('names the option in every error', () => {
     expect(userError(() => parseArgs(spec, ['--data', 'x', '--epochs', '2.5'])).where.option).toBe('--epochs');
     expect(userError(() => parseArgs(spec, ['--data', 'x', '--epochs', '0'])).message).toContain('below the minimum 1');
+    expect(userError(() => parseArgs(spec, ['--data', 'x', '--epochs', '101'])).message).toBe('--epochs 101 is over 100');
+    expect(parseArgs(spec, ['--data', 'x', '--epochs', '100']).epochs).toBe(100);
     expect(userError(() => parseArgs(spec, ['--data', 'x', '--task', 'c'])).message).toContain('not one of a, b');
     expect(userError(() => parseArgs(spec, ['--data'])).where.option).toBe('--data');
     expect(userError(() => parseArgs(spec, ['--epochs', '2'])).message).toBe('missing required option --data');
