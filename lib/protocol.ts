@@ -211,7 +211,17 @@ export type EngineEvent =
   | { type: 'model-loaded'; requestId: string; info: ModelInfo }
   | { type: 'run-started'; requestId: string; runId: string }
   | { type: 'sweep-started'; requestId: string; sweepId: string; runs: number }
-  | { type: 'tune-started'; requestId: string; tuneId: string; candidates: number; rungs: TuneRung[]; plannedSec: number; metric: string }
+  | {
+      type: 'tune-started';
+      requestId: string;
+      tuneId: string;
+      candidates: number;
+      rungs: TuneRung[];
+      /** the recipe is trained to the full length beside the winner (else compared after the first rung) */
+      compare: boolean;
+      plannedSec: number;
+      metric: string;
+    }
   /** a line about the tune: a trial started or finished */
   | { type: 'tune-progress'; tuneId: string; message: string }
   | {

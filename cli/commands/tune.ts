@@ -2,16 +2,26 @@
 // --budget minutes on the validation split only, trains the winner for the full length and writes it to OUT like
 // `finetune train` does (model, run.json, model card) plus tune.json (the plan, every trial, the gain over the
 // recipe), rewritten after each trial so a stopped tune keeps what it finished. Arguments and printing only.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { UserError } from '../../lib/errors';
+import { FsStore } from '../../lib/store/fs-store';
 import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
 import { prepareRun } from '../../lib/run/train-run';
-import { planTune, rungLength, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
+import { planParts } from '../../lib/run/duration';
+import {
+  planTune,
+  rungLength,
+  tuneRun,
+  type TrialResult,
+  type TuneCandidate,
+  type TuneComparison,
+  type TuneEvent,
+} from '../../lib/run/tune';
 import { relabelOption, runConfigFrom } from '../options';
 import { interruptible, recipeLines, stopExitCode } from '../train/follow';
 import { loadRunData, loadTokenized, openBase, trainArgs } from '../train/inputs';
@@ -64,9 +74,11 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const saveTune = () => writeFile(join(out, 'tune.json'), JSON.stringify(tuneJson, null, 2));
   let done: Extract<TuneEvent, { type: 'tune-done' }> | null = null;
   let totalSteps = 0;
+  // each candidate's run waits here between rungs (its last checkpoint); removed when the tune ends
+  const trialsDir = join(out, 'trials');
   try {
     const open = () => loadTokenized(modelSpec, opts, hubEndpoint);
-    for await (const ev of tuneRun(config, data, plan, { open, threads, signal: stop.signal })) {
+    for await (const ev of tuneRun(config, data, plan, { open, threads, signal: stop.signal, store: new FsStore(trialsDir) })) {
       if (ev.type === 'tune-plan') {
         cli.log(planLine(ev, budgetSec));
         Object.assign(tuneJson, {
@@ -90,6 +102,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     }
   } finally {
     stop.release();
+    await rm(trialsDir, { recursive: true, force: true });
   }
   if (!done?.model || !done.winner || !done.data || done.aborted) {
     done?.model?.dispose();
@@ -99,13 +112,21 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   }
   const { model, winner } = done;
   try {
-    const gain = done.recipeScore !== null && done.winnerScore !== null ? done.winnerScore - done.recipeScore : null;
-    const summary = { metric: done.metric, winner: winner.changes, winnerScore: done.winnerScore, recipeScore: done.recipeScore, gain };
+    const cmp = done.comparison;
+    const gain = cmp ? cmp.winnerScore - cmp.recipeScore : null;
+    const summary = {
+      metric: done.metric,
+      winner: winner.changes,
+      winnerScore: done.winnerScore,
+      recipeScore: done.recipeScore,
+      gain,
+      ...(cmp ? { comparedAt: rungLength(cmp), comparedAtFullLength: done.recipeScore !== null } : {}),
+    };
     Object.assign(tuneJson, { ...summary, winnerConfig: winner.config });
     await saveTune();
     cli.log(
       `winner: trial ${winner.id} (${winner.changes}), ${done.metric} ${done.winnerScore?.toFixed(4)}` +
-        (gain !== null ? ` vs the recipe's ${done.recipeScore?.toFixed(4)} (${gain >= 0 ? '+' : ''}${gain.toFixed(4)})` : ''),
+        gainText(cmp, done.recipeScore !== null),
     );
     const p = { model, data: done.data, labels: data.labels, maxLength: done.maxLength };
     const runJson = await startRunJson(out, opts, modelSpec, winner.config, p, data.mapping);
@@ -132,10 +153,22 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
 }
 
 function planLine(ev: Extract<TuneEvent, { type: 'tune-plan' }>, budgetSec: number): string {
-  const rungs = ev.rungs.map((r, i) => `  rung ${i + 1}: ${r.trials} trial${r.trials > 1 ? 's' : ''} × ${rungLength(r)}`);
   return (
     `tuning ${ev.candidates.length} candidates on the validation split by ${ev.metric} ` +
     `(about ${Math.round(ev.plannedSec / 60)} of ${Math.round(budgetSec / 60)} minutes; one epoch ≈ ${Math.round(ev.epochSec)} s):\n` +
-    rungs.join('\n')
+    planParts(ev.rungs, ev.compare)
+      .map((part, i) => `  rung ${i + 1}: ${part}`)
+      .join('\n')
   );
+}
+
+/** The winner against the recipe, at the length both ran. */
+function gainText(cmp: TuneComparison | null, fullLength: boolean): string {
+  if (!cmp) return '';
+  const gain = cmp.winnerScore - cmp.recipeScore;
+  const signed = `${gain >= 0 ? '+' : ''}${gain.toFixed(4)}`;
+  return fullLength
+    ? ` vs the recipe's ${cmp.recipeScore.toFixed(4)} (${signed})`
+    : `; after ${rungLength(cmp)}, where both ran, ${cmp.winnerScore.toFixed(4)} vs the recipe's ` +
+        `${cmp.recipeScore.toFixed(4)} (${signed}; the budget did not train the recipe to the full length)`;
 }

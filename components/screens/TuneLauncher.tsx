@@ -8,7 +8,7 @@ import { useStudio } from '../state/studio';
 import { useRecipeFacts } from '../fitted-config';
 import { ErrorNote, toErrorInfoUI } from '../ui';
 import type { ErrorInfo } from '@/lib/errors';
-import { formatDuration, rungLength } from '@/lib/run/duration';
+import { formatDuration, planParts } from '@/lib/run/duration';
 
 export function TuneLauncher() {
   const { runConfig } = useRecipeFacts();
@@ -41,7 +41,7 @@ export function TuneLauncher() {
       const base = (await runConfig()).run;
       const ev = await e.request({ type: 'tune-start', requestId: e.nextId('tune'), base, budgetMinutes: budget }, 'tune-started');
       setTuneId(ev.tuneId);
-      const rungs = ev.rungs.map((r) => `${r.trials} × ${rungLength(r)}`).join(', then ');
+      const rungs = planParts(ev.rungs, ev.compare).join('; ');
       setLines([
         `Tuning ${ev.candidates} candidates by validation ${ev.metric}: ${rungs} (about ${formatDuration(ev.plannedSec)}). ` +
           'Stop the training trial to stop the tune; finished trials stay.',
@@ -58,8 +58,9 @@ export function TuneLauncher() {
       <h3 id="tune-h">Tune for me</h3>
       <p className="small">
         Searches learning rate, the head&apos;s learning-rate multiplier, epochs and the weight average around the Train screen&apos;s
-        recipe, on the validation split only, within a time budget. The recipe runs the full length beside the winner, so you see what the
-        search gained.
+        recipe, on the validation split only, within a time budget. Each candidate is one run, continued from where it stopped on each round
+        it goes on to. The recipe runs the full length beside the winner where the budget allows (else it is compared after the first
+        round), so you see what the search gained.
       </p>
       <label>
         Budget (minutes) <input type="number" min={1} max={24 * 60} value={budget} onChange={(e) => setBudget(Number(e.target.value))} />

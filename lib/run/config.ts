@@ -2,6 +2,7 @@
 // picked model's recipe at three budgets, lib/train/recipes.ts) and its default name. Its fields' help and the check
 // of a config: lib/run/fields.ts; the equivalent command line and a comparison of configs: lib/run/config-text.ts.
 import type { LoraTarget } from '../models/types';
+import type { StopAfter } from '../train/config';
 import { recipeFor, type Recipe } from '../train/recipes';
 import { BUDGETS, type Budget, type RecipeFacts, type RecipeMode } from '../train/recipe-table';
 import { TEXT_WINDOWS } from '../train/text-windows';
@@ -66,6 +67,9 @@ export interface RunConfig {
   minDelta?: number;
   /** stop after this many optimizer steps (the big-data recipes: part of one epoch) */
   maxSteps?: number;
+  /** a tune's trial: end after this many epochs (or steps) of the run's planned length, on its schedule; the trial is
+   *  continued from its final checkpoint if it goes on to the next rung */
+  stopAfter?: StopAfter;
   /** train on a sample of at most this many training rows, each label in its share (the big-data head-only recipe) */
   maxTrainRows?: number;
   /** warm-up as a step count instead of warmupRatio */

@@ -13,3 +13,19 @@ export function formatDuration(sec: number): string {
 export function rungLength(r: { epochs: number; steps?: number }): string {
   return r.steps ? `${r.steps} steps` : `${r.epochs} epoch${r.epochs === 1 ? '' : 's'}`;
 }
+
+/** A tune's plan in words, one part per rung: "9 trials × 2 epochs", then "the best 3 continued to 4 epochs", then
+ *  "the best one, and the recipe beside it, continued to 8 epochs" (the CLI's plan lines, the Runs screen's line). */
+export function planParts(rungs: { epochs: number; steps?: number; trials: number }[], compare: boolean): string[] {
+  const last = rungs.length - 1;
+  return rungs.map((r, i) =>
+    i === 0
+      ? `${r.trials} trial${r.trials > 1 ? 's' : ''} × ${rungLength(r)}` +
+        (last === 0
+          ? ''
+          : compare
+            ? ''
+            : ` (where the recipe is compared with the winner: a longer budget trains it to the full length too)`)
+      : `the best ${i === last ? (compare ? 'one, and the recipe beside it,' : 'one') : r.trials} continued to ${rungLength(r)}`,
+  );
+}

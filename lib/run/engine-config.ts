@@ -51,6 +51,7 @@ export function trainConfigOf(c: RunConfig, examples: { train: number; validatio
     ...(c.warmupSteps !== undefined ? { warmupSteps: c.warmupSteps } : { warmupRatio: c.warmupRatio }),
     ...(c.optimizer ? { optimizer: c.optimizer } : {}),
     ...(c.maxSteps !== undefined ? { maxSteps: c.maxSteps } : {}),
+    ...(c.stopAfter ? { stopAfter: c.stopAfter } : {}),
     ...(c.multilabelThreshold !== undefined ? { multilabelThreshold: c.multilabelThreshold } : {}),
     maxGradNorm: c.gradClip,
     gradAccumSteps: c.gradAccumulation,

@@ -1,15 +1,19 @@
 // "Tune for me": a budget-aware search around the model's recipe on the validation split only. Candidates vary the
-// learning rate, the head's learning-rate multiplier and the weight average (the recipe itself is candidate 0);
-// successive halving trains all of them for a short run, the best third for a longer one, and the best of those plus
-// the recipe for the full number of epochs (each run keeps its best epoch on validation, so the epochs are searched
-// too). The plan is fitted to the time budget from a measured epoch time. The last rung's winner is the final model,
-// and the gain is the winner's validation score minus the recipe's at the same length. Head-only trials share one
-// set of encoder features. The CLI (`finetune tune`) and the studio drive the same generator.
+// learning rate, the head's learning-rate multiplier and the weight average (the recipe itself is candidate 0).
+// Successive halving with continuation: each candidate is one run on the full length's schedule, stopped at the end of
+// each rung it reaches (`stopAfter`) and continued from that checkpoint on the next; all candidates run a quarter of
+// the length, the best third go on to half, the best one to the end (each trial keeps its best epoch on validation,
+// so the epochs are searched too). Where the budget allows, the recipe goes on to the end beside it and the gain is
+// measured there; else at the first rung, where every candidate ran the same length. The plan is fitted to the time
+// budget from a measured epoch time. Head-only trials share one set of encoder features. The CLI (`finetune tune`) and
+// the studio drive the same generator.
 import { UserError } from '../errors';
 import type { Encoder, TaskModel, TextTokenizer } from '../models/types';
 import { mulberry32 } from '../rng';
 import { metricMode } from '../train/config';
 import type { EvalResult } from '../train/events';
+import type { CheckpointStore } from '../store/types';
+import { lastCheckpoint } from './fingerprint';
 import type { RunConfig } from './config';
 export { rungLength } from './duration';
 import { defaultMetric } from './engine-config';
@@ -53,7 +57,16 @@ export interface TrialResult {
 }
 
 export type TuneEvent =
-  | { type: 'tune-plan'; candidates: TuneCandidate[]; rungs: TuneRung[]; metric: string; epochSec: number; plannedSec: number }
+  | {
+      type: 'tune-plan';
+      candidates: TuneCandidate[];
+      rungs: TuneRung[];
+      /** the recipe is trained to the full length beside the winner */
+      compare: boolean;
+      metric: string;
+      epochSec: number;
+      plannedSec: number;
+    }
   | { type: 'trial-start'; candidate: number; rung: number; epochs: number }
   | { type: 'trial-event'; candidate: number; rung: number; event: RunEvent }
   | { type: 'trial-done'; result: TrialResult }
@@ -63,8 +76,11 @@ export type TuneEvent =
       metric: string;
       winner: TuneCandidate | null;
       winnerScore: number | null;
-      /** the recipe's score at the full length (null when it did not get that far: a stopped tune) */
+      /** the recipe's score at the full length (null when it did not get that far: a plan without the comparison, a
+       *  stopped tune) */
       recipeScore: number | null;
+      /** the winner against the recipe at the same length (the full one, or the first rung) */
+      comparison: TuneComparison | null;
       /** the final model (the winner trained for the full length); the caller owns and disposes it */
       model: TaskModel | null;
       /** the winner's last validation report, and the encoded data it trained on (for run.json and the card) */
@@ -100,52 +116,76 @@ export function tuneCandidates(c: RunConfig, n: number, seed: number): TuneCandi
   return out;
 }
 
-/** Rungs for `n` candidates over a full length of `epochs`: a quarter, then half (the best third), then full. A recipe
- *  that stops after `maxSteps` (part of one epoch) is divided by its steps instead. */
-export function tuneRungs(n: number, epochs: number, maxSteps?: number): TuneRung[] {
+/** Rungs for `n` candidates over a full length of `epochs`: a quarter, then half (the best third), then full for the
+ *  best one, beside the recipe where `compare` (the gain measured at the full length). Each rung continues its trials
+ *  from where the rung before left them (one run per candidate, on the full length's schedule). A recipe that stops
+ *  after `maxSteps` (part of one epoch) is divided by its steps instead. */
+export function tuneRungs(n: number, epochs: number, maxSteps?: number, compare = true): TuneRung[] {
+  const last = compare ? Math.min(2, n) : 1;
   if (maxSteps) {
     const rungs: TuneRung[] = [{ epochs: 0.25, steps: Math.max(1, Math.round(maxSteps / 4)), trials: n }];
     if (n > 3) rungs.push({ epochs: 0.5, steps: Math.max(1, Math.round(maxSteps / 2)), trials: Math.ceil(n / 3) });
-    rungs.push({ epochs: 1, steps: maxSteps, trials: Math.min(2, n) });
+    rungs.push({ epochs: 1, steps: maxSteps, trials: last });
     return rungs;
   }
-  const e0 = Math.max(1, Math.round(epochs / 4));
+  const e0 = Math.max(1, Math.floor(epochs / 4));
+  if (e0 >= epochs) return [{ epochs, trials: n }]; // one epoch: every candidate runs the whole length
   const e1 = Math.max(e0 + 1, Math.round(epochs / 2));
   const rungs: TuneRung[] = [{ epochs: e0, trials: n }];
   if (e1 < epochs && n > 3) rungs.push({ epochs: e1, trials: Math.ceil(n / 3) });
-  rungs.push({ epochs, trials: Math.min(2, n) }); // the best so far, and the recipe beside it
+  rungs.push({ epochs, trials: last });
   return rungs;
 }
 
-const costOf = (rungs: TuneRung[]) => rungs.reduce((s, r) => s + r.epochs * r.trials, 0);
+/** A plan's cost in epochs (of the full length's epoch time), at most: each rung's trials continue from the rung
+ *  before, and the recipe, where it is compared at the full length, from the first rung. */
+export function planEpochs(rungs: TuneRung[], compare: boolean): number {
+  let cost = 0;
+  rungs.forEach((r, i) => {
+    const from = i ? rungs[i - 1].epochs : 0;
+    const continuing = i === rungs.length - 1 && compare && i > 0 ? r.trials - 1 : r.trials;
+    cost += continuing * (r.epochs - from);
+  });
+  if (compare && rungs.length > 1 && rungs.at(-1)!.trials > 1) cost += rungs.at(-1)!.epochs - rungs[0].epochs;
+  return cost;
+}
+
+export interface TunePlan {
+  candidates: TuneCandidate[];
+  rungs: TuneRung[];
+  /** the recipe is trained to the full length beside the winner, and the gain measured there (else at the first
+   *  rung, where every candidate ran the same length) */
+  compare: boolean;
+  onceSec: number;
+}
+
+/** Planned seconds of a plan: its epochs at `epochSec`, plus the work done once for all trials. */
+export const plannedSeconds = (p: Pick<TunePlan, 'rungs' | 'compare' | 'onceSec'>, epochSec: number): number =>
+  planEpochs(p.rungs, p.compare) * epochSec + p.onceSec;
 
 /** The largest plan (3 to 27 candidates) whose epochs, plus `onceSec` of work done once for all trials (the
- *  contrastive pairs phase), fit the budget; a budget below the smallest plan is refused. */
-export function planTune(
-  c: RunConfig,
-  budgetSec: number,
-  epochSec: number,
-  seed: number,
-  onceSec = 0,
-): { candidates: TuneCandidate[]; rungs: TuneRung[]; onceSec: number } {
-  let best: { candidates: TuneCandidate[]; rungs: TuneRung[]; onceSec: number } | null = null;
-  for (let n = 3; n <= 27; n++) {
-    const rungs = tuneRungs(n, c.epochs, c.maxSteps);
-    if (costOf(rungs) * epochSec + onceSec > budgetSec) break;
-    const candidates = tuneCandidates(c, n, seed);
-    if (candidates.length < n) break;
-    best = { candidates, rungs, onceSec };
+ *  contrastive pairs phase), fit the budget: with the recipe trained to the full length beside the winner where that
+ *  fits, else without (the gain then measured at the first rung); a budget below the smallest plan is refused. */
+export function planTune(c: RunConfig, budgetSec: number, epochSec: number, seed: number, onceSec = 0): TunePlan {
+  for (const compare of [true, false]) {
+    let best: TunePlan | null = null;
+    for (let n = 3; n <= 27; n++) {
+      const rungs = tuneRungs(n, c.epochs, c.maxSteps, compare);
+      if (plannedSeconds({ rungs, compare, onceSec }, epochSec) > budgetSec) break;
+      const candidates = tuneCandidates(c, n, seed);
+      if (candidates.length < n) break;
+      best = { candidates, rungs, compare, onceSec };
+    }
+    if (best) return best;
   }
-  if (!best) {
-    const need = Math.ceil((costOf(tuneRungs(3, c.epochs, c.maxSteps)) * epochSec + onceSec) / 60);
-    const unit = c.maxSteps ? `its ${c.maxSteps} steps take` : 'one epoch takes';
-    throw new UserError(
-      `a ${Math.round(budgetSec / 60)}-minute budget is too short to tune this run (${unit} about ${Math.round(epochSec)} s)`,
-      { option: 'budget' },
-      `give at least ${need} minutes, or fewer ${c.maxSteps ? 'steps' : 'epochs'}`,
-    );
-  }
-  return best;
+  const least = { rungs: tuneRungs(3, c.epochs, c.maxSteps, false), compare: false, onceSec };
+  const need = Math.ceil(plannedSeconds(least, epochSec) / 60);
+  const unit = c.maxSteps ? `its ${c.maxSteps} steps take` : 'one epoch takes';
+  throw new UserError(
+    `a ${Math.round(budgetSec / 60)}-minute budget is too short to tune this run (${unit} about ${Math.round(epochSec)} s)`,
+    { option: 'budget' },
+    `give at least ${need} minutes, or fewer ${c.maxSteps ? 'steps' : 'epochs'}`,
+  );
 }
 
 /** A trial as the search sees it: the weights it ended with, scored on validation (null: it was stopped). */
@@ -154,38 +194,73 @@ export interface TrialOutcome {
   seconds: number;
 }
 
-/** Runs one trial; it may yield the run's events on the way (the CLI shows its progress from them). */
+/** Runs one trial: the candidate's run from where its last trial stopped (from the start on the first rung) to
+ *  `config.stopAfter`, on the full length's schedule; it may yield the run's events on the way (the CLI shows its
+ *  progress from them). */
 export type TrialRunner = (candidate: TuneCandidate, rung: number, config: RunConfig) => AsyncGenerator<RunEvent, TrialOutcome | null>;
+
+/** What the search compared the winner with the recipe at: the full length (the recipe trained beside it), or the
+ *  first rung, where every candidate ran the same length. */
+export interface TuneComparison {
+  rung: number;
+  epochs: number;
+  steps?: number;
+  winnerScore: number;
+  recipeScore: number;
+}
+
+export interface HalvingResult {
+  trials: TrialResult[];
+  /** the best trial of the last rung */
+  winner: TrialResult | null;
+  /** the recipe's score at the full length (null where it was not trained that far) */
+  recipeScore: number | null;
+  comparison: TuneComparison | null;
+  aborted: boolean;
+}
 
 /**
  * Successive halving over `plan` with `runTrial` doing each trial: every candidate on the first rung, the best of each
- * rung on the next, and on the last the best one beside the recipe (candidate 0) so the gain is measured. Trials run
- * with early stopping off, so every trial of a rung has the same length. Stops when a trial is stopped.
+ * rung going on from where it stopped on the next, and on the last the best one (beside the recipe where the plan
+ * compares at the full length). Trials run with early stopping off, so every trial of a rung has the same length. A
+ * candidate that can no longer reach the next rung is handed to `drop` as soon as that is certain (its saved state can
+ * go). Stops when a trial is stopped.
  */
 export async function* halving(
-  plan: { candidates: TuneCandidate[]; rungs: TuneRung[]; epochSec: number; onceSec?: number },
+  plan: TunePlan & { epochSec: number },
   metric: string,
   runTrial: TrialRunner,
+  drop: (candidate: number) => void | Promise<void> = () => undefined,
 ): AsyncGenerator<Exclude<TuneEvent, { type: 'tune-done' }>, HalvingResult> {
-  const { candidates, rungs } = plan;
+  const { candidates, rungs, compare } = plan;
   const better = (a: number, b: number) => (metricMode(metric) === 'max' ? a > b : a < b);
-  yield {
-    type: 'tune-plan',
-    candidates,
-    rungs,
-    metric,
-    epochSec: plan.epochSec,
-    plannedSec: costOf(rungs) * plan.epochSec + (plan.onceSec ?? 0),
-  };
+  // NaN scores last; ties: the earlier candidate
+  const ranked = (list: TrialResult[]) =>
+    list
+      .filter((t) => Number.isFinite(t.score))
+      .sort((a, b) => (better(a.score, b.score) ? -1 : better(b.score, a.score) ? 1 : a.candidate - b.candidate))
+      .concat(list.filter((t) => !Number.isFinite(t.score)));
+  const plannedSec = plannedSeconds(plan, plan.epochSec);
+  yield { type: 'tune-plan', candidates, rungs, compare, metric, epochSec: plan.epochSec, plannedSec };
   const trials: TrialResult[] = [];
+  const dropped = new Set<number>();
+  const dropOut = async (ids: number[]) => {
+    for (const id of ids) {
+      if (dropped.has(id) || (compare && id === 0)) continue;
+      dropped.add(id);
+      await drop(id);
+    }
+  };
   let alive = candidates.map((k) => k.id);
   let winner: TrialResult | null = null;
-  let recipeScore: number | null = null;
   for (const [r, rung] of rungs.entries()) {
     const last = r === rungs.length - 1;
-    for (const id of last ? [...new Set([alive[0], 0])] : alive) {
-      const length = rung.steps ? { maxSteps: rung.steps } : { epochs: rung.epochs };
-      const config = { ...candidates[id].config, ...length, earlyStoppingPatience: 0 };
+    const ids = last && r > 0 ? [...new Set([alive[0], ...(compare ? [0] : [])])] : alive;
+    // how many of this rung's best go on (the recipe, when compared at the end, goes on anyway)
+    const goOn = last ? 0 : r + 1 === rungs.length - 1 ? 1 : rungs[r + 1].trials;
+    for (const id of ids) {
+      const stopAfter = rung.steps ? { steps: rung.steps } : { epochs: rung.epochs };
+      const config: RunConfig = { ...candidates[id].config, stopAfter, earlyStoppingPatience: 0 };
       yield { type: 'trial-start', candidate: id, rung: r, epochs: rung.epochs };
       const gen = runTrial(candidates[id], r, config);
       let step = await gen.next();
@@ -193,7 +268,7 @@ export async function* halving(
         yield { type: 'trial-event', candidate: id, rung: r, event: step.value };
         step = await gen.next();
       }
-      if (!step.value) return { trials, winner, recipeScore, aborted: true };
+      if (!step.value) return { trials, winner, recipeScore: null, comparison: null, aborted: true };
       const result = {
         candidate: id,
         rung: r,
@@ -204,37 +279,53 @@ export async function* halving(
       };
       trials.push(result);
       yield { type: 'trial-done', result };
-      if (last && id === 0) recipeScore = result.score;
       if (last && Number.isFinite(result.score) && (!winner || better(result.score, winner.score))) winner = result;
+      // a candidate with `goOn` finished trials ahead of it cannot go on
+      if (!last)
+        await dropOut(
+          ranked(trials.filter((t) => t.rung === r))
+            .slice(goOn)
+            .map((t) => t.candidate),
+        );
     }
-    // the next rung takes the best of this one (NaN scores last; ties: the earlier candidate)
-    const scored = trials.filter((t) => t.rung === r && Number.isFinite(t.score));
-    scored.sort((a, b) => (better(a.score, b.score) ? -1 : better(b.score, a.score) ? 1 : a.candidate - b.candidate));
-    alive = scored.map((t) => t.candidate).slice(0, rungs[r + 1]?.trials ?? 1);
-    if (!alive.length) break;
+    alive = ranked(trials.filter((t) => t.rung === r))
+      .map((t) => t.candidate)
+      .slice(0, Math.max(1, goOn));
   }
-  return { trials, winner, recipeScore, aborted: false };
-}
-
-export interface HalvingResult {
-  trials: TrialResult[];
-  /** the best trial of the last rung */
-  winner: TrialResult | null;
-  recipeScore: number | null;
-  aborted: boolean;
+  const at = (rung: number, id: number) => trials.find((t) => t.rung === rung && t.candidate === id);
+  const lastRung = rungs.length - 1;
+  const recipeScore = compare || lastRung === 0 ? (at(lastRung, 0)?.score ?? null) : null;
+  const r0 = recipeScore !== null ? lastRung : 0;
+  const w = winner ? at(r0, winner.candidate) : undefined;
+  const base = at(r0, 0);
+  const comparison =
+    w && base
+      ? {
+          rung: r0,
+          epochs: rungs[r0].epochs,
+          ...(rungs[r0].steps ? { steps: rungs[r0].steps } : {}),
+          winnerScore: w.score,
+          recipeScore: base.score,
+        }
+      : null;
+  return { trials, winner, recipeScore, comparison, aborted: false };
 }
 
 export interface TunePorts extends Pick<RunPorts, 'signal' | 'threads' | 'classWeights'> {
   /** a fresh copy of the pre-trained model for each trial */
   open: () => Promise<{ encoder: Encoder; tokenizer: TextTokenizer }>;
+  /** where each candidate's run keeps its checkpoints between rungs (run id `trial-<candidate>`); a candidate that
+   *  cannot go on has its checkpoints deleted */
+  store: CheckpointStore;
 }
 
-/** The search in this thread (the CLI): each trial trains a fresh model; the last rung's models are kept until the
- *  winner is known, which is the final model. Every trial is scored on `data.validation` only. */
+/** The search in this thread (the CLI): each candidate is one run, continued from its last checkpoint on each rung it
+ *  reaches; the last rung's models are kept until the winner is known, which is the final model. Every trial is scored
+ *  on `data.validation` only. */
 export async function* tuneRun(
   c: RunConfig,
   data: RunData,
-  plan: { candidates: TuneCandidate[]; rungs: TuneRung[]; epochSec: number },
+  plan: TunePlan & { epochSec: number },
   ports: TunePorts,
 ): AsyncGenerator<TuneEvent> {
   const metric = c.metric ?? defaultMetric(data.task === 'token-classification' ? 'token-classification' : c.task);
@@ -245,15 +336,18 @@ export async function* tuneRun(
   // ... and, with contrastive rounds, one encoder tuned on pairs (the phase has its own rate, the same for every trial)
   const pairMemo: PairMemo | undefined = c.mode === 'head' ? new Map() : undefined;
   const kept = new Map<number, { model: TaskModel; maxLength: number; report: EvalResult }>();
+  const runIdOf = (id: number) => `trial-${id}`;
   async function* trial(k: TuneCandidate, rung: number, cfg: RunConfig): AsyncGenerator<RunEvent, TrialOutcome | null> {
     if (ports.signal?.aborted) return null;
+    const runId = runIdOf(k.id);
+    const from = (await lastCheckpoint(ports.store, runId)) ?? undefined;
     const p = prepareRun(cfg, data, await ports.open());
     if (encoded) p.data = encoded;
     else encoded = p.data;
     const t0 = performance.now();
     let done: Extract<RunEvent, { type: 'done' }> | null = null;
     try {
-      for await (const ev of trainRun(cfg, p, { ...ports, runId: `tune-${k.id}-${rung}`, featureMemo, pairMemo })) {
+      for await (const ev of trainRun(cfg, p, { ...ports, runId, resumeFrom: from, featureMemo, pairMemo })) {
         yield ev;
         if (ev.type === 'done') done = ev;
         if (ev.type === 'error') {
@@ -268,9 +362,12 @@ export async function* tuneRun(
       if (!kept.has(k.id) || rung !== lastRung) p.model.dispose();
     }
   }
-  let result: HalvingResult = { trials: [], winner: null, recipeScore: null, aborted: true };
+  const drop = async (id: number) => {
+    for (const m of await ports.store.listCheckpoints(runIdOf(id))) await ports.store.deleteCheckpoint(runIdOf(id), m.id);
+  };
+  let result: HalvingResult = { trials: [], winner: null, recipeScore: null, comparison: null, aborted: true };
   try {
-    result = yield* halving(plan, metric, trial);
+    result = yield* halving(plan, metric, trial, drop);
   } finally {
     for (const [id, k] of kept) if (id !== result.winner?.candidate || result.aborted) k.model.dispose();
   }
@@ -282,6 +379,7 @@ export async function* tuneRun(
     winner: final && result.winner ? plan.candidates[result.winner.candidate] : null,
     winnerScore: result.winner?.score ?? null,
     recipeScore: result.recipeScore,
+    comparison: result.comparison,
     model: final?.model ?? null,
     final: final?.report ?? null,
     data: encoded,

@@ -92,7 +92,9 @@ export async function drive(
     lrMultiplier: 1,
   };
   const evals: EvalPoint[] = resumeFrom ? resumeFrom.metricsSoFar.evals.map((e) => evalPoint(e.step, e.epoch, e.scalars)) : [];
+  // a resumed run's best so far is among the evaluations before its checkpoint
   let best: EvalPoint | undefined;
+  for (const e of evals) if (isBetterEval(e, best)) best = e;
   let plan = { epochs: 0, totalSteps: 0 };
   const started = performance.now();
   const flush = async (force = false) => {

@@ -111,34 +111,57 @@ export async function lastCheckpoint(db: StudioDb, runId: string): Promise<Check
 }
 
 export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise<void> {
+  const started = await resumeStored(host, cmd.runId, (meta) => meta.run, cmd.requestId);
+  void started?.driving.catch(reportTo(host, cmd.requestId));
+}
+
+/** A tune's trial going on to its next rung: the stored run takes the trial's new length and name and resumes from
+ *  its last checkpoint (the final one, where the rung before stopped it); resolves when the run ends. */
+export async function continueRun(
+  host: SessionHost,
+  runId: string,
+  config: RunConfig,
+  memo: Pick<RunPorts, 'featureMemo' | 'pairMemo'> = {},
+): Promise<void> {
+  await (
+    await resumeStored(host, runId, () => config, undefined, memo)
+  )?.driving;
+}
+
+/** Resumes a stored run from its last checkpoint with the config `next` gives (its own, or a tune trial's next
+ *  length); resolves once the training has started, to its promise (undefined where preparing it failed, posted as the run's status). */
+async function resumeStored(
+  host: SessionHost,
+  runId: string,
+  next: (meta: RunMeta) => RunConfig,
+  requestId?: string,
+  memo: Pick<RunPorts, 'featureMemo' | 'pairMemo'> = {},
+): Promise<{ driving: Promise<void> } | undefined> {
   const db = sessionDb();
-  if (liveRuns.has(cmd.runId)) throw new UserError('this run is already training', { option: 'run' }, 'pause or stop it first');
-  const row = await db.runs.get(cmd.runId);
-  if (!row) throw new UserError(`there is no run "${cmd.runId}"`, { option: 'run' }, 'it may have been deleted');
+  if (liveRuns.has(runId)) throw new UserError('this run is already training', { option: 'run' }, 'pause or stop it first');
+  const row = await db.runs.get(runId);
+  if (!row) throw new UserError(`there is no run "${runId}"`, { option: 'run' }, 'it may have been deleted');
   const meta = row.config as RunMeta;
-  const ckpt = await lastCheckpoint(db, cmd.runId);
+  const ckpt = await lastCheckpoint(db, runId);
   if (!ckpt)
     throw new UserError(
       'this run has no checkpoint to resume from',
       { option: 'run' },
       'start it again from the Runs screen (Clone & tweak)',
     );
+  const run = next(meta);
+  if (run !== meta.run) await patchMeta(db, runId, { run }, { name: run.name });
   // curves after the checkpoint are replayed by the resumed run
   await db.metrics
     .where('[runId+step]')
-    .between([cmd.runId, ckpt.step + 1], [cmd.runId, Number.MAX_SAFE_INTEGER], true, true)
+    .between([runId, ckpt.step + 1], [runId, Number.MAX_SAFE_INTEGER], true, true)
     .delete();
-  dropWarm(cmd.runId);
-  host.post({ type: 'run-started', requestId: cmd.requestId, runId: cmd.runId });
-  host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message: `Resuming from step ${ckpt.step}` });
+  dropWarm(runId);
+  if (requestId) host.post({ type: 'run-started', requestId, runId });
+  host.post({ type: 'run-status', runId, status: 'preparing', message: `Resuming from step ${ckpt.step}` });
   let p: Prepared;
   try {
-    p = await prepare(
-      db,
-      meta.run,
-      (message) => host.post({ type: 'run-status', runId: cmd.runId, status: 'preparing', message }),
-      meta.labels,
-    );
+    p = await prepare(db, run, (message) => host.post({ type: 'run-status', runId, status: 'preparing', message }), meta.labels);
     try {
       checkFingerprint(ckpt.fingerprint, fingerprintOf(p));
     } catch (e) {
@@ -147,11 +170,11 @@ export async function resume(host: SessionHost, cmd: Cmd<'run-resume'>): Promise
     }
   } catch (e) {
     const error = toErrorInfo(e);
-    host.post({ type: 'run-status', runId: cmd.runId, status: 'failed', error });
-    return;
+    host.post({ type: 'run-status', runId, status: 'failed', error });
+    return undefined;
   }
-  await patchMeta(db, cmd.runId, { error: undefined });
-  void drive(host, db, cmd.runId, meta.run, p, ckpt).catch(reportTo(host, cmd.requestId));
+  await patchMeta(db, runId, { error: undefined });
+  return { driving: drive(host, db, runId, run, p, ckpt, memo) };
 }
 
 /** The estimated time of a run: a few steps timed on a model prepared for the purpose (then disposed). */

@@ -7,12 +7,12 @@ import { validateConfig } from '../run/fields';
 import { defaultMetric } from '../run/engine-config';
 import { estimateRun } from '../run/estimate';
 import type { FeatureMemo, PairMemo } from '../run/train-run';
-import { halving, planTune, rungLength, type TrialRunner } from '../run/tune';
+import { halving, planTune, plannedSeconds, rungLength, type TrialRunner } from '../run/tune';
 import { newId } from '../store/db';
 import type { SessionHost } from './context';
 import type { RunMeta } from './records';
 import { threadsFor } from './run-driver';
-import { prepare, reportTo, startRun } from './runs';
+import { continueRun, prepare, reportTo, startRun } from './runs';
 import { sessionDb } from './state';
 
 type Cmd<T extends Command['type']> = Extract<Command, { type: T }>;
@@ -39,28 +39,33 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   const metric = base.metric ?? defaultMetric(task);
   const tuneId = newId('tune');
   const name = base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Tune');
-  const plannedSec = plan.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * epochSec + plan.onceSec;
+  const plannedSec = plannedSeconds(plan, epochSec);
   host.post({
     type: 'tune-started',
     requestId: cmd.requestId,
     tuneId,
     candidates: plan.candidates.length,
     rungs: plan.rungs,
+    compare: plan.compare,
     plannedSec,
     metric,
   });
-  const runIds = new Map<string, string>();
   // head-only trials share the frozen encoder's features (the tune varies nothing the features depend on)
   const featureMemo: FeatureMemo | undefined = base.mode === 'head' ? new Map() : undefined;
   // ... and, with contrastive rounds, one encoder tuned on pairs (its rate and pairs are the same for every trial)
   const pairMemo: PairMemo | undefined = base.mode === 'head' ? new Map() : undefined;
+  // one stored run per candidate, continued from its last checkpoint on each rung it reaches
+  const runIds = new Map<number, string>();
   const trial: TrialRunner = async function* (k, rung, config) {
-    const trialName = `${name} · trial ${k.id} (${k.changes}) · ${config.maxSteps ? `${config.maxSteps} steps` : `${config.epochs} ep`}`;
+    const length = config.stopAfter?.steps ? `${config.stopAfter.steps} steps` : `${config.stopAfter?.epochs ?? config.epochs} ep`;
+    const trialName = `${name} · trial ${k.id} (${k.changes}) · ${length}`;
     // the run's own events go to its stored run (live curves); the search hears only that it started and its result
     yield { type: 'status', message: `training ${trialName}` };
-    const runId = await startRun(host, { ...config, name: trialName }, { sweepId: tuneId, memo: { featureMemo, pairMemo } });
-    runIds.set(`${k.id}/${rung}`, runId);
-    const row = await db.runs.get(runId);
+    const memo = { featureMemo, pairMemo };
+    const known = runIds.get(k.id);
+    if (known) await continueRun(host, known, { ...config, name: trialName }, memo);
+    else runIds.set(k.id, await startRun(host, { ...config, name: trialName }, { sweepId: tuneId, memo }));
+    const row = await db.runs.get(runIds.get(k.id)!);
     const meta = row?.config as RunMeta | undefined;
     if (row?.status !== 'completed' || !meta?.best) return null;
     const scalars = Object.fromEntries(Object.entries(meta.best).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
@@ -80,13 +85,21 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
     }
     const r = step.value;
     const winner = r.winner && !r.aborted ? r.winner : null;
-    const gain = winner && r.recipeScore !== null ? winner.score - r.recipeScore : null;
+    const cmp = winner ? r.comparison : null;
+    const gain = cmp ? cmp.winnerScore - cmp.recipeScore : null;
+    const signed = gain !== null ? `${gain >= 0 ? '+' : ''}${fmt(gain)}` : '–';
     const message = winner
       ? `Tune finished: trial ${winner.candidate} (${plan.candidates[winner.candidate].changes}) scores ${metric} ` +
-        `${fmt(winner.score)} on validation, the recipe ${fmt(r.recipeScore)} at the same length ` +
-        `(${gain !== null && gain >= 0 ? '+' : ''}${fmt(gain)}). Its run is selected.`
+        `${fmt(winner.score)} on validation` +
+        (cmp && r.recipeScore !== null
+          ? `, the recipe ${fmt(cmp.recipeScore)} at the same length (${signed}). `
+          : cmp
+            ? `; after ${rungLength(cmp)}, where both ran, ${fmt(cmp.winnerScore)} against the recipe's ` +
+              `${fmt(cmp.recipeScore)} (${signed}; the budget did not train the recipe to the full length). `
+            : '. ') +
+        'Its run is selected.'
       : `Tune stopped after ${r.trials.length} trial(s); they stay in the Runs table.`;
-    const winnerRunId = winner ? (runIds.get(`${winner.candidate}/${winner.rung}`) ?? null) : null;
+    const winnerRunId = winner ? (runIds.get(winner.candidate) ?? null) : null;
     host.post({ type: 'tune-done', tuneId, message, winnerRunId, gain, aborted: !winner });
   })().catch(reportTo(host, cmd.requestId));
 }

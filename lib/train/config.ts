@@ -16,6 +16,12 @@ export interface EarlyStoppingConfig {
   mode?: 'min' | 'max';
 }
 
+/** Where a run ends before its planned length (whichever comes first): after this many epochs or optimizer steps. */
+export interface StopAfter {
+  epochs?: number;
+  steps?: number;
+}
+
 export interface TrainConfig {
   epochs: number;
   batchSize: number;
@@ -44,8 +50,10 @@ export interface TrainConfig {
   /** per-class loss weights, or "balanced" (n / (classes · count)) from the training split */
   classWeights?: number[] | 'balanced';
   seed?: number; // 42
-  /** stop after this many optimizer steps (the schedule still spans `epochs`) */
+  /** the run's length in optimizer steps instead of `epochs` (its schedule spans these steps) */
   maxSteps?: number;
+  /** end the run early here with its schedule unchanged: a tune's trial, continued later from its final checkpoint */
+  stopAfter?: StopAfter;
   /** also evaluate every N optimizer steps (besides each epoch's end) */
   evalEverySteps?: number;
   evalBatchSize?: number;
@@ -81,6 +89,7 @@ export type ResolvedConfig = Required<
     | 'warmupRatio'
     | 'classWeights'
     | 'maxSteps'
+    | 'stopAfter'
     | 'evalEverySteps'
     | 'earlyStopping'
     | 'checkpointEverySteps'
@@ -93,6 +102,7 @@ export type ResolvedConfig = Required<
     | 'warmupRatio'
     | 'classWeights'
     | 'maxSteps'
+    | 'stopAfter'
     | 'evalEverySteps'
     | 'earlyStopping'
     | 'checkpointEverySteps'
@@ -153,6 +163,7 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     classWeights: c.classWeights,
     seed: c.seed ?? 42,
     maxSteps: c.maxSteps,
+    stopAfter: c.stopAfter,
     evalEverySteps: c.evalEverySteps,
     evalBatchSize: c.evalBatchSize ?? Math.max(c.batchSize, 32),
     earlyStopping: c.earlyStopping,
@@ -226,6 +237,13 @@ export function resolveConfig(c: TrainConfig, opts: { hasStore?: boolean; hasVal
     'maxSteps',
     `max steps must be a whole number ≥ 1 (got ${r.maxSteps})`,
     'leave it out to train for all epochs',
+  );
+  const stop = r.stopAfter;
+  check(
+    stop === undefined || [stop.epochs, stop.steps].every((n) => n === undefined || (isInt(n) && n >= 1)),
+    'stopAfter',
+    `a run can stop after a whole number ≥ 1 of epochs or steps (got ${JSON.stringify(stop)})`,
+    'leave it out to train the whole length',
   );
   check(
     r.evalEverySteps === undefined || (isInt(r.evalEverySteps) && r.evalEverySteps >= 1),

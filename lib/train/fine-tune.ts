@@ -152,9 +152,16 @@ export async function* fineTune(
     const totalEpochs = () => cfg.epochs + controls.extraEpochs;
     // max steps (the big-data recipes stop part-way through one epoch): an epoch added while it runs adds an epoch's steps
     const stepLimit = () => (cfg.maxSteps === undefined ? Infinity : cfg.maxSteps + controls.extraEpochs * stepsPerEpoch);
-    const totalSteps = () => (cfg.maxSteps === undefined ? totalEpochs() * stepsPerEpoch : stepLimit());
+    /** the steps the schedule spans */
+    const scheduleSteps = () => (cfg.maxSteps === undefined ? totalEpochs() * stepsPerEpoch : stepLimit());
+    // a run told to stop early (a tune's trial) ends there on the same schedule: the progress and the ETA count to it
+    const stopStep = Math.min(
+      cfg.stopAfter?.steps ?? Infinity,
+      cfg.stopAfter?.epochs !== undefined ? cfg.stopAfter.epochs * stepsPerEpoch : Infinity,
+    );
+    const totalSteps = () => Math.min(scheduleSteps(), stopStep);
     const schedule = () => {
-      const total = totalSteps();
+      const total = scheduleSteps();
       return {
         kind: cfg.schedule,
         baseLr: cfg.learningRate,
@@ -194,7 +201,7 @@ export async function* fineTune(
     yield {
       type: 'start',
       runId,
-      epochs: totalEpochs(),
+      epochs: Math.min(totalEpochs(), cfg.stopAfter?.epochs ?? Infinity),
       stepsPerEpoch,
       totalSteps: totalSteps(),
       trainExamples: data.train.length,
@@ -367,7 +374,7 @@ export async function* fineTune(
     while (true) {
       // a step's numbers are read before anything that looks at them or at the weights (evaluation, checkpoints,
       // the end, a pause) and, on GPU backends, otherwise one step late (yield* readPending() in the step)
-      if (pending && (signal?.aborted || controls.paused || step >= stepLimit() || pos.plan === null)) {
+      if (pending && (signal?.aborted || controls.paused || step >= Math.min(stepLimit(), stopStep) || pos.plan === null)) {
         yield* readPending();
       }
       if (signal?.aborted) {
@@ -383,7 +390,7 @@ export async function* fineTune(
         if (!signal?.aborted) yield { type: 'state', state: 'running', step };
         continue;
       }
-      if (step >= stepLimit()) {
+      if (step >= Math.min(stepLimit(), stopStep)) {
         yield* finish('max-steps');
         return;
       }

@@ -32,7 +32,8 @@ describe('Tune for me', () => {
     const done = page.getByTestId('tune-done');
     await done.waitFor({ timeout: 420_000 });
     expect(await done.textContent()).toMatch(/^Tune finished: trial \d+ .* scores macroF1 [\d.]+ on validation, the recipe [\d.]+/);
-    expect(await page.getByTestId('runs-table').locator('tbody tr').count()).toBeGreaterThanOrEqual(4);
+    // one run per candidate, continued on each round it goes on to
+    expect(await page.getByTestId('runs-table').locator('tbody tr').count()).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: `${artifactsDir('tune')}/runs.png`, fullPage: true });
     expect(await axeViolations(page)).toEqual([]);
     // the winner is the picked run on the screens that use one

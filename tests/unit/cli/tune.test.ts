@@ -2,13 +2,23 @@
 // to the budget (a budget too short is refused with the minimum), and a real tune through the CLI that scores every
 // trial on the validation split, trains the winner for the full length beside the recipe, and writes a model that
 // predict loads, with tune.json holding every trial.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '@/lib/run/config';
 import { formatDuration } from '@/lib/run/duration';
-import { halving, planTune, rungLength, tuneCandidates, tuneRungs, type TrialResult } from '@/lib/run/tune';
+import {
+  halving,
+  planEpochs,
+  plannedSeconds,
+  planTune,
+  rungLength,
+  tuneCandidates,
+  tuneRungs,
+  type TrialResult,
+  type TuneEvent,
+} from '@/lib/run/tune';
 import { tinyHfDir } from '../../helpers/tiny-hf';
 import { lastJson, runCli } from './run-cli';
 
@@ -47,7 +57,7 @@ describe('the tune plan', () => {
     expect(plan.rungs[0]).toMatchObject({ steps: 275 });
     expect(() => planTune({ ...c, epochs: 1, maxSteps: 1100 }, 10 * 60, 600, 1)).toThrow(/its 1100 steps take about 600 s/);
     expect(() => planTune({ ...c, epochs: 1, maxSteps: 1100 }, 10 * 60, 600, 1)).toThrow(
-      expect.objectContaining({ fix: 'give at least 28 minutes, or fewer steps' }),
+      expect.objectContaining({ fix: 'give at least 15 minutes, or fewer steps' }),
     );
   });
 
@@ -61,29 +71,107 @@ describe('the tune plan', () => {
   it("big data: each trial stops after its rung's steps", async () => {
     const base = { ...c, epochs: 1, maxSteps: 1100 };
     const plan = { ...planTune(base, 60 * 60, 600, 1), epochSec: 600 };
-    const seen: { steps?: number; epochs: number }[] = [];
+    const seen: { steps?: number; maxSteps?: number; epochs: number }[] = [];
     const gen = halving(plan, 'macroF1', async function* (k, _r, config) {
-      seen.push({ steps: config.maxSteps, epochs: config.epochs });
+      seen.push({ steps: config.stopAfter?.steps, maxSteps: config.maxSteps, epochs: config.epochs });
       yield { type: 'status', message: `trial ${k.id}` };
       return { scalars: { macroF1: k.id }, seconds: 1 };
     });
     const trials: TrialResult[] = [];
     for (let s = await gen.next(); !s.done; s = await gen.next()) if (s.value.type === 'trial-done') trials.push(s.value.result);
+    // every trial is the recipe's run (its schedule over 1,100 steps), stopped at its rung's steps
     expect(new Set(seen.map((t) => t.epochs))).toEqual(new Set([1]));
+    expect(new Set(seen.map((t) => t.maxSteps))).toEqual(new Set([1100]));
     expect(seen.map((t) => t.steps)).toEqual(plan.rungs.flatMap((r) => Array(r.trials).fill(r.steps)));
     expect(rungLength(trials[0])).toBe(`${plan.rungs[0].steps} steps`);
   });
 
+  it('continues each candidate from where its last trial stopped: a plan costs the epochs it adds', () => {
+    // 9 candidates × 2 epochs, the best 3 go on to 4, the best to 8, and the recipe from 2 to 8 beside it
+    expect(planEpochs(tuneRungs(9, 8), true)).toBe(9 * 2 + 3 * 2 + 4 + 6);
+    expect(planEpochs(tuneRungs(9, 8, undefined, false), false)).toBe(9 * 2 + 3 * 2 + 4);
+    // 10 epochs (Banking77's Balanced), 3 candidates: a quarter is 2 epochs
+    expect(tuneRungs(3, 10)).toEqual([
+      { epochs: 2, trials: 3 },
+      { epochs: 10, trials: 2 },
+    ]);
+    expect(planEpochs(tuneRungs(3, 10), true)).toBe(3 * 2 + 8 + 8);
+    expect(planEpochs(tuneRungs(3, 10, undefined, false), false)).toBe(3 * 2 + 8);
+    // one epoch: every candidate runs the whole length, once
+    expect(tuneRungs(4, 1)).toEqual([{ epochs: 1, trials: 4 }]);
+    expect(planEpochs(tuneRungs(4, 1), true)).toBe(4);
+  });
+
+  it('trains the recipe to the full length beside the winner where the budget allows, else compares at the first rung', () => {
+    const ten = { ...c, epochs: 10 };
+    // 22 epochs with the comparison, 14 without
+    expect(planTune(ten, 22 * 60, 60, 1)).toMatchObject({ compare: true });
+    const tight = planTune(ten, 21 * 60, 60, 1);
+    expect(tight).toMatchObject({ compare: false });
+    expect(tight.rungs[0].epochs).toBe(2);
+    expect(tight.rungs.at(-1)).toEqual({ epochs: 10, trials: 1 });
+    expect(tight.candidates.length).toBeGreaterThanOrEqual(3);
+    expect(() => planTune(ten, 13 * 60, 60, 1)).toThrow(expect.objectContaining({ fix: 'give at least 14 minutes, or fewer epochs' }));
+  });
+
+  it("each trial goes on from the candidate's last stop; one that cannot go on is dropped once that is certain", async () => {
+    const ten = { ...c, epochs: 10 };
+    for (const compare of [true, false]) {
+      const plan = { ...planTune(ten, (compare ? 40 : 21) * 60, 60, 1), epochSec: 60 };
+      expect(plan.compare).toBe(compare);
+      const stops = new Map<number, number[]>();
+      const log: string[] = [];
+      // candidate k scores k / 10 at every length, so the last one is the best; the recipe (0) the worst
+      const gen = halving(
+        plan,
+        'macroF1',
+        async function* (k, _r, config) {
+          expect(config.epochs).toBe(10); // the full length's schedule
+          expect(config.earlyStoppingPatience).toBe(0);
+          stops.set(k.id, [...(stops.get(k.id) ?? []), config.stopAfter!.epochs!]);
+          log.push(`run ${k.id}`);
+          yield { type: 'status', message: '' };
+          return { scalars: { macroF1: k.id / 10 }, seconds: 1 };
+        },
+        (id) => void log.push(`drop ${id}`),
+      );
+      const events: TuneEvent[] = [];
+      let r = await gen.next();
+      for (; !r.done; r = await gen.next()) events.push(r.value);
+      const n = plan.candidates.length;
+      const top = n - 1;
+      expect(stops.get(top)).toEqual(plan.rungs.map((g) => g.epochs));
+      expect(stops.get(0)).toEqual(compare ? [plan.rungs[0].epochs, 10] : [plan.rungs[0].epochs]);
+      expect(r.value.winner).toMatchObject({ candidate: top, epochs: 10 });
+      // each candidate is dropped once, right after the trial that put enough others ahead of it; the recipe, compared
+      // at the end, never is
+      const drops = log.filter((l) => l.startsWith('drop')).map((l) => Number(l.slice(5)));
+      expect(new Set(drops).size).toBe(drops.length);
+      expect(drops).not.toContain(top);
+      if (compare) expect(drops).not.toContain(0);
+      else expect(drops).toContain(0);
+      expect(log.indexOf('drop 1')).toBeLessThan(log.indexOf(`run ${top}`) + 2);
+      if (compare) {
+        expect(r.value.recipeScore).toBe(0);
+        expect(r.value.comparison).toMatchObject({ rung: plan.rungs.length - 1, epochs: 10, winnerScore: top / 10, recipeScore: 0 });
+      } else {
+        expect(r.value.recipeScore).toBeNull();
+        expect(r.value.comparison).toMatchObject({ rung: 0, epochs: 2, winnerScore: top / 10, recipeScore: 0 });
+      }
+      expect(events[0]).toMatchObject({ type: 'tune-plan', compare, plannedSec: plannedSeconds(plan, 60) });
+    }
+  });
+
   it('fits the number of candidates to the budget and refuses one too short, naming the minimum', () => {
     const small = planTune(c, 30 * 60, 60, 1);
-    const large = planTune(c, 120 * 60, 60, 1);
+    const large = planTune(c, 60 * 60, 60, 1);
     expect(large.candidates.length).toBeGreaterThan(small.candidates.length);
-    const cost = (p: typeof small) => p.rungs.reduce((s, r) => s + r.epochs * r.trials, 0) * 60;
+    const cost = (p: typeof small) => plannedSeconds(p, 60) - p.onceSec;
     expect(cost(small)).toBeLessThanOrEqual(30 * 60);
     // work done once for all trials (the contrastive pairs phase) counts against the budget, in the plan and the minimum
-    const once = planTune(c, 120 * 60, 60, 1, 30 * 60);
+    const once = planTune(c, 60 * 60, 60, 1, 30 * 60);
     expect(once.candidates.length).toBeLessThan(large.candidates.length);
-    expect(cost(once) + once.onceSec).toBeLessThanOrEqual(120 * 60);
+    expect(cost(once) + once.onceSec).toBeLessThanOrEqual(60 * 60);
     const minimum = (f: () => unknown) => {
       try {
         f();
@@ -131,7 +219,12 @@ describe('finetune tune', () => {
     expect(tune.gain).toBeGreaterThanOrEqual(0);
     expect(result.tune).toMatchObject({ metric: 'macroF1', winnerScore: best });
     expect(stderr).toMatch(/tuning \d+ candidates on the validation split/);
+    // the rungs after the first continue the runs they take (the recipe's too, compared at the full length)
+    expect(stderr).toMatch(/rung 2: the best .*continued to \d+ epochs/);
     expect(stderr).toMatch(/winner: trial \d+/);
+    expect(tune.comparedAtFullLength).toBe(true);
+    // the candidates' checkpoints between rungs are gone with the tune
+    expect(existsSync(join(out, 'trials'))).toBe(false);
   });
 
   it('writes the winner as a model that predict loads, with its run.json and card', async () => {

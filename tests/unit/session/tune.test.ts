@@ -1,6 +1,7 @@
 // The studio's Tune through the session as the worker drives it (fake-indexeddb, wasm, the bundled USE-Lite): the plan
-// is fitted to the budget, every trial is a stored run of one sweep scored on validation, the recipe runs the full
-// length beside the winner, and the winner is a completed run whose score and gain the tune reports.
+// is fitted to the budget, every candidate is a stored run of one sweep, continued on each rung it reaches and scored
+// on validation, the recipe runs the full length beside the winner, and the winner is a completed run whose score and
+// gain the tune reports.
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
@@ -50,24 +51,31 @@ describe('Tune in the studio (head-only USE-Lite, 45 training rows)', () => {
     const done = await until(() => find('tune-done'), 300_000);
     expect(done.aborted).toBe(false);
     const trials = (await db.runs.toArray()).filter((r) => (r.config as RunMeta).sweepId === started.tuneId);
-    const planned = started.rungs.reduce((s, r) => s + r.trials, 0);
-    // the last rung holds the best and the recipe (one run when the recipe is the best)
-    expect(trials.length).toBeGreaterThanOrEqual(planned - 1);
-    expect(trials.length).toBeLessThanOrEqual(planned);
+    // one stored run per candidate, continued on each rung it reaches
+    expect(trials.length).toBe(started.candidates);
     expect(trials.every((r) => r.status === 'completed')).toBe(true);
+    const planned = started.rungs.reduce((s, r) => s + r.trials, 0);
+    const progress = events.filter((e) => e.type === 'tune-progress').length;
+    // the last rung holds the best and the recipe (one trial when the recipe is the best)
+    expect(progress).toBeGreaterThanOrEqual(planned - 1);
+    expect(progress).toBeLessThanOrEqual(planned);
     const winner = trials.find((r) => r.id === done.winnerRunId)!;
     const meta = winner.config as RunMeta;
-    expect(meta.run.epochs).toBe(4);
-    const full = trials.filter((r) => (r.config as RunMeta).run.epochs === 4).map((r) => (r.config as RunMeta).best!.macroF1);
+    expect(meta.run).toMatchObject({ epochs: 4, stopAfter: { epochs: 4 } });
+    expect(winner.name).toMatch(/ · 4 ep$/);
+    const full = trials.filter((r) => (r.config as RunMeta).run.stopAfter?.epochs === 4).map((r) => (r.config as RunMeta).best!.macroF1);
+    expect(full.length).toBe(Math.min(2, progress - planned + 2));
     expect(meta.best!.macroF1).toBe(Math.max(...full));
+    // the winner's run holds its whole length: one evaluation per epoch, from the first rung's to the last
+    const records = (await db.metrics.where('runId').equals(winner.id).toArray()).map((m) => m.record as { kind: string; epoch: number });
+    expect(records.filter((r) => r.kind === 'eval').map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
     expect(done.gain).toBeGreaterThanOrEqual(0);
     expect(done.message).toMatch(/^Tune finished: trial \d+ .* scores macroF1 [\d.]+ on validation, the recipe [\d.]+ at the same length/);
-    expect(events.filter((e) => e.type === 'tune-progress').length).toBe(trials.length);
     // head-only trials share one set of encoder features: only the first trial encodes the texts
     const encodeSec = events.flatMap((e) =>
       e.type === 'run-status' && e.message ? [...e.message.matchAll(/Encoded the data once in ([\d.]+) s/g)].map((m) => Number(m[1])) : [],
     );
-    expect(encodeSec.length).toBe(trials.length);
+    expect(encodeSec.length).toBe(progress);
     expect(Math.max(...encodeSec.slice(1))).toBeLessThan(Math.max(0.05, encodeSec[0] / 5));
   }, 300_000);
 });

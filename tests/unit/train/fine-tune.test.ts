@@ -146,6 +146,64 @@ describe('fineTune: resume from the best checkpoint', () => {
   });
 });
 
+describe('fineTune: stop after part of the length (a tune trial, continued on the next rung)', () => {
+  it('ends after E epochs on the full schedule; its final checkpoint resumed to the end reproduces the whole run to 1e-6', async () => {
+    // with a weight average and best-weight restoring: the checkpoint keeps the raw weights, the model the best ones
+    const cfg: TrainConfig = { ...base, emaDecay: 0.9, bestMetric: 'loss' };
+    const full = await collect(fineTune(track(tinyModel()), { train, validation }, cfg));
+    const store = new MemoryStore();
+    const first = await collect(
+      fineTune(track(tinyModel()), { train, validation }, { ...cfg, stopAfter: { epochs: 1 } }, { store, runId: 't' }),
+    );
+    expect(errorOf(first)).toBeUndefined();
+    const fullSteps = of(full, 'step');
+    const perEpoch = fullSteps.length / 3;
+    // the progress counts to the stop, the learning rate follows the three-epoch schedule
+    expect(of(first, 'start')[0]).toMatchObject({ epochs: 1, totalSteps: perEpoch });
+    expect(of(first, 'step').map((e) => e.lr)).toEqual(fullSteps.slice(0, perEpoch).map((e) => e.lr));
+    expect(of(first, 'done')[0]).toMatchObject({ reason: 'max-steps', step: perEpoch });
+    expect(of(first, 'eval')).toHaveLength(1);
+    const metas = await store.listCheckpoints('t');
+    const last = metas.sort((a, b) => b.step - a.step || b.createdAt - a.createdAt)[0];
+    const ckpt = (await store.loadCheckpoint('t', last.id))!;
+    expect(ckpt.step).toBe(perEpoch);
+    // the next rung: the same run, told to stop at 2 epochs, then at the full length
+    const second = await collect(
+      fineTune(
+        track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 99)),
+        { train, validation },
+        { ...cfg, stopAfter: { epochs: 2 } },
+        {
+          store,
+          runId: 't',
+          resumeFrom: ckpt,
+        },
+      ),
+    );
+    const ckpt2 = (await store.loadCheckpoint('t', (await store.listCheckpoints('t')).sort((a, b) => b.step - a.step)[0].id))!;
+    const third = await collect(
+      fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 98)), { train, validation }, cfg, {
+        store,
+        runId: 't',
+        resumeFrom: ckpt2,
+      }),
+    );
+    const pieces = [...stepLosses(first), ...stepLosses(second), ...stepLosses(third)];
+    const whole = stepLosses(full);
+    expect(pieces).toHaveLength(whole.length);
+    pieces.forEach((l, i) => expect(Math.abs(l - whole[i])).toBeLessThan(1e-6));
+    const evals = [...of(first, 'eval'), ...of(second, 'eval'), ...of(third, 'eval')].map((e) => e.result.loss);
+    of(full, 'eval').forEach((e, i) => expect(Math.abs(e.result.loss - evals[i])).toBeLessThan(1e-6));
+    // the continued run's best is over all of its evaluations, the ones before the resume included
+    expect(of(third, 'done')[0].best).toEqual(of(full, 'done')[0].best);
+  });
+
+  it('refuses a stop that is not a whole number of epochs or steps', async () => {
+    const events = await collect(fineTune(track(tinyModel()), { train, validation }, { ...base, stopAfter: { epochs: 0.5 } }));
+    expect(errorOf(events)).toMatch(/stop after a whole number ≥ 1 of epochs or steps/);
+  });
+});
+
 describe('fineTune: memory', () => {
   it('tf.memory().numTensors stays flat across 200 steps with per-epoch evaluation', async () => {
     const model = track(tinyModel());
