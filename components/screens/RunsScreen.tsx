@@ -13,7 +13,7 @@ import { useRunHistories } from './RunScreen';
 import { CrossValidations } from './CrossValidations';
 import { RunNameForm } from './RunName';
 import type { ErrorInfo } from '@/lib/errors';
-import { completeConfig, type ModeName } from '@/lib/run/config';
+import { cloneConfig, type ModeName } from '@/lib/run/config';
 import { diffConfigs } from '@/lib/run/config-text';
 import { parseList, type SweepSpec } from '@/lib/session/sweep';
 import type { RunRecord } from '@/lib/session/types';
@@ -152,7 +152,7 @@ export function RunsScreen() {
                       <button
                         type="button"
                         onClick={() => {
-                          replaceConfig(completeConfig({ ...r.config, name: `${r.name} (copy)` }));
+                          replaceConfig(cloneConfig(r.config, `${r.name} (copy)`));
                           setScreen('train');
                         }}
                         aria-label={`Clone and tweak ${r.name}`}

@@ -219,3 +219,10 @@ export function contrastiveRoundsOf(c: Pick<RunConfig, 'mode' | 'contrastiveRoun
 export function completeConfig(c: Partial<RunConfig>): RunConfig {
   return { ...BASE, name: 'run', datasetId: '', ...c } as RunConfig;
 }
+
+/** The settings a new run takes from a stored one (Clone & tweak): all but its name and, for a tune's trial, the
+ *  stop the tune gave it (a run started from a trial trains its whole length). */
+export function cloneConfig(c: Partial<RunConfig>, name: string): RunConfig {
+  const { stopAfter: _stop, ...rest } = c;
+  return completeConfig({ ...rest, name });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@/lib/errors';
-import { PRESETS, autoRunName, completeConfig, presetConfig, type PresetName } from '@/lib/run/config';
+import { PRESETS, autoRunName, cloneConfig, completeConfig, presetConfig, type PresetName } from '@/lib/run/config';
 import { cliCommand, diffConfigs } from '@/lib/run/config-text';
 import { FIELDS, validateConfig } from '@/lib/run/fields';
 import { expandSweep, parseList } from '@/lib/session/sweep';
@@ -106,6 +106,13 @@ describe('run configuration', () => {
     expect(ner).not.toContain('--label-all-subwords');
     const all = cliCommand({ ...c, labelAllSubwords: true }, { file: 'wnut.conll', textColumn: 'tokens', labelColumn: 'tags', ner: true });
     expect(all).toContain('--label-all-subwords');
+  });
+
+  it("Clone & tweak of a tune's trial takes its settings but not the stop the tune gave it", () => {
+    const trial = { ...presetConfig('balanced', 'ds'), name: 'Tune · trial 2 · 2 ep', stopAfter: { epochs: 2 } };
+    const copy = cloneConfig(trial, 'Tune · trial 2 · 2 ep (copy)');
+    expect(copy.stopAfter).toBeUndefined();
+    expect(copy).toEqual({ ...presetConfig('balanced', 'ds'), name: 'Tune · trial 2 · 2 ep (copy)' });
   });
 
   it('fills settings added since a config was saved with their defaults', () => {
