@@ -12,16 +12,8 @@ import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
 import { prepareRun } from '../../lib/run/train-run';
-import { planParts } from '../../lib/run/duration';
-import {
-  planTune,
-  rungLength,
-  tuneRun,
-  type TrialResult,
-  type TuneCandidate,
-  type TuneComparison,
-  type TuneEvent,
-} from '../../lib/run/tune';
+import { comparisonText, planParts } from '../../lib/run/duration';
+import { planTune, rungLength, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
 import { relabelOption, runConfigFrom } from '../options';
 import { interruptible, recipeLines, stopExitCode } from '../train/follow';
 import { loadRunData, loadTokenized, openBase, trainArgs } from '../train/inputs';
@@ -126,7 +118,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     await saveTune();
     cli.log(
       `winner: trial ${winner.id} (${winner.changes}), ${done.metric} ${done.winnerScore?.toFixed(4)}` +
-        gainText(cmp, done.recipeScore !== null),
+        (cmp ? `; ${comparisonText(cmp, done.recipeScore !== null)}` : ''),
     );
     const p = { model, data: done.data, labels: data.labels, maxLength: done.maxLength };
     const runJson = await startRunJson(out, opts, modelSpec, winner.config, p, data.mapping);
@@ -160,15 +152,4 @@ function planLine(ev: Extract<TuneEvent, { type: 'tune-plan' }>, budgetSec: numb
       .map((part, i) => `  rung ${i + 1}: ${part}`)
       .join('\n')
   );
-}
-
-/** The winner against the recipe, at the length both ran. */
-function gainText(cmp: TuneComparison | null, fullLength: boolean): string {
-  if (!cmp) return '';
-  const gain = cmp.winnerScore - cmp.recipeScore;
-  const signed = `${gain >= 0 ? '+' : ''}${gain.toFixed(4)}`;
-  return fullLength
-    ? ` vs the recipe's ${cmp.recipeScore.toFixed(4)} (${signed})`
-    : `; after ${rungLength(cmp)}, where both ran, ${cmp.winnerScore.toFixed(4)} vs the recipe's ` +
-        `${cmp.recipeScore.toFixed(4)} (${signed}; the budget did not train the recipe to the full length)`;
 }

@@ -29,3 +29,18 @@ export function planParts(rungs: { epochs: number; steps?: number; trials: numbe
       : `the best ${i === last ? (compare ? 'one, and the recipe beside it,' : 'one') : r.trials} continued to ${rungLength(r)}`,
   );
 }
+
+/** The tuned winner against the recipe, at the length both ran ("the recipe 0.8707 at the same length (+0.0093)"), or
+ *  after the first rung where the budget did not train the recipe to the full length: the CLI's result line and the
+ *  studio's. */
+export function comparisonText(
+  cmp: { epochs: number; steps?: number; winnerScore: number; recipeScore: number },
+  atFullLength: boolean,
+): string {
+  const gain = cmp.winnerScore - cmp.recipeScore;
+  const signed = `${gain >= 0 ? '+' : ''}${gain.toFixed(4)}`;
+  return atFullLength
+    ? `the recipe ${cmp.recipeScore.toFixed(4)} at the same length (${signed})`
+    : `after ${rungLength(cmp)}, where both ran, ${cmp.winnerScore.toFixed(4)} against the recipe's ` +
+        `${cmp.recipeScore.toFixed(4)} (${signed}; the budget did not train the recipe to the full length)`;
+}

@@ -7,6 +7,7 @@ import { validateConfig } from '../run/fields';
 import { defaultMetric } from '../run/engine-config';
 import { estimateRun } from '../run/estimate';
 import type { FeatureMemo, PairMemo } from '../run/train-run';
+import { comparisonText } from '../run/duration';
 import { halving, planTune, plannedSeconds, rungLength, type TrialRunner } from '../run/tune';
 import { newId } from '../store/db';
 import type { SessionHost } from './context';
@@ -87,17 +88,9 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
     const winner = r.winner && !r.aborted ? r.winner : null;
     const cmp = winner ? r.comparison : null;
     const gain = cmp ? cmp.winnerScore - cmp.recipeScore : null;
-    const signed = gain !== null ? `${gain >= 0 ? '+' : ''}${fmt(gain)}` : '–';
     const message = winner
       ? `Tune finished: trial ${winner.candidate} (${plan.candidates[winner.candidate].changes}) scores ${metric} ` +
-        `${fmt(winner.score)} on validation` +
-        (cmp && r.recipeScore !== null
-          ? `, the recipe ${fmt(cmp.recipeScore)} at the same length (${signed}). `
-          : cmp
-            ? `; after ${rungLength(cmp)}, where both ran, ${fmt(cmp.winnerScore)} against the recipe's ` +
-              `${fmt(cmp.recipeScore)} (${signed}; the budget did not train the recipe to the full length). `
-            : '. ') +
-        'Its run is selected.'
+        `${fmt(winner.score)} on validation${cmp ? `; ${comparisonText(cmp, r.recipeScore !== null)}` : ''}. Its run is selected.`
       : `Tune stopped after ${r.trials.length} trial(s); they stay in the Runs table.`;
     const winnerRunId = winner ? (runIds.get(winner.candidate) ?? null) : null;
     host.post({ type: 'tune-done', tuneId, message, winnerRunId, gain, aborted: !winner });

@@ -31,7 +31,7 @@ describe('Tune for me', () => {
     expect(await page.getByTestId('tune-log').textContent({ timeout: 120_000 })).toMatch(/Tuning \d+ candidates by validation macroF1/);
     const done = page.getByTestId('tune-done');
     await done.waitFor({ timeout: 420_000 });
-    expect(await done.textContent()).toMatch(/^Tune finished: trial \d+ .* scores macroF1 [\d.]+ on validation, the recipe [\d.]+/);
+    expect(await done.textContent()).toMatch(/^Tune finished: trial \d+ .* scores macroF1 [\d.]+ on validation; the recipe [\d.]+/);
     // one run per candidate, continued on each round it goes on to
     expect(await page.getByTestId('runs-table').locator('tbody tr').count()).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: `${artifactsDir('tune')}/runs.png`, fullPage: true });

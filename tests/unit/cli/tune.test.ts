@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '@/lib/run/config';
-import { formatDuration } from '@/lib/run/duration';
+import { comparisonText, formatDuration, planParts } from '@/lib/run/duration';
 import {
   halving,
   planEpochs,
@@ -66,6 +66,28 @@ describe('the tune plan', () => {
     expect(formatDuration(89.4 * 60)).toBe('89 min');
     expect(formatDuration(119.6 * 60)).toBe('2 h 0 min');
     expect(formatDuration(150 * 60)).toBe('2 h 30 min');
+  });
+
+  it('says the plan and the gain in words, at the full length or after the first rung', () => {
+    expect(planParts(tuneRungs(9, 8), true)).toEqual([
+      '9 trials × 2 epochs',
+      'the best 3 continued to 4 epochs',
+      'the best one, and the recipe beside it, continued to 8 epochs',
+    ]);
+    expect(planParts(tuneRungs(3, 10, undefined, false), false)).toEqual([
+      '3 trials × 2 epochs (where the recipe is compared with the winner: a longer budget trains it to the full length too)',
+      'the best one continued to 10 epochs',
+    ]);
+    expect(planParts(tuneRungs(4, 1), true)).toEqual(['4 trials × 1 epoch']);
+    const cmp = { epochs: 2, winnerScore: 0.88, recipeScore: 0.8707 };
+    expect(comparisonText({ ...cmp, epochs: 10 }, true)).toBe('the recipe 0.8707 at the same length (+0.0093)');
+    expect(comparisonText(cmp, false)).toBe(
+      "after 2 epochs, where both ran, 0.8800 against the recipe's 0.8707 " +
+        '(+0.0093; the budget did not train the recipe to the full length)',
+    );
+    expect(comparisonText({ epochs: 0.25, steps: 275, winnerScore: 0.5, recipeScore: 0.6 }, false)).toMatch(
+      /^after 275 steps, .*\(-0\.1000;/,
+    );
   });
 
   it("big data: each trial stops after its rung's steps", async () => {

@@ -70,7 +70,7 @@ describe('Tune in the studio (head-only USE-Lite, 45 training rows)', () => {
     const records = (await db.metrics.where('runId').equals(winner.id).toArray()).map((m) => m.record as { kind: string; epoch: number });
     expect(records.filter((r) => r.kind === 'eval').map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
     expect(done.gain).toBeGreaterThanOrEqual(0);
-    expect(done.message).toMatch(/^Tune finished: trial \d+ .* scores macroF1 [\d.]+ on validation, the recipe [\d.]+ at the same length/);
+    expect(done.message).toMatch(/^Tune finished: trial \d+ .* scores macroF1 [\d.]+ on validation; the recipe [\d.]+ at the same length/);
     // head-only trials share one set of encoder features: only the first trial encodes the texts
     const encodeSec = events.flatMap((e) =>
       e.type === 'run-status' && e.message ? [...e.message.matchAll(/Encoded the data once in ([\d.]+) s/g)].map((m) => Number(m[1])) : [],
