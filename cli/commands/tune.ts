@@ -65,13 +65,16 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   const tuneJson: Record<string, unknown> = { budgetMinutes: budgetSec / 60, recipe: config, trials: [] };
   const saveTune = () => writeFile(join(out, 'tune.json'), JSON.stringify(tuneJson, null, 2));
   let done: Extract<TuneEvent, { type: 'tune-done' }> | null = null;
-  let totalSteps = 0;
+  // the tune's progress in optimizer steps: the plan's epochs × one epoch's steps (big data: the recipe's steps); each
+  // trial adds the steps from where its candidate's run stood
+  const steps = { total: 0, base: 0, from: 0, last: 0, plannedEpochs: 0 };
   // each candidate's run waits here between rungs (its last checkpoint); removed when the tune ends
   const trialsDir = join(out, 'trials');
   try {
     const open = () => loadTokenized(modelSpec, opts, hubEndpoint);
     for await (const ev of tuneRun(config, data, plan, { open, threads, signal: stop.signal, store: new FsStore(trialsDir) })) {
       if (ev.type === 'tune-plan') {
+        steps.plannedEpochs = ev.plannedEpochs;
         cli.log(planLine(ev, budgetSec));
         Object.assign(tuneJson, {
           metric: ev.metric,
@@ -80,13 +83,22 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
         });
         await saveTune();
       } else if (ev.type === 'trial-event' && ev.event.type === 'start') {
-        totalSteps = ev.event.totalSteps;
+        steps.total ||= Math.round(steps.plannedEpochs * (config.maxSteps ?? ev.event.stepsPerEpoch));
+        steps.from = steps.last = ev.event.resumedFromStep ?? 0;
       } else if (ev.type === 'trial-event' && ev.event.type === 'status' && ev.event.phase === 'pairs') {
         cli.log(ev.event.message); // the contrastive pairs phase, once, in the first trial
       } else if (ev.type === 'trial-event' && ev.event.type === 'step') {
-        const label = `trial ${ev.candidate} (rung ${ev.rung + 1})`;
-        cli.progress.update({ label, done: ev.event.step, total: totalSteps, samplesPerSec: ev.event.samplesPerSec });
+        // one label for the whole tune, so the ETA is the tune's (from its rate so far), not the trial's
+        steps.last = ev.event.step;
+        cli.progress.update({
+          label: 'tune',
+          done: steps.base + ev.event.step - steps.from,
+          total: steps.total,
+          samplesPerSec: ev.event.samplesPerSec,
+          detail: `trial ${ev.candidate} (rung ${ev.rung + 1}): step ${ev.event.step} of ${ev.event.totalSteps}`,
+        });
       } else if (ev.type === 'trial-done') {
+        steps.base += steps.last - steps.from;
         cli.log(describe(ev.result, plan.candidates[ev.result.candidate], String(tuneJson.metric)));
         (tuneJson.trials as TrialResult[]).push(ev.result);
         await saveTune();

@@ -65,6 +65,8 @@ export type TuneEvent =
       compare: boolean;
       metric: string;
       epochSec: number;
+      /** the plan's work in epochs of the full length's epoch time (`planEpochs`) */
+      plannedEpochs: number;
       plannedSec: number;
     }
   | { type: 'trial-start'; candidate: number; rung: number; epochs: number }
@@ -159,6 +161,18 @@ export interface TunePlan {
   onceSec: number;
 }
 
+/** The epochs finished trials added to the plan's work: each trial its rung's length minus where its candidate's run
+ *  stood before it (the unit of `planEpochs`), so the tune's progress and time left follow from them. */
+export function epochsDone(trials: Pick<TrialResult, 'candidate' | 'epochs'>[]): number {
+  const reached = new Map<number, number>();
+  let done = 0;
+  for (const t of trials) {
+    done += t.epochs - (reached.get(t.candidate) ?? 0);
+    reached.set(t.candidate, t.epochs);
+  }
+  return done;
+}
+
 /** Planned seconds of a plan: its epochs at `epochSec`, plus the work done once for all trials. */
 export const plannedSeconds = (p: Pick<TunePlan, 'rungs' | 'compare' | 'onceSec'>, epochSec: number): number =>
   planEpochs(p.rungs, p.compare) * epochSec + p.onceSec;
@@ -241,7 +255,8 @@ export async function* halving(
       .sort((a, b) => (better(a.score, b.score) ? -1 : better(b.score, a.score) ? 1 : a.candidate - b.candidate))
       .concat(list.filter((t) => !Number.isFinite(t.score)));
   const plannedSec = plannedSeconds(plan, plan.epochSec);
-  yield { type: 'tune-plan', candidates, rungs, compare, metric, epochSec: plan.epochSec, plannedSec };
+  const plannedEpochs = planEpochs(rungs, compare);
+  yield { type: 'tune-plan', candidates, rungs, compare, metric, epochSec: plan.epochSec, plannedEpochs, plannedSec };
   const trials: TrialResult[] = [];
   const dropped = new Set<number>();
   const dropOut = async (ids: number[]) => {

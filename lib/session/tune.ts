@@ -7,8 +7,8 @@ import { validateConfig } from '../run/fields';
 import { defaultMetric } from '../run/engine-config';
 import { estimateRun } from '../run/estimate';
 import type { FeatureMemo, PairMemo } from '../run/train-run';
-import { comparisonText } from '../run/duration';
-import { halving, planTune, plannedSeconds, rungLength, type TrialRunner } from '../run/tune';
+import { comparisonText, formatDuration } from '../run/duration';
+import { epochsDone, halving, planEpochs, planTune, plannedSeconds, rungLength, type TrialResult, type TrialRunner } from '../run/tune';
 import { newId } from '../store/db';
 import type { SessionHost } from './context';
 import type { RunMeta } from './records';
@@ -74,12 +74,20 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   };
   void (async () => {
     const gen = halving(plan, metric, trial);
+    const t0 = performance.now();
+    const results: TrialResult[] = [];
     let step = await gen.next();
     while (!step.done) {
       const ev = step.value;
       if (ev.type === 'trial-done') {
+        results.push(ev.result);
         const k = plan.candidates[ev.result.candidate];
-        const message = `Trial ${k.id} (${k.changes}), ${rungLength(ev.result)}: validation ${metric} ${fmt(ev.result.score)}.`;
+        // the time left from this tune's own pace so far: seconds per epoch of work done, times the epochs left
+        const doneEpochs = epochsDone(results);
+        const left = ((performance.now() - t0) / 1000 / doneEpochs) * Math.max(0, planEpochs(plan.rungs, plan.compare) - doneEpochs);
+        const message =
+          `Trial ${k.id} (${k.changes}), ${rungLength(ev.result)}: validation ${metric} ${fmt(ev.result.score)}.` +
+          (left >= 1 ? ` About ${formatDuration(left)} of the tune left.` : '');
         host.post({ type: 'tune-progress', tuneId, message });
       }
       step = await gen.next();

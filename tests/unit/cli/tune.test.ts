@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '@/lib/run/config';
 import { comparisonText, formatDuration, planParts } from '@/lib/run/duration';
 import {
+  epochsDone,
   halving,
   planEpochs,
   plannedSeconds,
@@ -181,6 +182,10 @@ describe('the tune plan', () => {
         expect(r.value.comparison).toMatchObject({ rung: 0, epochs: 2, winnerScore: top / 10, recipeScore: 0 });
       }
       expect(events[0]).toMatchObject({ type: 'tune-plan', compare, plannedSec: plannedSeconds(plan, 60) });
+      // the work done is what the plan counted: every candidate's epochs, each once
+      const trials = r.value.trials;
+      expect(epochsDone(trials)).toBe(planEpochs(plan.rungs, compare));
+      expect(epochsDone(trials)).toBe([...stops.values()].reduce((s, list) => s + list.at(-1)!, 0));
     }
   });
 
@@ -244,6 +249,10 @@ describe('finetune tune', () => {
     // the rungs after the first continue the runs they take (the recipe's too, compared at the full length)
     expect(stderr).toMatch(/rung 2: the best .*continued to \d+ epochs/);
     expect(stderr).toMatch(/winner: trial \d+/);
+    // one progress line for the whole tune (its ETA the tune's), in steps of the plan's work
+    const lines = [...stderr.matchAll(/^tune \d+% (\d+)\/(\d+) +ETA .*trial \d+ \(rung \d\): step \d+ of \d+$/gm)];
+    expect(lines.length).toBeGreaterThan(0);
+    for (const [, done, total] of lines) expect(Number(done)).toBeLessThanOrEqual(Number(total));
     expect(tune.comparedAtFullLength).toBe(true);
     // the candidates' checkpoints between rungs are gone with the tune
     expect(existsSync(join(out, 'trials'))).toBe(false);
