@@ -49,9 +49,11 @@ export class ProgressBar {
   update(s: ProgressState): void {
     const t = this.now();
     if (s.label !== this.currentLabel) {
+      // a new phase: its first line is printed at once, however recent the last phase's was
       this.currentLabel = s.label;
       this.started = t;
       this.startDone = s.done;
+      this.lastPrint = -Infinity;
     }
     const elapsed = (t - this.started) / 1000;
     const rate = elapsed > 0 ? (s.done - this.startDone) / elapsed : 0;

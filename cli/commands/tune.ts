@@ -12,7 +12,7 @@ import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
 import { prepareRun } from '../../lib/run/train-run';
-import { comparisonText, planParts } from '../../lib/run/duration';
+import { comparisonText, formatDuration, planParts } from '../../lib/run/duration';
 import { planTune, rungLength, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
 import { relabelOption, runConfigFrom } from '../options';
 import { interruptible, recipeLines, stopExitCode } from '../train/follow';
@@ -35,13 +35,17 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   let config: RunConfig;
   let epochSec: number;
   let pairSec = 0;
+  let trialSec = 0;
   try {
     config = runConfigFrom(opts, {
       ...modelFacts(first.encoder, first.tokenizer),
       ...dataFacts(data.train, data.labels, data.task, first.tokenizer, data.validation.length),
     });
     if (config.recipe) cli.log(recipeLines(config.recipe, config.preset));
+    // each trial prepares its model and data again: timed here, it counts against the budget per trial
+    const t0 = performance.now();
     const p = prepareRun(config, data, first);
+    trialSec = (performance.now() - t0) / 1000;
     try {
       const est = await estimateRun(config, p, threads);
       // the contrastive pairs phase (head only) runs once, in the first trial
@@ -55,7 +59,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   }
   let plan;
   try {
-    plan = { ...planTune(config, budgetSec, epochSec, seed, pairSec), epochSec };
+    plan = { ...planTune(config, budgetSec, epochSec, seed, pairSec, trialSec), epochSec };
   } catch (e) {
     if (e instanceof UserError && e.where.option === 'budget') (e.where as { option?: string }).option = '--budget';
     throw e;
@@ -157,9 +161,10 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
 }
 
 function planLine(ev: Extract<TuneEvent, { type: 'tune-plan' }>, budgetSec: number): string {
+  const epoch = ev.epochSec < 10 ? ev.epochSec.toFixed(2) : Math.round(ev.epochSec);
   return (
     `tuning ${ev.candidates.length} candidates on the validation split by ${ev.metric} ` +
-    `(about ${Math.round(ev.plannedSec / 60)} of ${Math.round(budgetSec / 60)} minutes; one epoch ≈ ${Math.round(ev.epochSec)} s):\n` +
+    `(about ${formatDuration(ev.plannedSec)} of ${formatDuration(budgetSec)}; one epoch ≈ ${epoch} s):\n` +
     planParts(ev.rungs, ev.compare)
       .map((part, i) => `  rung ${i + 1}: ${part}`)
       .join('\n')

@@ -159,6 +159,8 @@ export interface TunePlan {
    *  rung, where every candidate ran the same length) */
   compare: boolean;
   onceSec: number;
+  /** what each trial costs besides its epochs (preparing the model and the data), measured by the caller */
+  trialSec: number;
 }
 
 /** The epochs finished trials added to the plan's work: each trial its rung's length minus where its candidate's run
@@ -173,26 +175,27 @@ export function epochsDone(trials: Pick<TrialResult, 'candidate' | 'epochs'>[]):
   return done;
 }
 
-/** Planned seconds of a plan: its epochs at `epochSec`, plus the work done once for all trials. */
-export const plannedSeconds = (p: Pick<TunePlan, 'rungs' | 'compare' | 'onceSec'>, epochSec: number): number =>
-  planEpochs(p.rungs, p.compare) * epochSec + p.onceSec;
+/** Planned seconds of a plan: its epochs at `epochSec`, each trial's start, and the work done once for all trials. */
+export const plannedSeconds = (p: Pick<TunePlan, 'rungs' | 'compare' | 'onceSec' | 'trialSec'>, epochSec: number): number =>
+  planEpochs(p.rungs, p.compare) * epochSec + p.rungs.reduce((n, r) => n + r.trials, 0) * p.trialSec + p.onceSec;
 
 /** The largest plan (3 to 27 candidates) whose epochs, plus `onceSec` of work done once for all trials (the
- *  contrastive pairs phase), fit the budget: with the recipe trained to the full length beside the winner where that
- *  fits, else without (the gain then measured at the first rung); a budget below the smallest plan is refused. */
-export function planTune(c: RunConfig, budgetSec: number, epochSec: number, seed: number, onceSec = 0): TunePlan {
+ *  contrastive pairs phase) and `trialSec` for each trial's start, fit the budget: with the recipe trained to the full
+ *  length beside the winner where that fits, else without (the gain then measured at the first rung); a budget below
+ *  the smallest plan is refused. */
+export function planTune(c: RunConfig, budgetSec: number, epochSec: number, seed: number, onceSec = 0, trialSec = 0): TunePlan {
   for (const compare of [true, false]) {
     let best: TunePlan | null = null;
     for (let n = 3; n <= 27; n++) {
       const rungs = tuneRungs(n, c.epochs, c.maxSteps, compare);
-      if (plannedSeconds({ rungs, compare, onceSec }, epochSec) > budgetSec) break;
+      if (plannedSeconds({ rungs, compare, onceSec, trialSec }, epochSec) > budgetSec) break;
       const candidates = tuneCandidates(c, n, seed);
       if (candidates.length < n) break;
-      best = { candidates, rungs, compare, onceSec };
+      best = { candidates, rungs, compare, onceSec, trialSec };
     }
     if (best) return best;
   }
-  const least = { rungs: tuneRungs(3, c.epochs, c.maxSteps, false), compare: false, onceSec };
+  const least = { rungs: tuneRungs(3, c.epochs, c.maxSteps, false), compare: false, onceSec, trialSec };
   const need = Math.ceil(plannedSeconds(least, epochSec) / 60);
   const unit = c.maxSteps ? `its ${c.maxSteps} steps take` : 'one epoch takes';
   throw new UserError(

@@ -24,7 +24,10 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   const base = validateConfig(cmd.base);
   const db = sessionDb();
   // one epoch measured on this device sizes the plan
+  // each trial prepares its model and data again (a stored run's start): timed here, it counts per trial
+  const t0 = performance.now();
   const p = await prepare(db, base, () => undefined);
+  const trialSec = (performance.now() - t0) / 1000;
   let epochSec: number;
   // the contrastive pairs phase (head only) runs once, in the first trial
   let pairSec = 0;
@@ -36,7 +39,7 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   } finally {
     p.model.dispose();
   }
-  const plan = { ...planTune(base, cmd.budgetMinutes * 60, epochSec, base.seed, pairSec), epochSec };
+  const plan = { ...planTune(base, cmd.budgetMinutes * 60, epochSec, base.seed, pairSec, trialSec), epochSec };
   const metric = base.metric ?? defaultMetric(task);
   const tuneId = newId('tune');
   const name = base.name.trim() || autoRunName({ ...base, preset: undefined }, []).replace(/^Custom/, 'Tune');

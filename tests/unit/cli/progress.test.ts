@@ -36,6 +36,13 @@ describe('ProgressBar', () => {
     expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
     expect(writes.length).toBe(4); // t=1 s, 4 s, 7 s, and the completed 10/10 at 10 s
     expect(writes.at(-1)).toContain('100% 10/10');
+    // a new phase prints its first line at once, however recent the last line was
+    now = 10_500;
+    bar.update({ label: 'evaluate', done: 1, total: 50 });
+    expect(writes.at(-1)).toMatch(/^evaluate 2% 1\/50/);
+    now = 11_000;
+    bar.update({ label: 'evaluate', done: 2, total: 50 });
+    expect(writes.length).toBe(5);
   });
 
   it('clears a drawn bar before a log line so messages never mix with it', () => {

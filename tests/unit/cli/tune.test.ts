@@ -208,6 +208,13 @@ describe('the tune plan', () => {
       return 0;
     };
     expect(minimum(() => planTune(c, 60, 60, 1, 600))).toBe(minimum(() => planTune(c, 60, 60, 1)) + 10);
+    // each trial's start (its model and data prepared again) counts too: short epochs, many trials
+    const quick = planTune(c, 5 * 60, 0.5, 1);
+    const started = planTune(c, 5 * 60, 0.5, 1, 0, 10);
+    expect(started.candidates.length).toBeLessThan(quick.candidates.length);
+    const trials = started.rungs.reduce((n, r) => n + r.trials, 0);
+    expect(plannedSeconds(started, 0.5)).toBeCloseTo(planEpochs(started.rungs, started.compare) * 0.5 + trials * 10, 10);
+    expect(plannedSeconds(started, 0.5)).toBeLessThanOrEqual(5 * 60);
     expect(() => planTune(c, 60, 60, 1)).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/too short/), fix: expect.stringMatching(/give at least \d+ minutes/) }),
     );
