@@ -24,7 +24,9 @@ export const TUNE: CommandSpec = {
     { name: 'out', type: 'string', required: true, meta: 'DIR', help: 'output folder: the final model, run.json, tune.json' },
   ],
   notes: [
-    'The recipe itself is always a candidate and runs the full length beside the winner, so the gain is measured.',
+    'Each candidate is one run, continued from its checkpoint (kept in DIR/trials/ until the tune ends) on each round it reaches.',
+    'The recipe itself is always a candidate and runs the full length beside the winner where the budget allows, so the gain is ' +
+      'measured there; otherwise the gain is measured after the first round, where every candidate ran the same length.',
     'The last line on stdout is one JSON object: the winner, its settings, the gain over the recipe, and test metrics with --test.',
   ],
 };
