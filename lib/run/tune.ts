@@ -5,8 +5,8 @@
 // the length, the best third go on to half, the best one to the end (each trial keeps its best epoch on validation,
 // so the epochs are searched too). Where the budget allows, the recipe goes on to the end beside it and the gain is
 // measured there; else at the first rung, where every candidate ran the same length. The plan (lib/run/tune-plan.ts)
-// is fitted to the time budget from a measured epoch time. Head-only trials share one set of encoder features. The CLI (`finetune tune`) and
-// the studio drive the same generator.
+// is fitted to the time budget from a measured epoch time. Head-only trials share one set of encoder features. The
+// CLI (`finetune tune`) and the studio drive the same generator.
 import { UserError } from '../errors';
 import type { Encoder, TaskModel, TextTokenizer } from '../models/types';
 import { metricMode } from '../train/config';
