@@ -2,9 +2,11 @@
 // Training goes through the real fineTune() loop (batching, loss, AdamW, clipping); inference through the model's
 // forward. Each line also carries analytic GFLOP/s (bench/flops.ts) and the efficiency against this run's own 512×512
 // matmul GFLOP/s, measured just before each line (the machine may be shared).
-// Environment: BENCH_STEPS (timed training steps, default 6), BENCH_WARMUP (default 3: the first steps are slower
-// while the wasm heap grows), BENCH_MODELS (comma list of bert-tiny,use-lite; default both), BENCH_THREADS (training
-// thread counts, default 1 and every core), BENCH_SEQ (sequence lengths, default 64,128), BENCH_BROWSER=0 (skip the
+// Training on 1 thread and on every core is measured in alternating segments and the speed-up paired within each
+// round (bench/paired-rates.ts: this machine's speed moves too much within a minute for figures taken apart).
+// Environment: BENCH_STEPS (timed training steps per segment, default 6), BENCH_WARMUP (default 3: a segment's first
+// steps are slower), BENCH_ROUNDS (rounds of segments, default 4), BENCH_MODELS (comma list of bert-tiny,use-lite;
+// default both), BENCH_THREADS (thread counts beside 1, default every core), BENCH_SEQ (sequence lengths, default 64,128), BENCH_BROWSER=0 (skip the
 // Chromium half, bench/train-browser.ts), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
 import { backendMemoryBytes } from '../lib/backend/fast-paths';
@@ -14,8 +16,8 @@ import { createTaskModel } from '../lib/models/task-model';
 import type { FineTuneMode, TaskModel } from '../lib/models/types';
 import { makeTensorBatch } from '../lib/train/batching';
 import { BERT_TINY, idsOnlyTokenizer, median, syntheticExamples } from './train-shapes';
-import { fineTune } from '../lib/train/fine-tune';
 import { createTrainPool } from '../lib/train/train-pool';
+import { pairedRates } from './paired-rates';
 import { defaultThreads, startNodeWorker } from '../cli/threads';
 import { bertFlopShape, forwardFlops, trainingFlops, useLiteFlopShape, type FlopShape } from './flops';
 import { loadBundledUseLite } from './use-lite';
@@ -24,6 +26,7 @@ import { benchTrainBrowser } from './train-browser';
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 /** thread counts to train with: 1 and every core (BENCH_THREADS overrides, e.g. "1,2,4") */
 const THREADS = process.env.BENCH_THREADS ? process.env.BENCH_THREADS.split(',').map(Number) : [...new Set([1, defaultThreads()])];
 
@@ -50,31 +53,6 @@ export function matmulGflops(n = 512, reps = 20): number {
   a.dispose();
   b.dispose();
   return (2 * n ** 3) / median(times) / 1e9;
-}
-
-/** Peak backend memory of the last measurement: the calling thread's and each worker's (wasm: heap bytes). */
-let lastMemory: number[] = [];
-
-async function trainSamplesPerSec(model: TaskModel, seqLen: number, threads: number): Promise<number> {
-  const steps = WARMUP + STEPS;
-  const train = syntheticExamples(BATCH * steps, seqLen, model.tokenizer.vocabSize, seqLen);
-  const rates: number[] = [];
-  const pool = threads > 1 ? await createTrainPool(model, threads, startNodeWorker, { preference: 'wasm' }) : undefined;
-  try {
-    for await (const ev of fineTune(
-      model,
-      { train, validation: [] },
-      { epochs: 1, batchSize: BATCH, learningRate: 1e-5, maxSteps: steps, bucketWindow: 1, padMultiple: 16, seed: 1 },
-      { pool },
-    )) {
-      if (ev.type === 'error') throw new Error(`training failed: ${ev.error.message}`);
-      if (ev.type === 'step' && ev.step > WARMUP) rates.push(ev.samplesPerSec);
-    }
-    lastMemory = [backendMemoryBytes(), ...(pool?.memory() ?? [])];
-  } finally {
-    await pool?.close();
-  }
-  return median(rates);
 }
 
 function inferSamplesPerSec(model: TaskModel, seqLen: number): number {
@@ -106,12 +84,19 @@ async function benchModel(name: string, make: () => Promise<TaskModel>, shape: F
         const after = matmulGflops();
         return { value, matmul: (before + after) / 2, spread: Math.abs(before - after) / Math.max(before, after) };
       };
-      let single = 0;
-      for (const threads of THREADS) {
-        const tr = await around(() => trainSamplesPerSec(model, seqLen, threads));
-        const train = tr.value;
-        if (threads === 1) single = train;
-        const trainGflops = (train * trainingFlops(shape, 1, seqLen)) / 1e9;
+      const tr = await around(() =>
+        pairedRates(model, THREADS, (n) => createTrainPool(model, n, startNodeWorker, { preference: 'wasm' }), {
+          batch: BATCH,
+          steps: STEPS,
+          warmup: WARMUP,
+          rounds: ROUNDS,
+          examples: syntheticExamples(BATCH * (WARMUP + STEPS), seqLen, model.tokenizer.vocabSize, seqLen),
+        }),
+      );
+      for (const r of tr.value) {
+        const trainGflops = (r.samplesPerSec * trainingFlops(shape, 1, seqLen)) / 1e9;
+        // wasm heaps never shrink: the calling thread's includes the models measured before this line
+        const memory = [backendMemoryBytes(), ...r.poolMemory];
         // efficiency: achieved GFLOP/s over what `threads` single-thread matmuls would reach
         emit({
           bench: 'train',
@@ -119,16 +104,15 @@ async function benchModel(name: string, make: () => Promise<TaskModel>, shape: F
           mode: model.mode.kind,
           batch: BATCH,
           seqLen,
-          threads,
-          samplesPerSec: round(train),
-          ...(threads > 1 && single ? { speedup: round(train / single) } : {}),
+          threads: r.threads,
+          samplesPerSec: round(r.samplesPerSec),
+          ...(r.speedup ? { speedup: round(r.speedup), speedups: r.speedups!.map((x) => round(x)) } : {}),
           gflops: round(trainGflops),
           matmulGflops: round(tr.matmul),
           matmulSpread: round(tr.spread),
-          efficiency: round(trainGflops / (tr.matmul * threads), 3),
-          // wasm heaps never shrink: the calling thread's includes the models measured before this line
-          heapMBPerThread: lastMemory.map((b) => Math.round(b / 2 ** 20)),
-          heapMBTotal: Math.round(lastMemory.reduce((a, b) => a + b, 0) / 2 ** 20),
+          efficiency: round(trainGflops / (tr.matmul * r.threads), 3),
+          heapMBPerThread: memory.map((b) => Math.round(b / 2 ** 20)),
+          heapMBTotal: Math.round(memory.reduce((a, b) => a + b, 0) / 2 ** 20),
         });
       }
       const inf = await around(() => inferSamplesPerSec(model, seqLen));
