@@ -6,8 +6,9 @@
 // round (bench/paired-rates.ts: this machine's speed moves too much within a minute for figures taken apart).
 // Environment: BENCH_STEPS (timed training steps per segment, default 6), BENCH_WARMUP (default 3: a segment's first
 // steps are slower), BENCH_ROUNDS (rounds of segments, default 4), BENCH_MODELS (comma list of bert-tiny,use-lite;
-// default both), BENCH_THREADS (thread counts beside 1, default every core), BENCH_SEQ (sequence lengths, default 64,128), BENCH_BROWSER=0 (skip the
-// Chromium half, bench/train-browser.ts), BENCH_STOCK_KERNELS=1 (tfjs's own wasm BatchMatMul/GatherV2, for comparison).
+// default both), BENCH_THREADS (thread counts beside 1, default every core), BENCH_SEQ (sequence lengths, default
+// 64,128), BENCH_BROWSER=0 (skip the Chromium half, bench/train-browser.ts), BENCH_STOCK_KERNELS=1 (tfjs's own wasm
+// BatchMatMul/GatherV2, for comparison).
 import * as tf from '@tensorflow/tfjs';
 import { backendMemoryBytes } from '../lib/backend/fast-paths';
 import { initBackend } from '../lib/backend/init';
