@@ -69,6 +69,8 @@ export async function drive(
   p: Prepared,
   resumeFrom?: Checkpoint,
   memo: Pick<RunPorts, 'featureMemo' | 'pairMemo'> = {},
+  /** a resumed or continued run's time so far: its elapsed time counts the whole run, not this piece */
+  elapsedBefore = 0,
 ): Promise<void> {
   const store = new DexieRunStore(db);
   const controls = new RunControls();
@@ -88,7 +90,7 @@ export async function drive(
     totalSteps: 0,
     samplesPerSec: 0,
     etaSec: 0,
-    elapsedSec: 0,
+    elapsedSec: elapsedBefore,
     lrMultiplier: 1,
   };
   const evals: EvalPoint[] = resumeFrom ? resumeFrom.metricsSoFar.evals.map((e) => evalPoint(e.step, e.epoch, e.scalars)) : [];
@@ -101,7 +103,7 @@ export async function drive(
     const now = performance.now();
     if (!force && now - lastFlush < FLUSH_MS) return;
     lastFlush = now;
-    progress = { ...progress, elapsedSec: (now - started) / 1000, lrMultiplier: controls.lrMultiplier };
+    progress = { ...progress, elapsedSec: elapsedBefore + (now - started) / 1000, lrMultiplier: controls.lrMultiplier };
     if (pending.length || force) host.post({ type: 'run-steps', runId, points: pending, progress });
     pending = [];
     const recs = pendingRecords;

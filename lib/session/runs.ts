@@ -174,7 +174,7 @@ async function resumeStored(
     return undefined;
   }
   await patchMeta(db, runId, { error: undefined });
-  return { driving: drive(host, db, runId, run, p, ckpt, memo) };
+  return { driving: drive(host, db, runId, run, p, ckpt, memo, meta.progress?.elapsedSec ?? 0) };
 }
 
 /** The estimated time of a run: a few steps timed on a model prepared for the purpose (then disposed). */

@@ -67,13 +67,15 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
     yield { type: 'status', message: `training ${trialName}` };
     const memo = { featureMemo, pairMemo };
     const known = runIds.get(k.id);
+    // a continued trial's stored elapsed time counts its earlier rounds: this round's is the difference
+    const before = known ? (((await db.runs.get(known))?.config as RunMeta | undefined)?.progress?.elapsedSec ?? 0) : 0;
     if (known) await continueRun(host, known, { ...config, name: trialName }, memo);
     else runIds.set(k.id, await startRun(host, { ...config, name: trialName }, { sweepId: tuneId, memo }));
     const row = await db.runs.get(runIds.get(k.id)!);
     const meta = row?.config as RunMeta | undefined;
     if (row?.status !== 'completed' || !meta?.best) return null;
     const scalars = Object.fromEntries(Object.entries(meta.best).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
-    return { scalars, seconds: meta.progress?.elapsedSec ?? 0 };
+    return { scalars, seconds: (meta.progress?.elapsedSec ?? 0) - before };
   };
   void (async () => {
     const gen = halving(plan, metric, trial);

@@ -160,6 +160,8 @@ export async function* fineTune(
       cfg.stopAfter?.epochs !== undefined ? cfg.stopAfter.epochs * stepsPerEpoch : Infinity,
     );
     const totalSteps = () => Math.min(scheduleSteps(), stopStep);
+    /** the step the run ends at, short of the epochs' end (max steps, a stop) */
+    const endStep = () => Math.min(stepLimit(), stopStep);
     const schedule = () => {
       const total = scheduleSteps();
       return {
@@ -374,7 +376,7 @@ export async function* fineTune(
     while (true) {
       // a step's numbers are read before anything that looks at them or at the weights (evaluation, checkpoints,
       // the end, a pause) and, on GPU backends, otherwise one step late (yield* readPending() in the step)
-      if (pending && (signal?.aborted || controls.paused || step >= Math.min(stepLimit(), stopStep) || pos.plan === null)) {
+      if (pending && (signal?.aborted || controls.paused || step >= endStep() || pos.plan === null)) {
         yield* readPending();
       }
       if (signal?.aborted) {
@@ -390,7 +392,7 @@ export async function* fineTune(
         if (!signal?.aborted) yield { type: 'state', state: 'running', step };
         continue;
       }
-      if (step >= Math.min(stepLimit(), stopStep)) {
+      if (step >= endStep()) {
         yield* finish('max-steps');
         return;
       }

@@ -10,6 +10,7 @@ import { useWasm } from '../../helpers/tf';
 import type { EngineEvent } from '@/lib/protocol';
 import { getSetting, openStudioDb, setSetting, type StudioDb } from '@/lib/store/db';
 import type { SplitSettings } from '@/lib/session/types';
+import type { RunMeta } from '@/lib/session/records';
 import { fsSource } from '@/lib/io/fs-source';
 import { presetConfig } from '@/lib/run/config';
 import * as data from '@/lib/session/datasets';
@@ -262,6 +263,8 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     await until(statusOf(id, /^stopped$/));
     const last = await runs.lastCheckpoint(db, id);
     expect(last).not.toBeNull();
+    const before = ((await db.runs.get(id))!.config as RunMeta).progress!.elapsedSec;
+    expect(before).toBeGreaterThan(0);
     const mark = events.length;
     await runs.resume(host, { type: 'run-resume', requestId: 'r', runId: id });
     const end = await until(() =>
@@ -271,6 +274,10 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     const resumed = stepsOf(id, mark);
     expect(resumed[0]).toBe(last!.step + 1);
     expect(resumed.at(-1)).toBe(36); // 9 steps x 4 epochs
+    // the elapsed time counts the whole run, the piece before the stop included
+    const progress = events.slice(mark).flatMap((e) => (e.type === 'run-steps' && e.runId === id ? [e.progress.elapsedSec] : []));
+    expect(progress.length).toBeGreaterThan(0);
+    for (const sec of progress) expect(sec).toBeGreaterThanOrEqual(before);
     const hist = await runs.readHistory(db, id);
     expect(hist.steps.map((s) => s.step)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
   });
