@@ -114,7 +114,7 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
 }
 
 /** The run from start (or its checkpoint) to its done event, followed on stderr and in OUT/metrics.jsonl; the
- *  seconds it took, for the result line. */
+ *  seconds of training, for the result line (a resumed run's include those up to its checkpoint). */
 export async function trainFollowed(
   config: RunConfig,
   p: PreparedRun,
@@ -141,7 +141,7 @@ export async function trainFollowed(
     stop.release();
     await new Promise<void>((r) => metrics.end(() => r()));
   }
-  return { finished, trainSec: (performance.now() - t0) / 1000 };
+  return { finished, trainSec: (resumeFrom?.metricsSoFar.trainSeconds ?? 0) + (performance.now() - t0) / 1000 };
 }
 
 export function estimateLine(est: RunEstimate): string {

@@ -40,6 +40,8 @@ export interface MetricsSoFar {
   best: { metric: string; mode: 'min' | 'max'; value: number; step: number; epoch: number; loss?: number } | null;
   /** evaluations in a row without improvement */
   badEvals: number;
+  /** seconds of training up to this point, earlier pieces of a resumed run included (absent in older checkpoints) */
+  trainSeconds?: number;
 }
 
 export interface CheckpointMeta {

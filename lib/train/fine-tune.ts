@@ -78,6 +78,9 @@ export async function* fineTune(
   const runId = opts.runId ?? resumeFrom?.runId ?? 'run';
   const controls = opts.controls ?? new RunControls();
   let step = 0;
+  // this piece's start, and the run's training time before it (a checkpoint carries the sum)
+  const started = performance.now();
+  const secondsBefore = resumeFrom?.metricsSoFar.trainSeconds ?? 0;
   let optimizer: AdamOptimizer | null = null;
   let ema: WeightAverage | null = null;
   let features: FeatureCache | null = null;
@@ -257,7 +260,7 @@ export async function* fineTune(
         data: structuredClone(pos),
         config,
         controls: controls.snapshot(),
-        metricsSoFar: structuredClone(history),
+        metricsSoFar: { ...structuredClone(history), trainSeconds: secondsBefore + (performance.now() - started) / 1000 },
         ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
       }),
     });

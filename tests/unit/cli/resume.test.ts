@@ -71,6 +71,17 @@ function trainUntilCheckpoint(
   });
 }
 
+/** The training seconds recorded in the last checkpoint in `out`. */
+function checkpointSeconds(out: string): number {
+  const dir = join(out, 'run', 'checkpoints');
+  const last = readdirSync(dir)
+    .filter((n) => n.startsWith('step-'))
+    .sort()
+    .at(-1)!;
+  return (JSON.parse(readFileSync(join(dir, last, 'checkpoint.json'), 'utf8')) as { metricsSoFar: { trainSeconds: number } }).metricsSoFar
+    .trainSeconds;
+}
+
 const weights = (out: string) => readSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors')))).tensors;
 function maxDiff(a: string, b: string): number {
   const wa = weights(a);
@@ -103,12 +114,16 @@ describe('finetune train: checkpoints in --out and --resume (USE-Lite full, 30 s
     const out = join(dir, 'killed');
     const k = await trainUntilCheckpoint(out, 'SIGKILL');
     expect(k.signal).toBe('SIGKILL');
+    const before = checkpointSeconds(out);
+    expect(before).toBeGreaterThan(0);
     // the same thread count as the run it continues: exact (another count matches to float rounding, below)
     const r = await runCli(['train', '--resume', out, '--threads', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/resuming .* from its checkpoint at step (10|15|20|25)/);
-    const res = lastJson(r.stdout) as { steps: number; validation: Record<string, number> };
+    const res = lastJson(r.stdout) as { steps: number; validation: Record<string, number>; trainSeconds: number };
     expect(res.steps).toBe(30);
+    // the training time counts the piece before the kill up to its checkpoint
+    expect(res.trainSeconds).toBeGreaterThan(before);
     for (const [k2, v] of Object.entries((reference as { validation: Record<string, number> }).validation))
       expect(Math.abs(res.validation[k2] - v), k2).toBeLessThanOrEqual(1e-6);
     expect(maxDiff(straight, out)).toBeLessThanOrEqual(1e-6);

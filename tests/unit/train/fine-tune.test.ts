@@ -168,6 +168,7 @@ describe('fineTune: stop after part of the length (a tune trial, continued on th
     const ckpt = (await store.loadCheckpoint('t', last.id))!;
     expect(ckpt.step).toBe(perEpoch);
     // the next rung: the same run, told to stop at 2 epochs, then at the full length
+    const t2 = performance.now();
     const second = await collect(
       fineTune(
         track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 99)),
@@ -180,7 +181,13 @@ describe('fineTune: stop after part of the length (a tune trial, continued on th
         },
       ),
     );
+    const piece2 = (performance.now() - t2) / 1000;
     const ckpt2 = (await store.loadCheckpoint('t', (await store.listCheckpoints('t')).sort((a, b) => b.step - a.step)[0].id))!;
+    // the training time a checkpoint records counts the pieces before it: the second adds its own piece's time
+    const [s1, s2] = [ckpt.metricsSoFar.trainSeconds!, ckpt2.metricsSoFar.trainSeconds!];
+    expect(s1).toBeGreaterThan(0);
+    expect(s2 - s1).toBeGreaterThan(0.25 * piece2);
+    expect(s2 - s1).toBeLessThanOrEqual(piece2);
     const third = await collect(
       fineTune(track(tinyModel('classification', ['neg', 'pos'], { kind: 'full' }, 98)), { train, validation }, cfg, {
         store,
