@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { mulberry32, shuffleInPlace } from '../lib/rng';
-import { runCli } from './quality';
+import { trainLine } from './quality';
 import { csvRows, tfidfBaseline } from './tfidf';
 
 const TOPICS = ['computers', 'politics', 'science', 'songs-poems', 'startrek', 'law', 'food', 'sports'];
@@ -59,25 +59,7 @@ async function main(): Promise<void> {
     const flags = FLAGS[run];
     if (!flags) throw new Error(`unknown run "${run}": use tfidf, ${Object.keys(FLAGS).join(', ')}`);
     const args = ['train', '--data', train, '--test', test, '--text-column', 'text', '--label-column', 'topic'];
-    const t0 = performance.now();
-    const r = await runCli([...args, ...flags, '--out', join(tmp, run)], false);
-    const wallSeconds = Math.round((performance.now() - t0) / 100) / 10;
-    if (r.code !== 0) {
-      line({ run, failed: r.code, stderr: r.stderr.split('\n').slice(-3).join(' | ') });
-      continue;
-    }
-    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    line({
-      run,
-      heldOutAccuracy: last.validation?.accuracy,
-      testAccuracy: last.test?.accuracy,
-      testMacroF1: last.test?.macroF1,
-      steps: last.steps,
-      reason: last.reason,
-      trainSeconds: last.trainSeconds,
-      wallSeconds,
-      command: `npx finetune ${[...args, ...flags].map((a) => a.replace(tmp, '$TMP')).join(' ')}`,
-    });
+    line({ run, ...(await trainLine([...args, ...flags], join(tmp, run), tmp)) });
   }
 }
 

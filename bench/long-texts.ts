@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { mulberry32, shuffleInPlace } from '../lib/rng';
-import { runCli } from './quality';
+import { trainLine } from './quality';
 import { csvRows, tfidfBaseline } from './tfidf';
 
 const RUNS = (process.env.BENCH_LONG_RUNS ?? 'tfidf,quick,quick-cut').split(',').map((s) => s.trim());
@@ -100,24 +100,7 @@ async function main(): Promise<void> {
     const flags = FLAGS[run];
     if (!flags) throw new Error(`unknown run "${run}": use tfidf, ${Object.keys(FLAGS).join(', ')}`);
     const args = ['train', '--data', train, '--eval', dev, '--test', test, '--text-column', 'passage', '--label-column', 'book'];
-    const t0 = performance.now();
-    const r = await runCli([...args, ...flags, '--out', join(tmp, run)], false);
-    const wallSeconds = Math.round((performance.now() - t0) / 100) / 10;
-    if (r.code !== 0) {
-      line({ run, failed: r.code, stderr: r.stderr.split('\n').slice(-3).join(' | ') });
-      continue;
-    }
-    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    line({
-      run,
-      devAccuracy: last.validation?.accuracy,
-      testAccuracy: last.test?.accuracy,
-      testMacroF1: last.test?.macroF1,
-      steps: last.steps,
-      trainSeconds: last.trainSeconds,
-      wallSeconds,
-      command: `npx finetune ${[...args, ...flags].map((a) => a.replace(tmp, '$TMP')).join(' ')}`,
-    });
+    line({ run, ...(await trainLine([...args, ...flags], join(tmp, run), tmp)) });
   }
 }
 

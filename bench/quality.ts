@@ -268,6 +268,32 @@ export function runCli(args: string[], echo = true): Promise<{ code: number | nu
   });
 }
 
+/** One `finetune train` as a bench line's fields: the result's scores (validation: the held-out or --eval split),
+ *  steps and times, and the command (paths under `tmp` written as $TMP); or how it failed. */
+export async function trainLine(args: string[], out: string, tmp: string): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const r = await runCli([...args, '--out', out], false);
+  const wallSeconds = Math.round((performance.now() - t0) / 100) / 10;
+  if (r.code !== 0) return { failed: r.code, stderr: r.stderr.split('\n').slice(-3).join(' | ') };
+  const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+    validation?: { accuracy: number };
+    test?: { accuracy: number; macroF1: number };
+    steps: number;
+    reason: string;
+    trainSeconds: number;
+  };
+  return {
+    validationAccuracy: last.validation?.accuracy,
+    testAccuracy: last.test?.accuracy,
+    testMacroF1: last.test?.macroF1,
+    steps: last.steps,
+    reason: last.reason,
+    trainSeconds: last.trainSeconds,
+    wallSeconds,
+    command: `npx finetune ${args.map((x) => x.replace(tmp, '$TMP')).join(' ')}`,
+  };
+}
+
 export async function benchQuality(): Promise<void> {
   const only = process.env.BENCH_QUALITY_RUNS?.split(',').map((s) => s.trim());
   const tmp = mkdtempSync(join(tmpdir(), 'finetune-quality-'));
