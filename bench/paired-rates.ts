@@ -32,7 +32,7 @@ export interface PairedOptions {
   examples: EncodedExample[];
 }
 
-/** One segment: `warmup + steps` optimizer steps of full fine-tuning, the median samples/s of the timed ones. */
+/** One segment: `warmup + steps` optimizer steps of full fine-tuning; the samples/s of each timed one. */
 async function segment(model: TaskModel, pool: TrainPool | undefined, o: PairedOptions): Promise<number[]> {
   const rates: number[] = [];
   for await (const ev of fineTune(
