@@ -162,6 +162,9 @@ const KNOWN_HEADERS = new Set([
   'fold',
   'topic',
   'emotion',
+  'description',
+  'abstract',
+  'headline',
 ]);
 
 const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
@@ -170,7 +173,10 @@ export function isNumeric(s: string): boolean {
   return NUMERIC.test(s);
 }
 
-/** Does the first row look like column names rather than data? */
+/** Does the first row look like column names rather than data? Each column votes, as Python's csv.Sniffer.has_header
+ *  does: a column of numbers whose first cell is not one is the strongest sign (two votes), as is, against, a first
+ *  cell too long to be a name (over 40 characters); a category column votes by whether its first cell is one of its
+ *  values; a free-text column for a name much shorter than its texts, else against. */
 export function detectHeader(rows: string[][]): boolean {
   if (rows.length === 0) return false;
   const first = rows[0];
@@ -189,7 +195,7 @@ export function detectHeader(rows: string[][]): boolean {
     const numericShare = col.filter(isNumeric).length / col.length;
     if (numericShare >= 0.9) {
       if (isNumeric(h)) against++;
-      else votes++;
+      else if (h.length <= 40) votes += 2;
       continue;
     }
     const distinct = new Set(col);
@@ -201,7 +207,7 @@ export function detectHeader(rows: string[][]): boolean {
     const lens = col.map((v) => v.length).sort((a, b) => a - b);
     const median = lens[lens.length >> 1];
     if (median > 20 && h.length < median * 0.3) votes++;
-    else against++;
+    else against += h.length > 40 ? 2 : 1;
   }
   return votes > against;
 }

@@ -63,6 +63,22 @@ describe('detection', () => {
     ).toBe(false);
   });
 
+  it('takes a name over a column of numbers as a header, even beside short texts', () => {
+    // man-page one-line descriptions and their section: the texts are too short for the name to stand out by length
+    const rows = [
+      ['what it does', 'man section'],
+      ['Time Aware Priority Shaper', '8'],
+      ['copy a fixed-size string of wide characters', '3'],
+      ['display kernel slab cache information', '1'],
+      ['A simple UEFI kernel boot stub', '7'],
+      ['list directory contents', '1'],
+    ];
+    expect(detectHeader(rows)).toBe(true);
+    // a data row whose number is missing is not a header when its text is too long to be a column name
+    expect(detectHeader([['the first review in this file, with its score not given', 'NA'], ...rows.slice(1)])).toBe(false);
+    expect(detectHeader([['great film', '1'], ...rows.slice(1)])).toBe(false);
+  });
+
   it('decodes BOM-less UTF-16 and marks invalid UTF-8 as a Latin-1 fallback', () => {
     const le = new Uint8Array([...'hi there'].flatMap((c) => [c.charCodeAt(0), 0]));
     expect(detectAndDecode(le)).toMatchObject({ text: 'hi there', encoding: 'utf-16le', bom: false });
