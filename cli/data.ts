@@ -40,9 +40,32 @@ export interface LoadedTable {
 
 const ROW_WARNINGS: DataWarning['code'][] = ['extra-fields', 'ragged-row'];
 
-export async function loadTable(path: string, option: string, tokenFields?: TokenFields): Promise<LoadedTable> {
+/** What the flags say about a delimited file's first row: --header, and the column names given (a first row holding
+ *  them all is the header). */
+export interface HeaderHint {
+  hasHeader?: boolean;
+  expectColumns: string[];
+}
+
+export function headerHintFrom(opts: ParsedOptions): HeaderHint {
+  const h = str(opts, 'header');
+  const named = ['text-column', 'text-pair-column', 'label-column', 'tags-column'].map((n) => str(opts, n));
+  return {
+    ...(h === undefined ? {} : { hasHeader: h === 'yes' }),
+    expectColumns: named.filter((n): n is string => n !== undefined),
+  };
+}
+
+export async function loadTable(path: string, option: string, tokenFields?: TokenFields, header?: HeaderHint): Promise<LoadedTable> {
   const bytes = await readUserFile(path, option);
-  const parsed = withFlags(() => parseFile(bytes, { fileName: path, ...(tokenFields ? { tokenFields } : {}) }));
+  const parsed = withFlags(() =>
+    parseFile(bytes, {
+      fileName: path,
+      ...(tokenFields ? { tokenFields } : {}),
+      ...(header?.hasHeader !== undefined ? { hasHeader: header.hasHeader } : {}),
+      ...(header?.expectColumns.length ? { expectColumns: header.expectColumns } : {}),
+    }),
+  );
   const rowWarnings = parsed.warnings.filter((w) => ROW_WARNINGS.includes(w.code));
   if (rowWarnings.length === 0) return { path, table: parsed };
   return { path, table: { ...parsed, warnings: parsed.warnings.filter((w) => !ROW_WARNINGS.includes(w.code)) }, rowWarnings };

@@ -14,11 +14,22 @@ import {
 } from '../lib/run/config';
 import { num, str, type OptionSpec, type ParsedOptions } from './args';
 
+/** --header yes|no: whether a delimited file's first row names its columns (cli/data.ts headerHintFrom) */
+export const HEADER_OPTION: OptionSpec = {
+  name: 'header',
+  type: 'string',
+  meta: 'yes|no',
+  choices: ['yes', 'no'],
+  help: 'whether the first row of a CSV/TSV file names the columns',
+  defaultText: 'detected; yes when it holds every column the flags name',
+};
+
 export const DATA_COLUMN_OPTIONS: OptionSpec[] = [
   { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed from the header' },
   { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
   { name: 'label-column', type: 'string', meta: 'L', help: 'column with the label', defaultText: 'guessed from the header' },
   { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside one label cell', defaultText: '|' },
+  HEADER_OPTION,
   {
     name: 'ignore-label-case',
     type: 'boolean',

@@ -142,8 +142,18 @@ export type Command =
   /** 'lists' now and after every change to the stored datasets or runs (one watch per worker; again: the lists now) */
   | { type: 'lists-watch'; requestId: string }
   // datasets
-  | { type: 'dataset-preview'; requestId: string; file: Blob; name: string }
-  | { type: 'dataset-import'; requestId: string; file: Blob; name: string; mapping: ColumnMapping; split: SplitSettings }
+  /** hasHeader: whether a delimited file's first row names its columns (left out: detected) */
+  | { type: 'dataset-preview'; requestId: string; file: Blob; name: string; hasHeader?: boolean }
+  | {
+      type: 'dataset-import';
+      requestId: string;
+      file: Blob;
+      name: string;
+      mapping: ColumnMapping;
+      split: SplitSettings;
+      /** as in the preview the mapping was made on */
+      hasHeader?: boolean;
+    }
   | { type: 'dataset-report'; requestId: string; datasetId: string; maxLength: number }
   /** times a few steps of this run on a fresh copy of its model and scales them to the whole run */
   | { type: 'run-estimate'; requestId: string; config: RunConfig }

@@ -8,7 +8,7 @@ import type { EvalResult } from '../../lib/train/events';
 import type { FeatureExtractor } from '../../lib/train/features';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom } from '../data';
+import { headerHintFrom, columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom } from '../data';
 import { loadTrained, pairColumnFor, trainedRun } from '../models';
 import { threadsPort, withFeaturePool } from '../threads';
 
@@ -45,7 +45,7 @@ export async function evaluateOn(
   pairColumn?: string,
 ): Promise<EvalResult> {
   const ner = model.task === 'token-classification';
-  const t = await loadTable(path, option, ner ? tokenFieldsFrom({ ...opts, task: 'ner' }) : undefined);
+  const t = await loadTable(path, option, ner ? tokenFieldsFrom({ ...opts, task: 'ner' }) : undefined, headerHintFrom(opts));
   const textPair = pairColumnFor(t.table.columns, str(opts, 'text-pair-column'), pairColumn, path, cli.log);
   // the model's task decides how the file is read
   const { mapping, guessed } = mappingFor(t, { ...columnFlags(opts), textPair, task: model.task }, true);

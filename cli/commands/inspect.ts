@@ -4,11 +4,11 @@
 import type { ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { analyse } from '../../lib/data/report';
-import { columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom } from '../data';
+import { headerHintFrom, columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom } from '../data';
 import { str } from '../args';
 
 export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
-  const t = await loadTable(str(opts, 'data')!, '--data', tokenFieldsFrom(opts));
+  const t = await loadTable(str(opts, 'data')!, '--data', tokenFieldsFrom(opts), headerHintFrom(opts));
   const { mapping, guessed } = mappingFor(t, columnFlags(opts), true);
   const mapped = mapTable(t, mapping);
   const { table } = t;

@@ -9,7 +9,7 @@ import { entitiesOf } from '../../lib/train/ner-metrics';
 import { entitySpans, predictEntities, predictTags, splitWords, type WordSpan } from '../../lib/train/ner-predict';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { loadTable, mappingFor, tokenFieldsFrom } from '../data';
+import { headerHintFrom, loadTable, mappingFor, tokenFieldsFrom } from '../data';
 import { withFeaturePool } from '../threads';
 import { writeOneFile } from '../export/write-out';
 
@@ -47,7 +47,7 @@ function joined(words: string[]): Sentence {
 
 /** The sentences of --data: a CoNLL or token JSONL file's words as they are, else a text column's words. */
 async function sentencesOf(path: string, opts: ParsedOptions, cli: Cli): Promise<Sentence[]> {
-  const t = await loadTable(path, '--data', tokenFieldsFrom(opts));
+  const t = await loadTable(path, '--data', tokenFieldsFrom(opts), headerHintFrom(opts));
   const { mapping, guessed } = mappingFor(t, { text: str(opts, 'text-column') }, false);
   const j = t.table.columns.indexOf(mapping.text);
   if (j < 0)

@@ -9,7 +9,7 @@ import { encodeInputs } from '../../lib/train/text-windows';
 import { argmax } from '../../lib/train/metrics';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { loadTable, mappingFor, taskFlag, type TaskFlag } from '../data';
+import { headerHintFrom, loadTable, mappingFor, taskFlag, type TaskFlag } from '../data';
 import { predictNerFile, predictNerText } from './predict-ner';
 import { loadTrained, pairColumnFor, trainedRun } from '../models';
 import { threadsPort, withFeaturePool } from '../threads';
@@ -63,7 +63,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
       cli.out(JSON.stringify({ text, ...describe(model, probs as number[], threshold) }));
       return;
     }
-    const t = await loadTable(dataPath, '--data');
+    const t = await loadTable(dataPath, '--data', undefined, headerHintFrom(opts));
     const textPair = pairColumnFor(t.table.columns, str(opts, 'text-pair-column'), pairColumn, dataPath, cli.log);
     const { mapping } = mappingFor(t, { text: str(opts, 'text-column'), textPair }, false);
     const jt = t.table.columns.indexOf(mapping.text);

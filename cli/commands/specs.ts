@@ -2,7 +2,7 @@
 // are answered without loading TF.js and the engine.
 import { MAX_TEXT_WINDOWS } from '../../lib/train/text-windows';
 import type { CommandSpec } from '../args';
-import { DATA_COLUMN_OPTIONS, MODEL_HELP, TASK_CHOICES, TRAIN_OPTIONS } from '../options';
+import { DATA_COLUMN_OPTIONS, HEADER_OPTION, MODEL_HELP, TASK_CHOICES, TRAIN_OPTIONS } from '../options';
 
 export const TRAIN: CommandSpec = {
   name: 'train',
@@ -150,6 +150,7 @@ export const PREDICT: CommandSpec = {
     { name: 'text-pair', type: 'string', meta: 'TEXT', help: 'the second text of a pair, with --text' },
     { name: 'text-column', type: 'string', meta: 'C', help: 'column with the text', defaultText: 'guessed' },
     { name: 'text-pair-column', type: 'string', meta: 'C2', help: 'column with the second text of a pair' },
+    HEADER_OPTION,
     {
       name: 'max-length',
       type: 'int',
@@ -233,6 +234,7 @@ export const INSPECT: CommandSpec = {
     { name: 'label-separator', type: 'string', meta: 'S', help: 'multilabel: separator inside the label cell', defaultText: '|' },
     DATA_COLUMN_OPTIONS.find((o) => o.name === 'ignore-label-case')!,
     DATA_COLUMN_OPTIONS.find((o) => o.name === 'tags-column')!,
+    HEADER_OPTION,
     {
       name: 'task',
       type: 'string',

@@ -7,7 +7,7 @@ import type { Encoder, TextTokenizer } from '../../lib/models/types';
 import type { RunData, SavedHead, ThreadsPort } from '../../lib/run/train-run';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
-import { columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom, withFlags, type TaskFlag } from '../data';
+import { headerHintFrom, columnFlags, loadTable, mapTable, mappingFor, tokenFieldsFrom, withFlags, type TaskFlag } from '../data';
 import { loadBase } from '../models';
 import { hubEndpointFrom, parseMode } from '../options';
 import { threadsPort } from '../threads';
@@ -15,7 +15,7 @@ import { threadsPort } from '../threads';
 type TaskName = TaskFlag;
 
 async function loadExamples(path: string, option: string, opts: ParsedOptions, cli: Cli, fixedTask?: TaskName) {
-  const t = await loadTable(path, option, tokenFieldsFrom(opts));
+  const t = await loadTable(path, option, tokenFieldsFrom(opts), headerHintFrom(opts));
   const { mapping, guessed } = mappingFor(t, columnFlags(opts, fixedTask), true);
   if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
   const mapped = mapTable(t, mapping);

@@ -38,14 +38,15 @@ export function DataScreen() {
   const [dragging, setDragging] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
 
-  const open = async (file: File) => {
+  /** `hasHeader`: read the first row as the column names or as data, as the person chose (left out: detected) */
+  const open = async (file: File, hasHeader?: boolean) => {
     setError(null);
     setImported(null);
     setTask({ label: `Reading ${file.name}`, done: 0, total: 0 });
     try {
       const e = engine();
       const ev = await e.request(
-        { type: 'dataset-preview', requestId: e.nextId('pv'), file, name: file.name },
+        { type: 'dataset-preview', requestId: e.nextId('pv'), file, name: file.name, ...(hasHeader === undefined ? {} : { hasHeader }) },
         'dataset-preview-result',
         (p) => setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
       );
@@ -71,13 +72,21 @@ export function DataScreen() {
   };
 
   const doImport = async () => {
-    if (!previewFile || !mapping) return;
+    if (!previewFile || !mapping || !preview) return;
     setError(null);
     setTask({ label: 'Importing', done: 0, total: previewFile.size });
     try {
       const e = engine();
       const ev = await e.request(
-        { type: 'dataset-import', requestId: e.nextId('imp'), file: previewFile, name: previewFile.name, mapping, split },
+        {
+          type: 'dataset-import',
+          requestId: e.nextId('imp'),
+          file: previewFile,
+          name: previewFile.name,
+          mapping,
+          split,
+          hasHeader: preview.hasHeader,
+        },
         'dataset-imported',
         (p) => setTask({ label: p.task, done: p.done, total: p.total, etaSec: p.etaSec }),
       );
@@ -164,6 +173,24 @@ export function DataScreen() {
                 <li key={i}>{w}</li>
               ))}
             </ul>
+          )}
+          {preview.headerChoice && previewFile && (
+            <div>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={preview.hasHeader}
+                  disabled={!!task}
+                  data-testid="has-header"
+                  onChange={(e) => void open(previewFile, e.target.checked)}
+                />
+                The first row names the columns
+              </label>
+              <Help>
+                Detected from the file. If the names in the table below are really your first row of data, or your column names show up as a
+                row, change it here.
+              </Help>
+            </div>
           )}
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Preview of the first rows">
             <table className="data-table" data-testid="preview-table">

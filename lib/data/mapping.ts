@@ -54,6 +54,31 @@ function stats(table: ParsedTable): ColumnStats[] {
   });
 }
 
+/** Names of columns that hold a quantity: integers there are a value to predict however few or many they are. */
+const QUANTITY_NAMES = /(score|rating|stars|grade|value|price|cost|amount|count|age|year|level|rank|points|votes)/i;
+
+/** Integer labels that number classes, as a dataset exported from the Hugging Face Hub stores them (Banking77's
+ *  0–76): every id from 0 (or 1) to the largest present, each on two rows or more on average, under a name that is
+ *  not a quantity's. Integers with gaps (ages, years, prices) are values to predict. */
+function looksLikeClassIds(rows: string[][], col: number, name: string): boolean {
+  if (QUANTITY_NAMES.test(name)) return false;
+  const ids = new Set<number>();
+  let n = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of rows) {
+    const v = r[col]?.trim();
+    if (!v) continue;
+    const id = Number(v);
+    ids.add(id);
+    if (ids.size > 1000) return false;
+    lo = Math.min(lo, id);
+    hi = Math.max(hi, id);
+    n++;
+  }
+  return (lo === 0 || lo === 1) && hi - lo + 1 === ids.size && n >= 2 * ids.size;
+}
+
 /** A best guess the UI pre-fills; the person can change every field. */
 export function suggestMapping(table: ParsedTable): ColumnMapping {
   const st = stats(table);
@@ -80,11 +105,10 @@ export function suggestMapping(table: ParsedTable): ColumnMapping {
     others[0];
   if (!label) return mapping;
   mapping.label = [label.name];
-  const integerish = table.rows.slice(0, 2000).every((r) => {
-    const v = r[table.columns.indexOf(label.name)];
-    return !v || /^\s*-?\d+\s*$/.test(v);
-  });
-  if (label.numericShare > 0.98 && (!integerish || label.distinct > 20)) mapping.task = 'regression';
+  const col = table.columns.indexOf(label.name);
+  const integerish = table.rows.slice(0, 2000).every((r) => !r[col] || /^\s*-?\d+\s*$/.test(r[col]));
+  if (label.numericShare > 0.98 && (!integerish || (label.distinct > 20 && !looksLikeClassIds(table.rows, col, label.name))))
+    mapping.task = 'regression';
   else if (
     label.hasSeparator ||
     ((table.format === 'json' || table.format === 'jsonl') && table.rows.some((r) => r[table.columns.indexOf(label.name)].includes('|')))

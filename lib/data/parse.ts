@@ -186,7 +186,12 @@ function parseDelimited(
   };
   const widthOf = () => (hasHeader ? `the header has ${width}` : `most rows have ${width}`);
   const decide = () => {
-    if (hasHeader === undefined) hasHeader = detectHeader(pending);
+    if (hasHeader === undefined) {
+      const named = Boolean(
+        opts.expectColumns?.length && pending.length > 0 && opts.expectColumns.every((c) => pending[0].some((h) => h.trim() === c)),
+      );
+      hasHeader = named || detectHeader(pending);
+    }
     let start = 0;
     if (hasHeader) {
       header = pending[0].map((h, j) => h.trim() || `column ${j + 1}`);

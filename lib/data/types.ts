@@ -135,7 +135,11 @@ export interface ParseOptions {
   format?: DataFormat;
   encoding?: TextEncodingName;
   delimiter?: string;
+  /** whether the first row names the columns (delimited files; default: detected) */
   hasHeader?: boolean;
+  /** column names the caller was given (the command line's --text-column …): a first row that holds every one of
+   *  them is the header, whatever the detection says */
+  expectColumns?: string[];
   /** longest allowed cell, in characters (default 100,000): longer usually means a broken quote */
   maxFieldChars?: number;
   /** largest accepted file (default 512 MiB); the store also checks the browser quota before writing */

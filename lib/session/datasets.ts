@@ -42,19 +42,24 @@ export function describeWarning(w: DataWarning): string {
   return `${w.message}${rows}`;
 }
 
-async function parse(host: SessionHost, requestId: string, file: Blob, name: string): Promise<ParsedTable> {
+async function parse(host: SessionHost, requestId: string, file: Blob, name: string, hasHeader?: boolean): Promise<ParsedTable> {
   const key = keyOf(file, name);
-  if (parsed?.key === key) return parsed.table;
+  // the last preview's table serves when it was read with the first row as asked (or as detected, when not asked)
+  if (parsed?.key === key && (hasHeader === undefined || parsed.table.hasHeader === hasHeader)) return parsed.table;
   const progress = progressReporter(host, requestId, `Reading ${name}`);
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const table = parseFile(bytes, { fileName: name, onProgress: (d, t) => progress(d, t, `Parsing ${name}`) });
+  const table = parseFile(bytes, {
+    fileName: name,
+    ...(hasHeader === undefined ? {} : { hasHeader }),
+    onProgress: (d, t) => progress(d, t, `Parsing ${name}`),
+  });
   parsed = { key, table };
   return table;
 }
 
 export async function preview(host: SessionHost, cmd: Cmd<'dataset-preview'>): Promise<void> {
   parsed = null;
-  const table = await parse(host, cmd.requestId, cmd.file, cmd.name);
+  const table = await parse(host, cmd.requestId, cmd.file, cmd.name, cmd.hasHeader);
   const delim = table.delimiter && table.format === 'csv' ? ` (${DELIMS[table.delimiter] ?? JSON.stringify(table.delimiter)})` : '';
   host.post({
     type: 'dataset-preview-result',
@@ -69,6 +74,8 @@ export async function preview(host: SessionHost, cmd: Cmd<'dataset-preview'>): P
       rowCount: table.rows.length,
       suggested: suggestMapping(table),
       warnings: table.warnings.map(describeWarning),
+      hasHeader: table.hasHeader,
+      headerChoice: table.format === 'csv' || table.format === 'tsv',
     },
   });
 }
@@ -92,7 +99,7 @@ export async function splitSettingsOf(db: StudioDb, datasetId: string): Promise<
 
 export async function importDataset(host: SessionHost, cmd: Cmd<'dataset-import'>): Promise<void> {
   const db = sessionDb();
-  const table = await parse(host, cmd.requestId, cmd.file, cmd.name);
+  const table = await parse(host, cmd.requestId, cmd.file, cmd.name, cmd.hasHeader);
   const progress = progressReporter(host, cmd.requestId, 'Checking rows');
   const mapped = applyMapping(table, cmd.mapping, { file: cmd.name });
   // a split that cannot be made is a problem now, not when training starts

@@ -20,6 +20,10 @@ export interface DatasetPreview {
   rowCount: number;
   suggested: ColumnMapping;
   warnings: string[];
+  /** whether the first row was read as the column names (detected, or as asked) */
+  hasHeader: boolean;
+  /** a delimited file (CSV, TSV), whose first row may or may not be a header; JSON and CoNLL name their fields */
+  headerChoice: boolean;
 }
 
 export interface SplitSettings {

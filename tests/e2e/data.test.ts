@@ -182,4 +182,30 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
     expect(Number.isFinite(usedAfter)).toBe(true);
     expect(rec.pageErrors).toEqual([]);
   });
+
+  it('a header row the detection took for data is made the header with one click; the import leaves it out', async () => {
+    const { page } = rec;
+    // short texts under "query text" and intent_N labels under "intent label": too like the data to be detected
+    const rows = Array.from({ length: 40 }, (_, i) => `play song number ${i},intent_${i % 4}`);
+    await goTo(page, 'Data');
+    await page.locator('#data-file').setInputFiles({
+      name: 'intents.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(['query text,intent label', ...rows].join('\n')),
+    });
+    const heads = () => page.getByTestId('preview-table').locator('th').allTextContents();
+    await page.getByTestId('preview-table').waitFor({ timeout: 60_000 });
+    const box = page.getByTestId('has-header');
+    expect([await heads(), await box.isChecked()]).toEqual([['column 1', 'column 2'], false]);
+    await page.getByRole('button', { name: 'Import 41 rows' }).waitFor();
+    await box.check();
+    await page.getByTestId('preview-table').locator('th', { hasText: 'query text' }).waitFor({ timeout: 30_000 });
+    expect([await heads(), await box.isChecked()]).toEqual([['query text', 'intent label'], true]);
+    await page.getByRole('button', { name: 'Import 40 rows' }).click();
+    await page.getByTestId('import-done').filter({ hasText: 'Imported 40 rows' }).waitFor({ timeout: 60_000 });
+    // the stored dataset has the four intents, not a fifth class named "intent label"
+    await page.getByTestId('dataset-report').filter({ hasText: 'intent_3' }).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('dataset-report').textContent()).not.toContain('intent label');
+    expect(rec.pageErrors).toEqual([]);
+  });
 });

@@ -111,6 +111,26 @@ describe('finetune: help and bad input', () => {
     expect(r.stderr).toContain('--label-column');
   });
 
+  it('a first row holding the columns the flags name is the header; --header says so outright', async () => {
+    // too like the data for the detection: short texts under "query text", intent_N labels under "intent label"
+    const rows = Array.from({ length: 40 }, (_, i) => `play song number ${i},intent_${i % 12}`);
+    const p = file('intents.csv', ['query text,intent label', ...rows].join('\n'));
+    const guessed = lastJson((await runCli(['inspect', '--data', p])).stdout);
+    expect([guessed.hasHeader, guessed.columns]).toEqual([false, ['column 1', 'column 2']]);
+    const named = lastJson(
+      (await runCli(['inspect', '--data', p, '--text-column', 'query text', '--label-column', 'intent label'])).stdout,
+    );
+    expect([named.hasHeader, named.columns, (named.labels as string[]).length]).toEqual([true, ['query text', 'intent label'], 12]);
+    const told = lastJson((await runCli(['inspect', '--data', p, '--header', 'yes'])).stdout);
+    expect([told.hasHeader, told.columns]).toEqual([true, ['query text', 'intent label']]);
+    // and the other way: a file whose first row is data
+    const data = file('nohead.csv', 'text,label\na,x\nb,y\nc,x\n');
+    const no = lastJson((await runCli(['inspect', '--data', data, '--header', 'no'])).stdout);
+    expect([no.hasHeader, no.columns]).toEqual([false, ['column 1', 'column 2']]);
+    const bad = await runCli(['inspect', '--data', data, '--header', 'maybe']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--header yes|no')]);
+  });
+
   it('labels that differ only in case are a warning; --ignore-label-case makes them one', async () => {
     const p = file('case.csv', 'text,label\na,pos\nb,neg\nc,Pos\nd,pos\ne,neg\n');
     const plain = lastJson((await runCli(['inspect', '--data', p])).stdout);

@@ -79,6 +79,16 @@ describe('detection', () => {
     expect(detectHeader([['great film', '1'], ...rows.slice(1)])).toBe(false);
   });
 
+  it('takes the first row for the header when it holds every column the caller names', () => {
+    const csv = enc.encode(
+      `query text,intent label\n${Array.from({ length: 30 }, (_, i) => `play song ${i},intent_${i % 9}`).join('\n')}\n`,
+    );
+    expect(parseFile(csv, { fileName: 'q.csv' }).hasHeader).toBe(false);
+    expect(parseFile(csv, { fileName: 'q.csv', expectColumns: ['query text'] }).columns).toEqual(['query text', 'intent label']);
+    expect(parseFile(csv, { fileName: 'q.csv', expectColumns: ['query text', 'intent'] }).hasHeader).toBe(false);
+    expect(parseFile(csv, { fileName: 'q.csv', expectColumns: ['query text'], hasHeader: false }).hasHeader).toBe(false);
+  });
+
   it('decodes BOM-less UTF-16 and marks invalid UTF-8 as a Latin-1 fallback', () => {
     const le = new Uint8Array([...'hi there'].flatMap((c) => [c.charCodeAt(0), 0]));
     expect(detectAndDecode(le)).toMatchObject({ text: 'hi there', encoding: 'utf-16le', bom: false });
@@ -117,5 +127,24 @@ describe('chunked parsing', () => {
     expect(suggestMapping(t)).toEqual({ task: 'classification', text: 'sentence', label: ['intent'], split: 'set' });
     const r = parseFile(enc.encode('text,score\na,0.25\nb,3.5\nc,1.75\n'), { fileName: 'r.csv' });
     expect(suggestMapping(r)).toMatchObject({ task: 'regression', label: ['score'] });
+  });
+
+  it('takes integer labels numbering over 20 classes as classes, integers with gaps or under a quantity name as values', () => {
+    const file = (head: string, value: (i: number) => number, rows = 300) =>
+      parseFile(
+        enc.encode(`text,${head}
+${Array.from({ length: rows }, (_, i) => `row ${i},${value(i)}`).join('\n')}
+`),
+        {
+          fileName: 'n.csv',
+        },
+      );
+    // a Hub dataset exported to CSV: Banking77's label ids 0–76
+    expect(suggestMapping(file('label', (i) => i % 77, 400)).task).toBe('classification');
+    expect(suggestMapping(file('class', (i) => 1 + (i % 30))).task).toBe('classification');
+    // ages 18–90 with gaps, a contiguous 0–100 score, too few rows per id: values to predict
+    expect(suggestMapping(file('label', (i) => 18 + ((i * 7) % 73))).task).toBe('regression');
+    expect(suggestMapping(file('score', (i) => i % 101)).task).toBe('regression');
+    expect(suggestMapping(file('label', (i) => i % 200)).task).toBe('regression');
   });
 });

@@ -43,6 +43,42 @@ describe('dataset session', () => {
     expect(p.format).toMatch(/^CSV/);
   });
 
+  it('reads the first row as the person chose, and imports the table that preview showed', async () => {
+    const f = file(csv);
+    await data.preview(host, { type: 'dataset-preview', requestId: 'p1', file: f, name: 'reviews.csv' });
+    expect(result('dataset-preview-result').preview).toMatchObject({ hasHeader: true, headerChoice: true });
+    events = [];
+    await data.preview(host, { type: 'dataset-preview', requestId: 'p2', file: f, name: 'reviews.csv', hasHeader: false });
+    const p = result('dataset-preview-result').preview;
+    expect([p.hasHeader, p.columns, p.rowCount, p.rows[0]]).toEqual([
+      false,
+      ['column 1', 'column 2'],
+      rows.length + 1,
+      ['review', 'sentiment'],
+    ]);
+    events = [];
+    const split = { validation: 0.2, test: 0.1, seed: 3, useSplitColumn: false };
+    await data.importDataset(host, {
+      type: 'dataset-import',
+      requestId: 'i1',
+      file: f,
+      name: 'reviews.csv',
+      mapping: p.suggested,
+      split,
+      hasHeader: false,
+    });
+    expect(result('dataset-imported').rows).toBe(rows.length + 1);
+    // a JSON file names its fields: no choice to offer
+    events = [];
+    await data.preview(host, {
+      type: 'dataset-preview',
+      requestId: 'p3',
+      file: file('[{"text":"a","label":"x"},{"text":"b","label":"y"}]', 'd.json'),
+      name: 'd.json',
+    });
+    expect(result('dataset-preview-result').preview.headerChoice).toBe(false);
+  });
+
   it('imports with progress, keeps the split settings, and reports duplicates, conflicts and split sizes', async () => {
     const f = file(csv);
     await data.preview(host, { type: 'dataset-preview', requestId: 'p1', file: f, name: 'reviews.csv' });
