@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import Papa from 'papaparse';
 import { mulberry32, shuffleInPlace } from '../lib/rng';
 import { trainLine } from './quality';
-import { csvRows, tfidfBaseline } from './tfidf';
+import { tfidfBaseline } from '../lib/baseline/tfidf';
+import { csvRows } from './tfidf';
 
 const TOPICS = ['computers', 'politics', 'science', 'songs-poems', 'startrek', 'law', 'food', 'sports'];
 const RUNS = (process.env.BENCH_FORTUNES_RUNS ?? 'tfidf,quick').split(',').map((s) => s.trim());

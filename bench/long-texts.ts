@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import Papa from 'papaparse';
 import { mulberry32, shuffleInPlace } from '../lib/rng';
 import { trainLine } from './quality';
-import { csvRows, tfidfBaseline } from './tfidf';
+import { tfidfBaseline } from '../lib/baseline/tfidf';
+import { csvRows } from './tfidf';
 
 const RUNS = (process.env.BENCH_LONG_RUNS ?? 'tfidf,quick,quick-cut').split(',').map((s) => s.trim());
 const FLAGS: Record<string, string[]> = {

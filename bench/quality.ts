@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedPath } from '../tests/helpers/shared';
 import { writeTinyHf } from '../tests/helpers/tiny-hf';
-import { csvRows, tfidfBaseline } from './tfidf';
+import { tfidfBaseline } from '../lib/baseline/tfidf';
+import { csvRows } from './tfidf';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'cli/bin/finetune.mjs');

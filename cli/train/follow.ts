@@ -7,7 +7,7 @@ import { UserError } from '../../lib/errors';
 import type { RunConfig } from '../../lib/run/config';
 import { formatDuration } from '../../lib/run/duration';
 import type { RunEstimate } from '../../lib/run/estimate';
-import { trainRun, type PreparedRun, type RunEvent, type ThreadsPort } from '../../lib/run/train-run';
+import { trainRun, type PreparedRun, type RunEvent, type ThreadsPort, type WordBaselineResult } from '../../lib/run/train-run';
 import type { Checkpoint, CheckpointStore } from '../../lib/store/types';
 import type { TrainEvent } from '../../lib/train/events';
 import type { Cli } from '../context';
@@ -43,9 +43,13 @@ export function interruptible(cli: Cli): { signal: AbortSignal; release: () => v
 const EVAL_LOG_MS = 2000;
 
 /** Forwards a run's events to the log and stderr until it ends; an error event is thrown (a UserError exits 2). */
-export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics: WriteStream): Promise<DoneEvent & { threads: number }> {
+/** A run's done event, with the threads it computed on and the word-count baseline's scores where it had one. */
+export type FollowedRun = DoneEvent & { threads: number; baseline?: WordBaselineResult };
+
+export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics: WriteStream): Promise<FollowedRun> {
   let done: DoneEvent | null = null;
   let threads = 1;
+  let baseline: WordBaselineResult | undefined;
   let totalSteps = 0;
   let epochs = 0;
   let lastEvalLog = -Infinity;
@@ -53,6 +57,7 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
   for await (const ev of events) {
     if (ev.type === 'status') {
       if (ev.threads) threads = ev.threads;
+      if (ev.baseline) baseline = ev.baseline;
       cli.log(ev.message);
       continue;
     }
@@ -110,7 +115,7 @@ export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics:
     }
   }
   if (!done) throw new Error('fineTune() ended without a done event');
-  return { ...done, threads };
+  return { ...done, threads, ...(baseline ? { baseline } : {}) };
 }
 
 /** The run from start (or its checkpoint) to its done event, followed on stderr and in OUT/metrics.jsonl; the
@@ -119,7 +124,7 @@ export async function trainFollowed(
   config: RunConfig,
   p: PreparedRun,
   ports: { out: string; store: CheckpointStore; resumeFrom?: Checkpoint; threads: ThreadsPort; cli: Cli },
-): Promise<{ finished: DoneEvent & { threads: number }; trainSec: number }> {
+): Promise<{ finished: FollowedRun; trainSec: number }> {
   const { out, resumeFrom, cli } = ports;
   if (resumeFrom) await keepMetricsUpTo(join(out, 'metrics.jsonl'), resumeFrom.step);
   const metrics = createWriteStream(join(out, 'metrics.jsonl'), { flags: resumeFrom ? 'a' : 'w' });
@@ -135,6 +140,7 @@ export async function trainFollowed(
       resumeFrom,
       threads: ports.threads,
       onFeatureProgress,
+      wordBaseline: true,
     });
     finished = await follow(run, cli, metrics);
   } finally {

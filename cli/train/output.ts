@@ -13,7 +13,7 @@ import { labelCounts } from '../../lib/export/card-facts';
 import { modelCard } from '../../lib/export/model-card';
 import { hfTaskConfig } from '../../lib/models/param-io';
 import { cardInput, readTrainedFolder } from '../export/from-folder';
-import type { PreparedRun } from '../../lib/run/train-run';
+import type { PreparedRun, WordBaselineResult } from '../../lib/run/train-run';
 import type { EvalResult } from '../../lib/train/events';
 import type { ParsedOptions } from '../args';
 import { metricsOf } from '../commands/eval';
@@ -79,7 +79,7 @@ export async function saveModel(model: TaskModel, out: string): Promise<string[]
 export async function finishRunJson(
   out: string,
   runJson: Record<string, unknown>,
-  finished: DoneEvent & { threads?: number },
+  finished: DoneEvent & { threads?: number; baseline?: WordBaselineResult },
   trainSec: number,
   test: EvalResult | null,
 ): Promise<Record<string, unknown>> {
@@ -95,6 +95,10 @@ export async function finishRunJson(
     ...(finished.final ? { validation: metricsOf(finished.final) } : {}),
     ...(test ? { test: metricsOf(test) } : {}),
     metrics: report ? metricsOf(report) : null,
+    // what the run has to beat: TF-IDF + logistic regression on the same training and validation split
+    ...(finished.baseline
+      ? { baseline: { tfidfLogReg: { validation: { accuracy: finished.baseline.accuracy, macroF1: finished.baseline.macroF1 } } } }
+      : {}),
   };
   // kept in run.json for the model card: where the run computed, and the full report of the split it reports
   const labels = (runJson.labels as string[] | undefined) ?? [];

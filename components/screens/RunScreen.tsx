@@ -138,6 +138,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
   const status = run.status;
   const active = ACTIVE.has(status);
   const p = run.progress ?? record?.progress;
+  const baseline = record?.baseline;
 
   // run.version bumps whenever points are appended in place (the arrays are the same objects); charts follow it at
   // most once a second, the counters above them at every batch. The learning-rate chart follows the loss chart's
@@ -165,8 +166,22 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
           series('entity recall', 'entityRecall'),
           series('token accuracy', 'tokenAccuracy'),
         ]
-      : [series('accuracy', 'accuracy'), series('macro-F1', 'macroF1')];
-  }, [evalCount, run.evals, ner]);
+      : [
+          series('accuracy', 'accuracy'),
+          series('macro-F1', 'macroF1'),
+          // the word-count baseline's accuracy, level across the evaluations: the line to beat
+          ...(baseline && run.evals.length
+            ? [
+                {
+                  name: 'TF-IDF baseline accuracy',
+                  color: '#999999',
+                  dash: '2 4',
+                  points: [run.evals[0], run.evals[run.evals.length - 1]].map((e) => ({ x: e.step, y: baseline.accuracy })),
+                },
+              ]
+            : []),
+        ];
+  }, [evalCount, run.evals, ner, baseline]);
   const lrSeries = useMemo(() => {
     void lrVersion;
     return [{ name: 'learning rate', points: run.steps.map((s) => ({ x: s.step, y: s.lr })) }];
@@ -328,6 +343,7 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
             , loss {last.loss.toFixed(4)}
           </p>
         )}
+        {record?.baseline && <BaselineLine baseline={record.baseline} best={record.best} headOnly={record.config.mode === 'head'} />}
       </section>
 
       <section className="panel" aria-labelledby="ckpt-h">
@@ -361,5 +377,21 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
       </section>
       {(status === 'done' || status === 'stopped') && <NextStep to="evaluate" />}
     </>
+  );
+}
+
+/** The word-count baseline beside the run's best validation scores: the line a fine-tuned model has to beat. */
+function BaselineLine({ baseline, best, headOnly }: { baseline: NonNullable<RunRecord['baseline']>; best?: EvalPoint; headOnly: boolean }) {
+  const ahead = best && Number.isFinite(best.accuracy) ? best.accuracy - baseline.accuracy : undefined;
+  return (
+    <p className="small" data-testid="word-baseline">
+      Word-count baseline on the same validation split (TF-IDF + logistic regression, fitted on the training split in{' '}
+      {baseline.seconds.toFixed(1)} s): accuracy {pct(baseline.accuracy)}, macro-F1 {pct(baseline.macroF1)}
+      {ahead !== undefined &&
+        (ahead >= 0
+          ? `; this run's best is ${(100 * ahead).toFixed(1)} points above it.`
+          : `; this run's best is ${(100 * -ahead).toFixed(1)} points below it: on this data the words alone tell the labels ` +
+            `apart better${headOnly ? '. Balanced, which fine-tunes the encoder as well, may close the gap' : ''}.`)}
+    </p>
   );
 }

@@ -1,6 +1,7 @@
 // The shapes a training run passes around (data, prepared model, ports, events), apart from lib/run/train-run.ts so
 // that the phases it calls (lib/run/head-first.ts) read them without importing the run itself.
 import type { InitOptions } from '../backend/init';
+import type { LabeledText } from '../baseline/tfidf';
 import type { Example } from '../data/types';
 import type { Task, TaskModel } from '../models/types';
 import type { Checkpoint, CheckpointStore } from '../store/types';
@@ -28,6 +29,8 @@ export interface PreparedRun {
   headReused?: boolean;
   /** max training rows: the training rows there were before the sample `data.train` was encoded from */
   sampledFrom?: number;
+  /** single-label classification with validation rows: the texts and labels the word-count baseline fits and scores */
+  baselineInput?: { train: LabeledText[]; validation: LabeledText[] };
 }
 
 /** How a runtime starts pool threads (Web Workers in the studio, worker threads in Node): head-only runs compute the
@@ -50,6 +53,9 @@ export interface RunPorts {
   controls?: RunControls;
   resumeFrom?: Checkpoint;
   threads?: ThreadsPort;
+  /** fit TF-IDF + logistic regression on the training split and report its validation scores first, the line the run
+   *  has to beat (a run someone started; not a tune's trials, folds or timings) */
+  wordBaseline?: boolean;
   /** per-class loss weights decided outside the config (the Data screen's) */
   classWeights?: number[];
   /** encoder-feature progress in head-only mode */
@@ -63,8 +69,16 @@ export interface RunPorts {
 }
 
 /** status: a line for the person watching; `threads`: how many threads the run computes on, once known; `phase`:
- *  the line is the contrastive pairs phase's (lib/run/pair-tune.ts) */
-export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number; phase?: 'pairs' };
+ *  the line is the contrastive pairs phase's (lib/run/pair-tune.ts); `baseline`: the line is the word-count
+ *  baseline's scores */
+export type RunEvent = TrainEvent | { type: 'status'; message: string; threads?: number; phase?: 'pairs'; baseline?: WordBaselineResult };
+
+/** TF-IDF + logistic regression fitted on a run's training split, scored on its validation split */
+export interface WordBaselineResult {
+  accuracy: number;
+  macroF1: number;
+  seconds: number;
+}
 
 export type FeatureMemo = Map<'train' | 'validation', FeatureRows>;
 export type PairMemo = Map<'encoder', Map<string, Float32Array>>;

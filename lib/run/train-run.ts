@@ -2,6 +2,7 @@
 // (head-only: the encoder's features on a pool of threads) -> fineTune() events. What differs between the two lives in
 // ports: where checkpoints go, how threads start, how progress is shown. lib/session (studio) and cli/commands/train.ts
 // only read their inputs and forward the events.
+import { tfidfBaseline } from '../baseline/tfidf';
 import type { Example } from '../data/types';
 import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
@@ -23,7 +24,7 @@ import { checkPairTask, pairTuneFirst } from './pair-tune';
 import { assignVariables } from '../train/state';
 import type { PreparedRun, RunData, RunEvent, RunPorts } from './run-types';
 
-export type { FeatureMemo, PairMemo, PreparedRun, RunData, RunEvent, RunPorts, ThreadsPort } from './run-types';
+export type { FeatureMemo, PairMemo, PreparedRun, RunData, RunEvent, RunPorts, ThreadsPort, WordBaselineResult } from './run-types';
 
 /** The task the model is built for: the data's mapping decides, not the form. */
 export function taskOf(c: RunConfig, dataTask: Task): Task {
@@ -89,6 +90,7 @@ export function prepareRun(
         ? { headParams: new Map([...opened.head.params].filter(([n]) => !n.includes('lora_'))) }
         : {}),
     });
+    const plain = (e: Example) => ({ text: e.textPair ? `${e.text} ${e.textPair}` : e.text, label: String(e.label) });
     return {
       model,
       data: encoded,
@@ -96,6 +98,9 @@ export function prepareRun(
       maxLength,
       headReused: headFits(opened.head, task, labels),
       ...(train !== data.train ? { sampledFrom: data.train.length } : {}),
+      ...(task === 'classification' && data.validation.length && labels.length > 1
+        ? { baselineInput: { train: train.map(plain), validation: data.validation.map(plain) } }
+        : {}),
     };
   } catch (e) {
     opened.encoder.dispose();
@@ -154,6 +159,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
           `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
           `${fewRowsWhy(held)}: the run trains its whole length and keeps its last weights`,
       };
+    if (ports.wordBaseline && !ports.resumeFrom && p.baselineInput) yield* wordBaseline(p.baselineInput, p.labels);
     let featureExtractor: FeatureExtractor | undefined;
     // head first (full, freeze): before the replicas copy the model, so they start from the trained head; a resumed
     // run's checkpoint already holds it, and an imported model's kept head is trained
@@ -190,4 +196,19 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
     await pool?.close();
     await trainPool?.close();
   }
+}
+
+/** The word-count baseline's line: TF-IDF + logistic regression at scikit-learn's defaults, fitted on the training
+ *  split and scored on the validation split the run selects on. */
+async function* wordBaseline(input: NonNullable<PreparedRun['baselineInput']>, labels: string[]): AsyncGenerator<RunEvent> {
+  yield { type: 'status', message: 'fitting a word-count baseline (TF-IDF + logistic regression) to compare the run with' };
+  const b = tfidfBaseline(input.train, input.validation, labels);
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  yield {
+    type: 'status',
+    message:
+      `word-count baseline (TF-IDF + logistic regression, fitted in ${b.seconds.toFixed(1)} s): ` +
+      `${pct(b.accuracy)} validation accuracy, macro-F1 ${b.macroF1.toFixed(3)}, the line to beat`,
+    baseline: { accuracy: b.accuracy, macroF1: b.macroF1, seconds: b.seconds },
+  };
 }

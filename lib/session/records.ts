@@ -4,6 +4,7 @@ import type { ErrorInfo } from '../errors';
 import type { RunRow } from '../store/db';
 import type { RunConfig } from '../run/config';
 import type { Task } from '../models/types';
+import type { WordBaselineResult } from '../run/run-types';
 import type { EvalPoint, RunProgress, RunRecord, RunStatus } from './types';
 
 /** What the studio keeps in RunRow.config. */
@@ -24,6 +25,8 @@ export interface RunMeta {
   threads?: number;
   /** an imported zip: no training history, the model files are stored */
   imported?: boolean;
+  /** TF-IDF + logistic regression on the run's training and validation split (single-label classification) */
+  baseline?: WordBaselineResult;
 }
 
 const STATUS_FROM_DB: Record<RunRow['status'], RunStatus> = {
@@ -59,5 +62,6 @@ export function recordOfRow(row: RunRow, isLive: (id: string) => boolean): RunRe
     error: meta.error ?? (row.error ? { kind: 'user', message: row.error } : undefined),
     sweepId: meta.sweepId,
     ...(meta.imported ? { imported: true } : {}),
+    ...(meta.baseline ? { baseline: meta.baseline } : {}),
   };
 }

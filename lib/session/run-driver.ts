@@ -140,6 +140,7 @@ export async function drive(
       threads: threadsFor(c, host),
       classWeights: p.classWeights,
       onFeatureProgress,
+      wordBaseline: true,
       ...memo,
     };
     let computeThreads = 1;
@@ -147,6 +148,7 @@ export async function drive(
       switch (ev.type) {
         case 'status':
           if (ev.threads) computeThreads = ev.threads;
+          if (ev.baseline) await patchMeta(db, runId, { baseline: ev.baseline });
           await status('running', { message: ev.message.charAt(0).toUpperCase() + ev.message.slice(1) + '.' });
           break;
         case 'start':

@@ -4,6 +4,7 @@ import type { AugmentTransform } from '../data/augment';
 import type { ColumnMapping } from '../data/types';
 import type { NerReport as NerDataReport } from '../data/report';
 import type { ModeName, ModelSpec, RunConfig } from '../run/config';
+import type { WordBaselineResult } from '../run/run-types';
 import type { PredictedEntity } from '../train/ner-predict';
 
 export type { ColumnMapping, NerDataReport, PredictedEntity };
@@ -129,6 +130,8 @@ export interface RunRecord {
   sweepId?: string;
   /** a model imported on the Export screen (no training history; a base the Model screen can start from) */
   imported?: boolean;
+  /** the word-count baseline on the run's validation split: TF-IDF + logistic regression fitted on its training split */
+  baseline?: WordBaselineResult;
 }
 
 /** A stored dataset version as the Data and Train screens list it. */

@@ -194,7 +194,8 @@ describe('Data screen: storage, rename, imbalance and augmentation', () => {
       buffer: Buffer.from(['query text,intent label', ...rows].join('\n')),
     });
     const heads = () => page.getByTestId('preview-table').locator('th').allTextContents();
-    await page.getByTestId('preview-table').waitFor({ timeout: 60_000 });
+    // the earlier file's preview stays on the screen until this one's arrives
+    await page.getByRole('heading', { name: /^intents\.csv/ }).waitFor({ timeout: 60_000 });
     const box = page.getByTestId('has-header');
     expect([await heads(), await box.isChecked()]).toEqual([['column 1', 'column 2'], false]);
     await page.getByRole('button', { name: 'Import 41 rows' }).waitFor();

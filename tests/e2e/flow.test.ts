@@ -89,6 +89,13 @@ describe('full flow on the sample data', () => {
     expect(Number(await page.getByTestId('chart-metrics').getAttribute('data-points'))).toBeGreaterThan(0);
     // the speed says which phase it measures (cached-feature head steps are not comparable to full steps)
     expect(await page.getByTestId('run-speed').textContent()).toMatch(/samples\/s training the head on cached features$/);
+    // the line to beat: TF-IDF + logistic regression on the same split, and how far the run's best is from it
+    await page.getByTestId('word-baseline').waitFor({ timeout: 30_000 });
+    const line = new RegExp(
+      String.raw`^Word-count baseline on the same validation split \(TF-IDF \+ logistic regression, .*\): ` +
+        String.raw`accuracy \d+\.\d%, macro-F1 \d+\.\d%; this run's best is \d+\.\d points (above|below) it`,
+    );
+    expect(await page.getByTestId('word-baseline').textContent()).toMatch(line);
     await check('run');
     const ranEpochs = Number(/Epoch \d+ \/ (\d+)/.exec((await page.getByTestId('run-counters').textContent()) ?? '')?.[1]);
     await goTo(page, 'Train');

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasShared, sharedPath } from '@/tests/helpers/shared';
 import { STACK_LINE, lastJson, runCli, expectEvalEqualsValidation } from './run-cli';
+import { tfidfBaseline } from '@/lib/baseline/tfidf';
+import { csvRows } from '@/bench/tfidf';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-e2e-'));
 const good = [
@@ -89,6 +91,13 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(m.accuracy).toBeLessThanOrEqual(1);
     expect(typeof m.macroF1).toBe('number');
     expect(trained).toMatchObject({ reason: 'completed', steps: 5, epochs: 1 });
+  });
+
+  it('reports the word-count baseline on the same split: TF-IDF + logistic regression fitted on the training file', () => {
+    const direct = tfidfBaseline(csvRows(trainCsv, 'review', 'sentiment'), csvRows(evalCsv, 'review', 'sentiment'));
+    expect(trained.baseline).toEqual({ tfidfLogReg: { validation: { accuracy: direct.accuracy, macroF1: direct.macroF1 } } });
+    expect(stderr).toContain(`word-count baseline (TF-IDF + logistic regression, fitted in`);
+    expect(stderr).toContain(`${(100 * direct.accuracy).toFixed(1)} % validation accuracy`);
   });
 
   it('writes the model in Hugging Face layout with labels, every event in metrics.jsonl, and run.json', () => {

@@ -118,6 +118,10 @@ describe('runs through the session (head-only USE-Lite, 36 training rows)', () =
     expect(hist.checkpoints.map((c) => [c.step, c.best])).toEqual([[15, false]]);
     // and its figures are the kept (last) weights' evaluation (lib/session/metric-records.ts keptEval)
     expect(hist.record.best).toMatchObject({ step: 15, accuracy: hist.evals.at(-1)!.accuracy, macroF1: hist.evals.at(-1)!.macroF1 });
+    // the word-count baseline on the same split, kept with the run (the Run screen shows it beside the best scores)
+    const b = hist.record.baseline!;
+    expect([b.accuracy >= 0 && b.accuracy <= 1, b.macroF1 >= 0 && b.macroF1 <= 1, b.seconds >= 0]).toEqual([true, true, true]);
+    expect(events.some((e) => e.type === 'run-status' && e.runId === runId && /^Word-count baseline/.test(e.message ?? ''))).toBe(true);
   });
 
   it('with feature threads from the host, encodes the data on them and trains to the same evaluations', async () => {

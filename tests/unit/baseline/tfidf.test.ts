@@ -1,8 +1,10 @@
-// The TF-IDF + logistic regression baseline beside bench:quality: scikit-learn's default vectorizer by hand on a toy
-// corpus, a fit that reaches the regularised optimum, and SST-2's figures as an independent NumPy/SciPy version of the
-// same defaults computed them (80.72 % test, 79.01 % dev; bench/RESULTS.md, session 15).
+// The TF-IDF + logistic regression baseline (lib/baseline/tfidf.ts; every run fits it, bench:quality prints it):
+// scikit-learn's default vectorizer by hand on a toy corpus, a fit that reaches the regularised optimum, and SST-2's
+// figures as an independent NumPy/SciPy version of the same defaults computed them (80.72 % test, 79.01 % dev;
+// bench/RESULTS.md, session 15).
 import { describe, expect, it } from 'vitest';
-import { Tfidf, fitLogReg, sst2Rows, tfidfBaseline } from '@/bench/tfidf';
+import { Tfidf, fitLogReg, tfidfBaseline } from '@/lib/baseline/tfidf';
+import { sst2Rows } from '@/bench/tfidf';
 import { hasShared, sharedPath } from '@/tests/helpers/shared';
 import { join } from 'node:path';
 
