@@ -18,7 +18,7 @@ import { num, str, type OptionSpec, type ParsedOptions } from './args';
 export const HEADER_OPTION: OptionSpec = {
   name: 'header',
   type: 'string',
-  meta: 'yes|no',
+  meta: 'H',
   choices: ['yes', 'no'],
   help: 'whether the first row of a CSV/TSV file names the columns',
   defaultText: 'detected; yes when it holds every column the flags name',

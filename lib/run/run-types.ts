@@ -30,7 +30,7 @@ export interface PreparedRun {
   /** max training rows: the training rows there were before the sample `data.train` was encoded from */
   sampledFrom?: number;
   /** single-label classification with validation rows: the texts and labels the word-count baseline fits and scores */
-  baselineInput?: { train: LabeledText[]; validation: LabeledText[] };
+  baselineInput?: { train: LabeledText[]; validation: LabeledText[]; /** a sample of this many training rows */ sampledFrom?: number };
 }
 
 /** How a runtime starts pool threads (Web Workers in the studio, worker threads in Node): head-only runs compute the

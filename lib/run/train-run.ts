@@ -2,7 +2,7 @@
 // (head-only: the encoder's features on a pool of threads) -> fineTune() events. What differs between the two lives in
 // ports: where checkpoints go, how threads start, how progress is shown. lib/session (studio) and cli/commands/train.ts
 // only read their inputs and forward the events.
-import { tfidfBaseline } from '../baseline/tfidf';
+import { tfidfBaseline, type LabeledText } from '../baseline/tfidf';
 import type { Example } from '../data/types';
 import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
@@ -90,7 +90,6 @@ export function prepareRun(
         ? { headParams: new Map([...opened.head.params].filter(([n]) => !n.includes('lora_'))) }
         : {}),
     });
-    const plain = (e: Example) => ({ text: e.textPair ? `${e.text} ${e.textPair}` : e.text, label: String(e.label) });
     return {
       model,
       data: encoded,
@@ -99,7 +98,7 @@ export function prepareRun(
       headReused: headFits(opened.head, task, labels),
       ...(train !== data.train ? { sampledFrom: data.train.length } : {}),
       ...(task === 'classification' && data.validation.length && labels.length > 1
-        ? { baselineInput: { train: train.map(plain), validation: data.validation.map(plain) } }
+        ? { baselineInput: baselineInput(train, data.validation, labels.length, c.seed) }
         : {}),
     };
   } catch (e) {
@@ -198,6 +197,26 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
   }
 }
 
+/** Training rows × labels the word-count baseline fits on at most (its time grows with both: Banking77's 10,003 × 77
+ *  take 5–10 s here); past it, a sample with each label in its share. */
+const BASELINE_BUDGET = 1_000_000;
+
+/** An example as the baseline reads it: a pair's two texts as one. */
+const plain = (e: Example): LabeledText => ({ text: e.textPair ? `${e.text} ${e.textPair}` : e.text, label: String(e.label) });
+
+/** The rows the word-count baseline fits and scores: the training rows, or a sample of them within `budget`. */
+export function baselineInput(
+  train: Example[],
+  validation: Example[],
+  labels: number,
+  seed: number,
+  budget = BASELINE_BUDGET,
+): NonNullable<PreparedRun['baselineInput']> {
+  const cap = Math.floor(budget / labels);
+  const rows = train.length > cap ? stratifiedSample(train, cap, seed) : train;
+  return { train: rows.map(plain), validation: validation.map(plain), ...(rows !== train ? { sampledFrom: train.length } : {}) };
+}
+
 /** The word-count baseline's line: TF-IDF + logistic regression at scikit-learn's defaults, fitted on the training
  *  split and scored on the validation split the run selects on. */
 async function* wordBaseline(input: NonNullable<PreparedRun['baselineInput']>, labels: string[]): AsyncGenerator<RunEvent> {
@@ -207,7 +226,8 @@ async function* wordBaseline(input: NonNullable<PreparedRun['baselineInput']>, l
   yield {
     type: 'status',
     message:
-      `word-count baseline (TF-IDF + logistic regression, fitted in ${b.seconds.toFixed(1)} s): ` +
+      `word-count baseline (TF-IDF + logistic regression, fitted in ${b.seconds.toFixed(1)} s` +
+      `${input.sampledFrom ? ` on ${input.train.length.toLocaleString('en')} of the ${input.sampledFrom.toLocaleString('en')} training rows` : ''}): ` +
       `${pct(b.accuracy)} validation accuracy, macro-F1 ${b.macroF1.toFixed(3)}, the line to beat`,
     baseline: { accuracy: b.accuracy, macroF1: b.macroF1, seconds: b.seconds },
   };

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfidfBaseline } from '@/lib/baseline/tfidf';
 import { completeConfig } from '@/lib/run/config';
-import { prepareRun, trainRun, type RunData, type RunEvent } from '@/lib/run/train-run';
+import { baselineInput, prepareRun, trainRun, type RunData, type RunEvent } from '@/lib/run/train-run';
 import { useWasm } from '@/tests/helpers/tf';
 import { events, openTinyBert, sentimentRunData } from './helpers';
 
@@ -33,6 +33,16 @@ describe('the word-count baseline of a run', () => {
     expect(line.message).toContain(`${(100 * direct.accuracy).toFixed(1)} % validation accuracy`);
     // before the first training step
     expect(ev.indexOf(line)).toBeLessThan(ev.findIndex((e) => e.type === 'step'));
+  });
+
+  it('fits on a sample with each label in its share where rows × labels are over its budget', () => {
+    const data = sentimentRunData(80);
+    const all = baselineInput(data.train, data.validation, 2, 1);
+    expect([all.train.length, all.sampledFrom]).toEqual([80, undefined]);
+    const some = baselineInput(data.train, data.validation, 2, 1, 60);
+    const share = (rows: { label: string }[]) => rows.filter((r) => r.label === 'pos').length / rows.length;
+    expect([some.train.length, some.sampledFrom, some.validation.length]).toEqual([30, 80, 40]);
+    expect(Math.abs(share(some.train) - share(all.train))).toBeLessThan(0.05);
   });
 
   it('is not fitted for runs that did not ask, nor for regression', async () => {
