@@ -223,11 +223,12 @@ async function* wordBaseline(input: NonNullable<PreparedRun['baselineInput']>, l
   yield { type: 'status', message: 'fitting a word-count baseline (TF-IDF + logistic regression) to compare the run with' };
   const b = tfidfBaseline(input.train, input.validation, labels);
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const n = (x: number) => x.toLocaleString('en');
+  const sample = input.sampledFrom ? ` on ${n(input.train.length)} of the ${n(input.sampledFrom)} training rows` : '';
   yield {
     type: 'status',
     message:
-      `word-count baseline (TF-IDF + logistic regression, fitted in ${b.seconds.toFixed(1)} s` +
-      `${input.sampledFrom ? ` on ${input.train.length.toLocaleString('en')} of the ${input.sampledFrom.toLocaleString('en')} training rows` : ''}): ` +
+      `word-count baseline (TF-IDF + logistic regression, fitted in ${b.seconds.toFixed(1)} s${sample}): ` +
       `${pct(b.accuracy)} validation accuracy, macro-F1 ${b.macroF1.toFixed(3)}, the line to beat`,
     baseline: { accuracy: b.accuracy, macroF1: b.macroF1, seconds: b.seconds },
   };
