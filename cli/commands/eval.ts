@@ -1,6 +1,7 @@
 // finetune eval: a trained model folder + a labeled file -> one JSON line of metrics (the engine's EvalResult).
 import { UserError } from '../../lib/errors';
 import { toExample, usableRecords } from '../../lib/data/labeled';
+import type { Example } from '../../lib/data/types';
 import type { TaskModel } from '../../lib/models/types';
 import { encodeExamples } from '../../lib/train/encode';
 import { evaluateModel } from '../../lib/train/evaluate';
@@ -43,6 +44,8 @@ export async function evaluateOn(
   extract?: FeatureExtractor,
   threshold = 0.5,
   pairColumn?: string,
+  /** told the file's examples as read (train --test: the word-count baseline scores the same rows) */
+  onExamples?: (examples: Example[]) => void,
 ): Promise<EvalResult> {
   const ner = model.task === 'token-classification';
   const t = await loadTable(path, option, ner ? tokenFieldsFrom({ ...opts, task: 'ner' }) : undefined, headerHintFrom(opts));
@@ -52,6 +55,7 @@ export async function evaluateOn(
   if (guessed.length) cli.log(`${path}: using ${guessed.join(' ')}`);
   const mapped = mapTable(t, mapping);
   const examples = usableRecords(mapped.records).map(toExample);
+  onExamples?.(examples);
   let enc;
   try {
     const maxLength = Math.min(read.maxLength, model.tokenizer.modelMaxLength);

@@ -2,12 +2,15 @@
 // in OUT/metrics.jsonl, the trained model in Hugging Face layout in OUT, and the final metrics as the last stdout line.
 // This file is the arguments and what is printed; each step it takes lives in cli/train/ or lib/run/.
 import { resolve } from 'node:path';
+import { labeledTextOf, tfidfBaseline } from '../../lib/baseline/tfidf';
+import type { Example } from '../../lib/data/types';
 import { UserError } from '../../lib/errors';
 import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
 import { freshStartNote, prepareRun, type PreparedRun } from '../../lib/run/train-run';
 import { FsStore } from '../../lib/store/fs-store';
+import type { EvalResult } from '../../lib/train/events';
 import { num, str, type ParsedOptions } from '../args';
 import type { Cli } from '../context';
 import { relabelOption, runConfigFrom } from '../options';
@@ -67,8 +70,12 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
     const files = await saveModel(p.model, out);
     cli.log(`wrote ${files.join(', ')}, metrics.jsonl and run.json to ${out}`);
     const testPath = str(opts, 'test');
-    const test = testPath ? await testOn(p.model, testPath, config, opts, cli, p.maxLength, threads.threads) : null;
-    const result = await finishRunJson(out, runJson, finished, trainSec, test);
+    let testRows: Example[] = [];
+    const test = testPath
+      ? await testOn(p.model, testPath, config, opts, cli, p.maxLength, threads.threads, (ex) => (testRows = ex))
+      : null;
+    const testBaseline = test && p.baselineInput ? testBaselineOf(p, testRows, test, cli) : undefined;
+    const result = await finishRunJson(out, runJson, finished, trainSec, test, testBaseline);
     await writeModelCard(out, p.model);
     cli.log(`wrote the model card, ${out}/README.md`);
     cli.out(JSON.stringify(result));
@@ -77,6 +84,19 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   } finally {
     p.model.dispose();
   }
+}
+
+/** The word-count baseline on the test file: fitted on the rows the run's own baseline fitted on, with a line that
+ *  sets it beside the model's test accuracy. */
+function testBaselineOf(p: PreparedRun, rows: Example[], test: EvalResult, cli: Cli): { accuracy: number; macroF1: number } {
+  const b = tfidfBaseline(p.baselineInput!.train, rows.map(labeledTextOf), p.labels);
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const model = test.classification?.accuracy;
+  cli.log(
+    `test: word-count baseline (TF-IDF + logistic regression) ${pct(b.accuracy)} accuracy, macro-F1 ${b.macroF1.toFixed(3)}` +
+      (model === undefined ? '' : `; the model ${pct(model)}, ${model >= b.accuracy ? 'above' : 'below'} it`),
+  );
+  return { accuracy: b.accuracy, macroF1: b.macroF1 };
 }
 
 export { runTrain as run };

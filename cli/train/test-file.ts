@@ -1,4 +1,5 @@
 // finetune train --test FILE: the trained model evaluated on a held-back file once training is done.
+import type { Example } from '../../lib/data/types';
 import type { TaskModel } from '../../lib/models/types';
 import type { RunConfig } from '../../lib/run/config';
 import type { EvalResult } from '../../lib/train/events';
@@ -17,8 +18,21 @@ export async function testOn(
   cli: Cli,
   maxLength: number,
   threads: number,
+  onExamples?: (examples: Example[]) => void,
 ): Promise<EvalResult> {
   return withFeaturePool(model, threads, cli, 'test features', (extract) =>
-    evaluateOn(model, path, '--test', opts, cli, { maxLength, windows: config.textWindows }, 64, extract, config.multilabelThreshold),
+    evaluateOn(
+      model,
+      path,
+      '--test',
+      opts,
+      cli,
+      { maxLength, windows: config.textWindows },
+      64,
+      extract,
+      config.multilabelThreshold,
+      undefined,
+      onExamples,
+    ),
   );
 }

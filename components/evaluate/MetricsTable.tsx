@@ -1,14 +1,17 @@
 // The test-metrics table: the evaluated model (fine-tuned, or a head on the frozen encoder), and the head-only baseline
-// where it was scored ("—" where a metric was not computed for it).
+// and the word-count baseline (TF-IDF + logistic regression) where they were scored ("—" where a metric was not
+// computed for one).
 export function MetricsTable({
   columns,
   fineTuned,
   baseline,
+  wordBaseline,
   headOnly = false,
 }: {
   columns: string[];
   fineTuned: string[];
   baseline?: (string | undefined)[];
+  wordBaseline?: (string | undefined)[];
   /** the evaluated run trained only a head: its row is not called fine-tuned */
   headOnly?: boolean;
 }) {
@@ -36,6 +39,14 @@ export function MetricsTable({
             <th scope="row">Baseline (head only, frozen pre-trained encoder)</th>
             {columns.map((c, i) => (
               <td key={c}>{baseline[i] ?? '—'}</td>
+            ))}
+          </tr>
+        )}
+        {wordBaseline && (
+          <tr data-testid="word-baseline-row">
+            <th scope="row">Word-count baseline (TF-IDF + logistic regression, same training rows)</th>
+            {columns.map((c, i) => (
+              <td key={c}>{wordBaseline[i] ?? '—'}</td>
             ))}
           </tr>
         )}

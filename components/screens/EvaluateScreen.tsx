@@ -65,6 +65,9 @@ export function EvaluateScreen() {
                 'so it is itself the head-only baseline that fine-tuning is measured against.'
               : ' With the baseline, a head-only model on the frozen pre-trained encoder is trained first ' +
                 '(the Quick preset, about a minute), so you can see what fine-tuning gained.'}
+            {run.task === 'classification' &&
+              ' Beside it, a word-count baseline (TF-IDF + logistic regression on the same training rows, a few seconds): ' +
+                'what counting words alone gets, the line any model here has to beat.'}
           </p>
           <div className="row">
             <button type="button" className="primary" onClick={() => void evaluate()} disabled={!!task}>
@@ -101,6 +104,7 @@ function EvaluationView({ r, run, headOnly }: { r: EvaluationResult; run: RunRec
           columns={['Accuracy', 'Macro-F1', 'Micro-F1', 'Weighted F1', 'Loss']}
           fineTuned={[pct(r.accuracy), pct(r.macroF1), pct(r.microF1), pct(r.weightedF1), r.loss.toFixed(4)]}
           baseline={r.baseline && [pct(r.baseline.accuracy), pct(r.baseline.macroF1)]}
+          wordBaseline={r.wordBaseline && [pct(r.wordBaseline.accuracy), pct(r.wordBaseline.macroF1)]}
         />
       </section>
 

@@ -4,6 +4,7 @@
 // solved with L-BFGS to the optimum). A run fits it on its training split and scores its validation split
 // (lib/run/train-run.ts), so the studio and the CLI show the line a fine-tuned model has to beat; the benchmarks print
 // it beside their runs (bench/quality.ts).
+import type { Example } from '../data/types';
 import { classificationReport } from '../train/metrics';
 
 export interface LabeledText {
@@ -161,6 +162,12 @@ function lbfgs(f: (p: Float64Array, g: Float64Array) => number, p: Float64Array,
   }
   return p;
 }
+
+/** An example as the baseline reads it: a pair's two texts as one. */
+export const labeledTextOf = (e: Pick<Example, 'text' | 'textPair' | 'label'>): LabeledText => ({
+  text: e.textPair ? `${e.text} ${e.textPair}` : e.text,
+  label: String(e.label),
+});
 
 /** A fitted baseline: the label (index into `labels`) it predicts for each text. */
 export interface WordBaseline {

@@ -29,7 +29,7 @@ export interface PreparedRun {
   headReused?: boolean;
   /** max training rows: the training rows there were before the sample `data.train` was encoded from */
   sampledFrom?: number;
-  /** single-label classification with validation rows: the texts and labels the word-count baseline fits and scores */
+  /** single-label classification: the texts and labels the word-count baseline fits and scores (lib/baseline/tfidf.ts) */
   baselineInput?: { train: LabeledText[]; validation: LabeledText[]; /** a sample of this many training rows */ sampledFrom?: number };
 }
 

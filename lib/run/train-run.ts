@@ -2,7 +2,7 @@
 // (head-only: the encoder's features on a pool of threads) -> fineTune() events. What differs between the two lives in
 // ports: where checkpoints go, how threads start, how progress is shown. lib/session (studio) and cli/commands/train.ts
 // only read their inputs and forward the events.
-import { tfidfBaseline, type LabeledText } from '../baseline/tfidf';
+import { labeledTextOf, tfidfBaseline } from '../baseline/tfidf';
 import type { Example } from '../data/types';
 import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
@@ -97,7 +97,7 @@ export function prepareRun(
       maxLength,
       headReused: headFits(opened.head, task, labels),
       ...(train !== data.train ? { sampledFrom: data.train.length } : {}),
-      ...(task === 'classification' && data.validation.length && labels.length > 1
+      ...(task === 'classification' && labels.length > 1
         ? { baselineInput: baselineInput(train, data.validation, labels.length, c.seed) }
         : {}),
     };
@@ -158,7 +158,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
           `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
           `${fewRowsWhy(held)}: the run trains its whole length and keeps its last weights`,
       };
-    if (ports.wordBaseline && !ports.resumeFrom && p.baselineInput) yield* wordBaseline(p.baselineInput, p.labels);
+    if (ports.wordBaseline && !ports.resumeFrom && p.baselineInput?.validation.length) yield* wordBaseline(p.baselineInput, p.labels);
     let featureExtractor: FeatureExtractor | undefined;
     // head first (full, freeze): before the replicas copy the model, so they start from the trained head; a resumed
     // run's checkpoint already holds it, and an imported model's kept head is trained
@@ -201,9 +201,6 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
  *  take 5–10 s here); past it, a sample with each label in its share. */
 const BASELINE_BUDGET = 1_000_000;
 
-/** An example as the baseline reads it: a pair's two texts as one. */
-const plain = (e: Example): LabeledText => ({ text: e.textPair ? `${e.text} ${e.textPair}` : e.text, label: String(e.label) });
-
 /** The rows the word-count baseline fits and scores: the training rows, or a sample of them within `budget`. */
 export function baselineInput(
   train: Example[],
@@ -214,7 +211,11 @@ export function baselineInput(
 ): NonNullable<PreparedRun['baselineInput']> {
   const cap = Math.floor(budget / labels);
   const rows = train.length > cap ? stratifiedSample(train, cap, seed) : train;
-  return { train: rows.map(plain), validation: validation.map(plain), ...(rows !== train ? { sampledFrom: train.length } : {}) };
+  return {
+    train: rows.map(labeledTextOf),
+    validation: validation.map(labeledTextOf),
+    ...(rows !== train ? { sampledFrom: train.length } : {}),
+  };
 }
 
 /** The word-count baseline's line: TF-IDF + logistic regression at scikit-learn's defaults, fitted on the training

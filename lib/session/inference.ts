@@ -6,6 +6,7 @@ import { evaluationReportOf } from '../run/report';
 import { UserError } from '../errors';
 import { parseFile } from '../data/parse';
 import type { TaskModel } from '../models/types';
+import { labeledTextOf, tfidfBaseline } from '../baseline/tfidf';
 import type { Command, EvaluationReport } from '../protocol';
 import { setSetting, type StudioDb } from '../store/db';
 import { loadLabeledData } from './stored-data';
@@ -284,6 +285,11 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
   const result = await withFeatureThreads(host, model, examples.length, (extract) =>
     report(model, cmd.runId, cmd.split, examples, readingOfRun(meta.run), meta.run.multilabelThreshold ?? 0.5, extract),
   );
+  if (result.task === 'classification' && data.train.length) {
+    // the line a person would draw without any encoder: words counted, on the same training rows
+    const b = tfidfBaseline(data.train.map(labeledTextOf), examples.map(labeledTextOf), model.labels);
+    result.wordBaseline = { accuracy: b.accuracy, macroF1: b.macroF1 };
+  }
   if (cmd.baseline && meta.run.mode !== 'head') {
     progress(2, 3, 'Training the head-only baseline');
     result.baseline = await baseline(db, meta.run, model.task, model.labels, examples);

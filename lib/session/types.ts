@@ -184,6 +184,8 @@ export interface EvaluationResult {
   misclassified: Misclassified[];
   /** the same split scored by a head-only model on the frozen pre-trained encoder */
   baseline?: { accuracy: number; macroF1: number };
+  /** the same split scored by TF-IDF + logistic regression fitted on the run's training split */
+  wordBaseline?: { accuracy: number; macroF1: number };
 }
 
 /** Everything the Run screen draws for one run, read back from storage (after a reload, or for an old run). */

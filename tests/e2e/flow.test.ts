@@ -117,6 +117,15 @@ describe('full flow on the sample data', () => {
     const cells = await page.getByTestId('confusion-matrix').locator('tbody td').allTextContents();
     expect(cells.length).toBe(4);
     expect(cells.map(Number).reduce((a, b) => a + b, 0)).toBe(30); // 10% of 300 rows
+    // beside the model: the word-count baseline on the same test rows (accuracy and macro-F1; the rest not computed)
+    expect(await page.getByTestId('word-baseline-row').locator('th, td').allTextContents()).toEqual([
+      'Word-count baseline (TF-IDF + logistic regression, same training rows)',
+      expect.stringMatching(/^\d+\.\d%$/),
+      expect.stringMatching(/^\d+\.\d%$/),
+      '—',
+      '—',
+      '—',
+    ]);
     await page.getByLabel('Row-normalised').check();
     expect(await page.getByTestId('confusion-matrix').locator('tbody td').first().textContent()).toMatch(/%$/);
     await check('evaluate');

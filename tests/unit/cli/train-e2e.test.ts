@@ -185,6 +185,10 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     const res = lastJson(r.stdout);
     expect(res.validation).toBeUndefined();
     const test = res.test as Record<string, number>;
+    // no validation rows: the word-count baseline is scored on the test file only, fitted on every training row
+    const direct = tfidfBaseline(csvRows(trainCsv, 'review', 'sentiment'), csvRows(evalCsv, 'review', 'sentiment'));
+    expect(res.baseline).toEqual({ tfidfLogReg: { test: { accuracy: direct.accuracy, macroF1: direct.macroF1 } } });
+    expect(r.stderr).toContain(`test: word-count baseline (TF-IDF + logistic regression) ${(100 * direct.accuracy).toFixed(1)} % accuracy`);
     expect(JSON.parse(readFileSync(join(all, 'run.json'), 'utf8'))).toMatchObject({
       trainExamples: 36,
       validationExamples: 0,

@@ -21,6 +21,7 @@ import { setBundledSource } from '@/lib/session/models';
 import { useDatabase } from '@/lib/session/state';
 import type { SessionHost } from '@/lib/session/context';
 import { lastJson, runCli } from '../cli/run-cli';
+import { labeledTextOf, tfidfBaseline } from '@/lib/baseline/tfidf';
 import { until } from './helpers';
 
 const require = createRequire(import.meta.url);
@@ -98,6 +99,9 @@ describe('the studio and the CLI evaluate with the same code', () => {
       stratify: true,
     });
     expect(split.test.length).toBe(20);
+    // the word-count baseline row: TF-IDF + logistic regression fitted on the same training rows, on the same test rows
+    const words = tfidfBaseline(split.train.map(labeledTextOf), split.test.map(labeledTextOf), studio.labels);
+    expect(studio.wordBaseline).toEqual({ accuracy: words.accuracy, macroF1: words.macroF1 });
     const csv = join(dir, 'test.csv');
     writeFileSync(csv, `text,label\n${split.test.map((e) => `"${e.text}",${e.label}`).join('\n')}\n`);
     const r = await runCli([
