@@ -42,10 +42,10 @@ export function interruptible(cli: Cli): { signal: AbortSignal; release: () => v
 /** The least time between two evaluation lines in the log. */
 const EVAL_LOG_MS = 2000;
 
-/** Forwards a run's events to the log and stderr until it ends; an error event is thrown (a UserError exits 2). */
 /** A run's done event, with the threads it computed on and the word-count baseline's scores where it had one. */
 export type FollowedRun = DoneEvent & { threads: number; baseline?: WordBaselineResult };
 
+/** Forwards a run's events to the log and stderr until it ends; an error event is thrown (a UserError exits 2). */
 export async function follow(events: AsyncIterable<RunEvent>, cli: Cli, metrics: WriteStream): Promise<FollowedRun> {
   let done: DoneEvent | null = null;
   let threads = 1;

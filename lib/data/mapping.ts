@@ -54,8 +54,10 @@ function stats(table: ParsedTable): ColumnStats[] {
   });
 }
 
-/** Names of columns that hold a quantity: integers there are a value to predict however few or many they are. */
-const QUANTITY_NAMES = /(score|rating|stars|grade|value|price|cost|amount|count|age|year|level|rank|points|votes)/i;
+/** Names of columns that hold a quantity (as a word: "age", "star_rating", not "message"): over 20 distinct integers
+ *  there are a value to predict even when they run 0, 1, 2, … without a gap. */
+const QUANTITY_NAMES =
+  /(^|[^a-z])(scores?|ratings?|stars|grades?|values?|prices?|costs?|amounts?|counts?|ages?|years?|levels?|ranks?|points|votes)([^a-z]|$)/i;
 
 /** Integer labels that number classes, as a dataset exported from the Hugging Face Hub stores them (Banking77's
  *  0–76): every id from 0 (or 1) to the largest present, each on two rows or more on average, under a name that is

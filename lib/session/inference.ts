@@ -6,7 +6,7 @@ import { evaluationReportOf } from '../run/report';
 import { UserError } from '../errors';
 import { parseFile } from '../data/parse';
 import type { TaskModel } from '../models/types';
-import { labeledTextOf, tfidfBaseline } from '../baseline/tfidf';
+import { tfidfBaseline } from '../baseline/tfidf';
 import type { Command, EvaluationReport } from '../protocol';
 import { setSetting, type StudioDb } from '../store/db';
 import { loadLabeledData } from './stored-data';
@@ -22,7 +22,7 @@ import { progressReporter, yieldToMessages, type SessionHost } from './context';
 import { toCsv } from './csv';
 import { splitSettingsOf, toDataSplit } from './datasets';
 import { recipeSettings } from '../run/config';
-import { trainRun } from '../run/train-run';
+import { baselineInput, trainRun } from '../run/train-run';
 import { recipeFor } from '../train/recipes';
 import { prepare, type RunMeta } from './runs';
 import { sessionDb } from './state';
@@ -286,8 +286,11 @@ export async function evaluate(host: SessionHost, cmd: Cmd<'evaluate'>): Promise
     report(model, cmd.runId, cmd.split, examples, readingOfRun(meta.run), meta.run.multilabelThreshold ?? 0.5, extract),
   );
   if (result.task === 'classification' && data.train.length) {
-    // the line a person would draw without any encoder: words counted, on the same training rows
-    const b = tfidfBaseline(data.train.map(labeledTextOf), examples.map(labeledTextOf), model.labels);
+    // the line a person would draw without any encoder: words counted, on the same training rows (a sample of them
+    // where rows × labels are over the baseline's budget, as a run's own baseline fits on)
+    progress(2, 3, 'Fitting the word-count baseline');
+    const rows = baselineInput(data.train, examples, model.labels.length, meta.run.seed);
+    const b = tfidfBaseline(rows.train, rows.validation, model.labels);
     result.wordBaseline = { accuracy: b.accuracy, macroF1: b.macroF1 };
   }
   if (cmd.baseline && meta.run.mode !== 'head') {

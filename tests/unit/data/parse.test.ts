@@ -146,5 +146,8 @@ ${Array.from({ length: rows }, (_, i) => `row ${i},${value(i)}`).join('\n')}
     expect(suggestMapping(file('label', (i) => 18 + ((i * 7) % 73))).task).toBe('regression');
     expect(suggestMapping(file('score', (i) => i % 101)).task).toBe('regression');
     expect(suggestMapping(file('label', (i) => i % 200)).task).toBe('regression');
+    // a quantity's name as a word only: "message_type" is no "age"
+    expect(suggestMapping(file('star_rating', (i) => i % 30)).task).toBe('regression');
+    expect(suggestMapping(file('message_type', (i) => i % 30)).task).toBe('classification');
   });
 });
