@@ -79,14 +79,22 @@ export function fitLogReg(x: Csr, y: Int32Array, k: number, C = 1, maxIter = 100
       }
       let max = -Infinity;
       for (let c = 0; c < k; c++) max = Math.max(max, z[c]);
+      const zy = z[y[i]];
       let sum = 0;
-      for (let c = 0; c < k; c++) sum += Math.exp(z[c] - max);
-      const lse = max + Math.log(sum);
-      loss += C * (lse - z[y[i]]);
       for (let c = 0; c < k; c++) {
-        const r = C * (Math.exp(z[c] - lse) - (c === y[i] ? 1 : 0));
-        g[d * k + c] += r;
-        for (let e = x.ptr[i]; e < x.ptr[i + 1]; e++) g[x.col[e] * k + c] += r * x.val[e];
+        z[c] = Math.exp(z[c] - max);
+        sum += z[c];
+      }
+      loss += C * (max + Math.log(sum) - zy);
+      // z becomes the residual C·(softmax − one-hot); each feature's k gradients are adjacent in g
+      for (let c = 0; c < k; c++) {
+        z[c] = C * (z[c] / sum - (c === y[i] ? 1 : 0));
+        g[d * k + c] += z[c];
+      }
+      for (let e = x.ptr[i]; e < x.ptr[i + 1]; e++) {
+        const off = x.col[e] * k;
+        const v = x.val[e];
+        for (let c = 0; c < k; c++) g[off + c] += z[c] * v;
       }
     }
     for (let j = 0; j < d * k; j++) {
