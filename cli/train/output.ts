@@ -14,6 +14,7 @@ import { modelCard } from '../../lib/export/model-card';
 import { hfTaskConfig } from '../../lib/models/param-io';
 import { cardInput, readTrainedFolder } from '../export/from-folder';
 import type { PreparedRun, WordBaselineResult } from '../../lib/run/train-run';
+import type { EvaluationReport } from '../../lib/protocol';
 import type { EvalResult } from '../../lib/train/events';
 import type { ParsedOptions } from '../args';
 import { metricsOf } from '../commands/eval';
@@ -116,11 +117,21 @@ export async function finishRunJson(
     backend: tf.getBackend(),
     threads: finished.threads ?? 1,
     ...(report
-      ? { evaluation: evaluationReportOf(report, { runId: RUN_ID, split: test ? 'test' : 'validation', labels, threshold }) }
+      ? {
+          evaluation: withWordBaseline(
+            evaluationReportOf(report, { runId: RUN_ID, split: test ? 'test' : 'validation', labels, threshold }),
+            test ? testBaseline : finished.baseline,
+          ),
+        }
       : {}),
   };
   await writeFile(join(out, 'run.json'), JSON.stringify({ ...runJson, ...detail, finishedAt: new Date().toISOString(), result }, null, 2));
   return result;
+}
+
+/** A classification report with the word-count baseline's scores on the same split, for the model card. */
+function withWordBaseline(e: EvaluationReport, b: { accuracy: number; macroF1: number } | undefined): EvaluationReport {
+  return e.task === 'classification' && b ? { ...e, wordBaseline: { accuracy: b.accuracy, macroF1: b.macroF1 } } : e;
 }
 
 /** OUT/README.md: the model card of the finished run (what `finetune export --format hf` writes too). */

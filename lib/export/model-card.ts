@@ -147,6 +147,12 @@ function metricsSection(x: ModelCardInput, metrics: CardMetric[]): string[] {
     const b = Object.entries(e.baseline).map(([k, v]) => `${k} ${fmt(v as number)}`);
     out.push('', `For comparison, a classifier trained on the frozen base model scores ${b.join(', ')}.`);
   }
+  if (e.task === 'classification' && e.wordBaseline)
+    out.push(
+      '',
+      "Without any encoder, TF-IDF + logistic regression at scikit-learn's defaults, fitted on the same training rows, scores " +
+        `accuracy ${fmt(e.wordBaseline.accuracy)}, macroF1 ${fmt(e.wordBaseline.macroF1)} on the same split.`,
+    );
   const perClass = e.task === 'classification' ? e.perClass : e.task === 'multilabel' ? e.perLabel : [];
   if (perClass.length) {
     out.push('', `Per ${e.task === 'multilabel' ? 'label' : 'class'}:`, '');

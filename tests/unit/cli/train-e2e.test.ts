@@ -98,6 +98,10 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     expect(trained.baseline).toEqual({ tfidfLogReg: { validation: { accuracy: direct.accuracy, macroF1: direct.macroF1 } } });
     expect(stderr).toContain(`word-count baseline (TF-IDF + logistic regression, fitted in`);
     expect(stderr).toContain(`${(100 * direct.accuracy).toFixed(1)} % validation accuracy`);
+    // and the model card sets it beside the model's scores
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain(
+      "Without any encoder, TF-IDF + logistic regression at scikit-learn's defaults, fitted on the same training rows, scores accuracy",
+    );
   });
 
   it('writes the model in Hugging Face layout with labels, every event in metrics.jsonl, and run.json', () => {

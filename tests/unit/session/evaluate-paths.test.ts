@@ -84,6 +84,7 @@ describe('the studio and the CLI evaluate with the same code', () => {
     // the export carries the test evaluation: evaluation.json and the scores in run.json
     const exported = unzipSync(out.bytes);
     expect(JSON.parse(new TextDecoder().decode(exported['evaluation.json'])).accuracy).toBe(studio.accuracy);
+    expect(new TextDecoder().decode(exported['README.md'])).toContain('Without any encoder, TF-IDF + logistic regression');
     expect(JSON.parse(new TextDecoder().decode(exported['run.json'])).test).toMatchObject({
       accuracy: studio.accuracy,
       macroF1: studio.macroF1,
