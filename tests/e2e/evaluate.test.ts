@@ -73,14 +73,18 @@ async function trainQuick(page: Page): Promise<void> {
   expect(await runStatus(page), err ?? '').toBe('done');
 }
 
-async function evaluate(page: Page): Promise<void> {
+/** `words`: a single-label run, which Evaluate also scores the word-count baseline for (multi-label and regression not) */
+async function evaluate(page: Page, words = false): Promise<void> {
   await goTo(page, 'Evaluate');
   // these runs train the head only: the screen says the run is the baseline and offers no baseline to add
   expect(await page.getByTestId('evaluate-explain').textContent()).toMatch(/it is itself the head-only baseline/);
   expect(await page.getByLabel('Also score the head-only baseline').count()).toBe(0);
   await page.getByRole('button', { name: 'Evaluate on the test split' }).click();
   await page.getByTestId('test-metrics').waitFor({ timeout: 120_000 });
-  expect(await page.getByTestId('test-metrics').locator('tbody th').allTextContents()).toEqual(['Head only (frozen encoder)']);
+  expect(await page.getByTestId('test-metrics').locator('tbody th').allTextContents()).toEqual([
+    'Head only (frozen encoder)',
+    ...(words ? ['Word-count baseline (TF-IDF + logistic regression, same training rows)'] : []),
+  ]);
 }
 
 beforeAll(async () => {
@@ -155,7 +159,7 @@ describe('a run with many labels', () => {
     const { page } = rec;
     await importCsv(page, 'hobbies.csv', manyLabelCsv());
     await trainQuick(page);
-    await evaluate(page);
+    await evaluate(page, true);
     // 14 labels: the matrix is behind a click, the mistakes panel is open
     const matrix = page.getByTestId('confusion-matrix');
     expect(await matrix.isVisible()).toBe(false);
