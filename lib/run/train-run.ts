@@ -198,7 +198,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
 }
 
 /** Training rows × labels the word-count baseline fits on at most (its time grows with both: Banking77's 10,003 × 77
- *  take 5–10 s here); past it, a sample with each label in its share. */
+ *  take 6.7 s here); past it, a sample with each label in its share. */
 const BASELINE_BUDGET = 1_000_000;
 
 /** The rows the word-count baseline fits and scores: the training rows, or a sample of them within `budget`. */
