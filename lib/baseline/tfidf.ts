@@ -44,7 +44,10 @@ export class Tfidf {
       }
       const js = [...counts.keys()].sort((a, b) => a - b);
       const vs = js.map((j) => counts.get(j)! * this.idf[j]);
-      const norm = Math.hypot(...vs) || 1;
+      // a loop, not Math.hypot(...vs): a 100,000-character text can have more distinct words than a call takes arguments
+      let sq = 0;
+      for (const v of vs) sq += v * v;
+      const norm = Math.sqrt(sq) || 1;
       js.forEach((j, i) => {
         col.push(j);
         val.push(vs[i] / norm);

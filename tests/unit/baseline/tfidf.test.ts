@@ -22,6 +22,15 @@ describe('TF-IDF + logistic regression baseline', () => {
     expect(x.val[1]).toBeCloseTo(raw[1] / norm, 12);
   });
 
+  it('normalises a text with more distinct words than a function call takes arguments', () => {
+    const long = Array.from({ length: 200_000 }, (_, i) => `w${i}`).join(' ');
+    const x = new Tfidf().fit([long, 'w1 w2']).transform([long]);
+    let sq = 0;
+    for (const v of x.val) sq += v * v;
+    expect(x.col.length).toBe(200_000);
+    expect(sq).toBeCloseTo(1, 9);
+  });
+
   it('fits to the optimum: the gradient of ½‖W‖² + C·Σ cross-entropy vanishes', () => {
     const v = new Tfidf().fit(['good fine great', 'bad awful poor', 'good great', 'poor bad']);
     const x = v.transform(['good fine great', 'bad awful poor', 'good great', 'poor bad']);
