@@ -2,13 +2,13 @@
 // in OUT/metrics.jsonl, the trained model in Hugging Face layout in OUT, and the final metrics as the last stdout line.
 // This file is the arguments and what is printed; each step it takes lives in cli/train/ or lib/run/.
 import { resolve } from 'node:path';
-import { labeledTextOf, tfidfBaseline } from '../../lib/baseline/tfidf';
+import { labeledTextOf, scoreWordBaseline } from '../../lib/baseline/tfidf';
 import type { Example } from '../../lib/data/types';
 import { UserError } from '../../lib/errors';
 import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
 import { dataFacts, modelFacts } from '../../lib/run/facts';
-import { freshStartNote, prepareRun, type PreparedRun } from '../../lib/run/train-run';
+import { freshStartNote, prepareRun, wordBaselineOf, type PreparedRun } from '../../lib/run/train-run';
 import { FsStore } from '../../lib/store/fs-store';
 import type { EvalResult } from '../../lib/train/events';
 import { num, str, type ParsedOptions } from '../args';
@@ -86,10 +86,10 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   }
 }
 
-/** The word-count baseline on the test file: fitted on the rows the run's own baseline fitted on, with a line that
- *  sets it beside the model's test accuracy. */
+/** The word-count baseline on the test file: the one the run fitted for its validation line, with a line that sets
+ *  it beside the model's test accuracy. */
 function testBaselineOf(p: PreparedRun, rows: Example[], test: EvalResult, cli: Cli): { accuracy: number; macroF1: number } {
-  const b = tfidfBaseline(p.baselineInput!.train, rows.map(labeledTextOf), p.labels);
+  const b = scoreWordBaseline(wordBaselineOf(p)!, rows.map(labeledTextOf));
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const model = test.classification?.accuracy;
   cli.log(

@@ -228,6 +228,11 @@ export interface BaselineScore {
 export function tfidfBaseline(train: LabeledText[], test: LabeledText[], labels?: string[]): BaselineScore {
   const t0 = performance.now();
   const model = fitWordBaseline(train, labels);
+  return { ...scoreWordBaseline(model, test), vocabulary: model.vocabulary, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A fitted baseline's accuracy and macro-F1 on `test` (see tfidfBaseline). */
+export function scoreWordBaseline(model: WordBaseline, test: LabeledText[]): { accuracy: number; macroF1: number } {
   const index = new Map(model.labels.map((l, i) => [l, i]));
   const kept = test.filter((r) => index.has(r.label));
   const report = classificationReport(
@@ -235,10 +240,5 @@ export function tfidfBaseline(train: LabeledText[], test: LabeledText[], labels?
     model.predict(kept.map((r) => r.text)),
     model.labels,
   );
-  return {
-    accuracy: (report.accuracy * kept.length) / Math.max(1, test.length),
-    macroF1: report.macroF1,
-    vocabulary: model.vocabulary,
-    seconds: (performance.now() - t0) / 1000,
-  };
+  return { accuracy: (report.accuracy * kept.length) / Math.max(1, test.length), macroF1: report.macroF1 };
 }

@@ -2,7 +2,7 @@
 // (head-only: the encoder's features on a pool of threads) -> fineTune() events. What differs between the two lives in
 // ports: where checkpoints go, how threads start, how progress is shown. lib/session (studio) and cli/commands/train.ts
 // only read their inputs and forward the events.
-import { labeledTextOf, tfidfBaseline } from '../baseline/tfidf';
+import { fitWordBaseline, labeledTextOf, scoreWordBaseline, type WordBaseline } from '../baseline/tfidf';
 import type { Example } from '../data/types';
 import { UserError } from '../errors';
 import { createTaskModel } from '../models/task-model';
@@ -158,7 +158,7 @@ export async function* trainRun(c: RunConfig, p: PreparedRun, ports: RunPorts = 
           `${held} validation row${held === 1 ? ' is' : 's are'} too few to stop early or pick the best evaluation by ` +
           `${fewRowsWhy(held)}: the run trains its whole length and keeps its last weights`,
       };
-    if (ports.wordBaseline && !ports.resumeFrom && p.baselineInput?.validation.length) yield* wordBaseline(p.baselineInput, p.labels);
+    if (ports.wordBaseline && !ports.resumeFrom && p.baselineInput?.validation.length) yield* wordBaseline(p);
     let featureExtractor: FeatureExtractor | undefined;
     // head first (full, freeze): before the replicas copy the model, so they start from the trained head; a resumed
     // run's checkpoint already holds it, and an imported model's kept head is trained
@@ -218,11 +218,28 @@ export function baselineInput(
   };
 }
 
+const fittedBaselines = new WeakMap<object, WordBaseline>();
+
+/** The word-count baseline of a prepared run (single-label classification), fitted once on its training rows: the
+ *  run's validation line and the CLI's test line share it. */
+export function wordBaselineOf(p: PreparedRun): WordBaseline | undefined {
+  const input = p.baselineInput;
+  if (!input) return undefined;
+  let model = fittedBaselines.get(input);
+  if (!model) {
+    model = fitWordBaseline(input.train, p.labels);
+    fittedBaselines.set(input, model);
+  }
+  return model;
+}
+
 /** The word-count baseline's line: TF-IDF + logistic regression at scikit-learn's defaults, fitted on the training
  *  split and scored on the validation split the run selects on. */
-async function* wordBaseline(input: NonNullable<PreparedRun['baselineInput']>, labels: string[]): AsyncGenerator<RunEvent> {
+async function* wordBaseline(p: PreparedRun): AsyncGenerator<RunEvent> {
+  const input = p.baselineInput!;
   yield { type: 'status', message: 'fitting a word-count baseline (TF-IDF + logistic regression) to compare the run with' };
-  const b = tfidfBaseline(input.train, input.validation, labels);
+  const t0 = performance.now();
+  const b = { ...scoreWordBaseline(wordBaselineOf(p)!, input.validation), seconds: (performance.now() - t0) / 1000 };
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const n = (x: number) => x.toLocaleString('en');
   const sample = input.sampledFrom ? ` on ${n(input.train.length)} of the ${n(input.sampledFrom)} training rows` : '';
