@@ -343,7 +343,14 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
             , loss {last.loss.toFixed(4)}
           </p>
         )}
-        {record?.baseline && <BaselineLine baseline={record.baseline} best={record.best} headOnly={record.config.mode === 'head'} />}
+        {record?.baseline && (
+          <BaselineLine
+            baseline={record.baseline}
+            best={record.best}
+            config={record.config}
+            finished={status === 'done' || status === 'stopped'}
+          />
+        )}
       </section>
 
       <section className="panel" aria-labelledby="ckpt-h">
@@ -380,18 +387,47 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
   );
 }
 
-/** The word-count baseline beside the run's best validation scores: the line a fine-tuned model has to beat. */
-function BaselineLine({ baseline, best, headOnly }: { baseline: NonNullable<RunRecord['baseline']>; best?: EvalPoint; headOnly: boolean }) {
+/** The word-count baseline beside the run's best validation scores: the line a fine-tuned model has to beat. Where a
+ *  finished head-only run is below it, one click sets up the Balanced preset (which fine-tunes the encoder) on the Train
+ *  screen, fitted to the same data and model, with its time estimate, for the person to start. */
+function BaselineLine({
+  baseline,
+  best,
+  config,
+  finished,
+}: {
+  baseline: NonNullable<RunRecord['baseline']>;
+  best?: EvalPoint;
+  config: RunRecord['config'];
+  finished: boolean;
+}) {
+  const replaceConfig = useStudio((s) => s.replaceConfig);
+  const setScreen = useStudio((s) => s.setScreen);
+  const headOnly = config.mode === 'head';
   const ahead = best && Number.isFinite(best.accuracy) ? best.accuracy - baseline.accuracy : undefined;
+  const behind = ahead !== undefined && ahead < 0;
+  const setUpBalanced = () => {
+    // the Train screen fits a preset to the data and model it shows (TrainScreen's effect), so only the budget is set
+    replaceConfig({ ...config, name: '', preset: 'balanced' });
+    setScreen('train');
+  };
   return (
     <p className="small" data-testid="word-baseline">
       Word-count baseline on the same validation split (TF-IDF + logistic regression, fitted on the training split in{' '}
       {baseline.seconds.toFixed(1)} s): accuracy {pct(baseline.accuracy)}, macro-F1 {pct(baseline.macroF1)}
       {ahead !== undefined &&
-        (ahead >= 0
+        (!behind
           ? `; this run's best is ${(100 * ahead).toFixed(1)} points above it.`
           : `; this run's best is ${(100 * -ahead).toFixed(1)} points below it: on this data the words alone tell the labels ` +
             `apart better${headOnly ? '. Balanced, which fine-tunes the encoder as well, may close the gap' : ''}.`)}
+      {behind && headOnly && finished && (
+        <>
+          {' '}
+          <button type="button" data-testid="set-up-balanced" onClick={setUpBalanced}>
+            Set up a Balanced run
+          </button>
+        </>
+      )}
     </p>
   );
 }

@@ -3,11 +3,13 @@
 // on the frozen encoder's features, says so, then fine-tunes. Contrastive pairs (SetFit): on small data the Balanced
 // preset turns "Contrastive rounds" on (head-only mode's field), the command line carries it, and the worker tunes
 // the encoder on pairs first, on its training threads, saying so with the step and the time left, then the head.
+// Below the words: a Quick run that the word-count baseline beats offers one click to the Balanced preset.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { Recorded } from './browser';
 import {
   axeViolations,
+  goTo,
   importCsv,
   loadBundledModel,
   openStudio,
@@ -86,5 +88,54 @@ describe('contrastive pairs, then the head', () => {
     expect(messages.some((m) => /^Tuning on pairs (on \d+ threads|in one thread): /.test(m))).toBe(true);
     expect(step1).toBeGreaterThan(first);
     expect(last).toBeGreaterThan(step1);
+  });
+});
+
+/** 300 rows whose label only a code word tells (30 everyday nouns, each tied to one of 3 labels at random) inside
+ *  sentences all labels share: word counts separate them, a sentence encoder's frozen meaning barely does. */
+function codeWordRows(): Buffer {
+  const subjects = ['The delivery', 'My account', 'This order', 'The app', 'Our meeting', 'The invoice', 'Your parcel', 'The report'];
+  const verbs = ['arrived late', 'looks fine', 'needs a check', 'was updated', 'is on hold', 'came through', 'has changed', 'went missing'];
+  const tails = ['yesterday', 'this morning', 'again', 'as expected', 'after lunch', 'for the third time', 'today', 'last week'];
+  const words = (
+    'apple river candle mountain pencil garden window turtle silver ladder button forest rocket violin blanket harbor ' +
+    'lemon engine castle pepper marble feather tunnel saddle orchid kettle meadow anchor puzzle walnut'
+  ).split(' ');
+  let s = 7;
+  const pick = (n: number) => ((s = (s * 1103515245 + 12345) % 2147483648), Math.floor((s / 2147483648) * n));
+  const rows = ['text,label'];
+  for (let i = 0; i < 300; i++) {
+    const w = pick(words.length);
+    rows.push(`${subjects[pick(8)]} ${verbs[pick(8)]} ${tails[pick(8)]}; ref ${words[w]},${['alpha', 'beta', 'gamma'][w % 3]}`);
+  }
+  return Buffer.from(rows.join('\n') + '\n');
+}
+
+describe('a Quick run below the word-count baseline', () => {
+  it('says so and sets up the Balanced preset in one click', async () => {
+    const { page } = rec;
+    await importCsv(page, 'code-words.csv', codeWordRows());
+    await loadBundledModel(page);
+    await goTo(page, 'Train');
+    await page.getByRole('radio', { name: /Quick/ }).click();
+    await page
+      .getByTestId('recipe')
+      .filter({ hasText: /training rows/ })
+      .waitFor({ timeout: 30_000 });
+    await trainUntilDone(page);
+    const line = page.getByTestId('word-baseline');
+    await line.waitFor({ timeout: 30_000 });
+    // the CLI on the same rows: baseline 100 % validation accuracy, the head ~77 %
+    expect(await line.textContent()).toMatch(/this run's best is \d+\.\d points below it: .*Balanced/);
+    await page.getByRole('button', { name: 'Set up a Balanced run' }).click();
+    await page.getByRole('heading', { level: 2, name: /^Train/ }).waitFor();
+    expect(await page.getByRole('radio', { name: /Balanced/ }).getAttribute('aria-checked')).toBe('true');
+    // fitted to the same data: 300 rows of 3 labels are small data, so Balanced tunes the encoder on pairs first
+    await page
+      .getByTestId('recipe')
+      .filter({ hasText: /contrastive rounds 20/ })
+      .waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('button', { name: 'Start training' }).isEnabled()).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
   });
 });
