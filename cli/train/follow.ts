@@ -157,9 +157,10 @@ export function estimateLine(est: RunEstimate): string {
       : '';
   const evals = est.evalSec ? `, ${est.evals} validation passes ${formatDuration(est.evalSec)}` : '';
   const pairs = est.pairSec !== undefined ? `contrastive pairs ${formatDuration(est.pairSec)}, ` : '';
+  const baseline = est.baselineSec !== undefined ? `word-count baseline ${formatDuration(est.baselineSec)}, ` : '';
   return (
     `estimated training time: about ${formatDuration(est.seconds)} ` +
-    `(${pairs}${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis})` +
+    `(${baseline}${pairs}${est.steps.toLocaleString('en')} steps × ${est.perStepSec.toFixed(2)} s${features}${evals}; ${est.basis})` +
     (est.mayStopEarly ? '; early stopping can end it sooner' : '')
   );
 }

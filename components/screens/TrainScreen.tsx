@@ -114,6 +114,7 @@ export function TrainScreen() {
         parts.unshift(`encoding the texts once ${formatDuration(est.featureSec)}${est.threads > 1 ? ` on ${est.threads} threads` : ''}`);
       if (est.evalSec) parts.push(`${est.evals} validation passes ${formatDuration(est.evalSec)}`);
       if (est.pairSec !== undefined) parts.unshift(`tuning the encoder on contrastive pairs ${formatDuration(est.pairSec)}`);
+      if (est.baselineSec !== undefined) parts.unshift(`the word-count baseline ${formatDuration(est.baselineSec)}`);
       setEstimate({
         key: JSON.stringify({ ...form, name: '' }),
         text:

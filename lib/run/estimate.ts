@@ -2,6 +2,7 @@
 // features for a few batches) on batches drawn at the quartiles of the training texts' lengths, timed after a
 // warm-up, scaled to the run's steps, evaluations and threads. The run's own model is used and changed by the
 // measurement: estimate on a model prepared for that purpose (the CLI's --dry-run, the studio's Estimate button).
+import { wordBaselineSeconds } from '../baseline/tfidf';
 import type { EncodedExample } from '../train/encode';
 import { pairSteps, pairTune } from '../train/contrastive';
 import { contrastiveRoundsOf, headFirstEpochsOf, type RunConfig } from './config';
@@ -21,6 +22,8 @@ export interface RunEstimate {
   featureSec?: number;
   /** head-only with contrastive rounds: tuning the encoder on pairs first */
   pairSec?: number;
+  /** the word-count baseline a run fits first (single-label classification; not a tune's trials) */
+  baselineSec?: number;
   threads: number;
   /** steps or batches timed, after the warm-up */
   measured: number;
@@ -147,14 +150,17 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
       `timed after ${WARMUP} of warm-up; validation${headFirst ? " and the head-first phase's features" : ''} ` +
       'as a third of a step per batch';
   }
+  // the word-count baseline: estimated from the training words (fitting it to time it would take as long)
+  const baselineSec = p.baselineInput?.validation.length ? wordBaselineSeconds(p.baselineInput.train, p.labels.length) : undefined;
   return {
-    seconds,
+    seconds: seconds + (baselineSec ?? 0),
     steps,
     perStepSec,
     evals: evalPasses,
     evalSec,
     ...(featureSec !== undefined ? { featureSec } : {}),
     ...(pairSec !== undefined ? { pairSec } : {}),
+    ...(baselineSec !== undefined ? { baselineSec } : {}),
     threads: threadCount,
     measured: MEASURE,
     basis,

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfidfBaseline } from '@/lib/baseline/tfidf';
 import { completeConfig } from '@/lib/run/config';
+import { estimateRun } from '@/lib/run/estimate';
 import { baselineInput, prepareRun, trainRun, type RunData, type RunEvent } from '@/lib/run/train-run';
 import { useWasm } from '@/tests/helpers/tf';
 import { events, openTinyBert, sentimentRunData } from './helpers';
@@ -51,5 +52,29 @@ describe('the word-count baseline of a run', () => {
     const scored = (rows: RunData['train']) => rows.map((e, i) => ({ ...e, label: i % 3 }));
     const regression: RunData = { ...reg, task: 'regression', labels: [], train: scored(reg.train), validation: scored(reg.validation) };
     expect(baselines(await runOf(regression, { wordBaseline: true }))).toEqual([]);
+  });
+
+  it("is in the run's time estimate at 3 µs a training word and label, and not where no baseline is fitted", async () => {
+    const c = completeConfig({ mode: 'head', epochs: 1, batchSize: 8, seed: 1, earlyStoppingPatience: 0 });
+    const p = prepareRun(c, sentimentRunData(32), openTinyBert());
+    try {
+      const e = await estimateRun(c, p);
+      const words = p.baselineInput!.train.reduce((n, r) => n + (r.text.match(/[\p{L}\p{N}_]{2,}/gu)?.length ?? 0), 0);
+      expect(words).toBeGreaterThan(100);
+      expect(e.baselineSec).toBeCloseTo(words * 2 * 3e-6, 12);
+      expect(e.seconds).toBeGreaterThanOrEqual(e.baselineSec! + e.featureSec! + e.steps * e.perStepSec - 1e-9);
+      expect(e.seconds - e.baselineSec!).toBeCloseTo(e.featureSec! + e.steps * e.perStepSec, 9);
+    } finally {
+      p.model.dispose();
+    }
+    const reg = sentimentRunData(16);
+    const scored = (rows: RunData['train']) => rows.map((x, i) => ({ ...x, label: i % 3 }));
+    const regression: RunData = { ...reg, task: 'regression', labels: [], train: scored(reg.train), validation: scored(reg.validation) };
+    const q = prepareRun(c, regression, openTinyBert());
+    try {
+      expect((await estimateRun(c, q)).baselineSec).toBeUndefined();
+    } finally {
+      q.model.dispose();
+    }
   });
 });
