@@ -296,12 +296,19 @@ export function applyMapping(table: ParsedTable, m: ColumnMapping, opts: MapOpti
           .map(fold)
           .filter((x) => x !== '');
       }
-      const allBlank = !m.labelColumnsAreFlags && jl.every((j) => (r[j] ?? '').trim() === '');
-      if (allBlank) w.add('missing-label', 'Some rows have no label; they are left out of training', row, { column: m.label!.join(', ') });
-      else {
-        rec.label = [...new Set(names)];
-        for (const n of rec.label) counts.set(n, (counts.get(n) ?? 0) + 1);
-      }
+      // an empty cell (a JSON record's empty list or missing key, a CSV row short of the cell) names no label: the row
+      // is an example of none of them, as an all-zero row of flag columns is; dropping such rows would teach the model
+      // that every text has a label
+      if (!m.labelColumnsAreFlags && names.length === 0)
+        w.add(
+          'no-label-applies',
+          'Some rows have an empty label cell; in a multi-label file they train as texts none of the labels applies to ' +
+            '(remove rows that are only unlabeled)',
+          row,
+          { column: m.label!.join(', ') },
+        );
+      rec.label = [...new Set(names)];
+      for (const n of rec.label) counts.set(n, (counts.get(n) ?? 0) + 1);
     } else {
       const v = fold(r[jl[0]] ?? '');
       if (v === '') w.add('missing-label', 'Some rows have no label; they are left out of training', row, { column: m.label![0] });

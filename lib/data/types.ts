@@ -37,6 +37,7 @@ export interface DataWarning {
     | 'ragged-row'
     | 'empty-text'
     | 'missing-label'
+    | 'no-label-applies'
     | 'invalid-quotes'
     | 'control-chars'
     | 'mixed-line-endings'

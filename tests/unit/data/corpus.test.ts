@@ -487,9 +487,11 @@ const cases: Case[] = [
     name: 'JSON with list labels (multi-label)',
     bytes: u8('[{"text":"a","labels":["x","y"]},{"text":"b","labels":["y"]},{"text":"c","labels":[]}]'),
     opts: { fileName: 'd.json' },
+    warning: 'no-label-applies',
     check: (r) => {
       expect(r.mapping.task).toBe('multilabel');
       expect(r.data.records[0].label).toEqual(['x', 'y']);
+      expect(r.data.records[2].label).toEqual([]);
       expect(r.data.labels).toEqual(['x', 'y']);
     },
   },
@@ -562,6 +564,30 @@ const cases: Case[] = [
     bytes: u8('text,tags\na,x|y\nb,y\nc,z| x\n'),
     mapping: { task: 'multilabel', text: 'text', label: ['tags'], labelSeparator: '|' },
     check: (r) => expect(r.data.records[2].label).toEqual(['z', 'x']),
+  },
+  {
+    name: 'multi-label: an empty cell is a text no label applies to, kept (a short row reads its cell as empty)',
+    bytes: u8('text,tags\na,x|y\nb,\nc\nd,y\n'),
+    mapping: { task: 'multilabel', text: 'text', label: ['tags'], labelSeparator: '|' },
+    warning: 'no-label-applies',
+    warningRows: [3, 4],
+    check: (r) => {
+      expect(r.data.records.map((x) => x.label)).toEqual([['x', 'y'], [], [], ['y']]);
+      expect(r.warnings.find((x) => x.code === 'ragged-row')).toMatchObject({ rows: [4] });
+      expect(r.warnings.find((x) => x.code === 'missing-label')).toBeUndefined();
+      expect(r.data.labels).toEqual(['x', 'y']);
+    },
+  },
+  {
+    name: 'multi-label JSON lines: an empty list or a missing key is a text no label applies to',
+    bytes: u8('{"text":"a","tags":["x","y"]}\n{"text":"b","tags":[]}\n{"text":"c"}\n{"text":"d","tags":["y"]}\n'),
+    opts: { fileName: 'd.jsonl' },
+    warning: 'no-label-applies',
+    warningRows: [2, 3],
+    check: (r) => {
+      expect(r.mapping).toMatchObject({ task: 'multilabel', label: ['tags'] });
+      expect(r.data.records.map((x) => x.label)).toEqual([['x', 'y'], [], [], ['y']]);
+    },
   },
   {
     name: 'multi-label as 0/1 columns',
