@@ -7,7 +7,7 @@ import type { Example } from '../../lib/data/types';
 import { UserError } from '../../lib/errors';
 import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
-import { dataFacts, modelFacts } from '../../lib/run/facts';
+import { dataFacts, modelFacts, vocabularyWarning } from '../../lib/run/facts';
 import { freshStartNote, prepareRun, wordBaselineOf, type PreparedRun } from '../../lib/run/train-run';
 import { FsStore } from '../../lib/store/fs-store';
 import type { EvalResult } from '../../lib/train/events';
@@ -33,14 +33,14 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   let config: RunConfig;
   let p: PreparedRun;
   try {
-    config = saved
-      ? saved.run
-      : runConfigFrom(opts, {
-          ...modelFacts(encoder, tokenizer),
-          ...dataFacts(data.train, data.labels, data.task, tokenizer, data.validation.length),
-        });
+    const facts = saved
+      ? null
+      : { ...modelFacts(encoder, tokenizer), ...dataFacts(data.train, data.labels, data.task, tokenizer, data.validation.length) };
+    config = saved ? saved.run : runConfigFrom(opts, facts!);
     if (resumeFrom) cli.log(`resuming ${out} from its checkpoint at step ${resumeFrom.step} (epoch ${resumeFrom.epoch + 1})`);
     else if (config.recipe) cli.log(recipeLines(config.recipe, config.preset));
+    const unreadable = facts && vocabularyWarning(facts);
+    if (unreadable) cli.log(`warning: ${unreadable}`);
     if (folds !== undefined) {
       const open = async (fold: number) => (fold === 0 ? { encoder, tokenizer } : loadTokenized(modelSpec, opts, hubEndpoint));
       return await crossValidateCli(config, data, folds, open, { out, threads, cli });

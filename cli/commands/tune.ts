@@ -10,7 +10,7 @@ import { UserError } from '../../lib/errors';
 import { FsStore } from '../../lib/store/fs-store';
 import type { RunConfig } from '../../lib/run/config';
 import { estimateRun } from '../../lib/run/estimate';
-import { dataFacts, modelFacts } from '../../lib/run/facts';
+import { dataFacts, modelFacts, vocabularyWarning } from '../../lib/run/facts';
 import { prepareRun } from '../../lib/run/train-run';
 import { comparisonText, formatDuration, planParts } from '../../lib/run/duration';
 import { planTune, rungLength, tuneRun, type TrialResult, type TuneCandidate, type TuneEvent } from '../../lib/run/tune';
@@ -37,11 +37,14 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
   let pairSec = 0;
   let trialSec = 0;
   try {
-    config = runConfigFrom(opts, {
+    const facts = {
       ...modelFacts(first.encoder, first.tokenizer),
       ...dataFacts(data.train, data.labels, data.task, first.tokenizer, data.validation.length),
-    });
+    };
+    config = runConfigFrom(opts, facts);
     if (config.recipe) cli.log(recipeLines(config.recipe, config.preset));
+    const unreadable = vocabularyWarning(facts);
+    if (unreadable) cli.log(`warning: ${unreadable}`);
     // each trial prepares its model and data again: timed here, it counts against the budget per trial
     const t0 = performance.now();
     const p = prepareRun(config, data, first);

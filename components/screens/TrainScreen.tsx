@@ -9,6 +9,7 @@ import { useRecipeFacts } from '../fitted-config';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Help, download, toErrorInfoUI } from '../ui';
 import { formatDuration } from '@/lib/run/duration';
+import { vocabularyWarning } from '@/lib/run/facts';
 import { useDatasets } from '../stored';
 import type { ErrorInfo } from '@/lib/errors';
 import type { ColumnMapping } from '@/lib/session/types';
@@ -50,6 +51,8 @@ export function TrainScreen() {
   const factsKey = JSON.stringify(facts);
   // the dataset's mapping decides the task (the form has no NER choice): say so, and what ranks the runs
   const ner = !!dsId && dataFacts.task === 'token-classification';
+  // texts the model's vocabulary mostly does not know (another script): training cannot fix that, a model can
+  const unreadable = dsId && model ? vocabularyWarning(facts) : null;
 
   // a mode picked over an untouched preset takes that mode's recipe at the preset's budget (the head-only values of a
   // small-data Balanced would be far too large a rate for full fine-tuning); over hand-edited settings only the mode
@@ -184,6 +187,11 @@ export function TrainScreen() {
               Train every sub-word of a word on its tag (default: the first sub-word only; scores always read the first)
             </label>
           </p>
+        )}
+        {unreadable && (
+          <ul className="warnings" aria-label="Warnings" data-testid="vocabulary-warning">
+            <li>{unreadable}</li>
+          </ul>
         )}
         {!preset && (
           <p className="muted small">Custom settings: a setting was changed by hand (pick a preset to start from its recipe again).</p>

@@ -108,7 +108,8 @@ export class HfTokenizer implements TextTokenizer {
   private readonly single: Slot[];
   private readonly pair: Slot[];
   private readonly added: Map<string, number>;
-  private readonly unkId: number | undefined;
+  /** the vocabulary's unknown token, where it has one (a byte-level BPE never needs it) */
+  readonly unkId: number | undefined;
   /** byte-level BPE (RoBERTa, GPT-2): pre-split words get a leading space, as add_prefix_space=True does */
   private readonly byteLevel: boolean;
 

@@ -15,6 +15,8 @@ export interface TextTokenizer {
   readonly padId: number;
   /** the model's own maximum sequence length (positions it has) */
   readonly modelMaxLength: number;
+  /** the id text outside the vocabulary becomes, where the tokenizer has one (the data check counts it) */
+  readonly unkId?: number;
   encode(text: string, pair?: string, opts?: { maxLength?: number }): Encoding;
   /** tokens of a text (and pair), special tokens included, before any cut: what the data report's lengths show */
   countTokens?(text: string, pair?: string): number;

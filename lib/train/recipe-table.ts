@@ -28,6 +28,10 @@ export interface RecipeFacts {
   /** sequence tasks (single texts): the training texts' token counts before any cut, sorted, at most 500 evenly
    *  spaced of them: what the recipe counts windows on at the max length it picks (lib/train/text-windows.ts) */
   textLengths?: number[];
+  /** the share of the training texts' letters in words the model's tokenizer cannot spell (they become its unknown
+   *  token), and the text with the largest share: high where the texts are in a script the model was not trained on
+   *  (lib/run/facts.ts) */
+  unknownLetters?: { share: number; example?: string };
 }
 
 /** The settings a recipe fixes for one mode (the rest of a run's settings keep the engine's defaults). */

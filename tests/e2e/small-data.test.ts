@@ -3,7 +3,8 @@
 // on the frozen encoder's features, says so, then fine-tunes. Contrastive pairs (SetFit): on small data the Balanced
 // preset turns "Contrastive rounds" on (head-only mode's field), the command line carries it, and the worker tunes
 // the encoder on pairs first, on its training threads, saying so with the step and the time left, then the head.
-// Below the words: a Quick run that the word-count baseline beats offers one click to the Balanced preset.
+// Below the words: a Quick run that the word-count baseline beats offers one click to the Balanced preset. Texts in a
+// script the model's vocabulary lacks (Chinese under USE-Lite): the Train screen says so before anything trains.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { Recorded } from './browser';
@@ -136,6 +137,22 @@ describe('a Quick run below the word-count baseline', () => {
       .filter({ hasText: /contrastive rounds 20/ })
       .waitFor({ timeout: 30_000 });
     expect(await page.getByRole('button', { name: 'Start training' }).isEnabled()).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+  });
+});
+
+describe('texts the model cannot read', () => {
+  it('the Train screen warns, naming the model and a text', async () => {
+    const { page } = rec;
+    const rows = Array.from({ length: 40 }, (_, i) => (i % 2 ? '这家餐厅的服务非常好,正面' : '这家餐厅的服务很差,负面'));
+    await importCsv(page, 'chinese.csv', Buffer.from(['文本,标签', ...rows].join('\n') + '\n'));
+    await loadBundledModel(page);
+    await goTo(page, 'Train');
+    const warning = page.getByTestId('vocabulary-warning');
+    await warning.waitFor({ timeout: 30_000 });
+    expect(await warning.textContent()).toMatch(
+      /^100 % of the letters in the training texts are in words USE-Lite's vocabulary cannot spell \(e\.g\. "这家餐厅的服务/,
+    );
     expect(await axeViolations(page)).toEqual([]);
   });
 });
