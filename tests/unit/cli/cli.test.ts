@@ -140,6 +140,20 @@ describe('finetune: help and bad input', () => {
     expect([folded.labels, folded.warnings]).toEqual([['neg', 'pos'], []]);
   });
 
+  it('train warns where the model cannot read the texts (Chinese under USE-Lite), naming a text; not for English', async () => {
+    const rows = (a: string, b: string) => Array.from({ length: 12 }, (_, i) => (i % 2 ? `${a},pos` : `${b},neg`)).join('\n');
+    const zh = file('zh.csv', `text,label\n${rows('服务非常好', '服务很差')}\n`);
+    const r = await runCli(['train', '--data', zh, '--out', join(dir, 'zh'), '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^warning: 100 % of the letters in the training texts are in words USE-Lite's vocabulary cannot spell \(e\.g\. "服务/m,
+    );
+    const en = file('en.csv', `text,label\n${rows('the service was great 😀', 'the service was awful')}\n`);
+    const e = await runCli(['train', '--data', en, '--out', join(dir, 'en'), '--dry-run']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).not.toMatch(/cannot spell/);
+  });
+
   /** Runs `fn` against a local "Hub" that answers 404 to everything and records the paths asked for. */
   async function withEmptyHub(fn: (endpoint: string, seen: string[]) => Promise<void>): Promise<void> {
     const seen: string[] = [];

@@ -358,15 +358,17 @@ describe('finetune train → predict → eval (USE-Lite, head mode, 36 rows, 1 e
     ]);
     expect(r.code, r.stderr).toBe(0);
     const { estimate, run } = lastJson(r.stdout) as {
-      estimate: { seconds: number; steps: number; perStepSec: number; evals: number; evalSec: number };
+      estimate: { seconds: number; steps: number; perStepSec: number; evals: number; evalSec: number; baselineSec: number };
       run: { epochs: number };
     };
     expect(run.epochs).toBe(3);
     expect(estimate.steps).toBe(15); // 36 rows / 8 = 5 steps × 3 epochs
     expect(estimate.evals).toBe(3);
     expect(estimate.perStepSec).toBeGreaterThan(0);
-    expect(estimate.seconds).toBeCloseTo(estimate.steps * estimate.perStepSec + estimate.evalSec, 6);
-    expect(r.stderr).toMatch(/estimated training time: about \d+ (s|min)/);
+    // the word-count baseline the run fits first: 3 µs a training word and label
+    expect(estimate.baselineSec).toBeGreaterThan(0);
+    expect(estimate.seconds).toBeCloseTo(estimate.steps * estimate.perStepSec + estimate.evalSec + estimate.baselineSec, 6);
+    expect(r.stderr).toMatch(/estimated training time: about \d+ (s|min) \(word-count baseline \d+ s, 15 steps × /);
     expect(existsSync(dry)).toBe(false);
     const head = await runCli([
       'train',

@@ -242,9 +242,9 @@ describe('a head-only run with contrastive rounds', () => {
       expect(est.basis).toMatch(/the contrastive pairs phase: 4 of its steps timed after 2$/);
       const off = await estimateRun({ ...config, contrastiveRounds: 0 }, p);
       expect(off.pairSec).toBeUndefined();
-      // the CLI's line names the phase's share
-      expect(estimateLine({ ...est, pairSec: 124, seconds: 130 })).toMatch(
-        /^estimated training time: about 2 min \(contrastive pairs 2 min, \d+ steps × /,
+      // the CLI's line names the phase's share (after the word-count baseline's, which the run fits first)
+      expect(estimateLine({ ...est, pairSec: 124, baselineSec: 0.4, seconds: 130 })).toMatch(
+        /^estimated training time: about 2 min \(word-count baseline 1 s, contrastive pairs 2 min, \d+ steps × /,
       );
       expect(estimateLine(off)).not.toMatch(/contrastive pairs/);
       // early stopping: only with a patience and 50 or more validation rows (here 12) can it end the run sooner
