@@ -109,7 +109,7 @@ describe('a short full fine-tuning run', () => {
     await page.getByRole('button', { name: 'Estimate time' }).click();
     await page
       .getByTestId('run-estimate')
-      .filter({ hasText: /About [\d.]+ (s|min) on this device: \d+ steps × [\d.]+ s/ })
+      .filter({ hasText: /About [\d.]+ (s|min) on this device: the word-count baseline \d+ s, \d+ steps × [\d.]+ s/ })
       .waitFor({ timeout: 120_000 });
     await page.screenshot({ path: `${shots()}/train-recipe-estimate.png`, fullPage: true });
   });
