@@ -101,12 +101,13 @@ function unknownLetters(
     all += n;
     if (n && u / n > worst.share) worst = { share: u / n, text };
   }
-  const example = worst.text.length > 60 ? `${worst.text.slice(0, 60)}…` : worst.text;
+  const one = worst.text.replace(/\s+/g, ' ').trim(); // one line, for the CLI's warning
+  const example = one.length > 60 ? `${one.slice(0, 60)}…` : one;
   return { share: all ? unknown / all : 0, ...(example ? { example } : {}) };
 }
 
-/** A warning where the model's vocabulary misses many of the training texts' tokens (`facts` with the model's own:
- *  modelFacts), or null. */
+/** A warning where many of the training texts' letters are in words the model's vocabulary cannot spell (`facts`
+ *  with the model's own: modelFacts), or null. */
 export function vocabularyWarning(facts: RecipeFacts): string | null {
   const u = facts.unknownLetters;
   if (!u || u.share < UNKNOWN_SHARE_WARN) return null;

@@ -24,9 +24,10 @@ describe('letters unknown to the model', () => {
   });
 
   it('warn where the texts are in a script the vocabulary lacks, naming the model and a text', () => {
-    const chinese = ['这家餐厅的服务非常好，我会再来', '这家餐厅的服务很差', '价格合理', '服务员很友好'];
+    const chinese = ['这家餐厅的服务非常好，\n我会再来', '这家餐厅的服务很差', '价格合理', '服务员很友好'];
     const f = { ...useLite, ...dataFacts(rows(chinese), ['a', 'b'], 'classification', tokenizer) };
     expect(f.unknownLetters!.share).toBe(1);
+    expect(f.unknownLetters!.example).toBe('这家餐厅的服务非常好， 我会再来'); // on one line, for the CLI
     expect(vocabularyWarning(f)).toMatch(
       /^100 % of the letters in the training texts are in words USE-Lite's vocabulary cannot spell \(e\.g\. "[^"]+"\): .* Pick a model/,
     );
