@@ -15,6 +15,7 @@ import {
   loadBundledModel,
   openStudio,
   pickBalanced,
+  pickPreset,
   recordRunMessages,
   runMessages,
   sampleSubset,
@@ -117,12 +118,7 @@ describe('a Quick run below the word-count baseline', () => {
     const { page } = rec;
     await importCsv(page, 'code-words.csv', codeWordRows());
     await loadBundledModel(page);
-    await goTo(page, 'Train');
-    await page.getByRole('radio', { name: /Quick/ }).click();
-    await page
-      .getByTestId('recipe')
-      .filter({ hasText: /training rows/ })
-      .waitFor({ timeout: 30_000 });
+    await pickPreset(page, 'Quick');
     await trainUntilDone(page);
     const line = page.getByTestId('word-baseline');
     await line.waitFor({ timeout: 30_000 });

@@ -78,16 +78,18 @@ export async function openStudio(baseURL: string, opts?: Parameters<typeof openP
   return { browser, rec };
 }
 
-/** The Train screen with the Balanced preset, once it is fitted to the data (the data's facts arrive from the worker:
+/** The Train screen with a preset picked, once it is fitted to the data (the data's facts arrive from the worker:
  *  change a field after that). */
-export async function pickBalanced(page: Page): Promise<void> {
+export async function pickPreset(page: Page, title: 'Quick' | 'Balanced' | 'Best quality'): Promise<void> {
   await goTo(page, 'Train');
-  await page.getByRole('radio', { name: /Balanced/ }).click();
+  await page.getByRole('radio', { name: new RegExp(`^${title}`) }).click();
   await page
     .getByTestId('recipe')
     .filter({ hasText: /training rows/ })
     .waitFor({ timeout: 30_000 });
 }
+
+export const pickBalanced = (page: Page) => pickPreset(page, 'Balanced');
 
 /** On the Train screen: a short full fine-tuning run (Balanced in the Full mode — on the tests' few hundred rows the
  *  Balanced budget alone trains the head only —, 3 epochs of up to 32 tokens, batch 16), started. */
