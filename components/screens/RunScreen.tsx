@@ -388,8 +388,9 @@ function LiveRunView({ run, record }: { run: LiveRun; record?: RunRecord }) {
 }
 
 /** The word-count baseline beside the run's best validation scores: the line a fine-tuned model has to beat. Where a
- *  finished head-only run is below it, one click sets up the Balanced preset (which fine-tunes the encoder) on the Train
- *  screen, fitted to the same data and model, with its time estimate, for the person to start. */
+ *  finished head-only run (not itself Balanced or Best) is below it, one click sets up the Balanced preset (which
+ *  fine-tunes the encoder) on the Train screen, fitted to the same data and model, with its time estimate, for the
+ *  person to start. */
 function BaselineLine({
   baseline,
   best,
@@ -403,7 +404,8 @@ function BaselineLine({
 }) {
   const replaceConfig = useStudio((s) => s.replaceConfig);
   const setScreen = useStudio((s) => s.setScreen);
-  const headOnly = config.mode === 'head';
+  // Balanced (or Best) on small data trains the head only too: offering it again would set up the same run
+  const balancedMayHelp = config.mode === 'head' && config.preset !== 'balanced' && config.preset !== 'best';
   const ahead = best && Number.isFinite(best.accuracy) ? best.accuracy - baseline.accuracy : undefined;
   const behind = ahead !== undefined && ahead < 0;
   const setUpBalanced = () => {
@@ -419,8 +421,8 @@ function BaselineLine({
         (!behind
           ? `; this run's best is ${(100 * ahead).toFixed(1)} points above it.`
           : `; this run's best is ${(100 * -ahead).toFixed(1)} points below it: on this data the words alone tell the labels ` +
-            `apart better${headOnly ? '. Balanced, which fine-tunes the encoder as well, may close the gap' : ''}.`)}
-      {behind && headOnly && finished && (
+            `apart better${balancedMayHelp ? '. Balanced, which fine-tunes the encoder as well, may close the gap' : ''}.`)}
+      {behind && balancedMayHelp && finished && (
         <>
           {' '}
           <button type="button" data-testid="set-up-balanced" onClick={setUpBalanced}>
