@@ -54,7 +54,7 @@ async function runTrain(given: ParsedOptions, cli: Cli): Promise<void> {
   cli.log(modelLine(source, p, config));
   try {
     if (opts['dry-run'] === true) {
-      const est = await estimateRun(config, p, threads);
+      const est = await estimateRun(config, p, threads, { wordBaseline: true });
       cli.log(estimateLine(est));
       return cli.out(JSON.stringify({ dryRun: true, estimate: est, run: config }));
     }

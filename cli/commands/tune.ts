@@ -52,7 +52,7 @@ export async function run(opts: ParsedOptions, cli: Cli): Promise<void> {
     try {
       const est = await estimateRun(config, p, threads);
       // the contrastive pairs phase (head only) runs once, in the first trial
-      epochSec = (est.seconds - (est.pairSec ?? 0) - (est.baselineSec ?? 0)) / Math.max(1, config.epochs);
+      epochSec = (est.seconds - (est.pairSec ?? 0)) / Math.max(1, config.epochs);
       pairSec = est.pairSec ?? 0;
     } finally {
       p.model.dispose();

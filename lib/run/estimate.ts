@@ -22,7 +22,7 @@ export interface RunEstimate {
   featureSec?: number;
   /** head-only with contrastive rounds: tuning the encoder on pairs first */
   pairSec?: number;
-  /** the word-count baseline a run fits first (single-label classification; not a tune's trials) */
+  /** the word-count baseline a run fits first (single-label classification, `wordBaseline` asked) */
   baselineSec?: number;
   threads: number;
   /** steps or batches timed, after the warm-up */
@@ -61,7 +61,15 @@ export function evalPassCount(steps: number, stepsPerEpoch: number, evalEvery: n
   return passes + (endsOnOne ? 0 : 1);
 }
 
-export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: ThreadsPort, signal?: AbortSignal): Promise<RunEstimate> {
+/** `opts.wordBaseline`: the run will fit the word-count baseline first (RunPorts.wordBaseline: a run someone starts,
+ *  not a tune's trial), so its time is counted. */
+export async function estimateRun(
+  c: RunConfig,
+  p: PreparedRun,
+  threads?: ThreadsPort,
+  opts: { signal?: AbortSignal; wordBaseline?: boolean } = {},
+): Promise<RunEstimate> {
+  const { signal } = opts;
   const train = p.data.train;
   const B = c.batchSize;
   const stepsPerEpoch = Math.ceil(Math.ceil(train.length / B) / c.gradAccumulation);
@@ -151,7 +159,8 @@ export async function estimateRun(c: RunConfig, p: PreparedRun, threads?: Thread
       'as a third of a step per batch';
   }
   // the word-count baseline: estimated from the training words (fitting it to time it would take as long)
-  const baselineSec = p.baselineInput?.validation.length ? wordBaselineSeconds(p.baselineInput.train, p.labels.length) : undefined;
+  const fitsBaseline = opts.wordBaseline && p.baselineInput?.validation.length;
+  const baselineSec = fitsBaseline ? wordBaselineSeconds(p.baselineInput!.train, p.labels.length) : undefined;
   return {
     seconds: seconds + (baselineSec ?? 0),
     steps,

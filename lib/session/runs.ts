@@ -182,7 +182,11 @@ export async function estimate(host: SessionHost, cmd: Cmd<'run-estimate'>): Pro
   const c = validateConfig(cmd.config);
   const p = await prepare(sessionDb(), c, () => undefined);
   try {
-    host.post({ type: 'run-estimate-result', requestId: cmd.requestId, estimate: await estimateRun(c, p, threadsFor(c, host)) });
+    host.post({
+      type: 'run-estimate-result',
+      requestId: cmd.requestId,
+      estimate: await estimateRun(c, p, threadsFor(c, host), { wordBaseline: true }),
+    });
   } finally {
     p.model.dispose();
   }

@@ -34,7 +34,7 @@ export async function tune(host: SessionHost, cmd: Cmd<'tune-start'>): Promise<v
   const task = p.model.task;
   try {
     const est = await estimateRun(base, p, threadsFor(base, host));
-    epochSec = (est.seconds - (est.pairSec ?? 0) - (est.baselineSec ?? 0)) / Math.max(1, base.epochs);
+    epochSec = (est.seconds - (est.pairSec ?? 0)) / Math.max(1, base.epochs);
     pairSec = est.pairSec ?? 0;
   } finally {
     p.model.dispose();

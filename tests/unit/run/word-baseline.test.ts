@@ -58,12 +58,14 @@ describe('the word-count baseline of a run', () => {
     const c = completeConfig({ mode: 'head', epochs: 1, batchSize: 8, seed: 1, earlyStoppingPatience: 0 });
     const p = prepareRun(c, sentimentRunData(32), openTinyBert());
     try {
-      const e = await estimateRun(c, p);
+      const e = await estimateRun(c, p, undefined, { wordBaseline: true });
       const words = p.baselineInput!.train.reduce((n, r) => n + (r.text.match(/[\p{L}\p{N}_]{2,}/gu)?.length ?? 0), 0);
       expect(words).toBeGreaterThan(100);
       expect(e.baselineSec).toBeCloseTo(words * 2 * 3e-6, 12);
       expect(e.seconds).toBeGreaterThanOrEqual(e.baselineSec! + e.featureSec! + e.steps * e.perStepSec - 1e-9);
       expect(e.seconds - e.baselineSec!).toBeCloseTo(e.featureSec! + e.steps * e.perStepSec, 9);
+      // a tune's trial fits none: its estimate counts none
+      expect((await estimateRun(c, p)).baselineSec).toBeUndefined();
     } finally {
       p.model.dispose();
     }
@@ -72,7 +74,7 @@ describe('the word-count baseline of a run', () => {
     const regression: RunData = { ...reg, task: 'regression', labels: [], train: scored(reg.train), validation: scored(reg.validation) };
     const q = prepareRun(c, regression, openTinyBert());
     try {
-      expect((await estimateRun(c, q)).baselineSec).toBeUndefined();
+      expect((await estimateRun(c, q, undefined, { wordBaseline: true })).baselineSec).toBeUndefined();
     } finally {
       q.model.dispose();
     }
